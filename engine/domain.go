@@ -1,0 +1,272 @@
+// Package engine is the domain of zonevet: parks, users, projects, the
+// lifecycle as one fsm table, the guards around it, casbin authorization and
+// the Store interface it needs. It imports rules and never store or web.
+package engine
+
+import (
+	"context"
+	"time"
+
+	"zonevet/rules"
+)
+
+// Role is what a user may do within one park (a casbin role in that park's domain).
+type Role string
+
+// The roles of DESIGN.md.
+const (
+	RolePromoter  Role = "promoter"  // 招商专员
+	RoleReviewer  Role = "reviewer"  // 评审专家
+	RoleCommittee Role = "committee" // 管委会审议
+	RoleAuditor   Role = "auditor"   // 审计/纪检
+	RoleAdmin     Role = "admin"     // 系统管理员
+)
+
+// Roles lists every role in a stable order.
+var Roles = []Role{RolePromoter, RoleReviewer, RoleCommittee, RoleAuditor, RoleAdmin}
+
+// Park is one park of the zone (一区多园); it is also the casbin domain.
+type Park struct {
+	ID     string `json:"id"` // e.g. "qingyuan"
+	NameZH string `json:"name_zh"`
+	NameEN string `json:"name_en"`
+	Level  string `json:"level"` // "national" | "provincial"
+}
+
+// User is a person who signs in. Roles are per park.
+type User struct {
+	ID           int64     `json:"id"`
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name"`
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// RoleAssignment grants a user a role in a park.
+type RoleAssignment struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+	Role     Role   `json:"role"`
+	Park     string `json:"park"`
+}
+
+// Document is a file attached to a project; the bytes live outside the database.
+type Document struct {
+	ID         int64     `json:"id"`
+	ProjectID  int64     `json:"project_id"`
+	Kind       string    `json:"kind"` // feasibility | environmental | energy | agreement | milestone | other
+	FileName   string    `json:"file_name"`
+	StoredName string    `json:"-"`
+	MediaType  string    `json:"media_type"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	UploadedBy string    `json:"uploaded_by"`
+	UploadedAt time.Time `json:"uploaded_at"`
+}
+
+// Project is an investment project as stored: identity, the investor's
+// figures, where it stands in the lifecycle and the latest rule report.
+type Project struct {
+	ID           int64         `json:"id"`
+	Park         string        `json:"park"`
+	Name         string        `json:"name"`
+	InvestorName string        `json:"investor_name"`
+	USCC         string        `json:"uscc"` // 统一社会信用代码, GB 32100
+	Figures      rules.Figures `json:"figures"`
+	State        State         `json:"state"`
+	Version      int64         `json:"version"` // optimistic-lock counter, +1 on every change
+	Round        int           `json:"round"`   // submission count; scores belong to a round
+	DueAt        *time.Time    `json:"due_at,omitempty"`
+	Report       *rules.Report `json:"report,omitempty"` // latest screening report
+	Override     bool          `json:"override"`         // committee overrode a hard failure in this round
+	CreatedBy    int64         `json:"created_by"`       // the submitting promoter
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+}
+
+// Score is one reviewer's scoring sheet for one round of a project.
+type Score struct {
+	ProjectID  int64              `json:"project_id"`
+	Round      int                `json:"round"`
+	ReviewerID int64              `json:"reviewer_id"`
+	Reviewer   string             `json:"reviewer"`
+	Items      map[string]float64 `json:"items"` // criterion id → points
+	Total      float64            `json:"total"`
+	Comment    string             `json:"comment"`
+	CreatedAt  time.Time          `json:"created_at"`
+}
+
+// Conflict is a reviewer's declaration that they may not score a project.
+type Conflict struct {
+	ProjectID int64     `json:"project_id"`
+	UserID    int64     `json:"user_id"`
+	Username  string    `json:"username"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AuditEntry is one entry of the append-only, hash-chained decision log.
+// Hash = ChainHash(PrevHash, entry); see audit.go for the encoding.
+type AuditEntry struct {
+	Seq            int64     `json:"seq"`
+	Time           time.Time `json:"time"` // UTC
+	Actor          string    `json:"actor"`
+	Role           Role      `json:"role"`
+	Park           string    `json:"park"`
+	ProjectID      int64     `json:"project_id"` // 0 when the event is not about a project
+	Event          string    `json:"event"`
+	FromState      State     `json:"from_state"`
+	ToState        State     `json:"to_state"`
+	Reason         string    `json:"reason"`
+	RuleSetVersion string    `json:"rule_set_version"`
+	Payload        string    `json:"payload"` // JSON: the rule report, score sheet or figures the decision was based on
+	PrevHash       string    `json:"prev_hash"`
+	Hash           string    `json:"hash"`
+}
+
+// Change is everything one command writes, applied by the store in one
+// transaction or not at all.
+//
+// Project == nil: nothing but the audit entry (and Score/Conflict if set).
+// Project.ID == 0: insert the project (version 1); the new id is written back
+// and copied into Entry.ProjectID.
+// Otherwise: update the row WHERE id = Project.ID AND version = ExpectedVersion,
+// setting version = ExpectedVersion+1; zero rows is a conflict error.
+type Change struct {
+	Project         *Project
+	ExpectedVersion int64
+	Score           *Score    // inserted; a second score by the same reviewer in the same round is a conflict
+	Conflict        *Conflict // inserted; a second declaration is a conflict
+	Entry           AuditEntry
+}
+
+// ProjectFilter selects projects for lists. Zero values mean "any".
+type ProjectFilter struct {
+	Parks    []string // restrict to these parks (the caller's parks); empty = all
+	States   []State
+	Industry string // prefix of the industry code
+	Query    string // substring of name or investor, or exact USCC
+	Overdue  bool   // due_at before Now
+	Now      time.Time
+	Sort     string // "due" | "updated" | "name" | "id"; "-" prefix for descending
+	Limit    int
+	Offset   int
+}
+
+// AuditFilter selects decision-log entries. Zero values mean "any".
+type AuditFilter struct {
+	Parks     []string
+	ProjectID int64
+	Actor     string
+	Role      Role
+	Events    []string
+	From, To  time.Time
+	AfterSeq  int64
+	Limit     int
+}
+
+// RuleSetRecord is one stored version of a park's rule set.
+type RuleSetRecord struct {
+	Park      string    `json:"park"`
+	Version   string    `json:"version"` // content hash
+	Source    []byte    `json:"-"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Store is what the engine needs from persistence. Every method is one
+// transaction. Missing rows are a not_found *Error, stale versions and
+// duplicates a conflict *Error.
+type Store interface {
+	// Parks and rule sets.
+	PutPark(ctx context.Context, p Park) error
+	Parks(ctx context.Context) ([]Park, error)
+	// PutRuleSet stores a version (idempotent on version) and makes it the park's active one.
+	PutRuleSet(ctx context.Context, rs RuleSetRecord) error
+	ActiveRuleSet(ctx context.Context, park string) (RuleSetRecord, error)
+	RuleSet(ctx context.Context, version string) (RuleSetRecord, error)
+
+	// Users and roles.
+	CreateUser(ctx context.Context, u *User) error // sets u.ID
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByName(ctx context.Context, username string) (*User, error)
+	Users(ctx context.Context) ([]*User, error)
+	SetUserDisabled(ctx context.Context, id int64, disabled bool) error
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
+	Assign(ctx context.Context, a RoleAssignment) error // idempotent
+	Unassign(ctx context.Context, a RoleAssignment) error
+	Assignments(ctx context.Context) ([]RoleAssignment, error)
+
+	// Projects.
+	Apply(ctx context.Context, c *Change) error
+	Project(ctx context.Context, id int64) (*Project, error)
+	Projects(ctx context.Context, f ProjectFilter) ([]*Project, int, error) // page and total count
+	CountByState(ctx context.Context, parks []string) (map[string]map[State]int, error)
+	Scores(ctx context.Context, projectID int64, round int) ([]Score, error)
+	Conflicts(ctx context.Context, projectID int64) ([]Conflict, error)
+	AddDocument(ctx context.Context, d *Document) error // sets d.ID
+	Documents(ctx context.Context, projectID int64) ([]Document, error)
+	Document(ctx context.Context, id int64) (*Document, error)
+
+	// Decision log.
+	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// EachAuditEntry streams the whole log in sequence order, for export and verification.
+	EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) error
+}
+
+// Session is a signed-in browser session, kept server-side so it can be
+// revoked. ID is the SHA-256 (hex) of the cookie's secret, never the secret itself.
+type Session struct {
+	ID         string    `json:"-"`
+	UserID     int64     `json:"user_id"`
+	CSRFToken  string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	RemoteAddr string    `json:"remote_addr"`
+}
+
+// APIToken is a per-user token for the JSON API; only its SHA-256 is stored.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Revoked    bool       `json:"revoked"`
+}
+
+// IdempotentResult is the stored outcome of a POST made with an Idempotency-Key.
+type IdempotentResult struct {
+	Key         string
+	UserID      int64
+	RequestHash string // SHA-256 of method, path and body: the same key with another request is a conflict
+	Status      int    // 0 while the first request is still running
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// AccountStore keeps sessions, API tokens and idempotency records. The store
+// implements it beside Store; web uses it for sign-in.
+type AccountStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	Session(ctx context.Context, id string) (*Session, error)
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, userID int64) error
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error // sets t.ID
+	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, userID, id int64) error
+
+	// BeginIdempotent claims key for userID. If the key is new it records a
+	// pending result and returns (nil, nil); if it exists it returns the stored
+	// result (Status 0 = still running). A different RequestHash is a conflict.
+	BeginIdempotent(ctx context.Context, r IdempotentResult) (*IdempotentResult, error)
+	FinishIdempotent(ctx context.Context, r IdempotentResult) error
+	// AbortIdempotent forgets a pending key whose request failed before any effect.
+	AbortIdempotent(ctx context.Context, userID int64, key string) error
+}

@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/looplab/fsm"
+)
+
+// State is where a project stands in its lifecycle.
+type State string
+
+// The states of DESIGN.md's lifecycle.
+const (
+	StateDraft             State = "draft"
+	StateScreening         State = "screening"
+	StateExpertReview      State = "expert_review"
+	StateCommitteeReview   State = "committee_review"
+	StateReturned          State = "returned"
+	StateWithdrawn         State = "withdrawn"
+	StateApproved          State = "approved"
+	StateRejected          State = "rejected"
+	StateSigned            State = "signed"
+	StateUnderConstruction State = "under_construction"
+	StateInProduction      State = "in_production"
+	StateRectification     State = "rectification"
+	StateExited            State = "exited"
+)
+
+// States lists every state in lifecycle order.
+var States = []State{StateDraft, StateScreening, StateExpertReview, StateCommitteeReview, StateReturned,
+	StateWithdrawn, StateApproved, StateRejected, StateSigned, StateUnderConstruction, StateInProduction,
+	StateRectification, StateExited}
+
+// Event names: the commands that move a project, as recorded in the log.
+const (
+	EventCreate            = "create" // not an fsm event: a project is born in draft
+	EventUpdate            = "update" // not an fsm event: figures edited in draft or returned
+	EventSubmit            = "submit"
+	EventPass              = "pass"
+	EventOverride          = "override" // committee passes screening despite a failed hard rule (一事一议)
+	EventReturn            = "return"
+	EventResubmit          = "resubmit"
+	EventWithdraw          = "withdraw"
+	EventScore             = "score"    // not an fsm event: one reviewer's sheet
+	EventConflict          = "conflict" // not an fsm event: a declared conflict of interest
+	EventRecommend         = "recommend"
+	EventFailReview        = "fail_review"
+	EventApprove           = "approve"
+	EventReject            = "reject"
+	EventSign              = "sign"
+	EventStartConstruction = "start_construction"
+	EventStartProduction   = "start_production"
+	EventRate              = "rate"
+	EventRectify           = "rectify"
+	EventRectified         = "rectified"
+	EventExit              = "exit"
+)
+
+// lifecycle is the whole workflow in one table; the README's diagram is generated from it.
+var lifecycle = fsm.Events{
+	{Name: EventSubmit, Src: []string{string(StateDraft)}, Dst: string(StateScreening)},
+	{Name: EventPass, Src: []string{string(StateScreening)}, Dst: string(StateExpertReview)},
+	{Name: EventOverride, Src: []string{string(StateScreening)}, Dst: string(StateExpertReview)},
+	{Name: EventReturn, Src: []string{string(StateScreening), string(StateExpertReview), string(StateCommitteeReview)}, Dst: string(StateReturned)},
+	{Name: EventResubmit, Src: []string{string(StateReturned)}, Dst: string(StateScreening)},
+	{Name: EventWithdraw, Src: []string{string(StateDraft), string(StateReturned)}, Dst: string(StateWithdrawn)},
+	{Name: EventRecommend, Src: []string{string(StateExpertReview)}, Dst: string(StateCommitteeReview)},
+	{Name: EventFailReview, Src: []string{string(StateExpertReview)}, Dst: string(StateReturned)},
+	{Name: EventApprove, Src: []string{string(StateCommitteeReview)}, Dst: string(StateApproved)},
+	{Name: EventReject, Src: []string{string(StateScreening), string(StateCommitteeReview)}, Dst: string(StateRejected)},
+	{Name: EventSign, Src: []string{string(StateApproved)}, Dst: string(StateSigned)},
+	{Name: EventStartConstruction, Src: []string{string(StateSigned)}, Dst: string(StateUnderConstruction)},
+	{Name: EventStartProduction, Src: []string{string(StateUnderConstruction)}, Dst: string(StateInProduction)},
+	{Name: EventRate, Src: []string{string(StateInProduction)}, Dst: string(StateInProduction)},
+	{Name: EventRectify, Src: []string{string(StateInProduction)}, Dst: string(StateRectification)},
+	{Name: EventRectified, Src: []string{string(StateRectification)}, Dst: string(StateInProduction)},
+	{Name: EventExit, Src: []string{string(StateInProduction), string(StateRectification)}, Dst: string(StateExited)},
+}
+
+// Terminal reports whether no event leaves s.
+func (s State) Terminal() bool {
+	return len(newMachine(s).AvailableTransitions()) == 0
+}
+
+// newMachine builds a throwaway fsm at state s. looplab/fsm is not safe for
+// concurrent use and holds state in memory, so every command builds its own
+// from the stored state; the store's version check is the real guard.
+func newMachine(s State) *fsm.FSM {
+	return fsm.NewFSM(string(s), lifecycle, nil)
+}
+
+// transition returns the state event leads to from s, or a conflict error
+// (the project is not in a state where event applies).
+func transition(s State, event string) (State, error) {
+	m := newMachine(s)
+	err := m.Event(context.Background(), event)
+	var noTransition fsm.NoTransitionError
+	switch {
+	case err == nil, errors.As(err, &noTransition):
+		return State(m.Current()), nil
+	case errors.As(err, new(fsm.UnknownEventError)):
+		return "", Errorf(EINVALID, "未知操作:%s", "unknown action: %s", event)
+	case errors.As(err, new(fsm.InvalidEventError)):
+		return "", Errorf(ECONFLICT, "项目当前状态(%s)不能执行“%s”,请刷新后重试", "the project's state (%s) does not allow %q; reload and try again", s, event)
+	default:
+		return "", err
+	}
+}
+
+// Visualize renders the lifecycle as a Mermaid state diagram, for the README.
+func Visualize() (string, error) {
+	return fsm.VisualizeWithType(newMachine(StateDraft), fsm.MERMAID)
+}
