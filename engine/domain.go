@@ -139,6 +139,9 @@ type Change struct {
 	Score           *Score    // inserted; a second score by the same reviewer in the same round is a conflict
 	Conflict        *Conflict // inserted; a second declaration is a conflict
 	Entry           AuditEntry
+	// Extra entries are appended after Entry in the same transaction, e.g. the
+	// automatic "recommend" that follows the score completing the quorum.
+	Extra []AuditEntry
 }
 
 // ProjectFilter selects projects for lists. Zero values mean "any".
