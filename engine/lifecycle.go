@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/looplab/fsm"
 )
@@ -102,7 +103,9 @@ func transition(s State, event string) (State, error) {
 	case errors.As(err, new(fsm.UnknownEventError)):
 		return "", Errorf(EINVALID, "未知操作:%s", "unknown action: %s", event)
 	case errors.As(err, new(fsm.InvalidEventError)):
-		return "", Errorf(ECONFLICT, "项目当前状态(%s)不能执行“%s”,请刷新后重试", "the project's state (%s) does not allow %q; reload and try again", s, event)
+		return "", &Error{Code: ECONFLICT,
+			Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(s, "zh"), EventLabel(event, "zh")),
+			MessageEN: fmt.Sprintf("the project is now %s: %s is not possible; reload the page", StateLabel(s, "en"), EventLabel(event, "en"))}
 	default:
 		return "", err
 	}

@@ -1,0 +1,85 @@
+package engine
+
+import "testing"
+
+func TestAuthorizer(t *testing.T) {
+	a, err := NewAuthorizer([]RoleAssignment{
+		{Username: "p1", Role: RolePromoter, Park: "qingyuan"},
+		{Username: "r1", Role: RoleReviewer, Park: "qingyuan"},
+		{Username: "c1", Role: RoleCommittee, Park: "yingde"},
+		{Username: "x", Role: RoleReviewer, Park: "qingyuan"},
+		{Username: "x", Role: RoleCommittee, Park: "qingyuan"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name                 string
+		user, park, obj, act string
+		want                 bool
+	}{
+		{"PromoterSubmitsDraft", "p1", "qingyuan", "draft", "submit", true},
+		{"PromoterCannotPass", "p1", "qingyuan", "screening", "pass", false},
+		{"ReviewerPasses", "r1", "qingyuan", "screening", "pass", true},
+		{"ReviewerOtherPark", "r1", "yingde", "screening", "pass", false},
+		{"ReviewerCannotApprove", "r1", "qingyuan", "committee_review", "approve", false},
+		{"CommitteeApprovesOwnPark", "c1", "yingde", "committee_review", "approve", true},
+		{"CommitteeOtherPark", "c1", "qingyuan", "committee_review", "approve", false},
+		{"UnknownUser", "nobody", "qingyuan", "project", "read", false},
+		{"EmptyPark", "r1", "", "project", "read", false},
+		{"RoleNameIsNotAUser", "reviewer", "qingyuan", "screening", "pass", false},
+		{"WrongState", "c1", "yingde", "screening", "approve", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := a.Allowed(tc.user, tc.park, tc.obj, tc.act); got != tc.want {
+				t.Errorf("Allowed(%s,%s,%s,%s) = %v, want %v", tc.user, tc.park, tc.obj, tc.act, got, tc.want)
+			}
+		})
+	}
+	t.Run("RoleChosenForAction", func(t *testing.T) {
+		if r, _ := a.Role("x", "qingyuan", "committee_review", "approve"); r != RoleCommittee {
+			t.Errorf("Role = %q, want committee", r)
+		}
+		if r, _ := a.Role("x", "qingyuan", "expert_review", "score"); r != RoleReviewer {
+			t.Errorf("Role = %q, want reviewer", r)
+		}
+	})
+	t.Run("ReloadRevokes", func(t *testing.T) {
+		b, _ := NewAuthorizer([]RoleAssignment{{Username: "r1", Role: RoleReviewer, Park: "qingyuan"}})
+		if err := b.Load(nil); err != nil {
+			t.Fatal(err)
+		}
+		if b.Allowed("r1", "qingyuan", "project", "read") {
+			t.Error("revoked role still allowed")
+		}
+	})
+	t.Run("UnsafeNameRefused", func(t *testing.T) {
+		if _, err := NewAuthorizer([]RoleAssignment{{Username: "a,b", Role: RoleAdmin, Park: "qingyuan"}}); err == nil {
+			t.Error("comma in user name accepted into policy")
+		}
+	})
+}
+
+// TestPolicyMatchesLifecycle keeps the policy and the fsm table in step: every
+// (state, event) the policy grants must be a real transition.
+func TestPolicyMatchesLifecycle(t *testing.T) {
+	a, err := NewAuthorizer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := a.enforcer.Load()
+	policy, _ := e.GetPolicy()
+	for _, p := range policy {
+		obj, act := p[2], p[3]
+		var isState bool
+		for _, s := range States {
+			isState = isState || string(s) == obj
+		}
+		if !isState || act == EventUpdate || act == EventScore || act == EventConflict {
+			continue
+		}
+		if !newMachine(State(obj)).Can(act) {
+			t.Errorf("policy grants %s on %s but the lifecycle has no such transition", act, obj)
+		}
+	}
+}
