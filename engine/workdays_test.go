@@ -7,7 +7,7 @@ import (
 
 func TestCalendarDue(t *testing.T) {
 	sh := time.FixedZone("CST", 8*3600)
-	cal := NewCalendar(sh, []string{"2026-10-01", "2026-10-02", "2026-10-05"})
+	cal := NewCalendar(sh, []string{"2026-10-01", "2026-10-02", "2026-10-05"}, []string{"2026-09-26"})
 	at := func(s string) time.Time {
 		tm, err := time.ParseInLocation("2006-01-02 15:04", s, sh)
 		if err != nil {
@@ -26,6 +26,7 @@ func TestCalendarDue(t *testing.T) {
 		{"SaturdayOneDay", "2026-11-21 09:00", 1, "2026-11-24 00:00"},
 		{"FiveDaysSpanWeekend", "2026-11-18 09:00", 5, "2026-11-26 00:00"},
 		{"HolidaysSkipped", "2026-09-30 09:00", 1, "2026-10-07 00:00"},
+		{"MakeUpSaturdayCounts", "2026-09-25 09:00", 1, "2026-09-27 00:00"},
 		// 23:30 UTC on the 22nd is already the 23rd in Shanghai.
 		{"LocalDateNotUTC", "2026-11-23 07:30", 1, "2026-11-25 00:00"},
 	} {

@@ -1,0 +1,824 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"zonevet/rules"
+)
+
+// Service runs every command of the domain: it authorizes the actor against
+// the stored project's park, checks the lifecycle and the guards, and hands
+// the store one Change to apply atomically.
+type Service struct {
+	store    Store
+	authz    *Authorizer
+	now      func() time.Time
+	location *time.Location
+
+	mu       sync.Mutex
+	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
+}
+
+// Config wires a Service.
+type Config struct {
+	Store    Store
+	Now      func() time.Time // defaults to time.Now
+	Location *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
+}
+
+// NewService loads role assignments and returns a ready service.
+func NewService(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		cfg.Location = loc
+	}
+	s := &Service{store: cfg.Store, now: cfg.Now, location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
+	as, err := cfg.Store.Assignments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load role assignments: %w", err)
+	}
+	if s.authz, err = NewAuthorizer(as); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Store returns the service's store, for read paths that need no authorization.
+func (s *Service) Store() Store { return s.store }
+
+// Authorizer returns the casbin authorizer.
+func (s *Service) Authorizer() *Authorizer { return s.authz }
+
+// Location is the zone's time zone.
+func (s *Service) Location() *time.Location { return s.location }
+
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// ReloadRoles re-reads role assignments into the authorizer.
+func (s *Service) ReloadRoles(ctx context.Context) error {
+	as, err := s.store.Assignments(ctx)
+	if err != nil {
+		return fmt.Errorf("load role assignments: %w", err)
+	}
+	return s.authz.Load(as)
+}
+
+// ---- rule sets ----
+
+// InstallRuleSet stores a parsed rule set as its park's active version.
+func (s *Service) InstallRuleSet(ctx context.Context, rs *rules.RuleSet) error {
+	rec := RuleSetRecord{Park: rs.Park(), Version: rs.Version(), Source: rs.Source(), Active: true, CreatedAt: s.now().UTC()}
+	if err := s.store.PutRuleSet(ctx, rec); err != nil {
+		return fmt.Errorf("install rule set: %w", err)
+	}
+	s.mu.Lock()
+	s.ruleSets[rs.Version()] = rs
+	s.mu.Unlock()
+	return nil
+}
+
+// ActiveRuleSet returns the park's rule set now in force.
+func (s *Service) ActiveRuleSet(ctx context.Context, park string) (*rules.RuleSet, error) {
+	rec, err := s.store.ActiveRuleSet(ctx, park)
+	if err != nil {
+		return nil, err
+	}
+	return s.parsedRuleSet(rec)
+}
+
+// RuleSetVersion returns the stored rule set of that version, so an old
+// decision can be reproduced under the rules that produced it.
+func (s *Service) RuleSetVersion(ctx context.Context, version string) (*rules.RuleSet, error) {
+	s.mu.Lock()
+	rs := s.ruleSets[version]
+	s.mu.Unlock()
+	if rs != nil {
+		return rs, nil
+	}
+	rec, err := s.store.RuleSet(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	return s.parsedRuleSet(rec)
+}
+
+func (s *Service) parsedRuleSet(rec RuleSetRecord) (*rules.RuleSet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rs := s.ruleSets[rec.Version]; rs != nil {
+		return rs, nil
+	}
+	rs, err := rules.Parse(rec.Park+".yaml", rec.Source)
+	if err != nil {
+		return nil, fmt.Errorf("stored rule set %s: %w", rec.Version, err)
+	}
+	s.ruleSets[rec.Version] = rs
+	return rs, nil
+}
+
+// Evaluate screens figures under the park's active rule set. Invalid figures
+// come back as an invalid *Error naming the field.
+func (s *Service) Evaluate(ctx context.Context, park string, f rules.Figures) (*rules.Report, error) {
+	rs, err := s.ActiveRuleSet(ctx, park)
+	if err != nil {
+		return nil, err
+	}
+	return evaluate(rs, f)
+}
+
+func evaluate(rs *rules.RuleSet, f rules.Figures) (*rules.Report, error) {
+	rep, err := rs.Evaluate(f)
+	var ie *rules.InputError
+	if errors.As(err, &ie) {
+		return nil, &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+	}
+	return rep, err
+}
+
+// ---- users ----
+
+// HashPassword hashes a password with argon2id (RFC 9106 defaults of the library).
+func HashPassword(password string) (string, error) {
+	return argon2id.CreateHash(password, argon2id.DefaultParams)
+}
+
+// dummyHash makes a login for an unknown user cost as much as a real one.
+var dummyHash, _ = HashPassword("zonevet-timing-equaliser")
+
+// Authenticate returns the user whose password matches, or an unauthorized
+// error that does not tell a wrong name from a wrong password.
+func (s *Service) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	bad := Errorf(EUNAUTHORIZED, "用户名或密码错误", "wrong user name or password")
+	u, err := s.store.UserByName(ctx, username)
+	if ErrorCode(err) == ENOTFOUND {
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	if err != nil || !ok {
+		return nil, bad
+	}
+	if u.Disabled {
+		return nil, Errorf(EUNAUTHORIZED, "账号已停用", "account disabled")
+	}
+	return u, nil
+}
+
+// CreateUser adds a user with a password and role assignments. It is an
+// operator command (cmd init, admin page), authorized by the caller.
+func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
+	if !validName(username) {
+		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
+	}
+	if len(password) < 8 {
+		return nil, FieldError("password", "密码至少 8 位", "password must have at least 8 characters")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	for _, a := range roles {
+		a.UserID, a.Username = u.ID, u.Username
+		if err := s.store.Assign(ctx, a); err != nil {
+			return nil, err
+		}
+	}
+	return u, s.ReloadRoles(ctx)
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Parks lists the parks where u holds any role.
+func (s *Service) Parks(ctx context.Context, u *User) ([]Park, error) {
+	all, err := s.store.Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Park
+	for _, p := range all {
+		if len(s.authz.RolesIn(u.Username, p.ID)) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ReadableParks lists the ids of parks where u may read projects.
+func (s *Service) ReadableParks(ctx context.Context, u *User) ([]string, error) {
+	parks, err := s.store.Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range parks {
+		if s.authz.Allowed(u.Username, p.ID, "project", "read") {
+			out = append(out, p.ID)
+		}
+	}
+	return out, nil
+}
+
+// ---- projects ----
+
+// ProjectInput is what a promoter fills in on the project form.
+type ProjectInput struct {
+	Park         string        `json:"park"`
+	Name         string        `json:"name"`
+	InvestorName string        `json:"investor_name"`
+	USCC         string        `json:"uscc"`
+	Figures      rules.Figures `json:"figures"`
+}
+
+// Validate checks the form fields that are the engine's (the figures are
+// checked by the rule set on submit, and their signs here). It returns the
+// first problem as an invalid *Error naming the field.
+func (in *ProjectInput) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.InvestorName = strings.TrimSpace(in.InvestorName)
+	in.USCC = strings.ToUpper(strings.TrimSpace(in.USCC))
+	switch {
+	case in.Park == "":
+		return FieldError("park", "请选择园区", "choose a park")
+	case in.Name == "" || len([]rune(in.Name)) > 200:
+		return FieldError("name", "项目名称必填,且不超过 200 字", "project name is required, at most 200 characters")
+	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
+		return FieldError("investor_name", "投资方名称必填,且不超过 200 字", "investor name is required, at most 200 characters")
+	case !ValidUSCC(in.USCC):
+		return FieldError("uscc", "统一社会信用代码应为 18 位且校验位正确(GB 32100)", "the unified social credit code must have 18 characters and a valid check character (GB 32100)")
+	}
+	return checkFigures(in.Figures)
+}
+
+// checkFigures refuses what no project can have, so a draft never stores
+// nonsense; the thresholds themselves are the rule set's business.
+func checkFigures(f rules.Figures) error {
+	nums := []struct {
+		field string
+		v     float64
+	}{
+		{"total_investment", f.TotalInvestment}, {"fixed_asset_investment", f.FixedAssetInvestment},
+		{"land_area", f.LandArea}, {"floor_area", f.FloorArea}, {"building_coverage", f.BuildingCoverage},
+		{"office_share", f.OfficeShare}, {"expected_output", f.ExpectedOutput}, {"revenue", f.Revenue},
+		{"tax", f.Tax}, {"rd_expense", f.RDExpense}, {"energy_use", f.EnergyUse},
+	}
+	for _, n := range nums {
+		if math.IsNaN(n.v) || math.IsInf(n.v, 0) || n.v < 0 {
+			return FieldError(n.field, "数值必须是非负的有限数", "must be a finite, non-negative number")
+		}
+	}
+	if f.Employees < 0 {
+		return FieldError("employees", "就业人数不能为负", "employees cannot be negative")
+	}
+	if f.FixedAssetInvestment > f.TotalInvestment {
+		return FieldError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment")
+	}
+	for _, sh := range []struct {
+		field string
+		v     float64
+	}{{"building_coverage", f.BuildingCoverage}, {"office_share", f.OfficeShare}} {
+		if sh.v > 100 {
+			return FieldError(sh.field, "百分比不能超过 100", "a percentage cannot exceed 100")
+		}
+	}
+	return nil
+}
+
+// actor is who does a command and through which role.
+type actor struct {
+	user *User
+	role Role
+}
+
+// authorize finds the role through which u may do act on obj in park.
+func (s *Service) authorize(u *User, park, obj, act string) (actor, error) {
+	if u == nil {
+		return actor{}, Errorf(EUNAUTHORIZED, "请先登录", "please sign in")
+	}
+	if u.Disabled {
+		return actor{}, Errorf(EUNAUTHORIZED, "账号已停用", "account disabled")
+	}
+	r, ok := s.authz.Role(u.Username, park, obj, act)
+	if !ok {
+		return actor{}, &Error{Code: EFORBIDDEN,
+			Message:   fmt.Sprintf("您在园区 %s 没有“%s”的权限", park, EventLabel(act, "zh")),
+			MessageEN: fmt.Sprintf("you may not %s in park %s", EventLabel(act, "en"), park)}
+	}
+	return actor{user: u, role: r}, nil
+}
+
+func (s *Service) entry(a actor, p *Project, event string, from, to State) AuditEntry {
+	e := AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: p.Park,
+		ProjectID: p.ID, Event: event, FromState: from, ToState: to}
+	if p.Report != nil {
+		e.RuleSetVersion = p.Report.RuleSetVersion
+	}
+	return e
+}
+
+func payload(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("payload: %v", err)) // only our own types go here
+	}
+	return string(b)
+}
+
+// CreateProject registers a project in draft.
+func (s *Service) CreateProject(ctx context.Context, u *User, in ProjectInput) (*Project, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, in.Park, "project", "create")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.ActiveRuleSet(ctx, in.Park)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	p := &Project{Park: in.Park, Name: in.Name, InvestorName: in.InvestorName, USCC: in.USCC, Figures: in.Figures,
+		State: StateDraft, CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
+	p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(StateDraft)))
+	e := s.entry(a, p, EventCreate, "", StateDraft)
+	e.RuleSetVersion = rs.Version()
+	e.Payload = payload(in)
+	if err := s.store.Apply(ctx, &Change{Project: p, Entry: e}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// UpdateProject edits a project's form while it is a draft or returned.
+func (s *Service) UpdateProject(ctx context.Context, u *User, id, version int64, in ProjectInput) (*Project, error) {
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in.Park = p.Park // a project never moves between parks
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, p.Park, string(p.State), "update")
+	if err != nil {
+		return nil, s.stateOrPermission(u, p, "update", err)
+	}
+	if version != p.Version {
+		return nil, errStale
+	}
+	p.Name, p.InvestorName, p.USCC, p.Figures = in.Name, in.InvestorName, in.USCC, in.Figures
+	p.UpdatedAt = s.now().UTC()
+	e := s.entry(a, p, EventUpdate, p.State, p.State)
+	e.Payload = payload(in)
+	if err := s.store.Apply(ctx, &Change{Project: p, ExpectedVersion: version, Entry: e}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+var errStale = Errorf(ECONFLICT, "该项目已被他人修改,请刷新页面后重试", "this project has changed since you loaded it; reload and try again")
+
+// stateOrPermission explains a refusal: if u could act in another state the
+// problem is the state (conflict), otherwise it is the permission.
+func (s *Service) stateOrPermission(u *User, p *Project, act string, permErr error) error {
+	for _, st := range States {
+		if s.authz.Allowed(u.Username, p.Park, string(st), act) {
+			return &Error{Code: ECONFLICT,
+				Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(p.State, "zh"), EventLabel(act, "zh")),
+				MessageEN: fmt.Sprintf("the project is now %s: %s is not possible; reload the page", StateLabel(p.State, "en"), EventLabel(act, "en"))}
+		}
+	}
+	return permErr
+}
+
+// Action is a lifecycle command on one project.
+type Action struct {
+	Event   string `json:"event"`
+	Version int64  `json:"version"` // the version the user saw; a different stored version is a conflict
+	Reason  string `json:"reason"`
+}
+
+// needsReason lists the events that must carry a written reason.
+var needsReason = map[string]bool{
+	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true,
+	EventRectified: true, EventExit: true,
+}
+
+// reviewEvents are judgements on a project; its submitter and anyone who
+// declared a conflict may not make them (segregation of duties).
+var reviewEvents = map[string]bool{
+	EventPass: true, EventReturn: true, EventReject: true, EventOverride: true,
+	EventScore: true, EventApprove: true,
+}
+
+// Act performs a lifecycle event on a project as u.
+func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Project, error) {
+	act.Reason = strings.TrimSpace(act.Reason)
+	if act.Event == EventScore || act.Event == EventConflict {
+		return nil, Errorf(EINVALID, "评分和回避声明请使用评分表", "use the scoring sheet to score or declare a conflict")
+	}
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, p.Park, string(p.State), act.Event)
+	if err != nil {
+		return nil, s.stateOrPermission(u, p, act.Event, err)
+	}
+	if act.Version != p.Version {
+		return nil, errStale
+	}
+	if needsReason[act.Event] && act.Reason == "" {
+		return nil, FieldError("reason", "此操作必须填写理由", "this action needs a written reason")
+	}
+	if len([]rune(act.Reason)) > 2000 {
+		return nil, FieldError("reason", "理由不超过 2000 字", "the reason may have at most 2000 characters")
+	}
+	if err := s.segregation(ctx, u, p, act.Event); err != nil {
+		return nil, err
+	}
+	to, err := transition(p.State, act.Event)
+	if err != nil {
+		return nil, err
+	}
+	from := p.State
+	now := s.now().UTC()
+	var basis any = act
+	switch act.Event {
+	case EventSubmit, EventResubmit:
+		rs, err := s.ActiveRuleSet(ctx, p.Park)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := evaluate(rs, p.Figures)
+		if err != nil {
+			return nil, err
+		}
+		p.Report, p.Round, p.Override = rep, p.Round+1, false
+		basis = submission{Figures: p.Figures, Report: rep}
+	case EventPass:
+		if p.Report != nil && !p.Report.Passed() {
+			return nil, Errorf(EFORBIDDEN, "有 %d 项硬性指标未通过,不能通过初审;如确需推进,须由管委会“一事一议”并写明理由", "%d hard rule(s) failed: screening cannot pass; only the committee can override with a reason", p.Report.HardFailures)
+		}
+		basis = p.Report
+	case EventOverride:
+		if p.Report == nil || p.Report.Passed() {
+			return nil, Errorf(EINVALID, "没有未通过的硬性指标,无需“一事一议”,请直接通过", "no hard rule failed; nothing to override")
+		}
+		p.Override = true
+		basis = p.Report
+	}
+	p.State, p.UpdatedAt = to, now
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(to)))
+	e := s.entry(a, p, act.Event, from, to)
+	e.Reason = act.Reason
+	e.Payload = payload(basis)
+	if err := s.store.Apply(ctx, &Change{Project: p, ExpectedVersion: act.Version, Entry: e}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// submission is what a submit entry records: the figures and the screening of them.
+type submission struct {
+	Figures rules.Figures `json:"figures"`
+	Report  *rules.Report `json:"report"`
+}
+
+// segregation refuses review events to the submitter and to anyone who declared a conflict.
+func (s *Service) segregation(ctx context.Context, u *User, p *Project, event string) error {
+	if !reviewEvents[event] {
+		return nil
+	}
+	if p.CreatedBy == u.ID {
+		return Errorf(EFORBIDDEN, "不能评审或决定自己登记的项目", "you may not review or decide a project you registered")
+	}
+	cs, err := s.store.Conflicts(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.UserID == u.ID {
+			return Errorf(EFORBIDDEN, "您已声明与该项目存在利益冲突,须回避", "you declared a conflict of interest on this project")
+		}
+	}
+	return nil
+}
+
+// projectRuleSet is the rule set the project was screened under (or the
+// park's active one before its first screening).
+func (s *Service) projectRuleSet(ctx context.Context, p *Project) (*rules.RuleSet, error) {
+	if p.Report != nil && p.Report.RuleSetVersion != "" {
+		return s.RuleSetVersion(ctx, p.Report.RuleSetVersion)
+	}
+	return s.ActiveRuleSet(ctx, p.Park)
+}
+
+func (s *Service) calendar(rs *rules.RuleSet) *Calendar {
+	return NewCalendar(s.location, rs.Holidays(), rs.Workdays())
+}
+
+// ScoreInput is one reviewer's scoring sheet.
+type ScoreInput struct {
+	Round   int                `json:"round"` // the round the reviewer saw; a resubmission since is a conflict
+	Items   map[string]float64 `json:"items"`
+	Comment string             `json:"comment"`
+}
+
+// ScoreOutcome is what a score did: the project afterwards and, when it
+// completed the quorum, the mean and where the project went.
+type ScoreOutcome struct {
+	Project *Project `json:"project"`
+	Score   Score    `json:"score"`
+	Quorum  bool     `json:"quorum"`
+	Mean    float64  `json:"mean"`
+}
+
+// Score records u's scoring sheet. When it completes the quorum the project
+// moves on in the same transaction: to committee review if the mean reaches
+// the pass mark, back to the promoter otherwise. Scores of different reviewers
+// commute, so a version conflict from a colleague scoring at the same moment
+// is retried rather than shown to the user.
+func (s *Service) Score(ctx context.Context, u *User, id int64, in ScoreInput) (*ScoreOutcome, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := s.score(ctx, u, id, in)
+		if ErrorCode(err) != ECONFLICT || attempt == 5 || errors.Is(err, errDuplicateScore) {
+			return out, err
+		}
+		if p, perr := s.store.Project(ctx, id); perr != nil || p.State != StateExpertReview || p.Round != in.Round {
+			return out, err
+		}
+	}
+}
+
+var errDuplicateScore = Errorf(ECONFLICT, "您已为本轮评审打过分", "you have already scored this round")
+
+func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (*ScoreOutcome, error) {
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, p.Park, string(p.State), EventScore)
+	if err != nil {
+		return nil, s.stateOrPermission(u, p, EventScore, err)
+	}
+	if in.Round != p.Round {
+		return nil, errStale
+	}
+	if err := s.segregation(ctx, u, p, EventScore); err != nil {
+		return nil, err
+	}
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	total, err := rs.ScoreTotal(in.Items)
+	if err != nil {
+		var ie *rules.InputError
+		if errors.As(err, &ie) {
+			return nil, &Error{Code: EINVALID, Field: "items." + ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+		}
+		return nil, FieldError("items", err.Error(), err.Error())
+	}
+	existing, err := s.store.Scores(ctx, p.ID, p.Round)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range existing {
+		if sc.ReviewerID == u.ID {
+			return nil, errDuplicateScore
+		}
+	}
+	now := s.now().UTC()
+	sc := Score{ProjectID: p.ID, Round: p.Round, ReviewerID: u.ID, Reviewer: u.Username, Items: in.Items,
+		Total: total, Comment: strings.TrimSpace(in.Comment), CreatedAt: now}
+	version := p.Version
+	p.UpdatedAt = now
+	e := s.entry(a, p, EventScore, p.State, p.State)
+	e.Payload = payload(sc)
+	c := &Change{Project: p, ExpectedVersion: version, Score: &sc, Entry: e}
+	out := &ScoreOutcome{Project: p, Score: sc}
+
+	sheet := rs.Scoring()
+	if n := len(existing) + 1; n >= sheet.Quorum {
+		sum := total
+		for _, x := range existing {
+			sum += x.Total
+		}
+		out.Quorum, out.Mean = true, math.Round(sum/float64(n)*100)/100
+		event, reason := EventRecommend, fmt.Sprintf("专家评审平均分 %.2f,达到及格线 %.0f,提交管委会审议", out.Mean, sheet.PassMark)
+		if out.Mean < sheet.PassMark {
+			event, reason = EventFailReview, fmt.Sprintf("专家评审平均分 %.2f,低于及格线 %.0f,退回修改", out.Mean, sheet.PassMark)
+		}
+		to, err := transition(p.State, event)
+		if err != nil {
+			return nil, err
+		}
+		follow := s.entry(actor{user: u, role: a.role}, p, event, p.State, to)
+		follow.Reason = reason
+		follow.Payload = payload(map[string]any{"round": p.Round, "scores": n, "mean": out.Mean, "pass_mark": sheet.PassMark})
+		c.Extra = []AuditEntry{follow}
+		p.State = to
+		p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(to)))
+	}
+	if err := s.store.Apply(ctx, c); err != nil {
+		if ErrorCode(err) == ECONFLICT && c.Score != nil {
+			if again, _ := s.store.Scores(ctx, p.ID, sc.Round); hasReviewer(again, u.ID) {
+				return nil, errDuplicateScore
+			}
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func hasReviewer(scores []Score, id int64) bool {
+	for _, s := range scores {
+		if s.ReviewerID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// DeclareConflict records that u must stand aside from a project.
+func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason string) error {
+	reason = strings.TrimSpace(reason)
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return err
+	}
+	a, err := s.authorize(u, p.Park, string(p.State), EventConflict)
+	if err != nil {
+		return s.stateOrPermission(u, p, EventConflict, err)
+	}
+	if reason == "" {
+		return FieldError("reason", "请说明回避理由", "state the reason for the conflict")
+	}
+	c := &Conflict{ProjectID: p.ID, UserID: u.ID, Username: u.Username, Reason: reason, CreatedAt: s.now().UTC()}
+	e := s.entry(a, p, EventConflict, p.State, p.State)
+	e.Reason = reason
+	return s.store.Apply(ctx, &Change{Conflict: c, Entry: e})
+}
+
+// Project returns a project u may read.
+func (s *Service) Project(ctx context.Context, u *User, id int64) (*Project, error) {
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(u, p.Park, "project", "read"); err != nil {
+		// Do not reveal that a project exists in a park the user cannot see.
+		return nil, Errorf(ENOTFOUND, "项目不存在", "project not found")
+	}
+	return p, nil
+}
+
+// Projects lists projects in the parks u may read, narrowed by f.Parks.
+func (s *Service) Projects(ctx context.Context, u *User, f ProjectFilter) ([]*Project, int, error) {
+	readable, err := s.ReadableParks(ctx, u)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(f.Parks) > 0 {
+		var keep []string
+		for _, p := range f.Parks {
+			if contains(readable, p) {
+				keep = append(keep, p)
+			}
+		}
+		readable = keep
+	}
+	if len(readable) == 0 {
+		return nil, 0, nil
+	}
+	f.Parks = readable
+	if f.Overdue && f.Now.IsZero() {
+		f.Now = s.now()
+	}
+	return s.store.Projects(ctx, f)
+}
+
+// Actions lists the events u may take on p now: lifecycle events allowed by
+// casbin and the fsm, plus "update", "score" and "conflict" where they apply.
+// The UI shows exactly these buttons; the commands check again.
+func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
+	var out []string
+	if u == nil {
+		return nil
+	}
+	m := newMachine(p.State)
+	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict) {
+		if ev == EventRecommend || ev == EventFailReview || ev == EventRate {
+			continue // automatic: follow from scores and rating runs
+		}
+		if !s.authz.Allowed(u.Username, p.Park, string(p.State), ev) {
+			continue
+		}
+		if reviewEvents[ev] || ev == EventConflict {
+			if s.segregation(ctx, u, p, ev) != nil {
+				continue
+			}
+		}
+		switch ev {
+		case EventPass:
+			if p.Report != nil && !p.Report.Passed() {
+				continue
+			}
+		case EventOverride:
+			if p.Report == nil || p.Report.Passed() {
+				continue
+			}
+		case EventScore:
+			if sc, err := s.store.Scores(ctx, p.ID, p.Round); err != nil || hasReviewer(sc, u.ID) {
+				continue
+			}
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// History returns the decision-log entries of a project u may read, oldest first.
+func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry, error) {
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+}
+
+// Scores returns the sheets of the project's current round. A reviewer sees
+// colleagues' sheets only once the quorum is complete or after they scored
+// themselves is not enough: independence needs all sheets in first. The
+// committee and auditors see them always.
+func (s *Service) Scores(ctx context.Context, u *User, id int64) ([]Score, bool, error) {
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, false, err
+	}
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	scores, err := s.store.Scores(ctx, p.ID, p.Round)
+	if err != nil {
+		return nil, false, err
+	}
+	roles := s.authz.RolesIn(u.Username, p.Park)
+	if len(scores) >= rs.Scoring().Quorum || containsRole(roles, RoleCommittee) || containsRole(roles, RoleAuditor) {
+		return scores, true, nil
+	}
+	var own []Score
+	for _, sc := range scores {
+		if sc.ReviewerID == u.ID {
+			own = append(own, sc)
+		}
+	}
+	return own, false, nil
+}
+
+func containsRole(rs []Role, r Role) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

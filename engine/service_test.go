@@ -1,0 +1,470 @@
+package engine_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/rules"
+	"zonevet/store"
+)
+
+// world is a real service on a temp SQLite file with both default parks and
+// one user per role and park.
+type world struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *store.DB
+	svc   *engine.Service
+	users map[string]*engine.User
+}
+
+func mustWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "zonevet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc, err := engine.NewService(ctx, engine.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, park := range rules.DefaultParks() {
+		rs, err := rules.Default(park)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutPark(ctx, engine.Park{ID: park, NameZH: rs.ParkNameZH(), NameEN: rs.ParkNameEN(), Level: rs.Level()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.InstallRuleSet(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &world{t: t, ctx: ctx, db: db, svc: svc, users: map[string]*engine.User{}}
+	for _, park := range []string{"qingyuan", "yingde"} {
+		for _, r := range engine.Roles {
+			w.user(string(r)+"-"+park, engine.RoleAssignment{Role: r, Park: park})
+		}
+		for i := 2; i <= 4; i++ {
+			w.user("reviewer"+string(rune('0'+i))+"-"+park, engine.RoleAssignment{Role: engine.RoleReviewer, Park: park})
+		}
+	}
+	return w
+}
+
+func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
+	w.t.Helper()
+	u, err := w.svc.CreateUser(w.ctx, name, name, "password-"+name, roles)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.users[name] = u
+	return u
+}
+
+// goodFigures pass every hard rule of both default parks.
+func goodFigures() rules.Figures {
+	return rules.Figures{IndustryCode: "C3985", TotalInvestment: 30000, FixedAssetInvestment: 20000, LandArea: 50,
+		FloorArea: 50 * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: 60000, Revenue: 58000,
+		Tax: 2200, RDExpense: 2900, EnergyUse: 700, Employees: 300}
+}
+
+func input(park string, f rules.Figures) engine.ProjectInput {
+	return engine.ProjectInput{Park: park, Name: "电子铜箔项目", InvestorName: "清远华科新材料股份有限公司", USCC: "91440300708461136T", Figures: f}
+}
+
+func (w *world) create(park string, f rules.Figures) *engine.Project {
+	w.t.Helper()
+	p, err := w.svc.CreateProject(w.ctx, w.users["promoter-"+park], input(park, f))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+func (w *world) act(who string, p *engine.Project, event, reason string) *engine.Project {
+	w.t.Helper()
+	got, err := w.svc.Act(w.ctx, w.users[who], p.ID, engine.Action{Event: event, Version: p.Version, Reason: reason})
+	if err != nil {
+		w.t.Fatalf("%s by %s: %v", event, who, err)
+	}
+	return got
+}
+
+func (w *world) scoreAll(p *engine.Project, fraction float64, who ...string) *engine.Project {
+	w.t.Helper()
+	rs, err := w.svc.ActiveRuleSet(w.ctx, p.Park)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, r := range who {
+		items := map[string]float64{}
+		for _, c := range rs.Scoring().Criteria {
+			items[c.ID] = c.Max * fraction
+		}
+		out, err := w.svc.Score(w.ctx, w.users[r], p.ID, engine.ScoreInput{Round: p.Round, Items: items})
+		if err != nil {
+			w.t.Fatalf("score by %s: %v", r, err)
+		}
+		p = out.Project
+	}
+	return p
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := engine.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+// TestLifecycleHappyPath walks a project from draft to exit, each step by the
+// role that owns it, and checks the decision log records every step.
+func TestLifecycleHappyPath(t *testing.T) {
+	w := mustWorld(t)
+	p := w.create("qingyuan", goodFigures())
+	p = w.act("promoter-qingyuan", p, engine.EventSubmit, "")
+	if p.State != engine.StateScreening || p.Report == nil || !p.Report.Passed() || p.Round != 1 {
+		t.Fatalf("after submit: state %s, report %+v, round %d", p.State, p.Report, p.Round)
+	}
+	if p.DueAt == nil {
+		t.Fatal("screening has no due date")
+	}
+	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	p = w.scoreAll(p, 0.8, "reviewer-qingyuan", "reviewer2-qingyuan")
+	if p.State != engine.StateExpertReview {
+		t.Fatalf("before quorum: state %s", p.State)
+	}
+	p = w.scoreAll(p, 0.8, "reviewer3-qingyuan")
+	if p.State != engine.StateCommitteeReview {
+		t.Fatalf("after quorum at 80: state %s, want committee_review", p.State)
+	}
+	p = w.act("committee-qingyuan", p, engine.EventApprove, "")
+	p = w.act("promoter-qingyuan", p, engine.EventSign, "")
+	p = w.act("promoter-qingyuan", p, engine.EventStartConstruction, "")
+	p = w.act("promoter-qingyuan", p, engine.EventStartProduction, "")
+	p = w.act("committee-qingyuan", p, engine.EventRectify, "评价为 D")
+	p = w.act("committee-qingyuan", p, engine.EventRectified, "整改达标")
+	p = w.act("committee-qingyuan", p, engine.EventRectify, "再次评价为 D")
+	p = w.act("committee-qingyuan", p, engine.EventExit, "整改失败,土地回购")
+	if p.State != engine.StateExited || !p.State.Terminal() {
+		t.Fatalf("final state %s", p.State)
+	}
+	log, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range log {
+		events = append(events, e.Event)
+	}
+	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "approve", "sign",
+		"start_construction", "start_production", "rectify", "rectified", "rectify", "exit"}
+	if len(events) != len(want) {
+		t.Fatalf("log events = %v, want %v", events, want)
+	}
+	for i := range want {
+		if events[i] != want[i] {
+			t.Fatalf("log events = %v, want %v", events, want)
+		}
+	}
+	v, err := engine.VerifyLog(w.ctx, w.db)
+	if err != nil || v.Bad != nil {
+		t.Fatalf("verify: %v %v", err, v.Bad)
+	}
+}
+
+func TestReviewBelowPassMarkReturns(t *testing.T) {
+	w := mustWorld(t)
+	p := w.create("qingyuan", goodFigures())
+	p = w.act("promoter-qingyuan", p, engine.EventSubmit, "")
+	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	p = w.scoreAll(p, 0.6, "reviewer-qingyuan", "reviewer2-qingyuan", "reviewer3-qingyuan")
+	if p.State != engine.StateReturned {
+		t.Fatalf("mean 60 < 70: state %s, want returned", p.State)
+	}
+	// A resubmission opens a new round: the old scores do not count.
+	p = w.act("promoter-qingyuan", p, engine.EventResubmit, "")
+	if p.Round != 2 {
+		t.Fatalf("round = %d, want 2", p.Round)
+	}
+	scores, err := w.db.Scores(w.ctx, p.ID, p.Round)
+	if err != nil || len(scores) != 0 {
+		t.Fatalf("round 2 scores = %v, %v", scores, err)
+	}
+}
+
+// TestForbidden covers the refusals of issue 2: wrong role, wrong park, own
+// project, missing reason, hard-rule failure without override, stale version.
+func TestForbidden(t *testing.T) {
+	w := mustWorld(t)
+	screening := func() *engine.Project {
+		return w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
+	}
+	bad := goodFigures()
+	bad.FixedAssetInvestment = 50 * 200 // 200 万元/亩 < 300: hard failure in qingyuan
+
+	for _, tc := range []struct {
+		name   string
+		setup  func() *engine.Project
+		who    string
+		event  string
+		reason string
+		code   string
+	}{
+		{"ErrWrongRolePromoterPasses", screening, "promoter-qingyuan", engine.EventPass, "", engine.EFORBIDDEN},
+		{"ErrWrongRoleAuditorPasses", screening, "auditor-qingyuan", engine.EventPass, "", engine.EFORBIDDEN},
+		{"ErrWrongRoleReviewerApproves", screening, "reviewer-qingyuan", engine.EventOverride, "理由", engine.EFORBIDDEN},
+		{"ErrOtherParkReviewer", screening, "reviewer-yingde", engine.EventPass, "", engine.EFORBIDDEN},
+		{"ErrOtherParkCommittee", screening, "committee-yingde", engine.EventReject, "理由", engine.EFORBIDDEN},
+		{"ErrReturnWithoutReason", screening, "reviewer-qingyuan", engine.EventReturn, "  ", engine.EINVALID},
+		{"ErrRejectWithoutReason", screening, "committee-qingyuan", engine.EventReject, "", engine.EINVALID},
+		{"ErrWrongStateApprove", screening, "committee-qingyuan", engine.EventApprove, "", engine.ECONFLICT},
+		{"ErrUnknownEvent", screening, "reviewer-qingyuan", "teleport", "", engine.EFORBIDDEN},
+		{"ErrHardFailPass", func() *engine.Project {
+			return w.act("promoter-qingyuan", w.create("qingyuan", bad), engine.EventSubmit, "")
+		}, "reviewer-qingyuan", engine.EventPass, "", engine.EFORBIDDEN},
+		{"ErrOverrideWithoutReason", func() *engine.Project {
+			return w.act("promoter-qingyuan", w.create("qingyuan", bad), engine.EventSubmit, "")
+		}, "committee-qingyuan", engine.EventOverride, "", engine.EINVALID},
+		{"ErrOverrideNothingFailed", screening, "committee-qingyuan", engine.EventOverride, "理由", engine.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.setup()
+			_, err := w.svc.Act(w.ctx, w.users[tc.who], p.ID, engine.Action{Event: tc.event, Version: p.Version, Reason: tc.reason})
+			wantCode(t, err, tc.code)
+			after, _ := w.db.Project(w.ctx, p.ID)
+			if after.Version != p.Version || after.State != p.State {
+				t.Errorf("refused command changed the project: %s v%d → %s v%d", p.State, p.Version, after.State, after.Version)
+			}
+		})
+	}
+
+	t.Run("OverrideWithReason", func(t *testing.T) {
+		p := w.act("promoter-qingyuan", w.create("qingyuan", bad), engine.EventSubmit, "")
+		p = w.act("committee-qingyuan", p, engine.EventOverride, "省重点项目,一事一议")
+		if p.State != engine.StateExpertReview || !p.Override {
+			t.Fatalf("after override: %s override=%v", p.State, p.Override)
+		}
+		log, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventOverride}})
+		if len(log) != 1 || log[0].Reason != "省重点项目,一事一议" || log[0].Role != engine.RoleCommittee || log[0].RuleSetVersion == "" {
+			t.Fatalf("override entry = %+v", log)
+		}
+	})
+
+	t.Run("ErrStaleVersion", func(t *testing.T) {
+		p := screening()
+		_, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.Action{Event: engine.EventPass, Version: p.Version - 1})
+		wantCode(t, err, engine.ECONFLICT)
+	})
+
+	t.Run("ErrOwnProject", func(t *testing.T) {
+		// One person is promoter and reviewer: they may not review what they registered.
+		both := w.user("both", engine.RoleAssignment{Role: engine.RolePromoter, Park: "qingyuan"}, engine.RoleAssignment{Role: engine.RoleReviewer, Park: "qingyuan"})
+		p, err := w.svc.CreateProject(w.ctx, both, input("qingyuan", goodFigures()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = w.act("both", p, engine.EventSubmit, "")
+		_, err = w.svc.Act(w.ctx, both, p.ID, engine.Action{Event: engine.EventPass, Version: p.Version})
+		wantCode(t, err, engine.EFORBIDDEN)
+		for _, a := range w.svc.Actions(w.ctx, both, p) {
+			if a == engine.EventPass || a == engine.EventReturn {
+				t.Errorf("Actions offers %q on own project", a)
+			}
+		}
+	})
+
+	t.Run("ScoreGuards", func(t *testing.T) {
+		p := w.act("reviewer-qingyuan", screening(), engine.EventPass, "")
+		rs, _ := w.svc.ActiveRuleSet(w.ctx, "qingyuan")
+		full := map[string]float64{}
+		for _, c := range rs.Scoring().Criteria {
+			full[c.ID] = c.Max
+		}
+		if err := w.svc.DeclareConflict(w.ctx, w.users["reviewer2-qingyuan"], p.ID, "曾任投资方顾问"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.svc.Score(w.ctx, w.users["reviewer2-qingyuan"], p.ID, engine.ScoreInput{Round: p.Round, Items: full})
+		wantCode(t, err, engine.EFORBIDDEN)
+		if _, err := w.svc.Score(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.ScoreInput{Round: p.Round, Items: full}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.svc.Score(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.ScoreInput{Round: p.Round, Items: full})
+		wantCode(t, err, engine.ECONFLICT)
+		over := map[string]float64{}
+		for k, v := range full {
+			over[k] = v
+		}
+		for _, c := range rs.Scoring().Criteria[:1] {
+			over[c.ID] = c.Max + 1
+		}
+		_, err = w.svc.Score(w.ctx, w.users["reviewer3-qingyuan"], p.ID, engine.ScoreInput{Round: p.Round, Items: over})
+		wantCode(t, err, engine.EINVALID)
+		_, err = w.svc.Score(w.ctx, w.users["reviewer-yingde"], p.ID, engine.ScoreInput{Round: p.Round, Items: full})
+		wantCode(t, err, engine.EFORBIDDEN)
+	})
+}
+
+func TestProjectInputValidation(t *testing.T) {
+	w := mustWorld(t)
+	for _, tc := range []struct {
+		name  string
+		edit  func(*engine.ProjectInput)
+		field string
+	}{
+		{"ErrNoName", func(in *engine.ProjectInput) { in.Name = " " }, "name"},
+		{"ErrBadUSCC", func(in *engine.ProjectInput) { in.USCC = "91440300708461136X" }, "uscc"},
+		{"ErrNegativeTax", func(in *engine.ProjectInput) { in.Figures.Tax = -1 }, "tax"},
+		{"ErrFixedAboveTotal", func(in *engine.ProjectInput) { in.Figures.FixedAssetInvestment = in.Figures.TotalInvestment + 1 }, "fixed_asset_investment"},
+		{"ErrCoverageOver100", func(in *engine.ProjectInput) { in.Figures.BuildingCoverage = 101 }, "building_coverage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input("qingyuan", goodFigures())
+			tc.edit(&in)
+			_, err := w.svc.CreateProject(w.ctx, w.users["promoter-qingyuan"], in)
+			var e *engine.Error
+			if engine.ErrorCode(err) != engine.EINVALID || !asError(err, &e) || e.Field != tc.field || e.Message == "" {
+				t.Fatalf("err = %v, want invalid on %s", err, tc.field)
+			}
+		})
+	}
+	t.Run("ErrZeroLandOnSubmit", func(t *testing.T) {
+		f := goodFigures()
+		f.LandArea = 0
+		p := w.create("qingyuan", f)
+		_, err := w.svc.Act(w.ctx, w.users["promoter-qingyuan"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version})
+		var e *engine.Error
+		if !asError(err, &e) || e.Code != engine.EINVALID || e.Field != "land_area" {
+			t.Fatalf("err = %v, want invalid land_area", err)
+		}
+	})
+}
+
+func asError(err error, target **engine.Error) bool {
+	e, ok := err.(*engine.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// TestConcurrentAct fires the same transition from 50 goroutines: exactly one
+// wins and is logged once; the rest get a conflict.
+func TestConcurrentAct(t *testing.T) {
+	w := mustWorld(t)
+	p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
+	before, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.Action{Event: engine.EventPass, Version: p.Version})
+			mu.Lock()
+			codes[engine.ErrorCode(err)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[""] != 1 || codes[engine.ECONFLICT] != 49 {
+		t.Fatalf("outcomes = %v, want 1 success and 49 conflicts", codes)
+	}
+	after, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{})
+	if len(after) != len(before)+1 {
+		t.Fatalf("log grew by %d, want 1", len(after)-len(before))
+	}
+}
+
+// TestConcurrentScoresAllCount: reviewers scoring at the same moment all get
+// their sheet in and the quorum transition happens exactly once.
+func TestConcurrentScoresAllCount(t *testing.T) {
+	w := mustWorld(t)
+	p := w.act("reviewer-qingyuan", w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, ""), engine.EventPass, "")
+	rs, _ := w.svc.ActiveRuleSet(w.ctx, "qingyuan")
+	items := map[string]float64{}
+	for _, c := range rs.Scoring().Criteria {
+		items[c.ID] = c.Max * 0.9
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, r := range []string{"reviewer-qingyuan", "reviewer2-qingyuan", "reviewer3-qingyuan"} {
+		wg.Add(1)
+		go func(u *engine.User) {
+			defer wg.Done()
+			_, err := w.svc.Score(w.ctx, u, p.ID, engine.ScoreInput{Round: p.Round, Items: items})
+			errs <- err
+		}(w.users[r])
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := w.db.Project(w.ctx, p.ID)
+	if got.State != engine.StateCommitteeReview {
+		t.Fatalf("state %s, want committee_review", got.State)
+	}
+	rec, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventRecommend}})
+	if len(rec) != 1 {
+		t.Fatalf("%d recommend entries, want 1", len(rec))
+	}
+}
+
+func TestScoresHiddenUntilQuorum(t *testing.T) {
+	w := mustWorld(t)
+	p := w.act("reviewer-qingyuan", w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, ""), engine.EventPass, "")
+	p = w.scoreAll(p, 0.9, "reviewer-qingyuan")
+	got, visible, err := w.svc.Scores(w.ctx, w.users["reviewer2-qingyuan"], p.ID)
+	if err != nil || visible || len(got) != 0 {
+		t.Fatalf("reviewer2 sees %d scores (visible=%v) before scoring", len(got), visible)
+	}
+	got, visible, _ = w.svc.Scores(w.ctx, w.users["committee-qingyuan"], p.ID)
+	if !visible || len(got) != 1 {
+		t.Fatalf("committee sees %d scores (visible=%v)", len(got), visible)
+	}
+}
+
+func TestReadOtherParkIsNotFound(t *testing.T) {
+	w := mustWorld(t)
+	p := w.create("qingyuan", goodFigures())
+	_, err := w.svc.Project(w.ctx, w.users["auditor-yingde"], p.ID)
+	wantCode(t, err, engine.ENOTFOUND)
+	ps, total, err := w.svc.Projects(w.ctx, w.users["promoter-yingde"], engine.ProjectFilter{Limit: 10})
+	if err != nil || total != 0 || len(ps) != 0 {
+		t.Fatalf("yingde promoter lists %d qingyuan projects", total)
+	}
+}
+
+func TestWorkbench(t *testing.T) {
+	w := mustWorld(t)
+	p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
+	wb, err := w.svc.Workbench(w.ctx, w.users["reviewer-qingyuan"], 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wb) != 1 || len(wb[0].Items) != 1 || wb[0].Items[0].Project.ID != p.ID {
+		t.Fatalf("reviewer workbench = %+v", wb)
+	}
+	if wb[0].Counts[engine.StateScreening] != 1 {
+		t.Fatalf("counts = %v", wb[0].Counts)
+	}
+	later, err := engine.NewService(w.ctx, engine.Config{Store: w.db, Now: func() time.Time { return time.Now().Add(10 * 24 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, _ = later.Workbench(w.ctx, w.users["reviewer-qingyuan"], 20)
+	if !wb[0].Items[0].Overdue {
+		t.Fatal("10 days later the screening step is not overdue")
+	}
+}

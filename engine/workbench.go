@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// WorkItem is a project awaiting the user, with what they can do on it.
+type WorkItem struct {
+	Project *Project `json:"project"`
+	Actions []string `json:"actions"`
+	Overdue bool     `json:"overdue"`
+}
+
+// ParkWork is one park's part of a user's workbench.
+type ParkWork struct {
+	Park   Park          `json:"park"`
+	Roles  []Role        `json:"roles"`
+	Items  []WorkItem    `json:"items"`
+	Counts map[State]int `json:"counts"`
+}
+
+// Workbench lists, per park where u holds a role, the projects awaiting u's
+// action (overdue first, then by due date; at most limit per park) and the
+// park's count of projects per state.
+func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork, error) {
+	parks, err := s.Parks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(parks))
+	for i, p := range parks {
+		ids[i] = p.ID
+	}
+	counts, err := s.store.CountByState(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []ParkWork
+	for _, park := range parks {
+		pw := ParkWork{Park: park, Roles: s.authz.RolesIn(u.Username, park.ID), Counts: counts[park.ID]}
+		states := s.actionableStates(u, park.ID)
+		if len(states) > 0 {
+			// Read a few more than shown: some in these states are not this user's
+			// to act on (own project, already scored, conflict declared).
+			ps, _, err := s.store.Projects(ctx, ProjectFilter{Parks: []string{park.ID}, States: states, Sort: "due", Limit: limit * 4})
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				acts := s.Actions(ctx, u, p)
+				if len(acts) == 0 || len(acts) == 1 && acts[0] == EventConflict {
+					continue
+				}
+				pw.Items = append(pw.Items, WorkItem{Project: p, Actions: acts, Overdue: p.DueAt != nil && p.DueAt.Before(now)})
+				if len(pw.Items) == limit {
+					break
+				}
+			}
+		}
+		sort.SliceStable(pw.Items, func(i, j int) bool { return dueKey(pw.Items[i]).Before(dueKey(pw.Items[j])) })
+		out = append(out, pw)
+	}
+	return out, nil
+}
+
+var noDue = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func dueKey(w WorkItem) time.Time {
+	if w.Project.DueAt == nil {
+		return noDue
+	}
+	return *w.Project.DueAt
+}
+
+// actionableStates lists the states in which u may take some event in park.
+func (s *Service) actionableStates(u *User, park string) []State {
+	var out []State
+	for _, st := range States {
+		for _, ev := range append(newMachine(st).AvailableTransitions(), EventUpdate, EventScore) {
+			if s.authz.Allowed(u.Username, park, string(st), ev) {
+				out = append(out, st)
+				break
+			}
+		}
+	}
+	return out
+}
