@@ -1,0 +1,278 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) registerAPIRoutes(g *echo.Group) {
+	g.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/json", openAPIDoc)
+	})
+	a := g.Group("", requireUser, s.idempotent)
+	a.GET("/projects", s.handleAPIProjectList)
+	a.POST("/projects", s.handleAPIProjectCreate)
+	a.GET("/projects/:id", s.handleAPIProjectGet)
+	a.PUT("/projects/:id", s.handleAPIProjectUpdate)
+	a.POST("/projects/:id/actions", s.handleAPIProjectAct)
+	a.POST("/projects/:id/scores", s.handleAPIProjectScore)
+	a.GET("/projects/:id/report", s.handleAPIProjectReport)
+	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
+}
+
+// decodeJSON reads a request body strictly: unknown fields are a 400 naming
+// the field, so a typo in a script fails loudly instead of being ignored.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		field := "body"
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			field = te.Field
+		} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			field = strings.Trim(f, `"`)
+		}
+		return &engine.Error{Code: engine.EINVALID, Field: field, Message: "请求体不是有效的 JSON:" + err.Error(), MessageEN: "the request body is not valid JSON: " + err.Error()}
+	}
+	return nil
+}
+
+// projectList is the API's page of projects.
+type projectList struct {
+	Items  []*engine.Project `json:"items"`
+	Total  int               `json:"total"`
+	Limit  int               `json:"limit"`
+	Offset int               `json:"offset"`
+}
+
+func (s *Server) handleAPIProjectList(c echo.Context) error {
+	_, f := s.parseListQuery(c)
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return engine.FieldError("limit", "limit 应为 1–500", "limit must be 1–500")
+		}
+		f.Limit = n
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return engine.FieldError("offset", "offset 应为非负整数", "offset must be a non-negative integer")
+		}
+		f.Offset = n
+	}
+	if st := c.QueryParam("state"); st != "" && !validState(st) {
+		return engine.FieldError("state", "未知状态", "unknown state")
+	}
+	ps, total, err := s.svc.Projects(c.Request().Context(), currentUser(c), f)
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []*engine.Project{}
+	}
+	return c.JSON(http.StatusOK, projectList{Items: ps, Total: total, Limit: f.Limit, Offset: f.Offset})
+}
+
+func validState(st string) bool {
+	for _, x := range engine.States {
+		if string(x) == st {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) handleAPIProjectCreate(c echo.Context) error {
+	var in engine.ProjectInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.svc.CreateProject(c.Request().Context(), currentUser(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) handleAPIProjectGet(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// projectUpdate is the body of PUT /projects/{id}: the form plus the version
+// the client saw.
+type projectUpdate struct {
+	engine.ProjectInput
+	Version int64 `json:"version"`
+}
+
+func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	var in projectUpdate
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Version <= 0 {
+		return engine.FieldError("version", "请提供读取时的 version", "give the version you read")
+	}
+	p, err := s.svc.UpdateProject(c.Request().Context(), currentUser(c), id, in.Version, in.ProjectInput)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleAPIProjectAct(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	var act engine.Action
+	if err := decodeJSON(c, &act); err != nil {
+		return err
+	}
+	if act.Event == "" {
+		return engine.FieldError("event", "请给出操作 event", "give the event")
+	}
+	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleAPIProjectScore(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	var in engine.ScoreInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := s.svc.Score(c.Request().Context(), currentUser(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) handleAPIProjectReport(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	if p.Report == nil {
+		return engine.Errorf(engine.ENOTFOUND, "项目尚未提交,还没有规则报告", "the project has not been submitted: no rule report yet")
+	}
+	return c.JSON(http.StatusOK, p.Report)
+}
+
+func (s *Server) handleAPIProjectHistory(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	h, err := s.svc.History(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		h = []engine.AuditEntry{}
+	}
+	return c.JSON(http.StatusOK, h)
+}
+
+// idempotent gives a POST carrying an Idempotency-Key its effect once: the
+// first request's status and body are stored, a retry gets them back, and the
+// same key on a different request is a conflict. A request that fails with a
+// server error forgets its key so the retry runs again.
+func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key := c.Request().Header.Get("Idempotency-Key")
+		if c.Request().Method != http.MethodPost || key == "" {
+			return next(c)
+		}
+		if len(key) > 200 {
+			return engine.FieldError("Idempotency-Key", "Idempotency-Key 不超过 200 个字符", "Idempotency-Key may have at most 200 characters")
+		}
+		ctx := c.Request().Context()
+		u := currentUser(c)
+		body, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return engine.FieldError("body", "请求体读取失败", "could not read the request body")
+		}
+		c.Request().Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n" + string(body)))
+		rec := engine.IdempotentResult{Key: key, UserID: u.ID, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: s.svc.Now()}
+		prev, err := s.accounts.BeginIdempotent(ctx, rec)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if prev.Status == 0 {
+				return engine.Errorf(engine.ECONFLICT, "相同 Idempotency-Key 的请求仍在处理中", "a request with this Idempotency-Key is still being processed")
+			}
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+			return c.Blob(prev.Status, "application/json", prev.Body)
+		}
+		tee := &teeWriter{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = tee
+		herr := next(c)
+		if herr != nil {
+			s.handleError(herr, c) // render now, so the stored body is the one sent
+		}
+		status := c.Response().Status
+		if status >= 500 || status == 0 {
+			_ = s.accounts.AbortIdempotent(ctx, u.ID, key)
+			return nil
+		}
+		rec.Status, rec.Body = status, tee.buf.Bytes()
+		if err := s.accounts.FinishIdempotent(ctx, rec); err != nil {
+			s.log.Error("finish idempotent request", "key", key, "err", err)
+		}
+		return nil
+	}
+}
+
+// teeWriter copies the response body so it can be stored for a replay.
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	t.buf.Write(b)
+	return t.ResponseWriter.Write(b)
+}

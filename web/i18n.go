@@ -1,0 +1,137 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Languages the UI speaks: zh (zh-CN, the default) and en.
+const (
+	langZH = "zh"
+	langEN = "en"
+)
+
+// translator holds the go-i18n bundle and one localizer per language; the
+// message files are embedded and loaded once, so a missing file fails start-up.
+type translator struct {
+	bundle     *i18n.Bundle
+	localizers map[string]*i18n.Localizer
+}
+
+func newTranslator() (*translator, error) {
+	b := i18n.NewBundle(language.SimplifiedChinese)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	for _, f := range []string{"locales/zh-CN.json", "locales/en.json"} {
+		if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
+			return nil, fmt.Errorf("web: messages %s: %w", f, err)
+		}
+	}
+	return &translator{bundle: b, localizers: map[string]*i18n.Localizer{
+		langZH: i18n.NewLocalizer(b, "zh-CN"),
+		langEN: i18n.NewLocalizer(b, "en"),
+	}}, nil
+}
+
+// T translates id into lang; data fills {{.Name}} placeholders. An unknown id
+// shows as itself, and a test keeps every id used by the templates defined.
+func (tr *translator) T(lang, id string, data map[string]any) string {
+	l := tr.localizers[lang]
+	if l == nil {
+		l = tr.localizers[langZH]
+	}
+	msg, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return msg
+}
+
+// lang is the request's UI language: the "lang" cookie if set, else zh-CN.
+func (s *Server) lang(c echo.Context) string {
+	if v, ok := c.Get(ctxLang).(string); ok {
+		return v
+	}
+	lang := langZH
+	if ck, err := c.Cookie("lang"); err == nil && ck.Value == langEN {
+		lang = langEN
+	}
+	c.Set(ctxLang, lang)
+	return lang
+}
+
+// t translates id for this request.
+func (s *Server) t(c echo.Context, id string) string { return s.i18n.T(s.lang(c), id, nil) }
+
+// handleLang switches the UI language and goes back where the user was. It
+// changes a preference cookie only, no server state, so GET is fine.
+func (s *Server) handleLang(c echo.Context) error {
+	lang := c.Param("lang")
+	if lang != langZH && lang != langEN {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	c.SetCookie(&http.Cookie{Name: "lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+}
+
+// safeNext keeps redirects on this site: only a local absolute path is accepted.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// formatAmount shows a number with thousands separators and at most
+// decimals places, trailing zeros dropped: 12345.5 → "12,345.5".
+func formatAmount(v float64, decimals int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if neg && s != "0" {
+		b.WriteByte('-')
+	}
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+// formatTime shows t in the zone's time zone (Asia/Shanghai).
+func formatTime(t time.Time, loc *time.Location, withClock bool) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if withClock {
+		return t.In(loc).Format("2006-01-02 15:04")
+	}
+	return t.In(loc).Format("2006-01-02")
+}

@@ -1,0 +1,634 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+func (s *Server) registerProjectRoutes(e *echo.Echo) {
+	g := e.Group("", requireUser)
+	g.GET("/", s.handleWorkbench)
+	g.GET("/projects", s.handleProjectList)
+	g.GET("/projects/new", s.handleProjectNew)
+	g.POST("/projects", s.handleProjectCreate)
+	g.GET("/projects/:id", s.handleProjectView)
+	g.GET("/projects/:id/edit", s.handleProjectEdit)
+	g.POST("/projects/:id/edit", s.handleProjectUpdate)
+	g.POST("/projects/:id/act", s.handleProjectAct)
+	g.POST("/projects/:id/score", s.handleProjectScore)
+	g.POST("/projects/:id/conflict", s.handleProjectConflict)
+	g.POST("/projects/:id/documents", s.handleDocumentUpload)
+	g.GET("/projects/:id/documents/:doc", s.handleDocumentDownload)
+}
+
+// ---- workbench ----
+
+type workbenchData struct {
+	Parks  []engine.ParkWork
+	States []engine.State
+}
+
+func (s *Server) handleWorkbench(c echo.Context) error {
+	work, err := s.svc.Workbench(c.Request().Context(), currentUser(c), 10)
+	if err != nil {
+		return err
+	}
+	pd := s.page(c, s.t(c, "workbench.title"))
+	pd.Data = workbenchData{Parks: work, States: engine.States}
+	return s.render(c, http.StatusOK, "workbench", pd)
+}
+
+// ---- list ----
+
+const listPageSize = 50
+
+// listQuery is the project list's filter form, echoed back into the page.
+type listQuery struct {
+	Park, State, Industry, Q, Sort string
+	Overdue                        bool
+	Page                           int
+}
+
+func (q listQuery) url(page int) string {
+	v := url.Values{}
+	for k, x := range map[string]string{"park": q.Park, "state": q.State, "industry": q.Industry, "q": q.Q, "sort": q.Sort} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if q.Overdue {
+		v.Set("overdue", "1")
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/projects"
+	}
+	return "/projects?" + v.Encode()
+}
+
+// sortKeys are the list's sort options, allow-listed before they reach the store.
+var sortKeys = []string{"due", "-updated", "updated", "name", "-id", "id"}
+
+type listData struct {
+	Query      listQuery
+	Projects   []*engine.Project
+	ParkNames  map[string]string
+	Parks      []engine.Park
+	States     []engine.State
+	Sorts      []string
+	Total      int
+	Page       int
+	Pages      int
+	PrevURL    string
+	NextURL    string
+	From, To   int
+	CanCreate  bool
+	FilterBase string
+}
+
+func (s *Server) parseListQuery(c echo.Context) (listQuery, engine.ProjectFilter) {
+	q := listQuery{Park: c.QueryParam("park"), State: c.QueryParam("state"), Industry: strings.TrimSpace(c.QueryParam("industry")),
+		Q: strings.TrimSpace(c.QueryParam("q")), Sort: c.QueryParam("sort"), Overdue: c.QueryParam("overdue") != ""}
+	q.Page, _ = strconv.Atoi(c.QueryParam("page"))
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if !contains(sortKeys, q.Sort) {
+		q.Sort = ""
+	}
+	f := engine.ProjectFilter{Industry: q.Industry, Query: q.Q, Overdue: q.Overdue, Sort: q.Sort, Limit: listPageSize, Offset: (q.Page - 1) * listPageSize}
+	if f.Sort == "" {
+		f.Sort = "-updated"
+	}
+	if q.Park != "" {
+		f.Parks = []string{q.Park}
+	}
+	if q.State != "" {
+		f.States = []engine.State{engine.State(q.State)}
+	}
+	return q, f
+}
+
+func (s *Server) handleProjectList(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	q, f := s.parseListQuery(c)
+	ps, total, err := s.svc.Projects(ctx, u, f)
+	if err != nil {
+		return err
+	}
+	parks, err := s.svc.Parks(ctx, u)
+	if err != nil {
+		return err
+	}
+	d := listData{Query: q, Projects: ps, Parks: parks, ParkNames: s.parkNames(parks, s.lang(c)), States: engine.States,
+		Sorts: sortKeys, Total: total, Page: q.Page}
+	d.Pages = (total + listPageSize - 1) / listPageSize
+	if q.Page > 1 {
+		d.PrevURL = q.url(q.Page - 1)
+	}
+	if q.Page < d.Pages {
+		d.NextURL = q.url(q.Page + 1)
+	}
+	if len(ps) > 0 {
+		d.From, d.To = f.Offset+1, f.Offset+len(ps)
+	}
+	for _, p := range parks {
+		d.CanCreate = d.CanCreate || s.svc.CanCreate(u, p.ID)
+	}
+	pd := s.page(c, s.t(c, "list.title"))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "list", pd)
+}
+
+func (s *Server) parkNames(parks []engine.Park, lang string) map[string]string {
+	m := map[string]string{}
+	for _, p := range parks {
+		m[p.ID] = p.NameZH
+		if lang == langEN {
+			m[p.ID] = p.NameEN
+		}
+	}
+	return m
+}
+
+// ---- project page ----
+
+type projectData struct {
+	Project       *engine.Project
+	ParkName      string
+	Actions       []string
+	ReasonEvents  []string // actions that take a reason, shown as forms
+	PlainEvents   []string // actions that are one button
+	CanEdit       bool
+	CanScore      bool
+	CanConflict   bool
+	CanUpload     bool
+	Sheet         rules.ScoringSheet
+	Scores        []engine.Score
+	ScoresAll     bool
+	ScoreMean     float64
+	History       []engine.AuditEntry
+	Documents     []engine.Document
+	DocumentKinds []string
+	Fields        []figureField
+	Error         string
+	ErrorCode     string
+	ScoreForm     map[string]string
+}
+
+// primaryEvents are the forward steps, shown as the main button.
+var primaryEvents = map[string]bool{
+	engine.EventSubmit: true, engine.EventResubmit: true, engine.EventPass: true, engine.EventApprove: true,
+	engine.EventSign: true, engine.EventStartConstruction: true, engine.EventStartProduction: true, engine.EventRectified: true,
+}
+
+// reasonEvents need a written reason; others are one click. Mirrors the
+// engine's rule so the form asks for what the command will demand.
+var reasonEvents = map[string]bool{
+	engine.EventReturn: true, engine.EventReject: true, engine.EventOverride: true,
+	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
+}
+
+func projectID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+	}
+	return id, nil
+}
+
+// projectPage gathers everything the project page shows; pageErr is shown
+// at the top (a failed action) with the status it maps to.
+func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm map[string]string) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	p, err := s.svc.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	d := projectData{Project: p, Actions: s.svc.Actions(ctx, u, p), CanUpload: s.svc.CanUpload(u, p),
+		DocumentKinds: engine.DocumentKinds, Fields: figureFields, ScoreForm: scoreForm}
+	for _, a := range d.Actions {
+		switch {
+		case a == engine.EventUpdate:
+			d.CanEdit = true
+		case a == engine.EventScore:
+			d.CanScore = true
+		case a == engine.EventConflict:
+			d.CanConflict = true
+		case reasonEvents[a]:
+			d.ReasonEvents = append(d.ReasonEvents, a)
+		default:
+			d.PlainEvents = append(d.PlainEvents, a)
+		}
+	}
+	if parks, err := s.svc.Store().Parks(ctx); err == nil {
+		d.ParkName = s.parkNames(parks, s.lang(c))[p.Park]
+	}
+	rs, err := s.svc.ProjectRuleSet(ctx, p)
+	if err != nil {
+		return err
+	}
+	d.Sheet = rs.Scoring()
+	if d.Scores, d.ScoresAll, err = s.svc.Scores(ctx, u, p.ID); err != nil {
+		return err
+	}
+	if len(d.Scores) > 0 {
+		sum := 0.0
+		for _, sc := range d.Scores {
+			sum += sc.Total
+		}
+		d.ScoreMean = math.Round(sum/float64(len(d.Scores))*100) / 100
+	}
+	if d.History, err = s.svc.History(ctx, u, p.ID); err != nil {
+		return err
+	}
+	if d.Documents, err = s.svc.Documents(ctx, u, p.ID); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if pageErr != nil {
+		st, body := s.classify(c, pageErr)
+		if st >= 500 {
+			return pageErr
+		}
+		status, d.Error, d.ErrorCode = st, body.Message, body.Code
+		if body.Field != "" {
+			d.Error = s.fieldLabel(c, body.Field) + ": " + body.Message
+		}
+	}
+	pd := s.page(c, p.Name)
+	pd.Data = d
+	return s.render(c, status, "project", pd)
+}
+
+func (s *Server) handleProjectView(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	return s.projectPage(c, id, nil, nil)
+}
+
+// actionFailed shows a refused action on the project page; anything that is
+// not the user's to fix (internal) goes to the error handler.
+func (s *Server) actionFailed(c echo.Context, id int64, err error, scoreForm map[string]string) error {
+	if engine.ErrorCode(err) == engine.EINTERNAL {
+		return err
+	}
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return err
+	}
+	return s.projectPage(c, id, err, scoreForm)
+}
+
+func (s *Server) handleProjectAct(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason")}
+	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
+	if err != nil {
+		return s.actionFailed(c, id, err, nil)
+	}
+	s.flash(c, true, s.i18n.T(s.lang(c), "flash.acted", map[string]any{
+		"Event": engine.EventLabel(act.Event, s.lang(c)), "State": engine.StateLabel(p.State, s.lang(c))}))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", id))
+}
+
+func (s *Server) handleProjectScore(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	p, err := s.svc.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	rs, err := s.svc.ProjectRuleSet(ctx, p)
+	if err != nil {
+		return err
+	}
+	round, _ := strconv.Atoi(c.FormValue("round"))
+	in := engine.ScoreInput{Round: round, Items: map[string]float64{}, Comment: c.FormValue("comment")}
+	form := map[string]string{"comment": in.Comment}
+	var parseErr error
+	for _, cr := range rs.Scoring().Criteria {
+		raw := strings.TrimSpace(c.FormValue("item." + cr.ID))
+		form[cr.ID] = raw
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil && parseErr == nil {
+			parseErr = &engine.Error{Code: engine.EINVALID, Field: "items." + cr.ID,
+				Message:   fmt.Sprintf("“%s”请填写 0–%s 之间的分数", cr.NameZH, formatAmount(cr.Max, 1)),
+				MessageEN: fmt.Sprintf("%s: enter a score from 0 to %s", cr.NameEN, formatAmount(cr.Max, 1))}
+		}
+		in.Items[cr.ID] = v
+	}
+	if parseErr != nil {
+		return s.actionFailed(c, id, parseErr, form)
+	}
+	out, err := s.svc.Score(ctx, u, id, in)
+	if err != nil {
+		return s.actionFailed(c, id, err, form)
+	}
+	msg := s.i18n.T(s.lang(c), "flash.scored", map[string]any{"Total": formatAmount(out.Score.Total, 2)})
+	if out.Quorum {
+		msg += " " + s.i18n.T(s.lang(c), "flash.quorum", map[string]any{"Mean": formatAmount(out.Mean, 2),
+			"State": engine.StateLabel(out.Project.State, s.lang(c))})
+	}
+	s.flash(c, true, msg)
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", id))
+}
+
+func (s *Server) handleProjectConflict(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeclareConflict(c.Request().Context(), currentUser(c), id, c.FormValue("reason")); err != nil {
+		return s.actionFailed(c, id, err, nil)
+	}
+	s.flash(c, true, s.t(c, "flash.conflict"))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", id))
+}
+
+// ---- project form ----
+
+// figureField describes one input of the project form: its name (the json
+// name in rules.Figures and the API), unit and kind.
+type figureField struct {
+	Name string
+	Unit string
+	Kind string // "text" | "number" | "int" | "flag"
+	Hint bool   // has a help text (i18n "hint.<name>")
+}
+
+// figureFields are the form's figure inputs in the order a promoter reads
+// them off an investor's application.
+var figureFields = []figureField{
+	{"industry_code", "", "text", true},
+	{"total_investment", "万元", "number", false},
+	{"fixed_asset_investment", "万元", "number", false},
+	{"land_area", "亩", "number", false},
+	{"floor_area", "m²", "number", false},
+	{"building_coverage", "%", "number", true},
+	{"office_share", "%", "number", true},
+	{"expected_output", "万元/年", "number", true},
+	{"revenue", "万元/年", "number", false},
+	{"tax", "万元/年", "number", false},
+	{"rd_expense", "万元/年", "number", false},
+	{"energy_use", "tce/年", "number", false},
+	{"employees", "人", "int", false},
+	{"negative_list", "", "flag", false},
+	{"eco_red_line", "", "flag", false},
+	{"bad_credit", "", "flag", false},
+	{"energy_assessment", "", "flag", false},
+}
+
+// projectForm is what the user typed, kept as text so a refused form comes
+// back exactly as entered.
+type projectForm struct {
+	ID      int64
+	Version int64
+	Park    string
+	Values  map[string]string
+	Errors  map[string]string
+	Summary []string
+	Parks   []engine.Park
+	Fields  []figureField
+	Edit    bool
+}
+
+func (f *projectForm) Value(name string) string { return f.Values[name] }
+
+func formFromProject(p *engine.Project) map[string]string {
+	fg := p.Figures
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	flag := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return ""
+	}
+	return map[string]string{
+		"name": p.Name, "investor_name": p.InvestorName, "uscc": p.USCC, "industry_code": fg.IndustryCode,
+		"total_investment": num(fg.TotalInvestment), "fixed_asset_investment": num(fg.FixedAssetInvestment),
+		"land_area": num(fg.LandArea), "floor_area": num(fg.FloorArea), "building_coverage": num(fg.BuildingCoverage),
+		"office_share": num(fg.OfficeShare), "expected_output": num(fg.ExpectedOutput), "revenue": num(fg.Revenue),
+		"tax": num(fg.Tax), "rd_expense": num(fg.RDExpense), "energy_use": num(fg.EnergyUse),
+		"employees": strconv.Itoa(fg.Employees), "negative_list": flag(fg.NegativeList), "eco_red_line": flag(fg.EcoRedLine),
+		"bad_credit": flag(fg.BadCredit), "energy_assessment": flag(fg.EnergyAssessment),
+	}
+}
+
+// parseProjectForm reads the form into an engine.ProjectInput, collecting a
+// message per field that is not a number; the engine checks the rest.
+func (s *Server) parseProjectForm(c echo.Context, f *projectForm) engine.ProjectInput {
+	f.Values = map[string]string{}
+	f.Errors = map[string]string{}
+	for _, k := range []string{"name", "investor_name", "uscc", "park"} {
+		f.Values[k] = strings.TrimSpace(c.FormValue(k))
+	}
+	in := engine.ProjectInput{Park: f.Values["park"], Name: f.Values["name"], InvestorName: f.Values["investor_name"], USCC: f.Values["uscc"]}
+	fg := &in.Figures
+	nums := map[string]*float64{"total_investment": &fg.TotalInvestment, "fixed_asset_investment": &fg.FixedAssetInvestment,
+		"land_area": &fg.LandArea, "floor_area": &fg.FloorArea, "building_coverage": &fg.BuildingCoverage,
+		"office_share": &fg.OfficeShare, "expected_output": &fg.ExpectedOutput, "revenue": &fg.Revenue, "tax": &fg.Tax,
+		"rd_expense": &fg.RDExpense, "energy_use": &fg.EnergyUse}
+	flags := map[string]*bool{"negative_list": &fg.NegativeList, "eco_red_line": &fg.EcoRedLine, "bad_credit": &fg.BadCredit,
+		"energy_assessment": &fg.EnergyAssessment}
+	for _, fd := range figureFields {
+		raw := strings.TrimSpace(c.FormValue(fd.Name))
+		f.Values[fd.Name] = raw
+		switch fd.Kind {
+		case "text":
+			fg.IndustryCode = strings.ToUpper(raw)
+		case "flag":
+			*flags[fd.Name] = raw != ""
+		case "number", "int":
+			if raw == "" {
+				continue // an empty figure is 0; the rule report shows what that means
+			}
+			clean := strings.ReplaceAll(raw, ",", "")
+			if fd.Kind == "int" {
+				n, err := strconv.Atoi(clean)
+				if err != nil {
+					f.Errors[fd.Name] = s.t(c, "form.not_integer")
+				}
+				fg.Employees = n
+				continue
+			}
+			v, err := strconv.ParseFloat(clean, 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				f.Errors[fd.Name] = s.t(c, "form.not_number")
+			}
+			*nums[fd.Name] = v
+		}
+	}
+	return in
+}
+
+// fieldLabel names a form field in the user's language.
+func (s *Server) fieldLabel(c echo.Context, field string) string {
+	if crit, ok := strings.CutPrefix(field, "items."); ok {
+		return s.t(c, "score.item") + " " + crit
+	}
+	if l := s.t(c, "field."+field); l != "field."+field {
+		return l
+	}
+	return field
+}
+
+// formError puts a domain error next to its field (or in the summary).
+func (s *Server) formError(c echo.Context, f *projectForm, err error) {
+	var de *engine.Error
+	msg := engine.ErrorMessage(err, s.lang(c))
+	if errors.As(err, &de) && de.Field != "" {
+		f.Errors[de.Field] = msg
+		return
+	}
+	f.Summary = append(f.Summary, msg)
+}
+
+func (s *Server) renderForm(c echo.Context, status int, f *projectForm) error {
+	if len(f.Errors) > 0 {
+		for _, fd := range append([]string{"park", "name", "investor_name", "uscc"}, fieldNames()...) {
+			if m, ok := f.Errors[fd]; ok {
+				f.Summary = append(f.Summary, s.fieldLabel(c, fd)+": "+m)
+			}
+		}
+	}
+	f.Fields = figureFields
+	title := s.t(c, "form.new_title")
+	if f.Edit {
+		title = s.t(c, "form.edit_title")
+	}
+	pd := s.page(c, title)
+	pd.Data = f
+	return s.render(c, status, "form", pd)
+}
+
+func fieldNames() []string {
+	out := make([]string, len(figureFields))
+	for i, f := range figureFields {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func (s *Server) creatableParks(c echo.Context) ([]engine.Park, error) {
+	u := currentUser(c)
+	parks, err := s.svc.Parks(c.Request().Context(), u)
+	if err != nil {
+		return nil, err
+	}
+	var out []engine.Park
+	for _, p := range parks {
+		if s.svc.CanCreate(u, p.ID) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) handleProjectNew(c echo.Context) error {
+	parks, err := s.creatableParks(c)
+	if err != nil {
+		return err
+	}
+	if len(parks) == 0 {
+		return engine.Errorf(engine.EFORBIDDEN, "您没有登记项目的权限", "you may not register projects")
+	}
+	f := &projectForm{Parks: parks, Values: map[string]string{"park": parks[0].ID}, Errors: map[string]string{}}
+	return s.renderForm(c, http.StatusOK, f)
+}
+
+func (s *Server) handleProjectCreate(c echo.Context) error {
+	parks, err := s.creatableParks(c)
+	if err != nil {
+		return err
+	}
+	f := &projectForm{Parks: parks}
+	in := s.parseProjectForm(c, f)
+	if len(f.Errors) > 0 {
+		return s.renderForm(c, http.StatusBadRequest, f)
+	}
+	p, err := s.svc.CreateProject(c.Request().Context(), currentUser(c), in)
+	if err != nil {
+		if st, _ := s.classify(c, err); st == http.StatusBadRequest {
+			s.formError(c, f, err)
+			return s.renderForm(c, st, f)
+		}
+		return err
+	}
+	s.flash(c, true, s.t(c, "flash.created"))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", p.ID))
+}
+
+func (s *Server) handleProjectEdit(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	p, err := s.svc.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	if !contains(s.svc.Actions(ctx, u, p), engine.EventUpdate) {
+		return engine.Errorf(engine.EFORBIDDEN, "当前不能修改该项目", "you cannot edit this project now")
+	}
+	f := &projectForm{ID: p.ID, Version: p.Version, Park: p.Park, Values: formFromProject(p), Errors: map[string]string{}, Edit: true}
+	return s.renderForm(c, http.StatusOK, f)
+}
+
+func (s *Server) handleProjectUpdate(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	f := &projectForm{ID: id, Version: version, Edit: true}
+	in := s.parseProjectForm(c, f)
+	if len(f.Errors) > 0 {
+		return s.renderForm(c, http.StatusBadRequest, f)
+	}
+	_, err = s.svc.UpdateProject(c.Request().Context(), currentUser(c), id, version, in)
+	if err != nil {
+		st, _ := s.classify(c, err)
+		if st == http.StatusBadRequest || st == http.StatusConflict {
+			s.formError(c, f, err)
+			return s.renderForm(c, st, f)
+		}
+		return err
+	}
+	s.flash(c, true, s.t(c, "flash.saved"))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", id))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+// Package web is zonevet's user interface and JSON API on echo: server-rendered
+// pages for the zone's staff, /api/v1 for other systems, sessions, CSRF, i18n
+// and embedded static assets. It talks to engine only; persistence for
+// sessions and tokens comes in as an engine.AccountStore.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// Config is everything the web layer needs, built by cmd.
+type Config struct {
+	Service  *engine.Service
+	Accounts engine.AccountStore
+	// DocsDir holds uploaded documents, outside any static path. Created if missing.
+	DocsDir string
+	Logger  *slog.Logger
+	// SecureCookies marks cookies Secure; on for deployments behind TLS.
+	SecureCookies bool
+	// IdleTimeout ends a session unused this long (default 30 minutes);
+	// AbsoluteTimeout ends any session this old (default 12 hours).
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// MaxUpload caps one document's size in bytes (default 20 MiB).
+	MaxUpload int64
+	// LoginLimit is how many sign-in attempts one account (and five times as
+	// many one address) may make per LoginWindow (defaults 5 per 15 minutes).
+	LoginLimit  int
+	LoginWindow time.Duration
+}
+
+// Server is the web application: an echo instance with every route registered.
+type Server struct {
+	cfg      Config
+	svc      *engine.Service
+	accounts engine.AccountStore
+	log      *slog.Logger
+	echo     *echo.Echo
+	tmpl     *templates
+	static   *staticFiles
+	i18n     *translator
+	limiter  *loginLimiter
+	loc      *time.Location
+}
+
+// New checks the configuration, parses every template (failing fast on a
+// broken one) and registers the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil || cfg.Accounts == nil {
+		return nil, errors.New("web: Service and Accounts are required")
+	}
+	if cfg.DocsDir == "" {
+		return nil, errors.New("web: DocsDir is required")
+	}
+	if err := os.MkdirAll(cfg.DocsDir, 0o750); err != nil {
+		return nil, fmt.Errorf("web: documents folder: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = 20 << 20
+	}
+	if cfg.LoginLimit == 0 {
+		cfg.LoginLimit = 5
+	}
+	if cfg.LoginWindow == 0 {
+		cfg.LoginWindow = 15 * time.Minute
+	}
+	s := &Server{cfg: cfg, svc: cfg.Service, accounts: cfg.Accounts, log: cfg.Logger, loc: cfg.Service.Location()}
+	var err error
+	if s.static, err = loadStatic(); err != nil {
+		return nil, err
+	}
+	if s.i18n, err = newTranslator(); err != nil {
+		return nil, err
+	}
+	if s.tmpl, err = parseTemplates(s.funcs()); err != nil {
+		return nil, err
+	}
+	s.limiter = newLoginLimiter(cfg.LoginWindow, cfg.Service.Now)
+	s.echo = echo.New()
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Echo exposes the router, for tests that walk the registered routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// routes registers every route. Each one must have a row in the permission
+// matrix test (web/permissions_test.go); a route without one fails it.
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(s.recoverPanics, s.securityHeaders, s.loadSession)
+
+	e.GET("/static/:file", s.handleStatic)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/lang/:lang", s.handleLang)
+
+	s.registerAuthRoutes(e)
+	s.registerProjectRoutes(e)
+	s.registerTokenRoutes(e)
+	s.registerAPIRoutes(e.Group("/api/v1"))
+}
+
+// statusOf is the one table from engine error codes to HTTP statuses.
+var statusOf = map[string]int{
+	engine.EINVALID:      http.StatusBadRequest,
+	engine.EUNAUTHORIZED: http.StatusUnauthorized,
+	engine.EFORBIDDEN:    http.StatusForbidden,
+	engine.ENOTFOUND:     http.StatusNotFound,
+	engine.ECONFLICT:     http.StatusConflict,
+	engine.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// codeOfStatus maps echo's own errors (404 route, 405, 413 …) back to a code
+// for the JSON body.
+func codeOfStatus(status int) string {
+	switch {
+	case status == http.StatusNotFound:
+		return engine.ENOTFOUND
+	case status == http.StatusUnauthorized:
+		return engine.EUNAUTHORIZED
+	case status == http.StatusForbidden:
+		return engine.EFORBIDDEN
+	case status == http.StatusConflict:
+		return engine.ECONFLICT
+	case status >= 400 && status < 500:
+		return engine.EINVALID
+	}
+	return engine.EINTERNAL
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// classify turns any error into status, code and user-safe message. Internal
+// errors are logged in full and shown as "internal error".
+func (s *Server) classify(c echo.Context, err error) (int, apiError) {
+	lang := s.lang(c)
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		if he.Code >= 500 {
+			s.log.Error("http error", "path", c.Path(), "err", err)
+			msg = engine.ErrorMessage(errors.New("internal"), lang)
+		}
+		return he.Code, apiError{Code: codeOfStatus(he.Code), Message: msg}
+	}
+	code := engine.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	var de *engine.Error
+	field := ""
+	if errors.As(err, &de) {
+		field = de.Field
+	}
+	return status, apiError{Code: code, Field: field, Message: engine.ErrorMessage(err, lang)}
+}
+
+// handleError is echo's HTTPErrorHandler: JSON for the API, a page otherwise;
+// a browser that is not signed in is sent to the sign-in page.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := s.classify(c, err)
+	if isAPI(c) {
+		_ = c.JSON(status, body)
+		return
+	}
+	if status == http.StatusUnauthorized && c.Request().Method == http.MethodGet {
+		_ = c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(c.Request().URL.RequestURI()))
+		return
+	}
+	pd := s.page(c, s.t(c, "error.title"))
+	pd.Data = map[string]any{"Status": status, "Message": body.Message, "Code": body.Code}
+	if rerr := s.render(c, status, "error", pd); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		_ = c.String(status, body.Message)
+	}
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// recoverPanics turns a panic into a logged internal error instead of a dropped connection.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic", "path", c.Request().URL.Path, "panic", r)
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// securityHeaders sets a strict CSP (every script and style is ours and
+// same-origin) and the usual hardening headers.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
