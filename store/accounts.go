@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"zonevet/engine"
+)
+
+// CreateSession stores a new session. CreatedAt defaults to now and
+// LastSeenAt to CreatedAt. A session of an unknown user is not_found.
+func (db *DB) CreateSession(ctx context.Context, s *engine.Session) error {
+	created := orNow(s.CreatedAt, db.now())
+	seen := orNow(s.LastSeenAt, created)
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, remote_addr) VALUES (?, ?, ?, ?, ?, ?)`,
+			s.ID, s.UserID, s.CSRFToken, fmtTime(created), fmtTime(seen), s.RemoteAddr)
+		switch {
+		case isForeignKey(err):
+			return notFound("用户", "User")
+		case isUnique(err):
+			return engine.Errorf(engine.ECONFLICT, "会话已存在", "Session already exists")
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("create session", err)
+	}
+	s.CreatedAt, s.LastSeenAt = created, seen
+	return nil
+}
+
+// Session returns a session by id (the hash of the cookie secret).
+func (db *DB) Session(ctx context.Context, id string) (*engine.Session, error) {
+	s := &engine.Session{}
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			SELECT id, user_id, csrf_token, created_at, last_seen_at, remote_addr FROM sessions WHERE id = ?`, id).
+			Scan(&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("会话", "Session")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("session", err)
+	}
+	return s, nil
+}
+
+// TouchSession records activity on a session, for idle timeouts.
+func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
+	return wrap("touch session", db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), id))
+		if errors.Is(err, errNoRows) {
+			return notFound("会话", "Session")
+		}
+		return err
+	}))
+}
+
+// DeleteSession ends a session; ending one that is already gone is not an
+// error (signing out twice must not fail).
+func (db *DB) DeleteSession(ctx context.Context, id string) error {
+	return wrap("delete session", db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+		return err
+	}))
+}
+
+// DeleteUserSessions ends every session of a user (after a password change,
+// say).
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
+	return wrap("delete user sessions", db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		return err
+	}))
+}
+
+// CreateAPIToken stores a token (its hash only) and sets t.ID and t.CreatedAt
+// when zero.
+func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
+	if t.Hash == "" {
+		return engine.FieldError("hash", "令牌哈希不能为空", "Token hash is required")
+	}
+	created := orNow(t.CreatedAt, db.now())
+	var id int64
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO api_tokens (user_id, name, hash, created_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.UserID, t.Name, t.Hash, fmtTime(created), fmtTimePtr(t.LastUsedAt), t.Revoked).Scan(&id)
+		switch {
+		case isForeignKey(err):
+			return notFound("用户", "User")
+		case isUnique(err):
+			return engine.Errorf(engine.ECONFLICT, "令牌已存在", "Token already exists")
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("create api token", err)
+	}
+	t.ID, t.CreatedAt = id, created
+	return nil
+}
+
+const tokenColumns = `id, user_id, name, hash, created_at, last_used_at, revoked`
+
+func scanToken(s interface{ Scan(...any) error }) (engine.APIToken, error) {
+	var t engine.APIToken
+	err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.LastUsedAt}, &t.Revoked)
+	return t, err
+}
+
+// APITokenByHash finds a live token by the SHA-256 of its secret. A revoked
+// token, or one whose user is disabled, is not_found: for signing in it is as
+// good as no token, and this way no caller can forget to check.
+func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken, error) {
+	var t engine.APIToken
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = scanToken(tx.QueryRowContext(ctx, `
+			SELECT `+tokenColumns+` FROM api_tokens
+			WHERE hash = ? AND revoked = 0 AND user_id IN (SELECT id FROM users WHERE disabled = 0)`, hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("令牌", "Token")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("api token by hash", err)
+	}
+	return &t, nil
+}
+
+// TouchAPIToken records that a token was used.
+func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return wrap("touch api token", db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), id))
+		if errors.Is(err, errNoRows) {
+			return notFound("令牌", "Token")
+		}
+		return err
+	}))
+}
+
+// APITokens lists a user's tokens, revoked ones included, newest first.
+func (db *DB) APITokens(ctx context.Context, userID int64) ([]engine.APIToken, error) {
+	var out []engine.APIToken
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	return out, wrap("api tokens", err)
+}
+
+// RevokeAPIToken revokes one of the user's own tokens. A token of another
+// user is not_found, so ids cannot be probed; revoking twice is fine.
+func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64) error {
+	return wrap("revoke api token", db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ?`, id, userID))
+		if errors.Is(err, errNoRows) {
+			return notFound("令牌", "Token")
+		}
+		return err
+	}))
+}
+
+// BeginIdempotent claims r.Key for r.UserID. The claim is one INSERT ... ON
+// CONFLICT DO NOTHING under the write lock: of any number of concurrent
+// claims, from any process, exactly one inserts the row and gets (nil, nil);
+// the others get the stored record (Status 0 while the first is running).
+// The same key with a different RequestHash is a conflict.
+func (db *DB) BeginIdempotent(ctx context.Context, r engine.IdempotentResult) (*engine.IdempotentResult, error) {
+	if r.Key == "" {
+		return nil, engine.FieldError("Idempotency-Key", "幂等键不能为空", "Idempotency key is required")
+	}
+	created := orNow(r.CreatedAt, db.now())
+	var existing *engine.IdempotentResult
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `
+			INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, 0, NULL, ?)
+			ON CONFLICT (user_id, key) DO NOTHING`,
+			r.UserID, r.Key, r.RequestHash, fmtTime(created)))
+		if isForeignKey(err) {
+			return notFound("用户", "User")
+		}
+		if !errors.Is(err, errNoRows) {
+			return err // nil: we hold the claim
+		}
+		existing = &engine.IdempotentResult{}
+		err = tx.QueryRowContext(ctx, `
+			SELECT key, user_id, request_hash, status, body, created_at FROM idempotency WHERE user_id = ? AND key = ?`,
+			r.UserID, r.Key).
+			Scan(&existing.Key, &existing.UserID, &existing.RequestHash, &existing.Status, &existing.Body, timeCol{&existing.CreatedAt})
+		if err != nil {
+			return err
+		}
+		if existing.RequestHash != r.RequestHash {
+			return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("begin idempotent", err)
+	}
+	return existing, nil
+}
+
+// FinishIdempotent stores the outcome of the request that claimed the key, so
+// that retries replay it. The key must have been claimed with the same
+// RequestHash.
+func (db *DB) FinishIdempotent(ctx context.Context, r engine.IdempotentResult) error {
+	return wrap("finish idempotent", db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `
+			UPDATE idempotency SET status = ?, body = ? WHERE user_id = ? AND key = ? AND request_hash = ?`,
+			r.Status, r.Body, r.UserID, r.Key, r.RequestHash))
+		if errors.Is(err, errNoRows) {
+			return notFound("幂等键", "Idempotency key")
+		}
+		return err
+	}))
+}
+
+// AbortIdempotent forgets a key still pending, so the client may retry it.
+// A finished key is kept: its result has been or may be replayed.
+func (db *DB) AbortIdempotent(ctx context.Context, userID int64, key string) error {
+	return wrap("abort idempotent", db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status = 0`, userID, key)
+		return err
+	}))
+}

@@ -1,0 +1,225 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+)
+
+func TestSessions(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	uid := mustUser(t, db, "alice")
+
+	s := &engine.Session{ID: "h1", UserID: uid, CSRFToken: "csrf", RemoteAddr: "10.0.0.1"}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Get", func(t *testing.T) {
+		got, err := db.Session(ctx, "h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *got != *s || !got.LastSeenAt.Equal(t0) {
+			t.Fatalf("session = %+v, want %+v", got, s)
+		}
+	})
+	t.Run("Duplicate", func(t *testing.T) {
+		wantCode(t, db.CreateSession(ctx, &engine.Session{ID: "h1", UserID: uid}), engine.ECONFLICT)
+	})
+	t.Run("UnknownUser", func(t *testing.T) {
+		wantCode(t, db.CreateSession(ctx, &engine.Session{ID: "h9", UserID: 999}), engine.ENOTFOUND)
+	})
+	t.Run("Touch", func(t *testing.T) {
+		at := t0.Add(time.Minute)
+		if err := db.TouchSession(ctx, "h1", at); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Session(ctx, "h1")
+		if !got.LastSeenAt.Equal(at) {
+			t.Fatalf("last seen = %v, want %v", got.LastSeenAt, at)
+		}
+		wantCode(t, db.TouchSession(ctx, "nope", at), engine.ENOTFOUND)
+	})
+	t.Run("Delete", func(t *testing.T) {
+		if err := db.DeleteSession(ctx, "h1"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Session(ctx, "h1")
+		wantCode(t, err, engine.ENOTFOUND)
+		if err := db.DeleteSession(ctx, "h1"); err != nil {
+			t.Fatalf("second delete: %v", err)
+		}
+	})
+	t.Run("DeleteUserSessions", func(t *testing.T) {
+		for _, id := range []string{"a", "b"} {
+			if err := db.CreateSession(ctx, &engine.Session{ID: id, UserID: uid}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.DeleteUserSessions(ctx, uid); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"a", "b"} {
+			_, err := db.Session(ctx, id)
+			wantCode(t, err, engine.ENOTFOUND)
+		}
+	})
+}
+
+func TestAPITokens(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	alice, bob := mustUser(t, db, "alice"), mustUser(t, db, "bob")
+
+	tok := &engine.APIToken{UserID: alice, Name: "excel", Hash: "hash1"}
+	if err := db.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if tok.ID == 0 || !tok.CreatedAt.Equal(t0) {
+		t.Fatalf("written back %+v", tok)
+	}
+	t.Run("DuplicateHash", func(t *testing.T) {
+		wantCode(t, db.CreateAPIToken(ctx, &engine.APIToken{UserID: bob, Hash: "hash1"}), engine.ECONFLICT)
+	})
+	t.Run("ByHash", func(t *testing.T) {
+		got, err := db.APITokenByHash(ctx, "hash1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != tok.ID || got.UserID != alice || got.LastUsedAt != nil {
+			t.Fatalf("token = %+v", got)
+		}
+		_, err = db.APITokenByHash(ctx, "nope")
+		wantCode(t, err, engine.ENOTFOUND)
+	})
+	t.Run("Touch", func(t *testing.T) {
+		at := t0.Add(time.Hour)
+		if err := db.TouchAPIToken(ctx, tok.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.APITokenByHash(ctx, "hash1")
+		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
+			t.Fatalf("last used = %v, want %v", got.LastUsedAt, at)
+		}
+	})
+	t.Run("DisabledUser", func(t *testing.T) {
+		if err := db.SetUserDisabled(ctx, alice, true); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.APITokenByHash(ctx, "hash1")
+		wantCode(t, err, engine.ENOTFOUND)
+		if err := db.SetUserDisabled(ctx, alice, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.APITokenByHash(ctx, "hash1"); err != nil {
+			t.Fatalf("re-enabled: %v", err)
+		}
+	})
+	t.Run("RevokeOthersTokenNotFound", func(t *testing.T) {
+		wantCode(t, db.RevokeAPIToken(ctx, bob, tok.ID), engine.ENOTFOUND)
+	})
+	t.Run("Revoke", func(t *testing.T) {
+		if err := db.RevokeAPIToken(ctx, alice, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.APITokenByHash(ctx, "hash1")
+		wantCode(t, err, engine.ENOTFOUND)
+		list, err := db.APITokens(ctx, alice)
+		if err != nil || len(list) != 1 || !list[0].Revoked {
+			t.Fatalf("tokens = %+v, %v", list, err)
+		}
+	})
+}
+
+func TestIdempotency(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	uid := mustUser(t, db, "alice")
+	r := engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req1"}
+
+	t.Run("ClaimNew", func(t *testing.T) {
+		got, err := db.BeginIdempotent(ctx, r)
+		if err != nil || got != nil {
+			t.Fatalf("first claim = %+v, %v; want nil, nil", got, err)
+		}
+	})
+	t.Run("Pending", func(t *testing.T) {
+		got, err := db.BeginIdempotent(ctx, r)
+		if err != nil || got == nil || got.Status != 0 {
+			t.Fatalf("second claim = %+v, %v; want pending record", got, err)
+		}
+	})
+	t.Run("OtherRequestConflicts", func(t *testing.T) {
+		_, err := db.BeginIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req2"})
+		wantCode(t, err, engine.ECONFLICT)
+	})
+	t.Run("KeysArePerUser", func(t *testing.T) {
+		bob := mustUser(t, db, "bob")
+		got, err := db.BeginIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: bob, RequestHash: "other"})
+		if err != nil || got != nil {
+			t.Fatalf("bob's claim = %+v, %v; want nil, nil", got, err)
+		}
+	})
+	t.Run("FinishThenReplay", func(t *testing.T) {
+		done := r
+		done.Status, done.Body = 303, []byte(`{"id":7}`)
+		if err := db.FinishIdempotent(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.BeginIdempotent(ctx, r)
+		if err != nil || got == nil || got.Status != 303 || string(got.Body) != `{"id":7}` || !got.CreatedAt.Equal(t0) {
+			t.Fatalf("replay = %+v, %v", got, err)
+		}
+		// A finished key is not forgotten by Abort.
+		if err := db.AbortIdempotent(ctx, uid, "k1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.BeginIdempotent(ctx, r); got == nil || got.Status != 303 {
+			t.Fatalf("after abort of finished key = %+v", got)
+		}
+	})
+	t.Run("FinishUnclaimed", func(t *testing.T) {
+		wantCode(t, db.FinishIdempotent(ctx, engine.IdempotentResult{Key: "zz", UserID: uid, RequestHash: "x", Status: 200}), engine.ENOTFOUND)
+	})
+	t.Run("AbortPending", func(t *testing.T) {
+		k := engine.IdempotentResult{Key: "k2", UserID: uid, RequestHash: "req"}
+		if got, err := db.BeginIdempotent(ctx, k); err != nil || got != nil {
+			t.Fatalf("claim = %+v, %v", got, err)
+		}
+		if err := db.AbortIdempotent(ctx, uid, "k2"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.BeginIdempotent(ctx, k); err != nil || got != nil {
+			t.Fatalf("claim after abort = %+v, %v; want nil, nil", got, err)
+		}
+	})
+	t.Run("ConcurrentClaims", func(t *testing.T) {
+		const n = 40
+		k := engine.IdempotentResult{Key: "race", UserID: uid, RequestHash: "req"}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		winners := 0
+		for range n {
+			wg.Go(func() {
+				got, err := db.BeginIdempotent(ctx, k)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got == nil {
+					mu.Lock()
+					winners++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if winners != 1 {
+			t.Fatalf("winners = %d, want 1", winners)
+		}
+	})
+}

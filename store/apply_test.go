@@ -1,0 +1,386 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/rules"
+	"zonevet/store"
+)
+
+// sampleProject is a draft in park with typical figures.
+func sampleProject(park, name string) *engine.Project {
+	return &engine.Project{
+		Park:         park,
+		Name:         name,
+		InvestorName: "广东某某新材料有限公司",
+		USCC:         "91441800MA4UXXXX1A",
+		Figures: rules.Figures{
+			IndustryCode: "C3985", TotalInvestment: 50000, FixedAssetInvestment: 36000, LandArea: 100,
+			ExpectedOutput: 120000, Tax: 4000, RDExpense: 3600, EnergyUse: 800, Employees: 300,
+		},
+		State:     engine.StateDraft,
+		CreatedBy: 1,
+	}
+}
+
+// mustCreate registers a project through Apply and returns it as stored.
+func mustCreate(t testing.TB, db *store.DB, p *engine.Project) *engine.Project {
+	t.Helper()
+	c := &engine.Change{Project: p, Entry: engine.AuditEntry{
+		Actor: "promoter1", Role: engine.RolePromoter, Event: engine.EventCreate, ToState: engine.StateDraft,
+	}}
+	if err := db.Apply(context.Background(), c); err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return p
+}
+
+// transition moves p from its current state to `to` by event, expecting
+// version `expected`.
+func transition(p *engine.Project, expected int64, event string, to engine.State) *engine.Change {
+	q := *p
+	from := q.State
+	q.State = to
+	return &engine.Change{Project: &q, ExpectedVersion: expected, Entry: engine.AuditEntry{
+		Actor: "promoter1", Role: engine.RolePromoter, Event: event, FromState: from, ToState: to,
+		Reason: "提交评审", Payload: `{"note":"x"}`,
+	}}
+}
+
+// auditCount is the number of entries in the log.
+func auditCount(t testing.TB, db *store.DB) int {
+	t.Helper()
+	es, err := db.AuditEntries(context.Background(), engine.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	reviewer := mustUser(t, db, "reviewer1")
+
+	p := sampleProject("qingyuan", "高性能锂电池正极材料项目")
+	due := time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)
+	p.DueAt = &due
+	c := &engine.Change{Project: p, Entry: engine.AuditEntry{Actor: "promoter1", Role: engine.RolePromoter, Event: engine.EventCreate, ToState: engine.StateDraft}}
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var hash1 string
+
+	t.Run("CreateWritesBack", func(t *testing.T) {
+		if p.ID == 0 {
+			t.Fatal("project id not written back")
+		}
+		for _, tc := range []struct {
+			name      string
+			got, want any
+		}{
+			{"Version", p.Version, int64(1)},
+			{"Entry.Seq", c.Entry.Seq, int64(1)},
+			{"Entry.ProjectID", c.Entry.ProjectID, p.ID},
+			{"Entry.Park", c.Entry.Park, "qingyuan"},
+			{"Entry.PrevHash", c.Entry.PrevHash, engine.GenesisHash},
+			{"Entry.Hash", c.Entry.Hash, engine.ChainHash(engine.GenesisHash, &c.Entry)},
+			{"Entry.Time", c.Entry.Time, t0},
+			{"CreatedAt", p.CreatedAt, t0},
+		} {
+			if tc.got != tc.want {
+				t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+			}
+		}
+		hash1 = c.Entry.Hash
+	})
+	t.Run("CreateRoundTrips", func(t *testing.T) {
+		got, err := db.Project(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Figures != p.Figures || got.Name != p.Name || got.USCC != p.USCC || got.State != p.State ||
+			got.DueAt == nil || !got.DueAt.Equal(due) || !got.CreatedAt.Equal(t0) || got.Version != 1 {
+			t.Fatalf("stored project = %+v, want %+v", got, p)
+		}
+		es, _ := db.AuditEntries(ctx, engine.AuditFilter{})
+		if len(es) != 1 || es[0] != c.Entry {
+			t.Fatalf("stored entries = %+v, want [%+v]", es, c.Entry)
+		}
+	})
+	t.Run("Update", func(t *testing.T) {
+		db.Now = func() time.Time { return t0.Add(time.Hour) }
+		defer func() { db.Now = func() time.Time { return t0 } }()
+		u := transition(p, 1, engine.EventSubmit, engine.StateScreening)
+		u.Project.Report = &rules.Report{Park: "qingyuan", RuleSetVersion: "v1", HardFailures: 1,
+			Checks: []rules.CheckResult{{ID: "tax", Actual: 40, Pass: true, Severity: rules.Hard}}}
+		u.Project.Round = 1
+		if err := db.Apply(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := u.Project.Version, int64(2); got != want {
+			t.Fatalf("version = %d, want %d", got, want)
+		}
+		if got, want := u.Entry.Seq, int64(2); got != want {
+			t.Fatalf("seq = %d, want %d", got, want)
+		}
+		if got, want := u.Entry.PrevHash, hash1; got != want {
+			t.Fatalf("prev hash = %s, want %s", got, want)
+		}
+		got, _ := db.Project(ctx, p.ID)
+		if got.State != engine.StateScreening || got.Version != 2 || got.Round != 1 || got.Report == nil ||
+			got.Report.Checks[0].ID != "tax" || !got.UpdatedAt.Equal(t0.Add(time.Hour)) || !got.CreatedAt.Equal(t0) {
+			t.Fatalf("stored project = %+v", got)
+		}
+		*p = *got
+	})
+
+	// Every failure below must leave both the project row and the log as they were.
+	type failure struct {
+		name   string
+		change func() *engine.Change
+		code   string
+	}
+	for _, tc := range []failure{
+		{"StaleVersion", func() *engine.Change { return transition(p, 1, engine.EventPass, engine.StateExpertReview) }, engine.ECONFLICT},
+		{"FutureVersion", func() *engine.Change { return transition(p, 7, engine.EventPass, engine.StateExpertReview) }, engine.ECONFLICT},
+		{"NotFound", func() *engine.Change {
+			c := transition(p, 2, engine.EventPass, engine.StateExpertReview)
+			c.Project.ID = 9999
+			return c
+		}, engine.ENOTFOUND},
+		{"UnknownPark", func() *engine.Change {
+			return &engine.Change{Project: sampleProject("nowhere", "x"), Entry: engine.AuditEntry{Event: engine.EventCreate}}
+		}, engine.ENOTFOUND},
+		{"UnknownReviewerRollsBackUpdate", func() *engine.Change {
+			c := transition(p, 2, engine.EventPass, engine.StateExpertReview)
+			c.Score = &engine.Score{ProjectID: p.ID, Round: 1, ReviewerID: 4242, Reviewer: "ghost", Items: map[string]float64{"a": 1}}
+			return c
+		}, engine.ENOTFOUND},
+		{"MissingEvent", func() *engine.Change {
+			c := transition(p, 2, engine.EventPass, engine.StateExpertReview)
+			c.Entry.Event = ""
+			return c
+		}, engine.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := auditCount(t, db)
+			c := tc.change()
+			want := *c
+			err := db.Apply(ctx, c)
+			wantCode(t, err, tc.code)
+			if got := auditCount(t, db); got != before {
+				t.Errorf("audit entries = %d, want %d", got, before)
+			}
+			got, _ := db.Project(ctx, p.ID)
+			if got.Version != p.Version || got.State != p.State {
+				t.Errorf("project = v%d %s, want v%d %s", got.Version, got.State, p.Version, p.State)
+			}
+			if c.Entry != want.Entry {
+				t.Errorf("failed Apply wrote back entry %+v", c.Entry)
+			}
+		})
+	}
+
+	t.Run("ScoreThenDuplicate", func(t *testing.T) {
+		score := func() *engine.Change {
+			return &engine.Change{
+				Score: &engine.Score{ProjectID: p.ID, Round: 1, ReviewerID: reviewer, Reviewer: "reviewer1",
+					Items: map[string]float64{"chain_fit": 18, "tax": 15}, Total: 33, Comment: "好"},
+				Entry: engine.AuditEntry{Actor: "reviewer1", Role: engine.RoleReviewer, Event: engine.EventScore, ProjectID: p.ID, Park: "qingyuan"},
+			}
+		}
+		if err := db.Apply(ctx, score()); err != nil {
+			t.Fatal(err)
+		}
+		before := auditCount(t, db)
+		wantCode(t, db.Apply(ctx, score()), engine.ECONFLICT)
+		if got := auditCount(t, db); got != before {
+			t.Fatalf("audit entries = %d after duplicate score, want %d", got, before)
+		}
+		scores, err := db.Scores(ctx, p.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(scores) != 1 || scores[0].Items["chain_fit"] != 18 || scores[0].Total != 33 || !scores[0].CreatedAt.Equal(t0) {
+			t.Fatalf("scores = %+v", scores)
+		}
+	})
+	t.Run("DuplicateConflictRollsBackUpdate", func(t *testing.T) {
+		decl := &engine.Conflict{ProjectID: p.ID, UserID: reviewer, Username: "reviewer1", Reason: "亲属"}
+		if err := db.Apply(ctx, &engine.Change{Conflict: decl, Entry: engine.AuditEntry{Event: engine.EventConflict, ProjectID: p.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		before := auditCount(t, db)
+		c := transition(p, p.Version, engine.EventPass, engine.StateExpertReview)
+		c.Conflict = &engine.Conflict{ProjectID: p.ID, UserID: reviewer, Username: "reviewer1"}
+		wantCode(t, db.Apply(ctx, c), engine.ECONFLICT)
+		got, _ := db.Project(ctx, p.ID)
+		if got.Version != p.Version || got.State != p.State {
+			t.Fatalf("project changed by a failed Apply: v%d %s", got.Version, got.State)
+		}
+		if n := auditCount(t, db); n != before {
+			t.Fatalf("audit entries = %d, want %d", n, before)
+		}
+		cs, _ := db.Conflicts(ctx, p.ID)
+		if len(cs) != 1 || cs[0].Reason != "亲属" {
+			t.Fatalf("conflicts = %+v", cs)
+		}
+	})
+	t.Run("ChainIntact", func(t *testing.T) {
+		v, err := engine.VerifyLog(ctx, db)
+		if err != nil || v.Bad != nil {
+			t.Fatalf("verify: %v %v", err, v.Bad)
+		}
+		if got, want := v.Count, int64(auditCount(t, db)); got != want {
+			t.Fatalf("verified %d entries, want %d", got, want)
+		}
+	})
+}
+
+// TestApplyConcurrent races 50 identical transitions from the same version:
+// the version check must let exactly one through, whether the racers share a
+// handle or use separate handles (separate pools, as separate processes
+// would) on the same file.
+func TestApplyConcurrent(t *testing.T) {
+	for _, handles := range []int{1, 5} {
+		t.Run(fmt.Sprintf("Handles%d", handles), func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "zonevet.db")
+			dbs := []*store.DB{mustOpenPath(t, path)}
+			for len(dbs) < handles {
+				dbs = append(dbs, mustOpenPath(t, path))
+			}
+			p := mustCreate(t, dbs[0], sampleProject("qingyuan", "并发项目"))
+
+			const n = 50
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					errs[i] = dbs[i%len(dbs)].Apply(ctx, transition(p, 1, engine.EventSubmit, engine.StateScreening))
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			var ok, conflicts int
+			for _, err := range errs {
+				switch engine.ErrorCode(err) {
+				case "":
+					ok++
+				case engine.ECONFLICT:
+					conflicts++
+				default:
+					t.Errorf("unexpected error: %v", err)
+				}
+			}
+			if ok != 1 || conflicts != n-1 {
+				t.Fatalf("successes = %d, conflicts = %d; want 1, %d", ok, conflicts, n-1)
+			}
+			es, err := dbs[0].AuditEntries(ctx, engine.AuditFilter{Events: []string{engine.EventSubmit}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(es), 1; got != want {
+				t.Fatalf("submit entries = %d, want %d", got, want)
+			}
+			got, _ := dbs[0].Project(ctx, p.ID)
+			if got.Version != 2 || got.State != engine.StateScreening {
+				t.Fatalf("project = v%d %s, want v2 screening", got.Version, got.State)
+			}
+		})
+	}
+}
+
+// TestAppendConcurrent has many handles append distinct entries at once: the
+// chain must come out gapless and verifiable.
+func TestAppendConcurrent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	dbs := []*store.DB{mustOpenPath(t, path), mustOpenPath(t, path), mustOpenPath(t, path)}
+	const n = 60
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c := &engine.Change{Entry: engine.AuditEntry{Actor: fmt.Sprint("u", i), Event: "login"}}
+			if err := dbs[i%len(dbs)].Apply(ctx, c); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	v, err := engine.VerifyLog(ctx, dbs[1])
+	if err != nil || v.Bad != nil {
+		t.Fatalf("verify: %v %v", err, v.Bad)
+	}
+	if got, want := v.Count, int64(n); got != want {
+		t.Fatalf("entries = %d, want %d", got, want)
+	}
+}
+
+// TestApplyExtra: follow-on entries (the automatic "recommend" after the
+// quorum's last score) are chained right after Entry in the same transaction,
+// and vanish with it when it fails.
+func TestApplyExtra(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	reviewer := mustUser(t, db, "reviewer1")
+	p := mustCreate(t, db, sampleProject("qingyuan", "额外条目项目"))
+
+	change := func() *engine.Change {
+		c := transition(p, p.Version, engine.EventScore, engine.StateCommitteeReview)
+		c.Entry.FromState, c.Entry.ToState = p.State, p.State
+		c.Score = &engine.Score{ProjectID: p.ID, Round: 1, ReviewerID: reviewer, Reviewer: "reviewer1", Total: 80}
+		c.Extra = []engine.AuditEntry{{Actor: "reviewer1", Event: engine.EventRecommend, FromState: p.State,
+			ToState: engine.StateCommitteeReview, Reason: "平均分 80"}}
+		return c
+	}
+	c := change()
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	x := c.Extra[0]
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Entry.Seq", c.Entry.Seq, int64(2)},
+		{"Extra.Seq", x.Seq, int64(3)},
+		{"Extra.PrevHash", x.PrevHash, c.Entry.Hash},
+		{"Extra.Hash", x.Hash, engine.ChainHash(c.Entry.Hash, &x)},
+		{"Extra.ProjectID", x.ProjectID, p.ID},
+		{"Extra.Park", x.Park, "qingyuan"},
+		{"Extra.Time", x.Time, c.Entry.Time},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	es, _ := db.AuditEntries(ctx, engine.AuditFilter{AfterSeq: 2})
+	if len(es) != 1 || es[0] != x {
+		t.Fatalf("stored extra = %+v, want %+v", es, x)
+	}
+
+	p.Version = c.Project.Version
+	again := change() // same reviewer, same round: the score is a duplicate
+	wantCode(t, db.Apply(ctx, again), engine.ECONFLICT)
+	if got, want := auditCount(t, db), 3; got != want {
+		t.Fatalf("audit entries = %d, want %d", got, want)
+	}
+	if again.Extra[0].Seq != 0 {
+		t.Fatalf("failed Apply wrote back extra entry %+v", again.Extra[0])
+	}
+	v, err := engine.VerifyLog(ctx, db)
+	if err != nil || v.Bad != nil || v.Count != 3 {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+}

@@ -1,0 +1,187 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/store"
+)
+
+// benchDir holds the 100,000-project database shared by the list benchmarks;
+// TestMain removes it.
+var (
+	benchDir  string
+	benchOnce sync.Once
+	benchDB   *store.DB
+	benchErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDB != nil {
+		benchDB.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+// benchPayload is the kind of payload a decision carries: a rule report excerpt.
+var benchPayload = `{"park":"qingyuan","rule_set_version":"sha256:5f2b","hard_failures":0,"soft_failures":1,"checks":[` +
+	strings.Repeat(`{"id":"investment_intensity","actual":360,"threshold":"≥ 300","pass":true},`, 4) +
+	`{"id":"tax_per_mu","actual":40,"threshold":"≥ 30","pass":true}]}`
+
+// transitionBytes is roughly what one transition writes: the project row and
+// the audit row. The baseline inserts a row of this size.
+func transitionBytes(p *engine.Project, e engine.AuditEntry) int {
+	fig, _ := json.Marshal(p.Figures)
+	n := len(fig) + len(p.Park) + len(p.Name) + len(p.InvestorName) + len(p.USCC) + len(p.State) + 3*30 + 5*8
+	n += len(e.Actor) + len(e.Role) + len(e.Park) + len(e.Event) + len(e.FromState) + len(e.ToState) + len(e.Reason) +
+		len(e.RuleSetVersion) + len(e.Payload) + 2*64 + 30 + 2*8
+	return n
+}
+
+// BenchmarkApplyTransition is the durable unit of work of the whole system:
+// a project update guarded by its version plus a chained audit append, in one
+// immediate transaction, committed (WAL, synchronous=NORMAL).
+func BenchmarkApplyTransition(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	p := mustCreate(b, db, sampleProject("qingyuan", "高性能锂电池正极材料项目"))
+	p.State = engine.StateInProduction
+	c := transition(p, p.Version, engine.EventRate, engine.StateInProduction)
+	c.Entry.Payload = benchPayload
+	size := transitionBytes(p, c.Entry)
+	for b.Loop() {
+		c := transition(p, p.Version, engine.EventRate, engine.StateInProduction)
+		c.Entry.Payload = benchPayload
+		if err := db.Apply(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		p.Version = c.Project.Version
+	}
+	b.ReportMetric(float64(size), "rowbytes")
+}
+
+// BenchmarkBaselineInsert is the yardstick for BenchmarkApplyTransition: one
+// plain INSERT of a row of the same size in its own transaction, through the
+// same writer pool (same DSN, pragmas and BEGIN IMMEDIATE), in the same run.
+func BenchmarkBaselineInsert(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	p := sampleProject("qingyuan", "高性能锂电池正极材料项目")
+	c := transition(p, 1, engine.EventRate, engine.StateInProduction)
+	c.Entry.Payload = benchPayload
+	data := strings.Repeat("x", transitionBytes(p, c.Entry))
+	w := db.Writer()
+	if _, err := w.ExecContext(ctx, `CREATE TABLE baseline (id INTEGER PRIMARY KEY, data TEXT NOT NULL) STRICT`); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		tx, err := w.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO baseline (data) VALUES (?)`, data); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(data)), "rowbytes")
+}
+
+// seed100k builds, once per test binary, a database of 100,000 projects
+// spread over two parks, every state and seven industries, with deadlines.
+// One INSERT ... SELECT from a recursive CTE: the rows never cross into Go.
+func seed100k(b *testing.B) *store.DB {
+	b.Helper()
+	benchOnce.Do(func() {
+		if benchDir, benchErr = os.MkdirTemp("", "zonevet-bench-"); benchErr != nil {
+			return
+		}
+		if benchDB, benchErr = store.Open(filepath.Join(benchDir, "zonevet.db")); benchErr != nil {
+			return
+		}
+		benchDB.Now = func() time.Time { return t0 }
+		ctx := context.Background()
+		for _, park := range []string{"qingyuan", "yingde"} {
+			if benchErr = benchDB.PutPark(ctx, engine.Park{ID: park, NameZH: park}); benchErr != nil {
+				return
+			}
+		}
+		states := make([]string, len(engine.States))
+		for i, s := range engine.States {
+			states[i] = "'" + string(s) + "'"
+		}
+		fig, _ := json.Marshal(sampleProject("", "").Figures)
+		_, benchErr = benchDB.Writer().ExecContext(ctx, `
+			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+			INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at)
+			SELECT
+				CASE i % 2 WHEN 0 THEN 'qingyuan' ELSE 'yingde' END,
+				'项目' || i || ' ' || substr('新材料电子信息智能装备生物医药光伏储能', 1 + (i % 7) * 2, 4),
+				'投资方' || (i % 5000) || '有限公司',
+				printf('91441800%010d', i),
+				json_set(?, '$.industry_code', substr('C3985C2710C3562C2761C3841C3874C4011', 1 + (i % 7) * 5, 5)),
+				json_extract(json_array(`+strings.Join(states, ", ")+`), '$[' || (i % `+strconv.Itoa(len(states))+`) || ']'),
+				1, 1,
+				CASE WHEN i % 10 = 0 THEN NULL
+					ELSE strftime('%Y-%m-%dT%H:%M:%S', 1740000000 + (i * 7919 % 100000) * 600, 'unixepoch') || printf('.%09dZ', i) END,
+				NULL, 0, 1,
+				strftime('%Y-%m-%dT%H:%M:%S', 1700000000 + i * 60, 'unixepoch') || '.000000000Z',
+				strftime('%Y-%m-%dT%H:%M:%S', 1700000000 + i * 60, 'unixepoch') || '.000000000Z'
+			FROM n`, string(fig))
+		if benchErr == nil {
+			_, benchErr = benchDB.Writer().ExecContext(ctx, `ANALYZE`)
+		}
+	})
+	if benchErr != nil {
+		b.Fatalf("seed: %v", benchErr)
+	}
+	return benchDB
+}
+
+// BenchmarkProjectsList100k lists one page of 50 (and the total count) from
+// 100,000 projects, the way the work lists ask.
+func BenchmarkProjectsList100k(b *testing.B) {
+	db := seed100k(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		f    engine.ProjectFilter
+	}{
+		{"ParkStatesByDue", engine.ProjectFilter{Parks: []string{"qingyuan"},
+			States: []engine.State{engine.StateScreening, engine.StateExpertReview, engine.StateCommitteeReview}, Sort: "due", Limit: 50}},
+		{"OverdueByDue", engine.ProjectFilter{Parks: []string{"qingyuan", "yingde"}, Overdue: true,
+			Now: time.Unix(1740000000+3000*600, 0), Sort: "due", Limit: 50}},
+		{"IndustryByName", engine.ProjectFilter{Parks: []string{"yingde"}, Industry: "C38", Sort: "name", Limit: 50, Offset: 100}},
+		{"QueryInvestor", engine.ProjectFilter{Query: "投资方123有限", Sort: "-updated", Limit: 50}},
+		{"AllByUpdated", engine.ProjectFilter{Sort: "-updated", Limit: 50}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var total int
+			for b.Loop() {
+				ps, n, err := db.Projects(ctx, bc.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(ps) == 0 {
+					b.Fatal("empty page")
+				}
+				total = n
+			}
+			b.ReportMetric(float64(total), "matches")
+		})
+	}
+}

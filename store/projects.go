@@ -1,0 +1,589 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+// Apply writes one command's Change in one write transaction: the project
+// (insert, or update guarded by its version), the score or conflict
+// declaration if any, the audit entry chained to the last one, then the
+// Extra entries chained after it. Either all of it lands or none of it does.
+//
+// On success it writes back to c: a new project's ID, the project's Version,
+// CreatedAt and UpdatedAt, and each entry's Seq, Time, PrevHash and Hash (and
+// ProjectID and Park when they were left empty: from the project, and for
+// Extra entries from Entry). On failure c is unchanged.
+//
+// Times: the entry's Time is the time of the change (the store's clock when
+// zero); a project's UpdatedAt, and a new project's CreatedAt when zero, are
+// set to it so the list's "updated" column and the log agree.
+func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
+	e := c.Entry // written back only after commit
+	e.Time = orNow(e.Time, db.now())
+	if e.Event == "" {
+		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+	}
+	for _, x := range c.Extra {
+		if x.Event == "" {
+			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+		}
+	}
+	extra := append([]engine.AuditEntry(nil), c.Extra...) // written back only after commit
+	var (
+		id, version int64
+		created     time.Time
+		score       *engine.Score
+	)
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		if p := c.Project; p != nil {
+			var park string
+			var err error
+			if p.ID == 0 {
+				created = orNow(p.CreatedAt, e.Time)
+				id, version, park = 0, 1, p.Park
+				id, err = insertProject(ctx, tx, p, created, e.Time)
+			} else {
+				id, version = p.ID, c.ExpectedVersion+1
+				park, err = db.updateProject(ctx, tx, p, c.ExpectedVersion, e.Time)
+			}
+			if err != nil {
+				return err
+			}
+			if e.ProjectID == 0 {
+				e.ProjectID = id
+			}
+			if e.Park == "" {
+				e.Park = park
+			}
+		}
+		if c.Score != nil {
+			s := *c.Score
+			if s.ProjectID == 0 {
+				s.ProjectID = id
+			}
+			s.CreatedAt = orNow(s.CreatedAt, e.Time)
+			if err := insertScore(ctx, tx, &s); err != nil {
+				return err
+			}
+			score = &s
+		}
+		if c.Conflict != nil {
+			if err := insertConflict(ctx, tx, c.Conflict, id, e.Time); err != nil {
+				return err
+			}
+		}
+		if err := db.appendAudit(ctx, tx, &e); err != nil {
+			return err
+		}
+		for i := range extra {
+			x := &extra[i]
+			x.Time = orNow(x.Time, e.Time)
+			if x.ProjectID == 0 {
+				x.ProjectID = e.ProjectID
+			}
+			if x.Park == "" {
+				x.Park = e.Park
+			}
+			if err := db.appendAudit(ctx, tx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("apply", err)
+	}
+
+	if p := c.Project; p != nil {
+		if p.ID == 0 {
+			p.ID, p.CreatedAt = id, created
+		}
+		p.Version, p.UpdatedAt = version, e.Time
+	}
+	if score != nil {
+		c.Score.ProjectID, c.Score.CreatedAt = score.ProjectID, score.CreatedAt
+	}
+	if c.Conflict != nil {
+		if c.Conflict.ProjectID == 0 {
+			c.Conflict.ProjectID = id
+		}
+		c.Conflict.CreatedAt = orNow(c.Conflict.CreatedAt, e.Time)
+	}
+	c.Entry = e
+	copy(c.Extra, extra)
+	return nil
+}
+
+// projectJSON encodes the JSON columns of a project.
+func projectJSON(p *engine.Project) (figures string, report any, err error) {
+	f, err := json.Marshal(p.Figures)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode figures: %w", err)
+	}
+	if p.Report != nil {
+		r, err := json.Marshal(p.Report)
+		if err != nil {
+			return "", nil, fmt.Errorf("encode report: %w", err)
+		}
+		report = string(r)
+	}
+	return string(f), report, nil
+}
+
+func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, updated time.Time) (int64, error) {
+	figures, report, err := projectJSON(p)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		p.Park, p.Name, p.InvestorName, p.USCC, figures, string(p.State), p.Round, fmtTimePtr(p.DueAt), report,
+		p.Override, p.CreatedBy, fmtTime(created), fmtTime(updated)).Scan(&id)
+	if isForeignKey(err) {
+		return 0, notFound("园区", "Park")
+	}
+	return id, err
+}
+
+// updateProject is the optimistic lock: the row changes only if nobody else
+// changed it since the caller read it. Park, creator and creation time are
+// identity and are never rewritten (authorization is decided on the stored
+// park). It returns the stored park.
+//
+// A transition changes only the lifecycle columns, so when name, investor,
+// USCC and figures are as stored, the shorter UPDATE leaves them out of the
+// SET list: SQLite rewrites every index on a column named in SET, changed or
+// not, and each index is one more page written per decision.
+func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, expected int64, updated time.Time) (string, error) {
+	figures, report, err := projectJSON(p)
+	if err != nil {
+		return "", err
+	}
+	var (
+		park, name, investor, uscc, oldFigures string
+		version                                int64
+	)
+	err = tx.StmtContext(ctx, db.stmts.projectHead).QueryRowContext(ctx, p.ID).
+		Scan(&park, &version, &name, &investor, &uscc, &oldFigures)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", notFound("项目", "Project")
+	case err != nil:
+		return "", err
+	case version != expected:
+		return "", errStale()
+	}
+	var res sql.Result
+	if name == p.Name && investor == p.InvestorName && uscc == p.USCC && oldFigures == figures {
+		res, err = tx.StmtContext(ctx, db.stmts.updateLifecycle).ExecContext(ctx,
+			string(p.State), p.Round, fmtTimePtr(p.DueAt), report, p.Override, fmtTime(updated), p.ID, expected)
+	} else {
+		res, err = tx.StmtContext(ctx, db.stmts.updateAll).ExecContext(ctx,
+			string(p.State), p.Round, fmtTimePtr(p.DueAt), report, p.Override, fmtTime(updated),
+			p.Name, p.InvestorName, p.USCC, figures, p.ID, expected)
+	}
+	if err := mustAffect(res, err); err != nil {
+		if errors.Is(err, errNoRows) {
+			return "", errStale() // cannot happen under the write lock; kept as the guard of last resort
+		}
+		return "", err
+	}
+	return park, nil
+}
+
+// errStale is the optimistic-lock failure users see; a new value each time so
+// that no caller can alter a shared one.
+func errStale() error {
+	return engine.Errorf(engine.ECONFLICT, "项目已被他人修改,请刷新后重试", "The project was changed by someone else; reload and try again")
+}
+
+func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
+	items, err := json.Marshal(s.Items)
+	if err != nil {
+		return fmt.Errorf("encode score items: %w", err)
+	}
+	if s.Items == nil {
+		items = []byte("{}")
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO scores (project_id, round, reviewer_id, reviewer, items, total, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ProjectID, s.Round, s.ReviewerID, s.Reviewer, string(items), s.Total, s.Comment, fmtTime(s.CreatedAt))
+	switch {
+	case isUnique(err):
+		return engine.Errorf(engine.ECONFLICT, "该评审专家本轮已评分", "This reviewer has already scored this round")
+	case isForeignKey(err):
+		return notFound("项目或评审专家", "Project or reviewer")
+	}
+	return err
+}
+
+func insertConflict(ctx context.Context, tx *sql.Tx, c *engine.Conflict, newID int64, at time.Time) error {
+	pid := c.ProjectID
+	if pid == 0 {
+		pid = newID
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO conflicts (project_id, user_id, username, reason, created_at) VALUES (?, ?, ?, ?, ?)`,
+		pid, c.UserID, c.Username, c.Reason, fmtTime(orNow(c.CreatedAt, at)))
+	switch {
+	case isUnique(err):
+		return engine.Errorf(engine.ECONFLICT, "已申报过利益冲突", "A conflict of interest was already declared")
+	case isForeignKey(err):
+		return notFound("项目或用户", "Project or user")
+	}
+	return err
+}
+
+const projectColumns = `id, park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at`
+
+func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
+	p := &engine.Project{}
+	var figures string
+	var report sql.NullString
+	err := s.Scan(&p.ID, &p.Park, &p.Name, &p.InvestorName, &p.USCC, &figures, &p.State, &p.Version, &p.Round,
+		nullTimeCol{&p.DueAt}, &report, &p.Override, &p.CreatedBy, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(figures), &p.Figures); err != nil {
+		return nil, fmt.Errorf("project %d: decode figures: %w", p.ID, err)
+	}
+	if report.Valid {
+		p.Report = &rules.Report{}
+		if err := json.Unmarshal([]byte(report.String), p.Report); err != nil {
+			return nil, fmt.Errorf("project %d: decode report: %w", p.ID, err)
+		}
+	}
+	return p, nil
+}
+
+// Project returns one project.
+func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
+	var p *engine.Project
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("项目", "Project")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("project", err)
+	}
+	return p, nil
+}
+
+// projectSorts maps ProjectFilter.Sort keys to ORDER BY clauses; id breaks
+// ties so that pages never overlap or skip. Projects without a deadline sort
+// after those with one.
+var projectSorts = map[string]string{
+	"due":      `due_at IS NULL, due_at, id`,
+	"-due":     `due_at IS NULL, due_at DESC, id DESC`,
+	"updated":  `updated_at, id`,
+	"-updated": `updated_at DESC, id DESC`,
+	"name":     `name, id`,
+	"-name":    `name DESC, id DESC`,
+	"id":       `id`,
+	"-id":      `id DESC`,
+}
+
+// Projects returns one page of the projects matching f, and how many match in
+// all, from one snapshot. Sort defaults to "-updated" (recently touched
+// first); an unknown key is an invalid error. Limit <= 0 means no limit.
+//
+// Query matches a substring of the name or investor (case-insensitive for
+// Latin letters) or the exact USCC. From three characters on, the substring
+// search uses the trigram index; shorter queries scan the rows the other
+// filters leave.
+func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.Project, int, error) {
+	q, err := db.projectQuery(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []*engine.Project
+	var total int
+	err = db.view(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, q.count, q.args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, q.page, q.pageArgs...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanProject(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, wrap("projects", err)
+	}
+	return out, total, nil
+}
+
+// projectQuery is the SQL of one Projects call: the count and the page.
+type projectQuery struct {
+	count, page    string
+	args, pageArgs []any
+}
+
+func (db *DB) projectQuery(f engine.ProjectFilter) (projectQuery, error) {
+	sortKey := f.Sort
+	if sortKey == "" {
+		sortKey = "-updated"
+	}
+	order, ok := projectSorts[sortKey]
+	if !ok {
+		return projectQuery{}, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
+	}
+	cond, args := db.projectWhere(f)
+	q := projectQuery{
+		count:    `SELECT count(*) FROM projects` + cond,
+		page:     `SELECT ` + projectColumns + ` FROM projects` + cond + ` ORDER BY ` + order,
+		args:     args,
+		pageArgs: args,
+	}
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := f.Limit
+		if limit <= 0 {
+			limit = -1 // SQLite: no limit
+		}
+		// Page by id first, then fetch the rows: the inner query sorts
+		// (key, id) pairs that an index mostly covers, instead of carrying
+		// every matching project's figures and report through the sorter.
+		q.page = `SELECT ` + projectColumns + ` FROM projects WHERE id IN (SELECT id FROM projects` + cond +
+			` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+		q.pageArgs = append(append([]any{}, args...), limit, max(f.Offset, 0))
+	}
+	return q, nil
+}
+
+// projectWhere turns a filter into a WHERE clause. Every clause is shaped to
+// reach an index: the park is always constrained (all parks when the filter
+// names none) so the (park, ...) indexes lead, and the overdue view names all
+// states so that (park, state, due_at) answers "due_at < now".
+func (db *DB) projectWhere(f engine.ProjectFilter) (string, []any) {
+	var where []string
+	var args []any
+	if len(f.Parks) > 0 {
+		in, a := inList(f.Parks)
+		where, args = append(where, `park IN (`+in+`)`), append(args, a...)
+	} else {
+		where = append(where, `park IN (SELECT id FROM parks)`)
+	}
+	states := f.States
+	if len(states) == 0 && f.Overdue {
+		states = engine.States
+	}
+	if len(states) > 0 {
+		in, a := inList(states)
+		where, args = append(where, `state IN (`+in+`)`), append(args, a...)
+	}
+	if f.Industry != "" {
+		// A range rather than LIKE 'C39%' so the index applies whatever the
+		// LIKE settings; 0xFF never occurs in UTF-8 text, so it bounds every
+		// string that starts with the prefix.
+		where, args = append(where, `industry_code >= ? AND industry_code < ?`), append(args, f.Industry, f.Industry+"\xff")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if utf8.RuneCountInString(q) >= 3 {
+			where = append(where, `(uscc = ? OR id IN (SELECT rowid FROM projects_fts WHERE projects_fts MATCH ?))`)
+			args = append(args, q, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+		} else {
+			like := "%" + escapeLike(q) + "%"
+			where = append(where, `(uscc = ? OR name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`)
+			args = append(args, q, like, like)
+		}
+	}
+	if f.Overdue {
+		now := f.Now
+		if now.IsZero() {
+			now = db.now()
+		}
+		where, args = append(where, `due_at < ?`), append(args, fmtTime(now))
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// escapeLike escapes LIKE's wildcards so a user's "%" or "_" matches itself.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CountByState counts projects per park and state, for the dashboard. Parks
+// restricts to those parks; empty means all. Answered from the (park, state,
+// due_at) index alone.
+func (db *DB) CountByState(ctx context.Context, parks []string) (map[string]map[engine.State]int, error) {
+	q := `SELECT park, state, count(*) FROM projects`
+	var args []any
+	if len(parks) > 0 {
+		var in string
+		in, args = inList(parks)
+		q += ` WHERE park IN (` + in + `)`
+	}
+	q += ` GROUP BY park, state`
+	out := map[string]map[engine.State]int{}
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var park string
+			var state engine.State
+			var n int
+			if err := rows.Scan(&park, &state, &n); err != nil {
+				return err
+			}
+			if out[park] == nil {
+				out[park] = map[engine.State]int{}
+			}
+			out[park][state] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("count by state", err)
+	}
+	return out, nil
+}
+
+// Scores returns the sheets of one round of a project in the order they were given.
+func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.Score, error) {
+	var out []engine.Score
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT project_id, round, reviewer_id, reviewer, items, total, comment, created_at
+			FROM scores WHERE project_id = ? AND round = ? ORDER BY rowid`, projectID, round)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s engine.Score
+			var items string
+			if err := rows.Scan(&s.ProjectID, &s.Round, &s.ReviewerID, &s.Reviewer, &items, &s.Total, &s.Comment, timeCol{&s.CreatedAt}); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(items), &s.Items); err != nil {
+				return fmt.Errorf("decode score items: %w", err)
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	return out, wrap("scores", err)
+}
+
+// Conflicts returns the conflict declarations on a project in the order made.
+func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict, error) {
+	var out []engine.Conflict
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT project_id, user_id, username, reason, created_at
+			FROM conflicts WHERE project_id = ? ORDER BY rowid`, projectID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c engine.Conflict
+			if err := rows.Scan(&c.ProjectID, &c.UserID, &c.Username, &c.Reason, timeCol{&c.CreatedAt}); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, wrap("conflicts", err)
+}
+
+// AddDocument records an uploaded file's metadata and sets d.ID (and
+// d.UploadedAt when zero). The bytes are stored by the caller, outside the
+// database, under d.StoredName.
+func (db *DB) AddDocument(ctx context.Context, d *engine.Document) error {
+	at := orNow(d.UploadedAt, db.now())
+	var id int64
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO documents (project_id, kind, file_name, stored_name, media_type, size, sha256, uploaded_by, uploaded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			d.ProjectID, d.Kind, d.FileName, d.StoredName, d.MediaType, d.Size, d.SHA256, d.UploadedBy, fmtTime(at)).Scan(&id)
+		if isForeignKey(err) {
+			return notFound("项目", "Project")
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("add document", err)
+	}
+	d.ID, d.UploadedAt = id, at
+	return nil
+}
+
+const documentColumns = `id, project_id, kind, file_name, stored_name, media_type, size, sha256, uploaded_by, uploaded_at`
+
+func scanDocument(s interface{ Scan(...any) error }) (engine.Document, error) {
+	var d engine.Document
+	err := s.Scan(&d.ID, &d.ProjectID, &d.Kind, &d.FileName, &d.StoredName, &d.MediaType, &d.Size, &d.SHA256, &d.UploadedBy, timeCol{&d.UploadedAt})
+	return d, err
+}
+
+// Documents lists a project's documents in upload order.
+func (db *DB) Documents(ctx context.Context, projectID int64) ([]engine.Document, error) {
+	var out []engine.Document
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE project_id = ? ORDER BY id`, projectID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDocument(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, wrap("documents", err)
+}
+
+// Document returns one document's metadata.
+func (db *DB) Document(ctx context.Context, id int64) (*engine.Document, error) {
+	var d engine.Document
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = scanDocument(tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("文件", "Document")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("document", err)
+	}
+	return &d, nil
+}

@@ -1,0 +1,335 @@
+// Package store implements engine.Store and engine.AccountStore on SQLite
+// (modernc.org/sqlite, pure Go): embedded goose migrations, one writer
+// connection plus a read pool, one transaction per exported method, and the
+// hash-chained decision log.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"zonevet/engine"
+)
+
+// Compile-time proof that DB is what the engine and web need.
+var (
+	_ engine.Store        = (*DB)(nil)
+	_ engine.AccountStore = (*DB)(nil)
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the zonevet database. SQLite admits one writer at a time, so writes go
+// through a single connection (no SQLITE_BUSY between our own goroutines, and
+// BEGIN IMMEDIATE takes the write lock up front so a transaction never fails
+// half-way on lock upgrade); reads use a pool of query-only connections that
+// WAL lets run beside the writer.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+	path  string
+	stmts stmts
+
+	// Now is the clock for times the caller does not supply (created, updated,
+	// uploaded, audit entry time). Tests replace it to get repeatable times.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database file at path, applies pending
+// migrations and returns the store. Several processes may open the same file;
+// SQLite's locks and busy timeout serialise their writes.
+func Open(path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
+		// A query string in the path would swallow our pragmas, and an
+		// in-memory database is one database per connection: neither works
+		// with a writer plus a read pool.
+		return nil, fmt.Errorf("store: open: unsupported database path %q", path)
+	}
+	db := &DB{path: path, Now: time.Now}
+
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return nil, fmt.Errorf("store: open writer: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+
+	if db.read, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("store: open readers: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+
+	ctx := context.Background()
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// stmts are the statements of the transition path, prepared once on the
+// writer: parsing SQL costs more than running it, and a transition runs
+// four of them.
+type stmts struct {
+	projectHead     *sql.Stmt
+	updateLifecycle *sql.Stmt
+	updateAll       *sql.Stmt
+	auditHead       *sql.Stmt
+	auditInsert     *sql.Stmt
+}
+
+func (db *DB) prepare(ctx context.Context) error {
+	for _, s := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&db.stmts.projectHead, `SELECT park, version, name, investor_name, uscc, figures FROM projects WHERE id = ?`},
+		{&db.stmts.updateLifecycle, `
+			UPDATE projects SET state = ?, version = version + 1, round = ?, due_at = ?, report = ?, override = ?, updated_at = ?
+			WHERE id = ? AND version = ?`},
+		{&db.stmts.updateAll, `
+			UPDATE projects SET state = ?, version = version + 1, round = ?, due_at = ?, report = ?, override = ?, updated_at = ?,
+				name = ?, investor_name = ?, uscc = ?, figures = ?
+			WHERE id = ? AND version = ?`},
+		{&db.stmts.auditHead, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`},
+		{&db.stmts.auditInsert, `
+			INSERT INTO audit_log (seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		st, err := db.write.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+// dsn builds the data source name. The pragmas travel in the DSN because
+// database/sql opens connections whenever it likes: a db.Exec("PRAGMA ...")
+// would reach one pooled connection only. busy_timeout comes first so that
+// switching to WAL waits for a lock instead of failing. synchronous=NORMAL is
+// durable across application crashes in WAL mode and loses at most the last
+// transactions on power loss, the usual trade for a web application.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		// Readers cannot write even by mistake: every write must go through
+		// the one writer so that write transactions never contend in-process.
+		q.Add("_pragma", "query_only(1)")
+	}
+	return path + "?" + q.Encode()
+}
+
+// migrate brings the schema up to date with the embedded migrations; applied
+// versions are recorded in goose_db_version, so a second run is a no-op.
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. In WAL mode the last connection to close
+// checkpoints the log into the main file.
+func (db *DB) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{db.stmts.projectHead, db.stmts.updateLifecycle, db.stmts.updateAll, db.stmts.auditHead, db.stmts.auditInsert} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Path returns the database file the store was opened on, for backups and logs.
+func (db *DB) Path() string { return db.path }
+
+// now reads the injectable clock, in UTC as stored.
+func (db *DB) now() time.Time {
+	if db.Now == nil {
+		return time.Now().UTC()
+	}
+	return db.Now().UTC()
+}
+
+// update runs fn in one write transaction (BEGIN IMMEDIATE on the single
+// writer connection) and commits if fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// view runs fn in one read transaction so that several queries (a page and
+// its total count) see the same snapshot.
+func (db *DB) view(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// wrap prefixes internal errors with the operation and lets domain errors
+// through unchanged, so web can show their message.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isUnique reports a UNIQUE or PRIMARY KEY violation: a duplicate.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports a reference to a row that does not exist.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// timeLayout is fixed-width (all nine fractional digits, always "Z") so that
+// stored text sorts in time order; RFC3339Nano drops trailing zeros and
+// would not.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// fmtTime renders t as stored.
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// fmtTimePtr renders an optional time; nil is NULL.
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+// parseTime reads a stored time back to the same instant, in UTC.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// timeCol scans a NOT NULL time column into *t.
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("time column holds %T", v)
+	}
+	t, err := parseTime(s)
+	*c.t = t
+	return err
+}
+
+// nullTimeCol scans a nullable time column into *t (nil for NULL).
+type nullTimeCol struct{ t **time.Time }
+
+// Scan implements sql.Scanner.
+func (c nullTimeCol) Scan(v any) error {
+	if v == nil {
+		*c.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (timeCol{&t}).Scan(v); err != nil {
+		return err
+	}
+	*c.t = &t
+	return nil
+}
+
+// orNow returns t, or now when t is zero (the caller did not supply it).
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t.UTC()
+}
+
+// inList returns "?, ?, ?" for n values and the values as arguments.
+func inList[T ~string](vals []T) (string, []any) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = string(v)
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", "), args
+}
+
+// notFound builds the not_found error for a kind of thing.
+func notFound(zh, en string) error {
+	return &engine.Error{Code: engine.ENOTFOUND, Message: zh + "不存在", MessageEN: en + " not found"}
+}

@@ -1,0 +1,360 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/store"
+)
+
+// t0 is the fixed clock of the tests.
+var t0 = time.Date(2025, 3, 1, 9, 30, 0, 123456789, time.UTC)
+
+// mustOpen opens a fresh database in a temporary directory, with a fixed clock
+// and the two parks every test uses, and closes it when the test ends.
+func mustOpen(t testing.TB) *store.DB {
+	t.Helper()
+	return mustOpenPath(t, filepath.Join(t.TempDir(), "zonevet.db"))
+}
+
+// mustOpenPath opens path (possibly already open elsewhere) and seeds the parks.
+func mustOpenPath(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	db.Now = func() time.Time { return t0 }
+	ctx := context.Background()
+	for _, p := range []engine.Park{
+		{ID: "qingyuan", NameZH: "清远高新区", NameEN: "Qingyuan Hi-tech Zone", Level: "national"},
+		{ID: "yingde", NameZH: "英德高新区", NameEN: "Yingde Hi-tech Zone", Level: "provincial"},
+	} {
+		if err := db.PutPark(ctx, p); err != nil {
+			t.Fatalf("put park: %v", err)
+		}
+	}
+	return db
+}
+
+// mustUser creates a user and returns its id.
+func mustUser(t testing.TB, db *store.DB, name string) int64 {
+	t.Helper()
+	u := &engine.User{Username: name, DisplayName: name}
+	if err := db.CreateUser(context.Background(), u); err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	return u.ID
+}
+
+// wantCode fails the test unless err carries the domain code want ("" = nil).
+func wantCode(t testing.TB, err error, want string) {
+	t.Helper()
+	if got := engine.ErrorCode(err); got != want {
+		t.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+func TestOpenRejectsPaths(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+		t.Run(path, func(t *testing.T) {
+			if db, err := store.Open(path); err == nil {
+				db.Close()
+				t.Fatalf("Open(%q) succeeded, want error", path)
+			}
+		})
+	}
+}
+
+func TestPragmasOnEveryConnection(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+
+	check := func(t *testing.T, name string, q func(string) (string, error), wantQueryOnly string) {
+		t.Helper()
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal",
+			"foreign_keys": "1",
+			"busy_timeout": "5000",
+			"synchronous":  "1", // NORMAL
+			"query_only":   wantQueryOnly,
+		} {
+			got, err := q("PRAGMA " + pragma)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", name, pragma, err)
+			}
+			if got != want {
+				t.Errorf("%s: PRAGMA %s = %q, want %q", name, pragma, got, want)
+			}
+		}
+	}
+
+	t.Run("Readers", func(t *testing.T) {
+		// Hold several connections at once so the pool must open distinct ones.
+		const n = 4
+		for i := range n {
+			c, err := db.Reader().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			check(t, "reader "+string(rune('0'+i)), func(q string) (s string, err error) {
+				err = c.QueryRowContext(ctx, q).Scan(&s)
+				return
+			}, "1")
+		}
+		if got := db.Reader().Stats().OpenConnections; got < n {
+			t.Fatalf("open reader connections = %d, want >= %d", got, n)
+		}
+	})
+	t.Run("Writer", func(t *testing.T) {
+		c, err := db.Writer().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		check(t, "writer", func(q string) (s string, err error) {
+			err = c.QueryRowContext(ctx, q).Scan(&s)
+			return
+		}, "0")
+	})
+	t.Run("WriterIsSingle", func(t *testing.T) {
+		if got, want := db.Writer().Stats().MaxOpenConnections, 1; got != want {
+			t.Fatalf("writer MaxOpenConnections = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	db := mustOpenPath(t, path)
+	ctx := context.Background()
+	version := func() (v int64) {
+		t.Helper()
+		if err := db.Reader().QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := version()
+	if before < 1 {
+		t.Fatalf("schema version = %d, want >= 1", before)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	var rows int
+	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := int64(rows), before; got != want {
+		t.Fatalf("applied migrations after second run = %d, want %d", got, want)
+	}
+	// A second handle on the same file migrates nothing and sees the data.
+	db2 := mustOpenPath(t, path)
+	parks, err := db2.Parks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(parks), 2; got != want {
+		t.Fatalf("parks = %d, want %d", got, want)
+	}
+	if got := version(); got != before {
+		t.Fatalf("schema version = %d after reopen, want %d", got, before)
+	}
+}
+
+func TestParksAndRuleSets(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+
+	t.Run("PutParkUpdates", func(t *testing.T) {
+		if err := db.PutPark(ctx, engine.Park{ID: "yingde", NameZH: "英德", Level: "provincial"}); err != nil {
+			t.Fatal(err)
+		}
+		parks, err := db.Parks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := parks[1].NameZH, "英德"; got != want {
+			t.Fatalf("name = %q, want %q", got, want)
+		}
+	})
+	t.Run("NoActiveRuleSet", func(t *testing.T) {
+		_, err := db.ActiveRuleSet(ctx, "qingyuan")
+		wantCode(t, err, engine.ENOTFOUND)
+	})
+	t.Run("Activate", func(t *testing.T) {
+		for _, v := range []string{"v1", "v2"} {
+			if err := db.PutRuleSet(ctx, engine.RuleSetRecord{Park: "qingyuan", Version: v, Source: []byte("src " + v)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs, err := db.ActiveRuleSet(ctx, "qingyuan")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rs.Version, "v2"; got != want {
+			t.Fatalf("active = %q, want %q", got, want)
+		}
+		if got, want := string(rs.Source), "src v2"; got != want {
+			t.Fatalf("source = %q, want %q", got, want)
+		}
+		if !rs.CreatedAt.Equal(t0) {
+			t.Fatalf("created = %v, want %v", rs.CreatedAt, t0)
+		}
+		// Putting v1 again re-activates it without a second row.
+		if err := db.PutRuleSet(ctx, engine.RuleSetRecord{Park: "qingyuan", Version: "v1", Source: []byte("src v1")}); err != nil {
+			t.Fatal(err)
+		}
+		rs, _ = db.ActiveRuleSet(ctx, "qingyuan")
+		if got, want := rs.Version, "v1"; got != want {
+			t.Fatalf("active = %q, want %q", got, want)
+		}
+		old, err := db.RuleSet(ctx, "v2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old.Active {
+			t.Fatalf("v2 still active")
+		}
+	})
+	t.Run("VersionOfAnotherPark", func(t *testing.T) {
+		err := db.PutRuleSet(ctx, engine.RuleSetRecord{Park: "yingde", Version: "v1", Source: []byte("x")})
+		wantCode(t, err, engine.ECONFLICT)
+	})
+	t.Run("UnknownPark", func(t *testing.T) {
+		err := db.PutRuleSet(ctx, engine.RuleSetRecord{Park: "nowhere", Version: "v9", Source: []byte("x")})
+		wantCode(t, err, engine.ENOTFOUND)
+	})
+	t.Run("UnknownVersion", func(t *testing.T) {
+		_, err := db.RuleSet(ctx, "nope")
+		wantCode(t, err, engine.ENOTFOUND)
+	})
+}
+
+func TestUsersAndRoles(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	alice := mustUser(t, db, "alice")
+	bob := mustUser(t, db, "bob")
+
+	t.Run("DuplicateUsername", func(t *testing.T) {
+		err := db.CreateUser(ctx, &engine.User{Username: "alice"})
+		wantCode(t, err, engine.ECONFLICT)
+	})
+	t.Run("Lookup", func(t *testing.T) {
+		u, err := db.UserByName(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := u.ID, alice; got != want {
+			t.Fatalf("id = %d, want %d", got, want)
+		}
+		if !u.CreatedAt.Equal(t0) {
+			t.Fatalf("created = %v, want %v", u.CreatedAt, t0)
+		}
+		_, err = db.UserByID(ctx, 999)
+		wantCode(t, err, engine.ENOTFOUND)
+		users, err := db.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(users), 2; got != want {
+			t.Fatalf("users = %d, want %d", got, want)
+		}
+	})
+	t.Run("Password", func(t *testing.T) {
+		if err := db.SetPasswordHash(ctx, bob, "$argon2id$x"); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := db.UserByID(ctx, bob)
+		if got, want := u.PasswordHash, "$argon2id$x"; got != want {
+			t.Fatalf("hash = %q, want %q", got, want)
+		}
+		wantCode(t, db.SetPasswordHash(ctx, 999, "x"), engine.ENOTFOUND)
+	})
+	t.Run("DisableEndsSessions", func(t *testing.T) {
+		for _, id := range []string{"s1", "s2"} {
+			if err := db.CreateSession(ctx, &engine.Session{ID: id, UserID: alice, CSRFToken: "c"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.CreateSession(ctx, &engine.Session{ID: "s3", UserID: bob, CSRFToken: "c"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetUserDisabled(ctx, alice, true); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"s1", "s2"} {
+			_, err := db.Session(ctx, id)
+			wantCode(t, err, engine.ENOTFOUND)
+		}
+		if _, err := db.Session(ctx, "s3"); err != nil {
+			t.Fatalf("other user's session: %v", err)
+		}
+		u, _ := db.UserByID(ctx, alice)
+		if !u.Disabled {
+			t.Fatal("alice not disabled")
+		}
+		if err := db.SetUserDisabled(ctx, alice, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, db.SetUserDisabled(ctx, 999, true), engine.ENOTFOUND)
+	})
+	t.Run("Assignments", func(t *testing.T) {
+		for _, a := range []engine.RoleAssignment{
+			{UserID: alice, Role: engine.RoleReviewer, Park: "qingyuan"},
+			{UserID: alice, Role: engine.RoleReviewer, Park: "qingyuan"}, // idempotent
+			{Username: "bob", Role: engine.RoleAuditor, Park: "yingde"},
+			{UserID: alice, Role: engine.RolePromoter, Park: "yingde"},
+		} {
+			if err := db.Assign(ctx, a); err != nil {
+				t.Fatalf("assign %+v: %v", a, err)
+			}
+		}
+		wantCode(t, db.Assign(ctx, engine.RoleAssignment{UserID: alice, Role: engine.RoleAdmin, Park: "nowhere"}), engine.ENOTFOUND)
+		wantCode(t, db.Assign(ctx, engine.RoleAssignment{Username: "carol", Role: engine.RoleAdmin, Park: "yingde"}), engine.ENOTFOUND)
+		if err := db.Unassign(ctx, engine.RoleAssignment{UserID: alice, Role: engine.RolePromoter, Park: "yingde"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Assignments(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []engine.RoleAssignment{
+			{UserID: alice, Username: "alice", Role: engine.RoleReviewer, Park: "qingyuan"},
+			{UserID: bob, Username: "bob", Role: engine.RoleAuditor, Park: "yingde"},
+		}
+		if len(got) != len(want) {
+			t.Fatalf("assignments = %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("assignment %d = %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+func TestErrorsAreWrapped(t *testing.T) {
+	db := mustOpen(t)
+	db.Close()
+	_, err := db.Parks(context.Background())
+	if err == nil {
+		t.Fatal("query on closed store succeeded")
+	}
+	var e *engine.Error
+	if errors.As(err, &e) {
+		t.Fatalf("internal failure surfaced as domain error %v", e)
+	}
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"zonevet/engine"
+)
+
+const userColumns = `id, username, display_name, password_hash, disabled, created_at`
+
+func scanUser(s interface{ Scan(...any) error }) (*engine.User, error) {
+	u := &engine.User{}
+	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt})
+	return u, err
+}
+
+// CreateUser inserts u and sets u.ID (and u.CreatedAt when zero). A taken
+// username is a conflict.
+func (db *DB) CreateUser(ctx context.Context, u *engine.User) error {
+	if u.Username == "" {
+		return engine.FieldError("username", "用户名不能为空", "Username is required")
+	}
+	created := orNow(u.CreatedAt, db.now())
+	var id int64
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
+			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created))
+		if isUnique(err) {
+			return engine.Errorf(engine.ECONFLICT, "用户名 %s 已存在", "Username %s is taken", u.Username)
+		}
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return wrap("create user", err)
+	}
+	u.ID, u.CreatedAt = id, created
+	return nil
+}
+
+// UserByID returns the user with that id.
+func (db *DB) UserByID(ctx context.Context, id int64) (*engine.User, error) {
+	return db.user(ctx, "user by id", `id = ?`, id)
+}
+
+// UserByName returns the user with that username (exact match).
+func (db *DB) UserByName(ctx context.Context, username string) (*engine.User, error) {
+	return db.user(ctx, "user by name", `username = ?`, username)
+}
+
+func (db *DB) user(ctx context.Context, op, where string, arg any) (*engine.User, error) {
+	var u *engine.User
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("用户", "User")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return u, nil
+}
+
+// Users lists every user by username.
+func (db *DB) Users(ctx context.Context) ([]*engine.User, error) {
+	var out []*engine.User
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	return out, wrap("users", err)
+}
+
+// SetUserDisabled disables or re-enables a user. Disabling also ends every
+// session of the user in the same transaction, so a disabled user is signed
+// out at once rather than at their next request's user lookup.
+func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
+	return wrap("set user disabled", db.update(ctx, func(tx *sql.Tx) error {
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)); err != nil {
+			if errors.Is(err, errNoRows) {
+				return notFound("用户", "User")
+			}
+			return err
+		}
+		if disabled {
+			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+			return err
+		}
+		return nil
+	}))
+}
+
+// SetPasswordHash replaces the user's password hash.
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	return wrap("set password", db.update(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id))
+		if errors.Is(err, errNoRows) {
+			return notFound("用户", "User")
+		}
+		return err
+	}))
+}
+
+// Assign grants a role in a park; granting it again is a no-op. An unknown
+// user or park is not_found.
+func (db *DB) Assign(ctx context.Context, a engine.RoleAssignment) error {
+	return wrap("assign", db.update(ctx, func(tx *sql.Tx) error {
+		uid, err := assignmentUser(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, park) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			uid, string(a.Role), a.Park)
+		if isForeignKey(err) {
+			return notFound("园区", "Park")
+		}
+		return err
+	}))
+}
+
+// Unassign removes a role in a park; removing one that is not held is a
+// no-op, like Assign, so an admin's double click does no harm.
+func (db *DB) Unassign(ctx context.Context, a engine.RoleAssignment) error {
+	return wrap("unassign", db.update(ctx, func(tx *sql.Tx) error {
+		uid, err := assignmentUser(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND role = ? AND park = ?`, uid, string(a.Role), a.Park)
+		return err
+	}))
+}
+
+// assignmentUser resolves the assignment's user by id, or by username when the
+// id is zero (admin forms and seed files know names, not ids).
+func assignmentUser(ctx context.Context, tx *sql.Tx, a engine.RoleAssignment) (int64, error) {
+	var id int64
+	var err error
+	if a.UserID != 0 {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = ?`, a.UserID).Scan(&id)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, a.Username).Scan(&id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("用户", "User")
+	}
+	return id, err
+}
+
+// Assignments lists every role assignment with the username filled in, by
+// park, username and role: the shape casbin's grouping policy is loaded from.
+func (db *DB) Assignments(ctx context.Context) ([]engine.RoleAssignment, error) {
+	var out []engine.RoleAssignment
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT a.user_id, u.username, a.role, a.park
+			FROM role_assignments a JOIN users u ON u.id = a.user_id
+			ORDER BY a.park, u.username, a.role`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a engine.RoleAssignment
+			if err := rows.Scan(&a.UserID, &a.Username, &a.Role, &a.Park); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	return out, wrap("assignments", err)
+}
+
+// errNoRows is what mustAffect returns when a statement touched nothing; the
+// caller turns it into the right domain error.
+var errNoRows = errors.New("no rows affected")
+
+// mustAffect turns "zero rows affected" into errNoRows.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errNoRows
+	}
+	return nil
+}
