@@ -131,7 +131,7 @@ type projectUpdate struct {
 }
 
 func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectAct(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectScore(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}

@@ -202,6 +202,20 @@ var reasonEvents = map[string]bool{
 	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
 }
 
+// readableID parses the :id parameter and checks u may read that project, so
+// every command on a project in a park the user cannot see is a 404, never a
+// 403 that would confirm the project exists.
+func (s *Server) readableID(c echo.Context) (int64, error) {
+	id, err := projectID(c)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.svc.Project(c.Request().Context(), currentUser(c), id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
 func projectID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -296,7 +310,7 @@ func (s *Server) actionFailed(c echo.Context, id int64, err error, scoreForm map
 }
 
 func (s *Server) handleProjectAct(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}
@@ -358,7 +372,7 @@ func (s *Server) handleProjectScore(c echo.Context) error {
 }
 
 func (s *Server) handleProjectConflict(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}
@@ -601,7 +615,7 @@ func (s *Server) handleProjectEdit(c echo.Context) error {
 }
 
 func (s *Server) handleProjectUpdate(c echo.Context) error {
-	id, err := projectID(c)
+	id, err := s.readableID(c)
 	if err != nil {
 		return err
 	}

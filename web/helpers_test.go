@@ -1,0 +1,344 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"zonevet/engine"
+	"zonevet/rules"
+	"zonevet/store"
+)
+
+// clock is a settable test clock shared by the engine and the web layer.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// world is the real product on a temp SQLite file: both default parks, and
+// for each role a user in qingyuan ("<role>") and one in yingde
+// ("<role>@other"), plus reviewer2 and reviewer3 in qingyuan for a quorum.
+type world struct {
+	t     testing.TB
+	ctx   context.Context
+	db    *store.DB
+	svc   *engine.Service
+	srv   *Server
+	clock *clock
+	users map[string]*engine.User
+}
+
+const (
+	ownPark   = "qingyuan"
+	otherPark = "yingde"
+)
+
+func mustWorld(t testing.TB) *world {
+	t.Helper()
+	return mustWorldConfig(t, Config{})
+}
+
+func mustWorldConfig(t testing.TB, cfg Config) *world {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "zonevet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{t: time.Date(2025, 3, 3, 2, 0, 0, 0, time.UTC)} // a Monday, 10:00 in Shanghai
+	svc, err := engine.NewService(ctx, engine.Config{Store: db, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, park := range rules.DefaultParks() {
+		rs, err := rules.Default(park)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutPark(ctx, engine.Park{ID: park, NameZH: rs.ParkNameZH(), NameEN: rs.ParkNameEN(), Level: rs.Level()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.InstallRuleSet(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &world{t: t, ctx: ctx, db: db, svc: svc, clock: clk, users: map[string]*engine.User{}}
+	for _, r := range engine.Roles {
+		w.user(string(r), engine.RoleAssignment{Role: r, Park: ownPark})
+		w.user(string(r)+"@other", engine.RoleAssignment{Role: r, Park: otherPark})
+	}
+	w.user("reviewer2", engine.RoleAssignment{Role: engine.RoleReviewer, Park: ownPark})
+	w.user("reviewer3", engine.RoleAssignment{Role: engine.RoleReviewer, Park: ownPark})
+	cfg.Service, cfg.Accounts = svc, db
+	if cfg.DocsDir == "" {
+		cfg.DocsDir = filepath.Join(dir, "docs")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = discardLogger()
+	}
+	if w.srv, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
+	w.t.Helper()
+	u, err := w.svc.CreateUser(w.ctx, strings.ReplaceAll(name, "@", "-"), name, "password-"+strings.ReplaceAll(name, "@", "-"), roles)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.users[name] = u
+	return u
+}
+
+// goodFigures pass every hard rule of both default parks.
+func goodFigures() rules.Figures {
+	return rules.Figures{IndustryCode: "C3985", TotalInvestment: 30000, FixedAssetInvestment: 20000, LandArea: 50,
+		FloorArea: 50 * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: 60000, Revenue: 58000,
+		Tax: 2200, RDExpense: 2900, EnergyUse: 700, Employees: 300}
+}
+
+const goodUSCC = "91440300708461136T"
+
+func goodInput(park string) engine.ProjectInput {
+	return engine.ProjectInput{Park: park, Name: "电子铜箔项目", InvestorName: "清远华科新材料股份有限公司", USCC: goodUSCC, Figures: goodFigures()}
+}
+
+// project makes a qingyuan project by "promoter" and moves it to state st.
+func (w *world) project(st engine.State) *engine.Project {
+	w.t.Helper()
+	p, err := w.svc.CreateProject(w.ctx, w.users["promoter"], goodInput(ownPark))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	steps := map[engine.State][]struct{ who, ev string }{
+		engine.StateScreening:       {{"promoter", engine.EventSubmit}},
+		engine.StateExpertReview:    {{"promoter", engine.EventSubmit}, {"reviewer", engine.EventPass}},
+		engine.StateCommitteeReview: {{"promoter", engine.EventSubmit}, {"reviewer", engine.EventPass}},
+	}
+	for _, s := range steps[st] {
+		if p, err = w.svc.Act(w.ctx, w.users[s.who], p.ID, engine.Action{Event: s.ev, Version: p.Version}); err != nil {
+			w.t.Fatalf("%s: %v", s.ev, err)
+		}
+	}
+	if st == engine.StateCommitteeReview {
+		p = w.scoreAll(p, 0.9, "reviewer", "reviewer2", "reviewer3")
+	}
+	if p.State != st && st != engine.StateDraft {
+		w.t.Fatalf("project in %s, want %s", p.State, st)
+	}
+	return p
+}
+
+func (w *world) fullMarks(p *engine.Project, fraction float64) map[string]float64 {
+	rs, err := w.svc.ProjectRuleSet(w.ctx, p)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	items := map[string]float64{}
+	for _, c := range rs.Scoring().Criteria {
+		items[c.ID] = c.Max * fraction
+	}
+	return items
+}
+
+func (w *world) scoreAll(p *engine.Project, fraction float64, who ...string) *engine.Project {
+	w.t.Helper()
+	for _, r := range who {
+		out, err := w.svc.Score(w.ctx, w.users[r], p.ID, engine.ScoreInput{Round: p.Round, Items: w.fullMarks(p, fraction)})
+		if err != nil {
+			w.t.Fatalf("score by %s: %v", r, err)
+		}
+		p = out.Project
+	}
+	return p
+}
+
+// client is a signed-in (or anonymous) browser or script.
+type client struct {
+	w      *world
+	cookie *http.Cookie // session
+	csrf   string
+	bearer string
+}
+
+// login gives a client with a session for the named user, made directly in
+// the store (no argon2id per test request); the sign-in form has its own tests.
+func (w *world) login(name string) *client {
+	w.t.Helper()
+	if name == "anon" {
+		return &client{w: w, csrf: "anon-csrf-token-anon-csrf-token-0123456789"}
+	}
+	u := w.users[name]
+	if u == nil {
+		w.t.Fatalf("no user %q", name)
+	}
+	secret := randomToken()
+	now := w.clock.now()
+	s := &engine.Session{ID: hashToken(secret), UserID: u.ID, CSRFToken: randomToken(), CreatedAt: now, LastSeenAt: now}
+	if err := w.db.CreateSession(w.ctx, s); err != nil {
+		w.t.Fatal(err)
+	}
+	return &client{w: w, cookie: &http.Cookie{Name: cookieSession, Value: secret}, csrf: s.CSRFToken}
+}
+
+// do sends a request; form bodies get the CSRF field, JSON bodies the header.
+func (c *client) do(method, target string, body any) *httptest.ResponseRecorder {
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case url.Values:
+		b = cloneValues(b)
+		if b.Get("csrf") == "" {
+			b.Set("csrf", c.csrf)
+		}
+		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	case *multipartBody:
+		rd, ctype = bytes.NewReader(b.data), b.ctype
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.w.t.Fatal(err)
+		}
+		rd, ctype = bytes.NewReader(data), "application/json"
+	}
+	req := httptest.NewRequest(method, target, rd)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.cookie != nil {
+		req.AddCookie(c.cookie)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	} else if method != http.MethodGet {
+		req.Header.Set(csrfHeader, c.csrf)
+		if c.cookie == nil {
+			req.AddCookie(&http.Cookie{Name: cookiePreCSRF, Value: c.csrf})
+		}
+	}
+	rec := httptest.NewRecorder()
+	c.w.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, xs := range v {
+		out[k] = append([]string(nil), xs...)
+	}
+	return out
+}
+
+type multipartBody struct {
+	data  []byte
+	ctype string
+}
+
+// parseHTML parses a response body, failing the test on broken HTML.
+func parseHTML(t testing.TB, body string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// findAll returns the elements matching pred in document order.
+func findAll(n *html.Node, pred func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && pred(n) {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func text(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// actionButtons lists the events of the project page's action buttons and forms.
+func actionButtons(doc *html.Node) []string {
+	var out []string
+	for _, b := range findAll(doc, func(n *html.Node) bool { return n.Data == "button" && attr(n, "data-event") != "" }) {
+		out = append(out, attr(b, "data-event"))
+	}
+	return out
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// multipart builds an upload form with the file and kind fields.
+func (w *world) multipart(kind, filename string, data []byte) *multipartBody {
+	w.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.WriteField("kind", kind); err != nil {
+		w.t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", filename)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	return &multipartBody{data: buf.Bytes(), ctype: mw.FormDataContentType()}
+}
