@@ -1,0 +1,530 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+// parseInterspersed parses fs over args allowing flags after positional
+// arguments ("project act 7 pass --as reviewer1"), returning the positionals.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "SQLite database file")
+	return fs, db
+}
+
+// withApp opens the database, runs fn and closes it.
+func withApp(ctx context.Context, dbPath string, fn func(*app) error) error {
+	a, err := openApp(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(a)
+}
+
+func runInit(ctx context.Context, args []string, out io.Writer) error {
+	fs, db := newFlags("init")
+	demo := fs.Bool("demo", false, "add demo accounts and projects")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	return withApp(ctx, *db, func(a *app) error {
+		if *demo {
+			if !a.fresh {
+				return fmt.Errorf("%s already exists: demo data goes into a new database only", *db)
+			}
+			if err := seedDemo(ctx, a); err != nil {
+				// Leave no half-seeded database behind that a second try would refuse.
+				a.close()
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					os.Remove(*db + suffix)
+				}
+				return err
+			}
+			fmt.Fprintf(out, "demo accounts (password %q): ", demoPassword)
+			for _, u := range demoUsers {
+				fmt.Fprint(out, u.name, " ")
+			}
+			fmt.Fprintln(out)
+		}
+		parks, err := a.db.Parks(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range parks {
+			rs, err := a.svc.ActiveRuleSet(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "park %s (%s): rule set %s\n", p.ID, p.NameZH, rs.Version()[:12])
+		}
+		fmt.Fprintf(out, "database ready: %s\n", *db)
+		return nil
+	})
+}
+
+func runRules(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("rules: check, eval or show")
+	}
+	switch args[0] {
+	case "check":
+		fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
+		files, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return errors.New("rules check: name at least one file")
+		}
+		bad := 0
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			rs, err := rules.Parse(f, data)
+			if err != nil {
+				fmt.Fprintln(out, err)
+				bad++
+				continue
+			}
+			fmt.Fprintf(out, "%s: ok, park %s, version %s\n", f, rs.Park(), rs.Version())
+		}
+		if bad > 0 {
+			return exitError{code: 1, msg: fmt.Sprintf("%d of %d rule-set files have errors", bad, len(files))}
+		}
+		return nil
+	case "eval":
+		fs, db := newFlags("rules eval")
+		park := fs.String("park", "", "park id")
+		asJSON := fs.Bool("json", false, "print the report as JSON")
+		file := fs.String("rules", "", "evaluate under this rule-set file instead of the park's active one")
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return errors.New("rules eval: name one project JSON file")
+		}
+		in, err := readProjectInput(pos[0])
+		if err != nil {
+			return err
+		}
+		if *park == "" {
+			*park = in.Park
+		}
+		rs, err := ruleSetFor(ctx, *db, *park, *file)
+		if err != nil {
+			return err
+		}
+		rep, err := rs.Evaluate(in.Figures)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(out, rep)
+		}
+		printReport(out, rep)
+		return nil
+	case "show":
+		fs, db := newFlags("rules show")
+		park := fs.String("park", "", "park id")
+		if _, err := parseInterspersed(fs, args[1:]); err != nil {
+			return err
+		}
+		return withApp(ctx, *db, func(a *app) error {
+			rs, err := a.svc.ActiveRuleSet(ctx, *park)
+			if err != nil {
+				return err
+			}
+			_, err = out.Write(rs.Source())
+			return err
+		})
+	}
+	return fmt.Errorf("rules: unknown command %q", args[0])
+}
+
+// ruleSetFor picks the rule set to evaluate under: an explicit file, else the
+// park's active set in an existing database, else the embedded default.
+func ruleSetFor(ctx context.Context, dbPath, park, file string) (*rules.RuleSet, error) {
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return rules.Parse(file, data)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		var rs *rules.RuleSet
+		err := withApp(ctx, dbPath, func(a *app) (err error) {
+			rs, err = a.svc.ActiveRuleSet(ctx, park)
+			return err
+		})
+		return rs, err
+	}
+	return rules.Default(park)
+}
+
+func readProjectInput(path string) (engine.ProjectInput, error) {
+	var in engine.ProjectInput
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return in, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, fmt.Errorf("%s: %w", path, err)
+	}
+	return in, nil
+}
+
+func printReport(out io.Writer, rep *rules.Report) {
+	fmt.Fprintf(out, "park %s, rule set %s\n", rep.Park, rep.RuleSetVersion)
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tcheck\tactual\tthreshold\tseverity\tmessage")
+	for _, c := range rep.Checks {
+		mark := "PASS"
+		if !c.Pass {
+			mark = "FAIL"
+		}
+		if !c.Applies {
+			mark = "n/a"
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, c.NameZH, strconv.FormatFloat(c.Actual, 'f', 2, 64), c.Unit, c.Threshold, c.Severity, c.MessageZH)
+	}
+	tw.Flush()
+	verdict := "hard rules passed"
+	if !rep.Passed() {
+		verdict = fmt.Sprintf("%d hard rule(s) FAILED", rep.HardFailures)
+	}
+	fmt.Fprintf(out, "%s; %d soft warning(s)\n", verdict, rep.SoftFailures)
+}
+
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func runUser(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("user: add")
+	}
+	fs, db := newFlags("user add")
+	password := fs.String("password", "", "initial password (at least 8 characters)")
+	roleList := fs.String("role", "", "roles as ROLE@PARK, comma-separated")
+	display := fs.String("display", "", "display name")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("user add: name one user")
+	}
+	var roles []engine.RoleAssignment
+	for _, rp := range strings.Split(*roleList, ",") {
+		role, park, ok := strings.Cut(strings.TrimSpace(rp), "@")
+		if !ok || !validRole(engine.Role(role)) {
+			return fmt.Errorf("user add: --role %q: want ROLE@PARK with ROLE one of %v", rp, engine.Roles)
+		}
+		roles = append(roles, engine.RoleAssignment{Role: engine.Role(role), Park: park})
+	}
+	return withApp(ctx, *db, func(a *app) error {
+		if *display == "" {
+			*display = pos[0]
+		}
+		u, err := a.svc.CreateUser(ctx, pos[0], *display, *password, roles)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %s created (id %d)\n", u.Username, u.ID)
+		return nil
+	})
+}
+
+func validRole(r engine.Role) bool {
+	for _, x := range engine.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// actingUser looks up the user a CLI command acts as. The CLI is the
+// operator's tool on the server itself; the decision log records the user.
+func actingUser(ctx context.Context, a *app, name string) (*engine.User, error) {
+	if name == "" {
+		return nil, errors.New("name the acting user with --as")
+	}
+	return a.db.UserByName(ctx, name)
+}
+
+func runProject(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("project: create, submit, act, score, show or list")
+	}
+	fs, db := newFlags("project " + args[0])
+	as := fs.String("as", "", "act as this user")
+	reason := fs.String("reason", "", "reason (required to return, reject, override, rectify, exit)")
+	comment := fs.String("comment", "", "score comment")
+	asJSON := fs.Bool("json", false, "print JSON")
+	park := fs.String("park", "", "list: only this park")
+	state := fs.String("state", "", "list: only this state")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	return withApp(ctx, *db, func(a *app) error {
+		switch args[0] {
+		case "create", "submit":
+			if len(pos) != 1 {
+				return fmt.Errorf("project %s: name one project JSON file", args[0])
+			}
+			in, err := readProjectInput(pos[0])
+			if err != nil {
+				return err
+			}
+			u, err := actingUser(ctx, a, *as)
+			if err != nil {
+				return err
+			}
+			p, err := a.svc.CreateProject(ctx, u, in)
+			if err != nil {
+				return err
+			}
+			if args[0] == "submit" {
+				if p, err = a.svc.Act(ctx, u, p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version}); err != nil {
+					return fmt.Errorf("project %d registered as a draft but not submitted: %w", p.ID, err)
+				}
+			}
+			fmt.Fprintf(out, "project %d: %s\n", p.ID, p.State)
+			if p.Report != nil {
+				printReport(out, p.Report)
+			}
+			return nil
+		case "act":
+			if len(pos) != 2 {
+				return errors.New("project act: want ID EVENT")
+			}
+			id, err := strconv.ParseInt(pos[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("project act: bad id %q", pos[0])
+			}
+			u, err := actingUser(ctx, a, *as)
+			if err != nil {
+				return err
+			}
+			p, err := a.svc.Project(ctx, u, id)
+			if err != nil {
+				return err
+			}
+			from := p.State
+			if p, err = a.svc.Act(ctx, u, id, engine.Action{Event: pos[1], Version: p.Version, Reason: *reason}); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "project %d: %s → %s\n", p.ID, from, p.State)
+			return nil
+		case "score":
+			if len(pos) < 1 {
+				return errors.New("project score: want ID CRITERION=POINTS...")
+			}
+			id, err := strconv.ParseInt(pos[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("project score: bad id %q", pos[0])
+			}
+			items := map[string]float64{}
+			for _, kv := range pos[1:] {
+				k, v, ok := strings.Cut(kv, "=")
+				f, err := strconv.ParseFloat(v, 64)
+				if !ok || err != nil {
+					return fmt.Errorf("project score: %q is not CRITERION=POINTS", kv)
+				}
+				items[k] = f
+			}
+			u, err := actingUser(ctx, a, *as)
+			if err != nil {
+				return err
+			}
+			p, err := a.svc.Project(ctx, u, id)
+			if err != nil {
+				return err
+			}
+			res, err := a.svc.Score(ctx, u, id, engine.ScoreInput{Round: p.Round, Items: items, Comment: *comment})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "project %d: scored %.1f", id, res.Score.Total)
+			if res.Quorum {
+				fmt.Fprintf(out, "; quorum reached, mean %.2f → %s", res.Mean, res.Project.State)
+			}
+			fmt.Fprintln(out)
+			return nil
+		case "show":
+			if len(pos) != 1 {
+				return errors.New("project show: want ID")
+			}
+			id, err := strconv.ParseInt(pos[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("project show: bad id %q", pos[0])
+			}
+			return showProject(ctx, a, id, *asJSON, out)
+		case "list":
+			f := engine.ProjectFilter{Sort: "id", Limit: 1000}
+			if *park != "" {
+				f.Parks = []string{*park}
+			}
+			if *state != "" {
+				f.States = []engine.State{engine.State(*state)}
+			}
+			ps, total, err := a.db.Projects(ctx, f)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "id\tpark\tstate\tdue\tname")
+			for _, p := range ps {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Park, p.State, localTime(a, p.DueAt), p.Name)
+			}
+			tw.Flush()
+			fmt.Fprintf(out, "%d project(s)\n", total)
+			return nil
+		}
+		return fmt.Errorf("project: unknown command %q", args[0])
+	})
+}
+
+func localTime(a *app, t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.In(a.svc.Location()).Format("2006-01-02 15:04")
+}
+
+// showProject prints a project as the operator sees it: no role needed, the
+// CLI runs on the server with the database in hand.
+func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writer) error {
+	p, err := a.db.Project(ctx, id)
+	if err != nil {
+		return err
+	}
+	history, err := a.db.AuditEntries(ctx, engine.AuditFilter{ProjectID: id})
+	if err != nil {
+		return err
+	}
+	scores, err := a.db.Scores(ctx, id, p.Round)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(out, map[string]any{"project": p, "scores": scores, "history": history})
+	}
+	fmt.Fprintf(out, "project %d  %s\n  park %s  investor %s  USCC %s\n  state %s (%s)  version %d  round %d  due %s\n",
+		p.ID, p.Name, p.Park, p.InvestorName, p.USCC, p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, localTime(a, p.DueAt))
+	f := p.Figures
+	fmt.Fprintf(out, "  industry %s  investment %.0f 万元 (fixed %.0f)  land %.2f 亩  output %.0f  tax %.0f  R&D %.0f 万元  energy %.0f tce\n",
+		f.IndustryCode, f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)
+	if p.Report != nil {
+		printReport(out, p.Report)
+	}
+	if len(scores) > 0 {
+		fmt.Fprintf(out, "scores (round %d):\n", p.Round)
+		for _, s := range scores {
+			fmt.Fprintf(out, "  %-12s %6.1f  %s\n", s.Reviewer, s.Total, s.Comment)
+		}
+	}
+	fmt.Fprintln(out, "history:")
+	sort.Slice(history, func(i, j int) bool { return history[i].Seq < history[j].Seq })
+	for _, e := range history {
+		fmt.Fprintf(out, "  #%d %s %-10s %-9s %-18s %s → %s  %s\n", e.Seq, e.Time.In(a.svc.Location()).Format("2006-01-02 15:04"),
+			e.Actor, e.Role, e.Event, e.FromState, e.ToState, e.Reason)
+	}
+	return nil
+}
+
+func runAudit(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("audit: export or verify")
+	}
+	fs, db := newFlags("audit " + args[0])
+	format := fs.String("format", "jsonl", "export format: jsonl or csv")
+	if _, err := parseInterspersed(fs, args[1:]); err != nil {
+		return err
+	}
+	return withApp(ctx, *db, func(a *app) error {
+		switch args[0] {
+		case "export":
+			return exportLog(ctx, a, *format, out)
+		case "verify":
+			v, err := engine.VerifyLog(ctx, a.db)
+			if err != nil {
+				return err
+			}
+			if v.Bad != nil {
+				return exitError{code: 2, msg: fmt.Sprintf("decision log BROKEN after %d good entries: %v", v.Count, v.Bad)}
+			}
+			fmt.Fprintf(out, "decision log intact: %d entries, head #%d %s\n", v.Count, v.HeadSeq, v.Head)
+			return nil
+		}
+		return fmt.Errorf("audit: unknown command %q", args[0])
+	})
+}
+
+// auditColumns is the CSV header, in AuditEntry field order.
+var auditColumns = []string{"seq", "time", "actor", "role", "park", "project_id", "event", "from_state", "to_state", "reason", "rule_set_version", "payload", "prev_hash", "hash"}
+
+func exportLog(ctx context.Context, a *app, format string, out io.Writer) error {
+	switch format {
+	case "jsonl":
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		return a.db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { return enc.Encode(e) })
+	case "csv":
+		w := csv.NewWriter(out)
+		if err := w.Write(auditColumns); err != nil {
+			return err
+		}
+		err := a.db.EachAuditEntry(ctx, func(e engine.AuditEntry) error {
+			return w.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Actor, string(e.Role), e.Park,
+				strconv.FormatInt(e.ProjectID, 10), e.Event, string(e.FromState), string(e.ToState), e.Reason, e.RuleSetVersion, e.Payload, e.PrevHash, e.Hash})
+		})
+		w.Flush()
+		if err != nil {
+			return err
+		}
+		return w.Error()
+	}
+	return fmt.Errorf("audit export: --format must be jsonl or csv, not %q", format)
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+// demoPassword is every demo account's password; README and serve print it.
+const demoPassword = "zonevet-demo"
+
+// demoUsers are the demo accounts and their roles per park. reviewer1 works
+// only in qingyuan and reviewer4 only in yingde, so park separation shows.
+var demoUsers = []struct {
+	name, display string
+	roles         map[string][]engine.Role
+}{
+	{"promoter1", "张招商", map[string][]engine.Role{"qingyuan": {engine.RolePromoter}}},
+	{"promoter2", "李招商", map[string][]engine.Role{"yingde": {engine.RolePromoter}}},
+	{"reviewer1", "王评审", map[string][]engine.Role{"qingyuan": {engine.RoleReviewer}}},
+	{"reviewer2", "赵评审", map[string][]engine.Role{"qingyuan": {engine.RoleReviewer}, "yingde": {engine.RoleReviewer}}},
+	{"reviewer3", "钱评审", map[string][]engine.Role{"qingyuan": {engine.RoleReviewer}, "yingde": {engine.RoleReviewer}}},
+	{"reviewer4", "孙评审", map[string][]engine.Role{"yingde": {engine.RoleReviewer}}},
+	{"committee1", "周主任", map[string][]engine.Role{"qingyuan": {engine.RoleCommittee}, "yingde": {engine.RoleCommittee}}},
+	{"auditor1", "吴审计", map[string][]engine.Role{"qingyuan": {engine.RoleAuditor}, "yingde": {engine.RoleAuditor}}},
+	{"admin", "系统管理员", map[string][]engine.Role{"qingyuan": {engine.RoleAdmin}, "yingde": {engine.RoleAdmin}}},
+}
+
+// demoClock moves forward a little with every reading, so the demo history
+// spreads over the past weeks in order and some steps are overdue today.
+type demoClock struct{ t time.Time }
+
+func (c *demoClock) now() time.Time {
+	c.t = c.t.Add(4 * time.Hour)
+	return c.t
+}
+
+// seedDemo creates the demo accounts and a dozen projects spread over the
+// lifecycle. Every project gets there through the engine, so its history is
+// real decision-log entries.
+func seedDemo(ctx context.Context, a *app) error {
+	users := map[string]*engine.User{}
+	for _, du := range demoUsers {
+		var roles []engine.RoleAssignment
+		for park, rs := range du.roles {
+			for _, r := range rs {
+				roles = append(roles, engine.RoleAssignment{Role: r, Park: park})
+			}
+		}
+		u, err := a.svc.CreateUser(ctx, du.name, du.display, demoPassword, roles)
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", du.name, err)
+		}
+		users[du.name] = u
+	}
+	clock := &demoClock{t: time.Now().Add(-32 * 24 * time.Hour)}
+	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Now: clock.now, Location: a.svc.Location()})
+	if err != nil {
+		return err
+	}
+	d := &demo{ctx: ctx, svc: svc, users: users}
+	for _, p := range demoProjects {
+		if err := d.run(p); err != nil {
+			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
+		}
+	}
+	return nil
+}
+
+type demo struct {
+	ctx   context.Context
+	svc   *engine.Service
+	users map[string]*engine.User
+}
+
+// step is one command of a demo project's path: an event with its actor, or
+// a round of scores (event "score", fraction of each criterion's maximum).
+type step struct {
+	as, event, reason string
+	scoreFraction     float64
+	scorers           []string
+}
+
+type demoProject struct {
+	by    string
+	in    engine.ProjectInput
+	steps []step
+}
+
+func (d *demo) run(dp demoProject) error {
+	p, err := d.svc.CreateProject(d.ctx, d.users[dp.by], dp.in)
+	if err != nil {
+		return err
+	}
+	for _, st := range dp.steps {
+		if st.event == engine.EventScore {
+			rs, err := d.svc.RuleSetVersion(d.ctx, p.Report.RuleSetVersion)
+			if err != nil {
+				return err
+			}
+			for i, who := range st.scorers {
+				items := map[string]float64{}
+				for _, c := range rs.Scoring().Criteria {
+					// Vary the sheets a little so the reviewers do not look cloned.
+					f := st.scoreFraction + float64(i%3-1)*0.04
+					items[c.ID] = float64(int(c.Max*f*2+0.5)) / 2
+				}
+				out, err := d.svc.Score(d.ctx, d.users[who], p.ID, engine.ScoreInput{Round: p.Round, Items: items, Comment: "材料齐全,数据可信。"})
+				if err != nil {
+					return fmt.Errorf("score by %s: %w", who, err)
+				}
+				p = out.Project
+			}
+			continue
+		}
+		if p, err = d.svc.Act(d.ctx, d.users[st.as], p.ID, engine.Action{Event: st.event, Version: p.Version, Reason: st.reason}); err != nil {
+			return fmt.Errorf("%s by %s: %w", st.event, st.as, err)
+		}
+	}
+	return nil
+}
+
+// figures returns plausible figures for a project on land mu with the given
+// fixed-asset investment intensity, output and tax per mu (万元/亩).
+func figures(code string, land, intensity, outputPerMu, taxPerMu, rdShare float64) rules.Figures {
+	fixed := land * intensity
+	output := land * outputPerMu
+	return rules.Figures{
+		IndustryCode: code, TotalInvestment: fixed * 1.25, FixedAssetInvestment: fixed, LandArea: land,
+		FloorArea: land * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: output,
+		Revenue: output * 0.95, Tax: land * taxPerMu, RDExpense: output * 0.95 * rdShare / 100,
+		EnergyUse: output * 0.012, Employees: int(land * 6),
+		// Large energy users come with their energy assessment, as the rules require.
+		EnergyAssessment: output*0.012 >= 1000,
+	}
+}
+
+var (
+	submit   = step{as: "promoter1", event: engine.EventSubmit}
+	pass     = step{as: "reviewer1", event: engine.EventPass}
+	scored   = step{event: engine.EventScore, scoreFraction: 0.82, scorers: []string{"reviewer1", "reviewer2", "reviewer3"}}
+	approve  = step{as: "committee1", event: engine.EventApprove, reason: "符合园区主导产业方向,亩均指标达标,同意立项。"}
+	sign     = step{as: "promoter1", event: engine.EventSign}
+	build    = step{as: "promoter1", event: engine.EventStartConstruction}
+	produce  = step{as: "promoter1", event: engine.EventStartProduction}
+	approved = []step{submit, pass, scored, approve}
+)
+
+// demoProjects, in the order they are played: the longest histories first, so
+// the projects still waiting were touched most recently.
+var demoProjects = []demoProject{
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "清远低效铸造扩产项目", InvestorName: "清远市恒通铸造有限公司", USCC: uscc("91441800MA4UL0Q1"),
+		Figures: figures("C3391", 60, 310, 820, 31, 1.6)},
+		append(append([]step{}, approved...), sign, build, produce,
+			step{as: "committee1", event: engine.EventRectify, reason: "2025 年度亩均效益评价为 D 类,亩均税收 4.2 万元/亩,低于 5 万元/亩底线,责令限期整改。"},
+			step{as: "committee1", event: engine.EventExit, reason: "整改期满仍未达标,依投资协议第十二条启动土地回购。"})},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "广清精密模具制造项目", InvestorName: "广东精工模具科技有限公司", USCC: uscc("91441800MA4UP7K2"),
+		Figures: figures("C3525", 40, 320, 850, 32, 3.2)},
+		append(append([]step{}, approved...), sign, build, produce,
+			step{as: "committee1", event: engine.EventRectify, reason: "研发投入强度 1.1%,低于签约承诺 3%,限 90 日内提交整改方案。"})},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "高性能电子铜箔项目", InvestorName: "清远华科新材料股份有限公司", USCC: uscc("91441800MA53CX9A"),
+		Figures: figures("C3985", 80, 420, 1300, 45, 4.5)},
+		append(append([]step{}, approved...), sign, build, produce)},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "医用高值耗材生产基地", InvestorName: "清远康瑞医疗器械有限公司", USCC: uscc("91441800MA55TR3B"),
+		Figures: figures("C3581", 35, 380, 1100, 40, 6)},
+		append(append([]step{}, approved...), sign, build)},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "工业机器人减速器项目", InvestorName: "广东智驱传动科技有限公司", USCC: uscc("91441800MA56AB1C"),
+		Figures: figures("C3491", 50, 360, 950, 36, 3.8)},
+		append(append([]step{}, approved...), sign)},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "锂电池隔膜新材料项目", InvestorName: "清远锐新能源材料有限公司", USCC: uscc("91441800MA57HJ2D"),
+		Figures: figures("C2922", 70, 340, 900, 33, 3.2)},
+		approved},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "普通包装纸箱项目", InvestorName: "清远市顺达包装有限公司", USCC: uscc("91441800MA58KL3E"),
+		Figures: figures("C2231", 30, 310, 820, 31, 1.6)},
+		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer1", "reviewer2", "reviewer3"}},
+			{as: "committee1", event: engine.EventReject, reason: "非园区主导产业,研发投入强度 1.6% 偏低,产业链带动作用有限,不予立项。"}}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "5G 通信模组制造项目", InvestorName: "清远讯联通信技术有限公司", USCC: uscc("91441800MA59MN4F"),
+		Figures: figures("C3921", 45, 400, 1200, 42, 5.2)},
+		[]step{submit, pass, scored}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "数控机床关键部件项目", InvestorName: "广东清远重装科技有限公司", USCC: uscc("91441800MA5AQR5G"),
+		Figures: figures("C3421", 55, 330, 880, 34, 3.1)},
+		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer2"}}}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "生物医药中试基地", InvestorName: "清远博济生物医药有限公司", USCC: uscc("91441800MA5BRT6H"),
+		Figures: figures("C2761", 25, 350, 600, 28, 8)},
+		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。"}}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "再生塑料颗粒加工项目", InvestorName: "清远市绿源塑胶制品有限公司", USCC: uscc("91441800MA5CUW7J"),
+		Figures: figures("C2929", 40, 200, 500, 15, 0.5)},
+		[]step{submit}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "智能传感器封装测试项目", InvestorName: "清远芯测微电子有限公司", USCC: uscc("91441800MA5DWX8K"),
+		Figures: figures("C3973", 38, 450, 1250, 48, 7)},
+		[]step{submit}},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "新型显示材料项目(草稿)", InvestorName: "清远光显材料科技有限公司", USCC: uscc("91441800MA5EXY9L"),
+		Figures: figures("C3976", 42, 380, 1000, 38, 4)},
+		nil},
+	{"promoter2", engine.ProjectInput{Park: "yingde", Name: "英德高端陶瓷新材料项目", InvestorName: "英德市宏陶新材料有限公司", USCC: uscc("91441881MA4W0A1M"),
+		Figures: figures("C3072", 60, 280, 600, 24, 3.5)},
+		[]step{{as: "promoter2", event: engine.EventSubmit}, {as: "reviewer2", event: engine.EventPass}}},
+	{"promoter2", engine.ProjectInput{Park: "yingde", Name: "英德茶叶深加工项目", InvestorName: "英德市红茶产业发展有限公司", USCC: uscc("91441881MA4W2B2N"),
+		Figures: figures("C1530", 20, 260, 520, 21, 1.6)},
+		[]step{{as: "promoter2", event: engine.EventSubmit}}},
+}
+
+// uscc completes a 16-character prefix into a valid 18-character unified
+// social credit code: it pads with one digit and appends the check character.
+func uscc(prefix string) string {
+	base := prefix + "0"
+	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+		if engine.ValidUSCC(base + string(c)) {
+			return base + string(c)
+		}
+	}
+	panic("uscc: bad prefix " + prefix)
+}

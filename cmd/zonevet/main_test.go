@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// buildBinary compiles the real zonevet binary once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "zonevet")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type cli struct {
+	t   *testing.T
+	bin string
+	db  string
+	dir string
+}
+
+// run executes the binary and returns stdout, stderr and the exit code.
+func (c *cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "ZONEVET_DB="+c.db)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("zonevet %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// TestCLIEndToEnd drives the real binary through the operator's story of
+// issue 2: demo database, rule checks, a project through the lifecycle,
+// export and verification.
+func TestCLIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+
+	out := c.ok("init", "--demo")
+	if !strings.Contains(out, "park qingyuan") || !strings.Contains(out, "promoter1") {
+		t.Fatalf("init output:\n%s", out)
+	}
+	out = c.ok("project", "list")
+	if !strings.Contains(out, "15 project(s)") {
+		t.Fatalf("demo projects:\n%s", out)
+	}
+	for _, st := range []string{"draft", "screening", "expert_review", "committee_review", "returned", "approved", "rejected", "signed", "under_construction", "in_production", "rectification", "exited"} {
+		if !strings.Contains(out, " "+st+" ") {
+			t.Errorf("no demo project in %s", st)
+		}
+	}
+
+	repoRules, err := filepath.Abs(filepath.Join("..", "..", "rules", "parks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = c.ok("rules", "check", filepath.Join(repoRules, "qingyuan.yaml"), filepath.Join(repoRules, "yingde.yaml"))
+	if strings.Count(out, ": ok") != 2 {
+		t.Fatalf("rules check:\n%s", out)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	os.WriteFile(broken, []byte("park: x\nchecks: [\n"), 0o644)
+	if _, _, code := c.run("rules", "check", broken); code == 0 {
+		t.Fatal("rules check accepted a broken file")
+	}
+
+	proj := map[string]any{
+		"park": "qingyuan", "name": "命令行测试项目", "investor_name": "清远测试科技有限公司", "uscc": "91440300708461136T",
+		"figures": map[string]any{"industry_code": "C3985", "total_investment": 30000, "fixed_asset_investment": 20000,
+			"land_area": 50, "floor_area": 50000, "building_coverage": 48, "office_share": 5, "expected_output": 60000,
+			"revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300},
+	}
+	data, _ := json.Marshal(proj)
+	pf := filepath.Join(dir, "project.json")
+	os.WriteFile(pf, data, 0o644)
+
+	out = c.ok("rules", "eval", "--park", "qingyuan", "--json", pf)
+	var rep struct {
+		RuleSetVersion string `json:"rule_set_version"`
+		HardFailures   int    `json:"hard_failures"`
+		Checks         []any  `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.RuleSetVersion == "" || rep.HardFailures != 0 || len(rep.Checks) < 10 {
+		t.Fatalf("rules eval --json: %v\n%s", err, out)
+	}
+
+	out = c.ok("project", "submit", "--as", "promoter1", pf)
+	if !strings.Contains(out, "project 16: screening") {
+		t.Fatalf("submit:\n%s", out)
+	}
+	if _, errOut, code := c.run("project", "act", "16", "pass", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
+		t.Fatalf("promoter passed screening: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := c.run("project", "act", "16", "return", "--as", "reviewer1"); code == 0 || !strings.Contains(errOut, "reason") {
+		t.Fatalf("return without reason: exit %d %s", code, errOut)
+	}
+	c.ok("project", "act", "16", "pass", "--as", "reviewer1")
+	show := c.ok("project", "show", "16")
+	for _, want := range []string{"expert_review", "submit", "pass", "reviewer1", "history:"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("project show lacks %q:\n%s", want, show)
+		}
+	}
+
+	jsonl := c.ok("audit", "export", "--format", "jsonl")
+	lines := strings.Split(strings.TrimSpace(jsonl), "\n")
+	var last struct {
+		Seq   int64  `json:"seq"`
+		Event string `json:"event"`
+		Hash  string `json:"hash"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "pass" || int(last.Seq) != len(lines) {
+		t.Fatalf("last exported entry %+v (%v) of %d", last, err, len(lines))
+	}
+	csvOut := c.ok("audit", "export", "--format", "csv")
+	if !strings.HasPrefix(csvOut, "seq,time,actor") || strings.Count(csvOut, "\n") < len(lines)+1 {
+		t.Fatalf("csv export:\n%.300s", csvOut)
+	}
+	out = c.ok("audit", "verify")
+	if !strings.Contains(out, "intact") || !strings.Contains(out, last.Hash) {
+		t.Fatalf("verify:\n%s", out)
+	}
+	if _, _, code := c.run("init", "--demo"); code == 0 {
+		t.Fatal("init --demo on an existing database succeeded")
+	}
+
+	// Someone with write access to the file drops the guard and edits a reason.
+	raw, err := sql.Open("sqlite", c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET reason = reason || ' ' WHERE seq = 5"} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	out, errOut, code := c.run("audit", "verify")
+	if code != 2 || !strings.Contains(errOut, "entry 5") || !strings.Contains(errOut, "altered") {
+		t.Fatalf("verify after tampering: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestReadmeLifecycleDiagram keeps the README's diagram generated from the
+// fsm table: change the table, then paste `zonevet lifecycle` into the README.
+func TestReadmeLifecycleDiagram(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"lifecycle"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```mermaid\n"+out.String()+"```") {
+		t.Fatalf("README.md's lifecycle diagram is not the fsm table's; run `go run ./cmd/zonevet lifecycle` and paste:\n%s", out.String())
+	}
+}
