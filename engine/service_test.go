@@ -58,10 +58,29 @@ func mustWorld(t *testing.T) *world {
 	return w
 }
 
+// testHash is one argon2id hash shared by every test user: hashing is
+// deliberately slow, and these tests are about the workflow, not passwords.
+var testHash = sync.OnceValue(func() string {
+	h, err := engine.HashPassword("password")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
 func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()
-	u, err := w.svc.CreateUser(w.ctx, name, name, "password-"+name, roles)
-	if err != nil {
+	u := &engine.User{Username: name, DisplayName: name, PasswordHash: testHash(), CreatedAt: time.Now()}
+	if err := w.db.CreateUser(w.ctx, u); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, a := range roles {
+		a.UserID, a.Username = u.ID, u.Username
+		if err := w.db.Assign(w.ctx, a); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := w.svc.ReloadRoles(w.ctx); err != nil {
 		w.t.Fatal(err)
 	}
 	w.users[name] = u

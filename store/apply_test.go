@@ -233,6 +233,51 @@ func TestApply(t *testing.T) {
 			t.Fatalf("conflicts = %+v", cs)
 		}
 	})
+	t.Run("ReportReplacedAndRemoved", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			report *rules.Report
+		}{
+			{"Same", p.Report},
+			{"Replaced", &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}},
+			{"Removed", nil},
+			{"Back", &rules.Report{Park: "qingyuan", RuleSetVersion: "v3"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				q := *p
+				q.Report = tc.report
+				c := &engine.Change{Project: &q, ExpectedVersion: p.Version, Entry: engine.AuditEntry{Event: engine.EventUpdate}}
+				if err := db.Apply(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := db.Project(ctx, p.ID)
+				switch {
+				case tc.report == nil && got.Report != nil:
+					t.Fatalf("report = %+v, want none", got.Report)
+				case tc.report != nil && (got.Report == nil || got.Report.RuleSetVersion != tc.report.RuleSetVersion || got.Report.SoftFailures != tc.report.SoftFailures):
+					t.Fatalf("report = %+v, want %+v", got.Report, tc.report)
+				}
+				*p = *got
+			})
+		}
+	})
+	t.Run("IdentityEdited", func(t *testing.T) {
+		q := *p
+		q.Name, q.Figures.IndustryCode, q.Figures.Tax = "改名后的项目", "C2710", 5000
+		c := &engine.Change{Project: &q, ExpectedVersion: p.Version, Entry: engine.AuditEntry{Event: engine.EventUpdate}}
+		if err := db.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Project(ctx, p.ID)
+		if got.Name != q.Name || got.Figures != q.Figures {
+			t.Fatalf("project = %q %+v, want %q %+v", got.Name, got.Figures, q.Name, q.Figures)
+		}
+		ps, _, err := db.Projects(ctx, engine.ProjectFilter{Industry: "C27", Query: "改名后"})
+		if err != nil || len(ps) != 1 || ps[0].ID != p.ID {
+			t.Fatalf("indexes not updated: %v, %v", ps, err)
+		}
+		*p = *got
+	})
 	t.Run("ChainIntact", func(t *testing.T) {
 		v, err := engine.VerifyLog(ctx, db)
 		if err != nil || v.Bad != nil {

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
 
 	"zonevet/engine"
 )
@@ -45,4 +48,26 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 		rows.Close()
 	}
 	return plan, nil
+}
+
+// OpenAtVersion creates a database at path migrated only up to version and
+// returns it raw, so a test can put data in the old shape before Open
+// migrates the rest.
+func OpenAtVersion(ctx context.Context, path string, version int64) (*sql.DB, error) {
+	raw, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,37 +126,50 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 	return nil
 }
 
-// projectJSON encodes the JSON columns of a project.
-func projectJSON(p *engine.Project) (figures string, report any, err error) {
+// projectJSON is a project's JSON as stored: the figures, and the report
+// with its SHA-256 (nil and NULL when there is none).
+type projectJSON struct {
+	figures   string
+	report    []byte
+	reportSHA sql.NullString
+}
+
+func encodeProject(p *engine.Project) (projectJSON, error) {
+	var j projectJSON
 	f, err := json.Marshal(p.Figures)
 	if err != nil {
-		return "", nil, fmt.Errorf("encode figures: %w", err)
+		return j, fmt.Errorf("encode figures: %w", err)
 	}
+	j.figures = string(f)
 	if p.Report != nil {
-		r, err := json.Marshal(p.Report)
-		if err != nil {
-			return "", nil, fmt.Errorf("encode report: %w", err)
+		if j.report, err = json.Marshal(p.Report); err != nil {
+			return j, fmt.Errorf("encode report: %w", err)
 		}
-		report = string(r)
+		sum := sha256.Sum256(j.report)
+		j.reportSHA = sql.NullString{String: hex.EncodeToString(sum[:]), Valid: true}
 	}
-	return string(f), report, nil
+	return j, nil
 }
 
 func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, updated time.Time) (int64, error) {
-	figures, report, err := projectJSON(p)
+	j, err := encodeProject(p)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `
-		INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at)
+		INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		p.Park, p.Name, p.InvestorName, p.USCC, figures, string(p.State), p.Round, fmtTimePtr(p.DueAt), report,
+		p.Park, p.Name, p.InvestorName, p.USCC, j.figures, string(p.State), p.Round, fmtTimePtr(p.DueAt), j.reportSHA,
 		p.Override, p.CreatedBy, fmtTime(created), fmtTime(updated)).Scan(&id)
 	if isForeignKey(err) {
 		return 0, notFound("园区", "Park")
 	}
+	if err != nil || j.report == nil {
+		return id, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO project_reports (project_id, report) VALUES (?, ?)`, id, string(j.report))
 	return id, err
 }
 
@@ -163,43 +178,58 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, 
 // identity and are never rewritten (authorization is decided on the stored
 // park). It returns the stored park.
 //
-// A transition changes only the lifecycle columns, so when name, investor,
-// USCC and figures are as stored, the shorter UPDATE leaves them out of the
-// SET list: SQLite rewrites every index on a column named in SET, changed or
-// not, and each index is one more page written per decision.
+// The first UPDATE writes only the lifecycle columns, which is all a
+// transition changes, and returns the stored identity and report digest; the
+// rest is written only if it differs. Naming a column in SET makes SQLite
+// rewrite every index on it, changed or not, and a report rewritten in place
+// is two overflow pages: each page is one more WAL frame per decision.
 func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, expected int64, updated time.Time) (string, error) {
-	figures, report, err := projectJSON(p)
+	j, err := encodeProject(p)
 	if err != nil {
 		return "", err
 	}
 	var (
-		park, name, investor, uscc, oldFigures string
-		version                                int64
+		park, name, investor, uscc, figures string
+		reportSHA                           sql.NullString
 	)
-	err = tx.StmtContext(ctx, db.stmts.projectHead).QueryRowContext(ctx, p.ID).
-		Scan(&park, &version, &name, &investor, &uscc, &oldFigures)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", notFound("项目", "Project")
-	case err != nil:
-		return "", err
-	case version != expected:
+	err = tx.StmtContext(ctx, db.stmts.updateLifecycle).QueryRowContext(ctx,
+		string(p.State), p.Round, fmtTimePtr(p.DueAt), p.Override, fmtTime(updated), p.ID, expected).
+		Scan(&park, &name, &investor, &uscc, &figures, &reportSHA)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Nothing matched: either there is no such project or it has moved on.
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, p.ID).Scan(&exists); err != nil {
+			return "", err
+		}
+		if !exists {
+			return "", notFound("项目", "Project")
+		}
 		return "", errStale()
 	}
-	var res sql.Result
-	if name == p.Name && investor == p.InvestorName && uscc == p.USCC && oldFigures == figures {
-		res, err = tx.StmtContext(ctx, db.stmts.updateLifecycle).ExecContext(ctx,
-			string(p.State), p.Round, fmtTimePtr(p.DueAt), report, p.Override, fmtTime(updated), p.ID, expected)
-	} else {
-		res, err = tx.StmtContext(ctx, db.stmts.updateAll).ExecContext(ctx,
-			string(p.State), p.Round, fmtTimePtr(p.DueAt), report, p.Override, fmtTime(updated),
-			p.Name, p.InvestorName, p.USCC, figures, p.ID, expected)
-	}
-	if err := mustAffect(res, err); err != nil {
-		if errors.Is(err, errNoRows) {
-			return "", errStale() // cannot happen under the write lock; kept as the guard of last resort
-		}
+	if err != nil {
 		return "", err
+	}
+
+	if name != p.Name || investor != p.InvestorName || uscc != p.USCC || figures != j.figures {
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, investor_name = ?, uscc = ?, figures = ? WHERE id = ?`,
+			p.Name, p.InvestorName, p.USCC, j.figures, p.ID); err != nil {
+			return "", err
+		}
+	}
+	if reportSHA != j.reportSHA { // a stored '' (moved by migration 00002) differs from every digest
+		if j.report == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM project_reports WHERE project_id = ?`, p.ID)
+		} else {
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO project_reports (project_id, report) VALUES (?, ?)
+				ON CONFLICT (project_id) DO UPDATE SET report = excluded.report`, p.ID, string(j.report))
+		}
+		if err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET report_sha256 = ? WHERE id = ?`, j.reportSHA, p.ID); err != nil {
+			return "", err
+		}
 	}
 	return park, nil
 }
@@ -248,7 +278,11 @@ func insertConflict(ctx context.Context, tx *sql.Tx, c *engine.Conflict, newID i
 	return err
 }
 
-const projectColumns = `id, park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at`
+// projectColumns and projectFrom read a project with its latest report.
+const (
+	projectColumns = `p.id, p.park, p.name, p.investor_name, p.uscc, p.figures, p.state, p.version, p.round, p.due_at, r.report, p.override, p.created_by, p.created_at, p.updated_at`
+	projectFrom    = ` FROM projects p LEFT JOIN project_reports r ON r.project_id = p.id`
+)
 
 func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 	p := &engine.Project{}
@@ -276,7 +310,7 @@ func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
 	var p *engine.Project
 	err := db.view(ctx, func(tx *sql.Tx) error {
 		var err error
-		p, err = scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = ?`, id))
+		p, err = scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("项目", "Project")
 		}
@@ -359,7 +393,7 @@ func (db *DB) projectQuery(f engine.ProjectFilter) (projectQuery, error) {
 	cond, args := db.projectWhere(f)
 	q := projectQuery{
 		count:    `SELECT count(*) FROM projects` + cond,
-		page:     `SELECT ` + projectColumns + ` FROM projects` + cond + ` ORDER BY ` + order,
+		page:     `SELECT ` + projectColumns + projectFrom + cond + ` ORDER BY ` + order,
 		args:     args,
 		pageArgs: args,
 	}
@@ -371,7 +405,7 @@ func (db *DB) projectQuery(f engine.ProjectFilter) (projectQuery, error) {
 		// Page by id first, then fetch the rows: the inner query sorts
 		// (key, id) pairs that an index mostly covers, instead of carrying
 		// every matching project's figures and report through the sorter.
-		q.page = `SELECT ` + projectColumns + ` FROM projects WHERE id IN (SELECT id FROM projects` + cond +
+		q.page = `SELECT ` + projectColumns + projectFrom + ` WHERE p.id IN (SELECT id FROM projects` + cond +
 			` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
 		q.pageArgs = append(append([]any{}, args...), limit, max(f.Offset, 0))
 	}

@@ -91,11 +91,9 @@ func Open(path string) (*DB, error) {
 
 // stmts are the statements of the transition path, prepared once on the
 // writer: parsing SQL costs more than running it, and a transition runs
-// four of them.
+// three of them.
 type stmts struct {
-	projectHead     *sql.Stmt
 	updateLifecycle *sql.Stmt
-	updateAll       *sql.Stmt
 	auditHead       *sql.Stmt
 	auditInsert     *sql.Stmt
 }
@@ -105,14 +103,10 @@ func (db *DB) prepare(ctx context.Context) error {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&db.stmts.projectHead, `SELECT park, version, name, investor_name, uscc, figures FROM projects WHERE id = ?`},
 		{&db.stmts.updateLifecycle, `
-			UPDATE projects SET state = ?, version = version + 1, round = ?, due_at = ?, report = ?, override = ?, updated_at = ?
-			WHERE id = ? AND version = ?`},
-		{&db.stmts.updateAll, `
-			UPDATE projects SET state = ?, version = version + 1, round = ?, due_at = ?, report = ?, override = ?, updated_at = ?,
-				name = ?, investor_name = ?, uscc = ?, figures = ?
-			WHERE id = ? AND version = ?`},
+			UPDATE projects SET state = ?, version = version + 1, round = ?, due_at = ?, override = ?, updated_at = ?
+			WHERE id = ? AND version = ?
+			RETURNING park, name, investor_name, uscc, figures, report_sha256`},
 		{&db.stmts.auditHead, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`},
 		{&db.stmts.auditInsert, `
 			INSERT INTO audit_log (seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash)
@@ -170,7 +164,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // checkpoints the log into the main file.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.stmts.projectHead, db.stmts.updateLifecycle, db.stmts.updateAll, db.stmts.auditHead, db.stmts.auditInsert} {
+	for _, st := range []*sql.Stmt{db.stmts.updateLifecycle, db.stmts.auditHead, db.stmts.auditInsert} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -173,6 +173,57 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
+// TestMigrationMovesReports: a database made before 00002 keeps its reports
+// when Open moves them to project_reports, and the first change afterwards
+// stores the digest.
+func TestMigrationMovesReports(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	raw, err := store.OpenAtVersion(ctx, path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO parks (id, name_zh) VALUES ('qingyuan', '清远')`,
+		`INSERT INTO projects (id, park, name, state, version, report, created_at, updated_at)
+		 VALUES (1, 'qingyuan', 'old', 'screening', 3, '{"park":"qingyuan","rule_set_version":"v1","hard_failures":2}',
+		         '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
+		`INSERT INTO projects (id, park, name, state, version, created_at, updated_at)
+		 VALUES (2, 'qingyuan', 'no report', 'draft', 1, '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db := mustOpenPath(t, path)
+	p, err := db.Project(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Report == nil || p.Report.RuleSetVersion != "v1" || p.Report.HardFailures != 2 {
+		t.Fatalf("report after migration = %+v", p.Report)
+	}
+	if p2, _ := db.Project(ctx, 2); p2.Report != nil {
+		t.Fatalf("project without report has %+v", p2.Report)
+	}
+	c := &engine.Change{Project: p, ExpectedVersion: 3, Entry: engine.AuditEntry{Event: engine.EventPass}}
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var sha string
+	if err := db.Reader().QueryRowContext(ctx, `SELECT report_sha256 FROM projects WHERE id = 1`).Scan(&sha); err != nil {
+		t.Fatal(err)
+	}
+	if len(sha) != 64 {
+		t.Fatalf("report digest after first change = %q, want a SHA-256", sha)
+	}
+	if got, _ := db.Project(ctx, 1); got.Report == nil || got.Report.HardFailures != 2 {
+		t.Fatalf("report after rewrite = %+v", got.Report)
+	}
+}
+
 func TestParksAndRuleSets(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()

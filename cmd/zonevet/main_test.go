@@ -181,7 +181,7 @@ func TestReadmeLifecycleDiagram(t *testing.T) {
 	if err := run(t.Context(), []string{"lifecycle"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), "```mermaid\n"+out.String()+"```") {
+	if !strings.Contains(string(readme), "```mermaid\n"+strings.TrimSpace(out.String())+"\n```") {
 		t.Fatalf("README.md's lifecycle diagram is not the fsm table's; run `go run ./cmd/zonevet lifecycle` and paste:\n%s", out.String())
 	}
 }
