@@ -1,0 +1,200 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium for t. Without Chromium the test is
+// skipped on a developer's machine and fails in CI, where .ci/run installs it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("browser test skipped: %s not found (install Debian's chromium; in CI this test must run)", chromiumPath)
+		}
+		t.Fatalf("CI is set but %s is missing: %v", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// shots is where the screenshots go (gitignored), for people to look at.
+func shots(t *testing.T) string {
+	dir := filepath.Join("testdata", "output")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(shots(t), name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserVettingFlow is the whole vetting of one project as people do it
+// in the browser: the promoter registers and submits it, a reviewer passes
+// screening, three reviewers score it, the committee approves it; the page
+// then shows the approved state and the history of every step.
+func TestBrowserVettingFlow(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	fail := func(what string, err error) {
+		t.Helper()
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("%s: %v (at %s)\n%.600s", what, err, loc, body)
+	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			fail(what, err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			fail("read "+sel, err)
+		}
+		return s
+	}
+	signedIn := false
+	login := func(user string) {
+		t.Helper()
+		if signedIn {
+			run("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)))
+		}
+		signedIn = true
+		pw := "password-" + user
+		run("login "+user,
+			chromedp.Navigate(ts.URL+"/login"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.mainnav`)),
+		)
+	}
+
+	// The promoter registers the project through the form and submits it.
+	login("promoter")
+	var usccMsg string
+	run("fill the project form",
+		chromedp.Navigate(ts.URL+"/projects/new"),
+		chromedp.WaitVisible(chromedp.CSS(`form.projectform`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "年产 2 万吨高端电子铜箔项目"),
+		chromedp.SendKeys(chromedp.CSS(`#f-investor_name`), "清远华科新材料股份有限公司"),
+		chromedp.SendKeys(chromedp.CSS(`#f-uscc`), strings.ToLower(goodUSCC[:17])+"X"),
+	)
+	usccMsg = textOf(`[data-uscc-msg]`)
+	if !strings.Contains(usccMsg, "✗") {
+		t.Errorf("a wrong check character shows %q, want the ✗ message", usccMsg)
+	}
+	run("fix the USCC",
+		evalVoid(`document.querySelector("#f-uscc").value = ""; true`),
+		chromedp.SendKeys(chromedp.CSS(`#f-uscc`), goodUSCC),
+	)
+	usccMsg = textOf(`[data-uscc-msg]`)
+	if !strings.Contains(usccMsg, "✓") {
+		t.Errorf("a valid USCC shows %q, want the ✓ message", usccMsg)
+	}
+	for k, v := range formOf(goodInput(ownPark)) {
+		if k == "park" || k == "name" || k == "investor_name" || k == "uscc" || v[0] == "on" {
+			continue
+		}
+		run("type "+k, chromedp.SendKeys(chromedp.CSS(`#f-`+k), v[0]))
+	}
+	run("save the draft",
+		chromedp.Click(chromedp.CSS(`form.projectform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-event=submit]`)),
+	)
+	projectURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		fail("location", err)
+	}
+	run("submit", chromedp.Click(chromedp.CSS(`button[data-event=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#report table`)))
+
+	// A reviewer passes screening; three reviewers score.
+	login("reviewer")
+	run("pass screening", chromedp.Navigate(projectURL), chromedp.Click(chromedp.CSS(`button[data-event=pass]`)), chromedp.WaitVisible(chromedp.CSS(`form[data-scoresheet]`)))
+	for i, r := range []string{"reviewer", "reviewer2", "reviewer3"} {
+		if i > 0 {
+			login(r)
+		}
+		run("open scoring form "+r,
+			chromedp.Navigate(projectURL),
+			chromedp.WaitVisible(chromedp.CSS(`form[data-scoresheet]`)),
+			evalVoid(`document.querySelectorAll('form[data-scoresheet] input[data-max]').forEach(function(i){i.value=String(Math.round(i.dataset.max*0.85*2)/2); i.dispatchEvent(new Event('input'))}); true`),
+			chromedp.SendKeys(chromedp.CSS(`form[data-scoresheet] textarea[name=comment]`), "产业链契合度高,研发投入充足。"),
+		)
+		if i == 1 {
+			run("scroll to scoring", chromedp.ScrollIntoView(chromedp.CSS(`#scoring`)))
+			screenshot(t, ctx, "scoring-form")
+		}
+		run("submit scores "+r, chromedp.Click(chromedp.CSS(`form[data-scoresheet] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	}
+
+	// The committee sees it on its workbench and approves.
+	login("committee")
+	run("workbench", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.worklist`)))
+	screenshot(t, ctx, "workbench")
+	run("approve", chromedp.Navigate(projectURL), chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	badge, history := textOf(`.pagehead .badge`), textOf(`#history`)
+	if badge != "已批准" {
+		t.Errorf("state badge %q, want 已批准", badge)
+	}
+	for _, step := range []string{"登记项目", "提交", "通过初审", "评分", "推荐至管委会", "批准"} {
+		if !strings.Contains(history, step) {
+			t.Errorf("history lacks %q:\n%s", step, history)
+		}
+	}
+	screenshot(t, ctx, "project-page")
+}
+
+// evalVoid runs a script for its effect.
+func evalVoid(js string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](js)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
