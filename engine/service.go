@@ -19,10 +19,12 @@ import (
 // the stored project's park, checks the lifecycle and the guards, and hands
 // the store one Change to apply atomically.
 type Service struct {
-	store    Store
-	authz    *Authorizer
-	now      func() time.Time
-	location *time.Location
+	store       Store
+	tracking    TrackingStore
+	checkpoints CheckpointStore
+	authz       *Authorizer
+	now         func() time.Time
+	location    *time.Location
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
@@ -30,9 +32,11 @@ type Service struct {
 
 // Config wires a Service.
 type Config struct {
-	Store    Store
-	Now      func() time.Time // defaults to time.Now
-	Location *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
+	Store       Store
+	Tracking    TrackingStore    // agreements, milestones, annual figures, ratings
+	Checkpoints CheckpointStore  // signed heads of the decision log
+	Now         func() time.Time // defaults to time.Now
+	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
 }
 
 // NewService loads role assignments and returns a ready service.
@@ -47,7 +51,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		}
 		cfg.Location = loc
 	}
-	s := &Service{store: cfg.Store, now: cfg.Now, location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
+	s := &Service{store: cfg.Store, tracking: cfg.Tracking, checkpoints: cfg.Checkpoints, now: cfg.Now,
+		location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
 	as, err := cfg.Store.Assignments(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load role assignments: %w", err)

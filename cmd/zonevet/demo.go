@@ -57,7 +57,7 @@ func seedDemo(ctx context.Context, a *app) error {
 		users[du.name] = u
 	}
 	clock := &demoClock{t: time.Now().Add(-32 * 24 * time.Hour)}
-	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Now: clock.now, Location: a.svc.Location()})
+	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Tracking: a.db, Checkpoints: a.db, Now: clock.now, Location: a.svc.Location()})
 	if err != nil {
 		return err
 	}
