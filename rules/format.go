@@ -1,0 +1,183 @@
+package rules
+
+// This file is the rule-set file format: what a zone official reads and
+// edits (parks/*.yaml are the worked examples). The exported types are also
+// what the engine and web read back through RuleSet's accessors; the
+// unexported ones exist only on the way in.
+//
+// A file is one YAML mapping (comments welcome; anchors and aliases are
+// refused; unknown keys are errors, so a typo never silently drops a rule):
+//
+//	park, name_zh, name_en, level      identity; level is national or provincial
+//	leading_industries: [Sector]       the "3+1" catalogue, by GB/T 4754 code prefix
+//	metrics: [Metric]                  id + formula over Figures' json names
+//	checks: [check]                    the screening, reported in this order
+//	scoring: ScoringSheet              expert sheet: criteria (max sums to 100), pass_mark, quorum
+//	rating: RatingConfig               annual per-mu rating
+//	tracking: Tracking                 post-signing milestones
+//	deadlines: {state: working days}   see DeadlineStates
+//	holidays, workdays: [YYYY-MM-DD]   the working-day calendar
+//
+// A check has id, name_zh, name_en, kind, severity (hard|soft) and, by kind:
+//
+//	veto           flag: a yes/no figure that fails the check when yes
+//	industry_veto  codes: GB/T 4754 prefixes the industry code must not start with
+//	threshold      metric, op (>=, >, <=, <; ≥ ≤ too), value: n or {leading: n, other: n}
+//	requires       when: {metric, op, value}, require: a yes/no figure that must then be yes
+//	bracket        metric, op, by: metric, table: [{upto, value}, …, {value}] (rows: by ≤ upto)
+//	tier           metric, tiers: [{id, name_zh, name_en, below, pass}, …, {…, pass}] (tiers: metric < below)
+
+// fileSpec is one rule-set file as written.
+type fileSpec struct {
+	Park      string         `yaml:"park" json:"park"`
+	NameZH    string         `yaml:"name_zh" json:"name_zh"`
+	NameEN    string         `yaml:"name_en" json:"name_en"`
+	Level     string         `yaml:"level" json:"level"`
+	Leading   []Sector       `yaml:"leading_industries" json:"leading_industries"`
+	Metrics   []Metric       `yaml:"metrics" json:"metrics"`
+	Checks    []checkSpec    `yaml:"checks" json:"checks"`
+	Scoring   ScoringSheet   `yaml:"scoring" json:"scoring"`
+	Rating    RatingConfig   `yaml:"rating" json:"rating"`
+	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
+	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
+	Holidays  []string       `yaml:"holidays" json:"holidays"`
+	Workdays  []string       `yaml:"workdays" json:"workdays"`
+}
+
+// Sector is one leading industry of the park's catalogue (主导产业), matched
+// by GB/T 4754 code prefix: "C39" covers every code of division 39.
+type Sector struct {
+	ID     string   `yaml:"id" json:"id"`
+	NameZH string   `yaml:"name_zh" json:"name_zh"`
+	NameEN string   `yaml:"name_en" json:"name_en"`
+	Codes  []string `yaml:"codes" json:"codes"`
+}
+
+// Metric is a named formula over the project's Figures, e.g.
+// "fixed_asset_investment / land_area". Checks refer to metrics by ID, so a
+// number like investment intensity is defined once and reported with its unit.
+type Metric struct {
+	ID      string `yaml:"id" json:"id"`
+	NameZH  string `yaml:"name_zh" json:"name_zh"`
+	NameEN  string `yaml:"name_en" json:"name_en"`
+	Unit    string `yaml:"unit" json:"unit"`       // as shown in Chinese, e.g. "万元/亩"
+	UnitEN  string `yaml:"unit_en" json:"unit_en"` // as shown in English, e.g. "10k CNY/mu"
+	Formula string `yaml:"formula" json:"formula"`
+}
+
+// Check kinds.
+const (
+	kindVeto         = "veto"          // a yes/no figure that must be no
+	kindIndustryVeto = "industry_veto" // the industry code must not start with a listed prefix
+	kindThreshold    = "threshold"     // metric op value, value possibly per industry class
+	kindRequires     = "requires"      // when metric op value, a yes/no figure must be yes
+	kindBracket      = "bracket"       // metric op value, value looked up by another metric
+	kindTier         = "tier"          // which band of a metric the project falls in
+)
+
+// checkSpec is one check as written. Which fields apply depends on Kind;
+// validation rejects fields that the kind does not use, so a misplaced line
+// is an error rather than silently ignored.
+//
+// Value, Upto and Below are decoded as any so that a threshold of the wrong
+// type ("300万", yes) is reported by validation with rule and field, instead
+// of aborting the decoder at the first mistake.
+type checkSpec struct {
+	ID       string       `yaml:"id" json:"id"`
+	NameZH   string       `yaml:"name_zh" json:"name_zh"`
+	NameEN   string       `yaml:"name_en" json:"name_en"`
+	Kind     string       `yaml:"kind" json:"kind"`
+	Severity string       `yaml:"severity" json:"severity"`
+	Flag     string       `yaml:"flag,omitempty" json:"flag,omitempty"`
+	Codes    []string     `yaml:"codes,omitempty" json:"codes,omitempty"`
+	Metric   string       `yaml:"metric,omitempty" json:"metric,omitempty"`
+	Op       string       `yaml:"op,omitempty" json:"op,omitempty"`
+	Value    any          `yaml:"value,omitempty" json:"value,omitempty"`
+	When     *condSpec    `yaml:"when,omitempty" json:"when,omitempty"`
+	Require  string       `yaml:"require,omitempty" json:"require,omitempty"`
+	By       string       `yaml:"by,omitempty" json:"by,omitempty"`
+	Table    []bracketRow `yaml:"table,omitempty" json:"table,omitempty"`
+	Tiers    []tierSpec   `yaml:"tiers,omitempty" json:"tiers,omitempty"`
+}
+
+// condSpec is the condition of a requires check: metric op value.
+type condSpec struct {
+	Metric string `yaml:"metric" json:"metric"`
+	Op     string `yaml:"op" json:"op"`
+	Value  any    `yaml:"value" json:"value"`
+}
+
+// bracketRow is one row of a decision table: while the "by" metric is ≤
+// Upto, the threshold is Value. The last row has no Upto and catches the rest.
+type bracketRow struct {
+	Upto  any `yaml:"upto,omitempty" json:"upto,omitempty"`
+	Value any `yaml:"value" json:"value"`
+}
+
+// tierSpec is one band of a tier check: metric < Below (the last tier has
+// no Below). Pass says whether a project in this tier passes the check.
+type tierSpec struct {
+	ID     string `yaml:"id" json:"id"`
+	NameZH string `yaml:"name_zh" json:"name_zh"`
+	NameEN string `yaml:"name_en" json:"name_en"`
+	Below  any    `yaml:"below,omitempty" json:"below,omitempty"`
+	Pass   bool   `yaml:"pass" json:"pass"`
+}
+
+// RatingConfig is the annual per-mu efficiency rating (亩均效益评价).
+type RatingConfig struct {
+	// Indicators are scored value ÷ benchmark × weight (or benchmark ÷ value
+	// × weight when lower is better), each capped at Cap × weight.
+	Indicators []Indicator `yaml:"indicators" json:"indicators"`
+	Cap        float64     `yaml:"cap" json:"cap"` // multiple of an indicator's weight, e.g. 1.5
+	// Bands are assigned by rank, best first; see Rate for the exact rule.
+	Bands []Band `yaml:"bands" json:"bands"`
+	Floor Floor  `yaml:"floor" json:"floor"`
+	// GraceYears after the land grant a firm is not rated and counts as GraceBand.
+	// The engine decides FirmYear.InGrace from dates; rules has no clock.
+	GraceYears int    `yaml:"grace_years" json:"grace_years"`
+	GraceBand  string `yaml:"grace_band" json:"grace_band"`
+	// RectificationDays is the calendar-day period of a rectification order.
+	RectificationDays int `yaml:"rectification_days" json:"rectification_days"`
+	// ExitAfterDYears consecutive years in the worst band open exit.
+	ExitAfterDYears int `yaml:"exit_after_d_years" json:"exit_after_d_years"`
+}
+
+// Indicator is one weighted indicator of the annual rating.
+type Indicator struct {
+	ID        string  `yaml:"id" json:"id"`
+	NameZH    string  `yaml:"name_zh" json:"name_zh"`
+	NameEN    string  `yaml:"name_en" json:"name_en"`
+	Unit      string  `yaml:"unit" json:"unit"`
+	UnitEN    string  `yaml:"unit_en" json:"unit_en"`
+	Formula   string  `yaml:"formula" json:"formula"` // over FirmYear's fields, e.g. "tax / land_area"
+	Weight    float64 `yaml:"weight" json:"weight"`   // points; all weights sum to 100
+	Benchmark float64 `yaml:"benchmark" json:"benchmark"`
+	Better    string  `yaml:"better" json:"better"` // "higher" or "lower"
+}
+
+// Band is one rating band. UptoPercent is the cumulative share of rated
+// firms, by rank, that the band reaches (A 20, B 70, C 95); the last band
+// leaves it 0 and takes the rest.
+type Band struct {
+	Band        string  `yaml:"band" json:"band"`
+	UptoPercent float64 `yaml:"upto_percent,omitempty" json:"upto_percent,omitempty"`
+}
+
+// Floor puts a firm in Band regardless of rank when Indicator is below Below
+// (a firm under 5 万元/亩 tax is D).
+type Floor struct {
+	Indicator string  `yaml:"indicator" json:"indicator"`
+	Below     float64 `yaml:"below" json:"below"`
+	Band      string  `yaml:"band" json:"band"`
+}
+
+// Tracking holds the defaults of the post-signing follow-up
+// (落地跟踪服务): the milestones an investor promises and when a miss escalates.
+type Tracking struct {
+	StartWithinMonths    int   `yaml:"start_within_months" json:"start_within_months"`       // construction starts within this many months of land delivery
+	ConstructionMonths   int   `yaml:"construction_months" json:"construction_months"`       // from construction start to completion
+	FullProductionMonths int   `yaml:"full_production_months" json:"full_production_months"` // from land delivery to full production
+	EscalationGraceDays  int   `yaml:"escalation_grace_days" json:"escalation_grace_days"`   // a missed milestone escalates after this many calendar days
+	IdleLandYears        []int `yaml:"idle_land_years" json:"idle_land_years"`               // years past the agreed start at which land is flagged idle (fee, then recovery)
+}

@@ -1,0 +1,274 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr"
+	exprast "github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// figureEnv is what a metric formula sees: the numeric and yes/no fields of
+// Figures under their json names. It is a struct rather than a map so expr
+// type-checks formulas at Parse time (an unknown figure is a compile error)
+// and evaluation builds no map per call. Employees is a float so that
+// "value_added / employees" stays floating-point arithmetic.
+type figureEnv struct {
+	TotalInvestment      float64 `expr:"total_investment"`
+	FixedAssetInvestment float64 `expr:"fixed_asset_investment"`
+	LandArea             float64 `expr:"land_area"`
+	FloorArea            float64 `expr:"floor_area"`
+	BuildingCoverage     float64 `expr:"building_coverage"`
+	OfficeShare          float64 `expr:"office_share"`
+	ExpectedOutput       float64 `expr:"expected_output"`
+	Revenue              float64 `expr:"revenue"`
+	Tax                  float64 `expr:"tax"`
+	RDExpense            float64 `expr:"rd_expense"`
+	EnergyUse            float64 `expr:"energy_use"`
+	Employees            float64 `expr:"employees"`
+	NegativeList         bool    `expr:"negative_list"`
+	EcoRedLine           bool    `expr:"eco_red_line"`
+	BadCredit            bool    `expr:"bad_credit"`
+	EnergyAssessment     bool    `expr:"energy_assessment"`
+}
+
+func (e *figureEnv) set(f *Figures) {
+	*e = figureEnv{
+		TotalInvestment:      f.TotalInvestment,
+		FixedAssetInvestment: f.FixedAssetInvestment,
+		LandArea:             f.LandArea,
+		FloorArea:            f.FloorArea,
+		BuildingCoverage:     f.BuildingCoverage,
+		OfficeShare:          f.OfficeShare,
+		ExpectedOutput:       f.ExpectedOutput,
+		Revenue:              f.Revenue,
+		Tax:                  f.Tax,
+		RDExpense:            f.RDExpense,
+		EnergyUse:            f.EnergyUse,
+		Employees:            float64(f.Employees),
+		NegativeList:         f.NegativeList,
+		EcoRedLine:           f.EcoRedLine,
+		BadCredit:            f.BadCredit,
+		EnergyAssessment:     f.EnergyAssessment,
+	}
+}
+
+// firmEnv is what a rating indicator formula sees: one firm's annual figures.
+type firmEnv struct {
+	LandArea   float64 `expr:"land_area"`
+	Output     float64 `expr:"output"`
+	ValueAdded float64 `expr:"value_added"`
+	Tax        float64 `expr:"tax"`
+	RDExpense  float64 `expr:"rd_expense"`
+	Revenue    float64 `expr:"revenue"`
+	EnergyUse  float64 `expr:"energy_use"`
+	Emissions  float64 `expr:"emissions"`
+	Employees  float64 `expr:"employees"`
+}
+
+func (e *firmEnv) set(f *FirmYear) {
+	*e = firmEnv{
+		LandArea:   f.LandArea,
+		Output:     f.Output,
+		ValueAdded: f.ValueAdded,
+		Tax:        f.Tax,
+		RDExpense:  f.RDExpense,
+		Revenue:    f.Revenue,
+		EnergyUse:  f.EnergyUse,
+		Emissions:  f.Emissions,
+		Employees:  float64(f.Employees),
+	}
+}
+
+// figure describes one input field for messages: its json name and labels.
+type figure struct {
+	name, zh, en string
+}
+
+// figureLabels names the Figures fields in zh and en for input errors and
+// "cannot compute" messages, keyed by json name.
+var figureLabels = map[string]figure{
+	"industry_code":          {"industry_code", "行业代码", "industry code"},
+	"total_investment":       {"total_investment", "总投资", "total investment"},
+	"fixed_asset_investment": {"fixed_asset_investment", "固定资产投资", "fixed-asset investment"},
+	"land_area":              {"land_area", "用地面积", "land area"},
+	"floor_area":             {"floor_area", "总建筑面积", "floor area"},
+	"building_coverage":      {"building_coverage", "建筑系数", "building coverage"},
+	"office_share":           {"office_share", "行政办公及生活服务设施用地占比", "office and service land share"},
+	"expected_output":        {"expected_output", "达产年产值", "output at full production"},
+	"revenue":                {"revenue", "营业收入", "revenue"},
+	"tax":                    {"tax", "税收", "tax"},
+	"rd_expense":             {"rd_expense", "研发投入", "R&D expense"},
+	"energy_use":             {"energy_use", "综合能耗", "energy use"},
+	"employees":              {"employees", "就业人数", "employees"},
+	"output":                 {"output", "产值", "output"},
+	"value_added":            {"value_added", "增加值", "value added"},
+	"emissions":              {"emissions", "主要污染物排放量", "emissions"},
+	"negative_list":          {"negative_list", "负面清单行业", "negative-list industry"},
+	"eco_red_line":           {"eco_red_line", "生态保护红线", "ecological red line"},
+	"bad_credit":             {"bad_credit", "失信记录", "bad credit record"},
+	"energy_assessment":      {"energy_assessment", "节能评估报告", "energy assessment"},
+}
+
+// flagFigures are the yes/no Figures fields a veto or requirement may name.
+var flagFigures = envFields(reflect.TypeFor[figureEnv](), reflect.Bool)
+
+// numericFigures are the Figures fields a formula may compute with.
+var numericFigures = envFields(reflect.TypeFor[figureEnv](), reflect.Float64)
+
+func envFields(t reflect.Type, kind reflect.Kind) map[string]bool {
+	m := make(map[string]bool)
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type.Kind() == kind {
+			m[f.Tag.Get("expr")] = true
+		}
+	}
+	return m
+}
+
+// allowedCalls are the only functions a formula may call. Everything else
+// expr offers (now(), date(), strings, collections) is shut off so that a
+// formula stays pure arithmetic: deterministic, cheap and readable by the
+// official who edits the file.
+var allowedCalls = map[string]bool{"abs": true, "ceil": true, "floor": true, "round": true, "max": true, "min": true}
+
+// formula is a compiled metric or indicator formula.
+type formula struct {
+	src     string
+	program *vm.Program
+	refs    []string // identifiers it reads, in order of first appearance
+	divs    []string // identifiers under a "/" divisor: the usual suspects when the result is NaN or Inf
+	field   int      // 1 + index of the env field when the formula is just that figure, else 0
+}
+
+// compileFormula checks that src is arithmetic over the fields of env and
+// compiles it to a float64-valued program. The error message is one line,
+// fit for a Problem.
+func compileFormula(src string, env any) (*formula, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, errors.New("formula is empty")
+	}
+	if len(src) > 1000 {
+		return nil, errors.New("formula is longer than 1000 characters")
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, errors.New(oneLine(err))
+	}
+	f := &formula{src: src}
+	var bad error
+	seen := map[string]bool{}
+	exprast.Find(tree.Node, func(n exprast.Node) bool {
+		if bad != nil {
+			return false
+		}
+		switch n := n.(type) {
+		case *exprast.IdentifierNode:
+			if !seen[n.Value] && !allowedCalls[n.Value] {
+				seen[n.Value] = true
+				f.refs = append(f.refs, n.Value)
+			}
+		case *exprast.IntegerNode, *exprast.FloatNode, *exprast.BoolNode, *exprast.ConditionalNode:
+		case *exprast.BinaryNode:
+			if n.Operator == "/" {
+				exprast.Find(n.Right, func(d exprast.Node) bool {
+					if id, ok := d.(*exprast.IdentifierNode); ok && !slices.Contains(f.divs, id.Value) {
+						f.divs = append(f.divs, id.Value)
+					}
+					return false
+				})
+			}
+			switch n.Operator {
+			case "+", "-", "*", "/", "**", "^", "%", "<", "<=", ">", ">=", "==", "!=", "and", "or", "&&", "||":
+			default:
+				bad = fmt.Errorf("operator %q is not allowed in a formula", n.Operator)
+			}
+		case *exprast.UnaryNode:
+			switch n.Operator {
+			case "-", "+", "!", "not":
+			default:
+				bad = fmt.Errorf("operator %q is not allowed in a formula", n.Operator)
+			}
+		case *exprast.CallNode:
+			id, ok := n.Callee.(*exprast.IdentifierNode)
+			if !ok || !allowedCalls[id.Value] {
+				bad = fmt.Errorf("only %s may be called in a formula", callList())
+			}
+		case *exprast.BuiltinNode:
+			if !allowedCalls[n.Name] {
+				bad = fmt.Errorf("%s() is not allowed in a formula; only %s", n.Name, callList())
+			}
+		default:
+			bad = fmt.Errorf("%q is not allowed in a formula: use numbers, figures, arithmetic, comparisons and %s", n.String(), callList())
+		}
+		return false
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	opts := []expr.Option{expr.Env(env), expr.AsFloat64(), expr.DisableAllBuiltins()}
+	for name := range allowedCalls {
+		opts = append(opts, expr.EnableBuiltin(name))
+	}
+	f.program, err = expr.Compile(src, opts...)
+	if err != nil {
+		return nil, errors.New(oneLine(err))
+	}
+	// Half the metrics are a figure as declared (building_coverage, revenue…);
+	// reading the field skips the VM, which matters at 100,000 evaluations a second.
+	if id, ok := tree.Node.(*exprast.IdentifierNode); ok {
+		t := reflect.TypeOf(env).Elem()
+		for i := range t.NumField() {
+			if fl := t.Field(i); fl.Tag.Get("expr") == id.Value && fl.Type.Kind() == reflect.Float64 {
+				f.field = i + 1
+			}
+		}
+	}
+	return f, nil
+}
+
+func callList() string { return "abs, ceil, floor, round, max and min" }
+
+// oneLine reduces expr's multi-line error (message plus a source excerpt with
+// a caret) to its message and column.
+func oneLine(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		if fe.Column > 0 {
+			return fmt.Sprintf("%s (formula column %d)", fe.Message, fe.Column+1)
+		}
+		return fe.Message
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// vms recycles expr virtual machines: expr.Run allocates a fresh VM and
+// stack per call, which dominated the cost of an evaluation.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// run evaluates the formula against env (a *figureEnv or *firmEnv).
+func (f *formula) run(m *vm.VM, env any) (float64, error) {
+	if f.field > 0 {
+		return reflect.ValueOf(env).Elem().Field(f.field - 1).Float(), nil
+	}
+	out, err := m.Run(f.program, env)
+	if err != nil {
+		return 0, err
+	}
+	switch v := out.(type) {
+	case float64:
+		return v, nil
+	case int:
+		return float64(v), nil
+	}
+	return math.NaN(), fmt.Errorf("formula %q returned %T", f.src, out)
+}

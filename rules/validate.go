@@ -1,0 +1,580 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// maxFileSize bounds what Parse accepts. A rule set is a few hundred lines;
+// anything near this size is a mistake or an attack on the parser.
+const maxFileSize = 1 << 20
+
+var (
+	idPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	parkPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	// codePrefix is a GB/T 4754 code or prefix: section letter and up to
+	// four digits (division, group, class).
+	codePrefix = regexp.MustCompile(`^[A-T][0-9]{0,4}$`)
+)
+
+// DeadlineStates are the lifecycle states a rule set may give a deadline (deadlines: in the file).
+var DeadlineStates = []string{"draft", "screening", "expert_review", "committee_review", "returned",
+	"approved", "signed", "under_construction", "rectification"}
+
+// Levels are the accepted park levels.
+var Levels = []string{"national", "provincial"}
+
+// builder validates a decoded file and compiles it into a RuleSet in one
+// pass, collecting every problem instead of stopping at the first.
+type builder struct {
+	file      string
+	ast       *ast.File
+	spec      *fileSpec
+	problems  []Problem
+	metricIdx map[string]int
+	rs        *RuleSet
+}
+
+// add records a problem at a YAML path such as "$.checks[3].value"; rule,
+// field and position are derived from the path.
+func (b *builder) add(path, format string, args ...any) {
+	rule, field := describe(b.ast, path)
+	p := Problem{Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)}
+	p.Line, p.Column = position(b.ast, path)
+	b.problems = append(b.problems, p)
+}
+
+func (b *builder) names(path, zh, en string) {
+	if strings.TrimSpace(zh) == "" {
+		b.add(path+".name_zh", "name_zh (Chinese name) is required")
+	}
+	if strings.TrimSpace(en) == "" {
+		b.add(path+".name_en", "name_en (English name) is required")
+	}
+}
+
+func (b *builder) id(path, id string, seen map[string]bool, what string) {
+	switch {
+	case id == "":
+		b.add(path+".id", "id is required")
+	case !idPattern.MatchString(id):
+		b.add(path+".id", "id %q must be lower-case letters, digits and _ starting with a letter", id)
+	case seen[id]:
+		b.add(path+".id", "duplicate %s id %q", what, id)
+	}
+	seen[id] = true
+}
+
+// build validates everything and, when there is no problem, returns the
+// compiled rule set.
+func (b *builder) build() *RuleSet {
+	s := b.spec
+	b.rs = &RuleSet{spec: s}
+	if !parkPattern.MatchString(s.Park) {
+		b.add("$.park", "park id %q must be lower-case letters, digits, - and _ starting with a letter", s.Park)
+	}
+	b.names("$", s.NameZH, s.NameEN)
+	if !slices.Contains(Levels, s.Level) {
+		b.add("$.level", "level %q must be one of %s", s.Level, strings.Join(Levels, ", "))
+	}
+	b.buildSectors()
+	b.buildMetrics()
+	b.buildChecks()
+	b.buildScoring()
+	b.buildRating()
+	b.buildTracking()
+	b.buildCalendar()
+	if len(b.problems) > 0 {
+		return nil
+	}
+	b.rs.prepare()
+	b.rs.prepareRating()
+	return b.rs
+}
+
+func (b *builder) buildSectors() {
+	seen := map[string]bool{}
+	owner := map[string]string{}
+	for i, sec := range b.spec.Leading {
+		path := fmt.Sprintf("$.leading_industries[%d]", i)
+		b.id(path, sec.ID, seen, "sector")
+		b.names(path, sec.NameZH, sec.NameEN)
+		if len(sec.Codes) == 0 {
+			b.add(path+".codes", "codes: list at least one GB/T 4754 code prefix, e.g. C39")
+		}
+		for j, code := range sec.Codes {
+			cp := fmt.Sprintf("%s.codes[%d]", path, j)
+			switch {
+			case !codePrefix.MatchString(code):
+				b.add(cp, "%q is not a GB/T 4754 code prefix (a letter A–T and up to 4 digits, e.g. C39 or C3985)", code)
+			case owner[code] != "":
+				b.add(cp, "code %s is already listed under sector %s", code, owner[code])
+			default:
+				owner[code] = sec.ID
+				b.rs.prefixes = append(b.rs.prefixes, sectorPrefix{code: code, sector: i})
+			}
+		}
+	}
+	// Longest prefix first, so C358 (medical devices) wins over C35 (equipment).
+	slices.SortStableFunc(b.rs.prefixes, func(x, y sectorPrefix) int { return len(y.code) - len(x.code) })
+}
+
+func (b *builder) buildMetrics() {
+	seen := map[string]bool{}
+	b.metricIdx = map[string]int{}
+	for i, m := range b.spec.Metrics {
+		path := fmt.Sprintf("$.metrics[%d]", i)
+		b.id(path, m.ID, seen, "metric")
+		b.names(path, m.NameZH, m.NameEN)
+		f, err := compileFormula(m.Formula, &figureEnv{})
+		if err != nil {
+			b.add(path+".formula", "%v", err)
+		}
+		if _, dup := b.metricIdx[m.ID]; !dup {
+			b.metricIdx[m.ID] = i
+		}
+		b.rs.metrics = append(b.rs.metrics, metric{Metric: m, formula: f})
+	}
+}
+
+// metricRef resolves a metric id used by a check and marks it as used.
+func (b *builder) metricRef(path, id string) int {
+	if id == "" {
+		b.add(path, "metric is required")
+		return -1
+	}
+	i, ok := b.metricIdx[id]
+	if !ok {
+		b.add(path, "unknown metric %q (define it under metrics:)", id)
+		return -1
+	}
+	b.rs.metrics[i].used = true
+	return i
+}
+
+func (b *builder) opRef(path, s string) op {
+	o, ok := parseOp(s)
+	if !ok {
+		b.add(path, "op %q must be one of >=, >, <=, < (or ≥, ≤)", s)
+	}
+	return o
+}
+
+func (b *builder) flagRef(path, name string) string {
+	if !flagFigures[name] {
+		b.add(path, "unknown yes/no figure %q (one of %s)", name, strings.Join(sortedKeys(flagFigures), ", "))
+	}
+	return name
+}
+
+// numberAt validates a number-valued field decoded as any and rewrites it
+// as float64, so 300 and 300.0 have the same canonical form.
+func (b *builder) numberAt(path string, v *any) float64 {
+	x, ok := number(*v)
+	if !ok {
+		b.add(path, "must be a number, got %s", describeValue(*v))
+		return math.NaN()
+	}
+	*v = x
+	return x
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// kindFields lists which optional fields each check kind uses.
+var kindFields = map[string][]string{
+	kindVeto:         {"flag"},
+	kindIndustryVeto: {"codes"},
+	kindThreshold:    {"metric", "op", "value"},
+	kindRequires:     {"when", "require"},
+	kindBracket:      {"metric", "op", "by", "table"},
+	kindTier:         {"metric", "tiers"},
+}
+
+func (b *builder) buildChecks() {
+	if len(b.spec.Checks) == 0 {
+		b.add("$.checks", "checks: list at least one check")
+	}
+	seen := map[string]bool{}
+	tiers := 0
+	for i := range b.spec.Checks {
+		c := &b.spec.Checks[i]
+		path := fmt.Sprintf("$.checks[%d]", i)
+		b.id(path, c.ID, seen, "check")
+		b.names(path, c.NameZH, c.NameEN)
+		ck := check{id: c.ID, nameZH: c.NameZH, nameEN: c.NameEN, kind: c.Kind, metric: -1}
+		switch Severity(c.Severity) {
+		case Hard, Soft:
+			ck.severity = Severity(c.Severity)
+		case "":
+			b.add(path+".severity", "severity is required (hard or soft)")
+		default:
+			b.add(path+".severity", "unknown severity %q (hard or soft)", c.Severity)
+		}
+		allowed, ok := kindFields[c.Kind]
+		if !ok {
+			b.add(path+".kind", "unknown kind %q (one of veto, industry_veto, threshold, requires, bracket, tier)", c.Kind)
+		} else {
+			set := map[string]bool{"flag": c.Flag != "", "codes": c.Codes != nil, "metric": c.Metric != "",
+				"op": c.Op != "", "value": c.Value != nil, "when": c.When != nil, "require": c.Require != "",
+				"by": c.By != "", "table": c.Table != nil, "tiers": c.Tiers != nil}
+			for _, name := range sortedKeys(set) {
+				if set[name] && !slices.Contains(allowed, name) {
+					b.add(path+"."+name, "field %s is not used by kind %s", name, c.Kind)
+				}
+			}
+		}
+		switch c.Kind {
+		case kindVeto:
+			ck.flag = b.flagRef(path+".flag", c.Flag)
+			ck.threshold = "= 0"
+		case kindIndustryVeto:
+			if len(c.Codes) == 0 {
+				b.add(path+".codes", "codes: list at least one GB/T 4754 code prefix")
+			}
+			for j, code := range c.Codes {
+				cp := fmt.Sprintf("%s.codes[%d]", path, j)
+				if !codePrefix.MatchString(code) {
+					b.add(cp, "%q is not a GB/T 4754 code prefix (a letter A–T and up to 4 digits)", code)
+					continue
+				}
+				for _, p := range b.rs.prefixes {
+					if strings.HasPrefix(p.code, code) || strings.HasPrefix(code, p.code) {
+						b.add(cp, "code %s overlaps leading sector %s (%s): an industry cannot be both led and vetoed",
+							code, b.spec.Leading[p.sector].ID, p.code)
+						break
+					}
+				}
+			}
+			ck.codes = slices.Clone(c.Codes)
+			ck.threshold = "= 0"
+		case kindThreshold:
+			ck.metric = b.metricRef(path+".metric", c.Metric)
+			ck.op = b.opRef(path+".op", c.Op)
+			b.thresholdValue(path+".value", c, &ck)
+		case kindRequires:
+			if c.When == nil {
+				b.add(path+".when", "when is required: {metric, op, value}")
+			} else {
+				ck.when.metric = b.metricRef(path+".when.metric", c.When.Metric)
+				ck.when.op = b.opRef(path+".when.op", c.When.Op)
+				ck.when.value = b.numberAt(path+".when.value", &c.When.Value)
+				c.When.Op = ck.when.op.ascii()
+			}
+			ck.flag = b.flagRef(path+".require", c.Require)
+			ck.metric = ck.when.metric
+			ck.threshold = ck.when.op.String() + " " + fmtNum(ck.when.value) + " ⇒ " + c.Require
+		case kindBracket:
+			ck.metric = b.metricRef(path+".metric", c.Metric)
+			ck.op = b.opRef(path+".op", c.Op)
+			ck.by = b.metricRef(path+".by", c.By)
+			b.bracketTable(path, c, &ck)
+		case kindTier:
+			if tiers++; tiers == 2 {
+				b.add(path+".kind", "only one tier check is allowed: the report carries one tier")
+			}
+			ck.metric = b.metricRef(path+".metric", c.Metric)
+			b.tierTable(path, c, &ck)
+		}
+		if ck.op != 0 {
+			c.Op = ck.op.ascii()
+		}
+		b.rs.checks = append(b.rs.checks, ck)
+	}
+}
+
+// thresholdValue reads value: either a number, or {leading: n, other: n}
+// for a threshold that depends on whether the industry is a leading one.
+func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
+	m, isMap := c.Value.(map[string]any)
+	if !isMap {
+		if c.Value == nil {
+			b.add(path, "value is required: a number, or {leading: n, other: n}")
+			return
+		}
+		ck.value = b.numberAt(path, &c.Value)
+		ck.threshold = ck.op.String() + " " + fmtNum(ck.value)
+		return
+	}
+	ck.byClass = true
+	for k := range m {
+		if k != "leading" && k != "other" {
+			b.add(path+"."+keySegment(k), "unknown industry class %q (leading or other)", k)
+		}
+	}
+	for _, k := range []string{"leading", "other"} {
+		v, ok := m[k]
+		if !ok {
+			b.add(path+"."+k, "value.%s is required when the threshold depends on the industry class", k)
+			continue
+		}
+		x := b.numberAt(path+"."+k, &v)
+		m[k] = v
+		if k == "leading" {
+			ck.value = x
+		} else {
+			ck.other = x
+		}
+	}
+}
+
+func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
+	if len(c.Table) == 0 {
+		b.add(path+".table", "table: list at least one row {upto, value}; the last row has no upto")
+		return
+	}
+	prev := math.Inf(-1)
+	for j := range c.Table {
+		row := &c.Table[j]
+		rp := fmt.Sprintf("%s.table[%d]", path, j)
+		r := bracket{value: b.numberAt(rp+".value", &row.Value), open: row.Upto == nil}
+		last := j == len(c.Table)-1
+		switch {
+		case last && !r.open:
+			b.add(rp+".upto", "the last row must have no upto: it catches everything above the previous row")
+		case !last && r.open:
+			b.add(rp+".upto", "upto is required on every row but the last")
+		case !r.open:
+			r.upto = b.numberAt(rp+".upto", &row.Upto)
+			if r.upto <= prev {
+				b.add(rp+".upto", "upto %s must be greater than the previous row's %s", fmtNum(r.upto), fmtNum(prev))
+			}
+			prev = r.upto
+		}
+		ck.table = append(ck.table, r)
+	}
+}
+
+func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
+	if len(c.Tiers) < 2 {
+		b.add(path+".tiers", "tiers: list at least two tiers {id, name_zh, name_en, below, pass}; the last has no below")
+		return
+	}
+	seen := map[string]bool{}
+	prev := math.Inf(-1)
+	passing := false
+	for j := range c.Tiers {
+		ts := &c.Tiers[j]
+		tp := fmt.Sprintf("%s.tiers[%d]", path, j)
+		b.id(tp, ts.ID, seen, "tier")
+		b.names(tp, ts.NameZH, ts.NameEN)
+		t := tier{id: ts.ID, nameZH: ts.NameZH, nameEN: ts.NameEN, pass: ts.Pass, open: ts.Below == nil}
+		last := j == len(c.Tiers)-1
+		switch {
+		case last && !t.open:
+			b.add(tp+".below", "the last tier must have no below: it catches everything above the previous tier")
+		case !last && t.open:
+			b.add(tp+".below", "below is required on every tier but the last")
+		case !t.open:
+			t.below = b.numberAt(tp+".below", &ts.Below)
+			if t.below <= prev {
+				b.add(tp+".below", "below %s must be greater than the previous tier's %s", fmtNum(t.below), fmtNum(prev))
+			}
+			prev = t.below
+		}
+		if passing && !t.pass {
+			b.add(tp+".pass", "a tier above a passing tier must pass too: more investment never fails where less passes")
+		}
+		if t.pass && !passing && j > 0 {
+			ck.threshold = "≥ " + fmtNum(ck.tiers[j-1].below)
+		}
+		passing = passing || t.pass
+		ck.tiers = append(ck.tiers, t)
+	}
+	if !passing {
+		b.add(path+".tiers", "at least one tier must pass")
+	}
+	if ck.threshold == "" {
+		ck.threshold = "—"
+	}
+}
+
+func (b *builder) buildScoring() {
+	sc := &b.spec.Scoring
+	if len(sc.Criteria) == 0 {
+		b.add("$.scoring.criteria", "criteria: list the scoring sheet's criteria")
+	}
+	seen := map[string]bool{}
+	sum := 0.0
+	for i, c := range sc.Criteria {
+		path := fmt.Sprintf("$.scoring.criteria[%d]", i)
+		b.id(path, c.ID, seen, "criterion")
+		b.names(path, c.NameZH, c.NameEN)
+		if !finite(c.Max) || c.Max <= 0 {
+			b.add(path+".max", "max must be a positive number of points, got %v", c.Max)
+		}
+		sum += c.Max
+	}
+	if len(sc.Criteria) > 0 && !sumIs(sum, 100) {
+		b.add("$.scoring.criteria", "criteria weights (max) sum to %s, want 100", fmtNum(sum))
+	}
+	if !finite(sc.PassMark) || sc.PassMark <= 0 || sc.PassMark > 100 {
+		b.add("$.scoring.pass_mark", "pass_mark must be within (0, 100], got %v", sc.PassMark)
+	}
+	if sc.Quorum < 1 {
+		b.add("$.scoring.quorum", "quorum must be at least 1, got %d", sc.Quorum)
+	}
+}
+
+func (b *builder) buildRating() {
+	r := &b.spec.Rating
+	if len(r.Indicators) == 0 {
+		b.add("$.rating.indicators", "indicators: list the rating's indicators")
+	}
+	seen := map[string]bool{}
+	sum := 0.0
+	for i, ind := range r.Indicators {
+		path := fmt.Sprintf("$.rating.indicators[%d]", i)
+		b.id(path, ind.ID, seen, "indicator")
+		b.names(path, ind.NameZH, ind.NameEN)
+		f, err := compileFormula(ind.Formula, &firmEnv{})
+		if err != nil {
+			b.add(path+".formula", "%v", err)
+		}
+		b.rs.indicators = append(b.rs.indicators, f)
+		if !finite(ind.Weight) || ind.Weight <= 0 {
+			b.add(path+".weight", "weight must be a positive number of points, got %v", ind.Weight)
+		}
+		sum += ind.Weight
+		if !finite(ind.Benchmark) || ind.Benchmark <= 0 {
+			b.add(path+".benchmark", "benchmark must be a positive number, got %v", ind.Benchmark)
+		}
+		if ind.Better != "higher" && ind.Better != "lower" {
+			b.add(path+".better", "better must be higher or lower, got %q", ind.Better)
+		}
+	}
+	if len(r.Indicators) > 0 && !sumIs(sum, 100) {
+		b.add("$.rating.indicators", "indicator weights sum to %s, want 100", fmtNum(sum))
+	}
+	if !finite(r.Cap) || r.Cap < 1 {
+		b.add("$.rating.cap", "cap is a multiple of an indicator's weight and must be at least 1, got %v", r.Cap)
+	}
+	if len(r.Bands) < 2 {
+		b.add("$.rating.bands", "bands: list at least two bands, best first, the last without upto_percent")
+	}
+	bands := map[string]bool{}
+	prev := 0.0
+	for i, band := range r.Bands {
+		path := fmt.Sprintf("$.rating.bands[%d]", i)
+		switch {
+		case strings.TrimSpace(band.Band) == "":
+			b.add(path+".band", "band name is required")
+		case bands[band.Band]:
+			b.add(path+".band", "duplicate band %q", band.Band)
+		}
+		bands[band.Band] = true
+		p := band.UptoPercent
+		switch last := i == len(r.Bands)-1; {
+		case !finite(p):
+			b.add(path+".upto_percent", "upto_percent must be a number, got %v", p)
+		case last && p != 0 && p != 100:
+			b.add(path+".upto_percent", "the last band takes the rest: leave upto_percent out (or 100), got %s", fmtNum(p))
+		case !last && (p <= prev || p >= 100):
+			b.add(path+".upto_percent", "upto_percent %s must be above the previous band's %s and below 100 (cumulative share of firms by rank)", fmtNum(p), fmtNum(prev))
+		case !last:
+			prev = p
+		}
+	}
+	if len(r.Bands) > 0 {
+		r.Bands[len(r.Bands)-1].UptoPercent = 0 // "100" and "left out" mean the same
+	}
+	fl := r.Floor
+	if fl != (Floor{}) {
+		b.rs.floorIdx = slices.IndexFunc(r.Indicators, func(ind Indicator) bool { return ind.ID == fl.Indicator })
+		if b.rs.floorIdx < 0 {
+			b.add("$.rating.floor.indicator", "unknown indicator %q", fl.Indicator)
+		}
+		if !finite(fl.Below) || fl.Below <= 0 {
+			b.add("$.rating.floor.below", "below must be a positive number, got %v", fl.Below)
+		}
+		if !bands[fl.Band] {
+			b.add("$.rating.floor.band", "unknown band %q", fl.Band)
+		}
+	} else {
+		b.rs.floorIdx = -1
+	}
+	if r.GraceYears < 0 {
+		b.add("$.rating.grace_years", "grace_years must not be negative, got %d", r.GraceYears)
+	}
+	if !bands[r.GraceBand] {
+		b.add("$.rating.grace_band", "grace_band %q is not one of the bands", r.GraceBand)
+	}
+	if r.RectificationDays < 1 {
+		b.add("$.rating.rectification_days", "rectification_days must be at least 1, got %d", r.RectificationDays)
+	}
+	if r.ExitAfterDYears < 1 {
+		b.add("$.rating.exit_after_d_years", "exit_after_d_years must be at least 1, got %d", r.ExitAfterDYears)
+	}
+}
+
+func (b *builder) buildTracking() {
+	t := b.spec.Tracking
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"start_within_months", t.StartWithinMonths}, {"construction_months", t.ConstructionMonths}, {"full_production_months", t.FullProductionMonths}} {
+		if f.v < 1 {
+			b.add("$.tracking."+f.name, "%s must be at least 1, got %d", f.name, f.v)
+		}
+	}
+	if t.FullProductionMonths > 0 && t.FullProductionMonths < t.StartWithinMonths {
+		b.add("$.tracking.full_production_months", "full production (%d months after land delivery) cannot come before the construction start deadline (%d months)", t.FullProductionMonths, t.StartWithinMonths)
+	}
+	if t.EscalationGraceDays < 0 {
+		b.add("$.tracking.escalation_grace_days", "escalation_grace_days must not be negative, got %d", t.EscalationGraceDays)
+	}
+	prev := 0
+	for i, y := range t.IdleLandYears {
+		if y <= prev {
+			b.add(fmt.Sprintf("$.tracking.idle_land_years[%d]", i), "idle land years must be positive and increasing, got %d after %d", y, prev)
+		}
+		prev = y
+	}
+}
+
+func (b *builder) buildCalendar() {
+	for _, k := range slices.Sorted(maps.Keys(b.spec.Deadlines)) {
+		path := "$.deadlines." + keySegment(k)
+		if !slices.Contains(DeadlineStates, k) {
+			b.add(path, "unknown state %q (one of %s)", k, strings.Join(DeadlineStates, ", "))
+		}
+		if d := b.spec.Deadlines[k]; d < 0 {
+			b.add(path, "working days must not be negative, got %d", d)
+		}
+	}
+	seen := map[string]string{}
+	for _, list := range []struct {
+		name  string
+		dates []string
+	}{{"holidays", b.spec.Holidays}, {"workdays", b.spec.Workdays}} {
+		for i, d := range list.dates {
+			path := fmt.Sprintf("$.%s[%d]", list.name, i)
+			t, err := time.Parse(time.DateOnly, d)
+			switch {
+			case err != nil || t.Format(time.DateOnly) != d:
+				b.add(path, "%q is not a date like 2026-10-01", d)
+			case seen[d] != "":
+				b.add(path, "%s is listed twice (already under %s)", d, seen[d])
+			case list.name == "workdays" && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday:
+				b.add(path, "%s is a %s: a make-up working day (调休上班) is always a Saturday or Sunday", d, t.Weekday())
+			}
+			if seen[d] == "" {
+				seen[d] = list.name
+			}
+		}
+	}
+}
