@@ -161,13 +161,20 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	if sent == "" {
 		sent = c.FormValue(csrfFormField)
 	}
-	want := ""
+	// Either the session's token or the pre-session double-submit cookie's:
+	// a browser holding an old session may still post the sign-in form.
+	var wants []string
 	if sess := currentSession(c); sess != nil {
-		want = sess.CSRFToken
-	} else if ck, err := c.Cookie(cookiePreCSRF); err == nil {
-		want = ck.Value
+		wants = append(wants, sess.CSRFToken)
 	}
-	if want == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
+	if ck, err := c.Cookie(cookiePreCSRF); err == nil && len(ck.Value) >= 32 {
+		wants = append(wants, ck.Value)
+	}
+	ok := false
+	for _, want := range wants {
+		ok = ok || sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+	}
+	if !ok {
 		return engine.Errorf(engine.EFORBIDDEN, "表单已过期或来源不明,请刷新页面后重试", "the form has expired or did not come from this site; reload the page and try again")
 	}
 	return nil
