@@ -22,7 +22,8 @@ func sampleProject(park, name string) *engine.Project {
 		USCC:         "91441800MA4UXXXX1A",
 		Figures: rules.Figures{
 			IndustryCode: "C3985", TotalInvestment: 50000, FixedAssetInvestment: 36000, LandArea: 100,
-			ExpectedOutput: 120000, Tax: 4000, RDExpense: 3600, EnergyUse: 800, Employees: 300,
+			FloorArea: 90000, BuildingCoverage: 45, OfficeShare: 5, ExpectedOutput: 120000, Revenue: 110000,
+			Tax: 4000, RDExpense: 3600, EnergyUse: 800, Employees: 300,
 		},
 		State:     engine.StateDraft,
 		CreatedBy: 1,
