@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -485,5 +487,75 @@ func TestWorkbench(t *testing.T) {
 	wb, _ = later.Workbench(w.ctx, w.users["reviewer-qingyuan"], 20)
 	if !wb[0].Items[0].Overdue {
 		t.Fatal("10 days later the screening step is not overdue")
+	}
+}
+
+// pathTo lists the (actor role, event) steps that take a fresh project from
+// draft to each state; scores are handled by drive.
+var pathTo = map[engine.State][]string{
+	engine.StateDraft:             {},
+	engine.StateScreening:         {"promoter:submit"},
+	engine.StateReturned:          {"promoter:submit", "reviewer:return"},
+	engine.StateExpertReview:      {"promoter:submit", "reviewer:pass"},
+	engine.StateCommitteeReview:   {"promoter:submit", "reviewer:pass", "scores"},
+	engine.StateApproved:          {"promoter:submit", "reviewer:pass", "scores", "committee:approve"},
+	engine.StateSigned:            {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign"},
+	engine.StateUnderConstruction: {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction"},
+	engine.StateInProduction:      {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production"},
+	engine.StateRectification:     {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production", "committee:rectify"},
+}
+
+func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Project {
+	w.t.Helper()
+	p := w.create(park, f)
+	for _, st := range pathTo[to] {
+		if st == "scores" {
+			p = w.scoreAll(p, 0.8, "reviewer-"+park, "reviewer2-"+park, "reviewer3-"+park)
+			continue
+		}
+		role, ev, _ := strings.Cut(st, ":")
+		p = w.act(role+"-"+park, p, ev, "理由")
+	}
+	if p.State != to {
+		w.t.Fatalf("drive to %s ended in %s", to, p.State)
+	}
+	return p
+}
+
+// TestTransitionMatrix tries every lifecycle event from every state as every
+// role of the project's park: it succeeds exactly where the policy grants it,
+// and every refusal leaves the project as it was.
+func TestTransitionMatrix(t *testing.T) {
+	w := mustWorld(t)
+	hardFail := goodFigures()
+	hardFail.Tax = 50 * 10 // 10 万元/亩 < 30
+	a := w.svc.Authorizer()
+	automatic := map[string]bool{engine.EventRecommend: true, engine.EventFailReview: true, engine.EventRate: true}
+	for state := range pathTo {
+		for _, ev := range []string{engine.EventSubmit, engine.EventPass, engine.EventOverride, engine.EventReturn,
+			engine.EventResubmit, engine.EventWithdraw, engine.EventApprove, engine.EventReject, engine.EventSign,
+			engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit} {
+			for _, role := range engine.Roles {
+				t.Run(fmt.Sprintf("%s/%s/%s", state, ev, role), func(t *testing.T) {
+					f := goodFigures()
+					if ev == engine.EventOverride && state == engine.StateScreening {
+						f = hardFail // an override needs a failed hard rule to override
+					}
+					p := w.drive("qingyuan", f, state)
+					who := string(role) + "-qingyuan"
+					_, err := w.svc.Act(w.ctx, w.users[who], p.ID, engine.Action{Event: ev, Version: p.Version, Reason: "理由"})
+					want := a.Allowed(who, "qingyuan", string(state), ev) && !automatic[ev]
+					if got := err == nil; got != want {
+						t.Fatalf("%s by %s in %s: err = %v, want success %v", ev, role, state, err, want)
+					}
+					if err != nil {
+						after, _ := w.db.Project(w.ctx, p.ID)
+						if after.Version != p.Version || after.State != p.State {
+							t.Fatalf("refused %s changed the project", ev)
+						}
+					}
+				})
+			}
+		}
 	}
 }
