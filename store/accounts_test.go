@@ -199,13 +199,20 @@ func TestIdempotency(t *testing.T) {
 	})
 	t.Run("ConcurrentClaims", func(t *testing.T) {
 		const n = 40
+		// Half the claims come through a second handle on the same file, as
+		// from a second process.
+		other := mustOpenPath(t, db.Path())
 		k := engine.IdempotentResult{Key: "race", UserID: uid, RequestHash: "req"}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		winners := 0
-		for range n {
+		for i := range n {
+			h := db
+			if i%2 == 1 {
+				h = other
+			}
 			wg.Go(func() {
-				got, err := db.BeginIdempotent(ctx, k)
+				got, err := h.BeginIdempotent(ctx, k)
 				if err != nil {
 					t.Error(err)
 					return

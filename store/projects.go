@@ -52,7 +52,7 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 			var err error
 			if p.ID == 0 {
 				created = orNow(p.CreatedAt, e.Time)
-				id, version, park = 0, 1, p.Park
+				version, park = 1, p.Park
 				id, err = insertProject(ctx, tx, p, created, e.Time)
 			} else {
 				id, version = p.ID, c.ExpectedVersion+1

@@ -143,8 +143,9 @@ func dsn(path string, writer bool) string {
 	return path + "?" + q.Encode()
 }
 
-// migrate brings the schema up to date with the embedded migrations; applied
-// versions are recorded in goose_db_version, so a second run is a no-op.
+// migrate brings the schema up to date with the embedded migrations (goose,
+// SQL files only); applied versions are recorded in goose_db_version, so a
+// second run is a no-op.
 func (db *DB) migrate(ctx context.Context) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -154,10 +155,25 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+	// goose has no migration lock for SQLite, so two processes starting on a
+	// new file can both find a version unapplied. Each migration runs in its
+	// own transaction together with its version row, so the loser's attempt
+	// rolls back whole, and trying again finds the work done.
+	const attempts = 5
+	for i := 1; ; i++ {
+		_, err := p.Up(ctx)
+		if err == nil {
+			return nil
+		}
+		if i == attempts {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: migrate: %w", err)
+		case <-time.After(time.Duration(i) * 50 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // Close closes both pools. In WAL mode the last connection to close

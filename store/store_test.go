@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,6 +222,39 @@ func TestMigrationMovesReports(t *testing.T) {
 	}
 	if got, _ := db.Project(ctx, 1); got.Report == nil || got.Report.HardFailures != 2 {
 		t.Fatalf("report after rewrite = %+v", got.Report)
+	}
+}
+
+// TestOpenConcurrently starts several stores on one new file at once, as
+// several processes might: all must come up on the same, fully migrated schema.
+func TestOpenConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			db, err := store.Open(path)
+			if err == nil {
+				err = db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("opener %d: %v", i, err)
+		}
+	}
+	db := mustOpenPath(t, path)
+	var applied int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("migrations/*.sql")
+	if got, want := applied, len(files); got != want {
+		t.Fatalf("applied migrations = %d, want %d", got, want)
 	}
 }
 
