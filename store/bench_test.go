@@ -147,7 +147,7 @@ func seed100k(b *testing.B) *store.DB {
 		fig, _ := json.Marshal(sampleProject("", "").Figures)
 		_, benchErr = benchDB.Writer().ExecContext(ctx, `
 			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-			INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report, override, created_by, created_at, updated_at)
+			INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
 			SELECT
 				CASE i % 2 WHEN 0 THEN 'qingyuan' ELSE 'yingde' END,
 				'项目' || i || ' ' || substr('新材料电子信息智能装备生物医药光伏储能', 1 + (i % 7) * 2, 4),
@@ -162,6 +162,13 @@ func seed100k(b *testing.B) *store.DB {
 				strftime('%Y-%m-%dT%H:%M:%S', 1700000000 + i * 60, 'unixepoch') || '.000000000Z',
 				strftime('%Y-%m-%dT%H:%M:%S', 1700000000 + i * 60, 'unixepoch') || '.000000000Z'
 			FROM n`, string(fig))
+		if benchErr == nil {
+			// Every tenth project has been screened and carries a report.
+			_, benchErr = benchDB.Writer().ExecContext(ctx, `
+				INSERT INTO project_reports (project_id, report)
+				SELECT id, json_object('park', park, 'rule_set_version', 'sha256:5f2b', 'hard_failures', id % 3, 'checks', json('[]'))
+				FROM projects WHERE id % 10 = 0`)
+		}
 		if benchErr == nil {
 			_, benchErr = benchDB.Writer().ExecContext(ctx, `ANALYZE`)
 		}
