@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -777,8 +778,22 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 		}
 		out = append(out, ev)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return actionRank[out[i]] < actionRank[out[j]] })
 	return out
 }
+
+// actionRank orders actions so the one that moves the project forward comes
+// first: the UI makes the first one the obvious next step.
+var actionRank = func() map[string]int {
+	order := []string{EventSubmit, EventResubmit, EventPass, EventScore, EventApprove, EventSign, EventStartConstruction,
+		EventStartProduction, EventRectified, EventUpdate, EventOverride, EventReturn, EventReject, EventRectify,
+		EventExit, EventWithdraw, EventConflict}
+	m := make(map[string]int, len(order))
+	for i, ev := range order {
+		m[ev] = i + 1
+	}
+	return m
+}()
 
 // History returns the decision-log entries of a project u may read, oldest first.
 func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry, error) {

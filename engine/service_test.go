@@ -559,3 +559,28 @@ func TestTransitionMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestActionsForwardFirst: the first action offered is the one that moves the
+// project on, so the UI's primary button is the right one.
+func TestActionsForwardFirst(t *testing.T) {
+	w := mustWorld(t)
+	for _, tc := range []struct {
+		state engine.State
+		who   string
+		want  string
+	}{
+		{engine.StateDraft, "promoter-qingyuan", engine.EventSubmit},
+		{engine.StateScreening, "reviewer-qingyuan", engine.EventPass},
+		{engine.StateExpertReview, "reviewer-qingyuan", engine.EventScore},
+		{engine.StateCommitteeReview, "committee-qingyuan", engine.EventApprove},
+		{engine.StateReturned, "promoter-qingyuan", engine.EventResubmit},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			p := w.drive("qingyuan", goodFigures(), tc.state)
+			got := w.svc.Actions(w.ctx, w.users[tc.who], p)
+			if len(got) == 0 || got[0] != tc.want {
+				t.Fatalf("Actions = %v, want %q first", got, tc.want)
+			}
+		})
+	}
+}

@@ -29,12 +29,25 @@ var demoUsers = []struct {
 	{"admin", "系统管理员", map[string][]engine.Role{"qingyuan": {engine.RoleAdmin}, "yingde": {engine.RoleAdmin}}},
 }
 
-// demoClock moves forward a little with every reading, so the demo history
-// spreads over the past weeks in order and some steps are overdue today.
+// demoClock moves forward a little with every reading, within office hours
+// (Beijing time), so the demo history spreads over the past weeks in order
+// and some steps are overdue today.
 type demoClock struct{ t time.Time }
 
+var beijing = time.FixedZone("CST", 8*3600)
+
 func (c *demoClock) now() time.Time {
-	c.t = c.t.Add(4 * time.Hour)
+	c.t = c.t.Add(97 * time.Minute)
+	if l := c.t.In(beijing); l.Hour() >= 18 || l.Hour() < 9 {
+		next := time.Date(l.Year(), l.Month(), l.Day(), 9, 7, 0, 0, beijing)
+		if l.Hour() >= 18 {
+			next = next.AddDate(0, 0, 1)
+		}
+		c.t = next
+	}
+	if now := time.Now(); c.t.After(now) {
+		c.t = now // never write a history that happens in the future
+	}
 	return c.t
 }
 
