@@ -52,7 +52,7 @@ type DB struct {
 // migrations and returns the store. Several processes may open the same file;
 // SQLite's locks and busy timeout serialise their writes.
 func Open(path string) (*DB, error) {
-	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
+	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
 		// A query string in the path would swallow our pragmas, and an
 		// in-memory database is one database per connection: neither works
 		// with a writer plus a read pool.
