@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ExportFormats are the formats of an export, in the order the UI offers them.
+var ExportFormats = []string{"csv", "xlsx", "jsonl"}
+
+// ExportColumns are the columns of the CSV and .xlsx exports: the entry's
+// fields in AuditEntry order (so the JSON Lines and the table say the same),
+// then the time in the zone's local time for people reading it in Excel.
+var ExportColumns = []string{"seq", "time", "actor", "role", "park", "project_id", "event", "from_state", "to_state",
+	"reason", "rule_set_version", "payload", "prev_hash", "hash", "time_local"}
+
+// xlsxMaxRows is Excel's sheet limit less the header row.
+const xlsxMaxRows = 1<<20 - 1
+
+// AuditWriter renders an export as it streams: Checkpoints once first, then
+// Entry per entry in seq order, then Close. Nothing is held but one entry.
+type AuditWriter interface {
+	Checkpoints(cps []Checkpoint) error
+	Entry(e *AuditEntry) error
+	Close() error
+}
+
+// ContentType is the media type of an export format.
+func ContentType(format string) string {
+	switch format {
+	case "csv":
+		return "text/csv; charset=utf-8"
+	case "xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "application/x-ndjson; charset=utf-8"
+}
+
+// NewAuditWriter returns a writer of format ("jsonl", "csv", "xlsx") onto w;
+// loc is the zone's time zone for the local-time column.
+func NewAuditWriter(w io.Writer, format string, loc *time.Location) (AuditWriter, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	switch format {
+	case "jsonl":
+		return &jsonlWriter{w: bufio.NewWriterSize(w, 256<<10)}, nil
+	case "csv":
+		bw := bufio.NewWriterSize(w, 256<<10)
+		// The byte-order mark is how Excel knows the file is UTF-8; without it
+		// Chinese text opens as mojibake on a Chinese-locale Windows.
+		if _, err := bw.WriteString("\uFEFF"); err != nil {
+			return nil, err
+		}
+		cw := csv.NewWriter(bw)
+		if err := cw.Write(ExportColumns); err != nil {
+			return nil, err
+		}
+		return &csvWriter{bw: bw, cw: cw, loc: loc, row: make([]string, len(ExportColumns))}, nil
+	case "xlsx":
+		return newXLSXWriter(w, loc)
+	}
+	return nil, FieldError("format", "导出格式应为 csv、xlsx 或 jsonl", "the export format must be csv, xlsx or jsonl")
+}
+
+// jsonlWriter holds one entry back so that checkpoints past the end can ride
+// on the last line.
+type jsonlWriter struct {
+	w    *bufio.Writer
+	cps  []Checkpoint // ascending seq, not yet written
+	held *AuditEntry
+	buf  []byte
+}
+
+func (j *jsonlWriter) Checkpoints(cps []Checkpoint) error {
+	j.cps = append(j.cps[:0], cps...)
+	return nil
+}
+
+func (j *jsonlWriter) Entry(e *AuditEntry) error {
+	if j.held != nil {
+		if err := j.flush(false); err != nil {
+			return err
+		}
+	} else {
+		j.held = new(AuditEntry)
+	}
+	*j.held = *e
+	return nil
+}
+
+// flush writes the held entry with the checkpoints at its seq (and, on the
+// last line, those past it); checkpoints for seqs skipped by a filter drop.
+func (j *jsonlWriter) flush(last bool) error {
+	e := j.held
+	n := 0
+	for n < len(j.cps) && j.cps[n].Seq < e.Seq {
+		n++
+	}
+	j.cps = j.cps[n:]
+	m := 0
+	for m < len(j.cps) && (j.cps[m].Seq == e.Seq || last) {
+		m++
+	}
+	j.buf = AppendEntryJSON(j.buf[:0], e, j.cps[:m])
+	j.cps = j.cps[m:]
+	j.buf = append(j.buf, '\n')
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonlWriter) Close() error {
+	if j.held != nil {
+		if err := j.flush(true); err != nil {
+			return err
+		}
+	}
+	return j.w.Flush()
+}
+
+type csvWriter struct {
+	bw  *bufio.Writer
+	cw  *csv.Writer
+	loc *time.Location
+	row []string
+}
+
+func (c *csvWriter) Checkpoints([]Checkpoint) error { return nil }
+
+func (c *csvWriter) Entry(e *AuditEntry) error {
+	fillRow(c.row, e, c.loc)
+	for i, v := range c.row {
+		c.row[i] = defuseFormula(v)
+	}
+	return c.cw.Write(c.row)
+}
+
+func (c *csvWriter) Close() error {
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// defuseFormula keeps a spreadsheet from running a cell as a formula: text
+// that Excel would read as one ("=HYPERLINK(…)" typed as a reason) gets a
+// leading apostrophe, which Excel shows as text. The .xlsx needs no such
+// thing (its cells are typed strings) and the JSON Lines keeps every byte.
+func defuseFormula(s string) string {
+	if s != "" {
+		switch s[0] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + s
+		}
+	}
+	return s
+}
+
+func fillRow(row []string, e *AuditEntry, loc *time.Location) {
+	row[0] = strconv.FormatInt(e.Seq, 10)
+	row[1] = e.Time.UTC().Format(time.RFC3339Nano)
+	row[2] = e.Actor
+	row[3] = string(e.Role)
+	row[4] = e.Park
+	row[5] = strconv.FormatInt(e.ProjectID, 10)
+	row[6] = e.Event
+	row[7] = string(e.FromState)
+	row[8] = string(e.ToState)
+	row[9] = e.Reason
+	row[10] = e.RuleSetVersion
+	row[11] = e.Payload
+	row[12] = e.PrevHash
+	row[13] = e.Hash
+	row[14] = e.Time.In(loc).Format("2006-01-02 15:04:05")
+}
+
+// xlsxWriter streams rows with excelize's StreamWriter (rows go to a
+// temporary file, not memory) and writes the workbook on Close: a zip
+// archive cannot be sent before its directory is known.
+type xlsxWriter struct {
+	w    io.Writer
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	loc  *time.Location
+	rows int
+	cps  []Checkpoint
+	row  []string
+	vals []any
+}
+
+// Sheet names of the .xlsx export.
+const (
+	XLSXLogSheet         = "决策日志"
+	XLSXCheckpointsSheet = "签名检查点"
+)
+
+func newXLSXWriter(w io.Writer, loc *time.Location) (*xlsxWriter, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", XLSXLogSheet); err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(XLSXLogSheet)
+	if err != nil {
+		return nil, err
+	}
+	x := &xlsxWriter{w: w, f: f, sw: sw, loc: loc, row: make([]string, len(ExportColumns)), vals: make([]any, len(ExportColumns))}
+	for i, c := range ExportColumns {
+		x.vals[i] = c
+	}
+	if err := sw.SetRow("A1", x.vals); err != nil {
+		return nil, err
+	}
+	_ = sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	return x, nil
+}
+
+func (x *xlsxWriter) Checkpoints(cps []Checkpoint) error {
+	x.cps = append(x.cps[:0], cps...)
+	return nil
+}
+
+func (x *xlsxWriter) Entry(e *AuditEntry) error {
+	if x.rows >= xlsxMaxRows {
+		return Errorf(EINVALID, "Excel 工作表最多 1048575 行,请缩小筛选范围或导出 CSV/JSON Lines",
+			"an Excel sheet holds at most 1,048,575 rows; narrow the filter or export CSV or JSON Lines")
+	}
+	x.rows++
+	fillRow(x.row, e, x.loc)
+	x.vals[0], x.vals[5] = e.Seq, e.ProjectID
+	for i, v := range x.row {
+		if i != 0 && i != 5 {
+			x.vals[i] = v
+		}
+	}
+	cell, err := excelize.CoordinatesToCellName(1, x.rows+1)
+	if err != nil {
+		return err
+	}
+	return x.sw.SetRow(cell, x.vals)
+}
+
+func (x *xlsxWriter) Close() error {
+	defer x.f.Close()
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if _, err := x.f.NewSheet(XLSXCheckpointsSheet); err != nil {
+		return err
+	}
+	cw, err := x.f.NewStreamWriter(XLSXCheckpointsSheet)
+	if err != nil {
+		return err
+	}
+	if err := cw.SetRow("A1", []any{"seq", "hash", "time", "key", "sig"}); err != nil {
+		return err
+	}
+	for i, c := range x.cps {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := cw.SetRow(cell, []any{c.Seq, c.Hash, c.Time.UTC().Format(time.RFC3339Nano), c.Key, c.Signature}); err != nil {
+			return err
+		}
+	}
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	if _, err := x.f.WriteTo(x.w); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"zonevet/engine"
+)
+
+var _ engine.CheckpointStore = (*DB)(nil)
+
+// AuditCountCap is where AuditPage stops counting: past it the page says
+// "more than". Counting a filtered million-entry log exactly would scan it
+// whole on every page view.
+const AuditCountCap = 10000
+
+// AddCheckpoint stores a signed checkpoint.
+func (db *DB) AddCheckpoint(ctx context.Context, c *engine.Checkpoint) error {
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature) VALUES (?, ?, ?, ?, ?)`,
+			c.Seq, c.Hash, fmtTime(c.Time), c.Key, c.Signature)
+		return err
+	})
+	return wrap("add checkpoint", err)
+}
+
+// Checkpoints lists every checkpoint, ascending by seq, then time.
+func (db *DB) Checkpoints(ctx context.Context) ([]engine.Checkpoint, error) {
+	var out []engine.Checkpoint
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		out, err = checkpoints(ctx, tx)
+		return err
+	})
+	return out, wrap("checkpoints", err)
+}
+
+func checkpoints(ctx context.Context, tx *sql.Tx) ([]engine.Checkpoint, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, time, public_key, signature FROM audit_checkpoints ORDER BY seq, time, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Checkpoint
+	for rows.Next() {
+		var c engine.Checkpoint
+		if err := rows.Scan(&c.Seq, &c.Hash, timeCol{&c.Time}, &c.Key, &c.Signature); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AuditHead returns the last entry's seq and hash.
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	seq, hash := int64(0), engine.GenesisHash
+	err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, engine.GenesisHash, nil
+	}
+	return seq, hash, wrap("audit head", err)
+}
+
+// AuditEntry returns the entry with that seq.
+func (db *DB) AuditEntry(ctx context.Context, seq int64) (*engine.AuditEntry, error) {
+	var e engine.AuditEntry
+	err := scanAudit(db.read.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, seq), &e)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("日志条目", "log entry")
+	}
+	if err != nil {
+		return nil, wrap("audit entry", err)
+	}
+	return &e, nil
+}
+
+// auditWhere builds the WHERE clause of q.
+func auditWhere(q engine.AuditQuery) (string, []any) {
+	var where []string
+	var args []any
+	if len(q.Parks) > 0 {
+		in, a := inList(q.Parks)
+		cond := `park IN (` + in + `)`
+		if q.System {
+			cond = `(` + cond + ` OR park = '')`
+		}
+		where, args = append(where, cond), append(args, a...)
+	}
+	if q.ProjectID != 0 {
+		where, args = append(where, `project_id = ?`), append(args, q.ProjectID)
+	}
+	if q.Actor != "" {
+		where, args = append(where, `actor = ?`), append(args, q.Actor)
+	}
+	if q.Role != "" {
+		where, args = append(where, `role = ?`), append(args, string(q.Role))
+	}
+	if len(q.Events) > 0 {
+		in, a := inList(q.Events)
+		where, args = append(where, `event IN (`+in+`)`), append(args, a...)
+	}
+	if !q.From.IsZero() {
+		where, args = append(where, `time >= ?`), append(args, fmtTime(q.From))
+	}
+	if !q.To.IsZero() {
+		where, args = append(where, `time < ?`), append(args, fmtTime(q.To))
+	}
+	if q.AfterSeq > 0 {
+		where, args = append(where, `seq > ?`), append(args, q.AfterSeq)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return ` WHERE ` + strings.Join(where, " AND "), args
+}
+
+// AuditPage returns the page of entries matching q (q.Limit of them from
+// q.Offset, newest first if q.Desc) and how many match, counted up to
+// AuditCountCap+1, from one snapshot.
+func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.AuditEntry, int, error) {
+	where, args := auditWhere(q)
+	order := ` ORDER BY seq`
+	if q.Desc {
+		order += ` DESC`
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []engine.AuditEntry
+	total := 0
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit_log`+where+` LIMIT ?)`,
+			append(append([]any(nil), args...), AuditCountCap+1)...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+where+order+` LIMIT ? OFFSET ?`,
+			append(args, limit, max(q.Offset, 0))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e engine.AuditEntry
+			if err := scanAudit(rows, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, total, wrap("audit page", err)
+}
+
+// ExportAudit hands over the checkpoints and then streams the entries
+// matching q, oldest first, from one read snapshot. One AuditEntry is reused
+// for every row: the callback must not keep it.
+func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]engine.Checkpoint) error, fn func(*engine.AuditEntry) error) error {
+	where, args := auditWhere(q)
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		all, err := checkpoints(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := cps(all); err != nil {
+			return errStop{err}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+where+` ORDER BY seq`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var e engine.AuditEntry
+		for rows.Next() {
+			if err := scanAudit(rows, &e); err != nil {
+				return err
+			}
+			if err := fn(&e); err != nil {
+				return errStop{err}
+			}
+		}
+		return rows.Err()
+	})
+	var stop errStop
+	if errors.As(err, &stop) {
+		return stop.err
+	}
+	return wrap("export audit", err)
+}
