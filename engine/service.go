@@ -434,6 +434,8 @@ type Action struct {
 	Event   string `json:"event"`
 	Version int64  `json:"version"` // the version the user saw; a different stored version is a conflict
 	Reason  string `json:"reason"`
+	// Clauses are the agreement clauses an exit invokes (ExitClauses).
+	Clauses []string `json:"clauses,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.
@@ -515,7 +517,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
 	e.Payload = payload(basis)
-	if err := s.store.Apply(ctx, &Change{Project: p, ExpectedVersion: act.Version, Entry: e}); err != nil {
+	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Entry: e}, act); err != nil {
 		return nil, err
 	}
 	return p, nil

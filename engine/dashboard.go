@@ -1,0 +1,432 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Target is one of the zone's policy targets, shown beside the actual figure.
+type Target struct {
+	ID       string  `json:"id"`
+	NameZH   string  `json:"name_zh"`
+	NameEN   string  `json:"name_en"`
+	Unit     string  `json:"unit"`
+	Target   float64 `json:"target"` // the actual must exceed it
+	Actual   float64 `json:"actual"`
+	Met      bool    `json:"met"`
+	Known    bool    `json:"known"` // false when no figures exist for the year
+	BasisZH  string  `json:"basis_zh"`
+	BasisEN  string  `json:"basis_en"`
+	Progress float64 `json:"progress"` // actual ÷ target, capped at 1, for the bar
+}
+
+// Zone targets of the city's policy (DESIGN.md): the zone's own goals, the
+// same for every park, so they live here rather than in a park's rule set.
+const (
+	TargetHighTechShare       = 55.0     // % of above-scale firms that are high-tech enterprises
+	TargetHighTechOutputShare = 60.0     // % of industrial output made by high-tech enterprises
+	TargetIndustrialOutput    = 10000000 // 万元 = 1000 亿元
+)
+
+// Bin is one bar of a distribution.
+type Bin struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+// ParkSummary is one park's line of the dashboard (and of its Excel export).
+type ParkSummary struct {
+	Park             Park           `json:"park"`
+	Projects         int            `json:"projects"`
+	Tracked          int            `json:"tracked"` // signed to rectification
+	SignedThisYear   int            `json:"signed_this_year"`
+	InvestmentSigned float64        `json:"investment_signed"` // 万元, committed fixed-asset investment signed this year
+	RunID            int64          `json:"run_id"`            // the year's latest run, 0 when none
+	Bands            map[string]int `json:"bands"`
+	Rectifying       int            `json:"rectifying"`
+	Exited           int            `json:"exited"`
+	Output           float64        `json:"output"` // 万元, the year's reported industrial output
+	AboveScale       int            `json:"above_scale"`
+	HighTechAbove    int            `json:"high_tech_above"`
+	HighTechOutput   float64        `json:"high_tech_output"`
+}
+
+// FirmLine is a firm in rectification or exit on the dashboard.
+type FirmLine struct {
+	ProjectID int64     `json:"project_id"`
+	Park      string    `json:"park"`
+	Name      string    `json:"name"`
+	State     State     `json:"state"`
+	Since     time.Time `json:"since"`
+	Due       time.Time `json:"due,omitzero"`
+	Detail    string    `json:"detail"`
+	Plan      bool      `json:"plan"`
+}
+
+// Dashboard is the zone dashboard for one park or, with Park "", every park
+// the user may read.
+type Dashboard struct {
+	Park             string                   `json:"park"` // "" = the whole zone
+	Year             int                      `json:"year"` // the rating and figures year shown
+	ThisYear         int                      `json:"this_year"`
+	Years            []int                    `json:"years"`
+	Parks            []Park                   `json:"parks"` // readable parks, for the selector
+	States           map[State]int            `json:"states"`
+	SignedThisYear   int                      `json:"signed_this_year"`
+	InvestmentSigned float64                  `json:"investment_signed"`
+	Bands            map[string]int           `json:"bands"`
+	TaxPerMu         []Bin                    `json:"tax_per_mu"`
+	OutputPerMu      []Bin                    `json:"output_per_mu"`
+	Rectifying       []FirmLine               `json:"rectifying"`
+	Exited           []FirmLine               `json:"exited"`
+	Targets          []Target                 `json:"targets"`
+	PerPark          []ParkSummary            `json:"per_park"`
+	Runs             map[string]*RatingRun    `json:"-"`
+	ExitDue          []RatingResult           `json:"exit_due"`
+	ByStatePark      map[string]map[State]int `json:"-"`
+}
+
+// taxBins and outputBins are the dashboard's distribution buckets (万元/亩):
+// the edges are the policy's floor (5), the parks' thresholds (20/30) and
+// benchmarks (500/800), so a bar reads as "below the floor", "below the bar".
+var (
+	taxBins    = []float64{5, 10, 20, 30, 50}
+	outputBins = []float64{200, 500, 800, 1200, 2000}
+)
+
+func bins(edges []float64) []Bin {
+	out := make([]Bin, len(edges)+1)
+	for i := range out {
+		switch {
+		case i == 0:
+			out[i].Label = fmt.Sprintf("<%g", edges[0])
+		case i == len(edges):
+			out[i].Label = fmt.Sprintf("≥%g", edges[i-1])
+		default:
+			out[i].Label = fmt.Sprintf("%g–%g", edges[i-1], edges[i])
+		}
+	}
+	return out
+}
+
+func binOf(edges []float64, v float64) int {
+	for i, e := range edges {
+		if v < e {
+			return i
+		}
+	}
+	return len(edges)
+}
+
+// Dashboard builds the zone dashboard for park ("" = every readable park)
+// and year (0 = the newest year with figures, else last year).
+func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int) (*Dashboard, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, err
+	}
+	readable, err := s.ReadableParks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dashboard{Park: park, ThisYear: s.Today().Year(), Bands: map[string]int{}, States: map[State]int{},
+		TaxPerMu: bins(taxBins), OutputPerMu: bins(outputBins), Runs: map[string]*RatingRun{}}
+	var parks []string
+	for _, p := range all {
+		if slices.Contains(readable, p.ID) {
+			d.Parks = append(d.Parks, p)
+			if park == "" || park == p.ID {
+				parks = append(parks, p.ID)
+			}
+		}
+	}
+	if park != "" && len(parks) == 0 {
+		return nil, Errorf(ENOTFOUND, "园区不存在", "park not found")
+	}
+	if len(parks) == 0 {
+		return d, nil
+	}
+	if d.Years, err = ts.FigureYears(ctx, parks); err != nil {
+		return nil, err
+	}
+	d.Year = year
+	if d.Year == 0 {
+		d.Year = d.ThisYear - 1
+		if len(d.Years) > 0 {
+			d.Year = d.Years[0]
+		}
+	}
+	counts, err := s.store.CountByState(ctx, parks)
+	if err != nil {
+		return nil, err
+	}
+	d.ByStatePark = counts
+	ags, err := ts.Agreements(ctx, parks)
+	if err != nil {
+		return nil, err
+	}
+	tps, err := ts.TrackedProjects(ctx, parks, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification, StateExited})
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]TrackedProject{}
+	for _, p := range tps {
+		names[p.ID] = p
+	}
+	sum := map[string]*ParkSummary{}
+	for _, p := range d.Parks {
+		if !slices.Contains(parks, p.ID) {
+			continue
+		}
+		ps := &ParkSummary{Park: p, Bands: map[string]int{}}
+		for st, n := range counts[p.ID] {
+			d.States[st] += n
+			ps.Projects += n
+			if tracked(st) {
+				ps.Tracked += n
+			}
+		}
+		ps.Rectifying, ps.Exited = counts[p.ID][StateRectification], counts[p.ID][StateExited]
+		sum[p.ID] = ps
+	}
+	for _, ag := range ags {
+		if ag.SignedOn.Year() == d.ThisYear {
+			ps := sum[ag.Park]
+			ps.SignedThisYear++
+			ps.InvestmentSigned += ag.FixedAssetInvestment
+		}
+	}
+	for _, park := range parks {
+		ps := sum[park]
+		figs, err := ts.AnnualFigures(ctx, park, d.Year)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range figs {
+			ps.Output += f.Output
+			if f.AboveScale {
+				ps.AboveScale++
+				if f.HighTech {
+					ps.HighTechAbove++
+				}
+			}
+			if f.HighTech {
+				ps.HighTechOutput += f.Output
+			}
+		}
+		run, err := ts.LatestRun(ctx, park, d.Year)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		d.Runs[park], ps.RunID = run, run.ID
+		for _, r := range run.Results {
+			if !r.Rated {
+				ps.Bands["grace"]++
+				continue
+			}
+			ps.Bands[r.Band]++
+			d.TaxPerMu[binOf(taxBins, r.TaxPerMu)].Count++
+			d.OutputPerMu[binOf(outputBins, r.OutputPerMu)].Count++
+			if r.Action == ActionExitDue && names[r.ProjectID].State == StateRectification {
+				d.ExitDue = append(d.ExitDue, r)
+			}
+		}
+	}
+	var out, htOut float64
+	var above, htAbove int
+	for _, park := range parks {
+		ps := sum[park]
+		d.SignedThisYear += ps.SignedThisYear
+		d.InvestmentSigned += ps.InvestmentSigned
+		for b, n := range ps.Bands {
+			d.Bands[b] += n
+		}
+		out, htOut, above, htAbove = out+ps.Output, htOut+ps.HighTechOutput, above+ps.AboveScale, htAbove+ps.HighTechAbove
+		d.PerPark = append(d.PerPark, *ps)
+	}
+	d.Targets = targets(out, htOut, above, htAbove)
+
+	open, err := ts.OpenRectifications(ctx, parks)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range open {
+		d.Rectifying = append(d.Rectifying, FirmLine{ProjectID: r.ProjectID, Park: r.Park, Name: names[r.ProjectID].Name,
+			State: StateRectification, Since: r.OpenedAt, Due: r.DueOn, Detail: r.Detail, Plan: r.Plan != ""})
+	}
+	exits, err := ts.Exits(ctx, parks)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range exits {
+		detail := ""
+		for i, c := range x.Clauses {
+			if i > 0 {
+				detail += "、"
+			}
+			detail += ClauseLabel(c, "zh")
+		}
+		d.Exited = append(d.Exited, FirmLine{ProjectID: x.ProjectID, Park: x.Park, Name: names[x.ProjectID].Name,
+			State: StateExited, Since: x.DecidedAt, Detail: detail + ":" + x.Reason})
+	}
+	return d, nil
+}
+
+// targets compares the year's figures with the zone's policy targets.
+func targets(output, htOutput float64, above, htAbove int) []Target {
+	known := above > 0 || output > 0
+	t := []Target{
+		{ID: "high_tech_share", NameZH: "规上高新技术企业占规上工业企业比重", NameEN: "High-tech share of above-scale firms", Unit: "%",
+			Target: TargetHighTechShare, BasisZH: fmt.Sprintf("%d / %d 家", htAbove, above), BasisEN: fmt.Sprintf("%d of %d firms", htAbove, above)},
+		{ID: "high_tech_output_share", NameZH: "高新技术企业产值占比", NameEN: "High-tech enterprises' output share", Unit: "%",
+			Target: TargetHighTechOutputShare},
+		{ID: "industrial_output", NameZH: "高新区工业总产值", NameEN: "Zone industrial output", Unit: "亿元",
+			Target: TargetIndustrialOutput / 10000, Actual: round2(output / 10000)},
+	}
+	if above > 0 {
+		t[0].Actual = round2(float64(htAbove) / float64(above) * 100)
+	}
+	if output > 0 {
+		t[1].Actual = round2(htOutput / output * 100)
+	}
+	t[1].BasisZH = fmt.Sprintf("%.2f / %.2f 亿元", htOutput/10000, output/10000)
+	t[1].BasisEN = fmt.Sprintf("%.2f of %.2f 100m CNY", htOutput/10000, output/10000)
+	t[2].BasisZH, t[2].BasisEN = "目标 > 1000 亿元", "target > 100 bn CNY"
+	for i := range t {
+		t[i].Known = known
+		t[i].Met = known && t[i].Actual > t[i].Target
+		t[i].Progress = min(t[i].Actual/t[i].Target, 1)
+	}
+	return t
+}
+
+// Alert is a tracking item awaiting someone: an overdue or escalated
+// milestone, idle land, an open rectification, or a firm due to exit.
+type Alert struct {
+	Park      string    `json:"park"`
+	ProjectID int64     `json:"project_id"`
+	Project   string    `json:"project"`
+	Kind      string    `json:"kind"` // milestone_overdue | milestone_escalated | idle_land | rectification | exit_due
+	TextZH    string    `json:"text_zh"`
+	TextEN    string    `json:"text_en"`
+	Due       time.Time `json:"due,omitzero"`
+	DaysLate  int       `json:"days_late"`
+}
+
+// Alerts lists the tracking items for u: a promoter sees the overdue
+// milestones of the projects they registered; the committee sees milestones
+// overdue past the rule set's grace period (escalated), idle land, open
+// rectifications and firms rated D two years running.
+func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
+	ts := s.trackingStore()
+	if ts == nil || u == nil {
+		return nil, nil
+	}
+	parks, err := s.Parks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	today := s.Today()
+	var out []Alert
+	for _, park := range parks {
+		promoter := s.authz.Allowed(u.Username, park.ID, trackingObject, actMilestone)
+		committee := s.authz.Allowed(u.Username, park.ID, string(StateRectification), EventRectified)
+		if !promoter && !committee {
+			continue
+		}
+		rs, err := s.ActiveRuleSet(ctx, park.ID)
+		if err != nil {
+			return nil, err
+		}
+		t := rs.Tracking()
+		ps, err := ts.TrackedProjects(ctx, []string{park.ID}, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification})
+		if err != nil {
+			return nil, err
+		}
+		ags, err := ts.Agreements(ctx, []string{park.ID})
+		if err != nil {
+			return nil, err
+		}
+		byAg := map[int64]*Agreement{}
+		for i := range ags {
+			byAg[ags[i].ProjectID] = &ags[i]
+		}
+		ids := make([]int64, len(ps))
+		for i, p := range ps {
+			ids[i] = p.ID
+		}
+		ms, err := ts.Milestones(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		done := map[int64][]Milestone{}
+		for _, m := range ms {
+			done[m.ProjectID] = append(done[m.ProjectID], m)
+		}
+		for _, p := range ps {
+			ag := byAg[p.ID]
+			if ag == nil {
+				continue
+			}
+			mine := promoter && p.CreatedBy == u.ID
+			for _, st := range milestoneStatus(ag, done[p.ID], today, t.EscalationGraceDays) {
+				if !st.Overdue || !(mine || committee && st.Escalated) {
+					continue
+				}
+				a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "milestone_overdue", Due: st.Due, DaysLate: st.DaysLate,
+					TextZH: fmt.Sprintf("%s节点逾期 %d 天", MilestoneLabel(st.Kind, "zh"), st.DaysLate),
+					TextEN: fmt.Sprintf("%s %d days overdue", MilestoneLabel(st.Kind, "en"), st.DaysLate)}
+				if st.Escalated {
+					a.Kind = "milestone_escalated"
+					a.TextZH += fmt.Sprintf(",已超过 %d 天宽限期,上报管委会督办", t.EscalationGraceDays)
+					a.TextEN += fmt.Sprintf(", past the %d-day grace period: escalated to the committee", t.EscalationGraceDays)
+				}
+				out = append(out, a)
+			}
+			if p.State == StateSigned && (mine || committee) {
+				if il := idleLand(ag, done[p.ID], today, t.IdleLandYears); il != nil {
+					out = append(out, Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "idle_land", Due: il.Since,
+						DaysLate: int(today.Sub(il.Since).Hours() / 24),
+						TextZH:   il.LevelZH + "(约定开工 " + il.Since.Format(time.DateOnly) + ",至今未开工)",
+						TextEN:   il.LevelEN + " (agreed start " + il.Since.Format(time.DateOnly) + ", not started)"})
+				}
+			}
+		}
+		if !committee {
+			continue
+		}
+		open, err := ts.OpenRectifications(ctx, []string{park.ID})
+		if err != nil {
+			return nil, err
+		}
+		names := map[int64]string{}
+		for _, p := range ps {
+			names[p.ID] = p.Name
+		}
+		for _, r := range open {
+			a := Alert{Park: r.Park, ProjectID: r.ProjectID, Project: names[r.ProjectID], Kind: "rectification", Due: r.DueOn,
+				TextZH: "整改期限 " + r.DueOn.Format(time.DateOnly) + ":" + CauseLabel(r.Cause, "zh"),
+				TextEN: "rectification due " + r.DueOn.Format(time.DateOnly) + ": " + CauseLabel(r.Cause, "en")}
+			if late := int(today.Sub(r.DueOn).Hours() / 24); late > 0 {
+				a.DaysLate = late
+				a.TextZH += fmt.Sprintf(",已逾期 %d 天,请作出整改结论", late)
+				a.TextEN += fmt.Sprintf(", %d days past the deadline: decide the outcome", late)
+			}
+			if r.Plan == "" {
+				a.TextZH += ";尚未提交整改方案"
+				a.TextEN += "; no plan yet"
+			}
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Alert) int { return b.DaysLate - a.DaysLate })
+	return out, nil
+}

@@ -1,0 +1,482 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"zonevet/rules"
+)
+
+// applyAct applies a lifecycle command's Change, with what the after-signature
+// events carry written in the same transaction: signing records the
+// agreement (defaults from the screened figures and the rule set unless one
+// is on file), starting construction and production record their
+// milestones, rectify opens a rectification order with its deadline,
+// rectified and exit close it, and exit records the clauses it invokes.
+// Without a tracking store it is a plain Apply.
+func (s *Service) applyAct(ctx context.Context, a actor, c *Change, act Action) error {
+	ts := s.trackingStore()
+	if ts == nil {
+		return s.store.Apply(ctx, c)
+	}
+	p := c.Project
+	tc := &TrackingChange{}
+	today := s.Today()
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return err
+	}
+	milestone := func(kind string) error {
+		done, err := ts.Milestones(ctx, []int64{p.ID})
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == kind }) {
+			tc.Milestones = append(tc.Milestones, Milestone{ProjectID: p.ID, Kind: kind, DoneOn: today,
+				Note: EventLabel(act.Event, "zh"), RecordedBy: a.user.Username, RecordedAt: s.now().UTC()})
+		}
+		return nil
+	}
+	switch act.Event {
+	case EventSign:
+		ag, err := ts.Agreement(ctx, p.ID)
+		if ErrorCode(err) == ENOTFOUND {
+			d := s.defaultAgreement(rs, p, today)
+			ag, err = &d, nil
+			ag.UpdatedBy, ag.UpdatedAt = a.user.Username, s.now().UTC()
+			tc.Agreement = ag
+		}
+		if err != nil {
+			return err
+		}
+		c.Entry.Payload = payload(map[string]any{"action": act, "agreement": ag})
+	case EventStartConstruction:
+		if err := milestone(MilestoneStart); err != nil {
+			return err
+		}
+	case EventStartProduction:
+		for _, k := range []string{MilestoneCompletion, MilestoneProduction} {
+			if err := milestone(k); err != nil {
+				return err
+			}
+		}
+	case EventRectify:
+		r := s.newRectification(rs, p, CauseManual, act.Reason)
+		tc.Open = []Rectification{r}
+		p.DueAt = s.endOfDay(r.DueOn)
+	case EventRectified, EventExit:
+		open, err := s.openRectification(ctx, ts, p.ID)
+		if err != nil {
+			return err
+		}
+		if open != nil {
+			at := s.now().UTC()
+			open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, a.user.Username, &at, act.Reason
+			if act.Event == EventExit {
+				open.Outcome = OutcomeFailed
+			}
+			tc.UpdateRect = open
+		}
+		if act.Event == EventExit {
+			clauses, err := checkClauses(act.Clauses)
+			if err != nil {
+				return err
+			}
+			if len(clauses) == 0 {
+				// The generic action path carries no clause; say so rather than guess.
+				clauses = []string{ClauseUnstated}
+			}
+			tc.Exit = &ExitRecord{ProjectID: p.ID, Park: p.Park, Clauses: clauses, Reason: act.Reason,
+				DecidedBy: a.user.Username, DecidedAt: s.now().UTC()}
+			c.Entry.Payload = payload(map[string]any{"action": act, "exit": tc.Exit, "rectification": open})
+		}
+	default:
+		return s.store.Apply(ctx, c)
+	}
+	tc.Changes = []Change{*c}
+	if err := ts.ApplyTracking(ctx, tc); err != nil {
+		return err
+	}
+	*c = tc.Changes[0]
+	return nil
+}
+
+// endOfDay is the last instant of civil date d in the zone: a deadline "by
+// 2026-06-30" is met on that day.
+func (s *Service) endOfDay(d time.Time) *time.Time {
+	t := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, s.location).UTC()
+	return &t
+}
+
+func checkClauses(in []string) ([]string, error) {
+	var out []string
+	for _, c := range in {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if !slices.Contains(ExitClauses, c) {
+			return nil, FieldError("clauses", "未知的协议条款:"+c, "unknown agreement clause: "+c)
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// addMonths adds n calendar months, clamping to the month's last day (a
+// deadline six months after 31 August is 28/29 February, not 3 March).
+func addMonths(d time.Time, n int) time.Time {
+	y, m, day := d.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(day, last), 0, 0, 0, 0, time.UTC)
+}
+
+// defaultAgreement derives the commitments from the figures the project was
+// screened on and the deadlines from the rule set's tracking defaults, with
+// land delivered on the signing day.
+func (s *Service) defaultAgreement(rs *rules.RuleSet, p *Project, signed time.Time) Agreement {
+	f := p.Figures
+	ag := Agreement{ProjectID: p.ID, Park: p.Park, SignedOn: signed, LandDeliveredOn: signed, LandArea: f.LandArea,
+		FixedAssetInvestment: f.FixedAssetInvestment, Employees: f.Employees}
+	if f.LandArea > 0 {
+		ag.OutputPerMu, ag.TaxPerMu = round2(f.ExpectedOutput/f.LandArea), round2(f.Tax/f.LandArea)
+	}
+	if f.Revenue > 0 {
+		ag.RDIntensity = round2(f.RDExpense / f.Revenue * 100)
+	}
+	s.defaultDeadlines(rs, &ag)
+	return ag
+}
+
+// defaultDeadlines fills the deadlines left zero from the land delivery
+// date: start within N months, complete M months after the agreed start,
+// production at completion, full production K months after delivery.
+func (s *Service) defaultDeadlines(rs *rules.RuleSet, ag *Agreement) {
+	t := rs.Tracking()
+	if ag.StartBy.IsZero() {
+		ag.StartBy = addMonths(ag.LandDeliveredOn, t.StartWithinMonths)
+	}
+	if ag.CompleteBy.IsZero() {
+		ag.CompleteBy = addMonths(ag.StartBy, t.ConstructionMonths)
+	}
+	if ag.ProductionBy.IsZero() {
+		ag.ProductionBy = ag.CompleteBy
+	}
+	if ag.FullProductionBy.IsZero() {
+		ag.FullProductionBy = addMonths(ag.LandDeliveredOn, t.FullProductionMonths)
+		if ag.FullProductionBy.Before(ag.ProductionBy) {
+			ag.FullProductionBy = ag.ProductionBy
+		}
+	}
+}
+
+// AgreementDefaults returns the agreement a project would get if signed
+// today, for pre-filling the form.
+func (s *Service) AgreementDefaults(ctx context.Context, u *User, id int64) (*Agreement, error) {
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ag := s.defaultAgreement(rs, p, s.Today())
+	return &ag, nil
+}
+
+// validate checks an agreement's numbers and the order of its dates.
+func (ag *Agreement) validate() error {
+	for _, n := range []struct {
+		field string
+		v     float64
+	}{{"land_area", ag.LandArea}, {"fixed_asset_investment", ag.FixedAssetInvestment}, {"output_per_mu", ag.OutputPerMu},
+		{"tax_per_mu", ag.TaxPerMu}, {"rd_intensity", ag.RDIntensity}} {
+		if !finiteNonNeg(n.v) {
+			return FieldError(n.field, "数值必须是非负的有限数", "must be a finite, non-negative number")
+		}
+	}
+	if ag.LandArea == 0 {
+		return FieldError("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
+	}
+	if ag.RDIntensity > 100 {
+		return FieldError("rd_intensity", "研发投入强度是百分比,不能超过 100", "R&D intensity is a percentage and cannot exceed 100")
+	}
+	if ag.Employees < 0 {
+		return FieldError("employees", "就业人数不能为负", "employees cannot be negative")
+	}
+	dates := []struct {
+		field string
+		d     time.Time
+	}{{"signed_on", ag.SignedOn}, {"land_delivered_on", ag.LandDeliveredOn}, {"start_by", ag.StartBy},
+		{"complete_by", ag.CompleteBy}, {"production_by", ag.ProductionBy}, {"full_production_by", ag.FullProductionBy}}
+	for _, d := range dates {
+		if d.d.IsZero() || d.d.Year() < 1990 || d.d.Year() > 2100 {
+			return FieldError(d.field, "请填写有效日期", "enter a valid date")
+		}
+	}
+	for i := 3; i < len(dates); i++ {
+		if dates[i].d.Before(dates[i-1].d) {
+			return FieldError(dates[i].field, "节点日期须按开工、竣工、投产、达产的顺序", "deadlines must run start, completion, production, full production")
+		}
+	}
+	if ag.StartBy.Before(ag.LandDeliveredOn) {
+		return FieldError("start_by", "约定开工日期不能早于交地日期", "the agreed start cannot be before land delivery")
+	}
+	return nil
+}
+
+// SaveAgreement records or edits a signed project's agreement. Zero
+// deadlines take the rule set's defaults. Editing is for the promoter while
+// the project is tracked (signed to rectification); each edit is logged with
+// the whole agreement, so earlier commitments stay on file.
+func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agreement) (*Agreement, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, p.Park, trackingObject, actAgreement)
+	if err != nil {
+		return nil, err
+	}
+	if !tracked(p.State) {
+		return nil, Errorf(ECONFLICT, "项目签约后才能录入投资协议(当前状态:%s)", "the agreement is recorded once the project is signed (now %s)", StateLabel(p.State, "zh"))
+	}
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	in.ProjectID, in.Park = p.ID, p.Park
+	if in.LandDeliveredOn.IsZero() {
+		in.LandDeliveredOn = in.SignedOn
+	}
+	s.defaultDeadlines(rs, &in)
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	in.UpdatedBy, in.UpdatedAt = u.Username, s.now().UTC()
+	e := s.entry(a, p, EventAgreement, p.State, p.State)
+	e.Payload = payload(in)
+	if err := ts.ApplyTracking(ctx, &TrackingChange{Agreement: &in, Changes: []Change{{Entry: e}}}); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// tracked reports whether a project is in the after-signature half.
+func tracked(st State) bool {
+	switch st {
+	case StateSigned, StateUnderConstruction, StateInProduction, StateRectification, StateExited:
+		return true
+	}
+	return false
+}
+
+// RecordMilestone records that a milestone was reached on a date, with an
+// optional evidence document already attached to the project.
+func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Milestone) error {
+	ts, err := s.ts()
+	if err != nil {
+		return err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	a, err := s.authorize(u, p.Park, trackingObject, actMilestone)
+	if err != nil {
+		return err
+	}
+	if !tracked(p.State) || p.State == StateExited {
+		return Errorf(ECONFLICT, "只有签约后、退出前的项目才能登记节点", "milestones are recorded between signing and exit")
+	}
+	if !slices.Contains(MilestoneKinds, m.Kind) {
+		return FieldError("kind", "请选择节点", "choose a milestone")
+	}
+	if m.DoneOn.IsZero() {
+		return FieldError("done_on", "请填写完成日期", "enter the date it was reached")
+	}
+	if m.DoneOn.After(s.Today()) {
+		return FieldError("done_on", "完成日期不能晚于今天", "the date cannot be in the future")
+	}
+	m.Note = strings.TrimSpace(m.Note)
+	if len([]rune(m.Note)) > maxTrackingComment {
+		return FieldError("note", "说明不超过 2000 字", "the note may have at most 2000 characters")
+	}
+	if m.DocumentID != 0 {
+		d, err := s.store.Document(ctx, m.DocumentID)
+		if err != nil || d.ProjectID != p.ID {
+			return FieldError("document", "证明材料不属于该项目", "the evidence is not a document of this project")
+		}
+	}
+	m.ProjectID, m.RecordedBy, m.RecordedAt = p.ID, u.Username, s.now().UTC()
+	e := s.entry(a, p, EventMilestone, p.State, p.State)
+	e.Reason = MilestoneLabel(m.Kind, "zh") + " " + m.DoneOn.Format(time.DateOnly)
+	e.Payload = payload(m)
+	return ts.ApplyTracking(ctx, &TrackingChange{Milestones: []Milestone{m}, Changes: []Change{{Entry: e}}})
+}
+
+// milestoneStatus computes where each milestone of an agreement stands on today.
+func milestoneStatus(ag *Agreement, done []Milestone, today time.Time, graceDays int) []MilestoneStatus {
+	due := map[string]time.Time{MilestoneStart: ag.StartBy, MilestoneCompletion: ag.CompleteBy,
+		MilestoneProduction: ag.ProductionBy, MilestoneFullProduction: ag.FullProductionBy}
+	out := make([]MilestoneStatus, 0, len(MilestoneKinds))
+	for _, k := range MilestoneKinds {
+		st := MilestoneStatus{Kind: k, Due: due[k]}
+		for i := range done {
+			if done[i].Kind == k {
+				st.Done = &done[i]
+			}
+		}
+		end := today
+		if st.Done != nil {
+			end = st.Done.DoneOn
+		}
+		if late := int(end.Sub(st.Due).Hours() / 24); late > 0 {
+			st.DaysLate = late
+			st.Overdue = st.Done == nil
+			st.Escalated = st.Overdue && late > graceDays
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// idleLand flags land delivered whose construction has not started a full
+// year or more past the agreed start date. The rule set's idle_land_years
+// follow 《闲置土地处置办法》, which counts from the agreed start (动工开发
+// 日期) rather than from delivery: 1 year means an idle-land fee, 2 years
+// recovery without compensation.
+func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *IdleLand {
+	if slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart }) || len(years) == 0 {
+		return nil
+	}
+	n := 0
+	for n < 100 && !ag.StartBy.AddDate(n+1, 0, 0).After(today) {
+		n++
+	}
+	if n < years[0] {
+		return nil
+	}
+	il := &IdleLand{Years: n, Since: ag.StartBy, Delivery: ag.LandDeliveredOn, LevelZH: "闲置土地", LevelEN: "idle land"}
+	if n >= years[len(years)-1] {
+		il.Recovery, il.LevelZH, il.LevelEN = true, "闲置满 "+fmt.Sprint(n)+" 年,可无偿收回", "idle "+fmt.Sprint(n)+" years: liable for recovery"
+	} else {
+		il.LevelZH, il.LevelEN = "闲置土地(满 "+fmt.Sprint(n)+" 年,征收闲置费)", "idle land ("+fmt.Sprint(n)+" year: idle-land fee)"
+	}
+	return il
+}
+
+var milestoneLabels = map[string][2]string{
+	MilestoneStart:          {"开工", "construction start"},
+	MilestoneCompletion:     {"竣工", "completion"},
+	MilestoneProduction:     {"投产", "production start"},
+	MilestoneFullProduction: {"达产", "full production"},
+}
+
+// MilestoneLabel names a milestone in lang.
+func MilestoneLabel(kind, lang string) string { return pick(milestoneLabels[kind], lang, kind) }
+
+var clauseLabels = map[string][2]string{
+	ClauseBuyBack:   {"土地回购", "land buy-back"},
+	ClauseRecovery:  {"土地收回", "land recovery"},
+	ClauseRepayment: {"返还奖补资金", "repayment of incentives"},
+	ClauseUnstated:  {"未载明条款", "clause not stated"},
+}
+
+// ClauseLabel names an exit clause in lang.
+func ClauseLabel(c, lang string) string { return pick(clauseLabels[c], lang, c) }
+
+var causeLabels = map[string][2]string{
+	CauseRatingD: {"亩均效益评价为 D 档", "rated D"},
+	CauseRDBelow: {"研发投入强度低于签约承诺", "R&D below the signed commitment"},
+	CauseManual:  {"管委会责令整改", "ordered by the committee"},
+}
+
+// CauseLabel names a rectification cause in lang.
+func CauseLabel(c, lang string) string { return pick(causeLabels[c], lang, c) }
+
+// ProjectTracking is everything the project page shows about a project after signing.
+type ProjectTracking struct {
+	Agreement      *Agreement        `json:"agreement,omitempty"`
+	Milestones     []MilestoneStatus `json:"milestones,omitempty"`
+	IdleLand       *IdleLand         `json:"idle_land,omitempty"`
+	Figures        []AnnualFigures   `json:"figures"`
+	Ratings        []RatingResult    `json:"ratings"`
+	Rectifications []Rectification   `json:"rectifications"`
+	Exit           *ExitRecord       `json:"exit,omitempty"`
+	Can            map[string]bool   `json:"can"` // agreement, milestone, figures, plan, decide, exit
+}
+
+// Tracking returns a project's after-signature record for u.
+func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *ProjectTracking, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := &ProjectTracking{Can: map[string]bool{}}
+	if ag, err := ts.Agreement(ctx, p.ID); err == nil {
+		out.Agreement = ag
+	} else if ErrorCode(err) != ENOTFOUND {
+		return nil, nil, err
+	}
+	done, err := ts.Milestones(ctx, []int64{p.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	if out.Agreement != nil {
+		t := rs.Tracking()
+		out.Milestones = milestoneStatus(out.Agreement, done, s.Today(), t.EscalationGraceDays)
+		if p.State == StateSigned {
+			out.IdleLand = idleLand(out.Agreement, done, s.Today(), t.IdleLandYears)
+		}
+	}
+	if out.Figures, err = ts.ProjectFigures(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
+	if out.Ratings, err = ts.ProjectRatings(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
+	if out.Rectifications, err = ts.Rectifications(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
+	if p.State == StateExited {
+		exits, err := ts.Exits(ctx, []string{p.Park})
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range exits {
+			if exits[i].ProjectID == p.ID {
+				out.Exit = &exits[i]
+			}
+		}
+	}
+	allowed := func(obj, act string) bool { return s.authz.Allowed(u.Username, p.Park, obj, act) }
+	live := tracked(p.State) && p.State != StateExited
+	out.Can["agreement"] = live && allowed(trackingObject, actAgreement)
+	out.Can["milestone"] = live && out.Agreement != nil && allowed(trackingObject, actMilestone)
+	out.Can["figures"] = (p.State == StateInProduction || p.State == StateRectification || p.State == StateUnderConstruction) && allowed(trackingObject, actFigures)
+	out.Can["plan"] = p.State == StateRectification && allowed(trackingObject, actPlan)
+	out.Can["decide"] = p.State == StateRectification && allowed(string(StateRectification), EventRectified)
+	out.Can["rectify"] = p.State == StateInProduction && allowed(string(StateInProduction), EventRectify)
+	out.Can["exit"] = (p.State == StateInProduction || p.State == StateRectification) && allowed(string(p.State), EventExit)
+	return p, out, nil
+}

@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// validate checks one firm's figures for a year; the error names the field.
+func (f *AnnualFigures) validate(thisYear int) error {
+	if f.Year < 2000 || f.Year > thisYear {
+		return FieldError("year", fmt.Sprintf("年度须在 2000 至 %d 之间", thisYear), fmt.Sprintf("the year must be within 2000 to %d", thisYear))
+	}
+	for _, n := range []struct {
+		field, zh, en string
+		v             float64
+	}{
+		{"revenue", "营业收入", "revenue", f.Revenue}, {"output", "工业总产值", "output", f.Output},
+		{"value_added", "工业增加值", "value added", f.ValueAdded}, {"tax", "实缴税收", "tax", f.Tax},
+		{"rd_expense", "研发费用", "R&D expense", f.RDExpense}, {"energy_use", "综合能耗", "energy use", f.EnergyUse},
+		{"emissions", "主要污染物排放量", "emissions", f.Emissions},
+	} {
+		switch {
+		case math.IsNaN(n.v) || math.IsInf(n.v, 0):
+			return FieldError(n.field, n.zh+"必须是数值", n.en+" must be a number")
+		case n.v < 0:
+			return FieldError(n.field, n.zh+"不能为负数", n.en+" cannot be negative")
+		}
+	}
+	if f.Employees < 0 {
+		return FieldError("employees", "从业人数不能为负数", "employees cannot be negative")
+	}
+	if f.ValueAdded > f.Output && f.Output > 0 {
+		return FieldError("value_added", "工业增加值不能大于工业总产值", "value added cannot exceed output")
+	}
+	if f.RDExpense > f.Revenue && f.Revenue > 0 {
+		return FieldError("rd_expense", "研发费用不能大于营业收入", "R&D expense cannot exceed revenue")
+	}
+	return nil
+}
+
+// figuresState: annual figures belong to firms that have started building or producing.
+func figuresState(st State) bool {
+	return st == StateUnderConstruction || st == StateInProduction || st == StateRectification
+}
+
+// SaveFigures records one firm's annual figures from the form.
+func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFigures) error {
+	ts, err := s.ts()
+	if err != nil {
+		return err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	a, err := s.authorize(u, p.Park, trackingObject, actFigures)
+	if err != nil {
+		return err
+	}
+	if !figuresState(p.State) {
+		return Errorf(ECONFLICT, "在建、投产或整改中的项目才能填报年度数据(当前:%s)", "annual figures are entered for firms building, producing or rectifying (now %s)", StateLabel(p.State, "zh"))
+	}
+	f.ProjectID, f.Park = p.ID, p.Park
+	if err := f.validate(s.Today().Year()); err != nil {
+		return err
+	}
+	f.EnteredBy, f.EnteredAt = u.Username, s.now().UTC()
+	e := s.entry(a, p, EventFigures, p.State, p.State)
+	e.Reason = fmt.Sprintf("%d 年度", f.Year)
+	e.Payload = payload(f)
+	return ts.ApplyTracking(ctx, &TrackingChange{Figures: []AnnualFigures{f}, Changes: []Change{{Entry: e}}})
+}
+
+// AnnualRow is one data row of an imported annual sheet: the firm by its
+// unified social credit code, and its figures. Row is the sheet's row number.
+type AnnualRow struct {
+	Row     int           `json:"row"`
+	USCC    string        `json:"uscc"`
+	Figures AnnualFigures `json:"figures"`
+}
+
+// RowError is one problem of an imported sheet: row, the field (the caller
+// maps it to its column) and why.
+type RowError struct {
+	Row       int    `json:"row"`
+	Field     string `json:"field"`
+	Message   string `json:"message"`
+	MessageEN string `json:"message_en"`
+}
+
+// ImportInput is a park's annual sheet, parsed by the caller.
+type ImportInput struct {
+	Park       string
+	Year       int
+	Rows       []AnnualRow
+	Errors     []RowError // problems the caller found reading cells; those rows are not in Rows
+	FileName   string
+	FileSHA256 string
+	// AcceptGood imports the good rows although some rows are bad; without
+	// it a sheet with any error imports nothing.
+	AcceptGood bool
+	DryRun     bool // only check
+}
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	Rows     int        `json:"rows"`     // data rows read
+	Good     int        `json:"good"`     // rows without errors
+	Imported int        `json:"imported"` // rows written
+	Errors   []RowError `json:"errors"`   // every bad row, sorted by row
+}
+
+// ImportFigures imports a park's annual sheet in one transaction with one
+// decision-log entry. Every bad row is reported; nothing is written if any
+// row is bad, unless in.AcceptGood.
+func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*ImportResult, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, in.Park, trackingObject, actFigures)
+	if err != nil {
+		return nil, err
+	}
+	if in.Year < 2000 || in.Year > s.Today().Year() {
+		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+	}
+	ps, err := ts.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+	if err != nil {
+		return nil, err
+	}
+	byUSCC := make(map[string]*TrackedProject, len(ps))
+	for i := range ps {
+		byUSCC[ps[i].USCC] = &ps[i]
+	}
+	res := &ImportResult{Rows: len(in.Rows) + countRows(in.Errors), Errors: append([]RowError(nil), in.Errors...)}
+	seen := map[int64]int{}
+	var good []AnnualFigures
+	now := s.now().UTC()
+	for _, r := range in.Rows {
+		bad := func(field, zh, en string) {
+			res.Errors = append(res.Errors, RowError{Row: r.Row, Field: field, Message: zh, MessageEN: en})
+		}
+		code := strings.ToUpper(strings.TrimSpace(r.USCC))
+		p := byUSCC[code]
+		switch {
+		case code == "":
+			bad("uscc", "统一社会信用代码为空", "the unified social credit code is empty")
+			continue
+		case !ValidUSCC(code):
+			bad("uscc", "统一社会信用代码“"+code+"”无效(GB 32100 校验位不符)", "unified social credit code "+code+" is invalid (GB 32100 check character)")
+			continue
+		case p == nil:
+			bad("uscc", "本园区没有在建、投产或整改中的项目使用代码 "+code, "no project of this park under construction, in production or rectification has code "+code)
+			continue
+		case seen[p.ID] != 0:
+			bad("uscc", fmt.Sprintf("与第 %d 行是同一企业", seen[p.ID]), fmt.Sprintf("same firm as row %d", seen[p.ID]))
+			continue
+		}
+		seen[p.ID] = r.Row
+		f := r.Figures
+		f.ProjectID, f.Park, f.Year, f.EnteredBy, f.EnteredAt = p.ID, p.Park, in.Year, u.Username, now
+		if err := f.validate(s.Today().Year()); err != nil {
+			var de *Error
+			if errors.As(err, &de) {
+				bad(de.Field, de.Message, de.MessageEN)
+				continue
+			}
+			return nil, err
+		}
+		good = append(good, f)
+	}
+	sortRowErrors(res.Errors)
+	res.Good = len(good)
+	if in.DryRun || len(good) == 0 || len(res.Errors) > 0 && !in.AcceptGood {
+		return res, nil
+	}
+	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: in.Park, Event: EventImport,
+		Reason: fmt.Sprintf("%d 年度数据导入:%s,%d 行,导入 %d 行,错误 %d 行", in.Year, in.FileName, res.Rows, len(good), len(res.Errors))}
+	e.Payload = payload(map[string]any{"year": in.Year, "file": in.FileName, "sha256": in.FileSHA256, "rows": res.Rows,
+		"imported": len(good), "errors": res.Errors})
+	if err := ts.ApplyTracking(ctx, &TrackingChange{Figures: good, Changes: []Change{{Entry: e}}}); err != nil {
+		return nil, err
+	}
+	res.Imported = len(good)
+	return res, nil
+}
+
+func countRows(errs []RowError) int {
+	rows := map[int]bool{}
+	for _, e := range errs {
+		rows[e.Row] = true
+	}
+	return len(rows)
+}
+
+func sortRowErrors(errs []RowError) {
+	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
+}

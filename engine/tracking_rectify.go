@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"zonevet/rules"
+)
+
+// newRectification opens an order for p today, due after the rule set's
+// rectification period in calendar days (default 90).
+func (s *Service) newRectification(rs *rules.RuleSet, p *Project, cause, detail string) Rectification {
+	now := s.now().UTC()
+	days := rs.RectificationDays()
+	if days <= 0 {
+		days = 90
+	}
+	return Rectification{ProjectID: p.ID, Park: p.Park, Cause: cause, Detail: detail, OpenedAt: now,
+		DueOn: s.Today().AddDate(0, 0, days)}
+}
+
+// openRectification is the project's open order, or nil.
+func (s *Service) openRectification(ctx context.Context, ts TrackingStore, projectID int64) (*Rectification, error) {
+	rs, err := ts.Rectifications(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].Outcome == "" {
+			r := rs[i]
+			return &r, nil
+		}
+	}
+	return nil, nil
+}
+
+// SubmitPlan records the firm's rectification plan (整改方案), which the
+// committee needs before it can find the rectification successful. The
+// promoter who follows the firm enters it; a later plan replaces the
+// earlier one, and both stay in the decision log.
+func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string) error {
+	ts, err := s.ts()
+	if err != nil {
+		return err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	a, err := s.authorize(u, p.Park, trackingObject, actPlan)
+	if err != nil {
+		return err
+	}
+	if p.State != StateRectification {
+		return Errorf(ECONFLICT, "项目不在整改期,无需提交整改方案", "the project is not under rectification")
+	}
+	plan = strings.TrimSpace(plan)
+	if plan == "" || len([]rune(plan)) > 10000 {
+		return FieldError("plan", "请填写整改方案(不超过 10000 字)", "enter the rectification plan (at most 10,000 characters)")
+	}
+	open, err := s.openRectification(ctx, ts, p.ID)
+	if err != nil {
+		return err
+	}
+	if open == nil {
+		return Errorf(ECONFLICT, "没有进行中的整改", "no open rectification")
+	}
+	at := s.now().UTC()
+	open.Plan, open.PlanBy, open.PlanAt = plan, u.Username, &at
+	e := s.entry(a, p, EventPlan, p.State, p.State)
+	e.Payload = payload(open)
+	return ts.ApplyTracking(ctx, &TrackingChange{UpdateRect: open, Changes: []Change{{Entry: e}}})
+}
+
+// Decision is the committee's outcome of a rectification, or an exit.
+type Decision struct {
+	Version int64    `json:"version"`
+	Outcome string   `json:"outcome"` // rectified | failed
+	Reason  string   `json:"reason"`
+	Clauses []string `json:"clauses"` // for failed: the agreement clauses the exit invokes
+}
+
+// DecideRectification is the committee's decision on a rectification:
+// rectified (the plan must be on file) returns the firm to production;
+// failed moves it to exit, invoking at least one agreement clause. Either
+// way the order is closed in the same transaction as the transition.
+func (s *Service) DecideRectification(ctx context.Context, u *User, id int64, d Decision) (*Project, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	switch d.Outcome {
+	case OutcomeRectifed:
+		if _, err := s.authorize(u, p.Park, string(p.State), EventRectified); err != nil {
+			return nil, s.stateOrPermission(u, p, EventRectified, err)
+		}
+		open, err := s.openRectification(ctx, ts, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		if open != nil && strings.TrimSpace(open.Plan) == "" {
+			return nil, FieldError("outcome", "企业尚未提交整改方案,不能认定整改合格", "no rectification plan is on file: the rectification cannot pass")
+		}
+		return s.Act(ctx, u, id, Action{Event: EventRectified, Version: d.Version, Reason: d.Reason})
+	case OutcomeFailed:
+		return s.Exit(ctx, u, id, d.Version, d.Clauses, d.Reason)
+	}
+	return nil, FieldError("outcome", "请选择整改结论", "choose the outcome")
+}
+
+// Exit moves a project to exit (退出), terminal: the reason and at least one
+// agreement clause (land buy-back or recovery, repayment) are required.
+func (s *Service) Exit(ctx context.Context, u *User, id, version int64, clauses []string, reason string) (*Project, error) {
+	cl, err := checkClauses(clauses)
+	if err != nil {
+		return nil, err
+	}
+	if len(cl) == 0 {
+		return nil, FieldError("clauses", "请选择退出所依据的协议条款(土地回购/收回、返还奖补资金)", "choose the agreement clause the exit invokes (land buy-back or recovery, repayment)")
+	}
+	return s.Act(ctx, u, id, Action{Event: EventExit, Version: version, Reason: reason, Clauses: cl})
+}

@@ -1,0 +1,490 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"zonevet/engine"
+)
+
+var _ engine.TrackingStore = (*DB)(nil)
+
+// ApplyTracking writes one tracking command in one write transaction: the
+// Changes (project updates under their version check, and audit entries)
+// first, so a rating run's own entry precedes the entries of what it caused;
+// then the agreement, milestones, figures, the run with its results, the
+// rectification orders, the exit; then the Moves. All of it or none of it.
+// On success the entries' Seq/Hash, the new run's ID and AuditSeq, the new
+// orders' IDs and the projects' versions are written back.
+func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error {
+	changes := make([]engine.Change, len(c.Changes))
+	for i, ch := range c.Changes {
+		ch.Entry.Time = orNow(ch.Entry.Time, db.now())
+		if ch.Entry.Event == "" {
+			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+		}
+		changes[i] = ch
+	}
+	moves := append([]engine.Move(nil), c.Moves...)
+	var runID int64
+	var auditSeq int64
+	rectIDs := make([]int64, len(c.Open))
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		for i := range changes {
+			ch := &changes[i]
+			e := &ch.Entry
+			if p := ch.Project; p != nil {
+				park, err := db.updateProject(ctx, tx, p, ch.ExpectedVersion, e.Time)
+				if err != nil {
+					return err
+				}
+				if e.ProjectID == 0 {
+					e.ProjectID = p.ID
+				}
+				if e.Park == "" {
+					e.Park = park
+				}
+			}
+			if err := db.appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		if len(changes) > 0 {
+			auditSeq = changes[0].Entry.Seq
+		}
+		if a := c.Agreement; a != nil {
+			if err := putJSON(ctx, tx, `INSERT INTO agreements (project_id, park, signed_on, body) VALUES (?, ?, ?, ?)
+				ON CONFLICT (project_id) DO UPDATE SET signed_on = excluded.signed_on, body = excluded.body`,
+				a, a.ProjectID, a.Park, a.SignedOn.Format(time.DateOnly)); err != nil {
+				return err
+			}
+		}
+		for i := range c.Milestones {
+			m := &c.Milestones[i]
+			if err := putJSON(ctx, tx, `INSERT INTO milestones (project_id, kind, body) VALUES (?, ?, ?)
+				ON CONFLICT (project_id, kind) DO UPDATE SET body = excluded.body`, m, m.ProjectID, m.Kind); err != nil {
+				return err
+			}
+		}
+		if len(c.Figures) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO annual_figures (project_id, year, park, body) VALUES (?, ?, ?, ?)
+				ON CONFLICT (project_id, year) DO UPDATE SET park = excluded.park, body = excluded.body`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for i := range c.Figures {
+				f := &c.Figures[i]
+				b, err := json.Marshal(f)
+				if err != nil {
+					return err
+				}
+				if _, err := st.ExecContext(ctx, f.ProjectID, f.Year, f.Park, string(b)); err != nil {
+					return err
+				}
+			}
+		}
+		if r := c.Run; r != nil {
+			var err error
+			if runID, err = insertRun(ctx, tx, r, auditSeq); err != nil {
+				return err
+			}
+		}
+		for i := range c.Open {
+			r := c.Open[i]
+			if r.RunID == 0 {
+				r.RunID = runID
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO rectifications (project_id, park, outcome, body) VALUES (?, ?, ?, ?) RETURNING id`,
+				r.ProjectID, r.Park, r.Outcome, string(b)).Scan(&rectIDs[i]); err != nil {
+				return err
+			}
+			// The id lives in the body too, so a read needs no second column.
+			r.ID = rectIDs[i]
+			if err := putJSON(ctx, tx, `UPDATE rectifications SET body = ? WHERE id = ?`, r, nil, r.ID); err != nil {
+				return err
+			}
+		}
+		if r := c.UpdateRect; r != nil {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			if err := mustAffect(tx.ExecContext(ctx, `UPDATE rectifications SET outcome = ?, body = ? WHERE id = ? AND project_id = ?`,
+				r.Outcome, string(b), r.ID, r.ProjectID)); err != nil {
+				return err
+			}
+		}
+		if x := c.Exit; x != nil {
+			if err := putJSON(ctx, tx, `INSERT INTO exits (project_id, park, body) VALUES (?, ?, ?)`, x, x.ProjectID, x.Park); err != nil {
+				if isUnique(err) {
+					return engine.Errorf(engine.ECONFLICT, "该项目已退出", "the project has already exited")
+				}
+				return err
+			}
+		}
+		if len(moves) > 0 {
+			st, err := tx.PrepareContext(ctx, `UPDATE projects SET state = ?, version = version + 1, due_at = ?, updated_at = ?
+				WHERE id = ? AND version = ? RETURNING park`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for i := range moves {
+				m := &moves[i]
+				m.Entry.Time = orNow(m.Entry.Time, db.now())
+				var park string
+				err := st.QueryRowContext(ctx, string(m.To), fmtTimePtr(m.DueAt), fmtTime(m.Entry.Time), m.ProjectID, m.ExpectedVersion).Scan(&park)
+				if errors.Is(err, sql.ErrNoRows) {
+					return errStale()
+				} else if err != nil {
+					return err
+				}
+				if m.Entry.Park == "" {
+					m.Entry.Park = park
+				}
+				if err := db.appendAudit(ctx, tx, &m.Entry); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("apply tracking", err)
+	}
+	for i := range changes {
+		if p := changes[i].Project; p != nil {
+			p.Version, p.UpdatedAt = changes[i].ExpectedVersion+1, changes[i].Entry.Time
+		}
+	}
+	copy(c.Changes, changes)
+	copy(c.Moves, moves)
+	if c.Run != nil {
+		c.Run.ID, c.Run.AuditSeq = runID, auditSeq
+		for i := range c.Run.Results {
+			c.Run.Results[i].RunID = runID
+		}
+	}
+	for i := range c.Open {
+		c.Open[i].ID = rectIDs[i]
+		if c.Open[i].RunID == 0 {
+			c.Open[i].RunID = runID
+		}
+	}
+	return nil
+}
+
+// putJSON runs q with v's JSON as the last argument of the first group:
+// args before the body, then after. A nil separator in args marks "body here".
+func putJSON(ctx context.Context, tx *sql.Tx, q string, v any, args ...any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var all []any
+	placed := false
+	for _, a := range args {
+		if a == nil && !placed {
+			all, placed = append(all, string(b)), true
+			continue
+		}
+		all = append(all, a)
+	}
+	if !placed {
+		all = append(all, string(b))
+	}
+	_, err = tx.ExecContext(ctx, q, all...)
+	return err
+}
+
+func insertRun(ctx context.Context, tx *sql.Tx, r *engine.RatingRun, auditSeq int64) (int64, error) {
+	inputs, err := json.Marshal(r.Inputs)
+	if err != nil {
+		return 0, err
+	}
+	missing, _ := json.Marshal(r.Missing)
+	bands, _ := json.Marshal(r.Bands)
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO rating_runs (park, year, rule_set_version, inputs, inputs_sha256, results_sha256, missing, bands, run_by, run_at, audit_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Park, r.Year, r.RuleSetVersion, string(inputs), r.InputsSHA256, r.ResultsSHA256, string(missing), string(bands),
+		r.RunBy, fmtTime(r.RunAt), auditSeq).Scan(&id); err != nil {
+		return 0, err
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO rating_results (run_id, project_id, body) VALUES (?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	for i := range r.Results {
+		res := r.Results[i]
+		res.RunID = id
+		b, err := json.Marshal(&res)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := st.ExecContext(ctx, id, res.ProjectID, string(b)); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// ---- reads ----
+
+// TrackedProjects lists the projects of parks in states, by id, without
+// decoding their figures documents or reports.
+func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engine.State) ([]engine.TrackedProject, error) {
+	pin, pargs := inList(parks)
+	sin, sargs := inList(states)
+	var out []engine.TrackedProject
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT id, park, name, investor_name, uscc, state, version,
+				coalesce(json_extract(figures, '$.land_area'), 0), coalesce(json_extract(figures, '$.fixed_asset_investment'), 0),
+				created_by, due_at, coalesce((SELECT json_extract(r.report, '$.rule_set_version') FROM project_reports r WHERE r.project_id = projects.id), '')
+			FROM projects WHERE park IN (`+pin+`) AND state IN (`+sin+`) ORDER BY id`, append(pargs, sargs...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p engine.TrackedProject
+			if err := rows.Scan(&p.ID, &p.Park, &p.Name, &p.InvestorName, &p.USCC, &p.State, &p.Version, &p.LandArea,
+				&p.FixedAssetInvestment, &p.CreatedBy, nullTimeCol{&p.DueAt}, &p.RuleSetVersion); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, wrap("tracked projects", err)
+}
+
+// scanJSON runs a query whose first column is a JSON body and decodes every
+// row into a T.
+func scanJSON[T any](ctx context.Context, db *DB, op, q string, args ...any) ([]T, error) {
+	var out []T
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body string
+			if err := rows.Scan(&body); err != nil {
+				return err
+			}
+			var v T
+			if err := json.Unmarshal([]byte(body), &v); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, wrap(op, err)
+}
+
+// Agreement returns a project's agreement.
+func (db *DB) Agreement(ctx context.Context, projectID int64) (*engine.Agreement, error) {
+	as, err := scanJSON[engine.Agreement](ctx, db, "agreement", `SELECT body FROM agreements WHERE project_id = ?`, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, notFound("投资协议", "Agreement")
+	}
+	return &as[0], nil
+}
+
+// Agreements lists the agreements of parks, by signing date.
+func (db *DB) Agreements(ctx context.Context, parks []string) ([]engine.Agreement, error) {
+	in, args := inList(parks)
+	return scanJSON[engine.Agreement](ctx, db, "agreements", `SELECT body FROM agreements WHERE park IN (`+in+`) ORDER BY signed_on, project_id`, args...)
+}
+
+// Milestones lists the recorded milestones of the projects.
+func (db *DB) Milestones(ctx context.Context, projectIDs []int64) ([]engine.Milestone, error) {
+	if len(projectIDs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(projectIDs))
+	for i, id := range projectIDs {
+		ids[i] = fmt.Sprint(id) // integers: no injection, and no 32k-parameter limit for a whole park
+	}
+	return scanJSON[engine.Milestone](ctx, db, "milestones", `SELECT body FROM milestones WHERE project_id IN (`+strings.Join(ids, ",")+`) ORDER BY project_id, kind`)
+}
+
+// AnnualFigures lists a park's figures for a year, by project.
+func (db *DB) AnnualFigures(ctx context.Context, park string, year int) ([]engine.AnnualFigures, error) {
+	return scanJSON[engine.AnnualFigures](ctx, db, "annual figures", `SELECT body FROM annual_figures WHERE park = ? AND year = ? ORDER BY project_id`, park, year)
+}
+
+// ProjectFigures lists a project's figures, newest year first.
+func (db *DB) ProjectFigures(ctx context.Context, projectID int64) ([]engine.AnnualFigures, error) {
+	return scanJSON[engine.AnnualFigures](ctx, db, "project figures", `SELECT body FROM annual_figures WHERE project_id = ? ORDER BY year DESC`, projectID)
+}
+
+// FigureYears lists the years with figures in parks, newest first.
+func (db *DB) FigureYears(ctx context.Context, parks []string) ([]int, error) {
+	in, args := inList(parks)
+	var out []int
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT year FROM annual_figures WHERE park IN (`+in+`) ORDER BY year DESC`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var y int
+			if err := rows.Scan(&y); err != nil {
+				return err
+			}
+			out = append(out, y)
+		}
+		return rows.Err()
+	})
+	return out, wrap("figure years", err)
+}
+
+const runColumns = `id, park, year, rule_set_version, inputs_sha256, results_sha256, missing, bands, run_by, run_at, audit_seq`
+
+func scanRun(s interface{ Scan(...any) error }) (*engine.RatingRun, error) {
+	r := &engine.RatingRun{}
+	var missing, bands string
+	if err := s.Scan(&r.ID, &r.Park, &r.Year, &r.RuleSetVersion, &r.InputsSHA256, &r.ResultsSHA256, &missing, &bands,
+		&r.RunBy, timeCol{&r.RunAt}, &r.AuditSeq); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(missing), &r.Missing); err != nil {
+		return nil, err
+	}
+	return r, json.Unmarshal([]byte(bands), &r.Bands)
+}
+
+func (db *DB) run(ctx context.Context, op, where string, inputs bool, args ...any) (*engine.RatingRun, error) {
+	var r *engine.RatingRun
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM rating_runs `+where, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("评价记录", "Rating run")
+		}
+		if err != nil {
+			return err
+		}
+		if inputs {
+			var raw string
+			if err := tx.QueryRowContext(ctx, `SELECT inputs FROM rating_runs WHERE id = ?`, r.ID).Scan(&raw); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(raw), &r.Inputs); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT body FROM rating_results WHERE run_id = ?`, r.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body []byte
+			if err := rows.Scan(&body); err != nil {
+				return err
+			}
+			var res engine.RatingResult
+			if err := json.Unmarshal(body, &res); err != nil {
+				return err
+			}
+			r.Results = append(r.Results, res)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	sortResults(r.Results)
+	return r, nil
+}
+
+// sortResults puts a run's lines in the rating's order: rated by rank, then
+// firms in grace, ties by project.
+func sortResults(rs []engine.RatingResult) {
+	key := func(r engine.RatingResult) int {
+		if !r.Rated {
+			return 1 << 30
+		}
+		return r.Rank
+	}
+	slices.SortFunc(rs, func(a, b engine.RatingResult) int {
+		return cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.ProjectID, b.ProjectID))
+	})
+}
+
+// RatingRun returns a run with its inputs and results.
+func (db *DB) RatingRun(ctx context.Context, id int64) (*engine.RatingRun, error) {
+	return db.run(ctx, "rating run", `WHERE id = ?`, true, id)
+}
+
+// LatestRun returns the newest run of a park and year, with results.
+func (db *DB) LatestRun(ctx context.Context, park string, year int) (*engine.RatingRun, error) {
+	return db.run(ctx, "latest run", `WHERE park = ? AND year = ? ORDER BY id DESC LIMIT 1`, false, park, year)
+}
+
+// RatingRuns lists the runs of parks, newest first, without inputs or results.
+func (db *DB) RatingRuns(ctx context.Context, parks []string) ([]engine.RatingRun, error) {
+	in, args := inList(parks)
+	var out []engine.RatingRun
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+runColumns+` FROM rating_runs WHERE park IN (`+in+`) ORDER BY id DESC`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *r)
+		}
+		return rows.Err()
+	})
+	return out, wrap("rating runs", err)
+}
+
+// ProjectRatings lists a project's lines of every run, newest run first.
+func (db *DB) ProjectRatings(ctx context.Context, projectID int64) ([]engine.RatingResult, error) {
+	return scanJSON[engine.RatingResult](ctx, db, "project ratings", `SELECT body FROM rating_results WHERE project_id = ? ORDER BY run_id DESC`, projectID)
+}
+
+// Rectifications lists a project's orders, oldest first.
+func (db *DB) Rectifications(ctx context.Context, projectID int64) ([]engine.Rectification, error) {
+	return scanJSON[engine.Rectification](ctx, db, "rectifications", `SELECT body FROM rectifications WHERE project_id = ? ORDER BY id`, projectID)
+}
+
+// OpenRectifications lists the open orders of parks, oldest first.
+func (db *DB) OpenRectifications(ctx context.Context, parks []string) ([]engine.Rectification, error) {
+	in, args := inList(parks)
+	return scanJSON[engine.Rectification](ctx, db, "open rectifications", `SELECT body FROM rectifications WHERE park IN (`+in+`) AND outcome = '' ORDER BY id`, args...)
+}
+
+// Exits lists the exits of parks, oldest first.
+func (db *DB) Exits(ctx context.Context, parks []string) ([]engine.ExitRecord, error) {
+	in, args := inList(parks)
+	return scanJSON[engine.ExitRecord](ctx, db, "exits", `SELECT body FROM exits WHERE park IN (`+in+`) ORDER BY rowid`, args...)
+}
