@@ -5,6 +5,7 @@
 package web
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,9 @@ type Config struct {
 	// many one address) may make per LoginWindow (defaults 5 per 15 minutes).
 	LoginLimit  int
 	LoginWindow time.Duration
+	// CheckpointKey signs the decision log's checkpoints on demand (audit
+	// pages); nil leaves the pages able to verify but not to sign.
+	CheckpointKey ed25519.PrivateKey
 }
 
 // Server is the web application: an echo instance with every route registered.
@@ -122,6 +126,7 @@ func (s *Server) routes() {
 	s.registerProjectRoutes(e)
 	s.registerTokenRoutes(e)
 	s.registerAPIRoutes(e.Group("/api/v1"))
+	s.registerAuditRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -469,62 +468,7 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 	sort.Slice(history, func(i, j int) bool { return history[i].Seq < history[j].Seq })
 	for _, e := range history {
 		fmt.Fprintf(out, "  #%d %s %-10s %-9s %-18s %s → %s  %s\n", e.Seq, e.Time.In(a.svc.Location()).Format("2006-01-02 15:04"),
-			e.Actor, e.Role, e.Event, e.FromState, e.ToState, e.Reason)
+			engine.EscapeText(e.Actor), e.Role, e.Event, e.FromState, e.ToState, engine.EscapeText(e.Reason))
 	}
 	return nil
-}
-
-func runAudit(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("audit: export or verify")
-	}
-	fs, db := newFlags("audit " + args[0])
-	format := fs.String("format", "jsonl", "export format: jsonl or csv")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
-		return err
-	}
-	return withApp(ctx, *db, func(a *app) error {
-		switch args[0] {
-		case "export":
-			return exportLog(ctx, a, *format, out)
-		case "verify":
-			v, err := engine.VerifyLog(ctx, a.db)
-			if err != nil {
-				return err
-			}
-			if v.Bad != nil {
-				return exitError{code: 2, msg: fmt.Sprintf("decision log BROKEN after %d good entries: %v", v.Count, v.Bad)}
-			}
-			fmt.Fprintf(out, "decision log intact: %d entries, head #%d %s\n", v.Count, v.HeadSeq, v.Head)
-			return nil
-		}
-		return fmt.Errorf("audit: unknown command %q", args[0])
-	})
-}
-
-// auditColumns is the CSV header, in AuditEntry field order.
-var auditColumns = []string{"seq", "time", "actor", "role", "park", "project_id", "event", "from_state", "to_state", "reason", "rule_set_version", "payload", "prev_hash", "hash"}
-
-func exportLog(ctx context.Context, a *app, format string, out io.Writer) error {
-	switch format {
-	case "jsonl":
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		return a.db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { return enc.Encode(e) })
-	case "csv":
-		w := csv.NewWriter(out)
-		if err := w.Write(auditColumns); err != nil {
-			return err
-		}
-		err := a.db.EachAuditEntry(ctx, func(e engine.AuditEntry) error {
-			return w.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Actor, string(e.Role), e.Park,
-				strconv.FormatInt(e.ProjectID, 10), e.Event, string(e.FromState), string(e.ToState), e.Reason, e.RuleSetVersion, e.Payload, e.PrevHash, e.Hash})
-		})
-		w.Flush()
-		if err != nil {
-			return err
-		}
-		return w.Error()
-	}
-	return fmt.Errorf("audit export: --format must be jsonl or csv, not %q", format)
 }

@@ -29,9 +29,7 @@ Usage:
   zonevet project score ID --as USER CRITERION=POINTS... [--comment TEXT]
   zonevet project show ID [--json]
   zonevet project list [--park P] [--state S]
-  zonevet audit export [--format jsonl|csv]
-  zonevet audit verify
-  zonevet lifecycle                        # the lifecycle as a Mermaid diagram
+` + auditUsage + `  zonevet lifecycle                        # the lifecycle as a Mermaid diagram
 
 Every command takes --db (default $ZONEVET_DB or zonevet.db).
 `

@@ -38,6 +38,7 @@ func runServe(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", demoDefault, "seed demo parks, accounts and projects into a new database ($ZONEVET_DEMO)")
 	docs := fs.String("docs", os.Getenv("ZONEVET_DOCS"), "folder for uploaded documents ($ZONEVET_DOCS; default: beside the database)")
 	secure := fs.Bool("secure-cookies", os.Getenv("ZONEVET_SECURE_COOKIES") == "true", "mark cookies Secure (behind TLS)")
+	checkpoints := addCheckpointFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +58,12 @@ func runServe(ctx context.Context, args []string) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure})
+	signingKey, err := checkpoints.start(ctx, a, *db, logger)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure,
+		CheckpointKey: signingKey})
 	if err != nil {
 		return err
 	}
