@@ -268,7 +268,6 @@ type TrackedProject struct {
 	FixedAssetInvestment float64    `json:"fixed_asset_investment"`
 	CreatedBy            int64      `json:"created_by"`
 	DueAt                *time.Time `json:"due_at,omitempty"`
-	RuleSetVersion       string     `json:"rule_set_version"`
 }
 
 // TrackingStore is what the after-signature half of the lifecycle (agreements,

@@ -274,11 +274,7 @@ func (s *Service) VerifyRun(ctx context.Context, u *User, id int64) (*Verificati
 	if _, err := s.authorize(u, run.Park, "project", "read"); err != nil {
 		return nil, Errorf(ENOTFOUND, "评价记录不存在", "rating run not found")
 	}
-	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
-	if err != nil {
-		return nil, err
-	}
-	again, err := rateInputs(rs, run.Year, run.Inputs)
+	again, err := s.recompute(ctx, run)
 	if err != nil {
 		return nil, err
 	}
@@ -286,19 +282,63 @@ func (s *Service) VerifyRun(ctx context.Context, u *User, id int64) (*Verificati
 	v.Same = v.Recomputed == run.ResultsSHA256 && digest(run.Inputs) == run.InputsSHA256
 	stored := map[int64]string{}
 	for _, r := range run.Results {
+		r = r.Slim()
 		r.Action, r.RunID = "", 0
 		stored[r.ProjectID] = digest(r)
 	}
 	for _, r := range again {
-		if stored[r.ProjectID] != digest(r) {
+		if stored[r.ProjectID] != digest(r.Slim()) {
 			v.Differ = append(v.Differ, r.ProjectID)
 		}
 	}
 	return v, nil
 }
 
-// RatingRun returns a stored run u may read, with its inputs and results.
+// Slim is the line without what the rule set recomputes from the inputs
+// (indicator points and reasons, the name): what a store must keep per firm.
+// A run's detail is recomputed from its stored inputs (RatingRun does) and
+// checked against ResultsSHA256, which covers the full lines.
+func (r RatingResult) Slim() RatingResult {
+	r.Indicators, r.ReasonsZH, r.ReasonsEN, r.Name = nil, nil, nil, ""
+	return r
+}
+
+// RatingRun returns a stored run u may read, with its inputs and its full
+// results: the per-firm detail is recomputed from the inputs under the
+// run's rule-set version, and refused if it no longer matches the digest.
 func (s *Service) RatingRun(ctx context.Context, u *User, id int64) (*RatingRun, error) {
+	v, err := s.VerifyRun(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Same {
+		return nil, Errorf(EINTERNAL, "评价记录 %d 无法复现,请联系审计", "rating run %d does not reproduce; contact the auditor", id)
+	}
+	again, err := s.recompute(ctx, v.Run)
+	if err != nil {
+		return nil, err
+	}
+	action := map[int64]string{}
+	for _, r := range v.Run.Results {
+		action[r.ProjectID] = r.Action
+	}
+	for i := range again {
+		again[i].RunID, again[i].Action = v.Run.ID, action[again[i].ProjectID]
+	}
+	v.Run.Results = again
+	return v.Run, nil
+}
+
+func (s *Service) recompute(ctx context.Context, run *RatingRun) ([]RatingResult, error) {
+	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
+	if err != nil {
+		return nil, err
+	}
+	return rateInputs(rs, run.Year, run.Inputs)
+}
+
+// storedRun returns a stored run (results slim) u may read.
+func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun, error) {
 	ts, err := s.ts()
 	if err != nil {
 		return nil, err

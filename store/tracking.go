@@ -97,23 +97,25 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 				return err
 			}
 		}
-		for i := range c.Open {
-			r := c.Open[i]
-			if r.RunID == 0 {
-				r.RunID = runID
-			}
-			b, err := json.Marshal(r)
+		if len(c.Open) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO rectifications (project_id, park, outcome, body) VALUES (?, ?, ?, ?) RETURNING id`)
 			if err != nil {
 				return err
 			}
-			if err := tx.QueryRowContext(ctx, `INSERT INTO rectifications (project_id, park, outcome, body) VALUES (?, ?, ?, ?) RETURNING id`,
-				r.ProjectID, r.Park, r.Outcome, string(b)).Scan(&rectIDs[i]); err != nil {
-				return err
-			}
-			// The id lives in the body too, so a read needs no second column.
-			r.ID = rectIDs[i]
-			if err := putJSON(ctx, tx, `UPDATE rectifications SET body = ? WHERE id = ?`, r, nil, r.ID); err != nil {
-				return err
+			defer st.Close()
+			for i := range c.Open {
+				r := c.Open[i]
+				if r.RunID == 0 {
+					r.RunID = runID
+				}
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				// The body's id is left 0: reads take it from the column (json_set).
+				if err := st.QueryRowContext(ctx, r.ProjectID, r.Park, r.Outcome, string(b)).Scan(&rectIDs[i]); err != nil {
+					return err
+				}
 			}
 		}
 		if r := c.UpdateRect; r != nil {
@@ -223,19 +225,37 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *engine.RatingRun, auditSeq in
 		r.RunBy, fmtTime(r.RunAt), auditSeq).Scan(&id); err != nil {
 		return 0, err
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO rating_results (run_id, project_id, body) VALUES (?, ?, ?)`)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	for i := range r.Results {
-		res := r.Results[i]
-		res.RunID = id
-		b, err := json.Marshal(&res)
-		if err != nil {
-			return 0, err
+	// Many rows per statement: a park's run is thousands of lines, and each
+	// statement costs more than the row it writes.
+	const batch = 200
+	var full *sql.Stmt
+	for start := 0; start < len(r.Results); start += batch {
+		end := min(start+batch, len(r.Results))
+		args := make([]any, 0, 3*(end-start))
+		for i := start; i < end; i++ {
+			// The slim line: the detail is recomputed from the run's inputs.
+			res := r.Results[i].Slim()
+			res.RunID = id
+			b, err := json.Marshal(&res)
+			if err != nil {
+				return 0, err
+			}
+			args = append(args, id, res.ProjectID, string(b))
 		}
-		if _, err := st.ExecContext(ctx, id, res.ProjectID, string(b)); err != nil {
+		q := `INSERT INTO rating_results (run_id, project_id, body) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", end-start), ", ")
+		var err error
+		if end-start == batch {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, q); err != nil {
+					return 0, err
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -254,7 +274,7 @@ func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engi
 		rows, err := tx.QueryContext(ctx, `
 			SELECT id, park, name, investor_name, uscc, state, version,
 				coalesce(json_extract(figures, '$.land_area'), 0), coalesce(json_extract(figures, '$.fixed_asset_investment'), 0),
-				created_by, due_at, coalesce((SELECT json_extract(r.report, '$.rule_set_version') FROM project_reports r WHERE r.project_id = projects.id), '')
+				created_by, due_at
 			FROM projects WHERE park IN (`+pin+`) AND state IN (`+sin+`) ORDER BY id`, append(pargs, sargs...)...)
 		if err != nil {
 			return err
@@ -263,7 +283,7 @@ func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engi
 		for rows.Next() {
 			var p engine.TrackedProject
 			if err := rows.Scan(&p.ID, &p.Park, &p.Name, &p.InvestorName, &p.USCC, &p.State, &p.Version, &p.LandArea,
-				&p.FixedAssetInvestment, &p.CreatedBy, nullTimeCol{&p.DueAt}, &p.RuleSetVersion); err != nil {
+				&p.FixedAssetInvestment, &p.CreatedBy, nullTimeCol{&p.DueAt}); err != nil {
 				return err
 			}
 			out = append(out, p)
@@ -474,13 +494,13 @@ func (db *DB) ProjectRatings(ctx context.Context, projectID int64) ([]engine.Rat
 
 // Rectifications lists a project's orders, oldest first.
 func (db *DB) Rectifications(ctx context.Context, projectID int64) ([]engine.Rectification, error) {
-	return scanJSON[engine.Rectification](ctx, db, "rectifications", `SELECT body FROM rectifications WHERE project_id = ? ORDER BY id`, projectID)
+	return scanJSON[engine.Rectification](ctx, db, "rectifications", `SELECT json_set(body, '$.id', id) FROM rectifications WHERE project_id = ? ORDER BY id`, projectID)
 }
 
 // OpenRectifications lists the open orders of parks, oldest first.
 func (db *DB) OpenRectifications(ctx context.Context, parks []string) ([]engine.Rectification, error) {
 	in, args := inList(parks)
-	return scanJSON[engine.Rectification](ctx, db, "open rectifications", `SELECT body FROM rectifications WHERE park IN (`+in+`) AND outcome = '' ORDER BY id`, args...)
+	return scanJSON[engine.Rectification](ctx, db, "open rectifications", `SELECT json_set(body, '$.id', id) FROM rectifications WHERE park IN (`+in+`) AND outcome = '' ORDER BY id`, args...)
 }
 
 // Exits lists the exits of parks, oldest first.
