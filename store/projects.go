@@ -158,10 +158,10 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, 
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `
-		INSERT INTO projects (park, name, investor_name, uscc, figures, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO projects (park, name, investor_name, uscc, figures, industry_code, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		p.Park, p.Name, p.InvestorName, p.USCC, j.figures, string(p.State), p.Round, fmtTimePtr(p.DueAt), j.reportSHA,
+		p.Park, p.Name, p.InvestorName, p.USCC, j.figures, p.Figures.IndustryCode, string(p.State), p.Round, fmtTimePtr(p.DueAt), j.reportSHA,
 		p.Override, p.CreatedBy, fmtTime(created), fmtTime(updated)).Scan(&id)
 	if isForeignKey(err) {
 		return 0, notFound("园区", "Park")
@@ -211,8 +211,8 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 	}
 
 	if name != p.Name || investor != p.InvestorName || uscc != p.USCC || figures != j.figures {
-		if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, investor_name = ?, uscc = ?, figures = ? WHERE id = ?`,
-			p.Name, p.InvestorName, p.USCC, j.figures, p.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, investor_name = ?, uscc = ?, figures = ?, industry_code = ? WHERE id = ?`,
+			p.Name, p.InvestorName, p.USCC, j.figures, p.Figures.IndustryCode, p.ID); err != nil {
 			return "", err
 		}
 	}

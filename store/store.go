@@ -49,8 +49,9 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database file at path, applies pending
-// migrations and returns the store. Several processes may open the same file;
-// SQLite's locks and busy timeout serialise their writes.
+// migrations and returns the store. Several processes may open the same file:
+// SQLite's locks and busy timeout serialise their writes, and a lock on the
+// side file path+"-migrate" their migrations.
 func Open(path string) (*DB, error) {
 	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
 		// A query string in the path would swallow our pragmas, and an
@@ -155,25 +156,39 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	// goose has no migration lock for SQLite, so two processes starting on a
-	// new file can both find a version unapplied. Each migration runs in its
-	// own transaction together with its version row, so the loser's attempt
-	// rolls back whole, and trying again finds the work done.
-	const attempts = 5
-	for i := 1; ; i++ {
-		_, err := p.Up(ctx)
-		if err == nil {
-			return nil
-		}
-		if i == attempts {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("store: migrate: %w", err)
-		case <-time.After(time.Duration(i) * 50 * time.Millisecond):
-		}
+	unlock, err := lockMigrations(ctx, db.path)
+	if err != nil {
+		return err
 	}
+	defer unlock()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// lockMigrations serialises migrations between processes that open the same
+// file at once. goose has no lock for SQLite, and without one two starters
+// can both list a version as pending and both apply it (a migration that
+// happens to be re-runnable then succeeds twice). The lock is an exclusive
+// transaction on a small side file, path + "-migrate": SQLite's own file
+// locking, portable, and released by the operating system if the holder
+// dies. Waiters wait up to two minutes.
+func lockMigrations(ctx context.Context, path string) (unlock func(), err error) {
+	lockDB, err := sql.Open("sqlite", path+"-migrate?_pragma=busy_timeout(120000)&_txlock=exclusive")
+	if err != nil {
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	lockDB.SetMaxOpenConns(1)
+	tx, err := lockDB.BeginTx(ctx, nil)
+	if err != nil {
+		lockDB.Close()
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	return func() {
+		tx.Rollback()
+		lockDB.Close()
+	}, nil
 }
 
 // Close closes both pools. In WAL mode the last connection to close

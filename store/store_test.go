@@ -175,8 +175,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 }
 
 // TestMigrationMovesReports: a database made before 00002 keeps its reports
-// when Open moves them to project_reports, and the first change afterwards
-// stores the digest.
+// when Open moves them to project_reports, the first change afterwards
+// stores the digest, and 00003 fills the industry code from the figures.
 func TestMigrationMovesReports(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "zonevet.db")
@@ -189,8 +189,8 @@ func TestMigrationMovesReports(t *testing.T) {
 		`INSERT INTO projects (id, park, name, state, version, report, created_at, updated_at)
 		 VALUES (1, 'qingyuan', 'old', 'screening', 3, '{"park":"qingyuan","rule_set_version":"v1","hard_failures":2}',
 		         '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
-		`INSERT INTO projects (id, park, name, state, version, created_at, updated_at)
-		 VALUES (2, 'qingyuan', 'no report', 'draft', 1, '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
+		`INSERT INTO projects (id, park, name, figures, state, version, created_at, updated_at)
+		 VALUES (2, 'qingyuan', 'no report', '{"industry_code":"C2710"}', 'draft', 1, '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
 	} {
 		if _, err := raw.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -209,6 +209,10 @@ func TestMigrationMovesReports(t *testing.T) {
 	if p2, _ := db.Project(ctx, 2); p2.Report != nil {
 		t.Fatalf("project without report has %+v", p2.Report)
 	}
+	// 00003 filled the industry_code column from the figures.
+	if ps, _, err := db.Projects(ctx, engine.ProjectFilter{Industry: "C27"}); err != nil || len(ps) != 1 || ps[0].ID != 2 {
+		t.Fatalf("industry filter after migration = %v, %v", ps, err)
+	}
 	c := &engine.Change{Project: p, ExpectedVersion: 3, Entry: engine.AuditEntry{Event: engine.EventPass}}
 	if err := db.Apply(ctx, c); err != nil {
 		t.Fatal(err)
@@ -226,7 +230,8 @@ func TestMigrationMovesReports(t *testing.T) {
 }
 
 // TestOpenConcurrently starts several stores on one new file at once, as
-// several processes might: all must come up on the same, fully migrated schema.
+// several processes might: all must come up on the same, fully migrated
+// schema, each migration applied exactly once.
 func TestOpenConcurrently(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zonevet.db")
 	const n = 6
