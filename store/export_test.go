@@ -52,8 +52,8 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 
 // OpenAtVersion creates a database at path migrated only up to version and
 // returns it raw, so a test can put data in the old shape before Open
-// migrates the rest.
-func OpenAtVersion(ctx context.Context, path string, version int64) (*sql.DB, error) {
+// migrates the rest. Versions in skip are left out.
+func OpenAtVersion(ctx context.Context, path string, version int64, skip ...int64) (*sql.DB, error) {
 	raw, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, err
@@ -62,7 +62,8 @@ func OpenAtVersion(ctx context.Context, path string, version int64) (*sql.DB, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithExcludeVersions(skip))
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys, goose.WithDisableGlobalRegistry(true))
+	// Out of order: migrations are numbered by several authors working in
+	// parallel (00003 landed after 00010), so a database may lack a lower
+	// number than its highest. Each migration must therefore stand on its
+	// own, never depending on a higher-numbered one.
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys,
+		goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}

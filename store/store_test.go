@@ -191,6 +191,27 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
+// TestMigrationOutOfOrder: a database that got a higher-numbered migration
+// before a lower one was written still opens, and gets the lower one.
+func TestMigrationOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	raw, err := store.OpenAtVersion(ctx, path, 1<<62, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db := mustOpenPath(t, path)
+	var n int
+	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id = 3`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("version 3 applied %d times, want 1", n)
+	}
+	mustCreate(t, db, sampleProject("qingyuan", "迁移后"))
+}
+
 // TestMigrationMovesReports: a database made before 00002 keeps its reports
 // when Open moves them to project_reports, the first change afterwards
 // stores the digest, and 00003 fills the industry code from the figures.
