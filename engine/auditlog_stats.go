@@ -322,3 +322,12 @@ func (l *AuditLog) Dossier(ctx context.Context, u *User, id int64) (*Dossier, er
 	}
 	return d, nil
 }
+
+// SharePercent is Share as a percentage, for display.
+func (p ParkStats) SharePercent() float64 { return p.Share * 100 }
+
+// MedianDays is the median stay in calendar days, for display.
+func (s StateStats) MedianDays() float64 { return s.MedianHours / 24 }
+
+// P90Days is the 90th-percentile stay in calendar days, for display.
+func (s StateStats) P90Days() float64 { return s.P90Hours / 24 }

@@ -1,6 +1,613 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
-// registerAuditRoutes registers the auditor's pages (issue 4).
-func (s *Server) registerAuditRoutes(e *echo.Echo) {}
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+// registerAuditRoutes registers the auditor's pages: the decision log with
+// its filters and exports, one entry's facts, statistics, the proof page
+// (public key, checkpoints, verify now) and the project dossier. Every
+// handler reads through engine.AuditLog, which authorizes per park.
+func (s *Server) registerAuditRoutes(e *echo.Echo) {
+	// The auditor's pages have their own message files, so that the shared
+	// ones stay untouched by this feature; they are embedded with the rest.
+	for _, f := range []string{"locales/audit.zh-CN.json", "locales/audit.en.json"} {
+		if _, err := s.i18n.bundle.LoadMessageFileFS(localeFS, f); err != nil {
+			panic(fmt.Sprintf("web: messages %s: %v", f, err)) // embedded: cannot fail at run time
+		}
+	}
+	g := e.Group("", requireUser)
+	g.GET("/audit", s.handleAuditLog)
+	g.GET("/audit/entries/:seq", s.handleAuditEntry)
+	g.GET("/audit/export", s.handleAuditExport)
+	g.GET("/audit/stats", s.handleAuditStats)
+	g.GET("/audit/proof", s.handleAuditProof)
+	g.POST("/audit/verify", s.handleAuditVerify)
+	g.POST("/audit/checkpoints", s.handleAuditCheckpoint)
+	g.GET("/projects/:id/dossier", s.handleDossier)
+}
+
+func (s *Server) auditLog() *engine.AuditLog { return s.svc.AuditLog(s.cfg.CheckpointKey) }
+
+// CanAudit reports whether the page's user may read the decision log in
+// some park: the layout shows the auditor's menu entry by it.
+func (p *page) CanAudit() bool {
+	return p.User != nil && p.s.auditLog().CanAudit(context.Background(), p.User, "read")
+}
+
+// CanVerify reports whether the page's user may run a verification.
+func (p *page) CanVerify() bool {
+	return p.User != nil && p.s.auditLog().CanAudit(context.Background(), p.User, "verify")
+}
+
+const auditPageSize = 50
+
+// auditForm is the decision log's filter form, echoed back into the page
+// and into the export links, so an export is exactly the filtered view.
+type auditForm struct {
+	Park, Actor, Role, Event, From, To string
+	Project                            int64
+	Overrides                          bool
+	Page                               int
+}
+
+func (f auditForm) values() url.Values {
+	v := url.Values{}
+	for k, x := range map[string]string{"park": f.Park, "actor": f.Actor, "role": f.Role, "event": f.Event, "from": f.From, "to": f.To} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if f.Project != 0 {
+		v.Set("project", strconv.FormatInt(f.Project, 10))
+	}
+	if f.Overrides {
+		v.Set("overrides", "1")
+	}
+	return v
+}
+
+func (f auditForm) url(page int) string {
+	v := f.values()
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/audit"
+	}
+	return "/audit?" + v.Encode()
+}
+
+func (f auditForm) exportURL(format string) string {
+	v := f.values()
+	v.Set("format", format)
+	return "/audit/export?" + v.Encode()
+}
+
+// parseAuditForm reads the filters; dates are whole local days, "to" inclusive.
+func (s *Server) parseAuditForm(c echo.Context) (auditForm, engine.AuditQuery, error) {
+	f := auditForm{Park: c.QueryParam("park"), Actor: strings.TrimSpace(c.QueryParam("actor")), Role: c.QueryParam("role"),
+		Event: c.QueryParam("event"), From: c.QueryParam("from"), To: c.QueryParam("to"), Overrides: c.QueryParam("overrides") != ""}
+	f.Page, _ = strconv.Atoi(c.QueryParam("page"))
+	f.Page = max(f.Page, 1)
+	var q engine.AuditQuery
+	if p := strings.TrimPrefix(strings.TrimSpace(c.QueryParam("project")), "#"); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || id < 0 {
+			return f, q, engine.FieldError("project", "项目编号应为数字", "the project number must be a number")
+		}
+		f.Project, q.ProjectID = id, id
+	}
+	if f.Park != "" {
+		q.Parks = []string{f.Park}
+	}
+	q.Actor, q.Role = f.Actor, engine.Role(f.Role)
+	if f.Event != "" {
+		q.Events = []string{f.Event}
+	}
+	if f.Overrides {
+		q.Events = []string{engine.EventOverride}
+	}
+	for _, d := range []struct {
+		s   string
+		dst *time.Time
+		add int
+	}{{f.From, &q.From, 0}, {f.To, &q.To, 1}} {
+		if d.s == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(time.DateOnly, d.s, s.loc)
+		if err != nil {
+			return f, q, engine.FieldError("from", "日期格式应为 年-月-日", "dates are year-month-day")
+		}
+		*d.dst = t.AddDate(0, 0, d.add)
+	}
+	return f, q, nil
+}
+
+// auditEvents are offered in the event filter, lifecycle first.
+var auditEvents = []string{
+	engine.EventCreate, engine.EventUpdate, engine.EventSubmit, engine.EventResubmit, engine.EventPass, engine.EventOverride,
+	engine.EventReturn, engine.EventReject, engine.EventWithdraw, engine.EventScore, engine.EventConflict, engine.EventRecommend,
+	engine.EventFailReview, engine.EventApprove, engine.EventSign, engine.EventStartConstruction, engine.EventStartProduction,
+	engine.EventRate, engine.EventRectify, engine.EventRectified, engine.EventExit, "upload",
+	engine.EventLogin, engine.EventLoginFailed, engine.EventRefused, engine.EventAuditExport, engine.EventAuditVerify, engine.EventDossierView,
+}
+
+type auditListData struct {
+	Form        auditForm
+	Entries     []engine.AuditEntry
+	Total       int
+	Capped      bool
+	Page, Pages int
+	PrevURL     string
+	NextURL     string
+	Parks       []engine.Park
+	ParkNames   map[string]string
+	Events      []string
+	Roles       []engine.Role
+	Exports     [][2]string // format, URL
+	Error       string
+}
+
+func (s *Server) auditParks(c echo.Context) ([]engine.Park, error) {
+	ctx := c.Request().Context()
+	ids, err := s.auditLog().AuditParks(ctx, currentUser(c), "read")
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.svc.Store().Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []engine.Park
+	for _, p := range all {
+		if contains(ids, p.ID) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, engine.Errorf(engine.EFORBIDDEN, "您没有查看决策日志的权限", "you may not read the decision log")
+	}
+	return out, nil
+}
+
+func (s *Server) handleAuditLog(c echo.Context) error {
+	ctx := c.Request().Context()
+	parks, err := s.auditParks(c)
+	if err != nil {
+		return err
+	}
+	f, q, ferr := s.parseAuditForm(c)
+	d := auditListData{Form: f, Parks: parks, ParkNames: s.parkNames(parks, s.lang(c)), Events: auditEvents, Roles: engine.Roles, Page: f.Page}
+	if ferr != nil {
+		d.Error = engine.ErrorMessage(ferr, s.lang(c))
+	} else {
+		q.Desc, q.Limit, q.Offset = true, auditPageSize, (f.Page-1)*auditPageSize
+		if d.Entries, d.Total, err = s.auditLog().Page(ctx, currentUser(c), q); err != nil {
+			return err
+		}
+	}
+	d.Capped = d.Total > auditCountCap
+	d.Pages = max((min(d.Total, auditCountCap)+auditPageSize-1)/auditPageSize, 1)
+	if f.Page > 1 {
+		d.PrevURL = f.url(f.Page - 1)
+	}
+	if len(d.Entries) == auditPageSize && (f.Page < d.Pages || d.Capped) {
+		d.NextURL = f.url(f.Page + 1)
+	}
+	for _, format := range engine.ExportFormats {
+		d.Exports = append(d.Exports, [2]string{format, f.exportURL(format)})
+	}
+	pd := s.page(c, s.t(c, "audit.title"))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "audit", pd)
+}
+
+// auditCountCap mirrors the store's cap on counting (store.AuditCountCap);
+// web does not import store, and the page only needs to say "more than".
+const auditCountCap = 10000
+
+// ---- one entry and its facts ----
+
+type auditEntryData struct {
+	Entry      *engine.AuditEntry
+	Rows       []figureRow
+	ParkName   string
+	Kind       string // "submission", "report", "score", "input", "json", ""
+	Figures    *rules.Figures
+	Report     *rules.Report
+	Score      *engine.Score
+	Sheet      *rules.ScoringSheet
+	JSON       string // the payload, indented, when it is none of the above
+	RuleSetURL string
+}
+
+func (s *Server) handleAuditEntry(c echo.Context) error {
+	seq, err := strconv.ParseInt(c.Param("seq"), 10, 64)
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "日志条目不存在", "log entry not found")
+	}
+	e, err := s.auditLog().Entry(c.Request().Context(), currentUser(c), seq)
+	if err != nil {
+		return err
+	}
+	d := auditEntryData{Entry: e}
+	parks, _ := s.svc.Store().Parks(c.Request().Context())
+	d.ParkName = s.parkNames(parks, s.lang(c))[e.Park]
+	decodePayload(&d, e)
+	if d.Figures != nil {
+		d.Rows = figureRows(*d.Figures)
+	}
+	if d.Kind == "score" && e.RuleSetVersion != "" {
+		if rs, err := s.svc.RuleSetVersion(c.Request().Context(), e.RuleSetVersion); err == nil {
+			sh := rs.Scoring()
+			d.Sheet = &sh
+		}
+	}
+	pd := s.page(c, s.t(c, "audit.entry_title")+" #"+strconv.FormatInt(e.Seq, 10))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "audit_entry", pd)
+}
+
+// decodePayload recognises what an entry's decision was based on by its
+// shape: a submission (figures and the screening report), a report alone
+// (pass, override), a score sheet, the project form, or other JSON.
+func decodePayload(d *auditEntryData, e *engine.AuditEntry) {
+	if strings.TrimSpace(e.Payload) == "" {
+		return
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal([]byte(e.Payload), &probe) != nil {
+		d.Kind, d.JSON = "json", e.Payload
+		return
+	}
+	switch {
+	case probe["report"] != nil && probe["figures"] != nil:
+		var sub struct {
+			Figures rules.Figures `json:"figures"`
+			Report  *rules.Report `json:"report"`
+		}
+		if json.Unmarshal([]byte(e.Payload), &sub) == nil {
+			d.Kind, d.Figures, d.Report = "submission", &sub.Figures, sub.Report
+			return
+		}
+	case probe["checks"] != nil:
+		var rep rules.Report
+		if json.Unmarshal([]byte(e.Payload), &rep) == nil {
+			d.Kind, d.Report = "report", &rep
+			return
+		}
+	case probe["items"] != nil && probe["reviewer"] != nil:
+		var sc engine.Score
+		if json.Unmarshal([]byte(e.Payload), &sc) == nil {
+			d.Kind, d.Score = "score", &sc
+			return
+		}
+	case probe["figures"] != nil:
+		var in engine.ProjectInput
+		if json.Unmarshal([]byte(e.Payload), &in) == nil {
+			d.Kind, d.Figures = "input", &in.Figures
+			return
+		}
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, []byte(e.Payload), "", "  ") == nil {
+		d.Kind, d.JSON = "json", buf.String()
+	}
+}
+
+// ---- export ----
+
+// handleAuditExport streams the filtered view as CSV, .xlsx or JSON Lines.
+// Headers go out as soon as the engine has authorized and logged the export,
+// so the browser's download starts at once; rows follow as they are read.
+func (s *Server) handleAuditExport(c echo.Context) error {
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "csv"
+	}
+	_, q, err := s.parseAuditForm(c)
+	if err != nil {
+		return err
+	}
+	if _, err := engine.NewAuditWriter(discard{}, format, s.loc); err != nil {
+		return err // an unknown format, before anything is logged
+	}
+	res := c.Response()
+	// A million entries take seconds, more than a slow client's share of
+	// the server's write timeout: this response has no deadline.
+	_ = http.NewResponseController(res.Writer).SetWriteDeadline(time.Time{})
+	var aw engine.AuditWriter
+	started := false
+	begin := func(cps []engine.Checkpoint) error {
+		name := fmt.Sprintf("zonevet-decision-log-%s.%s", s.svc.Now().In(s.loc).Format("20060102-150405"), format)
+		h := res.Header()
+		h.Set(echo.HeaderContentType, engine.ContentType(format))
+		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, name))
+		h.Set("Cache-Control", "no-store")
+		res.WriteHeader(http.StatusOK)
+		res.Flush()
+		started = true
+		var err error
+		if aw, err = engine.NewAuditWriter(res, format, s.loc); err != nil {
+			return err
+		}
+		return aw.Checkpoints(cps)
+	}
+	err = s.auditLog().Export(c.Request().Context(), currentUser(c), q, format, begin, func(e *engine.AuditEntry) error { return aw.Entry(e) })
+	if err == nil && aw != nil {
+		err = aw.Close()
+	}
+	if err != nil && started {
+		// Too late for an error page: the download ends short, and the
+		// operator's log says why. A JSON Lines file cut short still
+		// verifies only as far as it goes.
+		s.log.Error("audit export aborted", "format", format, "err", err)
+		return nil
+	}
+	return err
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// ---- statistics ----
+
+type auditStatsData struct {
+	Form      auditForm
+	Stats     *engine.AuditStats
+	Parks     []engine.Park
+	ParkNames map[string]string
+	Events    []string // decision events, the reviewer table's columns
+	Chart     any      // data for the charts, read by audit.js (html/template writes it as JSON)
+}
+
+func (s *Server) handleAuditStats(c echo.Context) error {
+	parks, err := s.auditParks(c)
+	if err != nil {
+		return err
+	}
+	f, q, err := s.parseAuditForm(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.auditLog().Stats(c.Request().Context(), currentUser(c), q)
+	if err != nil {
+		return err
+	}
+	lang := s.lang(c)
+	names := s.parkNames(parks, lang)
+	d := auditStatsData{Form: f, Stats: st, Parks: parks, ParkNames: names, Events: engine.DecisionEvents}
+	// The charts get labels already translated: audit.js only draws.
+	chart := map[string]any{}
+	var who []string
+	series := map[string][]int{}
+	for _, r := range st.Reviewers {
+		who = append(who, r.Actor+" · "+engine.RoleLabel(r.Role, lang))
+		for _, ev := range engine.DecisionEvents {
+			series[ev] = append(series[ev], r.Counts[ev])
+		}
+	}
+	var ss []map[string]any
+	for _, ev := range engine.DecisionEvents {
+		ss = append(ss, map[string]any{"name": engine.EventLabel(ev, lang), "data": series[ev]})
+	}
+	chart["reviewers"] = map[string]any{"labels": who, "series": ss}
+	var pl []string
+	var share []float64
+	var overrides, passed []int
+	for _, p := range st.Parks {
+		pl = append(pl, names[p.Park])
+		share = append(share, float64(int(p.Share*1000+0.5))/10)
+		overrides, passed = append(overrides, p.Overrides), append(passed, p.Passed)
+	}
+	chart["parks"] = map[string]any{"labels": pl, "share": share, "overrides": overrides, "passed": passed,
+		"share_name": s.t(c, "stats.override_share"), "overrides_name": s.t(c, "stats.overrides"), "passed_name": s.t(c, "stats.passed")}
+	var sl []string
+	var med, p90 []float64
+	var overdue []int
+	for _, x := range st.States {
+		sl = append(sl, engine.StateLabel(x.State, lang))
+		med, p90 = append(med, roundTo(x.MedianHours/24, 2)), append(p90, roundTo(x.P90Hours/24, 2))
+		overdue = append(overdue, x.OverdueSteps+x.OpenOverdue)
+	}
+	chart["states"] = map[string]any{"labels": sl, "median": med, "p90": p90, "overdue": overdue,
+		"median_name": s.t(c, "stats.median_days"), "p90_name": s.t(c, "stats.p90_days"), "overdue_name": s.t(c, "stats.overdue_steps")}
+	d.Chart = chart
+	pd := s.page(c, s.t(c, "stats.title"))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "audit_stats", pd)
+}
+
+func roundTo(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+// ---- proof: public key, checkpoints, verify now ----
+
+type auditProofData struct {
+	PublicKey   string
+	Fingerprint string
+	CanSign     bool
+	CanVerify   bool
+	Checkpoints []engine.Checkpoint // newest first, at most 20
+	Total       int
+	Result      *engine.VerifyResult
+	Command     string
+}
+
+func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
+	l := s.auditLog()
+	cps, err := l.Checkpoints(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return nil, err
+	}
+	d := &auditProofData{CanSign: l.CanSign(), CanVerify: l.CanAudit(c.Request().Context(), currentUser(c), "verify"), Total: len(cps)}
+	if pub := l.PublicKey(); pub != nil {
+		d.PublicKey, d.Fingerprint = engine.PublicKeyString(pub), engine.KeyFingerprint(pub)
+		d.Command = "zonevet audit verify --export zonevet-decision-log.jsonl --pubkey " + d.PublicKey
+	}
+	for i := len(cps) - 1; i >= 0 && len(d.Checkpoints) < 20; i-- {
+		d.Checkpoints = append(d.Checkpoints, cps[i])
+	}
+	return d, nil
+}
+
+func (s *Server) handleAuditProof(c echo.Context) error {
+	d, err := s.proofData(c)
+	if err != nil {
+		return err
+	}
+	pd := s.page(c, s.t(c, "proof.title"))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "audit_proof", pd)
+}
+
+// handleAuditVerify runs "verify now"; the engine logs the outcome.
+func (s *Server) handleAuditVerify(c echo.Context) error {
+	res, err := s.auditLog().VerifyNow(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return err
+	}
+	d, err := s.proofData(c)
+	if err != nil {
+		return err
+	}
+	d.Result = res
+	pd := s.page(c, s.t(c, "proof.title"))
+	pd.Data = d
+	status := http.StatusOK
+	if !res.OK {
+		status = http.StatusConflict
+	}
+	return s.render(c, status, "audit_proof", pd)
+}
+
+// handleAuditCheckpoint signs the head now.
+func (s *Server) handleAuditCheckpoint(c echo.Context) error {
+	l := s.auditLog()
+	if !l.CanAudit(c.Request().Context(), currentUser(c), "verify") {
+		return engine.Errorf(engine.EFORBIDDEN, "您没有校验决策日志的权限", "you may not verify the decision log")
+	}
+	if !l.CanSign() {
+		return engine.Errorf(engine.ECONFLICT, "服务器未配置签名密钥,无法签发检查点", "no signing key is configured: cannot sign a checkpoint")
+	}
+	cp, err := l.CheckpointNow(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return err
+	}
+	if cp != nil {
+		s.flash(c, true, s.i18n.T(s.lang(c), "proof.signed", map[string]any{"Seq": cp.Seq}))
+	}
+	return c.Redirect(http.StatusSeeOther, "/audit/proof")
+}
+
+// ---- dossier ----
+
+type dossierData struct {
+	D        *engine.Dossier
+	ParkName string
+	Sheet    rules.ScoringSheet
+	Current  []figureRow   // the figures as they stand
+	Rows     [][]figureRow // the figures of each submission, as D.Submissions
+}
+
+func (s *Server) handleDossier(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+	}
+	d, err := s.auditLog().Dossier(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	dd := dossierData{D: d, ParkName: d.Park.NameZH, Current: figureRows(d.Project.Figures)}
+	for _, sub := range d.Submissions {
+		dd.Rows = append(dd.Rows, figureRows(sub.Figures))
+	}
+	if s.lang(c) == langEN {
+		dd.ParkName = d.Park.NameEN
+	}
+	if rs, err := s.svc.ProjectRuleSet(c.Request().Context(), d.Project); err == nil {
+		dd.Sheet = rs.Scoring()
+	}
+	pd := s.page(c, s.t(c, "dossier.title")+" · "+d.Project.Name)
+	pd.Data = dd
+	return s.render(c, http.StatusOK, "dossier", pd)
+}
+
+// logRefusal records a refused request in the decision log (403s only: a
+// 404 for another park's project is the same refusal seen from outside, and
+// logging it would tell nobody more). Never the request body.
+func (s *Server) logRefusal(c echo.Context, status int, msg string) {
+	if status != http.StatusForbidden {
+		return
+	}
+	name := ""
+	if u := currentUser(c); u != nil {
+		name = u.Username
+	}
+	req := c.Request()
+	err := s.svc.LogAuth(req.Context(), engine.AuthEvent{Event: engine.EventRefused, Username: name, Known: name != "",
+		Remote: c.RealIP(), Method: req.Method, Path: req.URL.Path, Status: status, Message: msg})
+	if err != nil {
+		s.log.Error("log refusal", "err", err)
+	}
+}
+
+// logLogin records a sign-in or a failed one. The password never gets here.
+func (s *Server) logLogin(c echo.Context, ok bool, username string) {
+	ev := engine.AuthEvent{Event: engine.EventLoginFailed, Username: username, Remote: c.RealIP()}
+	if ok {
+		ev.Event, ev.Known = engine.EventLogin, true
+	} else if _, err := s.svc.Store().UserByName(c.Request().Context(), username); err == nil {
+		ev.Known = true
+	}
+	if err := s.svc.LogAuth(c.Request().Context(), ev); err != nil {
+		s.log.Error("log sign-in", "err", err)
+	}
+}
+
+// figureRow is one figure ready to show: label id, formatted value, unit.
+type figureRow struct {
+	Name, Value, Unit string
+	Flag, Yes         bool
+}
+
+// figureRows lists f in the project form's order, formatted as the project page shows it.
+func figureRows(f rules.Figures) []figureRow {
+	vals := formFromProject(&engine.Project{Figures: f})
+	out := make([]figureRow, 0, len(figureFields))
+	for _, ff := range figureFields {
+		r := figureRow{Name: ff.Name, Unit: ff.Unit, Value: vals[ff.Name]}
+		switch ff.Kind {
+		case "flag":
+			r.Flag, r.Yes = true, r.Value != ""
+		case "number":
+			if v, err := strconv.ParseFloat(r.Value, 64); err == nil {
+				r.Value = formatAmount(v, 2)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}

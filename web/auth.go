@@ -240,6 +240,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	u, err := s.svc.Authenticate(ctx, username, password)
 	if err != nil {
 		if engine.ErrorCode(err) == engine.EUNAUTHORIZED {
+			s.logLogin(c, false, username)
 			return fail(http.StatusUnauthorized, engine.ErrorMessage(err, s.lang(c)))
 		}
 		return err
@@ -256,6 +257,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, secret)
+	s.logLogin(c, true, u.Username)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -124,6 +124,19 @@ func (w *world) matrixRoutes() []route {
 		}, "anon=401 own=403 reviewer=201 other=404"},
 		{"GET", "/api/v1/projects/:id/report", engine.StateScreening, get("/api/v1/projects/{id}/report"), "anon=401 own=200 other=404"},
 		{"GET", "/api/v1/projects/:id/history", engine.StateDraft, get("/api/v1/projects/{id}/history"), "anon=401 own=200 other=404"},
+		// The decision log (issue 4): auditors read, export and verify in their parks;
+		// admin may verify (the chain is one for the zone); everyone else is refused.
+		{"GET", "/audit", "", get("/audit?park=qingyuan"), "anon=303 own=403 auditor=200 other=403 auditor@other=403"},
+		{"GET", "/audit/entries/:seq", engine.StateScreening, func(w *world, p *engine.Project, _ string) (string, any) {
+			return fmt.Sprintf("/audit/entries/%d", w.lastSeq(p)), nil
+		}, "anon=303 own=403 auditor=200 other=403 auditor@other=404"},
+		{"GET", "/audit/export", "", get("/audit/export?format=csv&park=qingyuan"), "anon=303 own=403 auditor=200 other=403 auditor@other=403"},
+		{"GET", "/audit/stats", "", get("/audit/stats"), "anon=303 own=403 auditor=200 other=403 auditor@other=200"},
+		{"GET", "/audit/proof", "", get("/audit/proof"), "anon=303 own=403 auditor=200 admin=200 other=403 auditor@other=200 admin@other=200"},
+		{"POST", "/audit/verify", "", post("/audit/verify", url.Values{}), "anon=401 own=403 auditor=200 admin=200 other=403 auditor@other=200 admin@other=200"},
+		// The matrix world has no signing key: allowed callers get 409 (TestAuditCheckpointNow signs with one).
+		{"POST", "/audit/checkpoints", "", post("/audit/checkpoints", url.Values{}), "anon=401 own=403 auditor=409 admin=409 other=403 auditor@other=409 admin@other=409"},
+		{"GET", "/projects/:id/dossier", engine.StateScreening, get("/projects/{id}/dossier"), "anon=303 own=404 auditor=200 other=404"},
 	}
 }
 

@@ -203,6 +203,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := s.classify(c, err)
+	s.logRefusal(c, status, body.Message)
 	if isAPI(c) {
 		_ = c.JSON(status, body)
 		return
