@@ -202,3 +202,16 @@ func countRows(errs []RowError) int {
 func sortRowErrors(errs []RowError) {
 	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
 }
+
+// ReportingFirms lists the firms of a park that report annual figures
+// (building, producing or rectifying), for the downloadable sheet.
+func (s *Service) ReportingFirms(ctx context.Context, u *User, park string) ([]TrackedProject, error) {
+	ts, err := s.ts()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(u, park, "project", "read"); err != nil {
+		return nil, err
+	}
+	return ts.TrackedProjects(ctx, []string{park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+}

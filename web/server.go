@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.registerAuthRoutes(e)
 	s.registerProjectRoutes(e)
 	s.registerTokenRoutes(e)
+	s.registerTrackingRoutes(e)
 	s.registerAPIRoutes(e.Group("/api/v1"))
 	s.registerAuditRoutes(e)
 }

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+type dashboardData struct {
+	D        *engine.Dashboard
+	Title    string
+	Charts   template.JS // the charts' data as JSON, read by dashboard.js from a data block
+	Export   string
+	ParkName map[string]string
+	Total    int // projects in scope
+	Tracked  int // of which signed or later
+}
+
+// chartData is what dashboard.js draws; labels are already in the page's language.
+type chartData struct {
+	States      []labelled `json:"states"`
+	Bands       []labelled `json:"bands"`
+	TaxPerMu    []labelled `json:"tax_per_mu"`
+	OutputPerMu []labelled `json:"output_per_mu"`
+	Targets     []target   `json:"targets"`
+	Text        map[string]string
+}
+
+type labelled struct {
+	Label string `json:"label"`
+	Value int    `json:"value"`
+}
+
+type target struct {
+	Label  string  `json:"label"`
+	Target float64 `json:"target"`
+	Actual float64 `json:"actual"`
+}
+
+func (s *Server) dashboard(c echo.Context) (*engine.Dashboard, error) {
+	year, _ := strconv.Atoi(c.QueryParam("year"))
+	return s.svc.Dashboard(c.Request().Context(), currentUser(c), c.QueryParam("park"), year)
+}
+
+func (s *Server) dashboardTitle(c echo.Context, d *engine.Dashboard) string {
+	lang := s.lang(c)
+	name := pickLang(lang, "全区", "Whole zone")
+	for _, p := range d.Parks {
+		if p.ID == d.Park {
+			name = pickLang(lang, p.NameZH, p.NameEN)
+		}
+	}
+	return pickLang(lang, fmt.Sprintf("%s · %d 年度数据看板", name, d.Year), fmt.Sprintf("%s · %d dashboard", name, d.Year))
+}
+
+func (s *Server) handleDashboard(c echo.Context) error {
+	d, err := s.dashboard(c)
+	if err != nil {
+		return err
+	}
+	lang := s.lang(c)
+	cd := chartData{Text: map[string]string{
+		"states": pickLang(lang, "各状态项目数", "Projects per state"), "bands": pickLang(lang, "亩均效益评价分档", "Rating bands"),
+		"tax": pickLang(lang, "亩均税收分布(万元/亩)", "Tax per mu (10k CNY/mu)"), "output": pickLang(lang, "亩均产值分布(万元/亩)", "Output per mu (10k CNY/mu)"),
+		"targets": pickLang(lang, "政策目标与实际(%)", "Policy targets and actuals (%)"), "target": pickLang(lang, "目标", "Target"),
+		"actual": pickLang(lang, "实际", "Actual"), "save": pickLang(lang, "保存为图片", "Save as image"), "firms": pickLang(lang, "企业数", "Firms"),
+	}}
+	for _, st := range engine.States {
+		if n := d.States[st]; n > 0 {
+			cd.States = append(cd.States, labelled{engine.StateLabel(st, lang), n})
+		}
+	}
+	for _, b := range []string{"A", "B", "C", "D"} {
+		cd.Bands = append(cd.Bands, labelled{b, d.Bands[b]})
+	}
+	if n := d.Bands["grace"]; n > 0 {
+		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "宽限期", "Grace"), n})
+	}
+	for _, b := range d.TaxPerMu {
+		cd.TaxPerMu = append(cd.TaxPerMu, labelled{b.Label, b.Count})
+	}
+	for _, b := range d.OutputPerMu {
+		cd.OutputPerMu = append(cd.OutputPerMu, labelled{b.Label, b.Count})
+	}
+	for _, t := range d.Targets[:2] {
+		cd.Targets = append(cd.Targets, target{pickLang(lang, t.NameZH, t.NameEN), t.Target, t.Actual})
+	}
+	js, err := json.Marshal(cd)
+	if err != nil {
+		return err
+	}
+	title := s.dashboardTitle(c, d)
+	dd := dashboardData{D: d, Title: title, Charts: template.JS(js), ParkName: map[string]string{},
+		Export: fmt.Sprintf("/dashboard.xlsx?park=%s&year=%d", d.Park, d.Year)}
+	for _, p := range d.Parks {
+		dd.ParkName[p.ID] = pickLang(lang, p.NameZH, p.NameEN)
+	}
+	for _, ps := range d.PerPark {
+		dd.Total, dd.Tracked = dd.Total+ps.Projects, dd.Tracked+ps.Tracked
+	}
+	pd := s.page(c, title)
+	pd.Data = dd
+	return s.render(c, http.StatusOK, "dashboard", pd)
+}
+
+func (s *Server) handleDashboardExport(c echo.Context) error {
+	d, err := s.dashboard(c)
+	if err != nil {
+		return err
+	}
+	b, err := dashboardWorkbook(d, s.dashboardTitle(c, d))
+	if err != nil {
+		return err
+	}
+	park := d.Park
+	if park == "" {
+		park = "zone"
+	}
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="dashboard-%s-%d.xlsx"`, park, d.Year))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+}

@@ -1,0 +1,583 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// registerTrackingRoutes adds the after-signature pages: a project's
+// agreement, milestones, figures and rectification; a park's annual sheet,
+// rating runs and alerts; the zone dashboard.
+func (s *Server) registerTrackingRoutes(e *echo.Echo) {
+	g := e.Group("", requireUser)
+	g.GET("/projects/:id/tracking", s.handleTrackingView)
+	g.POST("/projects/:id/agreement", s.handleAgreementSave)
+	g.POST("/projects/:id/milestones", s.handleMilestoneRecord)
+	g.POST("/projects/:id/figures", s.handleFiguresSave)
+	g.POST("/projects/:id/plan", s.handlePlanSubmit)
+	g.POST("/projects/:id/decision", s.handleRectificationDecision)
+	g.GET("/tracking", s.handleTrackingPark)
+	g.GET("/tracking/template.xlsx", s.handleTrackingTemplate)
+	g.POST("/tracking/import", s.handleTrackingImport)
+	g.POST("/tracking/runs", s.handleRatingRun)
+	g.GET("/tracking/runs/:run", s.handleRatingRunView)
+	g.GET("/tracking/alerts", s.handleTrackingAlerts)
+	g.GET("/dashboard", s.handleDashboard)
+	g.GET("/dashboard.xlsx", s.handleDashboardExport)
+}
+
+// ---- a project's tracking ----
+
+type trackingData struct {
+	Project   *engine.Project
+	T         *engine.ProjectTracking
+	Defaults  *engine.Agreement
+	Documents []engine.Document
+	Kinds     []string
+	Clauses   []string
+	Year      int
+	Partial   bool
+	L         map[string]string // labels of milestones, causes, clauses and run actions
+}
+
+// trackingLabels names the tracking vocabulary in lang, for templates.
+func trackingLabels(lang string) map[string]string {
+	m := map[string]string{"": "—",
+		engine.ActionRectify: pickLang(lang, "责令整改", "rectification ordered"), engine.ActionExitDue: pickLang(lang, "连续两年 D 档,应启动退出", "D two years running: exit due"),
+		engine.ActionInRectification: pickLang(lang, "整改中", "already rectifying")}
+	for _, k := range engine.MilestoneKinds {
+		m[k] = engine.MilestoneLabel(k, lang)
+	}
+	for _, k := range []string{engine.CauseRatingD, engine.CauseRDBelow, engine.CauseManual} {
+		m[k] = engine.CauseLabel(k, lang)
+	}
+	for _, k := range append(append([]string{}, engine.ExitClauses...), engine.ClauseUnstated) {
+		m[k] = engine.ClauseLabel(k, lang)
+	}
+	return m
+}
+
+func (s *Server) handleTrackingView(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	p, tr, err := s.svc.Tracking(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	d := trackingData{Project: p, T: tr, Kinds: engine.MilestoneKinds, Clauses: engine.ExitClauses, Year: s.svc.Today().Year() - 1,
+		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c))}
+	if tr.Agreement == nil && tr.Can["agreement"] {
+		if d.Defaults, err = s.svc.AgreementDefaults(ctx, u, id); err != nil {
+			return err
+		}
+	}
+	if tr.Can["milestone"] {
+		docs, err := s.svc.Documents(ctx, u, id)
+		if err != nil {
+			return err
+		}
+		for _, doc := range docs {
+			if doc.Kind == "milestone" {
+				d.Documents = append(d.Documents, doc)
+			}
+		}
+	}
+	pd := s.page(c, p.Name+" · "+pickLang(s.lang(c), "落地跟踪", "Tracking"))
+	pd.Data = d
+	if d.Partial {
+		return s.renderNamed(c, http.StatusOK, "tracking", "tracking_section", pd)
+	}
+	return s.render(c, http.StatusOK, "tracking", pd)
+}
+
+// renderNamed executes one named template of a page (an htmx fragment).
+func (s *Server) renderNamed(c echo.Context, status int, page, name string, pd *page) error {
+	t, ok := s.tmpl.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, pd); err != nil {
+		return fmt.Errorf("render %s/%s: %w", page, name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func pickLang(lang, zh, en string) string {
+	if lang == langEN {
+		return en
+	}
+	return zh
+}
+
+// done finishes a tracking POST: refusals the user can fix (invalid,
+// conflict) come back as a message on the page; the rest (forbidden, not
+// found, internal) are errors with their status.
+func (s *Server) done(c echo.Context, err error, back, okZH, okEN string) error {
+	switch engine.ErrorCode(err) {
+	case "":
+		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+	case engine.EINVALID, engine.ECONFLICT:
+		msg := engine.ErrorMessage(err, s.lang(c))
+		var de *engine.Error
+		if errors.As(err, &de) && de.Field != "" {
+			msg = fieldName(de.Field, s.lang(c)) + ":" + msg
+		}
+		s.flash(c, false, msg)
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+var trackingFieldNames = map[string][2]string{
+	"signed_on": {"签约日期", "signing date"}, "land_delivered_on": {"交地日期", "land delivery"}, "start_by": {"约定开工", "agreed start"},
+	"complete_by": {"约定竣工", "agreed completion"}, "production_by": {"约定投产", "agreed production"}, "full_production_by": {"约定达产", "agreed full production"},
+	"land_area": {"用地面积", "land area"}, "fixed_asset_investment": {"固定资产投资", "fixed-asset investment"}, "output_per_mu": {"亩均产值", "output per mu"},
+	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
+	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
+	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
+}
+
+func fieldName(f, lang string) string {
+	if n, ok := trackingFieldNames[f]; ok {
+		return pickLang(lang, n[0], n[1])
+	}
+	return columnLabel(f, lang)
+}
+
+// num reads a form number; thousands separators are allowed, blank is 0.
+func num(c echo.Context, name string) (float64, error) {
+	v := strings.ReplaceAll(strings.TrimSpace(c.FormValue(name)), ",", "")
+	if v == "" {
+		return 0, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, engine.FieldError(name, "请填写数字", "enter a number")
+	}
+	return x, nil
+}
+
+// date reads a form date (YYYY-MM-DD); blank is the zero time (the default).
+func date(c echo.Context, name string) (time.Time, error) {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := engine.ParseDate(v)
+	if err != nil {
+		return time.Time{}, engine.FieldError(name, "日期格式应为 2026-03-31", "dates are written 2026-03-31")
+	}
+	return d, nil
+}
+
+func trackingURL(id int64) string { return fmt.Sprintf("/projects/%d/tracking", id) }
+
+func (s *Server) handleAgreementSave(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	var ag engine.Agreement
+	var ferr error
+	setF := func(dst *float64, name string) {
+		if v, err := num(c, name); err != nil && ferr == nil {
+			ferr = err
+		} else {
+			*dst = v
+		}
+	}
+	setD := func(dst *time.Time, name string) {
+		if v, err := date(c, name); err != nil && ferr == nil {
+			ferr = err
+		} else {
+			*dst = v
+		}
+	}
+	setF(&ag.LandArea, "land_area")
+	setF(&ag.FixedAssetInvestment, "fixed_asset_investment")
+	setF(&ag.OutputPerMu, "output_per_mu")
+	setF(&ag.TaxPerMu, "tax_per_mu")
+	setF(&ag.RDIntensity, "rd_intensity")
+	var emp float64
+	setF(&emp, "employees")
+	ag.Employees = int(emp)
+	setD(&ag.SignedOn, "signed_on")
+	setD(&ag.LandDeliveredOn, "land_delivered_on")
+	setD(&ag.StartBy, "start_by")
+	setD(&ag.CompleteBy, "complete_by")
+	setD(&ag.ProductionBy, "production_by")
+	setD(&ag.FullProductionBy, "full_production_by")
+	if ferr == nil && ag.SignedOn.IsZero() {
+		ferr = engine.FieldError("signed_on", "请填写签约日期", "enter the signing date")
+	}
+	if ferr == nil {
+		_, ferr = s.svc.SaveAgreement(c.Request().Context(), currentUser(c), id, ag)
+	}
+	return s.done(c, ferr, trackingURL(id)+"#agreement", "投资协议已保存", "Agreement saved")
+}
+
+func (s *Server) handleMilestoneRecord(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	m := engine.Milestone{Kind: c.FormValue("kind"), Note: c.FormValue("note")}
+	m.DocumentID, _ = strconv.ParseInt(c.FormValue("document"), 10, 64)
+	if m.DoneOn, err = date(c, "done_on"); err == nil {
+		err = s.svc.RecordMilestone(c.Request().Context(), currentUser(c), id, m)
+	}
+	return s.done(c, err, trackingURL(id)+"#milestones", "节点已登记", "Milestone recorded")
+}
+
+func (s *Server) handleFiguresSave(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	f := engine.AnnualFigures{HighTech: c.FormValue("high_tech") != "", AboveScale: c.FormValue("above_scale") != ""}
+	f.Year, _ = strconv.Atoi(c.FormValue("year"))
+	var ferr error
+	for _, x := range []struct {
+		name string
+		dst  *float64
+	}{{"revenue", &f.Revenue}, {"output", &f.Output}, {"value_added", &f.ValueAdded}, {"tax", &f.Tax},
+		{"rd_expense", &f.RDExpense}, {"energy_use", &f.EnergyUse}, {"emissions", &f.Emissions}} {
+		v, err := num(c, x.name)
+		if err != nil && ferr == nil {
+			ferr = err
+		}
+		*x.dst = v
+	}
+	emp, err := num(c, "employees")
+	if err != nil && ferr == nil {
+		ferr = err
+	}
+	f.Employees = int(emp)
+	if ferr == nil {
+		ferr = s.svc.SaveFigures(c.Request().Context(), currentUser(c), id, f)
+	}
+	return s.done(c, ferr, trackingURL(id)+"#figures", "年度数据已保存", "Annual figures saved")
+}
+
+func (s *Server) handlePlanSubmit(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	err = s.svc.SubmitPlan(c.Request().Context(), currentUser(c), id, c.FormValue("plan"))
+	return s.done(c, err, trackingURL(id)+"#rectification", "整改方案已提交", "Plan submitted")
+}
+
+// handleRectificationDecision is the committee's outcome of a
+// rectification (rectified / failed), or an exit straight from production.
+func (s *Server) handleRectificationDecision(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	ctx, u := c.Request().Context(), currentUser(c)
+	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	form, _ := c.FormParams()
+	clauses := form["clauses"]
+	reason := c.FormValue("reason")
+	switch c.FormValue("outcome") {
+	case "exit":
+		_, err = s.svc.Exit(ctx, u, id, version, clauses, reason)
+	case "rectify":
+		_, err = s.svc.Act(ctx, u, id, engine.Action{Event: engine.EventRectify, Version: version, Reason: reason})
+	default:
+		_, err = s.svc.DecideRectification(ctx, u, id, engine.Decision{Version: version, Outcome: c.FormValue("outcome"), Reason: reason, Clauses: clauses})
+	}
+	return s.done(c, err, trackingURL(id)+"#rectification", "决定已记录", "Decision recorded")
+}
+
+// ---- a park's annual sheet and rating runs ----
+
+type parkTrackingData struct {
+	Parks      []engine.Park
+	Park       engine.Park
+	Year       int
+	Years      []int
+	Runs       []engine.RatingRun
+	CanImport  bool
+	CanRate    bool
+	Import     *engine.ImportResult
+	ImportFile string
+	Token      string
+	Columns    map[string]string
+	Alerts     []engine.Alert
+}
+
+// parkParam picks the requested park among those u reads (the first by default).
+func (s *Server) parkParam(c echo.Context, name string) (engine.Park, []engine.Park, error) {
+	parks, err := s.svc.Parks(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return engine.Park{}, nil, err
+	}
+	want := c.QueryParam(name)
+	if want == "" {
+		want = c.FormValue(name)
+	}
+	for _, p := range parks {
+		if p.ID == want || want == "" {
+			return p, parks, nil
+		}
+	}
+	return engine.Park{}, parks, engine.Errorf(engine.ENOTFOUND, "园区不存在", "park not found")
+}
+
+func (s *Server) yearParam(c echo.Context) int {
+	y, _ := strconv.Atoi(c.QueryParam("year"))
+	if y == 0 {
+		y, _ = strconv.Atoi(c.FormValue("year"))
+	}
+	if this := s.svc.Today().Year(); y < 2000 || y > this {
+		y = this - 1
+	}
+	return y
+}
+
+func (s *Server) parkTracking(c echo.Context) (*parkTrackingData, error) {
+	ctx, u := c.Request().Context(), currentUser(c)
+	park, parks, err := s.parkParam(c, "park")
+	if err != nil {
+		return nil, err
+	}
+	if len(parks) == 0 {
+		return nil, engine.Errorf(engine.EFORBIDDEN, "您不属于任何园区", "you belong to no park")
+	}
+	d := &parkTrackingData{Parks: parks, Park: park, Year: s.yearParam(c), Columns: map[string]string{}}
+	this := s.svc.Today().Year()
+	for y := this; y >= this-5; y-- {
+		d.Years = append(d.Years, y)
+	}
+	runs, err := s.svc.RatingRuns(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.Park == park.ID {
+			d.Runs = append(d.Runs, r)
+		}
+	}
+	d.CanImport, d.CanRate = s.svc.CanTrack(u, park.ID, "figures"), s.svc.CanTrack(u, park.ID, "rate")
+	for _, col := range annualColumns {
+		d.Columns[col.field] = columnOf(col.field)
+	}
+	if d.Alerts, err = s.svc.Alerts(ctx, u); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Server) handleTrackingPark(c echo.Context) error {
+	d, err := s.parkTracking(c)
+	if err != nil {
+		return err
+	}
+	pd := s.page(c, pickLang(s.lang(c), "亩均效益评价", "Per-mu rating"))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "tracking_park", pd)
+}
+
+func (s *Server) handleTrackingTemplate(c echo.Context) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	park, _, err := s.parkParam(c, "park")
+	if err != nil {
+		return err
+	}
+	if !s.svc.CanTrack(u, park.ID, "figures") {
+		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+	}
+	firms, err := s.svc.ReportingFirms(ctx, u, park.ID)
+	if err != nil {
+		return err
+	}
+	year := s.yearParam(c)
+	b, err := annualTemplate(year, firms)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("annual-%s-%d.xlsx", park.ID, year)
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, name,
+		urlQueryEscape(fmt.Sprintf("%s%d年度亩均数据模板.xlsx", park.NameZH, year))))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+}
+
+// handleTrackingImport reads an annual sheet. A sheet with bad rows imports
+// nothing: the page lists every bad row, and offers to import only the good
+// rows of the same upload, which is kept under a random name for that.
+func (s *Server) handleTrackingImport(c echo.Context) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	d, err := s.parkTracking(c)
+	if err != nil {
+		return err
+	}
+	if !d.CanImport {
+		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+	}
+	var data []byte
+	token := c.FormValue("token")
+	stash := func(tok string) string {
+		return filepath.Join(s.cfg.DocsDir, fmt.Sprintf(".import-%d-%s.xlsx", u.ID, tok))
+	}
+	fileName := c.FormValue("file_name")
+	if token != "" && validToken(token) {
+		if data, err = os.ReadFile(stash(token)); err != nil {
+			return s.importFailed(c, d, engine.FieldError("file", "上传的文件已失效,请重新上传", "the upload has expired: upload the file again"))
+		}
+	} else {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			return s.importFailed(c, d, engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import"))
+		}
+		if fh.Size > s.cfg.MaxUpload {
+			return s.importFailed(c, d, s.tooBig())
+		}
+		src, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		if data, err = io.ReadAll(io.LimitReader(src, s.cfg.MaxUpload+1)); err != nil {
+			return err
+		}
+		fileName = filepath.Base(fh.Filename)
+	}
+	rows, cellErrs, err := readAnnualSheet(bytes.NewReader(data), d.Year)
+	if err != nil {
+		return s.importFailed(c, d, err)
+	}
+	sum := sha256.Sum256(data)
+	res, err := s.svc.ImportFigures(ctx, u, engine.ImportInput{Park: d.Park.ID, Year: d.Year, Rows: rows, Errors: cellErrs,
+		FileName: fileName, FileSHA256: hex.EncodeToString(sum[:]), AcceptGood: c.FormValue("accept_good") != ""})
+	if err != nil {
+		return s.importFailed(c, d, err)
+	}
+	d.Import, d.ImportFile = res, fileName
+	if res.Imported == 0 && len(res.Errors) > 0 && res.Good > 0 {
+		d.Token = randomToken()
+		if err := os.WriteFile(stash(d.Token), data, 0o600); err != nil {
+			return err
+		}
+	} else if token != "" {
+		_ = os.Remove(stash(token))
+	}
+	status := http.StatusOK
+	if res.Imported == 0 && len(res.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd.Data = d
+	return s.render(c, status, "tracking_park", pd)
+}
+
+func validToken(t string) bool {
+	if len(t) != 43 {
+		return false
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) importFailed(c echo.Context, d *parkTrackingData, err error) error {
+	switch engine.ErrorCode(err) {
+	case engine.EINVALID, engine.ECONFLICT:
+	default:
+		return err
+	}
+	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd.Flash, pd.FlashOK = engine.ErrorMessage(err, s.lang(c)), false
+	pd.Data = d
+	return s.render(c, http.StatusBadRequest, "tracking_park", pd)
+}
+
+func (s *Server) handleRatingRun(c echo.Context) error {
+	park, _, err := s.parkParam(c, "park")
+	if err != nil {
+		return err
+	}
+	run, err := s.svc.RunRating(c.Request().Context(), currentUser(c), park.ID, s.yearParam(c))
+	if err != nil {
+		return s.done(c, err, fmt.Sprintf("/tracking?park=%s&year=%d", park.ID, s.yearParam(c)), "", "")
+	}
+	s.flash(c, true, pickLang(s.lang(c), fmt.Sprintf("%d 年度评价完成:参评 %d 家", run.Year, len(run.Results)),
+		fmt.Sprintf("%d rating done: %d firms", run.Year, len(run.Results))))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/tracking/runs/%d", run.ID))
+}
+
+type runData struct {
+	Run        *engine.RatingRun
+	Park       string
+	Indicators []string
+	Verified   bool
+	Shortfalls []engine.RatingResult
+	Names      map[int64]string
+}
+
+func (s *Server) handleRatingRunView(c echo.Context) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	id, err := strconv.ParseInt(c.Param("run"), 10, 64)
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+	}
+	run, err := s.svc.RatingRun(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	d := runData{Run: run, Verified: true, Names: map[int64]string{}}
+	for _, in := range run.Inputs {
+		d.Names[in.Firm.ProjectID] = in.Firm.Name
+	}
+	for _, r := range run.Results {
+		if r.RDBelowCommitment || r.RDBelowBracket {
+			d.Shortfalls = append(d.Shortfalls, r)
+		}
+	}
+	if rs, err := s.svc.RuleSetVersion(ctx, run.RuleSetVersion); err == nil {
+		for _, ind := range rs.Rating().Indicators {
+			d.Indicators = append(d.Indicators, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+		}
+	}
+	parks, _ := s.svc.Parks(ctx, u)
+	d.Park = s.parkNames(parks, s.lang(c))[run.Park]
+	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("%d 年度亩均效益评价", run.Year), fmt.Sprintf("%d per-mu rating", run.Year)))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "tracking_run", pd)
+}
+
+// handleTrackingAlerts is the workbench's tracking panel (an htmx fragment).
+func (s *Server) handleTrackingAlerts(c echo.Context) error {
+	alerts, err := s.svc.Alerts(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return err
+	}
+	pd := s.page(c, "")
+	pd.Data = alerts
+	return s.renderNamed(c, http.StatusOK, "tracking_park", "tracking_alerts_fragment", pd)
+}

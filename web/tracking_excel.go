@@ -1,0 +1,315 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"zonevet/engine"
+)
+
+// annualColumn is one column of the annual-figures sheet: its header, the
+// engine field it fills and how to read it.
+type annualColumn struct {
+	field    string
+	zh, en   string
+	kind     byte // 's' text, 'f' number, 'i' whole number, 'b' yes/no
+	optional bool
+}
+
+// annualColumns is the sheet's layout, A to L. The template and the reader
+// share it, so a row error names the column the user sees.
+var annualColumns = []annualColumn{
+	{"uscc", "统一社会信用代码", "Unified social credit code", 's', false},
+	{"name", "企业名称(仅供核对)", "Firm (for reference)", 's', true},
+	{"revenue", "营业收入(万元)", "Revenue (10k CNY)", 'f', false},
+	{"output", "工业总产值(万元)", "Industrial output (10k CNY)", 'f', false},
+	{"value_added", "工业增加值(万元)", "Value added (10k CNY)", 'f', false},
+	{"tax", "实缴税收(万元)", "Tax paid (10k CNY)", 'f', false},
+	{"rd_expense", "研发费用(万元)", "R&D expense (10k CNY)", 'f', false},
+	{"energy_use", "综合能耗(吨标准煤)", "Energy use (tce)", 'f', false},
+	{"emissions", "主要污染物排放量(吨)", "Emissions (t)", 'f', false},
+	{"employees", "从业人数", "Employees", 'i', false},
+	{"high_tech", "高新技术企业(是/否)", "High-tech enterprise (yes/no)", 'b', false},
+	{"above_scale", "规上工业企业(是/否)", "Above-scale firm (yes/no)", 'b', false},
+}
+
+const annualSheet = "年度数据"
+
+// columnOf names the sheet column of an engine field ("C"), or "".
+func columnOf(field string) string {
+	for i, c := range annualColumns {
+		if c.field == field {
+			name, _ := excelize.ColumnNumberToName(i + 1)
+			return name
+		}
+	}
+	return ""
+}
+
+// columnLabel is the header of a field's column in lang.
+func columnLabel(field, lang string) string {
+	for _, c := range annualColumns {
+		if c.field == field {
+			if lang == langEN {
+				return c.en
+			}
+			return c.zh
+		}
+	}
+	return field
+}
+
+// annualTemplate is the downloadable sheet for a park and year, with one row
+// per firm that reports (code and name filled in) so staff only add numbers.
+func annualTemplate(year int, firms []engine.TrackedProject) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", annualSheet); err != nil {
+		return nil, err
+	}
+	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDE7F3"}, Pattern: 1},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
+	for i, c := range annualColumns {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		if err := f.SetCellValue(annualSheet, cell, c.zh); err != nil {
+			return nil, err
+		}
+	}
+	_ = f.SetCellStyle(annualSheet, "A1", "L1", head)
+	_ = f.SetColWidth(annualSheet, "A", "A", 24)
+	_ = f.SetColWidth(annualSheet, "B", "B", 30)
+	_ = f.SetColWidth(annualSheet, "C", "L", 16)
+	_ = f.SetRowHeight(annualSheet, 1, 32)
+	_ = f.SetPanes(annualSheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	for r, p := range firms {
+		_ = f.SetCellValue(annualSheet, fmt.Sprintf("A%d", r+2), p.USCC)
+		_ = f.SetCellValue(annualSheet, fmt.Sprintf("B%d", r+2), p.Name)
+	}
+	yn := excelize.NewDataValidation(true)
+	yn.Sqref = "K2:L5000"
+	_ = yn.SetDropList([]string{"是", "否"})
+	_ = f.AddDataValidation(annualSheet, yn)
+	note, _ := f.NewSheet("说明")
+	_ = note
+	for i, line := range []string{
+		fmt.Sprintf("%d 年度企业亩均效益评价数据填报模板", year),
+		"每行一家企业,以统一社会信用代码识别;企业名称仅供核对,不导入。",
+		"金额单位为万元,可带千分位逗号;能耗为吨标准煤;排放量为吨。",
+		"“高新技术企业”“规上工业企业”填“是”或“否”。",
+		"导入时逐行校验:有错误的行会列出行号、列和原因;默认有任何错误则整表不导入,可选择仅导入正确的行。",
+	} {
+		_ = f.SetCellValue("说明", fmt.Sprintf("A%d", i+1), line)
+	}
+	_ = f.SetColWidth("说明", "A", "A", 100)
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// readAnnualSheet reads an uploaded sheet into rows and cell errors: a cell
+// that is not a number where one is needed is reported with its row and
+// column, and its row is left out of rows. Blank rows are skipped.
+func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowError, error) {
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return nil, nil, engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+	}
+	defer f.Close()
+	sheet := annualSheet
+	if idx, _ := f.GetSheetIndex(sheet); idx < 0 {
+		sheet = f.GetSheetName(0)
+	}
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		return nil, nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+	}
+	if len(rows) == 0 || len(rows[0]) == 0 || !strings.Contains(rows[0][0], "统一社会信用代码") && !strings.Contains(strings.ToLower(rows[0][0]), "credit") {
+		return nil, nil, engine.FieldError("file", "表头不符:第 1 行应为模板的列名(A 列为“统一社会信用代码”),请下载模板填写", "the header row does not match the template (column A must be the unified social credit code): download the template")
+	}
+	var out []engine.AnnualRow
+	var errs []engine.RowError
+	for i, row := range rows[1:] {
+		n := i + 2
+		if blank(row) {
+			continue
+		}
+		cell := func(j int) string {
+			if j < len(row) {
+				return strings.TrimSpace(row[j])
+			}
+			return ""
+		}
+		ar := engine.AnnualRow{Row: n, USCC: strings.ToUpper(cell(0)), Figures: engine.AnnualFigures{Year: year}}
+		ok := true
+		for j, col := range annualColumns {
+			v := cell(j)
+			bad := func(zh, en string) {
+				errs = append(errs, engine.RowError{Row: n, Field: col.field, Message: zh, MessageEN: en})
+				ok = false
+			}
+			if v == "" && !col.optional && col.kind != 's' {
+				bad(col.zh+"为空", col.en+" is empty")
+				continue
+			}
+			switch col.kind {
+			case 'f', 'i':
+				x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+				if err != nil {
+					bad(fmt.Sprintf("“%s”不是数字", v), fmt.Sprintf("%q is not a number", v))
+					continue
+				}
+				if col.kind == 'i' && x != float64(int64(x)) {
+					bad(fmt.Sprintf("“%s”应为整数", v), fmt.Sprintf("%q must be a whole number", v))
+					continue
+				}
+				setFigure(&ar.Figures, col.field, x)
+			case 'b':
+				b, good := yesNo(v)
+				if !good {
+					bad(fmt.Sprintf("“%s”应填“是”或“否”", v), fmt.Sprintf("%q must be yes or no", v))
+					continue
+				}
+				if col.field == "high_tech" {
+					ar.Figures.HighTech = b
+				} else {
+					ar.Figures.AboveScale = b
+				}
+			}
+		}
+		if ok {
+			out = append(out, ar)
+		}
+	}
+	return out, errs, nil
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func yesNo(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "是", "y", "yes", "1", "true", "√":
+		return true, true
+	case "否", "n", "no", "0", "false", "×":
+		return false, true
+	}
+	return false, false
+}
+
+func setFigure(f *engine.AnnualFigures, field string, x float64) {
+	switch field {
+	case "revenue":
+		f.Revenue = x
+	case "output":
+		f.Output = x
+	case "value_added":
+		f.ValueAdded = x
+	case "tax":
+		f.Tax = x
+	case "rd_expense":
+		f.RDExpense = x
+	case "energy_use":
+		f.EnergyUse = x
+	case "emissions":
+		f.Emissions = x
+	case "employees":
+		f.Employees = int(x)
+	}
+}
+
+// dashboardWorkbook is the dashboard's figures as Excel, one sheet per panel.
+func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	num, _ := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00")})
+	sheets := []struct {
+		name  string
+		head  []string
+		rows  [][]any
+		money []int // columns (0-based) formatted with thousands separators
+	}{
+		{"政策目标", []string{"指标", "目标", "实际", "单位", "是否达标", "口径"}, nil, []int{1, 2}},
+		{"各园区", []string{"园区", "项目数", "跟踪项目", "本年签约", "本年签约固定资产投资(万元)", "A", "B", "C", "D", "宽限期", "整改中", "已退出", "工业总产值(万元)", "规上企业", "规上高企", "高企产值(万元)"}, nil, []int{4, 12, 15}},
+		{"评级分布", []string{"档次", "企业数"}, nil, nil},
+		{"亩均税收分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
+		{"亩均产值分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
+		{"整改与退出", []string{"项目编号", "园区", "企业", "状态", "开始", "期限", "说明"}, nil, nil},
+	}
+	for _, t := range d.Targets {
+		met := "否"
+		if t.Met {
+			met = "是"
+		}
+		sheets[0].rows = append(sheets[0].rows, []any{t.NameZH, t.Target, t.Actual, t.Unit, met, t.BasisZH})
+	}
+	for _, p := range d.PerPark {
+		sheets[1].rows = append(sheets[1].rows, []any{p.Park.NameZH, p.Projects, p.Tracked, p.SignedThisYear, p.InvestmentSigned,
+			p.Bands["A"], p.Bands["B"], p.Bands["C"], p.Bands["D"], p.Bands["grace"], p.Rectifying, p.Exited, p.Output, p.AboveScale, p.HighTechAbove, p.HighTechOutput})
+	}
+	for _, b := range []string{"A", "B", "C", "D", "grace"} {
+		label := b
+		if b == "grace" {
+			label = "宽限期(不参评)"
+		}
+		sheets[2].rows = append(sheets[2].rows, []any{label, d.Bands[b]})
+	}
+	for _, b := range d.TaxPerMu {
+		sheets[3].rows = append(sheets[3].rows, []any{b.Label, b.Count})
+	}
+	for _, b := range d.OutputPerMu {
+		sheets[4].rows = append(sheets[4].rows, []any{b.Label, b.Count})
+	}
+	for _, l := range append(append([]engine.FirmLine{}, d.Rectifying...), d.Exited...) {
+		due := ""
+		if !l.Due.IsZero() {
+			due = l.Due.Format("2006-01-02")
+		}
+		sheets[5].rows = append(sheets[5].rows, []any{l.ProjectID, l.Park, l.Name, engine.StateLabel(l.State, "zh"), l.Since.Format("2006-01-02"), due, l.Detail})
+	}
+	for i, sh := range sheets {
+		if i == 0 {
+			_ = f.SetSheetName("Sheet1", sh.name)
+		} else if _, err := f.NewSheet(sh.name); err != nil {
+			return nil, err
+		}
+		_ = f.SetCellValue(sh.name, "A1", title)
+		_ = f.SetCellStyle(sh.name, "A1", "A1", bold)
+		if err := f.SetSheetRow(sh.name, "A2", &sh.head); err != nil {
+			return nil, err
+		}
+		last, _ := excelize.ColumnNumberToName(len(sh.head))
+		_ = f.SetCellStyle(sh.name, "A2", last+"2", bold)
+		for r, row := range sh.rows {
+			cell, _ := excelize.CoordinatesToCellName(1, r+3)
+			if err := f.SetSheetRow(sh.name, cell, &row); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range sh.money {
+			col, _ := excelize.ColumnNumberToName(c + 1)
+			_ = f.SetCellStyle(sh.name, col+"3", fmt.Sprintf("%s%d", col, len(sh.rows)+2), num)
+		}
+		_ = f.SetColWidth(sh.name, "A", last, 16)
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func ptr[T any](v T) *T { return &v }
