@@ -244,7 +244,9 @@ func TestTrackingImportRunDashboard(t *testing.T) {
 		t.Fatalf("run page %d", rec.Code)
 	}
 	doc = parseHTML(t, rec.Body.String())
-	if rows := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" && n.Parent.Parent != nil && attr(n.Parent.Parent, "class") == "table results" }); len(rows) != 1 {
+	if rows := findAll(doc, func(n *html.Node) bool {
+		return n.Data == "tr" && n.Parent.Data == "tbody" && n.Parent.Parent != nil && attr(n.Parent.Parent, "class") == "table results"
+	}); len(rows) != 1 {
 		t.Errorf("%d result rows, want 1", len(rows))
 	}
 	if v := findAll(doc, func(n *html.Node) bool { return attr(n, "id") == "verify" }); len(v) != 1 || !strings.Contains(text(v[0]), "一致") {

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"zonevet/engine"
+)
+
+// TestBrowserRatingDashboard is the annual rating as people do it in the
+// browser: the promoter imports the park's annual sheet, the committee runs
+// the rating, and the dashboard draws its charts. Screenshots go to
+// testdata/output for people to look at.
+func TestBrowserRatingDashboard(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	year := lastYear(w)
+	// Six firms: a spread of tax and output per mu, one below the 5 万元/亩 floor.
+	var rows [][]any
+	for i, x := range []struct {
+		tax, output, rd float64
+		ht              string
+	}{{45, 1300, 5, "是"}, {36, 950, 4, "是"}, {31, 820, 3.2, "是"}, {22, 600, 2.5, "否"}, {12, 420, 1.5, "否"}, {3.5, 260, 0.8, "否"}} {
+		p := w.tracked(engine.StateInProduction)
+		land := 50.0
+		rev := x.output * land * 0.95
+		rows = append(rows, []any{p.USCC, p.Name, rev, x.output * land, x.output * land / 4, x.tax * land, rev * x.rd / 100,
+			x.output * land * 0.012, 3 + i, 250 + 20*i, x.ht, "是"})
+	}
+	sheet := filepath.Join(t.TempDir(), "年度数据.xlsx")
+	if err := os.WriteFile(sheet, annualBook(t, rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+			t.Fatalf("%s: %v\n%.600s", what, err, body)
+		}
+	}
+	login := func(user string, first bool) {
+		t.Helper()
+		if !first {
+			run("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)))
+		}
+		run("login "+user,
+			chromedp.Navigate(ts.URL+"/login"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "password-"+user),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.mainnav`)),
+		)
+	}
+	page := fmt.Sprintf("%s/tracking?park=qingyuan&year=%d", ts.URL, year)
+
+	login("promoter", true)
+	run("import the annual sheet",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.CSS(`form.importform`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`form.importform input[type=file]`), []string{sheet}),
+		chromedp.Click(chromedp.CSS(`form.importform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#import-result`)),
+	)
+	result, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#import-result`)))
+	if !strings.Contains(result, "已导入 6 行") {
+		t.Fatalf("import result %q", result)
+	}
+
+	login("committee", false)
+	run("run the rating",
+		chromedp.Navigate(page),
+		chromedp.Click(chromedp.CSS(`button[data-run-rating]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#verify`)),
+	)
+	screenshot(t, ctx, "rating-run")
+	counts, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.counts`)))
+	if !strings.Contains(strings.Join(strings.Fields(counts), " "), "1 D") {
+		t.Errorf("band counts %q, want one D (the firm below the floor)", counts)
+	}
+
+	run("open the dashboard",
+		chromedp.Navigate(ts.URL+"/dashboard?park=qingyuan&year="+strconv.Itoa(year)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-chart=bands] canvas`)),
+		evalVoid(`document.documentElement.dataset.chartsReady === "1"`),
+	)
+	targets, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets`)))
+	if !strings.Contains(targets, "50 %") { // 3 of 6 above-scale firms are high-tech
+		t.Errorf("targets %q", targets)
+	}
+	screenshot(t, ctx, "dashboard")
+}
