@@ -80,7 +80,7 @@ func seedDemo(ctx context.Context, a *app) error {
 			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
 		}
 	}
-	return nil
+	return seedTracking(d) // cmd/zonevet/tracking.go
 }
 
 type demo struct {
@@ -129,7 +129,7 @@ func (d *demo) run(dp demoProject) error {
 			}
 			continue
 		}
-		if p, err = d.svc.Act(d.ctx, d.users[st.as], p.ID, engine.Action{Event: st.event, Version: p.Version, Reason: st.reason}); err != nil {
+		if p, err = d.svc.Act(d.ctx, d.users[st.as], p.ID, engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event)}); err != nil {
 			return fmt.Errorf("%s by %s: %w", st.event, st.as, err)
 		}
 	}
