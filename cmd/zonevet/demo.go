@@ -69,7 +69,7 @@ func seedDemo(ctx context.Context, a *app) error {
 		}
 		users[du.name] = u
 	}
-	clock := &demoClock{t: time.Now().Add(-32 * 24 * time.Hour)}
+	clock := &demoClock{t: time.Now().Add(-45 * 24 * time.Hour)}
 	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Tracking: a.db, Checkpoints: a.db, Now: clock.now, Location: a.svc.Location()})
 	if err != nil {
 		return err
@@ -160,6 +160,8 @@ var (
 	build    = step{as: "promoter1", event: engine.EventStartConstruction}
 	produce  = step{as: "promoter1", event: engine.EventStartProduction}
 	approved = []step{submit, pass, scored, approve}
+	// inProduction is the whole vetting path, then signing, construction and production.
+	inProduction = append(append([]step{}, approved...), sign, build, produce)
 )
 
 // demoProjects, in the order they are played: the longest histories first, so
@@ -174,9 +176,22 @@ var demoProjects = []demoProject{
 		Figures: figures("C3525", 40, 320, 850, 32, 3.2)},
 		append(append([]step{}, approved...), sign, build, produce,
 			step{as: "committee1", event: engine.EventRectify, reason: "研发投入强度 1.1%,低于签约承诺 3%,限 90 日内提交整改方案。"})},
+	// Five more firms in production, so the rating and the dashboard show a
+	// real spread: from well above the park's benchmarks to below the tax
+	// floor (their annual figures are in tracking.go).
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "特种工程塑料改性项目", InvestorName: "清远新塑高分子材料有限公司", USCC: uscc("91441800MA4X1A2B"),
+		Figures: figures("C2651", 45, 350, 1000, 38, 4)}, inProduction},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "伺服电机及驱动器项目", InvestorName: "广东清远伺服动力科技有限公司", USCC: uscc("91441800MA4X3C4D"),
+		Figures: figures("C3812", 30, 330, 900, 34, 3.6)}, inProduction},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "片式电感元件项目", InvestorName: "清远磁芯电子有限公司", USCC: uscc("91441800MA4X5E6F"),
+		Figures: figures("C3981", 36, 340, 950, 35, 3.4)}, inProduction},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "体外诊断试剂生产项目", InvestorName: "清远康检生物科技有限公司", USCC: uscc("91441800MA4X7G8H"),
+		Figures: figures("C2770", 20, 380, 1000, 40, 6)}, inProduction},
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "五金冲压件扩产项目", InvestorName: "清远市联丰五金制品有限公司", USCC: uscc("91441800MA4X9J0K"),
+		Figures: figures("C3399", 50, 305, 810, 31, 1.8)}, inProduction},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "高性能电子铜箔项目", InvestorName: "清远华科新材料股份有限公司", USCC: uscc("91441800MA53CX9A"),
 		Figures: figures("C3985", 80, 420, 1300, 45, 4.5)},
-		append(append([]step{}, approved...), sign, build, produce)},
+		inProduction},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "医用高值耗材生产基地", InvestorName: "清远康瑞医疗器械有限公司", USCC: uscc("91441800MA55TR3B"),
 		Figures: figures("C3581", 35, 380, 1100, 40, 6)},
 		append(append([]step{}, approved...), sign, build)},

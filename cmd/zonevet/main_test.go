@@ -70,7 +70,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("init output:\n%s", out)
 	}
 	out = c.ok("project", "list")
-	if !strings.Contains(out, "15 project(s)") {
+	if !strings.Contains(out, "20 project(s)") {
 		t.Fatalf("demo projects:\n%s", out)
 	}
 	for _, st := range []string{"draft", "screening", "expert_review", "committee_review", "returned", "approved", "rejected", "signed", "under_construction", "in_production", "rectification", "exited"} {
@@ -114,17 +114,17 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 
 	out = c.ok("project", "submit", "--as", "promoter1", pf)
-	if !strings.Contains(out, "project 16: screening") {
+	if !strings.Contains(out, "project 21: screening") {
 		t.Fatalf("submit:\n%s", out)
 	}
-	if _, errOut, code := c.run("project", "act", "16", "pass", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
+	if _, errOut, code := c.run("project", "act", "21", "pass", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
 		t.Fatalf("promoter passed screening: exit %d %s", code, errOut)
 	}
-	if _, errOut, code := c.run("project", "act", "16", "return", "--as", "reviewer1"); code == 0 || !strings.Contains(errOut, "reason") {
+	if _, errOut, code := c.run("project", "act", "21", "return", "--as", "reviewer1"); code == 0 || !strings.Contains(errOut, "reason") {
 		t.Fatalf("return without reason: exit %d %s", code, errOut)
 	}
-	c.ok("project", "act", "16", "pass", "--as", "reviewer1")
-	show := c.ok("project", "show", "16")
+	c.ok("project", "act", "21", "pass", "--as", "reviewer1")
+	show := c.ok("project", "show", "21")
 	for _, want := range []string{"expert_review", "submit", "pass", "reviewer1", "history:"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("project show lacks %q:\n%s", want, show)

@@ -17,8 +17,8 @@ func demoClauses(event string) []string {
 }
 
 // seedTracking gives the demo's signed projects their after-signature life
-// (the demo keeps its fifteen projects: the CLI's end-to-end test and the
-// README number the next one 16):
+// (the demo has twenty projects: the CLI's end-to-end test and the README
+// number the next one 21):
 // agreements signed years ago (so firms are past the rating's grace
 // period), last year's annual figures, and a rating run by the committee,
 // all through the engine like everything else in the demo.
@@ -35,29 +35,45 @@ func seedTracking(d *demo) error {
 		if err != nil {
 			return err
 		}
-		// Signed between two and five years ago; a signed project whose
-		// start is 14 months overdue shows idle land on the workbench.
-		years := 5 - i%4
-		if p.State == engine.StateSigned {
-			years = 2
+		// Firms in production signed four and a half or five years ago, past the
+		// rating's grace period; the plant under construction a year and a
+		// half ago; the signed project two years ago, so its unstarted land
+		// shows as idle on the workbench.
+		months := 60 - 6*(i%2)
+		switch p.State {
+		case engine.StateUnderConstruction:
+			months = 18
+		case engine.StateSigned:
+			months = 24
 		}
-		signed := d.svc.Today().AddDate(-years, -(i % 5), 0)
+		signed := d.svc.Today().AddDate(0, -months, 0)
 		ag.SignedOn, ag.LandDeliveredOn = signed, signed.AddDate(0, 1, 0)
 		if p.Name == "广清精密模具制造项目" {
 			ag.RDIntensity = 3 // the commitment its rectification is about
 		}
 		ag.StartBy, ag.CompleteBy, ag.ProductionBy, ag.FullProductionBy = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if _, err := d.svc.SaveAgreement(d.ctx, promoter, p.ID, *ag); err != nil {
+		saved, err := d.svc.SaveAgreement(d.ctx, promoter, p.ID, *ag)
+		if err != nil {
 			return fmt.Errorf("agreement of %s: %w", p.Name, err)
+		}
+		if err := seedMilestones(d, p, saved); err != nil {
+			return fmt.Errorf("milestones of %s: %w", p.Name, err)
 		}
 		if p.State != engine.StateInProduction && p.State != engine.StateRectification {
 			continue
 		}
 		fig := p.Figures
 		land := fig.LandArea
-		tax, output, rd, ht := fig.Tax/land, fig.ExpectedOutput/land, fig.RDExpense/fig.Revenue*100, rdHighTech(fig.RDExpense/fig.Revenue*100)
-		if p.Name == "广清精密模具制造项目" {
+		tax, output, rd := fig.Tax/land, fig.ExpectedOutput/land, fig.RDExpense/fig.Revenue*100
+		if f, ok := demoPerformance[p.Name]; ok {
+			tax, output = tax*f, output*f
+		}
+		ht := rdHighTech(rd)
+		switch p.Name {
+		case "广清精密模具制造项目":
 			tax, rd = 26, 1.1
+		case "五金冲压件扩产项目":
+			rd = 0.9 // and tax below the floor: D, and rectification on two counts
 		}
 		rev := output * land * 0.96
 		af := engine.AnnualFigures{Year: year, Revenue: rev, Output: output * land, ValueAdded: output * land * 0.26,
@@ -74,3 +90,42 @@ func seedTracking(d *demo) error {
 }
 
 func rdHighTech(rd float64) bool { return rd >= 3 }
+
+// demoPerformance is what a firm actually achieved last year as a share of
+// the output and tax it promised; firms not listed kept their promise.
+var demoPerformance = map[string]float64{
+	"特种工程塑料改性项目": 1.15,
+	"伺服电机及驱动器项目": 0.95,
+	"片式电感元件项目":   0.8,
+	"体外诊断试剂生产项目": 0.65,
+	"五金冲压件扩产项目":  0.12,
+}
+
+// seedMilestones dates the milestones the demo's lifecycle steps recorded
+// (they were played a few weeks ago) by the agreement signed years ago, as
+// a promoter enters them from the completion filings: on time, except the
+// full production of the firm in rectification, which is still overdue.
+func seedMilestones(d *demo, p *engine.Project, ag *engine.Agreement) error {
+	start := ag.LandDeliveredOn.AddDate(0, 4, 0)
+	done := map[string]time.Time{engine.MilestoneStart: start}
+	if p.State == engine.StateInProduction || p.State == engine.StateRectification {
+		done[engine.MilestoneCompletion] = start.AddDate(0, 20, 0)
+		done[engine.MilestoneProduction] = start.AddDate(0, 21, 0)
+		if p.State == engine.StateInProduction {
+			done[engine.MilestoneFullProduction] = start.AddDate(0, 30, 0)
+		}
+	} else if p.State != engine.StateUnderConstruction {
+		return nil
+	}
+	evidence := map[string]string{engine.MilestoneStart: "据施工许可证", engine.MilestoneCompletion: "据竣工验收备案",
+		engine.MilestoneProduction: "据投产报告", engine.MilestoneFullProduction: "据达产核验"}
+	for _, kind := range engine.MilestoneKinds {
+		if on, ok := done[kind]; ok {
+			m := engine.Milestone{Kind: kind, DoneOn: on, Note: evidence[kind]}
+			if err := d.svc.RecordMilestone(d.ctx, d.users["promoter1"], p.ID, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -23,7 +23,11 @@
   }
   function bars(title, items, colour) {
     var o = base(title);
-    o.xAxis = { type: "category", data: items.map(function (i) { return i.label; }), axisLabel: { interval: 0 } };
+    // Twelve lifecycle states do not fit side by side on a half-width card:
+    // slant the labels rather than let them overprint each other.
+    var slant = items.length > 7;
+    o.xAxis = { type: "category", data: items.map(function (i) { return i.label; }), axisLabel: { interval: 0, rotate: slant ? 40 : 0 } };
+    if (slant) o.grid.bottom = 72;
     o.yAxis = { type: "value", minInterval: 1, name: t.firms };
     o.series = [{ type: "bar", barMaxWidth: 36, label: { show: true, position: "top" },
       data: items.map(function (i) { return { value: i.value, itemStyle: { color: colour(i) } }; }) }];
@@ -35,7 +39,13 @@
       var o = base(t.bands);
       o.legend = { bottom: 0 };
       o.series = [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "52%"], label: { formatter: "{b}: {c}" },
-        data: (data.bands || []).map(function (b) { return { name: b.label, value: b.value, itemStyle: { color: bandColours[b.label] || "#9e9e9e" } }; }) }];
+        data: (data.bands || []).map(function (b) {
+          // An empty band stays in the legend but draws no label: zero-size
+          // slices' labels would pile up on one spot.
+          var shown = b.value > 0;
+          return { name: b.label, value: b.value, label: { show: shown }, labelLine: { show: shown },
+            itemStyle: { color: bandColours[b.label] || "#9e9e9e" } };
+        }) }];
       return o;
     },
     tax: function () { return bars(t.tax, data.tax_per_mu || [], function (i) { return i.label.indexOf("<5") === 0 ? "#c62828" : "#2f7d6d"; }); },
