@@ -78,5 +78,16 @@ func StateLabel(s State, lang string) string { return pick(stateLabels[s], lang,
 // EventLabel names an event or action in lang.
 func EventLabel(ev, lang string) string { return pick(eventLabels[ev], lang, ev) }
 
+// addEventLabels adds the labels of events defined beside the code that
+// writes them (the log's own, account administration); the lifecycle's own
+// labels above win.
+func addEventLabels(labels map[string][2]string) {
+	for ev, l := range labels {
+		if _, ok := eventLabels[ev]; !ok {
+			eventLabels[ev] = l
+		}
+	}
+}
+
 // RoleLabel names a role in lang.
 func RoleLabel(r Role, lang string) string { return pick(roleLabels[r], lang, string(r)) }

@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	s.registerTrackingRoutes(e)
 	s.registerAPIRoutes(e.Group("/api/v1"))
 	s.registerAuditRoutes(e)
+	s.registerAdminRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Events of account administration. Who may sign in and act in which park
+// is part of the record an auditor reads, so every change is a log entry
+// written in the same transaction as the change itself.
+const (
+	EventUserCreate   = "user_create"
+	EventUserRoles    = "user_roles"
+	EventUserDisable  = "user_disable"
+	EventUserEnable   = "user_enable"
+	EventUserPassword = "user_password"
+)
+
+// AccountChange is one administrative change to an account and its log
+// entry; an AdminStore applies all of it in one transaction or none of it.
+type AccountChange struct {
+	NewUser      *User // create this user (ID and CreatedAt are set on success)
+	UserID       int64 // or change this one
+	Disabled     *bool // disable (ending every session) or re-enable
+	PasswordHash string
+	// RolesPark, when set, replaces the user's roles in that park with Roles.
+	RolesPark string
+	Roles     []Role
+	Entry     AuditEntry
+}
+
+// AdminStore applies account changes. A password change or a disabling ends
+// the user's sessions in the same transaction.
+type AdminStore interface {
+	ApplyAccount(ctx context.Context, c *AccountChange) error
+}
+
+// Account is a user as the admin pages show it: the user and their roles
+// per park.
+type Account struct {
+	User  *User
+	Roles map[string][]Role // park → roles, in Roles order
+}
+
+// NewAccount is the admin's form for a new user: an initial password and
+// the roles in one park.
+type NewAccount struct {
+	Username, DisplayName, Password string
+	Park                            string
+	Roles                           []Role
+}
+
+// AdminParks lists the parks in which u manages users.
+func (s *Service) AdminParks(ctx context.Context, u *User) ([]Park, error) {
+	all, err := s.store.Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Park
+	for _, p := range all {
+		if s.authz.Allowed(u.Username, p.ID, "users", "manage") {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) adminParkIDs(ctx context.Context, u *User) ([]string, error) {
+	parks, err := s.AdminParks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if len(parks) == 0 {
+		return nil, Errorf(EFORBIDDEN, "只有系统管理员可以管理用户", "only an administrator manages users")
+	}
+	ids := make([]string, len(parks))
+	for i, p := range parks {
+		ids[i] = p.ID
+	}
+	return ids, nil
+}
+
+// Accounts lists the users an admin may manage: those holding a role in
+// one of the admin's parks, and those holding none yet. Users of other
+// parks only are not shown.
+func (s *Service) Accounts(ctx context.Context, u *User) ([]Account, error) {
+	parks, err := s.adminParkIDs(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := s.rolesByUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Account
+	for _, x := range users {
+		a := Account{User: x, Roles: roles[x.ID]}
+		if len(a.Roles) == 0 || slices.ContainsFunc(parks, func(p string) bool { return len(a.Roles[p]) > 0 }) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Account returns one user an admin may manage, or not_found.
+func (s *Service) Account(ctx context.Context, u *User, id int64) (*Account, error) {
+	parks, err := s.adminParkIDs(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return s.account(ctx, parks, id)
+}
+
+func (s *Service) account(ctx context.Context, parks []string, id int64) (*Account, error) {
+	x, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := s.rolesByUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &Account{User: x, Roles: roles[id]}
+	if len(a.Roles) > 0 && !slices.ContainsFunc(parks, func(p string) bool { return len(a.Roles[p]) > 0 }) {
+		return nil, Errorf(ENOTFOUND, "用户不存在", "user not found") // another park's people are not this admin's to see
+	}
+	return a, nil
+}
+
+func (s *Service) rolesByUser(ctx context.Context) (map[int64]map[string][]Role, error) {
+	as, err := s.store.Assignments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]map[string][]Role{}
+	for _, a := range as {
+		if out[a.UserID] == nil {
+			out[a.UserID] = map[string][]Role{}
+		}
+		out[a.UserID][a.Park] = append(out[a.UserID][a.Park], a.Role)
+	}
+	for _, byPark := range out {
+		for p, rs := range byPark {
+			byPark[p] = sortRoles(rs)
+		}
+	}
+	return out, nil
+}
+
+// sortRoles puts roles in Roles order without duplicates, rejecting unknown ones.
+func sortRoles(in []Role) []Role {
+	var out []Role
+	for _, r := range Roles {
+		if slices.Contains(in, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *Service) adminStore() (AdminStore, error) {
+	as, ok := s.store.(AdminStore)
+	if !ok {
+		return nil, Errorf(EINTERNAL, "存储不支持用户管理", "the store does not support account administration")
+	}
+	return as, nil
+}
+
+// CreateAccount adds a user with an initial password and roles in one of
+// the admin's parks, logged as user_create.
+func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount) (*User, error) {
+	as, err := s.adminStore()
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(admin, in.Park, "users", "manage")
+	if err != nil {
+		return nil, err
+	}
+	in.Username, in.DisplayName = strings.TrimSpace(in.Username), strings.TrimSpace(in.DisplayName)
+	if !validName(in.Username) {
+		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
+	}
+	if in.DisplayName == "" {
+		return nil, FieldError("display_name", "请填写姓名", "enter the person's name")
+	}
+	if len([]rune(in.DisplayName)) > 64 {
+		return nil, FieldError("display_name", "姓名不超过 64 字", "the name may have at most 64 characters")
+	}
+	roles, err := checkRoles(in.Roles)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := checkedPasswordHash(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	c := &AccountChange{NewUser: u, RolesPark: in.Park, Roles: roles,
+		Entry: s.accountEntry(a, in.Park, EventUserCreate, fmt.Sprintf("新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, in.Park, roleList(roles, "zh")),
+			map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": in.Park, "roles": roles})}
+	if err := as.ApplyAccount(ctx, c); err != nil {
+		return nil, err
+	}
+	return u, s.ReloadRoles(ctx)
+}
+
+// SetRoles replaces a user's roles in one park, logged with before and
+// after. An admin cannot take away their own admin role: that is how a
+// park ends up with nobody able to manage it.
+func (s *Service) SetRoles(ctx context.Context, admin *User, id int64, park string, roles []Role) error {
+	as, err := s.adminStore()
+	if err != nil {
+		return err
+	}
+	a, err := s.authorize(admin, park, "users", "manage")
+	if err != nil {
+		return err
+	}
+	parks, err := s.adminParkIDs(ctx, admin)
+	if err != nil {
+		return err
+	}
+	acc, err := s.account(ctx, parks, id)
+	if err != nil {
+		return err
+	}
+	if roles, err = checkRoles(roles); err != nil {
+		return err
+	}
+	if id == admin.ID && !slices.Contains(roles, RoleAdmin) {
+		return FieldError("roles", "不能撤销自己的管理员角色,请由另一位管理员操作", "you cannot remove your own admin role; ask another administrator")
+	}
+	before := acc.Roles[park]
+	c := &AccountChange{UserID: id, RolesPark: park, Roles: roles,
+		Entry: s.accountEntry(a, park, EventUserRoles, fmt.Sprintf("用户 %s 在 %s 的角色:%s(原:%s)", acc.User.Username, park, roleList(roles, "zh"), roleList(before, "zh")),
+			map[string]any{"user": acc.User.Username, "park": park, "roles": roles, "before": before})}
+	if err := as.ApplyAccount(ctx, c); err != nil {
+		return err
+	}
+	return s.ReloadRoles(ctx)
+}
+
+// SetDisabled disables a user (ending every session at once) or enables
+// them again. The account is zone-wide, so the admin must manage every park
+// the user holds a role in; nobody can disable themselves.
+func (s *Service) SetDisabled(ctx context.Context, admin *User, id int64, disabled bool) error {
+	as, a, acc, err := s.accountWide(ctx, admin, id)
+	if err != nil {
+		return err
+	}
+	if disabled && id == admin.ID {
+		return Errorf(ECONFLICT, "不能停用自己的账号", "you cannot disable your own account")
+	}
+	if acc.User.Disabled == disabled {
+		return nil // a second click changes nothing and logs nothing
+	}
+	ev, what := EventUserEnable, "启用"
+	if disabled {
+		ev, what = EventUserDisable, "停用"
+	}
+	c := &AccountChange{UserID: id, Disabled: &disabled,
+		Entry: s.accountEntry(a, "", ev, fmt.Sprintf("%s用户 %s(%s)", what, acc.User.Username, acc.User.DisplayName), map[string]any{"user": acc.User.Username})}
+	return as.ApplyAccount(ctx, c)
+}
+
+// ResetPassword sets a new password for a user and ends their sessions;
+// the log records that it happened, never the password.
+func (s *Service) ResetPassword(ctx context.Context, admin *User, id int64, password string) error {
+	as, a, acc, err := s.accountWide(ctx, admin, id)
+	if err != nil {
+		return err
+	}
+	hash, err := checkedPasswordHash(password)
+	if err != nil {
+		return err
+	}
+	c := &AccountChange{UserID: id, PasswordHash: hash,
+		Entry: s.accountEntry(a, "", EventUserPassword, fmt.Sprintf("重置用户 %s 的密码", acc.User.Username), map[string]any{"user": acc.User.Username})}
+	return as.ApplyAccount(ctx, c)
+}
+
+// accountWide authorizes a change to the whole account: the admin must
+// manage users in every park where the user holds a role.
+func (s *Service) accountWide(ctx context.Context, admin *User, id int64) (AdminStore, actor, *Account, error) {
+	as, err := s.adminStore()
+	if err != nil {
+		return nil, actor{}, nil, err
+	}
+	parks, err := s.adminParkIDs(ctx, admin)
+	if err != nil {
+		return nil, actor{}, nil, err
+	}
+	acc, err := s.account(ctx, parks, id)
+	if err != nil {
+		return nil, actor{}, nil, err
+	}
+	for p := range acc.Roles {
+		if !slices.Contains(parks, p) {
+			return nil, actor{}, nil, Errorf(EFORBIDDEN, "该用户在您不管理的园区(%s)任职,请由该园区管理员操作", "the user holds a role in a park you do not administer (%s)", p)
+		}
+	}
+	a, err := s.authorize(admin, parks[0], "users", "manage")
+	return as, a, acc, err
+}
+
+func (s *Service) accountEntry(a actor, park, event, reason string, body map[string]any) AuditEntry {
+	return AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: park, Event: event, Reason: reason, Payload: payload(body)}
+}
+
+func checkRoles(in []Role) ([]Role, error) {
+	for _, r := range in {
+		if !slices.Contains(Roles, r) {
+			return nil, FieldError("roles", "未知角色:"+string(r), "unknown role: "+string(r))
+		}
+	}
+	return sortRoles(in), nil
+}
+
+func checkedPasswordHash(password string) (string, error) {
+	if len(password) < 8 {
+		return "", FieldError("password", "密码至少 8 位", "password must have at least 8 characters")
+	}
+	if len(password) > 256 {
+		return "", FieldError("password", "密码不超过 256 个字符", "password may have at most 256 characters")
+	}
+	return HashPassword(password)
+}
+
+// roleList names roles in lang, "—" for none.
+func roleList(rs []Role, lang string) string {
+	if len(rs) == 0 {
+		return "—"
+	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = RoleLabel(r, lang)
+	}
+	return strings.Join(names, "、")
+}
+
+func init() {
+	addEventLabels(map[string][2]string{
+		EventUserCreate:   {"新建用户", "user created"},
+		EventUserRoles:    {"调整角色", "roles changed"},
+		EventUserDisable:  {"停用账号", "account disabled"},
+		EventUserEnable:   {"启用账号", "account enabled"},
+		EventUserPassword: {"重置密码", "password reset"},
+	})
+}

@@ -1,0 +1,240 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// Account administration (admin role): who may sign in, with which roles
+// in which park. Every change is a decision-log entry (engine/admin.go).
+func (s *Server) registerAdminRoutes(e *echo.Echo) {
+	g := e.Group("/admin", requireUser)
+	g.GET("/users", s.handleAccounts)
+	g.POST("/users", s.handleAccountCreate)
+	g.GET("/users/:id", s.handleAccount)
+	g.POST("/users/:id/roles", s.handleAccountRoles)
+	g.POST("/users/:id/status", s.handleAccountStatus)
+	g.POST("/users/:id/password", s.handleAccountPassword)
+}
+
+// CanAdmin reports whether the page's user manages users in some park (the
+// nav shows the link).
+func (p *page) CanAdmin() bool {
+	if p.User == nil {
+		return false
+	}
+	parks, err := p.s.svc.AdminParks(context.Background(), p.User)
+	return err == nil && len(parks) > 0
+}
+
+type accountsData struct {
+	Accounts  []engine.Account
+	Parks     []engine.Park // the parks this admin manages
+	ParkNames map[string]string
+	Roles     []engine.Role
+	Form      accountForm
+	Error     string
+}
+
+// accountForm is the new-user form as typed, shown again on an error
+// (without the password).
+type accountForm struct {
+	Username, DisplayName, Park string
+	Roles                       map[engine.Role]bool
+}
+
+func (s *Server) accountsPage(c echo.Context, status int, d accountsData) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	var err error
+	if d.Accounts, err = s.svc.Accounts(ctx, u); err != nil {
+		return err
+	}
+	if d.Parks, err = s.svc.AdminParks(ctx, u); err != nil {
+		return err
+	}
+	if d.ParkNames, err = s.allParkNames(c); err != nil {
+		return err
+	}
+	d.Roles = engine.Roles
+	pd := s.page(c, pickLang(s.lang(c), "用户与角色", "Users and roles"))
+	pd.Data = d
+	return s.render(c, status, "admin_users", pd)
+}
+
+func (s *Server) handleAccounts(c echo.Context) error {
+	return s.accountsPage(c, http.StatusOK, accountsData{})
+}
+
+func (s *Server) handleAccountCreate(c echo.Context) error {
+	form, _ := c.FormParams()
+	in := engine.NewAccount{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"),
+		Password: c.FormValue("password"), Park: c.FormValue("park"), Roles: formRoles(form["role"])}
+	u, err := s.svc.CreateAccount(c.Request().Context(), currentUser(c), in)
+	if code := engine.ErrorCode(err); code == engine.EINVALID || code == engine.ECONFLICT {
+		f := accountForm{Username: in.Username, DisplayName: in.DisplayName, Park: in.Park, Roles: map[engine.Role]bool{}}
+		for _, r := range in.Roles {
+			f.Roles[r] = true
+		}
+		status := http.StatusBadRequest
+		if code == engine.ECONFLICT {
+			status = http.StatusConflict
+		}
+		return s.accountsPage(c, status, accountsData{Form: f, Error: s.accountError(c, err)})
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, true, pickLang(s.lang(c), "已新建用户 "+u.Username, "User "+u.Username+" created"))
+	return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(u.ID, 10))
+}
+
+type accountData struct {
+	Account   *engine.Account
+	Parks     []engine.Park // the parks this admin manages
+	ParkNames map[string]string
+	Held      map[string]map[engine.Role]bool // park → role → held, for the checkboxes
+	Roles     []engine.Role
+	Self      bool
+}
+
+func (s *Server) handleAccount(c echo.Context) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	acc, err := s.svc.Account(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	parks, err := s.svc.AdminParks(ctx, u)
+	if err != nil {
+		return err
+	}
+	names, err := s.allParkNames(c)
+	if err != nil {
+		return err
+	}
+	held := map[string]map[engine.Role]bool{}
+	for park, rs := range acc.Roles {
+		held[park] = map[engine.Role]bool{}
+		for _, r := range rs {
+			held[park][r] = true
+		}
+	}
+	pd := s.page(c, acc.User.Username)
+	pd.Data = accountData{Account: acc, Parks: parks, ParkNames: names, Held: held, Roles: engine.Roles, Self: acc.User.ID == u.ID}
+	return s.render(c, http.StatusOK, "admin_user", pd)
+}
+
+func (s *Server) handleAccountRoles(c echo.Context) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	err = s.svc.SetRoles(c.Request().Context(), currentUser(c), id, c.FormValue("park"), formRoles(form["role"]))
+	return s.accountDone(c, err, id, "角色已更新", "Roles updated")
+}
+
+func (s *Server) handleAccountStatus(c echo.Context) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
+	}
+	var disabled bool
+	switch c.FormValue("disabled") {
+	case "1":
+		disabled = true
+	case "0":
+	default:
+		return engine.FieldError("disabled", "请选择启用或停用", "choose enable or disable")
+	}
+	err = s.svc.SetDisabled(c.Request().Context(), currentUser(c), id, disabled)
+	if disabled {
+		return s.accountDone(c, err, id, "账号已停用,其所有会话已结束", "Account disabled; all its sessions ended")
+	}
+	return s.accountDone(c, err, id, "账号已启用", "Account enabled")
+}
+
+func (s *Server) handleAccountPassword(c echo.Context) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
+	}
+	if p, again := c.FormValue("password"), c.FormValue("password_again"); p != again {
+		err = engine.FieldError("password_again", "两次输入的密码不一致", "the two passwords differ")
+	} else {
+		err = s.svc.ResetPassword(c.Request().Context(), currentUser(c), id, p)
+	}
+	return s.accountDone(c, err, id, "密码已重置,该用户需重新登录", "Password reset; the user must sign in again")
+}
+
+// accountDone finishes a change to one account like done does for
+// tracking: a refusal the admin can fix comes back as a message on the
+// account's page, naming the field; the rest are errors with their status.
+func (s *Server) accountDone(c echo.Context, err error, id int64, okZH, okEN string) error {
+	switch engine.ErrorCode(err) {
+	case "":
+		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+	case engine.EINVALID, engine.ECONFLICT:
+		s.flash(c, false, s.accountError(c, err))
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(id, 10))
+}
+
+var accountFieldNames = map[string][2]string{
+	"username": {"用户名", "user name"}, "display_name": {"姓名", "name"}, "password": {"密码", "password"},
+	"password_again": {"确认密码", "password again"}, "roles": {"角色", "roles"}, "park": {"园区", "park"},
+	"disabled": {"状态", "status"},
+}
+
+func (s *Server) accountError(c echo.Context, err error) string {
+	lang := s.lang(c)
+	msg := engine.ErrorMessage(err, lang)
+	var de *engine.Error
+	if errors.As(err, &de) && de.Field != "" {
+		if n, ok := accountFieldNames[de.Field]; ok {
+			msg = pickLang(lang, n[0], n[1]) + ":" + msg
+		}
+	}
+	return msg
+}
+
+// allParkNames names every park in the page's language: an account may
+// hold roles in parks this admin does not manage.
+func (s *Server) allParkNames(c echo.Context) (map[string]string, error) {
+	all, err := s.svc.Store().Parks(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	return s.parkNames(all, s.lang(c)), nil
+}
+
+func accountID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, engine.Errorf(engine.ENOTFOUND, "用户不存在", "user not found")
+	}
+	return id, nil
+}
+
+func formRoles(vals []string) []engine.Role {
+	var out []engine.Role
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, engine.Role(v))
+		}
+	}
+	return out
+}
