@@ -48,35 +48,77 @@ func (db *DB) Parks(ctx context.Context) ([]engine.Park, error) {
 // so the same version is the same text); the same version under another park
 // is a conflict, because an evaluation names a version alone.
 func (db *DB) PutRuleSet(ctx context.Context, rs engine.RuleSetRecord) error {
+	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error { return db.putRuleSet(ctx, tx, rs) }))
+}
+
+// InstallRuleSet is PutRuleSet with the administrator's log entry in the
+// same transaction: the park's rules change and the record of who changed
+// them land together or not at all. It fills in e's Seq, Time and hashes.
+func (db *DB) InstallRuleSet(ctx context.Context, rs engine.RuleSetRecord, e *engine.AuditEntry) error {
+	entry := *e
+	entry.Time = orNow(entry.Time, db.now())
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		if err := db.putRuleSet(ctx, tx, rs); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &entry)
+	})
+	if err != nil {
+		return wrap("install rule set", err)
+	}
+	*e = entry
+	return nil
+}
+
+func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord) error {
 	if rs.Park == "" || rs.Version == "" {
 		return engine.FieldError("version", "规则集缺少园区或版本", "Rule set needs a park and a version")
 	}
-	now := db.now()
-	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO rule_sets (park, version, source, active, created_at) VALUES (?, ?, ?, 0, ?)
-			ON CONFLICT (version) DO NOTHING`,
-			rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, now)))
-		if isForeignKey(err) {
-			return notFound("园区", "Park")
-		}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO rule_sets (park, version, source, active, created_at) VALUES (?, ?, ?, 0, ?)
+		ON CONFLICT (version) DO NOTHING`,
+		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, db.now())))
+	if isForeignKey(err) {
+		return notFound("园区", "Park")
+	}
+	if err != nil {
+		return err
+	}
+	var park string
+	if err := tx.QueryRowContext(ctx, `SELECT park FROM rule_sets WHERE version = ?`, rs.Version).Scan(&park); err != nil {
+		return err
+	}
+	if park != rs.Park {
+		return engine.Errorf(engine.ECONFLICT, "规则集版本 %s 已属于园区 %s", "Rule set version %s already belongs to park %s", rs.Version, park)
+	}
+	// Deactivate first: the partial unique index allows one active row per park.
+	if _, err := tx.ExecContext(ctx, `UPDATE rule_sets SET active = 0 WHERE park = ? AND active = 1 AND version <> ?`, rs.Park, rs.Version); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE rule_sets SET active = 1 WHERE version = ?`, rs.Version)
+	return err
+}
+
+// RuleSets lists a park's stored versions, newest first, without their
+// source text.
+func (db *DB) RuleSets(ctx context.Context, park string) ([]engine.RuleSetRecord, error) {
+	var out []engine.RuleSetRecord
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT park, version, active, created_at FROM rule_sets WHERE park = ? ORDER BY created_at DESC, id DESC`, park)
 		if err != nil {
 			return err
 		}
-		var park string
-		if err := tx.QueryRowContext(ctx, `SELECT park FROM rule_sets WHERE version = ?`, rs.Version).Scan(&park); err != nil {
-			return err
+		defer rows.Close()
+		for rows.Next() {
+			var rs engine.RuleSetRecord
+			if err := rows.Scan(&rs.Park, &rs.Version, &rs.Active, timeCol{&rs.CreatedAt}); err != nil {
+				return err
+			}
+			out = append(out, rs)
 		}
-		if park != rs.Park {
-			return engine.Errorf(engine.ECONFLICT, "规则集版本 %s 已属于园区 %s", "Rule set version %s already belongs to park %s", rs.Version, park)
-		}
-		// Deactivate first: the partial unique index allows one active row per park.
-		if _, err := tx.ExecContext(ctx, `UPDATE rule_sets SET active = 0 WHERE park = ? AND active = 1 AND version <> ?`, rs.Park, rs.Version); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE rule_sets SET active = 1 WHERE version = ?`, rs.Version)
-		return err
-	}))
+		return rows.Err()
+	})
+	return out, wrap("rule sets", err)
 }
 
 // ActiveRuleSet returns the park's active rule set.

@@ -196,7 +196,7 @@ func (s *Server) accountDone(c echo.Context, err error, id int64, okZH, okEN str
 var accountFieldNames = map[string][2]string{
 	"username": {"用户名", "user name"}, "display_name": {"姓名", "name"}, "password": {"密码", "password"},
 	"password_again": {"确认密码", "password again"}, "roles": {"角色", "roles"}, "park": {"园区", "park"},
-	"disabled": {"状态", "status"},
+	"disabled": {"状态", "status"}, "file": {"文件", "file"},
 }
 
 func (s *Server) accountError(c echo.Context, err error) string {

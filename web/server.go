@@ -129,6 +129,7 @@ func (s *Server) routes() {
 	s.registerAPIRoutes(e.Group("/api/v1"))
 	s.registerAuditRoutes(e)
 	s.registerAdminRoutes(e)
+	s.registerRulesAdminRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

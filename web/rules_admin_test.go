@@ -1,0 +1,139 @@
+package web
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+// ruleSetFile is the own park's default rule set with its English name
+// changed: a new version that screens exactly like the default.
+func ruleSetFile(t testing.TB, tag string) []byte {
+	t.Helper()
+	rs, err := rules.Default(ownPark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(rs.Source()), "name_en: ", "name_en: "+tag+" ", 1)
+	if src == string(rs.Source()) {
+		t.Fatal("fixture: no name_en line")
+	}
+	return []byte(src)
+}
+
+func defaultVersion(t testing.TB) string {
+	t.Helper()
+	rs, err := rules.Default(ownPark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs.Version()
+}
+
+// uploadForm is the rule-set upload as the page posts it.
+func uploadForm(t testing.TB, park, filename string, data []byte) *multipartBody {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.WriteField("park", park); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	return &multipartBody{data: buf.Bytes(), ctype: mw.FormDataContentType()}
+}
+
+func (w *world) rulesAdminRoutes() []route {
+	return []route{
+		{"GET", "/admin/rules", "", get("/admin/rules"), "anon=303 own=403 admin=200 other=403 admin@other=200"},
+		{"POST", "/admin/rules", "", func(w *world, _ *engine.Project, who string) (string, any) {
+			return "/admin/rules", uploadForm(w.t, ownPark, "q.yaml", ruleSetFile(w.t, "matrix-"+randomToken()[:8]))
+		}, "anon=401 own=403 admin=303 other=403"},
+		{"GET", "/admin/rules/:version", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return "/admin/rules/" + defaultVersion(w.t), nil
+		}, "anon=303 own=403 admin=200 other=403"},
+		{"POST", "/admin/rules/:version/activate", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			// Put another version in force first, so the default one can be put back.
+			if _, err := w.svc.UploadRuleSet(w.ctx, w.users["admin"], ownPark, "q.yaml", ruleSetFile(w.t, "m-"+randomToken()[:8])); err != nil {
+				w.t.Fatal(err)
+			}
+			return "/admin/rules/" + defaultVersion(w.t) + "/activate", nil
+		}, "anon=401 own=403 admin=303 other=403"},
+	}
+}
+
+// TestAdminRuleSets: a broken file is refused with its mistakes by line and
+// nothing changes; a good one is put in force and listed; its text can be
+// read and downloaded; the default version can be put back.
+func TestAdminRuleSets(t *testing.T) {
+	w := mustWorld(t)
+	admin := w.login("admin")
+	broken := bytes.Replace(ruleSetFile(t, "v2"), []byte("metric: investment_intensity"), []byte("metric: investment_intensty"), 1)
+	rec := admin.do("POST", "/admin/rules", uploadForm(t, ownPark, "qingyuan-v2.yaml", broken))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("broken upload: status %d", rec.Code)
+	}
+	doc := parseHTML(t, rec.Body.String())
+	rows := findAll(byID(doc, "upload-error"), func(n *html.Node) bool { return n.Data == "tr" })
+	if len(rows) < 2 || !strings.Contains(text(rows[1]), "investment_intensity") {
+		t.Fatalf("problems table: %q", text(byID(doc, "upload-error")))
+	}
+	if rs, _ := w.svc.ActiveRuleSet(w.ctx, ownPark); rs.Version() != defaultVersion(t) {
+		t.Fatal("a refused upload changed the rules in force")
+	}
+
+	rec = admin.do("POST", "/admin/rules", uploadForm(t, ownPark, "qingyuan-v2.yaml", ruleSetFile(t, "v2")))
+	if rec.Code != http.StatusSeeOther || !strings.Contains(flashOf(t, rec), "已启用") {
+		t.Fatalf("upload: %d %q", rec.Code, flashOf(t, rec))
+	}
+	active, err := w.svc.ActiveRuleSet(w.ctx, ownPark)
+	if err != nil || active.Version() == defaultVersion(t) {
+		t.Fatalf("new version not in force: %v", err)
+	}
+	doc = parseHTML(t, admin.do("GET", "/admin/rules?park="+ownPark, nil).Body.String())
+	badges := findAll(doc, func(n *html.Node) bool { return n.Data == "span" && strings.Contains(attr(n, "class"), "badge") })
+	var states []string
+	for _, b := range badges {
+		states = append(states, text(b))
+	}
+	if strings.Join(states, ",") != "执行中,历史版本" {
+		t.Errorf("version badges %v", states)
+	}
+
+	src := admin.do("GET", "/admin/rules/"+active.Version(), nil)
+	if src.Code != http.StatusOK || !strings.Contains(text(byID(parseHTML(t, src.Body.String()), "source")), "v2 Qingyuan") {
+		t.Errorf("source page: %d", src.Code)
+	}
+	dl := admin.do("GET", "/admin/rules/"+active.Version()+"?download=1", nil)
+	if dl.Code != http.StatusOK || !bytes.Equal(dl.Body.Bytes(), active.Source()) || !strings.Contains(dl.Header().Get("Content-Disposition"), "attachment") {
+		t.Errorf("download: %d %q", dl.Code, dl.Header().Get("Content-Disposition"))
+	}
+
+	if rec := admin.do("POST", "/admin/rules/"+defaultVersion(t)+"/activate", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("activate: %d", rec.Code)
+	}
+	if rs, _ := w.svc.ActiveRuleSet(w.ctx, ownPark); rs.Version() != defaultVersion(t) {
+		t.Error("default version not back in force")
+	}
+	var events []string
+	w.db.EachAuditEntry(w.ctx, func(e engine.AuditEntry) error {
+		if e.Event == engine.EventRulesInstall {
+			events = append(events, e.RuleSetVersion)
+		}
+		return nil
+	})
+	if len(events) != 2 || events[0] != active.Version() || events[1] != defaultVersion(t) {
+		t.Errorf("logged installs %v", events)
+	}
+}
