@@ -30,8 +30,7 @@ var demoUsers = []struct {
 }
 
 // demoClock moves forward a little with every reading, within office hours
-// (Beijing time), so the demo history spreads over the past weeks in order
-// and some steps are overdue today.
+// (Beijing time), so the demo history spreads over the past weeks in order.
 type demoClock struct{ t time.Time }
 
 var beijing = time.FixedZone("CST", 8*3600)
@@ -69,7 +68,9 @@ func seedDemo(ctx context.Context, a *app) error {
 		}
 		users[du.name] = u
 	}
-	clock := &demoClock{t: time.Now().Add(-45 * 24 * time.Hour)}
+	// Twenty projects' histories take about ten weeks of office hours: start
+	// so that the last ones end a few days ago, some steps now overdue.
+	clock := &demoClock{t: time.Now().Add(-74 * 24 * time.Hour)}
 	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Tracking: a.db, Checkpoints: a.db, Now: clock.now, Location: a.svc.Location()})
 	if err != nil {
 		return err
