@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -238,33 +240,100 @@ func writeJSON(out io.Writer, v any) error {
 }
 
 func runUser(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return errors.New("user: add")
+	if len(args) == 0 {
+		return errors.New("user: add, list, roles, disable, enable or passwd")
 	}
-	fs, db := newFlags("user add")
-	password := fs.String("password", "", "initial password (at least 8 characters)")
-	roleList := fs.String("role", "", "roles as ROLE@PARK, comma-separated")
-	display := fs.String("display", "", "display name")
+	fs, db := newFlags("user " + args[0])
+	password := fs.String("password", "", "add, passwd: the password (at least 8 characters)")
+	roleList := fs.String("role", "", "add: roles as ROLE@PARK, comma-separated; roles: ROLE,ROLE (empty: none)")
+	park := fs.String("park", "", "roles: the park whose roles are replaced")
+	display := fs.String("display", "", "add: display name")
+	as := fs.String("as", "", "list, roles, disable, enable, passwd: the administrator acting (logged)")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
 	}
+	if args[0] == "add" {
+		return addUser(ctx, *db, pos, *display, *password, *roleList, out)
+	}
+	return withApp(ctx, *db, func(a *app) error {
+		admin, err := actingUser(ctx, a, *as)
+		if err != nil {
+			return err
+		}
+		if args[0] == "list" {
+			accs, err := a.svc.Accounts(ctx, admin)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "id	user	name	status	roles")
+			for _, acc := range accs {
+				status := "active"
+				if acc.User.Disabled {
+					status = "disabled"
+				}
+				var roles []string
+				for _, p := range slices.Sorted(maps.Keys(acc.Roles)) {
+					for _, r := range acc.Roles[p] {
+						roles = append(roles, string(r)+"@"+p)
+					}
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", acc.User.ID, acc.User.Username, engine.EscapeText(acc.User.DisplayName), status, strings.Join(roles, ","))
+			}
+			return tw.Flush()
+		}
+		if len(pos) != 1 {
+			return fmt.Errorf("user %s: name one user", args[0])
+		}
+		u, err := a.db.UserByName(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		switch args[0] {
+		case "roles":
+			var roles []engine.Role
+			for _, r := range strings.Split(*roleList, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					roles = append(roles, engine.Role(r))
+				}
+			}
+			err = a.svc.SetRoles(ctx, admin, u.ID, *park, roles)
+		case "disable", "enable":
+			err = a.svc.SetDisabled(ctx, admin, u.ID, args[0] == "disable")
+		case "passwd":
+			err = a.svc.ResetPassword(ctx, admin, u.ID, *password)
+		default:
+			return fmt.Errorf("user: unknown command %q", args[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %s: %s done\n", u.Username, args[0])
+		return nil
+	})
+}
+
+// addUser is the operator's bootstrap: it needs no administrator, so the
+// first admin of a new database can be made (and a locked-out zone can make
+// a new one); everything after that goes through an admin, and is logged.
+func addUser(ctx context.Context, db string, pos []string, display, password, roleList string, out io.Writer) error {
 	if len(pos) != 1 {
 		return errors.New("user add: name one user")
 	}
 	var roles []engine.RoleAssignment
-	for _, rp := range strings.Split(*roleList, ",") {
+	for _, rp := range strings.Split(roleList, ",") {
 		role, park, ok := strings.Cut(strings.TrimSpace(rp), "@")
 		if !ok || !validRole(engine.Role(role)) {
 			return fmt.Errorf("user add: --role %q: want ROLE@PARK with ROLE one of %v", rp, engine.Roles)
 		}
 		roles = append(roles, engine.RoleAssignment{Role: engine.Role(role), Park: park})
 	}
-	return withApp(ctx, *db, func(a *app) error {
-		if *display == "" {
-			*display = pos[0]
+	return withApp(ctx, db, func(a *app) error {
+		if display == "" {
+			display = pos[0]
 		}
-		u, err := a.svc.CreateUser(ctx, pos[0], *display, *password, roles)
+		u, err := a.svc.CreateUser(ctx, pos[0], display, password, roles)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,6 +153,22 @@ func TestCLIEndToEnd(t *testing.T) {
 	if _, _, code := c.run("init", "--demo"); code == 0 {
 		t.Fatal("init --demo on an existing database succeeded")
 	}
+
+	// Account administration from the command line goes through an admin and is logged.
+	if _, errOut, code := c.run("user", "disable", "reviewer4", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
+		t.Fatalf("a promoter disabled a user: exit %d %s", code, errOut)
+	}
+	c.ok("user", "disable", "reviewer4", "--as", "admin")
+	if out := c.ok("user", "list", "--as", "admin"); !regexp.MustCompile(`reviewer4\s+\S+\s+disabled`).MatchString(out) {
+		t.Fatalf("user list:\n%s", out)
+	}
+	if _, errOut, code := c.run("user", "passwd", "reviewer4", "--password", "short", "--as", "admin"); code == 0 || !strings.Contains(errOut, "password") {
+		t.Fatalf("short password: exit %d %s", code, errOut)
+	}
+	if last := c.ok("audit", "export", "--format", "jsonl"); !strings.Contains(last[strings.LastIndex(strings.TrimSpace(last), "\n")+1:], `"event":"user_disable"`) {
+		t.Fatal("disabling is not the log's last entry")
+	}
+	c.ok("audit", "verify")
 
 	// Someone with write access to the file drops the guard and edits a reason.
 	raw, err := sql.Open("sqlite", c.db)
