@@ -207,9 +207,11 @@ func (s *Server) registerAuthRoutes(e *echo.Echo) {
 }
 
 type loginData struct {
-	Username string
-	Next     string
-	Error    string
+	Username  string
+	Next      string
+	Error     string
+	Demo      *DemoLogins
+	ParkNames map[string]string
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
@@ -217,7 +219,15 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	pd := s.page(c, s.t(c, "login.title"))
-	pd.Data = loginData{Next: safeNext(c.QueryParam("next"))}
+	d := loginData{Next: safeNext(c.QueryParam("next")), Demo: s.cfg.Demo}
+	if d.Demo != nil {
+		parks, err := s.svc.Store().Parks(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		d.ParkNames = s.parkNames(parks, s.lang(c))
+	}
+	pd.Data = d
 	return s.render(c, http.StatusOK, "login", pd)
 }
 

@@ -41,6 +41,21 @@ type Config struct {
 	// CheckpointKey signs the decision log's checkpoints on demand (audit
 	// pages); nil leaves the pages able to verify but not to sign.
 	CheckpointKey ed25519.PrivateKey
+	// Demo lists the demo accounts on the sign-in page, so a newcomer can
+	// click through at once; nil (any real deployment) shows none.
+	Demo *DemoLogins
+}
+
+// DemoLogins are the demo database's accounts and their shared password.
+type DemoLogins struct {
+	Password string
+	Accounts []DemoAccount
+}
+
+// DemoAccount is one demo account as the sign-in page lists it.
+type DemoAccount struct {
+	Username, DisplayName string
+	Roles                 []engine.RoleAssignment
 }
 
 // Server is the web application: an echo instance with every route registered.

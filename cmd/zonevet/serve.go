@@ -5,20 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
+	"zonevet/engine"
 	"zonevet/web"
 )
 
 // demoLogins is printed at start-up so a first-time user can sign in at once.
 const demoLogins = `Demo accounts (password "zonevet-demo"):
-  promoter1 (清远)  promoter2 (英德)  reviewer1..3 (清远)  reviewer4 (英德)
-  committee1  auditor1  admin
+  promoter1 (清远)  promoter2 (英德)  reviewer1 (清远)  reviewer2, reviewer3 (清远, 英德)  reviewer4 (英德)
+  committee1  auditor1  admin (清远, 英德); the sign-in page lists them too
 `
 
 // runServe starts the web application: flags override ZONEVET_* variables,
@@ -62,8 +65,12 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var demoAccounts *web.DemoLogins
+	if *demo {
+		demoAccounts = demoLoginsOf(ctx, a)
+	}
 	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure,
-		CheckpointKey: signingKey})
+		CheckpointKey: signingKey, Demo: demoAccounts})
 	if err != nil {
 		return err
 	}
@@ -94,6 +101,27 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// demoLoginsOf lists the demo accounts for the sign-in page if this is the
+// demo database: its first demo account is there under the demo's name.
+// A deployment that never seeded the demo has no such account.
+func demoLoginsOf(ctx context.Context, a *app) *web.DemoLogins {
+	first := demoUsers[0]
+	if u, err := a.db.UserByName(ctx, first.name); err != nil || u.DisplayName != first.display {
+		return nil
+	}
+	d := &web.DemoLogins{Password: demoPassword}
+	for _, du := range demoUsers {
+		acc := web.DemoAccount{Username: du.name, DisplayName: du.display}
+		for _, park := range slices.Sorted(maps.Keys(du.roles)) {
+			for _, r := range du.roles[park] {
+				acc.Roles = append(acc.Roles, engine.RoleAssignment{Role: r, Park: park})
+			}
+		}
+		d.Accounts = append(d.Accounts, acc)
+	}
+	return d
 }
 
 func envOr(key, def string) string {
