@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 )
@@ -50,8 +51,8 @@ func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork
 				return nil, err
 			}
 			for _, p := range ps {
-				acts := s.Actions(ctx, u, p)
-				if len(acts) == 0 || len(acts) == 1 && acts[0] == EventConflict {
+				acts := awaitedFirst(p, s.Actions(ctx, u, p))
+				if acts == nil {
 					continue
 				}
 				pw.Items = append(pw.Items, WorkItem{Project: p, Actions: acts, Overdue: p.DueAt != nil && p.DueAt.Before(now)})
@@ -64,6 +65,46 @@ func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork
 		out = append(out, pw)
 	}
 	return out, nil
+}
+
+// awaitedEvents are, per state, the steps a project waits for someone to
+// take. The other events open in a state (rejecting in screening, ordering
+// rectification of a firm in production, withdrawing) are there for whoever
+// may use them, but nobody is late for not doing so, so they put nothing on a
+// workbench. In screening the project waits on the reviewer's pass, or,
+// when a hard rule failed, on a reviewer's return or rejection or the
+// committee's override (awaitedFirst).
+var awaitedEvents = map[State][]string{
+	StateDraft:             {EventSubmit},
+	StateScreening:         {EventPass},
+	StateExpertReview:      {EventScore},
+	StateCommitteeReview:   {EventApprove, EventReject, EventReturn},
+	StateReturned:          {EventResubmit, EventWithdraw},
+	StateApproved:          {EventSign},
+	StateSigned:            {EventStartConstruction},
+	StateUnderConstruction: {EventStartProduction},
+	StateRectification:     {EventRectified, EventExit},
+}
+
+// awaitedFirst returns u's actions on p with the awaited ones first, or nil
+// if none of them is awaited: the project is not waiting on this user.
+func awaitedFirst(p *Project, acts []string) []string {
+	want := awaitedEvents[p.State]
+	if p.State == StateScreening && p.Report != nil && !p.Report.Passed() {
+		want = []string{EventOverride, EventReturn, EventReject}
+	}
+	var first, rest []string
+	for _, a := range acts {
+		if slices.Contains(want, a) {
+			first = append(first, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return append(first, rest...)
 }
 
 var noDue = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
