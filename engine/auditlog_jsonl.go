@@ -3,11 +3,13 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -86,9 +88,71 @@ func appendCheckpointJSON(b []byte, c *Checkpoint) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain[c] says byte c of valid UTF-8 goes into a JSON string as it is:
+// not a control character, quote or backslash, and not 0xE2, which begins
+// U+2028 and U+2029 (escaped by encoding/json).
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\' && c != 0xE2
+	}
+	return t
+}()
+
 // appendJSONString quotes s as encoding/json does with HTML escaping off:
 // control characters escaped, U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
+// Valid UTF-8 (all but tampered or odd text) is copied in runs between the
+// few bytes that need escaping, without decoding a rune.
 func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		return appendJSONStringRunes(b, s)
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if jsonPlain[c] {
+			continue
+		}
+		if c == 0xE2 {
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				b = append(b, s[start:i]...)
+				b = append(b, '\\', 'u', '2', '0', '2', "89"[s[i+2]-0xA8])
+				i += 2
+				start = i + 1
+			}
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = appendJSONEscape(b, c)
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONEscape appends the escape of an ASCII byte that cannot go into a
+// JSON string as it is: a quote, a backslash or a control character.
+func appendJSONEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+}
+
+// appendJSONStringRunes is appendJSONString rune by rune, for text that is
+// not valid UTF-8.
+func appendJSONStringRunes(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -98,23 +162,7 @@ func appendJSONString(b []byte, s string) []byte {
 				i++
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
+			b = appendJSONEscape(append(b, s[start:i]...), c)
 			i++
 			start = i
 			continue
@@ -150,7 +198,8 @@ type exportLine struct {
 // carries. Lines the fast path does not expect go through encoding/json.
 func ParseEntryLine(line []byte, e *AuditEntry) ([]Checkpoint, error) {
 	*e = AuditEntry{}
-	if !bytes.Contains(line, []byte(`"checkpoints"`)) && parseFlatEntry(line, e) {
+	// A line with checkpoints fails the fast path at that key.
+	if parseFlatEntry(line, e) {
 		return nil, nil
 	}
 	var x exportLine
@@ -164,6 +213,14 @@ func ParseEntryLine(line []byte, e *AuditEntry) ([]Checkpoint, error) {
 // parseFlatEntry parses an object of string and integer members into e; it
 // returns false on anything else, leaving the line to encoding/json.
 func parseFlatEntry(p []byte, e *AuditEntry) bool {
+	// Invalid UTF-8 anywhere is encoding/json's to judge (it turns bytes
+	// inside strings into U+FFFD). Valid, every string on the line is too,
+	// and is taken as a substring of one copy of the line: one allocation per
+	// line rather than one per field.
+	if !utf8.Valid(p) {
+		return false
+	}
+	ps := string(p)
 	i := skipWS(p, 0)
 	if i >= len(p) || p[i] != '{' {
 		return false
@@ -194,7 +251,7 @@ func parseFlatEntry(p []byte, e *AuditEntry) bool {
 			return false
 		}
 		if p[i] == '"' {
-			s, n, ok := parseJSONString(p, i)
+			s, n, ok := parseJSONString(p, ps, i)
 			if !ok {
 				return false
 			}
@@ -281,34 +338,43 @@ func skipWS(p []byte, i int) int {
 
 // parseJSONString decodes the string starting at p[i] == '"' and returns it
 // and the index after the closing quote; ok is false for anything
-// encoding/json would decode differently (invalid UTF-8, raw control bytes).
-func parseJSONString(p []byte, i int) (string, int, bool) {
+// encoding/json would decode differently (raw control bytes). ps is p as a
+// string: a string without escapes is a substring of it. p must be valid
+// UTF-8 (the caller checks the whole line once).
+func parseJSONString(p []byte, ps string, i int) (string, int, bool) {
 	i++
 	start := i
 	for i < len(p) && p[i] != '"' && p[i] != '\\' && p[i] >= 0x20 {
 		i++
 	}
 	if i < len(p) && p[i] == '"' {
-		raw := p[start:i]
-		if !utf8.Valid(raw) {
-			return "", 0, false
-		}
-		return string(raw), i + 1, true
+		return ps[start:i], i + 1, true
 	}
-	buf := append([]byte(nil), p[start:i]...)
+	// Escapes only shrink: the decoded string is at most as long as the raw
+	// one up to the closing quote, so one buffer of that size will do.
+	end := i
+	for end < len(p) && p[end] != '"' {
+		if p[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	buf := make([]byte, 0, min(end, len(p))-start)
+	buf = append(buf, p[start:i]...)
 	for i < len(p) {
 		c := p[i]
 		switch {
 		case c == '"':
-			if !utf8.Valid(buf) {
-				return "", 0, false
-			}
 			return string(buf), i + 1, true
 		case c < 0x20:
 			return "", 0, false
 		case c != '\\':
-			buf = append(buf, c)
-			i++
+			j := i + 1
+			for j < len(p) && p[j] != '"' && p[j] != '\\' && p[j] >= 0x20 {
+				j++
+			}
+			buf = append(buf, p[i:j]...)
+			i = j
 			continue
 		}
 		if i+1 >= len(p) {
@@ -383,29 +449,40 @@ func hex4(p []byte, i int) (rune, bool) {
 // export kept elsewhere, are checked against this file's chain too: that is
 // how a chain recomputed after those checkpoints were taken, and then
 // exported together with new checkpoints over the forged history, is caught.
+//
+// Parsing and hashing a line need nothing from the lines before it, so
+// workers do them in batches (one per core) while the reader reads on; what
+// needs the order — the links between entries, the checkpoints — is checked
+// here as the batches come back in file order. The first error, a bad line
+// or a read error, is the first in the file, as a line-by-line reading
+// would find it.
 func VerifyExport(r io.Reader, trusted ed25519.PublicKey, partial bool, extra []Checkpoint) (*VerifyResult, error) {
+	return verifyExport(r, trusted, partial, extra, runtime.GOMAXPROCS(0))
+}
+
+func verifyExport(r io.Reader, trusted ed25519.PublicKey, partial bool, extra []Checkpoint, workers int) (*VerifyResult, error) {
 	start := time.Now()
 	v := NewLogVerifier(trusted, partial)
 	v.AddCheckpoints(extra)
-	br := bufio.NewReaderSize(r, 1<<20)
-	var e AuditEntry
-	for n := 1; ; n++ {
-		line, err := readLine(br)
-		if len(line) > 0 {
-			cps, perr := ParseEntryLine(line, &e)
-			if perr != nil {
-				return nil, fmt.Errorf("line %d: %w", n, perr)
-			}
-			if len(cps) > 0 {
-				v.AddCheckpoints(cps)
-			}
-			v.Entry(&e)
+	ctx, cancel := context.WithCancel(context.Background())
+	batches := parseExportLines(ctx, r, workers)
+	defer func() {
+		cancel()
+		for range batches { // let the reader and the workers finish
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, err
+	}()
+	for b := range batches {
+		<-b.done
+		for i := range b.entries {
+			if len(b.cps[i]) > 0 {
+				v.AddCheckpoints(b.cps[i])
+			}
+			v.entry(&b.entries[i], b.hashOK[i])
 		}
+		if b.err != nil {
+			return nil, b.err
+		}
+		b.release()
 	}
 	res := v.Finish()
 	res.Duration = time.Since(start)

@@ -165,7 +165,27 @@ func HashPassword(password string) (string, error) {
 }
 
 // dummyHash makes a login for an unknown user cost as much as a real one.
-var dummyHash, _ = HashPassword("zonevet-timing-equaliser")
+// It is made on the first such login, not at start-up: argon2id takes 64 MiB
+// by design, and every process (each CLI command too) would otherwise pay
+// that in resident memory without ever signing anyone in.
+var dummyHash struct {
+	once sync.Once
+	hash string
+}
+
+// equaliseLoginTime spends on an unknown user's login what checking a real
+// password costs. The first time, making the hash is that cost (argon2id
+// with the same parameters); afterwards the password is checked against it.
+func equaliseLoginTime(password string) {
+	made := false
+	dummyHash.once.Do(func() {
+		dummyHash.hash, _ = HashPassword("zonevet-timing-equaliser")
+		made = true
+	})
+	if !made {
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash.hash)
+	}
+}
 
 // Authenticate returns the user whose password matches, or an unauthorized
 // error that does not tell a wrong name from a wrong password.
@@ -173,7 +193,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	bad := Errorf(EUNAUTHORIZED, "用户名或密码错误", "wrong user name or password")
 	u, err := s.store.UserByName(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		equaliseLoginTime(password)
 		return nil, bad
 	} else if err != nil {
 		return nil, err

@@ -155,8 +155,10 @@ func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.Audi
 }
 
 // ExportAudit hands over the checkpoints and then streams the entries
-// matching q, oldest first, from one read snapshot. One AuditEntry is reused
-// for every row: the callback must not keep it.
+// matching q, oldest first, from one read snapshot (for the whole log, rows
+// read by a second connection are capped at that snapshot's head; entries
+// below it never change, see audit_scan.go). Entries are reused: the
+// callback must not keep one.
 func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]engine.Checkpoint) error, fn func(*engine.AuditEntry) error) error {
 	where, args := auditWhere(q)
 	err := db.view(ctx, func(tx *sql.Tx) error {
@@ -166,6 +168,17 @@ func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]e
 		}
 		if err := cps(all); err != nil {
 			return errStop{err}
+		}
+		if where == "" {
+			// The whole log: read by two connections at once when its seqs
+			// are the contiguous ones the triggers keep (audit_scan.go).
+			last, ok, err := auditRange(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return db.scanAuditLog(ctx, tx, 0, last, fn)
+			}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+where+` ORDER BY seq`, args...)
 		if err != nil {

@@ -1,0 +1,256 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/store"
+)
+
+// The whole log is read by two connections in chunks of seqs (audit_scan.go).
+// These tests make the chunks small so that boundaries, the second
+// connection's chunks and the hand-over in order are all exercised.
+
+// mustOddLog appends n entries whose text is what a packed row must survive:
+// colons and digits where lengths are parsed, NUL, invalid UTF-8, Chinese,
+// empty fields.
+func mustOddLog(t *testing.T, db *store.DB, n int) []engine.AuditEntry {
+	t.Helper()
+	ctx := context.Background()
+	odd := []string{"", "12:34:", "\x00\xff非UTF-8\x00", "理由:3:abc", ":", "0", strings.Repeat("长", 3000)}
+	for i := 1; i <= n; i++ {
+		c := &engine.Change{Entry: engine.AuditEntry{Time: t0.Add(time.Duration(i) * time.Second), Actor: odd[i%len(odd)] + "u",
+			Role: engine.RoleReviewer, Park: "qingyuan", ProjectID: int64(i%5 - 2), Event: "score", FromState: engine.StateDraft,
+			Reason: odd[(i+1)%len(odd)], RuleSetVersion: odd[(i+2)%len(odd)], Payload: odd[(i+3)%len(odd)]}}
+		if err := db.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := db.AuditEntries(ctx, engine.AuditFilter{})
+	if err != nil || len(es) != n {
+		t.Fatalf("entries: %d %v", len(es), err)
+	}
+	return es
+}
+
+func TestAuditScanParallel(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	want := mustOddLog(t, db, 41)
+	for _, chunk := range []int64{1, 2, 4, 7, 40, 41, 1024} {
+		t.Run(fmt.Sprint("Chunk", chunk), func(t *testing.T) {
+			defer store.SetAuditScanChunk(chunk)()
+			var got []engine.AuditEntry
+			if err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { got = append(got, e); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("got %d entries, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("entry %d = %+v, want %+v", i+1, got[i], want[i])
+				}
+			}
+			got = got[:0]
+			err := db.ExportAudit(ctx, engine.AuditQuery{}, func([]engine.Checkpoint) error { return nil },
+				func(e *engine.AuditEntry) error { got = append(got, *e); return nil })
+			if err != nil || len(got) != len(want) || got[len(got)-1] != want[len(want)-1] || got[0] != want[0] {
+				t.Fatalf("export: %d entries, %v", len(got), err)
+			}
+			if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad != nil || v.Count != int64(len(want)) {
+				t.Fatalf("verify: %+v %v", v, err)
+			}
+		})
+	}
+}
+
+// TestAuditScanParallelTamper: whatever chunk a tampered entry falls in (the
+// first, the second connection's, either side of a boundary), the first bad
+// entry and why are what a single reading in seq order finds.
+func TestAuditScanParallelTamper(t *testing.T) {
+	alter := func(seq int) string {
+		return fmt.Sprintf(`UPDATE audit_log SET reason = reason || 'x' WHERE seq = %d;`, seq)
+	}
+	const altered = "content does not match its hash (entry altered)"
+	const relinked = "previous hash does not match the preceding entry (entry deleted, inserted or reordered)"
+	cases := []struct {
+		name       string
+		sql        string
+		wantSeq    int64
+		wantReason string
+	}{
+		{"LastOfFirstChunk", alter(4), 4, altered},
+		{"FirstOfSecondChunk", alter(5), 5, altered},
+		{"SecondConnection", alter(6), 6, altered},
+		{"LastEntry", alter(40), 40, altered},
+		{"FirstEntry", alter(1), 1, altered},
+		{"TwoReportsTheFirst", alter(30) + alter(10), 10, altered},
+		{"BothSidesOfBoundary", alter(9) + alter(8), 8, altered},
+		{"SwapAcrossBoundary", `
+			UPDATE audit_log SET seq = -4 WHERE seq = 4;
+			UPDATE audit_log SET seq = 4 WHERE seq = 5;
+			UPDATE audit_log SET seq = 5 WHERE seq = -4;`, 4, relinked},
+		{"SwapContentAcrossBoundary", `
+			UPDATE audit_log SET reason = (SELECT reason FROM audit_log WHERE seq = 5) || '' WHERE seq = 4;`, 4, altered},
+		{"RehashedBeforeBoundary", "rehash 4", 5, relinked},
+		// Not contiguous any more: read with one query; still the first bad one.
+		{"DeleteAtBoundary", `DELETE FROM audit_log WHERE seq = 5`, 6, "sequence gap or reorder: expected 5"},
+		{"DeleteFirst", `DELETE FROM audit_log WHERE seq = 1`, 2, "sequence gap or reorder: expected 1"},
+		{"MovedFarPastHead", `UPDATE audit_log SET seq = 9223372036854775807 WHERE seq = 6`, 7, "sequence gap or reorder: expected 6"},
+		{"MovedBeforeFirst", `UPDATE audit_log SET seq = -9223372036854775808 WHERE seq = 6`, -9223372036854775808, "sequence gap or reorder: expected 1"},
+		{"InsertedAtBoundary", `INSERT INTO audit_log SELECT 0, time, actor, role, park, project_id, event, from_state, to_state,
+			reason, rule_set_version, payload, prev_hash, hash FROM audit_log WHERE seq = 1`, 0, "sequence gap or reorder: expected 1"},
+	}
+	for _, chunk := range []int64{4, 5} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("Chunk%d/%s", chunk, tc.name), func(t *testing.T) {
+				defer store.SetAuditScanChunk(chunk)()
+				ctx := context.Background()
+				db := mustOpen(t)
+				es := mustLog(t, db, 40)
+				w := db.Writer()
+				if _, err := w.ExecContext(ctx, `DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_extend`); err != nil {
+					t.Fatal(err)
+				}
+				q := tc.sql
+				if q == "rehash 4" {
+					e := es[3]
+					e.Reason = "改过的理由"
+					q = fmt.Sprintf(`UPDATE audit_log SET reason = '%s', hash = '%s' WHERE seq = 4`, e.Reason, engine.ChainHash(e.PrevHash, &e))
+				}
+				if _, err := w.ExecContext(ctx, q); err != nil {
+					t.Fatalf("tamper: %v", err)
+				}
+				v, err := engine.VerifyLog(ctx, db)
+				if err != nil {
+					t.Fatalf("verify: %v", err)
+				}
+				if v.Bad == nil {
+					t.Fatal("tampering not detected")
+				}
+				if v.Bad.Seq != tc.wantSeq || v.Bad.Reason != tc.wantReason {
+					t.Fatalf("first bad = %d (%s), want %d (%s)", v.Bad.Seq, v.Bad.Reason, tc.wantSeq, tc.wantReason)
+				}
+				// What one ORDER BY seq query gives finds the same.
+				all, err := db.AuditEntries(ctx, engine.AuditFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref := engine.NewChainVerifier()
+				for i := range all {
+					_ = ref.Check(&all[i])
+				}
+				if ref.Bad == nil || *ref.Bad != *v.Bad {
+					t.Fatalf("first bad = %+v, one query in seq order finds %+v", v.Bad, ref.Bad)
+				}
+				// The same through the export path and the stored-log verification.
+				svc, err := engine.NewService(ctx, engine.Config{Store: db, Checkpoints: db})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := svc.AuditLog(nil).Verify(ctx, cpKey.Public().(ed25519.PublicKey))
+				if err != nil || res.OK || res.Break == nil || *res.Break != *v.Bad {
+					t.Fatalf("stored-log verification: %+v %v, want break %+v", res, err, v.Bad)
+				}
+			})
+		}
+	}
+}
+
+// TestAuditScanParallelErrorsInOrder: a row that cannot be read is reported
+// after every entry before it has been handed on, and a later bad row that
+// the other connection reached first does not take its place.
+func TestAuditScanParallelErrorsInOrder(t *testing.T) {
+	defer store.SetAuditScanChunk(3)()
+	ctx := context.Background()
+	db := mustOpen(t)
+	mustLog(t, db, 40)
+	if _, err := db.Writer().ExecContext(ctx, `DROP TRIGGER audit_log_no_update;
+		UPDATE audit_log SET time = 'bad-time-7' WHERE seq = 7;
+		UPDATE audit_log SET time = 'bad-time-23' WHERE seq = 23;
+		UPDATE audit_log SET time = 'bad-time-38' WHERE seq = 38;`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 { // the two connections race differently each time
+		var seen []int64
+		err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { seen = append(seen, e.Seq); return nil })
+		if err == nil || !strings.Contains(err.Error(), "bad-time-7") {
+			t.Fatalf("run %d: err = %v, want the error at entry 7", i, err)
+		}
+		if fmt.Sprint(seen) != "[1 2 3 4 5 6]" {
+			t.Fatalf("run %d: handed on %v before the error, want 1…6", i, seen)
+		}
+	}
+	t.Run("CallbackErrorStops", func(t *testing.T) {
+		stop := errors.New("stop")
+		var seen []int64
+		err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error {
+			seen = append(seen, e.Seq)
+			if e.Seq == 5 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || fmt.Sprint(seen) != "[1 2 3 4 5]" {
+			t.Fatalf("err = %v after %v, want stop after 1…5", err, seen)
+		}
+	})
+	t.Run("Canceled", func(t *testing.T) {
+		db := mustOpen(t)
+		mustLog(t, db, 40)
+		ctx, cancel := context.WithCancel(ctx)
+		err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error {
+			if e.Seq == 2 {
+				cancel()
+			}
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}
+
+// TestAuditScanParallelManyAtOnce: more whole-log reads at once than the read
+// pool has connections neither deadlock nor fail: a scan needs only its own
+// connection, the second is a helper when one is free.
+func TestAuditScanParallelManyAtOnce(t *testing.T) {
+	defer store.SetAuditScanChunk(2)()
+	ctx := context.Background()
+	db := mustOpen(t)
+	mustLog(t, db, 30)
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 0
+			err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error {
+				if n++; e.Seq != int64(n) {
+					return fmt.Errorf("entry %d at position %d", e.Seq, n)
+				}
+				return nil
+			})
+			if err == nil && n != 30 {
+				err = fmt.Errorf("%d entries", n)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
