@@ -75,11 +75,14 @@ func realisticProject(b *testing.B) *engine.Project {
 // Screened is the common case: the project carries its ~6 KB rule report, as
 // every project past screening does, and the store must find it unchanged
 // (encode and digest it) before leaving it alone. Draft has no report yet.
+// Both "rate", which keeps the state; StateChange moves the screened project
+// between in_production and rectification, so each decision also updates its
+// row of project_counts (migration 00030).
 func BenchmarkApplyTransition(b *testing.B) {
 	for _, bc := range []struct {
-		name   string
-		report bool
-	}{{"Screened", true}, {"Draft", false}} {
+		name         string
+		report, move bool
+	}{{"Screened", true, false}, {"Draft", false, false}, {"StateChange", true, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			db := mustOpen(b)
 			ctx := context.Background()
@@ -93,12 +96,18 @@ func BenchmarkApplyTransition(b *testing.B) {
 			c.Entry.Payload = benchPayload
 			size := transitionBytes(p, c.Entry)
 			for b.Loop() {
-				c := transition(p, p.Version, engine.EventRate, engine.StateInProduction)
+				ev, to := engine.EventRate, engine.StateInProduction
+				if bc.move && p.State == engine.StateInProduction {
+					ev, to = engine.EventRectify, engine.StateRectification
+				} else if bc.move {
+					ev = engine.EventRectified
+				}
+				c := transition(p, p.Version, ev, to)
 				c.Entry.Payload = benchPayload
 				if err := db.Apply(ctx, c); err != nil {
 					b.Fatal(err)
 				}
-				p.Version = c.Project.Version
+				p.Version, p.State = c.Project.Version, to
 			}
 			b.ReportMetric(float64(size), "rowbytes")
 		})
@@ -209,6 +218,12 @@ func BenchmarkProjectsList100k(b *testing.B) {
 		{"IndustryByName", engine.ProjectFilter{Parks: []string{"yingde"}, Industry: "C38", Sort: "name", Limit: 50, Offset: 100}},
 		{"QueryInvestor", engine.ProjectFilter{Query: "投资方123有限", Sort: "-updated", Limit: 50}},
 		{"AllByUpdated", engine.ProjectFilter{Sort: "-updated", Limit: 50}},
+		// The web list's cases (issue 3): the first page of a park, a deep
+		// page, one state by deadline, a search with few hits.
+		{"ParkByUpdated", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "-updated", Limit: 50}},
+		{"ParkByUpdatedPage600", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "-updated", Limit: 50, Offset: 29950}},
+		{"ParkStateByDue", engine.ProjectFilter{Parks: []string{"qingyuan"}, States: []engine.State{engine.StateDraft}, Sort: "due", Limit: 50}},
+		{"QueryName", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "项目4242", Sort: "-updated", Limit: 50}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total int

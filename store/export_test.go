@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"testing"
 
 	"github.com/pressly/goose/v3"
 
@@ -20,18 +21,38 @@ func (db *DB) Reader() *sql.DB { return db.read }
 // Migrate runs the migrations again, to prove a second run is a no-op.
 func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 
-// ProjectsPlan returns SQLite's query plans for the count and the page that
-// Projects(f) would run, one line per step.
+// ProjectsPlan returns SQLite's query plans for the statements Projects(f)
+// may run: the total, each segment's page forwards and backwards and its
+// count, one line per step; for a search, read both from its hits and by
+// the index.
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
-	q, err := db.projectQuery(f)
-	if err != nil {
-		return nil, err
-	}
 	var plan []string
-	for _, s := range []struct {
+	for _, hits := range []string{"", "[1, 2, 3]"} {
+		q, err := db.projectQuery(f, hits)
+		if err != nil {
+			return nil, err
+		}
+		p, err := db.queryPlan(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, p...)
+	}
+	return plan, nil
+}
+
+func (db *DB) queryPlan(ctx context.Context, q projectQuery) ([]string, error) {
+	type stmt struct {
 		sql  string
 		args []any
-	}{{q.count, q.args}, {q.page, q.pageArgs}} {
+	}
+	stmts := []stmt{{q.count, q.countArgs}}
+	for _, s := range q.segs {
+		page := append(append([]any{}, q.args...), 50, 0)
+		stmts = append(stmts, stmt{q.segmentPage(s, false), page}, stmt{q.segmentPage(s, true), page}, stmt{q.segmentCount(s), q.args})
+	}
+	var plan []string
+	for _, s := range stmts {
 		rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.sql, s.args...)
 		if err != nil {
 			return nil, err
@@ -48,6 +69,14 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 		rows.Close()
 	}
 	return plan, nil
+}
+
+// SetMaxHits lowers the number of search hits up to which lists are read
+// from the hits, for the length of a test.
+func SetMaxHits(t testing.TB, n int) {
+	old := maxHits
+	maxHits = n
+	t.Cleanup(func() { maxHits = old })
 }
 
 // OpenAtVersion creates a database at path migrated only up to version and

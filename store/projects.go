@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -322,18 +323,41 @@ func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
 	return p, nil
 }
 
-// projectSorts maps ProjectFilter.Sort keys to ORDER BY clauses; id breaks
-// ties so that pages never overlap or skip. Projects without a deadline sort
-// after those with one.
-var projectSorts = map[string]string{
-	"due":      `due_at IS NULL, due_at, id`,
-	"-due":     `due_at IS NULL, due_at DESC, id DESC`,
-	"updated":  `updated_at, id`,
-	"-updated": `updated_at DESC, id DESC`,
-	"name":     `name, id`,
-	"-name":    `name DESC, id DESC`,
-	"id":       `id`,
-	"-id":      `id DESC`,
+// listSegment is one run of a sorted list: the rows matching cond, in the
+// order of cols (id last, breaking ties so that pages never overlap or skip).
+// A sort is one segment, or two where SQL's order is not an index's order:
+// "due" lists the projects with a deadline, by deadline, and then those
+// without one, by id. Sorting on "due_at IS NULL, due_at" would make SQLite
+// sort every matching row; each segment alone is one (park, state, due_at)
+// index range, read in order and stopped at the page's end.
+type listSegment struct {
+	cond string // extra condition, "" for none
+	cols []string
+	desc bool
+}
+
+// order is the segment's ORDER BY, forwards or reversed.
+func (s listSegment) order(reverse bool) string {
+	dir := ""
+	if s.desc != reverse {
+		dir = " DESC"
+	}
+	return strings.Join(s.cols, dir+", ") + dir
+}
+
+// projectSorts maps ProjectFilter.Sort keys to their segments. Projects
+// without a deadline sort after those with one, in both directions.
+var projectSorts = map[string][]listSegment{
+	"due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}},
+		{cond: `due_at IS NULL`, cols: []string{"id"}}},
+	"-due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}, desc: true},
+		{cond: `due_at IS NULL`, cols: []string{"id"}, desc: true}},
+	"updated":  {{cols: []string{"updated_at", "id"}}},
+	"-updated": {{cols: []string{"updated_at", "id"}, desc: true}},
+	"name":     {{cols: []string{"name", "id"}}},
+	"-name":    {{cols: []string{"name", "id"}, desc: true}},
+	"id":       {{cols: []string{"id"}}},
+	"-id":      {{cols: []string{"id"}, desc: true}},
 }
 
 // Projects returns one page of the projects matching f, and how many match in
@@ -342,32 +366,34 @@ var projectSorts = map[string]string{
 //
 // Query matches a substring of the name or investor (case-insensitive for
 // Latin letters) or the exact USCC. From three characters on, the substring
-// search uses the trigram index; shorter queries scan the rows the other
-// filters leave.
+// search uses the trigram index and the list is read from its hits; shorter
+// queries scan the rows the other filters leave.
+//
+// The total of a list filtered by park and state only is read from
+// project_counts (migration 00030); other filters count their rows. A page
+// in the second half of the list is read backwards from the end, so no page
+// skips more than half the list.
 func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.Project, int, error) {
-	q, err := db.projectQuery(f)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []*engine.Project
 	var total int
-	err = db.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, q.count, q.args...).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, q.page, q.pageArgs...)
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		hits, err := fewHits(ctx, tx, f.Query)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanProject(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
+		q, err := db.projectQuery(f, hits)
+		if err != nil {
+			return err
 		}
-		return rows.Err()
+		if err := tx.QueryRowContext(ctx, q.count, q.countArgs...).Scan(&total); err != nil {
+			return err
+		}
+		ids, err := q.pageIDs(ctx, tx, total)
+		if err != nil {
+			return err
+		}
+		out, err = projectsByID(ctx, tx, ids)
+		return err
 	})
 	if err != nil {
 		return nil, 0, wrap("projects", err)
@@ -375,55 +401,247 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 	return out, total, nil
 }
 
-// projectQuery is the SQL of one Projects call: the count and the page.
-type projectQuery struct {
-	count, page    string
-	args, pageArgs []any
+// maxHits is the number of search hits up to which a list is read from the
+// hits rather than from a (park, ...) index. Reading from the hits looks up
+// each one; walking the index probes each project of the park against them.
+// In a park of 66,666 projects, a search with 11 hits takes 2 ms read from
+// the hits; one that finds every project 380 ms from the hits and 80 ms by
+// the index. A variable only so that tests can reach both paths with few rows.
+var maxHits = 2000
+
+// fewHits returns the ids a search of three or more characters finds, as a
+// JSON array, if there are at most maxHits of them; "" otherwise. The list's
+// total and page then read these ids instead of asking the trigram index
+// again, which for a query sharing a trigram with every name ("项目-") reads
+// a posting list of every project each time.
+func fewHits(ctx context.Context, tx *sql.Tx, query string) (string, error) {
+	q := strings.TrimSpace(query)
+	if utf8.RuneCountInString(q) < 3 {
+		return "", nil
+	}
+	ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
+	if err != nil || len(ids) > maxHits {
+		return "", err
+	}
+	hits, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
+	return string(hits), err
 }
 
-func (db *DB) projectQuery(f engine.ProjectFilter) (projectQuery, error) {
+// searchHits selects the ids of the projects a search of three or more
+// characters finds: the USCC exactly, or a substring of the name or the
+// investor through the trigram index. Its arguments are the query and
+// ftsPhrase(query).
+const searchHits = `SELECT id FROM projects WHERE uscc = ? UNION SELECT rowid FROM projects_fts WHERE projects_fts MATCH ?`
+
+// ftsPhrase quotes a query as one FTS5 phrase, so that its characters are
+// matched literally, in sequence.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
+// projectQuery is the SQL of one Projects call: the total, and the segments
+// the page is read from.
+type projectQuery struct {
+	count     string
+	countArgs []any
+	where     string // the filter, " WHERE ..."
+	args      []any
+	segs      []listSegment
+	limit     int // <= 0: no limit
+	offset    int
+}
+
+// projectQuery builds the SQL of f; hits, if not "", are a search's hits
+// (see fewHits and projectWhere).
+func (db *DB) projectQuery(f engine.ProjectFilter, hits string) (projectQuery, error) {
 	sortKey := f.Sort
 	if sortKey == "" {
 		sortKey = "-updated"
 	}
-	order, ok := projectSorts[sortKey]
+	segs, ok := projectSorts[sortKey]
 	if !ok {
 		return projectQuery{}, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
 	}
-	cond, args := db.projectWhere(f)
-	q := projectQuery{
-		count:    `SELECT count(*) FROM projects` + cond,
-		page:     `SELECT ` + projectColumns + projectFrom + cond + ` ORDER BY ` + order,
-		args:     args,
-		pageArgs: args,
+	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
+		// Name every state, so that (park, state, due_at) gives the order.
+		f.States = engine.States
 	}
-	if f.Limit > 0 || f.Offset > 0 {
-		limit := f.Limit
-		if limit <= 0 {
-			limit = -1 // SQLite: no limit
-		}
-		// Page by id first, then fetch the rows: the inner query sorts
-		// (key, id) pairs that an index mostly covers, instead of carrying
-		// every matching project's figures and report through the sorter.
-		q.page = `SELECT ` + projectColumns + projectFrom + ` WHERE p.id IN (SELECT id FROM projects` + cond +
-			` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
-		q.pageArgs = append(append([]any{}, args...), limit, max(f.Offset, 0))
+	where, args := db.projectWhere(f, hits)
+	q := projectQuery{where: where, args: args, segs: segs, limit: f.Limit, offset: max(f.Offset, 0),
+		count: `SELECT count(*) FROM projects` + where, countArgs: args}
+	if f.Industry == "" && strings.TrimSpace(f.Query) == "" && !f.Overdue {
+		q.count, q.countArgs = countFromTable(f)
 	}
 	return q, nil
+}
+
+// countFromTable is the total of a list filtered by park and state only,
+// from the per-(park, state) counts the triggers keep.
+func countFromTable(f engine.ProjectFilter) (string, []any) {
+	var args []any
+	q := `SELECT coalesce(sum(n), 0) FROM project_counts WHERE `
+	if len(f.Parks) > 0 {
+		in, a := inList(f.Parks)
+		q, args = q+`park IN (`+in+`)`, a
+	} else {
+		q += `park IN (SELECT id FROM parks)`
+	}
+	if len(f.States) > 0 {
+		in, a := inList(f.States)
+		q, args = q+` AND state IN (`+in+`)`, append(args, a...)
+	}
+	return q, args
+}
+
+// segmentPage is the SQL reading up to limit ids of a segment after skipping
+// offset, in the segment's order or reversed.
+func (q projectQuery) segmentPage(s listSegment, reverse bool) string {
+	return `SELECT id FROM projects` + q.segmentWhere(s) + ` ORDER BY ` + s.order(reverse) + ` LIMIT ? OFFSET ?`
+}
+
+// segmentCount is the SQL counting a segment's rows.
+func (q projectQuery) segmentCount(s listSegment) string {
+	return `SELECT count(*) FROM projects` + q.segmentWhere(s)
+}
+
+func (q projectQuery) segmentWhere(s listSegment) string {
+	if s.cond == "" {
+		return q.where
+	}
+	return q.where + ` AND ` + s.cond
+}
+
+// pageIDs reads the ids of the page, in order, given the list's total.
+func (q projectQuery) pageIDs(ctx context.Context, tx *sql.Tx, total int) ([]int64, error) {
+	offset, limit := q.offset, q.limit
+	if offset >= total {
+		return nil, nil
+	}
+	reverse := false
+	if limit > 0 && total-offset < offset+limit {
+		// Nearer the end: read the same rows backwards from there.
+		reverse = true
+		limit = min(limit, total-offset)
+		offset = total - offset - limit
+	}
+	segs := q.segs
+	if reverse {
+		segs = slices.Clone(segs)
+		slices.Reverse(segs)
+	}
+	var ids []int64
+	for _, s := range segs {
+		want := -1 // SQLite: no limit
+		if limit > 0 {
+			want = limit - len(ids)
+			if want == 0 {
+				break
+			}
+		}
+		got, err := queryIDs(ctx, tx, q.segmentPage(s, reverse), append(slices.Clone(q.args), want, offset)...)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(got) > 0:
+			offset = 0 // the page started in this segment
+		case offset > 0:
+			// The whole segment lies before the page.
+			var n int
+			if err := tx.QueryRowContext(ctx, q.segmentCount(s), q.args...).Scan(&n); err != nil {
+				return nil, err
+			}
+			offset -= n
+		}
+		ids = append(ids, got...)
+	}
+	if reverse {
+		slices.Reverse(ids)
+	}
+	return ids, nil
+}
+
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// projectsByID reads the projects with these ids, in this order: the page
+// is chosen on (key, id) pairs an index covers, and only its rows carry
+// their figures and report out of the table.
+func projectsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*engine.Project, error) {
+	out := make([]*engine.Project, 0, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		at := make(map[int64]int, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			at[id], args[i] = len(out)+i, id
+		}
+		out = out[:len(out)+len(chunk)]
+		rows, err := tx.QueryContext(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			p, err := scanProject(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[at[p.ID]] = p
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range out {
+		if p == nil { // cannot happen within one snapshot
+			return nil, errors.New("page row vanished")
+		}
+	}
+	return out, nil
 }
 
 // projectWhere turns a filter into a WHERE clause. Every clause is shaped to
 // reach an index: the park is always constrained (all parks when the filter
 // names none) so the (park, ...) indexes lead, and the overdue view names all
 // states so that (park, state, due_at) answers "due_at < now".
-func (db *DB) projectWhere(f engine.ProjectFilter) (string, []any) {
+//
+// A search of three or more characters takes its ids from searchHits. When
+// they are few, fewHits has them (hits) and the list is read from those: the
+// other columns are written "+park" and so on, which keeps SQLite from
+// walking a (park, ...) index instead and probing every project of the park
+// against the hits.
+func (db *DB) projectWhere(f engine.ProjectFilter, hits string) (string, []any) {
 	var where []string
 	var args []any
+	q := strings.TrimSpace(f.Query)
+	trigram := utf8.RuneCountInString(q) >= 3
+	byHits := hits != "" && trigram
+	col := func(name string) string {
+		if byHits {
+			return "+" + name
+		}
+		return name
+	}
 	if len(f.Parks) > 0 {
 		in, a := inList(f.Parks)
-		where, args = append(where, `park IN (`+in+`)`), append(args, a...)
+		where, args = append(where, col("park")+` IN (`+in+`)`), append(args, a...)
 	} else {
-		where = append(where, `park IN (SELECT id FROM parks)`)
+		where = append(where, col("park")+` IN (SELECT id FROM parks)`)
 	}
 	states := f.States
 	if len(states) == 0 && f.Overdue {
@@ -431,30 +649,31 @@ func (db *DB) projectWhere(f engine.ProjectFilter) (string, []any) {
 	}
 	if len(states) > 0 {
 		in, a := inList(states)
-		where, args = append(where, `state IN (`+in+`)`), append(args, a...)
+		where, args = append(where, col("state")+` IN (`+in+`)`), append(args, a...)
 	}
 	if f.Industry != "" {
 		// A range rather than LIKE 'C39%' so the index applies whatever the
 		// LIKE settings; 0xFF never occurs in UTF-8 text, so it bounds every
 		// string that starts with the prefix.
-		where, args = append(where, `industry_code >= ? AND industry_code < ?`), append(args, f.Industry, f.Industry+"\xff")
+		where = append(where, col("industry_code")+` >= ? AND `+col("industry_code")+` < ?`)
+		args = append(args, f.Industry, f.Industry+"\xff")
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		if utf8.RuneCountInString(q) >= 3 {
-			where = append(where, `(uscc = ? OR id IN (SELECT rowid FROM projects_fts WHERE projects_fts MATCH ?))`)
-			args = append(args, q, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
-		} else {
-			like := "%" + escapeLike(q) + "%"
-			where = append(where, `(uscc = ? OR name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`)
-			args = append(args, q, like, like)
-		}
+	switch {
+	case byHits:
+		where, args = append(where, `id IN (SELECT value FROM json_each(?))`), append(args, hits)
+	case trigram:
+		where, args = append(where, `id IN (`+searchHits+`)`), append(args, q, ftsPhrase(q))
+	case q != "":
+		like := "%" + escapeLike(q) + "%"
+		where = append(where, `(uscc = ? OR name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`)
+		args = append(args, q, like, like)
 	}
 	if f.Overdue {
 		now := f.Now
 		if now.IsZero() {
 			now = db.now()
 		}
-		where, args = append(where, `due_at < ?`), append(args, fmtTime(now))
+		where, args = append(where, col("due_at")+` < ?`), append(args, fmtTime(now))
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
 }

@@ -1,0 +1,325 @@
+package store_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/store"
+)
+
+// listRow is what the list filters and sorts on, read raw from the table.
+type listRow struct {
+	id                                     int64
+	park, name, investor, uscc, state, ind string
+	due                                    *string
+	updated                                string
+}
+
+// seedListRows inserts n projects in one raw transaction (the triggers keep
+// the trigram index and the counts, as for any insert): both parks, four
+// states, three industries, a quarter without a deadline, and deadlines,
+// update times and names that repeat, so that every sort needs its id
+// tie-break. Every investor name contains "有限公司", so a search for it
+// has n hits.
+func seedListRows(t *testing.T, db *store.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	names := []string{"Alpha 锂电池", "alpha 光伏", "BRAVO 半导体", "新材料100%", "锂电池正极材料", "智能装备_二期", "Charlie"}
+	states := []engine.State{engine.StateDraft, engine.StateScreening, engine.StateExpertReview, engine.StateInProduction}
+	for i := 1; i <= n; i++ {
+		var due any
+		if i%4 != 0 {
+			due = t0.Add(time.Duration(i*7%31) * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000000Z")
+		}
+		updated := t0.Add(time.Duration(i*13%17) * time.Hour).UTC().Format("2006-01-02T15:04:05.000000000Z")
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO projects (park, name, investor_name, uscc, figures, industry_code, state, version, round, due_at, override, created_by, created_at, updated_at)
+			VALUES (?, ?, ?, ?, '{}', ?, ?, 1, 0, ?, 0, 1, ?, ?)`,
+			[]string{"qingyuan", "yingde", "qingyuan"}[i%3], fmt.Sprintf("%s %d", names[i%len(names)], i%50),
+			fmt.Sprintf("投资方%d有限公司", i%97), fmt.Sprintf("91441800%010d", i),
+			[]string{"C3985", "C3990", "C2710"}[i%3], string(states[i%len(states)]), due, updated, updated); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readListRows(t *testing.T, db *store.DB) []listRow {
+	t.Helper()
+	rows, err := db.Writer().Query(`SELECT id, park, name, investor_name, uscc, state, industry_code, due_at, updated_at FROM projects`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []listRow
+	for rows.Next() {
+		var r listRow
+		if err := rows.Scan(&r.id, &r.park, &r.name, &r.investor, &r.uscc, &r.state, &r.ind, &r.due, &r.updated); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// referenceList is the list's specification, in Go: filter, sort, page.
+// The test data has only ASCII letters to fold, where LIKE and the trigram
+// index agree on case.
+func referenceList(all []listRow, f engine.ProjectFilter) ([]int64, int) {
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	now := f.Now.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	var keep []listRow
+	for _, r := range all {
+		switch {
+		case len(f.Parks) > 0 && !slices.Contains(f.Parks, r.park),
+			len(f.States) > 0 && !slices.Contains(f.States, engine.State(r.state)),
+			!strings.HasPrefix(r.ind, f.Industry),
+			q != "" && r.uscc != strings.TrimSpace(f.Query) && !strings.Contains(strings.ToLower(r.name), q) && !strings.Contains(strings.ToLower(r.investor), q),
+			f.Overdue && (r.due == nil || *r.due >= now):
+			continue
+		}
+		keep = append(keep, r)
+	}
+	key := strings.TrimPrefix(f.Sort, "-")
+	desc := strings.HasPrefix(f.Sort, "-")
+	slices.SortFunc(keep, func(a, b listRow) int {
+		var c int
+		switch key {
+		case "due":
+			if (a.due == nil) != (b.due == nil) { // no deadline last, both ways
+				if a.due == nil {
+					return 1
+				}
+				return -1
+			}
+			if a.due != nil {
+				c = cmp.Compare(*a.due, *b.due)
+			}
+		case "updated":
+			c = cmp.Compare(a.updated, b.updated)
+		case "name":
+			c = cmp.Compare(a.name, b.name)
+		}
+		if c == 0 {
+			c = cmp.Compare(a.id, b.id)
+		}
+		if desc {
+			c = -c
+		}
+		return c
+	})
+	total := len(keep)
+	keep = keep[min(f.Offset, len(keep)):]
+	if f.Limit > 0 {
+		keep = keep[:min(f.Limit, len(keep))]
+	}
+	ids := make([]int64, len(keep))
+	for i, r := range keep {
+		ids[i] = r.id
+	}
+	return ids, total
+}
+
+// TestProjectsListMatchesReference checks every path of the list — totals
+// from project_counts or counted, pages read forwards or backwards from the
+// end, the two segments of the deadline sorts, searches read from the
+// trigram hits or by the index, short searches by LIKE — against the plain
+// definition, for combined filters, every sort order and pages across the
+// whole list.
+func TestProjectsListMatchesReference(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	store.SetMaxHits(t, 100) // "有限公司" and "投资方" have more hits, the other searches fewer
+	seedListRows(t, db, 400)
+	all := readListRows(t, db)
+	now := t0.Add(15 * 24 * time.Hour)
+	q, y := "qingyuan", "yingde"
+	filters := []struct {
+		name string
+		f    engine.ProjectFilter
+	}{
+		{"All", engine.ProjectFilter{}},
+		{"Park", engine.ProjectFilter{Parks: []string{q}}},
+		{"BothParks", engine.ProjectFilter{Parks: []string{y, q}}},
+		{"NoSuchPark", engine.ProjectFilter{Parks: []string{"nowhere"}}},
+		{"State", engine.ProjectFilter{Parks: []string{q}, States: []engine.State{engine.StateDraft}}},
+		{"StatesAllParks", engine.ProjectFilter{States: []engine.State{engine.StateScreening, engine.StateInProduction}}},
+		{"StateWithNoProjects", engine.ProjectFilter{Parks: []string{y}, States: []engine.State{engine.StateExited}}},
+		{"Industry", engine.ProjectFilter{Parks: []string{y}, Industry: "C39"}},
+		{"Overdue", engine.ProjectFilter{Parks: []string{q}, Overdue: true, Now: now}},
+		{"OverdueState", engine.ProjectFilter{States: []engine.State{engine.StateExpertReview}, Overdue: true, Now: now}},
+		{"QueryOneChar", engine.ProjectFilter{Parks: []string{q}, Query: "锂"}},
+		{"QueryTwoCharsLatinCaseless", engine.ProjectFilter{Query: "AL"}},
+		{"QueryTwoCharsWildcardLiteral", engine.ProjectFilter{Query: "0%"}},
+		{"QueryUnderscoreLiteral", engine.ProjectFilter{Query: "_二"}},
+		{"QueryCJK", engine.ProjectFilter{Parks: []string{q}, Query: "锂电池"}},
+		{"QueryCJKLong", engine.ProjectFilter{Query: "电池正极材料"}},
+		{"QueryCJKOtherPark", engine.ProjectFilter{Parks: []string{y}, Query: "电池正极材料"}},
+		{"QueryFewHitsFiltered", engine.ProjectFilter{Parks: []string{q}, States: []engine.State{engine.StateDraft, engine.StateInProduction},
+			Industry: "C39", Query: "alpha 锂", Overdue: true, Now: now}},
+		{"QueryLatinCaseless", engine.ProjectFilter{Query: "alpha 锂"}},
+		{"QueryInvestor", engine.ProjectFilter{Query: "投资方12有"}},
+		{"QueryUSCC", engine.ProjectFilter{Parks: []string{q, y}, Query: "914418000000000042"}},
+		{"QueryUSCCOtherPark", engine.ProjectFilter{Parks: []string{y}, Query: "914418000000000042"}},
+		{"QueryUSCCPrefixIsNoMatch", engine.ProjectFilter{Query: "9144180000000000"}},
+		{"QueryManyHits", engine.ProjectFilter{Query: "有限公司"}},
+		{"QueryManyHitsFiltered", engine.ProjectFilter{Parks: []string{y}, States: []engine.State{engine.StateDraft}, Query: "有限公司"}},
+		{"QueryQuote", engine.ProjectFilter{Query: `al"pha`}},
+		{"QueryPadded", engine.ProjectFilter{Query: "  BRAVO  "}},
+		{"Combined", engine.ProjectFilter{Parks: []string{q}, States: []engine.State{engine.StateScreening, engine.StateDraft},
+			Industry: "C3985", Query: "pha", Overdue: true, Now: now}},
+		{"CombinedManyHits", engine.ProjectFilter{Parks: []string{q}, Industry: "C2710", Query: "投资方", Overdue: true, Now: now}},
+	}
+	sorts := []string{"", "due", "-due", "updated", "-updated", "name", "-name", "id", "-id"}
+	for _, fc := range filters {
+		for _, sort := range sorts {
+			f := fc.f
+			f.Sort = sort
+			ref := f
+			if ref.Sort == "" {
+				ref.Sort = "-updated"
+			}
+			_, total := referenceList(all, ref)
+			// Whole list, first pages, pages either side of the middle (read
+			// forwards, then backwards), the last pages and beyond the end.
+			pages := []struct{ limit, offset int }{{0, 0}, {0, total / 3}, {50, 0}, {7, 3}, {7, total / 2}, {7, total/2 + 1},
+				{50, total*2/3 + 5}, {7, max(total-7, 0)}, {50, max(total-1, 0)}, {7, total}, {50, total + 10}}
+			t.Run(fmt.Sprintf("%s/sort=%s", fc.name, sort), func(t *testing.T) {
+				for _, pg := range pages {
+					f.Limit, f.Offset = pg.limit, pg.offset
+					ref.Limit, ref.Offset = pg.limit, pg.offset
+					want, wantTotal := referenceList(all, ref)
+					got, gotTotal, err := db.Projects(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids := make([]int64, len(got))
+					for i, p := range got {
+						ids[i] = p.ID
+					}
+					if !slices.Equal(ids, want) || gotTotal != wantTotal {
+						t.Fatalf("limit %d offset %d: ids %v total %d,\nwant %v total %d", pg.limit, pg.offset, ids, gotTotal, want, wantTotal)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestProjectCountsFollowChanges keeps project_counts in step with the
+// table through the ways rows change: created through the store, moved from
+// state to state, renamed (no count change), deleted raw, and through a
+// transition that keeps its state.
+func TestProjectCountsFollowChanges(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	fixtureProjects(t, db)
+	check := func(step string) {
+		t.Helper()
+		for _, f := range []engine.ProjectFilter{
+			{}, {Parks: []string{"qingyuan"}}, {Parks: []string{"yingde"}, States: []engine.State{engine.StateDraft}},
+			{States: []engine.State{engine.StateScreening, engine.StateInProduction}},
+		} {
+			_, got, err := db.Projects(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, args := `SELECT count(*) FROM projects WHERE 1`, []any{}
+			for _, p := range f.Parks {
+				q, args = q+` AND park = ?`, append(args, p)
+			}
+			if len(f.States) > 0 {
+				q += ` AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ") + `)`
+				for _, s := range f.States {
+					args = append(args, string(s))
+				}
+			}
+			var want int
+			if err := db.Writer().QueryRow(q, args...).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("%s: total for %+v = %d, want %d", step, f, got, want)
+			}
+		}
+	}
+	check("created")
+	for _, id := range []int64{1, 2, 5} {
+		p, err := db.Project(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := p.State
+		p.State = engine.StateInProduction
+		if err := db.Apply(ctx, transition(p, p.Version, engine.EventStartProduction, from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("moved")
+	p, _ := db.Project(ctx, 1)
+	if err := db.Apply(ctx, transition(p, p.Version, engine.EventRate, engine.StateInProduction)); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = db.Project(ctx, 3)
+	p.Name = "renamed"
+	if err := db.Apply(ctx, &engine.Change{Project: p, ExpectedVersion: p.Version, Entry: engine.AuditEntry{Event: engine.EventUpdate}}); err != nil {
+		t.Fatal(err)
+	}
+	check("rated and renamed")
+	if _, err := db.Writer().Exec(`DELETE FROM projects WHERE id IN (4, 9)`); err != nil {
+		t.Fatal(err)
+	}
+	check("deleted")
+}
+
+// TestProjectCountsMigration: migration 00030 counts the projects that
+// were there before it.
+func TestProjectCountsMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zonevet.db")
+	raw, err := store.OpenAtVersion(ctx, path, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO parks (id, name_zh) VALUES ('qingyuan', '清远'), ('yingde', '英德')`); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []string{"draft", "draft", "screening", "draft", "exited"} {
+		if _, err := raw.Exec(`INSERT INTO projects (park, name, state, version, created_at, updated_at) VALUES (?, ?, ?, 1, '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
+			[]string{"qingyuan", "yingde"}[i%2], fmt.Sprint("p", i), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db := mustOpenPath(t, path)
+	for _, tc := range []struct {
+		f    engine.ProjectFilter
+		want int
+	}{
+		{engine.ProjectFilter{}, 5},
+		{engine.ProjectFilter{Parks: []string{"qingyuan"}}, 3},
+		{engine.ProjectFilter{States: []engine.State{engine.StateDraft}}, 3},
+		{engine.ProjectFilter{Parks: []string{"yingde"}, States: []engine.State{engine.StateDraft}}, 2},
+	} {
+		if _, got, err := db.Projects(ctx, tc.f); err != nil || got != tc.want {
+			t.Errorf("total for %+v = %d, %v; want %d", tc.f, got, err, tc.want)
+		}
+	}
+}
