@@ -27,7 +27,7 @@ func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 // the index.
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
 	var plan []string
-	for _, hits := range []string{"", "[1, 2, 3]"} {
+	for _, hits := range []hitList{{}, {ids: "[1, 2, 3]", n: 3}} {
 		q, err := db.projectQuery(f, hits)
 		if err != nil {
 			return nil, err

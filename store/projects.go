@@ -366,8 +366,8 @@ var projectSorts = map[string][]listSegment{
 //
 // Query matches a substring of the name or investor (case-insensitive for
 // Latin letters) or the exact USCC. From three characters on, the substring
-// search uses the trigram index and the list is read from its hits; shorter
-// queries scan the rows the other filters leave.
+// search uses the trigram index; shorter queries scan the narrow
+// projects_search index (readHits).
 //
 // The total of a list filtered by park and state only is read from
 // project_counts (migration 00030); other filters count their rows. A page
@@ -377,9 +377,22 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 	var out []*engine.Project
 	var total int
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		hits, err := fewHits(ctx, tx, f.Query)
+		hits, err := readHits(ctx, tx, f)
 		if err != nil {
 			return err
+		}
+		if hits.n > maxHits && len(f.States) == 0 && f.Industry == "" && !f.Overdue {
+			// A short search that every project of the parks matches ("项目"
+			// is in most names) filters nothing: list the parks as they are,
+			// without probing each entry against tens of thousands of hits.
+			var all int
+			cq, ca := countFromTable(f)
+			if err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err != nil {
+				return err
+			}
+			if all == hits.n {
+				f.Query, hits = "", hitList{}
+			}
 		}
 		q, err := db.projectQuery(f, hits)
 		if err != nil {
@@ -409,23 +422,57 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 // the index. A variable only so that tests can reach both paths with few rows.
 var maxHits = 2000
 
-// fewHits returns the ids a search of three or more characters finds, as a
-// JSON array, if there are at most maxHits of them; "" otherwise. The list's
-// total and page then read these ids instead of asking the trigram index
-// again, which for a query sharing a trigram with every name ("项目-") reads
-// a posting list of every project each time.
-func fewHits(ctx context.Context, tx *sql.Tx, query string) (string, error) {
-	q := strings.TrimSpace(query)
-	if utf8.RuneCountInString(q) < 3 {
-		return "", nil
+// hitList is a search's hits, as a JSON array of ids, and how many.
+type hitList struct {
+	ids string // "" when the search is not read from its hits
+	n   int
+}
+
+// readHits returns the ids a search finds, so that the list's total and page
+// read them instead of searching again. For three or more characters it
+// asks the trigram index and keeps the hits only if there are at most
+// maxHits (otherwise the list asks the index itself, which for a query
+// sharing a trigram with every name, "项目-", reads a posting list of every
+// project each time). For one or two characters (common in Chinese: "铜箔")
+// it scans the narrow projects_search index once and keeps every hit: the
+// list reads few hits by id, and probes each entry of its (park, ...) index
+// against many.
+func readHits(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (hitList, error) {
+	q := strings.TrimSpace(f.Query)
+	var ids []int64
+	var err error
+	switch n := utf8.RuneCountInString(q); {
+	case n == 0:
+		return hitList{}, nil
+	case n < 3:
+		like := "%" + escapeLike(q) + "%"
+		query, args := shortHits, []any{like, like}
+		if len(f.Parks) > 0 {
+			in, a := inList(f.Parks)
+			query, args = shortHitsIn(in), append(args, a...)
+		}
+		ids, err = queryIDs(ctx, tx, query, args...)
+	default:
+		ids, err = queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
+		if len(ids) > maxHits {
+			return hitList{}, err
+		}
 	}
-	ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
-	if err != nil || len(ids) > maxHits {
-		return "", err
+	if err != nil {
+		return hitList{}, err
 	}
 	hits, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
-	return string(hits), err
+	return hitList{ids: string(hits), n: len(ids)}, err
 }
+
+// shortHits selects the ids a search of one or two characters finds: a
+// substring of the name or investor (a USCC has 18 characters, so none
+// equals such a query), read from the projects_search index (migration
+// 00040) alone, a fraction of the rows' size. Its arguments are the LIKE
+// pattern twice; shortHitsIn adds the parks.
+const shortHits = `SELECT id FROM projects INDEXED BY projects_search WHERE (name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`
+
+func shortHitsIn(parks string) string { return shortHits + ` AND park IN (` + parks + `)` }
 
 // searchHits selects the ids of the projects a search of three or more
 // characters finds: the USCC exactly, or a substring of the name or the
@@ -449,9 +496,9 @@ type projectQuery struct {
 	offset    int
 }
 
-// projectQuery builds the SQL of f; hits, if not "", are a search's hits
-// (see fewHits and projectWhere).
-func (db *DB) projectQuery(f engine.ProjectFilter, hits string) (projectQuery, error) {
+// projectQuery builds the SQL of f; hits are a search's hits, if it is read
+// from them (see readHits and projectWhere).
+func (db *DB) projectQuery(f engine.ProjectFilter, hits hitList) (projectQuery, error) {
 	sortKey := f.Sort
 	if sortKey == "" {
 		sortKey = "-updated"
@@ -460,6 +507,7 @@ func (db *DB) projectQuery(f engine.ProjectFilter, hits string) (projectQuery, e
 	if !ok {
 		return projectQuery{}, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
 	}
+	onlyPark := len(f.States) == 0 && f.Industry == "" && !f.Overdue
 	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
 		// Name every state, so that (park, state, due_at) gives the order.
 		f.States = engine.States
@@ -467,8 +515,13 @@ func (db *DB) projectQuery(f engine.ProjectFilter, hits string) (projectQuery, e
 	where, args := db.projectWhere(f, hits)
 	q := projectQuery{where: where, args: args, segs: segs, limit: f.Limit, offset: max(f.Offset, 0),
 		count: `SELECT count(*) FROM projects` + where, countArgs: args}
-	if f.Industry == "" && strings.TrimSpace(f.Query) == "" && !f.Overdue {
+	switch {
+	case f.Industry == "" && strings.TrimSpace(f.Query) == "" && !f.Overdue:
 		q.count, q.countArgs = countFromTable(f)
+	case onlyPark && hits.ids != "" && utf8.RuneCountInString(strings.TrimSpace(f.Query)) < 3:
+		// A short search's hits are exactly the parks' matches (shortHits):
+		// their number is the total, with no second pass over them.
+		q.count, q.countArgs = `SELECT ?`, []any{hits.n}
 	}
 	return q, nil
 }
@@ -621,16 +674,16 @@ func projectsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*engine.Proje
 // states so that (park, state, due_at) answers "due_at < now".
 //
 // A search of three or more characters takes its ids from searchHits. When
-// they are few, fewHits has them (hits) and the list is read from those: the
+// they are few, readHits has them (hits) and the list is read from those: the
 // other columns are written "+park" and so on, which keeps SQLite from
 // walking a (park, ...) index instead and probing every project of the park
 // against the hits.
-func (db *DB) projectWhere(f engine.ProjectFilter, hits string) (string, []any) {
+func (db *DB) projectWhere(f engine.ProjectFilter, hits hitList) (string, []any) {
 	var where []string
 	var args []any
 	q := strings.TrimSpace(f.Query)
 	trigram := utf8.RuneCountInString(q) >= 3
-	byHits := hits != "" && trigram
+	byHits := hits.ids != "" && hits.n <= maxHits
 	col := func(name string) string {
 		if byHits {
 			return "+" + name
@@ -660,13 +713,14 @@ func (db *DB) projectWhere(f engine.ProjectFilter, hits string) (string, []any) 
 	}
 	switch {
 	case byHits:
-		where, args = append(where, `id IN (SELECT value FROM json_each(?))`), append(args, hits)
+		where, args = append(where, `id IN (SELECT value FROM json_each(?))`), append(args, hits.ids)
+	case hits.ids != "":
+		// Many hits of a short search: "+id" walks the list's own
+		// (park, ...) index and probes each entry against the hits, instead
+		// of fetching thousands of hits by id and sorting them.
+		where, args = append(where, `+id IN (SELECT value FROM json_each(?))`), append(args, hits.ids)
 	case trigram:
 		where, args = append(where, `id IN (`+searchHits+`)`), append(args, q, ftsPhrase(q))
-	case q != "":
-		like := "%" + escapeLike(q) + "%"
-		where = append(where, `(uscc = ? OR name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`)
-		args = append(args, q, like, like)
 	}
 	if f.Overdue {
 		now := f.Now

@@ -140,7 +140,8 @@ func referenceList(all []listRow, f engine.ProjectFilter) ([]int64, int) {
 // TestProjectsListMatchesReference checks every path of the list — totals
 // from project_counts or counted, pages read forwards or backwards from the
 // end, the two segments of the deadline sorts, searches read from the
-// trigram hits or by the index, short searches by LIKE — against the plain
+// trigram hits or by the index, short searches from the narrow index's hits
+// or by LIKE — against the plain
 // definition, for combined filters, every sort order and pages across the
 // whole list.
 func TestProjectsListMatchesReference(t *testing.T) {
@@ -166,6 +167,12 @@ func TestProjectsListMatchesReference(t *testing.T) {
 		{"Overdue", engine.ProjectFilter{Parks: []string{q}, Overdue: true, Now: now}},
 		{"OverdueState", engine.ProjectFilter{States: []engine.State{engine.StateExpertReview}, Overdue: true, Now: now}},
 		{"QueryOneChar", engine.ProjectFilter{Parks: []string{q}, Query: "锂"}},
+		{"QueryOneCharFewHits", engine.ProjectFilter{Query: "光"}},
+		{"QueryTwoCharsCJKFewHits", engine.ProjectFilter{Parks: []string{q}, Query: "半导"}},
+		{"QueryTwoCharsEveryProject", engine.ProjectFilter{Parks: []string{q}, Query: "有限"}},
+		{"QueryTwoCharsEveryProjectAllParks", engine.ProjectFilter{Query: "公司"}},
+		{"QueryTwoCharsEveryProjectState", engine.ProjectFilter{Parks: []string{y}, States: []engine.State{engine.StateScreening}, Query: "有限"}},
+		{"QueryTwoCharsInvestorFewHits", engine.ProjectFilter{Parks: []string{y, q}, States: []engine.State{engine.StateDraft, engine.StateScreening}, Query: "方1"}},
 		{"QueryTwoCharsLatinCaseless", engine.ProjectFilter{Query: "AL"}},
 		{"QueryTwoCharsWildcardLiteral", engine.ProjectFilter{Query: "0%"}},
 		{"QueryUnderscoreLiteral", engine.ProjectFilter{Query: "_二"}},

@@ -131,7 +131,10 @@ func BenchmarkProjectList(b *testing.B) {
 	c := w.login("promoter")
 	ts := httptest.NewServer(w.srv)
 	defer ts.Close()
-	for _, q := range []string{"", "?page=1000", "?state=draft&sort=due", "?q=" + "项目-4242"} {
+	// The first page, a deep page, one state by deadline, a search with few
+	// hits; two-character searches that every project matches (the
+	// investor's "华科") and one project in nine ("-4").
+	for _, q := range []string{"", "?page=1000", "?state=draft&sort=due", "?q=" + "项目-4242", "?q=" + "华科", "?q=" + "-4"} {
 		b.Run("q="+q, func(b *testing.B) {
 			// GOMAXPROCS concurrent users: latency, not queueing behind 16 clients.
 			hammer(b, 1, func(int) (*http.Request, int) {
