@@ -87,7 +87,7 @@ func (s *Server) handleAccountCreate(c echo.Context) error {
 		if code == engine.ECONFLICT {
 			status = http.StatusConflict
 		}
-		return s.accountsPage(c, status, accountsData{Form: f, Error: s.accountError(c, err)})
+		return s.accountsPage(c, status, accountsData{Form: f, Error: s.refusalMessage(c, err)})
 	} else if err != nil {
 		return err
 	}
@@ -186,25 +186,28 @@ func (s *Server) accountDone(c echo.Context, err error, id int64, okZH, okEN str
 	case "":
 		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
 	case engine.EINVALID, engine.ECONFLICT:
-		s.flash(c, false, s.accountError(c, err))
+		s.flash(c, false, s.refusalMessage(c, err))
 	default:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
-var accountFieldNames = map[string][2]string{
+// adminFieldNames name the fields of the admin pages' forms in messages.
+var adminFieldNames = map[string][2]string{
 	"username": {"用户名", "user name"}, "display_name": {"姓名", "name"}, "password": {"密码", "password"},
 	"password_again": {"确认密码", "password again"}, "roles": {"角色", "roles"}, "park": {"园区", "park"},
 	"disabled": {"状态", "status"}, "file": {"文件", "file"},
 }
 
-func (s *Server) accountError(c echo.Context, err error) string {
+// refusalMessage is an invalid or conflict error of an admin form as the
+// admin reads it: the field's name, then what is wrong.
+func (s *Server) refusalMessage(c echo.Context, err error) string {
 	lang := s.lang(c)
 	msg := engine.ErrorMessage(err, lang)
 	var de *engine.Error
 	if errors.As(err, &de) && de.Field != "" {
-		if n, ok := accountFieldNames[de.Field]; ok {
+		if n, ok := adminFieldNames[de.Field]; ok {
 			msg = pickLang(lang, n[0], n[1]) + ":" + msg
 		}
 	}

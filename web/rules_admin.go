@@ -95,7 +95,7 @@ func (s *Server) handleRuleSetUpload(c echo.Context) error {
 		if engine.ErrorCode(err) == engine.ECONFLICT {
 			status = http.StatusConflict
 		}
-		return s.ruleSetsPage(c, status, park, ruleSetsData{Error: s.accountError(c, err)})
+		return s.ruleSetsPage(c, status, park, ruleSetsData{Error: s.refusalMessage(c, err)})
 	case err != nil:
 		return err
 	}
