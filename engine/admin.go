@@ -153,7 +153,8 @@ func (s *Service) rolesByUser(ctx context.Context) (map[int64]map[string][]Role,
 	return out, nil
 }
 
-// sortRoles puts roles in Roles order without duplicates, rejecting unknown ones.
+// sortRoles puts roles in Roles order without duplicates (unknown ones are
+// refused before, by checkRoles).
 func sortRoles(in []Role) []Role {
 	var out []Role
 	for _, r := range Roles {
