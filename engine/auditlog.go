@@ -436,16 +436,12 @@ func needsEscape(r rune) bool {
 // The labels of the log's own events sit with the events; labels.go keeps
 // the lifecycle's.
 func init() {
-	for ev, l := range map[string][2]string{
+	addEventLabels(map[string][2]string{
 		EventLogin:       {"登录", "sign in"},
 		EventLoginFailed: {"登录失败", "failed sign-in"},
 		EventRefused:     {"越权被拒", "refused request"},
 		EventAuditExport: {"导出日志", "log export"},
 		EventAuditVerify: {"校验日志", "log verification"},
 		EventDossierView: {"查阅档案", "dossier viewed"},
-	} {
-		if _, ok := eventLabels[ev]; !ok {
-			eventLabels[ev] = l
-		}
-	}
+	})
 }
