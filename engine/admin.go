@@ -54,13 +54,23 @@ type NewAccount struct {
 
 // AdminParks lists the parks in which u manages users.
 func (s *Service) AdminParks(ctx context.Context, u *User) ([]Park, error) {
+	return s.parksAllowing(ctx, u, "users", "manage")
+}
+
+// RuleSetParks lists the parks whose rule sets u manages.
+func (s *Service) RuleSetParks(ctx context.Context, u *User) ([]Park, error) {
+	return s.parksAllowing(ctx, u, "rules", "manage")
+}
+
+// parksAllowing lists the parks in which u may do act on obj.
+func (s *Service) parksAllowing(ctx context.Context, u *User, obj, act string) ([]Park, error) {
 	all, err := s.store.Parks(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Park
 	for _, p := range all {
-		if s.authz.Allowed(u.Username, p.ID, "users", "manage") {
+		if s.authz.Allowed(u.Username, p.ID, obj, act) {
 			out = append(out, p)
 		}
 	}

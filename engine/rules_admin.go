@@ -57,7 +57,8 @@ func (s *Service) RuleSetSource(ctx context.Context, u *User, version string) (R
 // *ValidationError, for the page to show); a file for another park is
 // refused too, because a version must belong to exactly one park.
 func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename string, src []byte) (*rules.RuleSet, error) {
-	if _, err := s.authorize(u, park, "rules", "manage"); err != nil {
+	a, err := s.authorize(u, park, "rules", "manage")
+	if err != nil {
 		return nil, err
 	}
 	if len(src) == 0 {
@@ -73,12 +74,16 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 	if rs.Park() != park {
 		return nil, FieldError("file", fmt.Sprintf("文件写的园区是 %q,不是 %q", rs.Park(), park), fmt.Sprintf("the file is for park %q, not %q", rs.Park(), park))
 	}
-	return rs, s.installLogged(ctx, u, rs)
+	return rs, s.installLogged(ctx, a, rs)
 }
 
 // ActivateRuleSet puts an earlier stored version back in force (a rollback).
 func (s *Service) ActivateRuleSet(ctx context.Context, u *User, version string) (*rules.RuleSet, error) {
-	rec, err := s.RuleSetSource(ctx, u, version)
+	rec, err := s.store.RuleSet(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.authorize(u, rec.Park, "rules", "manage")
 	if err != nil {
 		return nil, err
 	}
@@ -86,15 +91,12 @@ func (s *Service) ActivateRuleSet(ctx context.Context, u *User, version string) 
 	if err != nil {
 		return nil, err
 	}
-	return rs, s.installLogged(ctx, u, rs)
+	return rs, s.installLogged(ctx, a, rs)
 }
 
-func (s *Service) installLogged(ctx context.Context, u *User, rs *rules.RuleSet) error {
+// installLogged puts rs in force for its park, as a, authorized by the caller.
+func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet) error {
 	st, err := s.ruleSetAdmin()
-	if err != nil {
-		return err
-	}
-	a, err := s.authorize(u, rs.Park(), "rules", "manage")
 	if err != nil {
 		return err
 	}

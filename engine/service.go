@@ -263,15 +263,13 @@ func (s *Service) Parks(ctx context.Context, u *User) ([]Park, error) {
 
 // ReadableParks lists the ids of parks where u may read projects.
 func (s *Service) ReadableParks(ctx context.Context, u *User) ([]string, error) {
-	parks, err := s.store.Parks(ctx)
+	parks, err := s.parksAllowing(ctx, u, "project", "read")
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, p := range parks {
-		if s.authz.Allowed(u.Username, p.ID, "project", "read") {
-			out = append(out, p.ID)
-		}
+		out = append(out, p.ID)
 	}
 	return out, nil
 }

@@ -381,7 +381,7 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 		if err != nil {
 			return err
 		}
-		if hits.n > maxHits && len(f.States) == 0 && f.Industry == "" && !f.Overdue {
+		if hits.complete && hits.n > maxHits && parksOnly(f) {
 			// A short search that every project of the parks matches ("项目"
 			// is in most names) filters nothing: list the parks as they are,
 			// without probing each entry against tens of thousands of hits.
@@ -426,6 +426,9 @@ var maxHits = 2000
 type hitList struct {
 	ids string // "" when the search is not read from its hits
 	n   int
+	// complete: these are all of the parks' matches (a short search's are,
+	// see shortHits), so with no other filter n is the list's total.
+	complete bool
 }
 
 // readHits returns the ids a search finds, so that the list's total and page
@@ -439,9 +442,10 @@ type hitList struct {
 // against many.
 func readHits(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (hitList, error) {
 	q := strings.TrimSpace(f.Query)
+	n := utf8.RuneCountInString(q)
 	var ids []int64
 	var err error
-	switch n := utf8.RuneCountInString(q); {
+	switch {
 	case n == 0:
 		return hitList{}, nil
 	case n < 3:
@@ -462,7 +466,7 @@ func readHits(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (hitList,
 		return hitList{}, err
 	}
 	hits, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
-	return hitList{ids: string(hits), n: len(ids)}, err
+	return hitList{ids: string(hits), n: len(ids), complete: n < 3}, err
 }
 
 // shortHits selects the ids a search of one or two characters finds: a
@@ -507,7 +511,7 @@ func (db *DB) projectQuery(f engine.ProjectFilter, hits hitList) (projectQuery, 
 	if !ok {
 		return projectQuery{}, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
 	}
-	onlyPark := len(f.States) == 0 && f.Industry == "" && !f.Overdue
+	onlyPark := parksOnly(f)
 	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
 		// Name every state, so that (park, state, due_at) gives the order.
 		f.States = engine.States
@@ -518,12 +522,17 @@ func (db *DB) projectQuery(f engine.ProjectFilter, hits hitList) (projectQuery, 
 	switch {
 	case f.Industry == "" && strings.TrimSpace(f.Query) == "" && !f.Overdue:
 		q.count, q.countArgs = countFromTable(f)
-	case onlyPark && hits.ids != "" && utf8.RuneCountInString(strings.TrimSpace(f.Query)) < 3:
-		// A short search's hits are exactly the parks' matches (shortHits):
-		// their number is the total, with no second pass over them.
+	case onlyPark && hits.complete:
+		// The hits are all the parks' matches: their number is the total,
+		// with no second pass over them.
 		q.count, q.countArgs = `SELECT ?`, []any{hits.n}
 	}
 	return q, nil
+}
+
+// parksOnly reports whether f filters by park at most (a query aside).
+func parksOnly(f engine.ProjectFilter) bool {
+	return len(f.States) == 0 && f.Industry == "" && !f.Overdue
 }
 
 // countFromTable is the total of a list filtered by park and state only,

@@ -24,8 +24,8 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.POST("/users/:id/password", s.handleAccountPassword)
 }
 
-// CanAdmin reports whether the page's user manages users in some park (the
-// nav shows the link).
+// CanAdmin reports whether the page's user administers some park (the nav
+// shows the users and rule-set links; the policy grants both to admin).
 func (p *page) CanAdmin() bool {
 	if p.User == nil {
 		return false

@@ -41,7 +41,7 @@ type ruleSetsData struct {
 func (s *Server) ruleSetsPage(c echo.Context, status int, park string, d ruleSetsData) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	parks, err := s.svc.AdminParks(ctx, u)
+	parks, err := s.svc.RuleSetParks(ctx, u)
 	if err != nil {
 		return err
 	}
