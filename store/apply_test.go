@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -427,6 +429,111 @@ func TestApplyExtra(t *testing.T) {
 	}
 	v, err := engine.VerifyLog(ctx, db)
 	if err != nil || v.Bad != nil || v.Count != 3 {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+}
+
+// TestGroupCommit queues commands behind a leader that waits for the writer,
+// then lets them run: they share one transaction, and each that fails is
+// undone alone, including what it wrote before failing.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	p := mustCreate(t, db, sampleProject("qingyuan", "合并提交项目"))
+	login := func(actor string) *engine.Change {
+		return &engine.Change{Entry: engine.AuditEntry{Actor: actor, Event: "login"}}
+	}
+	waitQueue := func(busy bool, waiting int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			b, w := db.ApplyQueue()
+			if b == busy && w == waiting {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue = busy %v, %d waiting; want %v, %d", b, w, busy, waiting)
+			}
+		}
+	}
+
+	hold, err := db.Writer().Conn(ctx) // the one write connection: the leader waits for it
+	if err != nil {
+		t.Fatal(err)
+	}
+	commits0, commands0 := db.CommitStats()
+	leader := make(chan error, 1)
+	go func() { leader <- db.Apply(ctx, login("leader")) }()
+	waitQueue(true, 0)
+
+	submit := func() *engine.Change { return transition(p, 1, engine.EventSubmit, engine.StateScreening) }
+	p2 := *p
+	p2.State = engine.StateScreening
+	// Fails after its project update: the conflict names a user that does not exist.
+	undone := transition(&p2, 2, engine.EventConflict, engine.StateScreening)
+	undone.Conflict = &engine.Conflict{ProjectID: p.ID, UserID: 999, Username: "nobody"}
+	cancelCtx, cancel := context.WithCancel(ctx)
+	calls := []struct {
+		name string
+		ctx  context.Context
+		c    *engine.Change
+		want string // error code; "canceled" for the context's error
+	}{
+		{"submit", ctx, submit(), ""},
+		{"stale submit", ctx, submit(), engine.ECONFLICT},
+		{"failing after its update", ctx, undone, engine.ENOTFOUND},
+		{"cancelled while queued", cancelCtx, login("gave-up"), "canceled"},
+		{"same version as the failed one", ctx, transition(&p2, 2, engine.EventReturn, engine.StateDraft), ""},
+		{"login", ctx, login("reviewer1"), ""},
+	}
+	errs := make([]chan error, len(calls))
+	for i, call := range calls {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- db.Apply(call.ctx, call.c) }()
+		waitQueue(true, i+1)
+	}
+	cancel()
+	waitQueue(true, len(calls)-1) // the cancelled call left the queue
+	hold.Close()
+
+	if err := <-leader; err != nil {
+		t.Fatalf("leader: %v", err)
+	}
+	for i, call := range calls {
+		err := <-errs[i]
+		switch {
+		case call.want == "canceled":
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: error %v, want context.Canceled", call.name, err)
+			}
+		case engine.ErrorCode(err) != call.want:
+			t.Errorf("%s: error %v, want code %q", call.name, err, call.want)
+		}
+		if (err == nil) != (call.c.Entry.Seq != 0) {
+			t.Errorf("%s: err %v with written-back seq %d", call.name, err, call.c.Entry.Seq)
+		}
+	}
+	waitQueue(false, 0)
+
+	commits, commands := db.CommitStats()
+	if got, want := [2]int64{commits - commits0, commands - commands0}, [2]int64{2, 4}; got != want {
+		t.Errorf("commits, commands = %v, want %v (the leader alone, then the three that landed together)", got, want)
+	}
+	if calls[0].c.Project.Version != 2 || calls[4].c.Project.Version != 3 {
+		t.Errorf("written-back versions = %d, %d; want 2, 3", calls[0].c.Project.Version, calls[4].c.Project.Version)
+	}
+	got, err := db.Project(ctx, p.ID)
+	if err != nil || got.Version != 3 || got.State != engine.StateDraft {
+		t.Fatalf("project = %+v, %v; want v3 draft", got, err)
+	}
+	var events []string
+	es, _ := db.AuditEntries(ctx, engine.AuditFilter{})
+	for _, e := range es {
+		events = append(events, e.Actor+":"+e.Event)
+	}
+	if want := []string{"promoter1:create", "leader:login", "promoter1:submit", "promoter1:return", "reviewer1:login"}; !slices.Equal(events, want) {
+		t.Errorf("log = %v, want %v", events, want)
+	}
+	if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad != nil || v.Count != 5 {
 		t.Fatalf("verify = %+v, %v", v, err)
 	}
 }

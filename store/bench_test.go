@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,18 @@ func BenchmarkApplyTransition(b *testing.B) {
 // plain INSERT of a row of the same size in its own transaction, through the
 // same writer pool (same DSN, pragmas and BEGIN IMMEDIATE), in the same run.
 func BenchmarkBaselineInsert(b *testing.B) {
+	insert, rowBytes := baselineInsert(b)
+	for b.Loop() {
+		if err := insert(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rowBytes), "rowbytes")
+}
+
+// baselineInsert creates the baseline's table and returns one insert of a
+// row of a transition's size, committed, and that size.
+func baselineInsert(b *testing.B) (insert func() error, rowBytes int) {
 	db := mustOpen(b)
 	ctx := context.Background()
 	p := realisticProject(b)
@@ -128,19 +141,69 @@ func BenchmarkBaselineInsert(b *testing.B) {
 	if _, err := w.ExecContext(ctx, `CREATE TABLE baseline (id INTEGER PRIMARY KEY, data TEXT NOT NULL) STRICT`); err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
+	return func() error {
 		tx, err := w.BeginTx(ctx, nil)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO baseline (data) VALUES (?)`, data); err != nil {
-			b.Fatal(err)
+			tx.Rollback()
+			return err
 		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
+		return tx.Commit()
+	}, len(data)
+}
+
+// parallelClients is how many callers the parallel benchmarks run at once,
+// the web benchmark's 16 concurrent clients.
+const parallelClients = 16
+
+// BenchmarkApplyTransitionParallel is BenchmarkApplyTransition/Screened as
+// the zone lives it: 16 callers deciding on 16 different projects at once,
+// so that group commit (groupcommit.go) can share commits between them. It
+// reports the mean number of decisions per commit.
+func BenchmarkApplyTransitionParallel(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	projects := make(chan *engine.Project, parallelClients)
+	for range parallelClients {
+		p := mustCreate(b, db, realisticProject(b))
+		p.State = engine.StateInProduction
+		projects <- p
 	}
-	b.ReportMetric(float64(len(data)), "rowbytes")
+	commits0, commands0 := db.CommitStats()
+	b.SetParallelism(max(1, parallelClients/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		p := <-projects
+		for pb.Next() {
+			c := transition(p, p.Version, engine.EventRate, engine.StateInProduction)
+			c.Entry.Payload = benchPayload
+			if err := db.Apply(ctx, c); err != nil {
+				b.Error(err)
+				return
+			}
+			p.Version = c.Project.Version
+		}
+	})
+	commits, commands := db.CommitStats()
+	b.ReportMetric(float64(commands-commands0)/float64(max(1, commits-commits0)), "cmds/commit")
+}
+
+// BenchmarkBaselineInsertParallel is BenchmarkBaselineInsert with the same
+// 16 callers: the plain inserts still take one transaction each.
+func BenchmarkBaselineInsertParallel(b *testing.B) {
+	insert, _ := baselineInsert(b)
+	b.SetParallelism(max(1, parallelClients/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := insert(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // seed100k builds, once per test binary, a database of 100,000 projects

@@ -101,3 +101,11 @@ func OpenAtVersion(ctx context.Context, path string, version int64, skip ...int6
 	}
 	return raw, nil
 }
+
+// ApplyQueue reports whether an Apply is running a batch and how many wait
+// behind it.
+func (db *DB) ApplyQueue() (busy bool, waiting int) {
+	db.queue.mu.Lock()
+	defer db.queue.mu.Unlock()
+	return db.queue.busy, len(db.queue.waiting)
+}

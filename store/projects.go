@@ -20,7 +20,10 @@ import (
 // Apply writes one command's Change in one write transaction: the project
 // (insert, or update guarded by its version), the score or conflict
 // declaration if any, the audit entry chained to the last one, then the
-// Extra entries chained after it. Either all of it lands or none of it does.
+// Extra entries chained after it. Either all of it lands or none of it does:
+// Apply returns nil only once the transaction holding it has committed.
+// Commands arriving together may share that transaction (see groupcommit.go),
+// each undone alone if it fails.
 //
 // On success it writes back to c: a new project's ID, the project's Version,
 // CreatedAt and UpdatedAt, and each entry's Seq, Time, PrevHash and Hash (and
@@ -28,12 +31,11 @@ import (
 // Extra entries from Entry). On failure c is unchanged.
 //
 // Times: the entry's Time is the time of the change (the store's clock when
-// zero); a project's UpdatedAt, and a new project's CreatedAt when zero, are
-// set to it so the list's "updated" column and the log agree.
+// zero, read inside the transaction so that log order is time order); a
+// project's UpdatedAt, and a new project's CreatedAt when zero, are set to it
+// so the list's "updated" column and the log agree.
 func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
-	e := c.Entry // written back only after commit
-	e.Time = orNow(e.Time, db.now())
-	if e.Event == "" {
+	if c.Entry.Event == "" {
 		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
 	}
 	for _, x := range c.Extra {
@@ -41,90 +43,102 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
 		}
 	}
-	extra := append([]engine.AuditEntry(nil), c.Extra...) // written back only after commit
+	// Encoded here, before queueing for the writer: encoding a report of
+	// ~6 KB is work the other writers should not wait for.
+	var j projectJSON
+	if c.Project != nil {
+		var err error
+		if j, err = encodeProject(c.Project); err != nil {
+			return wrap("apply", err)
+		}
+	}
+	return db.applyGrouped(ctx, c, j)
+}
+
+// applyTx writes c, whose project encodes to j, inside tx and returns the
+// write-back to c, to be run only once tx has committed; c itself is not
+// touched here.
+func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON) (writeBack func(), err error) {
+	e := c.Entry
+	e.Time = orNow(e.Time, db.now())
+	extra := append([]engine.AuditEntry(nil), c.Extra...)
 	var (
 		id, version int64
 		created     time.Time
 		score       *engine.Score
 	)
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		if p := c.Project; p != nil {
-			var park string
-			var err error
-			if p.ID == 0 {
-				created = orNow(p.CreatedAt, e.Time)
-				version, park = 1, p.Park
-				id, err = insertProject(ctx, tx, p, created, e.Time)
-			} else {
-				id, version = p.ID, c.ExpectedVersion+1
-				park, err = db.updateProject(ctx, tx, p, c.ExpectedVersion, e.Time)
-			}
-			if err != nil {
-				return err
-			}
-			if e.ProjectID == 0 {
-				e.ProjectID = id
-			}
-			if e.Park == "" {
-				e.Park = park
-			}
-		}
-		if c.Score != nil {
-			s := *c.Score
-			if s.ProjectID == 0 {
-				s.ProjectID = id
-			}
-			s.CreatedAt = orNow(s.CreatedAt, e.Time)
-			if err := insertScore(ctx, tx, &s); err != nil {
-				return err
-			}
-			score = &s
-		}
-		if c.Conflict != nil {
-			if err := insertConflict(ctx, tx, c.Conflict, id, e.Time); err != nil {
-				return err
-			}
-		}
-		if err := db.appendAudit(ctx, tx, &e); err != nil {
-			return err
-		}
-		for i := range extra {
-			x := &extra[i]
-			x.Time = orNow(x.Time, e.Time)
-			if x.ProjectID == 0 {
-				x.ProjectID = e.ProjectID
-			}
-			if x.Park == "" {
-				x.Park = e.Park
-			}
-			if err := db.appendAudit(ctx, tx, x); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return wrap("apply", err)
-	}
-
 	if p := c.Project; p != nil {
+		var park string
 		if p.ID == 0 {
-			p.ID, p.CreatedAt = id, created
+			created = orNow(p.CreatedAt, e.Time)
+			version, park = 1, p.Park
+			id, err = insertProject(ctx, tx, p, j, created, e.Time)
+		} else {
+			id, version = p.ID, c.ExpectedVersion+1
+			park, err = db.updateProject(ctx, tx, p, j, c.ExpectedVersion, e.Time)
 		}
-		p.Version, p.UpdatedAt = version, e.Time
+		if err != nil {
+			return nil, err
+		}
+		if e.ProjectID == 0 {
+			e.ProjectID = id
+		}
+		if e.Park == "" {
+			e.Park = park
+		}
 	}
-	if score != nil {
-		c.Score.ProjectID, c.Score.CreatedAt = score.ProjectID, score.CreatedAt
+	if c.Score != nil {
+		s := *c.Score
+		if s.ProjectID == 0 {
+			s.ProjectID = id
+		}
+		s.CreatedAt = orNow(s.CreatedAt, e.Time)
+		if err := insertScore(ctx, tx, &s); err != nil {
+			return nil, err
+		}
+		score = &s
 	}
 	if c.Conflict != nil {
-		if c.Conflict.ProjectID == 0 {
-			c.Conflict.ProjectID = id
+		if err := insertConflict(ctx, tx, c.Conflict, id, e.Time); err != nil {
+			return nil, err
 		}
-		c.Conflict.CreatedAt = orNow(c.Conflict.CreatedAt, e.Time)
 	}
-	c.Entry = e
-	copy(c.Extra, extra)
-	return nil
+	if err := db.appendAudit(ctx, tx, &e); err != nil {
+		return nil, err
+	}
+	for i := range extra {
+		x := &extra[i]
+		x.Time = orNow(x.Time, e.Time)
+		if x.ProjectID == 0 {
+			x.ProjectID = e.ProjectID
+		}
+		if x.Park == "" {
+			x.Park = e.Park
+		}
+		if err := db.appendAudit(ctx, tx, x); err != nil {
+			return nil, err
+		}
+	}
+
+	return func() {
+		if p := c.Project; p != nil {
+			if p.ID == 0 {
+				p.ID, p.CreatedAt = id, created
+			}
+			p.Version, p.UpdatedAt = version, e.Time
+		}
+		if score != nil {
+			c.Score.ProjectID, c.Score.CreatedAt = score.ProjectID, score.CreatedAt
+		}
+		if c.Conflict != nil {
+			if c.Conflict.ProjectID == 0 {
+				c.Conflict.ProjectID = id
+			}
+			c.Conflict.CreatedAt = orNow(c.Conflict.CreatedAt, e.Time)
+		}
+		c.Entry = e
+		copy(c.Extra, extra)
+	}, nil
 }
 
 // projectJSON is a project's JSON as stored: the figures, and the report
@@ -152,13 +166,9 @@ func encodeProject(p *engine.Project) (projectJSON, error) {
 	return j, nil
 }
 
-func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, updated time.Time) (int64, error) {
-	j, err := encodeProject(p)
-	if err != nil {
-		return 0, err
-	}
+func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, j projectJSON, created, updated time.Time) (int64, error) {
 	var id int64
-	err = tx.QueryRowContext(ctx, `
+	err := tx.QueryRowContext(ctx, `
 		INSERT INTO projects (park, name, investor_name, uscc, figures, industry_code, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
@@ -184,16 +194,12 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, created, 
 // rest is written only if it differs. Naming a column in SET makes SQLite
 // rewrite every index on it, changed or not, and a report rewritten in place
 // is two overflow pages: each page is one more WAL frame per decision.
-func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, expected int64, updated time.Time) (string, error) {
-	j, err := encodeProject(p)
-	if err != nil {
-		return "", err
-	}
+func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, j projectJSON, expected int64, updated time.Time) (string, error) {
 	var (
 		park, name, investor, uscc, figures string
 		reportSHA                           sql.NullString
 	)
-	err = tx.StmtContext(ctx, db.stmts.updateLifecycle).QueryRowContext(ctx,
+	err := tx.StmtContext(ctx, db.stmts.updateLifecycle).QueryRowContext(ctx,
 		string(p.State), p.Round, fmtTimePtr(p.DueAt), p.Override, fmtTime(updated), p.ID, expected).
 		Scan(&park, &name, &investor, &uscc, &figures, &reportSHA)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -42,6 +42,7 @@ type DB struct {
 	read  *sql.DB
 	path  string
 	stmts stmts
+	queue commitQueue // Apply's group commit
 
 	// Now is the clock for times the caller does not supply (created, updated,
 	// uploaded, audit entry time). Tests replace it to get repeatable times.
@@ -92,11 +93,18 @@ func Open(path string) (*DB, error) {
 
 // stmts are the statements of the transition path, prepared once on the
 // writer: parsing SQL costs more than running it, and a transition runs
-// three of them.
+// three of them (five in a group commit).
 type stmts struct {
 	updateLifecycle *sql.Stmt
 	auditHead       *sql.Stmt
 	auditInsert     *sql.Stmt
+	savepoint       *sql.Stmt
+	rollbackTo      *sql.Stmt
+	release         *sql.Stmt
+}
+
+func (s *stmts) all() []*sql.Stmt {
+	return []*sql.Stmt{s.updateLifecycle, s.auditHead, s.auditInsert, s.savepoint, s.rollbackTo, s.release}
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -112,6 +120,9 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.stmts.auditInsert, `
 			INSERT INTO audit_log (seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.stmts.savepoint, `SAVEPOINT apply`},
+		{&db.stmts.rollbackTo, `ROLLBACK TO apply`},
+		{&db.stmts.release, `RELEASE apply`},
 	} {
 		st, err := db.write.PrepareContext(ctx, s.sql)
 		if err != nil {
@@ -200,7 +211,7 @@ func lockMigrations(ctx context.Context, path string) (unlock func(), err error)
 // checkpoints the log into the main file.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.stmts.updateLifecycle, db.stmts.auditHead, db.stmts.auditInsert} {
+	for _, st := range db.stmts.all() {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

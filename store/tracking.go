@@ -25,12 +25,19 @@ var _ engine.TrackingStore = (*DB)(nil)
 // orders' IDs and the projects' versions are written back.
 func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error {
 	changes := make([]engine.Change, len(c.Changes))
+	encoded := make([]projectJSON, len(c.Changes)) // before the write lock, as in Apply
 	for i, ch := range c.Changes {
 		ch.Entry.Time = orNow(ch.Entry.Time, db.now())
 		if ch.Entry.Event == "" {
 			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
 		}
 		changes[i] = ch
+		if ch.Project != nil {
+			var err error
+			if encoded[i], err = encodeProject(ch.Project); err != nil {
+				return wrap("apply tracking", err)
+			}
+		}
 	}
 	moves := append([]engine.Move(nil), c.Moves...)
 	var runID int64
@@ -41,7 +48,7 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 			ch := &changes[i]
 			e := &ch.Entry
 			if p := ch.Project; p != nil {
-				park, err := db.updateProject(ctx, tx, p, ch.ExpectedVersion, e.Time)
+				park, err := db.updateProject(ctx, tx, p, encoded[i], ch.ExpectedVersion, e.Time)
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"zonevet/engine"
+)
+
+// Group commit: Apply calls that arrive while the writer is busy share one
+// write transaction.
+//
+// Most of a decision's cost is its commit: a WAL frame for every page it
+// touched (the project's row, its two list indexes, the log's page and its
+// project index), two system calls each, and the locks of BEGIN and COMMIT.
+// When several people decide at once, the commands queued behind the writer
+// run together, each inside its own SAVEPOINT so that one command's failure
+// (a stale version, a second score) undoes that command alone, and are
+// committed once: the log's pages and the fixed costs are paid per batch, not
+// per decision. Nobody is told "done" before the commit, and if the commit
+// fails, every command of the batch fails. An Apply that finds the writer
+// idle runs alone, with no savepoint and no hand-off.
+//
+// Who runs a batch: the caller that finds the writer idle leads and runs its
+// own command; callers arriving meanwhile queue. When its batch is committed
+// the leader hands over to the first queued caller, which runs everything
+// queued by then. There is no goroutine of its own, so nothing to stop.
+
+// maxBatch bounds one transaction: the write lock is held, and other
+// processes wait, for the whole batch.
+const maxBatch = 64
+
+// errLead tells a queued caller to run the next batch; no caller returns it.
+var errLead = errors.New("store: lead the next batch")
+
+type commitQueue struct {
+	mu      sync.Mutex
+	busy    bool         // a leader is running a batch
+	waiting []*applyCall // queued while busy, in arrival order
+
+	commits, commands atomic.Int64 // for CommitStats
+}
+
+// CommitStats returns how many write transactions Apply has committed and
+// how many commands they held; their ratio is the mean batch size.
+func (db *DB) CommitStats() (commits, commands int64) {
+	return db.queue.commits.Load(), db.queue.commands.Load()
+}
+
+type applyCall struct {
+	ctx  context.Context
+	c    *engine.Change
+	j    projectJSON // c.Project encoded
+	done chan error  // receives one value: the result, or errLead
+}
+
+func (db *DB) applyGrouped(ctx context.Context, c *engine.Change, j projectJSON) error {
+	call := &applyCall{ctx: ctx, c: c, j: j, done: make(chan error, 1)}
+	q := &db.queue
+	q.mu.Lock()
+	if q.busy {
+		q.waiting = append(q.waiting, call)
+		q.mu.Unlock()
+		if err := call.wait(q); err != errLead {
+			return err
+		}
+		q.mu.Lock()
+	}
+	q.busy = true
+	n := min(len(q.waiting), maxBatch-1)
+	batch := append([]*applyCall{call}, q.waiting[:n]...)
+	q.waiting = slices.Delete(q.waiting, 0, n)
+	q.mu.Unlock()
+
+	func() {
+		defer q.handOff() // even if the batch panics: the queue must not stall
+		db.runBatch(batch)
+	}()
+	return <-call.done
+}
+
+// handOff ends a leader's turn: the first queued call leads next, or the
+// writer is idle.
+func (q *commitQueue) handOff() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiting) == 0 {
+		q.busy = false
+		return
+	}
+	next := q.waiting[0]
+	q.waiting = slices.Delete(q.waiting, 0, 1)
+	next.done <- errLead
+}
+
+// wait waits for a queued call's turn. A caller that gives up while still
+// queued leaves the queue with its context's error and nothing written; once
+// a batch has taken its command, it waits for that batch's outcome.
+func (call *applyCall) wait(q *commitQueue) error {
+	select {
+	case err := <-call.done:
+		return err
+	case <-call.ctx.Done():
+	}
+	q.mu.Lock()
+	if i := slices.Index(q.waiting, call); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
+		q.mu.Unlock()
+		return wrap("apply", call.ctx.Err())
+	}
+	q.mu.Unlock()
+	return <-call.done
+}
+
+// runBatch writes the batch's commands in one transaction and sends each
+// call its result. The transaction runs on its own context: a caller that
+// gives up must not undo the others' commands, so each call's context is
+// checked only before its command starts.
+func (db *DB) runBatch(batch []*applyCall) {
+	answered := 0
+	defer func() { // after a panic, which goes on up: nobody waits forever
+		for _, call := range batch[answered:] {
+			call.done <- errors.New("store: apply: interrupted by a panic; reload before retrying")
+		}
+	}()
+	results := make([]error, len(batch))
+	writeBacks := make([]func(), len(batch))
+	ctx := context.Background()
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		if len(batch) == 1 {
+			if results[0] = batch[0].ctx.Err(); results[0] != nil {
+				return results[0]
+			}
+			writeBacks[0], results[0] = db.applyTx(ctx, tx, batch[0].c, batch[0].j)
+			return results[0]
+		}
+		for i, call := range batch {
+			if results[i] = call.ctx.Err(); results[i] != nil {
+				continue
+			}
+			if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
+				return err
+			}
+			writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j)
+			if results[i] != nil {
+				// If SQLite has already rolled back the whole transaction
+				// (an I/O error, a full disk), this fails and so does
+				// everyone's command.
+				if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		db.queue.commits.Add(1)
+	}
+	for i, call := range batch {
+		switch {
+		case results[i] != nil:
+		case err != nil:
+			results[i] = err // the transaction failed: this command did not land either
+		default:
+			writeBacks[i]()
+			db.queue.commands.Add(1)
+		}
+		call.done <- wrap("apply", results[i])
+		answered++
+	}
+}
