@@ -98,34 +98,13 @@ func (db *DB) AuditEntries(ctx context.Context, f engine.AuditFilter) ([]engine.
 }
 
 // EachAuditEntry calls fn for every entry in seq order, reading chunk by
-// chunk (two connections at once, see scanAuditLog) or row by row, so memory
+// chunk (two connections at once, see eachAuditRow) or row by row, so memory
 // stays constant however long the log. An error
 // from fn stops the walk and is returned as is. The read transaction stays
 // open while fn runs; in WAL mode that blocks no writer.
 func (db *DB) EachAuditEntry(ctx context.Context, fn func(engine.AuditEntry) error) error {
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		last, ok, err := auditRange(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return db.scanAuditLog(ctx, tx, 0, last, func(e *engine.AuditEntry) error { return fn(*e) })
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e engine.AuditEntry
-			if err := scanAudit(rows, &e); err != nil {
-				return err
-			}
-			if err := fn(e); err != nil {
-				return errStop{err}
-			}
-		}
-		return rows.Err()
+		return db.eachAuditRow(ctx, tx, func(e *engine.AuditEntry) error { return fn(*e) })
 	})
 	var stop errStop
 	if errors.As(err, &stop) {

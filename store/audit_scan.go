@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,17 +47,28 @@ type auditChunk struct {
 	done    chan struct{}
 }
 
-// scanAuditLog calls fn for every entry with lo < seq <= hi in seq order.
+// errReadInOrder stops a parallel scan where chunks of seqs stop paying:
+// a chunk with fewer rows than seqs (rows deleted or moved, maybe to
+// 2^63-1, leaving empty chunks without end) or a row the packing cannot
+// carry (errPackedLength). The rest is for one ORDER BY seq query.
+var errReadInOrder = errors.New("audit scan: read the rest in seq order")
+
+// scanAuditLog calls fn for every entry with lo < seq <= hi in seq order,
+// and returns the seq of the last entry given to fn (lo if none). Below it
+// the scan has given fn exactly what a single ORDER BY seq query would
+// have; if it returns before hi with a nil error, the rows after it are
+// the caller's to read with one query on tx (done reading, still open).
+//
 // tx is the caller's read transaction: it reads chunks itself, so the scan
 // goes on without any other connection; helpers join when the read pool has
 // a connection to spare (never waited for while holding a chunk, so two
 // scans cannot deadlock each other on the pool). An error reading a chunk is
-// returned once the entries before it have gone to fn, so the caller sees
-// exactly what a single ORDER BY seq query would have given it. An error
-// from fn is returned as errStop. Entries are reused: fn must not keep one.
-func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn func(*engine.AuditEntry) error) error {
+// returned once the entries before it have gone to fn. An error from fn is
+// returned as errStop. Entries are reused: fn must not keep one.
+func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn func(*engine.AuditEntry) error) (int64, error) {
+	last := lo
 	if hi <= lo {
-		return nil
+		return last, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -67,6 +79,9 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
 	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanHelpers+2)
+	// stop ends the scan without cancelling ctx, which would interrupt a
+	// read on tx that the caller goes on using.
+	stop := make(chan struct{})
 
 	wg.Add(1)
 	go func() { // the dispatcher: chunks in seq order, at most auditScanAhead ahead
@@ -77,11 +92,15 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 			c := &auditChunk{lo: a, hi: min(a+chunk, hi), done: make(chan struct{})}
 			select {
 			case order <- c:
+			case <-stop:
+				return
 			case <-ctx.Done():
 				return
 			}
 			select {
 			case work <- c:
+			case <-stop:
+				return
 			case <-ctx.Done():
 				return
 			}
@@ -102,14 +121,21 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 		}
 		defer stmt.Close()
 		for c := range work {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			var buf []engine.AuditEntry
 			select {
 			case buf = <-free:
 			default:
 			}
-			c.entries, c.err = readAuditChunk(ctx, stmt, c.lo, c.hi, buf[:0])
-			close(c.done)
-			if c.err != nil {
+			var err error
+			c.entries, err = readAuditChunk(ctx, stmt, c.lo, c.hi, buf[:0])
+			c.err = err
+			close(c.done) // c is the consumer's from here on
+			if err != nil {
 				return
 			}
 		}
@@ -128,9 +154,11 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 			read(htx, true)
 		}()
 	}
+	txDone := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(txDone)
 		read(tx, false)
 	}()
 
@@ -138,15 +166,22 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return ctx.Err()
+			return last, ctx.Err()
 		}
 		for i := range c.entries {
 			if err := fn(&c.entries[i]); err != nil {
-				return errStop{err}
+				return last, errStop{err}
 			}
+			last = c.entries[i].Seq
+		}
+		short := c.err == nil && int64(len(c.entries)) < c.hi-c.lo
+		if short || errors.Is(c.err, errReadInOrder) {
+			close(stop)
+			<-txDone // tx is the caller's again
+			return last, nil
 		}
 		if c.err != nil {
-			return c.err
+			return last, c.err
 		}
 		select {
 		case free <- c.entries:
@@ -154,7 +189,7 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 		}
 		c.entries = nil
 	}
-	return ctx.Err()
+	return last, ctx.Err()
 }
 
 // readAuditChunk reads the rows lo < seq <= hi into buf; on an error it
@@ -176,6 +211,9 @@ func readAuditChunk(ctx context.Context, stmt *sql.Stmt, lo, hi int64, buf []eng
 			return buf[:len(buf)-1], err
 		}
 		if err := unpackAuditRow(packed, &buf[len(buf)-1]); err != nil {
+			if errors.Is(err, errPackedLength) {
+				err = errReadInOrder
+			}
 			return buf[:len(buf)-1], err
 		}
 	}
@@ -183,17 +221,26 @@ func readAuditChunk(ctx context.Context, stmt *sql.Stmt, lo, hi int64, buf []eng
 }
 
 // packedAuditRow selects a whole entry as one text value: seq and
-// project_id in decimal, then each text column as its length in bytes, a
-// colon and its bytes. Fourteen columns cost fourteen trips through the
-// driver, each taking SQLite's connection mutex three times and allocating
-// a Go string; one column costs one, and the fields are then substrings of
-// it. The payload, the longest, comes last so that no field is copied twice.
-const packedAuditRow = `concat(seq, ':', project_id, ':',
-	octet_length(time), ':', time, octet_length(actor), ':', actor, octet_length(role), ':', role,
-	octet_length(park), ':', park, octet_length(event), ':', event, octet_length(from_state), ':', from_state,
-	octet_length(to_state), ':', to_state, octet_length(reason), ':', reason,
-	octet_length(rule_set_version), ':', rule_set_version, octet_length(prev_hash), ':', prev_hash,
-	octet_length(hash), ':', hash, octet_length(payload), ':', payload)`
+// project_id in decimal, each followed by a colon, then the lengths in
+// bytes of the twelve text columns as the characters with those code points
+// (char(), one call for all twelve), then the columns' bytes. Fourteen
+// columns cost fourteen trips through the driver, each taking SQLite's
+// connection mutex three times and allocating a Go string; one column costs
+// one, and the fields are then substrings of it. Most of what is left is
+// SQLite's allocator, whose two process-wide mutexes both connections
+// take: integer lengths would each be converted to text, and concat()
+// allocates its result for every row, where || grows the same register row
+// after row; char() is the one allocation. The payload, the longest, comes
+// last so that no field is copied more than once.
+const packedAuditRow = `seq || ':' || project_id || ':' ||
+	char(octet_length(time), octet_length(actor), octet_length(role), octet_length(park), octet_length(event),
+		octet_length(from_state), octet_length(to_state), octet_length(reason), octet_length(rule_set_version),
+		octet_length(prev_hash), octet_length(hash), octet_length(payload)) ||
+	time || actor || role || park || event || from_state || to_state || reason || rule_set_version || prev_hash || hash || payload`
+
+// errPackedLength is a packed row with a text of more than 0x10FFFF bytes,
+// whose length char() cannot write (it writes U+FFFD instead).
+var errPackedLength = errors.New("packed audit row: a text too long for its length's code point")
 
 // unpackAuditRow reads a packedAuditRow value into e.
 func unpackAuditRow(s string, e *engine.AuditEntry) error {
@@ -220,56 +267,114 @@ func unpackAuditRow(s string, e *engine.AuditEntry) error {
 		s = s[i+1:]
 		return n, nil
 	}
-	text := func(what string) (string, error) {
-		n, err := num(what)
-		if err != nil || n < 0 || n > int64(len(s)) {
-			return "", bad(what)
-		}
-		v := s[:n]
-		s = s[n:]
-		return v, nil
-	}
 	var err error
-	var tm string
 	if e.Seq, err = num("seq"); err != nil {
 		return err
 	}
 	if e.ProjectID, err = num("project_id"); err != nil {
 		return err
 	}
-	fields := [...]struct {
-		name string
-		dst  *string
-	}{{"time", &tm}, {"actor", &e.Actor}, {"role", (*string)(&e.Role)}, {"park", &e.Park}, {"event", &e.Event},
-		{"from_state", (*string)(&e.FromState)}, {"to_state", (*string)(&e.ToState)}, {"reason", &e.Reason},
-		{"rule_set_version", &e.RuleSetVersion}, {"prev_hash", &e.PrevHash}, {"hash", &e.Hash}, {"payload", &e.Payload}}
-	for _, f := range fields {
-		if *f.dst, err = text(f.name); err != nil {
-			return err
+	var tm string
+	fields := [...]*string{&tm, &e.Actor, (*string)(&e.Role), &e.Park, &e.Event,
+		(*string)(&e.FromState), (*string)(&e.ToState), &e.Reason, &e.RuleSetVersion, &e.PrevHash, &e.Hash, &e.Payload}
+	var lens [len(fields)]int
+	total := 0
+	for i := range lens {
+		n, size := charCodePoint(s)
+		if size == 0 {
+			return bad("lengths")
 		}
+		lens[i], total, s = n, total+n, s[size:]
 	}
-	if s != "" {
-		return bad("length")
+	// A length char() could not write reads as 0xFFFD, shorter than the
+	// text: then the lengths add up to less than what follows them.
+	if total != len(s) {
+		if total < len(s) {
+			return errPackedLength
+		}
+		return bad("lengths")
+	}
+	for i, dst := range fields {
+		*dst, s = s[:lens[i]], s[lens[i]:]
 	}
 	e.Time, err = parseTime(tm)
 	return err
 }
 
-// auditRange returns the seqs of the log in tx's snapshot, 1 to last, when
-// they are exactly those (as the triggers keep them): then chunks of seqs
-// cover every row and scanAuditLog may read them in parallel. Otherwise
-// (rows deleted, renumbered, put at seq 0 or 2^63-1 by someone who dropped
-// the triggers) ok is false and the caller reads with one ORDER BY seq
-// query, which sees every row whatever its seq, without empty chunks
-// across a gap of 2^63.
-func auditRange(ctx context.Context, tx *sql.Tx) (last int64, ok bool, err error) {
-	var first, top sql.NullInt64
-	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT min(seq), max(seq), count(*) FROM audit_log`).Scan(&first, &top, &n); err != nil {
-		return 0, false, err
+// charCodePoint reads the code point SQLite's char() wrote at the start of
+// s, and how many bytes it took (0: s is cut short). char() writes any code
+// point up to 0x10FFFF in UTF-8's layout, surrogates included, which
+// utf8.DecodeRuneInString would refuse.
+func charCodePoint(s string) (int, int) {
+	if len(s) == 0 {
+		return 0, 0
+	}
+	b := int(s[0])
+	switch {
+	case b < 0x80:
+		return b, 1
+	case b < 0xe0:
+		if len(s) < 2 {
+			return 0, 0
+		}
+		return (b&0x1f)<<6 | int(s[1])&0x3f, 2
+	case b < 0xf0:
+		if len(s) < 3 {
+			return 0, 0
+		}
+		return (b&0x0f)<<12 | (int(s[1])&0x3f)<<6 | int(s[2])&0x3f, 3
+	default:
+		if len(s) < 4 {
+			return 0, 0
+		}
+		return (b&0x07)<<18 | (int(s[1])&0x3f)<<12 | (int(s[2])&0x3f)<<6 | int(s[3])&0x3f, 4
+	}
+}
+
+// eachAuditRow calls fn for every entry of the log in tx's snapshot, in seq
+// order, exactly as one ORDER BY seq query would: in chunks read in
+// parallel (scanAuditLog) while the seqs run 1, 2, 3 … as the triggers keep
+// them, then with one query from where they stop doing so (rows deleted,
+// renumbered, put at seq 0 or 2^63-1 by someone who dropped the triggers).
+// Nothing counts the rows first: a count(*) reads the whole table alone
+// before either connection starts, and a short chunk tells as much.
+func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, fn func(*engine.AuditEntry) error) error {
+	// One step down the rowid b-tree each (min and max in one SELECT would
+	// scan the table).
+	var first, last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT min(seq) FROM audit_log), (SELECT max(seq) FROM audit_log)`).Scan(&first, &last); err != nil {
+		return err
 	}
 	if !first.Valid {
-		return 0, true, nil
+		return nil
 	}
-	return top.Int64, first.Int64 == 1 && top.Int64 == n, nil
+	if first.Int64 < 1 {
+		// Chunks start after seq 0; a row at or below it is read in order.
+		return eachAuditQuery(ctx, tx, ``, nil, fn)
+	}
+	after, err := db.scanAuditLog(ctx, tx, 0, last.Int64, fn)
+	if err != nil || after == last.Int64 {
+		return err
+	}
+	return eachAuditQuery(ctx, tx, ` WHERE seq > ?`, []any{after}, fn)
+}
+
+// eachAuditQuery calls fn for every entry matching where, in seq order, row
+// by row. An error from fn is returned as errStop.
+func eachAuditQuery(ctx context.Context, tx *sql.Tx, where string, args []any, fn func(*engine.AuditEntry) error) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+where+` ORDER BY seq`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var e engine.AuditEntry
+	for rows.Next() {
+		if err := scanAudit(rows, &e); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return errStop{err}
+		}
+	}
+	return rows.Err()
 }

@@ -170,31 +170,11 @@ func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]e
 			return errStop{err}
 		}
 		if where == "" {
-			// The whole log: read by two connections at once when its seqs
+			// The whole log: read by two connections at once while its seqs
 			// are the contiguous ones the triggers keep (audit_scan.go).
-			last, ok, err := auditRange(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if ok {
-				return db.scanAuditLog(ctx, tx, 0, last, fn)
-			}
+			return db.eachAuditRow(ctx, tx, fn)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+where+` ORDER BY seq`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var e engine.AuditEntry
-		for rows.Next() {
-			if err := scanAudit(rows, &e); err != nil {
-				return err
-			}
-			if err := fn(&e); err != nil {
-				return errStop{err}
-			}
-		}
-		return rows.Err()
+		return eachAuditQuery(ctx, tx, where, args, fn)
 	})
 	var stop errStop
 	if errors.As(err, &stop) {
