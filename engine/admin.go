@@ -222,6 +222,63 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	return u, s.ReloadRoles(ctx)
 }
 
+// OperatorActor is who the log names for accounts made with the command
+// line on the server itself (the first admin, the demo's people): no signed
+// in user, so no role. A user name cannot contain '@', so no account can
+// pass for it.
+const OperatorActor = "operator@cli"
+
+// CreateUser adds a user with a password and role assignments, for the
+// operator (zonevet user add, the demo): the accounts that exist before
+// any admin does. Logged like an admin's, as OperatorActor: user_create
+// with the first park's roles, then user_roles for each further park.
+func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
+	as, err := s.adminStore()
+	if err != nil {
+		return nil, err
+	}
+	if !validName(username) {
+		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
+	}
+	hash, err := checkedPasswordHash(password)
+	if err != nil {
+		return nil, err
+	}
+	var parks []string // in the order given; the first one's roles come with the account
+	byPark := map[string][]Role{}
+	for _, a := range roles {
+		if _, ok := byPark[a.Park]; !ok {
+			parks = append(parks, a.Park)
+		}
+		byPark[a.Park] = append(byPark[a.Park], a.Role)
+	}
+	if len(parks) == 0 {
+		parks = []string{""}
+	}
+	for _, park := range parks { // all checked before anything is written
+		if byPark[park], err = checkRoles(byPark[park]); err != nil {
+			return nil, err
+		}
+	}
+	op := actor{user: &User{Username: OperatorActor}}
+	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	for i, park := range parks {
+		rs := byPark[park]
+		c := &AccountChange{UserID: u.ID, RolesPark: park, Roles: rs,
+			Entry: s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
+				map[string]any{"user": u.Username, "park": park, "roles": rs})}
+		if i == 0 {
+			c.NewUser = u
+			c.Entry = s.accountEntry(op, park, EventUserCreate, fmt.Sprintf("命令行新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, park, roleList(rs, "zh")),
+				map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": park, "roles": rs})
+		}
+		if err := as.ApplyAccount(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return u, s.ReloadRoles(ctx)
+}
+
 // SetRoles replaces a user's roles in one park, logged with before and
 // after. An admin cannot take away their own admin role: that is how a
 // park ends up with nobody able to manage it.

@@ -153,11 +153,28 @@ func TestAccountAdministration(t *testing.T) {
 		}
 	})
 	t.Run("ResetPassword", func(t *testing.T) {
+		s := &engine.Session{ID: "s-li-2", UserID: li.ID, CSRFToken: "c", CreatedAt: time.Now(), LastSeenAt: time.Now()}
+		if err := w.db.CreateSession(w.ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		tok := &engine.APIToken{UserID: li.ID, Name: "脚本", Hash: strings.Repeat("ab", 32)}
+		if err := w.db.CreateAPIToken(w.ctx, tok); err != nil {
+			t.Fatal(err)
+		}
 		if err := w.svc.ResetPassword(w.ctx, admin, li.ID, "short"); engine.ErrorCode(err) != engine.EINVALID {
 			t.Errorf("short password: %v", err)
 		}
+		if _, err := w.db.APITokenByHash(w.ctx, tok.Hash); err != nil {
+			t.Errorf("a refused reset revoked the token: %v", err)
+		}
 		if err := w.svc.ResetPassword(w.ctx, admin, li.ID, "a-new-password"); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := w.db.Session(w.ctx, "s-li-2"); engine.ErrorCode(err) != engine.ENOTFOUND {
+			t.Errorf("session survived the reset: %v", err)
+		}
+		if _, err := w.db.APITokenByHash(w.ctx, tok.Hash); engine.ErrorCode(err) != engine.ENOTFOUND {
+			t.Errorf("API token survived the reset: %v", err)
 		}
 		if _, err := w.svc.Authenticate(w.ctx, "li.ping", "initial-pass"); err == nil {
 			t.Error("old password still works")

@@ -208,32 +208,6 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	return u, nil
 }
 
-// CreateUser adds a user with a password and role assignments. It is an
-// operator command (cmd init, admin page), authorized by the caller.
-func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
-	if !validName(username) {
-		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
-	}
-	if len(password) < 8 {
-		return nil, FieldError("password", "密码至少 8 位", "password must have at least 8 characters")
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return nil, err
-	}
-	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	for _, a := range roles {
-		a.UserID, a.Username = u.ID, u.Username
-		if err := s.store.Assign(ctx, a); err != nil {
-			return nil, err
-		}
-	}
-	return u, s.ReloadRoles(ctx)
-}
-
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false

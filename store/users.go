@@ -215,8 +215,9 @@ var _ engine.AdminStore = (*DB)(nil)
 // ApplyAccount applies an administrator's change to an account and appends
 // its log entry in one write transaction: the new user, the enabled flag,
 // the password hash, the roles in one park. Disabling or a new password
-// ends the user's sessions in the same transaction, so nobody stays signed
-// in on the old terms. On success it sets c.NewUser's ID and CreatedAt and
+// ends the user's sessions in the same transaction, and a new password
+// revokes the user's API tokens too, so nobody stays signed in on the old
+// terms. On success it sets c.NewUser's ID and CreatedAt and
 // c.Entry's Seq, Time and hashes.
 func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
 	e := c.Entry
@@ -257,6 +258,11 @@ func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
 		}
 		if c.PasswordHash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, c.PasswordHash, id); err != nil {
+				return err
+			}
+			// A reset is what an admin does when a password may have leaked;
+			// a token made with it must not outlive it.
+			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0`, id); err != nil {
 				return err
 			}
 		}

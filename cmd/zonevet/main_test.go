@@ -170,6 +170,22 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	c.ok("audit", "verify")
 
+	// The operator's own accounts (the first admin of a new park) are logged too.
+	c.ok("user", "add", "auditor9", "--display", "审计九", "--password", "auditor9-pass", "--role", "auditor@qingyuan,auditor@yingde")
+	var created, roled bool
+	for _, line := range strings.Split(strings.TrimSpace(c.ok("audit", "export", "--format", "jsonl")), "\n") {
+		created = created || strings.Contains(line, `"event":"user_create"`) && strings.Contains(line, `"actor":"operator@cli"`) &&
+			strings.Contains(line, `"park":"qingyuan"`) && strings.Contains(line, "auditor9")
+		roled = roled || strings.Contains(line, `"event":"user_roles"`) && strings.Contains(line, `"park":"yingde"`) && strings.Contains(line, "auditor9")
+	}
+	if !created || !roled {
+		t.Fatalf("user add logged user_create in qingyuan: %v, user_roles in yingde: %v", created, roled)
+	}
+	if out := c.ok("user", "list", "--as", "admin"); !regexp.MustCompile(`auditor9\s+审计九\s+active\s+auditor@qingyuan,auditor@yingde`).MatchString(out) {
+		t.Fatalf("user list:\n%s", out)
+	}
+	c.ok("audit", "verify")
+
 	// Someone with write access to the file drops the guard and edits a reason.
 	raw, err := sql.Open("sqlite", c.db)
 	if err != nil {
