@@ -264,7 +264,7 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		Leading:        sector >= 0,
 	}
 	if sector >= 0 {
-		rep.LeadingSector = rs.spec.Leading[sector].NameZH
+		rep.LeadingSector, rep.LeadingSectorEN = rs.spec.Leading[sector].NameZH, rs.spec.Leading[sector].NameEN
 	}
 	for i := range rs.checks {
 		c := &rs.checks[i]
@@ -272,7 +272,7 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		*r = CheckResult{ID: c.id, NameZH: c.nameZH, NameEN: c.nameEN, Severity: c.severity, Applies: true, Threshold: c.threshold}
 		if c.metric >= 0 {
 			m := &rs.metrics[c.metric]
-			r.Metric, r.Unit, r.Actual = m.ID, m.Unit, vals[c.metric]
+			r.Metric, r.Unit, r.UnitEN, r.Actual = m.ID, m.Unit, m.UnitEN, vals[c.metric]
 		}
 		switch c.kind {
 		case kindVeto:

@@ -141,7 +141,7 @@ func TestEvaluateThresholdLine(t *testing.T) {
 	got := result(t, mustEvaluate(t, mustDefault(t, "qingyuan"), f), "investment_intensity")
 	want := CheckResult{
 		ID: "investment_intensity", NameZH: "固定资产投资强度", NameEN: "Fixed-asset investment intensity",
-		Metric: "investment_intensity", Unit: "万元/亩", Actual: 280, Threshold: "≥ 300", Applies: true, Pass: false, Severity: Hard,
+		Metric: "investment_intensity", Unit: "万元/亩", UnitEN: "10k CNY/mu", Actual: 280, Threshold: "≥ 300", Applies: true, Pass: false, Severity: Hard,
 		MessageZH: "固定资产投资强度 280.00 万元/亩,低于标准 300 万元/亩",
 		MessageEN: "Fixed-asset investment intensity 280.00 10k CNY/mu is below the standard of 300 10k CNY/mu",
 	}
@@ -321,6 +321,9 @@ func TestEvaluateLeadingSectors(t *testing.T) {
 			rep := mustEvaluate(t, rs, f)
 			if rep.LeadingSector != tt.sector || rep.Leading != (tt.sector != "") {
 				t.Errorf("Leading %v %q, want %q", rep.Leading, rep.LeadingSector, tt.sector)
+			}
+			if en := map[string]string{"新材料": "New materials", "生物医药及高性能医疗器械": "Biomedicine and high-performance medical devices"}[tt.sector]; en != "" && rep.LeadingSectorEN != en {
+				t.Errorf("LeadingSectorEN %q, want %q", rep.LeadingSectorEN, en)
 			}
 		})
 	}

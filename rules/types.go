@@ -41,11 +41,12 @@ type CheckResult struct {
 	ID        string   `json:"id"`
 	NameZH    string   `json:"name_zh"`
 	NameEN    string   `json:"name_en"`
-	Metric    string   `json:"metric"`    // metric id, e.g. "investment_intensity"
-	Unit      string   `json:"unit"`      // e.g. "万元/亩"
-	Actual    float64  `json:"actual"`    // computed metric value (0/1 for flags)
-	Threshold string   `json:"threshold"` // human-readable, e.g. "≥ 300"
-	Applies   bool     `json:"applies"`   // false when a condition made the check not apply (it then passes)
+	Metric    string   `json:"metric"`            // metric id, e.g. "investment_intensity"
+	Unit      string   `json:"unit"`              // e.g. "万元/亩"
+	UnitEN    string   `json:"unit_en,omitempty"` // e.g. "10k CNY/mu"; empty when the rule set gives none
+	Actual    float64  `json:"actual"`            // computed metric value (0/1 for flags)
+	Threshold string   `json:"threshold"`         // human-readable, e.g. "≥ 300"
+	Applies   bool     `json:"applies"`           // false when a condition made the check not apply (it then passes)
 	Pass      bool     `json:"pass"`
 	Severity  Severity `json:"severity"`
 	MessageZH string   `json:"message_zh"`
@@ -54,14 +55,15 @@ type CheckResult struct {
 
 // Report is the automatic screening of one project's figures under one rule set.
 type Report struct {
-	Park           string        `json:"park"`
-	RuleSetVersion string        `json:"rule_set_version"`
-	Checks         []CheckResult `json:"checks"`
-	HardFailures   int           `json:"hard_failures"`
-	SoftFailures   int           `json:"soft_failures"`
-	Leading        bool          `json:"leading"`        // industry is in the leading-industry catalogue
-	LeadingSector  string        `json:"leading_sector"` // which leading sector, zh
-	Tier           string        `json:"tier"`           // investment tier id, e.g. "land_eligible"
+	Park            string        `json:"park"`
+	RuleSetVersion  string        `json:"rule_set_version"`
+	Checks          []CheckResult `json:"checks"`
+	HardFailures    int           `json:"hard_failures"`
+	SoftFailures    int           `json:"soft_failures"`
+	Leading         bool          `json:"leading"`                     // industry is in the leading-industry catalogue
+	LeadingSector   string        `json:"leading_sector"`              // which leading sector, zh
+	LeadingSectorEN string        `json:"leading_sector_en,omitempty"` // the same in English
+	Tier            string        `json:"tier"`                        // investment tier id, e.g. "land_eligible"
 }
 
 // Passed reports whether no hard check failed.

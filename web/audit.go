@@ -589,8 +589,8 @@ func (s *Server) logLogin(c echo.Context, ok bool, username string) {
 
 // figureRow is one figure ready to show: label id, formatted value, unit.
 type figureRow struct {
-	Name, Value, Unit string
-	Flag, Yes         bool
+	Name, Value, Unit, UnitEN string
+	Flag, Yes                 bool
 }
 
 // figureRows lists f in the project form's order, formatted as the project page shows it.
@@ -598,7 +598,7 @@ func figureRows(f rules.Figures) []figureRow {
 	vals := formFromProject(&engine.Project{Figures: f})
 	out := make([]figureRow, 0, len(figureFields))
 	for _, ff := range figureFields {
-		r := figureRow{Name: ff.Name, Unit: ff.Unit, Value: vals[ff.Name]}
+		r := figureRow{Name: ff.Name, Unit: ff.Unit, UnitEN: ff.UnitEN, Value: vals[ff.Name]}
 		switch ff.Kind {
 		case "flag":
 			r.Flag, r.Yes = true, r.Value != ""

@@ -388,32 +388,32 @@ func (s *Server) handleProjectConflict(c echo.Context) error {
 // figureField describes one input of the project form: its name (the json
 // name in rules.Figures and the API), unit and kind.
 type figureField struct {
-	Name string
-	Unit string
-	Kind string // "text" | "number" | "int" | "flag"
-	Hint bool   // has a help text (i18n "hint.<name>")
+	Name         string
+	Unit, UnitEN string
+	Kind         string // "text" | "number" | "int" | "flag"
+	Hint         bool   // has a help text (i18n "hint.<name>")
 }
 
 // figureFields are the form's figure inputs in the order a promoter reads
 // them off an investor's application.
 var figureFields = []figureField{
-	{"industry_code", "", "text", true},
-	{"total_investment", "万元", "number", false},
-	{"fixed_asset_investment", "万元", "number", false},
-	{"land_area", "亩", "number", false},
-	{"floor_area", "m²", "number", false},
-	{"building_coverage", "%", "number", true},
-	{"office_share", "%", "number", true},
-	{"expected_output", "万元/年", "number", true},
-	{"revenue", "万元/年", "number", false},
-	{"tax", "万元/年", "number", false},
-	{"rd_expense", "万元/年", "number", false},
-	{"energy_use", "tce/年", "number", false},
-	{"employees", "人", "int", false},
-	{"negative_list", "", "flag", false},
-	{"eco_red_line", "", "flag", false},
-	{"bad_credit", "", "flag", false},
-	{"energy_assessment", "", "flag", false},
+	{"industry_code", "", "", "text", true},
+	{"total_investment", "万元", "10k CNY", "number", false},
+	{"fixed_asset_investment", "万元", "10k CNY", "number", false},
+	{"land_area", "亩", "mu", "number", false},
+	{"floor_area", "m²", "m²", "number", false},
+	{"building_coverage", "%", "%", "number", true},
+	{"office_share", "%", "%", "number", true},
+	{"expected_output", "万元/年", "10k CNY/yr", "number", true},
+	{"revenue", "万元/年", "10k CNY/yr", "number", false},
+	{"tax", "万元/年", "10k CNY/yr", "number", false},
+	{"rd_expense", "万元/年", "10k CNY/yr", "number", false},
+	{"energy_use", "tce/年", "tce/yr", "number", false},
+	{"employees", "人", "people", "int", false},
+	{"negative_list", "", "", "flag", false},
+	{"eco_red_line", "", "", "flag", false},
+	{"bad_credit", "", "", "flag", false},
+	{"energy_assessment", "", "", "flag", false},
 }
 
 // projectForm is what the user typed, kept as text so a refused form comes

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"golang.org/x/net/html"
 
@@ -268,6 +269,16 @@ func TestTranslationsComplete(t *testing.T) {
 			for _, prefix := range []string{"field.", "list.", "project.", "report.", "doc.", "tokens.", "form.", "nav.", "hint."} {
 				if i := strings.Index(body, ">"+prefix); i >= 0 {
 					t.Errorf("%s %s shows a raw message id: %.60s", lang, target, body[i:])
+				}
+			}
+			if lang != langEN {
+				continue
+			}
+			// Units and the leading-industry chip come from data (the form's
+			// fields, the rule set), not from the message files.
+			for _, n := range findAll(parseHTML(t, body), func(n *html.Node) bool { return attr(n, "class") == "unit" || attr(n, "class") == "chip" }) {
+				if s := text(n); strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 {
+					t.Errorf("%s %s shows Chinese in English: %q", lang, target, s)
 				}
 			}
 		}
