@@ -874,9 +874,21 @@ func scanDocument(s interface{ Scan(...any) error }) (engine.Document, error) {
 
 // Documents lists a project's documents in upload order.
 func (db *DB) Documents(ctx context.Context, projectID int64) ([]engine.Document, error) {
+	out, err := db.documents(ctx, `WHERE project_id = ?`, projectID)
+	return out, wrap("documents", err)
+}
+
+// AllDocuments lists every project's documents in upload order, for a backup
+// to copy and check their files.
+func (db *DB) AllDocuments(ctx context.Context) ([]engine.Document, error) {
+	out, err := db.documents(ctx, ``)
+	return out, wrap("all documents", err)
+}
+
+func (db *DB) documents(ctx context.Context, where string, args ...any) ([]engine.Document, error) {
 	var out []engine.Document
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE project_id = ? ORDER BY id`, projectID)
+		rows, err := tx.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents `+where+` ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
@@ -890,7 +902,7 @@ func (db *DB) Documents(ctx context.Context, projectID int64) ([]engine.Document
 		}
 		return rows.Err()
 	})
-	return out, wrap("documents", err)
+	return out, err
 }
 
 // Document returns one document's metadata.

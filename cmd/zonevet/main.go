@@ -29,7 +29,8 @@ Usage:
   zonevet project score ID --as USER CRITERION=POINTS... [--comment TEXT]
   zonevet project show ID [--json]
   zonevet project list [--park P] [--state S]
-` + auditUsage + `  zonevet lifecycle                        # the lifecycle as a Mermaid diagram
+` + auditUsage + `  zonevet backup DIR [--docs FOLDER]         # database + documents while serving; checked
+  zonevet lifecycle                        # the lifecycle as a Mermaid diagram
 
 Every command takes --db (default $ZONEVET_DB or zonevet.db).
 `
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runProject(ctx, args[1:], stdout)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout)
 	case "lifecycle":
 		d, err := engine.Visualize()
 		if err != nil {

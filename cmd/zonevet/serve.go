@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -39,15 +38,13 @@ func runServe(ctx context.Context, args []string) error {
 		demoDefault = b
 	}
 	demo := fs.Bool("demo", demoDefault, "seed demo parks, accounts and projects into a new database ($ZONEVET_DEMO)")
-	docs := fs.String("docs", os.Getenv("ZONEVET_DOCS"), "folder for uploaded documents ($ZONEVET_DOCS; default: beside the database)")
+	docs := docsFlag(fs)
 	secure := fs.Bool("secure-cookies", os.Getenv("ZONEVET_SECURE_COOKIES") == "true", "mark cookies Secure (behind TLS)")
 	checkpoints := addCheckpointFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *docs == "" {
-		*docs = filepath.Join(filepath.Dir(*db), filepath.Base(*db)+".docs")
-	}
+	*docs = docsDir(*docs, *db)
 
 	a, err := openApp(ctx, *db)
 	if err != nil {
