@@ -5,23 +5,31 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"zonevet/engine"
 )
 
-// Reading rows is what bounds an export or a verification of the whole log:
-// modernc's rows.Next (SQLite's page reads, a mutex around every column
-// call, a Go string per column) costs more than encoding or hashing the
-// entry. One connection reads on one core, so the whole log is read in
-// chunks of seqs by two connections at once and handed on in seq order.
+// Reading rows is what bounds an export or a verification of the whole log.
+// Through database/sql, modernc's driver takes the connection's mutex three
+// times and allocates a Go string for every column of every row; packing a
+// row into one column in SQL (concat, ||, char()) moves that cost into
+// SQLite's interpreter rather than removing it. So whole-log reads go around
+// the driver: each reader opens its own read-only connection through
+// SQLite's C API (auditReader, modernc.org/sqlite/lib), without the
+// connection mutex nobody else could contend for, and copies a row's columns
+// into one buffer whose substrings are the entry's fields. One connection
+// reads on one core, so two of them read chunks of seqs at once and hand
+// them on in seq order.
 //
 // This is sound because entries below the head never change (the
-// append-only triggers refuse UPDATE and DELETE): the chunks read by the
-// second connection, from its own later snapshot and capped at the head seen
-// by the first, are the rows the first snapshot holds. Whoever bypasses the
+// append-only triggers refuse UPDATE and DELETE): the chunks the readers see,
+// each from its own snapshot, later than the caller's and capped at the head
+// seen in it, are the rows the caller's snapshot holds. Whoever bypasses the
 // triggers to rewrite rows during an export could as well have done it
 // before: that is the chain's business, not the snapshot's.
 
@@ -34,9 +42,9 @@ var auditScanChunk int64 = 512
 // handed on; with the chunk size it bounds the memory of a scan.
 const auditScanAhead = 4
 
-// auditScanHelpers is how many connections besides the snapshot's own help
-// read (the machine this runs on has two cores).
-const auditScanHelpers = 1
+// auditScanReaders is how many connections read at once (the machine this
+// runs on has two cores).
+const auditScanReaders = 2
 
 // auditChunk is one chunk of the scan: the rows read, and the error that
 // stopped the read, if any, after them.
@@ -49,23 +57,23 @@ type auditChunk struct {
 
 // errReadInOrder stops a parallel scan where chunks of seqs stop paying:
 // a chunk with fewer rows than seqs (rows deleted or moved, maybe to
-// 2^63-1, leaving empty chunks without end) or a row the packing cannot
-// carry (errPackedLength). The rest is for one ORDER BY seq query.
+// 2^63-1, leaving empty chunks without end). The rest is for one ORDER BY
+// seq query.
 var errReadInOrder = errors.New("audit scan: read the rest in seq order")
 
 // scanAuditLog calls fn for every entry with lo < seq <= hi in seq order,
 // and returns the seq of the last entry given to fn (lo if none). Below it
 // the scan has given fn exactly what a single ORDER BY seq query would
 // have; if it returns before hi with a nil error, the rows after it are
-// the caller's to read with one query on tx (done reading, still open).
+// the caller's to read with one query.
 //
-// tx is the caller's read transaction: it reads chunks itself, so the scan
-// goes on without any other connection; helpers join when the read pool has
-// a connection to spare (never waited for while holding a chunk, so two
-// scans cannot deadlock each other on the pool). An error reading a chunk is
-// returned once the entries before it have gone to fn. An error from fn is
-// returned as errStop. Entries are reused: fn must not keep one.
-func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn func(*engine.AuditEntry) error) (int64, error) {
+// hi is the head of the caller's snapshot; the chunks are read by
+// auditScanReaders connections of the scan's own, outside the read pool (so
+// scans cannot deadlock each other on it). An error
+// reading a chunk is returned once the entries before it have gone to fn. An
+// error from fn is returned as errStop. Entries are reused: fn must not keep
+// one.
+func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, fn func(*engine.AuditEntry) error) (int64, error) {
 	last := lo
 	if hi <= lo {
 		return last, nil
@@ -78,9 +86,8 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 	chunk := max(auditScanChunk, 1)
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
-	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanHelpers+2)
-	// stop ends the scan without cancelling ctx, which would interrupt a
-	// read on tx that the caller goes on using.
+	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanReaders+1)
+	// stop ends the scan early, when the caller reads the rest itself.
 	stop := make(chan struct{})
 
 	wg.Add(1)
@@ -107,19 +114,15 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 		}
 	}()
 
-	read := func(tx *sql.Tx, helper bool) {
-		stmt, err := tx.PrepareContext(ctx, `SELECT `+packedAuditRow+` FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq`)
-		if err != nil {
-			if !helper {
-				// Nothing taken yet: report it on the next chunk, in order.
-				if c, ok := <-work; ok {
-					c.err = err
-					close(c.done)
-				}
-			}
-			return // a helper that cannot read leaves its share to the others
-		}
-		defer stmt.Close()
+	// The first reader's connection is opened here, so that a log that
+	// cannot be opened is an error, not a scan without readers; another
+	// reader that cannot open leaves its share to the first.
+	first, err := openAuditReader(db.path)
+	if err != nil {
+		return last, err
+	}
+	read := func(r *auditReader) {
+		defer r.close()
 		for c := range work {
 			select {
 			case <-stop:
@@ -132,7 +135,9 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 			default:
 			}
 			var err error
-			c.entries, err = readAuditChunk(ctx, stmt, c.lo, c.hi, buf[:0])
+			if err = ctx.Err(); err == nil {
+				c.entries, err = r.readChunk(c.lo, c.hi, buf[:0])
+			}
 			c.err = err
 			close(c.done) // c is the consumer's from here on
 			if err != nil {
@@ -140,27 +145,16 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 			}
 		}
 	}
-	for range auditScanHelpers {
-		wg.Add(1)
+	wg.Add(auditScanReaders)
+	go func() { defer wg.Done(); read(first) }()
+	for range auditScanReaders - 1 {
 		go func() {
 			defer wg.Done()
-			// A helper takes no chunk until it has its connection, and gives
-			// up if the scan ends first.
-			htx, err := db.read.BeginTx(ctx, nil)
-			if err != nil {
-				return
+			if r, err := openAuditReader(db.path); err == nil {
+				read(r)
 			}
-			defer htx.Rollback()
-			read(htx, true)
 		}()
 	}
-	txDone := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(txDone)
-		read(tx, false)
-	}()
 
 	for c := range order {
 		select {
@@ -175,9 +169,8 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 			last = c.entries[i].Seq
 		}
 		short := c.err == nil && int64(len(c.entries)) < c.hi-c.lo
-		if short || errors.Is(c.err, errReadInOrder) {
+		if short {
 			close(stop)
-			<-txDone // tx is the caller's again
 			return last, nil
 		}
 		if c.err != nil {
@@ -192,142 +185,141 @@ func (db *DB) scanAuditLog(ctx context.Context, tx *sql.Tx, lo, hi int64, fn fun
 	return last, ctx.Err()
 }
 
-// readAuditChunk reads the rows lo < seq <= hi into buf; on an error it
-// returns the rows read before it, too.
-func readAuditChunk(ctx context.Context, stmt *sql.Stmt, lo, hi int64, buf []engine.AuditEntry) ([]engine.AuditEntry, error) {
-	rows, err := stmt.QueryContext(ctx, lo, hi)
-	if err != nil {
-		return buf, err
+// auditReader is a read-only connection of its own to the database, used
+// through SQLite's C API as modernc.org/sqlite compiles it, with one
+// statement that reads a chunk of the log. It is used by one goroutine at a
+// time, so it is opened without the connection mutex.
+type auditReader struct {
+	tls  *libc.TLS
+	db   uintptr // sqlite3*
+	stmt uintptr // sqlite3_stmt*
+}
+
+// auditReaderColumns are the columns a reader selects: seq and project_id,
+// the integers, first; then the texts in the order of auditReaderTexts.
+const auditReaderColumns = `seq, project_id, time, actor, role, park, event, from_state, to_state, reason, rule_set_version, prev_hash, hash, payload`
+
+// auditReaderTexts are where the text columns go, in auditReaderColumns'
+// order after the integers (tm: the time's text).
+func auditReaderTexts(e *engine.AuditEntry, tm *string) [12]*string {
+	return [12]*string{tm, &e.Actor, (*string)(&e.Role), &e.Park, &e.Event, (*string)(&e.FromState), (*string)(&e.ToState),
+		&e.Reason, &e.RuleSetVersion, &e.PrevHash, &e.Hash, &e.Payload}
+}
+
+func openAuditReader(path string) (_ *auditReader, err error) {
+	r := &auditReader{tls: libc.NewTLS()}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	pp := libc.Xmalloc(r.tls, 8) // the sqlite3** and sqlite3_stmt** out-parameter
+	if pp == 0 {
+		return nil, errors.New("audit reader: out of memory")
 	}
-	defer rows.Close()
-	var packed string
-	for rows.Next() {
+	defer libc.Xfree(r.tls, pp)
+	cpath, err := libc.CString(path)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(r.tls, cpath)
+	rc := sqlite3.Xsqlite3_open_v2(r.tls, cpath, pp, sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	r.db = libc.AtomicLoadPUintptr(pp) // a handle even on failure, to close and read the message from
+	if rc != sqlite3.SQLITE_OK {
+		return nil, r.error("open", rc)
+	}
+	sqlite3.Xsqlite3_busy_timeout(r.tls, r.db, 5000) // as the pool's DSN
+	q, err := libc.CString(`SELECT ` + auditReaderColumns + ` FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(r.tls, q)
+	if rc := sqlite3.Xsqlite3_prepare_v2(r.tls, r.db, q, -1, pp, 0); rc != sqlite3.SQLITE_OK {
+		return nil, r.error("prepare", rc)
+	}
+	r.stmt = libc.AtomicLoadPUintptr(pp)
+	return r, nil
+}
+
+func (r *auditReader) error(what string, rc int32) error {
+	msg := "out of memory"
+	if r.db != 0 {
+		msg = libc.GoString(sqlite3.Xsqlite3_errmsg(r.tls, r.db))
+	}
+	return fmt.Errorf("audit reader: %s: %s (%d)", what, msg, rc)
+}
+
+func (r *auditReader) close() {
+	if r.stmt != 0 {
+		sqlite3.Xsqlite3_finalize(r.tls, r.stmt)
+	}
+	if r.db != 0 {
+		sqlite3.Xsqlite3_close_v2(r.tls, r.db)
+	}
+	r.tls.Close()
+}
+
+// readChunk reads the rows lo < seq <= hi into buf; on an error it returns
+// the rows read before it, too.
+func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine.AuditEntry, error) {
+	tls, st := r.tls, r.stmt
+	defer sqlite3.Xsqlite3_reset(tls, st)
+	if rc := sqlite3.Xsqlite3_bind_int64(tls, st, 1, lo); rc != sqlite3.SQLITE_OK {
+		return buf, r.error("bind", rc)
+	}
+	if rc := sqlite3.Xsqlite3_bind_int64(tls, st, 2, hi); rc != sqlite3.SQLITE_OK {
+		return buf, r.error("bind", rc)
+	}
+	var texts [12]struct {
+		p uintptr
+		n int
+	}
+	for {
+		switch rc := sqlite3.Xsqlite3_step(tls, st); rc {
+		case sqlite3.SQLITE_ROW:
+		case sqlite3.SQLITE_DONE:
+			return buf, nil
+		default:
+			return buf, r.error("step", rc)
+		}
+		// The table is STRICT: the integers are integers, the texts texts,
+		// none NULL; a NULL pointer is SQLite out of memory.
+		size := 0
+		for i := range texts {
+			col := int32(2 + i)
+			texts[i].p = sqlite3.Xsqlite3_column_text(tls, st, col)
+			texts[i].n = int(sqlite3.Xsqlite3_column_bytes(tls, st, col))
+			if texts[i].p == 0 {
+				return buf, r.error("column", sqlite3.Xsqlite3_errcode(tls, r.db))
+			}
+			size += texts[i].n
+		}
+		// One copy of the row out of SQLite's memory (valid until the next
+		// step; GoBytes aliases it); the fields are substrings of the copy.
+		row := make([]byte, size)
+		off := 0
+		for _, t := range texts {
+			off += copy(row[off:], libc.GoBytes(t.p, t.n))
+		}
+		all := unsafe.String(unsafe.SliceData(row), len(row)) // row is not written again
 		if len(buf) < cap(buf) {
 			buf = buf[:len(buf)+1]
 		} else {
 			buf = append(buf, engine.AuditEntry{})
 		}
-		if err := rows.Scan(&packed); err != nil {
+		e := &buf[len(buf)-1]
+		e.Seq = sqlite3.Xsqlite3_column_int64(tls, st, 0)
+		e.ProjectID = sqlite3.Xsqlite3_column_int64(tls, st, 1)
+		var tm string
+		off = 0
+		for i, dst := range auditReaderTexts(e, &tm) {
+			*dst = all[off : off+texts[i].n]
+			off += texts[i].n
+		}
+		var err error
+		if e.Time, err = parseTime(tm); err != nil {
 			return buf[:len(buf)-1], err
 		}
-		if err := unpackAuditRow(packed, &buf[len(buf)-1]); err != nil {
-			if errors.Is(err, errPackedLength) {
-				err = errReadInOrder
-			}
-			return buf[:len(buf)-1], err
-		}
-	}
-	return buf, rows.Err()
-}
-
-// packedAuditRow selects a whole entry as one text value: seq and
-// project_id in decimal, each followed by a colon, then the lengths in
-// bytes of the twelve text columns as the characters with those code points
-// (char(), one call for all twelve), then the columns' bytes. Fourteen
-// columns cost fourteen trips through the driver, each taking SQLite's
-// connection mutex three times and allocating a Go string; one column costs
-// one, and the fields are then substrings of it. Most of what is left is
-// SQLite's allocator, whose two process-wide mutexes both connections
-// take: integer lengths would each be converted to text, and concat()
-// allocates its result for every row, where || grows the same register row
-// after row; char() is the one allocation. The payload, the longest, comes
-// last so that no field is copied more than once.
-const packedAuditRow = `seq || ':' || project_id || ':' ||
-	char(octet_length(time), octet_length(actor), octet_length(role), octet_length(park), octet_length(event),
-		octet_length(from_state), octet_length(to_state), octet_length(reason), octet_length(rule_set_version),
-		octet_length(prev_hash), octet_length(hash), octet_length(payload)) ||
-	time || actor || role || park || event || from_state || to_state || reason || rule_set_version || prev_hash || hash || payload`
-
-// errPackedLength is a packed row with a text of more than 0x10FFFF bytes,
-// whose length char() cannot write (it writes U+FFFD instead).
-var errPackedLength = errors.New("packed audit row: a text too long for its length's code point")
-
-// unpackAuditRow reads a packedAuditRow value into e.
-func unpackAuditRow(s string, e *engine.AuditEntry) error {
-	bad := func(what string) error { return fmt.Errorf("packed audit row: bad %s", what) }
-	num := func(what string) (int64, error) {
-		// Most numbers are a few digits: read them here, leave the rest
-		// (a sign, 19 digits, anything odd) to strconv.
-		var n int64
-		i := 0
-		for ; i < len(s) && i < 18 && '0' <= s[i] && s[i] <= '9'; i++ {
-			n = n*10 + int64(s[i]-'0')
-		}
-		if i == 0 || i >= len(s) || s[i] != ':' {
-			j := strings.IndexByte(s, ':')
-			if j < 0 {
-				return 0, bad(what)
-			}
-			var err error
-			if n, err = strconv.ParseInt(s[:j], 10, 64); err != nil {
-				return 0, bad(what)
-			}
-			i = j
-		}
-		s = s[i+1:]
-		return n, nil
-	}
-	var err error
-	if e.Seq, err = num("seq"); err != nil {
-		return err
-	}
-	if e.ProjectID, err = num("project_id"); err != nil {
-		return err
-	}
-	var tm string
-	fields := [...]*string{&tm, &e.Actor, (*string)(&e.Role), &e.Park, &e.Event,
-		(*string)(&e.FromState), (*string)(&e.ToState), &e.Reason, &e.RuleSetVersion, &e.PrevHash, &e.Hash, &e.Payload}
-	var lens [len(fields)]int
-	total := 0
-	for i := range lens {
-		n, size := charCodePoint(s)
-		if size == 0 {
-			return bad("lengths")
-		}
-		lens[i], total, s = n, total+n, s[size:]
-	}
-	// A length char() could not write reads as 0xFFFD, shorter than the
-	// text: then the lengths add up to less than what follows them.
-	if total != len(s) {
-		if total < len(s) {
-			return errPackedLength
-		}
-		return bad("lengths")
-	}
-	for i, dst := range fields {
-		*dst, s = s[:lens[i]], s[lens[i]:]
-	}
-	e.Time, err = parseTime(tm)
-	return err
-}
-
-// charCodePoint reads the code point SQLite's char() wrote at the start of
-// s, and how many bytes it took (0: s is cut short). char() writes any code
-// point up to 0x10FFFF in UTF-8's layout, surrogates included, which
-// utf8.DecodeRuneInString would refuse.
-func charCodePoint(s string) (int, int) {
-	if len(s) == 0 {
-		return 0, 0
-	}
-	b := int(s[0])
-	switch {
-	case b < 0x80:
-		return b, 1
-	case b < 0xe0:
-		if len(s) < 2 {
-			return 0, 0
-		}
-		return (b&0x1f)<<6 | int(s[1])&0x3f, 2
-	case b < 0xf0:
-		if len(s) < 3 {
-			return 0, 0
-		}
-		return (b&0x0f)<<12 | (int(s[1])&0x3f)<<6 | int(s[2])&0x3f, 3
-	default:
-		if len(s) < 4 {
-			return 0, 0
-		}
-		return (b&0x07)<<18 | (int(s[1])&0x3f)<<12 | (int(s[2])&0x3f)<<6 | int(s[3])&0x3f, 4
 	}
 }
 
@@ -352,7 +344,7 @@ func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, fn func(*engine.Audi
 		// Chunks start after seq 0; a row at or below it is read in order.
 		return eachAuditQuery(ctx, tx, ``, nil, fn)
 	}
-	after, err := db.scanAuditLog(ctx, tx, 0, last.Int64, fn)
+	after, err := db.scanAuditLog(ctx, 0, last.Int64, fn)
 	if err != nil || after == last.Int64 {
 		return err
 	}

@@ -1,8 +1,7 @@
 package store
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,89 +10,50 @@ import (
 	"zonevet/engine"
 )
 
-// packRow is what packedAuditRow selects for a row holding e (its time as
-// the text tm), made by SQLite itself.
-func packRow(t *testing.T, db *DB, e engine.AuditEntry, tm string) string {
-	t.Helper()
-	var s string
-	err := db.read.QueryRow(`SELECT `+packedAuditRow+` FROM (SELECT ? AS seq, ? AS time, ? AS actor, ? AS role, ? AS park,
-		? AS project_id, ? AS event, ? AS from_state, ? AS to_state, ? AS reason, ? AS rule_set_version, ? AS payload,
-		? AS prev_hash, ? AS hash)`, e.Seq, tm, e.Actor, string(e.Role), e.Park, e.ProjectID, e.Event,
-		string(e.FromState), string(e.ToState), e.Reason, e.RuleSetVersion, e.Payload, e.PrevHash, e.Hash).Scan(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func TestUnpackAuditRow(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "pack.db"))
+// TestAuditReader: the C-API reader gives, chunk by chunk, exactly the
+// entries database/sql reads, whatever bytes their texts hold.
+func TestAuditReader(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reader.db")
+	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const tm = "2025-01-02T03:04:05.123456789Z"
-	want := engine.AuditEntry{Seq: 7, Time: time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC), Actor: "a", Role: "",
-		Park: "x:y", ProjectID: -3, Event: "12:", FromState: "\x00", ToState: "非\xff", Reason: "\x00",
-		RuleSetVersion: "", PrevHash: "ph", Hash: "h", Payload: `{""}`}
-	check := func(t *testing.T, e engine.AuditEntry) {
-		t.Helper()
-		var got engine.AuditEntry
-		if err := unpackAuditRow(packRow(t, db, e, tm), &got); err != nil {
+	odd := []string{"", "\x00", "\x00\xff非UTF-8\x00", "长", strings.Repeat("x", 70000)}
+	for i := range 12 {
+		e := engine.AuditEntry{Time: time.Date(2025, 1, 2, 3, 4, 5, i*1000+7, time.UTC), Actor: odd[i%len(odd)],
+			Role: engine.Role(odd[(i+1)%len(odd)]), Park: odd[(i+2)%len(odd)], ProjectID: int64(i - 6),
+			Event: "e" + odd[(i+3)%len(odd)], Reason: odd[(i+4)%len(odd)], Payload: odd[(i+1)%len(odd)] + "}"}
+		if err := db.Apply(ctx, &engine.Change{Entry: e}); err != nil {
 			t.Fatal(err)
 		}
-		if got != e {
-			t.Fatalf("unpacked %+v, want %+v", got, e)
+	}
+	want, err := db.AuditEntries(ctx, engine.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := openAuditReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	for _, span := range [][2]int64{{0, 12}, {0, 1}, {11, 12}, {3, 8}, {12, 20}, {5, 5}} {
+		got, err := r.readChunk(span[0], span[1], nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Run("Odd", func(t *testing.T) { check(t, want) })
-	t.Run("LargestSeq", func(t *testing.T) {
-		e := want
-		e.Seq, e.ProjectID = 9223372036854775807, -9223372036854775808
-		check(t, e)
-	})
-	// Each length char() writes in one, two, three and four bytes, the
-	// surrogates it writes anyway, and the largest it can write.
-	for _, n := range []int{0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff} {
-		t.Run(fmt.Sprintf("Length%#x", n), func(t *testing.T) {
-			e := want
-			e.Reason, e.Payload = strings.Repeat("r", n), strings.Repeat("p", n-1)
-			check(t, e)
-		})
-	}
-	t.Run("TooLongForItsLength", func(t *testing.T) {
-		long := strings.Repeat("长", 0x110000/3+1) // 0x110001 bytes
-		for _, field := range []func(*engine.AuditEntry) *string{
-			func(e *engine.AuditEntry) *string { return &e.Actor },
-			func(e *engine.AuditEntry) *string { return &e.Reason },
-			func(e *engine.AuditEntry) *string { return &e.Payload },
-		} {
-			e := want
-			*field(&e) = long
-			var got engine.AuditEntry
-			if err := unpackAuditRow(packRow(t, db, e, tm), &got); !errors.Is(err, errPackedLength) {
-				t.Fatalf("err = %v, want errPackedLength", err)
+		ref := want[min(span[0], 12):min(span[1], 12)]
+		if len(got) != len(ref) {
+			t.Fatalf("%v: %d entries, want %d", span, len(got), len(ref))
+		}
+		for i := range ref {
+			if got[i] != ref[i] {
+				t.Fatalf("%v: entry %d = %+v, want %+v", span, i, got[i], ref[i])
 			}
 		}
-	})
-	t.Run("Malformed", func(t *testing.T) {
-		ok := packRow(t, db, want, tm)
-		for _, bad := range []string{"", "7", "7:", "x:1:", "7:1", "7:1:", "7:1:\x05", "7:1:\xf0\x90", ok[:len(ok)-1],
-			"9223372036854775808:" + ok[2:], "7:x:" + ok[5:]} {
-			var e engine.AuditEntry
-			if err := unpackAuditRow(bad, &e); err == nil || errors.Is(err, errPackedLength) {
-				t.Errorf("%q: %v, want an error", bad, err)
-			}
-		}
-		// Bytes beyond the lengths read as a text too long for its length:
-		// the row is then read in seq order, column by column.
-		var e engine.AuditEntry
-		if err := unpackAuditRow(ok+"x", &e); !errors.Is(err, errPackedLength) {
-			t.Errorf("surplus: %v, want errPackedLength", err)
-		}
-		bad := packRow(t, db, want, "bad-time")
-		if err := unpackAuditRow(bad, &e); err == nil || !strings.Contains(err.Error(), "bad-time") {
-			t.Errorf("bad time: %v", err)
-		}
-	})
+	}
+	if _, err := openAuditReader(filepath.Join(t.TempDir(), "missing.db")); err == nil || !strings.Contains(err.Error(), "audit reader: open") {
+		t.Fatalf("missing database: %v", err)
+	}
 }
