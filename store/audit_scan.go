@@ -55,17 +55,13 @@ type auditChunk struct {
 	done    chan struct{}
 }
 
-// errReadInOrder stops a parallel scan where chunks of seqs stop paying:
-// a chunk with fewer rows than seqs (rows deleted or moved, maybe to
-// 2^63-1, leaving empty chunks without end). The rest is for one ORDER BY
-// seq query.
-var errReadInOrder = errors.New("audit scan: read the rest in seq order")
-
 // scanAuditLog calls fn for every entry with lo < seq <= hi in seq order,
 // and returns the seq of the last entry given to fn (lo if none). Below it
 // the scan has given fn exactly what a single ORDER BY seq query would
-// have; if it returns before hi with a nil error, the rows after it are
-// the caller's to read with one query.
+// have. If it returns before hi with a nil error, a chunk came back with
+// fewer rows than seqs (rows deleted or moved, maybe to 2^63-1, leaving
+// empty chunks without end): the rows after it are the caller's to read
+// with one query.
 //
 // hi is the head of the caller's snapshot; the chunks are read by
 // auditScanReaders connections of the scan's own, outside the read pool (so

@@ -156,8 +156,8 @@ func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.Audi
 
 // ExportAudit hands over the checkpoints and then streams the entries
 // matching q, oldest first, from one read snapshot (for the whole log, rows
-// read by a second connection are capped at that snapshot's head; entries
-// below it never change, see audit_scan.go). Entries are reused: the
+// read by the scan's own connections are capped at that snapshot's head;
+// entries below it never change, see audit_scan.go). Entries are reused: the
 // callback must not keep one.
 func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]engine.Checkpoint) error, fn func(*engine.AuditEntry) error) error {
 	where, args := auditWhere(q)
