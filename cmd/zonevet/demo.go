@@ -199,9 +199,14 @@ var demoProjects = []demoProject{
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "工业机器人减速器项目", InvestorName: "广东智驱传动科技有限公司", USCC: uscc("91441800MA56AB1C"),
 		Figures: figures("C3491", 50, 360, 950, 36, 3.8)},
 		append(append([]step{}, approved...), sign)},
+	// Below the investment-intensity floor (280 < 300 万元/亩, a hard rule):
+	// the committee lets it through screening by 一事一议, so the decision log
+	// holds an override for auditors to find.
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "锂电池隔膜新材料项目", InvestorName: "清远锐新能源材料有限公司", USCC: uscc("91441800MA57HJ2D"),
-		Figures: figures("C2922", 70, 340, 900, 33, 3.2)},
-		approved},
+		Figures: figures("C2922", 70, 280, 900, 33, 3.2)},
+		[]step{submit,
+			{as: "committee1", event: engine.EventOverride, reason: "一事一议:固定资产投资强度 280 万元/亩,低于 300 的标准,但为新能源电池材料链主项目,分两期投资,二期达产后强度超过 360;经管委会 2026 年第 9 次会议同意进入专家评审。"},
+			scored, approve}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "普通包装纸箱项目", InvestorName: "清远市顺达包装有限公司", USCC: uscc("91441800MA58KL3E"),
 		Figures: figures("C2231", 30, 310, 820, 31, 1.6)},
 		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer1", "reviewer2", "reviewer3"}},

@@ -70,6 +70,10 @@ func TestCLIEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "park qingyuan") || !strings.Contains(out, "promoter1") {
 		t.Fatalf("init output:\n%s", out)
 	}
+	// The demo's log has what an auditor looks for first: a committee's 一事一议.
+	if log := c.ok("audit", "export", "--format", "jsonl"); !strings.Contains(log, `"event":"override"`) {
+		t.Error("the demo's decision log holds no override")
+	}
 	out = c.ok("project", "list")
 	if !strings.Contains(out, "20 project(s)") {
 		t.Fatalf("demo projects:\n%s", out)
