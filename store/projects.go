@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"zonevet/engine"
@@ -448,41 +449,47 @@ type hitList struct {
 // against many.
 func readHits(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (hitList, error) {
 	q := strings.TrimSpace(f.Query)
-	n := utf8.RuneCountInString(q)
-	var ids []int64
-	var err error
-	switch {
+	switch n := utf8.RuneCountInString(q); {
 	case n == 0:
 		return hitList{}, nil
 	case n < 3:
-		like := "%" + escapeLike(q) + "%"
-		query, args := shortHits, []any{like, like}
+		query, args := shortHits, []any{q, q}
+		if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
+			like := "%" + escapeLike(q) + "%"
+			query, args = shortHitsLike, []any{like, like}
+		}
 		if len(f.Parks) > 0 {
 			in, a := inList(f.Parks)
-			query, args = shortHitsIn(in), append(args, a...)
+			query, args = query+` AND park IN (`+in+`)`, append(args, a...)
 		}
-		ids, err = queryIDs(ctx, tx, query, args...)
-	default:
-		ids, err = queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
-		if len(ids) > maxHits {
-			return hitList{}, err
-		}
+		// Every hit is kept, maybe every project of the park: SQLite counts
+		// them and writes their JSON in one row rather than handing over
+		// tens of thousands of rows one by one.
+		h := hitList{complete: true}
+		err := tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(id) FROM (`+query+`)`, args...).Scan(&h.n, &h.ids)
+		return h, err
 	}
-	if err != nil {
+	ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
+	if err != nil || len(ids) > maxHits {
 		return hitList{}, err
 	}
 	hits, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
-	return hitList{ids: string(hits), n: len(ids), complete: n < 3}, err
+	return hitList{ids: string(hits), n: len(ids)}, err
 }
 
 // shortHits selects the ids a search of one or two characters finds: a
 // substring of the name or investor (a USCC has 18 characters, so none
 // equals such a query), read from the projects_search index (migration
-// 00040) alone, a fraction of the rows' size. Its arguments are the LIKE
-// pattern twice; shortHitsIn adds the parks.
-const shortHits = `SELECT id FROM projects INDEXED BY projects_search WHERE (name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`
-
-func shortHitsIn(parks string) string { return shortHits + ` AND park IN (` + parks + `)` }
+// 00040) alone, a fraction of the rows' size. Its arguments are the query
+// twice (shortHitsLike: the LIKE pattern twice); readHits adds the parks.
+//
+// instr() looks for the bytes where LIKE runs its pattern matcher character
+// by character; LIKE stays for queries with ASCII letters, which it matches
+// regardless of case, as the trigram index does.
+const (
+	shortHits     = `SELECT id FROM projects INDEXED BY projects_search WHERE (instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`
+	shortHitsLike = `SELECT id FROM projects INDEXED BY projects_search WHERE (name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`
+)
 
 // searchHits selects the ids of the projects a search of three or more
 // characters finds: the USCC exactly, or a substring of the name or the
