@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -127,6 +128,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // Echo exposes the router, for tests that walk the registered routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
+// handleHealth answers a load balancer or a monitor: ok only if the
+// database answers a read within two seconds, so that a server whose disk
+// has gone away is taken out of rotation rather than failing every page.
+func (s *Server) handleHealth(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.svc.Store().Parks(ctx); err != nil {
+		s.log.Error("health check: database read failed", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.String(http.StatusOK, "ok")
+}
+
 // routes registers every route. Each one must have a row in the permission
 // matrix test (web/permissions_test.go); a route without one fails it.
 func (s *Server) routes() {
@@ -134,7 +148,7 @@ func (s *Server) routes() {
 	e.Use(s.recoverPanics, s.securityHeaders, s.loadSession)
 
 	e.GET("/static/:file", s.handleStatic)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/healthz", s.handleHealth)
 	e.GET("/lang/:lang", s.handleLang)
 
 	s.registerAuthRoutes(e)
