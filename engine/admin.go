@@ -264,13 +264,14 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
 	for i, park := range parks {
 		rs := byPark[park]
-		c := &AccountChange{UserID: u.ID, RolesPark: park, Roles: rs,
-			Entry: s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
-				map[string]any{"user": u.Username, "park": park, "roles": rs})}
+		c := &AccountChange{UserID: u.ID, RolesPark: park, Roles: rs}
 		if i == 0 {
 			c.NewUser = u
 			c.Entry = s.accountEntry(op, park, EventUserCreate, fmt.Sprintf("命令行新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, park, roleList(rs, "zh")),
 				map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": park, "roles": rs})
+		} else {
+			c.Entry = s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
+				map[string]any{"user": u.Username, "park": park, "roles": rs})
 		}
 		if err := as.ApplyAccount(ctx, c); err != nil {
 			return nil, err

@@ -87,6 +87,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 		n, err := copyChecked(filepath.Join(from, filepath.Base(d.StoredName)), filepath.Join(to, filepath.Base(d.StoredName)), d.SHA256)
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("document %d (%s, project %d): %v", d.ID, d.FileName, d.ProjectID, err))
+			continue
 		}
 		size += n
 	}
