@@ -22,13 +22,6 @@ import (
 // (public key, checkpoints, verify now) and the project dossier. Every
 // handler reads through engine.AuditLog, which authorizes per park.
 func (s *Server) registerAuditRoutes(e *echo.Echo) {
-	// The auditor's pages have their own message files, so that the shared
-	// ones stay untouched by this feature; they are embedded with the rest.
-	for _, f := range []string{"locales/audit.zh-CN.json", "locales/audit.en.json"} {
-		if _, err := s.i18n.bundle.LoadMessageFileFS(localeFS, f); err != nil {
-			panic(fmt.Sprintf("web: messages %s: %v", f, err)) // embedded: cannot fail at run time
-		}
-	}
 	g := e.Group("", requireUser)
 	g.GET("/audit", s.handleAuditLog)
 	g.GET("/audit/entries/:seq", s.handleAuditEntry)

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/http"
 	"strconv"
@@ -34,7 +35,14 @@ type translator struct {
 func newTranslator() (*translator, error) {
 	b := i18n.NewBundle(language.SimplifiedChinese)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	for _, f := range []string{"locales/zh-CN.json", "locales/en.json"} {
+	// Every capability keeps its messages in files of its own
+	// (locales/<area>.zh-CN.json beside locales/zh-CN.json), so parallel work
+	// never edits one shared file; all of them are loaded here, in one place.
+	files, err := fs.Glob(localeFS, "locales/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("web: messages: %w", err)
+	}
+	for _, f := range files {
 		if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
 			return nil, fmt.Errorf("web: messages %s: %w", f, err)
 		}
