@@ -141,6 +141,58 @@ type RatingConfig struct {
 	RectificationDays int `yaml:"rectification_days" json:"rectification_days"`
 	// ExitAfterDYears consecutive years in the worst band open exit.
 	ExitAfterDYears int `yaml:"exit_after_d_years" json:"exit_after_d_years"`
+
+	// BandRounding is the published convention that turns shares of firms
+	// into numbers of firms: "half_up" (a band's cumulative count from the
+	// top is round(n × P %), 0.5 rounded up; a bottom band's count from the
+	// bottom likewise). Left out, the rule set keeps the first convention
+	// ("ceil": fewer than P % of the rated firms strictly ahead), so the
+	// runs made under such rule-set versions still reproduce.
+	BandRounding string `yaml:"band_rounding,omitempty" json:"band_rounding,omitempty"`
+	// NotRatedClass names the class of firms that are not rated (e.g. "T"):
+	// a firm with an indicator whose Missing is "not_rated", or that filed
+	// nothing when NotFiled names this class.
+	NotRatedClass string `yaml:"not_rated_class,omitempty" json:"not_rated_class,omitempty"`
+	// NotFiled is what a firm that filed no annual figures gets: the
+	// NotRatedClass, or one of the bands (e.g. "D"). Left out, such firms are
+	// only listed as missing (the first convention).
+	NotFiled string `yaml:"not_filed,omitempty" json:"not_filed,omitempty"`
+	// Classes are the differentiated measures per class (A 优先保障 …).
+	Classes []ClassMeasures `yaml:"classes,omitempty" json:"classes,omitempty"`
+	// RDSupport flags rated firms with high R&D intensity for support
+	// (对研发投入高的企业予以倾斜支持).
+	RDSupport *RDSupport `yaml:"rd_support,omitempty" json:"rd_support,omitempty"`
+}
+
+// Band rounding conventions (RatingConfig.BandRounding).
+const (
+	RoundingCeil   = "ceil"
+	RoundingHalfUp = "half_up"
+)
+
+// What an indicator without data scores (Indicator.Missing).
+const (
+	MissingAverage  = "average"   // the average points of the indicator among rated firms that have the data
+	MissingZero     = "zero"      // 0 points
+	MissingNotRated = "not_rated" // the firm is not rated: the not_rated_class
+)
+
+// ClassMeasures are the measures that go with one class of the rating
+// (差别化政策): land, electricity, water and gas prices, credit, subsidies.
+type ClassMeasures struct {
+	Class      string   `yaml:"class" json:"class"`
+	NameZH     string   `yaml:"name_zh" json:"name_zh"` // e.g. 优先保障
+	NameEN     string   `yaml:"name_en" json:"name_en"`
+	MeasuresZH []string `yaml:"measures_zh" json:"measures_zh"`
+	MeasuresEN []string `yaml:"measures_en" json:"measures_en"`
+}
+
+// RDSupport flags firms whose R&D intensity (R&D expense ÷ revenue × 100)
+// reaches AtLeast percent, with the support they are due.
+type RDSupport struct {
+	AtLeast   float64 `yaml:"at_least" json:"at_least"`
+	MeasureZH string  `yaml:"measure_zh" json:"measure_zh"`
+	MeasureEN string  `yaml:"measure_en" json:"measure_en"`
 }
 
 // Indicator is one weighted indicator of the annual rating.
@@ -154,14 +206,27 @@ type Indicator struct {
 	Weight    float64 `yaml:"weight" json:"weight"`   // points; all weights sum to 100
 	Benchmark float64 `yaml:"benchmark" json:"benchmark"`
 	Better    string  `yaml:"better" json:"better"` // "higher" or "lower"
+	// Data are the reported figures the indicator rests on (e.g. energy_use):
+	// a 0 there means "not reported", never "none at all".
+	Data []string `yaml:"data,omitempty" json:"data,omitempty"`
+	// Missing is what the indicator scores when a Data figure is 0 or the
+	// value cannot be computed: average, zero or not_rated. Left out, the
+	// first convention holds (the formula's value as it comes; not computable
+	// is 0 points).
+	Missing string `yaml:"missing,omitempty" json:"missing,omitempty"`
 }
 
 // Band is one rating band. UptoPercent is the cumulative share of rated
-// firms, by rank, that the band reaches (A 20, B 70, C 95); the last band
-// leaves it 0 and takes the rest.
+// firms, by rank, that the band reaches (A 20, B 60); the last band leaves
+// it 0 and takes the rest, or (with half_up rounding) is counted from the
+// bottom: BottomPercent of the rated firms, at least MinFirms once there are
+// MinFirmsFrom rated firms; the band before it then takes what is between.
 type Band struct {
-	Band        string  `yaml:"band" json:"band"`
-	UptoPercent float64 `yaml:"upto_percent,omitempty" json:"upto_percent,omitempty"`
+	Band          string  `yaml:"band" json:"band"`
+	UptoPercent   float64 `yaml:"upto_percent,omitempty" json:"upto_percent,omitempty"`
+	BottomPercent float64 `yaml:"bottom_percent,omitempty" json:"bottom_percent,omitempty"`
+	MinFirms      int     `yaml:"min_firms,omitempty" json:"min_firms,omitempty"`
+	MinFirmsFrom  int     `yaml:"min_firms_from,omitempty" json:"min_firms_from,omitempty"`
 }
 
 // Floor puts a firm in Band regardless of rank when Indicator is below Below

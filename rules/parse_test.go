@@ -49,7 +49,7 @@ func TestDefaultsParse(t *testing.T) {
 			for _, ind := range r.Indicators {
 				ids = append(ids, ind.ID)
 			}
-			if want := []string{"tax_per_mu", "output_per_mu", "rd_intensity", "energy_per_output", "labour_productivity", "emissions_per_output"}; !reflect.DeepEqual(ids, want) {
+			if want := []string{"tax_per_mu", "output_per_mu", "rd_intensity", "value_added_per_energy", "labour_productivity", "value_added_per_emission"}; !reflect.DeepEqual(ids, want) {
 				t.Errorf("indicators %v, want %v", ids, want)
 			}
 			if r.Cap != 1.5 || r.GraceYears != 3 || r.GraceBand != "B" || r.RectificationDays != 90 || r.Floor != (Floor{"tax_per_mu", 5, "D"}) {
@@ -189,6 +189,15 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown_floor_band", "rating", "floor.band"},
 		{"unknown_floor_indicator", "rating", "floor.indicator"},
 		{"bad_cap", "rating", "cap"},
+		{"bad_band_rounding", "rating", "band_rounding"},
+		{"bottom_band_ceil", "rating", "bands[2].bottom_percent"},
+		{"missing_policy_unstated", "rating", "indicators[1].missing"},
+		{"unknown_missing_policy", "rating", "indicators[1].missing"},
+		{"not_rated_without_class", "rating", "indicators[1].missing"},
+		{"unknown_data_figure", "rating", "indicators[1].data[0]"},
+		{"unknown_not_filed", "rating", "not_filed"},
+		{"unknown_class_measures", "rating", "classes[0].class"},
+		{"bad_rd_support", "rating", "rd_support.at_least"},
 		{"missing_name", "veto_credit", "name_en"},
 		{"missing_park_name", "park", "name_zh"},
 		{"missing_criterion_name", "scoring", "criteria[0].name_zh"},
@@ -288,7 +297,7 @@ func TestVersion(t *testing.T) {
 		{"KeysReordered", reorderedSrc},
 		{"FloatSpelling", bytes.Replace(src, []byte("value: 300 #"), []byte("value: 300.0 #"), 1)},
 		{"OpSpelling", bytes.Replace(src, []byte(`op: "<="`), []byte(`op: "≤"`), 1)},
-		{"LastBand100", bytes.Replace(src, []byte("- { band: D }"), []byte("- { band: D, upto_percent: 100 }"), 1)},
+		{"ExplicitZeroShare", bytes.Replace(src, []byte("- { band: C }"), []byte("- { band: C, upto_percent: 0 }"), 1)},
 	}
 	for _, tt := range same {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,8 +3,11 @@ package rules
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -26,6 +29,9 @@ type FirmYear struct {
 	// InGrace marks a firm still within the grace period after its land
 	// grant (RatingConfig.GraceYears); the engine decides it from dates.
 	InGrace bool `json:"in_grace"`
+	// NotFiled marks a firm that filed no annual figures for the year: its
+	// figures are zero and it gets the rule set's not_filed class.
+	NotFiled bool `json:"not_filed,omitempty"`
 }
 
 // IndicatorScore is one indicator of one firm's rating.
@@ -35,7 +41,16 @@ type IndicatorScore struct {
 	Points float64 `json:"points"` // rounded to 0.01
 	Valid  bool    `json:"valid"`  // false when the value could not be computed (e.g. no output to divide by)
 	Capped bool    `json:"capped"` // the points hit the cap
+	// Missing is the rule set's missing-data policy that gave the points
+	// (average, zero, not_rated) when the firm had no data for the indicator.
+	Missing string `json:"missing,omitempty"`
 }
+
+// Why a firm that is not in grace is not rated (Rating.NotRated).
+const (
+	NotRatedNotFiled    = "not_filed"    // no annual figures for the year
+	NotRatedMissingData = "missing_data" // an indicator whose missing policy is not_rated has no data
+)
 
 // Rating is one firm's result in the annual per-mu rating.
 type Rating struct {
@@ -44,11 +59,17 @@ type Rating struct {
 	Indicators []IndicatorScore `json:"indicators"` // in the rule set's order
 	Total      float64          `json:"total"`      // sum of points, rounded to 0.01
 	Rank       int              `json:"rank"`       // 1 is best; equal totals share a rank; 0 when not rated
-	Band       string           `json:"band"`       // "A".."D"; the grace band for firms not rated
-	Rated      bool             `json:"rated"`      // false within the grace period
+	Band       string           `json:"band"`       // "A".."D"; the grace band, the not-rated class or the not-filed class for firms not rated
+	Rated      bool             `json:"rated"`      // false within the grace period, and for the firms NotRated names
 	Floor      bool             `json:"floor"`      // put in the floor band by the tax floor, regardless of rank
 	ReasonsZH  []string         `json:"reasons_zh"`
 	ReasonsEN  []string         `json:"reasons_en"`
+	// NotRated says why a firm outside its grace period is not rated
+	// (not_filed, missing_data); "" for rated firms and firms in grace.
+	NotRated string `json:"not_rated,omitempty"`
+	// RDSupport flags a firm whose R&D intensity reaches the rule set's
+	// rd_support.at_least (对研发投入高的企业予以倾斜支持).
+	RDSupport bool `json:"rd_support,omitempty"`
 }
 
 // Rate runs the annual per-mu rating over all firms of the park for one year.
@@ -56,34 +77,41 @@ type Rating struct {
 //
 // Points: an indicator scores value ÷ benchmark × weight, or benchmark ÷
 // value × weight when lower is better (a value of 0 then earns the cap),
-// never below 0 nor above cap × weight, rounded to 0.01. An indicator that
-// cannot be computed (NaN or ±Inf, e.g. energy per output with no output)
-// scores 0 and says so in the reasons. Total is the sum of the rounded
-// points, rounded to 0.01, so totals that print alike compare alike.
+// never below 0 nor above cap × weight, rounded to 0.01.
 //
-// Rank: firms in grace are not rated. Rated firms are ordered by Total,
-// highest first, ties by ProjectID ascending; rank is "competition" rank:
-// 1 + the number of rated firms with a strictly higher Total, so equal
-// totals share a rank (1, 2, 2, 4).
+// Missing data: an indicator with a missing policy has no data when one of
+// its data figures is 0 (not reported) or its value cannot be computed; it
+// then scores 0 (zero), the average of its points among the rated firms
+// that have the data, rounded to 0.01 (average; 0 when none has), or puts
+// the firm in the not-rated class (not_rated); the reasons say which. An
+// indicator without a policy that cannot be computed scores 0. Total is the
+// sum of the rounded points, rounded to 0.01, so totals that print alike
+// compare alike.
 //
-// Band: with n rated firms, a firm of rank r gets the first band whose
-// upto_percent P satisfies (r − 1) / n < P / 100 — that is, fewer than P %
-// of the rated firms are strictly ahead of it — and otherwise the last band.
-// With bands A 20, B 70, C 95, D: of 20 firms ranks 1–4 are A, 5–14 B,
-// 15–19 C and 20 D; of 10 firms ranks 1–2 A, 3–7 B, 8–10 C and none D (5 %
-// of 10 firms is half a firm: nobody is demoted for a fraction); a lone firm
-// is A. Tied firms share the better band. The floor then overrides: a firm
-// whose floor indicator is below the floor (or cannot be computed) gets the
-// floor band whatever its rank, keeping its rank for the record.
+// Not rated: firms in grace (the grace band), firms that filed nothing
+// (NotFiled: the rule set's not_filed class or band) and firms put in the
+// not-rated class by missing data. They have no rank and do not count in n.
 //
-// Order: rated firms by (Rank, ProjectID), then firms in grace by ProjectID.
+// Rank: rated firms are ordered by Total, highest first, ties by ProjectID
+// ascending; rank is "competition" rank: 1 + the number of rated firms with
+// a strictly higher Total, so equal totals share a rank (1, 2, 2, 4).
+//
+// Band: by rank r among n rated firms, under the rule set's rounding
+// convention (see bandIndex and BandConvention); tied firms share the band of
+// their shared rank, so a tie across a boundary gets the better band. The
+// floor then overrides: a firm whose floor indicator is below the floor (or
+// cannot be computed) gets the floor band whatever its rank, keeping its rank
+// for the record.
+//
+// Order: rated firms by (Rank, ProjectID), then the others by ProjectID.
 // Bad input (duplicate ProjectID, no land, negative or non-finite figures)
 // is an *InputError naming the firm and field.
 func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 	cfg := &rs.spec.Rating
-	if err := checkFirms(firms); err != nil {
+	if err := rs.checkFirms(firms); err != nil {
 		return nil, err
 	}
+	term := rs.classTerm()
 	out := make([]Rating, len(firms))
 	scores := make([]IndicatorScore, len(firms)*len(cfg.Indicators))
 	machine := vms.Get().(*vm.VM)
@@ -92,20 +120,42 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 	for i := range firms {
 		f := &firms[i]
 		r := &out[i]
-		r.ProjectID, r.Name, r.Rated = f.ProjectID, f.Name, !f.InGrace
+		r.ProjectID, r.Name, r.Rated = f.ProjectID, f.Name, !f.InGrace && !f.NotFiled
 		r.Indicators = scores[i*len(cfg.Indicators) : (i+1)*len(cfg.Indicators) : (i+1)*len(cfg.Indicators)]
 		r.ReasonsZH, r.ReasonsEN = make([]string, 0, 2), make([]string, 0, 2)
+		if f.NotFiled {
+			r.NotRated = NotRatedNotFiled
+			for j := range cfg.Indicators {
+				r.Indicators[j] = IndicatorScore{ID: cfg.Indicators[j].ID}
+			}
+			continue
+		}
 		env.set(f)
-		total := 0.0
 		for j := range cfg.Indicators {
 			s, err := rs.score(machine, env, j, r)
 			if err != nil {
 				return nil, err
 			}
 			r.Indicators[j] = s
+			if s.Missing == MissingNotRated && r.Rated {
+				r.Rated, r.NotRated = false, NotRatedMissingData
+			}
+		}
+		if sup := cfg.RDSupport; sup != nil && f.Revenue > 0 {
+			if rd := round(f.RDExpense/f.Revenue*100, 2); rd >= sup.AtLeast {
+				r.RDSupport = true
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("研发投入强度 %s%%,达到 %s%% 的倾斜支持标准:%s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureZH))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("R&D intensity %s%% reaches the %s%% support mark: %s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureEN))
+			}
+		}
+	}
+	rs.fillAverages(out)
+	for i := range out {
+		total := 0.0
+		for _, s := range out[i].Indicators {
 			total += s.Points
 		}
-		r.Total = round(total, 2)
+		out[i].Total = round(total, 2)
 	}
 
 	// Sort: rated first by total then id; unrated after, by id.
@@ -132,12 +182,27 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 	for n < len(out) && out[n].Rated {
 		n++
 	}
+	cuts := rs.bandCuts(n)
 	for i := range out {
 		r := &out[i]
-		if !r.Rated {
+		switch {
+		case r.NotRated == NotRatedNotFiled:
+			r.Band = cfg.NotFiled
+			if r.Band == cfg.NotRatedClass {
+				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,不参评,列为 "+r.Band+" 类(不参评)")
+				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: not rated, class "+r.Band)
+			} else {
+				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,按规则评为 "+r.Band+" 类")
+				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: class "+r.Band+" by the rule set")
+			}
+			continue
+		case r.NotRated == NotRatedMissingData:
+			r.Band = cfg.NotRatedClass
+			continue
+		case !r.Rated:
 			r.Band = cfg.GraceBand
-			r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("供地未满 %d 年,本年度不参与评价,按 %s 档对待", cfg.GraceYears, cfg.GraceBand))
-			r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("within %d years of the land grant: not rated this year, treated as band %s", cfg.GraceYears, cfg.GraceBand))
+			r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("供地未满 %d 年,本年度不参与评价,按 %s %s对待", cfg.GraceYears, cfg.GraceBand, term.zh))
+			r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("within %d years of the land grant: not rated this year, treated as %s %s", cfg.GraceYears, term.en, cfg.GraceBand))
 			continue
 		}
 		if i > 0 && out[i-1].Total == r.Total {
@@ -145,32 +210,158 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 		} else {
 			r.Rank = i + 1
 		}
-		r.Band = cfg.Bands[len(cfg.Bands)-1].Band
-		for _, b := range cfg.Bands[:len(cfg.Bands)-1] {
-			if float64(r.Rank-1)*100 < b.UptoPercent*float64(n) {
-				r.Band = b.Band
-				break
-			}
-		}
+		r.Band = cfg.Bands[rs.bandIndex(r.Rank, n, cuts)].Band
 		total, rank, count := fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n)
-		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评企业中排名第 "+rank+",按排名评为 "+r.Band+" 档")
-		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated firms: band "+r.Band+" by rank")
+		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评企业中排名第 "+rank+",按排名评为 "+r.Band+" "+term.zh)
+		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated firms: "+term.en+" "+r.Band+" by rank")
 		if rs.floorIdx >= 0 {
 			s, ind := r.Indicators[rs.floorIdx], &cfg.Indicators[rs.floorIdx]
 			if !s.Valid || opLT.holds(s.Value, cfg.Floor.Below) {
 				r.Floor, r.Band = true, cfg.Floor.Band
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s,低于底线 %s,不论排名评为 %s 档",
-					ind.NameZH, withUnit(fmt2(s.Value), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s %s is below the floor of %s: band %s regardless of rank",
-					ind.NameEN, withUnit(fmt2(s.Value), unitENOf(ind)), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), cfg.Floor.Band))
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s,低于底线 %s,不论排名评为 %s %s",
+					ind.NameZH, withUnit(fmt2(s.Value), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s %s is below the floor of %s: %s %s regardless of rank",
+					ind.NameEN, withUnit(fmt2(s.Value), unitENOf(ind)), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band))
 			}
 		}
 	}
 	return out, nil
 }
 
+// classTerm is the word for a band: "类" as the policy writes it (A/B/C/D
+// 类), except under the first convention (no band_rounding), whose stored
+// runs said "档" and must recompute byte for byte.
+func (rs *RuleSet) classTerm() struct{ zh, en string } {
+	if rs.spec.Rating.BandRounding == "" {
+		return struct{ zh, en string }{"档", "band"}
+	}
+	return struct{ zh, en string }{"类", "class"}
+}
+
+// bandCuts is what bandIndex needs for n rated firms under half_up: the
+// cumulative count of each band counted from the top, and last the count of
+// a band counted from the bottom (0 without one). Under ceil it is nil.
+func (rs *RuleSet) bandCuts(n int) []int {
+	cfg := &rs.spec.Rating
+	if cfg.BandRounding != RoundingHalfUp {
+		return nil
+	}
+	bands := cfg.Bands
+	cuts := make([]int, len(bands))
+	for i, b := range bands[:len(bands)-1] {
+		if b.UptoPercent > 0 {
+			cuts[i] = shareOf(n, b.UptoPercent)
+		}
+	}
+	if last := bands[len(bands)-1]; last.BottomPercent > 0 {
+		d := shareOf(n, last.BottomPercent)
+		if last.MinFirms > 0 && n >= last.MinFirmsFrom && d < last.MinFirms {
+			d = min(last.MinFirms, n)
+		}
+		cuts[len(bands)-1] = d
+	}
+	return cuts
+}
+
+// bandIndex is the band of competition rank r among n rated firms.
+//
+// half_up: the first band counted from the top whose cumulative count
+// round(n × P %) reaches r; else, with a band counted from the bottom, that
+// band when r is among the last d = round(n × bottom %) positions (r > n − d;
+// at least min_firms once n ≥ min_firms_from), and the band before it
+// otherwise; else the last band. The top bands are looked at first, so a
+// firm never drops to the bottom band while a top band still has room.
+//
+// ceil (the first convention): the first band whose upto_percent P
+// satisfies (r − 1) / n < P / 100 — fewer than P % of the rated firms are
+// strictly ahead — and otherwise the last band.
+func (rs *RuleSet) bandIndex(r, n int, cuts []int) int {
+	bands := rs.spec.Rating.Bands
+	last := len(bands) - 1
+	if cuts == nil {
+		for i, b := range bands[:last] {
+			if float64(r-1)*100 < b.UptoPercent*float64(n) {
+				return i
+			}
+		}
+		return last
+	}
+	for i, b := range bands[:last] {
+		if b.UptoPercent == 0 {
+			break
+		}
+		if r <= cuts[i] {
+			return i
+		}
+	}
+	if bands[last].BottomPercent > 0 {
+		if r > n-cuts[last] {
+			return last
+		}
+		return last - 1
+	}
+	return last
+}
+
+// shareOf is round(n × percent / 100), 0.5 rounded up, computed exactly on
+// the percentage as written (5, 12.5, 33.3), so that 30 firms × 5 % is 1.5
+// and rounds to 2, never to a binary 1.4999….
+func shareOf(n int, percent float64) int {
+	p, ok := new(big.Rat).SetString(strconv.FormatFloat(percent, 'f', -1, 64))
+	if !ok {
+		return 0
+	}
+	p.Mul(p, big.NewRat(int64(n), 100))
+	p.Add(p, big.NewRat(1, 2))
+	return int(new(big.Int).Quo(p.Num(), p.Denom()).Int64()) // p ≥ 0: truncation is floor
+}
+
+// BandCounts is the number of firms per band (in the rule set's band order)
+// when n rated firms have n different scores and none is below the floor:
+// the convention's arithmetic, for printing next to it.
+func (rs *RuleSet) BandCounts(n int) []int {
+	cuts := rs.bandCuts(n)
+	out := make([]int, len(rs.spec.Rating.Bands))
+	for r := 1; r <= n; r++ {
+		out[rs.bandIndex(r, n, cuts)]++
+	}
+	return out
+}
+
+// fillAverages gives every indicator scored by the average policy its
+// points: the mean of the points of that indicator among rated firms that
+// have its data, rounded to 0.01 (0 when no rated firm has), with the reason.
+func (rs *RuleSet) fillAverages(out []Rating) {
+	cfg := &rs.spec.Rating
+	for j := range cfg.Indicators {
+		ind := &cfg.Indicators[j]
+		if ind.Missing != MissingAverage {
+			continue
+		}
+		sum, count := 0.0, 0
+		for i := range out {
+			if s := out[i].Indicators[j]; out[i].Rated && s.Missing == "" {
+				sum, count = sum+s.Points, count+1
+			}
+		}
+		avg := 0.0
+		if count > 0 {
+			avg = round(sum/float64(count), 2)
+		}
+		for i := range out {
+			if s := &out[i].Indicators[j]; s.Missing == MissingAverage {
+				s.Points = avg
+				r := &out[i]
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据,按规则取 %d 家有数据的参评企业该项平均得分 %s 分", ind.NameZH, count, fmt2(avg)))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data; scores the average of the %d rated firms that have it, %s points", ind.NameEN, count, fmt2(avg)))
+			}
+		}
+	}
+}
+
 // score computes indicator j for the firm in env and notes anything unusual
-// (not computable, capped) in r's reasons.
+// (no data, not computable, capped) in r's reasons. Points of an indicator
+// scored by the average policy are filled in later (fillAverages).
 func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (IndicatorScore, error) {
 	cfg := &rs.spec.Rating
 	ind := &cfg.Indicators[j]
@@ -179,6 +370,24 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (Indica
 		return IndicatorScore{}, fmt.Errorf("rules: rating indicator %s of %s: %w", ind.ID, rs.spec.Park, err)
 	}
 	s := IndicatorScore{ID: ind.ID}
+	if ind.Missing != "" {
+		if field, missing := noData(ind, rs.indicators[j], env, v); missing {
+			s.Missing = ind.Missing
+			l := figureLabels[field]
+			switch ind.Missing {
+			case MissingZero:
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则计 0 分", ind.NameZH, l.zh))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): 0 points by the rule set", ind.NameEN, l.en))
+			case MissingNotRated:
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则不参评,列为 %s 类", ind.NameZH, l.zh, cfg.NotRatedClass))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): not rated, class %s by the rule set", ind.NameEN, l.en, cfg.NotRatedClass))
+			default: // average: the reason comes with the points
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("未报送%s", l.zh))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s not reported", l.en))
+			}
+			return s, nil
+		}
+	}
 	if !finite(v) {
 		field := figureLabels[zeroRef(rs.indicators[j], env, firmEnvIndex)]
 		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field.zh))
@@ -209,6 +418,22 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (Indica
 	return s, nil
 }
 
+// noData reports whether the indicator has no data for the firm: one of its
+// data figures is 0 (not reported), or its value v cannot be computed; field
+// names the figure to blame.
+func noData(ind *Indicator, f *formula, env *firmEnv, v float64) (field string, missing bool) {
+	ev := reflect.ValueOf(env).Elem()
+	for _, d := range ind.Data {
+		if ev.Field(firmEnvIndex[d]).Float() == 0 {
+			return d, true
+		}
+	}
+	if !finite(v) {
+		return zeroRef(f, env, firmEnvIndex), true
+	}
+	return "", false
+}
+
 // prepareRating builds the fixed parts of the "capped" reason per indicator:
 // [zh before value, zh after value, en before value, en after value].
 func (rs *RuleSet) prepareRating() {
@@ -232,7 +457,7 @@ func unitENOf(ind *Indicator) string {
 }
 
 // checkFirms rejects input the rating cannot rank fairly.
-func checkFirms(firms []FirmYear) error {
+func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 	seen := make(map[int64]bool, len(firms))
 	for i := range firms {
 		f := &firms[i]
@@ -245,6 +470,12 @@ func checkFirms(firms []FirmYear) error {
 			return fail("project_id", fmt.Sprintf("项目 %d 重复出现", f.ProjectID), fmt.Sprintf("project %d is listed twice", f.ProjectID))
 		}
 		seen[f.ProjectID] = true
+		if f.NotFiled {
+			if rs.spec.Rating.NotFiled == "" {
+				return fail("not_filed", "规则集未规定未报送年度数据企业的处理(rating.not_filed)", "the rule set does not say what a firm that filed nothing gets (rating.not_filed)")
+			}
+			continue
+		}
 		for _, nf := range []struct {
 			name string
 			v    float64
@@ -266,4 +497,114 @@ func checkFirms(firms []FirmYear) error {
 		}
 	}
 	return nil
+}
+
+// firmFieldNames are the annual figures a rating formula or data list may
+// name, sorted, for messages.
+func firmFieldNames() []string {
+	names := make([]string, 0, len(firmEnvIndex))
+	for n := range firmEnvIndex {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// BandConvention is the rating's convention in words, zh and en, as the
+// rating page prints it: how ranks become classes (rounding, ties), the
+// floor, and who is not rated and why.
+func (rs *RuleSet) BandConvention() (zh, en string) {
+	cfg := &rs.spec.Rating
+	term := rs.classTerm()
+	var z, e strings.Builder
+	bands := cfg.Bands
+	last := len(bands) - 1
+	if cfg.BandRounding != RoundingHalfUp {
+		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n、名次为 r:")
+		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, the firm of rank r is in ")
+		for _, b := range bands[:last] {
+			fmt.Fprintf(&z, "(r−1) < n×%s%% 的为 %s %s;", fmtNum(b.UptoPercent), b.Band, term.zh)
+			fmt.Fprintf(&e, "%s %s if (r − 1) < n × %s %%; ", term.en, b.Band, fmtNum(b.UptoPercent))
+		}
+		fmt.Fprintf(&z, "其余为 %s %s。", bands[last].Band, term.zh)
+		fmt.Fprintf(&e, "otherwise %s %s. ", term.en, bands[last].Band)
+	} else {
+		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n:")
+		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, ")
+		var above []string
+		for i, b := range bands[:last] {
+			if b.UptoPercent == 0 {
+				break
+			}
+			above = append(above, b.Band)
+			if i == 0 {
+				fmt.Fprintf(&z, "%s 类为前 round(n×%s%%) 家;", b.Band, fmtNum(b.UptoPercent))
+				fmt.Fprintf(&e, "class %s is the top round(n × %s %%); ", b.Band, fmtNum(b.UptoPercent))
+			} else {
+				fmt.Fprintf(&z, "%s 类合计前 round(n×%s%%) 家;", strings.Join(above, "、"), fmtNum(b.UptoPercent))
+				fmt.Fprintf(&e, "classes %s together the top round(n × %s %%); ", strings.Join(above, ", "), fmtNum(b.UptoPercent))
+			}
+		}
+		if b := bands[last]; b.BottomPercent > 0 {
+			fmt.Fprintf(&z, "%s 类为后 round(n×%s%%) 家", b.Band, fmtNum(b.BottomPercent))
+			fmt.Fprintf(&e, "class %s the bottom round(n × %s %%)", b.Band, fmtNum(b.BottomPercent))
+			if b.MinFirms > 0 {
+				fmt.Fprintf(&z, ",参评企业 %d 家及以上时至少 %d 家", b.MinFirmsFrom, b.MinFirms)
+				fmt.Fprintf(&e, ", at least %d once n ≥ %d", b.MinFirms, b.MinFirmsFrom)
+			}
+			fmt.Fprintf(&z, ";其余为 %s 类。", bands[last-1].Band)
+			fmt.Fprintf(&e, "; class %s the rest. ", bands[last-1].Band)
+		} else {
+			fmt.Fprintf(&z, "其余为 %s 类。", b.Band)
+			fmt.Fprintf(&e, "class %s the rest. ", b.Band)
+		}
+		z.WriteString("round 为四舍五入到整数家(0.5 进位),按所写百分比精确计算;排名靠前的类别优先计数。")
+		e.WriteString("round() is to the nearest whole firm, 0.5 up, computed exactly on the percentage as written; the classes from the top are counted first. ")
+	}
+	fmt.Fprintf(&z, "综合得分相同的企业名次并列,按并列名次归%s,跨越界线时均归入较高一%s。", term.zh, term.zh)
+	e.WriteString("Equal scores share a rank and the " + term.en + " of that rank: a tie across a boundary puts every tied firm in the better " + term.en + ". ")
+	if rs.floorIdx >= 0 {
+		ind := &cfg.Indicators[rs.floorIdx]
+		fmt.Fprintf(&z, "%s低于 %s 的,不论排名评为 %s %s。", ind.NameZH, withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh)
+		fmt.Fprintf(&e, "%s below %s is %s %s regardless of rank. ", ind.NameEN, withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band)
+	}
+	fmt.Fprintf(&z, "供地未满 %d 年的企业不参评,按 %s %s对待。", cfg.GraceYears, cfg.GraceBand, term.zh)
+	fmt.Fprintf(&e, "Firms within %d years of the land grant are not rated and are treated as %s %s. ", cfg.GraceYears, term.en, cfg.GraceBand)
+	switch {
+	case cfg.NotFiled == "":
+		z.WriteString("未报送年度数据的企业列为缺报,不参评。")
+		e.WriteString("Firms that filed no annual figures are listed as missing and not rated.")
+	case cfg.NotFiled == cfg.NotRatedClass:
+		fmt.Fprintf(&z, "未报送年度数据的企业列为 %s 类(不参评)。", cfg.NotFiled)
+		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s (not rated).", cfg.NotFiled)
+	default:
+		fmt.Fprintf(&z, "未报送年度数据的企业评为 %s 类。", cfg.NotFiled)
+		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s.", cfg.NotFiled)
+	}
+	for _, ind := range cfg.Indicators {
+		switch ind.Missing {
+		case MissingAverage:
+			fmt.Fprintf(&z, "%s缺少数据的,取有数据的参评企业该项平均得分。", ind.NameZH)
+			fmt.Fprintf(&e, " %s without data scores the average of the rated firms that have it.", ind.NameEN)
+		case MissingZero:
+			fmt.Fprintf(&z, "%s缺少数据的,该项计 0 分。", ind.NameZH)
+			fmt.Fprintf(&e, " %s without data scores 0.", ind.NameEN)
+		case MissingNotRated:
+			fmt.Fprintf(&z, "%s缺少数据的,不参评,列为 %s 类。", ind.NameZH, cfg.NotRatedClass)
+			fmt.Fprintf(&e, " %s without data: not rated, class %s.", ind.NameEN, cfg.NotRatedClass)
+		}
+	}
+	return z.String(), e.String()
+}
+
+// Measures returns the differentiated measures of a class (a band or the
+// not-rated class); ok is false when the rule set lists none for it.
+func (rs *RuleSet) Measures(class string) (ClassMeasures, bool) {
+	for _, c := range rs.spec.Rating.Classes {
+		if c.Class == class {
+			c.MeasuresZH, c.MeasuresEN = slices.Clone(c.MeasuresZH), slices.Clone(c.MeasuresEN)
+			return c, true
+		}
+	}
+	return ClassMeasures{}, false
 }

@@ -8,6 +8,19 @@ import (
 	"testing"
 )
 
+// The tests in this file rate under the first convention: the rule sets as
+// they were before band_rounding, missing-data policies and classes existed
+// (testdata/rating/first_convention_*.yaml). Rule-set versions like these
+// are stored with the runs made under them, and those runs must still
+// recompute to the same digest; rating_policy_test.go tests the parks'
+// current rule sets.
+
+// firstConvention parses a park's rule set as it stood under the first convention.
+func firstConvention(t testing.TB, park string) *RuleSet {
+	t.Helper()
+	return mustParseFile(t, "testdata/rating/first_convention_"+park+".yaml")
+}
+
 // Qingyuan's rating: tax/mu 35 (benchmark 30), output/mu 20 (800), R&D % 15
 // (3), energy per output 15 (0.3, lower is better), labour productivity 10
 // (30), emissions t/亿元 5 (2, lower is better); cap 1.5 × weight.
@@ -49,7 +62,7 @@ func ratingFirms() []FirmYear {
 }
 
 func TestRateHandWorked(t *testing.T) {
-	rs := mustDefault(t, "qingyuan")
+	rs := firstConvention(t, "qingyuan")
 	got, err := rs.Rate(ratingFirms())
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +136,7 @@ func TestRateBands(t *testing.T) {
 		{"Twenty", 20, "AAAABBBBBBBBBBCCCCCD"},
 		{"TwentyOne", 21, "AAAAABBBBBBBBBBCCCCCD"},
 	}
-	rs := mustDefault(t, "qingyuan")
+	rs := firstConvention(t, "qingyuan")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var firms []FirmYear
@@ -150,7 +163,7 @@ func TestRateBands(t *testing.T) {
 }
 
 func TestRateTies(t *testing.T) {
-	rs := mustDefault(t, "qingyuan")
+	rs := firstConvention(t, "qingyuan")
 	// Ten firms; ids 12 and 11 tie for second place, so both get rank 2 and
 	// band A (rank 2: 1 of 10 ahead < 20 %), and the next firm is rank 4.
 	var firms []FirmYear
@@ -190,7 +203,7 @@ func TestRateTies(t *testing.T) {
 }
 
 func TestRateFloorAndGrace(t *testing.T) {
-	rs := mustDefault(t, "yingde") // tax benchmark 20 万元/亩, weight 35
+	rs := firstConvention(t, "yingde") // tax benchmark 20 万元/亩, weight 35
 	firms := []FirmYear{
 		{ProjectID: 1, LandArea: 10, Tax: 49.99}, // 4.999 万元/亩: below the floor; 8.7483 → 8.75 points
 		{ProjectID: 2, LandArea: 10, Tax: 50},    // exactly 5: not below; 8.75 points, ties with 1
@@ -241,7 +254,7 @@ func TestRateInvalidInput(t *testing.T) {
 		{"InfEnergy", []FirmYear{{ProjectID: 5, LandArea: 1, EnergyUse: math.Inf(1)}}, 5, "energy_use"},
 		{"NegativeEmployees", []FirmYear{{ProjectID: 6, LandArea: 1, Employees: -3}}, 6, "employees"},
 	}
-	rs := mustDefault(t, "qingyuan")
+	rs := firstConvention(t, "qingyuan")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := rs.Rate(tt.firms)

@@ -456,6 +456,23 @@ func (b *builder) buildRating() {
 		if ind.Better != "higher" && ind.Better != "lower" {
 			b.add(path+".better", "better must be higher or lower, got %q", ind.Better)
 		}
+		for k, d := range ind.Data {
+			if _, ok := firmEnvIndex[d]; !ok {
+				b.add(fmt.Sprintf("%s.data[%d]", path, k), "unknown annual figure %q (one of %s)", d, strings.Join(firmFieldNames(), ", "))
+			}
+		}
+		switch ind.Missing {
+		case "", MissingAverage, MissingZero:
+		case MissingNotRated:
+			if r.NotRatedClass == "" {
+				b.add(path+".missing", "missing: not_rated needs rating.not_rated_class (e.g. T)")
+			}
+		default:
+			b.add(path+".missing", "missing must be average, zero or not_rated, got %q", ind.Missing)
+		}
+		if len(ind.Data) > 0 && ind.Missing == "" {
+			b.add(path+".missing", "say what an indicator without its data scores: missing: average, zero or not_rated")
+		}
 	}
 	if len(r.Indicators) > 0 && !sumIs(sum, 100) {
 		b.add("$.rating.indicators", "indicator weights sum to %s, want 100", fmtNum(sum))
@@ -478,7 +495,18 @@ func (b *builder) buildRating() {
 		}
 		bands[band.Band] = true
 		p := band.UptoPercent
-		switch last := i == len(r.Bands)-1; {
+		last := i == len(r.Bands)-1
+		if band.BottomPercent != 0 || band.MinFirms != 0 || band.MinFirmsFrom != 0 {
+			b.bottomBand(path, band, last, r)
+			continue
+		}
+		if bottom := len(r.Bands) >= 3 && r.Bands[len(r.Bands)-1].BottomPercent != 0; bottom && i == len(r.Bands)-2 {
+			if p != 0 {
+				b.add(path+".upto_percent", "the band before a bottom band takes the rest: leave upto_percent out, got %s", fmtNum(p))
+			}
+			continue
+		}
+		switch {
 		case !finite(p):
 			b.add(path+".upto_percent", "upto_percent must be a number, got %v", p)
 		case last && p != 0 && p != 100:
@@ -518,6 +546,67 @@ func (b *builder) buildRating() {
 	}
 	if r.ExitAfterDYears < 1 {
 		b.add("$.rating.exit_after_d_years", "exit_after_d_years must be at least 1, got %d", r.ExitAfterDYears)
+	}
+	b.ratingClasses(r, bands)
+}
+
+// bottomBand checks a band counted from the bottom (bottom_percent, with an
+// optional minimum number of firms).
+func (b *builder) bottomBand(path string, band Band, last bool, r *RatingConfig) {
+	switch {
+	case !last:
+		b.add(path+".bottom_percent", "only the last band can be counted from the bottom")
+	case r.BandRounding != RoundingHalfUp:
+		b.add(path+".bottom_percent", "a band counted from the bottom needs band_rounding: half_up")
+	case len(r.Bands) < 3:
+		b.add(path+".bottom_percent", "a bottom band needs at least one band above the band that takes the rest")
+	case band.UptoPercent != 0:
+		b.add(path+".upto_percent", "a bottom band has bottom_percent, not upto_percent")
+	case !finite(band.BottomPercent) || band.BottomPercent <= 0 || band.BottomPercent >= 100:
+		b.add(path+".bottom_percent", "bottom_percent must be within (0, 100), got %v", band.BottomPercent)
+	case band.MinFirms < 0 || band.MinFirmsFrom < 0:
+		b.add(path+".min_firms", "min_firms and min_firms_from must not be negative")
+	case band.MinFirmsFrom > 0 && band.MinFirms == 0:
+		b.add(path+".min_firms", "min_firms_from needs min_firms")
+	}
+}
+
+// ratingClasses checks the rounding convention, the not-rated class, what a
+// firm without figures gets, the class measures and the R&D support flag.
+func (b *builder) ratingClasses(r *RatingConfig, bands map[string]bool) {
+	switch r.BandRounding {
+	case "", RoundingCeil, RoundingHalfUp:
+	default:
+		b.add("$.rating.band_rounding", "band_rounding must be half_up or ceil, got %q", r.BandRounding)
+	}
+	if r.NotRatedClass != "" && bands[r.NotRatedClass] {
+		b.add("$.rating.not_rated_class", "not_rated_class %q is one of the bands; name a class of its own (e.g. T)", r.NotRatedClass)
+	}
+	if r.NotFiled != "" && !bands[r.NotFiled] && (r.NotFiled != r.NotRatedClass || r.NotRatedClass == "") {
+		b.add("$.rating.not_filed", "not_filed %q is neither a band nor the not_rated_class", r.NotFiled)
+	}
+	seen := map[string]bool{}
+	for i, c := range r.Classes {
+		path := fmt.Sprintf("$.rating.classes[%d]", i)
+		switch {
+		case !bands[c.Class] && (c.Class != r.NotRatedClass || c.Class == ""):
+			b.add(path+".class", "class %q is neither a band nor the not_rated_class", c.Class)
+		case seen[c.Class]:
+			b.add(path+".class", "duplicate class %q", c.Class)
+		}
+		seen[c.Class] = true
+		b.names(path, c.NameZH, c.NameEN)
+		if len(c.MeasuresZH) != len(c.MeasuresEN) {
+			b.add(path+".measures_en", "list as many measures in English (%d) as in Chinese (%d)", len(c.MeasuresEN), len(c.MeasuresZH))
+		}
+	}
+	if s := r.RDSupport; s != nil {
+		if !finite(s.AtLeast) || s.AtLeast <= 0 || s.AtLeast > 100 {
+			b.add("$.rating.rd_support.at_least", "at_least is an R&D intensity in %% within (0, 100], got %v", s.AtLeast)
+		}
+		if strings.TrimSpace(s.MeasureZH) == "" || strings.TrimSpace(s.MeasureEN) == "" {
+			b.add("$.rating.rd_support.measure_zh", "measure_zh and measure_en say what support the firm gets")
+		}
 	}
 }
 
