@@ -227,12 +227,13 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 			return nil, err
 		}
 		d.Runs[park], ps.RunID = run, run.ID
+		for b, n := range bandCounts(run.Results) {
+			ps.Bands[b] += n
+		}
 		for _, r := range run.Results {
 			if !r.Rated {
-				ps.Bands["grace"]++
 				continue
 			}
-			ps.Bands[r.Band]++
 			d.TaxPerMu[binOf(taxBins, r.TaxPerMu)].Count++
 			d.OutputPerMu[binOf(outputBins, r.OutputPerMu)].Count++
 			if r.Action == ActionExitDue && names[r.ProjectID].State == StateRectification {

@@ -57,14 +57,24 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	if err != nil {
 		return nil, err
 	}
-	prevD := map[int64]bool{}
-	if prev, err := ts.LatestRun(ctx, park, year-1); err == nil {
-		worst := rs.Rating().Bands[len(rs.Rating().Bands)-1].Band
-		for _, r := range prev.Results {
-			prevD[r.ProjectID] = r.Rated && r.Band == worst
+	cfg := rs.Rating()
+	worst := cfg.Bands[len(cfg.Bands)-1].Band
+	// dYears counts, per firm, the consecutive years before this one whose
+	// latest run put it in the worst class; exit_after_d_years − 1 of them
+	// and a D this year open exit.
+	dYears := map[int64]int{}
+	for back := 1; back < cfg.ExitAfterDYears; back++ {
+		prev, err := ts.LatestRun(ctx, park, year-back)
+		if ErrorCode(err) == ENOTFOUND {
+			break
+		} else if err != nil {
+			return nil, err
 		}
-	} else if ErrorCode(err) != ENOTFOUND {
-		return nil, err
+		for _, r := range prev.Results {
+			if inWorst(&r, worst) && dYears[r.ProjectID] == back-1 {
+				dYears[r.ProjectID] = back
+			}
+		}
 	}
 	byFig := make(map[int64]*AnnualFigures, len(figs))
 	for i := range figs {
@@ -74,21 +84,29 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	for i := range ags {
 		byAg[ags[i].ProjectID] = &ags[i]
 	}
-	graceYears := rs.Rating().GraceYears
+	graceYears := cfg.GraceYears
 	yearEnd := time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC)
 	run := &RatingRun{Park: park, Year: year, RuleSetVersion: rs.Version(), RunBy: u.Username, RunAt: s.now().UTC(), Missing: []int64{}}
 	byID := make(map[int64]*TrackedProject, len(projects))
+	filed := 0
 	for i := range projects {
 		p := &projects[i]
 		byID[p.ID] = p
 		f := byFig[p.ID]
 		if f == nil {
 			run.Missing = append(run.Missing, p.ID)
-			continue
+			// Under a rule set that says what a firm without figures gets
+			// (not_filed), it is rated as such, not only listed.
+			if cfg.NotFiled == "" {
+				continue
+			}
+			f = &AnnualFigures{}
+		} else {
+			filed++
 		}
 		in := RatingInput{HighTech: f.HighTech, Firm: rules.FirmYear{ProjectID: p.ID, Name: p.Name, LandArea: p.LandArea,
 			Output: f.Output, ValueAdded: f.ValueAdded, Tax: f.Tax, RDExpense: f.RDExpense, Revenue: f.Revenue,
-			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees}}
+			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees, NotFiled: byFig[p.ID] == nil}}
 		if ag := byAg[p.ID]; ag != nil {
 			in.Firm.LandArea, in.RDCommitted = ag.LandArea, ag.RDIntensity
 			in.Delivered = ag.LandDeliveredOn.Format(time.DateOnly)
@@ -96,7 +114,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		}
 		run.Inputs = append(run.Inputs, in)
 	}
-	if len(run.Inputs) == 0 {
+	if filed == 0 {
 		return nil, Errorf(EINVALID, "%d 年度没有可评价的企业:请先填报或导入年度数据", "no firm to rate for %d: enter or import the annual figures first", year)
 	}
 	run.Results, err = rateInputs(rs, year, run.Inputs)
@@ -109,7 +127,6 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	run.Bands = bandCounts(run.Results)
 
 	// What the run does about each firm.
-	worst := rs.Rating().Bands[len(rs.Rating().Bands)-1].Band
 	tc := &TrackingChange{Run: run}
 	runEntry := AuditEntry{Time: run.RunAt, Actor: u.Username, Role: a.role, Park: park, Event: EventRate,
 		RuleSetVersion: rs.Version()}
@@ -117,8 +134,8 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	for i := range run.Results {
 		r := &run.Results[i]
 		p := byID[r.ProjectID]
-		isD := r.Rated && r.Band == worst
-		if isD && prevD[r.ProjectID] {
+		isD := inWorst(r, worst)
+		if isD && dYears[r.ProjectID] >= cfg.ExitAfterDYears-1 {
 			r.Action = ActionExitDue
 		}
 		if !isD && !r.RDBelowCommitment {
@@ -133,14 +150,17 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		if r.Action == "" {
 			r.Action = ActionRectify
 		}
-		cause, why := CauseRatingD, fmt.Sprintf("%d 年度亩均效益评价为 %s 档(得分 %.2f)", year, r.Band, r.Total)
+		cause, why := CauseRatingD, fmt.Sprintf("%d 年度亩均效益评价为 %s 类(得分 %.2f)", year, r.Band, r.Total)
+		if r.NotRated == rules.NotRatedNotFiled {
+			why = fmt.Sprintf("%d 年度未报送亩均效益评价数据,按规则评为 %s 类", year, r.Band)
+		}
 		if !isD {
 			cause, why = CauseRDBelow, fmt.Sprintf("%d 年度研发投入强度 %.2f%%,低于签约承诺 %.2f%%", year, r.RDIntensity, r.RDCommitted)
 		} else if r.RDBelowCommitment {
 			why += fmt.Sprintf(";研发投入强度 %.2f%% 低于签约承诺 %.2f%%", r.RDIntensity, r.RDCommitted)
 		}
 		if r.Action == ActionExitDue {
-			why += ";连续两年 D 档,提请管委会启动退出程序"
+			why += fmt.Sprintf(";连续 %d 个年度评为 %s 类,提请管委会启动退出程序", cfg.ExitAfterDYears, worst)
 		}
 		proj := &Project{ID: p.ID, Park: p.Park}
 		rect := s.newRectification(rs, proj, cause, why)
@@ -152,7 +172,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 			DueAt: s.endOfDay(rect.DueOn), Entry: e})
 		opened = append(opened, p.ID)
 	}
-	runEntry.Reason = fmt.Sprintf("%d 年度亩均效益评价:参评 %d 家,%s;责令整改 %d 家,缺报 %d 家",
+	runEntry.Reason = fmt.Sprintf("%d 年度亩均效益评价:参评 %d 家,%s;限期整改 %d 家,未报送数据 %d 家",
 		year, len(run.Results), bandSummary(run.Bands), len(opened), len(run.Missing))
 	runEntry.Payload = payload(map[string]any{"year": year, "inputs_sha256": run.InputsSHA256,
 		"results_sha256": run.ResultsSHA256, "firms": len(run.Results), "bands": run.Bands, "missing": run.Missing,
@@ -189,6 +209,12 @@ func rateInputs(rs *rules.RuleSet, year int, inputs []RatingInput) ([]RatingResu
 		f := &in.Firm
 		res := RatingResult{Rating: r, Year: year, RDCommitted: in.RDCommitted, HighTech: in.HighTech, RDIntensity: -1}
 		res.TaxPerMu, res.OutputPerMu = round2(f.Tax/f.LandArea), round2(f.Output/f.LandArea)
+		if f.NotFiled {
+			// Nothing filed, nothing to compare with the commitment: the
+			// rule set's not_filed class says what follows.
+			out[i] = res
+			continue
+		}
 		if f.Revenue > 0 {
 			res.RDIntensity = round2(f.RDExpense / f.Revenue * 100)
 			res.RDBelowCommitment = in.RDCommitted > 0 && res.RDIntensity < in.RDCommitted
@@ -227,11 +253,19 @@ func digest(v any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// bandCounts counts rated firms per band, and firms in grace as "grace".
+// inWorst reports whether a line puts the firm in the worst class: rated
+// there, or put there for filing nothing; a firm in grace never is.
+func inWorst(r *RatingResult, worst string) bool {
+	return r.Band == worst && (r.Rated || r.NotRated != "")
+}
+
+// bandCounts counts firms per class (rated, and those the rule set puts in
+// a class without rating them: T, or D for filing nothing), and firms in
+// grace as "grace".
 func bandCounts(rs []RatingResult) map[string]int {
 	m := map[string]int{}
 	for _, r := range rs {
-		if r.Rated {
+		if r.Rated || r.NotRated != "" {
 			m[r.Band]++
 		} else {
 			m["grace"]++
@@ -243,7 +277,10 @@ func bandCounts(rs []RatingResult) map[string]int {
 func bandSummary(m map[string]int) string {
 	var parts []string
 	for _, b := range []string{"A", "B", "C", "D"} {
-		parts = append(parts, fmt.Sprintf("%s %d", b, m[b]))
+		parts = append(parts, fmt.Sprintf("%s 类 %d", b, m[b]))
+	}
+	if m["T"] > 0 {
+		parts = append(parts, fmt.Sprintf("T 类(不参评)%d", m["T"]))
 	}
 	if m["grace"] > 0 {
 		parts = append(parts, fmt.Sprintf("宽限期 %d", m["grace"]))

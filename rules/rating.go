@@ -124,7 +124,10 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 		r.Indicators = scores[i*len(cfg.Indicators) : (i+1)*len(cfg.Indicators) : (i+1)*len(cfg.Indicators)]
 		r.ReasonsZH, r.ReasonsEN = make([]string, 0, 2), make([]string, 0, 2)
 		if f.NotFiled {
-			r.NotRated = NotRatedNotFiled
+			// A firm in grace is not rated whether it filed or not.
+			if !f.InGrace {
+				r.NotRated = NotRatedNotFiled
+			}
 			for j := range cfg.Indicators {
 				r.Indicators[j] = IndicatorScore{ID: cfg.Indicators[j].ID}
 			}
