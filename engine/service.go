@@ -274,7 +274,7 @@ func (in *ProjectInput) Validate() error {
 	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
 		return FieldError("investor_name", "投资方名称必填,且不超过 200 字", "investor name is required, at most 200 characters")
 	case !ValidUSCC(in.USCC):
-		return FieldError("uscc", "统一社会信用代码应为 18 位且校验位正确(GB 32100)", "the unified social credit code must have 18 characters and a valid check character (GB 32100)")
+		return CheckUSCC(in.USCC)
 	}
 	return checkFigures(in.Figures)
 }
