@@ -80,6 +80,10 @@ func (l *AuditLog) Stats(ctx context.Context, u *User, q AuditQuery) (*AuditStat
 		decision[ev] = true
 	}
 	ruleSets := map[string]*rules.RuleSet{}
+	cal, err := l.svc.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
 	due := func(s *stay) *time.Time {
 		key := s.version
 		if key == "" {
@@ -98,7 +102,7 @@ func (l *AuditLog) Stats(ctx context.Context, u *User, q AuditQuery) (*AuditStat
 		if rs == nil {
 			return nil
 		}
-		return l.svc.calendar(rs).Due(s.since, rs.DeadlineDays(string(s.state)))
+		return cal.Due(s.since, rs.DeadlineDays(string(s.state)))
 	}
 	stateOf := func(s State) *StateStats {
 		x := states[s]

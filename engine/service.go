@@ -29,6 +29,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
+	cal      calendarCache             // the working-day calendar in force, parsed
 }
 
 // Config wires a Service.
@@ -274,7 +275,7 @@ func (in *ProjectInput) Validate() error {
 	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
 		return FieldError("investor_name", "投资方名称必填,且不超过 200 字", "investor name is required, at most 200 characters")
 	case !ValidUSCC(in.USCC):
-		return FieldError("uscc", "统一社会信用代码应为 18 位且校验位正确(GB 32100)", "the unified social credit code must have 18 characters and a valid check character (GB 32100)")
+		return CheckUSCC(in.USCC)
 	}
 	return checkFigures(in.Figures)
 }
@@ -369,7 +370,11 @@ func (s *Service) CreateProject(ctx context.Context, u *User, in ProjectInput) (
 	now := s.now().UTC()
 	p := &Project{Park: in.Park, Name: in.Name, InvestorName: in.InvestorName, USCC: in.USCC, Figures: in.Figures,
 		State: StateDraft, CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
-	p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(StateDraft)))
+	cal, err := s.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.DueAt = cal.Due(now, rs.DeadlineDays(string(StateDraft)))
 	e := s.entry(a, p, EventCreate, "", StateDraft)
 	e.RuleSetVersion = rs.Version()
 	e.Payload = payload(in)
@@ -505,7 +510,11 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if err != nil {
 		return nil, err
 	}
-	p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(to)))
+	cal, err := s.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.DueAt = cal.Due(now, rs.DeadlineDays(string(to)))
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
 	e.Payload = payload(basis)
@@ -548,10 +557,6 @@ func (s *Service) projectRuleSet(ctx context.Context, p *Project) (*rules.RuleSe
 		return s.RuleSetVersion(ctx, p.Report.RuleSetVersion)
 	}
 	return s.ActiveRuleSet(ctx, p.Park)
-}
-
-func (s *Service) calendar(rs *rules.RuleSet) *Calendar {
-	return NewCalendar(s.location, rs.Holidays(), rs.Workdays())
 }
 
 // ScoreInput is one reviewer's scoring sheet.
@@ -655,7 +660,11 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 		follow.Payload = payload(map[string]any{"round": p.Round, "scores": n, "mean": out.Mean, "pass_mark": sheet.PassMark})
 		c.Extra = []AuditEntry{follow}
 		p.State = to
-		p.DueAt = s.calendar(rs).Due(now, rs.DeadlineDays(string(to)))
+		cal, err := s.calendar(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.DueAt = cal.Due(now, rs.DeadlineDays(string(to)))
 	}
 	if err := s.store.Apply(ctx, c); err != nil {
 		if ErrorCode(err) == ECONFLICT && c.Score != nil {

@@ -153,7 +153,8 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 			bad("uscc", "统一社会信用代码为空", "the unified social credit code is empty")
 			continue
 		case !ValidUSCC(code):
-			bad("uscc", "统一社会信用代码“"+code+"”无效(GB 32100 校验位不符)", "unified social credit code "+code+" is invalid (GB 32100 check character)")
+			e := CheckUSCC(code).(*Error)
+			bad("uscc", e.Message, e.MessageEN)
 			continue
 		case p == nil:
 			bad("uscc", "本园区没有在建、投产或整改中的项目使用代码 "+code, "no project of this park under construction, in production or rectification has code "+code)

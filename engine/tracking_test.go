@@ -10,12 +10,14 @@ import (
 	"zonevet/rules"
 )
 
-// usccFor completes a 16-character prefix into a valid unified social credit code.
+// usccFor completes a 16-character prefix into a valid unified social credit
+// code: the organisation code's check digit, then the check character.
 func usccFor(t testing.TB, prefix string) string {
-	base := prefix + "0"
-	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
-		if engine.ValidUSCC(base + string(c)) {
-			return base + string(c)
+	for _, o := range "0123456789X" {
+		for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+			if code := prefix + string(o) + string(c); engine.ValidUSCC(code) {
+				return code
+			}
 		}
 	}
 	t.Fatalf("no check character for %s", prefix)

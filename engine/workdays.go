@@ -1,19 +1,74 @@
 package engine
 
-import "time"
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// The working-day calendar is its own versioned data, apart from the parks'
+// rule sets: public holidays are the State Council's, the same for every
+// park, and they change on their own schedule (a notice each November).
+// Every deadline is counted with the calendar in force when it is computed,
+// never with one pinned to a project's screening.
+
+//go:embed calendar/default.yaml
+var defaultCalendarSource []byte
+
+// DefaultCalendarSource is the built-in calendar file (2026 as published,
+// 2027's statutory days), in force until an administrator loads another.
+func DefaultCalendarSource() []byte { return slices.Clone(defaultCalendarSource) }
+
+// EventCalendarLoad is an administrator putting a working-day calendar
+// version in force (zone-wide entry, project 0).
+const EventCalendarLoad = "calendar_load"
+
+// CalendarYear is one year of a calendar file: its public holidays and
+// make-up working weekends (调休上班). Published says the State Council's
+// notice for the year is in; without it the holidays are the statutory days
+// only and deadlines counted into the year are provisional (暂定).
+type CalendarYear struct {
+	Year      int      `yaml:"year" json:"year"`
+	Published bool     `yaml:"published" json:"published"`
+	Source    string   `yaml:"source" json:"source"`
+	Holidays  []string `yaml:"holidays" json:"holidays"`
+	Workdays  []string `yaml:"workdays" json:"workdays"`
+}
+
+type calendarFile struct {
+	Years []CalendarYear `yaml:"years"`
+}
 
 // Calendar counts working days in the zone's time zone: weekends and listed
 // public holidays are skipped, listed make-up working weekends (调休) count.
 type Calendar struct {
 	Location *time.Location
+	version  string
+	years    map[int]CalendarYear
 	holidays map[string]bool // "2006-01-02" in Location
 	workdays map[string]bool // weekend dates that are working days
 }
 
 // NewCalendar returns a calendar in loc with the given holidays and make-up
-// working days ("2006-01-02").
+// working days ("2006-01-02"); the years they fall in count as published.
 func NewCalendar(loc *time.Location, holidays, workdays []string) *Calendar {
-	c := &Calendar{Location: loc, holidays: map[string]bool{}, workdays: map[string]bool{}}
+	c := &Calendar{Location: loc, years: map[int]CalendarYear{}, holidays: map[string]bool{}, workdays: map[string]bool{}}
+	for _, list := range [][]string{holidays, workdays} {
+		for _, d := range list {
+			if t, err := time.Parse(time.DateOnly, d); err == nil {
+				c.years[t.Year()] = CalendarYear{Year: t.Year(), Published: true}
+			}
+		}
+	}
 	for _, h := range holidays {
 		c.holidays[h] = true
 	}
@@ -21,6 +76,86 @@ func NewCalendar(loc *time.Location, holidays, workdays []string) *Calendar {
 		c.workdays[w] = true
 	}
 	return c
+}
+
+// ParseCalendar reads a calendar file (the format of calendar/default.yaml)
+// into a calendar in loc, versioned by the SHA-256 of its text. A file with
+// a mistake is refused with the first one named: a date that is not one, a
+// date outside its year, a date listed twice, a make-up working day that is
+// not a weekend, a year listed twice.
+func ParseCalendar(src []byte, loc *time.Location) (*Calendar, error) {
+	bad := func(zh, en string, args ...any) error {
+		return &Error{Code: EINVALID, Field: "file", Message: "工作日历文件有误:" + fmt.Sprintf(zh, args...),
+			MessageEN: "calendar file: " + fmt.Sprintf(en, args...)}
+	}
+	var f calendarFile
+	if err := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField()).Decode(&f); err != nil {
+		return nil, bad("无法读取:%s", "cannot read it: %s", yaml.FormatError(err, false, true))
+	}
+	if len(f.Years) == 0 {
+		return nil, bad("没有任何年份(years)", "no years")
+	}
+	sum := sha256.Sum256(src)
+	c := &Calendar{Location: loc, version: hex.EncodeToString(sum[:]), years: map[int]CalendarYear{},
+		holidays: map[string]bool{}, workdays: map[string]bool{}}
+	for _, y := range f.Years {
+		if y.Year < 1990 || y.Year > 2100 {
+			return nil, bad("年份 %d 无效", "year %d is not valid", y.Year)
+		}
+		if _, dup := c.years[y.Year]; dup {
+			return nil, bad("%d 年重复出现", "year %d is listed twice", y.Year)
+		}
+		c.years[y.Year] = y
+		for _, list := range []struct {
+			name  string
+			dates []string
+			into  map[string]bool
+		}{{"holidays", y.Holidays, c.holidays}, {"workdays", y.Workdays, c.workdays}} {
+			for _, d := range list.dates {
+				t, err := time.Parse(time.DateOnly, d)
+				switch {
+				case err != nil || t.Format(time.DateOnly) != d:
+					return nil, bad("%d 年的“%s”不是 2027-01-01 这样的日期", "%d: %q is not a date like 2027-01-01", y.Year, d)
+				case t.Year() != y.Year:
+					return nil, bad("%s 不在 %d 年", "%s is not in %d", d, y.Year)
+				case c.holidays[d] || c.workdays[d]:
+					return nil, bad("%s 列出两次", "%s is listed twice", d)
+				case list.name == "workdays" && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday:
+					return nil, bad("调休上班日 %s 不是周末", "make-up working day %s is not a Saturday or Sunday", d)
+				}
+				list.into[d] = true
+			}
+		}
+	}
+	return c, nil
+}
+
+// Version is the SHA-256 of the calendar file's text ("" for a calendar
+// built with NewCalendar).
+func (c *Calendar) Version() string { return c.version }
+
+// Years lists the calendar's years in order.
+func (c *Calendar) Years() []CalendarYear {
+	out := make([]CalendarYear, 0, len(c.years))
+	for _, y := range c.years {
+		out = append(out, y)
+	}
+	slices.SortFunc(out, func(a, b CalendarYear) int { return a.Year - b.Year })
+	return out
+}
+
+// Published reports whether year's days off and make-up working days are
+// known from the State Council's notice.
+func (c *Calendar) Published(year int) bool { return c.years[year].Published }
+
+// Provisional reports whether a deadline as Due returns it (the instant
+// ending its last day) falls in a year whose notice is not in the calendar:
+// the working days counted there may still move, so the date is 暂定.
+func (c *Calendar) Provisional(due *time.Time) bool {
+	if due == nil {
+		return false
+	}
+	return !c.Published(due.Add(-time.Nanosecond).In(c.Location).Year())
 }
 
 // WorkingDay reports whether the local date of t is a working day.
@@ -50,4 +185,177 @@ func (c *Calendar) Due(from time.Time, n int) *time.Time {
 	}
 	due := d.AddDate(0, 0, 1).UTC()
 	return &due
+}
+
+// CalendarNotice is what the admin page and the admins' workbench say about
+// next year's calendar from 1 December on: Missing (no year at all) or
+// Unpublished (statutory days only, the State Council's notice not loaded).
+type CalendarNotice struct {
+	Year        int  `json:"year"`
+	Missing     bool `json:"missing"`
+	Unpublished bool `json:"unpublished"`
+}
+
+// Notice is the calendar's warning for today (a civil date), or nil: from
+// 1 December, next year's calendar should be in.
+func (c *Calendar) Notice(today time.Time) *CalendarNotice {
+	if today.Month() != time.December {
+		return nil
+	}
+	next := today.Year() + 1
+	y, ok := c.years[next]
+	switch {
+	case !ok:
+		return &CalendarNotice{Year: next, Missing: true}
+	case !y.Published:
+		return &CalendarNotice{Year: next, Unpublished: true}
+	}
+	return nil
+}
+
+// CalendarRecord is a stored calendar version: its file and who loaded it.
+type CalendarRecord struct {
+	Version  string    `json:"version"` // SHA-256 of Source
+	Source   string    `json:"source,omitempty"`
+	LoadedBy string    `json:"loaded_by"`
+	LoadedAt time.Time `json:"loaded_at"`
+	InForce  bool      `json:"in_force"`
+	Builtin  bool      `json:"builtin"` // the embedded default, never loaded
+}
+
+// CalendarStore keeps calendar versions; the newest loaded is in force.
+type CalendarStore interface {
+	// CalendarInForce is the newest loaded version, with its source; not_found when none was.
+	CalendarInForce(ctx context.Context) (CalendarRecord, error)
+	// Calendars lists the loaded versions newest first, without their source.
+	Calendars(ctx context.Context) ([]CalendarRecord, error)
+	// LoadCalendar stores rec as the newest version with its log entry, in one transaction.
+	LoadCalendar(ctx context.Context, rec CalendarRecord, e *AuditEntry) error
+}
+
+// calendarCache holds the parsed calendar of the version last seen in force.
+type calendarCache struct {
+	mu  sync.Mutex
+	cal *Calendar
+}
+
+// calendar is the working-day calendar in force now: the newest version an
+// administrator loaded, else the built-in one. Deadlines always count with it.
+func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
+	src := defaultCalendarSource
+	if cs, ok := s.store.(CalendarStore); ok {
+		rec, err := cs.CalendarInForce(ctx)
+		switch {
+		case err == nil:
+			src = []byte(rec.Source)
+		case ErrorCode(err) != ENOTFOUND:
+			return nil, err
+		}
+	}
+	sum := sha256.Sum256(src)
+	version := hex.EncodeToString(sum[:])
+	s.cal.mu.Lock()
+	defer s.cal.mu.Unlock()
+	if s.cal.cal != nil && s.cal.cal.version == version {
+		return s.cal.cal, nil
+	}
+	c, err := ParseCalendar(src, s.location)
+	if err != nil {
+		return nil, fmt.Errorf("calendar %.12s in force: %w", version, err)
+	}
+	s.cal.cal = c
+	return c, nil
+}
+
+// Calendar is the working-day calendar in force, for pages that show deadlines.
+func (s *Service) Calendar(ctx context.Context) (*Calendar, error) { return s.calendar(ctx) }
+
+// CalendarVersions lists the loaded calendar versions, newest first, or the
+// built-in one when none was loaded; for administrators.
+func (s *Service) CalendarVersions(ctx context.Context, u *User) ([]CalendarRecord, error) {
+	if _, err := s.calendarAdmin(ctx, u); err != nil {
+		return nil, err
+	}
+	var recs []CalendarRecord
+	if cs, ok := s.store.(CalendarStore); ok {
+		var err error
+		if recs, err = cs.Calendars(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if len(recs) == 0 {
+		c, err := ParseCalendar(defaultCalendarSource, s.location)
+		if err != nil {
+			return nil, err
+		}
+		recs = []CalendarRecord{{Version: c.Version(), InForce: true, Builtin: true}}
+	}
+	return recs, nil
+}
+
+// calendarAdmin authorizes u to load calendars: the calendar serves every
+// park's deadlines, so it takes the right in every park.
+func (s *Service) calendarAdmin(ctx context.Context, u *User) (actor, error) {
+	parks, err := s.store.Parks(ctx)
+	if err != nil {
+		return actor{}, err
+	}
+	var a actor
+	for _, p := range parks {
+		if a, err = s.authorize(u, p.ID, "calendar", "manage"); err != nil {
+			return actor{}, Errorf(EFORBIDDEN, "工作日历全区通用,须在每个园区都有管理权限才能载入", "the calendar serves every park: loading one takes the administrator's right in each")
+		}
+	}
+	if a.user == nil {
+		return actor{}, Errorf(EFORBIDDEN, "没有园区", "no parks")
+	}
+	return a, nil
+}
+
+// LoadCalendar validates a calendar file and puts it in force for every
+// park, logged with its version, the version it replaces and its years.
+// Deadlines computed from now on count with it.
+func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calendar, error) {
+	a, err := s.calendarAdmin(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	cs, ok := s.store.(CalendarStore)
+	if !ok {
+		return nil, Errorf(EINTERNAL, "存储不支持工作日历", "the store does not keep calendars")
+	}
+	if len(bytes.TrimSpace(src)) == 0 {
+		return nil, FieldError("file", "请选择工作日历文件", "choose a calendar file")
+	}
+	c, err := ParseCalendar(src, s.location)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Version() == c.Version() {
+		return nil, Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+	}
+	var years []string
+	for _, y := range c.Years() {
+		mark := ""
+		if !y.Published {
+			mark = "(暂定)"
+		}
+		years = append(years, fmt.Sprint(y.Year)+mark)
+	}
+	now := s.now().UTC()
+	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Event: EventCalendarLoad,
+		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s", c.Version(), cur.Version(), strings.Join(years, "、")),
+		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years()})}
+	if err := cs.LoadCalendar(ctx, CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}, &e); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func init() {
+	addEventLabels(map[string][2]string{EventCalendarLoad: {"载入工作日历", "calendar loaded"}})
 }

@@ -40,8 +40,11 @@ type fileSpec struct {
 	Rating    RatingConfig   `yaml:"rating" json:"rating"`
 	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
 	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
-	Holidays  []string       `yaml:"holidays" json:"holidays"`
-	Workdays  []string       `yaml:"workdays" json:"workdays"`
+	// Holidays and Workdays are no longer used: the working-day calendar is
+	// its own versioned data (engine's calendar). They stay readable so rule
+	// sets stored before the change still parse to the same version.
+	Holidays []string `yaml:"holidays" json:"holidays"`
+	Workdays []string `yaml:"workdays" json:"workdays"`
 }
 
 // Sector is one leading industry of the park's catalogue (主导产业), matched
@@ -245,4 +248,8 @@ type Tracking struct {
 	FullProductionMonths int   `yaml:"full_production_months" json:"full_production_months"` // from land delivery to full production
 	EscalationGraceDays  int   `yaml:"escalation_grace_days" json:"escalation_grace_days"`   // a missed milestone escalates after this many calendar days
 	IdleLandYears        []int `yaml:"idle_land_years" json:"idle_land_years"`               // years past the agreed start at which land is flagged idle (fee, then recovery)
+	// ReviewTolerance is the full-production review's (达产复核) tolerance, in
+	// % of each committed figure: an actual below commitment × (1 − t/100)
+	// opens rectification.
+	ReviewTolerance float64 `yaml:"review_tolerance" json:"review_tolerance"`
 }

@@ -58,14 +58,15 @@ func TestDefaultsParse(t *testing.T) {
 			if got := rs.RectificationDays(); got != 90 {
 				t.Errorf("RectificationDays() = %d, want 90", got)
 			}
-			if got, want := rs.Tracking(), (Tracking{6, 24, 36, 30, []int{1, 2}}); !reflect.DeepEqual(got, want) {
+			if got, want := rs.Tracking(), (Tracking{6, 24, 36, 30, []int{1, 2}, 10}); !reflect.DeepEqual(got, want) {
 				t.Errorf("Tracking() = %+v, want %+v", got, want)
 			}
 			if got := len(rs.LeadingIndustries()); got != 4 {
 				t.Errorf("leading sectors = %d, want 4 (“3+1”)", got)
 			}
-			if !slices.Contains(rs.Holidays(), "2026-10-01") || !slices.Contains(rs.Workdays(), "2026-10-10") {
-				t.Errorf("calendar %v / %v", rs.Holidays(), rs.Workdays())
+			// The working-day calendar is its own data now (engine/calendar), not the rule set's.
+			if len(rs.spec.Holidays) != 0 || len(rs.spec.Workdays) != 0 {
+				t.Errorf("park file still lists a calendar: %v / %v", rs.spec.Holidays, rs.spec.Workdays)
 			}
 		})
 	}
@@ -98,9 +99,7 @@ func TestAccessorsReturnCopies(t *testing.T) {
 	sc.Criteria[0].Max = 99
 	r := rs.Rating()
 	r.Bands[0].Band = "Z"
-	h := rs.Holidays()
-	h[0] = "x"
-	if rs.Scoring().Criteria[0].Max == 99 || rs.Rating().Bands[0].Band == "Z" || rs.Holidays()[0] == "x" {
+	if rs.Scoring().Criteria[0].Max == 99 || rs.Rating().Bands[0].Band == "Z" {
 		t.Error("a caller mutated the shared rule set")
 	}
 }
@@ -320,7 +319,7 @@ func TestVersion(t *testing.T) {
 		{"Weight", "weight: 35, benchmark: 30", "weight: 35, benchmark: 31"},
 		{"Criterion", "name_en: Investor strength and credit, max: 5 }", "name_en: Investor strength and credit, max: 5.5 }"},
 		{"Deadline", "expert_review: 5", "expert_review: 6"},
-		{"Holiday", "- 2026-10-07", "- 2026-10-08"},
+		{"ReviewTolerance", "review_tolerance: 10 ", "review_tolerance: 12 "},
 		{"Code", "- C3360 #", "- C3361 #"},
 		{"Severity", "severity: soft\n\n# 专家评分表", "severity: hard\n\n# 专家评分表"},
 	}

@@ -175,14 +175,6 @@ func (rs *RuleSet) ScoreTotal(items map[string]float64) (float64, error) {
 // months of Tracking(); their working-day deadline is normally 0.
 func (rs *RuleSet) DeadlineDays(state string) int { return rs.spec.Deadlines[state] }
 
-// Holidays lists the public holidays ("2026-10-01") the working-day
-// calendar skips, in file order.
-func (rs *RuleSet) Holidays() []string { return slices.Clone(rs.spec.Holidays) }
-
-// Workdays lists the weekend days that are working days (调休上班), which
-// the working-day calendar counts although they fall on a Saturday or Sunday.
-func (rs *RuleSet) Workdays() []string { return slices.Clone(rs.spec.Workdays) }
-
 // Rating returns the annual per-mu rating configuration (a copy).
 func (rs *RuleSet) Rating() RatingConfig {
 	r := rs.spec.Rating

@@ -623,6 +623,9 @@ func (b *builder) buildTracking() {
 	if t.FullProductionMonths > 0 && t.FullProductionMonths < t.StartWithinMonths {
 		b.add("$.tracking.full_production_months", "full production (%d months after land delivery) cannot come before the construction start deadline (%d months)", t.FullProductionMonths, t.StartWithinMonths)
 	}
+	if t.ReviewTolerance < 0 || t.ReviewTolerance >= 100 || math.IsNaN(t.ReviewTolerance) {
+		b.add("$.tracking.review_tolerance", "review_tolerance is a percentage from 0 to below 100, got %v", t.ReviewTolerance)
+	}
 	if t.EscalationGraceDays < 0 {
 		b.add("$.tracking.escalation_grace_days", "escalation_grace_days must not be negative, got %d", t.EscalationGraceDays)
 	}

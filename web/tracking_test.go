@@ -30,10 +30,12 @@ func nextUSCC() string {
 	trackedSeq.n++
 	n := trackedSeq.n
 	trackedSeq.Unlock()
-	base := fmt.Sprintf("9144180%09d0", n)
-	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
-		if engine.ValidUSCC(base + string(c)) {
-			return base + string(c)
+	base := fmt.Sprintf("9144180%09d", n)
+	for _, o := range "0123456789X" { // the organisation code's check digit (GB 11714)
+		for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+			if code := base + string(o) + string(c); engine.ValidUSCC(code) {
+				return code
+			}
 		}
 	}
 	panic("no check character")

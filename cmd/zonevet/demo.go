@@ -237,13 +237,16 @@ var demoProjects = []demoProject{
 		[]step{{as: "promoter2", event: engine.EventSubmit}}},
 }
 
-// uscc completes a 16-character prefix into a valid 18-character unified
-// social credit code: it pads with one digit and appends the check character.
+// uscc completes a 16-character prefix (authority, category, division and
+// the organisation code's body) into a valid 18-character unified social
+// credit code: it appends the organisation code's check digit (GB 11714)
+// and the code's check character (GB 32100).
 func uscc(prefix string) string {
-	base := prefix + "0"
-	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
-		if engine.ValidUSCC(base + string(c)) {
-			return base + string(c)
+	for _, o := range "0123456789X" {
+		for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+			if code := prefix + string(o) + string(c); engine.ValidUSCC(code) {
+				return code
+			}
 		}
 	}
 	panic("uscc: bad prefix " + prefix)

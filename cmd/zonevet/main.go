@@ -31,6 +31,8 @@ Usage:
   zonevet project list [--park P] [--state S]
 ` + auditUsage + `  zonevet backup DIR [--docs FOLDER]         # database + documents while serving; checked
   zonevet lifecycle                        # the lifecycle as a Mermaid diagram
+  zonevet calendar load FILE --as ADMIN      # put a working-day calendar version in force (logged)
+  zonevet calendar show | default            # the calendar in force | the built-in file
 
 Every command takes --db (default $ZONEVET_DB or zonevet.db).
 `
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runAudit(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
+	case "calendar":
+		return runCalendar(ctx, args[1:], stdout)
 	case "lifecycle":
 		d, err := engine.Visualize()
 		if err != nil {
