@@ -224,9 +224,8 @@ var _ engine.AdminStore = (*DB)(nil)
 // ApplyAccount applies an administrator's change to an account and appends
 // its log entry in one write transaction: the new user, the enabled flag,
 // the password hash, the roles in one park. Disabling or a new password
-// ends the user's sessions in the same transaction, and a new password
-// revokes the user's API tokens too, so nobody stays signed in on the old
-// terms. On success it sets c.NewUser's ID and CreatedAt and
+// ends the user's sessions and revokes the user's API tokens in the same
+// transaction, so nobody stays signed in on the old terms. On success it sets c.NewUser's ID and CreatedAt and
 // c.Entry's Seq, Time and hashes.
 func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
 	e := c.Entry

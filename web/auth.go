@@ -206,13 +206,18 @@ func (s *Server) checkCSRF(c echo.Context) error {
 		}
 		sent = c.FormValue(csrfFormField)
 	}
-	var want string
-	if sess := currentSession(c); sess != nil && c.Path() != "/login" {
-		want = sess.CSRFToken
-	} else {
-		want = s.preCSRF(c)
+	var wants []string
+	if sess := currentSession(c); sess != nil {
+		wants = append(wants, sess.CSRFToken)
 	}
-	if sent == "" || want == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
+	if currentSession(c) == nil || c.Path() == "/login" {
+		wants = append(wants, s.preCSRF(c))
+	}
+	ok := false
+	for _, want := range wants {
+		ok = ok || sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+	}
+	if !ok {
 		return engine.Errorf(engine.EFORBIDDEN, "表单已过期或来源不明,请刷新页面后重试", "the form has expired or did not come from this site; reload the page and try again")
 	}
 	return nil
