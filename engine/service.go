@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 
@@ -448,6 +449,20 @@ var reviewEvents = map[string]bool{
 	EventScore: true, EventApprove: true,
 }
 
+// maxTextLength bounds a free-text reason or comment, in characters: two
+// pages of Chinese is more than any reason needs, and what is written is
+// kept twice (its row and its log entry) for ever.
+const maxTextLength = 2000
+
+// checkTextLength refuses a free text over maxTextLength, naming its field
+// (nameZH, nameEN: how the form calls it).
+func checkTextLength(field, nameZH, nameEN, text string) error {
+	if utf8.RuneCountInString(text) > maxTextLength {
+		return FieldError(field, fmt.Sprintf("%s不超过 %d 字", nameZH, maxTextLength), fmt.Sprintf("the %s may have at most %d characters", nameEN, maxTextLength))
+	}
+	return nil
+}
+
 // Act performs a lifecycle event on a project as u.
 func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Project, error) {
 	act.Reason = strings.TrimSpace(act.Reason)
@@ -468,8 +483,8 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if needsReason[act.Event] && act.Reason == "" {
 		return nil, FieldError("reason", "此操作必须填写理由", "this action needs a written reason")
 	}
-	if len([]rune(act.Reason)) > 2000 {
-		return nil, FieldError("reason", "理由不超过 2000 字", "the reason may have at most 2000 characters")
+	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
+		return nil, err
 	}
 	if err := s.segregation(ctx, u, p, act.Event); err != nil {
 		return nil, err
@@ -606,6 +621,9 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	if in.Round != p.Round {
 		return nil, errStale
 	}
+	if err := checkTextLength("comment", "评审意见", "comment", strings.TrimSpace(in.Comment)); err != nil {
+		return nil, err
+	}
 	if err := s.segregation(ctx, u, p, EventScore); err != nil {
 		return nil, err
 	}
@@ -699,6 +717,9 @@ func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason
 	}
 	if reason == "" {
 		return FieldError("reason", "请说明回避理由", "state the reason for the conflict")
+	}
+	if err := checkTextLength("reason", "回避理由", "reason for the conflict", reason); err != nil {
+		return err
 	}
 	c := &Conflict{ProjectID: p.ID, UserID: u.ID, Username: u.Username, Reason: reason, CreatedAt: s.now().UTC()}
 	e := s.entry(a, p, EventConflict, p.State, p.State)

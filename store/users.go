@@ -91,8 +91,9 @@ func (db *DB) Users(ctx context.Context) ([]*engine.User, error) {
 }
 
 // SetUserDisabled disables or re-enables a user. Disabling also ends every
-// session of the user in the same transaction, so a disabled user is signed
-// out at once rather than at their next request's user lookup.
+// session of the user and revokes every API token in the same transaction,
+// so a disabled user is signed out at once rather than at their next
+// request's user lookup, and re-enabling revives none of them.
 func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
 	return wrap("set user disabled", db.update(ctx, func(tx *sql.Tx) error {
 		if err := mustAffect(tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)); err != nil {
@@ -102,11 +103,19 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) erro
 			return err
 		}
 		if disabled {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
-			return err
+			return endAccess(ctx, tx, id)
 		}
 		return nil
 	}))
+}
+
+// endAccess ends every session of the user and revokes every API token.
+func endAccess(ctx context.Context, tx *sql.Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0`, userID)
+	return err
 }
 
 // SetPasswordHash replaces the user's password hash.
@@ -215,9 +224,8 @@ var _ engine.AdminStore = (*DB)(nil)
 // ApplyAccount applies an administrator's change to an account and appends
 // its log entry in one write transaction: the new user, the enabled flag,
 // the password hash, the roles in one park. Disabling or a new password
-// ends the user's sessions in the same transaction, and a new password
-// revokes the user's API tokens too, so nobody stays signed in on the old
-// terms. On success it sets c.NewUser's ID and CreatedAt and
+// ends the user's sessions and revokes the user's API tokens in the same
+// transaction, so nobody stays signed in on the old terms. On success it sets c.NewUser's ID and CreatedAt and
 // c.Entry's Seq, Time and hashes.
 func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
 	e := c.Entry
@@ -249,25 +257,23 @@ func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
 				return notFound("用户", "User")
 			}
 		}
-		endSessions := c.PasswordHash != ""
+		// A reset is what an admin does when a password may have leaked, and
+		// disabling is ending someone's access: neither leaves a session or
+		// a token alive, and re-enabling later revives neither.
+		endAll := c.PasswordHash != ""
 		if c.Disabled != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, *c.Disabled, id); err != nil {
 				return err
 			}
-			endSessions = endSessions || *c.Disabled
+			endAll = endAll || *c.Disabled
 		}
 		if c.PasswordHash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, c.PasswordHash, id); err != nil {
 				return err
 			}
-			// A reset is what an admin does when a password may have leaked;
-			// a token made with it must not outlive it.
-			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0`, id); err != nil {
-				return err
-			}
 		}
-		if endSessions {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+		if endAll {
+			if err := endAccess(ctx, tx, id); err != nil {
 				return err
 			}
 		}

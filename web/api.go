@@ -36,21 +36,34 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 }
 
 // decodeJSON reads a request body strictly: unknown fields are a 400 naming
-// the field, so a typo in a script fails loudly instead of being ignored.
-func decodeJSON(c echo.Context, v any) error {
+// the field, so a typo in a script fails loudly instead of being ignored;
+// anything after the one JSON value (a second object, trailing garbage) is a
+// 400 too, for a client that sends it did not mean what was read; a body
+// over the limit is a 413.
+func (s *Server) decodeJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		field := "body"
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			field = te.Field
-		} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			field = strings.Trim(f, `"`)
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			if tooLarge(terr) {
+				return s.errTooLarge(c)
+			}
+			return engine.FieldError("body", "请求体在 JSON 之后还有多余内容", "the request body has data after its JSON value")
 		}
-		return &engine.Error{Code: engine.EINVALID, Field: field, Message: "请求体不是有效的 JSON:" + err.Error(), MessageEN: "the request body is not valid JSON: " + err.Error()}
+		return nil
 	}
-	return nil
+	if tooLarge(err) {
+		return s.errTooLarge(c)
+	}
+	field := "body"
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		field = te.Field
+	} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		field = strings.Trim(f, `"`)
+	}
+	return &engine.Error{Code: engine.EINVALID, Field: field, Message: "请求体不是有效的 JSON:" + err.Error(), MessageEN: "the request body is not valid JSON: " + err.Error()}
 }
 
 // projectList is the API's page of projects.
@@ -101,7 +114,7 @@ func validState(st string) bool {
 
 func (s *Server) handleAPIProjectCreate(c echo.Context) error {
 	var in engine.ProjectInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	p, err := s.svc.CreateProject(c.Request().Context(), currentUser(c), in)
@@ -136,7 +149,7 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 		return err
 	}
 	var in projectUpdate
-	if err := decodeJSON(c, &in); err != nil {
+	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	if in.Version <= 0 {
@@ -155,7 +168,7 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 		return err
 	}
 	var act engine.Action
-	if err := decodeJSON(c, &act); err != nil {
+	if err := s.decodeJSON(c, &act); err != nil {
 		return err
 	}
 	if act.Event == "" {
@@ -174,7 +187,7 @@ func (s *Server) handleAPIProjectScore(c echo.Context) error {
 		return err
 	}
 	var in engine.ScoreInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	out, err := s.svc.Score(c.Request().Context(), currentUser(c), id, in)
@@ -229,7 +242,10 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx := c.Request().Context()
 		u := currentUser(c)
-		body, err := io.ReadAll(c.Request().Body)
+		body, err := io.ReadAll(c.Request().Body) // bounded by the body limit (loadSession)
+		if tooLarge(err) {
+			return s.errTooLarge(c)
+		}
 		if err != nil {
 			return engine.FieldError("body", "请求体读取失败", "could not read the request body")
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -548,23 +549,51 @@ func (s *Server) handleDossier(c echo.Context) error {
 	return s.render(c, http.StatusOK, "dossier", pd)
 }
 
-// logRefusal records a refused request in the decision log (403s only: a
-// 404 for another park's project is the same refusal seen from outside, and
-// logging it would tell nobody more). Never the request body.
+// logRefusal records a signed-in user's refused request in the decision log
+// (403s only: a 404 for another park's project is the same refusal seen from
+// outside, and logging it would tell nobody more). Never the request body,
+// and the path cut to maxLoggedPath bytes. A refused request from nobody
+// signed in (a missing CSRF token, a probe) accuses nobody: it is a paced
+// line in the access log, so anonymous requests cannot grow the append-only
+// log.
 func (s *Server) logRefusal(c echo.Context, status int, msg string) {
 	if status != http.StatusForbidden {
 		return
 	}
-	name := ""
-	if u := currentUser(c); u != nil {
-		name = u.Username
-	}
 	req := c.Request()
-	err := s.svc.LogAuth(req.Context(), engine.AuthEvent{Event: engine.EventRefused, Username: name, Known: name != "",
-		Remote: c.RealIP(), Method: req.Method, Path: req.URL.Path, Status: status, Message: msg})
+	path := cutPath(req.URL.Path)
+	u := currentUser(c)
+	if u == nil {
+		if !s.accessLog.Allow() {
+			s.suppressed.Add(1)
+			return
+		}
+		s.log.Warn("refused anonymous request", "remote", c.RealIP(), "method", req.Method, "path", path,
+			"status", status, "suppressed_since_last", s.suppressed.Swap(0))
+		return
+	}
+	err := s.svc.LogAuth(req.Context(), engine.AuthEvent{Event: engine.EventRefused, Username: u.Username, Known: true,
+		Remote: c.RealIP(), Method: req.Method, Path: path, Status: status, Message: msg})
 	if err != nil {
 		s.log.Error("log refusal", "err", err)
 	}
+}
+
+// maxLoggedPath bounds the request path a refusal entry keeps: enough for
+// every route, with its ids, and not a store for whatever a client sends.
+const maxLoggedPath = 256
+
+// cutPath cuts p to at most maxLoggedPath bytes on a character boundary,
+// marking the cut with "…".
+func cutPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	cut := maxLoggedPath - len("…")
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "…"
 }
 
 // logLogin records a sign-in or a failed one. The password never gets here.

@@ -1,18 +1,25 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 
 	"zonevet/engine"
 )
@@ -70,6 +77,15 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		ctx := req.Context()
 		now := s.svc.Now()
+		if unsafeMethod(req.Method) {
+			// One limit for every body, forms, uploads and the API alike,
+			// checked before anything reads it: a body too large is a 413,
+			// never a CSRF refusal nor a 926 MB JSON decode.
+			if req.ContentLength > s.bodyLimit() {
+				return s.errTooLarge(c)
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.bodyLimit())
+		}
 		if auth := req.Header.Get("Authorization"); isAPI(c) && auth != "" {
 			secret, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
@@ -99,7 +115,6 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if unsafeMethod(req.Method) {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxUpload+maxFormOverhead)
 			if err := s.checkCSRF(c); err != nil {
 				return err
 			}
@@ -146,38 +161,96 @@ func (s *Server) csrfToken(c echo.Context) string {
 	if sess := currentSession(c); sess != nil {
 		return sess.CSRFToken
 	}
-	if ck, err := c.Cookie(cookiePreCSRF); err == nil && len(ck.Value) >= 32 {
-		return ck.Value
+	if tok := s.preCSRF(c); tok != "" {
+		return tok
 	}
 	tok := randomToken()
-	c.SetCookie(&http.Cookie{Name: cookiePreCSRF, Value: tok, Path: "/", HttpOnly: true,
+	c.SetCookie(&http.Cookie{Name: s.preCSRFCookie(), Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies})
-	c.Request().AddCookie(&http.Cookie{Name: cookiePreCSRF, Value: tok}) // visible to later calls in this request
+	c.Request().AddCookie(&http.Cookie{Name: s.preCSRFCookie(), Value: tok}) // visible to later calls in this request
 	return tok
 }
 
+// preCSRFCookie names the sign-in form's double-submit cookie. Served over
+// TLS it carries the __Host- prefix: a browser accepts such a cookie only
+// from this very origin over HTTPS, with Path=/ and no Domain, so neither a
+// sibling subdomain nor a plain-HTTP man in the middle can plant one.
+func (s *Server) preCSRFCookie() string {
+	if s.cfg.SecureCookies {
+		return "__Host-" + cookiePreCSRF
+	}
+	return cookiePreCSRF
+}
+
+func (s *Server) preCSRF(c echo.Context) string {
+	if ck, err := c.Cookie(s.preCSRFCookie()); err == nil && len(ck.Value) >= 32 {
+		return ck.Value
+	}
+	return ""
+}
+
+// checkCSRF accepts a state-changing request only with the token it must
+// carry. A signed-in request must carry its session's token: a cookie can be
+// planted by a sibling host, so a double-submit cookie never speaks for a
+// session. Only the sign-in form itself takes the pre-session cookie's token,
+// signed in or not (a second tab may post it after the first signed in).
 func (s *Server) checkCSRF(c echo.Context) error {
-	sent := c.Request().Header.Get(csrfHeader)
+	req := c.Request()
+	sent := req.Header.Get(csrfHeader)
 	if sent == "" {
+		if err := parseForm(req); err != nil {
+			if tooLarge(err) {
+				return s.errTooLarge(c)
+			}
+			return engine.FieldError("body", "表单无法解析", "the form could not be read")
+		}
 		sent = c.FormValue(csrfFormField)
 	}
-	// Either the session's token or the pre-session double-submit cookie's:
-	// a browser holding an old session may still post the sign-in form.
 	var wants []string
 	if sess := currentSession(c); sess != nil {
 		wants = append(wants, sess.CSRFToken)
 	}
-	if ck, err := c.Cookie(cookiePreCSRF); err == nil && len(ck.Value) >= 32 {
-		wants = append(wants, ck.Value)
+	if currentSession(c) == nil || c.Path() == "/login" {
+		wants = append(wants, s.preCSRF(c))
 	}
 	ok := false
 	for _, want := range wants {
-		ok = ok || sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+		ok = ok || sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 	}
 	if !ok {
 		return engine.Errorf(engine.EFORBIDDEN, "表单已过期或来源不明,请刷新页面后重试", "the form has expired or did not come from this site; reload the page and try again")
 	}
 	return nil
+}
+
+// parseForm reads a form body now, so that a body over the limit is seen as
+// that rather than as a form without its CSRF field.
+func parseForm(req *http.Request) error {
+	ct, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" {
+		return req.ParseMultipartForm(32 << 20)
+	}
+	return req.ParseForm()
+}
+
+// bodyLimit is the most any request body may hold: one document at the
+// upload limit and the form around it.
+func (s *Server) bodyLimit() int64 { return s.cfg.MaxUpload + maxFormOverhead }
+
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// errTooLarge is the 413 for a body over the limit, naming the limit the
+// user can act on: the document's size.
+func (s *Server) errTooLarge(c echo.Context) error {
+	mb := s.cfg.MaxUpload >> 20
+	msg := fmt.Sprintf("文件超过 %d MB", mb)
+	if s.lang(c) == langEN {
+		msg = fmt.Sprintf("file larger than %d MB", mb)
+	}
+	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, msg)
 }
 
 func (s *Server) setSessionCookie(c echo.Context, secret string) {
@@ -231,9 +304,11 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "login", pd)
 }
 
-// handleLogin signs a user in: rate limits per account and per address, a
-// fresh session id on every sign-in (never reusing one the browser brought),
-// and the same answer for an unknown name and a wrong password.
+// handleLogin signs a user in: throttled per (account, address) and per
+// address, with the password check itself behind a gate that bounds the
+// argon2id work in flight; a fresh session id on every sign-in (never
+// reusing one the browser brought), and the same answer for an unknown name
+// and a wrong password.
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
@@ -244,31 +319,59 @@ func (s *Server) handleLogin(c echo.Context) error {
 		pd.Data = loginData{Username: username, Next: next, Error: msg}
 		return s.render(c, status, "login", pd)
 	}
-	if !s.limiter.allow("addr:"+c.RealIP(), 5*s.cfg.LoginLimit) || !s.limiter.allow("user:"+strings.ToLower(username), s.cfg.LoginLimit) {
-		return fail(http.StatusTooManyRequests, s.t(c, "login.limited"))
+	tooMany := func(wait time.Duration, msg string) error {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
+		return fail(http.StatusTooManyRequests, msg)
+	}
+	addr := c.RealIP()
+	if wait := s.limiter.begin(username, addr); wait > 0 {
+		return tooMany(wait, s.i18n.T(s.lang(c), "login.wait", map[string]any{"Wait": waitText(wait, s.lang(c))}))
+	}
+	release, ok := s.hashGate.enter(ctx)
+	if !ok {
+		s.limiter.refund(username, addr)
+		return tooMany(time.Second, s.t(c, "login.busy"))
 	}
 	u, err := s.svc.Authenticate(ctx, username, password)
+	release()
 	if err != nil {
 		if engine.ErrorCode(err) == engine.EUNAUTHORIZED {
 			s.logLogin(c, false, username)
 			return fail(http.StatusUnauthorized, engine.ErrorMessage(err, s.lang(c)))
 		}
+		s.limiter.refund(username, addr)
 		return err
 	}
-	s.limiter.reset("user:" + strings.ToLower(username))
+	s.limiter.succeeded(username, addr)
 	if old := currentSession(c); old != nil {
 		_ = s.accounts.DeleteSession(ctx, old.ID)
 	}
 	secret := randomToken()
 	now := s.svc.Now()
 	sess := &engine.Session{ID: hashToken(secret), UserID: u.ID, CSRFToken: randomToken(),
-		CreatedAt: now, LastSeenAt: now, RemoteAddr: c.RealIP()}
+		CreatedAt: now, LastSeenAt: now, RemoteAddr: addr}
 	if err := s.accounts.CreateSession(ctx, sess); err != nil {
 		return err
 	}
 	s.setSessionCookie(c, secret)
 	s.logLogin(c, true, u.Username)
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// waitText says how long to wait in whole seconds or minutes, rounded up.
+func waitText(d time.Duration, lang string) string {
+	if d <= time.Minute {
+		n := int((d + time.Second - 1) / time.Second)
+		if lang == langEN {
+			return fmt.Sprintf("%d s", n)
+		}
+		return fmt.Sprintf("%d 秒", n)
+	}
+	n := int((d + time.Minute - 1) / time.Minute)
+	if lang == langEN {
+		return fmt.Sprintf("%d min", n)
+	}
+	return fmt.Sprintf("%d 分钟", n)
 }
 
 func (s *Server) handleLogout(c echo.Context) error {
@@ -281,50 +384,175 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// loginLimiter counts sign-in attempts per key in a sliding window. It lives
-// in memory: one process serves the zone, and a restart forgetting the counts
-// is harmless next to the argon2id cost of every attempt.
+// loginLimiter throttles sign-in attempts. It lives in memory: one process
+// serves the zone, and a restart forgetting the counts is harmless next to
+// the argon2id cost of every attempt.
+//
+// Two limits, neither of which lets a stranger lock a user out:
+//   - per (account, address): the first `free` failures cost nothing; after
+//     that each further attempt waits a delay that doubles with every
+//     failure (base, 2×base, … capped at the window). A flood against an
+//     account from one address slows that address only; the owner signs in
+//     from theirs at once. A success clears the pair.
+//   - per address: at most perAddr attempts not followed by a success in a
+//     sliding window, so one address cannot walk through many accounts.
+//
+// An attempt is counted when it starts (so concurrent attempts cannot all
+// slip through before the first fails) and refunded on success.
 type loginLimiter struct {
-	mu     sync.Mutex
-	window time.Duration
-	now    func() time.Time
-	hits   map[string][]time.Time
+	mu      sync.Mutex
+	now     func() time.Time
+	window  time.Duration
+	free    int
+	perAddr int
+	base    time.Duration
+	addrs   map[string][]time.Time
+	pairs   map[string]*pairFailures
 }
 
-func newLoginLimiter(window time.Duration, now func() time.Time) *loginLimiter {
-	return &loginLimiter{window: window, now: now, hits: map[string][]time.Time{}}
+type pairFailures struct {
+	failures int
+	last     time.Time
 }
 
-// allow records an attempt under key and reports whether it is within limit.
-func (l *loginLimiter) allow(key string, limit int) bool {
+// loginBackoffBase is the first delay once an (account, address) pair has
+// used its free attempts: long enough to stop guessing, short enough that a
+// user who mistyped waits less than a minute.
+const loginBackoffBase = 30 * time.Second
+
+func newLoginLimiter(free int, window time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{now: now, window: window, free: free, perAddr: 5 * free, base: loginBackoffBase,
+		addrs: map[string][]time.Time{}, pairs: map[string]*pairFailures{}}
+}
+
+// pairKey joins the account as typed (case folded, cut: a pasted megabyte is
+// no account name) with the address.
+func pairKey(account, addr string) string {
+	account = strings.ToLower(account)
+	if len(account) > 128 {
+		account = account[:128]
+	}
+	return account + "\x00" + addr
+}
+
+// delay is how long a pair with this many failures waits after its last.
+func (l *loginLimiter) delay(failures int) time.Duration {
+	if failures < l.free {
+		return 0
+	}
+	return min(l.base<<min(failures-l.free, 20), l.window)
+}
+
+// begin counts an attempt on account from addr, or refuses it with how long
+// to wait.
+func (l *loginLimiter) begin(account, addr string) (wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.hits) > 10000 {
-		for k, ts := range l.hits {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > l.window {
-				delete(l.hits, k)
-			}
+	l.sweep(now)
+	pk := pairKey(account, addr)
+	p := l.pairs[pk]
+	if p != nil && now.Sub(p.last) > 2*l.window {
+		p = nil // quiet for two windows: forgiven
+	}
+	if p != nil {
+		if until := p.last.Add(l.delay(p.failures)); now.Before(until) {
+			return until.Sub(now)
 		}
 	}
-	ts := l.hits[key]
+	ts := l.recent(addr, now)
+	if len(ts) >= l.perAddr {
+		return ts[0].Add(l.window).Sub(now)
+	}
+	l.addrs[addr] = append(ts, now)
+	if p == nil {
+		p = &pairFailures{}
+		l.pairs[pk] = p
+	}
+	p.failures++
+	p.last = now
+	return 0
+}
+
+// succeeded clears the pair and gives the address its attempt back.
+func (l *loginLimiter) succeeded(account, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.pairs, pairKey(account, addr))
+	l.popAddr(addr)
+}
+
+// refund takes back an attempt that never reached the password check.
+func (l *loginLimiter) refund(account, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.pairs[pairKey(account, addr)]; p != nil && p.failures > 0 {
+		p.failures--
+	}
+	l.popAddr(addr)
+}
+
+func (l *loginLimiter) popAddr(addr string) {
+	if ts := l.addrs[addr]; len(ts) > 0 {
+		l.addrs[addr] = ts[:len(ts)-1]
+	}
+}
+
+func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
+	ts := l.addrs[addr]
 	keep := ts[:0]
 	for _, t := range ts {
 		if now.Sub(t) < l.window {
 			keep = append(keep, t)
 		}
 	}
-	if len(keep) >= limit {
-		l.hits[key] = keep
-		return false
-	}
-	l.hits[key] = append(keep, now)
-	return true
+	return keep
 }
 
-// reset forgets an account's attempts after a successful sign-in.
-func (l *loginLimiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.hits, key)
-	l.mu.Unlock()
+// sweep drops what can no longer limit anything once the maps grow, so
+// rotating names cannot grow them without bound.
+func (l *loginLimiter) sweep(now time.Time) {
+	if len(l.pairs)+len(l.addrs) <= 10000 {
+		return
+	}
+	for k, p := range l.pairs {
+		if now.Sub(p.last) > 2*l.window {
+			delete(l.pairs, k)
+		}
+	}
+	for a := range l.addrs {
+		if len(l.recent(a, now)) == 0 {
+			delete(l.addrs, a)
+		}
+	}
+}
+
+// hashGate bounds the password checks in flight. argon2id costs 64 MiB and
+// a core for each check by design; unbounded, 32 concurrent failed sign-ins
+// took the server to 2 GiB. slots checks run at once (one per core); up to
+// queue more wait at most maxWait; beyond that the answer is 429 at once.
+type hashGate struct {
+	sem     *semaphore.Weighted
+	waiting atomic.Int64
+	queue   int64
+	maxWait time.Duration
+}
+
+func newHashGate(slots int) *hashGate {
+	return &hashGate{sem: semaphore.NewWeighted(int64(slots)), queue: 16 * int64(slots), maxWait: 10 * time.Second}
+}
+
+// enter waits for a slot; ok is false when the queue is full or the wait
+// ran out. release must be called once the check is done.
+func (g *hashGate) enter(ctx context.Context) (release func(), ok bool) {
+	defer g.waiting.Add(-1)
+	if g.waiting.Add(1) > g.queue {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.maxWait)
+	defer cancel()
+	if err := g.sem.Acquire(ctx, 1); err != nil {
+		return nil, false
+	}
+	return func() { g.sem.Release(1) }, true
 }

@@ -48,12 +48,12 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return s.actionFailed(c, id, s.tooBig(), nil)
+			return s.actionFailed(c, id, s.errTooLarge(c), nil)
 		}
 		return s.actionFailed(c, id, engine.FieldError("file", "请选择要上传的文件", "choose a file to upload"), nil)
 	}
 	if fh.Size > s.cfg.MaxUpload {
-		return s.actionFailed(c, id, s.tooBig(), nil)
+		return s.actionFailed(c, id, s.errTooLarge(c), nil)
 	}
 	src, err := fh.Open()
 	if err != nil {

@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -95,9 +97,23 @@ func (s *Server) handleLang(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 }
 
-// safeNext keeps redirects on this site: only a local absolute path is accepted.
+// safeNext keeps redirects on this site: only a same-origin path is
+// accepted, anything else becomes "/". A browser drops tabs and newlines
+// from a Location and reads a backslash as a slash, so "/\t/evil.example"
+// and "/\\evil.example" are "//evil.example" to it: any control character
+// or backslash is refused outright, and what is left must parse as a path
+// with no scheme, host or user and must not begin with "//".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for _, r := range next {
+		if r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

@@ -348,7 +348,7 @@ func (s *Server) handleProjectScore(c echo.Context) error {
 		raw := strings.TrimSpace(c.FormValue("item." + cr.ID))
 		form[cr.ID] = raw
 		v, err := strconv.ParseFloat(raw, 64)
-		if err != nil && parseErr == nil {
+		if (err != nil || math.IsNaN(v) || math.IsInf(v, 0)) && parseErr == nil {
 			parseErr = &engine.Error{Code: engine.EINVALID, Field: "items." + cr.ID,
 				Message:   fmt.Sprintf("“%s”请填写 0–%s 之间的分数", cr.NameZH, formatAmount(cr.Max, 1)),
 				MessageEN: fmt.Sprintf("%s: enter a score from 0 to %s", cr.NameEN, formatAmount(cr.Max, 1))}

@@ -10,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"zonevet/engine"
 )
@@ -35,10 +39,19 @@ type Config struct {
 	AbsoluteTimeout time.Duration
 	// MaxUpload caps one document's size in bytes (default 20 MiB).
 	MaxUpload int64
-	// LoginLimit is how many sign-in attempts one account (and five times as
-	// many one address) may make per LoginWindow (defaults 5 per 15 minutes).
+	// LoginLimit is how many failed sign-ins one account may have from one
+	// address before each further attempt waits a growing delay (capped at
+	// LoginWindow), and a fifth of how many failed attempts one address may
+	// make per LoginWindow (defaults 5 and 15 minutes).
 	LoginLimit  int
 	LoginWindow time.Duration
+	// LoginConcurrency is how many password checks (argon2id, 64 MiB each)
+	// run at once; default one per usable core (GOMAXPROCS).
+	LoginConcurrency int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client. Empty (the default): the client is the socket's peer and the
+	// header is ignored, for it is whatever the client wrote.
+	TrustedProxies []*net.IPNet
 	// CheckpointKey signs the decision log's checkpoints on demand (audit
 	// pages); nil leaves the pages able to verify but not to sign.
 	CheckpointKey ed25519.PrivateKey
@@ -70,7 +83,13 @@ type Server struct {
 	static   *staticFiles
 	i18n     *translator
 	limiter  *loginLimiter
-	loc      *time.Location
+	hashGate *hashGate
+	// accessLog paces the access-log lines about refused anonymous
+	// requests: they are not the decision log's business, and a flood of
+	// them must not flood the operator's log either.
+	accessLog  *rate.Limiter
+	suppressed atomic.Int64
+	loc        *time.Location
 }
 
 // New checks the configuration, parses every template (failing fast on a
@@ -114,12 +133,63 @@ func New(cfg Config) (*Server, error) {
 	if s.tmpl, err = parseTemplates(s.funcs()); err != nil {
 		return nil, err
 	}
-	s.limiter = newLoginLimiter(cfg.LoginWindow, cfg.Service.Now)
+	if cfg.LoginConcurrency <= 0 {
+		cfg.LoginConcurrency = runtime.GOMAXPROCS(0)
+	}
+	s.limiter = newLoginLimiter(cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
+	s.hashGate = newHashGate(cfg.LoginConcurrency)
+	s.accessLog = rate.NewLimiter(rate.Every(time.Second), 10)
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s, nil
+}
+
+// ipExtractor takes the client address from the socket, or with trusted
+// proxies from X-Forwarded-For, read from the right and skipping only those
+// proxies. echo trusts loopback and private networks by default; here only
+// what the operator named is trusted.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// ParseTrustedProxies reads a comma-separated list of CIDRs or single
+// addresses ("10.0.0.0/8,192.0.2.7") for Config.TrustedProxies.
+func ParseTrustedProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxy %q: not an address or CIDR", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // ServeHTTP makes Server an http.Handler.
