@@ -142,6 +142,11 @@ type Change struct {
 	// Extra entries are appended after Entry in the same transaction, e.g. the
 	// automatic "recommend" that follows the score completing the quorum.
 	Extra []AuditEntry
+	// Answer is what the command answers its caller once written back (the
+	// project, a score's outcome). When the context carries an
+	// IdempotencyClaim, the store renders it and stores it under the key in
+	// the same transaction.
+	Answer any
 }
 
 // ProjectFilter selects projects for lists. Zero values mean "any".
@@ -245,7 +250,7 @@ type IdempotentResult struct {
 	Key         string
 	UserID      int64
 	RequestHash string // SHA-256 of method, path and body: the same key with another request is a conflict
-	Status      int    // 0 while the first request is still running
+	Status      int    // the HTTP status answered
 	Body        []byte
 	CreatedAt   time.Time
 }
@@ -265,11 +270,13 @@ type AccountStore interface {
 	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, id int64) error
 
-	// BeginIdempotent claims key for userID. If the key is new it records a
-	// pending result and returns (nil, nil); if it exists it returns the stored
-	// result (Status 0 = still running). A different RequestHash is a conflict.
-	BeginIdempotent(ctx context.Context, r IdempotentResult) (*IdempotentResult, error)
-	FinishIdempotent(ctx context.Context, r IdempotentResult) error
-	// AbortIdempotent forgets a pending key whose request failed before any effect.
-	AbortIdempotent(ctx context.Context, userID int64, key string) error
+	// IdempotentResult returns the answer stored under userID's key
+	// (not_found when there is none).
+	IdempotentResult(ctx context.Context, userID int64, key string) (*IdempotentResult, error)
+	// RecordIdempotent stores r unless the key already holds an answer:
+	// (nil, nil) when r was stored, else the stored answer. The same key
+	// with a different RequestHash is a conflict. It is for answers of
+	// requests that changed nothing (a refusal); an action's answer is
+	// stored with the action (IdempotencyClaim).
+	RecordIdempotent(ctx context.Context, r IdempotentResult) (*IdempotentResult, error)
 }

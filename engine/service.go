@@ -379,7 +379,7 @@ func (s *Service) CreateProject(ctx context.Context, u *User, in ProjectInput) (
 	e := s.entry(a, p, EventCreate, "", StateDraft)
 	e.RuleSetVersion = rs.Version()
 	e.Payload = payload(in)
-	if err := s.store.Apply(ctx, &Change{Project: p, Entry: e}); err != nil {
+	if err := s.store.Apply(ctx, &Change{Project: p, Entry: e, Answer: p}); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -533,7 +533,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
 	e.Payload = payload(basis)
-	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Entry: e}, act); err != nil {
+	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Entry: e, Answer: p}, act); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -657,6 +657,7 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	e.Payload = payload(sc)
 	c := &Change{Project: p, ExpectedVersion: version, Score: &sc, Entry: e}
 	out := &ScoreOutcome{Project: p, Score: sc}
+	c.Answer = out
 
 	sheet := rs.Scoring()
 	if n := len(existing) + 1; n >= sheet.Quorum {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"zonevet/engine"
@@ -180,67 +181,105 @@ func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64) error {
 	}))
 }
 
-// BeginIdempotent claims r.Key for r.UserID. The claim is one INSERT ... ON
-// CONFLICT DO NOTHING under the write lock: of any number of concurrent
-// claims, from any process, exactly one inserts the row and gets (nil, nil);
-// the others get the stored record (Status 0 while the first is running).
-// The same key with a different RequestHash is a conflict.
-func (db *DB) BeginIdempotent(ctx context.Context, r engine.IdempotentResult) (*engine.IdempotentResult, error) {
+// IdempotentResult returns the answer stored under userID's key.
+func (db *DB) IdempotentResult(ctx context.Context, userID int64, key string) (*engine.IdempotentResult, error) {
+	var r *engine.IdempotentResult
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		r, err = storedIdempotent(ctx, tx, userID, key)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("idempotent result", err)
+	}
+	if r == nil {
+		return nil, notFound("幂等键", "Idempotency key")
+	}
+	return r, nil
+}
+
+// RecordIdempotent stores r unless the key already holds an answer, which it
+// returns instead. The INSERT ... ON CONFLICT DO NOTHING runs under the write
+// lock: of any number of concurrent records, from any process, exactly one
+// lands.
+func (db *DB) RecordIdempotent(ctx context.Context, r engine.IdempotentResult) (*engine.IdempotentResult, error) {
 	if r.Key == "" {
 		return nil, engine.FieldError("Idempotency-Key", "幂等键不能为空", "Idempotency key is required")
 	}
-	created := orNow(r.CreatedAt, db.now())
 	var existing *engine.IdempotentResult
 	err := db.update(ctx, func(tx *sql.Tx) error {
 		err := mustAffect(tx.ExecContext(ctx, `
-			INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, 0, NULL, ?)
+			INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (user_id, key) DO NOTHING`,
-			r.UserID, r.Key, r.RequestHash, fmtTime(created)))
+			r.UserID, r.Key, r.RequestHash, r.Status, r.Body, fmtTime(orNow(r.CreatedAt, db.now()))))
 		if isForeignKey(err) {
 			return notFound("用户", "User")
 		}
 		if !errors.Is(err, errNoRows) {
-			return err // nil: we hold the claim
+			return err // nil: stored
 		}
-		existing = &engine.IdempotentResult{}
-		err = tx.QueryRowContext(ctx, `
-			SELECT key, user_id, request_hash, status, body, created_at FROM idempotency WHERE user_id = ? AND key = ?`,
-			r.UserID, r.Key).
-			Scan(&existing.Key, &existing.UserID, &existing.RequestHash, &existing.Status, &existing.Body, timeCol{&existing.CreatedAt})
+		existing, err = storedIdempotent(ctx, tx, r.UserID, r.Key)
 		if err != nil {
 			return err
 		}
-		if existing.RequestHash != r.RequestHash {
-			return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
-		}
-		return nil
+		return sameRequest(existing, r.RequestHash)
 	})
 	if err != nil {
-		return nil, wrap("begin idempotent", err)
+		return nil, wrap("record idempotent", err)
 	}
 	return existing, nil
 }
 
-// FinishIdempotent stores the outcome of the request that claimed the key, so
-// that retries replay it. The key must have been claimed with the same
-// RequestHash.
-func (db *DB) FinishIdempotent(ctx context.Context, r engine.IdempotentResult) error {
-	return wrap("finish idempotent", db.update(ctx, func(tx *sql.Tx) error {
-		err := mustAffect(tx.ExecContext(ctx, `
-			UPDATE idempotency SET status = ?, body = ? WHERE user_id = ? AND key = ? AND request_hash = ?`,
-			r.Status, r.Body, r.UserID, r.Key, r.RequestHash))
-		if errors.Is(err, errNoRows) {
-			return notFound("幂等键", "Idempotency key")
-		}
-		return err
-	}))
+// storedIdempotent reads the answer under a key, nil when there is none.
+func storedIdempotent(ctx context.Context, tx *sql.Tx, userID int64, key string) (*engine.IdempotentResult, error) {
+	r := &engine.IdempotentResult{}
+	err := tx.QueryRowContext(ctx, `
+		SELECT key, user_id, request_hash, status, body, created_at FROM idempotency WHERE user_id = ? AND key = ?`,
+		userID, key).
+		Scan(&r.Key, &r.UserID, &r.RequestHash, &r.Status, &r.Body, timeCol{&r.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
 }
 
-// AbortIdempotent forgets a key still pending, so the client may retry it.
-// A finished key is kept: its result has been or may be replayed.
-func (db *DB) AbortIdempotent(ctx context.Context, userID int64, key string) error {
-	return wrap("abort idempotent", db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status = 0`, userID, key)
+// sameRequest refuses a key reused for another request.
+func sameRequest(stored *engine.IdempotentResult, requestHash string) error {
+	if stored.RequestHash != requestHash {
+		return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
+	}
+	return nil
+}
+
+// claimIdempotency runs first in a command's transaction when its request
+// carries an Idempotency-Key: a key already answered stops the command with
+// an *engine.IdempotentReplay (a savepoint undoes nothing yet), otherwise
+// the command goes ahead and recordClaim stores its answer after it.
+func claimIdempotency(ctx context.Context, tx *sql.Tx, claim *engine.IdempotencyClaim) error {
+	stored, err := storedIdempotent(ctx, tx, claim.UserID, claim.Key)
+	if err != nil || stored == nil {
 		return err
-	}))
+	}
+	if err := sameRequest(stored, claim.RequestHash); err != nil {
+		return err
+	}
+	return &engine.IdempotentReplay{Result: *stored}
+}
+
+// recordClaim stores the command's answer under the key, in the command's
+// transaction, and returns the record to hand the claim once committed.
+// answer must already show what the commit will make true (ids, versions).
+func (db *DB) recordClaim(ctx context.Context, tx *sql.Tx, claim *engine.IdempotencyClaim, answer any) (*engine.IdempotentResult, error) {
+	body, err := claim.Encode(answer)
+	if err != nil {
+		return nil, fmt.Errorf("encode idempotent answer: %w", err)
+	}
+	r := &engine.IdempotentResult{Key: claim.Key, UserID: claim.UserID, RequestHash: claim.RequestHash,
+		Status: claim.Status, Body: body, CreatedAt: orNow(claim.CreatedAt, db.now())}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.UserID, r.Key, r.RequestHash, r.Status, r.Body, fmtTime(r.CreatedAt))
+	if isForeignKey(err) {
+		return nil, notFound("用户", "User")
+	}
+	return r, err
 }

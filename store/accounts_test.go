@@ -139,70 +139,46 @@ func TestIdempotency(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()
 	uid := mustUser(t, db, "alice")
-	r := engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req1"}
+	r := engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req1", Status: 409, Body: []byte(`{"code":"conflict"}`)}
 
-	t.Run("ClaimNew", func(t *testing.T) {
-		got, err := db.BeginIdempotent(ctx, r)
+	t.Run("UnknownKey", func(t *testing.T) {
+		_, err := db.IdempotentResult(ctx, uid, "k1")
+		wantCode(t, err, engine.ENOTFOUND)
+	})
+	t.Run("RecordNew", func(t *testing.T) {
+		got, err := db.RecordIdempotent(ctx, r)
 		if err != nil || got != nil {
-			t.Fatalf("first claim = %+v, %v; want nil, nil", got, err)
+			t.Fatalf("first record = %+v, %v; want nil, nil", got, err)
 		}
 	})
-	t.Run("Pending", func(t *testing.T) {
-		got, err := db.BeginIdempotent(ctx, r)
-		if err != nil || got == nil || got.Status != 0 {
-			t.Fatalf("second claim = %+v, %v; want pending record", got, err)
+	t.Run("FirstAnswerStands", func(t *testing.T) {
+		again := r
+		again.Status, again.Body = 200, []byte(`{}`)
+		got, err := db.RecordIdempotent(ctx, again)
+		if err != nil || got == nil || got.Status != 409 || string(got.Body) != `{"code":"conflict"}` || !got.CreatedAt.Equal(t0) {
+			t.Fatalf("second record = %+v, %v; want the first answer", got, err)
+		}
+		if got, err := db.IdempotentResult(ctx, uid, "k1"); err != nil || got.Status != 409 {
+			t.Fatalf("lookup = %+v, %v", got, err)
 		}
 	})
 	t.Run("OtherRequestConflicts", func(t *testing.T) {
-		_, err := db.BeginIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req2"})
+		_, err := db.RecordIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: uid, RequestHash: "req2", Status: 200})
 		wantCode(t, err, engine.ECONFLICT)
 	})
 	t.Run("KeysArePerUser", func(t *testing.T) {
 		bob := mustUser(t, db, "bob")
-		got, err := db.BeginIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: bob, RequestHash: "other"})
+		got, err := db.RecordIdempotent(ctx, engine.IdempotentResult{Key: "k1", UserID: bob, RequestHash: "other", Status: 200})
 		if err != nil || got != nil {
-			t.Fatalf("bob's claim = %+v, %v; want nil, nil", got, err)
+			t.Fatalf("bob's record = %+v, %v; want nil, nil", got, err)
 		}
 	})
-	t.Run("FinishThenReplay", func(t *testing.T) {
-		done := r
-		done.Status, done.Body = 303, []byte(`{"id":7}`)
-		if err := db.FinishIdempotent(ctx, done); err != nil {
-			t.Fatal(err)
-		}
-		got, err := db.BeginIdempotent(ctx, r)
-		if err != nil || got == nil || got.Status != 303 || string(got.Body) != `{"id":7}` || !got.CreatedAt.Equal(t0) {
-			t.Fatalf("replay = %+v, %v", got, err)
-		}
-		// A finished key is not forgotten by Abort.
-		if err := db.AbortIdempotent(ctx, uid, "k1"); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := db.BeginIdempotent(ctx, r); got == nil || got.Status != 303 {
-			t.Fatalf("after abort of finished key = %+v", got)
-		}
-	})
-	t.Run("FinishUnclaimed", func(t *testing.T) {
-		wantCode(t, db.FinishIdempotent(ctx, engine.IdempotentResult{Key: "zz", UserID: uid, RequestHash: "x", Status: 200}), engine.ENOTFOUND)
-	})
-	t.Run("AbortPending", func(t *testing.T) {
-		k := engine.IdempotentResult{Key: "k2", UserID: uid, RequestHash: "req"}
-		if got, err := db.BeginIdempotent(ctx, k); err != nil || got != nil {
-			t.Fatalf("claim = %+v, %v", got, err)
-		}
-		if err := db.AbortIdempotent(ctx, uid, "k2"); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := db.BeginIdempotent(ctx, k); err != nil || got != nil {
-			t.Fatalf("claim after abort = %+v, %v; want nil, nil", got, err)
-		}
-	})
-	t.Run("ConcurrentClaims", func(t *testing.T) {
+	t.Run("ConcurrentRecords", func(t *testing.T) {
 		const n = 40
-		// Half the claims come through a second handle on the same file, as
+		// Half the records come through a second handle on the same file, as
 		// from a second process.
 		other := mustOpenPath(t, db.Path())
-		k := engine.IdempotentResult{Key: "race", UserID: uid, RequestHash: "req"}
+		k := engine.IdempotentResult{Key: "race", UserID: uid, RequestHash: "req", Status: 400}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		winners := 0
@@ -212,7 +188,7 @@ func TestIdempotency(t *testing.T) {
 				h = other
 			}
 			wg.Go(func() {
-				got, err := h.BeginIdempotent(ctx, k)
+				got, err := h.RecordIdempotent(ctx, k)
 				if err != nil {
 					t.Error(err)
 					return

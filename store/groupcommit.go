@@ -52,14 +52,15 @@ func (db *DB) CommitStats() (commits, commands int64) {
 }
 
 type applyCall struct {
-	ctx  context.Context
-	c    *engine.Change
-	j    projectJSON // c.Project encoded
+	ctx   context.Context
+	c     *engine.Change
+	j     projectJSON             // c.Project encoded
+	claim *engine.IdempotencyClaim // from ctx: the transaction runs on its own
 	done chan error  // receives one value: the result, or errLead
 }
 
-func (db *DB) applyGrouped(ctx context.Context, c *engine.Change, j projectJSON) error {
-	call := &applyCall{ctx: ctx, c: c, j: j, done: make(chan error, 1)}
+func (db *DB) applyGrouped(ctx context.Context, c *engine.Change, j projectJSON, claim *engine.IdempotencyClaim) error {
+	call := &applyCall{ctx: ctx, c: c, j: j, claim: claim, done: make(chan error, 1)}
 	q := &db.queue
 	q.mu.Lock()
 	if q.busy {
@@ -135,7 +136,7 @@ func (db *DB) runBatch(batch []*applyCall) {
 			if results[0] = batch[0].ctx.Err(); results[0] != nil {
 				return results[0]
 			}
-			writeBacks[0], results[0] = db.applyTx(ctx, tx, batch[0].c, batch[0].j)
+			writeBacks[0], results[0] = db.applyTx(ctx, tx, batch[0].c, batch[0].j, batch[0].claim)
 			return results[0]
 		}
 		for i, call := range batch {
@@ -145,7 +146,7 @@ func (db *DB) runBatch(batch []*applyCall) {
 			if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
 				return err
 			}
-			writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j)
+			writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j, call.claim)
 			if results[i] != nil {
 				// If SQLite has already rolled back the whole transaction
 				// (an I/O error, a full disk), this fails and so does

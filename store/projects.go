@@ -29,7 +29,15 @@ import (
 // On success it writes back to c: a new project's ID, the project's Version,
 // CreatedAt and UpdatedAt, and each entry's Seq, Time, PrevHash and Hash (and
 // ProjectID and Park when they were left empty: from the project, and for
-// Extra entries from Entry). On failure c is unchanged.
+// Extra entries from Entry). On failure c is unchanged, except under an
+// Idempotency-Key (below).
+//
+// When ctx carries an engine.IdempotencyClaim and c has an Answer, the key is
+// looked up first in the same transaction: a key already answered stops the
+// command with *engine.IdempotentReplay; otherwise the command is written, c
+// written back, its Answer rendered and stored under the key, all before the
+// commit, so the key and the effect land together or not at all. On failure
+// the caller must then drop c, whose write-back may have happened.
 //
 // Times: the entry's Time is the time of the change (the store's clock when
 // zero, read inside the transaction so that log order is time order); a
@@ -53,13 +61,22 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 			return wrap("apply", err)
 		}
 	}
-	return db.applyGrouped(ctx, c, j)
+	var claim *engine.IdempotencyClaim
+	if c.Answer != nil {
+		claim = engine.IdempotencyClaimFrom(ctx)
+	}
+	return db.applyGrouped(ctx, c, j, claim)
 }
 
 // applyTx writes c, whose project encodes to j, inside tx and returns the
 // write-back to c, to be run only once tx has committed; c itself is not
 // touched here.
-func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON) (writeBack func(), err error) {
+func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON, claim *engine.IdempotencyClaim) (writeBack func(), err error) {
+	if claim != nil {
+		if err := claimIdempotency(ctx, tx, claim); err != nil {
+			return nil, err
+		}
+	}
 	e := c.Entry
 	e.Time = orNow(e.Time, db.now())
 	extra := append([]engine.AuditEntry(nil), c.Extra...)
@@ -121,7 +138,7 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		}
 	}
 
-	return func() {
+	writeBack = func() {
 		if p := c.Project; p != nil {
 			if p.ID == 0 {
 				p.ID, p.CreatedAt = id, created
@@ -139,7 +156,16 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		}
 		c.Entry = e
 		copy(c.Extra, extra)
-	}, nil
+	}
+	if claim == nil {
+		return writeBack, nil
+	}
+	writeBack()
+	rec, err := db.recordClaim(ctx, tx, claim, c.Answer)
+	if err != nil {
+		return nil, err
+	}
+	return func() { claim.Recorded = rec }, nil
 }
 
 // projectJSON is a project's JSON as stored: the figures, and the report

@@ -43,7 +43,19 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 	var runID int64
 	var auditSeq int64
 	rectIDs := make([]int64, len(c.Open))
+	// Under an Idempotency-Key the first change's Answer is the command's
+	// answer, stored with it as in Apply.
+	var claim *engine.IdempotencyClaim
+	var recorded *engine.IdempotentResult
+	if len(changes) > 0 && changes[0].Answer != nil {
+		claim = engine.IdempotencyClaimFrom(ctx)
+	}
 	err := db.update(ctx, func(tx *sql.Tx) error {
+		if claim != nil {
+			if err := claimIdempotency(ctx, tx, claim); err != nil {
+				return err
+			}
+		}
 		for i := range changes {
 			ch := &changes[i]
 			e := &ch.Entry
@@ -168,15 +180,20 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 				}
 			}
 		}
+		if claim != nil {
+			writeBackProjects(changes)
+			var err error
+			recorded, err = db.recordClaim(ctx, tx, claim, changes[0].Answer)
+			return err
+		}
 		return nil
 	})
 	if err != nil {
 		return wrap("apply tracking", err)
 	}
-	for i := range changes {
-		if p := changes[i].Project; p != nil {
-			p.Version, p.UpdatedAt = changes[i].ExpectedVersion+1, changes[i].Entry.Time
-		}
+	writeBackProjects(changes)
+	if claim != nil {
+		claim.Recorded = recorded
 	}
 	copy(c.Changes, changes)
 	copy(c.Moves, moves)
@@ -193,6 +210,16 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 		}
 	}
 	return nil
+}
+
+// writeBackProjects gives the changed projects the version and time the
+// commit makes theirs.
+func writeBackProjects(changes []engine.Change) {
+	for i := range changes {
+		if p := changes[i].Project; p != nil {
+			p.Version, p.UpdatedAt = changes[i].ExpectedVersion+1, changes[i].Entry.Time
+		}
+	}
 }
 
 // putJSON runs q with v's JSON as the last argument of the first group:

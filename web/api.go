@@ -117,11 +117,12 @@ func (s *Server) handleAPIProjectCreate(c echo.Context) error {
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
+	answering(c, http.StatusCreated)
 	p, err := s.svc.CreateProject(c.Request().Context(), currentUser(c), in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, p)
+	return answer(c, http.StatusCreated, p)
 }
 
 func (s *Server) handleAPIProjectGet(c echo.Context) error {
@@ -174,11 +175,12 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 	if act.Event == "" {
 		return engine.FieldError("event", "请给出操作 event", "give the event")
 	}
+	answering(c, http.StatusOK)
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return answer(c, http.StatusOK, p)
 }
 
 func (s *Server) handleAPIProjectScore(c echo.Context) error {
@@ -190,11 +192,12 @@ func (s *Server) handleAPIProjectScore(c echo.Context) error {
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
+	answering(c, http.StatusCreated)
 	out, err := s.svc.Score(c.Request().Context(), currentUser(c), id, in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, out)
+	return answer(c, http.StatusCreated, out)
 }
 
 func (s *Server) handleAPIProjectReport(c echo.Context) error {
@@ -229,8 +232,13 @@ func (s *Server) handleAPIProjectHistory(c echo.Context) error {
 
 // idempotent gives a POST carrying an Idempotency-Key its effect once: the
 // first request's status and body are stored, a retry gets them back, and the
-// same key on a different request is a conflict. A request that fails with a
-// server error forgets its key so the retry runs again.
+// same key on a different request is a conflict.
+//
+// An action's answer is stored by the store in the action's own transaction
+// (engine.IdempotencyClaim), so a crash leaves either the effect and its
+// answer or neither, never a key "still running". A request refused without
+// effect (4xx) stores its refusal afterwards, in a transaction of its own; a
+// server error stores nothing, so the retry runs again.
 func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -251,35 +259,97 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n" + string(body)))
-		rec := engine.IdempotentResult{Key: key, UserID: u.ID, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: s.svc.Now()}
-		prev, err := s.accounts.BeginIdempotent(ctx, rec)
-		if err != nil {
+		claim := &engine.IdempotencyClaim{Key: key, UserID: u.ID, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: s.svc.Now(),
+			Encode: encodeAnswer}
+		prev, err := s.accounts.IdempotentResult(ctx, u.ID, key)
+		switch {
+		case err == nil:
+			return replayIdempotent(c, prev, claim.RequestHash)
+		case engine.ErrorCode(err) != engine.ENOTFOUND:
 			return err
 		}
-		if prev != nil {
-			if prev.Status == 0 {
-				return engine.Errorf(engine.ECONFLICT, "相同 Idempotency-Key 的请求仍在处理中", "a request with this Idempotency-Key is still being processed")
-			}
-			c.Response().Header().Set("Idempotent-Replayed", "true")
-			return c.Blob(prev.Status, "application/json", prev.Body)
-		}
+		c.SetRequest(c.Request().WithContext(engine.WithIdempotencyClaim(ctx, claim)))
 		tee := &teeWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = tee
 		herr := next(c)
-		if herr != nil {
-			s.handleError(herr, c) // render now, so the stored body is the one sent
+		var replay *engine.IdempotentReplay
+		if errors.As(herr, &replay) && !c.Response().Committed {
+			c.Response().Writer = tee.ResponseWriter
+			return replayIdempotent(c, &replay.Result, claim.RequestHash)
 		}
-		status := c.Response().Status
-		if status >= 500 || status == 0 {
-			_ = s.accounts.AbortIdempotent(ctx, u.ID, key)
+		if claim.Recorded != nil {
+			if herr != nil { // the action committed with its answer, sent or not
+				s.log.Error("after an idempotent action", "key", key, "err", herr)
+			}
 			return nil
 		}
-		rec.Status, rec.Body = status, tee.buf.Bytes()
-		if err := s.accounts.FinishIdempotent(ctx, rec); err != nil {
-			s.log.Error("finish idempotent request", "key", key, "err", err)
+		if herr != nil {
+			status, apiErr := s.classify(c, herr)
+			if c.Response().Committed || status >= 500 {
+				return herr
+			}
+			// A refusal changed nothing; it is stored unless another request
+			// with this key answered first, whose answer then stands.
+			body, err := encodeAnswer(apiErr)
+			if err != nil {
+				return err
+			}
+			rec := engine.IdempotentResult{Key: key, UserID: u.ID, RequestHash: claim.RequestHash, Status: status,
+				Body: body, CreatedAt: claim.CreatedAt}
+			prev, err := s.accounts.RecordIdempotent(ctx, rec)
+			if err != nil {
+				return err
+			}
+			c.Response().Writer = tee.ResponseWriter
+			if prev != nil {
+				return replayIdempotent(c, prev, claim.RequestHash)
+			}
+			s.logRefusal(c, status, apiErr.Message)
+			return c.Blob(status, echo.MIMEApplicationJSON, body)
+		}
+		// A handler whose command carries no Answer (none today) stores its
+		// answer after the fact: a crash in between forgets the key, and the
+		// retry runs again rather than waiting forever.
+		if status := c.Response().Status; status > 0 && status < 500 {
+			rec := engine.IdempotentResult{Key: key, UserID: u.ID, RequestHash: claim.RequestHash, Status: status,
+				Body: tee.buf.Bytes(), CreatedAt: claim.CreatedAt}
+			if _, err := s.accounts.RecordIdempotent(ctx, rec); err != nil {
+				s.log.Error("record idempotent answer", "key", key, "err", err)
+			}
 		}
 		return nil
 	}
+}
+
+// replayIdempotent answers with a stored result, or refuses the key reused
+// for another request.
+func replayIdempotent(c echo.Context, r *engine.IdempotentResult, requestHash string) error {
+	if r.RequestHash != requestHash {
+		return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
+	}
+	c.Response().Header().Set("Idempotent-Replayed", "true")
+	return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)
+}
+
+// encodeAnswer renders an answer as echo's c.JSON does (a trailing newline).
+func encodeAnswer(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(b, '\n'), err
+}
+
+// answering tells the request's Idempotency-Key, if any, the status this
+// handler answers with on success; call it before acting.
+func answering(c echo.Context, status int) {
+	engine.AnswerWith(c.Request().Context(), status)
+}
+
+// answer sends v, or, when the action stored its answer under the request's
+// Idempotency-Key, those bytes: the first answer and its replays are one.
+func answer(c echo.Context, status int, v any) error {
+	if r := engine.RecordedIdempotent(c.Request().Context()); r != nil {
+		return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)
+	}
+	return c.JSON(status, v)
 }
 
 // teeWriter copies the response body so it can be stored for a replay.
