@@ -29,7 +29,11 @@ func parseFile(filename string, data []byte) (f *ast.File, spec *fileSpec, probs
 	if len(data) > maxFileSize {
 		return nil, nil, one("file", "-", fmt.Sprintf("file is %d bytes, more than the %d allowed", len(data), maxFileSize), nil)
 	}
-	f, err := parser.ParseBytes(data, 0)
+	tokens, deep := lexWithinLimits(data)
+	if deep != nil {
+		return nil, nil, []Problem{*deep}
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, nil, one("file", "-", yamlMessage(err), yamlToken(err))
 	}

@@ -1,0 +1,120 @@
+package rules
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// allocatedBy is how many bytes fn allocates on the heap, all goroutines
+// counted (a wall-clock bound would flake on a busy machine; bytes do not).
+func allocatedBy(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// parseProblem parses data and returns its single problem, failing the test
+// when Parse accepts it or reports anything but one problem.
+func parseProblem(t *testing.T, data []byte) Problem {
+	t.Helper()
+	_, err := Parse("hostile.yaml", data)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+		t.Fatalf("Parse = %v, want one problem", err)
+	}
+	return ve.Problems[0]
+}
+
+// deepFiles are rule files nested 60,000 levels deep in each way YAML
+// nests, the deep part starting on line 2 (the block mapping is as deep as
+// 1 MB of indentation allows). Before the depth check the parser's work was
+// quadratic: 60,000 brackets took 5.3 GB in 6 s.
+func deepFiles() map[string][]byte {
+	const n = 60000
+	var mapping strings.Builder
+	mapping.WriteString("park: qingyuan\nchecks:\n")
+	for i := 1; i < 1400; i++ {
+		mapping.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	return map[string][]byte{
+		"FlowSequence":  []byte("park: qingyuan\nchecks: " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n"),
+		"FlowMapping":   []byte("park: qingyuan\nchecks: " + strings.Repeat("{a: ", n) + "1" + strings.Repeat("}", n) + "\n"),
+		"BlockSequence": []byte("park: qingyuan\nchecks: " + strings.Repeat("- ", n) + "1\n"),
+		"BlockMapping":  []byte(mapping.String()),
+		"Mixed":         []byte("park: qingyuan\nchecks: " + strings.Repeat("- [", n/2) + strings.Repeat("]", n/2) + "\n"),
+		// The most tokens the size limit lets through, nested all the way.
+		"Largest": []byte("park: qingyuan\nchecks: " + strings.Repeat("{a: ", (maxFileSize-40)/5) + "1" + strings.Repeat("}", (maxFileSize-40)/5) + "\n"),
+	}
+}
+
+// TestParseRefusesDeepNesting: a rule file nested deeper than maxNesting is
+// refused before the parser builds it, naming the line where it gets too
+// deep, with bounded memory.
+func TestParseRefusesDeepNesting(t *testing.T) {
+	for name, data := range deepFiles() {
+		t.Run(name, func(t *testing.T) {
+			var p Problem
+			// Lexing is linear, as for any file this size (at most 1 MB);
+			// the quadratic parser took gigabytes.
+			got := allocatedBy(func() { p = parseProblem(t, data) })
+			t.Logf("%d bytes of file, %d MB allocated", len(data), got>>20)
+			if got > 256<<20 {
+				t.Errorf("refusing took %d MB", got>>20)
+			}
+			if !strings.Contains(p.Message, "nested more than 64 levels") || p.Rule != "file" {
+				t.Errorf("problem %v, want the nesting named", p)
+			}
+			if want := 2; name != "BlockMapping" && p.Line != want {
+				t.Errorf("line %d, want %d", p.Line, want)
+			}
+			if name == "BlockMapping" && p.Line != 3+maxNesting-1 {
+				// line 3 opens level 2 (park's mapping is level 1); level 65 is on line 66
+				t.Errorf("line %d, want %d", p.Line, 3+maxNesting-1)
+			}
+		})
+	}
+}
+
+// TestParseAllowsModestNesting: nesting within the limit goes on to the
+// ordinary checks (here: checks must be a list of checks), so the limit
+// does not stand in the way of a real file.
+func TestParseAllowsModestNesting(t *testing.T) {
+	for _, data := range [][]byte{
+		[]byte("park: qingyuan\nchecks: " + strings.Repeat("[", maxNesting-1) + strings.Repeat("]", maxNesting-1) + "\n"),
+		[]byte("park: qingyuan\nchecks:\n" + strings.Repeat("- ", maxNesting-1) + "1\n"),
+	} {
+		if p := parseProblem(t, data); strings.Contains(p.Message, "nested") {
+			t.Errorf("refused %d levels: %v", maxNesting, p)
+		}
+	}
+	for _, park := range DefaultParks() {
+		if _, err := Parse(park+".yaml", mustDefault(t, park).Source()); err != nil {
+			t.Errorf("default %s: %v", park, err)
+		}
+	}
+}
+
+// TestParseRefusesAliasBomb: a billion-laughs file (nine levels of ten
+// aliases each, 10⁹ leaves once expanded) is refused at its first anchor
+// with bounded memory: nothing expands an alias before the refusal.
+func TestParseRefusesAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("park: qingyuan\nl0: &l0 [lol]\n")
+	for i := 1; i <= 9; i++ {
+		refs := strings.TrimSuffix(strings.Repeat("*l"+string(rune('0'+i-1))+", ", 10), ", ")
+		b.WriteString("l" + string(rune('0'+i)) + ": &l" + string(rune('0'+i)) + " [" + refs + "]\n")
+	}
+	b.WriteString("checks: *l9\n")
+	var p Problem
+	if got := allocatedBy(func() { p = parseProblem(t, []byte(b.String())) }); got > 16<<20 {
+		t.Errorf("refusing took %d MB", got>>20)
+	}
+	if !strings.Contains(p.Message, "anchors, aliases") || p.Line != 2 {
+		t.Errorf("problem %v, want the anchor on line 2 named", p)
+	}
+}
