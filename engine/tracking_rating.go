@@ -408,3 +408,44 @@ func (s *Service) RatingRuns(ctx context.Context, u *User) ([]RatingRun, error) 
 func (s *Service) CanTrack(u *User, park, act string) bool {
 	return u != nil && s.authz.Allowed(u.Username, park, trackingObject, act)
 }
+
+// FirmClass is the class of a firm's latest rating with what goes with it:
+// the zone's measures for that class and, for a high-R&D firm, its support.
+type FirmClass struct {
+	Year      int                 `json:"year"`
+	RunID     int64               `json:"run_id"`
+	Band      string              `json:"band"`
+	Measures  rules.ClassMeasures `json:"measures"` // empty when the rule set lists none for the class
+	RDSupport bool                `json:"rd_support"`
+	SupportZH string              `json:"support_zh,omitempty"`
+	SupportEN string              `json:"support_en,omitempty"`
+}
+
+// LatestClass picks the newest year's newest line of ratings (as Tracking
+// returns them) and looks up its measures in the rule-set version of its
+// run; nil when there is no rating.
+func (s *Service) LatestClass(ctx context.Context, u *User, ratings []RatingResult) (*FirmClass, error) {
+	if len(ratings) == 0 {
+		return nil, nil
+	}
+	last := ratings[0]
+	for _, r := range ratings[1:] {
+		if r.Year > last.Year || r.Year == last.Year && r.RunID > last.RunID {
+			last = r
+		}
+	}
+	run, err := s.storedRun(ctx, u, last.RunID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
+	if err != nil {
+		return nil, err
+	}
+	fc := &FirmClass{Year: last.Year, RunID: last.RunID, Band: last.Band, RDSupport: last.RDSupport}
+	fc.Measures, _ = rs.Measures(last.Band)
+	if sup := rs.Rating().RDSupport; sup != nil && last.RDSupport {
+		fc.SupportZH, fc.SupportEN = sup.MeasureZH, sup.MeasureEN
+	}
+	return fc, nil
+}

@@ -66,7 +66,7 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	}
 	lang := s.lang(c)
 	cd := chartData{Text: map[string]string{
-		"states": pickLang(lang, "各状态项目数", "Projects per state"), "bands": pickLang(lang, "亩均效益评价分档", "Rating bands"),
+		"states": pickLang(lang, "各状态项目数", "Projects per state"), "bands": pickLang(lang, "亩均效益评价分类", "Rating classes"),
 		"tax": pickLang(lang, "亩均税收分布(万元/亩)", "Tax per mu (10k CNY/mu)"), "output": pickLang(lang, "亩均产值分布(万元/亩)", "Output per mu (10k CNY/mu)"),
 		"targets": pickLang(lang, "政策目标与实际(%)", "Policy targets and actuals (%)"), "target": pickLang(lang, "目标", "Target"),
 		"actual": pickLang(lang, "实际", "Actual"), "save": pickLang(lang, "保存为图片", "Save as image"), "firms": pickLang(lang, "企业数", "Firms"),
@@ -78,6 +78,9 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	}
 	for _, b := range []string{"A", "B", "C", "D"} {
 		cd.Bands = append(cd.Bands, labelled{b, d.Bands[b]})
+	}
+	if n := d.Bands["T"]; n > 0 {
+		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "T 类(不参评)", "T (not rated)"), n})
 	}
 	if n := d.Bands["grace"]; n > 0 {
 		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "宽限期", "Grace"), n})

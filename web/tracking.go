@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules"
 )
 
 // registerTrackingRoutes adds the after-signature pages: a project's
@@ -35,6 +36,7 @@ func (s *Server) registerTrackingRoutes(e *echo.Echo) {
 	g.POST("/tracking/import", s.handleTrackingImport)
 	g.POST("/tracking/runs", s.handleRatingRun)
 	g.GET("/tracking/runs/:run", s.handleRatingRunView)
+	g.GET("/tracking/runs/:run/results.xlsx", s.handleRatingRunExport)
 	g.GET("/tracking/alerts", s.handleTrackingAlerts)
 	g.GET("/dashboard", s.handleDashboard)
 	g.GET("/dashboard.xlsx", s.handleDashboardExport)
@@ -52,12 +54,13 @@ type trackingData struct {
 	Year      int
 	Partial   bool
 	L         map[string]string // labels of milestones, causes, clauses and run actions
+	Class     *engine.FirmClass // the latest rating's class and its measures
 }
 
 // trackingLabels names the tracking vocabulary in lang, for templates.
 func trackingLabels(lang string) map[string]string {
 	m := map[string]string{"": "—",
-		engine.ActionRectify: pickLang(lang, "责令整改", "rectification ordered"), engine.ActionExitDue: pickLang(lang, "连续两年 D 档,应启动退出", "D two years running: exit due"),
+		engine.ActionRectify: pickLang(lang, "限期整改", "rectification ordered"), engine.ActionExitDue: pickLang(lang, "连续 D 类达规定年数,应启动退出", "D for the set number of years running: exit due"),
 		engine.ActionInRectification: pickLang(lang, "整改中", "already rectifying")}
 	for _, k := range engine.MilestoneKinds {
 		m[k] = engine.MilestoneLabel(k, lang)
@@ -84,6 +87,9 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 	}
 	d := trackingData{Project: p, T: tr, Kinds: engine.MilestoneKinds, Clauses: engine.ExitClauses, Year: s.svc.Today().Year() - 1,
 		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c))}
+	if d.Class, err = s.svc.LatestClass(ctx, u, tr.Ratings); err != nil {
+		return err
+	}
 	if tr.Agreement == nil && tr.Can["agreement"] {
 		if d.Defaults, err = s.svc.AgreementDefaults(ctx, u, id); err != nil {
 			return err
@@ -538,6 +544,16 @@ type runData struct {
 	Verified   bool
 	Shortfalls []engine.RatingResult
 	Names      map[int64]string
+	Convention string                // the rule set's convention in words
+	Rated      int                   // n: the firms ranked
+	Expected   []bandCount           // what the convention gives for n
+	Classes    []rules.ClassMeasures // the measures of each class
+	Classed    []string              // the classes to count: the bands, then the not-rated class
+}
+
+type bandCount struct {
+	Band string
+	N    int
 }
 
 func (s *Server) handleRatingRunView(c echo.Context) error {
@@ -559,11 +575,29 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 			d.Shortfalls = append(d.Shortfalls, r)
 		}
 	}
-	if rs, err := s.svc.RuleSetVersion(ctx, run.RuleSetVersion); err == nil {
-		for _, ind := range rs.Rating().Indicators {
-			d.Indicators = append(d.Indicators, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+	for _, r := range run.Results {
+		if r.Rated {
+			d.Rated++
 		}
 	}
+	rs, err := s.svc.RuleSetVersion(ctx, run.RuleSetVersion)
+	if err != nil {
+		return err
+	}
+	cfg := rs.Rating()
+	for _, ind := range cfg.Indicators {
+		d.Indicators = append(d.Indicators, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+	}
+	zh, en := rs.BandConvention()
+	d.Convention = pickLang(s.lang(c), zh, en)
+	for i, n := range rs.BandCounts(d.Rated) {
+		d.Expected = append(d.Expected, bandCount{cfg.Bands[i].Band, n})
+		d.Classed = append(d.Classed, cfg.Bands[i].Band)
+	}
+	if cfg.NotRatedClass != "" {
+		d.Classed = append(d.Classed, cfg.NotRatedClass)
+	}
+	d.Classes = cfg.Classes
 	parks, _ := s.svc.Parks(ctx, u)
 	d.Park = s.parkNames(parks, s.lang(c))[run.Park]
 	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("%d 年度亩均效益评价", run.Year), fmt.Sprintf("%d per-mu rating", run.Year)))

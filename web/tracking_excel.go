@@ -243,8 +243,8 @@ func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
 		money []int // columns (0-based) formatted with thousands separators
 	}{
 		{"政策目标", []string{"指标", "目标", "实际", "单位", "是否达标", "口径"}, nil, []int{1, 2}},
-		{"各园区", []string{"园区", "项目数", "跟踪项目", "本年签约", "本年签约固定资产投资(万元)", "A", "B", "C", "D", "宽限期", "整改中", "已退出", "工业总产值(万元)", "规上企业", "规上高企", "高企产值(万元)"}, nil, []int{4, 12, 15}},
-		{"评级分布", []string{"档次", "企业数"}, nil, nil},
+		{"各园区", []string{"园区", "项目数", "跟踪项目", "本年签约", "本年签约固定资产投资(万元)", "A 类", "B 类", "C 类", "D 类", "T 类(不参评)", "宽限期", "整改中", "已退出", "工业总产值(万元)", "规上企业", "规上高企", "高企产值(万元)"}, nil, []int{4, 13, 16}},
+		{"评价分类", []string{"类别", "企业数"}, nil, nil},
 		{"亩均税收分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
 		{"亩均产值分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
 		{"整改与退出", []string{"项目编号", "园区", "企业", "状态", "开始", "期限", "说明"}, nil, nil},
@@ -258,11 +258,14 @@ func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
 	}
 	for _, p := range d.PerPark {
 		sheets[1].rows = append(sheets[1].rows, []any{p.Park.NameZH, p.Projects, p.Tracked, p.SignedThisYear, p.InvestmentSigned,
-			p.Bands["A"], p.Bands["B"], p.Bands["C"], p.Bands["D"], p.Bands["grace"], p.Rectifying, p.Exited, p.Output, p.AboveScale, p.HighTechAbove, p.HighTechOutput})
+			p.Bands["A"], p.Bands["B"], p.Bands["C"], p.Bands["D"], p.Bands["T"], p.Bands["grace"], p.Rectifying, p.Exited, p.Output, p.AboveScale, p.HighTechAbove, p.HighTechOutput})
 	}
-	for _, b := range []string{"A", "B", "C", "D", "grace"} {
-		label := b
-		if b == "grace" {
+	for _, b := range []string{"A", "B", "C", "D", "T", "grace"} {
+		label := b + " 类"
+		switch b {
+		case "T":
+			label = "T 类(不参评)"
+		case "grace":
 			label = "宽限期(不参评)"
 		}
 		sheets[2].rows = append(sheets[2].rows, []any{label, d.Bands[b]})

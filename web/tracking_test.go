@@ -150,6 +150,9 @@ func (w *world) trackingRoutes() []route {
 		{"GET", "/tracking/runs/:run", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return fmt.Sprintf("/tracking/runs/%d", w.ratingRun()), nil
 		}, "anon=303 own=200 other=404"},
+		{"GET", "/tracking/runs/:run/results.xlsx", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return fmt.Sprintf("/tracking/runs/%d/results.xlsx", w.ratingRun()), nil
+		}, "anon=303 own=200 other=404"},
 		{"GET", "/tracking/alerts", "", get("/tracking/alerts"), "anon=303 own=200 other=200"},
 		{"GET", "/dashboard", "", get("/dashboard"), "anon=303 own=200 other=200"},
 		{"GET", "/dashboard.xlsx", "", get("/dashboard.xlsx?park=qingyuan"), "anon=303 own=200 other=404"},
@@ -246,10 +249,40 @@ func TestTrackingImportRunDashboard(t *testing.T) {
 		t.Fatalf("run page %d", rec.Code)
 	}
 	doc = parseHTML(t, rec.Body.String())
-	if rows := findAll(doc, func(n *html.Node) bool {
+	// b filed nothing: under qingyuan's rule set it has a line of its own,
+	// class T (not rated), instead of only a "missing" count.
+	rows := findAll(doc, func(n *html.Node) bool {
 		return n.Data == "tr" && n.Parent.Data == "tbody" && n.Parent.Parent != nil && attr(n.Parent.Parent, "class") == "table results"
-	}); len(rows) != 1 {
-		t.Errorf("%d result rows, want 1", len(rows))
+	})
+	if len(rows) != 2 || attr(rows[0], "data-project") != strconv.FormatInt(a.ID, 10) ||
+		attr(rows[1], "data-project") != strconv.FormatInt(b.ID, 10) || attr(rows[1], "data-class") != "T" {
+		t.Errorf("%d result rows, want a rated and b in class T", len(rows))
+	}
+	if c := findAll(doc, func(n *html.Node) bool { return attr(n, "id") == "convention" }); len(c) != 1 || !strings.Contains(text(c[0]), "round(n×20%)") {
+		t.Error("run page does not print the class convention")
+	}
+	// The run's Excel carries each firm's class and the measures that go with it.
+	var export string
+	for _, a := range findAll(doc, func(n *html.Node) bool { return n.Data == "a" && hasAttr(n, "data-export") }) {
+		export = attr(a, "href")
+	}
+	rec = committee.do("GET", export, nil)
+	rf, err := excelize.OpenReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("results.xlsx %q: %d %v", export, rec.Code, err)
+	}
+	defer rf.Close()
+	if class, _ := rf.GetCellValue("评价结果", "D4"); class != "T 类" {
+		t.Errorf("results.xlsx D4 = %q, want T 类", class)
+	}
+	if m, _ := rf.GetCellValue("评价结果", "N4"); !strings.Contains(m, "不参评") || !strings.Contains(m, "督促补报") {
+		t.Errorf("results.xlsx measures of the T firm %q", m)
+	}
+	// The firm's page shows its class and the measures: a lone rated firm is
+	// B (round(1 × 20 %) = 0 firms in A), 积极支持.
+	rec = committee.do("GET", fmt.Sprintf("/projects/%d/tracking", a.ID), nil)
+	if m := findAll(parseHTML(t, rec.Body.String()), func(n *html.Node) bool { return attr(n, "id") == "class-measures" }); len(m) != 1 || !strings.Contains(text(m[0]), "B 类:积极支持") {
+		t.Errorf("firm page measures: %d blocks", len(m))
 	}
 	if v := findAll(doc, func(n *html.Node) bool { return attr(n, "id") == "verify" }); len(v) != 1 || !strings.Contains(text(v[0]), "一致") {
 		t.Error("run page does not show the verification")
@@ -290,4 +323,13 @@ func TestTrackingImportRunDashboard(t *testing.T) {
 	if v, _ := tf.GetCellValue(annualSheet, "A3"); v != b.USCC {
 		t.Errorf("template A3 = %q, want %s", v, b.USCC)
 	}
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }

@@ -62,6 +62,9 @@ func seedTracking(d *demo) error {
 		if p.State != engine.StateInProduction && p.State != engine.StateRectification {
 			continue
 		}
+		if p.Name == demoNotFiled {
+			continue // filed nothing: class T on the rating page and the dashboard
+		}
 		fig := p.Figures
 		land := fig.LandArea
 		tax, output, rd := fig.Tax/land, fig.ExpectedOutput/land, fig.RDExpense/fig.Revenue*100
@@ -76,8 +79,17 @@ func seedTracking(d *demo) error {
 			rd = 0.9 // and tax below the floor: D, and rectification on two counts
 		}
 		rev := output * land * 0.96
-		af := engine.AnnualFigures{Year: year, Revenue: rev, Output: output * land, ValueAdded: output * land * 0.26,
-			Tax: tax * land, RDExpense: rev * rd / 100, EnergyUse: output * land * 0.011, Emissions: output * land / 10000 * 1.8,
+		va := output * land * 0.26
+		perTce, perTonne := 3.0, 1000.0 // value added per tce and per tonne of emissions: the park's benchmarks
+		if e, ok := demoEnergy[p.Name]; ok {
+			perTce, perTonne = e[0], e[1]
+		}
+		emissions := va / perTonne
+		if perTonne == 0 {
+			emissions = 0 // not reported: the indicator's missing-data policy applies
+		}
+		af := engine.AnnualFigures{Year: year, Revenue: rev, Output: output * land, ValueAdded: va,
+			Tax: tax * land, RDExpense: rev * rd / 100, EnergyUse: va / perTce, Emissions: emissions,
 			Employees: int(land * 6), HighTech: ht, AboveScale: true}
 		if err := d.svc.SaveFigures(d.ctx, promoter, p.ID, af); err != nil {
 			return fmt.Errorf("figures of %s: %w", p.Name, err)
@@ -90,6 +102,24 @@ func seedTracking(d *demo) error {
 }
 
 func rdHighTech(rd float64) bool { return rd >= 3 }
+
+// demoNotFiled filed no annual figures last year: the rating lists it as
+// class T (not rated) with the reason, and the dashboard counts it.
+const demoNotFiled = "伺服电机及驱动器项目"
+
+// demoEnergy is each firm's value added per tce of energy and per tonne of
+// emissions (万元), against the park's benchmarks of 3 and 1000, so that
+// the energy indicator separates the firms (copper foil and plastics are
+// energy-hungry, diagnostics reagents are not); 0 per tonne means the firm
+// reported no emissions and gets the average emissions score of the others.
+var demoEnergy = map[string][2]float64{
+	"特种工程塑料改性项目": {1.8, 900},
+	"片式电感元件项目":   {3.6, 1300},
+	"体外诊断试剂生产项目": {5.2, 0},
+	"五金冲压件扩产项目":  {1.4, 600},
+	"高性能电子铜箔项目":  {1.2, 700},
+	"广清精密模具制造项目": {2.6, 1100},
+}
 
 // demoPerformance is what a firm actually achieved last year as a share of
 // the output and tax it promised; firms not listed kept their promise.

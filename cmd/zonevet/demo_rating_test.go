@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+// TestDemoRatingShowsConventions: the demo's rating run has a firm that
+// filed nothing in class T, a firm without emissions data scored by the
+// average policy, energy points that separate the firms, and a firm flagged
+// for R&D support.
+func TestDemoRatingShowsConventions(t *testing.T) {
+	ctx := context.Background()
+	a, err := openApp(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := seedDemo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	auditor, err := a.db.UserByName(ctx, "auditor1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := a.svc.RatingRuns(ctx, auditor)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("demo runs %d, %v", len(runs), err)
+	}
+	run, err := a.svc.RatingRun(ctx, auditor, runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var t1, average, support int
+	energy := map[float64]bool{}
+	for _, r := range run.Results {
+		if r.Band == "T" && r.NotRated == "not_filed" && r.Name == demoNotFiled {
+			t1++
+		}
+		if r.RDSupport {
+			support++
+		}
+		for _, s := range r.Indicators {
+			if s.Missing == "average" {
+				average++
+			}
+			if s.ID == "value_added_per_energy" && r.Rated {
+				energy[s.Points] = true
+			}
+		}
+	}
+	if t1 != 1 || average != 1 || support == 0 || run.Bands["T"] != 1 {
+		t.Errorf("T %d, average-scored %d, R&D support %d, bands %v", t1, average, support, run.Bands)
+	}
+	if rated := len(run.Results) - 1; len(energy) < rated-1 {
+		t.Errorf("energy points %v separate too few of %d rated firms", energy, rated)
+	}
+}
