@@ -186,7 +186,7 @@ func wantFor(t *testing.T, spec, who string) int {
 // status, and that every registered route has exactly one row.
 func TestPermissionMatrix(t *testing.T) {
 	w := mustWorld(t)
-	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), w.rulesAdminRoutes()...)
+	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -236,6 +237,15 @@ func (s *Server) funcs() template.FuncMap {
 			return zh
 		},
 		"overdue": func(t *time.Time) bool { return t != nil && t.Before(s.svc.Now()) },
+		// provisional: a working-day deadline in a year whose holidays are not published (暂定).
+		"provisional": func(t *time.Time) bool {
+			cal, err := s.svc.Calendar(context.Background())
+			return err == nil && cal.Provisional(t)
+		},
+		"tr": func(lang any, id string) string {
+			l, _ := lang.(string)
+			return s.i18n.T(l, id, nil)
+		},
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}

@@ -229,6 +229,7 @@ func (s *Server) routes() {
 	s.registerAuditRoutes(e)
 	s.registerAdminRoutes(e)
 	s.registerRulesAdminRoutes(e)
+	s.registerCalendarRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.
