@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
@@ -41,11 +43,19 @@ func runServe(ctx context.Context, args []string) error {
 	docs := docsFlag(fs)
 	secure := fs.Bool("secure-cookies", os.Getenv("ZONEVET_SECURE_COOKIES") == "true", "mark cookies Secure (behind TLS)")
 	checkpoints := addCheckpointFlags(fs)
+	trustedProxies := fs.String("trusted-proxies", os.Getenv("ZONEVET_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: the socket address ($ZONEVET_TRUSTED_PROXIES)")
+	loginLimit := fs.Int("login-limit", 5, "failed sign-ins per account and address before growing delays (an address: five times as many per 15 minutes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	proxies, err := web.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	*docs = docsDir(*docs, *db)
 
+	setMemoryLimit()
 	a, err := openApp(ctx, *db)
 	if err != nil {
 		return err
@@ -67,7 +77,7 @@ func runServe(ctx context.Context, args []string) error {
 		demoAccounts = demoLoginsOf(ctx, a)
 	}
 	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure,
-		CheckpointKey: signingKey, Demo: demoAccounts})
+		CheckpointKey: signingKey, Demo: demoAccounts, TrustedProxies: proxies, LoginLimit: *loginLimit})
 	if err != nil {
 		return err
 	}
@@ -98,6 +108,21 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// setMemoryLimit gives the collector a soft limit unless GOMEMLIMIT sets
+// one. Every password check allocates argon2id's 64 MiB afresh, and the
+// default pacer lets the heap grow to twice what is live before collecting,
+// so a burst of sign-ins would hold several checks' worth of dead blocks
+// resident. The limit is what the server needs: a base for pages and
+// SQLite plus one check per core (web.Config.LoginConcurrency's default).
+// It is soft: a heap that truly needs more gets it, collected more often.
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	const base, perCheck = 128 << 20, 64 << 20
+	debug.SetMemoryLimit(base + int64(runtime.GOMAXPROCS(0))*perCheck)
 }
 
 // demoLoginsOf lists the demo accounts for the sign-in page if this is the
