@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -58,6 +59,9 @@ func runServe(ctx context.Context, args []string) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := sweepDocuments(ctx, a, *docs, logger); err != nil {
+		return err
+	}
 	signingKey, err := checkpoints.start(ctx, a, *db, logger)
 	if err != nil {
 		return err
@@ -96,6 +100,28 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// sweepDocuments clears what crashes left in the documents folder before
+// anyone can upload: half-written files and files whose row never committed
+// (web.SweepOrphanDocuments), reported in the log with their counts.
+func sweepDocuments(ctx context.Context, a *app, dir string, logger *slog.Logger) error {
+	docs, err := a.db.AllDocuments(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(docs))
+	for i, d := range docs {
+		names[i] = d.StoredName
+	}
+	removed, orphaned, err := web.SweepOrphanDocuments(dir, names)
+	if err != nil {
+		return err
+	}
+	if removed+orphaned > 0 {
+		logger.Warn("documents left by an interrupted upload", "dir", dir, "partial_removed", removed, "orphans_moved_to", filepath.Join(dir, ".orphans"), "orphans", orphaned)
 	}
 	return nil
 }
