@@ -29,6 +29,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
+
+	signer signerState // the checkpoint file and the signer's alarm (checkpoint.go)
 }
 
 // Config wires a Service.
