@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -189,10 +190,8 @@ func (l *AuditLog) Export(ctx context.Context, u *User, q AuditQuery, format str
 	if err := l.logAction(ctx, a, park, q.ProjectID, EventAuditExport, format, payload(exportRecord{Format: format, Query: q})); err != nil {
 		return err
 	}
-	if l.CanSign() {
-		if _, _, err := l.Checkpoint(ctx, false); err != nil {
-			return err
-		}
+	if err := l.checkpointBeforeExport(ctx); err != nil {
+		return err
 	}
 	return cps.ExportAudit(ctx, q, checkpoints, entry)
 }
@@ -209,41 +208,79 @@ func (l *AuditLog) ExportAll(ctx context.Context, checkpoints func([]Checkpoint)
 	if err != nil {
 		return err
 	}
-	if l.CanSign() {
-		if _, _, err := l.Checkpoint(ctx, false); err != nil {
-			return err
-		}
+	if err := l.checkpointBeforeExport(ctx); err != nil {
+		return err
 	}
 	return cps.ExportAudit(ctx, AuditQuery{}, checkpoints, entry)
 }
 
-// Checkpoint signs the log's current head and stores it. Unless force, a
-// head already checkpointed is not signed again, so a periodic run over an
-// idle log adds nothing. It returns the checkpoint and whether it is new.
+// checkpointBeforeExport signs the head before an export when this process
+// can. A refusal does not stop the export: a log the signer will not vouch
+// for is exactly what an auditor must be able to take away; the alarm is
+// raised and the export simply ends on no new checkpoint.
+func (l *AuditLog) checkpointBeforeExport(ctx context.Context) error {
+	if !l.CanSign() {
+		return nil
+	}
+	if _, _, err := l.Checkpoint(ctx, false); err != nil && !errors.Is(err, ErrSignerRefused) {
+		return err
+	}
+	return nil
+}
+
+// Checkpoint signs the log's current head and stores it, in the database and
+// in the checkpoint file when there is one (UseCheckpointFile). Unless
+// force, a head already checkpointed is not signed again, so a periodic run
+// over an idle log adds nothing. It returns the checkpoint and whether it is
+// new.
+//
+// The signer verifies before it signs (headToSign): the chain from the last
+// checkpoint it can trust to the head must link, or it refuses, raises the
+// alarm the proof page shows (SignerAlarm) and returns an error wrapping
+// ErrSignerRefused. A signer that signed whatever head it found would vouch
+// for a log cut or rewritten since the last checkpoint.
 func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, bool, error) {
 	if !l.CanSign() {
 		return nil, false, errors.New("audit log: no signing key")
 	}
-	seq, hash, err := l.cps.AuditHead(ctx)
+	all, err := l.cps.Checkpoints(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if !force {
+		seq, hash, err := l.cps.AuditHead(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if n := len(all); n > 0 && all[n-1].Seq == seq && all[n-1].Hash == hash && l.svc.SignerAlarm() == nil {
+			return &all[n-1], false, nil
+		}
+	}
+	seq, hash, err := l.headToSign(ctx, all)
 	if err != nil {
 		return nil, false, err
 	}
 	if seq == 0 {
+		l.svc.clearAlarm()
 		return nil, false, nil // nothing to vouch for yet
 	}
-	if !force {
-		all, err := l.cps.Checkpoints(ctx)
-		if err != nil {
-			return nil, false, err
-		}
-		if n := len(all); n > 0 && all[n-1].Seq == seq && all[n-1].Hash == hash {
-			return &all[n-1], false, nil
-		}
+	if n := len(all); !force && n > 0 && all[n-1].Seq == seq && all[n-1].Hash == hash {
+		l.svc.clearAlarm() // what raised it has been put right
+		return &all[n-1], false, nil
 	}
 	c := SignCheckpoint(l.key, seq, hash, l.svc.now())
+	// The database first: a crash before the file is written leaves the
+	// file a subset of the database, which is fine; the other order would
+	// leave a checkpoint the database "lost", a false alarm.
 	if err := l.cps.AddCheckpoint(ctx, &c); err != nil {
 		return nil, false, err
 	}
+	if file := l.svc.CheckpointFile(); file != "" {
+		if err := appendCheckpointFile(file, c); err != nil {
+			return &c, true, l.svc.raiseAlarm("the checkpoint could not be copied outside the database: " + err.Error())
+		}
+	}
+	l.svc.clearAlarm()
 	return &c, true, nil
 }
 
@@ -318,6 +355,15 @@ func (l *AuditLog) VerifyNow(ctx context.Context, u *User) (*VerifyResult, error
 // Verify checks the stored chain and the stored checkpoints against trusted
 // (nil: this process's public key). It needs no user: the CLI runs it.
 func (l *AuditLog) Verify(ctx context.Context, trusted ed25519.PublicKey) (*VerifyResult, error) {
+	return l.VerifyWith(ctx, trusted, nil)
+}
+
+// VerifyWith is Verify with checkpoints kept outside the database as well
+// (the checkpoint file, an older export's): each must be in the database —
+// one that is not was deleted from it — and is matched against the chain
+// like the stored ones, so a log cut back behind a deleted checkpoint is
+// caught too.
+func (l *AuditLog) VerifyWith(ctx context.Context, trusted ed25519.PublicKey, outside []Checkpoint) (*VerifyResult, error) {
 	cps, err := l.store()
 	if err != nil {
 		return nil, err
@@ -331,7 +377,15 @@ func (l *AuditLog) Verify(ctx context.Context, trusted ed25519.PublicKey) (*Veri
 		return nil, err
 	}
 	v := NewLogVerifier(trusted, false)
-	v.AddCheckpoints(all)
+	var missing []Checkpoint
+	for _, c := range outside {
+		if !slices.ContainsFunc(all, func(d Checkpoint) bool { return sameCheckpoint(c, d) }) {
+			v.problem("checkpoint #%d signed %s is not in the database: checkpoints were deleted from the database",
+				c.Seq, c.Time.Format(time.RFC3339))
+			missing = append(missing, c)
+		}
+	}
+	v.AddCheckpoints(append(all, missing...))
 	if err := l.svc.store.EachAuditEntry(ctx, func(e AuditEntry) error { v.Entry(&e); return nil }); err != nil {
 		return nil, err
 	}

@@ -8,14 +8,17 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -217,4 +220,217 @@ func ParseSigningKey(data []byte) (ed25519.PrivateKey, error) {
 		return nil, errors.New("not an Ed25519 key")
 	}
 	return priv, nil
+}
+
+// signerState is what the signer keeps beside the service: where it
+// appends its checkpoints outside the database, and the alarm it raised
+// when it last refused to sign. The alarm lives in the process, not in the
+// decision log, because it says the log itself cannot be trusted.
+type signerState struct {
+	mu    sync.Mutex
+	file  string
+	alarm *SignerAlarm
+}
+
+// SignerAlarm is the signer's refusal to vouch for the log: the chain from
+// the previous checkpoint to the head does not link, or checkpoints were
+// deleted from the database. It stays raised until a signing succeeds.
+type SignerAlarm struct {
+	Time    time.Time `json:"time"`
+	Problem string    `json:"problem"`
+}
+
+// ErrSignerRefused wraps every refusal of the signer, so the CLI and the
+// periodic signer can tell it from an ordinary failure.
+var ErrSignerRefused = errors.New("checkpoint signer refused to sign")
+
+// UseCheckpointFile makes every signing of this service also append its
+// checkpoint to path (JSON Lines, created if missing), a copy outside the
+// database: whoever deletes checkpoints from the database cannot delete
+// them there, and `audit verify --checkpoints FILE` finds them missing.
+func (s *Service) UseCheckpointFile(path string) {
+	s.signer.mu.Lock()
+	defer s.signer.mu.Unlock()
+	s.signer.file = path
+}
+
+// CheckpointFile is the path set by UseCheckpointFile, or "".
+func (s *Service) CheckpointFile() string {
+	s.signer.mu.Lock()
+	defer s.signer.mu.Unlock()
+	return s.signer.file
+}
+
+// SignerAlarm returns the signer's raised alarm, or nil.
+func (s *Service) SignerAlarm() *SignerAlarm {
+	s.signer.mu.Lock()
+	defer s.signer.mu.Unlock()
+	return s.signer.alarm
+}
+
+func (s *Service) raiseAlarm(problem string) error {
+	s.signer.mu.Lock()
+	s.signer.alarm = &SignerAlarm{Time: s.now().UTC(), Problem: problem}
+	s.signer.mu.Unlock()
+	return fmt.Errorf("%w: %s", ErrSignerRefused, problem)
+}
+
+func (s *Service) clearAlarm() {
+	s.signer.mu.Lock()
+	s.signer.alarm = nil
+	s.signer.mu.Unlock()
+}
+
+// checkpointFileLine is one line of the checkpoint file: the shape of an
+// export line's "checkpoints" array, so ReadExportCheckpoints reads the file
+// as it reads an export.
+type checkpointFileLine struct {
+	Checkpoints []Checkpoint `json:"checkpoints"`
+}
+
+// ReadCheckpointFile reads the checkpoints appended to path; a file that
+// does not exist holds none.
+func ReadCheckpointFile(path string) ([]Checkpoint, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("checkpoint file: %w", err)
+	}
+	defer f.Close()
+	cps, err := ReadExportCheckpoints(f)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+	}
+	return cps, nil
+}
+
+// appendCheckpointFile appends c to path as one line and syncs it.
+func appendCheckpointFile(path string, c Checkpoint) error {
+	line, err := json.Marshal(checkpointFileLine{Checkpoints: []Checkpoint{c}})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	_, err = f.Write(append(line, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint file %s: %w", path, err)
+	}
+	return nil
+}
+
+// sameCheckpoint reports whether a and b are the same signed statement.
+func sameCheckpoint(a, b Checkpoint) bool {
+	return a.Seq == b.Seq && a.Hash == b.Hash && a.Signature == b.Signature && a.Time.Equal(b.Time)
+}
+
+// selfSigned checks c's signature against the key it names: the file is
+// ours, so the key it names there is trusted; whoever edits it must sign.
+func selfSigned(c Checkpoint) bool {
+	pub, err := ParsePublicKey(c.Key)
+	return err == nil && c.Verify(pub) == nil
+}
+
+// headToSign checks, before anything is signed, that the log still holds
+// what was vouched for and that everything since links to it, and returns
+// the head to sign. The anchor is the latest checkpoint the signer can trust:
+// one in the checkpoint file (written by a signer, outside the database) or
+// one in the database signed by this key. Checkpoints in the database under
+// another key are not anchors: anyone can sign a rewritten log with a key of
+// their own. Without an anchor (the first signing, or the first with a new
+// key) the whole chain is checked from its first entry.
+//
+// It refuses (an error wrapping ErrSignerRefused) when a checkpoint of the
+// file is missing from the database (checkpoints deleted), when the log ends
+// before the anchor (tail cut), when the entry at the anchor has another
+// hash (history rewritten), or when the chain after it does not link.
+func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int64, hash string, err error) {
+	own := PublicKeyString(l.PublicKey())
+	var anchor *Checkpoint
+	consider := func(c Checkpoint) {
+		if anchor == nil || c.Seq > anchor.Seq {
+			cc := c
+			anchor = &cc
+		}
+	}
+	file := l.svc.CheckpointFile()
+	if file != "" {
+		fromFile, err := ReadCheckpointFile(file)
+		if err != nil {
+			return 0, "", err
+		}
+		for _, c := range fromFile {
+			if !selfSigned(c) {
+				return 0, "", l.svc.raiseAlarm(fmt.Sprintf("checkpoint #%d in %s has a bad signature: the file was edited", c.Seq, file))
+			}
+			if !slices.ContainsFunc(stored, func(d Checkpoint) bool { return sameCheckpoint(c, d) }) {
+				return 0, "", l.svc.raiseAlarm(fmt.Sprintf("checkpoint #%d signed %s is in %s but not in the database: checkpoints were deleted from the database",
+					c.Seq, c.Time.Format(time.RFC3339), file))
+			}
+			consider(c)
+		}
+	}
+	for _, c := range stored {
+		if c.Key == own && c.Verify(l.PublicKey()) == nil {
+			consider(c)
+		}
+	}
+
+	after := int64(0)
+	if anchor != nil {
+		after = anchor.Seq - 1
+	}
+	chain := NewChainVerifier()
+	var broken error
+	seen := false
+	err = l.cps.ExportAudit(ctx, AuditQuery{AuditFilter: AuditFilter{AfterSeq: after}},
+		func([]Checkpoint) error { return nil },
+		func(e *AuditEntry) error {
+			if broken != nil {
+				return nil
+			}
+			if anchor != nil && !seen {
+				seen = true
+				switch {
+				case e.Seq != anchor.Seq:
+					broken = fmt.Errorf("the log has no entry #%d, which checkpoint #%d vouched for (entries deleted)", anchor.Seq, anchor.Seq)
+				case e.Hash != anchor.Hash || ChainHash(e.PrevHash, e) != e.Hash:
+					broken = fmt.Errorf("entry #%d is not the one checkpoint #%d signed %s vouched for: history up to it was rewritten",
+						e.Seq, anchor.Seq, anchor.Time.Format(time.RFC3339))
+				default:
+					chain.Head, chain.HeadSeq = e.Hash, e.Seq
+				}
+				return nil
+			}
+			if err := chain.Check(e); err != nil {
+				broken = fmt.Errorf("the chain since the last checkpoint does not link: %w", err)
+			}
+			return nil
+		})
+	if err != nil {
+		return 0, "", err
+	}
+	if broken == nil && anchor != nil && !seen {
+		broken = fmt.Errorf("the log ends before entry #%d, which checkpoint #%d signed %s vouched for: the tail was cut",
+			anchor.Seq, anchor.Seq, anchor.Time.Format(time.RFC3339))
+	}
+	if broken != nil {
+		return 0, "", l.svc.raiseAlarm(broken.Error())
+	}
+	if chain.HeadSeq == 0 {
+		return 0, GenesisHash, nil
+	}
+	return chain.HeadSeq, chain.Head, nil
 }

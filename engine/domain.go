@@ -138,7 +138,10 @@ type Change struct {
 	ExpectedVersion int64
 	Score           *Score    // inserted; a second score by the same reviewer in the same round is a conflict
 	Conflict        *Conflict // inserted; a second declaration is a conflict
-	Entry           AuditEntry
+	// Document is inserted (its bytes already on disk); the entry's Payload
+	// is the document as stored, with its new id, written by the store.
+	Document *Document
+	Entry    AuditEntry
 	// Extra entries are appended after Entry in the same transaction, e.g. the
 	// automatic "recommend" that follows the score completing the quorum.
 	Extra []AuditEntry
@@ -213,7 +216,6 @@ type Store interface {
 	CountByState(ctx context.Context, parks []string) (map[string]map[State]int, error)
 	Scores(ctx context.Context, projectID int64, round int) ([]Score, error)
 	Conflicts(ctx context.Context, projectID int64) ([]Conflict, error)
-	AddDocument(ctx context.Context, d *Document) error // sets d.ID
 	Documents(ctx context.Context, projectID int64) ([]Document, error)
 	Document(ctx context.Context, id int64) (*Document, error)
 

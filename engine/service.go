@@ -31,6 +31,8 @@ type Service struct {
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
 	cal      calendarCache             // the working-day calendar in force, parsed
+
+	signer signerState // the checkpoint file and the signer's alarm (checkpoint.go)
 }
 
 // Config wires a Service.

@@ -38,13 +38,11 @@ func (s *Service) AddDocument(ctx context.Context, u *User, projectID int64, d *
 		return FieldError("file", "文件名不能为空且不超过 200 字", "the file name must be 1–200 characters")
 	}
 	d.ProjectID, d.UploadedBy, d.UploadedAt = p.ID, u.Username, s.now().UTC()
-	if err := s.store.AddDocument(ctx, d); err != nil {
-		return err
-	}
+	// The row and its entry in one transaction: a crash leaves both or
+	// neither, never a document the log does not know.
 	e := s.entry(a, p, "upload", p.State, p.State)
-	e.Payload = payload(d)
 	e.Reason = d.Kind + ": " + d.FileName
-	return s.store.Apply(ctx, &Change{Entry: e})
+	return s.store.Apply(ctx, &Change{Document: d, Entry: e})
 }
 
 // Documents lists the files of a project u may read.

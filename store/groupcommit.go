@@ -54,9 +54,9 @@ func (db *DB) CommitStats() (commits, commands int64) {
 type applyCall struct {
 	ctx   context.Context
 	c     *engine.Change
-	j     projectJSON             // c.Project encoded
+	j     projectJSON              // c.Project encoded
 	claim *engine.IdempotencyClaim // from ctx: the transaction runs on its own
-	done chan error  // receives one value: the result, or errLead
+	done  chan error               // receives one value: the result, or errLead
 }
 
 func (db *DB) applyGrouped(ctx context.Context, c *engine.Change, j projectJSON, claim *engine.IdempotencyClaim) error {

@@ -121,6 +121,19 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 			return nil, err
 		}
 	}
+	var doc engine.Document
+	if c.Document != nil {
+		doc = *c.Document
+		doc.UploadedAt = orNow(doc.UploadedAt, e.Time)
+		if doc.ID, err = insertDocument(ctx, tx, &doc); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("encode document: %w", err)
+		}
+		e.Payload = string(b)
+	}
 	if err := db.appendAudit(ctx, tx, &e); err != nil {
 		return nil, err
 	}
@@ -147,6 +160,9 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		}
 		if score != nil {
 			c.Score.ProjectID, c.Score.CreatedAt = score.ProjectID, score.CreatedAt
+		}
+		if c.Document != nil {
+			c.Document.ID, c.Document.UploadedAt = doc.ID, doc.UploadedAt
 		}
 		if c.Conflict != nil {
 			if c.Conflict.ProjectID == 0 {
@@ -874,20 +890,17 @@ func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict
 	return out, wrap("conflicts", err)
 }
 
-// AddDocument records an uploaded file's metadata and sets d.ID (and
-// d.UploadedAt when zero). The bytes are stored by the caller, outside the
-// database, under d.StoredName.
+// AddDocument records a document's metadata alone, with no log entry, and
+// sets d.ID (and d.UploadedAt when zero); for restores and tests. An upload
+// goes through Apply with Change.Document, which writes its entry with it.
 func (db *DB) AddDocument(ctx context.Context, d *engine.Document) error {
 	at := orNow(d.UploadedAt, db.now())
 	var id int64
 	err := db.update(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO documents (project_id, kind, file_name, stored_name, media_type, size, sha256, uploaded_by, uploaded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.ProjectID, d.Kind, d.FileName, d.StoredName, d.MediaType, d.Size, d.SHA256, d.UploadedBy, fmtTime(at)).Scan(&id)
-		if isForeignKey(err) {
-			return notFound("项目", "Project")
-		}
+		x := *d
+		x.UploadedAt = at
+		var err error
+		id, err = insertDocument(ctx, tx, &x)
 		return err
 	})
 	if err != nil {
@@ -895,6 +908,19 @@ func (db *DB) AddDocument(ctx context.Context, d *engine.Document) error {
 	}
 	d.ID, d.UploadedAt = id, at
 	return nil
+}
+
+// insertDocument inserts d's row and returns its id.
+func insertDocument(ctx context.Context, tx *sql.Tx, d *engine.Document) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO documents (project_id, kind, file_name, stored_name, media_type, size, sha256, uploaded_by, uploaded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.ProjectID, d.Kind, d.FileName, d.StoredName, d.MediaType, d.Size, d.SHA256, d.UploadedBy, fmtTime(d.UploadedAt)).Scan(&id)
+	if isForeignKey(err) {
+		return 0, notFound("项目", "Project")
+	}
+	return id, err
 }
 
 const documentColumns = `id, project_id, kind, file_name, stored_name, media_type, size, sha256, uploaded_by, uploaded_at`

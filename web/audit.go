@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -447,6 +448,9 @@ type auditProofData struct {
 	Total       int
 	Result      *engine.VerifyResult
 	Command     string
+	// Alarm is the signer's refusal to vouch for the log, held by the
+	// process rather than written into the log it distrusts.
+	Alarm *engine.SignerAlarm
 }
 
 func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
@@ -455,7 +459,8 @@ func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &auditProofData{CanSign: l.CanSign(), CanVerify: l.CanAudit(c.Request().Context(), currentUser(c), "verify"), Total: len(cps)}
+	d := &auditProofData{CanSign: l.CanSign(), CanVerify: l.CanAudit(c.Request().Context(), currentUser(c), "verify"), Total: len(cps),
+		Alarm: s.svc.SignerAlarm()}
 	if pub := l.PublicKey(); pub != nil {
 		d.PublicKey, d.Fingerprint = engine.PublicKeyString(pub), engine.KeyFingerprint(pub)
 		d.Command = "zonevet audit verify --export zonevet-decision-log.jsonl --pubkey " + d.PublicKey
@@ -506,6 +511,11 @@ func (s *Server) handleAuditCheckpoint(c echo.Context) error {
 		return engine.Errorf(engine.ECONFLICT, "服务器未配置签名密钥,无法签发检查点", "no signing key is configured: cannot sign a checkpoint")
 	}
 	cp, err := l.CheckpointNow(c.Request().Context(), currentUser(c))
+	if errors.Is(err, engine.ErrSignerRefused) {
+		// The page shows the alarm; the log line is for whoever watches the server.
+		s.log.Error("decision log: the checkpoint signer refused to sign", "err", err)
+		return c.Redirect(http.StatusSeeOther, "/audit/proof")
+	}
 	if err != nil {
 		return err
 	}

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,31 +74,125 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 	if !allowedMedia[media] {
 		return s.actionFailed(c, id, engine.FieldError("file", "只接受 PDF、PNG、JPEG 或 Office(docx/xlsx)文件", "only PDF, PNG, JPEG or Office (docx/xlsx) files are accepted"), nil)
 	}
-	stored := randomToken()
-	tmp, err := os.CreateTemp(s.cfg.DocsDir, ".upload-*")
+	d := &engine.Document{Kind: c.FormValue("kind"), FileName: filepath.Base(fh.Filename), StoredName: randomToken(), MediaType: media}
+	if err := s.storeDocument(d, io.MultiReader(bytes.NewReader(head[:n]), src)); err != nil {
+		return err
+	}
+	if err := s.svc.AddDocument(ctx, u, id, d); err != nil {
+		s.removeDocumentFile(d.StoredName)
+		return s.actionFailed(c, id, err, nil)
+	}
+	s.flash(c, true, s.t(c, "flash.uploaded"))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d#documents", id))
+}
+
+// storeDocument writes the file's bytes under d.StoredName and sets its size
+// and SHA-256. The bytes go to a temporary name first, are synced, renamed,
+// and the directory synced, so that once the caller commits the row the file
+// is on disk whole under its name. A crash before the rename leaves a
+// temporary file, one after it a file no row names: SweepOrphanDocuments
+// clears both at the next start.
+func (s *Server) storeDocument(d *engine.Document, r io.Reader) error {
+	dir := s.cfg.DocsDir
+	tmp, err := os.CreateTemp(dir, uploadTempPrefix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(tmp, h), io.MultiReader(bytes.NewReader(head[:n]), src))
+	size, err := io.Copy(io.MultiWriter(tmp, h), r)
+	if err == nil {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		return fmt.Errorf("write document: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, d.StoredName)); err != nil {
+		return fmt.Errorf("write document: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		s.removeDocumentFile(d.StoredName)
+		return fmt.Errorf("write document: %w", err)
+	}
+	d.Size, d.SHA256 = size, hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// removeDocumentFile deletes a file whose row did not commit.
+func (s *Server) removeDocumentFile(stored string) {
+	if err := os.Remove(filepath.Join(s.cfg.DocsDir, filepath.Base(stored))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Error("remove uncommitted document", "file", stored, "err", err)
+	}
+}
+
+// syncDir makes a rename in dir durable: the new name is in the directory
+// itself, which the file's own fsync does not reach.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.DocsDir, stored)); err != nil {
-		return err
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	d := &engine.Document{Kind: c.FormValue("kind"), FileName: filepath.Base(fh.Filename), StoredName: stored,
-		MediaType: media, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
-	if err := s.svc.AddDocument(ctx, u, id, d); err != nil {
-		_ = os.Remove(filepath.Join(s.cfg.DocsDir, stored))
-		return s.actionFailed(c, id, err, nil)
+	return err
+}
+
+// uploadTempPrefix names a document still being written.
+const uploadTempPrefix = ".upload-"
+
+// orphanDir, inside the documents folder, keeps the files that no document
+// row names, moved aside at start rather than deleted: a file is evidence,
+// and an operator who restored the wrong database should get it back.
+const orphanDir = ".orphans"
+
+// SweepOrphanDocuments tidies the documents folder before serving: files
+// still being written when the process died (temporary names) are removed,
+// and files no row in stored names (written and renamed, but the row never
+// committed) are moved into .orphans. It returns both counts. Hidden files
+// (names starting with a dot) other than uploads are left alone: they belong
+// to other features (an import waiting for confirmation).
+func SweepOrphanDocuments(dir string, stored []string) (removed, orphaned int, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, nil
+	} else if err != nil {
+		return 0, 0, fmt.Errorf("sweep documents: %w", err)
 	}
-	s.flash(c, true, s.t(c, "flash.uploaded"))
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d#documents", id))
+	known := make(map[string]bool, len(stored))
+	for _, n := range stored {
+		known[filepath.Base(n)] = true
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(name, uploadTempPrefix):
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return removed, orphaned, fmt.Errorf("sweep documents: %w", err)
+			}
+			removed++
+		case strings.HasPrefix(name, ".") || known[name]:
+		default:
+			if err := os.MkdirAll(filepath.Join(dir, orphanDir), 0o750); err != nil {
+				return removed, orphaned, fmt.Errorf("sweep documents: %w", err)
+			}
+			if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, orphanDir, name)); err != nil {
+				return removed, orphaned, fmt.Errorf("sweep documents: %w", err)
+			}
+			orphaned++
+		}
+	}
+	if removed+orphaned > 0 {
+		err = syncDir(dir)
+	}
+	return removed, orphaned, err
 }
 
 func (s *Server) tooBig() error {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -68,6 +69,9 @@ func runServe(ctx context.Context, args []string) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := sweepDocuments(ctx, a, *docs, logger); err != nil {
+		return err
+	}
 	signingKey, err := checkpoints.start(ctx, a, *db, logger)
 	if err != nil {
 		return err
@@ -123,6 +127,28 @@ func setMemoryLimit() {
 	}
 	const base, perCheck = 128 << 20, 64 << 20
 	debug.SetMemoryLimit(base + int64(runtime.GOMAXPROCS(0))*perCheck)
+}
+
+// sweepDocuments clears what crashes left in the documents folder before
+// anyone can upload: half-written files and files whose row never committed
+// (web.SweepOrphanDocuments), reported in the log with their counts.
+func sweepDocuments(ctx context.Context, a *app, dir string, logger *slog.Logger) error {
+	docs, err := a.db.AllDocuments(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(docs))
+	for i, d := range docs {
+		names[i] = d.StoredName
+	}
+	removed, orphaned, err := web.SweepOrphanDocuments(dir, names)
+	if err != nil {
+		return err
+	}
+	if removed+orphaned > 0 {
+		logger.Warn("documents left by an interrupted upload", "dir", dir, "partial_removed", removed, "orphans_moved_to", filepath.Join(dir, ".orphans"), "orphans", orphaned)
+	}
+	return nil
 }
 
 // demoLoginsOf lists the demo accounts for the sign-in page if this is the
