@@ -1,6 +1,7 @@
 package web
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
@@ -113,22 +114,41 @@ func annualTemplate(year int, firms []engine.TrackedProject) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Bounds on an uploaded annual-figures workbook. A zone reports a few
+// hundred firms; a sheet of maxAnnualRows filled rows unpacks to 3.6 MB
+// (TestAnnualSheetFullSizeFitsLimits). Beyond these the upload is refused
+// before it is read: a 271 KB zip bomb unpacking to 60 MB once took 15.5 s
+// and most of the server's memory.
+const (
+	maxAnnualRows     = 10000    // sheet rows, header included, blank rows too
+	maxAnnualUnzipped = 16 << 20 // bytes of all the workbook's parts unpacked
+)
+
 // readAnnualSheet reads an uploaded sheet into rows and cell errors: a cell
 // that is not a number where one is needed is reported with its row and
 // column, and its row is left out of rows. Blank rows are skipped.
 func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowError, error) {
-	f, err := excelize.OpenReader(r)
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, nil, engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+		return nil, nil, err
+	}
+	if err := checkUnzippedSize(data); err != nil {
+		return nil, nil, err
+	}
+	// The same bound for excelize, which also keeps every part in memory
+	// rather than spilling large sheets to temporary files.
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxAnnualUnzipped, UnzipXMLSizeLimit: maxAnnualUnzipped})
+	if err != nil {
+		return nil, nil, errUnreadableBook()
 	}
 	defer f.Close()
 	sheet := annualSheet
 	if idx, _ := f.GetSheetIndex(sheet); idx < 0 {
 		sheet = f.GetSheetName(0)
 	}
-	rows, err := f.GetRows(sheet)
+	rows, err := sheetRows(f, sheet)
 	if err != nil {
-		return nil, nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+		return nil, nil, err
 	}
 	if len(rows) == 0 || len(rows[0]) == 0 || !strings.Contains(rows[0][0], "统一社会信用代码") && !strings.Contains(strings.ToLower(rows[0][0]), "credit") {
 		return nil, nil, engine.FieldError("file", "表头不符:第 1 行应为模板的列名(A 列为“统一社会信用代码”),请下载模板填写", "the header row does not match the template (column A must be the unified social credit code): download the template")
@@ -188,6 +208,58 @@ func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowErr
 		}
 	}
 	return out, errs, nil
+}
+
+func errUnreadableBook() error {
+	return engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+}
+
+// checkUnzippedSize refuses a workbook whose parts unpack to more than
+// maxAnnualUnzipped, by the sizes its zip directory declares (archive/zip
+// fails a part that inflates past its declared size, so they cannot lie).
+func checkUnzippedSize(data []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return errUnreadableBook()
+	}
+	var total uint64
+	for _, zf := range zr.File {
+		total += zf.UncompressedSize64
+		if total > maxAnnualUnzipped || total < zf.UncompressedSize64 {
+			return engine.FieldError("file",
+				fmt.Sprintf("文件解压后超过 %d MB,不是年度数据表应有的大小:请下载模板填写后上传", maxAnnualUnzipped>>20),
+				fmt.Sprintf("the file unpacks to more than %d MB, far more than an annual-figures sheet: fill in the template and upload that", maxAnnualUnzipped>>20))
+		}
+	}
+	return nil
+}
+
+// sheetRows reads a sheet's rows as text, row by row, refusing a sheet of
+// more than maxAnnualRows rows (an empty row in between counts as one)
+// without reading the rest.
+func sheetRows(f *excelize.File, sheet string) ([][]string, error) {
+	it, err := f.Rows(sheet)
+	if err != nil {
+		return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+	}
+	defer it.Close()
+	var rows [][]string
+	for it.Next() {
+		if len(rows) == maxAnnualRows {
+			return nil, engine.FieldError("file",
+				fmt.Sprintf("工作表超过 %d 行:每家企业一行,请删去多余的行后重新上传", maxAnnualRows),
+				fmt.Sprintf("the worksheet has more than %d rows (one per firm): delete the extra rows and upload again", maxAnnualRows))
+		}
+		row, err := it.Columns()
+		if err != nil {
+			return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+		}
+		rows = append(rows, row)
+	}
+	if it.Error() != nil {
+		return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+	}
+	return rows, nil
 }
 
 func blank(row []string) bool {
