@@ -40,15 +40,6 @@ func (w *world) calendarRoutes() []route {
 	}
 }
 
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
 // TestCalendarNoticeOnWorkbench: from 1 December an administrator's
 // workbench and the calendar page say next year's calendar is missing or
 // only statutory; before that, and for other roles, nothing is said.

@@ -342,3 +342,13 @@ func (w *world) multipart(kind, filename string, data []byte) *multipartBody {
 	mw.Close()
 	return &multipartBody{data: buf.Bytes(), ctype: mw.FormDataContentType()}
 }
+
+// hasAttr reports whether the HTML node carries the attribute key.
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}

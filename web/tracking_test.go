@@ -324,12 +324,3 @@ func TestTrackingImportRunDashboard(t *testing.T) {
 		t.Errorf("template A3 = %q, want %s", v, b.USCC)
 	}
 }
-
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
