@@ -498,6 +498,8 @@ func (l *loginLimiter) popAddr(addr string) {
 	}
 }
 
+// recent drops addr's attempts older than the window (in place, stored
+// back) and returns those left.
 func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
 	ts := l.addrs[addr]
 	keep := ts[:0]
@@ -506,6 +508,7 @@ func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
 			keep = append(keep, t)
 		}
 	}
+	l.addrs[addr] = keep
 	return keep
 }
 
