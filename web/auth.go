@@ -320,7 +320,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return s.render(c, status, "login", pd)
 	}
 	tooMany := func(wait time.Duration, msg string) error {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(int((wait+time.Second-1)/time.Second), 1)))
 		return fail(http.StatusTooManyRequests, msg)
 	}
 	addr := c.RealIP()
