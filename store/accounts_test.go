@@ -115,8 +115,11 @@ func TestAPITokens(t *testing.T) {
 		if err := db.SetUserDisabled(ctx, alice, false); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.APITokenByHash(ctx, "hash1"); err != nil {
-			t.Fatalf("re-enabled: %v", err)
+		// Disabling revoked the token; re-enabling does not revive it.
+		_, err = db.APITokenByHash(ctx, "hash1")
+		wantCode(t, err, engine.ENOTFOUND)
+		if list, err := db.APITokens(ctx, alice); err != nil || len(list) != 1 || !list[0].Revoked {
+			t.Fatalf("tokens after disable and re-enable = %+v, %v; want revoked", list, err)
 		}
 	})
 	t.Run("RevokeOthersTokenNotFound", func(t *testing.T) {

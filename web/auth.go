@@ -320,7 +320,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return s.render(c, status, "login", pd)
 	}
 	tooMany := func(wait time.Duration, msg string) error {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(int((wait+time.Second-1)/time.Second), 1)))
 		return fail(http.StatusTooManyRequests, msg)
 	}
 	addr := c.RealIP()
@@ -498,6 +498,8 @@ func (l *loginLimiter) popAddr(addr string) {
 	}
 }
 
+// recent drops addr's attempts older than the window (in place, stored
+// back) and returns those left.
 func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
 	ts := l.addrs[addr]
 	keep := ts[:0]
@@ -506,6 +508,7 @@ func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
 			keep = append(keep, t)
 		}
 	}
+	l.addrs[addr] = keep
 	return keep
 }
 

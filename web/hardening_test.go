@@ -613,3 +613,58 @@ func TestFreeTextLengthLimited(t *testing.T) {
 		t.Errorf("conflict reason of 2000: %d %q", rec.Code, alert(rec))
 	}
 }
+
+// TestHashGateBoundsChecksAndQueue: with one slot, one check runs, sixteen
+// wait, the seventeenth is refused at once; a waiter gives up at its
+// deadline; released, the waiters run one at a time.
+func TestHashGateBoundsChecksAndQueue(t *testing.T) {
+	g := newHashGate(1)
+	release, ok := g.enter(t.Context())
+	if !ok {
+		t.Fatal("the first check was refused")
+	}
+	var running, done sync.WaitGroup
+	var mu sync.Mutex
+	inside, most := 0, 0
+	running.Add(16)
+	done.Add(16)
+	for i := 0; i < 16; i++ {
+		go func() {
+			defer done.Done()
+			running.Done()
+			rel, ok := g.enter(t.Context())
+			if !ok {
+				t.Error("a queued check was refused")
+				return
+			}
+			mu.Lock()
+			inside++
+			most = max(most, inside)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			rel()
+		}()
+	}
+	running.Wait()
+	for g.waiting.Load() < 16 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := g.enter(t.Context()); ok {
+		t.Fatal("a seventeenth waiter was queued")
+	}
+	release()
+	done.Wait()
+	if most != 1 {
+		t.Errorf("%d checks ran at once, want 1", most)
+	}
+	short := newHashGate(1)
+	short.maxWait = 10 * time.Millisecond
+	hold, _ := short.enter(t.Context())
+	if _, ok := short.enter(t.Context()); ok {
+		t.Error("a waiter got a slot that was never released")
+	}
+	hold()
+}
