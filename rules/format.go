@@ -162,6 +162,10 @@ type RatingConfig struct {
 	// RDSupport flags rated firms with high R&D intensity for support
 	// (对研发投入高的企业予以倾斜支持).
 	RDSupport *RDSupport `yaml:"rd_support,omitempty" json:"rd_support,omitempty"`
+	// PublicityDays is how many calendar days a run is published (公示) for
+	// objections before the committee may make it final; 0 means runs are
+	// final at once and act when they are made (the first convention).
+	PublicityDays int `yaml:"publicity_days,omitempty" json:"publicity_days,omitempty"`
 }
 
 // Band rounding conventions (RatingConfig.BandRounding).

@@ -600,6 +600,9 @@ func (b *builder) ratingClasses(r *RatingConfig, bands map[string]bool) {
 			b.add(path+".measures_en", "list as many measures in English (%d) as in Chinese (%d)", len(c.MeasuresEN), len(c.MeasuresZH))
 		}
 	}
+	if r.PublicityDays < 0 || r.PublicityDays > 60 {
+		b.add("$.rating.publicity_days", "publicity_days must be within 0–60 calendar days, got %d", r.PublicityDays)
+	}
 	if s := r.RDSupport; s != nil {
 		if !finite(s.AtLeast) || s.AtLeast <= 0 || s.AtLeast > 100 {
 			b.add("$.rating.rd_support.at_least", "at_least is an R&D intensity in %% within (0, 100], got %v", s.AtLeast)
