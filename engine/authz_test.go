@@ -29,6 +29,17 @@ func TestAuthorizer(t *testing.T) {
 		{"EmptyPark", "r1", "", "project", "read", false},
 		{"RoleNameIsNotAUser", "reviewer", "qingyuan", "screening", "pass", false},
 		{"WrongState", "c1", "yingde", "screening", "approve", false},
+		// Publicity of a rating run: the committee publishes, decides
+		// objections and makes final; the promoter files a firm's objection.
+		{"CommitteePublishesRun", "c1", "yingde", "tracking", "publish", true},
+		{"CommitteeDecidesObjection", "c1", "yingde", "tracking", "decide_objection", true},
+		{"CommitteeFinalizesRun", "c1", "yingde", "tracking", "finalize", true},
+		{"CommitteeCannotObject", "c1", "yingde", "tracking", "object", false},
+		{"PromoterObjects", "p1", "qingyuan", "tracking", "object", true},
+		{"PromoterCannotPublish", "p1", "qingyuan", "tracking", "publish", false},
+		{"PromoterCannotFinalize", "p1", "qingyuan", "tracking", "finalize", false},
+		{"ReviewerCannotDecideObjection", "r1", "qingyuan", "tracking", "decide_objection", false},
+		{"PromoterObjectsOwnParkOnly", "p1", "yingde", "tracking", "object", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := a.Allowed(tc.user, tc.park, tc.obj, tc.act); got != tc.want {

@@ -238,6 +238,7 @@ type TrackingChange struct {
 	Open       []Rectification // inserted; RunID filled from Run when zero; IDs written back
 	UpdateRect *Rectification  // plan or outcome written, by ID
 	Exit       *ExitRecord
+	Publicity  *PublicityChange // a rating run's publicity step (rating_publicity.go)
 	Changes    []Change
 	// Moves are lifecycle-only transitions (a rating run's rectifications),
 	// applied after Changes: state, due date, version +1 under the version

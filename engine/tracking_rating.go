@@ -126,14 +126,11 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	run.InputsSHA256, run.ResultsSHA256 = digest(run.Inputs), digest(run.Results)
 	run.Bands = bandCounts(run.Results)
 
-	// What the run does about each firm.
-	tc := &TrackingChange{Run: run}
-	runEntry := AuditEntry{Time: run.RunAt, Actor: u.Username, Role: a.role, Park: park, Event: EventRate,
-		RuleSetVersion: rs.Version()}
-	var opened []int64
+	// What the run does about each firm: planned here, carried out at once,
+	// or, under a rule set with publicity, when the committee makes the run
+	// final (FinalizeRun).
 	for i := range run.Results {
 		r := &run.Results[i]
-		p := byID[r.ProjectID]
 		isD := inWorst(r, worst)
 		if isD && dYears[r.ProjectID] >= cfg.ExitAfterDYears-1 {
 			r.Action = ActionExitDue
@@ -141,39 +138,25 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		if !isD && !r.RDBelowCommitment {
 			continue
 		}
-		if p.State == StateRectification {
-			if r.Action == "" {
-				r.Action = ActionInRectification
-			}
-			continue
-		}
 		if r.Action == "" {
 			r.Action = ActionRectify
 		}
-		cause, why := CauseRatingD, fmt.Sprintf("%d 年度亩均效益评价为 %s 类(得分 %.2f)", year, r.Band, r.Total)
-		if r.NotRated == rules.NotRatedNotFiled {
-			why = fmt.Sprintf("%d 年度未报送亩均效益评价数据,按规则评为 %s 类", year, r.Band)
+		if byID[r.ProjectID].State == StateRectification && r.Action == ActionRectify {
+			r.Action = ActionInRectification
 		}
-		if !isD {
-			cause, why = CauseRDBelow, fmt.Sprintf("%d 年度研发投入强度 %.2f%%,低于签约承诺 %.2f%%", year, r.RDIntensity, r.RDCommitted)
-		} else if r.RDBelowCommitment {
-			why += fmt.Sprintf(";研发投入强度 %.2f%% 低于签约承诺 %.2f%%", r.RDIntensity, r.RDCommitted)
-		}
-		if r.Action == ActionExitDue {
-			why += fmt.Sprintf(";连续 %d 个年度评为 %s 类,提请管委会启动退出程序", cfg.ExitAfterDYears, worst)
-		}
-		proj := &Project{ID: p.ID, Park: p.Park}
-		rect := s.newRectification(rs, proj, cause, why)
-		tc.Open = append(tc.Open, rect)
-		e := AuditEntry{Time: run.RunAt, Actor: u.Username, Role: a.role, Park: park, ProjectID: p.ID, Event: EventRectify,
-			FromState: p.State, ToState: StateRectification, Reason: why + ",限期 " + rect.DueOn.Format(time.DateOnly) + " 前整改",
-			RuleSetVersion: rs.Version(), Payload: payload(r)}
-		tc.Moves = append(tc.Moves, Move{ProjectID: p.ID, ExpectedVersion: p.Version, To: StateRectification,
-			DueAt: s.endOfDay(rect.DueOn), Entry: e})
-		opened = append(opened, p.ID)
 	}
-	runEntry.Reason = fmt.Sprintf("%d 年度亩均效益评价:参评 %d 家,%s;限期整改 %d 家,未报送数据 %d 家",
-		year, len(run.Results), bandSummary(run.Bands), len(opened), len(run.Missing))
+	tc := &TrackingChange{Run: run}
+	runEntry := AuditEntry{Time: run.RunAt, Actor: u.Username, Role: a.role, Park: park, Event: EventRate,
+		RuleSetVersion: rs.Version()}
+	var opened []int64
+	if cfg.PublicityDays == 0 {
+		opened = s.carryOut(rs, run, byID, u, a.role, tc)
+		runEntry.Reason = fmt.Sprintf("%d 年度亩均效益评价:参评 %d 家,%s;限期整改 %d 家,未报送数据 %d 家",
+			year, len(run.Results), bandSummary(run.Bands), len(opened), len(run.Missing))
+	} else {
+		runEntry.Reason = fmt.Sprintf("%d 年度亩均效益评价:参评 %d 家,%s;未报送数据 %d 家。结果须公示 %d 日,定稿后执行整改等措施",
+			year, len(run.Results), bandSummary(run.Bands), len(run.Missing), cfg.PublicityDays)
+	}
 	runEntry.Payload = payload(map[string]any{"year": year, "inputs_sha256": run.InputsSHA256,
 		"results_sha256": run.ResultsSHA256, "firms": len(run.Results), "bands": run.Bands, "missing": run.Missing,
 		"rectify": opened})
@@ -182,6 +165,46 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		return nil, err
 	}
 	return run, nil
+}
+
+// carryOut opens the rectification each planned action of the run calls
+// for (rectify, exit_due) of a firm still in production, into tc, each with
+// its own log entry; it returns the projects it opened rectification for.
+func (s *Service) carryOut(rs *rules.RuleSet, run *RatingRun, byID map[int64]*TrackedProject, u *User, role Role, tc *TrackingChange) []int64 {
+	cfg := rs.Rating()
+	worst := cfg.Bands[len(cfg.Bands)-1].Band
+	now := s.now().UTC()
+	var opened []int64
+	for i := range run.Results {
+		r := &run.Results[i]
+		p := byID[r.ProjectID]
+		if p == nil || p.State != StateInProduction || r.Action != ActionRectify && r.Action != ActionExitDue {
+			continue
+		}
+		isD := inWorst(r, worst)
+		cause, why := CauseRatingD, fmt.Sprintf("%d 年度亩均效益评价为 %s 类(得分 %.2f)", run.Year, r.Band, r.Total)
+		if r.NotRated == rules.NotRatedNotFiled {
+			why = fmt.Sprintf("%d 年度未报送亩均效益评价数据,按规则评为 %s 类", run.Year, r.Band)
+		}
+		if !isD {
+			cause, why = CauseRDBelow, fmt.Sprintf("%d 年度研发投入强度 %.2f%%,低于签约承诺 %.2f%%", run.Year, r.RDIntensity, r.RDCommitted)
+		} else if r.RDBelowCommitment {
+			why += fmt.Sprintf(";研发投入强度 %.2f%% 低于签约承诺 %.2f%%", r.RDIntensity, r.RDCommitted)
+		}
+		if r.Action == ActionExitDue {
+			why += fmt.Sprintf(";连续 %d 个年度评为 %s 类,提请管委会启动退出程序", cfg.ExitAfterDYears, worst)
+		}
+		rect := s.newRectification(rs, &Project{ID: p.ID, Park: p.Park}, cause, why)
+		rect.RunID = run.ID // 0 for a new run: the store fills it in
+		tc.Open = append(tc.Open, rect)
+		e := AuditEntry{Time: now, Actor: u.Username, Role: role, Park: p.Park, ProjectID: p.ID, Event: EventRectify,
+			FromState: p.State, ToState: StateRectification, Reason: why + ",限期 " + rect.DueOn.Format(time.DateOnly) + " 前整改",
+			RuleSetVersion: rs.Version(), Payload: payload(r)}
+		tc.Moves = append(tc.Moves, Move{ProjectID: p.ID, ExpectedVersion: p.Version, To: StateRectification,
+			DueAt: s.endOfDay(rect.DueOn), Entry: e})
+		opened = append(opened, p.ID)
+	}
+	return opened
 }
 
 // rateInputs is the pure part of a run: the rules' rating plus the R&D

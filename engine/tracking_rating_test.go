@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,12 +40,14 @@ func (w *world) installQingyuanVariant(edits ...string) *rules.RuleSet {
 // TestRatingExitAfterDYears: with exit_after_d_years: 3, a firm rated D in
 // three consecutive years is marked for exit in the third run and not
 // before; a firm whose D years are broken by a better year is not.
-// (The default of 2 is TestTrackingPath/DTwoYearsRunning.)
+// (The default of 2 is TestTrackingPath/DTwoYearsRunning.) Without
+// publicity, so each run acts when it is made.
 func TestRatingExitAfterDYears(t *testing.T) {
 	w := mustWorld(t)
 	// Grace of one year: the firms' land came five years ago, so all three
 	// years are rated.
-	w.installQingyuanVariant("exit_after_d_years: 2", "exit_after_d_years: 3", "grace_years: 3", "grace_years: 1")
+	w.installQingyuanVariant("exit_after_d_years: 2", "exit_after_d_years: 3", "grace_years: 3", "grace_years: 1",
+		"publicity_days: 7", "publicity_days: 0")
 	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
 	year := time.Now().Year() - 1
 	good := w.firm(1, engine.StateInProduction, 0)
@@ -108,7 +112,7 @@ func TestRatingNotFiledD(t *testing.T) {
 		t.Errorf("T: run bands %v dashboard %v", run.Bands, dash.Bands)
 	}
 
-	w.installQingyuanVariant("not_filed: T ", "not_filed: D ")
+	w.installQingyuanVariant("not_filed: T ", "not_filed: D ", "publicity_days: 7", "publicity_days: 0")
 	run, err = w.svc.RunRating(w.ctx, committee, "qingyuan", year)
 	if err != nil {
 		t.Fatal(err)
@@ -132,5 +136,179 @@ func TestRatingNotFiledD(t *testing.T) {
 	v, err := w.svc.VerifyRun(w.ctx, w.users["auditor-qingyuan"], run.ID)
 	if err != nil || !v.Same {
 		t.Errorf("verify: %v %+v", err, v)
+	}
+}
+
+// TestRatingPublicity: under qingyuan's rule set (publicity_days: 7) a run
+// acts on nothing when made; the committee publishes it (days 1–7 from
+// today), a promoter objects with evidence within the period, the committee
+// decides, and after the period the run is made final, which opens the
+// rectification the run planned. Each step is a logged event with its guards.
+func TestRatingPublicity(t *testing.T) {
+	w := mustWorld(t)
+	promoter, committee, reviewer := w.users["promoter-qingyuan"], w.users["committee-qingyuan"], w.users["reviewer-qingyuan"]
+	year := time.Now().Year() - 1
+	good, floor := w.firm(1, engine.StateInProduction, 0), w.firm(2, engine.StateInProduction, 0)
+	for p, tax := range map[*engine.Project]float64{good: 40, floor: 2} {
+		if err := w.svc.SaveFigures(w.ctx, promoter, p.ID, figuresFor(year, tax, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(id int64) engine.State {
+		p, _ := w.db.Project(w.ctx, id)
+		return p.State
+	}
+	t.Run("RunActsOnNothing", func(t *testing.T) {
+		for _, r := range run.Results {
+			if r.ProjectID == floor.ID && (r.Band != "D" || r.Action != engine.ActionRectify) {
+				t.Errorf("floor firm: class %s planned %q", r.Band, r.Action)
+			}
+		}
+		if st := state(floor.ID); st != engine.StateInProduction {
+			t.Errorf("floor firm in %s before the run is final", st)
+		}
+	})
+	later := func(days int) *engine.Service {
+		svc, err := engine.NewService(w.ctx, engine.Config{Store: w.db, Now: func() time.Time { return time.Now().AddDate(0, 0, days) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	t.Run("Publish", func(t *testing.T) {
+		if _, err := w.svc.PublishRun(w.ctx, promoter, run.ID); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Errorf("promoter publishing: %v", err)
+		}
+		pub, err := w.svc.PublishRun(w.ctx, committee, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Seven days with today as day one: the last is today + 6.
+		if want := w.svc.Today().AddDate(0, 0, 6); !pub.EndsOn.Equal(want) || pub.Status != engine.PublicityPublished {
+			t.Errorf("publicity %+v, want ending %s", pub, want)
+		}
+		if _, err := w.svc.PublishRun(w.ctx, committee, run.ID); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("publishing twice: %v", err)
+		}
+		if _, err := w.svc.FinalizeRun(w.ctx, committee, run.ID, pub.Version); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("final during the period: %v", err)
+		}
+	})
+	doc := &engine.Document{Kind: "other", FileName: "2025年度完税证明.pdf", StoredName: "x", MediaType: "application/pdf", Size: 3, SHA256: "ab12"}
+	if err := w.svc.AddDocument(w.ctx, promoter, floor.ID, doc); err != nil {
+		t.Fatal(err)
+	}
+	var objection *engine.Objection
+	t.Run("Object", func(t *testing.T) {
+		in := engine.ObjectionInput{ProjectID: floor.ID, Text: "税收数据漏报了第四季度入库税款,实际亩均税收 6.1 万元。", Evidence: []int64{doc.ID}}
+		for _, tc := range []struct {
+			name  string
+			edit  func(*engine.ObjectionInput)
+			field string
+		}{
+			{"ShortText", func(in *engine.ObjectionInput) { in.Text = "数据有误" }, "text"},
+			{"NoEvidence", func(in *engine.ObjectionInput) { in.Evidence = nil }, "evidence"},
+			{"ForeignEvidence", func(in *engine.ObjectionInput) { in.Evidence = []int64{doc.ID + 1000} }, "evidence"},
+			{"NotInRun", func(in *engine.ObjectionInput) { in.ProjectID = 99999 }, "project_id"},
+		} {
+			bad := in
+			tc.edit(&bad)
+			_, err := w.svc.FileObjection(w.ctx, promoter, run.ID, bad)
+			var e *engine.Error
+			if !errors.As(err, &e) || e.Field != tc.field {
+				t.Errorf("%s: %v, want a field error on %s", tc.name, err, tc.field)
+			}
+		}
+		if _, err := w.svc.FileObjection(w.ctx, committee, run.ID, in); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Errorf("committee objecting: %v", err)
+		}
+		if objection, err = w.svc.FileObjection(w.ctx, promoter, run.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := later(7).FileObjection(w.ctx, promoter, run.ID, in); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("objection after the period: %v", err)
+		}
+	})
+	t.Run("Decide", func(t *testing.T) {
+		if _, err := later(8).FinalizeRun(w.ctx, committee, run.ID, 1); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("final with an objection pending: %v", err)
+		}
+		if _, err := w.svc.DecideObjection(w.ctx, reviewer, objection.ID, engine.ObjectionDismissed, "经税务部门核实,第四季度税款已计入。"); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Errorf("reviewer deciding: %v", err)
+		}
+		if _, err := w.svc.DecideObjection(w.ctx, committee, objection.ID, engine.ObjectionDismissed, "不成立"); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("decision without grounds: %v", err)
+		}
+		o, err := w.svc.DecideObjection(w.ctx, committee, objection.ID, engine.ObjectionDismissed, "经税务部门核实,第四季度税款已计入年度数据。")
+		if err != nil || o.Outcome != engine.ObjectionDismissed {
+			t.Fatalf("decide: %v %+v", err, o)
+		}
+		if _, err := w.svc.DecideObjection(w.ctx, committee, objection.ID, engine.ObjectionUpheld, "重新核实后认为异议成立。"); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("deciding twice: %v", err)
+		}
+	})
+	t.Run("Final", func(t *testing.T) {
+		svc := later(7) // the day after the last day of the period
+		if _, err := svc.FinalizeRun(w.ctx, committee, run.ID, 9); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("final with a stale version: %v", err)
+		}
+		pub, err := svc.FinalizeRun(w.ctx, committee, run.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pub.Status != engine.PublicityFinal || state(floor.ID) != engine.StateRectification || state(good.ID) != engine.StateInProduction {
+			t.Errorf("after final: %s, floor firm %s", pub.Status, state(floor.ID))
+		}
+		if _, err := svc.FinalizeRun(w.ctx, committee, run.ID, 2); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("final twice: %v", err)
+		}
+		log, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{AfterSeq: run.AuditSeq - 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for _, e := range log {
+			if e.Event != "upload" {
+				events = append(events, e.Event)
+			}
+		}
+		want := []string{"rate", engine.EventRatingPublish, engine.EventRatingObject, engine.EventRatingDecide, engine.EventRatingFinal, "rectify"}
+		if !slices.Equal(events, want) {
+			t.Errorf("log %v, want %v", events, want)
+		}
+		p, err := w.svc.RatingPublicity(w.ctx, w.users["auditor-qingyuan"], run.ID)
+		if err != nil || !p.Final || len(p.Objections) != 1 || p.Objections[0].Evidence[0].SHA256 != "ab12" {
+			t.Errorf("publicity as read: %v %+v", err, p)
+		}
+	})
+	t.Run("UpheldBlocksFinal", func(t *testing.T) {
+		again, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.PublishRun(w.ctx, committee, run.ID); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("publishing a superseded run: %v", err)
+		}
+		if _, err := w.svc.PublishRun(w.ctx, committee, again.ID); err != nil {
+			t.Fatal(err)
+		}
+		o, err := w.svc.FileObjection(w.ctx, promoter, again.ID, engine.ObjectionInput{ProjectID: floor.ID, Text: "用地面积应为 40 亩而非 50 亩,附不动产权证。", Evidence: []int64{doc.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.DecideObjection(w.ctx, committee, o.ID, engine.ObjectionUpheld, "核对不动产权证,用地面积确为 40 亩。"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := later(8).FinalizeRun(w.ctx, committee, again.ID, 1); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("final with an upheld objection: %v", err)
+		}
+	})
+	v, err := engine.VerifyLog(w.ctx, w.db)
+	if err != nil || v.Bad != nil {
+		t.Fatalf("verify log: %v %v", err, v.Bad)
 	}
 }

@@ -82,6 +82,9 @@ func figuresFor(year int, taxPerMu, rd float64) engine.AnnualFigures {
 // a clause); a D two years running is marked for exit.
 func TestTrackingPath(t *testing.T) {
 	w := mustWorld(t)
+	// Runs that act when they are made (no publicity): TestRatingPublicity
+	// has the path through 公示 and 异议.
+	w.installQingyuanVariant("publicity_days: 7", "publicity_days: 0")
 	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
 	year := time.Now().Year() - 1
 

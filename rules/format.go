@@ -165,6 +165,23 @@ type RatingConfig struct {
 	// RDSupport flags rated firms with high R&D intensity for support
 	// (对研发投入高的企业予以倾斜支持).
 	RDSupport *RDSupport `yaml:"rd_support,omitempty" json:"rd_support,omitempty"`
+	// PublicityDays is how many calendar days a run is published (公示) for
+	// objections before the committee may make it final; 0 means runs are
+	// final at once and act when they are made (the first convention).
+	PublicityDays int `yaml:"publicity_days,omitempty" json:"publicity_days,omitempty"`
+	// BelowScale is the method of firms below designated size (规下), rated
+	// and ranked among themselves on their own indicators (e.g. 亩均税收 and
+	// tax per kWh); the classes, rounding, floor (when the method has the
+	// floor's indicator) and the rest are shared. Left out, every firm is
+	// rated on Indicators.
+	BelowScale *RatingMethod `yaml:"below_scale,omitempty" json:"below_scale,omitempty"`
+}
+
+// RatingMethod is a second set of indicators for a group of firms.
+type RatingMethod struct {
+	NameZH     string      `yaml:"name_zh" json:"name_zh"`
+	NameEN     string      `yaml:"name_en" json:"name_en"`
+	Indicators []Indicator `yaml:"indicators" json:"indicators"` // weights sum to 100
 }
 
 // Band rounding conventions (RatingConfig.BandRounding).

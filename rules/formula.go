@@ -72,19 +72,22 @@ type firmEnv struct {
 	EnergyUse  float64 `expr:"energy_use"`
 	Emissions  float64 `expr:"emissions"`
 	Employees  float64 `expr:"employees"`
+	// Electricity is in 万千瓦时 (rating.FirmYear.Electricity).
+	Electricity float64 `expr:"electricity"`
 }
 
 func (e *firmEnv) set(f *FirmYear) {
 	*e = firmEnv{
-		LandArea:   f.LandArea,
-		Output:     f.Output,
-		ValueAdded: f.ValueAdded,
-		Tax:        f.Tax,
-		RDExpense:  f.RDExpense,
-		Revenue:    f.Revenue,
-		EnergyUse:  f.EnergyUse,
-		Emissions:  f.Emissions,
-		Employees:  float64(f.Employees),
+		LandArea:    f.LandArea,
+		Output:      f.Output,
+		ValueAdded:  f.ValueAdded,
+		Tax:         f.Tax,
+		RDExpense:   f.RDExpense,
+		Revenue:     f.Revenue,
+		EnergyUse:   f.EnergyUse,
+		Emissions:   f.Emissions,
+		Employees:   float64(f.Employees),
+		Electricity: f.Electricity,
 	}
 }
 
@@ -112,6 +115,7 @@ var figureLabels = map[string]figure{
 	"output":                 {"output", "产值", "output"},
 	"value_added":            {"value_added", "增加值", "value added"},
 	"emissions":              {"emissions", "主要污染物排放量", "emissions"},
+	"electricity":            {"electricity", "用电量", "electricity use"},
 	"negative_list":          {"negative_list", "负面清单行业", "negative-list industry"},
 	"eco_red_line":           {"eco_red_line", "生态保护红线", "ecological red line"},
 	"bad_credit":             {"bad_credit", "失信记录", "bad credit record"},

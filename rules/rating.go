@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/big"
@@ -32,6 +33,12 @@ type FirmYear struct {
 	// NotFiled marks a firm that filed no annual figures for the year: its
 	// figures are zero and it gets the rule set's not_filed class.
 	NotFiled bool `json:"not_filed,omitempty"`
+	// BelowScale marks a firm below designated size (规下), rated by the
+	// rule set's below_scale method when it has one.
+	BelowScale bool `json:"below_scale,omitempty"`
+	// Electricity is the year's electricity use in 万千瓦时 (10,000 kWh), so
+	// tax (万元) ÷ electricity is tax per kWh in 元.
+	Electricity float64 `json:"electricity,omitempty"`
 }
 
 // IndicatorScore is one indicator of one firm's rating.
@@ -70,6 +77,9 @@ type Rating struct {
 	// RDSupport flags a firm whose R&D intensity reaches the rule set's
 	// rd_support.at_least (对研发投入高的企业予以倾斜支持).
 	RDSupport bool `json:"rd_support,omitempty"`
+	// Group is "below_scale" for a firm rated by the below-scale method
+	// (ranked among those firms only), "" otherwise.
+	Group string `json:"group,omitempty"`
 }
 
 // Rate runs the annual per-mu rating over all firms of the park for one year.
@@ -107,35 +117,86 @@ type Rating struct {
 // Bad input (duplicate ProjectID, no land, negative or non-finite figures)
 // is an *InputError naming the firm and field.
 func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
-	cfg := &rs.spec.Rating
 	if err := rs.checkFirms(firms); err != nil {
 		return nil, err
 	}
+	if rs.below == nil {
+		return rs.rateGroup(firms, rs.main)
+	}
+	var above, below []FirmYear
+	for _, f := range firms {
+		if f.BelowScale {
+			below = append(below, f)
+		} else {
+			above = append(above, f)
+		}
+	}
+	a, err := rs.rateGroup(above, rs.main)
+	if err != nil {
+		return nil, err
+	}
+	b, err := rs.rateGroup(below, rs.below)
+	if err != nil {
+		return nil, err
+	}
+	// Above-scale firms by rank, then below-scale firms by rank, then the
+	// firms not rated of both groups by id.
+	out := make([]Rating, 0, len(firms))
+	var unrated []Rating
+	for _, g := range [][]Rating{a, b} {
+		for _, r := range g {
+			if r.Rated {
+				out = append(out, r)
+			} else {
+				unrated = append(unrated, r)
+			}
+		}
+	}
+	slices.SortStableFunc(unrated, func(x, y Rating) int { return cmp.Compare(x.ProjectID, y.ProjectID) })
+	return append(out, unrated...), nil
+}
+
+// GroupBelowScale marks the ratings of firms rated by the below-scale method.
+const GroupBelowScale = "below_scale"
+
+// ratingMethod is one set of indicators with what scoring it needs
+// prepared: the main method, or the below-scale one.
+type ratingMethod struct {
+	inds     []Indicator
+	compiled []*formula
+	capTexts [][4]string // fixed parts of the "capped" reasons, per indicator
+	floorIdx int         // the floor indicator in inds, -1 when the method has none
+	group    string      // "" for the main method
+}
+
+// rateGroup rates and ranks one group of firms by one method.
+func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error) {
+	cfg := &rs.spec.Rating
 	term := rs.classTerm()
 	out := make([]Rating, len(firms))
-	scores := make([]IndicatorScore, len(firms)*len(cfg.Indicators))
+	scores := make([]IndicatorScore, len(firms)*len(m.inds))
 	machine := vms.Get().(*vm.VM)
 	defer vms.Put(machine)
 	env := new(firmEnv)
 	for i := range firms {
 		f := &firms[i]
 		r := &out[i]
-		r.ProjectID, r.Name, r.Rated = f.ProjectID, f.Name, !f.InGrace && !f.NotFiled
-		r.Indicators = scores[i*len(cfg.Indicators) : (i+1)*len(cfg.Indicators) : (i+1)*len(cfg.Indicators)]
+		r.ProjectID, r.Name, r.Rated, r.Group = f.ProjectID, f.Name, !f.InGrace && !f.NotFiled, m.group
+		r.Indicators = scores[i*len(m.inds) : (i+1)*len(m.inds) : (i+1)*len(m.inds)]
 		r.ReasonsZH, r.ReasonsEN = make([]string, 0, 2), make([]string, 0, 2)
 		if f.NotFiled {
 			// A firm in grace is not rated whether it filed or not.
 			if !f.InGrace {
 				r.NotRated = NotRatedNotFiled
 			}
-			for j := range cfg.Indicators {
-				r.Indicators[j] = IndicatorScore{ID: cfg.Indicators[j].ID}
+			for j := range m.inds {
+				r.Indicators[j] = IndicatorScore{ID: m.inds[j].ID}
 			}
 			continue
 		}
 		env.set(f)
-		for j := range cfg.Indicators {
-			s, err := rs.score(machine, env, j, r)
+		for j := range m.inds {
+			s, err := rs.score(machine, env, m, j, r)
 			if err != nil {
 				return nil, err
 			}
@@ -152,7 +213,7 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 			}
 		}
 	}
-	rs.fillAverages(out)
+	rs.fillAverages(out, m)
 	for i := range out {
 		total := 0.0
 		for _, s := range out[i].Indicators {
@@ -215,10 +276,14 @@ func (rs *RuleSet) Rate(firms []FirmYear) ([]Rating, error) {
 		}
 		r.Band = cfg.Bands[rs.bandIndex(r.Rank, n, cuts)].Band
 		total, rank, count := fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n)
-		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评企业中排名第 "+rank+",按排名评为 "+r.Band+" "+term.zh)
-		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated firms: "+term.en+" "+r.Band+" by rank")
-		if rs.floorIdx >= 0 {
-			s, ind := r.Indicators[rs.floorIdx], &cfg.Indicators[rs.floorIdx]
+		groupZH, groupEN := "", ""
+		if m.group == GroupBelowScale {
+			groupZH, groupEN = "规下", "below-scale "
+		}
+		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评"+groupZH+"企业中排名第 "+rank+",按排名评为 "+r.Band+" "+term.zh)
+		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated "+groupEN+"firms: "+term.en+" "+r.Band+" by rank")
+		if m.floorIdx >= 0 {
+			s, ind := r.Indicators[m.floorIdx], &m.inds[m.floorIdx]
 			if !s.Valid || opLT.holds(s.Value, cfg.Floor.Below) {
 				r.Floor, r.Band = true, cfg.Floor.Band
 				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s,低于底线 %s,不论排名评为 %s %s",
@@ -334,10 +399,9 @@ func (rs *RuleSet) BandCounts(n int) []int {
 // fillAverages gives every indicator scored by the average policy its
 // points: the mean of the points of that indicator among rated firms that
 // have its data, rounded to 0.01 (0 when no rated firm has), with the reason.
-func (rs *RuleSet) fillAverages(out []Rating) {
-	cfg := &rs.spec.Rating
-	for j := range cfg.Indicators {
-		ind := &cfg.Indicators[j]
+func (rs *RuleSet) fillAverages(out []Rating, m *ratingMethod) {
+	for j := range m.inds {
+		ind := &m.inds[j]
 		if ind.Missing != MissingAverage {
 			continue
 		}
@@ -365,16 +429,16 @@ func (rs *RuleSet) fillAverages(out []Rating) {
 // score computes indicator j for the firm in env and notes anything unusual
 // (no data, not computable, capped) in r's reasons. Points of an indicator
 // scored by the average policy are filled in later (fillAverages).
-func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (IndicatorScore, error) {
+func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r *Rating) (IndicatorScore, error) {
 	cfg := &rs.spec.Rating
-	ind := &cfg.Indicators[j]
-	v, err := rs.indicators[j].run(machine, env)
+	ind := &m.inds[j]
+	v, err := m.compiled[j].run(machine, env)
 	if err != nil {
 		return IndicatorScore{}, fmt.Errorf("rules: rating indicator %s of %s: %w", ind.ID, rs.spec.Park, err)
 	}
 	s := IndicatorScore{ID: ind.ID}
 	if ind.Missing != "" {
-		if field, missing := noData(ind, rs.indicators[j], env, v); missing {
+		if field, missing := noData(ind, m.compiled[j], env, v); missing {
 			s.Missing = ind.Missing
 			l := figureLabels[field]
 			switch ind.Missing {
@@ -392,7 +456,7 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (Indica
 		}
 	}
 	if !finite(v) {
-		field := figureLabels[zeroRef(rs.indicators[j], env, firmEnvIndex)]
+		field := figureLabels[zeroRef(m.compiled[j], env, firmEnvIndex)]
 		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field.zh))
 		r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s cannot be computed (%s is 0): 0 points", ind.NameEN, field.en))
 		return s, nil
@@ -412,7 +476,7 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, j int, r *Rating) (Indica
 		p, s.Capped = limit, true
 		// Built by concatenation from parts fixed at Parse time: a park's
 		// rating writes this line for thousands of firms.
-		t := &rs.capTexts[j]
+		t := &m.capTexts[j]
 		val := fmt2(v)
 		r.ReasonsZH = append(r.ReasonsZH, t[0]+val+t[1])
 		r.ReasonsEN = append(r.ReasonsEN, t[2]+val+t[3])
@@ -441,15 +505,24 @@ func noData(ind *Indicator, f *formula, env *firmEnv, v float64) (field string, 
 // [zh before value, zh after value, en before value, en after value].
 func (rs *RuleSet) prepareRating() {
 	cfg := &rs.spec.Rating
-	rs.capTexts = make([][4]string, len(cfg.Indicators))
-	for j := range cfg.Indicators {
-		ind := &cfg.Indicators[j]
-		limit := fmt2(cfg.Cap * ind.Weight)
-		rs.capTexts[j] = [4]string{
-			ind.NameZH + " ", withUnit("", ind.Unit) + ",得分封顶 " + limit + " 分(权重的 " + fmtNum(cfg.Cap) + " 倍)",
-			ind.NameEN + " ", withUnit("", unitENOf(ind)) + ": points capped at " + limit + " (" + fmtNum(cfg.Cap) + "× weight)",
+	rs.capTexts = capTexts(cfg.Indicators, cfg.Cap)
+	rs.main = &ratingMethod{inds: cfg.Indicators, compiled: rs.indicators, capTexts: rs.capTexts, floorIdx: rs.floorIdx}
+	if rs.below != nil {
+		rs.below.capTexts = capTexts(rs.below.inds, cfg.Cap)
+	}
+}
+
+func capTexts(inds []Indicator, cap float64) [][4]string {
+	out := make([][4]string, len(inds))
+	for j := range inds {
+		ind := &inds[j]
+		limit := fmt2(cap * ind.Weight)
+		out[j] = [4]string{
+			ind.NameZH + " ", withUnit("", ind.Unit) + ",得分封顶 " + limit + " 分(权重的 " + fmtNum(cap) + " 倍)",
+			ind.NameEN + " ", withUnit("", unitENOf(ind)) + ": points capped at " + limit + " (" + fmtNum(cap) + "× weight)",
 		}
 	}
+	return out
 }
 
 func unitENOf(ind *Indicator) string {
@@ -483,7 +556,8 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 			name string
 			v    float64
 		}{{"land_area", f.LandArea}, {"output", f.Output}, {"value_added", f.ValueAdded}, {"tax", f.Tax},
-			{"rd_expense", f.RDExpense}, {"revenue", f.Revenue}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions}} {
+			{"rd_expense", f.RDExpense}, {"revenue", f.Revenue}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions},
+			{"electricity", f.Electricity}} {
 			l := figureLabels[nf.name]
 			switch {
 			case !finite(nf.v):
@@ -584,7 +658,17 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 		fmt.Fprintf(&z, "未报送年度数据的企业评为 %s 类。", cfg.NotFiled)
 		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s.", cfg.NotFiled)
 	}
-	for _, ind := range cfg.Indicators {
+	inds := cfg.Indicators
+	if m := cfg.BelowScale; m != nil {
+		names := make([]string, len(m.Indicators))
+		for i, ind := range m.Indicators {
+			names[i] = fmt.Sprintf("%s(%s 分)", ind.NameZH, fmtNum(ind.Weight))
+		}
+		fmt.Fprintf(&z, "规下企业按%s单独评价、单独排名:%s;分类口径同上。", m.NameZH, strings.Join(names, "、"))
+		fmt.Fprintf(&e, " Firms below designated size are rated and ranked among themselves (%s) on their own indicators, classes as above.", m.NameEN)
+		inds = append(slices.Clone(inds), m.Indicators...)
+	}
+	for _, ind := range inds {
 		switch ind.Missing {
 		case MissingAverage:
 			fmt.Fprintf(&z, "%s缺少数据的,取有数据的参评企业该项平均得分。", ind.NameZH)

@@ -339,3 +339,49 @@ func TestClassMeasures(t *testing.T) {
 		}
 	}
 }
+
+// TestRateBelowScaleMethod: 规下 firms are rated on qingyuan's below-scale
+// method (亩均税收 70, benchmark 15 万元/亩; 单位电耗税收 30, benchmark 0.6
+// 元/千瓦时, no electricity data: 0) and ranked among themselves; the floor
+// applies since the method has 亩均税收. On 5 mu each, by hand:
+//
+//	id 21: tax 75 (15/mu → 70), electricity 125 (0.6 → 30)          = 100
+//	id 22: tax 50 (10/mu → 46.67), electricity 50 (1.0 → 50, cap 45) = 91.67
+//	id 23: tax 20 (4/mu → 18.67), electricity 100 (0.2 → 10)         = 28.67, D by the floor
+//	id 24: tax 60 (12/mu → 56), no electricity data: 0                = 56
+//
+// Four below-scale firms: A round(0.8) = 1, A+B round(2.4) = 2, D round(0.2)
+// = 0: 21 A, 22 B, 24 C, 23 C → D. The two above-scale firms (bench 100 and
+// the weak firm of policyFirms, 46.25) are ranked apart: n = 2, A round(0.4)
+// = 0, A+B round(1.2) = 1: B, C.
+func TestRateBelowScaleMethod(t *testing.T) {
+	rs := mustDefault(t, "qingyuan")
+	above := policyFirms()
+	firms := []FirmYear{above[6], above[0]} // ids 1 and 5
+	for _, f := range []struct {
+		id              int64
+		tax, electicity float64
+	}{{21, 75, 125}, {22, 50, 50}, {23, 20, 100}, {24, 60, 0}} {
+		firms = append(firms, FirmYear{ProjectID: f.id, Name: fmt.Sprint("small ", f.id), LandArea: 5, Tax: f.tax, Electricity: f.electicity, BelowScale: true})
+	}
+	got, err := rs.Rate(firms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line []string
+	for _, r := range got {
+		line = append(line, fmt.Sprintf("%d:%s:%d:%v:%s", r.ProjectID, r.Band, r.Rank, r.Total, r.Group))
+	}
+	want := []string{"1:B:1:100:", "5:C:2:46.25:", "21:A:1:100:below_scale", "22:B:2:91.67:below_scale", "24:C:3:56:below_scale", "23:D:4:28.67:below_scale"}
+	if !reflect.DeepEqual(line, want) {
+		t.Errorf("got  %v\nwant %v", line, want)
+	}
+	for _, r := range got {
+		if r.ProjectID == 24 && (r.Indicators[1].Missing != MissingZero || !strings.Contains(strings.Join(r.ReasonsZH, ";"), "未报送用电量")) {
+			t.Errorf("firm 24: %+v %v", r.Indicators, r.ReasonsZH)
+		}
+		if r.ProjectID == 21 && !strings.Contains(strings.Join(r.ReasonsZH, ";"), "参评规下企业中排名第 1") {
+			t.Errorf("firm 21 reasons %v", r.ReasonsZH)
+		}
+	}
+}

@@ -432,50 +432,11 @@ func (b *builder) buildScoring() {
 
 func (b *builder) buildRating() {
 	r := &b.spec.Rating
-	if len(r.Indicators) == 0 {
-		b.add("$.rating.indicators", "indicators: list the rating's indicators")
-	}
-	seen := map[string]bool{}
-	sum := 0.0
-	for i, ind := range r.Indicators {
-		path := fmt.Sprintf("$.rating.indicators[%d]", i)
-		b.id(path, ind.ID, seen, "indicator")
-		b.names(path, ind.NameZH, ind.NameEN)
-		f, err := compileFormula(ind.Formula, &firmEnv{})
-		if err != nil {
-			b.add(path+".formula", "%v", err)
-		}
-		b.rs.indicators = append(b.rs.indicators, f)
-		if !finite(ind.Weight) || ind.Weight <= 0 {
-			b.add(path+".weight", "weight must be a positive number of points, got %v", ind.Weight)
-		}
-		sum += ind.Weight
-		if !finite(ind.Benchmark) || ind.Benchmark <= 0 {
-			b.add(path+".benchmark", "benchmark must be a positive number, got %v", ind.Benchmark)
-		}
-		if ind.Better != "higher" && ind.Better != "lower" {
-			b.add(path+".better", "better must be higher or lower, got %q", ind.Better)
-		}
-		for k, d := range ind.Data {
-			if _, ok := firmEnvIndex[d]; !ok {
-				b.add(fmt.Sprintf("%s.data[%d]", path, k), "unknown annual figure %q (one of %s)", d, strings.Join(firmFieldNames(), ", "))
-			}
-		}
-		switch ind.Missing {
-		case "", MissingAverage, MissingZero:
-		case MissingNotRated:
-			if r.NotRatedClass == "" {
-				b.add(path+".missing", "missing: not_rated needs rating.not_rated_class (e.g. T)")
-			}
-		default:
-			b.add(path+".missing", "missing must be average, zero or not_rated, got %q", ind.Missing)
-		}
-		if len(ind.Data) > 0 && ind.Missing == "" {
-			b.add(path+".missing", "say what an indicator without its data scores: missing: average, zero or not_rated")
-		}
-	}
-	if len(r.Indicators) > 0 && !sumIs(sum, 100) {
-		b.add("$.rating.indicators", "indicator weights sum to %s, want 100", fmtNum(sum))
+	b.rs.indicators = b.ratingIndicators("$.rating.indicators", r.Indicators, r)
+	if m := r.BelowScale; m != nil {
+		b.names("$.rating.below_scale", m.NameZH, m.NameEN)
+		b.rs.below = &ratingMethod{inds: m.Indicators, group: GroupBelowScale, floorIdx: -1}
+		b.rs.below.compiled = b.ratingIndicators("$.rating.below_scale.indicators", m.Indicators, r)
 	}
 	if !finite(r.Cap) || r.Cap < 1 {
 		b.add("$.rating.cap", "cap is a multiple of an indicator's weight and must be at least 1, got %v", r.Cap)
@@ -523,6 +484,9 @@ func (b *builder) buildRating() {
 	fl := r.Floor
 	if fl != (Floor{}) {
 		b.rs.floorIdx = slices.IndexFunc(r.Indicators, func(ind Indicator) bool { return ind.ID == fl.Indicator })
+		if b.rs.below != nil {
+			b.rs.below.floorIdx = slices.IndexFunc(r.BelowScale.Indicators, func(ind Indicator) bool { return ind.ID == fl.Indicator })
+		}
 		if b.rs.floorIdx < 0 {
 			b.add("$.rating.floor.indicator", "unknown indicator %q", fl.Indicator)
 		}
@@ -548,6 +512,57 @@ func (b *builder) buildRating() {
 		b.add("$.rating.exit_after_d_years", "exit_after_d_years must be at least 1, got %d", r.ExitAfterDYears)
 	}
 	b.ratingClasses(r, bands)
+}
+
+// ratingIndicators checks one method's indicators and compiles their formulas.
+func (b *builder) ratingIndicators(at string, inds []Indicator, r *RatingConfig) []*formula {
+	if len(inds) == 0 {
+		b.add(at, "indicators: list the rating's indicators")
+	}
+	var out []*formula
+	seen := map[string]bool{}
+	sum := 0.0
+	for i, ind := range inds {
+		path := fmt.Sprintf("%s[%d]", at, i)
+		b.id(path, ind.ID, seen, "indicator")
+		b.names(path, ind.NameZH, ind.NameEN)
+		f, err := compileFormula(ind.Formula, &firmEnv{})
+		if err != nil {
+			b.add(path+".formula", "%v", err)
+		}
+		out = append(out, f)
+		if !finite(ind.Weight) || ind.Weight <= 0 {
+			b.add(path+".weight", "weight must be a positive number of points, got %v", ind.Weight)
+		}
+		sum += ind.Weight
+		if !finite(ind.Benchmark) || ind.Benchmark <= 0 {
+			b.add(path+".benchmark", "benchmark must be a positive number, got %v", ind.Benchmark)
+		}
+		if ind.Better != "higher" && ind.Better != "lower" {
+			b.add(path+".better", "better must be higher or lower, got %q", ind.Better)
+		}
+		for k, d := range ind.Data {
+			if _, ok := firmEnvIndex[d]; !ok {
+				b.add(fmt.Sprintf("%s.data[%d]", path, k), "unknown annual figure %q (one of %s)", d, strings.Join(firmFieldNames(), ", "))
+			}
+		}
+		switch ind.Missing {
+		case "", MissingAverage, MissingZero:
+		case MissingNotRated:
+			if r.NotRatedClass == "" {
+				b.add(path+".missing", "missing: not_rated needs rating.not_rated_class (e.g. T)")
+			}
+		default:
+			b.add(path+".missing", "missing must be average, zero or not_rated, got %q", ind.Missing)
+		}
+		if len(ind.Data) > 0 && ind.Missing == "" {
+			b.add(path+".missing", "say what an indicator without its data scores: missing: average, zero or not_rated")
+		}
+	}
+	if len(inds) > 0 && !sumIs(sum, 100) {
+		b.add(at, "indicator weights sum to %s, want 100", fmtNum(sum))
+	}
+	return out
 }
 
 // bottomBand checks a band counted from the bottom (bottom_percent, with an
@@ -599,6 +614,9 @@ func (b *builder) ratingClasses(r *RatingConfig, bands map[string]bool) {
 		if len(c.MeasuresZH) != len(c.MeasuresEN) {
 			b.add(path+".measures_en", "list as many measures in English (%d) as in Chinese (%d)", len(c.MeasuresEN), len(c.MeasuresZH))
 		}
+	}
+	if r.PublicityDays < 0 || r.PublicityDays > 60 {
+		b.add("$.rating.publicity_days", "publicity_days must be within 0–60 calendar days, got %d", r.PublicityDays)
 	}
 	if s := r.RDSupport; s != nil {
 		if !finite(s.AtLeast) || s.AtLeast <= 0 || s.AtLeast > 100 {

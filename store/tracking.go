@@ -155,6 +155,9 @@ func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error
 				return err
 			}
 		}
+		if err := applyPublicity(ctx, tx, c.Publicity); err != nil {
+			return err
+		}
 		if len(moves) > 0 {
 			st, err := tx.PrepareContext(ctx, `UPDATE projects SET state = ?, version = version + 1, due_at = ?, updated_at = ?
 				WHERE id = ? AND version = ? RETURNING park`)

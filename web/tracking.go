@@ -37,6 +37,10 @@ func (s *Server) registerTrackingRoutes(e *echo.Echo) {
 	g.POST("/tracking/runs", s.handleRatingRun)
 	g.GET("/tracking/runs/:run", s.handleRatingRunView)
 	g.GET("/tracking/runs/:run/results.xlsx", s.handleRatingRunExport)
+	g.POST("/tracking/runs/:run/publish", s.handleRunPublish)
+	g.POST("/tracking/runs/:run/objections", s.handleObjectionFile)
+	g.POST("/tracking/objections/:id/decision", s.handleObjectionDecide)
+	g.POST("/tracking/runs/:run/final", s.handleRunFinal)
 	g.GET("/tracking/alerts", s.handleTrackingAlerts)
 	g.GET("/dashboard", s.handleDashboard)
 	g.GET("/dashboard.xlsx", s.handleDashboardExport)
@@ -162,6 +166,7 @@ var trackingFieldNames = map[string][2]string{
 	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
 	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
 	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
+	"text": {"异议内容", "objection"}, "evidence": {"证明材料", "evidence"}, "project_id": {"企业", "firm"},
 }
 
 func fieldName(f, lang string) string {
@@ -544,11 +549,13 @@ type runData struct {
 	Verified   bool
 	Shortfalls []engine.RatingResult
 	Names      map[int64]string
-	Convention string                // the rule set's convention in words
-	Rated      int                   // n: the firms ranked
-	Expected   []bandCount           // what the convention gives for n
-	Classes    []rules.ClassMeasures // the measures of each class
-	Classed    []string              // the classes to count: the bands, then the not-rated class
+	Convention string                      // the rule set's convention in words
+	Rated      int                         // n: the firms ranked
+	Expected   []bandCount                 // what the convention gives for n
+	Classes    []rules.ClassMeasures       // the measures of each class
+	Classed    []string                    // the classes to count: the bands, then the not-rated class
+	Publicity  *engine.RunPublicity        // 公示 and 异议
+	Docs       map[int64][]engine.Document // each firm's documents, for a promoter's objection
 }
 
 type bandCount struct {
@@ -598,6 +605,17 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 		d.Classed = append(d.Classed, cfg.NotRatedClass)
 	}
 	d.Classes = cfg.Classes
+	if d.Publicity, err = s.svc.RatingPublicity(ctx, u, run.ID); err != nil {
+		return err
+	}
+	if d.Publicity.Can["object"] {
+		d.Docs = map[int64][]engine.Document{}
+		for _, r := range run.Results {
+			if docs, err := s.svc.Documents(ctx, u, r.ProjectID); err == nil {
+				d.Docs[r.ProjectID] = docs
+			}
+		}
+	}
 	parks, _ := s.svc.Parks(ctx, u)
 	d.Park = s.parkNames(parks, s.lang(c))[run.Park]
 	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("%d 年度亩均效益评价", run.Year), fmt.Sprintf("%d per-mu rating", run.Year)))

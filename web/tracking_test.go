@@ -111,6 +111,48 @@ func (w *world) ratingRun() int64 {
 	return run.ID
 }
 
+var published, objections sync.Map // per world: the published run (with its firm and a document), one objection
+
+// publishedRun is w's rating run, published, with the firm in it and one of
+// the firm's documents to object with.
+func (w *world) publishedRun() (run, project, doc int64) {
+	w.t.Helper()
+	if v, ok := published.Load(w); ok {
+		a := v.([3]int64)
+		return a[0], a[1], a[2]
+	}
+	run = w.ratingRun()
+	full, err := w.svc.RatingRun(w.ctx, w.users["committee"], run)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	project = full.Results[0].ProjectID
+	if _, err := w.svc.PublishRun(w.ctx, w.users["committee"], run); err != nil && engine.ErrorCode(err) != engine.ECONFLICT {
+		w.t.Fatal(err)
+	}
+	d := &engine.Document{Kind: "other", FileName: "完税证明.pdf", StoredName: "evidence", MediaType: "application/pdf", Size: 1, SHA256: "00"}
+	if err := w.svc.AddDocument(w.ctx, w.users["promoter"], project, d); err != nil {
+		w.t.Fatal(err)
+	}
+	published.Store(w, [3]int64{run, project, d.ID})
+	return run, project, d.ID
+}
+
+// ratingObjection is an objection filed to w's published run.
+func (w *world) ratingObjection() int64 {
+	w.t.Helper()
+	if v, ok := objections.Load(w); ok {
+		return v.(int64)
+	}
+	run, p, doc := w.publishedRun()
+	o, err := w.svc.FileObjection(w.ctx, w.users["promoter"], run, engine.ObjectionInput{ProjectID: p, Text: "用地面积应为 40 亩,附不动产权证书。", Evidence: []int64{doc}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	objections.Store(w, o.ID)
+	return o.ID
+}
+
 // trackingRoutes are the permission-matrix rows of registerTrackingRoutes.
 func (w *world) trackingRoutes() []route {
 	on := func(st engine.State, target string, body url.Values) func(*world, *engine.Project, string) (string, any) {
@@ -153,6 +195,21 @@ func (w *world) trackingRoutes() []route {
 		{"GET", "/tracking/runs/:run/results.xlsx", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return fmt.Sprintf("/tracking/runs/%d/results.xlsx", w.ratingRun()), nil
 		}, "anon=303 own=200 other=404"},
+		{"POST", "/tracking/runs/:run/publish", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return fmt.Sprintf("/tracking/runs/%d/publish", w.ratingRun()), url.Values{}
+		}, "anon=401 own=403 committee=303 other=404"},
+		{"POST", "/tracking/runs/:run/objections", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			run, p, doc := w.publishedRun()
+			return fmt.Sprintf("/tracking/runs/%d/objections", run), url.Values{"project_id": {strconv.FormatInt(p, 10)},
+				"text": {"税收数据漏报第四季度入库税款,请予更正。"}, "evidence": {strconv.FormatInt(doc, 10)}}
+		}, "anon=401 own=403 promoter=303 other=404"},
+		{"POST", "/tracking/objections/:id/decision", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return fmt.Sprintf("/tracking/objections/%d/decision", w.ratingObjection()), url.Values{"outcome": {"dismissed"}, "reason": {"经税务部门核实,税款已计入年度数据。"}}
+		}, "anon=401 own=403 committee=303 other=404"},
+		{"POST", "/tracking/runs/:run/final", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			run, _, _ := w.publishedRun()
+			return fmt.Sprintf("/tracking/runs/%d/final", run), url.Values{"version": {"1"}}
+		}, "anon=401 own=403 committee=303 other=404"},
 		{"GET", "/tracking/alerts", "", get("/tracking/alerts"), "anon=303 own=200 other=200"},
 		{"GET", "/dashboard", "", get("/dashboard"), "anon=303 own=200 other=200"},
 		{"GET", "/dashboard.xlsx", "", get("/dashboard.xlsx?park=qingyuan"), "anon=303 own=200 other=404"},

@@ -95,8 +95,14 @@ func seedTracking(d *demo) error {
 			return fmt.Errorf("figures of %s: %w", p.Name, err)
 		}
 	}
-	if _, err := d.svc.RunRating(d.ctx, committee, "qingyuan", year); err != nil {
+	run, err := d.svc.RunRating(d.ctx, committee, "qingyuan", year)
+	if err != nil {
 		return fmt.Errorf("demo rating run: %w", err)
+	}
+	// Published for objections (公示): its measures follow when the
+	// committee makes it final after the period.
+	if _, err := d.svc.PublishRun(d.ctx, committee, run.ID); err != nil {
+		return fmt.Errorf("demo rating publicity: %w", err)
 	}
 	return nil
 }

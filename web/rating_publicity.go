@@ -1,0 +1,73 @@
+package web
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// The publicity steps of a rating run (公示/异议), posted from the run's page.
+
+func runParam(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+	}
+	return id, nil
+}
+
+func runURL(id int64) string { return fmt.Sprintf("/tracking/runs/%d#publicity", id) }
+
+func (s *Server) handleRunPublish(c echo.Context) error {
+	id, err := runParam(c, "run")
+	if err != nil {
+		return err
+	}
+	_, err = s.svc.PublishRun(c.Request().Context(), currentUser(c), id)
+	return s.done(c, err, runURL(id), "评价结果已公示", "Rating published")
+}
+
+func (s *Server) handleObjectionFile(c echo.Context) error {
+	id, err := runParam(c, "run")
+	if err != nil {
+		return err
+	}
+	in := engine.ObjectionInput{Text: c.FormValue("text")}
+	in.ProjectID, _ = strconv.ParseInt(c.FormValue("project_id"), 10, 64)
+	form, _ := c.FormParams()
+	for _, v := range form["evidence"] {
+		if d, err := strconv.ParseInt(v, 10, 64); err == nil {
+			in.Evidence = append(in.Evidence, d)
+		}
+	}
+	_, err = s.svc.FileObjection(c.Request().Context(), currentUser(c), id, in)
+	return s.done(c, err, runURL(id), "异议已登记", "Objection recorded")
+}
+
+func (s *Server) handleObjectionDecide(c echo.Context) error {
+	id, err := runParam(c, "id")
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "异议不存在", "objection not found")
+	}
+	o, err := s.svc.DecideObjection(c.Request().Context(), currentUser(c), id, c.FormValue("outcome"), c.FormValue("reason"))
+	back := "/tracking"
+	if o != nil {
+		back = runURL(o.RunID)
+	} else if run, _ := strconv.ParseInt(c.FormValue("run"), 10, 64); run > 0 {
+		back = runURL(run)
+	}
+	return s.done(c, err, back, "异议处理结果已记录", "Decision recorded")
+}
+
+func (s *Server) handleRunFinal(c echo.Context) error {
+	id, err := runParam(c, "run")
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	_, err = s.svc.FinalizeRun(c.Request().Context(), currentUser(c), id, version)
+	return s.done(c, err, runURL(id), "评价结果已定稿,整改等措施已执行", "Rating final; its measures carried out")
+}
