@@ -52,9 +52,9 @@ type Agreement struct {
 	FullProductionBy     time.Time `json:"full_production_by"` // full production (达产)
 	// ReviewClause is the agreement's clause holding the full-production
 	// commitments (e.g. "第五条"), which a 达产复核 shortfall cites.
-	ReviewClause string `json:"review_clause,omitempty"`
-	UpdatedBy            string    `json:"updated_by"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	ReviewClause string    `json:"review_clause,omitempty"`
+	UpdatedBy    string    `json:"updated_by"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Milestone kinds, in the order a project passes them.

@@ -466,8 +466,8 @@ type ProjectTracking struct {
 	// is on file; Reviews are the reviews done, oldest first.
 	ReviewDue bool                   `json:"review_due"`
 	Reviews   []FullProductionReview `json:"reviews"`
-	Exit           *ExitRecord       `json:"exit,omitempty"`
-	Can            map[string]bool   `json:"can"` // agreement, milestone, figures, plan, decide, exit
+	Exit      *ExitRecord            `json:"exit,omitempty"`
+	Can       map[string]bool        `json:"can"` // agreement, milestone, figures, plan, decide, exit
 }
 
 // Tracking returns a project's after-signature record for u.

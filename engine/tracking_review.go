@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
