@@ -229,6 +229,7 @@ func (s *Server) funcs() template.FuncMap {
 		"stateLabel": func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
 		"stateClass": stateClass,
 		"eventLabel": func(lang, ev string) string { return engine.EventLabel(ev, lang) },
+		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
 		"roleLabel":  func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
 		"pick": func(lang, zh, en string) string {
 			if lang == langEN && en != "" {
