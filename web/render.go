@@ -222,15 +222,15 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return u, nil
 		},
-		"amount":     func(v float64) string { return formatAmount(v, 2) },
-		"number":     func(v float64, d int) string { return formatAmount(v, d) },
-		"date":       func(t time.Time) string { return formatTime(t, s.loc, false) },
-		"datetime":   func(t time.Time) string { return formatTime(t, s.loc, true) },
-		"stateLabel": func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
-		"stateClass": stateClass,
-		"eventLabel": func(lang, ev string) string { return engine.EventLabel(ev, lang) },
+		"amount":       func(v float64) string { return formatAmount(v, 2) },
+		"number":       func(v float64, d int) string { return formatAmount(v, d) },
+		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },
+		"datetime":     func(t time.Time) string { return formatTime(t, s.loc, true) },
+		"stateLabel":   func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
+		"stateClass":   stateClass,
+		"eventLabel":   func(lang, ev string) string { return engine.EventLabel(ev, lang) },
 		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
-		"roleLabel":  func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
+		"roleLabel":    func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
 		"pick": func(lang, zh, en string) string {
 			if lang == langEN && en != "" {
 				return en

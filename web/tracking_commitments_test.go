@@ -57,7 +57,9 @@ func TestCommitmentForms(t *testing.T) {
 	}
 	doc := page(p)
 	var short []string
-	for _, n := range findAll(doc, func(n *html.Node) bool { return attr(n, "data-metric") != "" && strings.Contains(attr(n, "class"), "row-fail") }) {
+	for _, n := range findAll(doc, func(n *html.Node) bool {
+		return attr(n, "data-metric") != "" && strings.Contains(attr(n, "class"), "row-fail")
+	}) {
 		short = append(short, attr(n, "data-metric"))
 	}
 	// 1500 万元 over 50 亩 = 30.00 < 44.00 × 90 % = 39.60; 1500 ÷ 50000 = 3.00 % meets 3 % × 90 %.
