@@ -239,9 +239,9 @@ func (s *Server) funcs() template.FuncMap {
 		},
 		"overdue": func(t *time.Time) bool { return t != nil && t.Before(s.svc.Now()) },
 		// provisional: a working-day deadline in a year whose holidays are not published (暂定).
-		"provisional": func(t *time.Time) bool {
-			cal, err := s.svc.Calendar(context.Background())
-			return err == nil && cal.Provisional(t)
+		"provisional": func(t *time.Time, st any) bool {
+			state, _ := st.(engine.State)
+			return s.svc.DueProvisional(context.Background(), state, t)
 		},
 		"tr": func(lang any, id string) string {
 			l, _ := lang.(string)
