@@ -86,7 +86,7 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 		for _, s := range States {
 			isState = isState || string(s) == obj
 		}
-		if !isState || act == EventUpdate || act == EventScore || act == EventConflict {
+		if !isState || act == EventUpdate || act == EventScore || act == EventConflict || act == EventFullProductionReview {
 			continue
 		}
 		if !newMachine(State(obj)).Can(act) {

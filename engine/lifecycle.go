@@ -56,6 +56,13 @@ const (
 	EventRectify           = "rectify"
 	EventRectified         = "rectified"
 	EventExit              = "exit"
+	// Idle land (《闲置土地处置办法》): the committee finds land idle a year
+	// past the agreed start (or construction stalled a year), levies the
+	// idle-land fee and orders rectification; two years, and it recovers the
+	// land without compensation. Construction resumed closes the order.
+	EventIdleLand           = "idle_land"
+	EventRecoverLand        = "recover_land"
+	EventResumeConstruction = "resume_construction"
 )
 
 // lifecycle is the whole workflow in one table; the README's diagram is generated from it.
@@ -77,6 +84,9 @@ var lifecycle = fsm.Events{
 	{Name: EventRectify, Src: []string{string(StateInProduction)}, Dst: string(StateRectification)},
 	{Name: EventRectified, Src: []string{string(StateRectification)}, Dst: string(StateInProduction)},
 	{Name: EventExit, Src: []string{string(StateInProduction), string(StateRectification)}, Dst: string(StateExited)},
+	{Name: EventIdleLand, Src: []string{string(StateSigned), string(StateUnderConstruction)}, Dst: string(StateRectification)},
+	{Name: EventResumeConstruction, Src: []string{string(StateRectification)}, Dst: string(StateUnderConstruction)},
+	{Name: EventRecoverLand, Src: []string{string(StateSigned), string(StateUnderConstruction), string(StateRectification)}, Dst: string(StateExited)},
 }
 
 // Terminal reports whether no event leaves s.

@@ -436,12 +436,16 @@ type Action struct {
 	Reason  string `json:"reason"`
 	// Clauses are the agreement clauses an exit invokes (ExitClauses).
 	Clauses []string `json:"clauses,omitempty"`
+	// Idle are the facts of an idle-land finding or recovery (stalled construction, land price).
+	Idle *IdleFacts `json:"idle,omitempty"`
+	// Evidence is what "rectified" rests on besides the reason: re-measured figures.
+	Evidence *RectifiedEvidence `json:"evidence,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.
 var needsReason = map[string]bool{
 	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true,
-	EventRectified: true, EventExit: true,
+	EventRectified: true, EventExit: true, EventIdleLand: true, EventRecoverLand: true, EventResumeConstruction: true,
 }
 
 // reviewEvents are judgements on a project; its submitter and anyone who

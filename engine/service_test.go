@@ -171,7 +171,11 @@ func TestLifecycleHappyPath(t *testing.T) {
 	p = w.act("promoter-qingyuan", p, engine.EventStartConstruction, "")
 	p = w.act("promoter-qingyuan", p, engine.EventStartProduction, "")
 	p = w.act("committee-qingyuan", p, engine.EventRectify, "评价为 D")
-	p = w.act("committee-qingyuan", p, engine.EventRectified, "整改达标")
+	// Rectified needs the firm's plan and evidence: here the committee's finding (≥ 20 characters).
+	if err := w.svc.SubmitPlan(w.ctx, w.users["promoter-qingyuan"], p.ID, "扩大高附加值产品产能,年内新增税收 300 万元。"); err != nil {
+		t.Fatal(err)
+	}
+	p = w.act("committee-qingyuan", p, engine.EventRectified, "经管委会现场核查,企业已完成技改并新增产能,整改达标。")
 	p = w.act("committee-qingyuan", p, engine.EventRectify, "再次评价为 D")
 	p = w.act("committee-qingyuan", p, engine.EventExit, "整改失败,土地回购")
 	if p.State != engine.StateExited || !p.State.Terminal() {
@@ -186,7 +190,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 		events = append(events, e.Event)
 	}
 	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "approve", "sign",
-		"start_construction", "start_production", "rectify", "rectified", "rectify", "exit"}
+		"start_construction", "start_production", "rectify", "rectification_plan", "rectified", "rectify", "exit"}
 	if len(events) != len(want) {
 		t.Fatalf("log events = %v, want %v", events, want)
 	}
@@ -534,7 +538,8 @@ func TestTransitionMatrix(t *testing.T) {
 	for state := range pathTo {
 		for _, ev := range []string{engine.EventSubmit, engine.EventPass, engine.EventOverride, engine.EventReturn,
 			engine.EventResubmit, engine.EventWithdraw, engine.EventApprove, engine.EventReject, engine.EventSign,
-			engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit} {
+			engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit,
+			engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction} {
 			for _, role := range engine.Roles {
 				t.Run(fmt.Sprintf("%s/%s/%s", state, ev, role), func(t *testing.T) {
 					f := goodFigures()
@@ -543,8 +548,26 @@ func TestTransitionMatrix(t *testing.T) {
 					}
 					p := w.drive("qingyuan", f, state)
 					who := string(role) + "-qingyuan"
-					_, err := w.svc.Act(w.ctx, w.users[who], p.ID, engine.Action{Event: ev, Version: p.Version, Reason: "理由"})
-					want := a.Allowed(who, "qingyuan", string(state), ev) && !automatic[ev]
+					act := engine.Action{Event: ev, Version: p.Version, Reason: "理由"}
+					switch ev {
+					case engine.EventRectified:
+						// Guard: the plan on file and the committee's finding of substance.
+						if state == engine.StateRectification {
+							if err := w.svc.SubmitPlan(w.ctx, w.users["promoter-qingyuan"], p.ID, "整改方案"); err != nil {
+								t.Fatal(err)
+							}
+						}
+						act.Reason = "经管委会现场核查,企业已完成整改,各项指标达标。"
+					case engine.EventIdleLand, engine.EventRecoverLand:
+						// Guard: land idle two years and more (agreed start long past, or
+						// construction stalled under a quarter of the investment).
+						w.backdateAgreement(p, 3)
+						act.Idle = &engine.IdleFacts{StalledSince: w.svc.Today().AddDate(-3, 0, 0), InvestedShare: 10, DevelopedShare: 10}
+					}
+					_, err := w.svc.Act(w.ctx, w.users[who], p.ID, act)
+					// resume_construction's guard (an open idle-land order) never holds
+					// on this path's committee-ordered rectification: TestIdleLand has it.
+					want := a.Allowed(who, "qingyuan", string(state), ev) && !automatic[ev] && ev != engine.EventResumeConstruction
 					if got := err == nil; got != want {
 						t.Fatalf("%s by %s in %s: err = %v, want success %v", ev, role, state, err, want)
 					}

@@ -50,8 +50,11 @@ type Agreement struct {
 	CompleteBy           time.Time `json:"complete_by"`        // construction completed
 	ProductionBy         time.Time `json:"production_by"`      // production start
 	FullProductionBy     time.Time `json:"full_production_by"` // full production (达产)
-	UpdatedBy            string    `json:"updated_by"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	// ReviewClause is the agreement's clause holding the full-production
+	// commitments (e.g. "第五条"), which a 达产复核 shortfall cites.
+	ReviewClause string    `json:"review_clause,omitempty"`
+	UpdatedBy    string    `json:"updated_by"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Milestone kinds, in the order a project passes them.
@@ -203,6 +206,12 @@ type Rectification struct {
 	DecidedBy     string     `json:"decided_by"`
 	DecidedAt     *time.Time `json:"decided_at,omitempty"`
 	OutcomeReason string     `json:"outcome_reason"`
+	// Clause is the agreement clause the order cites (full-production shortfall).
+	Clause string                `json:"clause,omitempty"`
+	Review *FullProductionReview `json:"review,omitempty"` // the 达产复核 that opened it
+	Idle   *IdleFinding          `json:"idle,omitempty"`   // the idle-land finding that opened it
+	// Evidence is what the committee found the rectification done on.
+	Evidence *RectifiedEvidence `json:"evidence,omitempty"`
 }
 
 // Exit clauses of an investment agreement that an exit invokes.

@@ -67,20 +67,68 @@ func (s *Service) applyAct(ctx context.Context, a actor, c *Change, act Action) 
 		r := s.newRectification(rs, p, CauseManual, act.Reason)
 		tc.Open = []Rectification{r}
 		p.DueAt = s.endOfDay(r.DueOn)
-	case EventRectified, EventExit:
+	case EventIdleLand:
+		f, err := s.idleFinding(ctx, ts, p, act.Idle, idleYears(rs, false))
+		if err != nil {
+			return err
+		}
+		r := s.newRectification(rs, p, CauseIdleLand, f.detail())
+		r.Idle = f
+		tc.Open = []Rectification{r}
+		p.DueAt = s.endOfDay(r.DueOn)
+		c.Entry.Payload = payload(map[string]any{"action": act, "idle": f})
+	case EventResumeConstruction:
 		open, err := s.openRectification(ctx, ts, p.ID)
 		if err != nil {
 			return err
 		}
+		if open == nil || open.Cause != CauseIdleLand {
+			return Errorf(ECONFLICT, "只有闲置土地的整改以恢复建设结束", "only an idle-land order ends with construction resumed")
+		}
+		done, err := ts.Milestones(ctx, []int64{p.ID})
+		if err != nil {
+			return err
+		}
+		// Land never built on resumes with its construction start on file; a
+		// stalled site resumes on the committee's finding, the reason.
+		if (open.Idle == nil || open.Idle.Basis != "stalled") && !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart }) {
+			return Errorf(ECONFLICT, "尚未登记开工,不能认定恢复建设", "no construction start is recorded: construction has not resumed")
+		}
+		at := s.now().UTC()
+		open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, a.user.Username, &at, act.Reason
+		tc.UpdateRect = open
+		c.Entry.Payload = payload(map[string]any{"action": act, "rectification": open})
+	case EventRectified, EventExit, EventRecoverLand:
+		open, err := s.openRectification(ctx, ts, p.ID)
+		if err != nil {
+			return err
+		}
+		var idle *IdleFinding
+		if act.Event == EventRecoverLand {
+			if idle, err = s.idleFinding(ctx, ts, p, act.Idle, idleYears(rs, true)); err != nil {
+				return err
+			}
+			act.Clauses = []string{ClauseRecovery}
+		}
+		var evidence *RectifiedEvidence
+		if act.Event == EventRectified && open != nil {
+			if evidence, err = s.rectifiedEvidence(ctx, ts, rs, p, open, act); err != nil {
+				return err
+			}
+		}
 		if open != nil {
 			at := s.now().UTC()
 			open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, a.user.Username, &at, act.Reason
-			if act.Event == EventExit {
+			open.Evidence = evidence
+			if act.Event != EventRectified {
 				open.Outcome = OutcomeFailed
 			}
 			tc.UpdateRect = open
 		}
-		if act.Event == EventExit {
+		if act.Event == EventRectified {
+			c.Entry.Payload = payload(map[string]any{"action": act, "evidence": evidence})
+		}
+		if act.Event == EventExit || act.Event == EventRecoverLand {
 			clauses, err := checkClauses(act.Clauses)
 			if err != nil {
 				return err
@@ -91,7 +139,7 @@ func (s *Service) applyAct(ctx context.Context, a actor, c *Change, act Action) 
 			}
 			tc.Exit = &ExitRecord{ProjectID: p.ID, Park: p.Park, Clauses: clauses, Reason: act.Reason,
 				DecidedBy: a.user.Username, DecidedAt: s.now().UTC()}
-			c.Entry.Payload = payload(map[string]any{"action": act, "exit": tc.Exit, "rectification": open})
+			c.Entry.Payload = payload(map[string]any{"action": act, "exit": tc.Exit, "rectification": open, "idle": idle})
 		}
 	default:
 		return s.store.Apply(ctx, c)
@@ -414,8 +462,12 @@ type ProjectTracking struct {
 	Figures        []AnnualFigures   `json:"figures"`
 	Ratings        []RatingResult    `json:"ratings"`
 	Rectifications []Rectification   `json:"rectifications"`
-	Exit           *ExitRecord       `json:"exit,omitempty"`
-	Can            map[string]bool   `json:"can"` // agreement, milestone, figures, plan, decide, exit
+	// ReviewDue: the agreed full-production date has come and no 达产复核
+	// is on file; Reviews are the reviews done, oldest first.
+	ReviewDue bool                   `json:"review_due"`
+	Reviews   []FullProductionReview `json:"reviews"`
+	Exit      *ExitRecord            `json:"exit,omitempty"`
+	Can       map[string]bool        `json:"can"` // agreement, milestone, figures, plan, decide, exit
 }
 
 // Tracking returns a project's after-signature record for u.
@@ -458,6 +510,10 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 	if out.Rectifications, err = ts.Rectifications(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
+	if out.Reviews, err = s.fullProductionReviews(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
+	out.ReviewDue = p.State == StateInProduction && out.Agreement != nil && !s.Today().Before(out.Agreement.FullProductionBy) && len(out.Reviews) == 0
 	if p.State == StateExited {
 		exits, err := ts.Exits(ctx, []string{p.Park})
 		if err != nil {
@@ -478,5 +534,9 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 	out.Can["decide"] = p.State == StateRectification && allowed(string(StateRectification), EventRectified)
 	out.Can["rectify"] = p.State == StateInProduction && allowed(string(StateInProduction), EventRectify)
 	out.Can["exit"] = (p.State == StateInProduction || p.State == StateRectification) && allowed(string(p.State), EventExit)
+	out.Can["review"] = p.State == StateInProduction && out.Agreement != nil && !s.Today().Before(out.Agreement.FullProductionBy) && allowed(string(p.State), EventFullProductionReview)
+	out.Can["idle_land"] = (p.State == StateSigned || p.State == StateUnderConstruction) && out.Agreement != nil && allowed(string(p.State), EventIdleLand)
+	out.Can["recover_land"] = (p.State == StateSigned || p.State == StateUnderConstruction || p.State == StateRectification) && out.Agreement != nil && allowed(string(p.State), EventRecoverLand)
+	out.Can["resume_construction"] = p.State == StateRectification && allowed(string(p.State), EventResumeConstruction)
 	return p, out, nil
 }

@@ -78,17 +78,19 @@ type Decision struct {
 	Outcome string   `json:"outcome"` // rectified | failed
 	Reason  string   `json:"reason"`
 	Clauses []string `json:"clauses"` // for failed: the agreement clauses the exit invokes
+	// Evidence: for rectified, the year of re-measured figures (and the
+	// re-measured investment for a full-production shortfall); without it
+	// the reason is the committee's finding and needs 20 characters.
+	Evidence *RectifiedEvidence `json:"evidence,omitempty"`
 }
 
 // DecideRectification is the committee's decision on a rectification:
-// rectified (the plan must be on file) returns the firm to production;
-// failed moves it to exit, invoking at least one agreement clause. Either
-// way the order is closed in the same transaction as the transition.
+// rectified returns the firm to production, and needs the plan on file and
+// evidence — re-measured figures that now meet the standard, or a finding
+// of at least 20 characters (rectifiedEvidence); failed moves it to exit,
+// invoking at least one agreement clause. Either way the order is closed in
+// the same transaction as the transition.
 func (s *Service) DecideRectification(ctx context.Context, u *User, id int64, d Decision) (*Project, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, err
@@ -98,14 +100,7 @@ func (s *Service) DecideRectification(ctx context.Context, u *User, id int64, d 
 		if _, err := s.authorize(u, p.Park, string(p.State), EventRectified); err != nil {
 			return nil, s.stateOrPermission(u, p, EventRectified, err)
 		}
-		open, err := s.openRectification(ctx, ts, p.ID)
-		if err != nil {
-			return nil, err
-		}
-		if open != nil && strings.TrimSpace(open.Plan) == "" {
-			return nil, FieldError("outcome", "企业尚未提交整改方案,不能认定整改合格", "no rectification plan is on file: the rectification cannot pass")
-		}
-		return s.Act(ctx, u, id, Action{Event: EventRectified, Version: d.Version, Reason: d.Reason})
+		return s.Act(ctx, u, id, Action{Event: EventRectified, Version: d.Version, Reason: d.Reason, Evidence: d.Evidence})
 	case OutcomeFailed:
 		return s.Exit(ctx, u, id, d.Version, d.Clauses, d.Reason)
 	}

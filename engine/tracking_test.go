@@ -222,7 +222,21 @@ func TestTrackingPath(t *testing.T) {
 		if err := w.svc.SubmitPlan(w.ctx, promoter, p.ID, "追加研发投入 800 万元,新建省级工程技术研究中心。"); err != nil {
 			t.Fatal(err)
 		}
-		p, err = w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "研发投入已达承诺"})
+		// A plan alone is not enough: a short reason is no finding, and
+		// re-measured figures still below the 5 % commitment are refused.
+		_, err = w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "研发投入已达承诺"})
+		wantCode(t, err, engine.EINVALID)
+		if err := w.svc.SaveFigures(w.ctx, promoter, p.ID, figuresFor(year+1, 40, 4.5)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "复测",
+			Evidence: &engine.RectifiedEvidence{Year: year + 1}})
+		wantCode(t, err, engine.EINVALID)
+		if err := w.svc.SaveFigures(w.ctx, promoter, p.ID, figuresFor(year+1, 40, 5)); err != nil {
+			t.Fatal(err)
+		}
+		p, err = w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "复测研发投入强度 5.00%,达到承诺",
+			Evidence: &engine.RectifiedEvidence{Year: year + 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +280,7 @@ func TestTrackingPath(t *testing.T) {
 		}
 		p, _ = w.db.Project(w.ctx, d.ID)
 		_ = w.svc.SubmitPlan(w.ctx, promoter, d.ID, "计划")
-		if _, err := w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "暂时达标"}); err != nil {
+		if _, err := w.svc.DecideRectification(w.ctx, committee, p.ID, engine.Decision{Version: p.Version, Outcome: engine.OutcomeRectifed, Reason: "管委会认定:企业已缴清欠税并完成技改,暂时达标。"}); err != nil {
 			t.Fatal(err)
 		}
 		run2, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)

@@ -267,6 +267,18 @@ func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
 	return c, nil
 }
 
+// DueProvisional reports whether a project's deadline in state is
+// provisional (暂定): a working-day deadline in a year whose State Council
+// notice is not in the calendar in force. Rectification runs on calendar
+// days, which no holiday notice moves.
+func (s *Service) DueProvisional(ctx context.Context, state State, due *time.Time) bool {
+	if due == nil || state == StateRectification {
+		return false
+	}
+	cal, err := s.calendar(ctx)
+	return err == nil && cal.Provisional(due)
+}
+
 // Calendar is the working-day calendar in force, for pages that show deadlines.
 func (s *Service) Calendar(ctx context.Context) (*Calendar, error) { return s.calendar(ctx) }
 

@@ -222,14 +222,15 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return u, nil
 		},
-		"amount":     func(v float64) string { return formatAmount(v, 2) },
-		"number":     func(v float64, d int) string { return formatAmount(v, d) },
-		"date":       func(t time.Time) string { return formatTime(t, s.loc, false) },
-		"datetime":   func(t time.Time) string { return formatTime(t, s.loc, true) },
-		"stateLabel": func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
-		"stateClass": stateClass,
-		"eventLabel": func(lang, ev string) string { return engine.EventLabel(ev, lang) },
-		"roleLabel":  func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
+		"amount":       func(v float64) string { return formatAmount(v, 2) },
+		"number":       func(v float64, d int) string { return formatAmount(v, d) },
+		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },
+		"datetime":     func(t time.Time) string { return formatTime(t, s.loc, true) },
+		"stateLabel":   func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
+		"stateClass":   stateClass,
+		"eventLabel":   func(lang, ev string) string { return engine.EventLabel(ev, lang) },
+		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
+		"roleLabel":    func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
 		"pick": func(lang, zh, en string) string {
 			if lang == langEN && en != "" {
 				return en
@@ -238,9 +239,9 @@ func (s *Server) funcs() template.FuncMap {
 		},
 		"overdue": func(t *time.Time) bool { return t != nil && t.Before(s.svc.Now()) },
 		// provisional: a working-day deadline in a year whose holidays are not published (暂定).
-		"provisional": func(t *time.Time) bool {
-			cal, err := s.svc.Calendar(context.Background())
-			return err == nil && cal.Provisional(t)
+		"provisional": func(t *time.Time, st any) bool {
+			state, _ := st.(engine.State)
+			return s.svc.DueProvisional(context.Background(), state, t)
 		},
 		"tr": func(lang any, id string) string {
 			l, _ := lang.(string)

@@ -31,6 +31,8 @@ func (s *Server) registerTrackingRoutes(e *echo.Echo) {
 	g.POST("/projects/:id/figures", s.handleFiguresSave)
 	g.POST("/projects/:id/plan", s.handlePlanSubmit)
 	g.POST("/projects/:id/decision", s.handleRectificationDecision)
+	g.POST("/projects/:id/review", s.handleFullProductionReview)
+	g.POST("/projects/:id/land", s.handleIdleLand)
 	g.GET("/tracking", s.handleTrackingPark)
 	g.GET("/tracking/template.xlsx", s.handleTrackingTemplate)
 	g.POST("/tracking/import", s.handleTrackingImport)
@@ -69,7 +71,7 @@ func trackingLabels(lang string) map[string]string {
 	for _, k := range engine.MilestoneKinds {
 		m[k] = engine.MilestoneLabel(k, lang)
 	}
-	for _, k := range []string{engine.CauseRatingD, engine.CauseRDBelow, engine.CauseManual} {
+	for _, k := range []string{engine.CauseRatingD, engine.CauseRDBelow, engine.CauseManual, engine.CauseFullProduction, engine.CauseIdleLand} {
 		m[k] = engine.CauseLabel(k, lang)
 	}
 	for _, k := range append(append([]string{}, engine.ExitClauses...), engine.ClauseUnstated) {
@@ -167,6 +169,9 @@ var trackingFieldNames = map[string][2]string{
 	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
 	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
 	"text": {"异议内容", "objection"}, "evidence": {"证明材料", "evidence"}, "project_id": {"企业", "firm"},
+	"stalled_since": {"中止开发建设日期", "stalled since"}, "invested_share": {"已投资额占比", "invested share"},
+	"land_price": {"土地出让价款", "land price"}, "evidence_year": {"复测年度", "re-measured year"},
+	"evidence_investment": {"复测固定资产投资", "re-measured investment"}, "event": {"处置决定", "decision"},
 }
 
 func fieldName(f, lang string) string {
@@ -239,6 +244,7 @@ func (s *Server) handleAgreementSave(c echo.Context) error {
 	setD(&ag.CompleteBy, "complete_by")
 	setD(&ag.ProductionBy, "production_by")
 	setD(&ag.FullProductionBy, "full_production_by")
+	ag.ReviewClause = strings.TrimSpace(c.FormValue("review_clause"))
 	if ferr == nil && ag.SignedOn.IsZero() {
 		ferr = engine.FieldError("signed_on", "请填写签约日期", "enter the signing date")
 	}
@@ -318,9 +324,72 @@ func (s *Server) handleRectificationDecision(c echo.Context) error {
 	case "rectify":
 		_, err = s.svc.Act(ctx, u, id, engine.Action{Event: engine.EventRectify, Version: version, Reason: reason})
 	default:
-		_, err = s.svc.DecideRectification(ctx, u, id, engine.Decision{Version: version, Outcome: c.FormValue("outcome"), Reason: reason, Clauses: clauses})
+		d := engine.Decision{Version: version, Outcome: c.FormValue("outcome"), Reason: reason, Clauses: clauses}
+		if y := strings.TrimSpace(c.FormValue("evidence_year")); y != "" {
+			ev := &engine.RectifiedEvidence{}
+			if ev.Year, err = strconv.Atoi(y); err != nil {
+				return s.done(c, engine.FieldError("evidence_year", "请填写年度", "enter a year"), trackingURL(id)+"#rectification", "", "")
+			}
+			if ev.FixedAssetInvestment, err = num(c, "evidence_investment"); err != nil {
+				return s.done(c, err, trackingURL(id)+"#rectification", "", "")
+			}
+			d.Evidence = ev
+		}
+		_, err = s.svc.DecideRectification(ctx, u, id, d)
 	}
 	return s.done(c, err, trackingURL(id)+"#rectification", "决定已记录", "Decision recorded")
+}
+
+// handleFullProductionReview is the committee's 达产复核.
+func (s *Server) handleFullProductionReview(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	in := engine.ReviewInput{}
+	in.Version, _ = strconv.ParseInt(c.FormValue("version"), 10, 64)
+	in.Year, _ = strconv.Atoi(strings.TrimSpace(c.FormValue("year")))
+	if in.FixedAssetInvestment, err = num(c, "fixed_asset_investment"); err == nil {
+		_, _, err = s.svc.ReviewFullProduction(c.Request().Context(), currentUser(c), id, in)
+	}
+	return s.done(c, err, trackingURL(id)+"#review", "达产复核已记录", "Full-production review recorded")
+}
+
+// handleIdleLand is the committee's idle-land decision: the fee and
+// rectification, recovery of the land, or construction resumed.
+func (s *Server) handleIdleLand(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	// A project of another park is not found, as on every tracking page.
+	if _, err := s.svc.Project(c.Request().Context(), currentUser(c), id); err != nil {
+		return err
+	}
+	act := engine.Action{Event: c.FormValue("event"), Reason: c.FormValue("reason")}
+	act.Version, _ = strconv.ParseInt(c.FormValue("version"), 10, 64)
+	switch act.Event {
+	case engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction:
+	default:
+		return s.done(c, engine.FieldError("event", "请选择处置决定", "choose the decision"), trackingURL(id)+"#idle", "", "")
+	}
+	facts := &engine.IdleFacts{}
+	var ferr error
+	if facts.StalledSince, ferr = date(c, "stalled_since"); ferr == nil {
+		for _, x := range []struct {
+			name string
+			dst  *float64
+		}{{"invested_share", &facts.InvestedShare}, {"developed_share", &facts.DevelopedShare}, {"land_price", &facts.LandPrice}} {
+			if *x.dst, err = num(c, x.name); err != nil && ferr == nil {
+				ferr = err
+			}
+		}
+	}
+	if ferr == nil {
+		act.Idle = facts
+		_, ferr = s.svc.Act(c.Request().Context(), currentUser(c), id, act)
+	}
+	return s.done(c, ferr, trackingURL(id)+"#idle", "处置决定已记录", "Decision recorded")
 }
 
 // ---- a park's annual sheet and rating runs ----

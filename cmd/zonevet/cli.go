@@ -484,7 +484,7 @@ func runProject(ctx context.Context, args []string, out io.Writer) error {
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "id\tpark\tstate\tdue\tname")
 			for _, p := range ps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Park, p.State, localTime(a, p.DueAt), p.Name)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Park, p.State, dueText(ctx, a, p.State, p.DueAt), p.Name)
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "%d project(s)\n", total)
@@ -499,6 +499,15 @@ func localTime(a *app, t *time.Time) string {
 		return "-"
 	}
 	return t.In(a.svc.Location()).Format("2006-01-02 15:04")
+}
+
+// dueText is a deadline as the CLI shows it, marked "provisional (暂定)"
+// when it falls in a year whose holidays are not published yet.
+func dueText(ctx context.Context, a *app, st engine.State, t *time.Time) string {
+	if a.svc.DueProvisional(ctx, st, t) {
+		return localTime(a, t) + " provisional(暂定)"
+	}
+	return localTime(a, t)
 }
 
 // showProject prints a project as the operator sees it: no role needed, the
@@ -520,7 +529,7 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 		return writeJSON(out, map[string]any{"project": p, "scores": scores, "history": history})
 	}
 	fmt.Fprintf(out, "project %d  %s\n  park %s  investor %s  USCC %s\n  state %s (%s)  version %d  round %d  due %s\n",
-		p.ID, p.Name, p.Park, p.InvestorName, p.USCC, p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, localTime(a, p.DueAt))
+		p.ID, p.Name, p.Park, p.InvestorName, p.USCC, p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, dueText(ctx, a, p.State, p.DueAt))
 	f := p.Figures
 	fmt.Fprintf(out, "  industry %s  investment %.0f 万元 (fixed %.0f)  land %.2f 亩  output %.0f  tax %.0f  R&D %.0f 万元  energy %.0f tce\n",
 		f.IndustryCode, f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)

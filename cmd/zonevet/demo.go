@@ -225,7 +225,7 @@ var demoProjects = []demoProject{
 		[]step{submit}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "智能传感器封装测试项目", InvestorName: "清远芯测微电子有限公司", USCC: uscc("91441800MA5DWX8K"),
 		Figures: figures("C3973", 38, 450, 1250, 48, 7)},
-		[]step{submit}},
+		append(append([]step{}, approved...), sign)}, // its land lies idle: seedCommitments levies the fee
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "新型显示材料项目(草稿)", InvestorName: "清远光显材料科技有限公司", USCC: uscc("91441800MA5EXY9L"),
 		Figures: figures("C3976", 42, 380, 1000, 38, 4)},
 		nil},

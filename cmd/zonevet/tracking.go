@@ -52,6 +52,7 @@ func seedTracking(d *demo) error {
 			ag.RDIntensity = 3 // the commitment its rectification is about
 		}
 		ag.StartBy, ag.CompleteBy, ag.ProductionBy, ag.FullProductionBy = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		ag.ReviewClause = "第五条" // the agreements' full-production clause, cited by a 达产复核 shortfall
 		saved, err := d.svc.SaveAgreement(d.ctx, promoter, p.ID, *ag)
 		if err != nil {
 			return fmt.Errorf("agreement of %s: %w", p.Name, err)
@@ -104,7 +105,7 @@ func seedTracking(d *demo) error {
 	if _, err := d.svc.PublishRun(d.ctx, committee, run.ID); err != nil {
 		return fmt.Errorf("demo rating publicity: %w", err)
 	}
-	return nil
+	return seedCommitments(d) // cmd/zonevet/demo_commitments.go
 }
 
 func rdHighTech(rd float64) bool { return rd >= 3 }
