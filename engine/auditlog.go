@@ -243,6 +243,12 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	if !l.CanSign() {
 		return nil, false, errors.New("audit log: no signing key")
 	}
+	if err := l.svc.CheckSigningKey(ctx, l.PublicKey()); err != nil {
+		if errors.Is(err, ErrKeyMismatch) {
+			return nil, false, l.svc.raiseAlarm(err.Error())
+		}
+		return nil, false, err
+	}
 	all, err := l.cps.Checkpoints(ctx)
 	if err != nil {
 		return nil, false, err
