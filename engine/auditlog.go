@@ -383,6 +383,9 @@ func (l *AuditLog) VerifyWith(ctx context.Context, trusted ed25519.PublicKey, ou
 		return nil, err
 	}
 	v := NewLogVerifier(trusted, false)
+	if err := l.svc.handOverKeys(ctx, v, trusted); err != nil {
+		return nil, err
+	}
 	var missing []Checkpoint
 	for _, c := range outside {
 		if !slices.ContainsFunc(all, func(d Checkpoint) bool { return sameCheckpoint(c, d) }) {

@@ -532,3 +532,33 @@ func (s *Service) lastCheckpoint(ctx context.Context) (*Checkpoint, error) {
 	}
 	return &last, nil
 }
+
+// handOverKeys tells v about the signing-key changes the log records: a
+// verifier trusting the new key accepts the old key's checkpoints up to the
+// change, one trusting the old key the new key's from the change on. Each
+// change is named in the result, since nothing signs it.
+func (s *Service) handOverKeys(ctx context.Context, v *LogVerifier, trusted ed25519.PublicKey) error {
+	if trusted == nil {
+		return nil
+	}
+	changes, err := s.store.AuditEntries(ctx, AuditFilter{Events: []string{EventSigningKeyChange}})
+	if err != nil {
+		return err
+	}
+	own := PublicKeyString(trusted)
+	for _, e := range changes {
+		var kc keyChange
+		if json.Unmarshal([]byte(e.Payload), &kc) != nil || kc.OldKey == "" {
+			continue
+		}
+		note := fmt.Sprintf("entry #%d: the signing key changed from %s to %s, signed by nothing (checkpoints up to #%d are the old key's)",
+			e.Seq, kc.OldFingerprint, kc.NewFingerprint, kc.LastCheckpoint)
+		switch own {
+		case kc.NewKey:
+			v.HandOver(kc.OldKey, 0, kc.LastCheckpoint, note)
+		case kc.OldKey:
+			v.HandOver(kc.NewKey, e.Seq, 1<<62, note)
+		}
+	}
+	return nil
+}

@@ -310,6 +310,9 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 		if res.Partial {
 			fmt.Fprintln(out, "partial export: each entry's own hash was checked; completeness and order between entries cannot be, export the whole log for that")
 		}
+		for _, kc := range res.KeyChanges {
+			fmt.Fprintln(out, "warning: "+engine.EscapeText(kc))
+		}
 		if res.Checkpoints == 0 {
 			fmt.Fprintln(out, "warning: no checkpoints — a rewritten or truncated log would go unnoticed; sign one with `zonevet audit checkpoint`")
 		}
