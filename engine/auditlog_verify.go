@@ -68,7 +68,7 @@ type LogVerifier struct {
 	// checkpoint seqs each may sign (HandOver).
 	handover map[string][2]int64
 	res      VerifyResult
-	buf     []byte // scratch for hashing
+	buf      []byte // scratch for hashing
 }
 
 // NewLogVerifier checks signatures against trusted (nil: every checkpoint
