@@ -243,6 +243,12 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	if !l.CanSign() {
 		return nil, false, errors.New("audit log: no signing key")
 	}
+	if err := l.svc.CheckSigningKey(ctx, l.PublicKey()); err != nil {
+		if errors.Is(err, ErrKeyMismatch) {
+			return nil, false, l.svc.raiseAlarm(err.Error())
+		}
+		return nil, false, err
+	}
 	all, err := l.cps.Checkpoints(ctx)
 	if err != nil {
 		return nil, false, err
@@ -377,6 +383,9 @@ func (l *AuditLog) VerifyWith(ctx context.Context, trusted ed25519.PublicKey, ou
 		return nil, err
 	}
 	v := NewLogVerifier(trusted, false)
+	if err := l.svc.handOverKeys(ctx, v, trusted); err != nil {
+		return nil, err
+	}
 	var missing []Checkpoint
 	for _, c := range outside {
 		if !slices.ContainsFunc(all, func(d Checkpoint) bool { return sameCheckpoint(c, d) }) {

@@ -25,6 +25,9 @@ type VerifyResult struct {
 	MoreProblems     int           `json:"more_problems,omitempty"`
 	Duration         time.Duration `json:"duration_ns"`
 	PublicKey        string        `json:"public_key,omitempty"`
+	// KeyChanges are the signing-key changes the log records (signed by
+	// nothing), under which checkpoints of another key were accepted.
+	KeyChanges []string `json:"key_changes,omitempty"`
 }
 
 // Summary is one line saying what is wrong, or "intact".
@@ -61,8 +64,11 @@ type LogVerifier struct {
 	partial bool
 	lastSeq int64
 	pending map[int64][]Checkpoint // good signatures, waiting for their entry
-	res     VerifyResult
-	buf     []byte // scratch for hashing
+	// handover: keys a signing_key_change entry names, with the range of
+	// checkpoint seqs each may sign (HandOver).
+	handover map[string][2]int64
+	res      VerifyResult
+	buf      []byte // scratch for hashing
 }
 
 // NewLogVerifier checks signatures against trusted (nil: every checkpoint
@@ -96,7 +102,7 @@ func (v *LogVerifier) AddCheckpoints(cs []Checkpoint) {
 			v.problem("checkpoint #%d: no public key to check its signature against", c.Seq)
 			continue
 		}
-		if err := c.Verify(v.trusted); err != nil {
+		if err := v.verifySignature(c); err != nil {
 			v.problem("%v", err)
 			continue
 		}
@@ -111,6 +117,34 @@ func (v *LogVerifier) AddCheckpoints(cs []Checkpoint) {
 			v.res.LatestCheckpoint = &cc
 		}
 	}
+}
+
+// HandOver accepts checkpoints signed by key with seqs in [from, to]
+// besides the trusted key's: the log recorded a signing-key change there
+// (serve --new-signing-key), which the old key could not sign. note says so
+// in the result.
+func (v *LogVerifier) HandOver(key string, from, to int64, note string) {
+	if v.handover == nil {
+		v.handover = map[string][2]int64{}
+	}
+	v.handover[key] = [2]int64{from, to}
+	v.res.KeyChanges = append(v.res.KeyChanges, note)
+}
+
+func (v *LogVerifier) verifySignature(c Checkpoint) error {
+	err := c.Verify(v.trusted)
+	if err == nil || c.Key == PublicKeyString(v.trusted) {
+		return err
+	}
+	r, ok := v.handover[c.Key]
+	if !ok || c.Seq < r[0] || c.Seq > r[1] {
+		return err
+	}
+	pub, perr := ParsePublicKey(c.Key)
+	if perr != nil {
+		return err
+	}
+	return c.Verify(pub)
 }
 
 // Entry checks the next entry of the stream.

@@ -434,3 +434,131 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 	}
 	return chain.HeadSeq, chain.Head, nil
 }
+
+// EventSigningKeyChange records that the checkpoint signing key changed
+// without the old key vouching for it (the old key was lost, or not
+// restored with a backup). Nothing signs this entry when it is written: the
+// next checkpoint, under the new key, covers it with everything before.
+const EventSigningKeyChange = "signing_key_change"
+
+func init() {
+	addEventLabels(map[string][2]string{EventSigningKeyChange: {"更换检查点签名密钥", "checkpoint signing key changed"}})
+}
+
+// keyChange is the payload of a signing_key_change entry.
+type keyChange struct {
+	OldKey         string `json:"old_key"`
+	OldFingerprint string `json:"old_fingerprint"`
+	NewKey         string `json:"new_key"`
+	NewFingerprint string `json:"new_fingerprint"`
+	LastCheckpoint int64  `json:"last_checkpoint_seq"` // the last entry the old key vouched for
+	SignedBy       string `json:"signed_by"`           // always "nothing"
+}
+
+// ErrKeyMismatch is returned by CheckSigningKey when the log was last
+// vouched for by another key than the one at hand.
+var ErrKeyMismatch = errors.New("signing key does not match the decision log's checkpoints")
+
+// CheckSigningKey says whether pub may sign this log's next checkpoint: the
+// log has no checkpoint yet, or its last checkpoint was signed by pub, or a
+// signing_key_change entry after that checkpoint handed over to pub. A
+// restored backup started without its key file would otherwise get a new
+// key silently, and every later checkpoint would contradict the old ones.
+// The error wraps ErrKeyMismatch and names the key the log expects.
+func (s *Service) CheckSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
+	last, err := s.lastCheckpoint(ctx)
+	if err != nil || last == nil {
+		return err
+	}
+	own := PublicKeyString(pub)
+	if last.Key == own {
+		return nil
+	}
+	changes, err := s.store.AuditEntries(ctx, AuditFilter{Events: []string{EventSigningKeyChange}, AfterSeq: last.Seq})
+	if err != nil {
+		return err
+	}
+	for _, e := range changes {
+		var kc keyChange
+		if json.Unmarshal([]byte(e.Payload), &kc) == nil && kc.NewKey == own {
+			return nil
+		}
+	}
+	old, _ := ParsePublicKey(last.Key)
+	return fmt.Errorf("%w: checkpoint #%d was signed by %s (fingerprint %s), the key at hand is %s (fingerprint %s)",
+		ErrKeyMismatch, last.Seq, last.Key, KeyFingerprint(old), own, KeyFingerprint(pub))
+}
+
+// LogSigningKeyChange writes the signing_key_change entry that lets pub
+// sign a log last vouched for by another key, as the operator at the
+// command line decided (serve --new-signing-key). The entry says that
+// nothing signs it.
+func (s *Service) LogSigningKeyChange(ctx context.Context, pub ed25519.PublicKey) error {
+	last, err := s.lastCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	kc := keyChange{NewKey: PublicKeyString(pub), NewFingerprint: KeyFingerprint(pub), SignedBy: "nothing"}
+	if last != nil {
+		kc.OldKey, kc.LastCheckpoint = last.Key, last.Seq
+		if old, err := ParsePublicKey(last.Key); err == nil {
+			kc.OldFingerprint = KeyFingerprint(old)
+		}
+	}
+	e := AuditEntry{Time: s.now().UTC(), Actor: OperatorActor, Event: EventSigningKeyChange,
+		Reason: fmt.Sprintf("检查点签名密钥更换为 %s;旧密钥未为此作证,本条目无任何签名 / signing key changed to %s; the old key did not vouch for it and nothing signs this entry",
+			kc.NewFingerprint, kc.NewFingerprint),
+		Payload: payload(kc)}
+	return s.store.Apply(ctx, &Change{Entry: e})
+}
+
+func (s *Service) lastCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	cps := s.checkpoints
+	if cps == nil {
+		cps, _ = s.store.(CheckpointStore)
+	}
+	if cps == nil {
+		return nil, nil
+	}
+	all, err := cps.Checkpoints(ctx)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	last := all[0]
+	for _, c := range all[1:] {
+		if c.Seq > last.Seq || c.Seq == last.Seq && c.Time.After(last.Time) {
+			last = c
+		}
+	}
+	return &last, nil
+}
+
+// handOverKeys tells v about the signing-key changes the log records: a
+// verifier trusting the new key accepts the old key's checkpoints up to the
+// change, one trusting the old key the new key's from the change on. Each
+// change is named in the result, since nothing signs it.
+func (s *Service) handOverKeys(ctx context.Context, v *LogVerifier, trusted ed25519.PublicKey) error {
+	if trusted == nil {
+		return nil
+	}
+	changes, err := s.store.AuditEntries(ctx, AuditFilter{Events: []string{EventSigningKeyChange}})
+	if err != nil {
+		return err
+	}
+	own := PublicKeyString(trusted)
+	for _, e := range changes {
+		var kc keyChange
+		if json.Unmarshal([]byte(e.Payload), &kc) != nil || kc.OldKey == "" {
+			continue
+		}
+		note := fmt.Sprintf("entry #%d: the signing key changed from %s to %s, signed by nothing (checkpoints up to #%d are the old key's)",
+			e.Seq, kc.OldFingerprint, kc.NewFingerprint, kc.LastCheckpoint)
+		switch own {
+		case kc.NewKey:
+			v.HandOver(kc.OldKey, 0, kc.LastCheckpoint, note)
+		case kc.OldKey:
+			v.HandOver(kc.NewKey, e.Seq, 1<<62, note)
+		}
+	}
+	return nil
+}

@@ -277,9 +277,15 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Writer = tee.ResponseWriter
 			return replayIdempotent(c, &replay.Result, claim.RequestHash)
 		}
-		if claim.Recorded != nil {
-			if herr != nil { // the action committed with its answer, sent or not
+		if r := claim.Recorded; r != nil {
+			// The action committed with its answer: that answer is the
+			// response, whatever went wrong after it.
+			if herr != nil {
 				s.log.Error("after an idempotent action", "key", key, "err", herr)
+				if !c.Response().Committed {
+					c.Response().Writer = tee.ResponseWriter
+					return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)
+				}
 			}
 			return nil
 		}

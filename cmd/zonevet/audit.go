@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"zonevet/engine"
@@ -17,7 +20,7 @@ import (
 
 // auditUsage is the audit part of the usage text.
 const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE]
-  zonevet audit verify [--pubkey KEY]                       # the database: chain and stored checkpoints
+  zonevet audit verify [--pubkey KEY] [--checkpoints FILE]... # the database: chain, stored checkpoints, and those kept outside it (the checkpoint file by default)
   zonevet audit verify --export FILE --pubkey KEY [--partial] [--checkpoints OLDER_EXPORT]...
   zonevet audit pubkey                                      # the checkpoint signing key's public half
   zonevet audit checkpoint                                  # sign the log's head now
@@ -38,37 +41,109 @@ func signingKeyPath(flagValue, dbPath string) string {
 	return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".signing-key.pem")
 }
 
+// checkpointFileFlag adds --checkpoint-file: where each checkpoint is also
+// appended, outside the database ($ZONEVET_CHECKPOINT_FILE; default beside
+// the signing key).
+func checkpointFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("checkpoint-file", os.Getenv("ZONEVET_CHECKPOINT_FILE"),
+		"append every checkpoint to this file too, outside the database ($ZONEVET_CHECKPOINT_FILE; default beside the signing key)")
+}
+
+// checkpointFilePath is the flag's value, or <key without .pem>.checkpoints.jsonl
+// beside the key: where the key is kept apart from the database, so is the file.
+func checkpointFilePath(flagValue, keyPath string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return strings.TrimSuffix(keyPath, ".pem") + ".checkpoints.jsonl"
+}
+
 // checkpointFlags are serve's checkpoint settings.
 type checkpointFlags struct {
 	key      *string
+	file     *string
 	interval *time.Duration
+	newKey   *bool
 }
 
-// addCheckpointFlags registers serve's --signing-key and --checkpoint-interval.
+// addCheckpointFlags registers serve's --signing-key, --checkpoint-file,
+// --checkpoint-interval and --new-signing-key.
 func addCheckpointFlags(fs *flag.FlagSet) *checkpointFlags {
 	def := time.Hour
 	if v, err := time.ParseDuration(os.Getenv("ZONEVET_CHECKPOINT_INTERVAL")); err == nil {
 		def = v
 	}
-	return &checkpointFlags{key: signingKeyFlag(fs),
-		interval: fs.Duration("checkpoint-interval", def, "sign the decision log's head this often, 0 = only on demand ($ZONEVET_CHECKPOINT_INTERVAL)")}
+	return &checkpointFlags{key: signingKeyFlag(fs), file: checkpointFileFlag(fs),
+		interval: fs.Duration("checkpoint-interval", def, "sign the decision log's head this often, 0 = only on demand ($ZONEVET_CHECKPOINT_INTERVAL)"),
+		newKey: fs.Bool("new-signing-key", false,
+			"start although the signing key does not match the log's last checkpoint (or is missing): sign from now on with the key at --signing-key, made if missing, and log the change, unsigned")}
 }
 
-// start loads (creating on first start) the signing key and runs periodic
-// checkpoints until ctx ends. It returns the key for the web layer.
+// start loads the signing key (creating it only for a log without
+// checkpoints, or when told --new-signing-key) and runs periodic checkpoints
+// until ctx ends. It returns the key for the web layer.
 func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logger *slog.Logger) (ed25519.PrivateKey, error) {
 	path := signingKeyPath(*f.key, dbPath)
-	key, created, err := engine.LoadOrCreateSigningKey(path)
+	a.svc.UseCheckpointFile(checkpointFilePath(*f.file, path))
+	key, err := loadKeyForLog(ctx, a, path, *f.newKey, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	if created {
-		fmt.Printf("zonevet: new checkpoint signing key %s — keep it (and a copy of the public key) away from the database\n", path)
-	}
-	fmt.Printf("zonevet: checkpoint public key %s (fingerprint %s)\n", engine.PublicKeyString(pub), engine.KeyFingerprint(pub))
-	go a.svc.AuditLog(key).RunCheckpoints(ctx, *f.interval, func(err error) { logger.Error("checkpoint", "err", err) })
+	fmt.Printf("zonevet: checkpoint public key %s (fingerprint %s); checkpoints also go to %s\n",
+		engine.PublicKeyString(pub), engine.KeyFingerprint(pub), a.svc.CheckpointFile())
+	go a.svc.AuditLog(key).RunCheckpoints(ctx, *f.interval, func(err error) {
+		if errors.Is(err, engine.ErrSignerRefused) {
+			logger.Error("decision log: the checkpoint signer REFUSED to sign; the log was cut or rewritten since its last checkpoint, or checkpoints were deleted (alarm on /audit/proof)", "err", err)
+			return
+		}
+		logger.Error("checkpoint", "err", err)
+	})
 	return key, nil
+}
+
+// loadKeyForLog returns the key at path if it may sign this log. A log that
+// has checkpoints needs the key that signed them: a missing or different key
+// is refused unless newKey, which makes the key if missing and logs the
+// change (engine.LogSigningKeyChange). Restoring a backup without its key
+// would otherwise start a second key silently.
+func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notices io.Writer) (ed25519.PrivateKey, error) {
+	key, err := engine.LoadSigningKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		cps, cerr := a.db.Checkpoints(ctx)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if len(cps) > 0 && !newKey {
+			last := cps[len(cps)-1]
+			return nil, fmt.Errorf("refusing to start: the decision log has %d checkpoint(s), the last (#%d) signed by %s, but there is no signing key at %s.\n"+
+				"Restore the key file kept apart from the backup and give it with --signing-key (README: Keys, backup and restore); "+
+				"if it is lost, start once with --new-signing-key: a new key is made and the change is logged, signed by nothing", len(cps), last.Seq, last.Key, path)
+		}
+		var created bool
+		if key, created, err = engine.LoadOrCreateSigningKey(path); err != nil {
+			return nil, err
+		}
+		if created {
+			fmt.Fprintf(notices, "zonevet: new checkpoint signing key %s — keep it (and a copy of the public key) away from the database\n", path)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	err = a.svc.CheckSigningKey(ctx, pub)
+	if errors.Is(err, engine.ErrKeyMismatch) && newKey {
+		if err := a.svc.LogSigningKeyChange(ctx, pub); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(notices, "zonevet: WARNING: the checkpoint signing key changed to %s (fingerprint %s); the change is logged, and nothing signs it\n",
+			engine.PublicKeyString(pub), engine.KeyFingerprint(pub))
+		return key, nil
+	}
+	if errors.Is(err, engine.ErrKeyMismatch) {
+		return nil, fmt.Errorf("refusing to start: %w.\nGive the key that signed the log with --signing-key, or start once with --new-signing-key to change keys (logged, signed by nothing)", err)
+	}
+	return key, err
 }
 
 func runAudit(ctx context.Context, args []string, out io.Writer) error {
@@ -79,11 +154,12 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	format := fs.String("format", "jsonl", "export format: jsonl, csv or xlsx")
 	outFile := fs.String("out", "", "export: write to this file instead of standard output")
 	keyFile := signingKeyFlag(fs)
+	cpFile := checkpointFileFlag(fs)
 	pubkey := fs.String("pubkey", "", `verify: trusted public key ("ed25519:…", PEM, or a file holding it)`)
 	exportFile := fs.String("export", "", "verify: an export file (JSON Lines) to verify offline, without the database")
 	partial := fs.Bool("partial", false, "verify: the export is of a filtered view (entries need not be contiguous)")
 	var older stringList
-	fs.Var(&older, "checkpoints", "verify: also check the checkpoints carried by this (older) export; repeatable")
+	fs.Var(&older, "checkpoints", "verify: also check the checkpoints in this file (an older export, or a checkpoint file); repeatable")
 	if _, err := parseInterspersed(fs, args[1:]); err != nil {
 		return err
 	}
@@ -98,6 +174,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	}
 	return withApp(ctx, *db, func(a *app) error {
 		keyPath := signingKeyPath(*keyFile, *db)
+		a.svc.UseCheckpointFile(checkpointFilePath(*cpFile, keyPath))
 		switch args[0] {
 		case "export":
 			// The operator's export signs the head first when the key is at
@@ -121,7 +198,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			}
 			return aw.Close()
 		case "pubkey":
-			key, _, err := engine.LoadOrCreateSigningKey(keyPath)
+			key, err := loadKeyForLog(ctx, a, keyPath, false, os.Stderr)
 			if err != nil {
 				return err
 			}
@@ -135,6 +212,9 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 				return err
 			}
 			c, _, err := a.svc.AuditLog(key).Checkpoint(ctx, true)
+			if errors.Is(err, engine.ErrSignerRefused) {
+				return exitError{code: 2, msg: "decision log: " + engine.EscapeText(err.Error())}
+			}
 			if err != nil {
 				return err
 			}
@@ -156,7 +236,27 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 		} else if key, err := engine.LoadSigningKey(keyPath); err == nil {
 			trusted = key.Public().(ed25519.PublicKey)
 		}
-		res, err := a.svc.AuditLog(nil).Verify(ctx, trusted)
+		// Checkpoints kept outside the database: those named, and the
+		// checkpoint file when it exists.
+		var outside []engine.Checkpoint
+		files := append([]string(nil), older...)
+		if _, err := os.Stat(a.svc.CheckpointFile()); err == nil && !slices.Contains(files, a.svc.CheckpointFile()) {
+			files = append(files, a.svc.CheckpointFile())
+		}
+		for _, name := range files {
+			f, err := os.Open(name)
+			if err != nil {
+				return err
+			}
+			cps, err := engine.ReadExportCheckpoints(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) kept outside the database in %s\n", len(cps), name)
+			outside = append(outside, cps...)
+		}
+		res, err := a.svc.AuditLog(nil).VerifyWith(ctx, trusted, outside)
 		if err != nil {
 			return err
 		}
@@ -209,6 +309,9 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 			res.Entries, res.HeadSeq, res.HeadHash, res.CheckpointsGood, rate)
 		if res.Partial {
 			fmt.Fprintln(out, "partial export: each entry's own hash was checked; completeness and order between entries cannot be, export the whole log for that")
+		}
+		for _, kc := range res.KeyChanges {
+			fmt.Fprintln(out, "warning: "+engine.EscapeText(kc))
 		}
 		if res.Checkpoints == 0 {
 			fmt.Fprintln(out, "warning: no checkpoints — a rewritten or truncated log would go unnoticed; sign one with `zonevet audit checkpoint`")

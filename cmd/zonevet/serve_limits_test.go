@@ -17,9 +17,9 @@ import (
 	"time"
 )
 
-// startServe starts the real binary on a free port with a new demo
+// startDemoServe starts the real binary on a free port with a new demo
 // database and returns its base URL; the process is killed at cleanup.
-func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
+func startDemoServe(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	dir := t.TempDir()
 	bin := buildBinary(t)
@@ -83,7 +83,7 @@ func TestFailedLoginFloodBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real server and spends ~30 argon2id checks")
 	}
-	cmd, base := startServe(t, []string{"GOMAXPROCS=2"}, "--login-limit", "1000")
+	cmd, base := startDemoServe(t, []string{"GOMAXPROCS=2"}, "--login-limit", "1000")
 	resp, err := http.Get(base + "/login")
 	if err != nil {
 		t.Fatal(err)
