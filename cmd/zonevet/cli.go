@@ -108,7 +108,12 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 			return errors.New("rules check: name at least one file")
 		}
 		bad := 0
-		for _, f := range files {
+		for i, f := range files {
+			// main's context ends on SIGTERM or Ctrl-C, which then no longer
+			// kill the process: stop between files.
+			if ctx.Err() != nil {
+				return exitError{code: 1, msg: fmt.Sprintf("rules check: interrupted after %d of %d files", i, len(files))}
+			}
 			data, err := os.ReadFile(f)
 			if err != nil {
 				return err

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode"
 )
@@ -68,5 +71,53 @@ func TestCLIEscapesNames(t *testing.T) {
 		if bad := unsafeRunes(out); len(bad) > 0 {
 			t.Errorf("%s prints %q raw", cmd, bad)
 		}
+	}
+}
+
+// TestCLIRulesCheckHostileFiles: `rules check` refuses a 60,000-deep rule
+// file naming its line, with the process's peak memory bounded (before the
+// depth check: 5.3 GB), and a SIGTERM in a long run over many files ends it
+// at the next file instead of after the last.
+func TestCLIRulesCheckHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	deep := filepath.Join(dir, "deep.yaml")
+	if err := os.WriteFile(deep, []byte("park: qingyuan\nchecks: "+strings.Repeat("[", 60000)+strings.Repeat("]", 60000)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(c.bin, "rules", "check", deep)
+	out, _ := cmd.Output()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "nested more than 64 levels deep; a rule set needs only a few (line 2") {
+		t.Errorf("rules check of a deep file: exit %d\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+	if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss; rss > 200<<10 { // KiB
+		t.Errorf("rules check of a deep file peaked at %d MB", rss>>10)
+	}
+
+	const n = 100
+	args := []string{"rules", "check"}
+	for range n {
+		args = append(args, deep)
+	}
+	cmd = exec.Command(c.bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	lines.Scan() // the first file is done: the run is under way
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := 1
+	for lines.Scan() {
+		done++
+	}
+	cmd.Wait()
+	if done >= n || !strings.Contains(stderr.String(), "interrupted after") {
+		t.Errorf("SIGTERM after the first file: %d of %d files checked, stderr %q", done, n, stderr.String())
 	}
 }
