@@ -452,10 +452,11 @@ func (s *Service) LogAuth(ctx context.Context, ev AuthEvent) error {
 
 // EscapeText makes s safe to print as one field of one line: control
 // characters (newlines, carriage returns, escape sequences), Unicode line
-// and paragraph separators and bidirectional overrides are shown as \n,
-// \r, \t or \u{…}, and a backslash as \\, so a name or reason can neither
-// start a forged log line nor reorder what a terminal shows. Chinese and
-// every other printable text stays as it is.
+// and paragraph separators, bidirectional overrides and other invisible
+// format characters are shown as \n, \r, \t or \u{…}, and a backslash as
+// \\, so a name or reason can neither start a forged log line nor reorder
+// what a terminal shows. Chinese and every other printable text stays as
+// it is. It is the one escaping of everything the command line prints.
 func EscapeText(s string) string {
 	clean := true
 	for _, r := range s {
@@ -491,9 +492,13 @@ func EscapeText(s string) string {
 	return b.String()
 }
 
+// needsEscape: control characters, line and paragraph separators, and every
+// format character (Cf: the bidi embeddings, overrides and isolates
+// U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F and U+061C,
+// zero-width characters, the byte-order mark), which print as nothing or
+// reorder what is around them.
 func needsEscape(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
-		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f'
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r)
 }
 
 // The labels of the log's own events sit with the events; labels.go keeps

@@ -403,6 +403,8 @@ func TestEscapeText(t *testing.T) {
 		{"ok\n#99 2025-01-01 admin approve", `ok\n#99 2025-01-01 admin approve`},
 		{"a\rb\x1b[31mred", `a\rb\u{1b}[31mred`},
 		{"rtl\u202eevil", `rtl\u{202e}evil`},
+		{"isolate\u2066x\u2069", `isolate\u{2066}x\u{2069}`},
+		{"zero\u200bwidth\ufeff\u061c", `zero\u{200b}width\u{feff}\u{61c}`},
 		{`back\slash`, `back\\slash`},
 		{"bad\xffbyte", `bad\xffbyte`},
 	} {

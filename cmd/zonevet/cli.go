@@ -86,7 +86,7 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "park %s (%s): rule set %s\n", p.ID, p.NameZH, rs.Version()[:12])
+			fmt.Fprintf(out, "park %s (%s): rule set %s\n", p.ID, engine.EscapeText(p.NameZH), rs.Version()[:12])
 		}
 		fmt.Fprintf(out, "database ready: %s\n", *db)
 		return nil
@@ -108,18 +108,23 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 			return errors.New("rules check: name at least one file")
 		}
 		bad := 0
-		for _, f := range files {
+		for i, f := range files {
+			// main's context ends on SIGTERM or Ctrl-C, which then no longer
+			// kill the process: stop between files.
+			if ctx.Err() != nil {
+				return exitError{code: 1, msg: fmt.Sprintf("rules check: interrupted after %d of %d files", i, len(files))}
+			}
 			data, err := os.ReadFile(f)
 			if err != nil {
 				return err
 			}
 			rs, err := rules.Parse(f, data)
 			if err != nil {
-				fmt.Fprintln(out, err)
+				printParseError(out, err)
 				bad++
 				continue
 			}
-			fmt.Fprintf(out, "%s: ok, park %s, version %s\n", f, rs.Park(), rs.Version())
+			fmt.Fprintf(out, "%s: ok, park %s, version %s\n", engine.EscapeText(f), rs.Park(), rs.Version())
 		}
 		if bad > 0 {
 			return exitError{code: 1, msg: fmt.Sprintf("%d of %d rule-set files have errors", bad, len(files))}
@@ -222,7 +227,8 @@ func printReport(out io.Writer, rep *rules.Report) {
 		if !c.Applies {
 			mark = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, c.NameZH, strconv.FormatFloat(c.Actual, 'f', 2, 64), c.Unit, c.Threshold, c.Severity, c.MessageZH)
+		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, engine.EscapeText(c.NameZH), strconv.FormatFloat(c.Actual, 'f', 2, 64),
+			engine.EscapeText(c.Unit), engine.EscapeText(c.Threshold), c.Severity, engine.EscapeText(c.MessageZH))
 	}
 	tw.Flush()
 	verdict := "hard rules passed"
@@ -230,6 +236,19 @@ func printReport(out io.Writer, rep *rules.Report) {
 		verdict = fmt.Sprintf("%d hard rule(s) FAILED", rep.HardFailures)
 	}
 	fmt.Fprintf(out, "%s; %d soft warning(s)\n", verdict, rep.SoftFailures)
+}
+
+// printParseError prints a rule file's problems one to a line, escaped: a
+// problem can quote the file's own text.
+func printParseError(out io.Writer, err error) {
+	var ve *rules.ValidationError
+	if !errors.As(err, &ve) {
+		fmt.Fprintln(out, engine.EscapeText(err.Error()))
+		return
+	}
+	for _, p := range ve.Problems {
+		fmt.Fprintln(out, engine.EscapeText(ve.File)+": "+engine.EscapeText(p.String()))
+	}
 }
 
 func writeJSON(out io.Writer, v any) error {
@@ -484,7 +503,7 @@ func runProject(ctx context.Context, args []string, out io.Writer) error {
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "id\tpark\tstate\tdue\tname")
 			for _, p := range ps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Park, p.State, dueText(ctx, a, p.State, p.DueAt), p.Name)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Park, p.State, dueText(ctx, a, p.State, p.DueAt), engine.EscapeText(p.Name))
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "%d project(s)\n", total)
@@ -529,17 +548,17 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 		return writeJSON(out, map[string]any{"project": p, "scores": scores, "history": history})
 	}
 	fmt.Fprintf(out, "project %d  %s\n  park %s  investor %s  USCC %s\n  state %s (%s)  version %d  round %d  due %s\n",
-		p.ID, p.Name, p.Park, p.InvestorName, p.USCC, p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, dueText(ctx, a, p.State, p.DueAt))
+		p.ID, engine.EscapeText(p.Name), p.Park, engine.EscapeText(p.InvestorName), engine.EscapeText(p.USCC), p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, dueText(ctx, a, p.State, p.DueAt))
 	f := p.Figures
 	fmt.Fprintf(out, "  industry %s  investment %.0f 万元 (fixed %.0f)  land %.2f 亩  output %.0f  tax %.0f  R&D %.0f 万元  energy %.0f tce\n",
-		f.IndustryCode, f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)
+		engine.EscapeText(f.IndustryCode), f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)
 	if p.Report != nil {
 		printReport(out, p.Report)
 	}
 	if len(scores) > 0 {
 		fmt.Fprintf(out, "scores (round %d):\n", p.Round)
 		for _, s := range scores {
-			fmt.Fprintf(out, "  %-12s %6.1f  %s\n", s.Reviewer, s.Total, s.Comment)
+			fmt.Fprintf(out, "  %-12s %6.1f  %s\n", s.Reviewer, s.Total, engine.EscapeText(s.Comment))
 		}
 	}
 	fmt.Fprintln(out, "history:")

@@ -60,7 +60,8 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
-// errorText shows a domain error in both languages and anything else as is.
+// errorText shows a domain error in both languages, escaped (its message
+// can quote what the user typed), and anything else as is.
 func errorText(err error) string {
 	var e *engine.Error
 	if errors.As(err, &e) {
@@ -68,7 +69,7 @@ func errorText(err error) string {
 		if e.Field != "" {
 			field = " [" + e.Field + "]"
 		}
-		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, e.Message, e.MessageEN)
+		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, engine.EscapeText(e.Message), engine.EscapeText(e.MessageEN))
 	}
 	return err.Error()
 }
