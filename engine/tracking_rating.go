@@ -106,7 +106,8 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		}
 		in := RatingInput{HighTech: f.HighTech, Firm: rules.FirmYear{ProjectID: p.ID, Name: p.Name, LandArea: p.LandArea,
 			Output: f.Output, ValueAdded: f.ValueAdded, Tax: f.Tax, RDExpense: f.RDExpense, Revenue: f.Revenue,
-			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees, NotFiled: byFig[p.ID] == nil}}
+			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees, Electricity: f.Electricity,
+			NotFiled: byFig[p.ID] == nil, BelowScale: cfg.BelowScale != nil && byFig[p.ID] != nil && !f.AboveScale}}
 		if ag := byAg[p.ID]; ag != nil {
 			in.Firm.LandArea, in.RDCommitted = ag.LandArea, ag.RDIntensity
 			in.Delivered = ag.LandDeliveredOn.Format(time.DateOnly)

@@ -312,3 +312,42 @@ func TestRatingPublicity(t *testing.T) {
 		t.Fatalf("verify log: %v %v", err, v.Bad)
 	}
 }
+
+// TestRatingBelowScaleFirms: a firm whose figures say it is below
+// designated size is rated by the rule set's below-scale method and ranked
+// among such firms only; its electricity is kept with the run's inputs.
+func TestRatingBelowScaleFirms(t *testing.T) {
+	w := mustWorld(t)
+	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
+	year := time.Now().Year() - 1
+	big, small := w.firm(1, engine.StateInProduction, 0), w.firm(2, engine.StateInProduction, 0)
+	if err := w.svc.SaveFigures(w.ctx, promoter, big.ID, figuresFor(year, 40, 4)); err != nil {
+		t.Fatal(err)
+	}
+	f := figuresFor(year, 12, 1)
+	f.AboveScale, f.Electricity = false, 1000 // tax 600 万元 on 50 mu; 0.6 元/kWh
+	if err := w.svc.SaveFigures(w.ctx, promoter, small.ID, f); err != nil {
+		t.Fatal(err)
+	}
+	run, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range run.Results {
+		switch r.ProjectID {
+		case big.ID:
+			if r.Group != "" || r.Rank != 1 || len(r.Indicators) != 6 {
+				t.Errorf("above-scale firm: group %q rank %d, %d indicators", r.Group, r.Rank, len(r.Indicators))
+			}
+		case small.ID:
+			// 12/15 × 70 = 56 and 0.6/0.6 × 30 = 30.
+			if r.Group != "below_scale" || r.Rank != 1 || r.Total != 86 || len(r.Indicators) != 2 {
+				t.Errorf("below-scale firm: group %q rank %d total %v, %d indicators", r.Group, r.Rank, r.Total, len(r.Indicators))
+			}
+		}
+	}
+	v, err := w.svc.VerifyRun(w.ctx, w.users["auditor-qingyuan"], run.ID)
+	if err != nil || !v.Same {
+		t.Errorf("verify: %v %+v", err, v)
+	}
+}

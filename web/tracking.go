@@ -273,7 +273,7 @@ func (s *Server) handleFiguresSave(c echo.Context) error {
 		name string
 		dst  *float64
 	}{{"revenue", &f.Revenue}, {"output", &f.Output}, {"value_added", &f.ValueAdded}, {"tax", &f.Tax},
-		{"rd_expense", &f.RDExpense}, {"energy_use", &f.EnergyUse}, {"emissions", &f.Emissions}} {
+		{"rd_expense", &f.RDExpense}, {"energy_use", &f.EnergyUse}, {"emissions", &f.Emissions}, {"electricity", &f.Electricity}} {
 		v, err := num(c, x.name)
 		if err != nil && ferr == nil {
 			ferr = err
@@ -546,6 +546,7 @@ type runData struct {
 	Run        *engine.RatingRun
 	Park       string
 	Indicators []string
+	Below      []string // the below-scale method's indicator names, for its firms' lines
 	Verified   bool
 	Shortfalls []engine.RatingResult
 	Names      map[int64]string
@@ -594,6 +595,11 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 	cfg := rs.Rating()
 	for _, ind := range cfg.Indicators {
 		d.Indicators = append(d.Indicators, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+	}
+	if m := cfg.BelowScale; m != nil {
+		for _, ind := range m.Indicators {
+			d.Below = append(d.Below, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+		}
 	}
 	zh, en := rs.BandConvention()
 	d.Convention = pickLang(s.lang(c), zh, en)

@@ -36,6 +36,7 @@ var annualColumns = []annualColumn{
 	{"employees", "从业人数", "Employees", 'i', false},
 	{"high_tech", "高新技术企业(是/否)", "High-tech enterprise (yes/no)", 'b', false},
 	{"above_scale", "规上工业企业(是/否)", "Above-scale firm (yes/no)", 'b', false},
+	{"electricity", "用电量(万千瓦时,规下企业评价用)", "Electricity (10,000 kWh; below-scale rating)", 'f', true},
 }
 
 const annualSheet = "年度数据"
@@ -158,6 +159,9 @@ func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowErr
 				bad(col.zh+"为空", col.en+" is empty")
 				continue
 			}
+			if v == "" && col.optional {
+				continue
+			}
 			switch col.kind {
 			case 'f', 'i':
 				x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
@@ -227,6 +231,8 @@ func setFigure(f *engine.AnnualFigures, field string, x float64) {
 		f.Emissions = x
 	case "employees":
 		f.Employees = int(x)
+	case "electricity":
+		f.Electricity = x
 	}
 }
 
