@@ -164,7 +164,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		return res, nil
 	}
 	c.Entry = AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: in.Park, Event: EventLandUsersImport,
-		Reason: fmt.Sprintf("%d 年度存量用地企业导入:%s,%d 家", in.Year, in.FileName, len(c.Users)),
+		Reason:  fmt.Sprintf("%d 年度存量用地企业导入:%s,%d 家", in.Year, in.FileName, len(c.Users)),
 		Payload: payload(map[string]any{"year": in.Year, "file": in.FileName, "sha256": in.FileSHA256, "firms": len(c.Users)})}
 	if err := ls.ApplyLandUsers(ctx, c); err != nil {
 		return nil, err
