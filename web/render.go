@@ -225,6 +225,7 @@ func (s *Server) funcs() template.FuncMap {
 		"number":     func(v float64, d int) string { return formatAmount(v, d) },
 		"date":       func(t time.Time) string { return formatTime(t, s.loc, false) },
 		"datetime":   func(t time.Time) string { return formatTime(t, s.loc, true) },
+		"fieldLabel": fieldName, // a form or sheet field in lang (tracking.go)
 		"stateLabel": func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
 		"stateClass": stateClass,
 		"eventLabel": func(lang, ev string) string { return engine.EventLabel(ev, lang) },

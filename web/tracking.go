@@ -34,6 +34,7 @@ func (s *Server) registerTrackingRoutes(e *echo.Echo) {
 	g.GET("/tracking", s.handleTrackingPark)
 	g.GET("/tracking/template.xlsx", s.handleTrackingTemplate)
 	g.POST("/tracking/import", s.handleTrackingImport)
+	g.POST("/tracking/land-users", s.handleLandUsersImport)
 	g.POST("/tracking/runs", s.handleRatingRun)
 	g.GET("/tracking/runs/:run", s.handleRatingRunView)
 	g.GET("/tracking/runs/:run/results.xlsx", s.handleRatingRunExport)
@@ -166,6 +167,7 @@ var trackingFieldNames = map[string][2]string{
 	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
 	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
 	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
+	"granted_on": {"供地日期", "land grant date"}, "name": {"企业名称", "firm name"},
 	"text": {"异议内容", "objection"}, "evidence": {"证明材料", "evidence"}, "project_id": {"企业", "firm"},
 }
 
@@ -338,6 +340,8 @@ type parkTrackingData struct {
 	Token      string
 	Columns    map[string]string
 	Alerts     []engine.Alert
+	LandImport *engine.ImportResult // a land-user import's outcome
+	LandUsers  []engine.LandUser    // the park's existing industrial land users
 }
 
 // parkParam picks the requested park among those u reads (the first by default).
@@ -397,6 +401,9 @@ func (s *Server) parkTracking(c echo.Context) (*parkTrackingData, error) {
 		d.Columns[col.field] = columnOf(col.field)
 	}
 	if d.Alerts, err = s.svc.Alerts(ctx, u); err != nil {
+		return nil, err
+	}
+	if d.LandUsers, err = s.svc.LandUsers(ctx, u, park.ID); err != nil {
 		return nil, err
 	}
 	return d, nil
