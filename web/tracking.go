@@ -60,6 +60,7 @@ type trackingData struct {
 	Partial   bool
 	L         map[string]string // labels of milestones, causes, clauses and run actions
 	Class     *engine.FirmClass // the latest rating's class and its measures
+	Pending   map[int64]bool    // runs whose planned actions wait for the final (公示)
 }
 
 // trackingLabels names the tracking vocabulary in lang, for templates.
@@ -94,6 +95,15 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c))}
 	if d.Class, err = s.svc.LatestClass(ctx, u, tr.Ratings); err != nil {
 		return err
+	}
+	d.Pending = map[int64]bool{}
+	for _, r := range tr.Ratings {
+		if r.Action == "" || d.Pending[r.RunID] {
+			continue
+		}
+		if pub, err := s.svc.RatingPublicity(ctx, u, r.RunID); err == nil && !pub.Final {
+			d.Pending[r.RunID] = true
+		}
 	}
 	if tr.Agreement == nil && tr.Can["agreement"] {
 		if d.Defaults, err = s.svc.AgreementDefaults(ctx, u, id); err != nil {
