@@ -104,21 +104,24 @@ type IdleLand struct {
 // the per-mu rating and the zone's statistics. Money in 万元, energy in tce,
 // emissions in tonnes.
 type AnnualFigures struct {
-	ProjectID  int64     `json:"project_id"`
-	Park       string    `json:"park"`
-	Year       int       `json:"year"`
-	Revenue    float64   `json:"revenue"`
-	Output     float64   `json:"output"`
-	ValueAdded float64   `json:"value_added"`
-	Tax        float64   `json:"tax"`
-	RDExpense  float64   `json:"rd_expense"`
-	EnergyUse  float64   `json:"energy_use"`
-	Emissions  float64   `json:"emissions"`
-	Employees  int       `json:"employees"`
-	HighTech   bool      `json:"high_tech"`   // certified high-tech enterprise (高新技术企业)
-	AboveScale bool      `json:"above_scale"` // above-designated-size industrial firm (规上工业企业)
-	EnteredBy  string    `json:"entered_by"`
-	EnteredAt  time.Time `json:"entered_at"`
+	ProjectID  int64   `json:"project_id"`
+	Park       string  `json:"park"`
+	Year       int     `json:"year"`
+	Revenue    float64 `json:"revenue"`
+	Output     float64 `json:"output"`
+	ValueAdded float64 `json:"value_added"`
+	Tax        float64 `json:"tax"`
+	RDExpense  float64 `json:"rd_expense"`
+	EnergyUse  float64 `json:"energy_use"`
+	Emissions  float64 `json:"emissions"`
+	Employees  int     `json:"employees"`
+	// Electricity is the year's electricity use in 万千瓦时 (10,000 kWh),
+	// the base of the below-scale rating's tax per kWh; 0 when not reported.
+	Electricity float64   `json:"electricity,omitempty"`
+	HighTech    bool      `json:"high_tech"`   // certified high-tech enterprise (高新技术企业)
+	AboveScale  bool      `json:"above_scale"` // above-designated-size industrial firm (规上工业企业)
+	EnteredBy   string    `json:"entered_by"`
+	EnteredAt   time.Time `json:"entered_at"`
 }
 
 // RatingInput is one firm's input to a rating run: everything the run's

@@ -22,7 +22,7 @@ func (f *AnnualFigures) validate(thisYear int) error {
 		{"revenue", "营业收入", "revenue", f.Revenue}, {"output", "工业总产值", "output", f.Output},
 		{"value_added", "工业增加值", "value added", f.ValueAdded}, {"tax", "实缴税收", "tax", f.Tax},
 		{"rd_expense", "研发费用", "R&D expense", f.RDExpense}, {"energy_use", "综合能耗", "energy use", f.EnergyUse},
-		{"emissions", "主要污染物排放量", "emissions", f.Emissions},
+		{"emissions", "主要污染物排放量", "emissions", f.Emissions}, {"electricity", "用电量", "electricity use", f.Electricity},
 	} {
 		switch {
 		case math.IsNaN(n.v) || math.IsInf(n.v, 0):

@@ -106,7 +106,8 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		}
 		in := RatingInput{HighTech: f.HighTech, Firm: rules.FirmYear{ProjectID: p.ID, Name: p.Name, LandArea: p.LandArea,
 			Output: f.Output, ValueAdded: f.ValueAdded, Tax: f.Tax, RDExpense: f.RDExpense, Revenue: f.Revenue,
-			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees, NotFiled: byFig[p.ID] == nil}}
+			EnergyUse: f.EnergyUse, Emissions: f.Emissions, Employees: f.Employees, Electricity: f.Electricity,
+			NotFiled: byFig[p.ID] == nil, BelowScale: cfg.BelowScale != nil && byFig[p.ID] != nil && !f.AboveScale}}
 		if ag := byAg[p.ID]; ag != nil {
 			in.Firm.LandArea, in.RDCommitted = ag.LandArea, ag.RDIntensity
 			in.Delivered = ag.LandDeliveredOn.Format(time.DateOnly)
@@ -114,6 +115,17 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		}
 		run.Inputs = append(run.Inputs, in)
 	}
+	// The park's existing industrial land users are rated beside the projects.
+	lu, luMissing, err := s.landUserInputs(ctx, park, year, graceYears, cfg.NotFiled != "", cfg.BelowScale != nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range lu {
+		if !in.Firm.NotFiled {
+			filed++
+		}
+	}
+	run.Inputs, run.Missing = append(run.Inputs, lu...), append(run.Missing, luMissing...)
 	if filed == 0 {
 		return nil, Errorf(EINVALID, "%d 年度没有可评价的企业:请先填报或导入年度数据", "no firm to rate for %d: enter or import the annual figures first", year)
 	}
@@ -131,6 +143,9 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	// final (FinalizeRun).
 	for i := range run.Results {
 		r := &run.Results[i]
+		if byID[r.ProjectID] == nil {
+			continue // a land user: classed with its measures, no project to act on
+		}
 		isD := inWorst(r, worst)
 		if isD && dYears[r.ProjectID] >= cfg.ExitAfterDYears-1 {
 			r.Action = ActionExitDue

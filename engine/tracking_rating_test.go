@@ -312,3 +312,109 @@ func TestRatingPublicity(t *testing.T) {
 		t.Fatalf("verify log: %v %v", err, v.Bad)
 	}
 }
+
+// TestRatingBelowScaleFirms: a firm whose figures say it is below
+// designated size is rated by the rule set's below-scale method and ranked
+// among such firms only; its electricity is kept with the run's inputs.
+func TestRatingBelowScaleFirms(t *testing.T) {
+	w := mustWorld(t)
+	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
+	year := time.Now().Year() - 1
+	big, small := w.firm(1, engine.StateInProduction, 0), w.firm(2, engine.StateInProduction, 0)
+	if err := w.svc.SaveFigures(w.ctx, promoter, big.ID, figuresFor(year, 40, 4)); err != nil {
+		t.Fatal(err)
+	}
+	f := figuresFor(year, 12, 1)
+	f.AboveScale, f.Electricity = false, 1000 // tax 600 万元 on 50 mu; 0.6 元/kWh
+	if err := w.svc.SaveFigures(w.ctx, promoter, small.ID, f); err != nil {
+		t.Fatal(err)
+	}
+	run, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range run.Results {
+		switch r.ProjectID {
+		case big.ID:
+			if r.Group != "" || r.Rank != 1 || len(r.Indicators) != 6 {
+				t.Errorf("above-scale firm: group %q rank %d, %d indicators", r.Group, r.Rank, len(r.Indicators))
+			}
+		case small.ID:
+			// 12/15 × 70 = 56 and 0.6/0.6 × 30 = 30.
+			if r.Group != "below_scale" || r.Rank != 1 || r.Total != 86 || len(r.Indicators) != 2 {
+				t.Errorf("below-scale firm: group %q rank %d total %v, %d indicators", r.Group, r.Rank, r.Total, len(r.Indicators))
+			}
+		}
+	}
+	v, err := w.svc.VerifyRun(w.ctx, w.users["auditor-qingyuan"], run.ID)
+	if err != nil || !v.Same {
+		t.Errorf("verify: %v %+v", err, v)
+	}
+}
+
+// TestRatingLandUsers: existing industrial land users, imported by code with
+// their land and figures, are rated beside the projects (negated ids), the
+// floor and classes apply to them, nothing is opened for them, and one
+// without figures for a year is class T. A code of a project of this system
+// is refused and the sheet imports nothing.
+func TestRatingLandUsers(t *testing.T) {
+	w := mustWorld(t)
+	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
+	year := time.Now().Year() - 1
+	project := w.firm(1, engine.StateInProduction, 0)
+	if err := w.svc.SaveFigures(w.ctx, promoter, project.ID, figuresFor(year, 40, 4)); err != nil {
+		t.Fatal(err)
+	}
+	granted := time.Date(year-6, 5, 1, 0, 0, 0, 0, time.UTC)
+	strong, weak := usccFor(t, "9144180077000001"), usccFor(t, "9144180077000002")
+	rows := []engine.LandUserRow{
+		{Row: 2, USCC: strong, Name: "存量企业甲", LandArea: 50, GrantedOn: granted, Figures: figuresFor(year, 45, 4)},
+		{Row: 3, USCC: weak, Name: "存量企业乙", LandArea: 50, GrantedOn: granted, Figures: figuresFor(year, 3, 1)},
+	}
+	bad := append(slices.Clone(rows), engine.LandUserRow{Row: 4, USCC: project.USCC, Name: "重复", LandArea: 10, GrantedOn: granted, Figures: figuresFor(year, 10, 1)})
+	res, err := w.svc.ImportLandUsers(w.ctx, promoter, engine.LandUserImport{Park: "qingyuan", Year: year, Rows: bad, FileName: "存量.xlsx"})
+	if err != nil || res.Imported != 0 || len(res.Errors) != 1 || res.Errors[0].Row != 4 {
+		t.Fatalf("sheet with a project's code: %v %+v", err, res)
+	}
+	if _, err := w.svc.ImportLandUsers(w.ctx, committee, engine.LandUserImport{Park: "qingyuan", Year: year, Rows: rows}); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Errorf("committee importing: %v", err)
+	}
+	if res, err = w.svc.ImportLandUsers(w.ctx, promoter, engine.LandUserImport{Park: "qingyuan", Year: year, Rows: rows, FileName: "存量.xlsx"}); err != nil || res.Imported != 2 {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	users, err := w.svc.LandUsers(w.ctx, w.users["auditor-qingyuan"], "qingyuan")
+	if err != nil || len(users) != 2 {
+		t.Fatalf("land users %v %d", err, len(users))
+	}
+	run, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[int64]engine.RatingResult{}
+	for _, r := range run.Results {
+		by[r.ProjectID] = r
+	}
+	// Three rated: 甲 45/mu, the project 40/mu, 乙 3/mu (below the floor).
+	if a, b := by[users[0].FirmID()], by[users[1].FirmID()]; len(run.Results) != 3 || a.Name != "存量企业甲" || a.Rank != 1 || b.Band != "D" || !b.Floor || b.Action != "" {
+		t.Errorf("land users' lines: %+v / %+v", a, b)
+	}
+	// The year before: only 甲 reports, 乙 filed nothing: class T.
+	if _, err := w.svc.ImportLandUsers(w.ctx, promoter, engine.LandUserImport{Park: "qingyuan", Year: year - 1, Rows: rows[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.SaveFigures(w.ctx, promoter, project.ID, figuresFor(year-1, 40, 4)); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range prev.Results {
+		if r.ProjectID == users[1].FirmID() && (r.Band != "T" || r.NotRated != "not_filed") {
+			t.Errorf("乙 without figures: class %s %q", r.Band, r.NotRated)
+		}
+	}
+	if v, err := w.svc.VerifyRun(w.ctx, w.users["auditor-qingyuan"], prev.ID); err != nil || !v.Same {
+		t.Errorf("verify: %v %+v", err, v)
+	}
+}

@@ -28,7 +28,7 @@ func runWorkbook(run *engine.RatingRun, rs *rules.RuleSet, title string, actions
 	for _, ind := range cfg.Indicators {
 		head = append(head, ind.NameZH)
 	}
-	head = append(head, "缺数据口径", "研发倾斜支持", "差别化政策", "处理", "说明")
+	head = append(head, "缺数据口径", "研发倾斜支持", "差别化政策", "处理", "说明", "规下企业评价得分")
 	_ = f.SetCellValue(sheet, "A1", title)
 	_ = f.SetCellStyle(sheet, "A1", "A1", bold)
 	if err := f.SetSheetRow(sheet, "A2", &head); err != nil {
@@ -43,12 +43,23 @@ func runWorkbook(run *engine.RatingRun, rs *rules.RuleSet, title string, actions
 			rank = r.Rank
 		}
 		row := []any{rank, r.ProjectID, r.Name, r.Band + " 类", r.Total}
-		var gaps []string
+		var gaps, below []string
+		inds := cfg.Indicators
+		if r.Group == rules.GroupBelowScale && cfg.BelowScale != nil {
+			inds = cfg.BelowScale.Indicators
+		}
 		for j, s := range r.Indicators {
-			row = append(row, s.Points)
-			if s.Missing != "" {
-				gaps = append(gaps, cfg.Indicators[j].NameZH+":"+missing[s.Missing])
+			if r.Group == rules.GroupBelowScale {
+				below = append(below, fmt.Sprintf("%s %.2f", inds[j].NameZH, s.Points))
+			} else {
+				row = append(row, s.Points)
 			}
+			if s.Missing != "" {
+				gaps = append(gaps, inds[j].NameZH+":"+missing[s.Missing])
+			}
+		}
+		for len(row) < 5+len(cfg.Indicators) {
+			row = append(row, "")
 		}
 		support := ""
 		if r.RDSupport && cfg.RDSupport != nil {
@@ -58,7 +69,7 @@ func runWorkbook(run *engine.RatingRun, rs *rules.RuleSet, title string, actions
 		if m, ok := rs.Measures(r.Band); ok {
 			measures = m.NameZH + ":" + strings.Join(m.MeasuresZH, ";")
 		}
-		row = append(row, strings.Join(gaps, ";"), support, measures, actions[r.Action], strings.Join(r.ReasonsZH, ";"))
+		row = append(row, strings.Join(gaps, ";"), support, measures, actions[r.Action], strings.Join(r.ReasonsZH, ";"), strings.Join(below, ";"))
 		cell, _ := excelize.CoordinatesToCellName(1, i+3)
 		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
 			return nil, err

@@ -231,6 +231,7 @@ func (s *Server) funcs() template.FuncMap {
 		"eventLabel":   func(lang, ev string) string { return engine.EventLabel(ev, lang) },
 		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
 		"roleLabel":    func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
+		"fieldLabel":   fieldName, // a form or sheet field in lang (tracking.go)
 		"pick": func(lang, zh, en string) string {
 			if lang == langEN && en != "" {
 				return en

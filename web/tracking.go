@@ -36,6 +36,7 @@ func (s *Server) registerTrackingRoutes(e *echo.Echo) {
 	g.GET("/tracking", s.handleTrackingPark)
 	g.GET("/tracking/template.xlsx", s.handleTrackingTemplate)
 	g.POST("/tracking/import", s.handleTrackingImport)
+	g.POST("/tracking/land-users", s.handleLandUsersImport)
 	g.POST("/tracking/runs", s.handleRatingRun)
 	g.GET("/tracking/runs/:run", s.handleRatingRunView)
 	g.GET("/tracking/runs/:run/results.xlsx", s.handleRatingRunExport)
@@ -61,6 +62,7 @@ type trackingData struct {
 	Partial   bool
 	L         map[string]string // labels of milestones, causes, clauses and run actions
 	Class     *engine.FirmClass // the latest rating's class and its measures
+	Pending   map[int64]bool    // runs whose planned actions wait for the final (公示)
 }
 
 // trackingLabels names the tracking vocabulary in lang, for templates.
@@ -95,6 +97,15 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c))}
 	if d.Class, err = s.svc.LatestClass(ctx, u, tr.Ratings); err != nil {
 		return err
+	}
+	d.Pending = map[int64]bool{}
+	for _, r := range tr.Ratings {
+		if r.Action == "" || d.Pending[r.RunID] {
+			continue
+		}
+		if pub, err := s.svc.RatingPublicity(ctx, u, r.RunID); err == nil && !pub.Final {
+			d.Pending[r.RunID] = true
+		}
 	}
 	if tr.Agreement == nil && tr.Can["agreement"] {
 		if d.Defaults, err = s.svc.AgreementDefaults(ctx, u, id); err != nil {
@@ -168,6 +179,7 @@ var trackingFieldNames = map[string][2]string{
 	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
 	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
 	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
+	"granted_on": {"供地日期", "land grant date"}, "name": {"企业名称", "firm name"},
 	"text": {"异议内容", "objection"}, "evidence": {"证明材料", "evidence"}, "project_id": {"企业", "firm"},
 	"stalled_since": {"中止开发建设日期", "stalled since"}, "invested_share": {"已投资额占比", "invested share"},
 	"land_price": {"土地出让价款", "land price"}, "evidence_year": {"复测年度", "re-measured year"},
@@ -279,7 +291,7 @@ func (s *Server) handleFiguresSave(c echo.Context) error {
 		name string
 		dst  *float64
 	}{{"revenue", &f.Revenue}, {"output", &f.Output}, {"value_added", &f.ValueAdded}, {"tax", &f.Tax},
-		{"rd_expense", &f.RDExpense}, {"energy_use", &f.EnergyUse}, {"emissions", &f.Emissions}} {
+		{"rd_expense", &f.RDExpense}, {"energy_use", &f.EnergyUse}, {"emissions", &f.Emissions}, {"electricity", &f.Electricity}} {
 		v, err := num(c, x.name)
 		if err != nil && ferr == nil {
 			ferr = err
@@ -407,6 +419,8 @@ type parkTrackingData struct {
 	Token      string
 	Columns    map[string]string
 	Alerts     []engine.Alert
+	LandImport *engine.ImportResult // a land-user import's outcome
+	LandUsers  []engine.LandUser    // the park's existing industrial land users
 }
 
 // parkParam picks the requested park among those u reads (the first by default).
@@ -466,6 +480,9 @@ func (s *Server) parkTracking(c echo.Context) (*parkTrackingData, error) {
 		d.Columns[col.field] = columnOf(col.field)
 	}
 	if d.Alerts, err = s.svc.Alerts(ctx, u); err != nil {
+		return nil, err
+	}
+	if d.LandUsers, err = s.svc.LandUsers(ctx, u, park.ID); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -615,6 +632,7 @@ type runData struct {
 	Run        *engine.RatingRun
 	Park       string
 	Indicators []string
+	Below      []string // the below-scale method's indicator names, for its firms' lines
 	Verified   bool
 	Shortfalls []engine.RatingResult
 	Names      map[int64]string
@@ -663,6 +681,11 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 	cfg := rs.Rating()
 	for _, ind := range cfg.Indicators {
 		d.Indicators = append(d.Indicators, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+	}
+	if m := cfg.BelowScale; m != nil {
+		for _, ind := range m.Indicators {
+			d.Below = append(d.Below, pickLang(s.lang(c), ind.NameZH, ind.NameEN))
+		}
 	}
 	zh, en := rs.BandConvention()
 	d.Convention = pickLang(s.lang(c), zh, en)

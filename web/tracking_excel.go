@@ -37,6 +37,7 @@ var annualColumns = []annualColumn{
 	{"employees", "从业人数", "Employees", 'i', false},
 	{"high_tech", "高新技术企业(是/否)", "High-tech enterprise (yes/no)", 'b', false},
 	{"above_scale", "规上工业企业(是/否)", "Above-scale firm (yes/no)", 'b', false},
+	{"electricity", "用电量(万千瓦时,规下企业评价用)", "Electricity (10,000 kWh; below-scale rating)", 'f', true},
 }
 
 const annualSheet = "年度数据"
@@ -156,56 +157,14 @@ func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowErr
 	var out []engine.AnnualRow
 	var errs []engine.RowError
 	for i, row := range rows[1:] {
-		n := i + 2
 		if blank(row) {
 			continue
 		}
-		cell := func(j int) string {
-			if j < len(row) {
-				return strings.TrimSpace(row[j])
-			}
-			return ""
-		}
-		ar := engine.AnnualRow{Row: n, USCC: strings.ToUpper(cell(0)), Figures: engine.AnnualFigures{Year: year}}
-		ok := true
-		for j, col := range annualColumns {
-			v := cell(j)
-			bad := func(zh, en string) {
-				errs = append(errs, engine.RowError{Row: n, Field: col.field, Message: zh, MessageEN: en})
-				ok = false
-			}
-			if v == "" && !col.optional && col.kind != 's' {
-				bad(col.zh+"为空", col.en+" is empty")
-				continue
-			}
-			switch col.kind {
-			case 'f', 'i':
-				x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
-				if err != nil {
-					bad(fmt.Sprintf("“%s”不是数字", v), fmt.Sprintf("%q is not a number", v))
-					continue
-				}
-				if col.kind == 'i' && x != float64(int64(x)) {
-					bad(fmt.Sprintf("“%s”应为整数", v), fmt.Sprintf("%q must be a whole number", v))
-					continue
-				}
-				setFigure(&ar.Figures, col.field, x)
-			case 'b':
-				b, good := yesNo(v)
-				if !good {
-					bad(fmt.Sprintf("“%s”应填“是”或“否”", v), fmt.Sprintf("%q must be yes or no", v))
-					continue
-				}
-				if col.field == "high_tech" {
-					ar.Figures.HighTech = b
-				} else {
-					ar.Figures.AboveScale = b
-				}
-			}
-		}
-		if ok {
+		ar, rowErrs := parseAnnualRow(i+2, row, year)
+		if len(rowErrs) == 0 {
 			out = append(out, ar)
 		}
+		errs = append(errs, rowErrs...)
 	}
 	return out, errs, nil
 }
@@ -262,6 +221,56 @@ func sheetRows(f *excelize.File, sheet string) ([][]string, error) {
 	return rows, nil
 }
 
+// parseAnnualRow reads one data row (sheet row n) in annualColumns' order.
+func parseAnnualRow(n int, row []string, year int) (engine.AnnualRow, []engine.RowError) {
+	var errs []engine.RowError
+	cell := func(j int) string {
+		if j < len(row) {
+			return strings.TrimSpace(row[j])
+		}
+		return ""
+	}
+	ar := engine.AnnualRow{Row: n, USCC: strings.ToUpper(cell(0)), Figures: engine.AnnualFigures{Year: year}}
+	for j, col := range annualColumns {
+		v := cell(j)
+		bad := func(zh, en string) {
+			errs = append(errs, engine.RowError{Row: n, Field: col.field, Message: zh, MessageEN: en})
+		}
+		if v == "" && !col.optional && col.kind != 's' {
+			bad(col.zh+"为空", col.en+" is empty")
+			continue
+		}
+		if v == "" && col.optional {
+			continue
+		}
+		switch col.kind {
+		case 'f', 'i':
+			x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+			if err != nil {
+				bad(fmt.Sprintf("“%s”不是数字", v), fmt.Sprintf("%q is not a number", v))
+				continue
+			}
+			if col.kind == 'i' && x != float64(int64(x)) {
+				bad(fmt.Sprintf("“%s”应为整数", v), fmt.Sprintf("%q must be a whole number", v))
+				continue
+			}
+			setFigure(&ar.Figures, col.field, x)
+		case 'b':
+			b, good := yesNo(v)
+			if !good {
+				bad(fmt.Sprintf("“%s”应填“是”或“否”", v), fmt.Sprintf("%q must be yes or no", v))
+				continue
+			}
+			if col.field == "high_tech" {
+				ar.Figures.HighTech = b
+			} else {
+				ar.Figures.AboveScale = b
+			}
+		}
+	}
+	return ar, errs
+}
+
 func blank(row []string) bool {
 	for _, c := range row {
 		if strings.TrimSpace(c) != "" {
@@ -299,6 +308,8 @@ func setFigure(f *engine.AnnualFigures, field string, x float64) {
 		f.Emissions = x
 	case "employees":
 		f.Employees = int(x)
+	case "electricity":
+		f.Electricity = x
 	}
 }
 

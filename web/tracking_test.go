@@ -192,6 +192,7 @@ func (w *world) trackingRoutes() []route {
 		{"GET", "/tracking", "", get("/tracking?park=qingyuan"), "anon=303 own=200 other=404"},
 		{"GET", "/tracking/template.xlsx", "", get("/tracking/template.xlsx?park=qingyuan&year=" + year), "anon=303 own=403 promoter=200 other=404"},
 		{"POST", "/tracking/import", "", post("/tracking/import", url.Values{"park": {"qingyuan"}, "year": {year}}), "anon=401 own=403 promoter=400 other=404"},
+		{"POST", "/tracking/land-users", "", post("/tracking/land-users", url.Values{"park": {"qingyuan"}, "year": {year}}), "anon=401 own=403 promoter=400 other=404"},
 		{"POST", "/tracking/runs", "", post("/tracking/runs", url.Values{"park": {"qingyuan"}, "year": {"2001"}}), "anon=401 own=403 committee=303 other=404"},
 		{"GET", "/tracking/runs/:run", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return fmt.Sprintf("/tracking/runs/%d", w.ratingRun()), nil

@@ -96,6 +96,9 @@ func seedTracking(d *demo) error {
 			return fmt.Errorf("figures of %s: %w", p.Name, err)
 		}
 	}
+	if err := seedLandUsers(d, year); err != nil {
+		return err
+	}
 	run, err := d.svc.RunRating(d.ctx, committee, "qingyuan", year)
 	if err != nil {
 		return fmt.Errorf("demo rating run: %w", err)
@@ -163,6 +166,27 @@ func seedMilestones(d *demo, p *engine.Project, ag *engine.Agreement) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// seedLandUsers imports two of qingyuan's existing industrial land users
+// (not projects of this system), rated with the projects: an above-scale
+// plant granted land in 2012, and a small firm below designated size rated
+// on the below-scale method (tax per mu and per kWh).
+func seedLandUsers(d *demo, year int) error {
+	granted := time.Date(2012, 7, 1, 0, 0, 0, 0, time.UTC)
+	rows := []engine.LandUserRow{
+		{Row: 2, USCC: uscc("91441800MA4LU001"), Name: "清远市华南陶瓷机械有限公司", LandArea: 40, GrantedOn: granted,
+			Figures: engine.AnnualFigures{Revenue: 28000, Output: 30000, ValueAdded: 7500, Tax: 1100, RDExpense: 700, EnergyUse: 2900,
+				Emissions: 9, Employees: 260, AboveScale: true}},
+		{Row: 3, USCC: uscc("91441800MA4LU002"), Name: "清远市顺达包装制品厂", LandArea: 8, GrantedOn: granted.AddDate(3, 0, 0),
+			Figures: engine.AnnualFigures{Revenue: 1500, Output: 1600, ValueAdded: 380, Tax: 96, RDExpense: 10, EnergyUse: 150,
+				Emissions: 0.6, Employees: 35, Electricity: 180}},
+	}
+	_, err := d.svc.ImportLandUsers(d.ctx, d.users["promoter1"], engine.LandUserImport{Park: "qingyuan", Year: year, Rows: rows, FileName: "存量用地企业.xlsx"})
+	if err != nil {
+		return fmt.Errorf("demo land users: %w", err)
 	}
 	return nil
 }

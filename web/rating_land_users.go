@@ -1,0 +1,125 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xuri/excelize/v2"
+
+	"zonevet/engine"
+)
+
+// The land-user sheet: A 统一社会信用代码, B 企业名称, C 用地面积(亩),
+// D 供地日期, then the annual sheet's figure columns from 营业收入 on, for the
+// import's year.
+var landUserHead = []string{"统一社会信用代码", "企业名称", "用地面积(亩)", "供地日期(2019-05-01)"}
+
+// readLandUserSheet reads a land-user sheet; cell problems come back as
+// row errors, those rows left out.
+func readLandUserSheet(r io.Reader, year int) ([]engine.LandUserRow, []engine.RowError, error) {
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return nil, nil, engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		return nil, nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+	}
+	if len(rows) == 0 || len(rows[0]) < len(landUserHead) || !strings.Contains(rows[0][0], "统一社会信用代码") || !strings.Contains(rows[0][2], "用地面积") {
+		return nil, nil, engine.FieldError("file", "表头不符:A–D 列应为统一社会信用代码、企业名称、用地面积(亩)、供地日期,其后为年度数据各列",
+			"the header does not match: columns A–D are the credit code, name, land area (mu) and land grant date, then the annual figures")
+	}
+	var out []engine.LandUserRow
+	var errs []engine.RowError
+	for i, row := range rows[1:] {
+		n := i + 2
+		if blank(row) {
+			continue
+		}
+		cell := func(j int) string {
+			if j < len(row) {
+				return strings.TrimSpace(row[j])
+			}
+			return ""
+		}
+		lr := engine.LandUserRow{Row: n, USCC: strings.ToUpper(cell(0)), Name: cell(1)}
+		var rowErrs []engine.RowError
+		if x, err := strconv.ParseFloat(strings.ReplaceAll(cell(2), ",", ""), 64); err != nil {
+			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "land_area", Message: fmt.Sprintf("“%s”不是数字", cell(2)), MessageEN: fmt.Sprintf("%q is not a number", cell(2))})
+		} else {
+			lr.LandArea = x
+		}
+		if d, err := engine.ParseDate(cell(3)); err != nil {
+			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "granted_on", Message: "日期格式应为 2019-05-01", MessageEN: "dates are written 2019-05-01"})
+		} else {
+			lr.GrantedOn = d
+		}
+		// The figure columns follow, in the annual sheet's order from 营业收入.
+		ar, figErrs := parseAnnualRow(n, append([]string{cell(0), cell(1)}, row[min(len(row), len(landUserHead)):]...), year)
+		lr.Figures = ar.Figures
+		if rowErrs = append(rowErrs, figErrs...); len(rowErrs) == 0 {
+			out = append(out, lr)
+		}
+		errs = append(errs, rowErrs...)
+	}
+	return out, errs, nil
+}
+
+// handleLandUsersImport imports the park's existing industrial land users
+// with their figures of the chosen year.
+func (s *Server) handleLandUsersImport(c echo.Context) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	d, err := s.parkTracking(c)
+	if err != nil {
+		return err
+	}
+	if !d.CanImport {
+		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return s.importFailed(c, d, engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import"))
+	}
+	if fh.Size > s.cfg.MaxUpload {
+		return s.importFailed(c, d, s.tooBig())
+	}
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	data, err := io.ReadAll(io.LimitReader(src, s.cfg.MaxUpload+1))
+	if err != nil {
+		return err
+	}
+	rows, cellErrs, err := readLandUserSheet(bytes.NewReader(data), d.Year)
+	if err != nil {
+		return s.importFailed(c, d, err)
+	}
+	sum := sha256.Sum256(data)
+	res, err := s.svc.ImportLandUsers(ctx, u, engine.LandUserImport{Park: d.Park.ID, Year: d.Year, Rows: rows, Errors: cellErrs,
+		FileName: filepath.Base(fh.Filename), FileSHA256: hex.EncodeToString(sum[:])})
+	if err != nil {
+		return s.importFailed(c, d, err)
+	}
+	d.LandImport = res
+	if d.LandUsers, err = s.svc.LandUsers(ctx, u, d.Park.ID); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Imported == 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	pd := s.page(c, pickLang(s.lang(c), "导入存量用地企业", "Import land users"))
+	pd.Data = d
+	return s.render(c, status, "tracking_park", pd)
+}
