@@ -433,7 +433,7 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	}
 	now := s.now().UTC()
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Event: EventCalendarLoad,
-		Reason: fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s;重算办理期限 %d 项", c.Version(), cur.Version(), strings.Join(years, "、"), len(moved)),
+		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s;重算办理期限 %d 项", c.Version(), cur.Version(), strings.Join(years, "、"), len(moved)),
 		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years(), "deadlines_moved": dues})}
 	if err := cs.LoadCalendar(ctx, CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}, &e, moved); err != nil {
 		return nil, err

@@ -31,7 +31,10 @@ func TestCalendarLoadRecountsDeadlines(t *testing.T) {
 	if p, err = svc.Act(w.ctx, w.users["promoter-qingyuan"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version}); err != nil {
 		t.Fatal(err)
 	}
-	endOf := func(d string) time.Time { t, _ := time.ParseInLocation(time.DateOnly, d, sh); return t.AddDate(0, 0, 1) }
+	endOf := func(d string) time.Time {
+		t, _ := time.ParseInLocation(time.DateOnly, d, sh)
+		return t.AddDate(0, 0, 1)
+	}
 	if p.DueAt == nil || !p.DueAt.Equal(endOf("2027-01-04")) {
 		t.Fatalf("due %v, want the end of 2027-01-04", p.DueAt)
 	}
