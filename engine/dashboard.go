@@ -315,7 +315,7 @@ type Alert struct {
 	Park      string    `json:"park"`
 	ProjectID int64     `json:"project_id"`
 	Project   string    `json:"project"`
-	Kind      string    `json:"kind"` // milestone_overdue | milestone_escalated | idle_land | rectification | exit_due
+	Kind      string    `json:"kind"` // milestone_overdue | milestone_escalated | idle_land | rectification | exit_due | review_due
 	TextZH    string    `json:"text_zh"`
 	TextEN    string    `json:"text_en"`
 	Due       time.Time `json:"due,omitzero"`
@@ -404,6 +404,11 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 		if !committee {
 			continue
 		}
+		due, err := s.reviewAlerts(ctx, park.ID, ps, byAg, today) // tracking_review.go
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, due...)
 		open, err := ts.OpenRectifications(ctx, []string{park.ID})
 		if err != nil {
 			return nil, err

@@ -105,6 +105,11 @@ func (s *Service) applyAct(ctx context.Context, a actor, c *Change, act Action) 
 		}
 		var idle *IdleFinding
 		if act.Event == EventRecoverLand {
+			// Out of rectification, only an idle-land order leads to recovery;
+			// a firm rectifying its rating exits by the committee's exit.
+			if c.Entry.FromState == StateRectification && (open == nil || open.Cause != CauseIdleLand) {
+				return Errorf(ECONFLICT, "该项目的整改不是闲置土地整改,不能无偿收回土地", "this rectification is not about idle land: the land cannot be recovered as idle")
+			}
 			if idle, err = s.idleFinding(ctx, ts, p, act.Idle, idleYears(rs, true)); err != nil {
 				return err
 			}
@@ -536,7 +541,14 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 	out.Can["exit"] = (p.State == StateInProduction || p.State == StateRectification) && allowed(string(p.State), EventExit)
 	out.Can["review"] = p.State == StateInProduction && out.Agreement != nil && !s.Today().Before(out.Agreement.FullProductionBy) && allowed(string(p.State), EventFullProductionReview)
 	out.Can["idle_land"] = (p.State == StateSigned || p.State == StateUnderConstruction) && out.Agreement != nil && allowed(string(p.State), EventIdleLand)
-	out.Can["recover_land"] = (p.State == StateSigned || p.State == StateUnderConstruction || p.State == StateRectification) && out.Agreement != nil && allowed(string(p.State), EventRecoverLand)
-	out.Can["resume_construction"] = p.State == StateRectification && allowed(string(p.State), EventResumeConstruction)
+	idleOrder := false
+	for _, r := range out.Rectifications {
+		idleOrder = idleOrder || r.Outcome == "" && r.Cause == CauseIdleLand
+	}
+	out.Can["recover_land"] = (p.State == StateSigned || p.State == StateUnderConstruction || p.State == StateRectification && idleOrder) && out.Agreement != nil && allowed(string(p.State), EventRecoverLand)
+	out.Can["resume_construction"] = p.State == StateRectification && idleOrder && allowed(string(p.State), EventResumeConstruction)
+	if idleOrder {
+		out.Can["decide"] = false // an idle-land order ends with construction resumed or the land recovered
+	}
 	return p, out, nil
 }

@@ -488,3 +488,28 @@ func (s *Service) fullProductionReviews(ctx context.Context, projectID int64) ([
 	}
 	return out, nil
 }
+
+// reviewAlerts are the committee's "达产复核 due" items of a park: firms in
+// production whose agreed full-production date has come with no review on file.
+func (s *Service) reviewAlerts(ctx context.Context, park string, ps []TrackedProject, agreements map[int64]*Agreement, today time.Time) ([]Alert, error) {
+	es, err := s.store.AuditEntries(ctx, AuditFilter{Parks: []string{park}, Events: []string{EventFullProductionReview}})
+	if err != nil {
+		return nil, err
+	}
+	reviewed := map[int64]bool{}
+	for _, e := range es {
+		reviewed[e.ProjectID] = true
+	}
+	var out []Alert
+	for _, p := range ps {
+		ag := agreements[p.ID]
+		if p.State != StateInProduction || ag == nil || reviewed[p.ID] || today.Before(ag.FullProductionBy) {
+			continue
+		}
+		out = append(out, Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "review_due", Due: ag.FullProductionBy,
+			DaysLate: int(today.Sub(ag.FullProductionBy).Hours() / 24),
+			TextZH:   "约定达产日期 " + ag.FullProductionBy.Format(time.DateOnly) + " 已到,待达产复核",
+			TextEN:   "agreed full production " + ag.FullProductionBy.Format(time.DateOnly) + ": full-production review due"})
+	}
+	return out, nil
+}

@@ -97,12 +97,25 @@ func TestFullProductionReview(t *testing.T) {
 			if err != nil || !tr.ReviewDue || !tr.Can["review"] {
 				t.Fatalf("review due %v, can %v, %v", tr.ReviewDue, tr.Can["review"], err)
 			}
+			hasDue := func() bool {
+				as, err := w.svc.Alerts(w.ctx, committee)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return slices.ContainsFunc(as, func(a engine.Alert) bool { return a.ProjectID == p.ID && a.Kind == "review_due" })
+			}
+			if !hasDue() {
+				t.Error("no review_due alert on the committee's workbench")
+			}
 			if _, _, err := w.svc.ReviewFullProduction(w.ctx, promoter, p.ID, engine.ReviewInput{Version: p.Version, Year: year, FixedAssetInvestment: num(t, row[1])}); engine.ErrorCode(err) != engine.EFORBIDDEN {
 				t.Errorf("promoter reviewing: %v, want forbidden", err)
 			}
 			rev, after, err := w.svc.ReviewFullProduction(w.ctx, committee, p.ID, engine.ReviewInput{Version: p.Version, Year: year, FixedAssetInvestment: num(t, row[1])})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if hasDue() {
+				t.Error("review_due alert after the review")
 			}
 			var short []string
 			for _, l := range rev.Lines {

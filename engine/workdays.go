@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"zonevet/rules"
 )
 
 // The working-day calendar is its own versioned data, apart from the parks'
@@ -223,14 +225,69 @@ type CalendarRecord struct {
 	Builtin  bool      `json:"builtin"` // the embedded default, never loaded
 }
 
+// OpenDeadline is a project's working-day deadline as stored: the state it
+// is for and when the project entered that state (the transition's entry).
+type OpenDeadline struct {
+	ProjectID      int64
+	Park           string
+	State          State
+	Since          time.Time
+	RuleSetVersion string // the screened rule set's version, "" before screening
+	DueAt          *time.Time
+}
+
 // CalendarStore keeps calendar versions; the newest loaded is in force.
 type CalendarStore interface {
 	// CalendarInForce is the newest loaded version, with its source; not_found when none was.
 	CalendarInForce(ctx context.Context) (CalendarRecord, error)
 	// Calendars lists the loaded versions newest first, without their source.
 	Calendars(ctx context.Context) ([]CalendarRecord, error)
-	// LoadCalendar stores rec as the newest version with its log entry, in one transaction.
-	LoadCalendar(ctx context.Context, rec CalendarRecord, e *AuditEntry) error
+	// OpenDeadlines lists the projects in states that have a deadline set.
+	OpenDeadlines(ctx context.Context, states []State) ([]OpenDeadline, error)
+	// LoadCalendar stores rec as the newest version with its log entry and
+	// the re-counted deadlines (projects still in the state given), in one
+	// transaction.
+	LoadCalendar(ctx context.Context, rec CalendarRecord, e *AuditEntry, moved []OpenDeadline) error
+}
+
+// workingDayStates are the states whose deadline counts working days.
+var workingDayStates = []State{StateDraft, StateScreening, StateExpertReview, StateCommitteeReview, StateReturned,
+	StateApproved, StateSigned, StateUnderConstruction}
+
+// recount re-counts every open working-day deadline with cal from the
+// moment its project entered its state, and returns those that move.
+func (s *Service) recount(ctx context.Context, cs CalendarStore, cal *Calendar) ([]OpenDeadline, error) {
+	open, err := cs.OpenDeadlines(ctx, workingDayStates)
+	if err != nil {
+		return nil, err
+	}
+	ruleSets := map[string]*rules.RuleSet{}
+	var moved []OpenDeadline
+	for _, d := range open {
+		key := d.RuleSetVersion
+		if key == "" {
+			key = "park:" + d.Park
+		}
+		rs, ok := ruleSets[key]
+		if !ok {
+			if d.RuleSetVersion != "" {
+				rs, err = s.RuleSetVersion(ctx, d.RuleSetVersion)
+			} else {
+				rs, err = s.ActiveRuleSet(ctx, d.Park)
+			}
+			if err != nil {
+				return nil, err
+			}
+			ruleSets[key] = rs
+		}
+		due := cal.Due(d.Since, rs.DeadlineDays(string(d.State)))
+		if due == nil || d.DueAt != nil && due.Equal(*d.DueAt) {
+			continue
+		}
+		d.DueAt = due
+		moved = append(moved, d)
+	}
+	return moved, nil
 }
 
 // calendarCache holds the parsed calendar of the version last seen in force.
@@ -364,11 +421,21 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 		}
 		years = append(years, fmt.Sprint(y.Year)+mark)
 	}
+	// Deadlines always count with the calendar in force: the open ones are
+	// re-counted with the new version in the same transaction.
+	moved, err := s.recount(ctx, cs, c)
+	if err != nil {
+		return nil, err
+	}
+	dues := make([][2]any, len(moved))
+	for i, d := range moved {
+		dues[i] = [2]any{d.ProjectID, d.DueAt}
+	}
 	now := s.now().UTC()
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Event: EventCalendarLoad,
-		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s", c.Version(), cur.Version(), strings.Join(years, "、")),
-		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years()})}
-	if err := cs.LoadCalendar(ctx, CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}, &e); err != nil {
+		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s;重算办理期限 %d 项", c.Version(), cur.Version(), strings.Join(years, "、"), len(moved)),
+		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years(), "deadlines_moved": dues})}
+	if err := cs.LoadCalendar(ctx, CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}, &e, moved); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"zonevet/engine"
 )
@@ -44,15 +45,69 @@ func (db *DB) Calendars(ctx context.Context) ([]engine.CalendarRecord, error) {
 	return out, wrap("calendars", err)
 }
 
-// LoadCalendar appends rec as the calendar in force and e, its log entry, in
-// one transaction. It fills in e's Seq, Time and hashes.
-func (db *DB) LoadCalendar(ctx context.Context, rec engine.CalendarRecord, e *engine.AuditEntry) error {
+// OpenDeadlines lists the projects in states whose deadline is set, each
+// with the time of the entry that moved it into its state (the latest entry
+// to that state from another one; the audit_log_project index finds it).
+func (db *DB) OpenDeadlines(ctx context.Context, states []engine.State) ([]engine.OpenDeadline, error) {
+	ss := make([]string, len(states))
+	for i, s := range states {
+		ss[i] = string(s)
+	}
+	in, args := inList(ss)
+	var out []engine.OpenDeadline
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT p.id, p.park, p.state, coalesce((SELECT json_extract(r.report, '$.rule_set_version') FROM project_reports r WHERE r.project_id = p.id), ''), p.due_at,
+				(SELECT a.time FROM audit_log a WHERE a.project_id = p.id AND a.to_state = p.state AND a.from_state <> a.to_state
+				 ORDER BY a.seq DESC LIMIT 1)
+			FROM projects p WHERE p.due_at IS NOT NULL AND p.state IN (`+in+`) ORDER BY p.id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d engine.OpenDeadline
+			var state, due string
+			var since sql.NullString
+			if err := rows.Scan(&d.ProjectID, &d.Park, &state, &d.RuleSetVersion, &due, &since); err != nil {
+				return err
+			}
+			if !since.Valid {
+				continue // no entry into the state: nothing to count from
+			}
+			d.State = engine.State(state)
+			var t, s time.Time
+			if err := (timeCol{&t}).Scan(due); err != nil {
+				return err
+			}
+			if err := (timeCol{&s}).Scan(since.String); err != nil {
+				return err
+			}
+			d.DueAt, d.Since = &t, s
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, wrap("open deadlines", err)
+}
+
+// LoadCalendar appends rec as the calendar in force, e (its log entry) and
+// the re-counted deadlines of projects still in the state they were counted
+// for, in one transaction. It fills in e's Seq, Time and hashes. A
+// deadline is derived data: the projects' versions do not change.
+func (db *DB) LoadCalendar(ctx context.Context, rec engine.CalendarRecord, e *engine.AuditEntry, moved []engine.OpenDeadline) error {
 	entry := *e
 	entry.Time = orNow(entry.Time, db.now())
 	err := db.update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (version, source, loaded_by, loaded_at) VALUES (?, ?, ?, ?)`,
 			rec.Version, rec.Source, rec.LoadedBy, fmtTime(orNow(rec.LoadedAt, db.now()))); err != nil {
 			return err
+		}
+		for _, d := range moved {
+			if _, err := tx.ExecContext(ctx, `UPDATE projects SET due_at = ? WHERE id = ? AND state = ?`,
+				fmtTimePtr(d.DueAt), d.ProjectID, string(d.State)); err != nil {
+				return err
+			}
 		}
 		return db.appendAudit(ctx, tx, &entry)
 	})

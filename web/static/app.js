@@ -1,11 +1,27 @@
 // zonevet progressive enhancement: every form works without this file.
 (function () {
   "use strict";
-  // GB 32100 unified social credit code check, mirroring engine.ValidUSCC.
+  // GB 32100 unified social credit code check, mirroring engine.CheckUSCC:
+  // authority and category, province of the division, the embedded GB 11714
+  // organisation code's check digit, then the check character.
   var ALPHA = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   var W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  var OW = [3, 7, 9, 10, 5, 8, 4, 2];
+  var CATEGORIES = { "1": "1239", "2": "19", "3": "123459", "4": "19", "5": "1239", "6": "129", "7": "129",
+    "8": "19", "9": "123", "A": "19", "N": "1239", "Y": "1" };
+  var PROVINCES = " 10 11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 ";
   function validUSCC(code) {
     if (code.length !== 18) return false;
+    var cats = CATEGORIES[code.charAt(0)];
+    if (!cats || cats.indexOf(code.charAt(1)) < 0) return false;
+    if (!/^[0-9]{6}$/.test(code.substr(2, 6)) || PROVINCES.indexOf(" " + code.substr(2, 2) + " ") < 0) return false;
+    var osum = 0;
+    for (var j = 0; j < 8; j++) {
+      var c = code.charAt(8 + j);
+      var ov = c >= "0" && c <= "9" ? c.charCodeAt(0) - 48 : c.charCodeAt(0) - 55;
+      osum += ov * OW[j];
+    }
+    if (code.charAt(16) !== "0123456789X0".charAt(11 - (osum % 11))) return false;
     var sum = 0;
     for (var i = 0; i < 17; i++) {
       var v = ALPHA.indexOf(code.charAt(i));
