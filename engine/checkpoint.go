@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -289,23 +291,26 @@ type checkpointFileLine struct {
 }
 
 // ReadCheckpointFile reads the checkpoints appended to path; a file that
-// does not exist holds none.
+// does not exist holds none. A last line without its newline is a write the
+// process did not finish (a crash mid-append) and is not a checkpoint: the
+// database got it first, and the next append cuts it off.
 func ReadCheckpointFile(path string) ([]Checkpoint, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("checkpoint file: %w", err)
 	}
-	defer f.Close()
-	cps, err := ReadExportCheckpoints(f)
+	complete := data[:bytes.LastIndexByte(data, '\n')+1]
+	cps, err := ReadExportCheckpoints(bytes.NewReader(complete))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
 	}
 	return cps, nil
 }
 
-// appendCheckpointFile appends c to path as one line and syncs it.
+// appendCheckpointFile appends c to path as one line and syncs it, first
+// cutting off an unfinished last line a crash left.
 func appendCheckpointFile(path string, c Checkpoint) error {
 	line, err := json.Marshal(checkpointFileLine{Checkpoints: []Checkpoint{c}})
 	if err != nil {
@@ -314,14 +319,26 @@ func appendCheckpointFile(path string, c Checkpoint) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("checkpoint file: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("checkpoint file: %w", err)
 	}
-	_, err = f.Write(append(line, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
+	err = func() error {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return err
+		}
+		end := int64(bytes.LastIndexByte(data, '\n') + 1)
+		if end != int64(len(data)) {
+			if err := f.Truncate(end); err != nil {
+				return err
+			}
+		}
+		if _, err := f.WriteAt(append(line, '\n'), end); err != nil {
+			return err
+		}
+		return f.Sync()
+	}()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -70,7 +70,9 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 
 // applyTx writes c, whose project encodes to j, inside tx and returns the
 // write-back to c, to be run only once tx has committed; c itself is not
-// touched here.
+// touched here, except under an idempotency claim: then c is written back
+// here, its Answer stored under the key, and the returned func hands the
+// claim its record.
 func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON, claim *engine.IdempotencyClaim) (writeBack func(), err error) {
 	if claim != nil {
 		if err := claimIdempotency(ctx, tx, claim); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,5 +150,30 @@ func TestVerifyCheckpointFile(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
+	}
+}
+
+// TestCheckpointFileTornLine: a crash in the middle of an append leaves a
+// last line without its newline; it is not read as a checkpoint, does not
+// stop the signer, and the next append cuts it off.
+func TestCheckpointFileTornLine(t *testing.T) {
+	ctx := context.Background()
+	db, svc, l, file := signerWorld(t)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"checkpoints":[{"seq":13,"hash":"ab`)
+	f.Close()
+	if cps, err := engine.ReadCheckpointFile(file); err != nil || len(cps) != 1 {
+		t.Fatalf("torn file reads %d checkpoints, %v; want the 1 whole one", len(cps), err)
+	}
+	mustLog(t, db, 1)
+	if c, _, err := l.Checkpoint(ctx, false); err != nil || c.Seq != 13 || svc.SignerAlarm() != nil {
+		t.Fatalf("signing after a torn append: %+v %v", c, err)
+	}
+	data, _ := os.ReadFile(file)
+	if cps, err := engine.ReadCheckpointFile(file); err != nil || len(cps) != 2 || strings.Count(string(data), "\n") != 2 || !strings.HasSuffix(string(data), "\n") {
+		t.Fatalf("after the next append: %d checkpoints, %v\n%s", len(cps), err, data)
 	}
 }

@@ -238,7 +238,7 @@ func (s *Server) handleAPIProjectHistory(c echo.Context) error {
 // (engine.IdempotencyClaim), so a crash leaves either the effect and its
 // answer or neither, never a key "still running". A request refused without
 // effect (4xx) stores its refusal afterwards, in a transaction of its own; a
-// server error stores nothing, so the retry runs again.
+// server error or a "too many requests" stores nothing, so the retry runs.
 func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -291,8 +291,8 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if herr != nil {
 			status, apiErr := s.classify(c, herr)
-			if c.Response().Committed || status >= 500 {
-				return herr
+			if c.Response().Committed || status >= 500 || status == http.StatusTooManyRequests {
+				return herr // the retry must run: nothing is stored
 			}
 			// A refusal changed nothing; it is stored unless another request
 			// with this key answered first, whose answer then stands.

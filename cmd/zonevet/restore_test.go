@@ -123,3 +123,35 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestServeSweepsOrphanDocuments: what a crash can leave in the documents
+// folder — a half-written upload, a file whose row never committed — is
+// cleared at start and reported with its counts; documents and other hidden
+// files stay.
+func TestServeSweepsOrphanDocuments(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c.ok("init")
+	docs := c.db + ".docs"
+	os.MkdirAll(docs, 0o700)
+	for _, name := range []string{".upload-123456", "NoRowNamesThisFile", ".import-1-x.xlsx"} {
+		if err := os.WriteFile(filepath.Join(docs, name), []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServe(t, c.bin, c.db)
+	if s.base == "" {
+		t.Fatalf("serve: %s", s.output())
+	}
+	s.stop()
+	out := s.output()
+	if !strings.Contains(out, "documents left by an interrupted upload") || !strings.Contains(out, "partial_removed=1") || !strings.Contains(out, "orphans=1") {
+		t.Fatalf("no report of the sweep:\n%s", out)
+	}
+	for name, want := range map[string]bool{".upload-123456": false, "NoRowNamesThisFile": false, ".import-1-x.xlsx": true,
+		filepath.Join(".orphans", "NoRowNamesThisFile"): true} {
+		if _, err := os.Stat(filepath.Join(docs, name)); (err == nil) != want {
+			t.Errorf("%s: present %v, want %v", name, err == nil, want)
+		}
+	}
+}
