@@ -23,6 +23,8 @@ type RuleSet struct {
 	indicators []*formula     // compiled rating formulas, parallel to spec.Rating.Indicators
 	floorIdx   int            // index of the floor indicator, -1 without a floor
 	capTexts   [][4]string    // fixed parts of the rating's "capped" reasons, per indicator
+	precision  int            // decimals metrics are rounded to before comparing
+	figureMode map[string]string
 }
 
 // metric is a Metric with its compiled formula; used marks metrics some

@@ -55,6 +55,7 @@ func withApp(ctx context.Context, dbPath string, fn func(*app) error) error {
 func runInit(ctx context.Context, args []string, out io.Writer) error {
 	fs, db := newFlags("init")
 	demo := fs.Bool("demo", false, "add demo accounts and projects")
+	docs := docsFlag(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 			if !a.fresh {
 				return fmt.Errorf("%s already exists: demo data goes into a new database only", *db)
 			}
-			if err := seedDemo(ctx, a); err != nil {
+			if err := seedDemo(ctx, a, docsDir(*docs, *db)); err != nil {
 				// Leave no half-seeded database behind that a second try would refuse.
 				a.close()
 				for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -522,8 +523,9 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 	fmt.Fprintf(out, "project %d  %s\n  park %s  investor %s  USCC %s\n  state %s (%s)  version %d  round %d  due %s\n",
 		p.ID, p.Name, p.Park, p.InvestorName, p.USCC, p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, localTime(a, p.DueAt))
 	f := p.Figures
-	fmt.Fprintf(out, "  industry %s  investment %.0f 万元 (fixed %.0f)  land %.2f 亩  output %.0f  tax %.0f  R&D %.0f 万元  energy %.0f tce\n",
-		f.IndustryCode, f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)
+	fmt.Fprintf(out, "  industry %s  investment %s 万元 (fixed %s)  land %s 亩  output %s  tax %s  R&D %s 万元  energy %s tce\n",
+		f.IndustryCode, figureText(f.TotalInvestment, 0), figureText(f.FixedAssetInvestment, 0), figureText(f.LandArea, 2),
+		figureText(f.ExpectedOutput, 0), figureText(f.Tax, 0), figureText(f.RDExpense, 0), figureText(f.EnergyUse, 0))
 	if p.Report != nil {
 		printReport(out, p.Report)
 	}
@@ -540,4 +542,12 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 			engine.EscapeText(e.Actor), e.Role, e.Event, e.FromState, e.ToState, engine.EscapeText(e.Reason))
 	}
 	return nil
+}
+
+// figureText shows a declared figure with n decimals, or "-" for a blank (never 0).
+func figureText(v *float64, n int) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', n, 64)
 }
