@@ -110,8 +110,12 @@ func FigureNames() []string {
 	return out
 }
 
-// FigureLabel names a figure in Chinese and English, for messages.
+// FigureLabel names a figure in Chinese and English as the project form
+// does, for messages that list fields.
 func FigureLabel(name string) (zh, en string) {
+	if d := figureByName[name]; d != nil {
+		return d.zh, d.en // as the project form labels it
+	}
 	if l, ok := figureLabels[name]; ok {
 		return l.zh, l.en
 	}
