@@ -220,3 +220,21 @@ func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Ac
 func (s *Service) Waivable(ctx context.Context, p *Project) []rules.CheckResult {
 	return s.waivable(ctx, p)
 }
+
+// Incomplete lists the required figures p leaves blank under its park's
+// rule set in force, for a draft or returned project (what submit would
+// refuse); nil for a project past screening or complete.
+func (s *Service) Incomplete(ctx context.Context, p *Project) []string {
+	if p.State != StateDraft && p.State != StateReturned {
+		return nil
+	}
+	rs, err := s.ActiveRuleSet(ctx, p.Park)
+	if err != nil {
+		return nil
+	}
+	missing := rs.Incomplete(p.Figures)
+	if !slices.Contains(missing, "industry_code") && rules.CheckIndustryClass(p.Figures.IndustryCode) != nil {
+		missing = append(missing, "industry_code")
+	}
+	return missing
+}

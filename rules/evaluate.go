@@ -372,6 +372,17 @@ func (rs *RuleSet) decimal(x float64) decimal.Decimal {
 // show formats x with the rule set's precision, the way it was compared.
 func (rs *RuleSet) show(x decimal.Decimal) string { return x.StringFixed(int32(rs.precision)) }
 
+// showKey formats the key a bracket row is looked up by (revenue, land
+// grade): a whole number as such ("8 等", "20000 万元"), anything else at
+// the rule set's precision. It is never a threshold, so it need not carry
+// the threshold's decimals.
+func (rs *RuleSet) showKey(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return rs.showNum(x)
+}
+
 // showNum formats a configured threshold with the rule set's precision, so
 // the number in a message is the one the actual value was compared with.
 func (rs *RuleSet) showNum(x float64) string {
@@ -458,9 +469,9 @@ func (rs *RuleSet) prepare() {
 				var rowText string
 				switch {
 				case !row.open:
-					rowText = "≤ " + rs.showNum(row.upto)
+					rowText = "≤ " + rs.showKey(row.upto)
 				case k > 0:
-					rowText = "> " + rs.showNum(c.table[k-1].upto)
+					rowText = "> " + rs.showKey(c.table[k-1].upto)
 				default:
 					rowText = "*"
 				}
@@ -620,7 +631,7 @@ func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal)
 	}
 	r.Threshold = t.threshold[row]
 	r.Pass = c.op.holdsDec(vals[c.metric], rs.decimal(c.table[row].value))
-	a, b := rs.show(vals[c.metric]), rs.show(bv)
+	a, b := rs.show(vals[c.metric]), rs.showKey(bv.InexactFloat64())
 	if r.Pass {
 		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[2*row] + b + t.passZH[2*row+1]
 		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[2*row] + b + t.passEN[2*row+1]

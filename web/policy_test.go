@@ -64,6 +64,11 @@ func TestProjectFormKeepsBlanks(t *testing.T) {
 	if n := len(findAll(parseHTML(t, page), func(n *html.Node) bool { return hasAttr(n, "data-blank") })); n != 4 {
 		t.Errorf("project page marks %d figures not reported, want 4", n)
 	}
+	// and names what submit is waiting for.
+	if box := findAll(parseHTML(t, page), func(n *html.Node) bool { return hasAttr(n, "data-incomplete") }); len(box) != 1 ||
+		!strings.Contains(text(box[0]), w.srv.i18n.T(langZH, "field.eco_red_line", nil)) || !strings.Contains(text(box[0]), "4") {
+		t.Errorf("project page does not say the draft is incomplete")
+	}
 }
 
 func hasAttr(n *html.Node, key string) bool {
@@ -176,7 +181,9 @@ func TestOverrideFormWeb(t *testing.T) {
 	if !slices.Equal(boxes, []string{"investment_intensity", "tax_per_mu"}) {
 		t.Errorf("checkboxes %v, want one per failed hard rule", boxes)
 	}
-	if opts := findAll(forms[0], func(n *html.Node) bool { return n.Data == "option" && attr(n, "value") == fmt.Sprint(act.MinutesDocument) }); len(opts) != 1 {
+	if opts := findAll(forms[0], func(n *html.Node) bool {
+		return n.Data == "option" && attr(n, "value") == fmt.Sprint(act.MinutesDocument)
+	}); len(opts) != 1 {
 		t.Error("the minutes are not offered")
 	}
 
@@ -193,7 +200,9 @@ func TestOverrideFormWeb(t *testing.T) {
 			t.Errorf("error %q does not mention %s", msg, want)
 		}
 	}
-	if kept := findAll(page, func(n *html.Node) bool { return attr(n, "name") == "minutes_number" && attr(n, "value") == "清高管纪〔2025〕3号" }); len(kept) != 1 {
+	if kept := findAll(page, func(n *html.Node) bool {
+		return attr(n, "name") == "minutes_number" && attr(n, "value") == "清高管纪〔2025〕3号"
+	}); len(kept) != 1 {
 		t.Error("the typed minutes number was lost")
 	}
 

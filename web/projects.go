@@ -185,6 +185,7 @@ type projectData struct {
 	DocumentKinds []string
 	Fields        []figureField
 	FigureRows    []figureRow
+	Incomplete    []string // required fields still blank: submit will be refused until they are filled in
 	Error         string
 	ErrorCode     string
 	ScoreForm     map[string]string
@@ -288,6 +289,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 	if d.Documents, err = s.svc.Documents(ctx, u, p.ID); err != nil {
 		return err
 	}
+	d.Incomplete = s.svc.Incomplete(ctx, p)
 	if contains(d.Actions, engine.EventOverride) {
 		d.Waivable = s.svc.Waivable(ctx, p)
 		for _, doc := range d.Documents {
