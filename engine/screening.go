@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,13 +48,10 @@ func submittable(rs *rules.RuleSet, f rules.Figures) error {
 		msgEN = append(msgEN, fmt.Sprintf("the project is incomplete: %d required field(s) are blank: %s. It stays a draft until they are filled in", len(missing), strings.Join(en, ", ")))
 	}
 	if !slices.Contains(missing, "industry_code") {
-		if err := rules.CheckIndustryClass(f.IndustryCode); err != nil {
-			var de *Error
-			if e, ok := inputErr(err).(*Error); ok {
-				de = e
-				missing = append(missing, "industry_code")
-				msgZH, msgEN = append(msgZH, de.Message), append(msgEN, de.MessageEN)
-			}
+		var ie *rules.InputError
+		if errors.As(rules.CheckIndustryClass(f.IndustryCode), &ie) {
+			missing = append(missing, "industry_code")
+			msgZH, msgEN = append(msgZH, ie.MessageZH), append(msgEN, ie.MessageEN)
 		}
 	}
 	if len(missing) == 0 {

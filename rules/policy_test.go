@@ -355,6 +355,30 @@ func TestFigureBounds(t *testing.T) {
 	}
 }
 
+// TestOldFileWithoutPrecisionStillParses: a rule set stored before
+// precision: existed, with a threshold of three decimals, must still parse
+// (old decisions are reproduced under it) and compare that threshold exactly.
+func TestOldFileWithoutPrecisionStillParses(t *testing.T) {
+	src, err := os.ReadFile("parks/qingyuan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "precision: 2 #", "#", 1)
+	text = strings.Replace(text, "value: 1.2 #", "value: 1.205 #", 1)
+	rs, err := Parse("old.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Precision() != 3 {
+		t.Errorf("Precision = %d, want 3", rs.Precision())
+	}
+	f := good()
+	f.FloorArea = fp(80333) // 80333 ÷ 66666.67 = 1.204995 → 1.205 at 3 decimals
+	if got := result(t, mustEvaluate(t, rs, f), "plot_ratio"); !got.Pass || got.Threshold != "≥ 1.205" {
+		t.Errorf("Pass %v Threshold %q: %s", got.Pass, got.Threshold, got.MessageZH)
+	}
+}
+
 // TestValidatePolicyFields: the rule-set format's policy fields are
 // checked: a veto cannot be soft or say veto: false, a threshold cannot have
 // more decimals than precision, and every figure a check reads is declared.

@@ -91,6 +91,12 @@ func (b *builder) build() *RuleSet {
 			b.add("$.precision", "precision is the number of decimals metrics are rounded to, 0–6, got %d", *s.Precision)
 		}
 		b.rs.precision = *s.Precision
+	} else {
+		// A file from before precision: existed (a stored version an old
+		// decision was made under) must still parse and compare its
+		// thresholds exactly: it gets as many decimals as its most precise
+		// threshold, at least 2.
+		b.rs.precision = min(max(2, thresholdDecimals(s.Checks)), 6)
 	}
 	if s.Catalogue != "" && s.Catalogue != IndustryCatalogue {
 		b.add("$.industry_catalogue", "industry_catalogue %q: codes are checked against %s; say so or leave it out", s.Catalogue, IndustryCatalogue)
@@ -645,7 +651,7 @@ func (b *builder) buildCalendar() {
 // such a threshold could never be met exactly and would be shown rounded,
 // i.e. not as the number the verdict used.
 func (b *builder) precise(path string, v float64) {
-	if !finite(v) {
+	if !finite(v) || b.spec.Precision == nil {
 		return
 	}
 	if d := decimal.NewFromFloat(v); d.Exponent() < -int32(b.rs.precision) {
@@ -768,4 +774,38 @@ func (b *builder) markLand() {
 			}
 		}
 	}
+}
+
+// thresholdDecimals is the most decimals any number of the checks is written with.
+func thresholdDecimals(checks []checkSpec) int {
+	most := 0
+	see := func(v any) {
+		if x, ok := number(v); ok {
+			most = max(most, int(-decimal.NewFromFloat(x).Exponent()))
+		}
+		if m, ok := v.(map[string]any); ok {
+			for _, e := range m {
+				if x, ok := number(e); ok {
+					most = max(most, int(-decimal.NewFromFloat(x).Exponent()))
+				}
+			}
+		}
+	}
+	for _, c := range checks {
+		see(c.Value)
+		if c.When != nil {
+			see(c.When.Value)
+		}
+		for _, w := range c.WhenAny {
+			see(w.Value)
+		}
+		for _, r := range c.Table {
+			see(r.Upto)
+			see(r.Value)
+		}
+		for _, t := range c.Tiers {
+			see(t.Below)
+		}
+	}
+	return most
 }
