@@ -157,6 +157,9 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 			return writeJSON(out, rep)
 		}
 		printReport(out, rep)
+		if missing := rs.Incomplete(in.Figures); len(missing) > 0 {
+			fmt.Fprintf(out, "incomplete: submit would be refused until these are filled in: %s\n", strings.Join(missing, ", "))
+		}
 		return nil
 	case "show":
 		fs, db := newFlags("rules show")
@@ -223,7 +226,14 @@ func printReport(out io.Writer, rep *rules.Report) {
 		if !c.Applies {
 			mark = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, c.NameZH, strconv.FormatFloat(c.Actual, 'f', 2, 64), c.Unit, c.Threshold, c.Severity, c.MessageZH)
+		actual, severity := strconv.FormatFloat(c.Actual, 'f', 2, 64), string(c.Severity)
+		if c.NotReported {
+			actual = "未填报"
+		}
+		if c.Veto {
+			severity = "veto"
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, c.NameZH, actual, c.Unit, c.Threshold, severity, c.MessageZH)
 	}
 	tw.Flush()
 	verdict := "hard rules passed"
