@@ -12,6 +12,7 @@ require (
 	github.com/looplab/fsm v1.0.3
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
 	github.com/pressly/goose/v3 v3.29.0
+	github.com/shopspring/decimal v1.5.0
 	github.com/xuri/excelize/v2 v2.10.1
 	golang.org/x/net v0.61.0
 	golang.org/x/sync v0.24.0

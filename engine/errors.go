@@ -23,6 +23,10 @@ type Error struct {
 	Field     string
 	Message   string // zh-CN
 	MessageEN string
+	// Fields names every input at fault when there are several (an
+	// incomplete project, an override missing pieces), so a form marks them
+	// all at once; Field is then the first of them.
+	Fields []string
 }
 
 func (e *Error) Error() string {

@@ -283,38 +283,20 @@ func (in *ProjectInput) Validate() error {
 	return checkFigures(in.Figures)
 }
 
-// checkFigures refuses what no project can have, so a draft never stores
-// nonsense; the thresholds themselves are the rule set's business.
+// checkFigures refuses what no project can have (rules.CheckFigures: signs,
+// upper bounds, shares, the industry code's shape), so a draft never stores
+// nonsense. Blanks are allowed in a draft; submit refuses them (submittable).
 func checkFigures(f rules.Figures) error {
-	nums := []struct {
-		field string
-		v     float64
-	}{
-		{"total_investment", f.TotalInvestment}, {"fixed_asset_investment", f.FixedAssetInvestment},
-		{"land_area", f.LandArea}, {"floor_area", f.FloorArea}, {"building_coverage", f.BuildingCoverage},
-		{"office_share", f.OfficeShare}, {"expected_output", f.ExpectedOutput}, {"revenue", f.Revenue},
-		{"tax", f.Tax}, {"rd_expense", f.RDExpense}, {"energy_use", f.EnergyUse},
+	return inputErr(rules.CheckFigures(f))
+}
+
+// inputErr turns the rules package's *InputError into an invalid *Error naming the field.
+func inputErr(err error) error {
+	var ie *rules.InputError
+	if errors.As(err, &ie) {
+		return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
 	}
-	for _, n := range nums {
-		if math.IsNaN(n.v) || math.IsInf(n.v, 0) || n.v < 0 {
-			return FieldError(n.field, "数值必须是非负的有限数", "must be a finite, non-negative number")
-		}
-	}
-	if f.Employees < 0 {
-		return FieldError("employees", "就业人数不能为负", "employees cannot be negative")
-	}
-	if f.FixedAssetInvestment > f.TotalInvestment {
-		return FieldError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment")
-	}
-	for _, sh := range []struct {
-		field string
-		v     float64
-	}{{"building_coverage", f.BuildingCoverage}, {"office_share", f.OfficeShare}} {
-		if sh.v > 100 {
-			return FieldError(sh.field, "百分比不能超过 100", "a percentage cannot exceed 100")
-		}
-	}
-	return nil
+	return err
 }
 
 // actor is who does a command and through which role.
@@ -440,6 +422,13 @@ type Action struct {
 	Idle *IdleFacts `json:"idle,omitempty"`
 	// Evidence is what "rectified" rests on besides the reason: re-measured figures.
 	Evidence *RectifiedEvidence `json:"evidence,omitempty"`
+	// Override (一事一议) only: the failed hard rules waived, each named,
+	// and the meeting minutes (会议纪要) already uploaded to the project, with
+	// their document number (文号) and date (YYYY-MM-DD).
+	Waive           []string `json:"waive,omitempty"`
+	MinutesDocument int64    `json:"minutes_document,omitempty"`
+	MinutesNumber   string   `json:"minutes_number,omitempty"`
+	MinutesDate     string   `json:"minutes_date,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.
@@ -508,6 +497,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		if err != nil {
 			return nil, err
 		}
+		if err := submittable(rs, p.Figures); err != nil {
+			return nil, err
+		}
 		rep, err := evaluate(rs, p.Figures)
 		if err != nil {
 			return nil, err
@@ -520,11 +512,12 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		}
 		basis = p.Report
 	case EventOverride:
-		if p.Report == nil || p.Report.Passed() {
-			return nil, Errorf(EINVALID, "没有未通过的硬性指标,无需“一事一议”,请直接通过", "no hard rule failed; nothing to override")
+		rec, err := s.checkOverride(ctx, a, p, act)
+		if err != nil {
+			return nil, err
 		}
 		p.Override = true
-		basis = p.Report
+		basis = rec
 	}
 	p.State, p.UpdatedAt = to, now
 	rs, err := s.projectRuleSet(ctx, p)
@@ -799,7 +792,9 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 				continue
 			}
 		case EventOverride:
-			if p.Report == nil || p.Report.Passed() {
+			// Only quantitative hard failures can be waived; with a failed
+			// veto the committee sees return and reject, never override.
+			if s.waivable(ctx, p) == nil {
 				continue
 			}
 		case EventScore:

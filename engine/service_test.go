@@ -91,9 +91,11 @@ func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 
 // goodFigures pass every hard rule of both default parks.
 func goodFigures() rules.Figures {
-	return rules.Figures{IndustryCode: "C3985", TotalInvestment: 30000, FixedAssetInvestment: 20000, LandArea: 50,
-		FloorArea: 50 * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: 60000, Revenue: 58000,
-		Tax: 2200, RDExpense: 2900, EnergyUse: 700, Employees: 300}
+	return rules.Figures{IndustryCode: "C3985", TotalInvestment: fp(30000), FixedAssetInvestment: fp(20000), LandArea: fp(50),
+		FloorArea: fp(50 * 666.67 * 1.5), BuildingCoverage: fp(48), OfficeShare: fp(5), ExpectedOutput: fp(60000), Revenue: fp(58000),
+		Tax: fp(2200), RDExpense: fp(2900), EnergyUse: fp(700), Employees: ip(300),
+		GreenRatio: fp(8), LandGrade: ip(9), LandPrice: fp(18), Electricity: fp(300),
+		NegativeList: bp(false), EcoRedLine: bp(false), BadCredit: bp(false)}
 }
 
 func input(park string, f rules.Figures) engine.ProjectInput {
@@ -233,7 +235,7 @@ func TestForbidden(t *testing.T) {
 		return w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
 	}
 	bad := goodFigures()
-	bad.FixedAssetInvestment = 50 * 200 // 200 万元/亩 < 300: hard failure in qingyuan
+	bad.FixedAssetInvestment = fp(50 * 200) // 200 万元/亩 < 300: hard failure in qingyuan
 
 	for _, tc := range []struct {
 		name   string
@@ -271,14 +273,21 @@ func TestForbidden(t *testing.T) {
 		})
 	}
 
-	t.Run("OverrideWithReason", func(t *testing.T) {
+	// Until 2026-12 one click with a short reason ("省重点项目,一事一议")
+	// overrode; an override now names the waived rules, cites the minutes and
+	// gives a reason of substance (TestOverrideRequirements has the refusals).
+	t.Run("OverrideWithMinutes", func(t *testing.T) {
 		p := w.act("promoter-qingyuan", w.create("qingyuan", bad), engine.EventSubmit, "")
-		p = w.act("committee-qingyuan", p, engine.EventOverride, "省重点项目,一事一议")
+		act := w.overrideAction(p, "investment_intensity")
+		p, err := w.svc.Act(w.ctx, w.users["committee-qingyuan"], p.ID, act)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if p.State != engine.StateExpertReview || !p.Override {
 			t.Fatalf("after override: %s override=%v", p.State, p.Override)
 		}
 		log, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventOverride}})
-		if len(log) != 1 || log[0].Reason != "省重点项目,一事一议" || log[0].Role != engine.RoleCommittee || log[0].RuleSetVersion == "" {
+		if len(log) != 1 || log[0].Reason != act.Reason || log[0].Role != engine.RoleCommittee || log[0].RuleSetVersion == "" {
 			t.Fatalf("override entry = %+v", log)
 		}
 	})
@@ -346,9 +355,9 @@ func TestProjectInputValidation(t *testing.T) {
 	}{
 		{"ErrNoName", func(in *engine.ProjectInput) { in.Name = " " }, "name"},
 		{"ErrBadUSCC", func(in *engine.ProjectInput) { in.USCC = "91440300708461136X" }, "uscc"},
-		{"ErrNegativeTax", func(in *engine.ProjectInput) { in.Figures.Tax = -1 }, "tax"},
-		{"ErrFixedAboveTotal", func(in *engine.ProjectInput) { in.Figures.FixedAssetInvestment = in.Figures.TotalInvestment + 1 }, "fixed_asset_investment"},
-		{"ErrCoverageOver100", func(in *engine.ProjectInput) { in.Figures.BuildingCoverage = 101 }, "building_coverage"},
+		{"ErrNegativeTax", func(in *engine.ProjectInput) { in.Figures.Tax = fp(-1) }, "tax"},
+		{"ErrFixedAboveTotal", func(in *engine.ProjectInput) { in.Figures.FixedAssetInvestment = fp(*in.Figures.TotalInvestment + 1) }, "fixed_asset_investment"},
+		{"ErrCoverageOver100", func(in *engine.ProjectInput) { in.Figures.BuildingCoverage = fp(101) }, "building_coverage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := input("qingyuan", goodFigures())
@@ -362,7 +371,7 @@ func TestProjectInputValidation(t *testing.T) {
 	}
 	t.Run("ErrZeroLandOnSubmit", func(t *testing.T) {
 		f := goodFigures()
-		f.LandArea = 0
+		f.LandArea = fp(0)
 		p := w.create("qingyuan", f)
 		_, err := w.svc.Act(w.ctx, w.users["promoter-qingyuan"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version})
 		var e *engine.Error
@@ -532,7 +541,7 @@ func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Pro
 func TestTransitionMatrix(t *testing.T) {
 	w := mustWorld(t)
 	hardFail := goodFigures()
-	hardFail.Tax = 50 * 10 // 10 万元/亩 < 30
+	hardFail.Tax = fp(50 * 10) // 10 万元/亩 < 30
 	a := w.svc.Authorizer()
 	automatic := map[string]bool{engine.EventRecommend: true, engine.EventFailReview: true, engine.EventRate: true}
 	for state := range pathTo {
@@ -563,6 +572,10 @@ func TestTransitionMatrix(t *testing.T) {
 						// construction stalled under a quarter of the investment).
 						w.backdateAgreement(p, 3)
 						act.Idle = &engine.IdleFacts{StalledSince: w.svc.Today().AddDate(-3, 0, 0), InvestedShare: 10, DevelopedShare: 10}
+					case engine.EventOverride:
+						if state == engine.StateScreening {
+							act = w.overrideAction(p, "tax_per_mu") // a complete 一事一议, so only the role decides
+						}
 					}
 					_, err := w.svc.Act(w.ctx, w.users[who], p.ID, act)
 					// resume_construction's guard, and recover_land's out of rectification
@@ -608,4 +621,27 @@ func TestActionsForwardFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fp, ip and bp make a declared figure; nil is a blank (rules.Figures).
+func fp(v float64) *float64 { return &v }
+func ip(v int) *int         { return &v }
+func bp(v bool) *bool       { return &v }
+
+// overrideAction is a complete 一事一议 on p waiving the given rules: the
+// committee uploads the meeting minutes to the project first.
+func (w *world) overrideAction(p *engine.Project, waive ...string) engine.Action {
+	w.t.Helper()
+	doc := &engine.Document{Kind: engine.DocumentMinutes, FileName: "管委会会议纪要.pdf", StoredName: "minutes-" + fmt.Sprint(p.ID),
+		MediaType: "application/pdf", Size: 1024, SHA256: strings.Repeat("ab", 32)}
+	if err := w.svc.AddDocument(w.ctx, w.users["committee-"+p.Park], p.ID, doc); err != nil {
+		w.t.Fatal(err)
+	}
+	after, err := w.db.Project(w.ctx, p.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return engine.Action{Event: engine.EventOverride, Version: after.Version, Waive: waive,
+		Reason:          "新能源材料链主项目,分两期投资,二期达产后各项指标达标,经管委会研究同意进入专家评审。",
+		MinutesDocument: doc.ID, MinutesNumber: "清高管纪〔2026〕9号", MinutesDate: "2026-11-30"}
 }

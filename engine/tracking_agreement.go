@@ -195,13 +195,14 @@ func addMonths(d time.Time, n int) time.Time {
 // land delivered on the signing day.
 func (s *Service) defaultAgreement(rs *rules.RuleSet, p *Project, signed time.Time) Agreement {
 	f := p.Figures
-	ag := Agreement{ProjectID: p.ID, Park: p.Park, SignedOn: signed, LandDeliveredOn: signed, LandArea: f.LandArea,
-		FixedAssetInvestment: f.FixedAssetInvestment, Employees: f.Employees}
-	if f.LandArea > 0 {
-		ag.OutputPerMu, ag.TaxPerMu = round2(f.ExpectedOutput/f.LandArea), round2(f.Tax/f.LandArea)
+	land, revenue := rules.OrZero(f.LandArea), rules.OrZero(f.Revenue)
+	ag := Agreement{ProjectID: p.ID, Park: p.Park, SignedOn: signed, LandDeliveredOn: signed, LandArea: land,
+		FixedAssetInvestment: rules.OrZero(f.FixedAssetInvestment), Employees: rules.OrZero(f.Employees)}
+	if land > 0 {
+		ag.OutputPerMu, ag.TaxPerMu = round2(rules.OrZero(f.ExpectedOutput)/land), round2(rules.OrZero(f.Tax)/land)
 	}
-	if f.Revenue > 0 {
-		ag.RDIntensity = round2(f.RDExpense / f.Revenue * 100)
+	if revenue > 0 {
+		ag.RDIntensity = round2(rules.OrZero(f.RDExpense) / revenue * 100)
 	}
 	s.defaultDeadlines(rs, &ag)
 	return ag

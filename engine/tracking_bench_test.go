@@ -54,7 +54,7 @@ func BenchmarkRatingRun10000(b *testing.B) {
 		land := 10 + float64(i%50)
 		output := 800 * x * land
 		p := &engine.Project{Park: "qingyuan", Name: fmt.Sprint("企业 ", i), USCC: fmt.Sprintf("U%017d", i), State: engine.StateInProduction,
-			Figures: rules.Figures{IndustryCode: "C3985", LandArea: land}, CreatedAt: now, UpdatedAt: now}
+			Figures: rules.Figures{IndustryCode: "C3985", LandArea: &land}, CreatedAt: now, UpdatedAt: now}
 		if err := db.Apply(ctx, &engine.Change{Project: p, Entry: engine.AuditEntry{Actor: "seed", Event: engine.EventCreate}}); err != nil {
 			b.Fatal(err)
 		}

@@ -270,7 +270,8 @@ func rateInputs(rs *rules.RuleSet, year int, inputs []RatingInput) ([]RatingResu
 // so the engine asks it through an evaluation of figures that hold only
 // revenue and R&D expense (the other metrics are computable and ignored).
 func hightechBracket(rs *rules.RuleSet, revenue, rd float64) (string, bool) {
-	rep, err := rs.Evaluate(rules.Figures{IndustryCode: "C0000", LandArea: 1, Revenue: revenue, RDExpense: rd})
+	// C1310 is any valid class; only the bracket's two figures matter.
+	rep, err := rs.Evaluate(rules.Figures{IndustryCode: "C1310", Revenue: &revenue, RDExpense: &rd})
 	if err != nil {
 		return "", false
 	}

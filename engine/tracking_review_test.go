@@ -1,8 +1,6 @@
 package engine_test
 
 import (
-	"bufio"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,28 +9,6 @@ import (
 
 	"zonevet/engine"
 )
-
-// readTable reads a tab-separated testdata table, skipping comments.
-func readTable(t *testing.T, path string, cols int) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
-			row := strings.Split(line, "\t")
-			if len(row) != cols {
-				t.Fatalf("%s: %d columns in %q, want %d", path, len(row), line, cols)
-			}
-			out = append(out, row)
-		}
-	}
-	return out
-}
 
 func num(t *testing.T, s string) float64 {
 	t.Helper()

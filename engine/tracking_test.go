@@ -167,7 +167,7 @@ func TestTrackingPath(t *testing.T) {
 			t.Errorf("good firm: %+v", r)
 		}
 		// Revenue 4 亿 > 2 亿: the bracket is 3 %; 3.5 % passes it.
-		if r := byID[lowRD.ID]; r.RDBelowBracket || r.RDBracket != "≥ 3" {
+		if r := byID[lowRD.ID]; r.RDBelowBracket || r.RDBracket != "≥ 3.00" {
 			t.Errorf("bracket of low R&D firm: %q below %v", r.RDBracket, r.RDBelowBracket)
 		}
 		for _, id := range []int64{floor.ID, lowRD.ID} {

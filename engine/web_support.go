@@ -13,7 +13,7 @@ import (
 // park comes from the stored project, never from the request.
 
 // DocumentKinds are the kinds of file a project may carry, in form order.
-var DocumentKinds = []string{"feasibility", "environmental", "energy", "agreement", "milestone", "other"}
+var DocumentKinds = []string{"feasibility", "environmental", "energy", "agreement", "milestone", "minutes", "other"}
 
 // AddDocument records a file already written by the caller (the bytes live
 // outside the database) and logs the upload in the decision log, so the log

@@ -14,7 +14,7 @@ import (
 func TestWorkbenchAwaited(t *testing.T) {
 	w := mustWorld(t)
 	hardFail := goodFigures()
-	hardFail.Tax = 50 * 10 // 10 万元/亩 < 30
+	hardFail.Tax = fp(50 * 10) // 10 万元/亩 < 30
 	screened := w.drive("qingyuan", goodFigures(), engine.StateScreening)
 	failed := w.drive("qingyuan", hardFail, engine.StateScreening)
 	deciding := w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)

@@ -11,7 +11,7 @@ import (
 func BenchmarkEvaluate(b *testing.B) {
 	rs := mustDefault(b, "qingyuan")
 	f := good()
-	f.EnergyUse = 1200 // the conditional check applies
+	f.EnergyUse = fp(1200) // the conditional check applies
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := rs.Evaluate(f); err != nil {

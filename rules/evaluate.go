@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/shopspring/decimal"
 )
 
 // op is a comparison in a check.
@@ -62,11 +63,27 @@ func (o op) ascii() string {
 	return o.String()
 }
 
-// holds reports a op t. Values within one part in a billion of t count as
-// equal to it: 0.07 × 100 is 7.000000000000001 in floating point, and an
-// office share of exactly 7 % must pass "≤ 7" however the formula is written.
-// No declared figure carries that many significant digits, so this never
-// turns a real shortfall into a pass.
+// holds reports a op t, both decimals already at the rule set's precision:
+// the comparison is exact, as a person comparing the printed numbers would.
+func (o op) holdsDec(a, t decimal.Decimal) bool {
+	c := a.Cmp(t)
+	switch o {
+	case opGE:
+		return c >= 0
+	case opGT:
+		return c > 0
+	case opLE:
+		return c <= 0
+	case opLT:
+		return c < 0
+	}
+	return false
+}
+
+// holds reports a op t for the annual rating's floats. Values within one
+// part in a billion of t count as equal to it: 0.07 × 100 is
+// 7.000000000000001 in floating point. (Screening compares decimals at the
+// rule set's precision instead: holdsDec.)
 func (o op) holds(a, t float64) bool {
 	eps := 1e-9 * math.Max(1, math.Abs(t))
 	switch o {
@@ -87,6 +104,7 @@ type check struct {
 	id, nameZH, nameEN string
 	kind               string
 	severity           Severity
+	veto               bool   // 一票否决: a failure can never be overridden
 	metric             int    // metric index reported (threshold, bracket, tier, requires' condition); -1 for vetoes
 	flag               string // veto: the flag that must be false; requires: the flag that must be true
 	codes              []string
@@ -94,7 +112,9 @@ type check struct {
 	value              float64 // threshold; with byClass, the leading-industry value
 	other              float64 // with byClass, the value for other industries
 	byClass            bool
-	when               cond
+	conds              []cond   // requires: any one of them makes the requirement apply
+	refs               []string // the figures the check reads, for blanks and land exemption
+	land               bool     // reads a land figure: does not apply to a leased standard plant
 	by                 int
 	table              []bracket
 	tiers              []tier
@@ -121,62 +141,21 @@ type tier struct {
 	pass               bool
 }
 
-// industryCode is a full GB/T 4754 code as a project declares it: a section
-// letter and 2–4 digits (division, group or class).
+// industryCode is a GB/T 4754 code as a project may declare it in a draft:
+// a section letter and 2–4 digits (division, group or class). Submit needs
+// the 4-digit class (checkIndustryCode).
 var industryCode = regexp.MustCompile(`^[A-T][0-9]{2,4}$`)
 
-// numericField describes one number of Figures for input validation.
-type numericField struct {
-	name  string
-	get   func(*Figures) float64
-	share bool // a percentage, 0–100
-}
-
-var numericFields = []numericField{
-	{"total_investment", func(f *Figures) float64 { return f.TotalInvestment }, false},
-	{"fixed_asset_investment", func(f *Figures) float64 { return f.FixedAssetInvestment }, false},
-	{"land_area", func(f *Figures) float64 { return f.LandArea }, false},
-	{"floor_area", func(f *Figures) float64 { return f.FloorArea }, false},
-	{"building_coverage", func(f *Figures) float64 { return f.BuildingCoverage }, true},
-	{"office_share", func(f *Figures) float64 { return f.OfficeShare }, true},
-	{"expected_output", func(f *Figures) float64 { return f.ExpectedOutput }, false},
-	{"revenue", func(f *Figures) float64 { return f.Revenue }, false},
-	{"tax", func(f *Figures) float64 { return f.Tax }, false},
-	{"rd_expense", func(f *Figures) float64 { return f.RDExpense }, false},
-	{"energy_use", func(f *Figures) float64 { return f.EnergyUse }, false},
-}
-
-// checkFigures rejects figures no check can judge fairly: a missing or
-// malformed industry code, NaN or infinite numbers, negative money, areas or
-// energy, shares outside 0–100 and a zero land area (every per-mu metric
-// divides by it). It returns the normalised industry code.
+// checkFigures refuses figures no check can judge fairly (CheckFigures) and
+// a missing or malformed industry code. It returns the normalised code.
 func checkFigures(f *Figures) (string, error) {
 	code := strings.ToUpper(strings.TrimSpace(f.IndustryCode))
-	if !industryCode.MatchString(code) {
-		return "", inputError("industry_code",
-			fmt.Sprintf("行业代码“%s”无效:须为国民经济行业分类(GB/T 4754)代码,如 C3985", f.IndustryCode),
-			fmt.Sprintf("industry code %q is not a GB/T 4754 code such as C3985", f.IndustryCode))
+	if code == "" {
+		return "", inputError("industry_code", "行业代码必填:须为国民经济行业分类("+IndustryCatalogue+")4 位小类代码,如 C3985",
+			"the industry code is required: a 4-digit class of "+IndustryCatalogue+", e.g. C3985")
 	}
-	for _, nf := range numericFields {
-		v := nf.get(f)
-		l := figureLabels[nf.name]
-		switch {
-		case !finite(v):
-			return "", inputError(nf.name, l.zh+"必须是有限数值", l.en+" must be a finite number")
-		case v < 0:
-			return "", inputError(nf.name, fmt.Sprintf("%s不能为负数(填写值 %s)", l.zh, fmtNum(v)),
-				fmt.Sprintf("%s must not be negative (got %s)", l.en, fmtNum(v)))
-		case nf.share && v > 100:
-			return "", inputError(nf.name, fmt.Sprintf("%s须在 0 至 100 之间(单位 %%),填写值 %s", l.zh, fmtNum(v)),
-				fmt.Sprintf("%s is a percentage and must be within 0 to 100 (got %s)", l.en, fmtNum(v)))
-		}
-	}
-	if f.LandArea == 0 {
-		return "", inputError("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
-	}
-	if f.Employees < 0 {
-		return "", inputError("employees", fmt.Sprintf("就业人数不能为负数(填写值 %d)", f.Employees),
-			fmt.Sprintf("employees must not be negative (got %d)", f.Employees))
+	if err := CheckFigures(*f); err != nil {
+		return "", err
 	}
 	return code, nil
 }
@@ -216,6 +195,12 @@ func zeroRef(f *formula, env any, index map[string]int) string {
 // the same report. Figures that cannot be judged come back as *InputError
 // (see checkFigures); so does a metric that cannot be computed, such as R&D
 // intensity with zero revenue — a check never passes on a NaN.
+//
+// A blank figure never counts as 0: a check that reads one says 未填报 and
+// fails, or does not apply where the rule set declares the figure optional:
+// not_applicable. For a leased standard plant the checks over land figures
+// do not apply, and say so. Submit refuses blanks before screening
+// (Incomplete); Evaluate still reports them honestly for previews.
 func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 	code, err := checkFigures(&f)
 	if err != nil {
@@ -223,17 +208,26 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 	}
 	env := new(figureEnv)
 	env.set(&f)
-	var buf [24]float64
+	var buf [24]decimal.Decimal
 	vals := buf[:0]
 	if n := len(rs.metrics); n <= len(buf) {
 		vals = buf[:n]
 	} else {
-		vals = make([]float64, n)
+		vals = make([]decimal.Decimal, n)
 	}
+	skip := make([]bool, len(rs.metrics)) // metrics over a blank figure, or over land for a leased plant
 	machine := vms.Get().(*vm.VM)
 	for i := range rs.metrics {
 		m := &rs.metrics[i]
 		if !m.used {
+			continue
+		}
+		for _, ref := range m.formula.refs {
+			if blank(&f, ref) || f.LeasedPlant && rs.figureMode[ref] == figureLand {
+				skip[i] = true
+			}
+		}
+		if skip[i] {
 			continue
 		}
 		v, err := m.formula.run(machine, env)
@@ -252,7 +246,7 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 			return nil, inputError(field, fmt.Sprintf("无法计算%s:结果不是有限数值,请核对%s", m.NameZH, l.zh),
 				fmt.Sprintf("cannot compute %s: the result is not a finite number; check %s", m.NameEN, l.en))
 		}
-		vals[i] = v
+		vals[i] = rs.decimal(v)
 	}
 	vms.Put(machine)
 
@@ -262,6 +256,7 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		RuleSetVersion: rs.version,
 		Checks:         make([]CheckResult, len(rs.checks)),
 		Leading:        sector >= 0,
+		LeasedPlant:    f.LeasedPlant,
 	}
 	if sector >= 0 {
 		rep.LeadingSector, rep.LeadingSectorEN = rs.spec.Leading[sector].NameZH, rs.spec.Leading[sector].NameEN
@@ -269,28 +264,40 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 	for i := range rs.checks {
 		c := &rs.checks[i]
 		r := &rep.Checks[i]
-		*r = CheckResult{ID: c.id, NameZH: c.nameZH, NameEN: c.nameEN, Severity: c.severity, Applies: true, Threshold: c.threshold}
+		*r = CheckResult{ID: c.id, NameZH: c.nameZH, NameEN: c.nameEN, Severity: c.severity, Veto: c.veto, Applies: true, Threshold: c.threshold}
 		if c.metric >= 0 {
 			m := &rs.metrics[c.metric]
-			r.Metric, r.Unit, r.UnitEN, r.Actual = m.ID, m.Unit, m.UnitEN, vals[c.metric]
+			r.Metric, r.Unit, r.UnitEN, r.Actual = m.ID, m.Unit, m.UnitEN, vals[c.metric].InexactFloat64()
 		}
-		switch c.kind {
-		case kindVeto:
-			rs.evalVeto(c, r, &f)
-		case kindIndustryVeto:
-			rs.evalIndustryVeto(c, r, code)
-		case kindThreshold:
-			rs.evalThreshold(c, r, sector >= 0)
-		case kindRequires:
-			rs.evalRequires(c, r, &f)
-		case kindBracket:
-			rs.evalBracket(c, r, vals)
-		case kindTier:
-			rep.Tier = rs.evalTier(c, r)
+		switch {
+		case f.LeasedPlant && c.land:
+			r.Applies, r.Pass, r.Actual = false, true, 0
+			r.MessageZH = "租赁标准厂房,无自有用地:“" + c.nameZH + "”为用地指标,不适用"
+			r.MessageEN = "leased standard plant with no land of its own: “" + c.nameEN + "” is a land indicator and does not apply"
+		case !rs.evalBlanks(c, r, &f, vals):
+			// the check read a blank figure and evalBlanks reported it
+		default:
+			switch c.kind {
+			case kindVeto:
+				rs.evalVeto(c, r, &f)
+			case kindIndustryVeto:
+				rs.evalIndustryVeto(c, r, code)
+			case kindThreshold:
+				rs.evalThreshold(c, r, vals[c.metric], sector >= 0)
+			case kindRequires:
+				rs.evalRequires(c, r, &f, vals)
+			case kindBracket:
+				rs.evalBracket(c, r, vals)
+			case kindTier:
+				rep.Tier = rs.evalTier(c, r, vals[c.metric])
+			}
 		}
 		if !r.Pass {
 			if c.severity == Hard {
 				rep.HardFailures++
+				if c.veto {
+					rep.VetoFailures++
+				}
 			} else {
 				rep.SoftFailures++
 			}
@@ -299,16 +306,97 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 	return rep, nil
 }
 
+// evalBlanks reports a check that reads a blank figure and returns false;
+// it returns true when the check can be judged on its figures. A requires
+// check is judged if any condition it can compute triggers it: a blank on
+// the other condition does not matter then, and a blank document flag means
+// "not provided".
+func (rs *RuleSet) evalBlanks(c *check, r *CheckResult, f *Figures, vals []decimal.Decimal) bool {
+	var blanks []string
+	for _, ref := range c.refs {
+		if blank(f, ref) && !(c.kind == kindRequires && ref == c.flag) {
+			blanks = append(blanks, ref)
+		}
+	}
+	if len(blanks) == 0 {
+		return true
+	}
+	if c.kind == kindRequires {
+		for _, cd := range c.conds {
+			if !rs.metricBlank(cd.metric, f) && cd.op.holdsDec(vals[cd.metric], rs.decimal(cd.value)) {
+				return true
+			}
+		}
+	}
+	applies := false
+	var zh, en []string
+	for _, b := range blanks {
+		l := figureLabels[b]
+		zh, en = append(zh, l.zh), append(en, l.en)
+		if rs.figureMode[b] != BlankNotApplicable {
+			applies = true
+		}
+	}
+	r.NotReported, r.Actual = true, 0
+	r.Applies, r.Pass = applies, !applies
+	if applies {
+		r.MessageZH = strings.Join(zh, "、") + "未填报,无法判断“" + c.nameZH + "”,按不符合处理"
+		r.MessageEN = strings.Join(en, ", ") + " not reported: “" + c.nameEN + "” cannot be judged and counts as not met"
+		return false
+	}
+	r.MessageZH = strings.Join(zh, "、") + "未填报,依规则集“" + c.nameZH + "”不适用"
+	r.MessageEN = strings.Join(en, ", ") + " not reported: under the rule set “" + c.nameEN + "” does not apply"
+	return false
+}
+
+// metricBlank reports whether metric i reads a blank figure.
+func (rs *RuleSet) metricBlank(i int, f *Figures) bool {
+	for _, ref := range rs.metrics[i].formula.refs {
+		if blank(f, ref) {
+			return true
+		}
+	}
+	return false
+}
+
+// decimal is x as the rule set compares and shows it: cleaned of binary
+// floating-point noise at 9 decimals (0.07 × 100 = 7.000000000000001, and
+// 40,000 m² ÷ (50 亩 × 2000/3) = 1.1999999999999997 are 7 and 1.2), then
+// rounded half up to the rule set's precision, as published indicators are
+// written. No declared figure carries 9 decimals of meaning, so the first
+// step never turns a real shortfall into a pass.
+func (rs *RuleSet) decimal(x float64) decimal.Decimal {
+	return decimal.NewFromFloat(x).Round(9).Round(int32(rs.precision))
+}
+
+// show formats x with the rule set's precision, the way it was compared.
+func (rs *RuleSet) show(x decimal.Decimal) string { return x.StringFixed(int32(rs.precision)) }
+
+// showKey formats the key a bracket row is looked up by (revenue, land
+// grade): a whole number as such ("8 等", "20000 万元"), anything else at
+// the rule set's precision. It is never a threshold, so it need not carry
+// the threshold's decimals.
+func (rs *RuleSet) showKey(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return rs.showNum(x)
+}
+
+// showNum formats a configured threshold with the rule set's precision, so
+// the number in a message is the one the actual value was compared with.
+func (rs *RuleSet) showNum(x float64) string {
+	if !finite(x) {
+		return fmtNum(x) // only while validation is reporting the bad number
+	}
+	return rs.show(rs.decimal(x))
+}
+
+// flagValue is a yes/no figure's answer; a blank is not yes.
 func flagValue(f *Figures, name string) bool {
-	switch name {
-	case "negative_list":
-		return f.NegativeList
-	case "eco_red_line":
-		return f.EcoRedLine
-	case "bad_credit":
-		return f.BadCredit
-	case "energy_assessment":
-		return f.EnergyAssessment
+	if d := figureByName[name]; d != nil && d.flag != nil {
+		p := *d.flag(f)
+		return p != nil && *p
 	}
 	return false
 }
@@ -347,23 +435,32 @@ func (rs *RuleSet) prepare() {
 				values, classZH, classEN = []float64{c.value, c.other}, []string{"主导产业", "一般产业"}, []string{"leading-industry ", "general "}
 			}
 			for k, v := range values {
-				tZH, tEN := withUnit(fmtNum(v), m.Unit), withUnit(fmtNum(v), unitEN(m))
+				tZH, tEN := withUnit(rs.showNum(v), m.Unit), withUnit(rs.showNum(v), unitEN(m))
 				t.passZH = append(t.passZH, ",符合"+classZH[k]+"标准 "+c.op.String()+" "+tZH)
 				t.passEN = append(t.passEN, " meets the "+classEN[k]+"standard "+c.op.String()+" "+tEN)
 				t.failZH = append(t.failZH, ","+failZH(c.op)+classZH[k]+limitZH(c.op)+" "+tZH)
 				t.failEN = append(t.failEN, " "+failEN(c.op)+" the "+classEN[k]+limitEN(c.op)+" "+tEN)
-				t.threshold = append(t.threshold, c.op.String()+" "+fmtNum(v))
+				t.threshold = append(t.threshold, c.op.String()+" "+rs.showNum(v))
 			}
 		case kindRequires:
-			cond := c.when.op.String() + " " + fmtNum(c.when.value)
-			cZH, cEN := withUnit(cond, m.Unit), withUnit(cond, unitEN(m))
-			t.zh = [2]string{m.NameZH + " ", ""}
-			t.en = [2]string{m.NameEN + " ", ""}
-			// [not applicable, provided, missing]
-			t.passZH = []string{",未达到 " + cZH + ",无需“" + c.nameZH + "”", "(" + cZH + "),已具备“" + c.nameZH + "”"}
-			t.passEN = []string{" is not " + cEN + ": “" + c.nameEN + "” not required", " (" + cEN + "): “" + c.nameEN + "” provided"}
-			t.failZH = []string{"(" + cZH + "),须具备“" + c.nameZH + "”,但尚未提供"}
-			t.failEN = []string{" (" + cEN + ") requires “" + c.nameEN + "”, which is missing"}
+			// One text per condition, "综合能耗 ≥ 1000.00 吨标准煤/年"; the
+			// message names the one that triggered, or all of them when none did.
+			var allZH, allEN []string
+			for _, cd := range c.conds {
+				cm := &rs.metrics[cd.metric].Metric
+				cond := cd.op.String() + " " + rs.showNum(cd.value)
+				t.passZH = append(t.passZH, cm.NameZH+" ")
+				t.passEN = append(t.passEN, cm.NameEN+" ")
+				t.failZH = append(t.failZH, withUnit(cond, cm.Unit))
+				t.failEN = append(t.failEN, withUnit(cond, unitEN(cm)))
+				allZH = append(allZH, cm.NameZH+" "+withUnit(cond, cm.Unit))
+				allEN = append(allEN, cm.NameEN+" "+withUnit(cond, unitEN(cm)))
+			}
+			t.zh = [2]string{"未达到“" + strings.Join(allZH, "”或“") + "”,无需“" + c.nameZH + "”", ""}
+			t.en = [2]string{"neither " + strings.Join(allEN, " nor ") + ": “" + c.nameEN + "” not required", ""}
+			if len(c.conds) == 1 {
+				t.en[0] = "not " + allEN[0] + ": “" + c.nameEN + "” not required"
+			}
 		case kindBracket:
 			by := &rs.metrics[c.by].Metric
 			t.zh = [2]string{m.NameZH + " ", "(" + by.NameZH + " "}
@@ -372,20 +469,20 @@ func (rs *RuleSet) prepare() {
 				var rowText string
 				switch {
 				case !row.open:
-					rowText = "≤ " + fmtNum(row.upto)
+					rowText = "≤ " + rs.showKey(row.upto)
 				case k > 0:
-					rowText = "> " + fmtNum(c.table[k-1].upto)
+					rowText = "> " + rs.showKey(c.table[k-1].upto)
 				default:
 					rowText = "*"
 				}
-				tZH, tEN := withUnit(fmtNum(row.value), m.Unit), withUnit(fmtNum(row.value), unitEN(m))
+				tZH, tEN := withUnit(rs.showNum(row.value), m.Unit), withUnit(rs.showNum(row.value), unitEN(m))
 				whyZH := withUnit("", by.Unit) + ",适用 " + withUnit(rowText, by.Unit) + " 档)"
 				whyEN := withUnit("", unitEN(by)) + ", row " + withUnit(rowText, unitEN(by)) + ")"
 				t.passZH = append(t.passZH, ",符合“"+c.nameZH+"” "+c.op.String()+" "+tZH+t.zh[1], whyZH)
 				t.passEN = append(t.passEN, " meets “"+c.nameEN+"” "+c.op.String()+" "+tEN+t.en[1], whyEN)
 				t.failZH = append(t.failZH, ","+failZH(c.op)+"“"+c.nameZH+"” "+c.op.String()+" "+tZH+t.zh[1])
 				t.failEN = append(t.failEN, " "+failEN(c.op)+" “"+c.nameEN+"” "+c.op.String()+" "+tEN+t.en[1])
-				t.threshold = append(t.threshold, c.op.String()+" "+fmtNum(row.value))
+				t.threshold = append(t.threshold, c.op.String()+" "+rs.showNum(row.value))
 			}
 		case kindTier:
 			t.zh = [2]string{m.NameZH + " ", ""}
@@ -394,11 +491,11 @@ func (rs *RuleSet) prepare() {
 				var rangeText string
 				switch {
 				case k == 0:
-					rangeText = "< " + fmtNum(tr.below)
+					rangeText = "< " + rs.showNum(tr.below)
 				case tr.open:
-					rangeText = "≥ " + fmtNum(c.tiers[k-1].below)
+					rangeText = "≥ " + rs.showNum(c.tiers[k-1].below)
 				default:
-					rangeText = "≥ " + fmtNum(c.tiers[k-1].below) + ", < " + fmtNum(tr.below)
+					rangeText = "≥ " + rs.showNum(c.tiers[k-1].below) + ", < " + rs.showNum(tr.below)
 				}
 				t.passZH = append(t.passZH, ",属“"+tr.nameZH+"”档("+withUnit(rangeText, m.Unit)+")")
 				t.passEN = append(t.passEN, ": tier “"+tr.nameEN+"” ("+withUnit(rangeText, unitEN(m))+")")
@@ -421,10 +518,18 @@ func (rs *RuleSet) evalVeto(c *check, r *CheckResult, f *Figures) {
 func (rs *RuleSet) evalIndustryVeto(c *check, r *CheckResult, code string) {
 	r.Metric = "industry_code"
 	for _, p := range c.codes {
-		if strings.HasPrefix(code, p) {
+		switch {
+		case strings.HasPrefix(code, p):
 			r.Actual = 1
 			r.MessageZH = "行业代码 " + code + " 属于“" + c.nameZH + "”(" + p + "),一票否决"
 			r.MessageEN = "industry code " + code + " is on the “" + c.nameEN + "” (" + p + ") — veto"
+			return
+		case strings.HasPrefix(p, code):
+			// A division or group code spans the listed class: it must never
+			// slip past the list by being less precise than it.
+			r.Actual = 1
+			r.MessageZH = "行业代码 " + code + " 涵盖“" + c.nameZH + "”所列的 " + p + ",一票否决(请填写 4 位小类代码)"
+			r.MessageEN = "industry code " + code + " spans " + p + " of the “" + c.nameEN + "” — veto (give the 4-digit class)"
 			return
 		}
 	}
@@ -433,15 +538,15 @@ func (rs *RuleSet) evalIndustryVeto(c *check, r *CheckResult, code string) {
 	r.MessageEN = "industry code " + code + " is not on the “" + c.nameEN + "”"
 }
 
-func (rs *RuleSet) evalThreshold(c *check, r *CheckResult, leading bool) {
+func (rs *RuleSet) evalThreshold(c *check, r *CheckResult, actual decimal.Decimal, leading bool) {
 	t := &c.texts
 	k, v := 0, c.value
 	if c.byClass && !leading {
 		k, v = 1, c.other
 	}
 	r.Threshold = t.threshold[k]
-	r.Pass = c.op.holds(r.Actual, v)
-	a := fmt2(r.Actual)
+	r.Pass = c.op.holdsDec(actual, rs.decimal(v))
+	a := rs.show(actual)
 	if r.Pass {
 		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[k]
 		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[k]
@@ -489,37 +594,44 @@ func limitEN(o op) string {
 	return "standard of"
 }
 
-func (rs *RuleSet) evalRequires(c *check, r *CheckResult, f *Figures) {
+func (rs *RuleSet) evalRequires(c *check, r *CheckResult, f *Figures, vals []decimal.Decimal) {
 	t := &c.texts
-	a := fmt2(r.Actual)
-	switch {
-	case !c.when.op.holds(r.Actual, c.when.value):
-		r.Applies, r.Pass = false, true
-		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[0]
-		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[0]
-	case flagValue(f, c.flag):
-		r.Pass = true
-		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[1]
-		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[1]
-	default:
-		r.MessageZH = t.zh[0] + a + t.unit[0] + t.failZH[0]
-		r.MessageEN = t.en[0] + a + t.unit[1] + t.failEN[0]
+	for k, cd := range c.conds {
+		if rs.metricBlank(cd.metric, f) || !cd.op.holdsDec(vals[cd.metric], rs.decimal(cd.value)) {
+			continue
+		}
+		// The condition that triggered is the one reported.
+		m := &rs.metrics[cd.metric]
+		r.Metric, r.Unit, r.UnitEN, r.Actual = m.ID, m.Unit, m.UnitEN, vals[cd.metric].InexactFloat64()
+		actZH := t.passZH[k] + withUnit(rs.show(vals[cd.metric]), m.Unit) + "(" + t.failZH[k] + ")"
+		actEN := t.passEN[k] + withUnit(rs.show(vals[cd.metric]), unitEN(&m.Metric)) + " (" + t.failEN[k] + ")"
+		if flagValue(f, c.flag) {
+			r.Pass = true
+			r.MessageZH = actZH + ",已具备“" + c.nameZH + "”"
+			r.MessageEN = actEN + ": “" + c.nameEN + "” provided"
+			return
+		}
+		r.MessageZH = actZH + ",须具备“" + c.nameZH + "”,但尚未提供"
+		r.MessageEN = actEN + " requires “" + c.nameEN + "”, which is missing"
+		return
 	}
+	r.Applies, r.Pass = false, true
+	r.MessageZH, r.MessageEN = t.zh[0], t.en[0]
 }
 
-func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []float64) {
+func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal) {
 	t := &c.texts
 	bv := vals[c.by]
 	row := len(c.table) - 1
 	for i, b := range c.table {
-		if !b.open && opLE.holds(bv, b.upto) {
+		if !b.open && opLE.holdsDec(bv, rs.decimal(b.upto)) {
 			row = i
 			break
 		}
 	}
 	r.Threshold = t.threshold[row]
-	r.Pass = c.op.holds(r.Actual, c.table[row].value)
-	a, b := fmt2(r.Actual), fmt2(bv)
+	r.Pass = c.op.holdsDec(vals[c.metric], rs.decimal(c.table[row].value))
+	a, b := rs.show(vals[c.metric]), rs.showKey(bv.InexactFloat64())
 	if r.Pass {
 		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[2*row] + b + t.passZH[2*row+1]
 		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[2*row] + b + t.passEN[2*row+1]
@@ -529,16 +641,16 @@ func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []float64) {
 	r.MessageEN = t.en[0] + a + t.unit[1] + t.failEN[row] + b + t.passEN[2*row+1]
 }
 
-func (rs *RuleSet) evalTier(c *check, r *CheckResult) string {
+func (rs *RuleSet) evalTier(c *check, r *CheckResult, actual decimal.Decimal) string {
 	i := len(c.tiers) - 1
 	for j, t := range c.tiers {
-		if !t.open && opLT.holds(r.Actual, t.below) {
+		if !t.open && opLT.holdsDec(actual, rs.decimal(t.below)) {
 			i = j
 			break
 		}
 	}
 	t := &c.texts
-	a := fmt2(r.Actual)
+	a := rs.show(actual)
 	r.Pass = c.tiers[i].pass
 	r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[i]
 	r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[i]

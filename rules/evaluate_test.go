@@ -53,7 +53,7 @@ func TestEvaluateReportListsEveryCheckInFileOrder(t *testing.T) {
 	}
 	want := []string{"veto_negative_list", "veto_negative_industry", "veto_eco_red_line", "veto_bad_credit",
 		"energy_assessment", "investment_intensity", "output_per_mu", "tax_per_mu", "plot_ratio",
-		"building_coverage", "office_share", "rd_intensity", "hightech_rd_bracket", "investment_tier"}
+		"building_coverage", "office_share", "green_ratio", "land_price", "rd_intensity", "hightech_rd_bracket", "investment_tier"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("checks = %v, want %v", got, want)
 	}
@@ -86,31 +86,39 @@ func TestEvaluateThresholds(t *testing.T) {
 		park                string
 		intensity, out, tax float64
 	}{{"qingyuan", 300, 800, 30}, {"yingde", 250, 500, 20}} {
-		perMu(p.park, "investment_intensity", p.intensity, func(f *Figures, v float64) { f.FixedAssetInvestment = v })
-		perMu(p.park, "output_per_mu", p.out, func(f *Figures, v float64) { f.ExpectedOutput = v })
-		perMu(p.park, "tax_per_mu", p.tax, func(f *Figures, v float64) { f.Tax = v })
+		perMu(p.park, "investment_intensity", p.intensity, func(f *Figures, v float64) { f.FixedAssetInvestment = fp(v) })
+		perMu(p.park, "output_per_mu", p.out, func(f *Figures, v float64) { f.ExpectedOutput = fp(v) })
+		perMu(p.park, "tax_per_mu", p.tax, func(f *Figures, v float64) { f.Tax = fp(v) })
 		park := p.park
 		add := func(name, check string, edit func(*Figures), pass bool) {
 			tests = append(tests, vector{park + "/" + check + "/" + name, park, check, edit, pass, Hard})
 		}
-		// Plot ratio 1.2 on 100 mu = 80000.4 m².
-		add("At", "plot_ratio", func(f *Figures) { f.FloorArea = 1.2 * 100 * 666.67 }, true)
-		add("JustAbove", "plot_ratio", func(f *Figures) { f.FloorArea = 80001 }, true)
-		add("JustBelow", "plot_ratio", func(f *Figures) { f.FloorArea = 80000 }, false)
-		add("At", "building_coverage", func(f *Figures) { f.BuildingCoverage = 40 }, true)
-		add("JustAbove", "building_coverage", func(f *Figures) { f.BuildingCoverage = 40.01 }, true)
-		add("JustBelow", "building_coverage", func(f *Figures) { f.BuildingCoverage = 39.99 }, false)
-		add("At", "office_share", func(f *Figures) { f.OfficeShare = 7 }, true)
-		add("JustAbove", "office_share", func(f *Figures) { f.OfficeShare = 7.01 }, false)
-		add("JustBelow", "office_share", func(f *Figures) { f.OfficeShare = 6.99 }, true)
+		// Plot ratio 1.2 on 100 mu (1 亩 = 2000/3 m² exactly) = 80000 m²; the
+		// ratio is rounded half up to 2 decimals: 79666.67 m² is 1.195 → 1.20,
+		// 79666 m² is 1.19499 → 1.19. (Until 2026-12 this used 666.67 m²/亩 and
+		// failed 80000 m²: see TestEvaluateExactThresholds.)
+		add("At", "plot_ratio", func(f *Figures) { f.FloorArea = fp(80000) }, true)
+		add("JustAbove", "plot_ratio", func(f *Figures) { f.FloorArea = fp(80001) }, true)
+		add("RoundsUpToAt", "plot_ratio", func(f *Figures) { f.FloorArea = fp(79666.67) }, true)
+		add("JustBelow", "plot_ratio", func(f *Figures) { f.FloorArea = fp(79666) }, false)
+		add("At", "building_coverage", func(f *Figures) { f.BuildingCoverage = fp(40) }, true)
+		add("JustAbove", "building_coverage", func(f *Figures) { f.BuildingCoverage = fp(40.01) }, true)
+		add("JustBelow", "building_coverage", func(f *Figures) { f.BuildingCoverage = fp(39.99) }, false)
+		add("At", "office_share", func(f *Figures) { f.OfficeShare = fp(7) }, true)
+		add("JustAbove", "office_share", func(f *Figures) { f.OfficeShare = fp(7.01) }, false)
+		add("JustBelow", "office_share", func(f *Figures) { f.OfficeShare = fp(6.99) }, true)
 		// R&D intensity: leading industry (C3985) ≥ 3 %, others (C2110 furniture) ≥ 1.5 %; revenue 110000.
-		add("LeadingAt", "rd_intensity", func(f *Figures) { f.RDExpense = 3300 }, true)
-		add("LeadingJustAbove", "rd_intensity", func(f *Figures) { f.RDExpense = 3301 }, true)
-		add("LeadingJustBelow", "rd_intensity", func(f *Figures) { f.RDExpense = 3299 }, false)
-		add("OtherAt", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", 1650 }, true)
-		add("OtherJustAbove", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", 1651 }, true)
-		add("OtherJustBelow", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", 1649 }, false)
-		add("OtherPassesBelowLeadingBar", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", 2200 }, true)
+		add("LeadingAt", "rd_intensity", func(f *Figures) { f.RDExpense = fp(3300) }, true)
+		add("LeadingJustAbove", "rd_intensity", func(f *Figures) { f.RDExpense = fp(3301) }, true)
+		// Rounded half up to 2 decimals: 3299 is 2.9991 % → 3.00 % (passes);
+		// 3294 is 2.9945 % → 2.99 %, one unit of the last shown digit below.
+		add("LeadingRoundsUpToAt", "rd_intensity", func(f *Figures) { f.RDExpense = fp(3299) }, true)
+		add("LeadingJustBelow", "rd_intensity", func(f *Figures) { f.RDExpense = fp(3294) }, false)
+		add("OtherAt", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", fp(1650) }, true)
+		add("OtherJustAbove", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", fp(1651) }, true)
+		add("OtherRoundsUpToAt", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", fp(1649) }, true)
+		add("OtherJustBelow", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", fp(1644) }, false)
+		add("OtherPassesBelowLeadingBar", "rd_intensity", func(f *Figures) { f.IndustryCode, f.RDExpense = "C2110", fp(2200) }, true)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,25 +145,25 @@ func TestEvaluateThresholds(t *testing.T) {
 
 func TestEvaluateThresholdLine(t *testing.T) {
 	f := good()
-	f.FixedAssetInvestment = 28000 // 280 万元/亩
+	f.FixedAssetInvestment = fp(28000) // 280 万元/亩
 	got := result(t, mustEvaluate(t, mustDefault(t, "qingyuan"), f), "investment_intensity")
 	want := CheckResult{
 		ID: "investment_intensity", NameZH: "固定资产投资强度", NameEN: "Fixed-asset investment intensity",
-		Metric: "investment_intensity", Unit: "万元/亩", UnitEN: "10k CNY/mu", Actual: 280, Threshold: "≥ 300", Applies: true, Pass: false, Severity: Hard,
-		MessageZH: "固定资产投资强度 280.00 万元/亩,低于标准 300 万元/亩",
-		MessageEN: "Fixed-asset investment intensity 280.00 10k CNY/mu is below the standard of 300 10k CNY/mu",
+		Metric: "investment_intensity", Unit: "万元/亩", UnitEN: "10k CNY/mu", Actual: 280, Threshold: "≥ 300.00", Applies: true, Pass: false, Severity: Hard,
+		MessageZH: "固定资产投资强度 280.00 万元/亩,低于标准 300.00 万元/亩",
+		MessageEN: "Fixed-asset investment intensity 280.00 10k CNY/mu is below the standard of 300.00 10k CNY/mu",
 	}
 	if got != want {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 
 	f = good()
-	f.IndustryCode, f.RDExpense = "C2110", 1100 // 1 %, general industry
+	f.IndustryCode, f.RDExpense = "C2110", fp(1100) // 1 %, general industry
 	got = result(t, mustEvaluate(t, mustDefault(t, "yingde"), f), "rd_intensity")
-	if want := "≥ 1.5"; got.Threshold != want {
+	if want := "≥ 1.50"; got.Threshold != want {
 		t.Errorf("Threshold = %q, want %q", got.Threshold, want)
 	}
-	if want := "研发投入强度 1.00 %,低于一般产业标准 1.5 %"; got.MessageZH != want {
+	if want := "研发经费投入强度 1.00 %,低于一般产业标准 1.50 %"; got.MessageZH != want {
 		t.Errorf("MessageZH = %q, want %q", got.MessageZH, want)
 	}
 }
@@ -166,9 +174,9 @@ func TestEvaluateVetoes(t *testing.T) {
 		check string
 		edit  func(*Figures)
 	}{
-		{"NegativeList", "veto_negative_list", func(f *Figures) { f.NegativeList = true }},
-		{"EcoRedLine", "veto_eco_red_line", func(f *Figures) { f.EcoRedLine = true }},
-		{"BadCredit", "veto_bad_credit", func(f *Figures) { f.BadCredit = true }},
+		{"NegativeList", "veto_negative_list", func(f *Figures) { f.NegativeList = bp(true) }},
+		{"EcoRedLine", "veto_eco_red_line", func(f *Figures) { f.EcoRedLine = bp(true) }},
+		{"BadCredit", "veto_bad_credit", func(f *Figures) { f.BadCredit = bp(true) }},
 		{"IronSmelting", "veto_negative_industry", func(f *Figures) { f.IndustryCode = "C3110" }},
 		{"Cement", "veto_negative_industry", func(f *Figures) { f.IndustryCode = "C3011" }},
 		{"Electroplating", "veto_negative_industry", func(f *Figures) { f.IndustryCode = "C3360" }},
@@ -223,7 +231,7 @@ func TestEvaluateEnergyAssessment(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(park+"/"+tt.name, func(t *testing.T) {
 				f := good()
-				f.EnergyUse, f.EnergyAssessment = tt.energy, tt.assessment
+				f.EnergyUse, f.EnergyAssessment = fp(tt.energy), bp(tt.assessment)
 				rep := mustEvaluate(t, mustDefault(t, park), f)
 				got := result(t, rep, "energy_assessment")
 				if got.Applies != tt.applies || got.Pass != tt.pass {
@@ -245,18 +253,18 @@ func TestEvaluateRDBracket(t *testing.T) {
 		threshold string
 		pass      bool
 	}{
-		{"Exactly5000At5", 5000, 5, "≥ 5", true},
-		{"Exactly5000Below5", 5000, 4.99, "≥ 5", false},
-		{"Above5000At4", 5000.01, 4, "≥ 4", true},
-		{"Exactly20000At4", 20000, 4, "≥ 4", true},
-		{"Exactly20000Below4", 20000, 3.99, "≥ 4", false},
-		{"Above20000At3", 20000.01, 3, "≥ 3", true},
-		{"Above20000Below3", 50000, 2.99, "≥ 3", false},
+		{"Exactly5000At5", 5000, 5, "≥ 5.00", true},
+		{"Exactly5000Below5", 5000, 4.99, "≥ 5.00", false},
+		{"Above5000At4", 5000.01, 4, "≥ 4.00", true},
+		{"Exactly20000At4", 20000, 4, "≥ 4.00", true},
+		{"Exactly20000Below4", 20000, 3.99, "≥ 4.00", false},
+		{"Above20000At3", 20000.01, 3, "≥ 3.00", true},
+		{"Above20000Below3", 50000, 2.99, "≥ 3.00", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := good()
-			f.Revenue, f.RDExpense = tt.revenue, tt.revenue*tt.rdPercent/100
+			f.Revenue, f.RDExpense = fp(tt.revenue), fp(tt.revenue*tt.rdPercent/100)
 			rep := mustEvaluate(t, mustDefault(t, "qingyuan"), f)
 			got := result(t, rep, "hightech_rd_bracket")
 			if got.Threshold != tt.threshold || got.Pass != tt.pass {
@@ -289,7 +297,11 @@ func TestEvaluateInvestmentTier(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := good()
-			f.TotalInvestment = tt.total
+			f.TotalInvestment = fp(tt.total)
+			f.FixedAssetInvestment = fp(tt.total * 0.8)
+			// Projects this small rent a standard plant: the land checks
+			// (which a 3000 万元 project on 100 亩 would fail) do not apply.
+			f.LeasedPlant = true
 			rep := mustEvaluate(t, mustDefault(t, "yingde"), f)
 			got := result(t, rep, "investment_tier")
 			if rep.Tier != tt.tier || got.Pass != tt.pass || got.Severity != Soft {
@@ -335,24 +347,24 @@ func TestEvaluateInvalidInput(t *testing.T) {
 		edit  func(*Figures)
 		field string
 	}{
-		{"ZeroLand", func(f *Figures) { f.LandArea = 0 }, "land_area"},
-		{"MissingLand", func(f *Figures) { *f = Figures{IndustryCode: "C3985"} }, "land_area"},
-		{"NegativeLand", func(f *Figures) { f.LandArea = -5 }, "land_area"},
-		{"NegativeTotalInvestment", func(f *Figures) { f.TotalInvestment = -1 }, "total_investment"},
-		{"NegativeTax", func(f *Figures) { f.Tax = -0.01 }, "tax"},
-		{"NegativeFloorArea", func(f *Figures) { f.FloorArea = -100 }, "floor_area"},
-		{"NegativeEnergy", func(f *Figures) { f.EnergyUse = -1 }, "energy_use"},
-		{"NegativeEmployees", func(f *Figures) { f.Employees = -1 }, "employees"},
-		{"NaNRevenue", func(f *Figures) { f.Revenue = math.NaN() }, "revenue"},
-		{"NaNLand", func(f *Figures) { f.LandArea = math.NaN() }, "land_area"},
-		{"InfFloorArea", func(f *Figures) { f.FloorArea = math.Inf(1) }, "floor_area"},
-		{"MinusInfOutput", func(f *Figures) { f.ExpectedOutput = math.Inf(-1) }, "expected_output"},
-		{"CoverageOver100", func(f *Figures) { f.BuildingCoverage = 100.5 }, "building_coverage"},
-		{"OfficeShareNegative", func(f *Figures) { f.OfficeShare = -1 }, "office_share"},
+		{"ZeroLand", func(f *Figures) { f.LandArea = fp(0) }, "land_area"},
+		{"NegativeLand", func(f *Figures) { f.LandArea = fp(-5) }, "land_area"},
+		{"NegativeTotalInvestment", func(f *Figures) { f.TotalInvestment = fp(-1) }, "total_investment"},
+		{"NegativeTax", func(f *Figures) { f.Tax = fp(-0.01) }, "tax"},
+		{"NegativeFloorArea", func(f *Figures) { f.FloorArea = fp(-100) }, "floor_area"},
+		{"NegativeEnergy", func(f *Figures) { f.EnergyUse = fp(-1) }, "energy_use"},
+		{"NegativeEmployees", func(f *Figures) { f.Employees = ip(-1) }, "employees"},
+		{"NaNRevenue", func(f *Figures) { f.Revenue = fp(math.NaN()) }, "revenue"},
+		{"NaNLand", func(f *Figures) { f.LandArea = fp(math.NaN()) }, "land_area"},
+		{"InfFloorArea", func(f *Figures) { f.FloorArea = fp(math.Inf(1)) }, "floor_area"},
+		{"MinusInfOutput", func(f *Figures) { f.ExpectedOutput = fp(math.Inf(-1)) }, "expected_output"},
+		{"CoverageOver100", func(f *Figures) { f.BuildingCoverage = fp(100.5) }, "building_coverage"},
+		{"OfficeShareNegative", func(f *Figures) { f.OfficeShare = fp(-1) }, "office_share"},
 		{"NoIndustryCode", func(f *Figures) { f.IndustryCode = "" }, "industry_code"},
 		{"BadIndustryCode", func(f *Figures) { f.IndustryCode = "3985" }, "industry_code"},
-		{"ZeroRevenue", func(f *Figures) { f.Revenue = 0 }, "revenue"},
-		{"Overflow", func(f *Figures) { f.FloorArea, f.LandArea = math.MaxFloat64, 1e-300 }, "floor_area"},
+		{"ZeroRevenue", func(f *Figures) { f.Revenue = fp(0) }, "revenue"},
+		{"Overflow", func(f *Figures) { f.FloorArea, f.LandArea = fp(math.MaxFloat64), fp(1e-300) }, "floor_area"},
+		{"DivisionCodeOfWrongSection", func(f *Figures) { f.IndustryCode = "C05" }, "industry_code"},
 	}
 	for _, park := range DefaultParks() {
 		for _, tt := range tests {
@@ -378,7 +390,7 @@ func TestEvaluateInvalidInput(t *testing.T) {
 func TestEvaluateIsDeterministicAndJSONSafe(t *testing.T) {
 	rs := mustDefault(t, "qingyuan")
 	f := good()
-	f.FixedAssetInvestment = 1
+	f.FixedAssetInvestment = fp(1)
 	a, b := mustEvaluate(t, rs, f), mustEvaluate(t, rs, f)
 	if !reflect.DeepEqual(a, b) {
 		t.Error("two evaluations of the same figures differ")
@@ -392,13 +404,13 @@ func TestEvaluateIsDeterministicAndJSONSafe(t *testing.T) {
 // either an *InputError or a report of finite numbers.
 func FuzzEvaluate(f *testing.F) {
 	g := good()
-	f.Add(g.IndustryCode, g.TotalInvestment, g.FixedAssetInvestment, g.LandArea, g.FloorArea, g.BuildingCoverage, g.OfficeShare, g.ExpectedOutput, g.Revenue, g.Tax, g.RDExpense, g.EnergyUse, 10, true)
+	f.Add(g.IndustryCode, *g.TotalInvestment, *g.FixedAssetInvestment, *g.LandArea, *g.FloorArea, *g.BuildingCoverage, *g.OfficeShare, *g.ExpectedOutput, *g.Revenue, *g.Tax, *g.RDExpense, *g.EnergyUse, 10, true)
 	f.Add("C3110", 0.0, 0.0, 1e-300, 1e308, 100.0, 0.0, 0.0, 1e-320, 0.0, 1e308, 0.0, 0, false)
 	rs := mustDefault(f, "qingyuan")
 	f.Fuzz(func(t *testing.T, code string, ti, fai, land, floor, cov, office, out, rev, tax, rd, energy float64, emp int, flag bool) {
-		fig := Figures{IndustryCode: code, TotalInvestment: ti, FixedAssetInvestment: fai, LandArea: land, FloorArea: floor,
-			BuildingCoverage: cov, OfficeShare: office, ExpectedOutput: out, Revenue: rev, Tax: tax, RDExpense: rd,
-			EnergyUse: energy, Employees: emp, NegativeList: flag, EnergyAssessment: flag}
+		fig := Figures{IndustryCode: code, TotalInvestment: fp(ti), FixedAssetInvestment: fp(fai), LandArea: fp(land), FloorArea: fp(floor),
+			BuildingCoverage: fp(cov), OfficeShare: fp(office), ExpectedOutput: fp(out), Revenue: fp(rev), Tax: fp(tax), RDExpense: fp(rd),
+			EnergyUse: fp(energy), Employees: ip(emp), NegativeList: bp(flag), EnergyAssessment: bp(flag), Electricity: fp(rev)}
 		rep, err := rs.Evaluate(fig)
 		if err != nil {
 			var ie *InputError

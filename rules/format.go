@@ -9,6 +9,11 @@ package rules
 // refused; unknown keys are errors, so a typo never silently drops a rule):
 //
 //	park, name_zh, name_en, level      identity; level is national or provincial
+//	precision: n                       decimals every metric is rounded to (half up) before it is
+//	                                   compared or shown; default 2, as published indicators are written
+//	industry_catalogue: text           the industry classification codes are read in, with its
+//	                                   edition year (GB/T 4754-2017); codes must be its 4-digit classes
+//	figures: FiguresSpec               which figures are required, land-only or optional (see below)
 //	leading_industries: [Sector]       the "3+1" catalogue, by GB/T 4754 code prefix
 //	metrics: [Metric]                  id + formula over Figures' json names
 //	checks: [check]                    the screening, reported in this order
@@ -18,12 +23,41 @@ package rules
 //	deadlines: {state: working days}   see DeadlineStates
 //	holidays, workdays: [YYYY-MM-DD]   the working-day calendar
 //
-// A check has id, name_zh, name_en, kind, severity (hard|soft) and, by kind:
+// A check has id, name_zh, name_en, kind, severity (hard|soft), optionally
+// veto: true, and, by kind:
 //
 //	veto           flag: a yes/no figure that fails the check when yes
-//	industry_veto  codes: GB/T 4754 prefixes the industry code must not start with
+//	industry_veto  codes: GB/T 4754 codes the industry code must not fall under; matched by
+//	               prefix both ways, so neither C3360's class nor its group C336 or division C33 passes
 //	threshold      metric, op (>=, >, <=, <; ≥ ≤ too), value: n or {leading: n, other: n}
-//	requires       when: {metric, op, value}, require: a yes/no figure that must then be yes
+//	requires       when: {metric, op, value} or when_any: [{…}, …] (any one triggers),
+//	               require: a yes/no figure that must then be yes
+//
+// veto: true marks a 一票否决 rule: a failure can never be overridden by
+// anyone, only returned or rejected. kind veto and industry_veto are vetoes
+// whether or not the file says so (veto: false on them is an error); veto:
+// true on a hard threshold or bracket makes that floor unwaivable too (e.g.
+// the national minimum land price). Every other failed hard check is a
+// quantitative threshold the committee may waive, naming it (一事一议).
+//
+// Comparisons are decimal: the metric is computed, cleaned of binary
+// floating-point noise at 9 decimals, rounded half up to precision decimals,
+// and that number is compared with the threshold and shown in the message;
+// thresholds are shown with the same decimals (40,000 m² on 50 亩 is a plot
+// ratio of 1.20 and passes ≥ 1.20). A threshold may not carry more decimals
+// than precision.
+//
+// figures: every figure a check reads is declared exactly once:
+//
+//	required: [name, …]   blank blocks submit (the project stays an incomplete draft)
+//	land: [name, …]       required unless the project rents a standard plant (leased_plant);
+//	                      for such a project every check over them does not apply, and says so
+//	optional: {name: not_applicable | fail}
+//	                      a blank is reported as 未填报 and the check does not apply, or fails
+//
+// A file without figures: (older versions) treats every figure its checks
+// read as required, and a yes/no figure a requires check reads as optional:
+// fail.
 //	bracket        metric, op, by: metric, table: [{upto, value}, …, {value}] (rows: by ≤ upto)
 //	tier           metric, tiers: [{id, name_zh, name_en, below, pass}, …, {…, pass}] (tiers: metric < below)
 
@@ -33,6 +67,9 @@ type fileSpec struct {
 	NameZH    string         `yaml:"name_zh" json:"name_zh"`
 	NameEN    string         `yaml:"name_en" json:"name_en"`
 	Level     string         `yaml:"level" json:"level"`
+	Precision *int           `yaml:"precision,omitempty" json:"precision,omitempty"`
+	Catalogue string         `yaml:"industry_catalogue,omitempty" json:"industry_catalogue,omitempty"`
+	Figures   *FiguresSpec   `yaml:"figures,omitempty" json:"figures,omitempty"`
 	Leading   []Sector       `yaml:"leading_industries" json:"leading_industries"`
 	Metrics   []Metric       `yaml:"metrics" json:"metrics"`
 	Checks    []checkSpec    `yaml:"checks" json:"checks"`
@@ -46,6 +83,21 @@ type fileSpec struct {
 	Holidays []string `yaml:"holidays" json:"holidays"`
 	Workdays []string `yaml:"workdays" json:"workdays"`
 }
+
+// FiguresSpec declares, for every figure the checks read, whether a blank
+// blocks submit (Required), blocks submit unless the project rents a
+// standard plant (Land), or is allowed (Optional, with what a blank means).
+type FiguresSpec struct {
+	Required []string          `yaml:"required" json:"required"`
+	Land     []string          `yaml:"land,omitempty" json:"land,omitempty"`
+	Optional map[string]string `yaml:"optional,omitempty" json:"optional,omitempty"`
+}
+
+// What a blank optional figure means for a check that reads it.
+const (
+	BlankNotApplicable = "not_applicable"
+	BlankFail          = "fail"
+)
 
 // Sector is one leading industry of the park's catalogue (主导产业), matched
 // by GB/T 4754 code prefix: "C39" covers every code of division 39.
@@ -91,12 +143,14 @@ type checkSpec struct {
 	NameEN   string       `yaml:"name_en" json:"name_en"`
 	Kind     string       `yaml:"kind" json:"kind"`
 	Severity string       `yaml:"severity" json:"severity"`
+	Veto     *bool        `yaml:"veto,omitempty" json:"veto,omitempty"`
 	Flag     string       `yaml:"flag,omitempty" json:"flag,omitempty"`
 	Codes    []string     `yaml:"codes,omitempty" json:"codes,omitempty"`
 	Metric   string       `yaml:"metric,omitempty" json:"metric,omitempty"`
 	Op       string       `yaml:"op,omitempty" json:"op,omitempty"`
 	Value    any          `yaml:"value,omitempty" json:"value,omitempty"`
 	When     *condSpec    `yaml:"when,omitempty" json:"when,omitempty"`
+	WhenAny  []condSpec   `yaml:"when_any,omitempty" json:"when_any,omitempty"`
 	Require  string       `yaml:"require,omitempty" json:"require,omitempty"`
 	By       string       `yaml:"by,omitempty" json:"by,omitempty"`
 	Table    []bracketRow `yaml:"table,omitempty" json:"table,omitempty"`

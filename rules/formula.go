@@ -28,11 +28,15 @@ type figureEnv struct {
 	FloorArea            float64 `expr:"floor_area"`
 	BuildingCoverage     float64 `expr:"building_coverage"`
 	OfficeShare          float64 `expr:"office_share"`
+	GreenRatio           float64 `expr:"green_ratio"`
+	LandGrade            float64 `expr:"land_grade"`
+	LandPrice            float64 `expr:"land_price"`
 	ExpectedOutput       float64 `expr:"expected_output"`
 	Revenue              float64 `expr:"revenue"`
 	Tax                  float64 `expr:"tax"`
 	RDExpense            float64 `expr:"rd_expense"`
 	EnergyUse            float64 `expr:"energy_use"`
+	Electricity          float64 `expr:"electricity"`
 	Employees            float64 `expr:"employees"`
 	NegativeList         bool    `expr:"negative_list"`
 	EcoRedLine           bool    `expr:"eco_red_line"`
@@ -40,24 +44,44 @@ type figureEnv struct {
 	EnergyAssessment     bool    `expr:"energy_assessment"`
 }
 
+// set copies f into e, a blank as 0: Evaluate never lets a metric over a
+// blank figure reach a verdict (see RuleSet.Evaluate), so the 0 is only
+// ever a placeholder.
 func (e *figureEnv) set(f *Figures) {
+	num := func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	count := func(p *int) float64 {
+		if p == nil {
+			return 0
+		}
+		return float64(*p)
+	}
+	yes := func(p *bool) bool { return p != nil && *p }
 	*e = figureEnv{
-		TotalInvestment:      f.TotalInvestment,
-		FixedAssetInvestment: f.FixedAssetInvestment,
-		LandArea:             f.LandArea,
-		FloorArea:            f.FloorArea,
-		BuildingCoverage:     f.BuildingCoverage,
-		OfficeShare:          f.OfficeShare,
-		ExpectedOutput:       f.ExpectedOutput,
-		Revenue:              f.Revenue,
-		Tax:                  f.Tax,
-		RDExpense:            f.RDExpense,
-		EnergyUse:            f.EnergyUse,
-		Employees:            float64(f.Employees),
-		NegativeList:         f.NegativeList,
-		EcoRedLine:           f.EcoRedLine,
-		BadCredit:            f.BadCredit,
-		EnergyAssessment:     f.EnergyAssessment,
+		TotalInvestment:      num(f.TotalInvestment),
+		FixedAssetInvestment: num(f.FixedAssetInvestment),
+		LandArea:             num(f.LandArea),
+		FloorArea:            num(f.FloorArea),
+		BuildingCoverage:     num(f.BuildingCoverage),
+		OfficeShare:          num(f.OfficeShare),
+		GreenRatio:           num(f.GreenRatio),
+		LandGrade:            count(f.LandGrade),
+		LandPrice:            num(f.LandPrice),
+		ExpectedOutput:       num(f.ExpectedOutput),
+		Revenue:              num(f.Revenue),
+		Tax:                  num(f.Tax),
+		RDExpense:            num(f.RDExpense),
+		EnergyUse:            num(f.EnergyUse),
+		Electricity:          num(f.Electricity),
+		Employees:            count(f.Employees),
+		NegativeList:         yes(f.NegativeList),
+		EcoRedLine:           yes(f.EcoRedLine),
+		BadCredit:            yes(f.BadCredit),
+		EnergyAssessment:     yes(f.EnergyAssessment),
 	}
 }
 
@@ -105,21 +129,25 @@ var figureLabels = map[string]figure{
 	"land_area":              {"land_area", "用地面积", "land area"},
 	"floor_area":             {"floor_area", "总建筑面积", "floor area"},
 	"building_coverage":      {"building_coverage", "建筑系数", "building coverage"},
-	"office_share":           {"office_share", "行政办公及生活服务设施用地占比", "office and service land share"},
+	"office_share":           {"office_share", "行政办公及生活服务设施用地所占比重", "share of land for offices and living services"},
+	"green_ratio":            {"green_ratio", "绿地率", "green space ratio"},
+	"land_grade":             {"land_grade", "土地等别", "land grade"},
+	"land_price":             {"land_price", "土地出让价格", "land transfer price"},
+	"electricity":            {"electricity", "年用电量", "electricity use"},
+	"leased_plant":           {"leased_plant", "租赁标准厂房", "leased standard plant"},
 	"expected_output":        {"expected_output", "达产年产值", "output at full production"},
 	"revenue":                {"revenue", "营业收入", "revenue"},
 	"tax":                    {"tax", "税收", "tax"},
-	"rd_expense":             {"rd_expense", "研发投入", "R&D expense"},
+	"rd_expense":             {"rd_expense", "研发经费投入", "R&D expenditure"},
 	"energy_use":             {"energy_use", "综合能耗", "energy use"},
 	"employees":              {"employees", "就业人数", "employees"},
 	"output":                 {"output", "产值", "output"},
 	"value_added":            {"value_added", "增加值", "value added"},
 	"emissions":              {"emissions", "主要污染物排放量", "emissions"},
-	"electricity":            {"electricity", "用电量", "electricity use"},
-	"negative_list":          {"negative_list", "负面清单行业", "negative-list industry"},
-	"eco_red_line":           {"eco_red_line", "生态保护红线", "ecological red line"},
-	"bad_credit":             {"bad_credit", "失信记录", "bad credit record"},
-	"energy_assessment":      {"energy_assessment", "节能评估报告", "energy assessment"},
+	"negative_list":          {"negative_list", "负面清单行业声明", "negative-list declaration"},
+	"eco_red_line":           {"eco_red_line", "生态保护红线/生态环境分区管控(三线一单)", "ecological red line / zoning controls (三线一单)"},
+	"bad_credit":             {"bad_credit", "严重失信记录声明", "serious bad-credit declaration"},
+	"energy_assessment":      {"energy_assessment", "节能报告及节能审查意见", "energy report and energy review opinion"},
 }
 
 // flagFigures are the yes/no Figures fields a veto or requirement may name.

@@ -58,19 +58,31 @@ func result(t testing.TB, rep *Report, id string) CheckResult {
 func good() Figures {
 	return Figures{
 		IndustryCode:         "C3985",
-		TotalInvestment:      60000,
-		FixedAssetInvestment: 40000,  // 400 万元/亩
-		LandArea:             100,    // 亩
-		FloorArea:            100000, // plot ratio 1.5
-		BuildingCoverage:     50,
-		OfficeShare:          5,
-		ExpectedOutput:       120000, // 1200 万元/亩
-		Revenue:              110000,
-		Tax:                  4000, // 40 万元/亩
-		RDExpense:            4400, // 4 %
-		EnergyUse:            500,
-		Employees:            300,
+		TotalInvestment:      fp(60000),
+		FixedAssetInvestment: fp(40000),  // 400 万元/亩
+		LandArea:             fp(100),    // 亩
+		FloorArea:            fp(100000), // plot ratio 1.5
+		BuildingCoverage:     fp(50),
+		OfficeShare:          fp(5),
+		GreenRatio:           fp(10),
+		LandGrade:            ip(8),      // floor 16.8 万元/亩
+		LandPrice:            fp(20.5),   // 万元/亩
+		ExpectedOutput:       fp(120000), // 1200 万元/亩
+		Revenue:              fp(110000),
+		Tax:                  fp(4000), // 40 万元/亩
+		RDExpense:            fp(4400), // 4 %
+		EnergyUse:            fp(500),
+		Electricity:          fp(300), // 万千瓦时: below the 500 energy-review trigger
+		Employees:            ip(300),
+		NegativeList:         bp(false),
+		EcoRedLine:           bp(false),
+		BadCredit:            bp(false),
 	}
 }
+
+// fp, ip and bp make a declared figure; nil is a blank.
+func fp(v float64) *float64 { return &v }
+func ip(v int) *int         { return &v }
+func bp(v bool) *bool       { return &v }
 
 func nan() float64 { return math.NaN() }

@@ -321,7 +321,7 @@ func TestVersion(t *testing.T) {
 		{"Deadline", "expert_review: 5", "expert_review: 6"},
 		{"ReviewTolerance", "review_tolerance: 10 ", "review_tolerance: 12 "},
 		{"Code", "- C3360 #", "- C3361 #"},
-		{"Severity", "severity: soft\n\n# 专家评分表", "severity: hard\n\n# 专家评分表"},
+		{"Severity", "severity: soft\n\n# 申报数据", "severity: hard\n\n# 申报数据"},
 	}
 	for _, tt := range differ {
 		t.Run(tt.name, func(t *testing.T) {

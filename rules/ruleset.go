@@ -25,6 +25,8 @@ type RuleSet struct {
 	capTexts   [][4]string    // fixed parts of the rating's "capped" reasons, per indicator
 	main       *ratingMethod  // the rating's indicators, prepared for scoring
 	below      *ratingMethod  // the below-scale method, nil without one
+	precision  int            // decimals metrics are rounded to before comparing
+	figureMode map[string]string
 }
 
 // metric is a Metric with its compiled formula; used marks metrics some

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/shopspring/decimal"
 )
 
 // maxFileSize bounds what Parse accepts. A rule set is a few hundred lines;
@@ -84,9 +85,26 @@ func (b *builder) build() *RuleSet {
 	if !slices.Contains(Levels, s.Level) {
 		b.add("$.level", "level %q must be one of %s", s.Level, strings.Join(Levels, ", "))
 	}
+	b.rs.precision = 2
+	if s.Precision != nil {
+		if *s.Precision < 0 || *s.Precision > 6 {
+			b.add("$.precision", "precision is the number of decimals metrics are rounded to, 0–6, got %d", *s.Precision)
+		}
+		b.rs.precision = *s.Precision
+	} else {
+		// A file from before precision: existed (a stored version an old
+		// decision was made under) must still parse and compare its
+		// thresholds exactly: it gets as many decimals as its most precise
+		// threshold, at least 2.
+		b.rs.precision = min(max(2, thresholdDecimals(s.Checks)), 6)
+	}
+	if s.Catalogue != "" && s.Catalogue != IndustryCatalogue {
+		b.add("$.industry_catalogue", "industry_catalogue %q: codes are checked against %s; say so or leave it out", s.Catalogue, IndustryCatalogue)
+	}
 	b.buildSectors()
 	b.buildMetrics()
 	b.buildChecks()
+	b.buildFigures()
 	b.buildScoring()
 	b.buildRating()
 	b.buildTracking()
@@ -197,11 +215,11 @@ func sortedKeys(m map[string]bool) []string {
 
 // kindFields lists which optional fields each check kind uses.
 var kindFields = map[string][]string{
-	kindVeto:         {"flag"},
-	kindIndustryVeto: {"codes"},
-	kindThreshold:    {"metric", "op", "value"},
-	kindRequires:     {"when", "require"},
-	kindBracket:      {"metric", "op", "by", "table"},
+	kindVeto:         {"flag", "veto"},
+	kindIndustryVeto: {"codes", "veto"},
+	kindThreshold:    {"metric", "op", "value", "veto"},
+	kindRequires:     {"when", "when_any", "require"},
+	kindBracket:      {"metric", "op", "by", "table", "veto"},
 	kindTier:         {"metric", "tiers"},
 }
 
@@ -231,16 +249,31 @@ func (b *builder) buildChecks() {
 		} else {
 			set := map[string]bool{"flag": c.Flag != "", "codes": c.Codes != nil, "metric": c.Metric != "",
 				"op": c.Op != "", "value": c.Value != nil, "when": c.When != nil, "require": c.Require != "",
-				"by": c.By != "", "table": c.Table != nil, "tiers": c.Tiers != nil}
+				"by": c.By != "", "table": c.Table != nil, "tiers": c.Tiers != nil, "veto": c.Veto != nil, "when_any": c.WhenAny != nil}
 			for _, name := range sortedKeys(set) {
 				if set[name] && !slices.Contains(allowed, name) {
 					b.add(path+"."+name, "field %s is not used by kind %s", name, c.Kind)
 				}
 			}
 		}
+		switch {
+		case c.Kind == kindVeto || c.Kind == kindIndustryVeto:
+			// A yes/no veto is a veto by nature; an older file that does not
+			// say so keeps its meaning (and its version hash).
+			ck.veto = true
+			if c.Veto != nil && !*c.Veto {
+				b.add(path+".veto", "a %s check is a veto (一票否决) and cannot say veto: false", c.Kind)
+			}
+		case c.Veto != nil && *c.Veto:
+			ck.veto = true
+		}
+		if ck.veto && c.Severity == string(Soft) {
+			b.add(path+".severity", "a veto (一票否决) must be severity hard")
+		}
 		switch c.Kind {
 		case kindVeto:
 			ck.flag = b.flagRef(path+".flag", c.Flag)
+			ck.refs = []string{ck.flag}
 			ck.threshold = "= 0"
 		case kindIndustryVeto:
 			if len(c.Codes) == 0 {
@@ -261,35 +294,64 @@ func (b *builder) buildChecks() {
 				}
 			}
 			ck.codes = slices.Clone(c.Codes)
+			ck.refs = []string{"industry_code"}
 			ck.threshold = "= 0"
 		case kindThreshold:
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			ck.op = b.opRef(path+".op", c.Op)
 			b.thresholdValue(path+".value", c, &ck)
+			ck.refs = b.metricRefs(ck.metric)
 		case kindRequires:
-			if c.When == nil {
-				b.add(path+".when", "when is required: {metric, op, value}")
-			} else {
-				ck.when.metric = b.metricRef(path+".when.metric", c.When.Metric)
-				ck.when.op = b.opRef(path+".when.op", c.When.Op)
-				ck.when.value = b.numberAt(path+".when.value", &c.When.Value)
-				c.When.Op = ck.when.op.ascii()
+			type at struct {
+				path string
+				c    *condSpec
+			}
+			var conds []at
+			switch {
+			case c.When != nil && c.WhenAny != nil:
+				b.add(path+".when_any", "give when or when_any, not both")
+			case c.When != nil:
+				conds = []at{{path + ".when", c.When}}
+			case len(c.WhenAny) > 0:
+				for j := range c.WhenAny {
+					conds = append(conds, at{fmt.Sprintf("%s.when_any[%d]", path, j), &c.WhenAny[j]})
+				}
+			default:
+				b.add(path+".when", "when is required: {metric, op, value} (or when_any: a list of them)")
+			}
+			var texts []string
+			for _, w := range conds {
+				cd := cond{metric: b.metricRef(w.path+".metric", w.c.Metric), op: b.opRef(w.path+".op", w.c.Op),
+					value: b.numberAt(w.path+".value", &w.c.Value)}
+				w.c.Op = cd.op.ascii()
+				b.precise(w.path+".value", cd.value)
+				ck.conds = append(ck.conds, cd)
+				ck.refs = append(ck.refs, b.metricRefs(cd.metric)...)
+				if cd.metric >= 0 {
+					texts = append(texts, w.c.Metric+" "+cd.op.String()+" "+fmtNum(cd.value))
+				}
 			}
 			ck.flag = b.flagRef(path+".require", c.Require)
-			ck.metric = ck.when.metric
-			ck.threshold = ck.when.op.String() + " " + fmtNum(ck.when.value) + " ⇒ " + c.Require
+			ck.refs = append(ck.refs, ck.flag)
+			if len(ck.conds) > 0 {
+				ck.metric = ck.conds[0].metric
+			}
+			ck.threshold = strings.Join(texts, " 或 ") + " ⇒ " + c.Require
 		case kindBracket:
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			ck.op = b.opRef(path+".op", c.Op)
 			ck.by = b.metricRef(path+".by", c.By)
 			b.bracketTable(path, c, &ck)
+			ck.refs = append(b.metricRefs(ck.metric), b.metricRefs(ck.by)...)
 		case kindTier:
 			if tiers++; tiers == 2 {
 				b.add(path+".kind", "only one tier check is allowed: the report carries one tier")
 			}
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			b.tierTable(path, c, &ck)
+			ck.refs = b.metricRefs(ck.metric)
 		}
+		ck.refs = compactRefs(ck.refs)
 		if ck.op != 0 {
 			c.Op = ck.op.ascii()
 		}
@@ -307,7 +369,8 @@ func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
 			return
 		}
 		ck.value = b.numberAt(path, &c.Value)
-		ck.threshold = ck.op.String() + " " + fmtNum(ck.value)
+		b.precise(path, ck.value)
+		ck.threshold = ck.op.String() + " " + b.rs.showNum(ck.value)
 		return
 	}
 	ck.byClass = true
@@ -323,6 +386,7 @@ func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
 			continue
 		}
 		x := b.numberAt(path+"."+k, &v)
+		b.precise(path+"."+k, x)
 		m[k] = v
 		if k == "leading" {
 			ck.value = x
@@ -342,6 +406,7 @@ func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
 		row := &c.Table[j]
 		rp := fmt.Sprintf("%s.table[%d]", path, j)
 		r := bracket{value: b.numberAt(rp+".value", &row.Value), open: row.Upto == nil}
+		b.precise(rp+".value", r.value)
 		last := j == len(c.Table)-1
 		switch {
 		case last && !r.open:
@@ -350,6 +415,7 @@ func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
 			b.add(rp+".upto", "upto is required on every row but the last")
 		case !r.open:
 			r.upto = b.numberAt(rp+".upto", &row.Upto)
+			b.precise(rp+".upto", r.upto)
 			if r.upto <= prev {
 				b.add(rp+".upto", "upto %s must be greater than the previous row's %s", fmtNum(r.upto), fmtNum(prev))
 			}
@@ -381,6 +447,7 @@ func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 			b.add(tp+".below", "below is required on every tier but the last")
 		case !t.open:
 			t.below = b.numberAt(tp+".below", &ts.Below)
+			b.precise(tp+".below", t.below)
 			if t.below <= prev {
 				b.add(tp+".below", "below %s must be greater than the previous tier's %s", fmtNum(t.below), fmtNum(prev))
 			}
@@ -390,7 +457,7 @@ func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 			b.add(tp+".pass", "a tier above a passing tier must pass too: more investment never fails where less passes")
 		}
 		if t.pass && !passing && j > 0 {
-			ck.threshold = "≥ " + fmtNum(ck.tiers[j-1].below)
+			ck.threshold = "≥ " + b.rs.showNum(ck.tiers[j-1].below)
 		}
 		passing = passing || t.pass
 		ck.tiers = append(ck.tiers, t)
@@ -687,4 +754,168 @@ func (b *builder) buildCalendar() {
 			}
 		}
 	}
+}
+
+// precise refuses a threshold with more decimals than the rule set's
+// precision: metrics are rounded to precision before they are compared, so
+// such a threshold could never be met exactly and would be shown rounded,
+// i.e. not as the number the verdict used.
+func (b *builder) precise(path string, v float64) {
+	if !finite(v) || b.spec.Precision == nil {
+		return
+	}
+	if d := decimal.NewFromFloat(v); d.Exponent() < -int32(b.rs.precision) {
+		b.add(path, "%s has more decimals than precision %d: metrics are rounded to %d decimals before they are compared", fmtNum(v), b.rs.precision, b.rs.precision)
+	}
+}
+
+// metricRefs lists the figures metric i reads (none for an unknown metric).
+func (b *builder) metricRefs(i int) []string {
+	if i < 0 || b.rs.metrics[i].formula == nil {
+		return nil
+	}
+	return slices.Clone(b.rs.metrics[i].formula.refs)
+}
+
+func compactRefs(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		if r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Figure modes: how a blank figure counts (RuleSet.figureMode).
+const (
+	figureRequired = "required"
+	figureLand     = "land"
+)
+
+// defaultLand are the figures an older file without figures: treats as
+// land-based: required unless the project rents a standard plant.
+var defaultLand = []string{"land_area", "floor_area", "building_coverage", "office_share", "green_ratio", "land_grade", "land_price"}
+
+// buildFigures reads figures: and checks that every figure a check reads is
+// declared exactly once, that the industry code and every veto's yes/no
+// declaration are required (an unanswered declaration must block submit),
+// and that optional figures say what a blank means.
+func (b *builder) buildFigures() {
+	b.rs.figureMode = map[string]string{}
+	used := map[string]bool{}
+	vetoFlags := map[string]bool{}
+	requireFlags := map[string]bool{}
+	for _, c := range b.rs.checks {
+		for _, r := range c.refs {
+			used[r] = true
+		}
+		if c.kind == kindVeto {
+			vetoFlags[c.flag] = true
+		}
+		if c.kind == kindRequires {
+			requireFlags[c.flag] = true
+		}
+	}
+	fs := b.spec.Figures
+	if fs == nil {
+		for name := range used {
+			switch {
+			case slices.Contains(defaultLand, name):
+				b.rs.figureMode[name] = figureLand
+			case requireFlags[name] && !vetoFlags[name]:
+				b.rs.figureMode[name] = BlankFail
+			default:
+				b.rs.figureMode[name] = figureRequired
+			}
+		}
+		b.markLand()
+		return
+	}
+	known := func(name string) bool { return name == "industry_code" || figureByName[name] != nil }
+	declare := func(path, name, mode string) {
+		switch {
+		case !known(name):
+			b.add(path, "unknown figure %q (one of industry_code, %s)", name, strings.Join(FigureNames(), ", "))
+		case b.rs.figureMode[name] != "":
+			b.add(path, "figure %s is declared twice", name)
+		default:
+			b.rs.figureMode[name] = mode
+		}
+	}
+	for i, name := range fs.Required {
+		declare(fmt.Sprintf("$.figures.required[%d]", i), name, figureRequired)
+	}
+	for i, name := range fs.Land {
+		declare(fmt.Sprintf("$.figures.land[%d]", i), name, figureLand)
+	}
+	for _, name := range slices.Sorted(maps.Keys(fs.Optional)) {
+		mode := fs.Optional[name]
+		path := "$.figures.optional." + keySegment(name)
+		if mode != BlankNotApplicable && mode != BlankFail {
+			b.add(path, "what a blank %s means must be %s or %s, got %q", name, BlankNotApplicable, BlankFail, mode)
+		}
+		declare(path, name, mode)
+	}
+	if m := b.rs.figureMode["industry_code"]; used["industry_code"] || m != "" {
+		if m != figureRequired {
+			b.add("$.figures.required", "industry_code must be required: screening and the negative list need the 4-digit class")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(vetoFlags)) {
+		if m := b.rs.figureMode[name]; m != "" && m != figureRequired {
+			b.add("$.figures.required", "%s is a veto declaration and must be required: an unanswered declaration must block submit", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(used)) {
+		if b.rs.figureMode[name] == "" {
+			b.add("$.figures", "figure %s is read by a check: declare it under required, land or optional", name)
+		}
+	}
+	b.markLand()
+}
+
+// markLand marks the checks that read a land figure.
+func (b *builder) markLand() {
+	for i := range b.rs.checks {
+		for _, r := range b.rs.checks[i].refs {
+			if b.rs.figureMode[r] == figureLand {
+				b.rs.checks[i].land = true
+			}
+		}
+	}
+}
+
+// thresholdDecimals is the most decimals any number of the checks is written with.
+func thresholdDecimals(checks []checkSpec) int {
+	most := 0
+	see := func(v any) {
+		if x, ok := number(v); ok {
+			most = max(most, int(-decimal.NewFromFloat(x).Exponent()))
+		}
+		if m, ok := v.(map[string]any); ok {
+			for _, e := range m {
+				if x, ok := number(e); ok {
+					most = max(most, int(-decimal.NewFromFloat(x).Exponent()))
+				}
+			}
+		}
+	}
+	for _, c := range checks {
+		see(c.Value)
+		if c.When != nil {
+			see(c.When.Value)
+		}
+		for _, w := range c.WhenAny {
+			see(w.Value)
+		}
+		for _, r := range c.Table {
+			see(r.Upto)
+			see(r.Value)
+		}
+		for _, t := range c.Tiers {
+			see(t.Below)
+		}
+	}
+	return most
 }

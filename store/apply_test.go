@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -23,9 +24,9 @@ func sampleProject(park, name string) *engine.Project {
 		InvestorName: "广东某某新材料有限公司",
 		USCC:         "91441800MA4UXXXX1A",
 		Figures: rules.Figures{
-			IndustryCode: "C3985", TotalInvestment: 50000, FixedAssetInvestment: 36000, LandArea: 100,
-			FloorArea: 90000, BuildingCoverage: 45, OfficeShare: 5, ExpectedOutput: 120000, Revenue: 110000,
-			Tax: 4000, RDExpense: 3600, EnergyUse: 800, Employees: 300,
+			IndustryCode: "C3985", TotalInvestment: fp(50000), FixedAssetInvestment: fp(36000), LandArea: fp(100),
+			FloorArea: fp(90000), BuildingCoverage: fp(45), OfficeShare: fp(5), ExpectedOutput: fp(120000), Revenue: fp(110000),
+			Tax: fp(4000), RDExpense: fp(3600), EnergyUse: fp(800), Employees: ip(300),
 		},
 		State:     engine.StateDraft,
 		CreatedBy: 1,
@@ -108,7 +109,7 @@ func TestApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Figures != p.Figures || got.Name != p.Name || got.USCC != p.USCC || got.State != p.State ||
+		if !reflect.DeepEqual(got.Figures, p.Figures) || got.Name != p.Name || got.USCC != p.USCC || got.State != p.State ||
 			got.DueAt == nil || !got.DueAt.Equal(due) || !got.CreatedAt.Equal(t0) || got.Version != 1 {
 			t.Fatalf("stored project = %+v, want %+v", got, p)
 		}
@@ -266,13 +267,13 @@ func TestApply(t *testing.T) {
 	})
 	t.Run("IdentityEdited", func(t *testing.T) {
 		q := *p
-		q.Name, q.Figures.IndustryCode, q.Figures.Tax = "改名后的项目", "C2710", 5000
+		q.Name, q.Figures.IndustryCode, q.Figures.Tax = "改名后的项目", "C2710", fp(5000)
 		c := &engine.Change{Project: &q, ExpectedVersion: p.Version, Entry: engine.AuditEntry{Event: engine.EventUpdate}}
 		if err := db.Apply(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Project(ctx, p.ID)
-		if got.Name != q.Name || got.Figures != q.Figures {
+		if got.Name != q.Name || !reflect.DeepEqual(got.Figures, q.Figures) {
 			t.Fatalf("project = %q %+v, want %q %+v", got.Name, got.Figures, q.Name, q.Figures)
 		}
 		ps, _, err := db.Projects(ctx, engine.ProjectFilter{Industry: "C27", Query: "改名后"})
@@ -537,3 +538,8 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("verify = %+v, %v", v, err)
 	}
 }
+
+// fp, ip and bp make a declared figure; nil is a blank (rules.Figures).
+func fp(v float64) *float64 { return &v }
+func ip(v int) *int         { return &v }
+func bp(v bool) *bool       { return &v }

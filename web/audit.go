@@ -623,6 +623,7 @@ func (s *Server) logLogin(c echo.Context, ok bool, username string) {
 type figureRow struct {
 	Name, Value, Unit, UnitEN string
 	Flag, Yes                 bool
+	Blank                     bool // not reported: shown as such, never as 0 or "no"
 }
 
 // figureRows lists f in the project form's order, formatted as the project page shows it.
@@ -634,6 +635,12 @@ func figureRows(f rules.Figures) []figureRow {
 		switch ff.Kind {
 		case "flag":
 			r.Flag, r.Yes = true, r.Value != ""
+		case "yesno":
+			r.Flag, r.Yes, r.Blank = r.Value != "", r.Value == "yes", r.Value == ""
+		case "number", "int", "text":
+			r.Blank = r.Value == ""
+		}
+		switch ff.Kind {
 		case "number":
 			if v, err := strconv.ParseFloat(r.Value, 64); err == nil {
 				r.Value = formatAmount(v, 2)

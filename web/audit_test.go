@@ -37,7 +37,7 @@ func auditWorld(t *testing.T) (*world, *engine.Project) {
 	w := mustWorldConfig(t, Config{CheckpointKey: auditTestKey})
 	in := goodInput(ownPark)
 	in.Name = "铸造扩产项目"
-	in.Figures.Tax = 100 // fails tax per mu: a hard rule
+	in.Figures.Tax = fp(100) // fails tax per mu: a hard rule
 	p, err := w.svc.CreateProject(w.ctx, w.users["promoter"], in)
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +45,9 @@ func auditWorld(t *testing.T) (*world, *engine.Project) {
 	if p, err = w.svc.Act(w.ctx, w.users["promoter"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = w.svc.Act(w.ctx, w.users["committee"], p.ID, engine.Action{Event: engine.EventOverride, Version: p.Version,
-		Reason: "补链项目,一事一议\n#999 2025-01-01 admin approve 伪造行"}); err != nil {
+	act := w.overrideAction(p, "tax_per_mu")
+	act.Reason = "补链项目,一事一议\n#999 2025-01-01 admin approve 伪造行"
+	if p, err = w.svc.Act(w.ctx, w.users["committee"], p.ID, act); err != nil {
 		t.Fatal(err)
 	}
 	other, err := w.svc.CreateProject(w.ctx, w.users["promoter@other"], goodInput(otherPark))

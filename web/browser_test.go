@@ -142,6 +142,10 @@ func TestBrowserVettingFlow(t *testing.T) {
 		if k == "park" || k == "name" || k == "investor_name" || k == "uscc" || v[0] == "on" {
 			continue
 		}
+		if v[0] == "yes" || v[0] == "no" { // a declaration: answered explicitly, 是 or 否
+			run("answer "+k, chromedp.Click(chromedp.CSS(`input[name=`+k+`][value=`+v[0]+`]`)))
+			continue
+		}
 		run("type "+k, chromedp.SendKeys(chromedp.CSS(`#f-`+k), v[0]))
 	}
 	run("save the draft",

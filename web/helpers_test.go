@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,9 +123,11 @@ func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 
 // goodFigures pass every hard rule of both default parks.
 func goodFigures() rules.Figures {
-	return rules.Figures{IndustryCode: "C3985", TotalInvestment: 30000, FixedAssetInvestment: 20000, LandArea: 50,
-		FloorArea: 50 * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: 60000, Revenue: 58000,
-		Tax: 2200, RDExpense: 2900, EnergyUse: 700, Employees: 300}
+	return rules.Figures{IndustryCode: "C3985", TotalInvestment: fp(30000), FixedAssetInvestment: fp(20000), LandArea: fp(50),
+		FloorArea: fp(50 * 666.67 * 1.5), BuildingCoverage: fp(48), OfficeShare: fp(5), ExpectedOutput: fp(60000), Revenue: fp(58000),
+		Tax: fp(2200), RDExpense: fp(2900), EnergyUse: fp(700), Employees: ip(300),
+		GreenRatio: fp(8), LandGrade: ip(9), LandPrice: fp(18), Electricity: fp(300),
+		NegativeList: bp(false), EcoRedLine: bp(false), BadCredit: bp(false)}
 }
 
 const goodUSCC = "91440300708461136T"
@@ -351,4 +354,23 @@ func hasAttr(n *html.Node, key string) bool {
 		}
 	}
 	return false
+}
+
+// fp, ip and bp make a declared figure; nil is a blank (rules.Figures).
+func fp(v float64) *float64 { return &v }
+func ip(v int) *int         { return &v }
+func bp(v bool) *bool       { return &v }
+
+// overrideAction is a complete 一事一议 on p waiving the given rules, with
+// the meeting minutes uploaded to the project by the committee first.
+func (w *world) overrideAction(p *engine.Project, waive ...string) engine.Action {
+	w.t.Helper()
+	doc := &engine.Document{Kind: engine.DocumentMinutes, FileName: "管委会会议纪要.pdf", StoredName: "minutes-" + strconv.FormatInt(p.ID, 10),
+		MediaType: "application/pdf", Size: 1024, SHA256: strings.Repeat("cd", 32)}
+	if err := w.svc.AddDocument(w.ctx, w.users["committee"], p.ID, doc); err != nil {
+		w.t.Fatal(err)
+	}
+	return engine.Action{Event: engine.EventOverride, Version: p.Version, Waive: waive,
+		Reason:          "补链项目,经管委会研究同意“一事一议”进入专家评审,达产后复核亩均税收。",
+		MinutesDocument: doc.ID, MinutesNumber: "清高管纪〔2026〕9号", MinutesDate: w.svc.Now().In(w.svc.Location()).Format(time.DateOnly)}
 }

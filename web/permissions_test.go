@@ -91,7 +91,7 @@ func (w *world) matrixRoutes() []route {
 		{"POST", "/projects/:id/conflict", engine.StateScreening, post("/projects/{id}/conflict", url.Values{"reason": {"亲属任职于投资方"}}), "anon=401 own=403 reviewer=303 other=404"},
 		{"POST", "/projects/:id/documents", engine.StateDraft, func(w *world, p *engine.Project, _ string) (string, any) {
 			return expand("/projects/{id}/documents", p), w.multipart("feasibility", "study.pdf", pdfBytes())
-		}, "anon=401 own=403 promoter=303 other=404"},
+		}, "anon=401 own=403 promoter=303 committee=303 other=404"}, // the committee files the minutes an override cites
 		{"GET", "/projects/:id/documents/:doc", engine.StateDraft, func(w *world, p *engine.Project, _ string) (string, any) {
 			d := w.document(p)
 			return fmt.Sprintf("/projects/%d/documents/%d", p.ID, d.ID), nil

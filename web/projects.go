@@ -184,9 +184,18 @@ type projectData struct {
 	Documents     []engine.Document
 	DocumentKinds []string
 	Fields        []figureField
+	FigureRows    []figureRow
+	Incomplete    []string // required fields still blank: submit will be refused until they are filled in
 	Error         string
 	ErrorCode     string
 	ScoreForm     map[string]string
+	// The 一事一议 form: the failed rules it may waive (one checkbox each),
+	// the project's meeting minutes to cite, and what was typed last time.
+	Waivable     []rules.CheckResult
+	MinutesDocs  []engine.Document
+	OverrideForm map[string]string
+	Waived       map[string]bool
+	MinReason    int
 }
 
 // primaryEvents are the forward steps, shown as the main button.
@@ -227,6 +236,12 @@ func projectID(c echo.Context) (int64, error) {
 // projectPage gathers everything the project page shows; pageErr is shown
 // at the top (a failed action) with the status it maps to.
 func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm map[string]string) error {
+	return s.projectPageWith(c, id, pageErr, scoreForm, nil)
+}
+
+// projectPageWith is projectPage with the override form's last input, so a
+// refused 一事一议 comes back as typed.
+func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreForm, overrideForm map[string]string) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	p, err := s.svc.Project(ctx, u, id)
@@ -234,7 +249,8 @@ func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm 
 		return err
 	}
 	d := projectData{Project: p, Actions: s.svc.Actions(ctx, u, p), CanUpload: s.svc.CanUpload(u, p),
-		DocumentKinds: engine.DocumentKinds, Fields: figureFields, ScoreForm: scoreForm}
+		DocumentKinds: engine.DocumentKinds, Fields: figureFields, FigureRows: figureRows(p.Figures), ScoreForm: scoreForm,
+		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{}}
 	for _, a := range d.Actions {
 		switch {
 		case a == engine.EventUpdate:
@@ -273,6 +289,18 @@ func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm 
 	if d.Documents, err = s.svc.Documents(ctx, u, p.ID); err != nil {
 		return err
 	}
+	d.Incomplete = s.svc.Incomplete(ctx, p)
+	if contains(d.Actions, engine.EventOverride) {
+		d.Waivable = s.svc.Waivable(ctx, p)
+		for _, doc := range d.Documents {
+			if doc.Kind == engine.DocumentMinutes {
+				d.MinutesDocs = append(d.MinutesDocs, doc)
+			}
+		}
+		for _, id := range strings.Fields(overrideForm["waive"]) {
+			d.Waived[id] = true
+		}
+	}
 	status := http.StatusOK
 	if pageErr != nil {
 		st, body := s.classify(c, pageErr)
@@ -280,7 +308,7 @@ func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm 
 			return pageErr
 		}
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
-		if body.Field != "" {
+		if body.Field != "" && len(body.Fields) < 2 {
 			d.Error = s.fieldLabel(c, body.Field) + ": " + body.Message
 		}
 	}
@@ -316,9 +344,21 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason")}
+	var overrideForm map[string]string
+	if act.Event == engine.EventOverride {
+		form, _ := c.FormParams()
+		act.Waive = form["waive"]
+		act.MinutesDocument, _ = strconv.ParseInt(c.FormValue("minutes_document"), 10, 64)
+		act.MinutesNumber, act.MinutesDate = c.FormValue("minutes_number"), c.FormValue("minutes_date")
+		overrideForm = map[string]string{"reason": act.Reason, "waive": strings.Join(act.Waive, " "),
+			"minutes_document": c.FormValue("minutes_document"), "minutes_number": act.MinutesNumber, "minutes_date": act.MinutesDate}
+	}
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
 	if err != nil {
-		return s.actionFailed(c, id, err, nil)
+		if engine.ErrorCode(err) == engine.EINTERNAL || engine.ErrorCode(err) == engine.ENOTFOUND {
+			return err
+		}
+		return s.projectPageWith(c, id, err, nil, overrideForm)
 	}
 	s.flash(c, true, s.i18n.T(s.lang(c), "flash.acted", map[string]any{
 		"Event": engine.EventLabel(act.Event, s.lang(c)), "State": engine.StateLabel(p.State, s.lang(c))}))
@@ -395,25 +435,33 @@ type figureField struct {
 }
 
 // figureFields are the form's figure inputs in the order a promoter reads
-// them off an investor's application.
+// them off an investor's application. "yesno" fields are declarations that
+// must be answered explicitly (是/否); an unanswered one is blank and blocks
+// submit. leased_plant is a checkbox: a project either rents a standard
+// plant or it does not.
 var figureFields = []figureField{
 	{"industry_code", "", "", "text", true},
+	{"leased_plant", "", "", "flag", true},
 	{"total_investment", "万元", "10k CNY", "number", false},
 	{"fixed_asset_investment", "万元", "10k CNY", "number", false},
 	{"land_area", "亩", "mu", "number", false},
 	{"floor_area", "m²", "m²", "number", false},
 	{"building_coverage", "%", "%", "number", true},
 	{"office_share", "%", "%", "number", true},
+	{"green_ratio", "%", "%", "number", true},
+	{"land_grade", "等", "grade", "int", true},
+	{"land_price", "万元/亩", "10k CNY/mu", "number", true},
 	{"expected_output", "万元/年", "10k CNY/yr", "number", true},
 	{"revenue", "万元/年", "10k CNY/yr", "number", false},
 	{"tax", "万元/年", "10k CNY/yr", "number", false},
 	{"rd_expense", "万元/年", "10k CNY/yr", "number", false},
-	{"energy_use", "tce/年", "tce/yr", "number", false},
+	{"energy_use", "吨标准煤/年", "tce/yr", "number", false},
+	{"electricity", "万千瓦时/年", "10k kWh/yr", "number", true},
 	{"employees", "人", "people", "int", false},
-	{"negative_list", "", "", "flag", false},
-	{"eco_red_line", "", "", "flag", false},
-	{"bad_credit", "", "", "flag", false},
-	{"energy_assessment", "", "", "flag", false},
+	{"negative_list", "", "", "yesno", false},
+	{"eco_red_line", "", "", "yesno", false},
+	{"bad_credit", "", "", "yesno", false},
+	{"energy_assessment", "", "", "yesno", true},
 }
 
 // projectForm is what the user typed, kept as text so a refused form comes
@@ -432,28 +480,36 @@ type projectForm struct {
 
 func (f *projectForm) Value(name string) string { return f.Values[name] }
 
+// formFromProject is the project as the form shows it: a blank figure is
+// an empty input (never "0"), a declaration "yes", "no" or "" (unanswered).
 func formFromProject(p *engine.Project) map[string]string {
 	fg := p.Figures
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	flag := func(b bool) string {
-		if b {
-			return "on"
+	v := map[string]string{"name": p.Name, "investor_name": p.InvestorName, "uscc": p.USCC, "industry_code": fg.IndustryCode}
+	if fg.LeasedPlant {
+		v["leased_plant"] = "on"
+	}
+	for _, fd := range figureFields {
+		switch {
+		case fg.Number(fd.Name) != nil:
+			if x := *fg.Number(fd.Name); x != nil {
+				v[fd.Name] = strconv.FormatFloat(*x, 'f', -1, 64)
+			}
+		case fg.Count(fd.Name) != nil:
+			if n := *fg.Count(fd.Name); n != nil {
+				v[fd.Name] = strconv.Itoa(*n)
+			}
+		case fg.Flag(fd.Name) != nil:
+			if b := *fg.Flag(fd.Name); b != nil {
+				v[fd.Name] = map[bool]string{true: "yes", false: "no"}[*b]
+			}
 		}
-		return ""
 	}
-	return map[string]string{
-		"name": p.Name, "investor_name": p.InvestorName, "uscc": p.USCC, "industry_code": fg.IndustryCode,
-		"total_investment": num(fg.TotalInvestment), "fixed_asset_investment": num(fg.FixedAssetInvestment),
-		"land_area": num(fg.LandArea), "floor_area": num(fg.FloorArea), "building_coverage": num(fg.BuildingCoverage),
-		"office_share": num(fg.OfficeShare), "expected_output": num(fg.ExpectedOutput), "revenue": num(fg.Revenue),
-		"tax": num(fg.Tax), "rd_expense": num(fg.RDExpense), "energy_use": num(fg.EnergyUse),
-		"employees": strconv.Itoa(fg.Employees), "negative_list": flag(fg.NegativeList), "eco_red_line": flag(fg.EcoRedLine),
-		"bad_credit": flag(fg.BadCredit), "energy_assessment": flag(fg.EnergyAssessment),
-	}
+	return v
 }
 
 // parseProjectForm reads the form into an engine.ProjectInput, collecting a
-// message per field that is not a number; the engine checks the rest.
+// message per field that is not a number; the engine checks the rest. An
+// empty input is a blank (nil), never 0.
 func (s *Server) parseProjectForm(c echo.Context, f *projectForm) engine.ProjectInput {
 	f.Values = map[string]string{}
 	f.Errors = map[string]string{}
@@ -462,41 +518,53 @@ func (s *Server) parseProjectForm(c echo.Context, f *projectForm) engine.Project
 	}
 	in := engine.ProjectInput{Park: f.Values["park"], Name: f.Values["name"], InvestorName: f.Values["investor_name"], USCC: f.Values["uscc"]}
 	fg := &in.Figures
-	nums := map[string]*float64{"total_investment": &fg.TotalInvestment, "fixed_asset_investment": &fg.FixedAssetInvestment,
-		"land_area": &fg.LandArea, "floor_area": &fg.FloorArea, "building_coverage": &fg.BuildingCoverage,
-		"office_share": &fg.OfficeShare, "expected_output": &fg.ExpectedOutput, "revenue": &fg.Revenue, "tax": &fg.Tax,
-		"rd_expense": &fg.RDExpense, "energy_use": &fg.EnergyUse}
-	flags := map[string]*bool{"negative_list": &fg.NegativeList, "eco_red_line": &fg.EcoRedLine, "bad_credit": &fg.BadCredit,
-		"energy_assessment": &fg.EnergyAssessment}
 	for _, fd := range figureFields {
 		raw := strings.TrimSpace(c.FormValue(fd.Name))
 		f.Values[fd.Name] = raw
-		switch fd.Kind {
-		case "text":
-			fg.IndustryCode = strings.ToUpper(raw)
-		case "flag":
-			*flags[fd.Name] = raw != ""
-		case "number", "int":
-			if raw == "" {
-				continue // an empty figure is 0; the rule report shows what that means
-			}
-			clean := strings.ReplaceAll(raw, ",", "")
-			if fd.Kind == "int" {
-				n, err := strconv.Atoi(clean)
-				if err != nil {
-					f.Errors[fd.Name] = s.t(c, "form.not_integer")
-				}
-				fg.Employees = n
-				continue
-			}
-			v, err := strconv.ParseFloat(clean, 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				f.Errors[fd.Name] = s.t(c, "form.not_number")
-			}
-			*nums[fd.Name] = v
+		if err := setFormFigure(fg, fd, raw); err != "" {
+			f.Errors[fd.Name] = s.t(c, err)
 		}
 	}
 	return in
+}
+
+// setFormFigure sets one figure from its form text and returns the message
+// id of what is wrong with it, or "".
+func setFormFigure(fg *rules.Figures, fd figureField, raw string) string {
+	switch fd.Kind {
+	case "text":
+		fg.IndustryCode = strings.ToUpper(raw)
+	case "flag":
+		fg.LeasedPlant = raw != ""
+	case "yesno":
+		switch raw {
+		case "":
+		case "yes", "no":
+			b := raw == "yes"
+			*fg.Flag(fd.Name) = &b
+		default:
+			return "form.not_yesno"
+		}
+	case "int":
+		if raw == "" {
+			return ""
+		}
+		n, err := strconv.Atoi(strings.ReplaceAll(raw, ",", ""))
+		if err != nil {
+			return "form.not_integer"
+		}
+		*fg.Count(fd.Name) = &n
+	case "number":
+		if raw == "" {
+			return ""
+		}
+		v, err := strconv.ParseFloat(strings.ReplaceAll(raw, ",", ""), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return "form.not_number"
+		}
+		*fg.Number(fd.Name) = &v
+	}
+	return ""
 }
 
 // fieldLabel names a form field in the user's language.
@@ -514,6 +582,13 @@ func (s *Server) fieldLabel(c echo.Context, field string) string {
 func (s *Server) formError(c echo.Context, f *projectForm, err error) {
 	var de *engine.Error
 	msg := engine.ErrorMessage(err, s.lang(c))
+	if errors.As(err, &de) && len(de.Fields) > 1 {
+		for _, fd := range de.Fields {
+			f.Errors[fd] = s.t(c, "form.required")
+		}
+		f.Summary = append(f.Summary, msg)
+		return
+	}
 	if errors.As(err, &de) && de.Field != "" {
 		f.Errors[de.Field] = msg
 		return

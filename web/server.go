@@ -262,9 +262,10 @@ func codeOfStatus(status int) string {
 
 // apiError is the JSON body of every API error.
 type apiError struct {
-	Code    string `json:"code"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
+	Code    string   `json:"code"`
+	Field   string   `json:"field,omitempty"`
+	Fields  []string `json:"fields,omitempty"` // every field at fault, when several are (an incomplete project)
+	Message string   `json:"message"`
 }
 
 // classify turns any error into status, code and user-safe message. Internal
@@ -292,11 +293,11 @@ func (s *Server) classify(c echo.Context, err error) (int, apiError) {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	var de *engine.Error
-	field := ""
+	field, fields := "", []string(nil)
 	if errors.As(err, &de) {
-		field = de.Field
+		field, fields = de.Field, de.Fields
 	}
-	return status, apiError{Code: code, Field: field, Message: engine.ErrorMessage(err, lang)}
+	return status, apiError{Code: code, Field: field, Fields: fields, Message: engine.ErrorMessage(err, lang)}
 }
 
 // handleError is echo's HTTPErrorHandler: JSON for the API, a page otherwise;

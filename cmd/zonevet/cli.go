@@ -55,6 +55,7 @@ func withApp(ctx context.Context, dbPath string, fn func(*app) error) error {
 func runInit(ctx context.Context, args []string, out io.Writer) error {
 	fs, db := newFlags("init")
 	demo := fs.Bool("demo", false, "add demo accounts and projects")
+	docs := docsFlag(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 			if !a.fresh {
 				return fmt.Errorf("%s already exists: demo data goes into a new database only", *db)
 			}
-			if err := seedDemo(ctx, a); err != nil {
+			if err := seedDemo(ctx, a, docsDir(*docs, *db)); err != nil {
 				// Leave no half-seeded database behind that a second try would refuse.
 				a.close()
 				for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -161,6 +162,9 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 			return writeJSON(out, rep)
 		}
 		printReport(out, rep)
+		if missing := rs.Incomplete(in.Figures); len(missing) > 0 {
+			fmt.Fprintf(out, "incomplete: submit would be refused until these are filled in: %s\n", strings.Join(missing, ", "))
+		}
 		return nil
 	case "show":
 		fs, db := newFlags("rules show")
@@ -227,8 +231,14 @@ func printReport(out io.Writer, rep *rules.Report) {
 		if !c.Applies {
 			mark = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, engine.EscapeText(c.NameZH), strconv.FormatFloat(c.Actual, 'f', 2, 64),
-			engine.EscapeText(c.Unit), engine.EscapeText(c.Threshold), c.Severity, engine.EscapeText(c.MessageZH))
+		actual, severity := strconv.FormatFloat(c.Actual, 'f', 2, 64), string(c.Severity)
+		if c.NotReported {
+			actual = "未填报"
+		}
+		if c.Veto {
+			severity = "veto"
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\t%s\t%s\n", mark, c.ID, engine.EscapeText(c.NameZH), actual, engine.EscapeText(c.Unit), engine.EscapeText(c.Threshold), severity, engine.EscapeText(c.MessageZH))
 	}
 	tw.Flush()
 	verdict := "hard rules passed"
@@ -550,8 +560,9 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 	fmt.Fprintf(out, "project %d  %s\n  park %s  investor %s  USCC %s\n  state %s (%s)  version %d  round %d  due %s\n",
 		p.ID, engine.EscapeText(p.Name), p.Park, engine.EscapeText(p.InvestorName), engine.EscapeText(p.USCC), p.State, engine.StateLabel(p.State, "zh"), p.Version, p.Round, dueText(ctx, a, p.State, p.DueAt))
 	f := p.Figures
-	fmt.Fprintf(out, "  industry %s  investment %.0f 万元 (fixed %.0f)  land %.2f 亩  output %.0f  tax %.0f  R&D %.0f 万元  energy %.0f tce\n",
-		engine.EscapeText(f.IndustryCode), f.TotalInvestment, f.FixedAssetInvestment, f.LandArea, f.ExpectedOutput, f.Tax, f.RDExpense, f.EnergyUse)
+	fmt.Fprintf(out, "  industry %s  investment %s 万元 (fixed %s)  land %s 亩  output %s  tax %s  R&D %s 万元  energy %s tce\n",
+		engine.EscapeText(f.IndustryCode), figureText(f.TotalInvestment, 0), figureText(f.FixedAssetInvestment, 0), figureText(f.LandArea, 2),
+		figureText(f.ExpectedOutput, 0), figureText(f.Tax, 0), figureText(f.RDExpense, 0), figureText(f.EnergyUse, 0))
 	if p.Report != nil {
 		printReport(out, p.Report)
 	}
@@ -568,4 +579,12 @@ func showProject(ctx context.Context, a *app, id int64, asJSON bool, out io.Writ
 			engine.EscapeText(e.Actor), e.Role, e.Event, e.FromState, e.ToState, engine.EscapeText(e.Reason))
 	}
 	return nil
+}
+
+// figureText shows a declared figure with n decimals, or "-" for a blank (never 0).
+func figureText(v *float64, n int) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', n, 64)
 }

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"zonevet/engine"
@@ -53,7 +58,7 @@ func (c *demoClock) now() time.Time {
 // seedDemo creates the demo accounts and a dozen projects spread over the
 // lifecycle. Every project gets there through the engine, so its history is
 // real decision-log entries.
-func seedDemo(ctx context.Context, a *app) error {
+func seedDemo(ctx context.Context, a *app, docs string) error {
 	users := map[string]*engine.User{}
 	for _, du := range demoUsers {
 		var roles []engine.RoleAssignment
@@ -75,7 +80,7 @@ func seedDemo(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	d := &demo{ctx: ctx, svc: svc, users: users}
+	d := &demo{ctx: ctx, svc: svc, users: users, docs: docs}
 	for _, p := range demoProjects {
 		if err := d.run(p); err != nil {
 			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
@@ -88,6 +93,7 @@ type demo struct {
 	ctx   context.Context
 	svc   *engine.Service
 	users map[string]*engine.User
+	docs  string // the documents folder, for the meeting minutes an override cites
 }
 
 // step is one command of a demo project's path: an event with its actor, or
@@ -96,6 +102,12 @@ type step struct {
 	as, event, reason string
 	scoreFraction     float64
 	scorers           []string
+	// override: the rules waived and the minutes' number (the minutes are
+	// uploaded first, dated the day before); refused: the step must be
+	// refused, and the refusal stays in the log.
+	waive   []string
+	minutes string
+	refused bool
 }
 
 type demoProject struct {
@@ -130,11 +142,44 @@ func (d *demo) run(dp demoProject) error {
 			}
 			continue
 		}
-		if p, err = d.svc.Act(d.ctx, d.users[st.as], p.ID, engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event)}); err != nil {
+		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive}
+		if st.minutes != "" {
+			doc, err := d.uploadMinutes(d.users[st.as], p.ID, st.minutes)
+			if err != nil {
+				return fmt.Errorf("minutes: %w", err)
+			}
+			act.MinutesDocument, act.MinutesNumber = doc.ID, st.minutes
+			act.MinutesDate = d.svc.Now().In(d.svc.Location()).AddDate(0, 0, -1).Format(time.DateOnly)
+		}
+		next, err := d.svc.Act(d.ctx, d.users[st.as], p.ID, act)
+		switch {
+		case st.refused && err == nil:
+			return fmt.Errorf("%s by %s was not refused", st.event, st.as)
+		case st.refused:
+			continue
+		case err != nil:
 			return fmt.Errorf("%s by %s: %w", st.event, st.as, err)
 		}
+		p = next
 	}
 	return nil
+}
+
+// uploadMinutes files the meeting minutes (会议纪要) an override cites, as a
+// committee member would upload them: a small PDF in the documents folder.
+func (d *demo) uploadMinutes(u *engine.User, projectID int64, number string) (*engine.Document, error) {
+	body := []byte("%PDF-1.4\n% 清远高新区管委会会议纪要 " + number + "\n%%EOF\n")
+	stored := rand.Text()
+	if err := os.MkdirAll(d.docs, 0o750); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(d.docs, stored), body, 0o640); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	doc := &engine.Document{Kind: engine.DocumentMinutes, FileName: "管委会会议纪要(" + number + ").pdf", StoredName: stored,
+		MediaType: "application/pdf", Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])}
+	return doc, d.svc.AddDocument(d.ctx, u, projectID, doc)
 }
 
 // figures returns plausible figures for a project on land mu with the given
@@ -142,14 +187,32 @@ func (d *demo) run(dp demoProject) error {
 func figures(code string, land, intensity, outputPerMu, taxPerMu, rdShare float64) rules.Figures {
 	fixed := land * intensity
 	output := land * outputPerMu
+	energy := output * 0.012
+	electricity := energy * 0.5 // 万千瓦时: about 60 % of the energy use is electricity (1 万千瓦时 ≈ 1.229 吨标准煤)
 	return rules.Figures{
-		IndustryCode: code, TotalInvestment: fixed * 1.25, FixedAssetInvestment: fixed, LandArea: land,
-		FloorArea: land * 666.67 * 1.5, BuildingCoverage: 48, OfficeShare: 5, ExpectedOutput: output,
-		Revenue: output * 0.95, Tax: land * taxPerMu, RDExpense: output * 0.95 * rdShare / 100,
-		EnergyUse: output * 0.012, Employees: int(land * 6),
-		// Large energy users come with their energy assessment, as the rules require.
-		EnergyAssessment: output*0.012 >= 1000,
+		IndustryCode: code, TotalInvestment: new(fixed * 1.25), FixedAssetInvestment: new(fixed), LandArea: new(land),
+		FloorArea: new(land * 2000 / 3 * 1.5), BuildingCoverage: new(48.0), OfficeShare: new(5.0), GreenRatio: new(8.0),
+		LandGrade: new(9), LandPrice: new(18.0), // 九等: national floor 204 元/m² = 13.6 万元/亩
+		ExpectedOutput: new(output), Revenue: new(output * 0.95), Tax: new(land * taxPerMu), RDExpense: new(output * 0.95 * rdShare / 100),
+		EnergyUse: new(energy), Electricity: new(electricity), Employees: new(int(land * 6)),
+		NegativeList: new(false), EcoRedLine: new(false), BadCredit: new(false),
+		// Projects at the energy-review trigger come with their 节能报告 and 节能审查意见, as the rules require.
+		EnergyAssessment: new(energy >= 1000 || electricity >= 500),
 	}
+}
+
+// incomplete is a draft whose promoter has not yet got the investor's
+// energy and land figures nor the declarations: it can be saved, not submitted.
+func incomplete(f rules.Figures) rules.Figures {
+	f.EnergyUse, f.Electricity, f.GreenRatio, f.LandGrade, f.LandPrice = nil, nil, nil, nil, nil
+	f.EcoRedLine, f.BadCredit = nil, nil
+	return f
+}
+
+// onRedLine is a project whose site lies in the ecological red line: a veto.
+func onRedLine(f rules.Figures) rules.Figures {
+	f.EcoRedLine = new(true)
+	return f
 }
 
 var (
@@ -205,8 +268,17 @@ var demoProjects = []demoProject{
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "锂电池隔膜新材料项目", InvestorName: "清远锐新能源材料有限公司", USCC: uscc("91441800MA57HJ2D"),
 		Figures: figures("C2922", 70, 280, 900, 33, 3.2)},
 		[]step{submit,
-			{as: "committee1", event: engine.EventOverride, reason: "一事一议:固定资产投资强度 280 万元/亩,低于 300 的标准,但为新能源电池材料链主项目,分两期投资,二期达产后强度超过 360;经管委会 2026 年第 9 次会议同意进入专家评审。"},
+			{as: "committee1", event: engine.EventOverride, waive: []string{"investment_intensity"}, minutes: "清高管纪〔2026〕9号",
+				reason: "一事一议:固定资产投资强度 280 万元/亩,低于 300 的标准,但为新能源电池材料链主项目,分两期投资,二期达产后强度超过 360;经管委会 2026 年第 9 次会议同意进入专家评审。"},
 			scored, approve}},
+	// The site lies in the ecological red line, a veto: the committee's
+	// attempt at 一事一议 is refused and logged, and the reviewer returns it.
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "江畔化工中间体项目", InvestorName: "清远江源化工科技有限公司", USCC: uscc("91441800MA5F2R3P"),
+		Figures: onRedLine(figures("C2614", 40, 320, 850, 32, 2))},
+		[]step{submit,
+			{as: "committee1", event: engine.EventOverride, refused: true, waive: []string{"veto_eco_red_line"},
+				reason: "一事一议:重大项目,税收贡献大,建议特事特办放行进入专家评审。"},
+			{as: "reviewer1", event: engine.EventReturn, reason: "选址位于生态保护红线内,属一票否决,请投资方另行选址后重新申报。"}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "普通包装纸箱项目", InvestorName: "清远市顺达包装有限公司", USCC: uscc("91441800MA58KL3E"),
 		Figures: figures("C2231", 30, 310, 820, 31, 1.6)},
 		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer1", "reviewer2", "reviewer3"}},
@@ -228,6 +300,11 @@ var demoProjects = []demoProject{
 		append(append([]step{}, approved...), sign)}, // its land lies idle: seedCommitments levies the fee
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "新型显示材料项目(草稿)", InvestorName: "清远光显材料科技有限公司", USCC: uscc("91441800MA5EXY9L"),
 		Figures: figures("C3976", 42, 380, 1000, 38, 4)},
+		nil},
+	// Saved as a draft with the energy and land-price figures and two
+	// declarations still blank: incomplete, it cannot be submitted yet.
+	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "光伏背板膜项目(待补充资料)", InvestorName: "清远晶膜新能源科技有限公司", USCC: uscc("91441800MA5G4T5Q"),
+		Figures: incomplete(figures("C2921", 30, 330, 900, 32, 3))},
 		nil},
 	{"promoter2", engine.ProjectInput{Park: "yingde", Name: "英德高端陶瓷新材料项目", InvestorName: "英德市宏陶新材料有限公司", USCC: uscc("91441881MA4W0A1M"),
 		Figures: figures("C3072", 60, 280, 600, 24, 3.5)},

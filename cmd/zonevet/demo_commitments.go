@@ -25,14 +25,14 @@ func seedCommitments(d *demo) error {
 				continue
 			}
 			// The investment was made as agreed; tax and output are last year's figures.
-			in := engine.ReviewInput{Version: p.Version, Year: year, FixedAssetInvestment: p.Figures.FixedAssetInvestment}
+			in := engine.ReviewInput{Version: p.Version, Year: year, FixedAssetInvestment: *p.Figures.FixedAssetInvestment}
 			if _, _, err := d.svc.ReviewFullProduction(d.ctx, committee, p.ID, in); err != nil {
 				return fmt.Errorf("full-production review of %s: %w", p.Name, err)
 			}
 		case "智能传感器封装测试项目":
 			act := engine.Action{Event: engine.EventIdleLand, Version: p.Version,
 				Reason: "超过约定开工日期满一年未动工,依《闲置土地处置办法》征缴土地闲置费,限期动工开发。",
-				Idle:   &engine.IdleFacts{LandPrice: p.Figures.LandArea * 45}} // 出让价 45 万元/亩
+				Idle:   &engine.IdleFacts{LandPrice: *p.Figures.LandArea * 45}} // 出让价 45 万元/亩
 			if _, err := d.svc.Act(d.ctx, committee, p.ID, act); err != nil {
 				return fmt.Errorf("idle land of %s: %w", p.Name, err)
 			}

@@ -13,12 +13,13 @@ import (
 // its own method), and is open for objections.
 func TestDemoRatingShowsConventions(t *testing.T) {
 	ctx := context.Background()
-	a, err := openApp(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	db := filepath.Join(t.TempDir(), "demo.db")
+	a, err := openApp(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.close()
-	if err := seedDemo(ctx, a); err != nil {
+	if err := seedDemo(ctx, a, docsDir("", db)); err != nil {
 		t.Fatal(err)
 	}
 	auditor, err := a.db.UserByName(ctx, "auditor1")

@@ -75,7 +75,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Error("the demo's decision log holds no override")
 	}
 	out = c.ok("project", "list")
-	if !strings.Contains(out, "20 project(s)") {
+	if !strings.Contains(out, "22 project(s)") {
 		t.Fatalf("demo projects:\n%s", out)
 	}
 	for _, st := range []string{"draft", "screening", "expert_review", "committee_review", "returned", "approved", "rejected", "signed", "under_construction", "in_production", "rectification", "exited"} {
@@ -102,7 +102,9 @@ func TestCLIEndToEnd(t *testing.T) {
 		"park": "qingyuan", "name": "命令行测试项目", "investor_name": "清远测试科技有限公司", "uscc": "91440300708461136T",
 		"figures": map[string]any{"industry_code": "C3985", "total_investment": 30000, "fixed_asset_investment": 20000,
 			"land_area": 50, "floor_area": 50000, "building_coverage": 48, "office_share": 5, "expected_output": 60000,
-			"revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300},
+			"revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300,
+			"green_ratio": 8, "land_grade": 9, "land_price": 18, "electricity": 300,
+			"negative_list": false, "eco_red_line": false, "bad_credit": false},
 	}
 	data, _ := json.Marshal(proj)
 	pf := filepath.Join(dir, "project.json")
@@ -119,17 +121,17 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 
 	out = c.ok("project", "submit", "--as", "promoter1", pf)
-	if !strings.Contains(out, "project 21: screening") {
+	if !strings.Contains(out, "project 23: screening") {
 		t.Fatalf("submit:\n%s", out)
 	}
-	if _, errOut, code := c.run("project", "act", "21", "pass", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
+	if _, errOut, code := c.run("project", "act", "23", "pass", "--as", "promoter1"); code == 0 || !strings.Contains(errOut, "forbidden") {
 		t.Fatalf("promoter passed screening: exit %d %s", code, errOut)
 	}
-	if _, errOut, code := c.run("project", "act", "21", "return", "--as", "reviewer1"); code == 0 || !strings.Contains(errOut, "reason") {
+	if _, errOut, code := c.run("project", "act", "23", "return", "--as", "reviewer1"); code == 0 || !strings.Contains(errOut, "reason") {
 		t.Fatalf("return without reason: exit %d %s", code, errOut)
 	}
-	c.ok("project", "act", "21", "pass", "--as", "reviewer1")
-	show := c.ok("project", "show", "21")
+	c.ok("project", "act", "23", "pass", "--as", "reviewer1")
+	show := c.ok("project", "show", "23")
 	for _, want := range []string{"expert_review", "submit", "pass", "reviewer1", "history:"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("project show lacks %q:\n%s", want, show)

@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer a.close()
 	if a.fresh && *demo {
 		fmt.Println("zonevet: new database: seeding demo data …")
-		if err := seedDemo(ctx, a); err != nil {
+		if err := seedDemo(ctx, a, *docs); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}

@@ -66,9 +66,9 @@ func seedTracking(d *demo) error {
 		if p.Name == demoNotFiled {
 			continue // filed nothing: class T on the rating page and the dashboard
 		}
-		fig := p.Figures
-		land := fig.LandArea
-		tax, output, rd := fig.Tax/land, fig.ExpectedOutput/land, fig.RDExpense/fig.Revenue*100
+		fig := p.Figures // these projects passed screening: every figure is filled in
+		land := *fig.LandArea
+		tax, output, rd := *fig.Tax/land, *fig.ExpectedOutput/land, *fig.RDExpense / *fig.Revenue * 100
 		if f, ok := demoPerformance[p.Name]; ok {
 			tax, output = tax*f, output*f
 		}

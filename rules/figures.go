@@ -1,0 +1,298 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// figureDef describes one field of Figures: its json name, labels, unit and
+// the largest value a person could mean. Exactly one accessor is set.
+type figureDef struct {
+	name, zh, en string
+	unit, unitEN string
+	// max is the inclusive upper bound of what a human could mean: a value
+	// above it is a typing slip (an extra 0, yuan for 万元) or an attack, and
+	// is refused naming the field rather than screened.
+	max   float64
+	min   float64 // inclusive lower bound (0 for every figure but land_grade)
+	share bool    // a percentage
+	num   func(*Figures) **float64
+	count func(*Figures) **int
+	flag  func(*Figures) **bool
+}
+
+// maxMoney is 1 亿 万元 (one trillion yuan): more than any single industrial
+// project in China has ever declared, far below what float64 could hold.
+const maxMoney = 1e8
+
+// figureDefs lists every figure a project declares, in form order. It is the
+// one place a figure's bounds and names live.
+var figureDefs = []figureDef{
+	{name: "total_investment", zh: "总投资", en: "total investment", unit: "万元", unitEN: "10k CNY", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.TotalInvestment }},
+	{name: "fixed_asset_investment", zh: "固定资产投资", en: "fixed-asset investment", unit: "万元", unitEN: "10k CNY", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.FixedAssetInvestment }},
+	// 1e5 亩 is about 67 km², the size of a whole national high-tech zone.
+	{name: "land_area", zh: "用地面积", en: "land area", unit: "亩", unitEN: "mu", max: 1e5,
+		num: func(f *Figures) **float64 { return &f.LandArea }},
+	{name: "floor_area", zh: "总建筑面积", en: "floor area", unit: "m²", unitEN: "m²", max: 1e8,
+		num: func(f *Figures) **float64 { return &f.FloorArea }},
+	{name: "building_coverage", zh: "建筑系数", en: "building coverage", unit: "%", unitEN: "%", max: 100, share: true,
+		num: func(f *Figures) **float64 { return &f.BuildingCoverage }},
+	{name: "office_share", zh: "行政办公及生活服务设施用地所占比重", en: "share of land for offices and living services", unit: "%", unitEN: "%", max: 100, share: true,
+		num: func(f *Figures) **float64 { return &f.OfficeShare }},
+	{name: "green_ratio", zh: "绿地率", en: "green space ratio", unit: "%", unitEN: "%", max: 100, share: true,
+		num: func(f *Figures) **float64 { return &f.GreenRatio }},
+	{name: "land_grade", zh: "土地等别", en: "land grade", min: 1, max: 15,
+		count: func(f *Figures) **int { return &f.LandGrade }},
+	// 1e4 万元/亩 is 150,000 元/m², over twice the dearest industrial land ever sold.
+	{name: "land_price", zh: "土地出让价格", en: "land transfer price", unit: "万元/亩", unitEN: "10k CNY/mu", max: 1e4,
+		num: func(f *Figures) **float64 { return &f.LandPrice }},
+	{name: "expected_output", zh: "达产年产值", en: "output at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.ExpectedOutput }},
+	{name: "revenue", zh: "达产年营业收入", en: "revenue at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.Revenue }},
+	{name: "tax", zh: "达产年税收", en: "tax at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.Tax }},
+	{name: "rd_expense", zh: "研发经费投入", en: "R&D expenditure", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+		num: func(f *Figures) **float64 { return &f.RDExpense }},
+	// 1e8 吨标准煤/年 is about twice the largest steel works in the world.
+	{name: "energy_use", zh: "综合能耗", en: "energy use", unit: "吨标准煤/年", unitEN: "tce/yr", max: 1e8,
+		num: func(f *Figures) **float64 { return &f.EnergyUse }},
+	// 1e7 万千瓦时 is 100 TWh a year, more than any single plant draws.
+	{name: "electricity", zh: "年用电量", en: "electricity use", unit: "万千瓦时/年", unitEN: "10k kWh/yr", max: 1e7,
+		num: func(f *Figures) **float64 { return &f.Electricity }},
+	{name: "employees", zh: "就业人数", en: "employees", unit: "人", unitEN: "people", max: 1e6,
+		count: func(f *Figures) **int { return &f.Employees }},
+	{name: "negative_list", zh: "属负面清单行业(淘汰类/限制类/重污染)", en: "negative-list industry",
+		flag: func(f *Figures) **bool { return &f.NegativeList }},
+	{name: "eco_red_line", zh: "选址涉及生态保护红线或不符合生态环境分区管控(三线一单)", en: "site in the ecological red line or outside the zoning controls (三线一单)",
+		flag: func(f *Figures) **bool { return &f.EcoRedLine }},
+	{name: "bad_credit", zh: "投资方存在严重失信记录", en: "investor with a serious bad-credit record",
+		flag: func(f *Figures) **bool { return &f.BadCredit }},
+	{name: "energy_assessment", zh: "已取得节能报告及节能审查意见", en: "energy report and energy review opinion obtained",
+		flag: func(f *Figures) **bool { return &f.EnergyAssessment }},
+}
+
+var figureByName = func() map[string]*figureDef {
+	m := make(map[string]*figureDef, len(figureDefs))
+	for i := range figureDefs {
+		m[figureDefs[i].name] = &figureDefs[i]
+	}
+	return m
+}()
+
+// blank reports whether the figure name is left blank in f. The industry
+// code is blank when empty.
+func blank(f *Figures, name string) bool {
+	if name == "industry_code" {
+		return strings.TrimSpace(f.IndustryCode) == ""
+	}
+	d := figureByName[name]
+	switch {
+	case d == nil:
+		return false
+	case d.num != nil:
+		return *d.num(f) == nil
+	case d.count != nil:
+		return *d.count(f) == nil
+	}
+	return *d.flag(f) == nil
+}
+
+// FigureNames lists the json names of every figure, in form order.
+func FigureNames() []string {
+	out := make([]string, len(figureDefs))
+	for i, d := range figureDefs {
+		out[i] = d.name
+	}
+	return out
+}
+
+// FigureLabel names a figure in Chinese and English as the project form
+// does, for messages that list fields.
+func FigureLabel(name string) (zh, en string) {
+	if d := figureByName[name]; d != nil {
+		return d.zh, d.en // as the project form labels it
+	}
+	if l, ok := figureLabels[name]; ok {
+		return l.zh, l.en
+	}
+	return name, name
+}
+
+// FigureMax is the largest value of a figure a person could mean, for the
+// form's max attribute; 0 for yes/no figures and unknown names.
+func FigureMax(name string) float64 {
+	if d := figureByName[name]; d != nil {
+		return d.max
+	}
+	return 0
+}
+
+// CheckFigures refuses what no project can have, whatever the rule set: a
+// number that is not finite, negative, above what a human could mean
+// (figureDefs' max), a share above 100, a land grade outside 1–15, a
+// fixed-asset investment above the total, and a malformed industry code.
+// Blanks are fine here (a draft may be incomplete); Incomplete and
+// CheckSubmission judge them at submit. The error names the field.
+func CheckFigures(f Figures) error {
+	if code := strings.ToUpper(strings.TrimSpace(f.IndustryCode)); code != "" {
+		if err := checkIndustryCode(code, false); err != nil {
+			return err
+		}
+	}
+	for i := range figureDefs {
+		d := &figureDefs[i]
+		var v float64
+		switch {
+		case d.num != nil && *d.num(&f) != nil:
+			v = **d.num(&f)
+		case d.count != nil && *d.count(&f) != nil:
+			v = float64(**d.count(&f))
+		default:
+			continue
+		}
+		l := figureLabels[d.name]
+		switch {
+		case !finite(v):
+			return inputError(d.name, l.zh+"必须是有限数值", l.en+" must be a finite number")
+		case v < d.min && d.min == 0:
+			return inputError(d.name, fmt.Sprintf("%s不能为负数(填写值 %s)", l.zh, fmtNum(v)),
+				fmt.Sprintf("%s must not be negative (got %s)", l.en, fmtNum(v)))
+		case v < d.min || v > d.max:
+			unitZH, unitEN := withUnit("", d.unit), withUnit("", d.unitEN)
+			if d.share {
+				unitZH, unitEN = "(单位 %)", " (a percentage)"
+			}
+			return inputError(d.name, fmt.Sprintf("%s须在 %s 至 %s%s之间,填写值 %s", l.zh, fmtNum(d.min), fmtNum(d.max), unitZH, fmtNum(v)),
+				fmt.Sprintf("%s must be within %s to %s%s (got %s)", l.en, fmtNum(d.min), fmtNum(d.max), unitEN, fmtNum(v)))
+		}
+	}
+	if f.FixedAssetInvestment != nil && f.TotalInvestment != nil && *f.FixedAssetInvestment > *f.TotalInvestment {
+		return inputError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment")
+	}
+	return nil
+}
+
+// gbt4754Sections maps each section letter of GB/T 4754-2017 to its range
+// of two-digit divisions (门类 → 大类): A 农林牧渔业 01–05, B 采矿业 06–12,
+// C 制造业 13–43, … T 国际组织 98. A code whose digits do not belong to its
+// letter (C05, A13) is not a code of the catalogue.
+var gbt4754Sections = map[byte][2]int{
+	'A': {1, 5}, 'B': {6, 12}, 'C': {13, 43}, 'D': {44, 46}, 'E': {47, 50}, 'F': {51, 52}, 'G': {53, 60},
+	'H': {61, 62}, 'I': {63, 65}, 'J': {66, 69}, 'K': {70, 70}, 'L': {71, 72}, 'M': {73, 75}, 'N': {76, 79},
+	'O': {80, 82}, 'P': {83, 83}, 'Q': {84, 85}, 'R': {86, 90}, 'S': {91, 97}, 'T': {98, 98},
+}
+
+// IndustryCatalogue is the industry classification every code is read in.
+const IndustryCatalogue = "GB/T 4754-2017"
+
+// checkIndustryCode refuses a code that is not of GB/T 4754-2017's shape:
+// a section letter and 2 (division, 大类), 3 (group, 中类) or 4 (class, 小类)
+// digits, the division within the letter's range. With class, only a 4-digit
+// class code is accepted, as screening needs (a division or group spans
+// classes with different rules).
+func checkIndustryCode(code string, class bool) error {
+	bad := func(zh, en string) error {
+		return inputError("industry_code", fmt.Sprintf("行业代码“%s”%s", code, zh), fmt.Sprintf("industry code %q %s", code, en))
+	}
+	if !industryCode.MatchString(code) {
+		return bad("无效:须为国民经济行业分类("+IndustryCatalogue+")代码,即门类字母加 4 位小类数字,如 C3985",
+			"is not a "+IndustryCatalogue+" code: a section letter and the 4-digit class, e.g. C3985")
+	}
+	div, _ := strconv.Atoi(code[1:3])
+	if r := gbt4754Sections[code[0]]; div < r[0] || div > r[1] {
+		return bad(fmt.Sprintf("无效:门类 %c 下没有大类 %02d(%c 门类为 %02d–%02d)", code[0], div, code[0], r[0], r[1]),
+			fmt.Sprintf("does not exist: section %c has divisions %02d–%02d, not %02d", code[0], r[0], r[1], div))
+	}
+	if class && len(code) != 5 {
+		level := map[int][2]string{3: {"大类", "a division"}, 4: {"中类", "a group"}}[len(code)]
+		return bad("是"+level[0]+"代码,初筛须填写到 4 位小类(如 C3985),以便逐条比对负面清单和主导产业目录",
+			"is "+level[1]+" code; screening needs the 4-digit class (e.g. C3985) so the negative list and the leading-industry catalogue can be matched exactly")
+	}
+	return nil
+}
+
+// Incomplete lists the figures the rule set requires that f leaves blank,
+// in form order (the industry code first); the land figures count unless the
+// project rents a standard plant. Submit is refused while it is not empty,
+// every field named at once; a draft may stay incomplete.
+func (rs *RuleSet) Incomplete(f Figures) []string {
+	var out []string
+	for _, name := range append([]string{"industry_code"}, FigureNames()...) {
+		switch rs.figureMode[name] {
+		case figureRequired:
+		case figureLand:
+			if f.LeasedPlant {
+				continue
+			}
+		default:
+			continue
+		}
+		if blank(&f, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// CheckIndustryClass refuses an industry code that is not a 4-digit class of
+// GB/T 4754-2017 (a division C33 or group C336 spans classes the rules treat
+// differently); an empty code is "required".
+func CheckIndustryClass(code string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" {
+		return inputError("industry_code", "行业代码必填:须为国民经济行业分类("+IndustryCatalogue+")4 位小类代码,如 C3985",
+			"the industry code is required: a 4-digit class of "+IndustryCatalogue+", e.g. C3985")
+	}
+	return checkIndustryCode(code, true)
+}
+
+// FigureMode says how the rule set treats a blank figure: "required",
+// "land" (required unless leased_plant), "not_applicable" or "fail"
+// (optional), or "" when no check reads it.
+func (rs *RuleSet) FigureMode(name string) string { return rs.figureMode[name] }
+
+// IsVeto reports whether the check id is a veto (一票否决) in this rule set;
+// the engine asks the rule set rather than trusting a stored report, which
+// may predate the report's Veto field.
+func (rs *RuleSet) IsVeto(id string) bool {
+	for _, c := range rs.checks {
+		if c.id == id {
+			return c.veto
+		}
+	}
+	return false
+}
+
+// Precision is the number of decimals metrics are rounded to (half up)
+// before they are compared and shown.
+func (rs *RuleSet) Precision() int { return rs.precision }
+
+// Number returns the address of the named numeric figure (nil when name is
+// not one), so a form or import can set or read it by its json name.
+func (f *Figures) Number(name string) **float64 {
+	if d := figureByName[name]; d != nil && d.num != nil {
+		return d.num(f)
+	}
+	return nil
+}
+
+// Count returns the address of the named whole-number figure (employees,
+// land_grade), or nil.
+func (f *Figures) Count(name string) **int {
+	if d := figureByName[name]; d != nil && d.count != nil {
+		return d.count(f)
+	}
+	return nil
+}
+
+// Flag returns the address of the named yes/no figure, or nil.
+func (f *Figures) Flag(name string) **bool {
+	if d := figureByName[name]; d != nil && d.flag != nil {
+		return d.flag(f)
+	}
+	return nil
+}
