@@ -377,7 +377,7 @@ func TestRateBelowScaleMethod(t *testing.T) {
 		t.Errorf("got  %v\nwant %v", line, want)
 	}
 	for _, r := range got {
-		if r.ProjectID == 24 && (r.Indicators[1].Missing != MissingZero || !strings.Contains(strings.Join(r.ReasonsZH, ";"), "未报送用电量")) {
+		if r.ProjectID == 24 && (r.Indicators[1].Missing != MissingZero || !strings.Contains(strings.Join(r.ReasonsZH, ";"), "未报送年用电量")) {
 			t.Errorf("firm 24: %+v %v", r.Indicators, r.ReasonsZH)
 		}
 		if r.ProjectID == 21 && !strings.Contains(strings.Join(r.ReasonsZH, ";"), "参评规下企业中排名第 1") {

@@ -221,7 +221,8 @@ func (w *crashWriter) decide(base string) error {
 		body, _ = json.Marshal(map[string]any{"park": "qingyuan", "name": fmt.Sprintf("断电测试项目 %d", w.n), "investor_name": "清远测试科技有限公司",
 			"uscc": "91440300708461136T", "figures": map[string]any{"industry_code": "C3985", "total_investment": 30000,
 				"fixed_asset_investment": 20000, "land_area": 50, "floor_area": 50000, "building_coverage": 48, "office_share": 5,
-				"expected_output": 60000, "revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300}})
+				"expected_output": 60000, "revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300,
+				"green_ratio": 8, "land_grade": 9, "land_price": 18, "electricity": 300, "negative_list": false, "eco_red_line": false, "bad_credit": false}})
 	default:
 		next := map[string]struct{ event, reason string }{
 			"draft": {"submit", ""}, "screening": {"return", "材料不全,请补充"}, "returned": {"resubmit", ""},

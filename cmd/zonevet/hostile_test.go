@@ -45,7 +45,8 @@ func TestCLIEscapesNames(t *testing.T) {
 		"park": "qingyuan", "name": forged, "investor_name": "\x1b[31m红字\u2066公司\u2069\u200b", "uscc": "91440300708461136T",
 		"figures": map[string]any{"industry_code": "C3985", "total_investment": 30000, "fixed_asset_investment": 20000,
 			"land_area": 50, "floor_area": 50000, "building_coverage": 48, "office_share": 5, "expected_output": 60000,
-			"revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300},
+			"revenue": 58000, "tax": 2200, "rd_expense": 2900, "energy_use": 700, "employees": 300,
+			"green_ratio": 8, "land_grade": 9, "land_price": 18, "electricity": 300, "negative_list": false, "eco_red_line": false, "bad_credit": false},
 	}
 	data, _ := json.Marshal(proj)
 	pf := filepath.Join(dir, "project.json")
