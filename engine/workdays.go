@@ -299,18 +299,16 @@ type calendarCache struct {
 // calendar is the working-day calendar in force now: the newest version an
 // administrator loaded, else the built-in one. Deadlines always count with it.
 func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
-	src := defaultCalendarSource
+	src, version := defaultCalendarSource, defaultCalendarVersion()
 	if cs, ok := s.store.(CalendarStore); ok {
 		rec, err := cs.CalendarInForce(ctx)
 		switch {
 		case err == nil:
-			src = []byte(rec.Source)
+			src, version = []byte(rec.Source), rec.Version // the stored version is the source's SHA-256
 		case ErrorCode(err) != ENOTFOUND:
 			return nil, err
 		}
 	}
-	sum := sha256.Sum256(src)
-	version := hex.EncodeToString(sum[:])
 	s.cal.mu.Lock()
 	defer s.cal.mu.Unlock()
 	if s.cal.cal != nil && s.cal.cal.version == version {
@@ -323,6 +321,12 @@ func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
 	s.cal.cal = c
 	return c, nil
 }
+
+// defaultCalendarVersion is the built-in calendar's version, hashed once.
+var defaultCalendarVersion = sync.OnceValue(func() string {
+	sum := sha256.Sum256(defaultCalendarSource)
+	return hex.EncodeToString(sum[:])
+})
 
 // DueProvisional reports whether a project's deadline in state is
 // provisional (暂定): a working-day deadline in a year whose State Council
