@@ -452,7 +452,7 @@ var clauseLabels = map[string][2]string{
 func ClauseLabel(c, lang string) string { return pick(clauseLabels[c], lang, c) }
 
 var causeLabels = map[string][2]string{
-	CauseRatingD: {"亩均效益评价为 D 档", "rated D"},
+	CauseRatingD: {"亩均效益评价为 D 类", "rated D"},
 	CauseRDBelow: {"研发投入强度低于签约承诺", "R&D below the signed commitment"},
 	CauseManual:  {"管委会责令整改", "ordered by the committee"},
 }

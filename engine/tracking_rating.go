@@ -61,7 +61,8 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	worst := cfg.Bands[len(cfg.Bands)-1].Band
 	// dYears counts, per firm, the consecutive years before this one whose
 	// latest run put it in the worst class; exit_after_d_years − 1 of them
-	// and a D this year open exit.
+	// and a D this year open exit. A run that had to be published counts
+	// only once it is final: until then its classes are not established.
 	dYears := map[int64]int{}
 	for back := 1; back < cfg.ExitAfterDYears; back++ {
 		prev, err := ts.LatestRun(ctx, park, year-back)
@@ -69,6 +70,11 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 			break
 		} else if err != nil {
 			return nil, err
+		}
+		if final, err := s.runFinal(ctx, prev); err != nil {
+			return nil, err
+		} else if !final {
+			break
 		}
 		for _, r := range prev.Results {
 			if inWorst(&r, worst) && dYears[r.ProjectID] == back-1 {
@@ -487,4 +493,27 @@ func (s *Service) LatestClass(ctx context.Context, u *User, ratings []RatingResu
 		fc.SupportZH, fc.SupportEN = sup.MeasureZH, sup.MeasureEN
 	}
 	return fc, nil
+}
+
+// runFinal reports whether a stored run is final: made under a rule set
+// without publicity, or published and made final.
+func (s *Service) runFinal(ctx context.Context, run *RatingRun) (bool, error) {
+	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
+	if err != nil {
+		return false, err
+	}
+	if rs.Rating().PublicityDays == 0 {
+		return true, nil
+	}
+	ps, err := s.ps()
+	if err != nil {
+		return false, err
+	}
+	pub, err := ps.Publicity(ctx, run.ID)
+	if ErrorCode(err) == ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return pub.Status == PublicityFinal, nil
 }

@@ -418,3 +418,52 @@ func TestRatingLandUsers(t *testing.T) {
 		t.Errorf("verify: %v %+v", err, v)
 	}
 }
+
+// TestRatingExitCountsFinalRunsOnly: under publicity, last year's D counts
+// towards exit only once last year's run is final. A firm below the floor
+// two years running: while last year's run is only published, this year's
+// run plans rectification; once last year's run is final (after its
+// period), a new run of this year marks exit due.
+func TestRatingExitCountsFinalRunsOnly(t *testing.T) {
+	w := mustWorld(t)
+	// Grace of one year, so both years are rated (the land came five years ago).
+	w.installQingyuanVariant("grace_years: 3", "grace_years: 1")
+	promoter, committee := w.users["promoter-qingyuan"], w.users["committee-qingyuan"]
+	year := time.Now().Year() - 1
+	d := w.firm(1, engine.StateInProduction, 0)
+	for _, y := range []int{year - 1, year} {
+		if err := w.svc.SaveFigures(w.ctx, promoter, d.ID, figuresFor(y, 2, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := w.svc.RunRating(w.ctx, committee, "qingyuan", year-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := w.svc.PublishRun(w.ctx, committee, prev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	action := func(svc *engine.Service) string {
+		t.Helper()
+		run, err := svc.RunRating(w.ctx, committee, "qingyuan", year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run.Results[0].Action
+	}
+	if got := action(w.svc); got != engine.ActionRectify {
+		t.Errorf("last year's run published, not final: action %q, want rectify", got)
+	}
+	later, err := engine.NewService(w.ctx, engine.Config{Store: w.db, Now: func() time.Time { return time.Now().AddDate(0, 0, 8) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := later.FinalizeRun(w.ctx, committee, prev.ID, pub.Version); err != nil {
+		t.Fatal(err)
+	}
+	// Last year's final put the firm in rectification; a D again this year is exit due.
+	if got := action(later); got != engine.ActionExitDue {
+		t.Errorf("last year's run final: action %q, want exit_due", got)
+	}
+}
