@@ -43,6 +43,14 @@ func TestProjectFormKeepsBlanks(t *testing.T) {
 		t.Errorf("bad_credit = %v, want an explicit no", f.BadCredit)
 	}
 	doc := parseHTML(t, promoter.do("GET", fmt.Sprintf("/projects/%d/edit", id), nil).Body.String())
+	// The form marks what submit will require, from the park's rule set.
+	need := map[string]string{}
+	for _, n := range findAll(doc, func(n *html.Node) bool { return hasAttr(n, "data-need") }) {
+		need[attr(n.Parent, "for")] = attr(n, "data-need")
+	}
+	if need["f-tax"] != "required" || need["f-land_area"] != "land" || need["f-employees"] != "" {
+		t.Errorf("required markers %v", need)
+	}
 	for _, in := range findAll(doc, func(n *html.Node) bool { return n.Data == "input" }) {
 		switch name := attr(in, "name"); {
 		case name == "office_share" || name == "energy_use":
