@@ -301,6 +301,11 @@ func TestEvaluateLeasedPlant(t *testing.T) {
 			if got := result(t, rep, "rd_intensity"); got.Pass || !got.Applies {
 				t.Errorf("rd_intensity not judged for a leased plant: %s", got.MessageZH)
 			}
+			// 3000 万元 is the "standard plant only" tier, which a leased plant complies with.
+			f.TotalInvestment, f.FixedAssetInvestment = fp(3000), fp(2400)
+			if got := result(t, mustEvaluate(t, rs, f), "investment_tier"); !got.Pass || !strings.Contains(got.MessageZH, "租赁标准厂房") {
+				t.Errorf("investment_tier for a leased plant: Pass %v %s", got.Pass, got.MessageZH)
+			}
 		})
 	}
 }
