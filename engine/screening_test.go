@@ -161,6 +161,10 @@ func TestOverrideRequirements(t *testing.T) {
 			*a = engine.Action{Event: engine.EventOverride, Version: a.Version, Reason: "一事一议:重大项目"}
 		},
 			[]string{"waive", "reason", "minutes_document", "minutes_number", "minutes_date"}},
+		{"ErrNothingNoReason", func(a *engine.Action) {
+			*a = engine.Action{Event: engine.EventOverride, Version: a.Version}
+		},
+			[]string{"waive", "reason", "minutes_document", "minutes_number", "minutes_date"}},
 		{"ErrOneRuleNotTicked", func(a *engine.Action) { a.Waive = []string{"tax_per_mu"} }, []string{"waive"}},
 		{"ErrPassingRuleTicked", func(a *engine.Action) { a.Waive = append(a.Waive, "plot_ratio") }, []string{"waive"}},
 		{"ErrShortReason", func(a *engine.Action) { a.Reason = "一事一议:重大项目,同意放行" }, []string{"reason"}},

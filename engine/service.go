@@ -475,7 +475,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if act.Version != p.Version {
 		return nil, errStale
 	}
-	if needsReason[act.Event] && act.Reason == "" {
+	// An override checks its reason with everything else it needs, so one
+	// refusal names every missing piece (checkOverride).
+	if needsReason[act.Event] && act.Reason == "" && act.Event != EventOverride {
 		return nil, FieldError("reason", "此操作必须填写理由", "this action needs a written reason")
 	}
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {

@@ -290,6 +290,13 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 				rs.evalBracket(c, r, vals)
 			case kindTier:
 				rep.Tier = rs.evalTier(c, r, vals[c.metric])
+				if f.LeasedPlant && !r.Pass {
+					// The tiers say who may get land; a project renting a
+					// standard plant asks for none, so it complies.
+					r.Pass = true
+					r.MessageZH += ";项目租赁标准厂房,符合"
+					r.MessageEN += "; the project rents a standard plant, which complies"
+				}
 			}
 		}
 		if !r.Pass {

@@ -299,9 +299,7 @@ func TestEvaluateInvestmentTier(t *testing.T) {
 			f := good()
 			f.TotalInvestment = fp(tt.total)
 			f.FixedAssetInvestment = fp(tt.total * 0.8)
-			// Projects this small rent a standard plant: the land checks
-			// (which a 3000 万元 project on 100 亩 would fail) do not apply.
-			f.LeasedPlant = true
+			f.LandArea = fp(tt.total * 0.8 / 400) // 400 万元/亩: only the tier is in question
 			rep := mustEvaluate(t, mustDefault(t, "yingde"), f)
 			got := result(t, rep, "investment_tier")
 			if rep.Tier != tt.tier || got.Pass != tt.pass || got.Severity != Soft {

@@ -301,12 +301,17 @@ func TestEvaluateLeasedPlant(t *testing.T) {
 			if got := result(t, rep, "rd_intensity"); got.Pass || !got.Applies {
 				t.Errorf("rd_intensity not judged for a leased plant: %s", got.MessageZH)
 			}
+			// 3000 万元 is the "standard plant only" tier, which a leased plant complies with.
+			f.TotalInvestment, f.FixedAssetInvestment = fp(3000), fp(2400)
+			if got := result(t, mustEvaluate(t, rs, f), "investment_tier"); !got.Pass || !strings.Contains(got.MessageZH, "租赁标准厂房") {
+				t.Errorf("investment_tier for a leased plant: Pass %v %s", got.Pass, got.MessageZH)
+			}
 		})
 	}
 }
 
 // TestVetoMarks: the default rule sets mark the 一票否决 rules, and a report
-// with a failed veto offers nothing to waive.
+// counts failed vetoes apart (the engine then offers nothing to waive).
 func TestVetoMarks(t *testing.T) {
 	rs := mustDefault(t, "qingyuan")
 	for _, id := range []string{"veto_negative_list", "veto_negative_industry", "veto_eco_red_line", "veto_bad_credit", "land_price"} {
@@ -321,14 +326,22 @@ func TestVetoMarks(t *testing.T) {
 	}
 	f := good()
 	f.FixedAssetInvestment, f.Tax = fp(20000), fp(2000) // 200 and 20 万元/亩: two quantitative failures
+	failed := func(rep *Report) (ids []string) {
+		for _, c := range rep.Checks {
+			if !c.Pass && c.Severity == Hard {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids
+	}
 	rep := mustEvaluate(t, rs, f)
-	if got, want := rep.Waivable(), []string{"investment_intensity", "tax_per_mu"}; !slices.Equal(got, want) {
-		t.Errorf("Waivable = %v, want %v", got, want)
+	if got, want := failed(rep), []string{"investment_intensity", "tax_per_mu"}; !slices.Equal(got, want) || rep.VetoFailures != 0 {
+		t.Errorf("failed %v (vetoes %d), want %v and no veto", got, rep.VetoFailures, want)
 	}
 	f.EcoRedLine = bp(true)
 	rep = mustEvaluate(t, rs, f)
-	if rep.VetoFailures != 1 || len(rep.Waivable()) != 0 {
-		t.Errorf("VetoFailures %d Waivable %v, want 1 and nothing waivable", rep.VetoFailures, rep.Waivable())
+	if rep.VetoFailures != 1 || rep.HardFailures != 3 || !result(t, rep, "veto_eco_red_line").Veto {
+		t.Errorf("VetoFailures %d HardFailures %d, want 1 and 3", rep.VetoFailures, rep.HardFailures)
 	}
 }
 

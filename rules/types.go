@@ -90,22 +90,6 @@ type Report struct {
 // Passed reports whether no hard check failed.
 func (r *Report) Passed() bool { return r.HardFailures == 0 }
 
-// Waivable lists the ids of the failed hard checks the committee may waive
-// (一事一议): every failed hard check, provided no veto failed. With a failed
-// veto nothing is waivable: the project can only be returned or rejected.
-func (r *Report) Waivable() []string {
-	if r.VetoFailures > 0 {
-		return nil
-	}
-	var ids []string
-	for _, c := range r.Checks {
-		if !c.Pass && c.Severity == Hard && !c.Veto {
-			ids = append(ids, c.ID)
-		}
-	}
-	return ids
-}
-
 // Criterion is one line of the expert scoring sheet.
 type Criterion struct {
 	ID     string  `json:"id" yaml:"id"`

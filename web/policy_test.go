@@ -43,6 +43,14 @@ func TestProjectFormKeepsBlanks(t *testing.T) {
 		t.Errorf("bad_credit = %v, want an explicit no", f.BadCredit)
 	}
 	doc := parseHTML(t, promoter.do("GET", fmt.Sprintf("/projects/%d/edit", id), nil).Body.String())
+	// The form marks what submit will require, from the park's rule set.
+	need := map[string]string{}
+	for _, n := range findAll(doc, func(n *html.Node) bool { return hasAttr(n, "data-need") }) {
+		need[attr(n.Parent, "for")] = attr(n, "data-need")
+	}
+	if need["f-tax"] != "required" || need["f-land_area"] != "land" || need["f-employees"] != "" {
+		t.Errorf("required markers %v", need)
+	}
 	for _, in := range findAll(doc, func(n *html.Node) bool { return n.Data == "input" }) {
 		switch name := attr(in, "name"); {
 		case name == "office_share" || name == "energy_use":
@@ -204,5 +212,41 @@ func TestOverrideFormWeb(t *testing.T) {
 	}
 	if after, _ := w.db.Project(w.ctx, p.ID); after.State != engine.StateExpertReview || !after.Override {
 		t.Errorf("after override: %s %v", after.State, after.Override)
+	}
+}
+
+// TestOverrideAPI: the JSON API takes the same 一事一议 as the form: missing
+// pieces come back as one 400 naming every field, a veto as a 403, a
+// complete override moves the project on.
+func TestOverrideAPI(t *testing.T) {
+	w := mustWorld(t)
+	committee := w.login("committee")
+	submit := func(edit func(*engine.ProjectInput)) *engine.Project {
+		in := goodInput(ownPark)
+		edit(&in)
+		p, err := w.svc.CreateProject(w.ctx, w.users["promoter"], in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err = w.svc.Act(w.ctx, w.users["promoter"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := submit(func(in *engine.ProjectInput) { in.Figures.Tax = fp(100) })
+	target := fmt.Sprintf("/api/v1/projects/%d/actions", p.ID)
+	rec := committee.do("POST", target, engine.Action{Event: engine.EventOverride, Version: p.Version, Reason: "一事一议"})
+	got := decode[apiError](t, rec.Body.Bytes())
+	if want := []string{"waive", "reason", "minutes_document", "minutes_number", "minutes_date"}; rec.Code != http.StatusBadRequest || !slices.Equal(got.Fields, want) {
+		t.Errorf("incomplete override: %d %+v, want 400 with fields %v", rec.Code, got, want)
+	}
+	if rec := committee.do("POST", target, w.overrideAction(p, "tax_per_mu")); rec.Code != http.StatusOK {
+		t.Errorf("complete override: %d %s", rec.Code, rec.Body)
+	}
+
+	veto := submit(func(in *engine.ProjectInput) { in.Figures.BadCredit = bp(true) })
+	rec = committee.do("POST", fmt.Sprintf("/api/v1/projects/%d/actions", veto.ID), w.overrideAction(veto, "veto_bad_credit"))
+	if got := decode[apiError](t, rec.Body.Bytes()); rec.Code != http.StatusForbidden || !strings.Contains(got.Message, "一票否决") {
+		t.Errorf("override of a veto: %d %+v, want 403 saying 一票否决", rec.Code, got)
 	}
 }

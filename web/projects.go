@@ -476,6 +476,9 @@ type projectForm struct {
 	Parks   []engine.Park
 	Fields  []figureField
 	Edit    bool
+	// Need says, per figure, what the park's rule set in force asks for it:
+	// "required" (submit waits for it) or "land" (unless leased_plant).
+	Need map[string]string
 }
 
 func (f *projectForm) Value(name string) string { return f.Values[name] }
@@ -605,6 +608,7 @@ func (s *Server) renderForm(c echo.Context, status int, f *projectForm) error {
 		}
 	}
 	f.Fields = figureFields
+	f.Need = s.figureNeeds(c, f)
 	title := s.t(c, "form.new_title")
 	if f.Edit {
 		title = s.t(c, "form.edit_title")
@@ -612,6 +616,35 @@ func (s *Server) renderForm(c echo.Context, status int, f *projectForm) error {
 	pd := s.page(c, title)
 	pd.Data = f
 	return s.render(c, status, "form", pd)
+}
+
+// figureNeeds reads from the park's rule set in force which figures submit
+// will require, so the form marks them before the promoter finds out.
+func (s *Server) figureNeeds(c echo.Context, f *projectForm) map[string]string {
+	ctx := c.Request().Context()
+	park := f.Park
+	if park == "" {
+		park = f.Values["park"]
+	}
+	if park == "" && f.ID > 0 {
+		if p, err := s.svc.Project(ctx, currentUser(c), f.ID); err == nil {
+			park = p.Park
+		}
+	}
+	if park == "" && len(f.Parks) > 0 {
+		park = f.Parks[0].ID
+	}
+	rs, err := s.svc.ActiveRuleSet(ctx, park)
+	if err != nil {
+		return nil
+	}
+	need := map[string]string{}
+	for _, fd := range figureFields {
+		if m := rs.FigureMode(fd.Name); m == "required" || m == "land" {
+			need[fd.Name] = m
+		}
+	}
+	return need
 }
 
 func fieldNames() []string {
