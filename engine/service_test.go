@@ -537,7 +537,9 @@ func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Pro
 
 // TestTransitionMatrix tries every lifecycle event from every state as every
 // role of the project's park: it succeeds exactly where the policy grants it,
-// and every refusal leaves the project as it was.
+// and every refusal leaves the project as it was. Because a refusal changes
+// nothing (which is checked), the refused cases of a state share one driven
+// project; each permitted case gets a fresh one.
 func TestTransitionMatrix(t *testing.T) {
 	w := mustWorld(t)
 	hardFail := goodFigures()
@@ -545,18 +547,33 @@ func TestTransitionMatrix(t *testing.T) {
 	a := w.svc.Authorizer()
 	automatic := map[string]bool{engine.EventRecommend: true, engine.EventFailReview: true, engine.EventRate: true}
 	for state := range pathTo {
+		shared := map[bool]*engine.Project{} // by whether the figures fail a hard rule
 		for _, ev := range []string{engine.EventSubmit, engine.EventPass, engine.EventOverride, engine.EventReturn,
 			engine.EventResubmit, engine.EventWithdraw, engine.EventApprove, engine.EventReject, engine.EventSign,
 			engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit,
 			engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction} {
 			for _, role := range engine.Roles {
 				t.Run(fmt.Sprintf("%s/%s/%s", state, ev, role), func(t *testing.T) {
-					f := goodFigures()
-					if ev == engine.EventOverride && state == engine.StateScreening {
+					f, failing := goodFigures(), ev == engine.EventOverride && state == engine.StateScreening
+					if failing {
 						f = hardFail // an override needs a failed hard rule to override
 					}
-					p := w.drive("qingyuan", f, state)
 					who := string(role) + "-qingyuan"
+					// resume_construction's guard, and recover_land's out of rectification
+					// (an open idle-land order), never hold on this path's
+					// committee-ordered rectification: TestIdleLand has them.
+					guarded := ev == engine.EventResumeConstruction || ev == engine.EventRecoverLand && state == engine.StateRectification
+					want := a.Allowed(who, "qingyuan", string(state), ev) && !automatic[ev] && !guarded
+					// Events whose guard is prepared below change the project
+					// first, so they never share one.
+					prepared := ev == engine.EventRectified || ev == engine.EventIdleLand || ev == engine.EventRecoverLand || ev == engine.EventOverride
+					p := shared[failing]
+					if p == nil || want || prepared {
+						p = w.drive("qingyuan", f, state)
+					}
+					if !want && !prepared {
+						shared[failing] = p
+					}
 					act := engine.Action{Event: ev, Version: p.Version, Reason: "理由"}
 					switch ev {
 					case engine.EventRectified:
@@ -578,11 +595,6 @@ func TestTransitionMatrix(t *testing.T) {
 						}
 					}
 					_, err := w.svc.Act(w.ctx, w.users[who], p.ID, act)
-					// resume_construction's guard, and recover_land's out of rectification
-					// (an open idle-land order), never hold on this path's
-					// committee-ordered rectification: TestIdleLand has them.
-					guarded := ev == engine.EventResumeConstruction || ev == engine.EventRecoverLand && state == engine.StateRectification
-					want := a.Allowed(who, "qingyuan", string(state), ev) && !automatic[ev] && !guarded
 					if got := err == nil; got != want {
 						t.Fatalf("%s by %s in %s: err = %v, want success %v", ev, role, state, err, want)
 					}

@@ -5,6 +5,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 )
 
 // allocatedBy is how many bytes fn allocates on the heap, all goroutines
@@ -59,12 +62,12 @@ func TestParseRefusesDeepNesting(t *testing.T) {
 	for name, data := range deepFiles() {
 		t.Run(name, func(t *testing.T) {
 			var p Problem
-			// Lexing is linear, as for any file this size (at most 1 MB);
-			// the quadratic parser took gigabytes.
+			// Lexing is linear, up to some 300 bytes per byte of file (at most
+			// 1 MB) like any file's; the quadratic parser took 45,000 per byte.
 			got := allocatedBy(func() { p = parseProblem(t, data) })
 			t.Logf("%d bytes of file, %d MB allocated", len(data), got>>20)
-			if got > 256<<20 {
-				t.Errorf("refusing took %d MB", got>>20)
+			if got > 500*uint64(len(data)) {
+				t.Errorf("refusing %d KB took %d MB", len(data)>>10, got>>20)
 			}
 			if !strings.Contains(p.Message, "nested more than 64 levels") || p.Rule != "file" {
 				t.Errorf("problem %v, want the nesting named", p)
@@ -117,4 +120,66 @@ func TestParseRefusesAliasBomb(t *testing.T) {
 	if !strings.Contains(p.Message, "anchors, aliases") || p.Line != 2 {
 		t.Errorf("problem %v, want the anchor on line 2 named", p)
 	}
+}
+
+// astDepth is how deeply collections nest in a parsed node: one level per
+// sequence and per key–value pair.
+func astDepth(n ast.Node) int {
+	switch n := n.(type) {
+	case *ast.DocumentNode:
+		return astDepth(n.Body)
+	case *ast.MappingNode:
+		d := 0
+		for _, v := range n.Values {
+			d = max(d, astDepth(v))
+		}
+		return d
+	case *ast.MappingValueNode:
+		return 1 + max(astDepth(n.Key), astDepth(n.Value))
+	case *ast.MappingKeyNode:
+		return astDepth(n.Value)
+	case *ast.SequenceNode:
+		d := 0
+		for _, v := range n.Values {
+			d = max(d, astDepth(v))
+		}
+		return 1 + d
+	case *ast.TagNode:
+		return astDepth(n.Value)
+	case *ast.AnchorNode:
+		return astDepth(n.Value)
+	}
+	return 0
+}
+
+// FuzzLexWithinLimits: whatever lexWithinLimits lets through parses no
+// deeper than twice maxNesting (the bound its count promises, see its
+// comment), so the parser's quadratic work stays small; and refusing names
+// a line of the file. Seeds: testdata/fuzz/FuzzLexWithinLimits (shallow,
+// deep and mixed layouts) and the embedded defaults.
+func FuzzLexWithinLimits(f *testing.F) {
+	for _, park := range DefaultParks() {
+		f.Add(mustDefault(f, park).Source())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxFileSize {
+			return
+		}
+		tokens, p := lexWithinLimits(data)
+		if p != nil {
+			if lines := 1 + strings.Count(string(data), "\n"); p.Line < 1 || p.Line > lines {
+				t.Fatalf("refused at line %d of %d: %v", p.Line, lines, p)
+			}
+			return
+		}
+		file, err := parser.Parse(tokens, 0)
+		if err != nil {
+			return
+		}
+		for _, doc := range file.Docs {
+			if d := astDepth(doc); d > 2*maxNesting+1 {
+				t.Fatalf("let through a document %d deep", d)
+			}
+		}
+	})
 }

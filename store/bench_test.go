@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
+	if templateDir != "" {
+		os.RemoveAll(templateDir)
+	}
 	os.Exit(code)
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -246,7 +247,7 @@ func parseAnnualRow(n int, row []string, year int) (engine.AnnualRow, []engine.R
 		switch col.kind {
 		case 'f', 'i':
 			x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
-			if err != nil {
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) { // ParseFloat reads "NaN" and "Inf"
 				bad(fmt.Sprintf("“%s”不是数字", v), fmt.Sprintf("%q is not a number", v))
 				continue
 			}

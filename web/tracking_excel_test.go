@@ -3,9 +3,12 @@ package web
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -135,14 +138,17 @@ func TestTrackingImportZipBombRefused(t *testing.T) {
 	}
 }
 
-// TestAnnualSheetFullSizeFitsLimits: a filled sheet of 10000 rows
-// (the most a zone could report) unpacks well within (16<<20), so
-// the limits refuse only what no zone sends.
+// TestAnnualSheetFullSizeFitsLimits: a filled sheet of maxAnnualRows rows
+// (the most a zone could report) unpacks well within maxAnnualUnzipped, so
+// the limits refuse only what no zone sends. By default a tenth of the rows
+// is built and its size scaled up (the size grows linearly in rows);
+// ZONEVET_LONG_TESTS=1 builds all of them.
 func TestAnnualSheetFullSizeFitsLimits(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 10,000-row workbook")
+	n := maxAnnualRows / 10
+	if os.Getenv("ZONEVET_LONG_TESTS") != "" {
+		n = maxAnnualRows - 1
 	}
-	rows := make([][]any, 10000-1)
+	rows := make([][]any, n)
 	for i := range rows {
 		rows[i] = []any{"91441800MA4UJ8XQ1T", "某某新材料科技有限公司", 40000.5, 42000, 10000, 2000, 1600, 9000, 5, 300, "是", "是"}
 	}
@@ -155,12 +161,59 @@ func TestAnnualSheetFullSizeFitsLimits(t *testing.T) {
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 	}
-	t.Logf("%d rows: %d KB packed, %d KB unpacked", 10000, len(book)>>10, total>>10)
-	if total > (16<<20)/2 {
-		t.Errorf("a full sheet unpacks to %d KB, too near the %d KB limit", total>>10, (16<<20)>>10)
+	full := total * maxAnnualRows / uint64(n+1)
+	t.Logf("%d rows: %d KB packed, %d KB unpacked; %d rows: about %d KB", n+1, len(book)>>10, total>>10, maxAnnualRows, full>>10)
+	if full > maxAnnualUnzipped/2 {
+		t.Errorf("a full sheet unpacks to about %d KB, too near the %d KB limit", full>>10, maxAnnualUnzipped>>10)
 	}
 	got, errs, err := readAnnualSheet(bytes.NewReader(book), 2025)
-	if err != nil || len(got) != 10000-1 || len(errs) != 0 {
+	if err != nil || len(got) != n || len(errs) != 0 {
 		t.Fatalf("full sheet: %d rows, %d errors, %v", len(got), len(errs), err)
 	}
+}
+
+// FuzzReadAnnualSheet feeds the annual-figures reader arbitrary bytes: it
+// returns rows or an invalid-input error naming the file, never panics;
+// every row and row error it reports lies within the sheet's bounds, every
+// figure is a finite number. Seeds: a good sheet, one with bad cells, a
+// padded one and the template; testdata/fuzz/FuzzReadAnnualSheet.
+func FuzzReadAnnualSheet(f *testing.F) {
+	good := annualBook(f, [][]any{
+		{"91441800MA4UJ8XQ1T", "甲", "40,000", 42000, 10000, 2000, 1600, 9000, 5, 300, "是", "是"},
+		{"91440300708461136T", "乙", "NaN", "Inf", "三万", "1e400", -1, "", 5.5, 2.5, "x", "否"},
+		{"91440300708461136T", "丙", 1, 1, 1, "NaN", 1, 1, 1, 1, "是", "否"},
+	})
+	f.Add(good)
+	f.Add(zipBomb(f, good, 4<<10))
+	tmpl, err := annualTemplate(2025, []engine.TrackedProject{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tmpl)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, errs, err := readAnnualSheet(bytes.NewReader(data), 2025)
+		if err != nil {
+			var e *engine.Error
+			if !errors.As(err, &e) || e.Code != engine.EINVALID || e.Field != "file" || e.Message == "" || e.MessageEN == "" {
+				t.Fatalf("error %T %v, want an invalid file in both languages", err, err)
+			}
+			return
+		}
+		for _, r := range rows {
+			fs := r.Figures
+			if r.Row < 2 || r.Row > maxAnnualRows || fs.Year != 2025 {
+				t.Fatalf("row %d, year %d", r.Row, fs.Year)
+			}
+			for _, x := range []float64{fs.Revenue, fs.Output, fs.ValueAdded, fs.Tax, fs.RDExpense, fs.EnergyUse, fs.Emissions} {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					t.Fatalf("row %d: figure %v", r.Row, x)
+				}
+			}
+		}
+		for _, e := range errs {
+			if e.Row < 2 || e.Row > maxAnnualRows || columnOf(e.Field) == "" || e.Message == "" || e.MessageEN == "" {
+				t.Fatalf("row error %+v", e)
+			}
+		}
+	})
 }

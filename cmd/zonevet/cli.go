@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -206,15 +207,29 @@ func ruleSetFor(ctx context.Context, dbPath, park, file string) (*rules.RuleSet,
 }
 
 func readProjectInput(path string) (engine.ProjectInput, error) {
-	var in engine.ProjectInput
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return in, err
+		return engine.ProjectInput{}, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	in, err := decodeProjectJSON(data)
+	if err != nil {
+		return in, fmt.Errorf("%s: %w", engine.EscapeText(path), err)
+	}
+	return in, nil
+}
+
+// decodeProjectJSON reads one project object strictly: an unknown field is
+// an error (a typo must not vanish), and so is anything after the object
+// (two objects, or a half-pasted second one, are not one project).
+func decodeProjectJSON(data []byte) (engine.ProjectInput, error) {
+	var in engine.ProjectInput
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return in, fmt.Errorf("%s: %w", path, err)
+		return in, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return in, errors.New("more than one JSON value: the file must hold one project object")
 	}
 	return in, nil
 }

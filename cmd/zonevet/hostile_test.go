@@ -29,13 +29,21 @@ func unsafeRunes(out string) []rune {
 	return bad
 }
 
-// TestCLIEscapesNames: names and free text a user typed reach the
+// TestCLIHostileInput runs the real binary (built once) on what a careless
+// or hostile user can hand the command line.
+func TestCLIHostileInput(t *testing.T) {
+	bin := buildBinary(t)
+	t.Run("EscapesNames", func(t *testing.T) { testCLIEscapesNames(t, bin) })
+	t.Run("RulesCheckHostileFiles", func(t *testing.T) { testCLIRulesCheckHostileFiles(t, bin) })
+}
+
+// testCLIEscapesNames: names and free text a user typed reach the
 // operator's terminal escaped, so a project name cannot forge a row of
 // `project list`, nor a display name one of `user list`, nor an escape
 // sequence or bidi override rewrite what `project show` shows.
-func TestCLIEscapesNames(t *testing.T) {
+func testCLIEscapesNames(t *testing.T, bin string) {
 	dir := t.TempDir()
-	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c := &cli{t: t, bin: bin, db: filepath.Join(dir, "zonevet.db"), dir: dir}
 	c.ok("init")
 	c.ok("user", "add", "admin9", "--password", "admin9-pass", "--role", "admin@qingyuan", "--display", "管理员\n3  forged  伪造  active  admin@yingde")
 	c.ok("user", "add", "prom9", "--password", "prom9-pass", "--role", "promoter@qingyuan", "--display", "招商\u202e员专")
@@ -75,13 +83,13 @@ func TestCLIEscapesNames(t *testing.T) {
 	}
 }
 
-// TestCLIRulesCheckHostileFiles: `rules check` refuses a 60,000-deep rule
+// testCLIRulesCheckHostileFiles: `rules check` refuses a 60,000-deep rule
 // file naming its line, with the process's peak memory bounded (before the
 // depth check: 5.3 GB), and a SIGTERM in a long run over many files ends it
 // at the next file instead of after the last.
-func TestCLIRulesCheckHostileFiles(t *testing.T) {
+func testCLIRulesCheckHostileFiles(t *testing.T, bin string) {
 	dir := t.TempDir()
-	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c := &cli{t: t, bin: bin, db: filepath.Join(dir, "zonevet.db"), dir: dir}
 	deep := filepath.Join(dir, "deep.yaml")
 	if err := os.WriteFile(deep, []byte("park: qingyuan\nchecks: "+strings.Repeat("[", 60000)+strings.Repeat("]", 60000)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
