@@ -87,8 +87,9 @@ type Dashboard struct {
 	OutputPerMu      []Bin                    `json:"output_per_mu"`
 	Rectifying       []FirmLine               `json:"rectifying"`
 	Exited           []FirmLine               `json:"exited"`
-	Targets          []Target                 `json:"targets"`      // the zone's (when every park is in view), then each park's own
-	ZonePartial      bool                     `json:"zone_partial"` // the whole-zone view lacks parks the user may not read: no zone target
+	Targets          []Target                 `json:"targets"`          // the zone's (when every park is in view), then each park's own
+	ZonePartial      bool                     `json:"zone_partial"`     // the whole-zone view lacks parks the user may not read: no zone target
+	UntargetedParks  []string                 `json:"untargeted_parks"` // parks whose rule set in force has no targets: section
 	PerPark          []ParkSummary            `json:"per_park"`
 	Runs             map[string]*RatingRun    `json:"-"`
 	ExitDue          []RatingResult           `json:"exit_due"`
@@ -277,6 +278,8 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 		}
 		if pt, ok := rs.Targets(); ok {
 			d.Targets = append(d.Targets, parkTargets(park, pt, sum[park])...)
+		} else {
+			d.UntargetedParks = append(d.UntargetedParks, park)
 		}
 	}
 

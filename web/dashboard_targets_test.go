@@ -172,6 +172,44 @@ func TestDashboardParkTargetsFromRuleSet(t *testing.T) {
 	}
 }
 
+// TestDashboardParkWithoutTargets: a park whose rule set in force has no
+// targets: section (one written before it existed) shows no targets of its
+// own, and the page says so rather than inventing them.
+func TestDashboardParkWithoutTargets(t *testing.T) {
+	w := mustWorld(t)
+	year := w.targetFigures()
+	def, err := rules.Default(otherPark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := "targets:\n  high_tech_share: 55        # 高新技术企业占规上工业企业比重,%\n  high_tech_output_share: 60 # 高新技术企业工业总产值占比,%\n"
+	old := strings.Replace(string(def.Source()), block, "", 1)
+	if old == string(def.Source()) {
+		t.Fatal("fixture: the park file's targets: block changed")
+	}
+	if _, err := w.svc.UploadRuleSet(w.ctx, w.users["admin@other"], otherPark, "yingde.yaml", []byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	zone := w.user("zone-committee", engine.RoleAssignment{Role: engine.RoleCommittee, Park: ownPark},
+		engine.RoleAssignment{Role: engine.RoleCommittee, Park: otherPark})
+	d, err := w.svc.Dashboard(w.ctx, zone, "", year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range d.Targets {
+		if tg.Scope == otherPark {
+			t.Errorf("target %+v for a park whose rule set has none", tg)
+		}
+	}
+	if len(d.UntargetedParks) != 1 || d.UntargetedParks[0] != otherPark {
+		t.Errorf("UntargetedParks %v, want [%s]", d.UntargetedParks, otherPark)
+	}
+	doc := parseHTML(t, w.login("zone-committee").get(t, "/dashboard?year="+strconv.Itoa(year)))
+	if n := findAll(doc, func(n *html.Node) bool { return hasAttr(n, "data-untargeted") }); len(n) != 1 || !strings.Contains(text(n[0]), "英德高新区") {
+		t.Error("the page does not say which park's rule set sets no targets")
+	}
+}
+
 func targetRows(doc *html.Node) []*html.Node {
 	return findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && hasAttr(n, "data-target") })
 }
