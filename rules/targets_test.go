@@ -85,3 +85,30 @@ func withoutTargets(t *testing.T, src string) string {
 	}
 	return src[:i+1] + rest[j:]
 }
+
+// TestRDSupportReasonTerm: a rule set with targets: names R&D intensity as
+// the policy does (研发经费投入强度) in the rating's support reason; the same
+// rule set without the section (as stored before) keeps 研发投入强度, so its
+// runs recompute byte for byte.
+func TestRDSupportReasonTerm(t *testing.T) {
+	// R&D 600 of revenue 10000 = 6.00 %, above qingyuan's 5 % support mark.
+	firm := FirmYear{ProjectID: 1, Name: "甲", LandArea: 50, Output: 50000, ValueAdded: 12000, Tax: 2000, RDExpense: 600,
+		Revenue: 10000, EnergyUse: 3000, Emissions: 5, Employees: 200, Electricity: 400}
+	old, err := Parse("old.yaml", []byte(withoutTargets(t, readPark(t, "qingyuan"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rs   *RuleSet
+		want string
+	}{{mustDefault(t, "qingyuan"), ";研发经费投入强度 6.00%,达到 5% 的倾斜支持标准"}, {old, ";研发投入强度 6.00%,达到 5% 的倾斜支持标准"}} {
+		out, err := tc.rs.Rate([]FirmYear{firm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons := strings.Join(out[0].ReasonsZH, ";")
+		if !out[0].RDSupport || !strings.Contains(reasons, tc.want) {
+			t.Errorf("reasons %q, want %q", reasons, tc.want)
+		}
+	}
+}
