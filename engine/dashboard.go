@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"zonevet/rules"
 )
 
-// Target is one of the zone's policy targets, shown beside the actual figure.
+// Target is a policy target shown beside the actual figure, for the whole
+// zone (Scope ZoneScope) or for one park (Scope = the park's id).
 type Target struct {
 	ID       string  `json:"id"`
+	Scope    string  `json:"scope"` // ZoneScope: all parks together; else the park whose rule set sets it
 	NameZH   string  `json:"name_zh"`
 	NameEN   string  `json:"name_en"`
 	Unit     string  `json:"unit"`
@@ -22,13 +26,15 @@ type Target struct {
 	Progress float64 `json:"progress"` // actual ÷ target, capped at 1, for the bar
 }
 
-// Zone targets of the city's policy (DESIGN.md): the zone's own goals, the
-// same for every park, so they live here rather than in a park's rule set.
-const (
-	TargetHighTechShare       = 55.0     // % of above-scale firms that are high-tech enterprises
-	TargetHighTechOutputShare = 60.0     // % of industrial output made by high-tech enterprises
-	TargetIndustrialOutput    = 10000000 // 万元 = 1000 亿元
-)
+// ZoneScope is the Scope of a target set for all parks together.
+const ZoneScope = "zone"
+
+// TargetZoneIndustrialOutput is the city's zone-wide goal, 全市高新区工业总产值
+// 超 1000 亿元 (清远市《关于促进高新技术产业开发区高质量发展的意见》), in 万元.
+// It is met by all parks together, so it is measured only against all of
+// them and is nobody's park target; a park's own targets are in its rule set
+// (rules.ParkTargets).
+const TargetZoneIndustrialOutput = 10000000
 
 // Bin is one bar of a distribution.
 type Bin struct {
@@ -81,7 +87,9 @@ type Dashboard struct {
 	OutputPerMu      []Bin                    `json:"output_per_mu"`
 	Rectifying       []FirmLine               `json:"rectifying"`
 	Exited           []FirmLine               `json:"exited"`
-	Targets          []Target                 `json:"targets"`
+	Targets          []Target                 `json:"targets"`          // the zone's (when every park is in view), then each park's own
+	ZonePartial      bool                     `json:"zone_partial"`     // the whole-zone view lacks parks the user may not read: no zone target
+	UntargetedParks  []string                 `json:"untargeted_parks"` // parks whose rule set in force has no targets: section
 	PerPark          []ParkSummary            `json:"per_park"`
 	Runs             map[string]*RatingRun    `json:"-"`
 	ExitDue          []RatingResult           `json:"exit_due"`
@@ -241,8 +249,7 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 			}
 		}
 	}
-	var out, htOut float64
-	var above, htAbove int
+	var zoneOutput float64
 	for _, park := range parks {
 		ps := sum[park]
 		d.SignedThisYear += ps.SignedThisYear
@@ -250,10 +257,31 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 		for b, n := range ps.Bands {
 			d.Bands[b] += n
 		}
-		out, htOut, above, htAbove = out+ps.Output, htOut+ps.HighTechOutput, above+ps.AboveScale, htAbove+ps.HighTechAbove
+		zoneOutput += ps.Output
 		d.PerPark = append(d.PerPark, *ps)
 	}
-	d.Targets = targets(out, htOut, above, htAbove)
+	if park == "" {
+		// The zone's goal is for every park of the zone together: against
+		// only the parks this user may read it would mislead.
+		if len(parks) == len(all) {
+			d.Targets = append(d.Targets, zoneTarget(zoneOutput))
+		} else {
+			d.ZonePartial = true
+		}
+	}
+	for _, park := range parks {
+		rs, err := s.ActiveRuleSet(ctx, park)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if pt, ok := rs.Targets(); ok {
+			d.Targets = append(d.Targets, parkTargets(park, pt, sum[park])...)
+		} else {
+			d.UntargetedParks = append(d.UntargetedParks, park)
+		}
+	}
 
 	open, err := ts.OpenRectifications(ctx, parks)
 	if err != nil {
@@ -281,31 +309,37 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 	return d, nil
 }
 
-// targets compares the year's figures with the zone's policy targets.
-func targets(output, htOutput float64, above, htAbove int) []Target {
-	known := above > 0 || output > 0
-	t := []Target{
-		{ID: "high_tech_share", NameZH: "规上高新技术企业占规上工业企业比重", NameEN: "High-tech share of above-scale firms", Unit: "%",
-			Target: TargetHighTechShare, BasisZH: fmt.Sprintf("%d / %d 家", htAbove, above), BasisEN: fmt.Sprintf("%d of %d firms", htAbove, above)},
-		{ID: "high_tech_output_share", NameZH: "高新技术企业产值占比", NameEN: "High-tech enterprises' output share", Unit: "%",
-			Target: TargetHighTechOutputShare},
-		{ID: "industrial_output", NameZH: "高新区工业总产值", NameEN: "Zone industrial output", Unit: "亿元",
-			Target: TargetIndustrialOutput / 10000, Actual: round2(output / 10000)},
+// zoneTarget compares all parks' industrial output (万元) with the zone's goal.
+func zoneTarget(output float64) Target {
+	t := Target{ID: "zone_industrial_output", Scope: ZoneScope, NameZH: "高新区工业总产值", NameEN: "High-tech zone industrial output",
+		Unit: "亿元", Target: TargetZoneIndustrialOutput / 10000, Actual: round2(output / 10000), Known: output > 0,
+		BasisZH: "全市高新区工业总产值超 1000 亿元", BasisEN: "all the city's high-tech zones together above 100 bn CNY"}
+	return finish(t)
+}
+
+// parkTargets compares one park's figures with the targets of its rule set.
+func parkTargets(park string, pt rules.ParkTargets, ps *ParkSummary) []Target {
+	known := ps.AboveScale > 0 || ps.Output > 0
+	share := Target{ID: "high_tech_share", Scope: park, NameZH: "高新技术企业占规上工业企业比重", NameEN: "High-tech enterprises' share of above-scale industrial firms",
+		Unit: "%", Target: pt.HighTechShare, Known: known,
+		BasisZH: fmt.Sprintf("规上高新技术企业 %d / 规上工业企业 %d 家", ps.HighTechAbove, ps.AboveScale),
+		BasisEN: fmt.Sprintf("%d of %d above-scale firms are high-tech", ps.HighTechAbove, ps.AboveScale)}
+	if ps.AboveScale > 0 {
+		share.Actual = round2(float64(ps.HighTechAbove) / float64(ps.AboveScale) * 100)
 	}
-	if above > 0 {
-		t[0].Actual = round2(float64(htAbove) / float64(above) * 100)
+	output := Target{ID: "high_tech_output_share", Scope: park, NameZH: "高新技术企业工业总产值占比", NameEN: "High-tech enterprises' share of industrial output",
+		Unit: "%", Target: pt.HighTechOutputShare, Known: known,
+		BasisZH: fmt.Sprintf("高新技术企业 %.2f / 园区 %.2f 亿元", ps.HighTechOutput/10000, ps.Output/10000),
+		BasisEN: fmt.Sprintf("%.2f of the park's %.2f 100m CNY", ps.HighTechOutput/10000, ps.Output/10000)}
+	if ps.Output > 0 {
+		output.Actual = round2(ps.HighTechOutput / ps.Output * 100)
 	}
-	if output > 0 {
-		t[1].Actual = round2(htOutput / output * 100)
-	}
-	t[1].BasisZH = fmt.Sprintf("%.2f / %.2f 亿元", htOutput/10000, output/10000)
-	t[1].BasisEN = fmt.Sprintf("%.2f of %.2f 100m CNY", htOutput/10000, output/10000)
-	t[2].BasisZH, t[2].BasisEN = "目标 > 1000 亿元", "target > 100 bn CNY"
-	for i := range t {
-		t[i].Known = known
-		t[i].Met = known && t[i].Actual > t[i].Target
-		t[i].Progress = min(t[i].Actual/t[i].Target, 1)
-	}
+	return []Target{finish(share), finish(output)}
+}
+
+func finish(t Target) Target {
+	t.Met = t.Known && t.Actual > t.Target
+	t.Progress = min(t.Actual/t.Target, 1)
 	return t
 }
 

@@ -37,7 +37,7 @@ var eventLabels = map[string][2]string{
 	EventStartConstruction: {"开工", "start construction"},
 	EventStartProduction:   {"投产", "start production"},
 	EventRate:              {"亩均效益评价", "annual rating"},
-	EventRectify:           {"责令整改", "order rectification"},
+	EventRectify:           {"限期整改", "order rectification"},
 	EventRectified:         {"整改通过", "rectification passed"},
 	EventExit:              {"退出", "exit"},
 	"upload":               {"上传文件", "upload"},

@@ -260,7 +260,7 @@ func (ag *Agreement) validate() error {
 		return FieldError("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
 	}
 	if ag.RDIntensity > 100 {
-		return FieldError("rd_intensity", "研发投入强度是百分比,不能超过 100", "R&D intensity is a percentage and cannot exceed 100")
+		return FieldError("rd_intensity", "研发经费投入强度是百分比,不能超过 100", "R&D intensity is a percentage and cannot exceed 100")
 	}
 	if ag.Employees < 0 {
 		return FieldError("employees", "就业人数不能为负", "employees cannot be negative")
@@ -426,7 +426,7 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	if n >= years[len(years)-1] {
 		il.Recovery, il.LevelZH, il.LevelEN = true, "闲置满 "+fmt.Sprint(n)+" 年,可无偿收回", "idle "+fmt.Sprint(n)+" years: liable for recovery"
 	} else {
-		il.LevelZH, il.LevelEN = "闲置土地(满 "+fmt.Sprint(n)+" 年,征收闲置费)", "idle land ("+fmt.Sprint(n)+" year: idle-land fee)"
+		il.LevelZH, il.LevelEN = "闲置土地(满 "+fmt.Sprint(n)+" 年,征缴土地闲置费)", "idle land ("+fmt.Sprint(n)+" year: idle-land fee)"
 	}
 	return il
 }
@@ -453,8 +453,8 @@ func ClauseLabel(c, lang string) string { return pick(clauseLabels[c], lang, c) 
 
 var causeLabels = map[string][2]string{
 	CauseRatingD: {"亩均效益评价为 D 类", "rated D"},
-	CauseRDBelow: {"研发投入强度低于签约承诺", "R&D below the signed commitment"},
-	CauseManual:  {"管委会责令整改", "ordered by the committee"},
+	CauseRDBelow: {"研发经费投入强度低于签约承诺", "R&D below the signed commitment"},
+	CauseManual:  {"管委会决定限期整改", "ordered by the committee"},
 }
 
 // CauseLabel names a rectification cause in lang.

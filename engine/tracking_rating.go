@@ -208,9 +208,9 @@ func (s *Service) carryOut(rs *rules.RuleSet, run *RatingRun, byID map[int64]*Tr
 			why = fmt.Sprintf("%d 年度未报送亩均效益评价数据,按规则评为 %s 类", run.Year, r.Band)
 		}
 		if !isD {
-			cause, why = CauseRDBelow, fmt.Sprintf("%d 年度研发投入强度 %.2f%%,低于签约承诺 %.2f%%", run.Year, r.RDIntensity, r.RDCommitted)
+			cause, why = CauseRDBelow, fmt.Sprintf("%d 年度研发经费投入强度 %.2f%%,低于签约承诺 %.2f%%", run.Year, r.RDIntensity, r.RDCommitted)
 		} else if r.RDBelowCommitment {
-			why += fmt.Sprintf(";研发投入强度 %.2f%% 低于签约承诺 %.2f%%", r.RDIntensity, r.RDCommitted)
+			why += fmt.Sprintf(";研发经费投入强度 %.2f%% 低于签约承诺 %.2f%%", r.RDIntensity, r.RDCommitted)
 		}
 		if r.Action == ActionExitDue {
 			why += fmt.Sprintf(";连续 %d 个年度评为 %s 类,提请管委会启动退出程序", cfg.ExitAfterDYears, worst)

@@ -413,7 +413,7 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 		return &ev, short(ev.Lines)
 	case CauseRDBelow:
 		if ag == nil || ag.RDIntensity <= 0 {
-			return nil, Errorf(ECONFLICT, "协议未约定研发投入强度", "the agreement commits no R&D intensity")
+			return nil, Errorf(ECONFLICT, "协议未约定研发经费投入强度", "the agreement commits no R&D intensity")
 		}
 		rd := 0.0
 		if fig.Revenue > 0 {
@@ -449,7 +449,7 @@ func (f *AnnualFigures) landArea(ag *Agreement) float64 {
 func init() {
 	addEventLabels(map[string][2]string{
 		EventFullProductionReview: {"达产复核", "full-production review"},
-		EventIdleLand:             {"认定闲置土地并征缴闲置费", "find idle land, levy the fee"},
+		EventIdleLand:             {"认定闲置土地并征缴土地闲置费", "find idle land, levy the fee"},
 		EventRecoverLand:          {"无偿收回土地", "recover the land without compensation"},
 		EventResumeConstruction:   {"恢复建设(闲置整改完成)", "construction resumed"},
 	})

@@ -198,7 +198,7 @@ func keySegment(k string) string {
 // rule in a Problem; sections are top-level mappings named as a whole.
 var (
 	itemSections = map[string]bool{"leading_industries": true, "metrics": true, "checks": true}
-	sections     = map[string]bool{"scoring": true, "rating": true, "tracking": true, "deadlines": true, "holidays": true, "workdays": true, "figures": true}
+	sections     = map[string]bool{"scoring": true, "rating": true, "tracking": true, "targets": true, "deadlines": true, "holidays": true, "workdays": true, "figures": true}
 )
 
 // segment is one step of a path: a key or an index.

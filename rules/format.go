@@ -20,6 +20,7 @@ package rules
 //	scoring: ScoringSheet              expert sheet: criteria (max sums to 100), pass_mark, quorum
 //	rating: RatingConfig               annual per-mu rating
 //	tracking: Tracking                 post-signing milestones
+//	targets: ParkTargets               the park's own dashboard targets (optional, targets.go)
 //	deadlines: {state: working days}   see DeadlineStates
 //	holidays, workdays: [YYYY-MM-DD]   the working-day calendar
 //
@@ -76,6 +77,7 @@ type fileSpec struct {
 	Scoring   ScoringSheet   `yaml:"scoring" json:"scoring"`
 	Rating    RatingConfig   `yaml:"rating" json:"rating"`
 	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
+	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
 	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule

@@ -208,7 +208,7 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 		if sup := cfg.RDSupport; sup != nil && f.Revenue > 0 {
 			if rd := round(f.RDExpense/f.Revenue*100, 2); rd >= sup.AtLeast {
 				r.RDSupport = true
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("研发投入强度 %s%%,达到 %s%% 的倾斜支持标准:%s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureZH))
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s%%,达到 %s%% 的倾斜支持标准:%s", rs.rdTerm(), fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureZH))
 				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("R&D intensity %s%% reaches the %s%% support mark: %s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureEN))
 			}
 		}
@@ -304,6 +304,17 @@ func (rs *RuleSet) classTerm() struct{ zh, en string } {
 		return struct{ zh, en string }{"档", "band"}
 	}
 	return struct{ zh, en string }{"类", "class"}
+}
+
+// rdTerm is R&D intensity in a rating reason: 研发经费投入强度 as the policy
+// writes it, except in rule sets from before the terms were aligned with the
+// policy (those without a targets: section, added at the same time), whose
+// stored runs said 研发投入强度 and must recompute byte for byte.
+func (rs *RuleSet) rdTerm() string {
+	if rs.spec.Targets == nil {
+		return "研发投入强度"
+	}
+	return "研发经费投入强度"
 }
 
 // bandCuts is what bandIndex needs for n rated firms under half_up: the

@@ -108,6 +108,7 @@ func (b *builder) build() *RuleSet {
 	b.buildScoring()
 	b.buildRating()
 	b.buildTracking()
+	b.buildTargets()
 	b.buildCalendar()
 	if len(b.problems) > 0 {
 		return nil

@@ -28,19 +28,12 @@ type chartData struct {
 	Bands       []labelled `json:"bands"`
 	TaxPerMu    []labelled `json:"tax_per_mu"`
 	OutputPerMu []labelled `json:"output_per_mu"`
-	Targets     []target   `json:"targets"`
 	Text        map[string]string
 }
 
 type labelled struct {
 	Label string `json:"label"`
 	Value int    `json:"value"`
-}
-
-type target struct {
-	Label  string  `json:"label"`
-	Target float64 `json:"target"`
-	Actual float64 `json:"actual"`
 }
 
 func (s *Server) dashboard(c echo.Context) (*engine.Dashboard, error) {
@@ -68,8 +61,7 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	cd := chartData{Text: map[string]string{
 		"states": pickLang(lang, "各状态项目数", "Projects per state"), "bands": pickLang(lang, "亩均效益评价分类", "Rating classes"),
 		"tax": pickLang(lang, "亩均税收分布(万元/亩)", "Tax per mu (10k CNY/mu)"), "output": pickLang(lang, "亩均产值分布(万元/亩)", "Output per mu (10k CNY/mu)"),
-		"targets": pickLang(lang, "政策目标与实际(%)", "Policy targets and actuals (%)"), "target": pickLang(lang, "目标", "Target"),
-		"actual": pickLang(lang, "实际", "Actual"), "save": pickLang(lang, "保存为图片", "Save as image"), "firms": pickLang(lang, "企业数", "Firms"),
+		"save": pickLang(lang, "保存为图片", "Save as image"), "firms": pickLang(lang, "企业数", "Firms"),
 	}}
 	for _, st := range engine.States {
 		if n := d.States[st]; n > 0 {
@@ -90,9 +82,6 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	}
 	for _, b := range d.OutputPerMu {
 		cd.OutputPerMu = append(cd.OutputPerMu, labelled{b.Label, b.Count})
-	}
-	for _, t := range d.Targets[:2] {
-		cd.Targets = append(cd.Targets, target{pickLang(lang, t.NameZH, t.NameEN), t.Target, t.Actual})
 	}
 	js, err := json.Marshal(cd)
 	if err != nil {

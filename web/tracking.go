@@ -176,7 +176,7 @@ var trackingFieldNames = map[string][2]string{
 	"signed_on": {"签约日期", "signing date"}, "land_delivered_on": {"交地日期", "land delivery"}, "start_by": {"约定开工", "agreed start"},
 	"complete_by": {"约定竣工", "agreed completion"}, "production_by": {"约定投产", "agreed production"}, "full_production_by": {"约定达产", "agreed full production"},
 	"land_area": {"用地面积", "land area"}, "fixed_asset_investment": {"固定资产投资", "fixed-asset investment"}, "output_per_mu": {"亩均产值", "output per mu"},
-	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
+	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发经费投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
 	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
 	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
 	"granted_on": {"供地日期", "land grant date"}, "name": {"企业名称", "firm name"},

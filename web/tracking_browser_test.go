@@ -98,4 +98,20 @@ func TestBrowserRatingDashboard(t *testing.T) {
 		t.Errorf("targets %q", targets)
 	}
 	screenshot(t, ctx, "dashboard")
+
+	// The zone view of someone who reads both parks: the zone-wide output
+	// target on a row of its own (all parks together), then each park's.
+	w.user("zone-committee", engine.RoleAssignment{Role: engine.RoleCommittee, Park: ownPark},
+		engine.RoleAssignment{Role: engine.RoleCommittee, Park: otherPark})
+	login("zone-committee", false)
+	run("open the zone dashboard",
+		chromedp.Navigate(ts.URL+"/dashboard?year="+strconv.Itoa(year)),
+		chromedp.WaitVisible(chromedp.CSS(`#targets tr[data-scope=zone]`)),
+		evalVoid(`document.documentElement.dataset.chartsReady === "1"`),
+	)
+	zone, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets tr[data-scope=zone]`)))
+	if !strings.Contains(zone, "全区(各园区合计)") || !strings.Contains(zone, "> 1,000 亿元") {
+		t.Errorf("zone target row %q", zone)
+	}
+	screenshot(t, ctx, "dashboard-zone")
 }

@@ -326,8 +326,8 @@ func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
 		rows  [][]any
 		money []int // columns (0-based) formatted with thousands separators
 	}{
-		{"政策目标", []string{"指标", "目标", "实际", "单位", "是否达标", "口径"}, nil, []int{1, 2}},
-		{"各园区", []string{"园区", "项目数", "跟踪项目", "本年签约", "本年签约固定资产投资(万元)", "A 类", "B 类", "C 类", "D 类", "T 类(不参评)", "宽限期", "整改中", "已退出", "工业总产值(万元)", "规上企业", "规上高企", "高企产值(万元)"}, nil, []int{4, 13, 16}},
+		{"政策目标", []string{"范围", "指标", "目标", "实际", "单位", "是否达标", "口径"}, nil, []int{2, 3}},
+		{"各园区", []string{"园区", "项目数", "跟踪项目", "本年签约", "本年签约固定资产投资(万元)", "A 类", "B 类", "C 类", "D 类", "T 类(不参评)", "宽限期", "整改中", "已退出", "工业总产值(万元)", "规上工业企业", "规上高新技术企业", "高新技术企业工业总产值(万元)"}, nil, []int{4, 13, 16}},
 		{"评价分类", []string{"类别", "企业数"}, nil, nil},
 		{"亩均税收分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
 		{"亩均产值分布", []string{"区间(万元/亩)", "企业数"}, nil, nil},
@@ -338,7 +338,13 @@ func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
 		if t.Met {
 			met = "是"
 		}
-		sheets[0].rows = append(sheets[0].rows, []any{t.NameZH, t.Target, t.Actual, t.Unit, met, t.BasisZH})
+		scope := "全区(各园区合计)"
+		for _, p := range d.Parks {
+			if p.ID == t.Scope {
+				scope = p.NameZH
+			}
+		}
+		sheets[0].rows = append(sheets[0].rows, []any{scope, t.NameZH, t.Target, t.Actual, t.Unit, met, t.BasisZH})
 	}
 	for _, p := range d.PerPark {
 		sheets[1].rows = append(sheets[1].rows, []any{p.Park.NameZH, p.Projects, p.Tracked, p.SignedThisYear, p.InvestmentSigned,

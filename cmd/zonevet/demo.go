@@ -234,12 +234,12 @@ var demoProjects = []demoProject{
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "清远低效铸造扩产项目", InvestorName: "清远市恒通铸造有限公司", USCC: uscc("91441800MA4UL0Q1"),
 		Figures: figures("C3391", 60, 310, 820, 31, 1.6)},
 		append(append([]step{}, approved...), sign, build, produce,
-			step{as: "committee1", event: engine.EventRectify, reason: "2025 年度亩均效益评价为 D 类,亩均税收 4.2 万元/亩,低于 5 万元/亩底线,责令限期整改。"},
+			step{as: "committee1", event: engine.EventRectify, reason: "2025 年度亩均效益评价为 D 类,亩均税收 4.2 万元/亩,低于 5 万元/亩底线,限期整改。"},
 			step{as: "committee1", event: engine.EventExit, reason: "整改期满仍未达标,依投资协议第十二条启动土地回购。"})},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "广清精密模具制造项目", InvestorName: "广东精工模具科技有限公司", USCC: uscc("91441800MA4UP7K2"),
 		Figures: figures("C3525", 40, 320, 850, 32, 3.2)},
 		append(append([]step{}, approved...), sign, build, produce,
-			step{as: "committee1", event: engine.EventRectify, reason: "研发投入强度 1.1%,低于签约承诺 3%,限 90 日内提交整改方案。"})},
+			step{as: "committee1", event: engine.EventRectify, reason: "研发经费投入强度 1.1%,低于签约承诺 3%,限 90 日内提交整改方案。"})},
 	// Five more firms in production, so the rating and the dashboard show a
 	// real spread: from well above the park's benchmarks to below the tax
 	// floor (their annual figures are in tracking.go).
@@ -282,7 +282,7 @@ var demoProjects = []demoProject{
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "普通包装纸箱项目", InvestorName: "清远市顺达包装有限公司", USCC: uscc("91441800MA58KL3E"),
 		Figures: figures("C2231", 30, 310, 820, 31, 1.6)},
 		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer1", "reviewer2", "reviewer3"}},
-			{as: "committee1", event: engine.EventReject, reason: "非园区主导产业,研发投入强度 1.6% 偏低,产业链带动作用有限,不予立项。"}}},
+			{as: "committee1", event: engine.EventReject, reason: "非园区主导产业,研发经费投入强度 1.6% 偏低,产业链带动作用有限,不予立项。"}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "5G 通信模组制造项目", InvestorName: "清远讯联通信技术有限公司", USCC: uscc("91441800MA59MN4F"),
 		Figures: figures("C3921", 45, 400, 1200, 42, 5.2)},
 		[]step{submit, pass, scored}},
