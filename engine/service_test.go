@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"zonevet/engine"
 	"zonevet/rules"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // world is a real service on a temp SQLite file with both default parks and
@@ -27,7 +27,7 @@ type world struct {
 func mustWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "zonevet.db"))
+	db, err := store.Open(storetest.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

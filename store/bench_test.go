@@ -34,9 +34,6 @@ func TestMain(m *testing.M) {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
-	if templateDir != "" {
-		os.RemoveAll(templateDir)
-	}
 	os.Exit(code)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,49 +12,20 @@ import (
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // t0 is the fixed clock of the tests.
 var t0 = time.Date(2025, 3, 1, 9, 30, 0, 123456789, time.UTC)
 
 // mustOpen opens a fresh database in a temporary directory, with a fixed clock
-// and the two parks every test uses, and closes it when the test ends. The
-// database starts as a copy of one migrated once per test run: migrating
-// afresh took 2.7 s per test under -race on a busy machine, most of the
-// package's time; the migrations themselves are tested on new files.
+// and the two parks every test uses, and closes it when the test ends. It
+// starts as a copy of a migrated one (storetest); the migrations themselves
+// are tested on new files.
 func mustOpen(t testing.TB) *store.DB {
 	t.Helper()
-	templateOnce.Do(func() {
-		if templateDir, templateErr = os.MkdirTemp("", "zonevet-store-template-"); templateErr != nil {
-			return
-		}
-		db, err := store.Open(filepath.Join(templateDir, "zonevet.db"))
-		if err != nil {
-			templateErr = err
-			return
-		}
-		templateErr = db.Close() // checkpoints the WAL into the file
-	})
-	if templateErr != nil {
-		t.Fatalf("template database: %v", templateErr)
-	}
-	data, err := os.ReadFile(filepath.Join(templateDir, "zonevet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "zonevet.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return mustOpenPath(t, path)
+	return mustOpenPath(t, storetest.Path(t))
 }
-
-// The migrated empty database mustOpen copies; TestMain removes templateDir.
-var (
-	templateOnce sync.Once
-	templateDir  string
-	templateErr  error
-)
 
 // mustOpenPath opens path (possibly already open elsewhere) and seeds the parks.
 func mustOpenPath(t testing.TB, path string) *store.DB {

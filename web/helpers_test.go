@@ -22,6 +22,7 @@ import (
 	"zonevet/engine"
 	"zonevet/rules"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // clock is a settable test clock shared by the engine and the web layer.
@@ -69,7 +70,7 @@ func mustWorldConfig(t testing.TB, cfg Config) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "zonevet.db"))
+	db, err := store.Open(storetest.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
