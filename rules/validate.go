@@ -328,8 +328,9 @@ func (b *builder) buildChecks() {
 				b.precise(w.path+".value", cd.value)
 				ck.conds = append(ck.conds, cd)
 				ck.refs = append(ck.refs, b.metricRefs(cd.metric)...)
-				if cd.metric >= 0 {
-					texts = append(texts, w.c.Metric+" "+cd.op.String()+" "+fmtNum(cd.value))
+				if cd.metric >= 0 { // as a reviewer reads it: the metric's name and unit, not its id
+					m := b.rs.metrics[cd.metric]
+					texts = append(texts, strings.TrimSpace(m.NameZH+" "+cd.op.String()+" "+fmtNum(cd.value)+" "+m.Unit))
 				}
 			}
 			ck.flag = b.flagRef(path+".require", c.Require)
@@ -337,7 +338,11 @@ func (b *builder) buildChecks() {
 			if len(ck.conds) > 0 {
 				ck.metric = ck.conds[0].metric
 			}
-			ck.threshold = strings.Join(texts, " 或 ") + " ⇒ " + c.Require
+			need := c.Require
+			if l, ok := figureLabels[c.Require]; ok {
+				need = l.zh
+			}
+			ck.threshold = strings.Join(texts, " 或 ") + " ⇒ " + need
 		case kindBracket:
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			ck.op = b.opRef(path+".op", c.Op)
