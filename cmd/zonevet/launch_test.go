@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// TestMain lets a test measure a child's peak memory. A child started
-// straight from the test process reports the test process's peak as its
+// TestMain makes the folder for the run's one build of the binary, and lets
+// a test measure a child's peak memory. A child started straight from the test process reports the test process's peak as its
 // own: os/exec starts children with vfork, and Linux carries the shared
 // memory's high-water mark over the exec (under -race the test process is
 // hundreds of MB). Run as ZONEVET_TEST_LAUNCH=1 <test binary> CMD ARGS…, the
@@ -21,8 +21,19 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ZONEVET_TEST_LAUNCH") == "1" {
 		os.Exit(launchMeasured(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "zonevet-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testBinDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// testBinDir holds the binary buildBinary compiles, for the whole run.
+var testBinDir string
 
 func launchMeasured(args []string) int {
 	cmd := exec.Command(args[0], args[1:]...)
