@@ -12,10 +12,10 @@ import (
 )
 
 // TestMain makes the folder for the run's one build of the binary, and lets
-// a test measure a child's peak memory. A child started straight from the test process reports the test process's peak as its
-// own: os/exec starts children with vfork, and Linux carries the shared
-// memory's high-water mark over the exec (under -race the test process is
-// hundreds of MB). Run as ZONEVET_TEST_LAUNCH=1 <test binary> CMD ARGS…, the
+// a test measure a child's peak memory. A child started straight from the
+// test process reports the test process's peak as its own: os/exec starts
+// children with vfork, and Linux carries the shared memory's high-water mark
+// over the exec (under -race the test process is hundreds of MB). Run as ZONEVET_TEST_LAUNCH=1 <test binary> CMD ARGS…, the
 // test binary starts CMD from its own small image and prints CMD's peak.
 func TestMain(m *testing.M) {
 	if os.Getenv("ZONEVET_TEST_LAUNCH") == "1" {
