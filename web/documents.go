@@ -195,10 +195,19 @@ func SweepOrphanDocuments(dir string, stored []string) (removed, orphaned int, e
 	return removed, orphaned, err
 }
 
+// tooBig is the answer to an uploaded file over the limit that a page shows
+// beside its form: the same words as the 413 for a body over the limit, and
+// the same status (importFailed sends it), never an authorization refusal.
 func (s *Server) tooBig() error {
 	mb := strconv.FormatInt(s.cfg.MaxUpload>>20, 10)
-	return engine.FieldError("file", "文件不能超过 "+mb+" MB", "the file may not exceed "+mb+" MB")
+	return fileTooBig{engine.FieldError("file", "文件超过 "+mb+" MB", "file larger than "+mb+" MB")}
 }
+
+// fileTooBig marks an upload refused for its size (HTTP 413).
+type fileTooBig struct{ err *engine.Error }
+
+func (e fileTooBig) Error() string { return e.err.Error() }
+func (e fileTooBig) Unwrap() error { return e.err }
 
 // handleDocumentDownload serves a file to whoever may read its project, as an
 // attachment with its sniffed type, so a browser never renders it inline as ours.

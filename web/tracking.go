@@ -611,7 +611,11 @@ func (s *Server) importFailed(c echo.Context, d *parkTrackingData, err error) er
 	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
 	pd.Flash, pd.FlashOK = engine.ErrorMessage(err, s.lang(c)), false
 	pd.Data = d
-	return s.render(c, http.StatusBadRequest, "tracking_park", pd)
+	status := http.StatusBadRequest
+	if errors.As(err, new(fileTooBig)) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	return s.render(c, status, "tracking_park", pd)
 }
 
 func (s *Server) handleRatingRun(c echo.Context) error {

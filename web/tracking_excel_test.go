@@ -217,3 +217,26 @@ func FuzzReadAnnualSheet(f *testing.F) {
 		}
 	})
 }
+
+// TestTrackingImportOversizedIs413: an annual-figures workbook over the
+// upload limit, in a body within the body limit, is answered 413 "文件超过
+// 20 MB" beside the import form, never a refusal in the log, and nothing is
+// imported.
+func TestTrackingImportOversizedIs413(t *testing.T) {
+	w := mustWorld(t)
+	a := w.tracked(engine.StateInProduction)
+	year := lastYear(w)
+	book := annualBook(t, [][]any{{a.USCC, a.Name, 40000, 42000, 10000, 2000, 1600, 9000, 5, 300, "是", "是"}})
+	big := append(book, make([]byte, 20<<20+100<<10-len(book))...) // the file over 20 MB, the body under 21 MB
+	rec := w.login("promoter").do("POST", "/tracking/import",
+		w.multipartFields(url.Values{"park": {ownPark}, "year": {strconv.Itoa(year)}}, "年度数据.xlsx", big))
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(text(parseHTML(t, rec.Body.String())), "文件超过 20 MB") {
+		t.Fatalf("oversized import: %d\n%.500s", rec.Code, rec.Body.String())
+	}
+	if es := w.entries(engine.EventRefused); len(es) != 0 {
+		t.Errorf("an oversized import logged as %d refusals", len(es))
+	}
+	if figs, _ := w.db.AnnualFigures(w.ctx, ownPark, year); len(figs) != 0 {
+		t.Fatalf("imported %d rows from an oversized file", len(figs))
+	}
+}
