@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -85,21 +84,9 @@ func (s *Server) handleLandUsersImport(c echo.Context) error {
 	if !d.CanImport {
 		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
 	}
-	fh, err := c.FormFile("file")
+	data, fileName, err := s.uploadedWorkbook(c)
 	if err != nil {
-		return s.importFailed(c, d, engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import"))
-	}
-	if fh.Size > s.cfg.MaxUpload {
-		return s.importFailed(c, d, s.tooBig())
-	}
-	src, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	data, err := io.ReadAll(io.LimitReader(src, s.cfg.MaxUpload+1))
-	if err != nil {
-		return err
+		return s.importFailed(c, d, err)
 	}
 	rows, cellErrs, err := readLandUserSheet(bytes.NewReader(data), d.Year)
 	if err != nil {
@@ -107,7 +94,7 @@ func (s *Server) handleLandUsersImport(c echo.Context) error {
 	}
 	sum := sha256.Sum256(data)
 	res, err := s.svc.ImportLandUsers(ctx, u, engine.LandUserImport{Park: d.Park.ID, Year: d.Year, Rows: rows, Errors: cellErrs,
-		FileName: filepath.Base(fh.Filename), FileSHA256: hex.EncodeToString(sum[:])})
+		FileName: fileName, FileSHA256: hex.EncodeToString(sum[:])})
 	if err != nil {
 		return s.importFailed(c, d, err)
 	}

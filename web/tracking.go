@@ -545,22 +545,9 @@ func (s *Server) handleTrackingImport(c echo.Context) error {
 			return s.importFailed(c, d, engine.FieldError("file", "上传的文件已失效,请重新上传", "the upload has expired: upload the file again"))
 		}
 	} else {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			return s.importFailed(c, d, engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import"))
+		if data, fileName, err = s.uploadedWorkbook(c); err != nil {
+			return s.importFailed(c, d, err)
 		}
-		if fh.Size > s.cfg.MaxUpload {
-			return s.importFailed(c, d, s.tooBig())
-		}
-		src, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		if data, err = io.ReadAll(io.LimitReader(src, s.cfg.MaxUpload+1)); err != nil {
-			return err
-		}
-		fileName = filepath.Base(fh.Filename)
 	}
 	rows, cellErrs, err := readAnnualSheet(bytes.NewReader(data), d.Year)
 	if err != nil {
@@ -600,6 +587,26 @@ func validToken(t string) bool {
 		}
 	}
 	return true
+}
+
+// uploadedWorkbook reads the form's "file" within the upload limit. A
+// missing or oversized file is an *engine.Error for importFailed to show
+// beside the form; anything else is internal.
+func (s *Server) uploadedWorkbook(c echo.Context) (data []byte, name string, err error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return nil, "", engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import")
+	}
+	if fh.Size > s.cfg.MaxUpload {
+		return nil, "", s.tooBig()
+	}
+	src, err := fh.Open()
+	if err != nil {
+		return nil, "", err
+	}
+	defer src.Close()
+	data, err = io.ReadAll(io.LimitReader(src, s.cfg.MaxUpload+1))
+	return data, filepath.Base(fh.Filename), err
 }
 
 func (s *Server) importFailed(c echo.Context, d *parkTrackingData, err error) error {
