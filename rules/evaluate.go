@@ -330,7 +330,7 @@ func (rs *RuleSet) evalBlanks(c *check, r *CheckResult, f *Figures, vals []decim
 	}
 	if c.kind == kindRequires {
 		for _, cd := range c.conds {
-			if !rs.metricBlank(cd.metric, f) && cd.op.holdsDec(vals[cd.metric], rs.decimal(cd.value)) {
+			if !rs.metricBlank(cd.metric, f) && cd.op.holdsDec(vals[cd.metric], rs.limit(cd.value)) {
 				return true
 			}
 		}
@@ -373,11 +373,93 @@ func (rs *RuleSet) metricBlank(i int, f *Figures) bool {
 // written. No declared figure carries 9 decimals of meaning, so the first
 // step never turns a real shortfall into a pass.
 func (rs *RuleSet) decimal(x float64) decimal.Decimal {
+	if v, ok := roundFixed(x, rs.precision); ok {
+		return decimal.New(v, -int32(rs.precision))
+	}
 	return decimal.NewFromFloat(x).Round(9).Round(int32(rs.precision))
 }
 
+// roundFixed is decimal's two roundings in integers, for the values a
+// screening meets (|x| < 10⁹, precision ≤ 9): x's shortest decimal form
+// (the digits decimal.NewFromFloat takes), rounded half away from zero at 9
+// decimals and then at p, as a count of 10⁻ᵖ. It is the hot path of
+// Evaluate — the library's big.Int arithmetic cost 5 × the whole screening —
+// and a test holds it to the library's answer.
+func roundFixed(x float64, p int) (int64, bool) {
+	if p < 0 || p > 9 || !(math.Abs(x) < 1e9) {
+		return 0, false
+	}
+	var buf [48]byte
+	digits := strconv.AppendFloat(buf[:0], math.Abs(x), 'f', -1, 64)
+	var n int64 // the whole part: fewer than ten digits
+	i := 0
+	for ; i < len(digits) && digits[i] != '.'; i++ {
+		n = n*10 + int64(digits[i]-'0')
+	}
+	var frac []byte
+	if i < len(digits) {
+		frac = digits[i+1:]
+	}
+	const nine = 1_000_000_000
+	var f9 int64 // the first nine decimals
+	for i := range 9 {
+		f9 *= 10
+		if i < len(frac) {
+			f9 += int64(frac[i] - '0')
+		}
+	}
+	if len(frac) > 9 && frac[9] >= '5' {
+		f9++
+	}
+	scaled := n*nine + f9 // x × 10⁹, rounded
+	unit := int64(1)
+	for range 9 - p {
+		unit *= 10
+	}
+	q, r := scaled/unit, scaled%unit
+	if 2*r >= unit {
+		q++
+	}
+	if x < 0 {
+		q = -q
+	}
+	return q, true
+}
+
+// limit is a configured value (threshold, bracket bound, condition) as a
+// decimal at the rule set's precision: made once in prepare, since every
+// screening compares with the same few.
+func (rs *RuleSet) limit(v float64) decimal.Decimal {
+	if d, ok := rs.limits[v]; ok {
+		return d
+	}
+	return rs.decimal(v)
+}
+
 // show formats x with the rule set's precision, the way it was compared.
-func (rs *RuleSet) show(x decimal.Decimal) string { return x.StringFixed(int32(rs.precision)) }
+func (rs *RuleSet) show(x decimal.Decimal) string {
+	p := rs.precision
+	if x.Exponent() != -int32(p) || p > 9 {
+		return x.StringFixed(int32(p))
+	}
+	// The usual case, from decimal(): a count of 10⁻ᵖ, written out without
+	// the library's big.Int formatting (a tenth of a screening's cost).
+	v := x.CoefficientInt64()
+	var buf, dbuf [32]byte
+	b := buf[:0]
+	if v < 0 {
+		b, v = append(b, '-'), -v
+	}
+	digits := strconv.AppendInt(dbuf[:0], v, 10)
+	for len(digits) <= p {
+		digits = append([]byte{'0'}, digits...)
+	}
+	b = append(b, digits[:len(digits)-p]...)
+	if p > 0 {
+		b = append(append(b, '.'), digits[len(digits)-p:]...)
+	}
+	return string(b)
+}
 
 // showKey formats the key a bracket row is looked up by (revenue, land
 // grade): a whole number as such ("8 等", "20000 万元"), anything else at
@@ -422,6 +504,24 @@ type texts struct {
 
 // prepare builds the fixed message parts of every check.
 func (rs *RuleSet) prepare() {
+	rs.limits = map[float64]decimal.Decimal{}
+	for _, c := range rs.checks {
+		vs := []float64{c.value, c.other}
+		for _, cd := range c.conds {
+			vs = append(vs, cd.value)
+		}
+		for _, b := range c.table {
+			vs = append(vs, b.upto, b.value)
+		}
+		for _, tr := range c.tiers {
+			vs = append(vs, tr.below)
+		}
+		for _, v := range vs {
+			if finite(v) {
+				rs.limits[v] = rs.decimal(v)
+			}
+		}
+	}
 	for i := range rs.checks {
 		c := &rs.checks[i]
 		t := &c.texts
@@ -552,7 +652,7 @@ func (rs *RuleSet) evalThreshold(c *check, r *CheckResult, actual decimal.Decima
 		k, v = 1, c.other
 	}
 	r.Threshold = t.threshold[k]
-	r.Pass = c.op.holdsDec(actual, rs.decimal(v))
+	r.Pass = c.op.holdsDec(actual, rs.limit(v))
 	a := rs.show(actual)
 	if r.Pass {
 		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[k]
@@ -604,7 +704,7 @@ func limitEN(o op) string {
 func (rs *RuleSet) evalRequires(c *check, r *CheckResult, f *Figures, vals []decimal.Decimal) {
 	t := &c.texts
 	for k, cd := range c.conds {
-		if rs.metricBlank(cd.metric, f) || !cd.op.holdsDec(vals[cd.metric], rs.decimal(cd.value)) {
+		if rs.metricBlank(cd.metric, f) || !cd.op.holdsDec(vals[cd.metric], rs.limit(cd.value)) {
 			continue
 		}
 		// The condition that triggered is the one reported.
@@ -631,13 +731,13 @@ func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal)
 	bv := vals[c.by]
 	row := len(c.table) - 1
 	for i, b := range c.table {
-		if !b.open && opLE.holdsDec(bv, rs.decimal(b.upto)) {
+		if !b.open && opLE.holdsDec(bv, rs.limit(b.upto)) {
 			row = i
 			break
 		}
 	}
 	r.Threshold = t.threshold[row]
-	r.Pass = c.op.holdsDec(vals[c.metric], rs.decimal(c.table[row].value))
+	r.Pass = c.op.holdsDec(vals[c.metric], rs.limit(c.table[row].value))
 	a, b := rs.show(vals[c.metric]), rs.showKey(bv.InexactFloat64())
 	if r.Pass {
 		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[2*row] + b + t.passZH[2*row+1]
@@ -651,7 +751,7 @@ func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal)
 func (rs *RuleSet) evalTier(c *check, r *CheckResult, actual decimal.Decimal) string {
 	i := len(c.tiers) - 1
 	for j, t := range c.tiers {
-		if !t.open && opLT.holdsDec(actual, rs.decimal(t.below)) {
+		if !t.open && opLT.holdsDec(actual, rs.limit(t.below)) {
 			i = j
 			break
 		}

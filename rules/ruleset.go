@@ -9,6 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/shopspring/decimal"
 )
 
 // RuleSet is one park's parsed and validated rules. It is immutable after
@@ -19,13 +21,14 @@ type RuleSet struct {
 	source     []byte
 	metrics    []metric
 	checks     []check
-	prefixes   []sectorPrefix // leading-industry code prefixes, longest first
-	indicators []*formula     // compiled rating formulas, parallel to spec.Rating.Indicators
-	floorIdx   int            // index of the floor indicator, -1 without a floor
-	capTexts   [][4]string    // fixed parts of the rating's "capped" reasons, per indicator
-	main       *ratingMethod  // the rating's indicators, prepared for scoring
-	below      *ratingMethod  // the below-scale method, nil without one
-	precision  int            // decimals metrics are rounded to before comparing
+	prefixes   []sectorPrefix              // leading-industry code prefixes, longest first
+	indicators []*formula                  // compiled rating formulas, parallel to spec.Rating.Indicators
+	floorIdx   int                         // index of the floor indicator, -1 without a floor
+	capTexts   [][4]string                 // fixed parts of the rating's "capped" reasons, per indicator
+	main       *ratingMethod               // the rating's indicators, prepared for scoring
+	below      *ratingMethod               // the below-scale method, nil without one
+	precision  int                         // decimals metrics are rounded to before comparing
+	limits     map[float64]decimal.Decimal // the checks' configured values at precision (prepare)
 	figureMode map[string]string
 }
 
