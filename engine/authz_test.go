@@ -79,7 +79,11 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := a.enforcer.Load()
-	policy, _ := e.GetPolicy()
+	policy, err := e.GetPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
 	for _, p := range policy {
 		obj, act := p[2], p[3]
 		var isState bool
@@ -89,8 +93,28 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 		if !isState || act == EventUpdate || act == EventScore || act == EventConflict || act == EventFullProductionReview {
 			continue
 		}
+		checked++
 		if !newMachine(State(obj)).Can(act) {
 			t.Errorf("policy grants %s on %s but the lifecycle has no such transition", act, obj)
+		}
+	}
+	// None checked means the policy never loaded: the loop above proved nothing.
+	if checked == 0 {
+		t.Fatalf("no state-and-event line of the policy checked (%d lines read)", len(policy))
+	}
+	// The other way: every transition of the lifecycle is someone's to make,
+	// but for those the engine makes itself: the outcome of a scoring round
+	// (recommend, fail_review) and the annual rating run (rate).
+	engineMade := map[string]bool{EventRecommend: true, EventFailReview: true, EventRate: true}
+	granted := map[[2]string]bool{}
+	for _, p := range policy {
+		granted[[2]string{p[2], p[3]}] = true
+	}
+	for _, ev := range lifecycle {
+		for _, src := range ev.Src {
+			if !engineMade[ev.Name] && !granted[[2]string{src, ev.Name}] {
+				t.Errorf("the lifecycle has %s on %s but no role may do it", ev.Name, src)
+			}
 		}
 	}
 }

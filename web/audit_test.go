@@ -227,8 +227,13 @@ func TestAuthEventsLogged(t *testing.T) {
 	if rec := w.login("promoter").do("GET", "/audit", nil); rec.Code != http.StatusForbidden {
 		t.Fatalf("refusal: %d", rec.Code)
 	}
-	if rec := w.login("reviewer").do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {"approve"}, "version": {"1"}}); rec.Code == 0 {
-		t.Fatal()
+	// Approving is the committee's (policy.csv: committee, committee_review,
+	// approve); a reviewer's try is refused and changes nothing.
+	if rec := w.login("reviewer").do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {"approve"}, "version": {itoa(p.Version)}}); rec.Code != http.StatusForbidden {
+		t.Fatalf("a reviewer approving: %d, want 403", rec.Code)
+	}
+	if after, err := w.db.Project(w.ctx, p.ID); err != nil || after.State != p.State || after.Version != p.Version {
+		t.Fatalf("the refused approval changed the project: %+v %v", after, err)
 	}
 	es, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventLogin, engine.EventLoginFailed, engine.EventRefused}})
 	got := map[string]int{}

@@ -251,8 +251,10 @@ func TestDocumentUpload(t *testing.T) {
 }
 
 // TestTranslationsComplete: every message id in zh-CN exists in English and
-// the reverse, and pages render without a raw id.
+// the reverse (file by file, every locale file), and pages render without a
+// raw id.
 func TestTranslationsComplete(t *testing.T) {
+	checkLocalePairs(t)
 	w := mustWorld(t)
 	for _, id := range []string{"workbench.title", "list.title", "tokens.title"} {
 		if w.srv.i18n.T(langEN, id, nil) == id || w.srv.i18n.T(langZH, id, nil) == id {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -91,7 +92,7 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	run("open the dashboard",
 		chromedp.Navigate(ts.URL+"/dashboard?park=qingyuan&year="+strconv.Itoa(year)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-chart=bands] canvas`)),
-		evalVoid(`document.documentElement.dataset.chartsReady === "1"`),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
 	)
 	targets, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets`)))
 	if !strings.Contains(targets, "50 %") { // 3 of 6 above-scale firms are high-tech
@@ -107,7 +108,7 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	run("open the zone dashboard",
 		chromedp.Navigate(ts.URL+"/dashboard?year="+strconv.Itoa(year)),
 		chromedp.WaitVisible(chromedp.CSS(`#targets tr[data-scope=zone]`)),
-		evalVoid(`document.documentElement.dataset.chartsReady === "1"`),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
 	)
 	zone, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets tr[data-scope=zone]`)))
 	if !strings.Contains(zone, "全区(各园区合计)") || !strings.Contains(zone, "> 1,000 亿元") {
