@@ -198,15 +198,11 @@ type Store interface {
 	ActiveRuleSet(ctx context.Context, park string) (RuleSetRecord, error)
 	RuleSet(ctx context.Context, version string) (RuleSetRecord, error)
 
-	// Users and roles.
-	CreateUser(ctx context.Context, u *User) error // sets u.ID
+	// Users and roles: read here; every change goes through
+	// AdminStore.ApplyAccount, with its decision-log entry.
 	UserByID(ctx context.Context, id int64) (*User, error)
 	UserByName(ctx context.Context, username string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
-	SetUserDisabled(ctx context.Context, id int64, disabled bool) error
-	SetPasswordHash(ctx context.Context, id int64, hash string) error
-	Assign(ctx context.Context, a RoleAssignment) error // idempotent
-	Unassign(ctx context.Context, a RoleAssignment) error
 	Assignments(ctx context.Context) ([]RoleAssignment, error)
 
 	// Projects.

@@ -71,15 +71,30 @@ var testHash = sync.OnceValue(func() string {
 	return h
 })
 
+// user makes an account the way the operator's CreateUser does, by
+// ApplyAccount with a user_create entry and a user_roles entry per further
+// park, but with the shared testHash instead of hashing a password each time.
 func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()
 	u := &engine.User{Username: name, DisplayName: name, PasswordHash: testHash(), CreatedAt: time.Now()}
-	if err := w.db.CreateUser(w.ctx, u); err != nil {
-		w.t.Fatal(err)
-	}
+	var parks []string
+	byPark := map[string][]engine.Role{}
 	for _, a := range roles {
-		a.UserID, a.Username = u.ID, u.Username
-		if err := w.db.Assign(w.ctx, a); err != nil {
+		if _, ok := byPark[a.Park]; !ok {
+			parks = append(parks, a.Park)
+		}
+		byPark[a.Park] = append(byPark[a.Park], a.Role)
+	}
+	if len(parks) == 0 {
+		parks = []string{""}
+	}
+	for i, park := range parks {
+		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
+			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
+		if i == 0 {
+			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
+		}
+		if err := w.db.ApplyAccount(w.ctx, c); err != nil {
 			w.t.Fatal(err)
 		}
 	}

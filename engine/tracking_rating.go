@@ -321,11 +321,11 @@ func bandCounts(rs []RatingResult) map[string]int {
 
 func bandSummary(m map[string]int) string {
 	var parts []string
-	for _, b := range []string{"A", "B", "C", "D"} {
+	for _, b := range rules.BandNames {
 		parts = append(parts, fmt.Sprintf("%s 类 %d", b, m[b]))
 	}
-	if m["T"] > 0 {
-		parts = append(parts, fmt.Sprintf("T 类(不参评)%d", m["T"]))
+	if t := rules.NotRatedClassName; m[t] > 0 {
+		parts = append(parts, fmt.Sprintf("%s 类(不参评)%d", t, m[t]))
 	}
 	if m["grace"] > 0 {
 		parts = append(parts, fmt.Sprintf("宽限期 %d", m["grace"]))

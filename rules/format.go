@@ -208,8 +208,8 @@ type RatingConfig struct {
 	// ("ceil": fewer than P % of the rated firms strictly ahead), so the
 	// runs made under such rule-set versions still reproduce.
 	BandRounding string `yaml:"band_rounding,omitempty" json:"band_rounding,omitempty"`
-	// NotRatedClass names the class of firms that are not rated (e.g. "T"):
-	// a firm with an indicator whose Missing is "not_rated", or that filed
+	// NotRatedClass names the class of firms that are not rated (only
+	// NotRatedClassName, "T", is accepted): a firm with an indicator whose Missing is "not_rated", or that filed
 	// nothing when NotFiled names this class.
 	NotRatedClass string `yaml:"not_rated_class,omitempty" json:"not_rated_class,omitempty"`
 	// NotFiled is what a firm that filed no annual figures gets: the
@@ -291,6 +291,17 @@ type Indicator struct {
 	// is 0 points).
 	Missing string `yaml:"missing,omitempty" json:"missing,omitempty"`
 }
+
+// BandNames are the names of the rating bands, best first, and
+// NotRatedClassName the class of firms not rated. A rule set sets how many
+// bands it has (two to four, named from the start of this list) and their
+// shares, not their names: the dashboard, the Excel exports and the rating
+// run's log entry list the classes by these names, and validation refuses
+// others rather than let them vanish from those views.
+var BandNames = []string{"A", "B", "C", "D"}
+
+// NotRatedClassName is the one name of the not-rated class (see BandNames).
+const NotRatedClassName = "T"
 
 // Band is one rating band. UptoPercent is the cumulative share of rated
 // firms, by rank, that the band reaches (A 20, B 60); the last band leaves

@@ -195,6 +195,8 @@ func TestValidationErrors(t *testing.T) {
 		{"not_rated_without_class", "rating", "indicators[1].missing"},
 		{"unknown_data_figure", "rating", "indicators[1].data[0]"},
 		{"unknown_not_filed", "rating", "not_filed"},
+		{"renamed_band", "rating", "bands[0].band"},
+		{"renamed_not_rated_class", "rating", "not_rated_class"},
 		{"unknown_class_measures", "rating", "classes[0].class"},
 		{"bad_rd_support", "rating", "rd_support.at_least"},
 		{"missing_name", "veto_credit", "name_en"},

@@ -526,6 +526,11 @@ func (b *builder) buildRating() {
 			b.add(path+".band", "band name is required")
 		case bands[band.Band]:
 			b.add(path+".band", "duplicate band %q", band.Band)
+		case i >= len(BandNames):
+			b.add(path+".band", "at most %d bands, named %s", len(BandNames), strings.Join(BandNames, ", "))
+		case band.Band != BandNames[i]:
+			b.add(path+".band", "bands are named %s in that order, best first (the dashboard, the exports and the log list them by these names): band %d must be %q, got %q",
+				strings.Join(BandNames, ", "), i+1, BandNames[i], band.Band)
 		}
 		bands[band.Band] = true
 		p := band.UptoPercent
@@ -667,8 +672,8 @@ func (b *builder) ratingClasses(r *RatingConfig, bands map[string]bool) {
 	default:
 		b.add("$.rating.band_rounding", "band_rounding must be half_up or ceil, got %q", r.BandRounding)
 	}
-	if r.NotRatedClass != "" && bands[r.NotRatedClass] {
-		b.add("$.rating.not_rated_class", "not_rated_class %q is one of the bands; name a class of its own (e.g. T)", r.NotRatedClass)
+	if r.NotRatedClass != "" && r.NotRatedClass != NotRatedClassName {
+		b.add("$.rating.not_rated_class", "the not-rated class is named %s (the dashboard, the exports and the log list it by that name), got %q", NotRatedClassName, r.NotRatedClass)
 	}
 	if r.NotFiled != "" && !bands[r.NotFiled] && (r.NotFiled != r.NotRatedClass || r.NotRatedClass == "") {
 		b.add("$.rating.not_filed", "not_filed %q is neither a band nor the not_rated_class", r.NotFiled)

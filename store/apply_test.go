@@ -57,6 +57,16 @@ func transition(p *engine.Project, expected int64, event string, to engine.State
 	}}
 }
 
+// lastAuditEntry is the newest entry of the log.
+func lastAuditEntry(t testing.TB, db *store.DB) engine.AuditEntry {
+	t.Helper()
+	var last engine.AuditEntry
+	if err := db.EachAuditEntry(context.Background(), func(e engine.AuditEntry) error { last = e; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return last
+}
+
 // auditCount is the number of entries in the log.
 func auditCount(t testing.TB, db *store.DB) int {
 	t.Helper()
@@ -70,7 +80,8 @@ func auditCount(t testing.TB, db *store.DB) int {
 func TestApply(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
-	reviewer := mustUser(t, db, "reviewer1")
+	reviewer := mustUser(t, db, "reviewer1") // the log's first entry, user_create
+	userEntry := lastAuditEntry(t, db)
 
 	p := sampleProject("qingyuan", "高性能锂电池正极材料项目")
 	due := time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)
@@ -90,11 +101,11 @@ func TestApply(t *testing.T) {
 			got, want any
 		}{
 			{"Version", p.Version, int64(1)},
-			{"Entry.Seq", c.Entry.Seq, int64(1)},
+			{"Entry.Seq", c.Entry.Seq, int64(2)},
 			{"Entry.ProjectID", c.Entry.ProjectID, p.ID},
 			{"Entry.Park", c.Entry.Park, "qingyuan"},
-			{"Entry.PrevHash", c.Entry.PrevHash, engine.GenesisHash},
-			{"Entry.Hash", c.Entry.Hash, engine.ChainHash(engine.GenesisHash, &c.Entry)},
+			{"Entry.PrevHash", c.Entry.PrevHash, userEntry.Hash},
+			{"Entry.Hash", c.Entry.Hash, engine.ChainHash(userEntry.Hash, &c.Entry)},
 			{"Entry.Time", c.Entry.Time, t0},
 			{"CreatedAt", p.CreatedAt, t0},
 		} {
@@ -114,8 +125,8 @@ func TestApply(t *testing.T) {
 			t.Fatalf("stored project = %+v, want %+v", got, p)
 		}
 		es, _ := db.AuditEntries(ctx, engine.AuditFilter{})
-		if len(es) != 1 || es[0] != c.Entry {
-			t.Fatalf("stored entries = %+v, want [%+v]", es, c.Entry)
+		if len(es) != 2 || es[0] != userEntry || es[1] != c.Entry {
+			t.Fatalf("stored entries = %+v, want [%+v %+v]", es, userEntry, c.Entry)
 		}
 	})
 	t.Run("Update", func(t *testing.T) {
@@ -131,7 +142,7 @@ func TestApply(t *testing.T) {
 		if got, want := u.Project.Version, int64(2); got != want {
 			t.Fatalf("version = %d, want %d", got, want)
 		}
-		if got, want := u.Entry.Seq, int64(2); got != want {
+		if got, want := u.Entry.Seq, int64(3); got != want {
 			t.Fatalf("seq = %d, want %d", got, want)
 		}
 		if got, want := u.Entry.PrevHash, hash1; got != want {
@@ -402,8 +413,8 @@ func TestApplyExtra(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"Entry.Seq", c.Entry.Seq, int64(2)},
-		{"Extra.Seq", x.Seq, int64(3)},
+		{"Entry.Seq", c.Entry.Seq, int64(3)}, // after the reviewer's and the project's creation
+		{"Extra.Seq", x.Seq, int64(4)},
 		{"Extra.PrevHash", x.PrevHash, c.Entry.Hash},
 		{"Extra.Hash", x.Hash, engine.ChainHash(c.Entry.Hash, &x)},
 		{"Extra.ProjectID", x.ProjectID, p.ID},
@@ -414,7 +425,7 @@ func TestApplyExtra(t *testing.T) {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
 		}
 	}
-	es, _ := db.AuditEntries(ctx, engine.AuditFilter{AfterSeq: 2})
+	es, _ := db.AuditEntries(ctx, engine.AuditFilter{AfterSeq: 3})
 	if len(es) != 1 || es[0] != x {
 		t.Fatalf("stored extra = %+v, want %+v", es, x)
 	}
@@ -422,14 +433,14 @@ func TestApplyExtra(t *testing.T) {
 	p.Version = c.Project.Version
 	again := change() // same reviewer, same round: the score is a duplicate
 	wantCode(t, db.Apply(ctx, again), engine.ECONFLICT)
-	if got, want := auditCount(t, db), 3; got != want {
+	if got, want := auditCount(t, db), 4; got != want { // user, project, score, recommend
 		t.Fatalf("audit entries = %d, want %d", got, want)
 	}
 	if again.Extra[0].Seq != 0 {
 		t.Fatalf("failed Apply wrote back extra entry %+v", again.Extra[0])
 	}
 	v, err := engine.VerifyLog(ctx, db)
-	if err != nil || v.Bad != nil || v.Count != 3 {
+	if err != nil || v.Bad != nil || v.Count != 4 {
 		t.Fatalf("verify = %+v, %v", v, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,14 +53,27 @@ func mustOpenPath(t testing.TB, path string) *store.DB {
 	return db
 }
 
-// mustUser creates a user and returns its id.
+// mustUser creates a user by the one write path for accounts, with its
+// user_create log entry, and returns its id.
 func mustUser(t testing.TB, db *store.DB, name string) int64 {
 	t.Helper()
 	u := &engine.User{Username: name, DisplayName: name}
-	if err := db.CreateUser(context.Background(), u); err != nil {
+	if err := db.ApplyAccount(context.Background(), &engine.AccountChange{NewUser: u, Entry: accountEntry(engine.EventUserCreate)}); err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
 	return u.ID
+}
+
+// accountEntry is the log entry of an operator's account change.
+func accountEntry(event string) engine.AuditEntry {
+	return engine.AuditEntry{Actor: engine.OperatorActor, Event: event}
+}
+
+// applyAccount applies c with an operator's log entry for event.
+func applyAccount(t testing.TB, db *store.DB, event string, c engine.AccountChange) error {
+	t.Helper()
+	c.Entry = accountEntry(event)
+	return db.ApplyAccount(context.Background(), &c)
 }
 
 // wantCode fails the test unless err carries the domain code want ("" = nil).
@@ -380,7 +394,7 @@ func TestUsersAndRoles(t *testing.T) {
 	bob := mustUser(t, db, "bob")
 
 	t.Run("DuplicateUsername", func(t *testing.T) {
-		err := db.CreateUser(ctx, &engine.User{Username: "alice"})
+		err := applyAccount(t, db, engine.EventUserCreate, engine.AccountChange{NewUser: &engine.User{Username: "alice"}})
 		wantCode(t, err, engine.ECONFLICT)
 	})
 	t.Run("Lookup", func(t *testing.T) {
@@ -405,14 +419,14 @@ func TestUsersAndRoles(t *testing.T) {
 		}
 	})
 	t.Run("Password", func(t *testing.T) {
-		if err := db.SetPasswordHash(ctx, bob, "$argon2id$x"); err != nil {
+		if err := applyAccount(t, db, engine.EventUserPassword, engine.AccountChange{UserID: bob, PasswordHash: "$argon2id$x"}); err != nil {
 			t.Fatal(err)
 		}
 		u, _ := db.UserByID(ctx, bob)
 		if got, want := u.PasswordHash, "$argon2id$x"; got != want {
 			t.Fatalf("hash = %q, want %q", got, want)
 		}
-		wantCode(t, db.SetPasswordHash(ctx, 999, "x"), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserPassword, engine.AccountChange{UserID: 999, PasswordHash: "x"}), engine.ENOTFOUND)
 	})
 	t.Run("DisableEndsSessions", func(t *testing.T) {
 		for _, id := range []string{"s1", "s2"} {
@@ -423,7 +437,8 @@ func TestUsersAndRoles(t *testing.T) {
 		if err := db.CreateSession(ctx, &engine.Session{ID: "s3", UserID: bob, CSRFToken: "c"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetUserDisabled(ctx, alice, true); err != nil {
+		yes, no := true, false
+		if err := applyAccount(t, db, engine.EventUserDisable, engine.AccountChange{UserID: alice, Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []string{"s1", "s2"} {
@@ -437,27 +452,24 @@ func TestUsersAndRoles(t *testing.T) {
 		if !u.Disabled {
 			t.Fatal("alice not disabled")
 		}
-		if err := db.SetUserDisabled(ctx, alice, false); err != nil {
+		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountChange{UserID: alice, Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, db.SetUserDisabled(ctx, 999, true), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserDisable, engine.AccountChange{UserID: 999, Disabled: &yes}), engine.ENOTFOUND)
 	})
-	t.Run("Assignments", func(t *testing.T) {
-		for _, a := range []engine.RoleAssignment{
-			{UserID: alice, Role: engine.RoleReviewer, Park: "qingyuan"},
-			{UserID: alice, Role: engine.RoleReviewer, Park: "qingyuan"}, // idempotent
-			{Username: "bob", Role: engine.RoleAuditor, Park: "yingde"},
-			{UserID: alice, Role: engine.RolePromoter, Park: "yingde"},
+	t.Run("Roles", func(t *testing.T) {
+		for _, c := range []engine.AccountChange{
+			{UserID: alice, RolesPark: "qingyuan", Roles: []engine.Role{engine.RoleReviewer, engine.RoleReviewer}}, // a repeated role is kept once
+			{UserID: bob, RolesPark: "yingde", Roles: []engine.Role{engine.RoleAuditor}},
+			{UserID: alice, RolesPark: "yingde", Roles: []engine.Role{engine.RolePromoter}},
+			{UserID: alice, RolesPark: "yingde"}, // replaces alice's yingde roles with none
 		} {
-			if err := db.Assign(ctx, a); err != nil {
-				t.Fatalf("assign %+v: %v", a, err)
+			if err := applyAccount(t, db, engine.EventUserRoles, c); err != nil {
+				t.Fatalf("roles %+v: %v", c, err)
 			}
 		}
-		wantCode(t, db.Assign(ctx, engine.RoleAssignment{UserID: alice, Role: engine.RoleAdmin, Park: "nowhere"}), engine.ENOTFOUND)
-		wantCode(t, db.Assign(ctx, engine.RoleAssignment{Username: "carol", Role: engine.RoleAdmin, Park: "yingde"}), engine.ENOTFOUND)
-		if err := db.Unassign(ctx, engine.RoleAssignment{UserID: alice, Role: engine.RolePromoter, Park: "yingde"}); err != nil {
-			t.Fatal(err)
-		}
+		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountChange{UserID: alice, RolesPark: "nowhere", Roles: []engine.Role{engine.RoleAdmin}}), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountChange{UserID: 999, RolesPark: "yingde", Roles: []engine.Role{engine.RoleAdmin}}), engine.ENOTFOUND)
 		got, err := db.Assignments(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -473,6 +485,19 @@ func TestUsersAndRoles(t *testing.T) {
 			if got[i] != want[i] {
 				t.Errorf("assignment %d = %+v, want %+v", i, got[i], want[i])
 			}
+		}
+	})
+	// Every change above that succeeded is one log entry, and a refused one
+	// is none: 2 creations, 1 password, 2 disable/enable, 4 role changes.
+	t.Run("EachChangeLogged", func(t *testing.T) {
+		var events []string
+		if err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { events = append(events, e.Event); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{engine.EventUserCreate, engine.EventUserCreate, engine.EventUserPassword, engine.EventUserDisable, engine.EventUserEnable,
+			engine.EventUserRoles, engine.EventUserRoles, engine.EventUserRoles, engine.EventUserRoles}
+		if !slices.Equal(events, want) {
+			t.Fatalf("log = %v, want %v", events, want)
 		}
 	})
 }

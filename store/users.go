@@ -16,33 +16,6 @@ func scanUser(s interface{ Scan(...any) error }) (*engine.User, error) {
 	return u, err
 }
 
-// CreateUser inserts u and sets u.ID (and u.CreatedAt when zero). A taken
-// username is a conflict.
-func (db *DB) CreateUser(ctx context.Context, u *engine.User) error {
-	if u.Username == "" {
-		return engine.FieldError("username", "用户名不能为空", "Username is required")
-	}
-	created := orNow(u.CreatedAt, db.now())
-	var id int64
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
-			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created))
-		if isUnique(err) {
-			return engine.Errorf(engine.ECONFLICT, "用户名 %s 已存在", "Username %s is taken", u.Username)
-		}
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return wrap("create user", err)
-	}
-	u.ID, u.CreatedAt = id, created
-	return nil
-}
-
 // UserByID returns the user with that id.
 func (db *DB) UserByID(ctx context.Context, id int64) (*engine.User, error) {
 	return db.user(ctx, "user by id", `id = ?`, id)
@@ -90,25 +63,6 @@ func (db *DB) Users(ctx context.Context) ([]*engine.User, error) {
 	return out, wrap("users", err)
 }
 
-// SetUserDisabled disables or re-enables a user. Disabling also ends every
-// session of the user and revokes every API token in the same transaction,
-// so a disabled user is signed out at once rather than at their next
-// request's user lookup, and re-enabling revives none of them.
-func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
-	return wrap("set user disabled", db.update(ctx, func(tx *sql.Tx) error {
-		if err := mustAffect(tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)); err != nil {
-			if errors.Is(err, errNoRows) {
-				return notFound("用户", "User")
-			}
-			return err
-		}
-		if disabled {
-			return endAccess(ctx, tx, id)
-		}
-		return nil
-	}))
-}
-
 // endAccess ends every session of the user and revokes every API token.
 func endAccess(ctx context.Context, tx *sql.Tx, userID int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
@@ -116,63 +70,6 @@ func endAccess(ctx context.Context, tx *sql.Tx, userID int64) error {
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0`, userID)
 	return err
-}
-
-// SetPasswordHash replaces the user's password hash.
-func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	return wrap("set password", db.update(ctx, func(tx *sql.Tx) error {
-		err := mustAffect(tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id))
-		if errors.Is(err, errNoRows) {
-			return notFound("用户", "User")
-		}
-		return err
-	}))
-}
-
-// Assign grants a role in a park; granting it again is a no-op. An unknown
-// user or park is not_found.
-func (db *DB) Assign(ctx context.Context, a engine.RoleAssignment) error {
-	return wrap("assign", db.update(ctx, func(tx *sql.Tx) error {
-		uid, err := assignmentUser(ctx, tx, a)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, park) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			uid, string(a.Role), a.Park)
-		if isForeignKey(err) {
-			return notFound("园区", "Park")
-		}
-		return err
-	}))
-}
-
-// Unassign removes a role in a park; removing one that is not held is a
-// no-op, like Assign, so an admin's double click does no harm.
-func (db *DB) Unassign(ctx context.Context, a engine.RoleAssignment) error {
-	return wrap("unassign", db.update(ctx, func(tx *sql.Tx) error {
-		uid, err := assignmentUser(ctx, tx, a)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND role = ? AND park = ?`, uid, string(a.Role), a.Park)
-		return err
-	}))
-}
-
-// assignmentUser resolves the assignment's user by id, or by username when the
-// id is zero (admin forms and seed files know names, not ids).
-func assignmentUser(ctx context.Context, tx *sql.Tx, a engine.RoleAssignment) (int64, error) {
-	var id int64
-	var err error
-	if a.UserID != 0 {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = ?`, a.UserID).Scan(&id)
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, a.Username).Scan(&id)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, notFound("用户", "User")
-	}
-	return id, err
 }
 
 // Assignments lists every role assignment with the username filled in, by

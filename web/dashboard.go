@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules"
 )
 
 type dashboardData struct {
@@ -68,11 +69,11 @@ func (s *Server) handleDashboard(c echo.Context) error {
 			cd.States = append(cd.States, labelled{engine.StateLabel(st, lang), n})
 		}
 	}
-	for _, b := range []string{"A", "B", "C", "D"} {
+	for _, b := range rules.BandNames { // the only names a rule set may give its bands
 		cd.Bands = append(cd.Bands, labelled{b, d.Bands[b]})
 	}
-	if n := d.Bands["T"]; n > 0 {
-		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "T 类(不参评)", "T (not rated)"), n})
+	if t := rules.NotRatedClassName; d.Bands[t] > 0 {
+		cd.Bands = append(cd.Bands, labelled{pickLang(lang, t+" 类(不参评)", t+" (not rated)"), d.Bands[t]})
 	}
 	if n := d.Bands["grace"]; n > 0 {
 		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "宽限期", "Grace"), n})

@@ -555,17 +555,17 @@ func TestDisablingAccountRevokesAPITokens(t *testing.T) {
 	if err != nil || len(toks) != 1 || !toks[0].Revoked {
 		t.Errorf("tokens %+v %v: want the one token revoked", toks, err)
 	}
-	// The store's own switch (used outside the admin page) does the same.
+	// The engine's switch, called without the admin page, does the same.
 	secret = w.apiToken("reviewer")
 	id := w.users["reviewer"].ID
-	if err := w.db.SetUserDisabled(w.ctx, id, true); err != nil {
+	if err := w.svc.SetDisabled(w.ctx, w.users["admin"], id, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.db.SetUserDisabled(w.ctx, id, false); err != nil {
+	if err := w.svc.SetDisabled(w.ctx, w.users["admin"], id, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := (&client{w: w, bearer: secret}).do("GET", "/api/v1/projects", nil).Code; got != http.StatusUnauthorized {
-		t.Errorf("token after SetUserDisabled off and on: %d, want 401", got)
+		t.Errorf("token after SetDisabled off and on: %d, want 401", got)
 	}
 }
 

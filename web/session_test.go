@@ -139,13 +139,13 @@ func TestSessionTimeoutsAndDisabled(t *testing.T) {
 		if !alive(c) {
 			t.Fatal("not alive")
 		}
-		if err := w.db.SetUserDisabled(w.ctx, w.users["auditor"].ID, true); err != nil {
+		if err := w.svc.SetDisabled(w.ctx, w.users["admin"], w.users["auditor"].ID, true); err != nil {
 			t.Fatal(err)
 		}
 		if alive(c) {
 			t.Error("a disabled account kept its session")
 		}
-		if err := w.db.SetUserDisabled(w.ctx, w.users["auditor"].ID, false); err != nil {
+		if err := w.svc.SetDisabled(w.ctx, w.users["admin"], w.users["auditor"].ID, false); err != nil {
 			t.Fatal(err)
 		}
 		if alive(c) {

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
 
 	"zonevet/engine"
+	"zonevet/rules"
 )
 
 // annualColumn is one column of the annual-figures sheet: its header, the
@@ -347,14 +349,15 @@ func dashboardWorkbook(d *engine.Dashboard, title string) ([]byte, error) {
 		sheets[0].rows = append(sheets[0].rows, []any{scope, t.NameZH, t.Target, t.Actual, t.Unit, met, t.BasisZH})
 	}
 	for _, p := range d.PerPark {
+		// The class names are rules.BandNames and NotRatedClassName: validation refuses any other.
 		sheets[1].rows = append(sheets[1].rows, []any{p.Park.NameZH, p.Projects, p.Tracked, p.SignedThisYear, p.InvestmentSigned,
 			p.Bands["A"], p.Bands["B"], p.Bands["C"], p.Bands["D"], p.Bands["T"], p.Bands["grace"], p.Rectifying, p.Exited, p.Output, p.AboveScale, p.HighTechAbove, p.HighTechOutput})
 	}
-	for _, b := range []string{"A", "B", "C", "D", "T", "grace"} {
+	for _, b := range append(slices.Clone(rules.BandNames), rules.NotRatedClassName, "grace") {
 		label := b + " 类"
 		switch b {
-		case "T":
-			label = "T 类(不参评)"
+		case rules.NotRatedClassName:
+			label = b + " 类(不参评)"
 		case "grace":
 			label = "宽限期(不参评)"
 		}
