@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -181,15 +182,59 @@ func bigWorld(b *testing.B, n int) *world {
 }
 
 // keepTB lets the shared big world outlive the first sub-benchmark: its
-// temp dir and cleanups belong to the process, not to one b.
+// temp dirs and cleanups belong to the process, not to one b, and TestMain
+// runs them when every test and benchmark is done.
 type keepTB struct{ testing.TB }
+
+// processCleanups are keepTB's cleanups, run last first like testing's.
+var (
+	processCleanupsMu sync.Mutex
+	processCleanups   []func()
+)
 
 func (k *keepTB) TempDir() string {
 	d, err := os.MkdirTemp("", "zonevet-bench-")
 	if err != nil {
 		k.TB.Fatal(err)
 	}
+	k.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
 
-func (k *keepTB) Cleanup(func()) {}
+func (k *keepTB) Cleanup(f func()) {
+	processCleanupsMu.Lock()
+	defer processCleanupsMu.Unlock()
+	processCleanups = append(processCleanups, f)
+}
+
+// runProcessCleanups closes the shared world's database and removes its
+// folders (the database before its folder, as t.Cleanup would).
+func runProcessCleanups() {
+	processCleanupsMu.Lock()
+	defer processCleanupsMu.Unlock()
+	for i := len(processCleanups) - 1; i >= 0; i-- {
+		processCleanups[i]()
+	}
+	processCleanups = nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	runProcessCleanups()
+	os.Exit(code)
+}
+
+// TestKeepTBCleansUpAtProcessEnd guards the shared benchmark world against
+// leaking its database and temp folders: what keepTB defers must run, and
+// the folders must be gone, once the process's cleanups have run.
+func TestKeepTBCleansUpAtProcessEnd(t *testing.T) {
+	w := mustWorld(&keepTB{TB: t})
+	path := w.db.Path()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("world database: %v", err)
+	}
+	runProcessCleanups()
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Fatalf("benchmark world's folder %s still there after the process cleanups (err %v)", filepath.Dir(path), err)
+	}
+}
