@@ -114,12 +114,54 @@ func mustWorldConfig(t testing.TB, cfg Config) *world {
 
 func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()
-	u, err := w.svc.CreateUser(w.ctx, strings.ReplaceAll(name, "@", "-"), name, "password-"+strings.ReplaceAll(name, "@", "-"), roles)
-	if err != nil {
+	username := strings.ReplaceAll(name, "@", "-")
+	u := &engine.User{Username: username, DisplayName: name, PasswordHash: testHash(w.t, "password-"+username), CreatedAt: w.clock.now()}
+	// As the operator's CreateUser writes it: user_create with the first
+	// park's roles, user_roles for each further park, each logged.
+	var parks []string
+	byPark := map[string][]engine.Role{}
+	for _, a := range roles {
+		if _, ok := byPark[a.Park]; !ok {
+			parks = append(parks, a.Park)
+		}
+		byPark[a.Park] = append(byPark[a.Park], a.Role)
+	}
+	if len(parks) == 0 {
+		parks = []string{""}
+	}
+	for i, park := range parks {
+		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
+			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
+		if i == 0 {
+			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
+		}
+		if err := w.db.ApplyAccount(w.ctx, c); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := w.svc.ReloadRoles(w.ctx); err != nil { // the authorizer reads roles when told, as after CreateUser
 		w.t.Fatal(err)
 	}
 	w.users[name] = u
 	return u
+}
+
+// testHashes holds one argon2id hash per test password for the whole run:
+// hashing is deliberately slow (64 MiB, ~0.3 s a hash under -race), every
+// world makes the same dozen accounts, and these tests are not about hashing
+// (the sign-in tests still check each password against its hash).
+var testHashes sync.Map // password → hash
+
+func testHash(t testing.TB, password string) string {
+	if h, ok := testHashes.Load(password); ok {
+		return h.(string)
+	}
+	h, err := engine.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testHashes.Store(password, h)
+	return h
 }
 
 // goodFigures pass every hard rule of both default parks.
