@@ -77,27 +77,7 @@ var testHash = sync.OnceValue(func() string {
 func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()
 	u := &engine.User{Username: name, DisplayName: name, PasswordHash: testHash(), CreatedAt: time.Now()}
-	var parks []string
-	byPark := map[string][]engine.Role{}
-	for _, a := range roles {
-		if _, ok := byPark[a.Park]; !ok {
-			parks = append(parks, a.Park)
-		}
-		byPark[a.Park] = append(byPark[a.Park], a.Role)
-	}
-	if len(parks) == 0 {
-		parks = []string{""}
-	}
-	for i, park := range parks {
-		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
-			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
-		if i == 0 {
-			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
-		}
-		if err := w.db.ApplyAccount(w.ctx, c); err != nil {
-			w.t.Fatal(err)
-		}
-	}
+	storetest.Account(w.t, w.ctx, w.db, u, roles...)
 	if err := w.svc.ReloadRoles(w.ctx); err != nil {
 		w.t.Fatal(err)
 	}

@@ -116,29 +116,7 @@ func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()
 	username := strings.ReplaceAll(name, "@", "-")
 	u := &engine.User{Username: username, DisplayName: name, PasswordHash: testHash(w.t, "password-"+username), CreatedAt: w.clock.now()}
-	// As the operator's CreateUser writes it: user_create with the first
-	// park's roles, user_roles for each further park, each logged.
-	var parks []string
-	byPark := map[string][]engine.Role{}
-	for _, a := range roles {
-		if _, ok := byPark[a.Park]; !ok {
-			parks = append(parks, a.Park)
-		}
-		byPark[a.Park] = append(byPark[a.Park], a.Role)
-	}
-	if len(parks) == 0 {
-		parks = []string{""}
-	}
-	for i, park := range parks {
-		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
-			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
-		if i == 0 {
-			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
-		}
-		if err := w.db.ApplyAccount(w.ctx, c); err != nil {
-			w.t.Fatal(err)
-		}
-	}
+	storetest.Account(w.t, w.ctx, w.db, u, roles...)
 	if err := w.svc.ReloadRoles(w.ctx); err != nil { // the authorizer reads roles when told, as after CreateUser
 		w.t.Fatal(err)
 	}

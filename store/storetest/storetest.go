@@ -5,6 +5,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"zonevet/engine"
 	"zonevet/store"
 )
 
@@ -85,4 +87,34 @@ func migratedTemplate() (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// Account stores u with its roles the way the operator's CreateUser writes
+// an account — user_create with the first park's roles, then user_roles for
+// each further park, each through the logged ApplyAccount — but with the
+// hash u already carries, so tests need not pay argon2id per account. The
+// caller reloads the authorizer's roles (Service.ReloadRoles).
+func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, roles ...engine.RoleAssignment) {
+	t.Helper()
+	var parks []string
+	byPark := map[string][]engine.Role{}
+	for _, a := range roles {
+		if _, ok := byPark[a.Park]; !ok {
+			parks = append(parks, a.Park)
+		}
+		byPark[a.Park] = append(byPark[a.Park], a.Role)
+	}
+	if len(parks) == 0 {
+		parks = []string{""}
+	}
+	for i, park := range parks {
+		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
+			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
+		if i == 0 {
+			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
+		}
+		if err := db.ApplyAccount(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
