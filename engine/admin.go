@@ -18,23 +18,22 @@ const (
 	EventUserPassword = "user_password"
 )
 
-// AccountChange is one administrative change to an account and its log
-// entry; an AdminStore applies all of it in one transaction or none of it.
-type AccountChange struct {
+// AccountPart is one administrative change to an account (Change.Account),
+// written with the Change's entries. A password change or a disabling ends
+// the user's sessions and API tokens in the same transaction.
+type AccountPart struct {
 	NewUser      *User // create this user (ID and CreatedAt are set on success)
 	UserID       int64 // or change this one
 	Disabled     *bool // disable (ending every session) or re-enable
 	PasswordHash string
-	// RolesPark, when set, replaces the user's roles in that park with Roles.
-	RolesPark string
-	Roles     []Role
-	Entry     AuditEntry
+	// Roles replaces the user's roles in each park named with its roles.
+	Roles []ParkRoles
 }
 
-// AdminStore applies account changes. A password change or a disabling ends
-// the user's sessions in the same transaction.
-type AdminStore interface {
-	ApplyAccount(ctx context.Context, c *AccountChange) error
+// ParkRoles are a user's roles in one park.
+type ParkRoles struct {
+	Park  string
+	Roles []Role
 }
 
 // Account is a user as the admin pages show it: the user and their roles
@@ -175,21 +174,9 @@ func sortRoles(in []Role) []Role {
 	return out
 }
 
-func (s *Service) adminStore() (AdminStore, error) {
-	as, ok := s.store.(AdminStore)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "存储不支持用户管理", "the store does not support account administration")
-	}
-	return as, nil
-}
-
 // CreateAccount adds a user with an initial password and roles in one of
 // the admin's parks, logged as user_create.
 func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount) (*User, error) {
-	as, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
 	a, err := s.authorize(admin, in.Park, "users", "manage")
 	if err != nil {
 		return nil, err
@@ -213,10 +200,10 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 		return nil, err
 	}
 	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
-	c := &AccountChange{NewUser: u, RolesPark: in.Park, Roles: roles,
+	c := &Change{Account: &AccountPart{NewUser: u, Roles: []ParkRoles{{Park: in.Park, Roles: roles}}},
 		Entry: s.accountEntry(a, in.Park, EventUserCreate, fmt.Sprintf("新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, in.Park, roleList(roles, "zh")),
 			map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": in.Park, "roles": roles})}
-	if err := as.ApplyAccount(ctx, c); err != nil {
+	if err := s.store.Apply(ctx, c); err != nil {
 		return nil, err
 	}
 	return u, s.ReloadRoles(ctx)
@@ -231,12 +218,9 @@ const OperatorActor = "operator@cli"
 // CreateUser adds a user with a password and role assignments, for the
 // operator (zonevet user add, the demo): the accounts that exist before
 // any admin does. Logged like an admin's, as OperatorActor: user_create
-// with the first park's roles, then user_roles for each further park.
+// with the first park's roles, then user_roles for each further park, all
+// in one transaction: the account exists with every role given or not at all.
 func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
-	as, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
 	if !validName(username) {
 		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
 	}
@@ -262,20 +246,22 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 	}
 	op := actor{user: &User{Username: OperatorActor}}
 	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	c := &Change{Account: &AccountPart{NewUser: u}}
 	for i, park := range parks {
 		rs := byPark[park]
-		c := &AccountChange{UserID: u.ID, RolesPark: park, Roles: rs}
+		if park != "" {
+			c.Account.Roles = append(c.Account.Roles, ParkRoles{Park: park, Roles: rs})
+		}
 		if i == 0 {
-			c.NewUser = u
 			c.Entry = s.accountEntry(op, park, EventUserCreate, fmt.Sprintf("命令行新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, park, roleList(rs, "zh")),
 				map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": park, "roles": rs})
 		} else {
-			c.Entry = s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
-				map[string]any{"user": u.Username, "park": park, "roles": rs})
+			c.Extra = append(c.Extra, s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
+				map[string]any{"user": u.Username, "park": park, "roles": rs}))
 		}
-		if err := as.ApplyAccount(ctx, c); err != nil {
-			return nil, err
-		}
+	}
+	if err := s.store.Apply(ctx, c); err != nil {
+		return nil, err
 	}
 	return u, s.ReloadRoles(ctx)
 }
@@ -284,10 +270,6 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 // after. An admin cannot take away their own admin role: that is how a
 // park ends up with nobody able to manage it.
 func (s *Service) SetRoles(ctx context.Context, admin *User, id int64, park string, roles []Role) error {
-	as, err := s.adminStore()
-	if err != nil {
-		return err
-	}
 	a, err := s.authorize(admin, park, "users", "manage")
 	if err != nil {
 		return err
@@ -307,10 +289,10 @@ func (s *Service) SetRoles(ctx context.Context, admin *User, id int64, park stri
 		return FieldError("roles", "不能撤销自己的管理员角色,请由另一位管理员操作", "you cannot remove your own admin role; ask another administrator")
 	}
 	before := acc.Roles[park]
-	c := &AccountChange{UserID: id, RolesPark: park, Roles: roles,
+	c := &Change{Account: &AccountPart{UserID: id, Roles: []ParkRoles{{Park: park, Roles: roles}}},
 		Entry: s.accountEntry(a, park, EventUserRoles, fmt.Sprintf("用户 %s 在 %s 的角色:%s(原:%s)", acc.User.Username, park, roleList(roles, "zh"), roleList(before, "zh")),
 			map[string]any{"user": acc.User.Username, "park": park, "roles": roles, "before": before})}
-	if err := as.ApplyAccount(ctx, c); err != nil {
+	if err := s.store.Apply(ctx, c); err != nil {
 		return err
 	}
 	return s.ReloadRoles(ctx)
@@ -320,7 +302,7 @@ func (s *Service) SetRoles(ctx context.Context, admin *User, id int64, park stri
 // them again. The account is zone-wide, so the admin must manage every park
 // the user holds a role in; nobody can disable themselves.
 func (s *Service) SetDisabled(ctx context.Context, admin *User, id int64, disabled bool) error {
-	as, a, acc, err := s.accountWide(ctx, admin, id)
+	a, acc, err := s.accountWide(ctx, admin, id)
 	if err != nil {
 		return err
 	}
@@ -334,15 +316,15 @@ func (s *Service) SetDisabled(ctx context.Context, admin *User, id int64, disabl
 	if disabled {
 		ev, what = EventUserDisable, "停用"
 	}
-	c := &AccountChange{UserID: id, Disabled: &disabled,
+	c := &Change{Account: &AccountPart{UserID: id, Disabled: &disabled},
 		Entry: s.accountEntry(a, "", ev, fmt.Sprintf("%s用户 %s(%s)", what, acc.User.Username, acc.User.DisplayName), map[string]any{"user": acc.User.Username})}
-	return as.ApplyAccount(ctx, c)
+	return s.store.Apply(ctx, c)
 }
 
 // ResetPassword sets a new password for a user and ends their sessions;
 // the log records that it happened, never the password.
 func (s *Service) ResetPassword(ctx context.Context, admin *User, id int64, password string) error {
-	as, a, acc, err := s.accountWide(ctx, admin, id)
+	a, acc, err := s.accountWide(ctx, admin, id)
 	if err != nil {
 		return err
 	}
@@ -350,33 +332,29 @@ func (s *Service) ResetPassword(ctx context.Context, admin *User, id int64, pass
 	if err != nil {
 		return err
 	}
-	c := &AccountChange{UserID: id, PasswordHash: hash,
+	c := &Change{Account: &AccountPart{UserID: id, PasswordHash: hash},
 		Entry: s.accountEntry(a, "", EventUserPassword, fmt.Sprintf("重置用户 %s 的密码", acc.User.Username), map[string]any{"user": acc.User.Username})}
-	return as.ApplyAccount(ctx, c)
+	return s.store.Apply(ctx, c)
 }
 
 // accountWide authorizes a change to the whole account: the admin must
 // manage users in every park where the user holds a role.
-func (s *Service) accountWide(ctx context.Context, admin *User, id int64) (AdminStore, actor, *Account, error) {
-	as, err := s.adminStore()
-	if err != nil {
-		return nil, actor{}, nil, err
-	}
+func (s *Service) accountWide(ctx context.Context, admin *User, id int64) (actor, *Account, error) {
 	parks, err := s.adminParkIDs(ctx, admin)
 	if err != nil {
-		return nil, actor{}, nil, err
+		return actor{}, nil, err
 	}
 	acc, err := s.account(ctx, parks, id)
 	if err != nil {
-		return nil, actor{}, nil, err
+		return actor{}, nil, err
 	}
 	for p := range acc.Roles {
 		if !slices.Contains(parks, p) {
-			return nil, actor{}, nil, Errorf(EFORBIDDEN, "该用户在您不管理的园区(%s)任职,请由该园区管理员操作", "the user holds a role in a park you do not administer (%s)", p)
+			return actor{}, nil, Errorf(EFORBIDDEN, "该用户在您不管理的园区(%s)任职,请由该园区管理员操作", "the user holds a role in a park you do not administer (%s)", p)
 		}
 	}
 	a, err := s.authorize(admin, parks[0], "users", "manage")
-	return as, a, acc, err
+	return a, acc, err
 }
 
 func (s *Service) accountEntry(a actor, park, event, reason string, body map[string]any) AuditEntry {

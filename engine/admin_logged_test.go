@@ -11,7 +11,7 @@ import (
 // (the admin's pages and the operator's command line) appends exactly its
 // own decision-log entries, by the acting user, and a refused or idle
 // change appends none. With the store's unlogged writers gone these are the
-// only ways to change users and roles (TestAccountTablesWrittenOnlyByApplyAccount
+// only ways to change users and roles (TestAccountTablesWrittenOnlyByAccountPart
 // in store guards that side).
 func TestEveryAccountChangeIsLogged(t *testing.T) {
 	w := mustWorld(t)
@@ -99,5 +99,51 @@ func TestEveryAccountChangeIsLogged(t *testing.T) {
 	}
 	if _, err := w.svc.Authenticate(w.ctx, "zhao.lei", "another-pass"); err != nil {
 		t.Errorf("the reset password does not sign in: %v", err)
+	}
+}
+
+// TestCreateUserAcrossParksIsOneTransaction: the operator's account with
+// roles in two parks is written whole or not at all. A second park that
+// does not exist refuses the account; before, the user and its first
+// park's roles had already been committed on their own.
+func TestCreateUserAcrossParksIsOneTransaction(t *testing.T) {
+	w := mustWorld(t)
+	head := func() int64 {
+		var seq int64
+		if err := w.db.EachAuditEntry(w.ctx, func(e engine.AuditEntry) error { seq = e.Seq; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	before := head()
+	_, err := w.svc.CreateUser(w.ctx, "half.made", "半成", "initial-pass", []engine.RoleAssignment{
+		{Park: "qingyuan", Role: engine.RolePromoter}, {Park: "nowhere", Role: engine.RoleAuditor}})
+	wantCode(t, err, engine.ENOTFOUND)
+	if _, err := w.db.UserByName(w.ctx, "half.made"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("user after a refused account: %v; want not_found", err)
+	}
+	if got := head(); got != before {
+		t.Fatalf("log head %d after a refused account, want %d", got, before)
+	}
+
+	u, err := w.svc.CreateUser(w.ctx, "both.parks", "两园", "initial-pass", []engine.RoleAssignment{
+		{Park: "qingyuan", Role: engine.RolePromoter}, {Park: "yingde", Role: engine.RoleAuditor}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	if err := w.db.EachAuditEntry(w.ctx, func(e engine.AuditEntry) error {
+		if e.Seq > before {
+			events = append(events, e.Event+"@"+e.Park)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"user_create@qingyuan", "user_roles@yingde"}; !slices.Equal(events, want) {
+		t.Errorf("entries = %v, want %v", events, want)
+	}
+	if got := w.svc.Authorizer().RolesIn(u.Username, "yingde"); !slices.Equal(got, []engine.Role{engine.RoleAuditor}) {
+		t.Errorf("roles in yingde = %v, want auditor", got)
 	}
 }

@@ -131,10 +131,7 @@ func binOf(edges []float64, v float64) int {
 // Dashboard builds the zone dashboard for park ("" = every readable park)
 // and year (0 = the newest year with figures, else last year).
 func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int) (*Dashboard, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	readable, err := s.ReadableParks(ctx, u)
 	if err != nil {
 		return nil, err
@@ -361,7 +358,7 @@ type Alert struct {
 // overdue past the rule set's grace period (escalated), idle land, open
 // rectifications and firms rated D two years running.
 func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
-	ts := s.trackingStore()
+	ts := s.store
 	if ts == nil || u == nil {
 		return nil, nil
 	}

@@ -125,14 +125,20 @@ type AuditEntry struct {
 	Hash           string    `json:"hash"`
 }
 
-// Change is everything one command writes, applied by the store in one
-// transaction or not at all.
+// Change is everything one command writes, applied by the store's one
+// write path (Writer.Apply) in one transaction or not at all: every part
+// that is set, and the command's log entries. Each part is optional.
 //
-// Project == nil: nothing but the audit entry (and Score/Conflict if set).
-// Project.ID == 0: insert the project (version 1); the new id is written back
-// and copied into Entry.ProjectID.
-// Otherwise: update the row WHERE id = Project.ID AND version = ExpectedVersion,
-// setting version = ExpectedVersion+1; zero rows is a conflict error.
+// The project part: Project == nil: no project row is written. Project.ID ==
+// 0: insert the project (version 1); the new id is written back and copied
+// into Entry.ProjectID. Otherwise: update the row WHERE id = Project.ID AND
+// version = ExpectedVersion, setting version = ExpectedVersion+1; zero rows
+// is a conflict error (ErrStale).
+//
+// Order of writing: the project, Score, Conflict, Document, Entry, Extra,
+// then the other parts (Tracking, Account, LandUsers, RuleSet, Calendar) in
+// that order; a rating run's Moves append their entries last, so the run's
+// own entry precedes those of what it caused.
 type Change struct {
 	Project         *Project
 	ExpectedVersion int64
@@ -150,6 +156,19 @@ type Change struct {
 	// IdempotencyClaim, the store renders it and stores it under the key in
 	// the same transaction.
 	Answer any
+
+	Tracking  *TrackingPart  // after signing: agreement, milestones, figures, rating run, rectification, exit, publicity, moves
+	Account   *AccountPart   // an account and its roles
+	LandUsers *LandUsersPart // a park's land users and their figures
+	RuleSet   *RuleSetRecord // stored (idempotent on version) and made its park's active version
+	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
+}
+
+// ErrStale is the optimistic-lock failure: the row changed since the
+// caller read it. Every stale version, the engine's check and the store's,
+// is this one error (a new value each time, so no caller can alter a shared one).
+func ErrStale() error {
+	return Errorf(ECONFLICT, "该项目已被他人修改,请刷新页面后重试", "this project has changed since you loaded it; reload and try again")
 }
 
 // ProjectFilter selects projects for lists. Zero values mean "any".
@@ -186,27 +205,52 @@ type RuleSetRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Store is what the engine needs from persistence. Every method is one
-// transaction. Missing rows are a not_found *Error, stale versions and
-// duplicates a conflict *Error.
+// Store is what the engine needs from persistence: one write path and the
+// reads of each capability. Every method is one transaction. Missing rows
+// are a not_found *Error, stale versions and duplicates a conflict *Error.
+// NewService takes nothing less, so no capability is found missing at run
+// time.
 type Store interface {
-	// Parks and rule sets.
+	Writer
+	ParkStore
+	UserStore
+	ProjectStore
+	LogStore
+	TrackingStore
+	LandUserStore
+	PublicityStore
+	CalendarStore
+}
+
+// Writer is the one write path: every state change is one Change.
+type Writer interface {
+	Apply(ctx context.Context, c *Change) error
+}
+
+// ParkStore reads parks and rule sets. PutPark and PutRuleSet seed a
+// database before anyone can act in it (start-up, tests): they are not
+// decisions and carry no entry; an administrator's install is a Change.
+type ParkStore interface {
 	PutPark(ctx context.Context, p Park) error
 	Parks(ctx context.Context) ([]Park, error)
 	// PutRuleSet stores a version (idempotent on version) and makes it the park's active one.
 	PutRuleSet(ctx context.Context, rs RuleSetRecord) error
 	ActiveRuleSet(ctx context.Context, park string) (RuleSetRecord, error)
 	RuleSet(ctx context.Context, version string) (RuleSetRecord, error)
+	// RuleSets lists a park's stored versions, newest first, without their source.
+	RuleSets(ctx context.Context, park string) ([]RuleSetRecord, error)
+}
 
-	// Users and roles: read here; every change goes through
-	// AdminStore.ApplyAccount, with its decision-log entry.
+// UserStore reads users and roles; every change is a Change with an AccountPart.
+type UserStore interface {
 	UserByID(ctx context.Context, id int64) (*User, error)
 	UserByName(ctx context.Context, username string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
 	Assignments(ctx context.Context) ([]RoleAssignment, error)
+}
 
-	// Projects.
-	Apply(ctx context.Context, c *Change) error
+// ProjectStore reads projects and what hangs on them.
+type ProjectStore interface {
 	Project(ctx context.Context, id int64) (*Project, error)
 	Projects(ctx context.Context, f ProjectFilter) ([]*Project, int, error) // page and total count
 	CountByState(ctx context.Context, parks []string) (map[string]map[State]int, error)
@@ -214,8 +258,10 @@ type Store interface {
 	Conflicts(ctx context.Context, projectID int64) ([]Conflict, error)
 	Documents(ctx context.Context, projectID int64) ([]Document, error)
 	Document(ctx context.Context, id int64) (*Document, error)
+}
 
-	// Decision log.
+// LogStore reads the decision log.
+type LogStore interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	// EachAuditEntry streams the whole log in sequence order, for export and verification.
 	EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) error

@@ -89,6 +89,33 @@ var lifecycle = fsm.Events{
 	{Name: EventRecoverLand, Src: []string{string(StateSigned), string(StateUnderConstruction), string(StateRectification)}, Dst: string(StateExited)},
 }
 
+// effects are what each event writes beside the project's move and its log
+// entry, in the same transaction (the Change's TrackingPart; the functions
+// are in tracking_agreement.go). An event without a row moves the project
+// and logs it, nothing more; submit and override, which screen and waive,
+// are checked before the move (Service.Act).
+var effects = map[string]func(context.Context, *actEffect) error{
+	// sign: the agreement on file, or the default one from the screened
+	// figures and the rule set's deadlines, land delivered today.
+	EventSign: recordAgreement,
+	// start_construction, start_production: the milestones, reached today.
+	EventStartConstruction: recordMilestones(MilestoneStart),
+	EventStartProduction:   recordMilestones(MilestoneCompletion, MilestoneProduction),
+	// rectify: a rectification order with the rule set's deadline; the project is due then.
+	EventRectify: openManualRectification,
+	// idle_land: the idle-land finding (fee, years) and its order.
+	EventIdleLand: findIdleLand,
+	// resume_construction: the idle-land order closed as rectified.
+	EventResumeConstruction: resumeConstruction,
+	// rectified: the open order closed as rectified, with the re-measured evidence.
+	EventRectified: closeRectification,
+	// exit: the open order closed as failed; the exit with the clauses invoked.
+	EventExit: closeRectification,
+	// recover_land: the idle-land finding, the order closed as failed, the
+	// exit under the recovery clause.
+	EventRecoverLand: closeRectification,
+}
+
 // Terminal reports whether no event leaves s.
 func (s State) Terminal() bool {
 	return len(newMachine(s).AvailableTransitions()) == 0

@@ -60,29 +60,20 @@ type LandUserImport struct {
 	FileSHA256 string
 }
 
-// LandUserChange is what an import writes in one transaction: the land users
+// LandUsersPart is what an import writes in one transaction: the land users
 // (upserted on park and code; IDs written back), their figures for the year
 // (parallel to Users) and the log entry.
-type LandUserChange struct {
+type LandUsersPart struct {
 	Users   []LandUser
 	Figures []AnnualFigures
-	Entry   AuditEntry
 }
 
-// LandUserStore keeps land users; store.DB implements it.
+// LandUserStore reads land users; a Change's LandUsersPart writes them.
 type LandUserStore interface {
-	ApplyLandUsers(ctx context.Context, c *LandUserChange) error
 	LandUsers(ctx context.Context, park string) ([]LandUser, error)
 	// LandUserFigures are a park's land users' figures of a year, each with
 	// ProjectID the land user's FirmID.
 	LandUserFigures(ctx context.Context, park string, year int) ([]AnnualFigures, error)
-}
-
-func (s *Service) lus() (LandUserStore, error) {
-	if ls, ok := s.trackingStore().(LandUserStore); ok {
-		return ls, nil
-	}
-	return nil, Errorf(EINTERNAL, "未配置存量用地企业存储", "no land-user store configured")
 }
 
 // ImportLandUsers imports a park's land users with their figures for the
@@ -90,10 +81,6 @@ func (s *Service) lus() (LandUserStore, error) {
 // belongs to a project of this system is refused: projects report on the
 // annual sheet.
 func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImport) (*ImportResult, error) {
-	ls, err := s.lus()
-	if err != nil {
-		return nil, err
-	}
 	a, err := s.authorize(u, in.Park, trackingObject, actFigures)
 	if err != nil {
 		return nil, err
@@ -101,10 +88,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 	if in.Year < 2000 || in.Year > s.Today().Year() {
 		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
 	}
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	projects, err := ts.TrackedProjects(ctx, []string{in.Park}, States)
 	if err != nil {
 		return nil, err
@@ -116,7 +100,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 	res := &ImportResult{Rows: len(in.Rows) + countRows(in.Errors), Errors: append([]RowError(nil), in.Errors...)}
 	now := s.now().UTC()
 	seen := map[string]int{}
-	c := &LandUserChange{}
+	c := &LandUsersPart{}
 	for _, r := range in.Rows {
 		bad := func(field, zh, en string) {
 			res.Errors = append(res.Errors, RowError{Row: r.Row, Field: field, Message: zh, MessageEN: en})
@@ -163,10 +147,10 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 	if len(c.Users) == 0 || len(res.Errors) > 0 {
 		return res, nil
 	}
-	c.Entry = AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: in.Park, Event: EventLandUsersImport,
+	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: in.Park, Event: EventLandUsersImport,
 		Reason:  fmt.Sprintf("%d 年度存量用地企业导入:%s,%d 家", in.Year, in.FileName, len(c.Users)),
 		Payload: payload(map[string]any{"year": in.Year, "file": in.FileName, "sha256": in.FileSHA256, "firms": len(c.Users)})}
-	if err := ls.ApplyLandUsers(ctx, c); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: e, LandUsers: c}); err != nil {
 		return nil, err
 	}
 	res.Imported = len(c.Users)
@@ -178,20 +162,14 @@ func (s *Service) LandUsers(ctx context.Context, u *User, park string) ([]LandUs
 	if _, err := s.authorize(u, park, "project", "read"); err != nil {
 		return nil, err
 	}
-	ls, err := s.lus()
-	if err != nil {
-		return nil, err
-	}
+	ls := s.store
 	return ls.LandUsers(ctx, park)
 }
 
 // landUserInputs are the rating inputs of a park's land users for a year:
 // figures as filed, or not filed under a rule set that rates that.
 func (s *Service) landUserInputs(ctx context.Context, park string, year, graceYears int, notFiled, belowMethod bool) ([]RatingInput, []int64, error) {
-	ls, ok := s.trackingStore().(LandUserStore)
-	if !ok {
-		return nil, nil, nil
-	}
+	ls := s.store
 	users, err := ls.LandUsers(ctx, park)
 	if err != nil {
 		return nil, nil, err

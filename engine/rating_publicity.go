@@ -87,8 +87,8 @@ type Objection struct {
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
-// PublicityChange is what a publicity step writes, in the transaction of a
-// TrackingChange (its entry among the change's Changes).
+// PublicityChange is what a publicity step writes, in a Change's
+// TrackingPart beside the step's entry.
 type PublicityChange struct {
 	// Publicity is inserted when ExpectedVersion is 0, else updated under
 	// the version check (a stale version is a conflict).
@@ -104,13 +104,6 @@ type PublicityStore interface {
 	Publicity(ctx context.Context, runID int64) (*Publicity, error) // ENOTFOUND when never published
 	Objections(ctx context.Context, runID int64) ([]Objection, error)
 	Objection(ctx context.Context, id int64) (*Objection, error)
-}
-
-func (s *Service) ps() (PublicityStore, error) {
-	if ps, ok := s.trackingStore().(PublicityStore); ok {
-		return ps, nil
-	}
-	return nil, Errorf(EINTERNAL, "未配置评价公示存储", "no rating publicity store configured")
 }
 
 // RunPublicity is a run's publicity and objections for u (who may read the
@@ -130,10 +123,7 @@ func (s *Service) RatingPublicity(ctx context.Context, u *User, runID int64) (*R
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.ps()
-	if err != nil {
-		return nil, err
-	}
+	ps := s.store
 	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
 	if err != nil {
 		return nil, err
@@ -176,10 +166,7 @@ func (s *Service) publicityRun(ctx context.Context, u *User, runID int64, act st
 	if days == 0 {
 		return nil, 0, nil, actor{}, Errorf(EINVALID, "该评价所用规则集未规定公示,评价即为定稿", "the run's rule set has no publicity: the run is final as made")
 	}
-	ps, err := s.ps()
-	if err != nil {
-		return nil, 0, nil, actor{}, err
-	}
+	ps := s.store
 	pub, err := ps.Publicity(ctx, runID)
 	if err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, 0, nil, actor{}, err
@@ -190,10 +177,7 @@ func (s *Service) publicityRun(ctx context.Context, u *User, runID int64, act st
 // latestGuard refuses a step on a run superseded by a newer run of the
 // same park and year.
 func (s *Service) latestGuard(ctx context.Context, run *RatingRun) error {
-	ts, err := s.ts()
-	if err != nil {
-		return err
-	}
+	ts := s.store
 	latest, err := ts.LatestRun(ctx, run.Park, run.Year)
 	if err != nil {
 		return err
@@ -288,10 +272,7 @@ func (s *Service) FileObjection(ctx context.Context, u *User, runID int64, in Ob
 // upheld (the figures are to be corrected and the park rated again) or
 // dismissed, with a reason.
 func (s *Service) DecideObjection(ctx context.Context, u *User, objectionID int64, outcome, reason string) (*Objection, error) {
-	ps, err := s.ps()
-	if err != nil {
-		return nil, err
-	}
+	ps := s.store
 	o, err := ps.Objection(ctx, objectionID)
 	if err != nil {
 		return nil, err
@@ -347,10 +328,7 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	case !s.Today().After(pub.EndsOn):
 		return nil, Errorf(EINVALID, "公示期至 %s 止,期满后方可定稿", "the publicity period runs until %s: the run can be made final after it", pub.EndsOn.Format(time.DateOnly))
 	}
-	ps, err := s.ps()
-	if err != nil {
-		return nil, err
-	}
+	ps := s.store
 	objs, err := ps.Objections(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -366,10 +344,7 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	if err := s.latestGuard(ctx, run); err != nil {
 		return nil, err
 	}
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
 	if err != nil {
 		return nil, err
@@ -382,7 +357,7 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	for i := range projects {
 		byID[projects[i].ID] = &projects[i]
 	}
-	tc := &TrackingChange{}
+	tc := &TrackingPart{}
 	opened := s.carryOut(rs, run, byID, u, a.role, tc)
 	now := s.now().UTC()
 	next := *pub
@@ -400,17 +375,12 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 // applyPublicity writes a publicity step and its entry (first), plus what
 // the step carries out (tc: rectifications and their moves), in one
 // transaction.
-func (s *Service) applyPublicity(ctx context.Context, pc *PublicityChange, e AuditEntry, tc *TrackingChange) error {
-	ts, err := s.ts()
-	if err != nil {
-		return err
-	}
+func (s *Service) applyPublicity(ctx context.Context, pc *PublicityChange, e AuditEntry, tc *TrackingPart) error {
 	if tc == nil {
-		tc = &TrackingChange{}
+		tc = &TrackingPart{}
 	}
 	tc.Publicity = pc
-	tc.Changes = append([]Change{{Entry: e}}, tc.Changes...)
-	return ts.ApplyTracking(ctx, tc)
+	return s.store.Apply(ctx, &Change{Entry: e, Tracking: tc})
 }
 
 func errStaleVersion() error {

@@ -13,31 +13,12 @@ import (
 // screened keep the version their report names; new submissions get this one.
 const EventRulesInstall = "rules_install"
 
-// RuleSetAdminStore lists a park's rule-set versions and installs one with
-// its log entry in one transaction.
-type RuleSetAdminStore interface {
-	RuleSets(ctx context.Context, park string) ([]RuleSetRecord, error)
-	InstallRuleSet(ctx context.Context, rs RuleSetRecord, e *AuditEntry) error
-}
-
-func (s *Service) ruleSetAdmin() (RuleSetAdminStore, error) {
-	st, ok := s.store.(RuleSetAdminStore)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "存储不支持规则集管理", "the store does not support rule-set administration")
-	}
-	return st, nil
-}
-
 // RuleSetVersions lists a park's stored rule-set versions, newest first.
 func (s *Service) RuleSetVersions(ctx context.Context, u *User, park string) ([]RuleSetRecord, error) {
-	st, err := s.ruleSetAdmin()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := s.authorize(u, park, "rules", "manage"); err != nil {
 		return nil, err
 	}
-	return st.RuleSets(ctx, park)
+	return s.store.RuleSets(ctx, park)
 }
 
 // RuleSetSource returns one stored version for an admin of its park to read.
@@ -96,10 +77,6 @@ func (s *Service) ActivateRuleSet(ctx context.Context, u *User, version string) 
 
 // installLogged puts rs in force for its park, as a, authorized by the caller.
 func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet) error {
-	st, err := s.ruleSetAdmin()
-	if err != nil {
-		return err
-	}
 	before := ""
 	if cur, err := s.store.ActiveRuleSet(ctx, rs.Park()); err == nil {
 		before = cur.Version
@@ -113,7 +90,7 @@ func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet)
 		RuleSetVersion: rs.Version(), Reason: fmt.Sprintf("%s 规则集启用版本 %.12s(原 %.12s)", rs.Park(), rs.Version(), before),
 		Payload: payload(map[string]any{"park": rs.Park(), "version": rs.Version(), "before": before})}
 	rec := RuleSetRecord{Park: rs.Park(), Version: rs.Version(), Source: rs.Source(), Active: true, CreatedAt: s.now().UTC()}
-	if err := st.InstallRuleSet(ctx, rec, &e); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: e, RuleSet: &rec}); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -22,7 +22,6 @@ import (
 // the store one Change to apply atomically.
 type Service struct {
 	store       Store
-	tracking    TrackingStore
 	checkpoints CheckpointStore
 	authz       *Authorizer
 	now         func() time.Time
@@ -37,8 +36,7 @@ type Service struct {
 
 // Config wires a Service.
 type Config struct {
-	Store       Store
-	Tracking    TrackingStore    // agreements, milestones, annual figures, ratings
+	Store       Store            // every capability the engine uses (see Store)
 	Checkpoints CheckpointStore  // signed heads of the decision log
 	Now         func() time.Time // defaults to time.Now
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
@@ -46,6 +44,9 @@ type Config struct {
 
 // NewService loads role assignments and returns a ready service.
 func NewService(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: no store configured")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -56,7 +57,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		}
 		cfg.Location = loc
 	}
-	s := &Service{store: cfg.Store, tracking: cfg.Tracking, checkpoints: cfg.Checkpoints, now: cfg.Now,
+	s := &Service{store: cfg.Store, checkpoints: cfg.Checkpoints, now: cfg.Now,
 		location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
 	as, err := cfg.Store.Assignments(ctx)
 	if err != nil {
@@ -384,7 +385,7 @@ func (s *Service) UpdateProject(ctx context.Context, u *User, id, version int64,
 		return nil, s.stateOrPermission(u, p, "update", err)
 	}
 	if version != p.Version {
-		return nil, errStale
+		return nil, ErrStale()
 	}
 	p.Name, p.InvestorName, p.USCC, p.Figures = in.Name, in.InvestorName, in.USCC, in.Figures
 	p.UpdatedAt = s.now().UTC()
@@ -395,8 +396,6 @@ func (s *Service) UpdateProject(ctx context.Context, u *User, id, version int64,
 	}
 	return p, nil
 }
-
-var errStale = Errorf(ECONFLICT, "该项目已被他人修改,请刷新页面后重试", "this project has changed since you loaded it; reload and try again")
 
 // stateOrPermission explains a refusal: if u could act in another state the
 // problem is the state (conflict), otherwise it is the permission.
@@ -473,7 +472,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		return nil, s.stateOrPermission(u, p, act.Event, err)
 	}
 	if act.Version != p.Version {
-		return nil, errStale
+		return nil, ErrStale()
 	}
 	// An override checks its reason with everything else it needs, so one
 	// refusal names every missing piece (checkOverride).
@@ -620,7 +619,7 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 		return nil, s.stateOrPermission(u, p, EventScore, err)
 	}
 	if in.Round != p.Round {
-		return nil, errStale
+		return nil, ErrStale()
 	}
 	if err := checkTextLength("comment", "评审意见", "comment", strings.TrimSpace(in.Comment)); err != nil {
 		return nil, err

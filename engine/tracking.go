@@ -239,22 +239,21 @@ type ExitRecord struct {
 	DecidedAt time.Time `json:"decided_at"`
 }
 
-// TrackingChange is everything one tracking command writes, applied by the
-// store in one transaction or not at all: the rows below, then Changes in
-// order (project updates under their version checks, and audit entries).
-type TrackingChange struct {
+// TrackingPart is what a command of the after-signature half of the
+// lifecycle writes beside its log entry (Change.Tracking): the rows below,
+// then the Moves.
+type TrackingPart struct {
 	Agreement  *Agreement
 	Milestones []Milestone     // upserted on (project, kind)
 	Figures    []AnnualFigures // upserted on (project, year)
-	Run        *RatingRun      // inserted with its results; ID and AuditSeq (= Changes[0]'s entry) written back
+	Run        *RatingRun      // inserted with its results; ID and AuditSeq (= the Change's Entry) written back
 	Open       []Rectification // inserted; RunID filled from Run when zero; IDs written back
 	UpdateRect *Rectification  // plan or outcome written, by ID
 	Exit       *ExitRecord
 	Publicity  *PublicityChange // a rating run's publicity step (rating_publicity.go)
-	Changes    []Change
-	// Moves are lifecycle-only transitions (a rating run's rectifications),
-	// applied after Changes: state, due date, version +1 under the version
-	// check, and the entry.
+	// Moves are lifecycle-only transitions (a rating run's rectifications,
+	// a review's rectify), applied last: state, due date, version +1 under
+	// the version check, and the entry.
 	Moves []Move
 }
 
@@ -283,12 +282,10 @@ type TrackedProject struct {
 	DueAt                *time.Time `json:"due_at,omitempty"`
 }
 
-// TrackingStore is what the after-signature half of the lifecycle (agreements,
-// milestones, annual figures, rating runs, rectification) needs from
-// persistence, beside Store. store.DB implements it. Missing rows are
-// not_found *Errors.
+// TrackingStore reads what the after-signature half of the lifecycle
+// (agreements, milestones, annual figures, rating runs, rectification)
+// wrote. Missing rows are not_found *Errors.
 type TrackingStore interface {
-	ApplyTracking(ctx context.Context, c *TrackingChange) error
 	// TrackedProjects lists the projects of parks in states, by id.
 	TrackedProjects(ctx context.Context, parks []string, states []State) ([]TrackedProject, error)
 
@@ -309,27 +306,6 @@ type TrackingStore interface {
 	Rectifications(ctx context.Context, projectID int64) ([]Rectification, error)
 	OpenRectifications(ctx context.Context, parks []string) ([]Rectification, error)
 	Exits(ctx context.Context, parks []string) ([]ExitRecord, error)
-}
-
-// trackingStore is the configured tracking store, or the main store when it
-// implements TrackingStore too (store.DB does), so a Service wired with only
-// Store still tracks.
-func (s *Service) trackingStore() TrackingStore {
-	if s.tracking != nil {
-		return s.tracking
-	}
-	if ts, ok := s.store.(TrackingStore); ok {
-		return ts
-	}
-	return nil
-}
-
-func (s *Service) ts() (TrackingStore, error) {
-	ts := s.trackingStore()
-	if ts == nil {
-		return nil, Errorf(EINTERNAL, "未配置落地跟踪存储", "no tracking store configured")
-	}
-	return ts, nil
 }
 
 // civil is t's calendar date in loc, as midnight UTC: the form every tracking

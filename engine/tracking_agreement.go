@@ -10,150 +10,170 @@ import (
 	"zonevet/rules"
 )
 
-// applyAct applies a lifecycle command's Change, with what the after-signature
-// events carry written in the same transaction: signing records the
-// agreement (defaults from the screened figures and the rule set unless one
-// is on file), starting construction and production record their
-// milestones, rectify opens a rectification order with its deadline,
-// rectified and exit close it, and exit records the clauses it invokes.
-// Without a tracking store it is a plain Apply.
+// applyAct applies a lifecycle command's Change, with what its event's
+// effect (lifecycle.go's effects table) writes in the same transaction.
 func (s *Service) applyAct(ctx context.Context, a actor, c *Change, act Action) error {
-	ts := s.trackingStore()
-	if ts == nil {
-		return s.store.Apply(ctx, c)
-	}
-	p := c.Project
-	tc := &TrackingChange{}
-	today := s.Today()
-	rs, err := s.projectRuleSet(ctx, p)
-	if err != nil {
-		return err
-	}
-	milestone := func(kind string) error {
-		done, err := ts.Milestones(ctx, []int64{p.ID})
+	if effect := effects[act.Event]; effect != nil {
+		rs, err := s.projectRuleSet(ctx, c.Project)
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == kind }) {
-			tc.Milestones = append(tc.Milestones, Milestone{ProjectID: p.ID, Kind: kind, DoneOn: today,
-				Note: EventLabel(act.Event, "zh"), RecordedBy: a.user.Username, RecordedAt: s.now().UTC()})
+		x := &actEffect{s: s, a: a, c: c, act: act, rs: rs, p: c.Project, tc: &TrackingPart{}, today: s.Today()}
+		if err := effect(ctx, x); err != nil {
+			return err
+		}
+		c.Tracking = x.tc
+	}
+	return s.store.Apply(ctx, c)
+}
+
+// actEffect is what an event's effect works on: the command, its Change
+// (whose entry payload it may enrich) and the TrackingPart it fills.
+type actEffect struct {
+	s     *Service
+	a     actor
+	c     *Change
+	act   Action
+	rs    *rules.RuleSet
+	p     *Project
+	tc    *TrackingPart
+	today time.Time
+}
+
+// recordMilestones records each milestone of kinds not yet on file, reached today.
+func recordMilestones(kinds ...string) func(context.Context, *actEffect) error {
+	return func(ctx context.Context, x *actEffect) error {
+		done, err := x.s.store.Milestones(ctx, []int64{x.p.ID})
+		if err != nil {
+			return err
+		}
+		for _, kind := range kinds {
+			if !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == kind }) {
+				x.tc.Milestones = append(x.tc.Milestones, Milestone{ProjectID: x.p.ID, Kind: kind, DoneOn: x.today,
+					Note: EventLabel(x.act.Event, "zh"), RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()})
+			}
 		}
 		return nil
 	}
-	switch act.Event {
-	case EventSign:
-		ag, err := ts.Agreement(ctx, p.ID)
-		if ErrorCode(err) == ENOTFOUND {
-			d := s.defaultAgreement(rs, p, today)
-			ag, err = &d, nil
-			ag.UpdatedBy, ag.UpdatedAt = a.user.Username, s.now().UTC()
-			tc.Agreement = ag
-		}
-		if err != nil {
-			return err
-		}
-		c.Entry.Payload = payload(map[string]any{"action": act, "agreement": ag})
-	case EventStartConstruction:
-		if err := milestone(MilestoneStart); err != nil {
-			return err
-		}
-	case EventStartProduction:
-		for _, k := range []string{MilestoneCompletion, MilestoneProduction} {
-			if err := milestone(k); err != nil {
-				return err
-			}
-		}
-	case EventRectify:
-		r := s.newRectification(rs, p, CauseManual, act.Reason)
-		tc.Open = []Rectification{r}
-		p.DueAt = s.endOfDay(r.DueOn)
-	case EventIdleLand:
-		f, err := s.idleFinding(ctx, ts, p, act.Idle, idleYears(rs, false))
-		if err != nil {
-			return err
-		}
-		r := s.newRectification(rs, p, CauseIdleLand, f.detail())
-		r.Idle = f
-		tc.Open = []Rectification{r}
-		p.DueAt = s.endOfDay(r.DueOn)
-		c.Entry.Payload = payload(map[string]any{"action": act, "idle": f})
-	case EventResumeConstruction:
-		open, err := s.openRectification(ctx, ts, p.ID)
-		if err != nil {
-			return err
-		}
-		if open == nil || open.Cause != CauseIdleLand {
-			return Errorf(ECONFLICT, "只有闲置土地的整改以恢复建设结束", "only an idle-land order ends with construction resumed")
-		}
-		done, err := ts.Milestones(ctx, []int64{p.ID})
-		if err != nil {
-			return err
-		}
-		// Land never built on resumes with its construction start on file; a
-		// stalled site resumes on the committee's finding, the reason.
-		if (open.Idle == nil || open.Idle.Basis != "stalled") && !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart }) {
-			return Errorf(ECONFLICT, "尚未登记开工,不能认定恢复建设", "no construction start is recorded: construction has not resumed")
-		}
-		at := s.now().UTC()
-		open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, a.user.Username, &at, act.Reason
-		tc.UpdateRect = open
-		c.Entry.Payload = payload(map[string]any{"action": act, "rectification": open})
-	case EventRectified, EventExit, EventRecoverLand:
-		open, err := s.openRectification(ctx, ts, p.ID)
-		if err != nil {
-			return err
-		}
-		var idle *IdleFinding
-		if act.Event == EventRecoverLand {
-			// Out of rectification, only an idle-land order leads to recovery;
-			// a firm rectifying its rating exits by the committee's exit.
-			if c.Entry.FromState == StateRectification && (open == nil || open.Cause != CauseIdleLand) {
-				return Errorf(ECONFLICT, "该项目的整改不是闲置土地整改,不能无偿收回土地", "this rectification is not about idle land: the land cannot be recovered as idle")
-			}
-			if idle, err = s.idleFinding(ctx, ts, p, act.Idle, idleYears(rs, true)); err != nil {
-				return err
-			}
-			act.Clauses = []string{ClauseRecovery}
-		}
-		var evidence *RectifiedEvidence
-		if act.Event == EventRectified && open != nil {
-			if evidence, err = s.rectifiedEvidence(ctx, ts, rs, p, open, act); err != nil {
-				return err
-			}
-		}
-		if open != nil {
-			at := s.now().UTC()
-			open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, a.user.Username, &at, act.Reason
-			open.Evidence = evidence
-			if act.Event != EventRectified {
-				open.Outcome = OutcomeFailed
-			}
-			tc.UpdateRect = open
-		}
-		if act.Event == EventRectified {
-			c.Entry.Payload = payload(map[string]any{"action": act, "evidence": evidence})
-		}
-		if act.Event == EventExit || act.Event == EventRecoverLand {
-			clauses, err := checkClauses(act.Clauses)
-			if err != nil {
-				return err
-			}
-			if len(clauses) == 0 {
-				// The generic action path carries no clause; say so rather than guess.
-				clauses = []string{ClauseUnstated}
-			}
-			tc.Exit = &ExitRecord{ProjectID: p.ID, Park: p.Park, Clauses: clauses, Reason: act.Reason,
-				DecidedBy: a.user.Username, DecidedAt: s.now().UTC()}
-			c.Entry.Payload = payload(map[string]any{"action": act, "exit": tc.Exit, "rectification": open, "idle": idle})
-		}
-	default:
-		return s.store.Apply(ctx, c)
+}
+
+// recordAgreement keeps the agreement on file, or records the default one
+// (commitments from the screened figures, deadlines from the rule set).
+func recordAgreement(ctx context.Context, x *actEffect) error {
+	ag, err := x.s.store.Agreement(ctx, x.p.ID)
+	if ErrorCode(err) == ENOTFOUND {
+		d := x.s.defaultAgreement(x.rs, x.p, x.today)
+		ag, err = &d, nil
+		ag.UpdatedBy, ag.UpdatedAt = x.a.user.Username, x.s.now().UTC()
+		x.tc.Agreement = ag
 	}
-	tc.Changes = []Change{*c}
-	if err := ts.ApplyTracking(ctx, tc); err != nil {
+	if err != nil {
 		return err
 	}
-	*c = tc.Changes[0]
+	x.c.Entry.Payload = payload(map[string]any{"action": x.act, "agreement": ag})
+	return nil
+}
+
+// openManualRectification opens an order with the rule set's deadline; the
+// project is due then.
+func openManualRectification(_ context.Context, x *actEffect) error {
+	r := x.s.newRectification(x.rs, x.p, CauseManual, x.act.Reason)
+	x.tc.Open = []Rectification{r}
+	x.p.DueAt = x.s.endOfDay(r.DueOn)
+	return nil
+}
+
+// findIdleLand records the idle-land finding and opens its order.
+func findIdleLand(ctx context.Context, x *actEffect) error {
+	f, err := x.s.idleFinding(ctx, x.s.store, x.p, x.act.Idle, idleYears(x.rs, false))
+	if err != nil {
+		return err
+	}
+	r := x.s.newRectification(x.rs, x.p, CauseIdleLand, f.detail())
+	r.Idle = f
+	x.tc.Open = []Rectification{r}
+	x.p.DueAt = x.s.endOfDay(r.DueOn)
+	x.c.Entry.Payload = payload(map[string]any{"action": x.act, "idle": f})
+	return nil
+}
+
+// resumeConstruction closes the open idle-land order as rectified.
+func resumeConstruction(ctx context.Context, x *actEffect) error {
+	open, err := x.s.openRectification(ctx, x.s.store, x.p.ID)
+	if err != nil {
+		return err
+	}
+	if open == nil || open.Cause != CauseIdleLand {
+		return Errorf(ECONFLICT, "只有闲置土地的整改以恢复建设结束", "only an idle-land order ends with construction resumed")
+	}
+	done, err := x.s.store.Milestones(ctx, []int64{x.p.ID})
+	if err != nil {
+		return err
+	}
+	// Land never built on resumes with its construction start on file; a
+	// stalled site resumes on the committee's finding, the reason.
+	if (open.Idle == nil || open.Idle.Basis != "stalled") && !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart }) {
+		return Errorf(ECONFLICT, "尚未登记开工,不能认定恢复建设", "no construction start is recorded: construction has not resumed")
+	}
+	at := x.s.now().UTC()
+	open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, x.a.user.Username, &at, x.act.Reason
+	x.tc.UpdateRect = open
+	x.c.Entry.Payload = payload(map[string]any{"action": x.act, "rectification": open})
+	return nil
+}
+
+// closeRectification ends the open order (rectified, exit, recover_land):
+// rectified with the re-measured evidence, otherwise failed; exit and
+// recover_land record the exit with the clauses invoked (recover_land: the
+// recovery clause, on an idle-land finding).
+func closeRectification(ctx context.Context, x *actEffect) error {
+	s, p, act := x.s, x.p, x.act
+	open, err := s.openRectification(ctx, s.store, p.ID)
+	if err != nil {
+		return err
+	}
+	var idle *IdleFinding
+	if act.Event == EventRecoverLand {
+		// Out of rectification, only an idle-land order leads to recovery;
+		// a firm rectifying its rating exits by the committee's exit.
+		if x.c.Entry.FromState == StateRectification && (open == nil || open.Cause != CauseIdleLand) {
+			return Errorf(ECONFLICT, "该项目的整改不是闲置土地整改,不能无偿收回土地", "this rectification is not about idle land: the land cannot be recovered as idle")
+		}
+		if idle, err = s.idleFinding(ctx, s.store, p, act.Idle, idleYears(x.rs, true)); err != nil {
+			return err
+		}
+		act.Clauses = []string{ClauseRecovery}
+	}
+	var evidence *RectifiedEvidence
+	if act.Event == EventRectified && open != nil {
+		if evidence, err = s.rectifiedEvidence(ctx, s.store, x.rs, p, open, act); err != nil {
+			return err
+		}
+	}
+	if open != nil {
+		at := s.now().UTC()
+		open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, x.a.user.Username, &at, act.Reason
+		open.Evidence = evidence
+		if act.Event != EventRectified {
+			open.Outcome = OutcomeFailed
+		}
+		x.tc.UpdateRect = open
+	}
+	if act.Event == EventRectified {
+		x.c.Entry.Payload = payload(map[string]any{"action": act, "evidence": evidence})
+		return nil
+	}
+	clauses, err := checkClauses(act.Clauses)
+	if err != nil {
+		return err
+	}
+	if len(clauses) == 0 {
+		// The generic action path carries no clause; say so rather than guess.
+		clauses = []string{ClauseUnstated}
+	}
+	x.tc.Exit = &ExitRecord{ProjectID: p.ID, Park: p.Park, Clauses: clauses, Reason: act.Reason,
+		DecidedBy: x.a.user.Username, DecidedAt: s.now().UTC()}
+	x.c.Entry.Payload = payload(map[string]any{"action": act, "exit": x.tc.Exit, "rectification": open, "idle": idle})
 	return nil
 }
 
@@ -291,10 +311,6 @@ func (ag *Agreement) validate() error {
 // the project is tracked (signed to rectification); each edit is logged with
 // the whole agreement, so earlier commitments stay on file.
 func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agreement) (*Agreement, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, err
@@ -321,7 +337,7 @@ func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agree
 	in.UpdatedBy, in.UpdatedAt = u.Username, s.now().UTC()
 	e := s.entry(a, p, EventAgreement, p.State, p.State)
 	e.Payload = payload(in)
-	if err := ts.ApplyTracking(ctx, &TrackingChange{Agreement: &in, Changes: []Change{{Entry: e}}}); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Agreement: &in}}); err != nil {
 		return nil, err
 	}
 	return &in, nil
@@ -339,10 +355,6 @@ func tracked(st State) bool {
 // RecordMilestone records that a milestone was reached on a date, with an
 // optional evidence document already attached to the project.
 func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Milestone) error {
-	ts, err := s.ts()
-	if err != nil {
-		return err
-	}
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return err
@@ -377,7 +389,7 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 	e := s.entry(a, p, EventMilestone, p.State, p.State)
 	e.Reason = MilestoneLabel(m.Kind, "zh") + " " + m.DoneOn.Format(time.DateOnly)
 	e.Payload = payload(m)
-	return ts.ApplyTracking(ctx, &TrackingChange{Milestones: []Milestone{m}, Changes: []Change{{Entry: e}}})
+	return s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Milestones: []Milestone{m}}})
 }
 
 // milestoneStatus computes where each milestone of an agreement stands on today.
@@ -478,10 +490,7 @@ type ProjectTracking struct {
 
 // Tracking returns a project's after-signature record for u.
 func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *ProjectTracking, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, nil, err
-	}
+	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, nil, err

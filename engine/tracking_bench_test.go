@@ -62,7 +62,7 @@ func BenchmarkRatingRun10000(b *testing.B) {
 			ValueAdded: output / 4, Tax: 30 * x * land, RDExpense: 0.03 * x * output, EnergyUse: output * 0.3 / x,
 			Emissions: output * 2 / 10000 / x, Employees: 1 + int(output/4/30), HighTech: i%3 == 0, AboveScale: i%2 == 0})
 	}
-	if err := db.ApplyTracking(ctx, &engine.TrackingChange{Figures: figs, Changes: []engine.Change{{Entry: engine.AuditEntry{Actor: "seed", Park: "qingyuan", Event: engine.EventImport}}}}); err != nil {
+	if err := db.Apply(ctx, &engine.Change{Entry: engine.AuditEntry{Actor: "seed", Park: "qingyuan", Event: engine.EventImport}, Tracking: &engine.TrackingPart{Figures: figs}}); err != nil {
 		b.Fatal(err)
 	}
 	db.Close()

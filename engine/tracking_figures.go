@@ -50,10 +50,6 @@ func figuresState(st State) bool {
 
 // SaveFigures records one firm's annual figures from the form.
 func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFigures) error {
-	ts, err := s.ts()
-	if err != nil {
-		return err
-	}
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return err
@@ -73,7 +69,7 @@ func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFi
 	e := s.entry(a, p, EventFigures, p.State, p.State)
 	e.Reason = fmt.Sprintf("%d 年度", f.Year)
 	e.Payload = payload(f)
-	return ts.ApplyTracking(ctx, &TrackingChange{Figures: []AnnualFigures{f}, Changes: []Change{{Entry: e}}})
+	return s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Figures: []AnnualFigures{f}}})
 }
 
 // AnnualRow is one data row of an imported annual sheet: the firm by its
@@ -119,10 +115,7 @@ type ImportResult struct {
 // decision-log entry. Every bad row is reported; nothing is written if any
 // row is bad, unless in.AcceptGood.
 func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*ImportResult, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	a, err := s.authorize(u, in.Park, trackingObject, actFigures)
 	if err != nil {
 		return nil, err
@@ -185,7 +178,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		Reason: fmt.Sprintf("%d 年度数据导入:%s,%d 行,导入 %d 行,错误 %d 行", in.Year, in.FileName, res.Rows, len(good), len(res.Errors))}
 	e.Payload = payload(map[string]any{"year": in.Year, "file": in.FileName, "sha256": in.FileSHA256, "rows": res.Rows,
 		"imported": len(good), "errors": res.Errors})
-	if err := ts.ApplyTracking(ctx, &TrackingChange{Figures: good, Changes: []Change{{Entry: e}}}); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Figures: good}}); err != nil {
 		return nil, err
 	}
 	res.Imported = len(good)
@@ -207,10 +200,7 @@ func sortRowErrors(errs []RowError) {
 // ReportingFirms lists the firms of a park that report annual figures
 // (building, producing or rectifying), for the downloadable sheet.
 func (s *Service) ReportingFirms(ctx context.Context, u *User, park string) ([]TrackedProject, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	if _, err := s.authorize(u, park, "project", "read"); err != nil {
 		return nil, err
 	}

@@ -30,10 +30,7 @@ import (
 // The run stores the rule-set version and every input, so VerifyRun can
 // recompute it and must get the same results digest.
 func (s *Service) RunRating(ctx context.Context, u *User, park string, year int) (*RatingRun, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	a, err := s.authorize(u, park, trackingObject, actRate)
 	if err != nil {
 		return nil, err
@@ -166,7 +163,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 			r.Action = ActionInRectification
 		}
 	}
-	tc := &TrackingChange{Run: run}
+	tc := &TrackingPart{Run: run}
 	runEntry := AuditEntry{Time: run.RunAt, Actor: u.Username, Role: a.role, Park: park, Event: EventRate,
 		RuleSetVersion: rs.Version()}
 	var opened []int64
@@ -181,8 +178,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	runEntry.Payload = payload(map[string]any{"year": year, "inputs_sha256": run.InputsSHA256,
 		"results_sha256": run.ResultsSHA256, "firms": len(run.Results), "bands": run.Bands, "missing": run.Missing,
 		"rectify": opened})
-	tc.Changes = []Change{{Entry: runEntry}}
-	if err := ts.ApplyTracking(ctx, tc); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: runEntry, Tracking: tc}); err != nil {
 		return nil, err
 	}
 	return run, nil
@@ -191,7 +187,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 // carryOut opens the rectification each planned action of the run calls
 // for (rectify, exit_due) of a firm still in production, into tc, each with
 // its own log entry; it returns the projects it opened rectification for.
-func (s *Service) carryOut(rs *rules.RuleSet, run *RatingRun, byID map[int64]*TrackedProject, u *User, role Role, tc *TrackingChange) []int64 {
+func (s *Service) carryOut(rs *rules.RuleSet, run *RatingRun, byID map[int64]*TrackedProject, u *User, role Role, tc *TrackingPart) []int64 {
 	cfg := rs.Rating()
 	worst := cfg.Bands[len(cfg.Bands)-1].Band
 	now := s.now().UTC()
@@ -345,10 +341,7 @@ type Verification struct {
 // recorded rule-set version and compares the results: a run is reproducible
 // when the digests agree. A read, so it is not logged.
 func (s *Service) VerifyRun(ctx context.Context, u *User, id int64) (*Verification, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	run, err := ts.RatingRun(ctx, id)
 	if err != nil {
 		return nil, err
@@ -421,10 +414,7 @@ func (s *Service) recompute(ctx context.Context, run *RatingRun) ([]RatingResult
 
 // storedRun returns a stored run (results slim) u may read.
 func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	run, err := ts.RatingRun(ctx, id)
 	if err != nil {
 		return nil, err
@@ -437,10 +427,7 @@ func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun,
 
 // RatingRuns lists the runs in the parks u may read, newest first.
 func (s *Service) RatingRuns(ctx context.Context, u *User) ([]RatingRun, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, err
-	}
+	ts := s.store
 	parks, err := s.ReadableParks(ctx, u)
 	if err != nil || len(parks) == 0 {
 		return nil, err
@@ -505,10 +492,7 @@ func (s *Service) runFinal(ctx context.Context, run *RatingRun) (bool, error) {
 	if rs.Rating().PublicityDays == 0 {
 		return true, nil
 	}
-	ps, err := s.ps()
-	if err != nil {
-		return false, err
-	}
+	ps := s.store
 	pub, err := ps.Publicity(ctx, run.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		return false, nil

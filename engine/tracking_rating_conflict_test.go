@@ -17,12 +17,12 @@ type interleaved struct {
 	between func()
 }
 
-func (s *interleaved) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error {
+func (s *interleaved) Apply(ctx context.Context, c *engine.Change) error {
 	if f := s.between; f != nil {
 		s.between = nil
 		f()
 	}
-	return s.DB.ApplyTracking(ctx, c)
+	return s.DB.Apply(ctx, c)
 }
 
 // TestRatingRunConflictsWithConcurrentExit: a rating run that would order a D
@@ -50,7 +50,7 @@ func TestRatingRunConflictsWithConcurrentExit(t *testing.T) {
 		}
 		exited = w.act("committee-qingyuan", cur, engine.EventExit, "企业主动申请退出,管委会同意")
 	}}
-	racing, err := engine.NewService(w.ctx, engine.Config{Store: w.db, Tracking: ts})
+	racing, err := engine.NewService(w.ctx, engine.Config{Store: ts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,10 +39,7 @@ func (s *Service) openRectification(ctx context.Context, ts TrackingStore, proje
 // promoter who follows the firm enters it; a later plan replaces the
 // earlier one, and both stay in the decision log.
 func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string) error {
-	ts, err := s.ts()
-	if err != nil {
-		return err
-	}
+	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return err
@@ -69,7 +66,7 @@ func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string
 	open.Plan, open.PlanBy, open.PlanAt = plan, u.Username, &at
 	e := s.entry(a, p, EventPlan, p.State, p.State)
 	e.Payload = payload(open)
-	return ts.ApplyTracking(ctx, &TrackingChange{UpdateRect: open, Changes: []Change{{Entry: e}}})
+	return s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{UpdateRect: open}})
 }
 
 // Decision is the committee's outcome of a rectification, or an exit.

@@ -165,10 +165,7 @@ func (r *FullProductionReview) detail() string {
 // shortfall beyond the rule set's tolerance opens rectification citing the
 // agreement's clause, in the same transaction.
 func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, in ReviewInput) (*FullProductionReview, *Project, error) {
-	ts, err := s.ts()
-	if err != nil {
-		return nil, nil, err
-	}
+	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, nil, err
@@ -178,7 +175,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 		return nil, nil, s.stateOrPermission(u, p, EventFullProductionReview, err)
 	}
 	if in.Version != p.Version {
-		return nil, nil, errStale
+		return nil, nil, ErrStale()
 	}
 	ag, err := ts.Agreement(ctx, p.ID)
 	if ErrorCode(err) == ENOTFOUND {
@@ -217,7 +214,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	e := s.entry(a, p, EventFullProductionReview, p.State, p.State)
 	e.Reason = fmt.Sprintf("达产复核(%d 年度):%s", in.Year, map[bool]string{true: "未达协议承诺", false: "达到协议承诺"}[rev.Shortfall])
 	e.Payload = payload(rev)
-	tc := &TrackingChange{Changes: []Change{{Entry: e}}}
+	c := &Change{Entry: e}
 	if rev.Shortfall {
 		to, err := transition(p.State, EventRectify)
 		if err != nil {
@@ -225,15 +222,15 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 		}
 		r := s.newRectification(rs, p, CauseFullProduction, rev.detail())
 		r.Clause, r.Review = rev.Clause, rev
-		tc.Open = []Rectification{r}
+		c.Tracking = &TrackingPart{Open: []Rectification{r}}
 		version := p.Version
 		p.State, p.UpdatedAt, p.DueAt = to, s.now().UTC(), s.endOfDay(r.DueOn)
 		move := s.entry(a, p, EventRectify, StateInProduction, to)
 		move.Reason = r.Detail
 		move.Payload = payload(map[string]any{"cause": CauseFullProduction, "review": rev})
-		tc.Changes = append(tc.Changes, Change{Project: p, ExpectedVersion: version, Entry: move})
+		c.Project, c.ExpectedVersion, c.Extra = p, version, []AuditEntry{move}
 	}
-	if err := ts.ApplyTracking(ctx, tc); err != nil {
+	if err := s.store.Apply(ctx, c); err != nil {
 		return nil, nil, err
 	}
 	return rev, p, nil

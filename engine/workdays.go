@@ -244,10 +244,15 @@ type CalendarStore interface {
 	Calendars(ctx context.Context) ([]CalendarRecord, error)
 	// OpenDeadlines lists the projects in states that have a deadline set.
 	OpenDeadlines(ctx context.Context, states []State) ([]OpenDeadline, error)
-	// LoadCalendar stores rec as the newest version with its log entry and
-	// the re-counted deadlines (projects still in the state given), in one
-	// transaction.
-	LoadCalendar(ctx context.Context, rec CalendarRecord, e *AuditEntry, moved []OpenDeadline) error
+}
+
+// CalendarPart puts a calendar in force (Change.Calendar): Record becomes
+// the newest version, and the re-counted deadlines of Moved are written to
+// projects still in the state they were counted for. A deadline is derived
+// data: the projects' versions do not change.
+type CalendarPart struct {
+	Record CalendarRecord
+	Moved  []OpenDeadline
 }
 
 // workingDayStates are the states whose deadline counts working days.
@@ -256,8 +261,8 @@ var workingDayStates = []State{StateDraft, StateScreening, StateExpertReview, St
 
 // recount re-counts every open working-day deadline with cal from the
 // moment its project entered its state, and returns those that move.
-func (s *Service) recount(ctx context.Context, cs CalendarStore, cal *Calendar) ([]OpenDeadline, error) {
-	open, err := cs.OpenDeadlines(ctx, workingDayStates)
+func (s *Service) recount(ctx context.Context, cal *Calendar) ([]OpenDeadline, error) {
+	open, err := s.store.OpenDeadlines(ctx, workingDayStates)
 	if err != nil {
 		return nil, err
 	}
@@ -300,14 +305,12 @@ type calendarCache struct {
 // administrator loaded, else the built-in one. Deadlines always count with it.
 func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
 	src, version := defaultCalendarSource, defaultCalendarVersion()
-	if cs, ok := s.store.(CalendarStore); ok {
-		rec, err := cs.CalendarInForce(ctx)
-		switch {
-		case err == nil:
-			src, version = []byte(rec.Source), rec.Version // the stored version is the source's SHA-256
-		case ErrorCode(err) != ENOTFOUND:
-			return nil, err
-		}
+	rec, err := s.store.CalendarInForce(ctx)
+	switch {
+	case err == nil:
+		src, version = []byte(rec.Source), rec.Version // the stored version is the source's SHA-256
+	case ErrorCode(err) != ENOTFOUND:
+		return nil, err
 	}
 	s.cal.mu.Lock()
 	defer s.cal.mu.Unlock()
@@ -349,12 +352,9 @@ func (s *Service) CalendarVersions(ctx context.Context, u *User) ([]CalendarReco
 	if _, err := s.calendarAdmin(ctx, u); err != nil {
 		return nil, err
 	}
-	var recs []CalendarRecord
-	if cs, ok := s.store.(CalendarStore); ok {
-		var err error
-		if recs, err = cs.Calendars(ctx); err != nil {
-			return nil, err
-		}
+	recs, err := s.store.Calendars(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if len(recs) == 0 {
 		c, err := ParseCalendar(defaultCalendarSource, s.location)
@@ -399,10 +399,6 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	if err != nil {
 		return nil, err
 	}
-	cs, ok := s.store.(CalendarStore)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "存储不支持工作日历", "the store does not keep calendars")
-	}
 	if len(bytes.TrimSpace(src)) == 0 {
 		return nil, FieldError("file", "请选择工作日历文件", "choose a calendar file")
 	}
@@ -427,7 +423,7 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	}
 	// Deadlines always count with the calendar in force: the open ones are
 	// re-counted with the new version in the same transaction.
-	moved, err := s.recount(ctx, cs, c)
+	moved, err := s.recount(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +435,8 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Event: EventCalendarLoad,
 		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s;重算办理期限 %d 项", c.Version(), cur.Version(), strings.Join(years, "、"), len(moved)),
 		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years(), "deadlines_moved": dues})}
-	if err := cs.LoadCalendar(ctx, CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}, &e, moved); err != nil {
+	rec := CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}
+	if err := s.store.Apply(ctx, &Change{Entry: e, Calendar: &CalendarPart{Record: rec, Moved: moved}}); err != nil {
 		return nil, err
 	}
 	return c, nil

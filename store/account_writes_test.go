@@ -14,13 +14,14 @@ import (
 // accountWrite matches SQL that writes the account tables.
 var accountWrite = regexp.MustCompile(`(?is)\b(insert(\s+or\s+\w+)?\s+into|replace\s+into|update|delete\s+from)\s+(users|role_assignments)\b`)
 
-// TestAccountTablesWrittenOnlyByApplyAccount guards "every admin change is a
+// TestAccountTablesWrittenOnlyByAccountPart guards "every admin change is a
 // decision-log entry" in the store's source: the only function whose SQL
-// writes users or role_assignments is ApplyAccount, which appends the
-// change's log entry in the same transaction. A second writer (as
+// writes users or role_assignments is writeAccount, the AccountPart of the
+// one write path (Apply), which appends the change's log entry in the same
+// transaction. A second writer (as
 // CreateUser, SetUserDisabled, SetPasswordHash, Assign and Unassign were)
 // fails here, whether or not a test calls it.
-func TestAccountTablesWrittenOnlyByApplyAccount(t *testing.T) {
+func TestAccountTablesWrittenOnlyByAccountPart(t *testing.T) {
 	fset := token.NewFileSet()
 	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool {
 		return !strings.HasSuffix(fi.Name(), "_test.go")
@@ -47,7 +48,7 @@ func TestAccountTablesWrittenOnlyByApplyAccount(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"ApplyAccount"}; !slices.Equal(writers, want) {
+	if want := []string{"writeAccount"}; !slices.Equal(writers, want) {
 		t.Fatalf("functions writing users or role_assignments = %v, want only %v (with its log entry)", writers, want)
 	}
 }

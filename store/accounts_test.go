@@ -108,12 +108,12 @@ func TestAPITokens(t *testing.T) {
 	})
 	t.Run("DisabledUser", func(t *testing.T) {
 		yes, no := true, false
-		if err := applyAccount(t, db, engine.EventUserDisable, engine.AccountChange{UserID: alice, Disabled: &yes}); err != nil {
+		if err := applyAccount(t, db, engine.EventUserDisable, engine.AccountPart{UserID: alice, Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := db.APITokenByHash(ctx, "hash1")
 		wantCode(t, err, engine.ENOTFOUND)
-		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountChange{UserID: alice, Disabled: &no}); err != nil {
+		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountPart{UserID: alice, Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
 		// Disabling revoked the token; re-enabling does not revive it.

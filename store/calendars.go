@@ -91,29 +91,21 @@ func (db *DB) OpenDeadlines(ctx context.Context, states []engine.State) ([]engin
 	return out, wrap("open deadlines", err)
 }
 
-// LoadCalendar appends rec as the calendar in force, e (its log entry) and
-// the re-counted deadlines of projects still in the state they were counted
-// for, in one transaction. It fills in e's Seq, Time and hashes. A
-// deadline is derived data: the projects' versions do not change.
-func (db *DB) LoadCalendar(ctx context.Context, rec engine.CalendarRecord, e *engine.AuditEntry, moved []engine.OpenDeadline) error {
-	entry := *e
-	entry.Time = orNow(entry.Time, db.now())
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (version, source, loaded_by, loaded_at) VALUES (?, ?, ?, ?)`,
-			rec.Version, rec.Source, rec.LoadedBy, fmtTime(orNow(rec.LoadedAt, db.now()))); err != nil {
+// writeCalendar appends a Change's calendar as the one in force (loaded at
+// at, when the record has no time) and writes the re-counted deadlines of
+// projects still in the state they were counted for, inside tx. A deadline
+// is derived data: the projects' versions do not change.
+func writeCalendar(ctx context.Context, tx *sql.Tx, c *engine.CalendarPart, at time.Time) error {
+	rec := c.Record
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (version, source, loaded_by, loaded_at) VALUES (?, ?, ?, ?)`,
+		rec.Version, rec.Source, rec.LoadedBy, fmtTime(orNow(rec.LoadedAt, at))); err != nil {
+		return err
+	}
+	for _, d := range c.Moved {
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET due_at = ? WHERE id = ? AND state = ?`,
+			fmtTimePtr(d.DueAt), d.ProjectID, string(d.State)); err != nil {
 			return err
 		}
-		for _, d := range moved {
-			if _, err := tx.ExecContext(ctx, `UPDATE projects SET due_at = ? WHERE id = ? AND state = ?`,
-				fmtTimePtr(d.DueAt), d.ProjectID, string(d.State)); err != nil {
-				return err
-			}
-		}
-		return db.appendAudit(ctx, tx, &entry)
-	})
-	if err != nil {
-		return wrap("load calendar", err)
 	}
-	*e = entry
 	return nil
 }

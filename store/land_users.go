@@ -10,42 +10,41 @@ import (
 
 var _ engine.LandUserStore = (*DB)(nil)
 
-// ApplyLandUsers upserts a park's land users and their figures of a year with
-// the import's log entry, in one transaction.
-func (db *DB) ApplyLandUsers(ctx context.Context, c *engine.LandUserChange) error {
-	c.Entry.Time = orNow(c.Entry.Time, db.now())
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		if err := db.appendAudit(ctx, tx, &c.Entry); err != nil {
-			return err
+// writeLandUsers upserts a Change's land users and their figures of a year
+// inside tx, and returns the write-back of the users' ids.
+func writeLandUsers(ctx context.Context, tx *sql.Tx, c *engine.LandUsersPart) (func(), error) {
+	ids := make([]int64, len(c.Users))
+	for i := range c.Users {
+		l := c.Users[i]
+		// The id comes from the row: keep the existing one on a re-import.
+		if err := tx.QueryRowContext(ctx, `INSERT INTO land_users (park, uscc, body) VALUES (?, ?, '{}')
+			ON CONFLICT (park, uscc) DO UPDATE SET park = excluded.park RETURNING id`, l.Park, l.USCC).Scan(&l.ID); err != nil {
+			return nil, err
 		}
+		ids[i] = l.ID
+		b, err := json.Marshal(l)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE land_users SET body = ? WHERE id = ?`, string(b), l.ID); err != nil {
+			return nil, err
+		}
+		f := c.Figures[i]
+		f.ProjectID = l.FirmID()
+		fb, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO land_user_figures (land_user_id, year, park, body) VALUES (?, ?, ?, ?)
+			ON CONFLICT (land_user_id, year) DO UPDATE SET park = excluded.park, body = excluded.body`, l.ID, f.Year, f.Park, string(fb)); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
 		for i := range c.Users {
-			l := &c.Users[i]
-			// The id comes from the row: keep the existing one on a re-import.
-			if err := tx.QueryRowContext(ctx, `INSERT INTO land_users (park, uscc, body) VALUES (?, ?, '{}')
-				ON CONFLICT (park, uscc) DO UPDATE SET park = excluded.park RETURNING id`, l.Park, l.USCC).Scan(&l.ID); err != nil {
-				return err
-			}
-			b, err := json.Marshal(l)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE land_users SET body = ? WHERE id = ?`, string(b), l.ID); err != nil {
-				return err
-			}
-			f := c.Figures[i]
-			f.ProjectID = l.FirmID()
-			fb, err := json.Marshal(f)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO land_user_figures (land_user_id, year, park, body) VALUES (?, ?, ?, ?)
-				ON CONFLICT (land_user_id, year) DO UPDATE SET park = excluded.park, body = excluded.body`, l.ID, f.Year, f.Park, string(fb)); err != nil {
-				return err
-			}
+			c.Users[i].ID = ids[i]
 		}
-		return nil
-	})
-	return wrap("apply land users", err)
+	}, nil
 }
 
 // LandUsers lists a park's land users by code.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -48,36 +50,19 @@ func (db *DB) Parks(ctx context.Context) ([]engine.Park, error) {
 // so the same version is the same text); the same version under another park
 // is a conflict, because an evaluation names a version alone.
 func (db *DB) PutRuleSet(ctx context.Context, rs engine.RuleSetRecord) error {
-	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error { return db.putRuleSet(ctx, tx, rs) }))
+	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error { return putRuleSet(ctx, tx, rs, db.now()) }))
 }
 
-// InstallRuleSet is PutRuleSet with the administrator's log entry in the
-// same transaction: the park's rules change and the record of who changed
-// them land together or not at all. It fills in e's Seq, Time and hashes.
-func (db *DB) InstallRuleSet(ctx context.Context, rs engine.RuleSetRecord, e *engine.AuditEntry) error {
-	entry := *e
-	entry.Time = orNow(entry.Time, db.now())
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		if err := db.putRuleSet(ctx, tx, rs); err != nil {
-			return err
-		}
-		return db.appendAudit(ctx, tx, &entry)
-	})
-	if err != nil {
-		return wrap("install rule set", err)
-	}
-	*e = entry
-	return nil
-}
-
-func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord) error {
+// putRuleSet stores a version (created at, when rs has no time) and makes
+// it its park's active one, inside tx.
+func putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord, at time.Time) error {
 	if rs.Park == "" || rs.Version == "" {
 		return engine.FieldError("version", "规则集缺少园区或版本", "Rule set needs a park and a version")
 	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO rule_sets (park, version, source, active, created_at) VALUES (?, ?, ?, 0, ?)
 		ON CONFLICT (version) DO NOTHING`,
-		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, db.now())))
+		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, at)))
 	if isForeignKey(err) {
 		return notFound("园区", "Park")
 	}

@@ -18,19 +18,21 @@ import (
 	"zonevet/rules"
 )
 
-// Apply writes one command's Change in one write transaction: the project
-// (insert, or update guarded by its version), the score or conflict
-// declaration if any, the audit entry chained to the last one, then the
-// Extra entries chained after it. Either all of it lands or none of it does:
-// Apply returns nil only once the transaction holding it has committed.
-// Commands arriving together may share that transaction (see groupcommit.go),
-// each undone alone if it fails.
+// Apply is the store's one write path: it writes one command's Change in
+// one write transaction. First the project part (insert, or update guarded
+// by its version), the score, conflict declaration or document if any, the
+// audit entry chained to the last one and the Extra entries chained after
+// it; then each other part that is set (tracking.go, users.go,
+// land_users.go, parks.go, calendars.go). Either all of it lands or none of
+// it does: Apply returns nil only once the transaction holding it has
+// committed. Commands arriving together may share that transaction (see
+// groupcommit.go), each undone alone if it fails.
 //
 // On success it writes back to c: a new project's ID, the project's Version,
-// CreatedAt and UpdatedAt, and each entry's Seq, Time, PrevHash and Hash (and
+// CreatedAt and UpdatedAt, each entry's Seq, Time, PrevHash and Hash (and
 // ProjectID and Park when they were left empty: from the project, and for
-// Extra entries from Entry). On failure c is unchanged, except under an
-// Idempotency-Key (below).
+// Extra entries from Entry), and the new ids of the parts' rows. On failure
+// c is unchanged, except under an Idempotency-Key (below).
 //
 // When ctx carries an engine.IdempotencyClaim and c has an Answer, the key is
 // looked up first in the same transaction: a key already answered stops the
@@ -40,17 +42,11 @@ import (
 // the caller must then drop c, whose write-back may have happened.
 //
 // Times: the entry's Time is the time of the change (the store's clock when
-// zero, read inside the transaction so that log order is time order); a
-// project's UpdatedAt, and a new project's CreatedAt when zero, are set to it
-// so the list's "updated" column and the log agree.
+// zero); a project's UpdatedAt, a new project's CreatedAt and the parts'
+// times left zero are set to it, so the list's "updated" column and the log agree.
 func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
-	if c.Entry.Event == "" {
-		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
-	}
-	for _, x := range c.Extra {
-		if x.Event == "" {
-			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
-		}
+	if err := checkEvents(c); err != nil {
+		return err
 	}
 	// Encoded here, before queueing for the writer: encoding a report of
 	// ~6 KB is work the other writers should not wait for.
@@ -68,6 +64,23 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 	return db.applyGrouped(ctx, c, j, claim)
 }
 
+// checkEvents refuses a Change with an entry that names no event.
+func checkEvents(c *engine.Change) error {
+	empty := c.Entry.Event == ""
+	for _, x := range c.Extra {
+		empty = empty || x.Event == ""
+	}
+	if c.Tracking != nil {
+		for _, m := range c.Tracking.Moves {
+			empty = empty || m.Entry.Event == ""
+		}
+	}
+	if empty {
+		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+	}
+	return nil
+}
+
 // applyTx writes c, whose project encodes to j, inside tx and returns the
 // write-back to c, to be run only once tx has committed; c itself is not
 // touched here, except under an idempotency claim: then c is written back
@@ -81,11 +94,44 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 	}
 	e := c.Entry
 	e.Time = orNow(e.Time, db.now())
-	extra := append([]engine.AuditEntry(nil), c.Extra...)
+	w, err := db.writeProjectPart(ctx, tx, c, j, &e)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := db.appendEntries(ctx, tx, &e, c.Extra)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := db.writeParts(ctx, tx, c, &e)
+	if err != nil {
+		return nil, err
+	}
+	writeBack = func() {
+		w()
+		parts()
+		c.Entry = e
+		copy(c.Extra, extra)
+	}
+	if claim == nil {
+		return writeBack, nil
+	}
+	writeBack()
+	rec, err := db.recordClaim(ctx, tx, claim, c.Answer)
+	if err != nil {
+		return nil, err
+	}
+	return func() { claim.Recorded = rec }, nil
+}
+
+// writeProjectPart writes the project, score, conflict and document of c,
+// filling in e's project and park from the project, and returns their
+// write-back.
+func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON, e *engine.AuditEntry) (func(), error) {
 	var (
 		id, version int64
 		created     time.Time
 		score       *engine.Score
+		err         error
 	)
 	if p := c.Project; p != nil {
 		var park string
@@ -136,24 +182,7 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		}
 		e.Payload = string(b)
 	}
-	if err := db.appendAudit(ctx, tx, &e); err != nil {
-		return nil, err
-	}
-	for i := range extra {
-		x := &extra[i]
-		x.Time = orNow(x.Time, e.Time)
-		if x.ProjectID == 0 {
-			x.ProjectID = e.ProjectID
-		}
-		if x.Park == "" {
-			x.Park = e.Park
-		}
-		if err := db.appendAudit(ctx, tx, x); err != nil {
-			return nil, err
-		}
-	}
-
-	writeBack = func() {
+	return func() {
 		if p := c.Project; p != nil {
 			if p.ID == 0 {
 				p.ID, p.CreatedAt = id, created
@@ -172,18 +201,76 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 			}
 			c.Conflict.CreatedAt = orNow(c.Conflict.CreatedAt, e.Time)
 		}
-		c.Entry = e
-		copy(c.Extra, extra)
-	}
-	if claim == nil {
-		return writeBack, nil
-	}
-	writeBack()
-	rec, err := db.recordClaim(ctx, tx, claim, c.Answer)
-	if err != nil {
+	}, nil
+}
+
+// appendEntries appends e, then the extra entries chained after it (their
+// time, project and park from e when left empty), and returns the extra
+// entries as written.
+func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry, in []engine.AuditEntry) ([]engine.AuditEntry, error) {
+	if err := db.appendAudit(ctx, tx, e); err != nil {
 		return nil, err
 	}
-	return func() { claim.Recorded = rec }, nil
+	extra := append([]engine.AuditEntry(nil), in...)
+	for i := range extra {
+		x := &extra[i]
+		x.Time = orNow(x.Time, e.Time)
+		if x.ProjectID == 0 {
+			x.ProjectID = e.ProjectID
+		}
+		if x.Park == "" {
+			x.Park = e.Park
+		}
+		if err := db.appendAudit(ctx, tx, x); err != nil {
+			return nil, err
+		}
+	}
+	return extra, nil
+}
+
+// writeParts writes the parts of c beside the project part, after its
+// entry e (already appended), and returns their write-back.
+func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *engine.AuditEntry) (func(), error) {
+	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.RuleSet == nil && c.Calendar == nil {
+		return func() {}, nil // a decision on a project: the hot path
+	}
+	var backs []func()
+	if c.Tracking != nil {
+		w, err := db.writeTracking(ctx, tx, c.Tracking, e.Seq, e.Time)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.Account != nil {
+		w, err := writeAccount(ctx, tx, c.Account, e.Time)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.LandUsers != nil {
+		w, err := writeLandUsers(ctx, tx, c.LandUsers)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.RuleSet != nil {
+		if err := putRuleSet(ctx, tx, *c.RuleSet, e.Time); err != nil {
+			return nil, err
+		}
+	}
+	if c.Calendar != nil {
+		if err := writeCalendar(ctx, tx, c.Calendar, e.Time); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
+		for _, w := range backs {
+			w()
+		}
+	}, nil
 }
 
 // projectJSON is a project's JSON as stored: the figures, and the report
@@ -256,7 +343,7 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 		if !exists {
 			return "", notFound("项目", "Project")
 		}
-		return "", errStale()
+		return "", engine.ErrStale()
 	}
 	if err != nil {
 		return "", err
@@ -284,12 +371,6 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 		}
 	}
 	return park, nil
-}
-
-// errStale is the optimistic-lock failure users see; a new value each time so
-// that no caller can alter a shared one.
-func errStale() error {
-	return engine.Errorf(engine.ECONFLICT, "项目已被他人修改,请刷新后重试", "The project was changed by someone else; reload and try again")
 }
 
 func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {

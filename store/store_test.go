@@ -58,7 +58,7 @@ func mustOpenPath(t testing.TB, path string) *store.DB {
 func mustUser(t testing.TB, db *store.DB, name string) int64 {
 	t.Helper()
 	u := &engine.User{Username: name, DisplayName: name}
-	if err := db.ApplyAccount(context.Background(), &engine.AccountChange{NewUser: u, Entry: accountEntry(engine.EventUserCreate)}); err != nil {
+	if err := db.Apply(context.Background(), &engine.Change{Account: &engine.AccountPart{NewUser: u}, Entry: accountEntry(engine.EventUserCreate)}); err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
 	return u.ID
@@ -70,10 +70,9 @@ func accountEntry(event string) engine.AuditEntry {
 }
 
 // applyAccount applies c with an operator's log entry for event.
-func applyAccount(t testing.TB, db *store.DB, event string, c engine.AccountChange) error {
+func applyAccount(t testing.TB, db *store.DB, event string, c engine.AccountPart) error {
 	t.Helper()
-	c.Entry = accountEntry(event)
-	return db.ApplyAccount(context.Background(), &c)
+	return db.Apply(context.Background(), &engine.Change{Account: &c, Entry: accountEntry(event)})
 }
 
 // wantCode fails the test unless err carries the domain code want ("" = nil).
@@ -394,7 +393,7 @@ func TestUsersAndRoles(t *testing.T) {
 	bob := mustUser(t, db, "bob")
 
 	t.Run("DuplicateUsername", func(t *testing.T) {
-		err := applyAccount(t, db, engine.EventUserCreate, engine.AccountChange{NewUser: &engine.User{Username: "alice"}})
+		err := applyAccount(t, db, engine.EventUserCreate, engine.AccountPart{NewUser: &engine.User{Username: "alice"}})
 		wantCode(t, err, engine.ECONFLICT)
 	})
 	t.Run("Lookup", func(t *testing.T) {
@@ -419,14 +418,14 @@ func TestUsersAndRoles(t *testing.T) {
 		}
 	})
 	t.Run("Password", func(t *testing.T) {
-		if err := applyAccount(t, db, engine.EventUserPassword, engine.AccountChange{UserID: bob, PasswordHash: "$argon2id$x"}); err != nil {
+		if err := applyAccount(t, db, engine.EventUserPassword, engine.AccountPart{UserID: bob, PasswordHash: "$argon2id$x"}); err != nil {
 			t.Fatal(err)
 		}
 		u, _ := db.UserByID(ctx, bob)
 		if got, want := u.PasswordHash, "$argon2id$x"; got != want {
 			t.Fatalf("hash = %q, want %q", got, want)
 		}
-		wantCode(t, applyAccount(t, db, engine.EventUserPassword, engine.AccountChange{UserID: 999, PasswordHash: "x"}), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserPassword, engine.AccountPart{UserID: 999, PasswordHash: "x"}), engine.ENOTFOUND)
 	})
 	t.Run("DisableEndsSessions", func(t *testing.T) {
 		for _, id := range []string{"s1", "s2"} {
@@ -438,7 +437,7 @@ func TestUsersAndRoles(t *testing.T) {
 			t.Fatal(err)
 		}
 		yes, no := true, false
-		if err := applyAccount(t, db, engine.EventUserDisable, engine.AccountChange{UserID: alice, Disabled: &yes}); err != nil {
+		if err := applyAccount(t, db, engine.EventUserDisable, engine.AccountPart{UserID: alice, Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []string{"s1", "s2"} {
@@ -452,24 +451,24 @@ func TestUsersAndRoles(t *testing.T) {
 		if !u.Disabled {
 			t.Fatal("alice not disabled")
 		}
-		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountChange{UserID: alice, Disabled: &no}); err != nil {
+		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountPart{UserID: alice, Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, applyAccount(t, db, engine.EventUserDisable, engine.AccountChange{UserID: 999, Disabled: &yes}), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserDisable, engine.AccountPart{UserID: 999, Disabled: &yes}), engine.ENOTFOUND)
 	})
 	t.Run("Roles", func(t *testing.T) {
-		for _, c := range []engine.AccountChange{
-			{UserID: alice, RolesPark: "qingyuan", Roles: []engine.Role{engine.RoleReviewer, engine.RoleReviewer}}, // a repeated role is kept once
-			{UserID: bob, RolesPark: "yingde", Roles: []engine.Role{engine.RoleAuditor}},
-			{UserID: alice, RolesPark: "yingde", Roles: []engine.Role{engine.RolePromoter}},
-			{UserID: alice, RolesPark: "yingde"}, // replaces alice's yingde roles with none
+		for _, c := range []engine.AccountPart{
+			{UserID: alice, Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: []engine.Role{engine.RoleReviewer, engine.RoleReviewer}}}}, // a repeated role is kept once
+			{UserID: bob, Roles: []engine.ParkRoles{{Park: "yingde", Roles: []engine.Role{engine.RoleAuditor}}}},
+			{UserID: alice, Roles: []engine.ParkRoles{{Park: "yingde", Roles: []engine.Role{engine.RolePromoter}}}},
+			{UserID: alice, Roles: []engine.ParkRoles{{Park: "yingde"}}}, // replaces alice's yingde roles with none
 		} {
 			if err := applyAccount(t, db, engine.EventUserRoles, c); err != nil {
 				t.Fatalf("roles %+v: %v", c, err)
 			}
 		}
-		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountChange{UserID: alice, RolesPark: "nowhere", Roles: []engine.Role{engine.RoleAdmin}}), engine.ENOTFOUND)
-		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountChange{UserID: 999, RolesPark: "yingde", Roles: []engine.Role{engine.RoleAdmin}}), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountPart{UserID: alice, Roles: []engine.ParkRoles{{Park: "nowhere", Roles: []engine.Role{engine.RoleAdmin}}}}), engine.ENOTFOUND)
+		wantCode(t, applyAccount(t, db, engine.EventUserRoles, engine.AccountPart{UserID: 999, Roles: []engine.ParkRoles{{Park: "yingde", Roles: []engine.Role{engine.RoleAdmin}}}}), engine.ENOTFOUND)
 		got, err := db.Assignments(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -16,213 +16,195 @@ import (
 
 var _ engine.TrackingStore = (*DB)(nil)
 
-// ApplyTracking writes one tracking command in one write transaction: the
-// Changes (project updates under their version check, and audit entries)
-// first, so a rating run's own entry precedes the entries of what it caused;
-// then the agreement, milestones, figures, the run with its results, the
-// rectification orders, the exit; then the Moves. All of it or none of it.
-// On success the entries' Seq/Hash, the new run's ID and AuditSeq, the new
-// orders' IDs and the projects' versions are written back.
-func (db *DB) ApplyTracking(ctx context.Context, c *engine.TrackingChange) error {
-	changes := make([]engine.Change, len(c.Changes))
-	encoded := make([]projectJSON, len(c.Changes)) // before the write lock, as in Apply
-	for i, ch := range c.Changes {
-		ch.Entry.Time = orNow(ch.Entry.Time, db.now())
-		if ch.Entry.Event == "" {
-			return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
-		}
-		changes[i] = ch
-		if ch.Project != nil {
-			var err error
-			if encoded[i], err = encodeProject(ch.Project); err != nil {
-				return wrap("apply tracking", err)
-			}
-		}
+// writeTracking writes a Change's TrackingPart inside tx, after the
+// change's entry (whose Seq is entrySeq, the run's AuditSeq): the agreement,
+// milestones, figures, the run with its results, the rectification orders,
+// the exit, the publicity step, then the Moves with their entries. It
+// returns the write-back of the new ids and the moves' entries, to run once
+// tx has committed.
+func (db *DB) writeTracking(ctx context.Context, tx *sql.Tx, t *engine.TrackingPart, entrySeq int64, at time.Time) (func(), error) {
+	if err := putAgreement(ctx, tx, t.Agreement); err != nil {
+		return nil, err
 	}
-	moves := append([]engine.Move(nil), c.Moves...)
+	if err := putMilestones(ctx, tx, t.Milestones); err != nil {
+		return nil, err
+	}
+	if err := putFigures(ctx, tx, t.Figures); err != nil {
+		return nil, err
+	}
 	var runID int64
-	var auditSeq int64
-	rectIDs := make([]int64, len(c.Open))
-	// Under an Idempotency-Key the first change's Answer is the command's
-	// answer, stored with it as in Apply.
-	var claim *engine.IdempotencyClaim
-	var recorded *engine.IdempotentResult
-	if len(changes) > 0 && changes[0].Answer != nil {
-		claim = engine.IdempotencyClaimFrom(ctx)
+	if r := t.Run; r != nil {
+		var err error
+		if runID, err = insertRun(ctx, tx, r, entrySeq); err != nil {
+			return nil, err
+		}
 	}
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		if claim != nil {
-			if err := claimIdempotency(ctx, tx, claim); err != nil {
-				return err
-			}
-		}
-		for i := range changes {
-			ch := &changes[i]
-			e := &ch.Entry
-			if p := ch.Project; p != nil {
-				park, err := db.updateProject(ctx, tx, p, encoded[i], ch.ExpectedVersion, e.Time)
-				if err != nil {
-					return err
-				}
-				if e.ProjectID == 0 {
-					e.ProjectID = p.ID
-				}
-				if e.Park == "" {
-					e.Park = park
-				}
-			}
-			if err := db.appendAudit(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		if len(changes) > 0 {
-			auditSeq = changes[0].Entry.Seq
-		}
-		if a := c.Agreement; a != nil {
-			if err := putJSON(ctx, tx, `INSERT INTO agreements (project_id, park, signed_on, body) VALUES (?, ?, ?, ?)
-				ON CONFLICT (project_id) DO UPDATE SET signed_on = excluded.signed_on, body = excluded.body`,
-				a, a.ProjectID, a.Park, a.SignedOn.Format(time.DateOnly)); err != nil {
-				return err
-			}
-		}
-		for i := range c.Milestones {
-			m := &c.Milestones[i]
-			if err := putJSON(ctx, tx, `INSERT INTO milestones (project_id, kind, body) VALUES (?, ?, ?)
-				ON CONFLICT (project_id, kind) DO UPDATE SET body = excluded.body`, m, m.ProjectID, m.Kind); err != nil {
-				return err
-			}
-		}
-		if len(c.Figures) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO annual_figures (project_id, year, park, body) VALUES (?, ?, ?, ?)
-				ON CONFLICT (project_id, year) DO UPDATE SET park = excluded.park, body = excluded.body`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for i := range c.Figures {
-				f := &c.Figures[i]
-				b, err := json.Marshal(f)
-				if err != nil {
-					return err
-				}
-				if _, err := st.ExecContext(ctx, f.ProjectID, f.Year, f.Park, string(b)); err != nil {
-					return err
-				}
-			}
-		}
-		if r := c.Run; r != nil {
-			var err error
-			if runID, err = insertRun(ctx, tx, r, auditSeq); err != nil {
-				return err
-			}
-		}
-		if len(c.Open) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO rectifications (project_id, park, outcome, body) VALUES (?, ?, ?, ?) RETURNING id`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for i := range c.Open {
-				r := c.Open[i]
-				if r.RunID == 0 {
-					r.RunID = runID
-				}
-				b, err := json.Marshal(r)
-				if err != nil {
-					return err
-				}
-				// The body's id is left 0: reads take it from the column (json_set).
-				if err := st.QueryRowContext(ctx, r.ProjectID, r.Park, r.Outcome, string(b)).Scan(&rectIDs[i]); err != nil {
-					return err
-				}
-			}
-		}
-		if r := c.UpdateRect; r != nil {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			if err := mustAffect(tx.ExecContext(ctx, `UPDATE rectifications SET outcome = ?, body = ? WHERE id = ? AND project_id = ?`,
-				r.Outcome, string(b), r.ID, r.ProjectID)); err != nil {
-				return err
-			}
-		}
-		if x := c.Exit; x != nil {
-			if err := putJSON(ctx, tx, `INSERT INTO exits (project_id, park, body) VALUES (?, ?, ?)`, x, x.ProjectID, x.Park); err != nil {
-				if isUnique(err) {
-					return engine.Errorf(engine.ECONFLICT, "该项目已退出", "the project has already exited")
-				}
-				return err
-			}
-		}
-		if err := applyPublicity(ctx, tx, c.Publicity); err != nil {
-			return err
-		}
-		if len(moves) > 0 {
-			st, err := tx.PrepareContext(ctx, `UPDATE projects SET state = ?, version = version + 1, due_at = ?, updated_at = ?
-				WHERE id = ? AND version = ? RETURNING park`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for i := range moves {
-				m := &moves[i]
-				m.Entry.Time = orNow(m.Entry.Time, db.now())
-				var park string
-				err := st.QueryRowContext(ctx, string(m.To), fmtTimePtr(m.DueAt), fmtTime(m.Entry.Time), m.ProjectID, m.ExpectedVersion).Scan(&park)
-				if errors.Is(err, sql.ErrNoRows) {
-					return errStale()
-				} else if err != nil {
-					return err
-				}
-				if m.Entry.Park == "" {
-					m.Entry.Park = park
-				}
-				if err := db.appendAudit(ctx, tx, &m.Entry); err != nil {
-					return err
-				}
-			}
-		}
-		if claim != nil {
-			writeBackProjects(changes)
-			var err error
-			recorded, err = db.recordClaim(ctx, tx, claim, changes[0].Answer)
-			return err
-		}
-		return nil
-	})
+	rectIDs, err := openRectifications(ctx, tx, t.Open, runID)
 	if err != nil {
-		return wrap("apply tracking", err)
+		return nil, err
 	}
-	writeBackProjects(changes)
-	if claim != nil {
-		claim.Recorded = recorded
+	if err := updateRectification(ctx, tx, t.UpdateRect); err != nil {
+		return nil, err
 	}
-	copy(c.Changes, changes)
-	copy(c.Moves, moves)
-	if c.Run != nil {
-		c.Run.ID, c.Run.AuditSeq = runID, auditSeq
-		for i := range c.Run.Results {
-			c.Run.Results[i].RunID = runID
+	if err := insertExit(ctx, tx, t.Exit); err != nil {
+		return nil, err
+	}
+	if err := applyPublicity(ctx, tx, t.Publicity); err != nil {
+		return nil, err
+	}
+	moves, err := db.applyMoves(ctx, tx, t.Moves, at)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		copy(t.Moves, moves)
+		if t.Run != nil {
+			t.Run.ID, t.Run.AuditSeq = runID, entrySeq
+			for i := range t.Run.Results {
+				t.Run.Results[i].RunID = runID
+			}
 		}
+		for i := range t.Open {
+			t.Open[i].ID = rectIDs[i]
+			if t.Open[i].RunID == 0 {
+				t.Open[i].RunID = runID
+			}
+		}
+	}, nil
+}
+
+func putAgreement(ctx context.Context, tx *sql.Tx, a *engine.Agreement) error {
+	if a == nil {
+		return nil
 	}
-	for i := range c.Open {
-		c.Open[i].ID = rectIDs[i]
-		if c.Open[i].RunID == 0 {
-			c.Open[i].RunID = runID
+	return putJSON(ctx, tx, `INSERT INTO agreements (project_id, park, signed_on, body) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id) DO UPDATE SET signed_on = excluded.signed_on, body = excluded.body`,
+		a, a.ProjectID, a.Park, a.SignedOn.Format(time.DateOnly))
+}
+
+// putMilestones upserts milestones on (project, kind).
+func putMilestones(ctx context.Context, tx *sql.Tx, ms []engine.Milestone) error {
+	for i := range ms {
+		m := &ms[i]
+		if err := putJSON(ctx, tx, `INSERT INTO milestones (project_id, kind, body) VALUES (?, ?, ?)
+			ON CONFLICT (project_id, kind) DO UPDATE SET body = excluded.body`, m, m.ProjectID, m.Kind); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// writeBackProjects gives the changed projects the version and time the
-// commit makes theirs.
-func writeBackProjects(changes []engine.Change) {
-	for i := range changes {
-		if p := changes[i].Project; p != nil {
-			p.Version, p.UpdatedAt = changes[i].ExpectedVersion+1, changes[i].Entry.Time
+// putFigures upserts annual figures on (project, year), one prepared
+// statement for the whole sheet.
+func putFigures(ctx context.Context, tx *sql.Tx, figs []engine.AnnualFigures) error {
+	if len(figs) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO annual_figures (project_id, year, park, body) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id, year) DO UPDATE SET park = excluded.park, body = excluded.body`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := range figs {
+		f := &figs[i]
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, f.ProjectID, f.Year, f.Park, string(b)); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// openRectifications inserts the orders (RunID from runID when zero) and
+// returns their new ids.
+func openRectifications(ctx context.Context, tx *sql.Tx, open []engine.Rectification, runID int64) ([]int64, error) {
+	ids := make([]int64, len(open))
+	if len(open) == 0 {
+		return ids, nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO rectifications (project_id, park, outcome, body) VALUES (?, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for i := range open {
+		r := open[i]
+		if r.RunID == 0 {
+			r.RunID = runID
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		// The body's id is left 0: reads take it from the column (json_set).
+		if err := st.QueryRowContext(ctx, r.ProjectID, r.Park, r.Outcome, string(b)).Scan(&ids[i]); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// updateRectification writes an order's plan or outcome, by id.
+func updateRectification(ctx context.Context, tx *sql.Tx, r *engine.Rectification) error {
+	if r == nil {
+		return nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return mustAffect(tx.ExecContext(ctx, `UPDATE rectifications SET outcome = ?, body = ? WHERE id = ? AND project_id = ?`,
+		r.Outcome, string(b), r.ID, r.ProjectID))
+}
+
+// insertExit records a project's exit; a second one is a conflict.
+func insertExit(ctx context.Context, tx *sql.Tx, x *engine.ExitRecord) error {
+	if x == nil {
+		return nil
+	}
+	err := putJSON(ctx, tx, `INSERT INTO exits (project_id, park, body) VALUES (?, ?, ?)`, x, x.ProjectID, x.Park)
+	if isUnique(err) {
+		return engine.Errorf(engine.ECONFLICT, "该项目已退出", "the project has already exited")
+	}
+	return err
+}
+
+// applyMoves moves each project (state, due date, version +1 under the
+// version check) and appends its entry; it returns the moves with their
+// entries as written.
+func (db *DB) applyMoves(ctx context.Context, tx *sql.Tx, in []engine.Move, at time.Time) ([]engine.Move, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	moves := append([]engine.Move(nil), in...)
+	st, err := tx.PrepareContext(ctx, `UPDATE projects SET state = ?, version = version + 1, due_at = ?, updated_at = ?
+		WHERE id = ? AND version = ? RETURNING park`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for i := range moves {
+		m := &moves[i]
+		m.Entry.Time = orNow(m.Entry.Time, at)
+		var park string
+		err := st.QueryRowContext(ctx, string(m.To), fmtTimePtr(m.DueAt), fmtTime(m.Entry.Time), m.ProjectID, m.ExpectedVersion).Scan(&park)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, engine.ErrStale()
+		} else if err != nil {
+			return nil, err
+		}
+		if m.Entry.Park == "" {
+			m.Entry.Park = park
+		}
+		if err := db.appendAudit(ctx, tx, &m.Entry); err != nil {
+			return nil, err
+		}
+	}
+	return moves, nil
 }
 
 // putJSON runs q with v's JSON as the last argument of the first group:

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -116,86 +118,74 @@ func mustAffect(res sql.Result, err error) error {
 	return nil
 }
 
-var _ engine.AdminStore = (*DB)(nil)
-
-// ApplyAccount applies an administrator's change to an account and appends
-// its log entry in one write transaction: the new user, the enabled flag,
-// the password hash, the roles in one park. Disabling or a new password
-// ends the user's sessions and revokes the user's API tokens in the same
-// transaction, so nobody stays signed in on the old terms. On success it sets c.NewUser's ID and CreatedAt and
-// c.Entry's Seq, Time and hashes.
-func (db *DB) ApplyAccount(ctx context.Context, c *engine.AccountChange) error {
-	e := c.Entry
-	e.Time = orNow(e.Time, db.now())
-	if e.Event == "" {
-		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+// writeAccount writes a Change's AccountPart inside tx (the change's entry
+// is appended by applyTx in the same transaction): the new user, the
+// enabled flag, the password hash, the roles in each park named. Disabling
+// or a new password ends the user's sessions and revokes the user's API
+// tokens in the same transaction, so nobody stays signed in on the old
+// terms. It returns the write-back of the new user's ID and CreatedAt.
+func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at time.Time) (func(), error) {
+	id := c.UserID
+	created := at
+	if u := c.NewUser; u != nil {
+		created = orNow(u.CreatedAt, at)
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
+			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created))
+		if isUnique(err) {
+			return nil, engine.Errorf(engine.ECONFLICT, "用户名 %s 已存在", "Username %s is taken", u.Username)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+	} else {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, notFound("用户", "User")
+		}
 	}
-	var id int64
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		id = c.UserID
-		if u := c.NewUser; u != nil {
-			res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
-				u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(orNow(u.CreatedAt, e.Time)))
-			if isUnique(err) {
-				return engine.Errorf(engine.ECONFLICT, "用户名 %s 已存在", "Username %s is taken", u.Username)
+	// A reset is what an admin does when a password may have leaked, and
+	// disabling is ending someone's access: neither leaves a session or
+	// a token alive, and re-enabling later revives neither.
+	endAll := c.PasswordHash != ""
+	if c.Disabled != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, *c.Disabled, id); err != nil {
+			return nil, err
+		}
+		endAll = endAll || *c.Disabled
+	}
+	if c.PasswordHash != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, c.PasswordHash, id); err != nil {
+			return nil, err
+		}
+	}
+	if endAll {
+		if err := endAccess(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	for _, pr := range c.Roles {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND park = ?`, id, pr.Park); err != nil {
+			return nil, err
+		}
+		for _, r := range pr.Roles {
+			_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, park) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, string(r), pr.Park)
+			if isForeignKey(err) {
+				return nil, notFound("园区", "Park")
 			}
 			if err != nil {
-				return err
-			}
-			if id, err = res.LastInsertId(); err != nil {
-				return err
-			}
-		} else {
-			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, id).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return notFound("用户", "User")
+				return nil, err
 			}
 		}
-		// A reset is what an admin does when a password may have leaked, and
-		// disabling is ending someone's access: neither leaves a session or
-		// a token alive, and re-enabling later revives neither.
-		endAll := c.PasswordHash != ""
-		if c.Disabled != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, *c.Disabled, id); err != nil {
-				return err
-			}
-			endAll = endAll || *c.Disabled
-		}
-		if c.PasswordHash != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, c.PasswordHash, id); err != nil {
-				return err
-			}
-		}
-		if endAll {
-			if err := endAccess(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if c.RolesPark != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND park = ?`, id, c.RolesPark); err != nil {
-				return err
-			}
-			for _, r := range c.Roles {
-				_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, park) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, string(r), c.RolesPark)
-				if isForeignKey(err) {
-					return notFound("园区", "Park")
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return db.appendAudit(ctx, tx, &e)
-	})
-	if err != nil {
-		return wrap("apply account", err)
 	}
-	if u := c.NewUser; u != nil {
-		u.ID, u.CreatedAt = id, orNow(u.CreatedAt, e.Time)
-	}
-	c.Entry = e
-	return nil
+	return func() {
+		if u := c.NewUser; u != nil {
+			u.ID, u.CreatedAt = id, created
+		}
+	}, nil
 }

@@ -28,7 +28,7 @@ func openApp(ctx context.Context, dbPath string) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
 	}
-	svc, err := engine.NewService(ctx, engine.Config{Store: db, Tracking: db, Checkpoints: db})
+	svc, err := engine.NewService(ctx, engine.Config{Store: db, Checkpoints: db})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -76,7 +76,7 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 	// Twenty projects' histories take about ten weeks of office hours: start
 	// so that the last ones end a few days ago, some steps now overdue.
 	clock := &demoClock{t: time.Now().Add(-74 * 24 * time.Hour)}
-	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Tracking: a.db, Checkpoints: a.db, Now: clock.now, Location: a.svc.Location()})
+	svc, err := engine.NewService(ctx, engine.Config{Store: a.db, Checkpoints: a.db, Now: clock.now, Location: a.svc.Location()})
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func migratedTemplate() (string, error) {
 
 // Account stores u with its roles the way the operator's CreateUser writes
 // an account — user_create with the first park's roles, then user_roles for
-// each further park, each through the logged ApplyAccount — but with the
+// each further park, in one logged Change — but with the
 // hash u already carries, so tests need not pay argon2id per account. The
 // caller reloads the authorizer's roles (Service.ReloadRoles).
 func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, roles ...engine.RoleAssignment) {
@@ -107,14 +107,20 @@ func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, ro
 	if len(parks) == 0 {
 		parks = []string{""}
 	}
+	c := &engine.Change{Account: &engine.AccountPart{NewUser: u}}
 	for i, park := range parks {
-		c := &engine.AccountChange{UserID: u.ID, RolesPark: park, Roles: byPark[park],
-			Entry: engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}}
+		if park != "" {
+			c.Account.Roles = append(c.Account.Roles, engine.ParkRoles{Park: park, Roles: byPark[park]})
+		}
+		e := engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}
 		if i == 0 {
-			c.NewUser, c.Entry.Event = u, engine.EventUserCreate
+			e.Event = engine.EventUserCreate
+			c.Entry = e
+		} else {
+			c.Extra = append(c.Extra, e)
 		}
-		if err := db.ApplyAccount(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+	}
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
 	}
 }

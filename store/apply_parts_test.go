@@ -1,0 +1,56 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"zonevet/engine"
+)
+
+// TestApplyWritesEveryPartOrNone guards the one write path: a Change whose
+// project part fails (a stale version) writes none of its other parts. The
+// milestone, the new account and the rule set it carries are all absent
+// afterwards, and the log holds nothing new. Before the write paths were one,
+// the parts went through separate store methods and transactions.
+func TestApplyWritesEveryPartOrNone(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	p := mustCreate(t, db, sampleProject("qingyuan", "全部或全无"))
+	before := lastAuditEntry(t, db).Seq
+
+	c := transition(p, p.Version+1, engine.EventSign, engine.StateSigned) // a version nobody saw
+	c.Tracking = &engine.TrackingPart{Milestones: []engine.Milestone{{ProjectID: p.ID, Kind: engine.MilestoneStart}}}
+	c.Account = &engine.AccountPart{NewUser: &engine.User{Username: "stowaway"}}
+	c.RuleSet = &engine.RuleSetRecord{Park: "qingyuan", Version: "v-stowaway", Source: []byte("x")}
+	wantCode(t, db.Apply(ctx, c), engine.ECONFLICT)
+
+	if ms, err := db.Milestones(ctx, []int64{p.ID}); err != nil || len(ms) != 0 {
+		t.Errorf("milestones after a failed change = %v, %v; want none", ms, err)
+	}
+	if _, err := db.UserByName(ctx, "stowaway"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("user after a failed change: %v; want not_found", err)
+	}
+	if _, err := db.RuleSet(ctx, "v-stowaway"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("rule set after a failed change: %v; want not_found", err)
+	}
+	if got := lastAuditEntry(t, db).Seq; got != before {
+		t.Errorf("log head after a failed change = %d, want %d", got, before)
+	}
+
+	// The same parts with the right version land together, after the entry.
+	c = transition(p, p.Version, engine.EventSign, engine.StateSigned)
+	c.Tracking = &engine.TrackingPart{Milestones: []engine.Milestone{{ProjectID: p.ID, Kind: engine.MilestoneStart}}}
+	c.Account = &engine.AccountPart{NewUser: &engine.User{Username: "passenger"}, Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: []engine.Role{engine.RoleAuditor}}}}
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := db.Milestones(ctx, []int64{p.ID}); err != nil || len(ms) != 1 {
+		t.Errorf("milestones = %v, %v; want the one written", ms, err)
+	}
+	if c.Account.NewUser.ID == 0 {
+		t.Error("the new user's id was not written back")
+	}
+	if c.Entry.Seq != before+1 || c.Project.Version != p.Version+1 {
+		t.Errorf("entry seq %d, version %d; want %d, %d", c.Entry.Seq, c.Project.Version, before+1, p.Version+1)
+	}
+}
