@@ -211,6 +211,7 @@ type RuleSetRecord struct {
 // NewService takes nothing less, so no capability is found missing at run
 // time.
 type Store interface {
+	Clock
 	Writer
 	ParkStore
 	UserStore
@@ -220,6 +221,12 @@ type Store interface {
 	LandUserStore
 	PublicityStore
 	CalendarStore
+}
+
+// Clock is the one clock: the time the store stamps on what a caller
+// leaves untimed, and (unless Config.Now overrides it) the engine's.
+type Clock interface {
+	Clock() time.Time
 }
 
 // Writer is the one write path: every state change is one Change.

@@ -38,7 +38,7 @@ type Service struct {
 type Config struct {
 	Store       Store            // every capability the engine uses (see Store)
 	Checkpoints CheckpointStore  // signed heads of the decision log
-	Now         func() time.Time // defaults to time.Now
+	Now         func() time.Time // defaults to the store's Clock: one time for engine and store
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
 }
 
@@ -48,7 +48,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, errors.New("engine: no store configured")
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = cfg.Store.Clock
 	}
 	if cfg.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -68,9 +68,6 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	return s, nil
 }
-
-// Store returns the service's store, for read paths that need no authorization.
-func (s *Service) Store() Store { return s.store }
 
 // Authorizer returns the casbin authorizer.
 func (s *Service) Authorizer() *Authorizer { return s.authz }
@@ -223,6 +220,33 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// AllParks lists every park of the zone. A park's name is reference data
+// any page may show (the sign-in page's demo accounts, a log entry, an
+// account's roles in parks its admin does not manage), so no
+// authorization applies; what a user may do in a park is decided elsewhere.
+func (s *Service) AllParks(ctx context.Context) ([]Park, error) {
+	return s.store.Parks(ctx)
+}
+
+// Ping reads the database, for the health check.
+func (s *Service) Ping(ctx context.Context) error {
+	_, err := s.store.Parks(ctx)
+	return err
+}
+
+// SessionUser is the account behind a session or an API token, by id; the
+// caller refuses it (and ends its sessions) when it is disabled.
+func (s *Service) SessionUser(ctx context.Context, id int64) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// KnownUser reports whether username names an account, for the sign-in
+// log (a failed sign-in of a real account is the one worth watching).
+func (s *Service) KnownUser(ctx context.Context, username string) bool {
+	_, err := s.store.UserByName(ctx, username)
+	return err == nil
 }
 
 // Parks lists the parks where u holds any role.

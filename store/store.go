@@ -286,6 +286,10 @@ func (db *DB) Close() error {
 // Path returns the database file the store was opened on, for backups and logs.
 func (db *DB) Path() string { return db.path }
 
+// Clock is the store's clock (engine.Clock), in UTC: the engine's too
+// unless its Config overrides it.
+func (db *DB) Clock() time.Time { return db.now() }
+
 // now reads the injectable clock, in UTC as stored.
 func (db *DB) now() time.Time {
 	if db.Now == nil {

@@ -217,7 +217,7 @@ func (s *Server) refusalMessage(c echo.Context, err error) string {
 // allParkNames names every park in the page's language: an account may
 // hold roles in parks this admin does not manage.
 func (s *Server) allParkNames(c echo.Context) (map[string]string, error) {
-	all, err := s.svc.Store().Parks(c.Request().Context())
+	all, err := s.svc.AllParks(c.Request().Context())
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func (s *Server) auditParks(c echo.Context) ([]engine.Park, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.svc.Store().Parks(ctx)
+	all, err := s.svc.AllParks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,10 @@ func (s *Server) handleAuditEntry(c echo.Context) error {
 		return err
 	}
 	d := auditEntryData{Entry: e}
-	parks, _ := s.svc.Store().Parks(c.Request().Context())
+	parks, err := s.svc.AllParks(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	d.ParkName = s.parkNames(parks, s.lang(c))[e.Park]
 	decodePayload(&d, e)
 	if d.Figures != nil {
@@ -611,7 +614,7 @@ func (s *Server) logLogin(c echo.Context, ok bool, username string) {
 	ev := engine.AuthEvent{Event: engine.EventLoginFailed, Username: username, Remote: c.RealIP()}
 	if ok {
 		ev.Event, ev.Known = engine.EventLogin, true
-	} else if _, err := s.svc.Store().UserByName(c.Request().Context(), username); err == nil {
+	} else if s.svc.KnownUser(c.Request().Context(), username) {
 		ev.Known = true
 	}
 	if err := s.svc.LogAuth(c.Request().Context(), ev); err != nil {

@@ -95,7 +95,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || tok.Revoked {
 				return engine.Errorf(engine.EUNAUTHORIZED, "API 令牌无效或已吊销", "the API token is invalid or revoked")
 			}
-			u, err := s.svc.Store().UserByID(ctx, tok.UserID)
+			u, err := s.svc.SessionUser(ctx, tok.UserID)
 			if err != nil || u.Disabled {
 				return engine.Errorf(engine.EUNAUTHORIZED, "账号已停用", "account disabled")
 			}
@@ -139,7 +139,7 @@ func (s *Server) resumeSession(c echo.Context, secret string, now time.Time) (*e
 		_ = s.accounts.DeleteSession(ctx, sess.ID)
 		return nil, nil
 	}
-	u, err := s.svc.Store().UserByID(ctx, sess.UserID)
+	u, err := s.svc.SessionUser(ctx, sess.UserID)
 	if err != nil {
 		return nil, nil
 	}
@@ -294,7 +294,7 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	pd := s.page(c, s.t(c, "login.title"))
 	d := loginData{Next: safeNext(c.QueryParam("next")), Demo: s.cfg.Demo}
 	if d.Demo != nil {
-		parks, err := s.svc.Store().Parks(c.Request().Context())
+		parks, err := s.svc.AllParks(c.Request().Context())
 		if err != nil {
 			return err
 		}

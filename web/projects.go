@@ -265,9 +265,11 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 			d.PlainEvents = append(d.PlainEvents, a)
 		}
 	}
-	if parks, err := s.svc.Store().Parks(ctx); err == nil {
-		d.ParkName = s.parkNames(parks, s.lang(c))[p.Park]
+	parks, err := s.svc.AllParks(ctx)
+	if err != nil {
+		return err
 	}
+	d.ParkName = s.parkNames(parks, s.lang(c))[p.Park]
 	rs, err := s.svc.ProjectRuleSet(ctx, p)
 	if err != nil {
 		return err

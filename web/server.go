@@ -204,7 +204,7 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 func (s *Server) handleHealth(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.svc.Store().Parks(ctx); err != nil {
+	if err := s.svc.Ping(ctx); err != nil {
 		s.log.Error("health check: database read failed", "err", err)
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}

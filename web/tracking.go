@@ -719,7 +719,10 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 			}
 		}
 	}
-	parks, _ := s.svc.Parks(ctx, u)
+	parks, err := s.svc.Parks(ctx, u)
+	if err != nil {
+		return err
+	}
 	d.Park = s.parkNames(parks, s.lang(c))[run.Park]
 	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("%d 年度亩均效益评价", run.Year), fmt.Sprintf("%d per-mu rating", run.Year)))
 	pd.Data = d
