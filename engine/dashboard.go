@@ -129,35 +129,18 @@ func binOf(edges []float64, v float64) int {
 }
 
 // Dashboard builds the zone dashboard for park ("" = every readable park)
-// and year (0 = the newest year with figures, else last year).
+// and year (0 = the newest year with figures, else last year), panel by
+// panel.
 func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int) (*Dashboard, error) {
-	ts := s.store
-	readable, err := s.ReadableParks(ctx, u)
+	b, err := s.dashboardScope(ctx, u, park)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.Parks(ctx)
-	if err != nil {
-		return nil, err
+	if len(b.parks) == 0 {
+		return b.d, nil
 	}
-	d := &Dashboard{Park: park, ThisYear: s.Today().Year(), Bands: map[string]int{}, States: map[State]int{},
-		TaxPerMu: bins(taxBins), OutputPerMu: bins(outputBins), Runs: map[string]*RatingRun{}}
-	var parks []string
-	for _, p := range all {
-		if slices.Contains(readable, p.ID) {
-			d.Parks = append(d.Parks, p)
-			if park == "" || park == p.ID {
-				parks = append(parks, p.ID)
-			}
-		}
-	}
-	if park != "" && len(parks) == 0 {
-		return nil, Errorf(ENOTFOUND, "园区不存在", "park not found")
-	}
-	if len(parks) == 0 {
-		return d, nil
-	}
-	if d.Years, err = ts.FigureYears(ctx, parks); err != nil {
+	d := b.d
+	if d.Years, err = s.store.FigureYears(ctx, b.parks); err != nil {
 		return nil, err
 	}
 	d.Year = year
@@ -167,51 +150,112 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 			d.Year = d.Years[0]
 		}
 	}
-	counts, err := s.store.CountByState(ctx, parks)
-	if err != nil {
-		return nil, err
-	}
-	d.ByStatePark = counts
-	ags, err := ts.Agreements(ctx, parks)
-	if err != nil {
-		return nil, err
-	}
-	tps, err := ts.TrackedProjects(ctx, parks, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification, StateExited})
-	if err != nil {
-		return nil, err
-	}
-	names := map[int64]TrackedProject{}
-	for _, p := range tps {
-		names[p.ID] = p
-	}
-	sum := map[string]*ParkSummary{}
-	for _, p := range d.Parks {
-		if !slices.Contains(parks, p.ID) {
-			continue
+	for _, panel := range []func(context.Context, *dashboardBuild) error{
+		s.dashboardStates, s.dashboardSigned, s.dashboardFigures, s.dashboardRatings, s.dashboardTargets, s.dashboardFirms,
+	} {
+		if err := panel(ctx, b); err != nil {
+			return nil, err
 		}
-		ps := &ParkSummary{Park: p, Bands: map[string]int{}}
-		for st, n := range counts[p.ID] {
-			d.States[st] += n
+	}
+	return d, nil
+}
+
+// dashboardBuild is a dashboard in the making: the parks it covers, the
+// tracked projects by id (for names), and each park's summary.
+type dashboardBuild struct {
+	d     *Dashboard
+	all   []Park   // every park of the zone
+	parks []string // the parks the dashboard covers
+	names map[int64]TrackedProject
+	sum   map[string]*ParkSummary
+}
+
+// dashboardScope is the parks u may read, and of them those the dashboard
+// covers (one, or all); a park u may not read is not found.
+func (s *Service) dashboardScope(ctx context.Context, u *User, park string) (*dashboardBuild, error) {
+	readable, err := s.ReadableParks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.Parks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &dashboardBuild{all: all, names: map[int64]TrackedProject{}, sum: map[string]*ParkSummary{},
+		d: &Dashboard{Park: park, ThisYear: s.Today().Year(), Bands: map[string]int{}, States: map[State]int{},
+			TaxPerMu: bins(taxBins), OutputPerMu: bins(outputBins), Runs: map[string]*RatingRun{}}}
+	for _, p := range all {
+		if slices.Contains(readable, p.ID) {
+			b.d.Parks = append(b.d.Parks, p)
+			if park == "" || park == p.ID {
+				b.parks = append(b.parks, p.ID)
+				b.sum[p.ID] = &ParkSummary{Park: p, Bands: map[string]int{}}
+			}
+		}
+	}
+	if park != "" && len(b.parks) == 0 {
+		return nil, Errorf(ENOTFOUND, "园区不存在", "park not found")
+	}
+	return b, nil
+}
+
+// dashboardStates counts projects by state, per park and in all, and
+// reads the tracked projects for the panels that name firms.
+func (s *Service) dashboardStates(ctx context.Context, b *dashboardBuild) error {
+	counts, err := s.store.CountByState(ctx, b.parks)
+	if err != nil {
+		return err
+	}
+	b.d.ByStatePark = counts
+	for _, park := range b.parks {
+		ps := b.sum[park]
+		for st, n := range counts[park] {
+			b.d.States[st] += n
 			ps.Projects += n
 			if tracked(st) {
 				ps.Tracked += n
 			}
 		}
-		ps.Rectifying, ps.Exited = counts[p.ID][StateRectification], counts[p.ID][StateExited]
-		sum[p.ID] = ps
+		ps.Rectifying, ps.Exited = counts[park][StateRectification], counts[park][StateExited]
+	}
+	tps, err := s.store.TrackedProjects(ctx, b.parks, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification, StateExited})
+	if err != nil {
+		return err
+	}
+	for _, p := range tps {
+		b.names[p.ID] = p
+	}
+	return nil
+}
+
+// dashboardSigned sums the agreements signed this year and their investment.
+func (s *Service) dashboardSigned(ctx context.Context, b *dashboardBuild) error {
+	ags, err := s.store.Agreements(ctx, b.parks)
+	if err != nil {
+		return err
 	}
 	for _, ag := range ags {
-		if ag.SignedOn.Year() == d.ThisYear {
-			ps := sum[ag.Park]
+		if ag.SignedOn.Year() == b.d.ThisYear {
+			ps := b.sum[ag.Park]
 			ps.SignedThisYear++
 			ps.InvestmentSigned += ag.FixedAssetInvestment
 		}
 	}
-	for _, park := range parks {
-		ps := sum[park]
-		figs, err := ts.AnnualFigures(ctx, park, d.Year)
+	for _, park := range b.parks {
+		b.d.SignedThisYear += b.sum[park].SignedThisYear
+		b.d.InvestmentSigned += b.sum[park].InvestmentSigned
+	}
+	return nil
+}
+
+// dashboardFigures sums each park's output of the year, above-scale and
+// high-tech firms, and lists the summaries.
+func (s *Service) dashboardFigures(ctx context.Context, b *dashboardBuild) error {
+	for _, park := range b.parks {
+		ps := b.sum[park]
+		figs, err := s.store.AnnualFigures(ctx, park, b.d.Year)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, f := range figs {
 			ps.Output += f.Output
@@ -225,15 +269,26 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 				ps.HighTechOutput += f.Output
 			}
 		}
-		run, err := ts.LatestRun(ctx, park, d.Year)
+	}
+	return nil
+}
+
+// dashboardRatings is each park's latest rating run of the year: bands,
+// the per-mu distributions and the firms due to exit.
+func (s *Service) dashboardRatings(ctx context.Context, b *dashboardBuild) error {
+	d := b.d
+	for _, park := range b.parks {
+		ps := b.sum[park]
+		run, err := s.store.LatestRun(ctx, park, d.Year)
 		if ErrorCode(err) == ENOTFOUND {
 			continue
 		} else if err != nil {
-			return nil, err
+			return err
 		}
 		d.Runs[park], ps.RunID = run, run.ID
-		for b, n := range bandCounts(run.Results) {
-			ps.Bands[b] += n
+		for band, n := range bandCounts(run.Results) {
+			ps.Bands[band] += n
+			d.Bands[band] += n
 		}
 		for _, r := range run.Results {
 			if !r.Rated {
@@ -241,56 +296,62 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 			}
 			d.TaxPerMu[binOf(taxBins, r.TaxPerMu)].Count++
 			d.OutputPerMu[binOf(outputBins, r.OutputPerMu)].Count++
-			if r.Action == ActionExitDue && names[r.ProjectID].State == StateRectification {
+			if r.Action == ActionExitDue && b.names[r.ProjectID].State == StateRectification {
 				d.ExitDue = append(d.ExitDue, r)
 			}
 		}
 	}
+	return nil
+}
+
+// dashboardTargets sets the per-park summaries in order and compares the
+// figures with the zone's goal and each park's rule-set targets.
+func (s *Service) dashboardTargets(ctx context.Context, b *dashboardBuild) error {
+	d := b.d
 	var zoneOutput float64
-	for _, park := range parks {
-		ps := sum[park]
-		d.SignedThisYear += ps.SignedThisYear
-		d.InvestmentSigned += ps.InvestmentSigned
-		for b, n := range ps.Bands {
-			d.Bands[b] += n
-		}
-		zoneOutput += ps.Output
-		d.PerPark = append(d.PerPark, *ps)
+	for _, park := range b.parks {
+		zoneOutput += b.sum[park].Output
+		d.PerPark = append(d.PerPark, *b.sum[park])
 	}
-	if park == "" {
+	if d.Park == "" {
 		// The zone's goal is for every park of the zone together: against
 		// only the parks this user may read it would mislead.
-		if len(parks) == len(all) {
+		if len(b.parks) == len(b.all) {
 			d.Targets = append(d.Targets, zoneTarget(zoneOutput))
 		} else {
 			d.ZonePartial = true
 		}
 	}
-	for _, park := range parks {
+	for _, park := range b.parks {
 		rs, err := s.ActiveRuleSet(ctx, park)
 		if ErrorCode(err) == ENOTFOUND {
 			continue
 		} else if err != nil {
-			return nil, err
+			return err
 		}
 		if pt, ok := rs.Targets(); ok {
-			d.Targets = append(d.Targets, parkTargets(park, pt, sum[park])...)
+			d.Targets = append(d.Targets, parkTargets(park, pt, b.sum[park])...)
 		} else {
 			d.UntargetedParks = append(d.UntargetedParks, park)
 		}
 	}
+	return nil
+}
 
-	open, err := ts.OpenRectifications(ctx, parks)
+// dashboardFirms lists the firms in rectification and those that exited.
+func (s *Service) dashboardFirms(ctx context.Context, b *dashboardBuild) error {
+	d := b.d
+	open, err := s.store.OpenRectifications(ctx, b.parks)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range open {
-		d.Rectifying = append(d.Rectifying, FirmLine{ProjectID: r.ProjectID, Park: r.Park, Name: names[r.ProjectID].Name,
+		d.Rectifying = append(d.Rectifying, FirmLine{ProjectID: r.ProjectID, Park: r.Park, Name: b.names[r.ProjectID].Name,
 			State: StateRectification, Since: r.OpenedAt, Due: r.DueOn, Detail: r.Detail, Plan: r.Plan != ""})
 	}
-	exits, err := ts.Exits(ctx, parks)
+	exits, err := s.store.Exits(ctx, b.parks)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, x := range exits {
 		detail := ""
@@ -300,10 +361,10 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 			}
 			detail += ClauseLabel(c, "zh")
 		}
-		d.Exited = append(d.Exited, FirmLine{ProjectID: x.ProjectID, Park: x.Park, Name: names[x.ProjectID].Name,
+		d.Exited = append(d.Exited, FirmLine{ProjectID: x.ProjectID, Park: x.Park, Name: b.names[x.ProjectID].Name,
 			State: StateExited, Since: x.DecidedAt, Detail: detail + ":" + x.Reason})
 	}
-	return d, nil
+	return nil
 }
 
 // zoneTarget compares all parks' industrial output (万元) with the zone's goal.
