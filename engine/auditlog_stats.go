@@ -52,8 +52,9 @@ type StateStats struct {
 }
 
 // Stats computes the statistics over the entries u may read that match q
-// (time range, park). It streams the log once; memory grows with the number
-// of projects and finished steps, not with the log.
+// (time range, park). It streams the log once, each entry to each panel's
+// tally; memory grows with the number of projects and finished steps, not
+// with the log.
 func (l *AuditLog) Stats(ctx context.Context, u *User, q AuditQuery) (*AuditStats, error) {
 	cps, err := l.store()
 	if err != nil {
@@ -64,120 +65,183 @@ func (l *AuditLog) Stats(ctx context.Context, u *User, q AuditQuery) (*AuditStat
 	}
 	q.System = false
 	now := l.svc.now()
-	st := &AuditStats{From: q.From, To: q.To}
-	reviewers := map[string]*ReviewerStats{}
-	parks := map[string]*ParkStats{}
-	states := map[State]*StateStats{}
-	type stay struct {
-		state   State
-		since   time.Time
-		version string
-		park    string
-	}
-	open := map[int64]*stay{}
-	decision := map[string]bool{}
-	for _, ev := range DecisionEvents {
-		decision[ev] = true
-	}
-	ruleSets := map[string]*rules.RuleSet{}
 	cal, err := l.svc.calendar(ctx)
 	if err != nil {
 		return nil, err
 	}
-	due := func(s *stay) *time.Time {
-		key := s.version
-		if key == "" {
-			key = "park:" + s.park
-		}
-		rs, ok := ruleSets[key]
-		if !ok {
-			if s.version != "" {
-				rs, _ = l.svc.RuleSetVersion(ctx, s.version)
-			}
-			if rs == nil {
-				rs, _ = l.svc.ActiveRuleSet(ctx, s.park)
-			}
-			ruleSets[key] = rs
-		}
-		if rs == nil {
-			return nil
-		}
-		return cal.Due(s.since, rs.DeadlineDays(string(s.state)))
-	}
-	stateOf := func(s State) *StateStats {
-		x := states[s]
-		if x == nil {
-			x = &StateStats{State: s}
-			states[s] = x
-		}
-		return x
-	}
-	park := func(id string) *ParkStats {
-		x := parks[id]
-		if x == nil {
-			x = &ParkStats{Park: id}
-			parks[id] = x
-		}
-		return x
-	}
-	for _, id := range q.Parks {
-		park(id)
-	}
+	st := &AuditStats{From: q.From, To: q.To}
+	reviewers := newReviewerTally()
+	parks := newParkTally(q.Parks)
+	stays := &stayTally{states: map[State]*StateStats{}, open: map[int64]*stay{},
+		deadlines: deadlines{ctx: ctx, svc: l.svc, cal: cal, ruleSets: map[string]*rules.RuleSet{}}}
 	err = cps.ExportAudit(ctx, q, func([]Checkpoint) error { return nil }, func(e *AuditEntry) error {
 		st.Entries++
-		if decision[e.Event] && e.Actor != "" {
-			key := e.Actor + "\x00" + string(e.Role)
-			r := reviewers[key]
-			if r == nil {
-				r = &ReviewerStats{Actor: e.Actor, Role: e.Role, Counts: map[string]int{}}
-				reviewers[key] = r
-			}
-			r.Counts[e.Event]++
-			r.Total++
-		}
-		if e.Park != "" {
-			switch e.Event {
-			case EventPass:
-				park(e.Park).Passed++
-			case EventOverride:
-				p := park(e.Park)
-				p.Passed++
-				p.Overrides++
-			case EventReject:
-				park(e.Park).Rejected++
-			case EventApprove:
-				park(e.Park).Approved++
-			}
-		}
-		if e.ProjectID == 0 || e.ToState == "" || (e.FromState == e.ToState && e.Event != EventCreate) {
-			return nil
-		}
-		if s := open[e.ProjectID]; s != nil {
-			x := stateOf(s.state)
-			x.Steps++
-			x.durations = append(x.durations, e.Time.Sub(s.since).Hours())
-			if d := due(s); d != nil && e.Time.After(*d) {
-				x.OverdueSteps++
-			}
-		}
-		open[e.ProjectID] = &stay{state: e.ToState, since: e.Time, version: e.RuleSetVersion, park: e.Park}
+		reviewers.add(e)
+		parks.add(e)
+		stays.add(e)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range open {
+	st.Reviewers, st.Parks, st.States = reviewers.list(), parks.list(q.Parks), stays.list(now)
+	st.Overdue, _, err = l.svc.Projects(ctx, u, ProjectFilter{Parks: q.Parks, Overdue: true, Now: now, Sort: "due", Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// reviewerTally counts each person's decisions, by event.
+type reviewerTally struct {
+	decision map[string]bool
+	by       map[string]*ReviewerStats // by actor and role
+}
+
+func newReviewerTally() *reviewerTally {
+	t := &reviewerTally{decision: map[string]bool{}, by: map[string]*ReviewerStats{}}
+	for _, ev := range DecisionEvents {
+		t.decision[ev] = true
+	}
+	return t
+}
+
+func (t *reviewerTally) add(e *AuditEntry) {
+	if !t.decision[e.Event] || e.Actor == "" {
+		return
+	}
+	key := e.Actor + "\x00" + string(e.Role)
+	r := t.by[key]
+	if r == nil {
+		r = &ReviewerStats{Actor: e.Actor, Role: e.Role, Counts: map[string]int{}}
+		t.by[key] = r
+	}
+	r.Counts[e.Event]++
+	r.Total++
+}
+
+// list is the people by total, descending.
+func (t *reviewerTally) list() []ReviewerStats {
+	var out []ReviewerStats
+	for _, r := range t.by {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Total != b.Total {
+			return a.Total > b.Total
+		}
+		return a.Actor+string(a.Role) < b.Actor+string(b.Role)
+	})
+	return out
+}
+
+// parkTally counts each park's screening outcomes.
+type parkTally map[string]*ParkStats
+
+func newParkTally(ids []string) parkTally {
+	t := parkTally{}
+	for _, id := range ids {
+		t.park(id)
+	}
+	return t
+}
+
+func (t parkTally) park(id string) *ParkStats {
+	x := t[id]
+	if x == nil {
+		x = &ParkStats{Park: id}
+		t[id] = x
+	}
+	return x
+}
+
+func (t parkTally) add(e *AuditEntry) {
+	if e.Park == "" {
+		return
+	}
+	switch e.Event {
+	case EventPass:
+		t.park(e.Park).Passed++
+	case EventOverride:
+		p := t.park(e.Park)
+		p.Passed++
+		p.Overrides++
+	case EventReject:
+		t.park(e.Park).Rejected++
+	case EventApprove:
+		t.park(e.Park).Approved++
+	}
+}
+
+// list is the parks in ids' order, with their override shares.
+func (t parkTally) list(ids []string) []ParkStats {
+	var out []ParkStats
+	for _, id := range ids {
+		p := *t[id]
+		if p.Passed > 0 {
+			p.Share = float64(p.Overrides) / float64(p.Passed)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// stay is a project's current stay in a state, as the log tells it.
+type stay struct {
+	state   State
+	since   time.Time
+	version string
+	park    string
+}
+
+// stayTally times each project's stays in its states: finished ones by
+// the entry that ended them, open ones against now.
+type stayTally struct {
+	states    map[State]*StateStats
+	open      map[int64]*stay
+	deadlines deadlines
+}
+
+func (t *stayTally) state(s State) *StateStats {
+	x := t.states[s]
+	if x == nil {
+		x = &StateStats{State: s}
+		t.states[s] = x
+	}
+	return x
+}
+
+func (t *stayTally) add(e *AuditEntry) {
+	if e.ProjectID == 0 || e.ToState == "" || (e.FromState == e.ToState && e.Event != EventCreate) {
+		return
+	}
+	if s := t.open[e.ProjectID]; s != nil {
+		x := t.state(s.state)
+		x.Steps++
+		x.durations = append(x.durations, e.Time.Sub(s.since).Hours())
+		if d := t.deadlines.due(s); d != nil && e.Time.After(*d) {
+			x.OverdueSteps++
+		}
+	}
+	t.open[e.ProjectID] = &stay{state: e.ToState, since: e.Time, version: e.RuleSetVersion, park: e.Park}
+}
+
+// list counts the open stays and gives each state's figures, in lifecycle order.
+func (t *stayTally) list(now time.Time) []StateStats {
+	for _, s := range t.open {
 		if s.state.Terminal() {
 			continue
 		}
-		x := stateOf(s.state)
+		x := t.state(s.state)
 		x.Open++
-		if d := due(s); d != nil && now.After(*d) {
+		if d := t.deadlines.due(s); d != nil && now.After(*d) {
 			x.OpenOverdue++
 		}
 	}
+	var out []StateStats
 	for _, s := range States {
-		x := states[s]
+		x := t.states[s]
 		if x == nil {
 			continue
 		}
@@ -186,30 +250,39 @@ func (l *AuditLog) Stats(ctx context.Context, u *User, q AuditQuery) (*AuditStat
 			x.MedianHours = median(x.durations)
 			x.P90Hours = x.durations[min(n-1, n*9/10)]
 		}
-		st.States = append(st.States, *x)
+		out = append(out, *x)
 	}
-	for _, r := range reviewers {
-		st.Reviewers = append(st.Reviewers, *r)
+	return out
+}
+
+// deadlines is when a stay was due: under the rule set its entry names,
+// else its park's active one, with the calendar in force.
+type deadlines struct {
+	ctx      context.Context
+	svc      *Service
+	cal      *Calendar
+	ruleSets map[string]*rules.RuleSet // by version, or "park:" + park
+}
+
+func (d *deadlines) due(s *stay) *time.Time {
+	key := s.version
+	if key == "" {
+		key = "park:" + s.park
 	}
-	sort.Slice(st.Reviewers, func(i, j int) bool {
-		a, b := st.Reviewers[i], st.Reviewers[j]
-		if a.Total != b.Total {
-			return a.Total > b.Total
+	rs, ok := d.ruleSets[key]
+	if !ok {
+		if s.version != "" {
+			rs, _ = d.svc.RuleSetVersion(d.ctx, s.version)
 		}
-		return a.Actor+string(a.Role) < b.Actor+string(b.Role)
-	})
-	for _, id := range q.Parks {
-		p := *parks[id]
-		if p.Passed > 0 {
-			p.Share = float64(p.Overrides) / float64(p.Passed)
+		if rs == nil {
+			rs, _ = d.svc.ActiveRuleSet(d.ctx, s.park)
 		}
-		st.Parks = append(st.Parks, p)
+		d.ruleSets[key] = rs
 	}
-	st.Overdue, _, err = l.svc.Projects(ctx, u, ProjectFilter{Parks: q.Parks, Overdue: true, Now: now, Sort: "due", Limit: 50})
-	if err != nil {
-		return nil, err
+	if rs == nil {
+		return nil
 	}
-	return st, nil
+	return d.cal.Due(s.since, rs.DeadlineDays(string(s.state)))
 }
 
 func median(sorted []float64) float64 {
