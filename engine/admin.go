@@ -228,42 +228,43 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 	if err != nil {
 		return nil, err
 	}
-	var parks []string // in the order given; the first one's roles come with the account
-	byPark := map[string][]Role{}
-	for _, a := range roles {
-		if _, ok := byPark[a.Park]; !ok {
-			parks = append(parks, a.Park)
-		}
-		byPark[a.Park] = append(byPark[a.Park], a.Role)
-	}
-	if len(parks) == 0 {
-		parks = []string{""}
-	}
-	for _, park := range parks { // all checked before anything is written
-		if byPark[park], err = checkRoles(byPark[park]); err != nil {
+	groups := GroupRoles(roles) // the first park's roles come with the account
+	for i := range groups { // all checked before anything is written
+		if groups[i].Roles, err = checkRoles(groups[i].Roles); err != nil {
 			return nil, err
 		}
 	}
 	op := actor{user: &User{Username: OperatorActor}}
 	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
-	c := &Change{Account: &AccountPart{NewUser: u}}
-	for i, park := range parks {
-		rs := byPark[park]
-		if park != "" {
-			c.Account.Roles = append(c.Account.Roles, ParkRoles{Park: park, Roles: rs})
-		}
-		if i == 0 {
-			c.Entry = s.accountEntry(op, park, EventUserCreate, fmt.Sprintf("命令行新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, park, roleList(rs, "zh")),
-				map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": park, "roles": rs})
-		} else {
-			c.Extra = append(c.Extra, s.accountEntry(op, park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, park, roleList(rs, "zh")),
-				map[string]any{"user": u.Username, "park": park, "roles": rs}))
-		}
+	c := &Change{Account: &AccountPart{NewUser: u, Roles: groups}}
+	first := ParkRoles{}
+	if len(groups) > 0 {
+		first = groups[0]
+	}
+	c.Entry = s.accountEntry(op, first.Park, EventUserCreate, fmt.Sprintf("命令行新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, first.Park, roleList(first.Roles, "zh")),
+		map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": first.Park, "roles": first.Roles})
+	for _, g := range groups[min(1, len(groups)):] {
+		c.Extra = append(c.Extra, s.accountEntry(op, g.Park, EventUserRoles, fmt.Sprintf("命令行设置用户 %s 在 %s 的角色:%s", u.Username, g.Park, roleList(g.Roles, "zh")),
+			map[string]any{"user": u.Username, "park": g.Park, "roles": g.Roles}))
 	}
 	if err := s.store.Apply(ctx, c); err != nil {
 		return nil, err
 	}
 	return u, s.ReloadRoles(ctx)
+}
+
+// GroupRoles groups role assignments by park, the parks in the order given.
+func GroupRoles(as []RoleAssignment) []ParkRoles {
+	var out []ParkRoles
+	for _, a := range as {
+		i := slices.IndexFunc(out, func(g ParkRoles) bool { return g.Park == a.Park })
+		if i < 0 {
+			i = len(out)
+			out = append(out, ParkRoles{Park: a.Park})
+		}
+		out[i].Roles = append(out[i].Roles, a.Role)
+	}
+	return out
 }
 
 // SetRoles replaces a user's roles in one park, logged with before and

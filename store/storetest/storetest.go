@@ -96,29 +96,15 @@ func migratedTemplate() (string, error) {
 // caller reloads the authorizer's roles (Service.ReloadRoles).
 func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, roles ...engine.RoleAssignment) {
 	t.Helper()
-	var parks []string
-	byPark := map[string][]engine.Role{}
-	for _, a := range roles {
-		if _, ok := byPark[a.Park]; !ok {
-			parks = append(parks, a.Park)
-		}
-		byPark[a.Park] = append(byPark[a.Park], a.Role)
-	}
-	if len(parks) == 0 {
-		parks = []string{""}
-	}
-	c := &engine.Change{Account: &engine.AccountPart{NewUser: u}}
-	for i, park := range parks {
-		if park != "" {
-			c.Account.Roles = append(c.Account.Roles, engine.ParkRoles{Park: park, Roles: byPark[park]})
-		}
-		e := engine.AuditEntry{Actor: engine.OperatorActor, Park: park, Event: engine.EventUserRoles}
+	groups := engine.GroupRoles(roles)
+	c := &engine.Change{Account: &engine.AccountPart{NewUser: u, Roles: groups},
+		Entry: engine.AuditEntry{Actor: engine.OperatorActor, Event: engine.EventUserCreate}}
+	for i, g := range groups {
 		if i == 0 {
-			e.Event = engine.EventUserCreate
-			c.Entry = e
-		} else {
-			c.Extra = append(c.Extra, e)
+			c.Entry.Park = g.Park
+			continue
 		}
+		c.Extra = append(c.Extra, engine.AuditEntry{Actor: engine.OperatorActor, Park: g.Park, Event: engine.EventUserRoles})
 	}
 	if err := db.Apply(ctx, c); err != nil {
 		t.Fatal(err)
