@@ -229,7 +229,7 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 		return nil, err
 	}
 	groups := GroupRoles(roles) // the first park's roles come with the account
-	for i := range groups { // all checked before anything is written
+	for i := range groups {     // all checked before anything is written
 		if groups[i].Roles, err = checkRoles(groups[i].Roles); err != nil {
 			return nil, err
 		}
