@@ -48,14 +48,9 @@ type AuditLog struct {
 }
 
 // AuditLog returns the service's audit view, signing checkpoints with key
-// (nil for a verify-only view). The checkpoint store is the one configured,
-// or the Store itself when it also implements CheckpointStore.
+// (nil for a verify-only view), keeping them in the service's checkpoint store.
 func (s *Service) AuditLog(key ed25519.PrivateKey) *AuditLog {
-	cps := s.checkpoints
-	if cps == nil {
-		cps, _ = s.store.(CheckpointStore)
-	}
-	return &AuditLog{svc: s, cps: cps, key: key}
+	return &AuditLog{svc: s, cps: s.checkpoints, key: key}
 }
 
 // PublicKey is the checkpoint signing key's public half, or nil.

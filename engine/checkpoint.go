@@ -530,14 +530,7 @@ func (s *Service) LogSigningKeyChange(ctx context.Context, pub ed25519.PublicKey
 }
 
 func (s *Service) lastCheckpoint(ctx context.Context) (*Checkpoint, error) {
-	cps := s.checkpoints
-	if cps == nil {
-		cps, _ = s.store.(CheckpointStore)
-	}
-	if cps == nil {
-		return nil, nil
-	}
-	all, err := cps.Checkpoints(ctx)
+	all, err := s.checkpoints.Checkpoints(ctx)
 	if err != nil || len(all) == 0 {
 		return nil, err
 	}

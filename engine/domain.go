@@ -221,6 +221,7 @@ type Store interface {
 	LandUserStore
 	PublicityStore
 	CalendarStore
+	CheckpointStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

@@ -37,7 +37,7 @@ type Service struct {
 // Config wires a Service.
 type Config struct {
 	Store       Store            // every capability the engine uses (see Store)
-	Checkpoints CheckpointStore  // signed heads of the decision log
+	Checkpoints CheckpointStore  // signed heads of the decision log; defaults to the Store
 	Now         func() time.Time // defaults to the store's Clock: one time for engine and store
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
 }
@@ -49,6 +49,9 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = cfg.Store.Clock
+	}
+	if cfg.Checkpoints == nil {
+		cfg.Checkpoints = cfg.Store
 	}
 	if cfg.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
