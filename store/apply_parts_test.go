@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"zonevet/engine"
@@ -22,7 +23,13 @@ func TestApplyWritesEveryPartOrNone(t *testing.T) {
 	c.Tracking = &engine.TrackingPart{Milestones: []engine.Milestone{{ProjectID: p.ID, Kind: engine.MilestoneStart}}}
 	c.Account = &engine.AccountPart{NewUser: &engine.User{Username: "stowaway"}}
 	c.RuleSet = &engine.RuleSetRecord{Park: "qingyuan", Version: "v-stowaway", Source: []byte("x")}
-	wantCode(t, db.Apply(ctx, c), engine.ECONFLICT)
+	err := db.Apply(ctx, c)
+	wantCode(t, err, engine.ECONFLICT)
+	// One stale-version error: the store's refusal is the engine's, word for word.
+	var got, want *engine.Error
+	if !errors.As(err, &got) || !errors.As(engine.ErrStale(), &want) || got.Message != want.Message || got.MessageEN != want.MessageEN {
+		t.Errorf("stale version: %v; want engine.ErrStale", err)
+	}
 
 	if ms, err := db.Milestones(ctx, []int64{p.ID}); err != nil || len(ms) != 0 {
 		t.Errorf("milestones after a failed change = %v, %v; want none", ms, err)
