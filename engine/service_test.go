@@ -72,7 +72,7 @@ var testHash = sync.OnceValue(func() string {
 })
 
 // user makes an account the way the operator's CreateUser does, by
-// ApplyAccount with a user_create entry and a user_roles entry per further
+// one Change with a user_create entry and a user_roles entry per further
 // park, but with the shared testHash instead of hashing a password each time.
 func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 	w.t.Helper()

@@ -12,7 +12,7 @@ import (
 var _ engine.PublicityStore = (*DB)(nil)
 
 // applyPublicity writes a rating run's publicity step inside the caller's
-// transaction (ApplyTracking), beside its decision-log entry.
+// transaction (Apply, a Change's TrackingPart), beside its decision-log entry.
 func applyPublicity(ctx context.Context, tx *sql.Tx, c *engine.PublicityChange) error {
 	if c == nil {
 		return nil
