@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"zonevet/engine"
 )
@@ -59,5 +61,75 @@ func TestApplyWritesEveryPartOrNone(t *testing.T) {
 	}
 	if c.Entry.Seq != before+1 || c.Project.Version != p.Version+1 {
 		t.Errorf("entry seq %d, version %d; want %d, %d", c.Entry.Seq, c.Project.Version, before+1, p.Version+1)
+	}
+}
+
+// TestGroupCommitUndoesAFailedChangesPartsAlone: changes with parts share a
+// batch with the others queued behind the writer (a tracking write used to
+// run its own transaction). One whose account part fails after its
+// milestone was written is undone whole, milestone included; the changes
+// around it land in the same commit.
+func TestGroupCommitUndoesAFailedChangesPartsAlone(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	p := mustCreate(t, db, sampleProject("qingyuan", "分批写入项目"))
+	hold, err := db.Writer().Conn(ctx) // the leader waits for the one write connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if busy, w := db.ApplyQueue(); busy && w == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue never reached %d waiting", n)
+			}
+		}
+	}
+	milestone := func(kind, user string) *engine.Change {
+		return &engine.Change{Entry: engine.AuditEntry{Actor: "promoter1", Park: "qingyuan", ProjectID: p.ID, Event: engine.EventMilestone},
+			Tracking: &engine.TrackingPart{Milestones: []engine.Milestone{{ProjectID: p.ID, Kind: kind}}},
+			Account:  &engine.AccountPart{NewUser: &engine.User{Username: user}}}
+	}
+	leader := make(chan error, 1)
+	go func() {
+		leader <- db.Apply(ctx, &engine.Change{Entry: engine.AuditEntry{Actor: "leader", Event: "login"}})
+	}()
+	queued(0)
+	commits0, _ := db.CommitStats()
+	changes := []*engine.Change{
+		milestone(engine.MilestoneStart, "first"),
+		milestone(engine.MilestoneCompletion, "first"), // the user name is taken by the change before it
+		milestone(engine.MilestoneProduction, "third"),
+	}
+	errs := make([]chan error, len(changes))
+	for i, c := range changes {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- db.Apply(ctx, c) }()
+		queued(i + 1)
+	}
+	hold.Close()
+	if err := <-leader; err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"", engine.ECONFLICT, ""} {
+		wantCode(t, <-errs[i], want)
+	}
+	if commits, _ := db.CommitStats(); commits-commits0 != 2 {
+		t.Errorf("commits = %d, want 2 (the leader, then the batch)", commits-commits0)
+	}
+	ms, err := db.Milestones(ctx, []int64{p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range ms {
+		kinds = append(kinds, m.Kind)
+	}
+	slices.Sort(kinds)
+	if want := []string{engine.MilestoneStart, engine.MilestoneProduction}; !slices.Equal(kinds, []string{min(want[0], want[1]), max(want[0], want[1])}) {
+		t.Errorf("milestones = %v, want %v (the failed change's undone)", kinds, want)
 	}
 }
