@@ -26,21 +26,14 @@ func (db *DB) CalendarInForce(ctx context.Context) (engine.CalendarRecord, error
 // Calendars lists the loaded versions, newest first, without their source.
 func (db *DB) Calendars(ctx context.Context) ([]engine.CalendarRecord, error) {
 	var out []engine.CalendarRecord
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT version, loaded_by, loaded_at FROM calendars ORDER BY id DESC`)
-		if err != nil {
+	err := db.eachRow(ctx, `SELECT version, loaded_by, loaded_at FROM calendars ORDER BY id DESC`, nil, func(rows *sql.Rows) error {
+		var rec engine.CalendarRecord
+		if err := rows.Scan(&rec.Version, &rec.LoadedBy, timeCol{&rec.LoadedAt}); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var rec engine.CalendarRecord
-			if err := rows.Scan(&rec.Version, &rec.LoadedBy, timeCol{&rec.LoadedAt}); err != nil {
-				return err
-			}
-			rec.InForce = len(out) == 0
-			out = append(out, rec)
-		}
-		return rows.Err()
+		rec.InForce = len(out) == 0
+		out = append(out, rec)
+		return nil
 	})
 	return out, wrap("calendars", err)
 }
@@ -55,38 +48,31 @@ func (db *DB) OpenDeadlines(ctx context.Context, states []engine.State) ([]engin
 	}
 	in, args := inList(ss)
 	var out []engine.OpenDeadline
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := db.eachRow(ctx, `
 			SELECT p.id, p.park, p.state, coalesce((SELECT json_extract(r.report, '$.rule_set_version') FROM project_reports r WHERE r.project_id = p.id), ''), p.due_at,
 				(SELECT a.time FROM audit_log a WHERE a.project_id = p.id AND a.to_state = p.state AND a.from_state <> a.to_state
 				 ORDER BY a.seq DESC LIMIT 1)
-			FROM projects p WHERE p.due_at IS NOT NULL AND p.state IN (`+in+`) ORDER BY p.id`, args...)
-		if err != nil {
+			FROM projects p WHERE p.due_at IS NOT NULL AND p.state IN (`+in+`) ORDER BY p.id`, args, func(rows *sql.Rows) error {
+		var d engine.OpenDeadline
+		var state, due string
+		var since sql.NullString
+		if err := rows.Scan(&d.ProjectID, &d.Park, &state, &d.RuleSetVersion, &due, &since); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var d engine.OpenDeadline
-			var state, due string
-			var since sql.NullString
-			if err := rows.Scan(&d.ProjectID, &d.Park, &state, &d.RuleSetVersion, &due, &since); err != nil {
-				return err
-			}
-			if !since.Valid {
-				continue // no entry into the state: nothing to count from
-			}
-			d.State = engine.State(state)
-			var t, s time.Time
-			if err := (timeCol{&t}).Scan(due); err != nil {
-				return err
-			}
-			if err := (timeCol{&s}).Scan(since.String); err != nil {
-				return err
-			}
-			d.DueAt, d.Since = &t, s
-			out = append(out, d)
+		if !since.Valid {
+			return nil // no entry into the state: nothing to count from
 		}
-		return rows.Err()
+		d.State = engine.State(state)
+		var t, s time.Time
+		if err := (timeCol{&t}).Scan(due); err != nil {
+			return err
+		}
+		if err := (timeCol{&s}).Scan(since.String); err != nil {
+			return err
+		}
+		d.DueAt, d.Since = &t, s
+		out = append(out, d)
+		return nil
 	})
 	return out, wrap("open deadlines", err)
 }

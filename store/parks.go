@@ -27,20 +27,13 @@ func (db *DB) PutPark(ctx context.Context, p engine.Park) error {
 // Parks lists every park by id.
 func (db *DB) Parks(ctx context.Context) ([]engine.Park, error) {
 	var out []engine.Park
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, name_zh, name_en, level FROM parks ORDER BY id`)
-		if err != nil {
+	err := db.eachRow(ctx, `SELECT id, name_zh, name_en, level FROM parks ORDER BY id`, nil, func(rows *sql.Rows) error {
+		var p engine.Park
+		if err := rows.Scan(&p.ID, &p.NameZH, &p.NameEN, &p.Level); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var p engine.Park
-			if err := rows.Scan(&p.ID, &p.NameZH, &p.NameEN, &p.Level); err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return rows.Err()
+		out = append(out, p)
+		return nil
 	})
 	return out, wrap("parks", err)
 }
@@ -88,20 +81,13 @@ func putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord, at tim
 // source text.
 func (db *DB) RuleSets(ctx context.Context, park string) ([]engine.RuleSetRecord, error) {
 	var out []engine.RuleSetRecord
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT park, version, active, created_at FROM rule_sets WHERE park = ? ORDER BY created_at DESC, id DESC`, park)
-		if err != nil {
+	err := db.eachRow(ctx, `SELECT park, version, active, created_at FROM rule_sets WHERE park = ? ORDER BY created_at DESC, id DESC`, []any{park}, func(rows *sql.Rows) error {
+		var rs engine.RuleSetRecord
+		if err := rows.Scan(&rs.Park, &rs.Version, &rs.Active, timeCol{&rs.CreatedAt}); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var rs engine.RuleSetRecord
-			if err := rows.Scan(&rs.Park, &rs.Version, &rs.Active, timeCol{&rs.CreatedAt}); err != nil {
-				return err
-			}
-			out = append(out, rs)
-		}
-		return rows.Err()
+		out = append(out, rs)
+		return nil
 	})
 	return out, wrap("rule sets", err)
 }

@@ -436,3 +436,20 @@ func inList[T ~string](vals []T) (string, []any) {
 func notFound(zh, en string) error {
 	return &engine.Error{Code: engine.ENOTFOUND, Message: zh + "不存在", MessageEN: en + " not found"}
 }
+
+// eachRow runs q on a read snapshot and hands every row to fn, in order.
+func (db *DB) eachRow(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	return db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}

@@ -289,25 +289,18 @@ func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engi
 	pin, pargs := inList(parks)
 	sin, sargs := inList(states)
 	var out []engine.TrackedProject
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := db.eachRow(ctx, `
 			SELECT id, park, name, investor_name, uscc, state, version,
 				coalesce(json_extract(figures, '$.land_area'), 0), coalesce(json_extract(figures, '$.fixed_asset_investment'), 0),
 				created_by, due_at
-			FROM projects WHERE park IN (`+pin+`) AND state IN (`+sin+`) ORDER BY id`, append(pargs, sargs...)...)
-		if err != nil {
+			FROM projects WHERE park IN (`+pin+`) AND state IN (`+sin+`) ORDER BY id`, append(pargs, sargs...), func(rows *sql.Rows) error {
+		var p engine.TrackedProject
+		if err := rows.Scan(&p.ID, &p.Park, &p.Name, &p.InvestorName, &p.USCC, &p.State, &p.Version, &p.LandArea,
+			&p.FixedAssetInvestment, &p.CreatedBy, nullTimeCol{&p.DueAt}); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var p engine.TrackedProject
-			if err := rows.Scan(&p.ID, &p.Park, &p.Name, &p.InvestorName, &p.USCC, &p.State, &p.Version, &p.LandArea,
-				&p.FixedAssetInvestment, &p.CreatedBy, nullTimeCol{&p.DueAt}); err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return rows.Err()
+		out = append(out, p)
+		return nil
 	})
 	return out, wrap("tracked projects", err)
 }
@@ -316,24 +309,17 @@ func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engi
 // row into a T.
 func scanJSON[T any](ctx context.Context, db *DB, op, q string, args ...any) ([]T, error) {
 	var out []T
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
+	err := db.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		var body string
+		if err := rows.Scan(&body); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
-				return err
-			}
-			var v T
-			if err := json.Unmarshal([]byte(body), &v); err != nil {
-				return fmt.Errorf("decode: %w", err)
-			}
-			out = append(out, v)
+		var v T
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			return fmt.Errorf("decode: %w", err)
 		}
-		return rows.Err()
+		out = append(out, v)
+		return nil
 	})
 	return out, wrap(op, err)
 }
@@ -382,20 +368,13 @@ func (db *DB) ProjectFigures(ctx context.Context, projectID int64) ([]engine.Ann
 func (db *DB) FigureYears(ctx context.Context, parks []string) ([]int, error) {
 	in, args := inList(parks)
 	var out []int
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT year FROM annual_figures WHERE park IN (`+in+`) ORDER BY year DESC`, args...)
-		if err != nil {
+	err := db.eachRow(ctx, `SELECT DISTINCT year FROM annual_figures WHERE park IN (`+in+`) ORDER BY year DESC`, args, func(rows *sql.Rows) error {
+		var y int
+		if err := rows.Scan(&y); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var y int
-			if err := rows.Scan(&y); err != nil {
-				return err
-			}
-			out = append(out, y)
-		}
-		return rows.Err()
+		out = append(out, y)
+		return nil
 	})
 	return out, wrap("figure years", err)
 }
@@ -488,20 +467,13 @@ func (db *DB) LatestRun(ctx context.Context, park string, year int) (*engine.Rat
 func (db *DB) RatingRuns(ctx context.Context, parks []string) ([]engine.RatingRun, error) {
 	in, args := inList(parks)
 	var out []engine.RatingRun
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+runColumns+` FROM rating_runs WHERE park IN (`+in+`) ORDER BY id DESC`, args...)
+	err := db.eachRow(ctx, `SELECT `+runColumns+` FROM rating_runs WHERE park IN (`+in+`) ORDER BY id DESC`, args, func(rows *sql.Rows) error {
+		r, err := scanRun(rows)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRun(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *r)
-		}
-		return rows.Err()
+		out = append(out, *r)
+		return nil
 	})
 	return out, wrap("rating runs", err)
 }

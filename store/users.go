@@ -47,20 +47,13 @@ func (db *DB) user(ctx context.Context, op, where string, arg any) (*engine.User
 // Users lists every user by username.
 func (db *DB) Users(ctx context.Context) ([]*engine.User, error) {
 	var out []*engine.User
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	err := db.eachRow(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`, nil, func(rows *sql.Rows) error {
+		u, err := scanUser(rows)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+		out = append(out, u)
+		return nil
 	})
 	return out, wrap("users", err)
 }
@@ -78,23 +71,16 @@ func endAccess(ctx context.Context, tx *sql.Tx, userID int64) error {
 // park, username and role: the shape casbin's grouping policy is loaded from.
 func (db *DB) Assignments(ctx context.Context) ([]engine.RoleAssignment, error) {
 	var out []engine.RoleAssignment
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := db.eachRow(ctx, `
 			SELECT a.user_id, u.username, a.role, a.park
 			FROM role_assignments a JOIN users u ON u.id = a.user_id
-			ORDER BY a.park, u.username, a.role`)
-		if err != nil {
+			ORDER BY a.park, u.username, a.role`, nil, func(rows *sql.Rows) error {
+		var a engine.RoleAssignment
+		if err := rows.Scan(&a.UserID, &a.Username, &a.Role, &a.Park); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var a engine.RoleAssignment
-			if err := rows.Scan(&a.UserID, &a.Username, &a.Role, &a.Park); err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		out = append(out, a)
+		return nil
 	})
 	return out, wrap("assignments", err)
 }
