@@ -149,7 +149,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Message, de.MessageEN)
+				bad(de.Field, de.Text("zh"), de.Text("en"))
 				continue
 			}
 			return nil, err

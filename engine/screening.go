@@ -148,7 +148,7 @@ func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Ac
 			MessageEN: fmt.Sprintf("a veto failed (%s): nobody can override it; the project can only be returned or rejected", strings.Join(en, "; "))}
 		e := s.entry(a, p, EventOverrideRefused, p.State, p.State)
 		e.Reason = act.Reason
-		e.Payload = payload(map[string]any{"vetoes": vetoes, "refusal": refusal.Message, "attempt": act})
+		e.Payload = payload(map[string]any{"vetoes": vetoes, "refusal": refusal.Text("zh"), "attempt": act})
 		if err := s.store.Apply(ctx, &Change{Entry: e}); err != nil {
 			return nil, err
 		}

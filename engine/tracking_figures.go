@@ -154,7 +154,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 			continue
 		case !ValidUSCC(code):
 			e := CheckUSCC(code).(*Error)
-			bad("uscc", e.Message, e.MessageEN)
+			bad("uscc", e.Text("zh"), e.Text("en"))
 			continue
 		case p == nil:
 			bad("uscc", "本园区没有在建、投产或整改中的项目使用代码 "+code, "no project of this park under construction, in production or rectification has code "+code)
@@ -169,7 +169,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Message, de.MessageEN)
+				bad(de.Field, de.Text("zh"), de.Text("en"))
 				continue
 			}
 			return nil, err
