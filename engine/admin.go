@@ -413,13 +413,3 @@ func roleList(rs []Role, lang string) string {
 	}
 	return strings.Join(names, "、")
 }
-
-func init() {
-	addEventLabels(map[string][2]string{
-		EventUserCreate:   {"新建用户", "user created"},
-		EventUserRoles:    {"调整角色", "roles changed"},
-		EventUserDisable:  {"停用账号", "account disabled"},
-		EventUserEnable:   {"启用账号", "account enabled"},
-		EventUserPassword: {"重置密码", "password reset"},
-	})
-}

@@ -500,16 +500,3 @@ func EscapeText(s string) string {
 func needsEscape(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r)
 }
-
-// The labels of the log's own events sit with the events; labels.go keeps
-// the lifecycle's.
-func init() {
-	addEventLabels(map[string][2]string{
-		EventLogin:       {"登录", "sign in"},
-		EventLoginFailed: {"登录失败", "failed sign-in"},
-		EventRefused:     {"越权被拒", "refused request"},
-		EventAuditExport: {"导出日志", "log export"},
-		EventAuditVerify: {"校验日志", "log verification"},
-		EventDossierView: {"查阅档案", "dossier viewed"},
-	})
-}

@@ -20,10 +20,6 @@ import (
 // EventLandUsersImport is the log event of a land-user import.
 const EventLandUsersImport = "land_users_import"
 
-func init() {
-	addEventLabels(map[string][2]string{EventLandUsersImport: {"导入存量用地企业", "land users imported"}})
-}
-
 // LandUser is an existing industrial land user of a park.
 type LandUser struct {
 	ID         int64     `json:"id"`

@@ -41,15 +41,6 @@ const (
 	minObjectionDecision = 10
 )
 
-func init() {
-	addEventLabels(map[string][2]string{
-		EventRatingPublish: {"评价结果公示", "rating published"},
-		EventRatingObject:  {"提出异议", "objection filed"},
-		EventRatingDecide:  {"异议处理", "objection decided"},
-		EventRatingFinal:   {"评价结果定稿", "rating made final"},
-	})
-}
-
 // Publicity is a run's publicity record.
 type Publicity struct {
 	RunID       int64      `json:"run_id"`

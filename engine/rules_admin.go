@@ -121,7 +121,3 @@ func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet)
 	s.mu.Unlock()
 	return nil
 }
-
-func init() {
-	addEventLabels(map[string][2]string{EventRulesInstall: {"启用规则集", "rule set put in force"}})
-}

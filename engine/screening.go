@@ -28,10 +28,6 @@ const DocumentMinutes = "minutes"
 // must have: a reason of substance, not "一事一议:重大项目".
 const MinOverrideReason = 20
 
-func init() {
-	addEventLabels(map[string][2]string{EventOverrideRefused: {"一事一议被拒(一票否决项不得放行)", "override refused (a veto cannot be waived)"}})
-}
-
 // submittable refuses to submit an incomplete project: every required
 // figure the rule set names that is blank, and an industry code that is not
 // a 4-digit class, all listed in one error.

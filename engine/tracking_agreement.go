@@ -431,35 +431,6 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	return il
 }
 
-var milestoneLabels = map[string][2]string{
-	MilestoneStart:          {"开工", "construction start"},
-	MilestoneCompletion:     {"竣工", "completion"},
-	MilestoneProduction:     {"投产", "production start"},
-	MilestoneFullProduction: {"达产", "full production"},
-}
-
-// MilestoneLabel names a milestone in lang.
-func MilestoneLabel(kind, lang string) string { return pick(milestoneLabels[kind], lang, kind) }
-
-var clauseLabels = map[string][2]string{
-	ClauseBuyBack:   {"土地回购", "land buy-back"},
-	ClauseRecovery:  {"土地收回", "land recovery"},
-	ClauseRepayment: {"返还奖补资金", "repayment of incentives"},
-	ClauseUnstated:  {"未载明条款", "clause not stated"},
-}
-
-// ClauseLabel names an exit clause in lang.
-func ClauseLabel(c, lang string) string { return pick(clauseLabels[c], lang, c) }
-
-var causeLabels = map[string][2]string{
-	CauseRatingD: {"亩均效益评价为 D 类", "rated D"},
-	CauseRDBelow: {"研发经费投入强度低于签约承诺", "R&D below the signed commitment"},
-	CauseManual:  {"管委会决定限期整改", "ordered by the committee"},
-}
-
-// CauseLabel names a rectification cause in lang.
-func CauseLabel(c, lang string) string { return pick(causeLabels[c], lang, c) }
-
 // ProjectTracking is everything the project page shows about a project after signing.
 type ProjectTracking struct {
 	Agreement      *Agreement        `json:"agreement,omitempty"`

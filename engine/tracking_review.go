@@ -84,16 +84,6 @@ const (
 	MetricRDIntensity         = "rd_intensity"
 )
 
-var reviewMetricLabels = map[string][2]string{
-	MetricInvestmentIntensity: {"固定资产投资强度(万元/亩)", "investment intensity (10k CNY/mu)"},
-	MetricTaxPerMu:            {"亩均税收(万元/亩)", "tax per mu (10k CNY/mu)"},
-	MetricOutputPerMu:         {"亩均产值(万元/亩)", "output per mu (10k CNY/mu)"},
-	MetricRDIntensity:         {"研发经费投入强度(%)", "R&D intensity (%)"},
-}
-
-// ReviewMetricLabel names a review metric in lang.
-func ReviewMetricLabel(m, lang string) string { return pick(reviewMetricLabels[m], lang, m) }
-
 // reviewFigures compares the agreement's commitments with the actuals: the
 // completed investment and one year's annual figures, per mu of the agreed
 // land. A commitment of 0 is no commitment and is not compared.
@@ -444,17 +434,6 @@ func (f *AnnualFigures) landArea(ag *Agreement) float64 {
 		return ag.LandArea
 	}
 	return 0
-}
-
-func init() {
-	addEventLabels(map[string][2]string{
-		EventFullProductionReview: {"达产复核", "full-production review"},
-		EventIdleLand:             {"认定闲置土地并征缴土地闲置费", "find idle land, levy the fee"},
-		EventRecoverLand:          {"无偿收回土地", "recover the land without compensation"},
-		EventResumeConstruction:   {"恢复建设(闲置整改完成)", "construction resumed"},
-	})
-	causeLabels[CauseFullProduction] = [2]string{"达产复核未达协议承诺", "full-production review short of the commitments"}
-	causeLabels[CauseIdleLand] = [2]string{"闲置土地", "idle land"}
 }
 
 // idleYears is the rule set's idle-land threshold: the first (the fee) or

@@ -444,7 +444,3 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	}
 	return c, nil
 }
-
-func init() {
-	addEventLabels(map[string][2]string{EventCalendarLoad: {"载入工作日历", "calendar loaded"}})
-}
