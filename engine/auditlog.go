@@ -80,7 +80,7 @@ func (l *AuditLog) store() (CheckpointStore, error) {
 // "verify") on the decision log.
 func (l *AuditLog) AuditParks(ctx context.Context, u *User, act string) ([]string, error) {
 	if u == nil || u.Disabled {
-		return nil, Errorf(EUNAUTHORIZED, "请先登录", "please sign in")
+		return nil, Fail(EUNAUTHORIZED, "err.please_sign_in", nil)
 	}
 	parks, err := l.svc.store.Parks(ctx)
 	if err != nil {
@@ -162,7 +162,7 @@ func (l *AuditLog) Entry(ctx context.Context, u *User, seq int64) (*AuditEntry, 
 		return nil, err
 	}
 	if e.Park != "" && !contains(parks, e.Park) {
-		return nil, Errorf(ENOTFOUND, "日志条目不存在", "log entry not found")
+		return nil, Fail(ENOTFOUND, "err.log_entry_not_found", nil)
 	}
 	return e, nil
 }

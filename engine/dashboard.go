@@ -155,7 +155,7 @@ func (s *Service) Dashboard(ctx context.Context, u *User, park string, year int)
 		}
 	}
 	if park != "" && len(parks) == 0 {
-		return nil, Errorf(ENOTFOUND, "园区不存在", "park not found")
+		return nil, Fail(ENOTFOUND, "err.park_not_found", nil)
 	}
 	if len(parks) == 0 {
 		return d, nil

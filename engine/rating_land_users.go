@@ -78,7 +78,7 @@ func (s *Service) lus() (LandUserStore, error) {
 	if ls, ok := s.trackingStore().(LandUserStore); ok {
 		return ls, nil
 	}
-	return nil, Errorf(EINTERNAL, "未配置存量用地企业存储", "no land-user store configured")
+	return nil, Fail(EINTERNAL, "err.no_land_user_store_configured", nil)
 }
 
 // ImportLandUsers imports a park's land users with their figures for the
@@ -95,7 +95,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		return nil, err
 	}
 	if in.Year < 2000 || in.Year > s.Today().Year() {
-		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
 	ts, err := s.ts()
 	if err != nil {

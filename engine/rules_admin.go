@@ -23,7 +23,7 @@ type RuleSetAdminStore interface {
 func (s *Service) ruleSetAdmin() (RuleSetAdminStore, error) {
 	st, ok := s.store.(RuleSetAdminStore)
 	if !ok {
-		return nil, Errorf(EINTERNAL, "存储不支持规则集管理", "the store does not support rule-set administration")
+		return nil, Fail(EINTERNAL, "err.store_does_not_support_rule_set", nil)
 	}
 	return st, nil
 }
@@ -62,7 +62,7 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 		return nil, err
 	}
 	if len(src) == 0 {
-		return nil, FieldError("file", "请选择规则集文件", "choose a rule-set file")
+		return nil, FieldFail("file", "err.choose_rule_set_file", nil)
 	}
 	rs, err := rules.Parse(filename, src)
 	var ve *rules.ValidationError
@@ -72,7 +72,7 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 		return nil, FieldError("file", "无法读取规则集文件:"+err.Error(), "cannot read the rule-set file: "+err.Error())
 	}
 	if rs.Park() != park {
-		return nil, FieldError("file", fmt.Sprintf("文件写的园区是 %q,不是 %q", rs.Park(), park), fmt.Sprintf("the file is for park %q, not %q", rs.Park(), park))
+		return nil, FieldFail("file", "err.file_is_for_park_not", Args{"Park": fmt.Sprintf("%q", rs.Park()), "Park2": fmt.Sprintf("%q", park)})
 	}
 	return rs, s.installLogged(ctx, a, rs)
 }
@@ -107,7 +107,7 @@ func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet)
 		return err
 	}
 	if before == rs.Version() {
-		return Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+		return Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
 	}
 	e := AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: rs.Park(), Event: EventRulesInstall,
 		RuleSetVersion: rs.Version(), Reason: fmt.Sprintf("%s 规则集启用版本 %.12s(原 %.12s)", rs.Park(), rs.Version(), before),

@@ -128,7 +128,7 @@ type MinutesCitation struct {
 // project, its number and its date.
 func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Action) (*OverrideRecord, error) {
 	if p.Report == nil || p.Report.Passed() {
-		return nil, Errorf(EINVALID, "没有未通过的硬性指标,无需“一事一议”,请直接通过", "no hard rule failed; nothing to override")
+		return nil, Fail(EINVALID, "err.no_hard_rule_failed_nothing_to", nil)
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {

@@ -327,7 +327,7 @@ func (s *Service) trackingStore() TrackingStore {
 func (s *Service) ts() (TrackingStore, error) {
 	ts := s.trackingStore()
 	if ts == nil {
-		return nil, Errorf(EINTERNAL, "未配置落地跟踪存储", "no tracking store configured")
+		return nil, Fail(EINTERNAL, "err.no_tracking_store_configured", nil)
 	}
 	return ts, nil
 }

@@ -13,7 +13,7 @@ import (
 // validate checks one firm's figures for a year; the error names the field.
 func (f *AnnualFigures) validate(thisYear int) error {
 	if f.Year < 2000 || f.Year > thisYear {
-		return FieldError("year", fmt.Sprintf("年度须在 2000 至 %d 之间", thisYear), fmt.Sprintf("the year must be within 2000 to %d", thisYear))
+		return FieldFail("year", "err.year_must_be_within_2000_to", Args{"ThisYear": thisYear})
 	}
 	for _, n := range []struct {
 		field, zh, en string
@@ -32,13 +32,13 @@ func (f *AnnualFigures) validate(thisYear int) error {
 		}
 	}
 	if f.Employees < 0 {
-		return FieldError("employees", "从业人数不能为负数", "employees cannot be negative")
+		return FieldFail("employees", "err.employees_cannot_be_negative_2", nil)
 	}
 	if f.ValueAdded > f.Output && f.Output > 0 {
-		return FieldError("value_added", "工业增加值不能大于工业总产值", "value added cannot exceed output")
+		return FieldFail("value_added", "err.value_added_cannot_exceed_output", nil)
 	}
 	if f.RDExpense > f.Revenue && f.Revenue > 0 {
-		return FieldError("rd_expense", "研发费用不能大于营业收入", "R&D expense cannot exceed revenue")
+		return FieldFail("rd_expense", "err.r_expense_cannot_exceed_revenue", nil)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFi
 		return err
 	}
 	if !figuresState(p.State) {
-		return Errorf(ECONFLICT, "在建、投产或整改中的项目才能填报年度数据(当前:%s)", "annual figures are entered for firms building, producing or rectifying (now %s)", StateLabel(p.State, "zh"))
+		return Fail(ECONFLICT, "err.annual_figures_are_entered_for_firms", Args{"State": StateLabel(p.State, "zh")})
 	}
 	f.ProjectID, f.Park = p.ID, p.Park
 	if err := f.validate(s.Today().Year()); err != nil {
@@ -128,7 +128,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		return nil, err
 	}
 	if in.Year < 2000 || in.Year > s.Today().Year() {
-		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
 	ps, err := ts.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 	if err != nil {

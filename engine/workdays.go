@@ -381,7 +381,7 @@ func (s *Service) calendarAdmin(ctx context.Context, u *User) (actor, error) {
 			return actor{}, err
 		}
 	}
-	return actor{}, Errorf(EFORBIDDEN, "只有系统管理员可以管理工作日历", "only an administrator manages the working-day calendar")
+	return actor{}, Fail(EFORBIDDEN, "err.only_administrator_manages_working_day_calendar", nil)
 }
 
 // CanManageCalendar reports whether u may load calendars (the nav and the
@@ -401,10 +401,10 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 	}
 	cs, ok := s.store.(CalendarStore)
 	if !ok {
-		return nil, Errorf(EINTERNAL, "存储不支持工作日历", "the store does not keep calendars")
+		return nil, Fail(EINTERNAL, "err.store_does_not_keep_calendars", nil)
 	}
 	if len(bytes.TrimSpace(src)) == 0 {
-		return nil, FieldError("file", "请选择工作日历文件", "choose a calendar file")
+		return nil, FieldFail("file", "err.choose_calendar_file", nil)
 	}
 	c, err := ParseCalendar(src, s.location)
 	if err != nil {
@@ -415,7 +415,7 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 		return nil, err
 	}
 	if cur.Version() == c.Version() {
-		return nil, Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+		return nil, Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
 	}
 	var years []string
 	for _, y := range c.Years() {

@@ -228,7 +228,7 @@ func (s *Server) readableID(c echo.Context) (int64, error) {
 func projectID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+		return 0, engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 	}
 	return id, nil
 }
@@ -676,7 +676,7 @@ func (s *Server) handleProjectNew(c echo.Context) error {
 		return err
 	}
 	if len(parks) == 0 {
-		return engine.Errorf(engine.EFORBIDDEN, "您没有登记项目的权限", "you may not register projects")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_register_projects", nil)
 	}
 	f := &projectForm{Parks: parks, Values: map[string]string{"park": parks[0].ID}, Errors: map[string]string{}}
 	return s.renderForm(c, http.StatusOK, f)
@@ -716,7 +716,7 @@ func (s *Server) handleProjectEdit(c echo.Context) error {
 		return err
 	}
 	if !contains(s.svc.Actions(ctx, u, p), engine.EventUpdate) {
-		return engine.Errorf(engine.EFORBIDDEN, "当前不能修改该项目", "you cannot edit this project now")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_cannot_edit_this_project_now", nil)
 	}
 	f := &projectForm{ID: p.ID, Version: p.Version, Park: p.Park, Values: formFromProject(p), Errors: map[string]string{}, Edit: true}
 	return s.renderForm(c, http.StatusOK, f)

@@ -71,11 +71,34 @@ func (c *Catalogue) T(lang, id string, args Args) string {
 	if l == nil {
 		l = c.localizers[ZH]
 	}
-	msg, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: args})
+	msg, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: c.localArgs(lang, args)})
 	if err != nil {
 		return id
 	}
 	return msg
+}
+
+// localArgs renders the arguments that are messages themselves (a figure's
+// name, a state) in lang, so one message id serves both languages.
+func (c *Catalogue) localArgs(lang string, args Args) Args {
+	var out Args
+	for k, v := range args {
+		m, ok := v.(Message)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = make(Args, len(args))
+			for k, v := range args {
+				out[k] = v
+			}
+		}
+		out[k] = c.T(lang, m.ID, m.Args)
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // Has reports whether id is defined (in zh-CN, whose partner test keeps en equal).
