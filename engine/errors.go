@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"zonevet/rules"
 	"zonevet/rules/catalog"
 )
 
@@ -100,4 +101,13 @@ func ErrorMessage(err error, lang string) string {
 		return e.Text(lang)
 	}
 	return catalog.T(lang, "err.internal", nil)
+}
+
+// inputError is the domain error for a figure the rules refuse: the same
+// message, on the same field.
+func inputError(ie *rules.InputError) *Error {
+	if ie.Msg.ID != "" {
+		return &Error{Code: EINVALID, Field: ie.Field, ID: ie.Msg.ID, Args: ie.Msg.Args}
+	}
+	return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
 }

@@ -156,7 +156,7 @@ func evaluate(rs *rules.RuleSet, f rules.Figures) (*rules.Report, error) {
 	rep, err := rs.Evaluate(f)
 	var ie *rules.InputError
 	if errors.As(err, &ie) {
-		return nil, &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+		return nil, inputError(ie)
 	}
 	return rep, err
 }
@@ -294,7 +294,7 @@ func checkFigures(f rules.Figures) error {
 func inputErr(err error) error {
 	var ie *rules.InputError
 	if errors.As(err, &ie) {
-		return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+		return inputError(ie)
 	}
 	return err
 }

@@ -5,9 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
+	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // validate checks one firm's figures for a year; the error names the field.
@@ -24,15 +25,12 @@ func (f *AnnualFigures) validate(thisYear int) error {
 		{"rd_expense", "研发费用", "R&D expense", f.RDExpense}, {"energy_use", "综合能耗", "energy use", f.EnergyUse},
 		{"emissions", "主要污染物排放量", "emissions", f.Emissions}, {"electricity", "用电量", "electricity use", f.Electricity},
 	} {
-		switch {
-		case math.IsNaN(n.v) || math.IsInf(n.v, 0):
-			return FieldError(n.field, n.zh+"必须是数值", n.en+" must be a number")
-		case n.v < 0:
-			return FieldError(n.field, n.zh+"不能为负数", n.en+" cannot be negative")
+		if ie := rules.CheckAmount(n.field, catalog.Text{ZH: n.zh, EN: n.en}, n.v); ie != nil {
+			return inputError(ie)
 		}
 	}
-	if f.Employees < 0 {
-		return FieldFail("employees", "err.employees_cannot_be_negative_2", nil)
+	if ie := rules.CheckAmount("employees", catalog.Text{ZH: "就业人数", EN: "employees"}, float64(f.Employees)); ie != nil {
+		return inputError(ie)
 	}
 	if f.ValueAdded > f.Output && f.Output > 0 {
 		return FieldFail("value_added", "err.value_added_cannot_exceed_output", nil)

@@ -78,13 +78,18 @@ func (c *Catalogue) T(lang, id string, args Args) string {
 	return msg
 }
 
-// localArgs renders the arguments that are messages themselves (a figure's
-// name, a state) in lang, so one message id serves both languages.
+// localArgs renders the arguments that are messages themselves (a state) or
+// names in both languages (a figure's label) in lang, so one message id serves both languages.
 func (c *Catalogue) localArgs(lang string, args Args) Args {
 	var out Args
 	for k, v := range args {
-		m, ok := v.(Message)
-		if !ok {
+		var text string
+		switch x := v.(type) {
+		case Message:
+			text = c.T(lang, x.ID, x.Args)
+		case Text:
+			text = x.In(lang)
+		default:
 			continue
 		}
 		if out == nil {
@@ -93,7 +98,7 @@ func (c *Catalogue) localArgs(lang string, args Args) Args {
 				out[k] = v
 			}
 		}
-		out[k] = c.T(lang, m.ID, m.Args)
+		out[k] = text
 	}
 	if out == nil {
 		return args

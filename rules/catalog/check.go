@@ -114,3 +114,16 @@ type Message struct {
 
 // Text renders m in lang with the default catalogue.
 func (m Message) Text(lang string) string { return T(lang, m.ID, m.Args) }
+
+// Text is a name given in both languages by data rather than the catalogue
+// (a rule set's metric, a figure's label); as an argument it is rendered in
+// the reader's language.
+type Text struct{ ZH, EN string }
+
+// In returns t in lang.
+func (t Text) In(lang string) string {
+	if lang == EN && t.EN != "" {
+		return t.EN
+	}
+	return t.ZH
+}
