@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"zonevet/rules/catalog"
 
 	"github.com/alexedwards/argon2id"
 
@@ -315,11 +316,24 @@ func (s *Service) authorize(u *User, park, obj, act string) (actor, error) {
 	}
 	r, ok := s.authz.Role(u.Username, park, obj, act)
 	if !ok {
-		return actor{}, &Error{Code: EFORBIDDEN,
-			Message:   fmt.Sprintf("您在园区 %s 没有“%s”的权限", park, EventLabel(act, "zh")),
-			MessageEN: fmt.Sprintf("you may not %s in park %s", EventLabel(act, "en"), park)}
+		return actor{}, Fail(EFORBIDDEN, "err.not_allowed_in_park", Args{
+			"Park": s.parkName(park), "Action": catalog.Text{ZH: EventLabel(act, "zh"), EN: EventLabel(act, "en")}})
 	}
 	return actor{user: u, role: r}, nil
+}
+
+// parkName names a park in both languages for a message, its id if the
+// park is unknown (a refusal names what the user asked for).
+func (s *Service) parkName(id string) catalog.Text {
+	parks, err := s.store.Parks(context.Background())
+	if err == nil {
+		for _, p := range parks {
+			if p.ID == id {
+				return catalog.Text{ZH: p.NameZH, EN: p.NameEN}
+			}
+		}
+	}
+	return catalog.Text{ZH: id, EN: id}
 }
 
 func (s *Service) entry(a actor, p *Project, event string, from, to State) AuditEntry {

@@ -41,7 +41,7 @@ func (s *Service) AddDocument(ctx context.Context, u *User, projectID int64, d *
 	// The row and its entry in one transaction: a crash leaves both or
 	// neither, never a document the log does not know.
 	e := s.entry(a, p, "upload", p.State, p.State)
-	e.Reason = d.Kind + ": " + d.FileName
+	e.Reason = label("doc", d.Kind, "zh") + ":" + d.FileName
 	return s.store.Apply(ctx, &Change{Document: d, Entry: e})
 }
 

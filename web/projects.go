@@ -309,7 +309,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		}
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
 		if body.Field != "" && len(body.Fields) < 2 {
-			d.Error = s.fieldLabel(c, body.Field) + ": " + body.Message
+			d.Error = s.withFieldLabel(c, body.Field, body.Message)
 		}
 	}
 	pd := s.page(c, p.Name)
@@ -581,6 +581,16 @@ func (s *Server) fieldLabel(c echo.Context, field string) string {
 	return field
 }
 
+// withFieldLabel prefixes msg with the field's name unless the message
+// already names it ("统一社会信用代码“…”无效" needs no second 统一社会信用代码).
+func (s *Server) withFieldLabel(c echo.Context, field, msg string) string {
+	lbl := s.fieldLabel(c, field)
+	if strings.Contains(strings.ToLower(msg), strings.ToLower(lbl)) {
+		return msg
+	}
+	return lbl + ": " + msg
+}
+
 // formError puts a domain error next to its field (or in the summary).
 func (s *Server) formError(c echo.Context, f *projectForm, err error) {
 	var de *engine.Error
@@ -603,7 +613,7 @@ func (s *Server) renderForm(c echo.Context, status int, f *projectForm) error {
 	if len(f.Errors) > 0 {
 		for _, fd := range append([]string{"park", "name", "investor_name", "uscc"}, fieldNames()...) {
 			if m, ok := f.Errors[fd]; ok {
-				f.Summary = append(f.Summary, s.fieldLabel(c, fd)+": "+m)
+				f.Summary = append(f.Summary, s.withFieldLabel(c, fd, m))
 			}
 		}
 	}
