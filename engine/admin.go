@@ -82,7 +82,7 @@ func (s *Service) adminParkIDs(ctx context.Context, u *User) ([]string, error) {
 		return nil, err
 	}
 	if len(parks) == 0 {
-		return nil, Errorf(EFORBIDDEN, "只有系统管理员可以管理用户", "only an administrator manages users")
+		return nil, Fail(EFORBIDDEN, "err.only_administrator_manages_users", nil)
 	}
 	ids := make([]string, len(parks))
 	for i, p := range parks {
@@ -137,7 +137,7 @@ func (s *Service) account(ctx context.Context, parks []string, id int64) (*Accou
 	}
 	a := &Account{User: x, Roles: roles[id]}
 	if len(a.Roles) > 0 && !slices.ContainsFunc(parks, func(p string) bool { return len(a.Roles[p]) > 0 }) {
-		return nil, Errorf(ENOTFOUND, "用户不存在", "user not found") // another park's people are not this admin's to see
+		return nil, Fail(ENOTFOUND, "err.user_not_found", nil) // another park's people are not this admin's to see
 	}
 	return a, nil
 }
@@ -183,13 +183,13 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	}
 	in.Username, in.DisplayName = strings.TrimSpace(in.Username), strings.TrimSpace(in.DisplayName)
 	if !validName(in.Username) {
-		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
+		return nil, FieldFail("username", "err.user_name_may_contain_letters_digits", nil)
 	}
 	if in.DisplayName == "" {
-		return nil, FieldError("display_name", "请填写姓名", "enter the person's name")
+		return nil, FieldFail("display_name", "err.enter_person_name", nil)
 	}
 	if len([]rune(in.DisplayName)) > 64 {
-		return nil, FieldError("display_name", "姓名不超过 64 字", "the name may have at most 64 characters")
+		return nil, FieldFail("display_name", "err.name_may_have_at_most_64", nil)
 	}
 	roles, err := checkRoles(in.Roles)
 	if err != nil {
@@ -222,7 +222,7 @@ const OperatorActor = "operator@cli"
 // in one transaction: the account exists with every role given or not at all.
 func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
 	if !validName(username) {
-		return nil, FieldError("username", "用户名只能包含字母、数字、点、下划线和连字符", "user name may contain letters, digits, '.', '_' and '-' only")
+		return nil, FieldFail("username", "err.user_name_may_contain_letters_digits", nil)
 	}
 	hash, err := checkedPasswordHash(password)
 	if err != nil {
@@ -287,7 +287,7 @@ func (s *Service) SetRoles(ctx context.Context, admin *User, id int64, park stri
 		return err
 	}
 	if id == admin.ID && !slices.Contains(roles, RoleAdmin) {
-		return FieldError("roles", "不能撤销自己的管理员角色,请由另一位管理员操作", "you cannot remove your own admin role; ask another administrator")
+		return FieldFail("roles", "err.you_cannot_remove_your_own_admin", nil)
 	}
 	before := acc.Roles[park]
 	c := &Change{Account: &AccountPart{UserID: id, Roles: []ParkRoles{{Park: park, Roles: roles}}},
@@ -308,7 +308,7 @@ func (s *Service) SetDisabled(ctx context.Context, admin *User, id int64, disabl
 		return err
 	}
 	if disabled && id == admin.ID {
-		return Errorf(ECONFLICT, "不能停用自己的账号", "you cannot disable your own account")
+		return Fail(ECONFLICT, "err.you_cannot_disable_your_own_account", nil)
 	}
 	if acc.User.Disabled == disabled {
 		return nil // a second click changes nothing and logs nothing
@@ -351,7 +351,7 @@ func (s *Service) accountWide(ctx context.Context, admin *User, id int64) (actor
 	}
 	for p := range acc.Roles {
 		if !slices.Contains(parks, p) {
-			return actor{}, nil, Errorf(EFORBIDDEN, "该用户在您不管理的园区(%s)任职,请由该园区管理员操作", "the user holds a role in a park you do not administer (%s)", p)
+			return actor{}, nil, Fail(EFORBIDDEN, "err.user_holds_role_in_park_you", Args{"P": p})
 		}
 	}
 	a, err := s.authorize(admin, parks[0], "users", "manage")
@@ -373,10 +373,10 @@ func checkRoles(in []Role) ([]Role, error) {
 
 func checkedPasswordHash(password string) (string, error) {
 	if len(password) < 8 {
-		return "", FieldError("password", "密码至少 8 位", "password must have at least 8 characters")
+		return "", FieldFail("password", "err.password_must_have_at_least_8", nil)
 	}
 	if len(password) > 256 {
-		return "", FieldError("password", "密码不超过 256 个字符", "password may have at most 256 characters")
+		return "", FieldFail("password", "err.password_may_have_at_most_256", nil)
 	}
 	return HashPassword(password)
 }
@@ -391,14 +391,4 @@ func roleList(rs []Role, lang string) string {
 		names[i] = RoleLabel(r, lang)
 	}
 	return strings.Join(names, "、")
-}
-
-func init() {
-	addEventLabels(map[string][2]string{
-		EventUserCreate:   {"新建用户", "user created"},
-		EventUserRoles:    {"调整角色", "roles changed"},
-		EventUserDisable:  {"停用账号", "account disabled"},
-		EventUserEnable:   {"启用账号", "account enabled"},
-		EventUserPassword: {"重置密码", "password reset"},
-	})
 }

@@ -75,7 +75,7 @@ func (l *AuditLog) store() (CheckpointStore, error) {
 // "verify") on the decision log.
 func (l *AuditLog) AuditParks(ctx context.Context, u *User, act string) ([]string, error) {
 	if u == nil || u.Disabled {
-		return nil, Errorf(EUNAUTHORIZED, "请先登录", "please sign in")
+		return nil, Fail(EUNAUTHORIZED, "err.please_sign_in", nil)
 	}
 	parks, err := l.svc.store.Parks(ctx)
 	if err != nil {
@@ -157,7 +157,7 @@ func (l *AuditLog) Entry(ctx context.Context, u *User, seq int64) (*AuditEntry, 
 		return nil, err
 	}
 	if e.Park != "" && !contains(parks, e.Park) {
-		return nil, Errorf(ENOTFOUND, "日志条目不存在", "log entry not found")
+		return nil, Fail(ENOTFOUND, "err.log_entry_not_found", nil)
 	}
 	return e, nil
 }
@@ -494,17 +494,4 @@ func EscapeText(s string) string {
 // reorder what is around them.
 func needsEscape(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r)
-}
-
-// The labels of the log's own events sit with the events; labels.go keeps
-// the lifecycle's.
-func init() {
-	addEventLabels(map[string][2]string{
-		EventLogin:       {"登录", "sign in"},
-		EventLoginFailed: {"登录失败", "failed sign-in"},
-		EventRefused:     {"越权被拒", "refused request"},
-		EventAuditExport: {"导出日志", "log export"},
-		EventAuditVerify: {"校验日志", "log verification"},
-		EventDossierView: {"查阅档案", "dossier viewed"},
-	})
 }

@@ -66,7 +66,7 @@ func NewAuditWriter(w io.Writer, format string, loc *time.Location) (AuditWriter
 	case "xlsx":
 		return newXLSXWriter(w, loc)
 	}
-	return nil, FieldError("format", "导出格式应为 csv、xlsx 或 jsonl", "the export format must be csv, xlsx or jsonl")
+	return nil, FieldFail("format", "err.export_format_must_be_csv_xlsx", nil)
 }
 
 // jsonlWriter holds one entry back so that checkpoints past the end can ride
@@ -228,8 +228,7 @@ func (x *xlsxWriter) Checkpoints(cps []Checkpoint) error {
 
 func (x *xlsxWriter) Entry(e *AuditEntry) error {
 	if x.rows >= xlsxMaxRows {
-		return Errorf(EINVALID, "Excel 工作表最多 1048575 行,请缩小筛选范围或导出 CSV/JSON Lines",
-			"an Excel sheet holds at most 1,048,575 rows; narrow the filter or export CSV or JSON Lines")
+		return Fail(EINVALID, "err.excel_sheet_holds_at_most_1", nil)
 	}
 	x.rows++
 	fillRow(x.row, e, x.loc)

@@ -338,7 +338,7 @@ func (l *AuditLog) Dossier(ctx context.Context, u *User, id int64) (*Dossier, er
 	r, ok := l.svc.authz.Role(u.Username, p.Park, "audit", "read")
 	if !ok || u.Disabled {
 		// Like a project page: another park's project does not exist for u.
-		return nil, Errorf(ENOTFOUND, "项目不存在", "project not found")
+		return nil, Fail(ENOTFOUND, "err.project_not_found", nil)
 	}
 	d := &Dossier{Project: p, GeneratedAt: l.svc.now(), GeneratedBy: u.Username}
 	parks, err := l.svc.store.Parks(ctx)

@@ -458,10 +458,6 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 // next checkpoint, under the new key, covers it with everything before.
 const EventSigningKeyChange = "signing_key_change"
 
-func init() {
-	addEventLabels(map[string][2]string{EventSigningKeyChange: {"更换检查点签名密钥", "checkpoint signing key changed"}})
-}
-
 // keyChange is the payload of a signing_key_change entry.
 type keyChange struct {
 	OldKey         string `json:"old_key"`

@@ -194,7 +194,7 @@ func (s *Service) dashboardScope(ctx context.Context, u *User, park string) (*da
 		}
 	}
 	if park != "" && len(b.parks) == 0 {
-		return nil, Errorf(ENOTFOUND, "园区不存在", "park not found")
+		return nil, Fail(ENOTFOUND, "err.park_not_found", nil)
 	}
 	return b, nil
 }

@@ -168,7 +168,7 @@ type Change struct {
 // caller read it. Every stale version, the engine's check and the store's,
 // is this one error (a new value each time, so no caller can alter a shared one).
 func ErrStale() error {
-	return Errorf(ECONFLICT, "该项目已被他人修改,请刷新页面后重试", "this project has changed since you loaded it; reload and try again")
+	return Fail(ECONFLICT, "err.this_project_has_changed_since_you", nil)
 }
 
 // ProjectFilter selects projects for lists. Zero values mean "any".

@@ -3,6 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+
+	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // Error codes, mapped to HTTP statuses in one table in web.
@@ -15,34 +18,66 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 )
 
-// Error is a domain error whose message is safe to show to a user. Field names
-// the input field at fault, if any. MessageEN is the English text; Message is
-// zh-CN, the product's first language.
+// Args are a message's named arguments ({{.Name}} in the catalogue).
+type Args = catalog.Args
+
+// Error is a domain error whose message is safe to show to a user. Its text
+// is the catalogue message ID filled with Args, rendered in the reader's
+// language by Text. Field names the input field at fault, if any.
 type Error struct {
-	Code      string
-	Field     string
-	Message   string // zh-CN
-	MessageEN string
-	// Fields names every input at fault when there are several (an
-	// incomplete project, an override missing pieces), so a form marks them
-	// all at once; Field is then the first of them.
+	Code string
+	ID   string
+	Args Args
+	// Field names the input at fault; Fields every input at fault when
+	// there are several (an incomplete project, an override missing
+	// pieces), so a form marks them all at once — Field is then the first.
+	Field  string
 	Fields []string
+	// Message (zh-CN) and MessageEN are the inline form written by Errorf,
+	// FieldError and older code: used only when ID is empty. New messages go
+	// into the catalogue (rules/catalog/locales) and use Fail or FieldFail.
+	Message   string
+	MessageEN string
+}
+
+// Fail builds an *Error whose text is the catalogue message id with args.
+func Fail(code, id string, args Args) *Error {
+	return &Error{Code: code, ID: id, Args: args}
+}
+
+// FieldFail builds an invalid-input *Error naming the field, its text the
+// catalogue message id with args.
+func FieldFail(field, id string, args Args) *Error {
+	return &Error{Code: EINVALID, Field: field, ID: id, Args: args}
+}
+
+// Text renders the message in lang ("en", anything else is zh-CN).
+func (e *Error) Text(lang string) string {
+	if e.ID != "" {
+		return catalog.T(lang, e.ID, e.Args)
+	}
+	if lang == catalog.EN {
+		return e.MessageEN
+	}
+	return e.Message
 }
 
 func (e *Error) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.MessageEN)
+		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Text(catalog.EN))
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.MessageEN)
+	return fmt.Sprintf("%s: %s", e.Code, e.Text(catalog.EN))
 }
 
-// Errorf builds an *Error with the same text in both languages formatted from
-// zh and en (each taking args).
+// Errorf builds an *Error from an inline zh/en pair formatted with args. It
+// is the form that predates the catalogue, kept so code written in parallel
+// still builds; prefer Fail with a catalogue id.
 func Errorf(code, zh, en string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(zh, args...), MessageEN: fmt.Sprintf(en, args...)}
 }
 
-// FieldError builds an invalid-input *Error naming the field.
+// FieldError builds an invalid-input *Error naming the field from an inline
+// zh/en pair (see Errorf); prefer FieldFail.
 func FieldError(field, zh, en string) *Error {
 	return &Error{Code: EINVALID, Field: field, Message: zh, MessageEN: en}
 }
@@ -63,13 +98,16 @@ func ErrorCode(err error) string {
 func ErrorMessage(err error, lang string) string {
 	var e *Error
 	if errors.As(err, &e) {
-		if lang == "en" {
-			return e.MessageEN
-		}
-		return e.Message
+		return e.Text(lang)
 	}
-	if lang == "en" {
-		return "Internal error"
+	return catalog.T(lang, "err.internal", nil)
+}
+
+// inputError is the domain error for a figure the rules refuse: the same
+// message, on the same field.
+func inputError(ie *rules.InputError) *Error {
+	if ie.Msg.ID != "" {
+		return &Error{Code: EINVALID, Field: ie.Field, ID: ie.Msg.ID, Args: ie.Msg.Args}
 	}
-	return "系统内部错误"
+	return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
 }

@@ -138,7 +138,7 @@ func transition(s State, event string) (State, error) {
 	case err == nil, errors.As(err, &noTransition):
 		return State(m.Current()), nil
 	case errors.As(err, new(fsm.UnknownEventError)):
-		return "", Errorf(EINVALID, "未知操作:%s", "unknown action: %s", event)
+		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
 	case errors.As(err, new(fsm.InvalidEventError)):
 		return "", &Error{Code: ECONFLICT,
 			Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(s, "zh"), EventLabel(event, "zh")),

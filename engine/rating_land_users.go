@@ -20,10 +20,6 @@ import (
 // EventLandUsersImport is the log event of a land-user import.
 const EventLandUsersImport = "land_users_import"
 
-func init() {
-	addEventLabels(map[string][2]string{EventLandUsersImport: {"导入存量用地企业", "land users imported"}})
-}
-
 // LandUser is an existing industrial land user of a park.
 type LandUser struct {
 	ID         int64     `json:"id"`
@@ -86,7 +82,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		return nil, err
 	}
 	if in.Year < 2000 || in.Year > s.Today().Year() {
-		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
 	ts := s.store
 	projects, err := ts.TrackedProjects(ctx, []string{in.Park}, States)
@@ -133,7 +129,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Message, de.MessageEN)
+				bad(de.Field, de.Text("zh"), de.Text("en"))
 				continue
 			}
 			return nil, err

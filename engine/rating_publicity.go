@@ -41,15 +41,6 @@ const (
 	minObjectionDecision = 10
 )
 
-func init() {
-	addEventLabels(map[string][2]string{
-		EventRatingPublish: {"评价结果公示", "rating published"},
-		EventRatingObject:  {"提出异议", "objection filed"},
-		EventRatingDecide:  {"异议处理", "objection decided"},
-		EventRatingFinal:   {"评价结果定稿", "rating made final"},
-	})
-}
-
 // Publicity is a run's publicity record.
 type Publicity struct {
 	RunID       int64      `json:"run_id"`
@@ -164,7 +155,7 @@ func (s *Service) publicityRun(ctx context.Context, u *User, runID int64, act st
 	}
 	days := rs.Rating().PublicityDays
 	if days == 0 {
-		return nil, 0, nil, actor{}, Errorf(EINVALID, "该评价所用规则集未规定公示,评价即为定稿", "the run's rule set has no publicity: the run is final as made")
+		return nil, 0, nil, actor{}, Fail(EINVALID, "err.run_rule_set_has_no_publicity", nil)
 	}
 	ps := s.store
 	pub, err := ps.Publicity(ctx, runID)
@@ -183,7 +174,7 @@ func (s *Service) latestGuard(ctx context.Context, run *RatingRun) error {
 		return err
 	}
 	if latest.ID != run.ID {
-		return Errorf(ECONFLICT, "评价记录 #%d 已被同年度更新的评价 #%d 取代", "run #%d has been superseded by run #%d of the same year", run.ID, latest.ID)
+		return Fail(ECONFLICT, "err.run_has_been_superseded_by_run", Args{"ID": run.ID, "ID2": latest.ID})
 	}
 	return nil
 }
@@ -196,7 +187,7 @@ func (s *Service) PublishRun(ctx context.Context, u *User, runID int64) (*Public
 		return nil, err
 	}
 	if pub != nil {
-		return nil, Errorf(ECONFLICT, "该评价结果已公示", "this run has already been published")
+		return nil, Fail(ECONFLICT, "err.this_run_has_already_been_published", nil)
 	}
 	if err := s.latestGuard(ctx, run); err != nil {
 		return nil, err
@@ -233,20 +224,19 @@ func (s *Service) FileObjection(ctx context.Context, u *User, runID int64, in Ob
 	}
 	switch {
 	case pub == nil:
-		return nil, Errorf(EINVALID, "该评价结果尚未公示,不能提出异议", "the run is not published: no objections yet")
+		return nil, Fail(EINVALID, "err.run_is_not_published_no_objections", nil)
 	case pub.Status != PublicityPublished || s.Today().After(pub.EndsOn):
-		return nil, Errorf(EINVALID, "公示期已于 %s 结束,不再受理异议", "the publicity period ended on %s: objections are closed", pub.EndsOn.Format(time.DateOnly))
+		return nil, Fail(EINVALID, "err.publicity_period_ended_on_objections_are", Args{"DateOnly": pub.EndsOn.Format(time.DateOnly)})
 	}
 	if !slices.ContainsFunc(run.Results, func(r RatingResult) bool { return r.ProjectID == in.ProjectID }) {
-		return nil, FieldError("project_id", "该企业不在本次评价结果中", "the firm is not in this run")
+		return nil, FieldFail("project_id", "err.firm_is_not_in_this_run", nil)
 	}
 	text := strings.TrimSpace(in.Text)
 	if utf8.RuneCountInString(text) < minObjectionRunes {
-		return nil, FieldError("text", fmt.Sprintf("请写明异议的事实和理由(至少 %d 个字)", minObjectionRunes),
-			fmt.Sprintf("state the facts and grounds of the objection (at least %d characters)", minObjectionRunes))
+		return nil, FieldFail("text", "err.state_facts_and_grounds_of_objection", Args{"MinObjectionRunes": minObjectionRunes})
 	}
 	if len(in.Evidence) == 0 {
-		return nil, FieldError("evidence", "请选择至少一份证明材料(先在项目页上传)", "choose at least one document as evidence (upload it on the project page first)")
+		return nil, FieldFail("evidence", "err.choose_at_least_one_document_as", nil)
 	}
 	docs, err := s.Documents(ctx, u, in.ProjectID)
 	if err != nil {
@@ -256,7 +246,7 @@ func (s *Service) FileObjection(ctx context.Context, u *User, runID int64, in Ob
 	for _, id := range in.Evidence {
 		i := slices.IndexFunc(docs, func(d Document) bool { return d.ID == id })
 		if i < 0 {
-			return nil, FieldError("evidence", fmt.Sprintf("材料 %d 不属于该项目", id), fmt.Sprintf("document %d is not the project's", id))
+			return nil, FieldFail("evidence", "err.document_is_not_project", Args{"Id": id})
 		}
 		o.Evidence = append(o.Evidence, Evidence{DocumentID: id, FileName: docs[i].FileName, SHA256: docs[i].SHA256})
 	}
@@ -283,16 +273,15 @@ func (s *Service) DecideObjection(ctx context.Context, u *User, objectionID int6
 	}
 	switch {
 	case o.Outcome != "":
-		return nil, Errorf(ECONFLICT, "该异议已处理", "the objection has already been decided")
+		return nil, Fail(ECONFLICT, "err.objection_has_already_been_decided", nil)
 	case pub == nil || pub.Status != PublicityPublished:
-		return nil, Errorf(EINVALID, "评价结果已定稿", "the run is final")
+		return nil, Fail(EINVALID, "err.run_is_final", nil)
 	case outcome != ObjectionUpheld && outcome != ObjectionDismissed:
-		return nil, FieldError("outcome", "请选择异议成立或不成立", "choose upheld or dismissed")
+		return nil, FieldFail("outcome", "err.choose_upheld_or_dismissed", nil)
 	}
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) < minObjectionDecision {
-		return nil, FieldError("reason", fmt.Sprintf("请写明处理理由(至少 %d 个字)", minObjectionDecision),
-			fmt.Sprintf("give the grounds of the decision (at least %d characters)", minObjectionDecision))
+		return nil, FieldFail("reason", "err.give_grounds_of_decision_at_least", Args{"MinObjectionDecision": minObjectionDecision})
 	}
 	now := s.now().UTC()
 	o.Outcome, o.Decision, o.DecidedBy, o.DecidedAt = outcome, reason, u.Username, &now
@@ -320,13 +309,13 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	}
 	switch {
 	case pub == nil:
-		return nil, Errorf(EINVALID, "评价结果须先公示", "publish the run first")
+		return nil, Fail(EINVALID, "err.publish_run_first", nil)
 	case pub.Status == PublicityFinal:
-		return nil, Errorf(ECONFLICT, "评价结果已定稿", "the run is already final")
+		return nil, Fail(ECONFLICT, "err.run_is_already_final", nil)
 	case pub.Version != version:
 		return nil, errStaleVersion()
 	case !s.Today().After(pub.EndsOn):
-		return nil, Errorf(EINVALID, "公示期至 %s 止,期满后方可定稿", "the publicity period runs until %s: the run can be made final after it", pub.EndsOn.Format(time.DateOnly))
+		return nil, Fail(EINVALID, "err.publicity_period_runs_until_run_can", Args{"DateOnly": pub.EndsOn.Format(time.DateOnly)})
 	}
 	ps := s.store
 	objs, err := ps.Objections(ctx, runID)
@@ -336,9 +325,9 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	for _, o := range objs {
 		switch o.Outcome {
 		case "":
-			return nil, Errorf(EINVALID, "异议 #%d 尚未处理", "objection #%d is not decided yet", o.ID)
+			return nil, Fail(EINVALID, "err.objection_is_not_decided_yet", Args{"ID": o.ID})
 		case ObjectionUpheld:
-			return nil, Errorf(EINVALID, "异议 #%d 成立:请更正数据后重新评价并公示", "objection #%d was upheld: correct the figures, rate again and publish the new run", o.ID)
+			return nil, Fail(EINVALID, "err.objection_was_upheld_correct_figures_rate", Args{"ID": o.ID})
 		}
 	}
 	if err := s.latestGuard(ctx, run); err != nil {
@@ -384,5 +373,5 @@ func (s *Service) applyPublicity(ctx context.Context, pc *PublicityChange, e Aud
 }
 
 func errStaleVersion() error {
-	return Errorf(ECONFLICT, "该评价的公示状态已变化,请刷新后重试", "the run's publicity changed: reload and try again")
+	return Fail(ECONFLICT, "err.run_publicity_changed_reload_and_try", nil)
 }

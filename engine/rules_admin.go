@@ -43,7 +43,7 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 		return nil, err
 	}
 	if len(src) == 0 {
-		return nil, FieldError("file", "请选择规则集文件", "choose a rule-set file")
+		return nil, FieldFail("file", "err.choose_rule_set_file", nil)
 	}
 	rs, err := rules.Parse(filename, src)
 	var ve *rules.ValidationError
@@ -53,7 +53,7 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 		return nil, FieldError("file", "无法读取规则集文件:"+err.Error(), "cannot read the rule-set file: "+err.Error())
 	}
 	if rs.Park() != park {
-		return nil, FieldError("file", fmt.Sprintf("文件写的园区是 %q,不是 %q", rs.Park(), park), fmt.Sprintf("the file is for park %q, not %q", rs.Park(), park))
+		return nil, FieldFail("file", "err.file_is_for_park_not", Args{"Park": fmt.Sprintf("%q", rs.Park()), "Park2": fmt.Sprintf("%q", park)})
 	}
 	return rs, s.installLogged(ctx, a, rs)
 }
@@ -84,7 +84,7 @@ func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet)
 		return err
 	}
 	if before == rs.Version() {
-		return Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+		return Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
 	}
 	e := AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: rs.Park(), Event: EventRulesInstall,
 		RuleSetVersion: rs.Version(), Reason: fmt.Sprintf("%s 规则集启用版本 %.12s(原 %.12s)", rs.Park(), rs.Version(), before),
@@ -97,8 +97,4 @@ func (s *Service) installLogged(ctx context.Context, a actor, rs *rules.RuleSet)
 	s.ruleSets[rs.Version()] = rs
 	s.mu.Unlock()
 	return nil
-}
-
-func init() {
-	addEventLabels(map[string][2]string{EventRulesInstall: {"启用规则集", "rule set put in force"}})
 }

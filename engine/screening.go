@@ -28,10 +28,6 @@ const DocumentMinutes = "minutes"
 // must have: a reason of substance, not "一事一议:重大项目".
 const MinOverrideReason = 20
 
-func init() {
-	addEventLabels(map[string][2]string{EventOverrideRefused: {"一事一议被拒(一票否决项不得放行)", "override refused (a veto cannot be waived)"}})
-}
-
 // submittable refuses to submit an incomplete project: every required
 // figure the rule set names that is blank, and an industry code that is not
 // a 4-digit class, all listed in one error.
@@ -132,7 +128,7 @@ type MinutesCitation struct {
 // project, its number and its date.
 func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Action) (*OverrideRecord, error) {
 	if p.Report == nil || p.Report.Passed() {
-		return nil, Errorf(EINVALID, "没有未通过的硬性指标,无需“一事一议”,请直接通过", "no hard rule failed; nothing to override")
+		return nil, Fail(EINVALID, "err.no_hard_rule_failed_nothing_to", nil)
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
@@ -148,7 +144,7 @@ func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Ac
 			MessageEN: fmt.Sprintf("a veto failed (%s): nobody can override it; the project can only be returned or rejected", strings.Join(en, "; "))}
 		e := s.entry(a, p, EventOverrideRefused, p.State, p.State)
 		e.Reason = act.Reason
-		e.Payload = payload(map[string]any{"vetoes": vetoes, "refusal": refusal.Message, "attempt": act})
+		e.Payload = payload(map[string]any{"vetoes": vetoes, "refusal": refusal.Text("zh"), "attempt": act})
 		if err := s.store.Apply(ctx, &Change{Entry: e}); err != nil {
 			return nil, err
 		}

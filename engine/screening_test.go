@@ -250,8 +250,8 @@ func TestSubmitIncomplete(t *testing.T) {
 			}
 			for _, name := range de.Fields {
 				zh, en := rules.FigureLabel(name)
-				if !strings.Contains(de.Message, zh) || !strings.Contains(de.MessageEN, en) {
-					t.Errorf("message does not name %s: %q / %q", name, de.Message, de.MessageEN)
+				if !strings.Contains(de.Text("zh"), zh) || !strings.Contains(de.Text("en"), en) {
+					t.Errorf("message does not name %s: %q / %q", name, de.Text("zh"), de.Text("en"))
 				}
 			}
 			if after, _ := w.db.Project(w.ctx, p.ID); after.State != engine.StateDraft || after.Version != p.Version {
@@ -265,7 +265,7 @@ func TestSubmitIncomplete(t *testing.T) {
 		p := w.create("qingyuan", f)
 		_, err := w.svc.Act(w.ctx, w.users["promoter-qingyuan"], p.ID, engine.Action{Event: engine.EventSubmit, Version: p.Version})
 		var de *engine.Error
-		if !errors.As(err, &de) || de.Field != "industry_code" || !strings.Contains(de.Message, "大类") {
+		if !errors.As(err, &de) || de.Field != "industry_code" || !strings.Contains(de.Text("zh"), "大类") {
 			t.Fatalf("submit = %v, want the industry code refused as a division", err)
 		}
 	})

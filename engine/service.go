@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"zonevet/rules/catalog"
 
 	"github.com/alexedwards/argon2id"
 
@@ -157,7 +158,7 @@ func evaluate(rs *rules.RuleSet, f rules.Figures) (*rules.Report, error) {
 	rep, err := rs.Evaluate(f)
 	var ie *rules.InputError
 	if errors.As(err, &ie) {
-		return nil, &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+		return nil, inputError(ie)
 	}
 	return rep, err
 }
@@ -195,7 +196,7 @@ func equaliseLoginTime(password string) {
 // Authenticate returns the user whose password matches, or an unauthorized
 // error that does not tell a wrong name from a wrong password.
 func (s *Service) Authenticate(ctx context.Context, username, password string) (*User, error) {
-	bad := Errorf(EUNAUTHORIZED, "用户名或密码错误", "wrong user name or password")
+	bad := Fail(EUNAUTHORIZED, "err.wrong_user_name_or_password", nil)
 	u, err := s.store.UserByName(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		equaliseLoginTime(password)
@@ -208,7 +209,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 		return nil, bad
 	}
 	if u.Disabled {
-		return nil, Errorf(EUNAUTHORIZED, "账号已停用", "account disabled")
+		return nil, Fail(EUNAUTHORIZED, "err.account_disabled", nil)
 	}
 	return u, nil
 }
@@ -300,11 +301,11 @@ func (in *ProjectInput) Validate() error {
 	in.USCC = strings.ToUpper(strings.TrimSpace(in.USCC))
 	switch {
 	case in.Park == "":
-		return FieldError("park", "请选择园区", "choose a park")
+		return FieldFail("park", "err.choose_park", nil)
 	case in.Name == "" || len([]rune(in.Name)) > 200:
-		return FieldError("name", "项目名称必填,且不超过 200 字", "project name is required, at most 200 characters")
+		return FieldFail("name", "err.project_name_is_required_at_most", nil)
 	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
-		return FieldError("investor_name", "投资方名称必填,且不超过 200 字", "investor name is required, at most 200 characters")
+		return FieldFail("investor_name", "err.investor_name_is_required_at_most", nil)
 	case !ValidUSCC(in.USCC):
 		return CheckUSCC(in.USCC)
 	}
@@ -322,7 +323,7 @@ func checkFigures(f rules.Figures) error {
 func inputErr(err error) error {
 	var ie *rules.InputError
 	if errors.As(err, &ie) {
-		return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+		return inputError(ie)
 	}
 	return err
 }
@@ -336,18 +337,31 @@ type actor struct {
 // authorize finds the role through which u may do act on obj in park.
 func (s *Service) authorize(u *User, park, obj, act string) (actor, error) {
 	if u == nil {
-		return actor{}, Errorf(EUNAUTHORIZED, "请先登录", "please sign in")
+		return actor{}, Fail(EUNAUTHORIZED, "err.please_sign_in", nil)
 	}
 	if u.Disabled {
-		return actor{}, Errorf(EUNAUTHORIZED, "账号已停用", "account disabled")
+		return actor{}, Fail(EUNAUTHORIZED, "err.account_disabled", nil)
 	}
 	r, ok := s.authz.Role(u.Username, park, obj, act)
 	if !ok {
-		return actor{}, &Error{Code: EFORBIDDEN,
-			Message:   fmt.Sprintf("您在园区 %s 没有“%s”的权限", park, EventLabel(act, "zh")),
-			MessageEN: fmt.Sprintf("you may not %s in park %s", EventLabel(act, "en"), park)}
+		return actor{}, Fail(EFORBIDDEN, "err.not_allowed_in_park", Args{
+			"Park": s.parkName(park), "Action": catalog.Text{ZH: EventLabel(act, "zh"), EN: EventLabel(act, "en")}})
 	}
 	return actor{user: u, role: r}, nil
+}
+
+// parkName names a park in both languages for a message, its id if the
+// park is unknown (a refusal names what the user asked for).
+func (s *Service) parkName(id string) catalog.Text {
+	parks, err := s.store.Parks(context.Background())
+	if err == nil {
+		for _, p := range parks {
+			if p.ID == id {
+				return catalog.Text{ZH: p.NameZH, EN: p.NameEN}
+			}
+		}
+	}
+	return catalog.Text{ZH: id, EN: id}
 }
 
 func (s *Service) entry(a actor, p *Project, event string, from, to State) AuditEntry {
@@ -488,7 +502,7 @@ func checkTextLength(field, nameZH, nameEN, text string) error {
 func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Project, error) {
 	act.Reason = strings.TrimSpace(act.Reason)
 	if act.Event == EventScore || act.Event == EventConflict {
-		return nil, Errorf(EINVALID, "评分和回避声明请使用评分表", "use the scoring sheet to score or declare a conflict")
+		return nil, Fail(EINVALID, "err.use_scoring_sheet_to_score_or", nil)
 	}
 	p, err := s.store.Project(ctx, id)
 	if err != nil {
@@ -504,7 +518,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	// An override checks its reason with everything else it needs, so one
 	// refusal names every missing piece (checkOverride).
 	if needsReason[act.Event] && act.Reason == "" && act.Event != EventOverride {
-		return nil, FieldError("reason", "此操作必须填写理由", "this action needs a written reason")
+		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
 		return nil, err
@@ -536,7 +550,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		basis = submission{Figures: p.Figures, Report: rep}
 	case EventPass:
 		if p.Report != nil && !p.Report.Passed() {
-			return nil, Errorf(EFORBIDDEN, "有 %d 项硬性指标未通过,不能通过初审;如确需推进,须由管委会“一事一议”并写明理由", "%d hard rule(s) failed: screening cannot pass; only the committee can override with a reason", p.Report.HardFailures)
+			return nil, Fail(EFORBIDDEN, "err.hard_rule_failed_screening_cannot_pass", Args{"HardFailures": p.Report.HardFailures})
 		}
 		basis = p.Report
 	case EventOverride:
@@ -578,7 +592,7 @@ func (s *Service) segregation(ctx context.Context, u *User, p *Project, event st
 		return nil
 	}
 	if p.CreatedBy == u.ID {
-		return Errorf(EFORBIDDEN, "不能评审或决定自己登记的项目", "you may not review or decide a project you registered")
+		return Fail(EFORBIDDEN, "err.you_may_not_review_or_decide", nil)
 	}
 	cs, err := s.store.Conflicts(ctx, p.ID)
 	if err != nil {
@@ -586,7 +600,7 @@ func (s *Service) segregation(ctx context.Context, u *User, p *Project, event st
 	}
 	for _, c := range cs {
 		if c.UserID == u.ID {
-			return Errorf(EFORBIDDEN, "您已声明与该项目存在利益冲突,须回避", "you declared a conflict of interest on this project")
+			return Fail(EFORBIDDEN, "err.you_declared_conflict_of_interest_on", nil)
 		}
 	}
 	return nil
@@ -634,7 +648,7 @@ func (s *Service) Score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	}
 }
 
-var errDuplicateScore = Errorf(ECONFLICT, "您已为本轮评审打过分", "you have already scored this round")
+var errDuplicateScore = Fail(ECONFLICT, "err.you_have_already_scored_this_round", nil)
 
 func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (*ScoreOutcome, error) {
 	p, err := s.store.Project(ctx, id)
@@ -744,7 +758,7 @@ func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason
 		return s.stateOrPermission(u, p, EventConflict, err)
 	}
 	if reason == "" {
-		return FieldError("reason", "请说明回避理由", "state the reason for the conflict")
+		return FieldFail("reason", "err.state_reason_for_conflict", nil)
 	}
 	if err := checkTextLength("reason", "回避理由", "reason for the conflict", reason); err != nil {
 		return err
@@ -763,7 +777,7 @@ func (s *Service) Project(ctx context.Context, u *User, id int64) (*Project, err
 	}
 	if _, err := s.authorize(u, p.Park, "project", "read"); err != nil {
 		// Do not reveal that a project exists in a park the user cannot see.
-		return nil, Errorf(ENOTFOUND, "项目不存在", "project not found")
+		return nil, Fail(ENOTFOUND, "err.project_not_found", nil)
 	}
 	return p, nil
 }

@@ -360,7 +360,7 @@ func TestProjectInputValidation(t *testing.T) {
 			tc.edit(&in)
 			_, err := w.svc.CreateProject(w.ctx, w.users["promoter-qingyuan"], in)
 			var e *engine.Error
-			if engine.ErrorCode(err) != engine.EINVALID || !asError(err, &e) || e.Field != tc.field || e.Message == "" {
+			if engine.ErrorCode(err) != engine.EINVALID || !asError(err, &e) || e.Field != tc.field || e.Text("zh") == "" {
 				t.Fatalf("err = %v, want invalid on %s", err, tc.field)
 			}
 		})

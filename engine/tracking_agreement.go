@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"zonevet/rules/catalog"
 
 	"zonevet/rules"
 )
@@ -104,7 +105,7 @@ func resumeConstruction(ctx context.Context, x *actEffect) error {
 		return err
 	}
 	if open == nil || open.Cause != CauseIdleLand {
-		return Errorf(ECONFLICT, "只有闲置土地的整改以恢复建设结束", "only an idle-land order ends with construction resumed")
+		return Fail(ECONFLICT, "err.only_idle_land_order_ends_with", nil)
 	}
 	done, err := x.s.store.Milestones(ctx, []int64{x.p.ID})
 	if err != nil {
@@ -113,7 +114,7 @@ func resumeConstruction(ctx context.Context, x *actEffect) error {
 	// Land never built on resumes with its construction start on file; a
 	// stalled site resumes on the committee's finding, the reason.
 	if (open.Idle == nil || open.Idle.Basis != "stalled") && !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart }) {
-		return Errorf(ECONFLICT, "尚未登记开工,不能认定恢复建设", "no construction start is recorded: construction has not resumed")
+		return Fail(ECONFLICT, "err.no_construction_start_is_recorded_construction", nil)
 	}
 	at := x.s.now().UTC()
 	open.Outcome, open.DecidedBy, open.DecidedAt, open.OutcomeReason = OutcomeRectifed, x.a.user.Username, &at, x.act.Reason
@@ -137,7 +138,7 @@ func closeRectification(ctx context.Context, x *actEffect) error {
 		// Out of rectification, only an idle-land order leads to recovery;
 		// a firm rectifying its rating exits by the committee's exit.
 		if x.c.Entry.FromState == StateRectification && (open == nil || open.Cause != CauseIdleLand) {
-			return Errorf(ECONFLICT, "该项目的整改不是闲置土地整改,不能无偿收回土地", "this rectification is not about idle land: the land cannot be recovered as idle")
+			return Fail(ECONFLICT, "err.this_rectification_is_not_about_idle", nil)
 		}
 		if idle, err = s.idleFinding(ctx, s.store, p, act.Idle, idleYears(x.rs, true)); err != nil {
 			return err
@@ -192,7 +193,7 @@ func checkClauses(in []string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(ExitClauses, c) {
-			return nil, FieldError("clauses", "未知的协议条款:"+c, "unknown agreement clause: "+c)
+			return nil, FieldFail("clauses", "err.unknown_clause", Args{"Clause": c})
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -269,21 +270,25 @@ func (s *Service) AgreementDefaults(ctx context.Context, u *User, id int64) (*Ag
 func (ag *Agreement) validate() error {
 	for _, n := range []struct {
 		field string
+		label catalog.Text
 		v     float64
-	}{{"land_area", ag.LandArea}, {"fixed_asset_investment", ag.FixedAssetInvestment}, {"output_per_mu", ag.OutputPerMu},
-		{"tax_per_mu", ag.TaxPerMu}, {"rd_intensity", ag.RDIntensity}} {
-		if !finiteNonNeg(n.v) {
-			return FieldError(n.field, "数值必须是非负的有限数", "must be a finite, non-negative number")
+	}{{"land_area", catalog.Text{ZH: "用地面积", EN: "land area"}, ag.LandArea},
+		{"fixed_asset_investment", catalog.Text{ZH: "固定资产投资", EN: "fixed-asset investment"}, ag.FixedAssetInvestment},
+		{"output_per_mu", catalog.Text{ZH: "达产亩均产值", EN: "output per mu"}, ag.OutputPerMu},
+		{"tax_per_mu", catalog.Text{ZH: "达产亩均税收", EN: "tax per mu"}, ag.TaxPerMu},
+		{"rd_intensity", catalog.Text{ZH: "研发经费投入强度", EN: "R&D intensity"}, ag.RDIntensity}} {
+		if ie := rules.CheckAmount(n.field, n.label, n.v); ie != nil {
+			return inputError(ie)
 		}
 	}
 	if ag.LandArea == 0 {
-		return FieldError("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
+		return FieldFail("land_area", "err.land_area_must_be_greater_than", nil)
 	}
 	if ag.RDIntensity > 100 {
-		return FieldError("rd_intensity", "研发经费投入强度是百分比,不能超过 100", "R&D intensity is a percentage and cannot exceed 100")
+		return FieldFail("rd_intensity", "err.r_intensity_is_percentage_and_cannot", nil)
 	}
 	if ag.Employees < 0 {
-		return FieldError("employees", "就业人数不能为负", "employees cannot be negative")
+		return FieldFail("employees", "err.employees_cannot_be_negative", nil)
 	}
 	dates := []struct {
 		field string
@@ -292,16 +297,16 @@ func (ag *Agreement) validate() error {
 		{"complete_by", ag.CompleteBy}, {"production_by", ag.ProductionBy}, {"full_production_by", ag.FullProductionBy}}
 	for _, d := range dates {
 		if d.d.IsZero() || d.d.Year() < 1990 || d.d.Year() > 2100 {
-			return FieldError(d.field, "请填写有效日期", "enter a valid date")
+			return FieldFail(d.field, "err.enter_valid_date", nil)
 		}
 	}
 	for i := 3; i < len(dates); i++ {
 		if dates[i].d.Before(dates[i-1].d) {
-			return FieldError(dates[i].field, "节点日期须按开工、竣工、投产、达产的顺序", "deadlines must run start, completion, production, full production")
+			return FieldFail(dates[i].field, "err.deadlines_must_run_start_completion_production", nil)
 		}
 	}
 	if ag.StartBy.Before(ag.LandDeliveredOn) {
-		return FieldError("start_by", "约定开工日期不能早于交地日期", "the agreed start cannot be before land delivery")
+		return FieldFail("start_by", "err.agreed_start_cannot_be_before_land", nil)
 	}
 	return nil
 }
@@ -320,7 +325,7 @@ func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agree
 		return nil, err
 	}
 	if !tracked(p.State) {
-		return nil, Errorf(ECONFLICT, "项目签约后才能录入投资协议(当前状态:%s)", "the agreement is recorded once the project is signed (now %s)", StateLabel(p.State, "zh"))
+		return nil, Fail(ECONFLICT, "err.agreement_is_recorded_once_project_is", Args{"State": StateLabel(p.State, "zh")})
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
@@ -364,25 +369,25 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 		return err
 	}
 	if !tracked(p.State) || p.State == StateExited {
-		return Errorf(ECONFLICT, "只有签约后、退出前的项目才能登记节点", "milestones are recorded between signing and exit")
+		return Fail(ECONFLICT, "err.milestones_are_recorded_between_signing_and", nil)
 	}
 	if !slices.Contains(MilestoneKinds, m.Kind) {
-		return FieldError("kind", "请选择节点", "choose a milestone")
+		return FieldFail("kind", "err.choose_milestone", nil)
 	}
 	if m.DoneOn.IsZero() {
-		return FieldError("done_on", "请填写完成日期", "enter the date it was reached")
+		return FieldFail("done_on", "err.enter_date_it_was_reached", nil)
 	}
 	if m.DoneOn.After(s.Today()) {
-		return FieldError("done_on", "完成日期不能晚于今天", "the date cannot be in the future")
+		return FieldFail("done_on", "err.date_cannot_be_in_future", nil)
 	}
 	m.Note = strings.TrimSpace(m.Note)
 	if len([]rune(m.Note)) > maxTrackingComment {
-		return FieldError("note", "说明不超过 2000 字", "the note may have at most 2000 characters")
+		return FieldFail("note", "err.note_may_have_at_most_2000", nil)
 	}
 	if m.DocumentID != 0 {
 		d, err := s.store.Document(ctx, m.DocumentID)
 		if err != nil || d.ProjectID != p.ID {
-			return FieldError("document", "证明材料不属于该项目", "the evidence is not a document of this project")
+			return FieldFail("document", "err.evidence_is_not_document_of_this", nil)
 		}
 	}
 	m.ProjectID, m.RecordedBy, m.RecordedAt = p.ID, u.Username, s.now().UTC()
@@ -442,35 +447,6 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	}
 	return il
 }
-
-var milestoneLabels = map[string][2]string{
-	MilestoneStart:          {"开工", "construction start"},
-	MilestoneCompletion:     {"竣工", "completion"},
-	MilestoneProduction:     {"投产", "production start"},
-	MilestoneFullProduction: {"达产", "full production"},
-}
-
-// MilestoneLabel names a milestone in lang.
-func MilestoneLabel(kind, lang string) string { return pick(milestoneLabels[kind], lang, kind) }
-
-var clauseLabels = map[string][2]string{
-	ClauseBuyBack:   {"土地回购", "land buy-back"},
-	ClauseRecovery:  {"土地收回", "land recovery"},
-	ClauseRepayment: {"返还奖补资金", "repayment of incentives"},
-	ClauseUnstated:  {"未载明条款", "clause not stated"},
-}
-
-// ClauseLabel names an exit clause in lang.
-func ClauseLabel(c, lang string) string { return pick(clauseLabels[c], lang, c) }
-
-var causeLabels = map[string][2]string{
-	CauseRatingD: {"亩均效益评价为 D 类", "rated D"},
-	CauseRDBelow: {"研发经费投入强度低于签约承诺", "R&D below the signed commitment"},
-	CauseManual:  {"管委会决定限期整改", "ordered by the committee"},
-}
-
-// CauseLabel names a rectification cause in lang.
-func CauseLabel(c, lang string) string { return pick(causeLabels[c], lang, c) }
 
 // ProjectTracking is everything the project page shows about a project after signing.
 type ProjectTracking struct {

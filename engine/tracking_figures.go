@@ -5,15 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
+	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // validate checks one firm's figures for a year; the error names the field.
 func (f *AnnualFigures) validate(thisYear int) error {
 	if f.Year < 2000 || f.Year > thisYear {
-		return FieldError("year", fmt.Sprintf("年度须在 2000 至 %d 之间", thisYear), fmt.Sprintf("the year must be within 2000 to %d", thisYear))
+		return FieldFail("year", "err.year_must_be_within_2000_to", Args{"ThisYear": thisYear})
 	}
 	for _, n := range []struct {
 		field, zh, en string
@@ -24,21 +25,18 @@ func (f *AnnualFigures) validate(thisYear int) error {
 		{"rd_expense", "研发费用", "R&D expense", f.RDExpense}, {"energy_use", "综合能耗", "energy use", f.EnergyUse},
 		{"emissions", "主要污染物排放量", "emissions", f.Emissions}, {"electricity", "用电量", "electricity use", f.Electricity},
 	} {
-		switch {
-		case math.IsNaN(n.v) || math.IsInf(n.v, 0):
-			return FieldError(n.field, n.zh+"必须是数值", n.en+" must be a number")
-		case n.v < 0:
-			return FieldError(n.field, n.zh+"不能为负数", n.en+" cannot be negative")
+		if ie := rules.CheckAmount(n.field, catalog.Text{ZH: n.zh, EN: n.en}, n.v); ie != nil {
+			return inputError(ie)
 		}
 	}
-	if f.Employees < 0 {
-		return FieldError("employees", "从业人数不能为负数", "employees cannot be negative")
+	if ie := rules.CheckAmount("employees", catalog.Text{ZH: "就业人数", EN: "employees"}, float64(f.Employees)); ie != nil {
+		return inputError(ie)
 	}
 	if f.ValueAdded > f.Output && f.Output > 0 {
-		return FieldError("value_added", "工业增加值不能大于工业总产值", "value added cannot exceed output")
+		return FieldFail("value_added", "err.value_added_cannot_exceed_output", nil)
 	}
 	if f.RDExpense > f.Revenue && f.Revenue > 0 {
-		return FieldError("rd_expense", "研发费用不能大于营业收入", "R&D expense cannot exceed revenue")
+		return FieldFail("rd_expense", "err.r_expense_cannot_exceed_revenue", nil)
 	}
 	return nil
 }
@@ -59,7 +57,7 @@ func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFi
 		return err
 	}
 	if !figuresState(p.State) {
-		return Errorf(ECONFLICT, "在建、投产或整改中的项目才能填报年度数据(当前:%s)", "annual figures are entered for firms building, producing or rectifying (now %s)", StateLabel(p.State, "zh"))
+		return Fail(ECONFLICT, "err.annual_figures_are_entered_for_firms", Args{"State": StateLabel(p.State, "zh")})
 	}
 	f.ProjectID, f.Park = p.ID, p.Park
 	if err := f.validate(s.Today().Year()); err != nil {
@@ -121,7 +119,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		return nil, err
 	}
 	if in.Year < 2000 || in.Year > s.Today().Year() {
-		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
 	ps, err := ts.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 	if err != nil {
@@ -147,7 +145,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 			continue
 		case !ValidUSCC(code):
 			e := CheckUSCC(code).(*Error)
-			bad("uscc", e.Message, e.MessageEN)
+			bad("uscc", e.Text("zh"), e.Text("en"))
 			continue
 		case p == nil:
 			bad("uscc", "本园区没有在建、投产或整改中的项目使用代码 "+code, "no project of this park under construction, in production or rectification has code "+code)
@@ -162,7 +160,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Message, de.MessageEN)
+				bad(de.Field, de.Text("zh"), de.Text("en"))
 				continue
 			}
 			return nil, err

@@ -36,7 +36,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 		return nil, err
 	}
 	if year < 2000 || year > s.Today().Year() {
-		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
+		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
 	rs, err := s.ActiveRuleSet(ctx, park)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	}
 	run.Inputs, run.Missing = append(run.Inputs, lu...), append(run.Missing, luMissing...)
 	if filed == 0 {
-		return nil, Errorf(EINVALID, "%d 年度没有可评价的企业:请先填报或导入年度数据", "no firm to rate for %d: enter or import the annual figures first", year)
+		return nil, Fail(EINVALID, "err.no_firm_to_rate_for_enter", Args{"Year": year})
 	}
 	run.Results, err = rateInputs(rs, year, run.Inputs)
 	if err != nil {
@@ -347,7 +347,7 @@ func (s *Service) VerifyRun(ctx context.Context, u *User, id int64) (*Verificati
 		return nil, err
 	}
 	if _, err := s.authorize(u, run.Park, "project", "read"); err != nil {
-		return nil, Errorf(ENOTFOUND, "评价记录不存在", "rating run not found")
+		return nil, Fail(ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	again, err := s.recompute(ctx, run)
 	if err != nil {
@@ -387,7 +387,7 @@ func (s *Service) RatingRun(ctx context.Context, u *User, id int64) (*RatingRun,
 		return nil, err
 	}
 	if !v.Same {
-		return nil, Errorf(EINTERNAL, "评价记录 %d 无法复现,请联系审计", "rating run %d does not reproduce; contact the auditor", id)
+		return nil, Fail(EINTERNAL, "err.rating_run_does_not_reproduce_contact", Args{"Id": id})
 	}
 	again, err := s.recompute(ctx, v.Run)
 	if err != nil {
@@ -420,7 +420,7 @@ func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun,
 		return nil, err
 	}
 	if _, err := s.authorize(u, run.Park, "project", "read"); err != nil {
-		return nil, Errorf(ENOTFOUND, "评价记录不存在", "rating run not found")
+		return nil, Fail(ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	return run, nil
 }

@@ -49,18 +49,18 @@ func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string
 		return err
 	}
 	if p.State != StateRectification {
-		return Errorf(ECONFLICT, "项目不在整改期,无需提交整改方案", "the project is not under rectification")
+		return Fail(ECONFLICT, "err.project_is_not_under_rectification", nil)
 	}
 	plan = strings.TrimSpace(plan)
 	if plan == "" || len([]rune(plan)) > 10000 {
-		return FieldError("plan", "请填写整改方案(不超过 10000 字)", "enter the rectification plan (at most 10,000 characters)")
+		return FieldFail("plan", "err.enter_rectification_plan_at_most_10", nil)
 	}
 	open, err := s.openRectification(ctx, ts, p.ID)
 	if err != nil {
 		return err
 	}
 	if open == nil {
-		return Errorf(ECONFLICT, "没有进行中的整改", "no open rectification")
+		return Fail(ECONFLICT, "err.no_open_rectification", nil)
 	}
 	at := s.now().UTC()
 	open.Plan, open.PlanBy, open.PlanAt = plan, u.Username, &at
@@ -101,7 +101,7 @@ func (s *Service) DecideRectification(ctx context.Context, u *User, id int64, d 
 	case OutcomeFailed:
 		return s.Exit(ctx, u, id, d.Version, d.Clauses, d.Reason)
 	}
-	return nil, FieldError("outcome", "请选择整改结论", "choose the outcome")
+	return nil, FieldFail("outcome", "err.choose_outcome", nil)
 }
 
 // Exit moves a project to exit (退出), terminal: the reason and at least one
@@ -112,7 +112,7 @@ func (s *Service) Exit(ctx context.Context, u *User, id, version int64, clauses 
 		return nil, err
 	}
 	if len(cl) == 0 {
-		return nil, FieldError("clauses", "请选择退出所依据的协议条款(土地回购/收回、返还奖补资金)", "choose the agreement clause the exit invokes (land buy-back or recovery, repayment)")
+		return nil, FieldFail("clauses", "err.choose_agreement_clause_exit_invokes_land", nil)
 	}
 	return s.Act(ctx, u, id, Action{Event: EventExit, Version: version, Reason: reason, Clauses: cl})
 }

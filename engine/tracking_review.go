@@ -84,16 +84,6 @@ const (
 	MetricRDIntensity         = "rd_intensity"
 )
 
-var reviewMetricLabels = map[string][2]string{
-	MetricInvestmentIntensity: {"固定资产投资强度(万元/亩)", "investment intensity (10k CNY/mu)"},
-	MetricTaxPerMu:            {"亩均税收(万元/亩)", "tax per mu (10k CNY/mu)"},
-	MetricOutputPerMu:         {"亩均产值(万元/亩)", "output per mu (10k CNY/mu)"},
-	MetricRDIntensity:         {"研发经费投入强度(%)", "R&D intensity (%)"},
-}
-
-// ReviewMetricLabel names a review metric in lang.
-func ReviewMetricLabel(m, lang string) string { return pick(reviewMetricLabels[m], lang, m) }
-
 // reviewFigures compares the agreement's commitments with the actuals: the
 // completed investment and one year's annual figures, per mu of the agreed
 // land. A commitment of 0 is no commitment and is not compared.
@@ -179,20 +169,19 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	}
 	ag, err := ts.Agreement(ctx, p.ID)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, Errorf(ECONFLICT, "没有投资协议,无法达产复核", "no agreement on file: nothing to review")
+		return nil, nil, Fail(ECONFLICT, "err.no_agreement_on_file_nothing_to", nil)
 	} else if err != nil {
 		return nil, nil, err
 	}
 	today := s.Today()
 	if today.Before(ag.FullProductionBy) {
-		return nil, nil, Errorf(ECONFLICT, "协议约定的达产日期 %s 未到,不能达产复核", "the agreed full-production date %s has not come", ag.FullProductionBy.Format(time.DateOnly))
+		return nil, nil, Fail(ECONFLICT, "err.agreed_full_production_date_has_not", Args{"DateOnly": ag.FullProductionBy.Format(time.DateOnly)})
 	}
 	if in.Year < ag.FullProductionBy.Year() || in.Year > today.Year() {
-		return nil, nil, FieldError("year", fmt.Sprintf("复核年度须在达产年度 %d 与今年之间", ag.FullProductionBy.Year()),
-			fmt.Sprintf("the year reviewed must be from the full-production year %d to this year", ag.FullProductionBy.Year()))
+		return nil, nil, FieldFail("year", "err.year_reviewed_must_be_from_full", Args{"Year": ag.FullProductionBy.Year()})
 	}
 	if !finiteNonNeg(in.FixedAssetInvestment) || in.FixedAssetInvestment == 0 {
-		return nil, nil, FieldError("fixed_asset_investment", "请填写累计完成的固定资产投资(万元,大于 0)", "enter the fixed-asset investment completed (10k CNY, above 0)")
+		return nil, nil, FieldFail("fixed_asset_investment", "err.enter_fixed_asset_investment_completed_10k", nil)
 	}
 	figs, err := ts.ProjectFigures(ctx, p.ID)
 	if err != nil {
@@ -200,7 +189,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	}
 	i := slices.IndexFunc(figs, func(f AnnualFigures) bool { return f.Year == in.Year })
 	if i < 0 {
-		return nil, nil, FieldError("year", fmt.Sprintf("没有 %d 年度的年度数据,请先填报", in.Year), fmt.Sprintf("no annual figures for %d: enter them first", in.Year))
+		return nil, nil, FieldFail("year", "err.no_annual_figures_for_enter_them", Args{"Year": in.Year})
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
@@ -273,7 +262,7 @@ type IdleFinding struct {
 func (s *Service) idleFinding(ctx context.Context, ts TrackingStore, p *Project, facts *IdleFacts, need int) (*IdleFinding, error) {
 	ag, err := ts.Agreement(ctx, p.ID)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ECONFLICT, "没有投资协议,无法认定闲置土地", "no agreement on file: idle land cannot be found")
+		return nil, Fail(ECONFLICT, "err.no_agreement_on_file_idle_land", nil)
 	} else if err != nil {
 		return nil, err
 	}
@@ -288,20 +277,20 @@ func (s *Service) idleFinding(ctx context.Context, ts TrackingStore, p *Project,
 	started := slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == MilestoneStart })
 	if started {
 		if facts == nil || facts.StalledSince.IsZero() {
-			return nil, FieldError("stalled_since", "项目已开工:请填写中止开发建设的日期", "construction has started: enter the date it stalled")
+			return nil, FieldFail("stalled_since", "err.construction_has_started_enter_date_it", nil)
 		}
 		if !finiteNonNeg(facts.InvestedShare) || !finiteNonNeg(facts.DevelopedShare) || facts.InvestedShare > 100 || facts.DevelopedShare > 100 {
-			return nil, FieldError("invested_share", "已投资额占比、已开发面积占比须为 0–100 的百分数", "the invested and developed shares are percentages from 0 to 100")
+			return nil, FieldFail("invested_share", "err.invested_and_developed_shares_are_percentages", nil)
 		}
 		// 已动工开发但开发面积不足三分之一或已投资额不足百分之二十五,中止开发建设满一年。
 		if facts.InvestedShare >= 25 && facts.DevelopedShare*3 >= 100 {
-			return nil, Errorf(ECONFLICT, "已投资额达 25%% 且已开发面积达三分之一,不属于闲置土地", "at least 25%% invested and a third of the land developed: not idle land")
+			return nil, Fail(ECONFLICT, "err.at_least_25_invested_and_third", nil)
 		}
 		f.Basis, f.Since = "stalled", facts.StalledSince
 	}
 	today := s.Today()
 	if f.Since.After(today) {
-		return nil, FieldError("stalled_since", "日期不能晚于今天", "the date cannot be in the future")
+		return nil, FieldFail("stalled_since", "err.date_cannot_be_in_future_2", nil)
 	}
 	for f.Years < 100 && !f.Since.AddDate(f.Years+1, 0, 0).After(today) {
 		f.Years++
@@ -314,7 +303,7 @@ func (s *Service) idleFinding(ctx context.Context, ts TrackingStore, p *Project,
 	}
 	if facts != nil && facts.LandPrice != 0 {
 		if !finiteNonNeg(facts.LandPrice) {
-			return nil, FieldError("land_price", "土地出让价款须为非负数(万元)", "the land price must be a non-negative number (10k CNY)")
+			return nil, FieldFail("land_price", "err.land_price_must_be_non_negative", nil)
 		}
 		f.Fee, f.FeeStated = round2(facts.LandPrice*idleLandFeeRate), true
 	}
@@ -352,10 +341,10 @@ type RectifiedEvidence struct {
 // order's cause, or a committee finding of substance.
 func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *rules.RuleSet, p *Project, open *Rectification, act Action) (*RectifiedEvidence, error) {
 	if open.Cause == CauseIdleLand {
-		return nil, Errorf(ECONFLICT, "闲置土地的整改以动工开发结束:请登记开工后“恢复建设”", "an idle-land order ends when construction resumes: record the start, then resume construction")
+		return nil, Fail(ECONFLICT, "err.idle_land_order_ends_when_construction", nil)
 	}
 	if strings.TrimSpace(open.Plan) == "" {
-		return nil, FieldError("outcome", "企业尚未提交整改方案,不能认定整改合格", "no rectification plan is on file: the rectification cannot pass")
+		return nil, FieldFail("outcome", "err.no_rectification_plan_is_on_file", nil)
 	}
 	ev := RectifiedEvidence{Basis: "finding"}
 	if act.Evidence != nil {
@@ -363,8 +352,7 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 	}
 	if ev.Year == 0 {
 		if len([]rune(strings.TrimSpace(act.Reason))) < minFindingRunes {
-			return nil, FieldError("reason", fmt.Sprintf("认定整改合格须有复测数据,或写明管委会认定意见(不少于 %d 字)", minFindingRunes),
-				fmt.Sprintf("finding a rectification done takes re-measured figures or the committee's finding of at least %d characters", minFindingRunes))
+			return nil, FieldFail("reason", "err.finding_rectification_done_takes_re_measured", Args{"MinFindingRunes": minFindingRunes})
 		}
 		return &ev, nil
 	}
@@ -375,10 +363,10 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 	}
 	i := slices.IndexFunc(figs, func(f AnnualFigures) bool { return f.Year == ev.Year })
 	if i < 0 {
-		return nil, FieldError("evidence_year", fmt.Sprintf("没有 %d 年度的复测数据,请先填报年度数据", ev.Year), fmt.Sprintf("no figures for %d: enter the re-measured figures first", ev.Year))
+		return nil, FieldFail("evidence_year", "err.no_figures_for_enter_re_measured", Args{"Year": ev.Year})
 	}
 	if ev.Year < open.OpenedAt.In(s.location).Year()-1 {
-		return nil, FieldError("evidence_year", "复测数据须是整改期间的年度数据", "the re-measured figures must be of the rectification period")
+		return nil, FieldFail("evidence_year", "err.re_measured_figures_must_be_of", nil)
 	}
 	fig := &figs[i]
 	ag, err := ts.Agreement(ctx, p.ID)
@@ -400,17 +388,17 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 	switch open.Cause {
 	case CauseFullProduction:
 		if ag == nil {
-			return nil, Errorf(ECONFLICT, "没有投资协议", "no agreement on file")
+			return nil, Fail(ECONFLICT, "err.no_agreement_on_file", nil)
 		}
 		if !finiteNonNeg(ev.FixedAssetInvestment) || ev.FixedAssetInvestment == 0 {
-			return nil, FieldError("evidence_investment", "请填写复测的累计固定资产投资(万元)", "enter the re-measured fixed-asset investment (10k CNY)")
+			return nil, FieldFail("evidence_investment", "err.enter_re_measured_fixed_asset_investment", nil)
 		}
 		tol := rs.Tracking().ReviewTolerance
 		ev.Lines = reviewFigures(ag, fig, ev.FixedAssetInvestment, tol)
 		return &ev, short(ev.Lines)
 	case CauseRDBelow:
 		if ag == nil || ag.RDIntensity <= 0 {
-			return nil, Errorf(ECONFLICT, "协议未约定研发经费投入强度", "the agreement commits no R&D intensity")
+			return nil, Fail(ECONFLICT, "err.agreement_commits_no_r_intensity", nil)
 		}
 		rd := 0.0
 		if fig.Revenue > 0 {
@@ -422,17 +410,17 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 	case CauseRatingD:
 		land := fig.landArea(ag)
 		if land <= 0 {
-			return nil, Errorf(ECONFLICT, "没有用地面积,无法复测亩均税收", "no land area: tax per mu cannot be re-measured")
+			return nil, Fail(ECONFLICT, "err.no_land_area_tax_per_mu", nil)
 		}
 		floor := rs.Rating().Floor
 		if floor.Indicator != "tax_per_mu" || floor.Below <= 0 {
-			return nil, FieldError("evidence_year", "评价为 D 类的整改须由管委会写明认定意见", "a D rating's rectification takes the committee's finding")
+			return nil, FieldFail("evidence_year", "err.rating_rectification_takes_committee_finding", nil)
 		}
 		ev.Lines = []ReviewLine{{Metric: MetricTaxPerMu, Floor: round2(floor.Below), Actual: round2(fig.Tax / land)}}
 		ev.Lines[0].Short = ev.Lines[0].Actual < ev.Lines[0].Floor
 		return &ev, short(ev.Lines)
 	}
-	return nil, FieldError("evidence_year", "该整改事由没有可复测的指标,请写明管委会认定意见", "this order has no figure to re-measure: give the committee's finding")
+	return nil, FieldFail("evidence_year", "err.this_order_has_no_figure_to", nil)
 }
 
 // landArea is the land the per-mu figures are over: the agreement's.
@@ -441,17 +429,6 @@ func (f *AnnualFigures) landArea(ag *Agreement) float64 {
 		return ag.LandArea
 	}
 	return 0
-}
-
-func init() {
-	addEventLabels(map[string][2]string{
-		EventFullProductionReview: {"达产复核", "full-production review"},
-		EventIdleLand:             {"认定闲置土地并征缴土地闲置费", "find idle land, levy the fee"},
-		EventRecoverLand:          {"无偿收回土地", "recover the land without compensation"},
-		EventResumeConstruction:   {"恢复建设(闲置整改完成)", "construction resumed"},
-	})
-	causeLabels[CauseFullProduction] = [2]string{"达产复核未达协议承诺", "full-production review short of the commitments"}
-	causeLabels[CauseIdleLand] = [2]string{"闲置土地", "idle land"}
 }
 
 // idleYears is the rule set's idle-land threshold: the first (the fee) or

@@ -51,11 +51,11 @@ func TestValidUSCC(t *testing.T) {
 				t.Fatalf("CheckUSCC(%q) (%s) = nil, want an error on %s", code, why, want)
 			}
 			e, ok := err.(*Error)
-			if !ok || e.Field != "uscc" || e.Code != EINVALID || e.Message == "" {
+			if !ok || e.Field != "uscc" || e.Code != EINVALID || e.Text("zh") == "" {
 				t.Fatalf("CheckUSCC(%q) = %#v, want an invalid FieldError on uscc", code, err)
 			}
-			if !strings.Contains(e.MessageEN, parts[want]) {
-				t.Errorf("CheckUSCC(%q) (%s) says %q, want it to name %q", code, why, e.MessageEN, parts[want])
+			if !strings.Contains(e.Text("en"), parts[want]) {
+				t.Errorf("CheckUSCC(%q) (%s) says %q, want it to name %q", code, why, e.Text("en"), parts[want])
 			}
 		})
 	}

@@ -28,20 +28,20 @@ func (s *Service) AddDocument(ctx context.Context, u *User, projectID int64, d *
 		return err
 	}
 	if p.State.Terminal() {
-		return Errorf(ECONFLICT, "项目已结束(%s),不能再上传文件", "the project is closed (%s): no more uploads", StateLabel(p.State, "zh"))
+		return Fail(ECONFLICT, "err.project_is_closed_no_more_uploads", Args{"State": StateLabel(p.State, "zh")})
 	}
 	if !contains(DocumentKinds, d.Kind) {
-		return FieldError("kind", "请选择文件类别", "choose the kind of document")
+		return FieldFail("kind", "err.choose_kind_of_document", nil)
 	}
 	d.FileName = strings.TrimSpace(d.FileName)
 	if d.FileName == "" || len([]rune(d.FileName)) > 200 {
-		return FieldError("file", "文件名不能为空且不超过 200 字", "the file name must be 1–200 characters")
+		return FieldFail("file", "err.file_name_must_be_1_200", nil)
 	}
 	d.ProjectID, d.UploadedBy, d.UploadedAt = p.ID, u.Username, s.now().UTC()
 	// The row and its entry in one transaction: a crash leaves both or
 	// neither, never a document the log does not know.
 	e := s.entry(a, p, "upload", p.State, p.State)
-	e.Reason = d.Kind + ": " + d.FileName
+	e.Reason = label("doc", d.Kind, "zh") + ":" + d.FileName
 	return s.store.Apply(ctx, &Change{Document: d, Entry: e})
 }
 
@@ -62,7 +62,7 @@ func (s *Service) Document(ctx context.Context, u *User, projectID, docID int64)
 		return nil, err
 	}
 	if d.ProjectID != projectID {
-		return nil, Errorf(ENOTFOUND, "文件不存在", "document not found")
+		return nil, Fail(ENOTFOUND, "err.document_not_found", nil)
 	}
 	if _, err := s.Project(ctx, u, projectID); err != nil {
 		return nil, err

@@ -381,7 +381,7 @@ func (s *Service) calendarAdmin(ctx context.Context, u *User) (actor, error) {
 			return actor{}, err
 		}
 	}
-	return actor{}, Errorf(EFORBIDDEN, "只有系统管理员可以管理工作日历", "only an administrator manages the working-day calendar")
+	return actor{}, Fail(EFORBIDDEN, "err.only_administrator_manages_working_day_calendar", nil)
 }
 
 // CanManageCalendar reports whether u may load calendars (the nav and the
@@ -400,7 +400,7 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 		return nil, err
 	}
 	if len(bytes.TrimSpace(src)) == 0 {
-		return nil, FieldError("file", "请选择工作日历文件", "choose a calendar file")
+		return nil, FieldFail("file", "err.choose_calendar_file", nil)
 	}
 	c, err := ParseCalendar(src, s.location)
 	if err != nil {
@@ -411,7 +411,7 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 		return nil, err
 	}
 	if cur.Version() == c.Version() {
-		return nil, Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+		return nil, Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
 	}
 	var years []string
 	for _, y := range c.Years() {
@@ -440,8 +440,4 @@ func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calen
 		return nil, err
 	}
 	return c, nil
-}
-
-func init() {
-	addEventLabels(map[string][2]string{EventCalendarLoad: {"载入工作日历", "calendar loaded"}})
 }

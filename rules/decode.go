@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"zonevet/rules/catalog"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -19,15 +20,15 @@ import (
 
 // parseFile turns bytes into a decoded spec, or the problems that stop it.
 func parseFile(filename string, data []byte) (f *ast.File, spec *fileSpec, probs []Problem) {
-	one := func(rule, field, msg string, tk *token.Token) []Problem {
-		p := Problem{Rule: rule, Field: field, Message: msg}
+	one := func(rule, field string, msg catalog.Message, tk *token.Token) []Problem {
+		p := newProblem(rule, field, msg)
 		if tk != nil && tk.Position != nil {
 			p.Line, p.Column = tk.Position.Line, tk.Position.Column
 		}
 		return []Problem{p}
 	}
 	if len(data) > maxFileSize {
-		return nil, nil, one("file", "-", fmt.Sprintf("file is %d bytes, more than the %d allowed", len(data), maxFileSize), nil)
+		return nil, nil, one("file", "-", catalog.Message{ID: "rules.file_too_large", Args: catalog.Args{"Size": len(data), "Max": maxFileSize}}, nil)
 	}
 	tokens, deep := lexWithinLimits(data)
 	if deep != nil {
@@ -45,12 +46,12 @@ func parseFile(filename string, data []byte) (f *ast.File, spec *fileSpec, probs
 	}
 	switch {
 	case len(docs) == 0:
-		return nil, nil, one("file", "-", "file is empty", nil)
+		return nil, nil, one("file", "-", catalog.Message{ID: "rules.file_empty"}, nil)
 	case len(docs) > 1:
-		return nil, nil, one("file", "-", "file must hold one YAML document, not several", docs[1].Body.GetToken())
+		return nil, nil, one("file", "-", catalog.Message{ID: "rules.file_several_documents"}, docs[1].Body.GetToken())
 	}
 	if _, ok := docs[0].Body.(*ast.MappingNode); !ok {
-		return nil, nil, one("file", "-", "file must be a mapping of keys (park:, checks:, …)", docs[0].Body.GetToken())
+		return nil, nil, one("file", "-", catalog.Message{ID: "rules.file_not_mapping"}, docs[0].Body.GetToken())
 	}
 	f.Docs = docs
 	// Anchors and aliases are refused: an official's rule file has no use
@@ -65,7 +66,7 @@ func parseFile(filename string, data []byte) (f *ast.File, spec *fileSpec, probs
 		return alias == nil
 	}), docs[0].Body)
 	if alias != nil {
-		return nil, nil, one("file", "-", "anchors, aliases and merge keys (&, *, <<) are not allowed; write values out", alias)
+		return nil, nil, one("file", "-", catalog.Message{ID: "rules.file_anchors"}, alias)
 	}
 	spec = new(fileSpec)
 	if err := yaml.NodeToValue(docs[0].Body, spec, yaml.DisallowUnknownField()); err != nil {
@@ -94,23 +95,23 @@ func (v visitFunc) Visit(n ast.Node) ast.Visitor {
 
 func kindName(t reflect.Type) string {
 	if t == nil {
-		return "another type"
+		return "other"
 	}
 	switch t.Kind() {
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "number"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
+		return "integer"
 	case reflect.String:
 		return "text"
 	case reflect.Bool:
-		return "true or false"
+		return "bool"
 	case reflect.Slice, reflect.Array:
-		return "a list"
+		return "list"
 	case reflect.Map, reflect.Struct, reflect.Pointer:
-		return "a mapping of keys"
+		return "mapping"
 	}
-	return "a " + t.Kind().String()
+	return "other"
 }
 
 func yamlToken(err error) *token.Token {
@@ -123,21 +124,21 @@ func yamlToken(err error) *token.Token {
 
 // yamlMessage is the decoder's message without its source excerpt, and
 // without Go type names an official cannot act on.
-func yamlMessage(err error) string {
+func yamlMessage(err error) catalog.Message {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		got := ""
+		kind := catalog.Message{ID: "rules.kind." + kindName(te.DstType)}
 		if te.Token != nil {
-			got = fmt.Sprintf(", got %q", te.Token.Value)
+			return catalog.Message{ID: "rules.yaml_type_got", Args: catalog.Args{"Kind": kind, "Got": fmt.Sprintf("%q", te.Token.Value)}}
 		}
-		return "must be " + kindName(te.DstType) + got
+		return catalog.Message{ID: "rules.yaml_type", Args: catalog.Args{"Kind": kind}}
 	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		return ye.GetMessage()
+		return catalog.Message{ID: "rules.yaml_syntax", Args: catalog.Args{"Detail": ye.GetMessage()}}
 	}
 	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
+	return catalog.Message{ID: "rules.yaml_syntax", Args: catalog.Args{"Detail": s}}
 }
 
 // findPath returns the YAML path of the node carrying tk, preferring the
@@ -375,7 +376,7 @@ func describeValue(v any) string {
 	case map[string]any:
 		return "a mapping"
 	case []any:
-		return "a list"
+		return "list"
 	}
 	if f, ok := v.(float64); ok && !finite(f) {
 		return fmt.Sprint(f)

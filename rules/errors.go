@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"zonevet/rules/catalog"
 )
 
 // Problem is one mistake in a rule-set file. Rule is the id of the check,
@@ -13,11 +14,36 @@ import (
 // when unknown, e.g. for a field that is missing altogether and whose parent
 // could not be found either).
 type Problem struct {
-	Rule    string `json:"rule"`
-	Field   string `json:"field"`
-	Message string `json:"message"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
+	Rule  string `json:"rule"`
+	Field string `json:"field"`
+	// Msg is the catalogue message; Message is its English text, kept for
+	// the CLI and API readers that show one language.
+	Msg     catalog.Message `json:"msg"`
+	Message string          `json:"message"`
+	Line    int             `json:"line,omitempty"`
+	Column  int             `json:"column,omitempty"`
+}
+
+func newProblem(rule, field string, m catalog.Message) Problem {
+	return Problem{Rule: rule, Field: field, Msg: m, Message: m.Text(catalog.EN)}
+}
+
+// Text renders the problem's message in lang.
+func (p Problem) Text(lang string) string {
+	if p.Msg.ID == "" {
+		return p.Message
+	}
+	return p.Msg.Text(lang)
+}
+
+// messageError is an error whose text is a catalogue message (a formula that
+// does not compile), so the problem it becomes reads in either language.
+type messageError struct{ catalog.Message }
+
+func (e *messageError) Error() string { return e.Text(catalog.EN) }
+
+func failMsg(id string, args catalog.Args) error {
+	return &messageError{catalog.Message{ID: id, Args: args}}
 }
 
 // String renders the problem as "rule X: field Y: message (line L, column C)".
@@ -58,8 +84,11 @@ func (e *ValidationError) Error() string {
 type InputError struct {
 	ProjectID int64  `json:"project_id,omitempty"` // set by Rate: which firm
 	Field     string `json:"field"`
-	MessageZH string `json:"message_zh"`
-	MessageEN string `json:"message_en"`
+	// Msg is the catalogue message when there is one; MessageZH and
+	// MessageEN are its texts (or an inline pair).
+	Msg       catalog.Message `json:"msg,omitzero"`
+	MessageZH string          `json:"message_zh"`
+	MessageEN string          `json:"message_en"`
 }
 
 // Error returns the English message prefixed by the field (and firm, for Rate).
@@ -72,4 +101,23 @@ func (e *InputError) Error() string {
 
 func inputError(field, zh, en string) *InputError {
 	return &InputError{Field: field, MessageZH: zh, MessageEN: en}
+}
+
+func inputMsg(field, id string, args catalog.Args) *InputError {
+	m := catalog.Message{ID: id, Args: args}
+	return &InputError{Field: field, Msg: m, MessageZH: m.Text(catalog.ZH), MessageEN: m.Text(catalog.EN)}
+}
+
+// CheckAmount is the one check that a figure is a finite, non-negative
+// number, with one wording wherever figures are entered: a project's, a
+// firm's annual figures, an agreement's commitments. field is the figure's
+// json name, label its name as the form shows it.
+func CheckAmount(field string, label catalog.Text, v float64) *InputError {
+	switch {
+	case !finite(v):
+		return inputMsg(field, "figure.not_finite", catalog.Args{"Name": label})
+	case v < 0:
+		return inputMsg(field, "figure.negative", catalog.Args{"Name": label, "Value": fmtNum(v)})
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"zonevet/rules/catalog"
 )
 
 // figureDef describes one field of Figures: its json name, labels, unit and
@@ -155,12 +156,14 @@ func CheckFigures(f Figures) error {
 			continue
 		}
 		l := figureLabels[d.name]
+		if d.min == 0 {
+			if err := CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v); err != nil {
+				return err
+			}
+		}
 		switch {
 		case !finite(v):
-			return inputError(d.name, l.zh+"必须是有限数值", l.en+" must be a finite number")
-		case v < d.min && d.min == 0:
-			return inputError(d.name, fmt.Sprintf("%s不能为负数(填写值 %s)", l.zh, fmtNum(v)),
-				fmt.Sprintf("%s must not be negative (got %s)", l.en, fmtNum(v)))
+			return CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v)
 		case v < d.min || v > d.max:
 			unitZH, unitEN := withUnit("", d.unit), withUnit("", d.unitEN)
 			if d.share {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"zonevet/rules/catalog"
 
 	"github.com/expr-lang/expr"
 	exprast "github.com/expr-lang/expr/ast"
@@ -186,14 +188,14 @@ type formula struct {
 // fit for a Problem.
 func compileFormula(src string, env any) (*formula, error) {
 	if strings.TrimSpace(src) == "" {
-		return nil, errors.New("formula is empty")
+		return nil, failMsg("rules.formula_empty", nil)
 	}
 	if len(src) > 1000 {
-		return nil, errors.New("formula is longer than 1000 characters")
+		return nil, failMsg("rules.formula_too_long", catalog.Args{"Max": 1000})
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil, errors.New(oneLine(err))
+		return nil, formulaError(err)
 	}
 	f := &formula{src: src}
 	var bad error
@@ -221,25 +223,25 @@ func compileFormula(src string, env any) (*formula, error) {
 			switch n.Operator {
 			case "+", "-", "*", "/", "**", "^", "%", "<", "<=", ">", ">=", "==", "!=", "and", "or", "&&", "||":
 			default:
-				bad = fmt.Errorf("operator %q is not allowed in a formula", n.Operator)
+				bad = failMsg("rules.formula_operator", catalog.Args{"Op": n.Operator, "Calls": callList()})
 			}
 		case *exprast.UnaryNode:
 			switch n.Operator {
 			case "-", "+", "!", "not":
 			default:
-				bad = fmt.Errorf("operator %q is not allowed in a formula", n.Operator)
+				bad = failMsg("rules.formula_operator", catalog.Args{"Op": n.Operator, "Calls": callList()})
 			}
 		case *exprast.CallNode:
 			id, ok := n.Callee.(*exprast.IdentifierNode)
 			if !ok || !allowedCalls[id.Value] {
-				bad = fmt.Errorf("only %s may be called in a formula", callList())
+				bad = failMsg("rules.formula_call", catalog.Args{"Calls": callList()})
 			}
 		case *exprast.BuiltinNode:
 			if !allowedCalls[n.Name] {
-				bad = fmt.Errorf("%s() is not allowed in a formula; only %s", n.Name, callList())
+				bad = failMsg("rules.formula_builtin", catalog.Args{"Name": n.Name, "Calls": callList()})
 			}
 		default:
-			bad = fmt.Errorf("%q is not allowed in a formula: use numbers, figures, arithmetic, comparisons and %s", n.String(), callList())
+			bad = failMsg("rules.formula_node", catalog.Args{"Node": n.String(), "Calls": callList()})
 		}
 		return false
 	})
@@ -252,7 +254,7 @@ func compileFormula(src string, env any) (*formula, error) {
 	}
 	f.program, err = expr.Compile(src, opts...)
 	if err != nil {
-		return nil, errors.New(oneLine(err))
+		return nil, formulaError(err)
 	}
 	// Half the metrics are a figure as declared (building_coverage, revenue…);
 	// reading the field skips the VM, which matters at 100,000 evaluations a second.
@@ -267,7 +269,23 @@ func compileFormula(src string, env any) (*formula, error) {
 	return f, nil
 }
 
-func callList() string { return "abs, ceil, floor, round, max and min" }
+func callList() string { return "abs, ceil, floor, round, max, min" }
+
+// unknownName is expr's message for a name that is not a figure.
+var unknownName = regexp.MustCompile(`^unknown name (\S+)$`)
+
+// formulaError turns expr's error into a problem message: a misspelt name
+// (the common mistake) reads in either language; anything else keeps expr's
+// own one-line English text.
+func formulaError(err error) error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		if m := unknownName.FindStringSubmatch(fe.Message); m != nil {
+			return failMsg("rules.formula_unknown_name", catalog.Args{"Name": m[1], "Column": fe.Column + 1})
+		}
+	}
+	return failMsg("rules.formula_invalid", catalog.Args{"Detail": oneLine(err)})
+}
 
 // oneLine reduces expr's multi-line error (message plus a source excerpt with
 // a caret) to its message and column.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"zonevet/rules/catalog"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -570,18 +571,17 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 			{"rd_expense", f.RDExpense}, {"revenue", f.Revenue}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions},
 			{"electricity", f.Electricity}} {
 			l := figureLabels[nf.name]
-			switch {
-			case !finite(nf.v):
-				return fail(nf.name, l.zh+"必须是有限数值", l.en+" must be a finite number")
-			case nf.v < 0:
-				return fail(nf.name, fmt.Sprintf("%s不能为负数(填写值 %s)", l.zh, fmtNum(nf.v)), fmt.Sprintf("%s must not be negative (got %s)", l.en, fmtNum(nf.v)))
+			if e := CheckAmount(nf.name, catalog.Text{ZH: l.zh, EN: l.en}, nf.v); e != nil {
+				e.ProjectID = f.ProjectID
+				return e
 			}
 		}
 		if f.LandArea == 0 {
 			return fail("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
 		}
-		if f.Employees < 0 {
-			return fail("employees", "就业人数不能为负数", "employees must not be negative")
+		if e := CheckAmount("employees", catalog.Text{ZH: figureLabels["employees"].zh, EN: figureLabels["employees"].en}, float64(f.Employees)); e != nil {
+			e.ProjectID = f.ProjectID
+			return e
 		}
 	}
 	return nil

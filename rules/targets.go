@@ -1,6 +1,10 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+
+	"zonevet/rules/catalog"
+)
 
 // ParkTargets are the park's own development goals, shown on the dashboard
 // beside the year's actuals of that park. They are the park's, so they live
@@ -32,7 +36,7 @@ func (b *builder) buildTargets() {
 		v   float64
 	}{{"high_tech_share", t.HighTechShare}, {"high_tech_output_share", t.HighTechOutputShare}} {
 		if !finite(f.v) || f.v <= 0 || f.v >= 100 {
-			b.add("$.targets."+f.key, "%s is a percentage the actual must exceed, more than 0 and less than 100 (e.g. 55), got %s", f.key, fmt.Sprint(f.v))
+			b.add("$.targets."+f.key, "rules.is_percentage_actual_must_exceed_more", catalog.Args{"Key": f.key, "V": fmt.Sprint(f.v)})
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/shopspring/decimal"
+
+	"zonevet/rules/catalog"
 )
 
 // maxFileSize bounds what Parse accepts. A rule set is a few hundred lines;
@@ -43,32 +46,43 @@ type builder struct {
 	rs        *RuleSet
 }
 
-// add records a problem at a YAML path such as "$.checks[3].value"; rule,
-// field and position are derived from the path.
-func (b *builder) add(path, format string, args ...any) {
+// add records a problem, the catalogue message id with args, at a YAML path
+// such as "$.checks[3].value"; rule, field and position are derived from the path.
+func (b *builder) add(path, id string, args catalog.Args) {
 	rule, field := describe(b.ast, path)
-	p := Problem{Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)}
+	p := newProblem(rule, field, catalog.Message{ID: id, Args: args})
 	p.Line, p.Column = position(b.ast, path)
 	b.problems = append(b.problems, p)
 }
 
+// addErr records a problem from an error that carries its message
+// (a formula's); any other error is shown as it is.
+func (b *builder) addErr(path string, err error) {
+	var m *messageError
+	if errors.As(err, &m) {
+		b.add(path, m.ID, m.Args)
+		return
+	}
+	b.add(path, "rules.formula_invalid", catalog.Args{"Detail": err.Error()})
+}
+
 func (b *builder) names(path, zh, en string) {
 	if strings.TrimSpace(zh) == "" {
-		b.add(path+".name_zh", "name_zh (Chinese name) is required")
+		b.add(path+".name_zh", "rules.name_zh_chinese_name_is_required", nil)
 	}
 	if strings.TrimSpace(en) == "" {
-		b.add(path+".name_en", "name_en (English name) is required")
+		b.add(path+".name_en", "rules.name_en_english_name_is_required", nil)
 	}
 }
 
 func (b *builder) id(path, id string, seen map[string]bool, what string) {
 	switch {
 	case id == "":
-		b.add(path+".id", "id is required")
+		b.add(path+".id", "rules.id_is_required", nil)
 	case !idPattern.MatchString(id):
-		b.add(path+".id", "id %q must be lower-case letters, digits and _ starting with a letter", id)
+		b.add(path+".id", "rules.id_must_be_lower_case_letters", catalog.Args{"Id": fmt.Sprintf("%q", id)})
 	case seen[id]:
-		b.add(path+".id", "duplicate %s id %q", what, id)
+		b.add(path+".id", "rules.duplicate_id", catalog.Args{"What": what, "Id": fmt.Sprintf("%q", id)})
 	}
 	seen[id] = true
 }
@@ -79,16 +93,16 @@ func (b *builder) build() *RuleSet {
 	s := b.spec
 	b.rs = &RuleSet{spec: s}
 	if !parkPattern.MatchString(s.Park) {
-		b.add("$.park", "park id %q must be lower-case letters, digits, - and _ starting with a letter", s.Park)
+		b.add("$.park", "rules.park_id_must_be_lower_case", catalog.Args{"Park": fmt.Sprintf("%q", s.Park)})
 	}
 	b.names("$", s.NameZH, s.NameEN)
 	if !slices.Contains(Levels, s.Level) {
-		b.add("$.level", "level %q must be one of %s", s.Level, strings.Join(Levels, ", "))
+		b.add("$.level", "rules.level_must_be_one_of", catalog.Args{"Level": fmt.Sprintf("%q", s.Level), "Levels": strings.Join(Levels, ", ")})
 	}
 	b.rs.precision = 2
 	if s.Precision != nil {
 		if *s.Precision < 0 || *s.Precision > 6 {
-			b.add("$.precision", "precision is the number of decimals metrics are rounded to, 0–6, got %d", *s.Precision)
+			b.add("$.precision", "rules.precision_is_number_of_decimals_metrics", catalog.Args{"Arg1": *s.Precision})
 		}
 		b.rs.precision = *s.Precision
 	} else {
@@ -99,7 +113,7 @@ func (b *builder) build() *RuleSet {
 		b.rs.precision = min(max(2, thresholdDecimals(s.Checks)), 6)
 	}
 	if s.Catalogue != "" && s.Catalogue != IndustryCatalogue {
-		b.add("$.industry_catalogue", "industry_catalogue %q: codes are checked against %s; say so or leave it out", s.Catalogue, IndustryCatalogue)
+		b.add("$.industry_catalogue", "rules.industry_catalogue_codes_are_checked_against", catalog.Args{"Catalogue": fmt.Sprintf("%q", s.Catalogue), "IndustryCatalogue": IndustryCatalogue})
 	}
 	b.buildSectors()
 	b.buildMetrics()
@@ -126,15 +140,15 @@ func (b *builder) buildSectors() {
 		b.id(path, sec.ID, seen, "sector")
 		b.names(path, sec.NameZH, sec.NameEN)
 		if len(sec.Codes) == 0 {
-			b.add(path+".codes", "codes: list at least one GB/T 4754 code prefix, e.g. C39")
+			b.add(path+".codes", "rules.codes_list_at_least_one_gb", nil)
 		}
 		for j, code := range sec.Codes {
 			cp := fmt.Sprintf("%s.codes[%d]", path, j)
 			switch {
 			case !codePrefix.MatchString(code):
-				b.add(cp, "%q is not a GB/T 4754 code prefix (a letter A–T and up to 4 digits, e.g. C39 or C3985)", code)
+				b.add(cp, "rules.is_not_gb_t_4754_code", catalog.Args{"Code": fmt.Sprintf("%q", code)})
 			case owner[code] != "":
-				b.add(cp, "code %s is already listed under sector %s", code, owner[code])
+				b.add(cp, "rules.code_is_already_listed_under_sector", catalog.Args{"Code": code, "Owner": owner[code]})
 			default:
 				owner[code] = sec.ID
 				b.rs.prefixes = append(b.rs.prefixes, sectorPrefix{code: code, sector: i})
@@ -154,7 +168,7 @@ func (b *builder) buildMetrics() {
 		b.names(path, m.NameZH, m.NameEN)
 		f, err := compileFormula(m.Formula, &figureEnv{})
 		if err != nil {
-			b.add(path+".formula", "%v", err)
+			b.addErr(path+".formula", err)
 		}
 		if _, dup := b.metricIdx[m.ID]; !dup {
 			b.metricIdx[m.ID] = i
@@ -166,12 +180,12 @@ func (b *builder) buildMetrics() {
 // metricRef resolves a metric id used by a check and marks it as used.
 func (b *builder) metricRef(path, id string) int {
 	if id == "" {
-		b.add(path, "metric is required")
+		b.add(path, "rules.metric_is_required", nil)
 		return -1
 	}
 	i, ok := b.metricIdx[id]
 	if !ok {
-		b.add(path, "unknown metric %q (define it under metrics:)", id)
+		b.add(path, "rules.unknown_metric_define_it_under_metrics", catalog.Args{"Id": fmt.Sprintf("%q", id)})
 		return -1
 	}
 	b.rs.metrics[i].used = true
@@ -181,14 +195,14 @@ func (b *builder) metricRef(path, id string) int {
 func (b *builder) opRef(path, s string) op {
 	o, ok := parseOp(s)
 	if !ok {
-		b.add(path, "op %q must be one of >=, >, <=, < (or ≥, ≤)", s)
+		b.add(path, "rules.op_must_be_one_of_or", catalog.Args{"S": fmt.Sprintf("%q", s)})
 	}
 	return o
 }
 
 func (b *builder) flagRef(path, name string) string {
 	if !flagFigures[name] {
-		b.add(path, "unknown yes/no figure %q (one of %s)", name, strings.Join(sortedKeys(flagFigures), ", "))
+		b.add(path, "rules.unknown_yes_no_figure_one_of", catalog.Args{"Name": fmt.Sprintf("%q", name), "FlagFigures": strings.Join(sortedKeys(flagFigures), ", ")})
 	}
 	return name
 }
@@ -198,7 +212,7 @@ func (b *builder) flagRef(path, name string) string {
 func (b *builder) numberAt(path string, v *any) float64 {
 	x, ok := number(*v)
 	if !ok {
-		b.add(path, "must be a number, got %s", describeValue(*v))
+		b.add(path, "rules.must_be_number_got", catalog.Args{"Arg1": describeValue(*v)})
 		return math.NaN()
 	}
 	*v = x
@@ -226,7 +240,7 @@ var kindFields = map[string][]string{
 
 func (b *builder) buildChecks() {
 	if len(b.spec.Checks) == 0 {
-		b.add("$.checks", "checks: list at least one check")
+		b.add("$.checks", "rules.checks_list_at_least_one_check", nil)
 	}
 	seen := map[string]bool{}
 	tiers := 0
@@ -240,20 +254,20 @@ func (b *builder) buildChecks() {
 		case Hard, Soft:
 			ck.severity = Severity(c.Severity)
 		case "":
-			b.add(path+".severity", "severity is required (hard or soft)")
+			b.add(path+".severity", "rules.severity_is_required_hard_or_soft", nil)
 		default:
-			b.add(path+".severity", "unknown severity %q (hard or soft)", c.Severity)
+			b.add(path+".severity", "rules.unknown_severity_hard_or_soft", catalog.Args{"Severity": fmt.Sprintf("%q", c.Severity)})
 		}
 		allowed, ok := kindFields[c.Kind]
 		if !ok {
-			b.add(path+".kind", "unknown kind %q (one of veto, industry_veto, threshold, requires, bracket, tier)", c.Kind)
+			b.add(path+".kind", "rules.unknown_kind_one_of_veto_industry", catalog.Args{"Kind": fmt.Sprintf("%q", c.Kind)})
 		} else {
 			set := map[string]bool{"flag": c.Flag != "", "codes": c.Codes != nil, "metric": c.Metric != "",
 				"op": c.Op != "", "value": c.Value != nil, "when": c.When != nil, "require": c.Require != "",
 				"by": c.By != "", "table": c.Table != nil, "tiers": c.Tiers != nil, "veto": c.Veto != nil, "when_any": c.WhenAny != nil}
 			for _, name := range sortedKeys(set) {
 				if set[name] && !slices.Contains(allowed, name) {
-					b.add(path+"."+name, "field %s is not used by kind %s", name, c.Kind)
+					b.add(path+"."+name, "rules.field_is_not_used_by_kind", catalog.Args{"Name": name, "Kind": c.Kind})
 				}
 			}
 		}
@@ -263,13 +277,13 @@ func (b *builder) buildChecks() {
 			// say so keeps its meaning (and its version hash).
 			ck.veto = true
 			if c.Veto != nil && !*c.Veto {
-				b.add(path+".veto", "a %s check is a veto (一票否决) and cannot say veto: false", c.Kind)
+				b.add(path+".veto", "rules.check_is_veto_and_cannot_say", catalog.Args{"Kind": c.Kind})
 			}
 		case c.Veto != nil && *c.Veto:
 			ck.veto = true
 		}
 		if ck.veto && c.Severity == string(Soft) {
-			b.add(path+".severity", "a veto (一票否决) must be severity hard")
+			b.add(path+".severity", "rules.veto_must_be_severity_hard", nil)
 		}
 		switch c.Kind {
 		case kindVeto:
@@ -278,18 +292,17 @@ func (b *builder) buildChecks() {
 			ck.threshold = "= 0"
 		case kindIndustryVeto:
 			if len(c.Codes) == 0 {
-				b.add(path+".codes", "codes: list at least one GB/T 4754 code prefix")
+				b.add(path+".codes", "rules.codes_list_at_least_one_gb_2", nil)
 			}
 			for j, code := range c.Codes {
 				cp := fmt.Sprintf("%s.codes[%d]", path, j)
 				if !codePrefix.MatchString(code) {
-					b.add(cp, "%q is not a GB/T 4754 code prefix (a letter A–T and up to 4 digits)", code)
+					b.add(cp, "rules.is_not_gb_t_4754_code_2", catalog.Args{"Code": fmt.Sprintf("%q", code)})
 					continue
 				}
 				for _, p := range b.rs.prefixes {
 					if strings.HasPrefix(p.code, code) || strings.HasPrefix(code, p.code) {
-						b.add(cp, "code %s overlaps leading sector %s (%s): an industry cannot be both led and vetoed",
-							code, b.spec.Leading[p.sector].ID, p.code)
+						b.add(cp, "rules.code_overlaps_leading_sector_industry_cannot", catalog.Args{"Code": code, "ID": b.spec.Leading[p.sector].ID, "Code2": p.code})
 						break
 					}
 				}
@@ -310,7 +323,7 @@ func (b *builder) buildChecks() {
 			var conds []at
 			switch {
 			case c.When != nil && c.WhenAny != nil:
-				b.add(path+".when_any", "give when or when_any, not both")
+				b.add(path+".when_any", "rules.give_when_or_when_any_not", nil)
 			case c.When != nil:
 				conds = []at{{path + ".when", c.When}}
 			case len(c.WhenAny) > 0:
@@ -318,7 +331,7 @@ func (b *builder) buildChecks() {
 					conds = append(conds, at{fmt.Sprintf("%s.when_any[%d]", path, j), &c.WhenAny[j]})
 				}
 			default:
-				b.add(path+".when", "when is required: {metric, op, value} (or when_any: a list of them)")
+				b.add(path+".when", "rules.when_is_required_metric_op_value", nil)
 			}
 			var texts []string
 			for _, w := range conds {
@@ -351,7 +364,7 @@ func (b *builder) buildChecks() {
 			ck.refs = append(b.metricRefs(ck.metric), b.metricRefs(ck.by)...)
 		case kindTier:
 			if tiers++; tiers == 2 {
-				b.add(path+".kind", "only one tier check is allowed: the report carries one tier")
+				b.add(path+".kind", "rules.only_one_tier_check_is_allowed", nil)
 			}
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			b.tierTable(path, c, &ck)
@@ -371,7 +384,7 @@ func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
 	m, isMap := c.Value.(map[string]any)
 	if !isMap {
 		if c.Value == nil {
-			b.add(path, "value is required: a number, or {leading: n, other: n}")
+			b.add(path, "rules.value_is_required_number_or_leading", nil)
 			return
 		}
 		ck.value = b.numberAt(path, &c.Value)
@@ -382,13 +395,13 @@ func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
 	ck.byClass = true
 	for k := range m {
 		if k != "leading" && k != "other" {
-			b.add(path+"."+keySegment(k), "unknown industry class %q (leading or other)", k)
+			b.add(path+"."+keySegment(k), "rules.unknown_industry_class_leading_or_other", catalog.Args{"K": fmt.Sprintf("%q", k)})
 		}
 	}
 	for _, k := range []string{"leading", "other"} {
 		v, ok := m[k]
 		if !ok {
-			b.add(path+"."+k, "value.%s is required when the threshold depends on the industry class", k)
+			b.add(path+"."+k, "rules.value_is_required_when_threshold_depends", catalog.Args{"K": k})
 			continue
 		}
 		x := b.numberAt(path+"."+k, &v)
@@ -404,7 +417,7 @@ func (b *builder) thresholdValue(path string, c *checkSpec, ck *check) {
 
 func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
 	if len(c.Table) == 0 {
-		b.add(path+".table", "table: list at least one row {upto, value}; the last row has no upto")
+		b.add(path+".table", "rules.table_list_at_least_one_row", nil)
 		return
 	}
 	prev := math.Inf(-1)
@@ -416,14 +429,14 @@ func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
 		last := j == len(c.Table)-1
 		switch {
 		case last && !r.open:
-			b.add(rp+".upto", "the last row must have no upto: it catches everything above the previous row")
+			b.add(rp+".upto", "rules.last_row_must_have_no_upto", nil)
 		case !last && r.open:
-			b.add(rp+".upto", "upto is required on every row but the last")
+			b.add(rp+".upto", "rules.upto_is_required_on_every_row", nil)
 		case !r.open:
 			r.upto = b.numberAt(rp+".upto", &row.Upto)
 			b.precise(rp+".upto", r.upto)
 			if r.upto <= prev {
-				b.add(rp+".upto", "upto %s must be greater than the previous row's %s", fmtNum(r.upto), fmtNum(prev))
+				b.add(rp+".upto", "rules.upto_must_be_greater_than_previous", catalog.Args{"Upto": fmtNum(r.upto), "Prev": fmtNum(prev)})
 			}
 			prev = r.upto
 		}
@@ -433,7 +446,7 @@ func (b *builder) bracketTable(path string, c *checkSpec, ck *check) {
 
 func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 	if len(c.Tiers) < 2 {
-		b.add(path+".tiers", "tiers: list at least two tiers {id, name_zh, name_en, below, pass}; the last has no below")
+		b.add(path+".tiers", "rules.tiers_list_at_least_two_tiers", nil)
 		return
 	}
 	seen := map[string]bool{}
@@ -448,19 +461,19 @@ func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 		last := j == len(c.Tiers)-1
 		switch {
 		case last && !t.open:
-			b.add(tp+".below", "the last tier must have no below: it catches everything above the previous tier")
+			b.add(tp+".below", "rules.last_tier_must_have_no_below", nil)
 		case !last && t.open:
-			b.add(tp+".below", "below is required on every tier but the last")
+			b.add(tp+".below", "rules.below_is_required_on_every_tier", nil)
 		case !t.open:
 			t.below = b.numberAt(tp+".below", &ts.Below)
 			b.precise(tp+".below", t.below)
 			if t.below <= prev {
-				b.add(tp+".below", "below %s must be greater than the previous tier's %s", fmtNum(t.below), fmtNum(prev))
+				b.add(tp+".below", "rules.below_must_be_greater_than_previous", catalog.Args{"Below": fmtNum(t.below), "Prev": fmtNum(prev)})
 			}
 			prev = t.below
 		}
 		if passing && !t.pass {
-			b.add(tp+".pass", "a tier above a passing tier must pass too: more investment never fails where less passes")
+			b.add(tp+".pass", "rules.tier_above_passing_tier_must_pass", nil)
 		}
 		if t.pass && !passing && j > 0 {
 			ck.threshold = "≥ " + b.rs.showNum(ck.tiers[j-1].below)
@@ -469,7 +482,7 @@ func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 		ck.tiers = append(ck.tiers, t)
 	}
 	if !passing {
-		b.add(path+".tiers", "at least one tier must pass")
+		b.add(path+".tiers", "rules.at_least_one_tier_must_pass", nil)
 	}
 	if ck.threshold == "" {
 		ck.threshold = "—"
@@ -479,7 +492,7 @@ func (b *builder) tierTable(path string, c *checkSpec, ck *check) {
 func (b *builder) buildScoring() {
 	sc := &b.spec.Scoring
 	if len(sc.Criteria) == 0 {
-		b.add("$.scoring.criteria", "criteria: list the scoring sheet's criteria")
+		b.add("$.scoring.criteria", "rules.criteria_list_scoring_sheet_criteria", nil)
 	}
 	seen := map[string]bool{}
 	sum := 0.0
@@ -488,18 +501,18 @@ func (b *builder) buildScoring() {
 		b.id(path, c.ID, seen, "criterion")
 		b.names(path, c.NameZH, c.NameEN)
 		if !finite(c.Max) || c.Max <= 0 {
-			b.add(path+".max", "max must be a positive number of points, got %v", c.Max)
+			b.add(path+".max", "rules.max_must_be_positive_number_of", catalog.Args{"Max": c.Max})
 		}
 		sum += c.Max
 	}
 	if len(sc.Criteria) > 0 && !sumIs(sum, 100) {
-		b.add("$.scoring.criteria", "criteria weights (max) sum to %s, want 100", fmtNum(sum))
+		b.add("$.scoring.criteria", "rules.criteria_weights_max_sum_to_want", catalog.Args{"Sum": fmtNum(sum)})
 	}
 	if !finite(sc.PassMark) || sc.PassMark <= 0 || sc.PassMark > 100 {
-		b.add("$.scoring.pass_mark", "pass_mark must be within (0, 100], got %v", sc.PassMark)
+		b.add("$.scoring.pass_mark", "rules.pass_mark_must_be_within_0", catalog.Args{"PassMark": sc.PassMark})
 	}
 	if sc.Quorum < 1 {
-		b.add("$.scoring.quorum", "quorum must be at least 1, got %d", sc.Quorum)
+		b.add("$.scoring.quorum", "rules.quorum_must_be_at_least_1", catalog.Args{"Quorum": sc.Quorum})
 	}
 }
 
@@ -512,10 +525,10 @@ func (b *builder) buildRating() {
 		b.rs.below.compiled = b.ratingIndicators("$.rating.below_scale.indicators", m.Indicators, r)
 	}
 	if !finite(r.Cap) || r.Cap < 1 {
-		b.add("$.rating.cap", "cap is a multiple of an indicator's weight and must be at least 1, got %v", r.Cap)
+		b.add("$.rating.cap", "rules.cap_is_multiple_of_indicator_weight", catalog.Args{"Cap": r.Cap})
 	}
 	if len(r.Bands) < 2 {
-		b.add("$.rating.bands", "bands: list at least two bands, best first, the last without upto_percent")
+		b.add("$.rating.bands", "rules.bands_list_at_least_two_bands", nil)
 	}
 	bands := map[string]bool{}
 	prev := 0.0
@@ -523,14 +536,13 @@ func (b *builder) buildRating() {
 		path := fmt.Sprintf("$.rating.bands[%d]", i)
 		switch {
 		case strings.TrimSpace(band.Band) == "":
-			b.add(path+".band", "band name is required")
+			b.add(path+".band", "rules.band_name_is_required", nil)
 		case bands[band.Band]:
-			b.add(path+".band", "duplicate band %q", band.Band)
+			b.add(path+".band", "rules.duplicate_band", catalog.Args{"Band": fmt.Sprintf("%q", band.Band)})
 		case i >= len(BandNames):
-			b.add(path+".band", "at most %d bands, named %s", len(BandNames), strings.Join(BandNames, ", "))
+			b.add(path+".band", "rules.at_most_bands_named", catalog.Args{"BandNames": len(BandNames), "BandNames2": strings.Join(BandNames, ", ")})
 		case band.Band != BandNames[i]:
-			b.add(path+".band", "bands are named %s in that order, best first (the dashboard, the exports and the log list them by these names): band %d must be %q, got %q",
-				strings.Join(BandNames, ", "), i+1, BandNames[i], band.Band)
+			b.add(path+".band", "rules.bands_are_named_in_that_order", catalog.Args{"BandNames": strings.Join(BandNames, ", "), "Arg2": i + 1, "BandNames2": fmt.Sprintf("%q", BandNames[i]), "Band": fmt.Sprintf("%q", band.Band)})
 		}
 		bands[band.Band] = true
 		p := band.UptoPercent
@@ -541,17 +553,17 @@ func (b *builder) buildRating() {
 		}
 		if bottom := len(r.Bands) >= 3 && r.Bands[len(r.Bands)-1].BottomPercent != 0; bottom && i == len(r.Bands)-2 {
 			if p != 0 {
-				b.add(path+".upto_percent", "the band before a bottom band takes the rest: leave upto_percent out, got %s", fmtNum(p))
+				b.add(path+".upto_percent", "rules.band_before_bottom_band_takes_rest", catalog.Args{"P": fmtNum(p)})
 			}
 			continue
 		}
 		switch {
 		case !finite(p):
-			b.add(path+".upto_percent", "upto_percent must be a number, got %v", p)
+			b.add(path+".upto_percent", "rules.upto_percent_must_be_number_got", catalog.Args{"P": p})
 		case last && p != 0 && p != 100:
-			b.add(path+".upto_percent", "the last band takes the rest: leave upto_percent out (or 100), got %s", fmtNum(p))
+			b.add(path+".upto_percent", "rules.last_band_takes_rest_leave_upto", catalog.Args{"P": fmtNum(p)})
 		case !last && (p <= prev || p >= 100):
-			b.add(path+".upto_percent", "upto_percent %s must be above the previous band's %s and below 100 (cumulative share of firms by rank)", fmtNum(p), fmtNum(prev))
+			b.add(path+".upto_percent", "rules.upto_percent_must_be_above_previous", catalog.Args{"P": fmtNum(p), "Prev": fmtNum(prev)})
 		case !last:
 			prev = p
 		}
@@ -566,28 +578,28 @@ func (b *builder) buildRating() {
 			b.rs.below.floorIdx = slices.IndexFunc(r.BelowScale.Indicators, func(ind Indicator) bool { return ind.ID == fl.Indicator })
 		}
 		if b.rs.floorIdx < 0 {
-			b.add("$.rating.floor.indicator", "unknown indicator %q", fl.Indicator)
+			b.add("$.rating.floor.indicator", "rules.unknown_indicator", catalog.Args{"Indicator": fmt.Sprintf("%q", fl.Indicator)})
 		}
 		if !finite(fl.Below) || fl.Below <= 0 {
-			b.add("$.rating.floor.below", "below must be a positive number, got %v", fl.Below)
+			b.add("$.rating.floor.below", "rules.below_must_be_positive_number_got", catalog.Args{"Below": fl.Below})
 		}
 		if !bands[fl.Band] {
-			b.add("$.rating.floor.band", "unknown band %q", fl.Band)
+			b.add("$.rating.floor.band", "rules.unknown_band", catalog.Args{"Band": fmt.Sprintf("%q", fl.Band)})
 		}
 	} else {
 		b.rs.floorIdx = -1
 	}
 	if r.GraceYears < 0 {
-		b.add("$.rating.grace_years", "grace_years must not be negative, got %d", r.GraceYears)
+		b.add("$.rating.grace_years", "rules.grace_years_must_not_be_negative", catalog.Args{"GraceYears": r.GraceYears})
 	}
 	if !bands[r.GraceBand] {
-		b.add("$.rating.grace_band", "grace_band %q is not one of the bands", r.GraceBand)
+		b.add("$.rating.grace_band", "rules.grace_band_is_not_one_of", catalog.Args{"GraceBand": fmt.Sprintf("%q", r.GraceBand)})
 	}
 	if r.RectificationDays < 1 {
-		b.add("$.rating.rectification_days", "rectification_days must be at least 1, got %d", r.RectificationDays)
+		b.add("$.rating.rectification_days", "rules.rectification_days_must_be_at_least", catalog.Args{"RectificationDays": r.RectificationDays})
 	}
 	if r.ExitAfterDYears < 1 {
-		b.add("$.rating.exit_after_d_years", "exit_after_d_years must be at least 1, got %d", r.ExitAfterDYears)
+		b.add("$.rating.exit_after_d_years", "rules.exit_after_years_must_be_at", catalog.Args{"ExitAfterDYears": r.ExitAfterDYears})
 	}
 	b.ratingClasses(r, bands)
 }
@@ -595,7 +607,7 @@ func (b *builder) buildRating() {
 // ratingIndicators checks one method's indicators and compiles their formulas.
 func (b *builder) ratingIndicators(at string, inds []Indicator, r *RatingConfig) []*formula {
 	if len(inds) == 0 {
-		b.add(at, "indicators: list the rating's indicators")
+		b.add(at, "rules.indicators_list_rating_indicators", nil)
 	}
 	var out []*formula
 	seen := map[string]bool{}
@@ -606,39 +618,39 @@ func (b *builder) ratingIndicators(at string, inds []Indicator, r *RatingConfig)
 		b.names(path, ind.NameZH, ind.NameEN)
 		f, err := compileFormula(ind.Formula, &firmEnv{})
 		if err != nil {
-			b.add(path+".formula", "%v", err)
+			b.addErr(path+".formula", err)
 		}
 		out = append(out, f)
 		if !finite(ind.Weight) || ind.Weight <= 0 {
-			b.add(path+".weight", "weight must be a positive number of points, got %v", ind.Weight)
+			b.add(path+".weight", "rules.weight_must_be_positive_number_of", catalog.Args{"Weight": ind.Weight})
 		}
 		sum += ind.Weight
 		if !finite(ind.Benchmark) || ind.Benchmark <= 0 {
-			b.add(path+".benchmark", "benchmark must be a positive number, got %v", ind.Benchmark)
+			b.add(path+".benchmark", "rules.benchmark_must_be_positive_number_got", catalog.Args{"Benchmark": ind.Benchmark})
 		}
 		if ind.Better != "higher" && ind.Better != "lower" {
-			b.add(path+".better", "better must be higher or lower, got %q", ind.Better)
+			b.add(path+".better", "rules.better_must_be_higher_or_lower", catalog.Args{"Better": fmt.Sprintf("%q", ind.Better)})
 		}
 		for k, d := range ind.Data {
 			if _, ok := firmEnvIndex[d]; !ok {
-				b.add(fmt.Sprintf("%s.data[%d]", path, k), "unknown annual figure %q (one of %s)", d, strings.Join(firmFieldNames(), ", "))
+				b.add(fmt.Sprintf("%s.data[%d]", path, k), "rules.unknown_annual_figure_one_of", catalog.Args{"D": fmt.Sprintf("%q", d), "Arg2": strings.Join(firmFieldNames(), ", ")})
 			}
 		}
 		switch ind.Missing {
 		case "", MissingAverage, MissingZero:
 		case MissingNotRated:
 			if r.NotRatedClass == "" {
-				b.add(path+".missing", "missing: not_rated needs rating.not_rated_class (e.g. T)")
+				b.add(path+".missing", "rules.missing_not_rated_needs_rating_not", nil)
 			}
 		default:
-			b.add(path+".missing", "missing must be average, zero or not_rated, got %q", ind.Missing)
+			b.add(path+".missing", "rules.missing_must_be_average_zero_or", catalog.Args{"Missing": fmt.Sprintf("%q", ind.Missing)})
 		}
 		if len(ind.Data) > 0 && ind.Missing == "" {
-			b.add(path+".missing", "say what an indicator without its data scores: missing: average, zero or not_rated")
+			b.add(path+".missing", "rules.say_what_indicator_without_its_data", nil)
 		}
 	}
 	if len(inds) > 0 && !sumIs(sum, 100) {
-		b.add(at, "indicator weights sum to %s, want 100", fmtNum(sum))
+		b.add(at, "rules.indicator_weights_sum_to_want_100", catalog.Args{"Sum": fmtNum(sum)})
 	}
 	return out
 }
@@ -648,19 +660,19 @@ func (b *builder) ratingIndicators(at string, inds []Indicator, r *RatingConfig)
 func (b *builder) bottomBand(path string, band Band, last bool, r *RatingConfig) {
 	switch {
 	case !last:
-		b.add(path+".bottom_percent", "only the last band can be counted from the bottom")
+		b.add(path+".bottom_percent", "rules.only_last_band_can_be_counted", nil)
 	case r.BandRounding != RoundingHalfUp:
-		b.add(path+".bottom_percent", "a band counted from the bottom needs band_rounding: half_up")
+		b.add(path+".bottom_percent", "rules.band_counted_from_bottom_needs_band", nil)
 	case len(r.Bands) < 3:
-		b.add(path+".bottom_percent", "a bottom band needs at least one band above the band that takes the rest")
+		b.add(path+".bottom_percent", "rules.bottom_band_needs_at_least_one", nil)
 	case band.UptoPercent != 0:
-		b.add(path+".upto_percent", "a bottom band has bottom_percent, not upto_percent")
+		b.add(path+".upto_percent", "rules.bottom_band_has_bottom_percent_not", nil)
 	case !finite(band.BottomPercent) || band.BottomPercent <= 0 || band.BottomPercent >= 100:
-		b.add(path+".bottom_percent", "bottom_percent must be within (0, 100), got %v", band.BottomPercent)
+		b.add(path+".bottom_percent", "rules.bottom_percent_must_be_within_0", catalog.Args{"BottomPercent": band.BottomPercent})
 	case band.MinFirms < 0 || band.MinFirmsFrom < 0:
-		b.add(path+".min_firms", "min_firms and min_firms_from must not be negative")
+		b.add(path+".min_firms", "rules.min_firms_and_min_firms_from", nil)
 	case band.MinFirmsFrom > 0 && band.MinFirms == 0:
-		b.add(path+".min_firms", "min_firms_from needs min_firms")
+		b.add(path+".min_firms", "rules.min_firms_from_needs_min_firms", nil)
 	}
 }
 
@@ -670,38 +682,38 @@ func (b *builder) ratingClasses(r *RatingConfig, bands map[string]bool) {
 	switch r.BandRounding {
 	case "", RoundingCeil, RoundingHalfUp:
 	default:
-		b.add("$.rating.band_rounding", "band_rounding must be half_up or ceil, got %q", r.BandRounding)
+		b.add("$.rating.band_rounding", "rules.band_rounding_must_be_half_up", catalog.Args{"BandRounding": fmt.Sprintf("%q", r.BandRounding)})
 	}
 	if r.NotRatedClass != "" && r.NotRatedClass != NotRatedClassName {
-		b.add("$.rating.not_rated_class", "the not-rated class is named %s (the dashboard, the exports and the log list it by that name), got %q", NotRatedClassName, r.NotRatedClass)
+		b.add("$.rating.not_rated_class", "rules.not_rated_class_is_named_dashboard", catalog.Args{"NotRatedClassName": NotRatedClassName, "NotRatedClass": fmt.Sprintf("%q", r.NotRatedClass)})
 	}
 	if r.NotFiled != "" && !bands[r.NotFiled] && (r.NotFiled != r.NotRatedClass || r.NotRatedClass == "") {
-		b.add("$.rating.not_filed", "not_filed %q is neither a band nor the not_rated_class", r.NotFiled)
+		b.add("$.rating.not_filed", "rules.not_filed_is_neither_band_nor", catalog.Args{"NotFiled": fmt.Sprintf("%q", r.NotFiled)})
 	}
 	seen := map[string]bool{}
 	for i, c := range r.Classes {
 		path := fmt.Sprintf("$.rating.classes[%d]", i)
 		switch {
 		case !bands[c.Class] && (c.Class != r.NotRatedClass || c.Class == ""):
-			b.add(path+".class", "class %q is neither a band nor the not_rated_class", c.Class)
+			b.add(path+".class", "rules.class_is_neither_band_nor_not", catalog.Args{"Class": fmt.Sprintf("%q", c.Class)})
 		case seen[c.Class]:
-			b.add(path+".class", "duplicate class %q", c.Class)
+			b.add(path+".class", "rules.duplicate_class", catalog.Args{"Class": fmt.Sprintf("%q", c.Class)})
 		}
 		seen[c.Class] = true
 		b.names(path, c.NameZH, c.NameEN)
 		if len(c.MeasuresZH) != len(c.MeasuresEN) {
-			b.add(path+".measures_en", "list as many measures in English (%d) as in Chinese (%d)", len(c.MeasuresEN), len(c.MeasuresZH))
+			b.add(path+".measures_en", "rules.list_as_many_measures_in_english", catalog.Args{"MeasuresEN": len(c.MeasuresEN), "MeasuresZH": len(c.MeasuresZH)})
 		}
 	}
 	if r.PublicityDays < 0 || r.PublicityDays > 60 {
-		b.add("$.rating.publicity_days", "publicity_days must be within 0–60 calendar days, got %d", r.PublicityDays)
+		b.add("$.rating.publicity_days", "rules.publicity_days_must_be_within_0", catalog.Args{"PublicityDays": r.PublicityDays})
 	}
 	if s := r.RDSupport; s != nil {
 		if !finite(s.AtLeast) || s.AtLeast <= 0 || s.AtLeast > 100 {
-			b.add("$.rating.rd_support.at_least", "at_least is an R&D intensity in %% within (0, 100], got %v", s.AtLeast)
+			b.add("$.rating.rd_support.at_least", "rules.at_least_is_r_intensity_in", catalog.Args{"AtLeast": s.AtLeast})
 		}
 		if strings.TrimSpace(s.MeasureZH) == "" || strings.TrimSpace(s.MeasureEN) == "" {
-			b.add("$.rating.rd_support.measure_zh", "measure_zh and measure_en say what support the firm gets")
+			b.add("$.rating.rd_support.measure_zh", "rules.measure_zh_and_measure_en_say", nil)
 		}
 	}
 }
@@ -713,22 +725,22 @@ func (b *builder) buildTracking() {
 		v    int
 	}{{"start_within_months", t.StartWithinMonths}, {"construction_months", t.ConstructionMonths}, {"full_production_months", t.FullProductionMonths}} {
 		if f.v < 1 {
-			b.add("$.tracking."+f.name, "%s must be at least 1, got %d", f.name, f.v)
+			b.add("$.tracking."+f.name, "rules.must_be_at_least_1_got", catalog.Args{"Name": f.name, "V": f.v})
 		}
 	}
 	if t.FullProductionMonths > 0 && t.FullProductionMonths < t.StartWithinMonths {
-		b.add("$.tracking.full_production_months", "full production (%d months after land delivery) cannot come before the construction start deadline (%d months)", t.FullProductionMonths, t.StartWithinMonths)
+		b.add("$.tracking.full_production_months", "rules.full_production_months_after_land_delivery", catalog.Args{"FullProductionMonths": t.FullProductionMonths, "StartWithinMonths": t.StartWithinMonths})
 	}
 	if t.ReviewTolerance < 0 || t.ReviewTolerance >= 100 || math.IsNaN(t.ReviewTolerance) {
-		b.add("$.tracking.review_tolerance", "review_tolerance is a percentage from 0 to below 100, got %v", t.ReviewTolerance)
+		b.add("$.tracking.review_tolerance", "rules.review_tolerance_is_percentage_from_0", catalog.Args{"ReviewTolerance": t.ReviewTolerance})
 	}
 	if t.EscalationGraceDays < 0 {
-		b.add("$.tracking.escalation_grace_days", "escalation_grace_days must not be negative, got %d", t.EscalationGraceDays)
+		b.add("$.tracking.escalation_grace_days", "rules.escalation_grace_days_must_not_be", catalog.Args{"EscalationGraceDays": t.EscalationGraceDays})
 	}
 	prev := 0
 	for i, y := range t.IdleLandYears {
 		if y <= prev {
-			b.add(fmt.Sprintf("$.tracking.idle_land_years[%d]", i), "idle land years must be positive and increasing, got %d after %d", y, prev)
+			b.add(fmt.Sprintf("$.tracking.idle_land_years[%d]", i), "rules.idle_land_years_must_be_positive", catalog.Args{"Y": y, "Prev": prev})
 		}
 		prev = y
 	}
@@ -738,10 +750,10 @@ func (b *builder) buildCalendar() {
 	for _, k := range slices.Sorted(maps.Keys(b.spec.Deadlines)) {
 		path := "$.deadlines." + keySegment(k)
 		if !slices.Contains(DeadlineStates, k) {
-			b.add(path, "unknown state %q (one of %s)", k, strings.Join(DeadlineStates, ", "))
+			b.add(path, "rules.unknown_state_one_of", catalog.Args{"K": fmt.Sprintf("%q", k), "DeadlineStates": strings.Join(DeadlineStates, ", ")})
 		}
 		if d := b.spec.Deadlines[k]; d < 0 {
-			b.add(path, "working days must not be negative, got %d", d)
+			b.add(path, "rules.working_days_must_not_be_negative", catalog.Args{"D": d})
 		}
 	}
 	seen := map[string]string{}
@@ -754,11 +766,11 @@ func (b *builder) buildCalendar() {
 			t, err := time.Parse(time.DateOnly, d)
 			switch {
 			case err != nil || t.Format(time.DateOnly) != d:
-				b.add(path, "%q is not a date like 2026-10-01", d)
+				b.add(path, "rules.is_not_date_like_2026_10", catalog.Args{"D": fmt.Sprintf("%q", d)})
 			case seen[d] != "":
-				b.add(path, "%s is listed twice (already under %s)", d, seen[d])
+				b.add(path, "rules.is_listed_twice_already_under", catalog.Args{"D": d, "Seen": seen[d]})
 			case list.name == "workdays" && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday:
-				b.add(path, "%s is a %s: a make-up working day (调休上班) is always a Saturday or Sunday", d, t.Weekday())
+				b.add(path, "rules.is_make_up_working_day_is", catalog.Args{"D": d, "Weekday": t.Weekday()})
 			}
 			if seen[d] == "" {
 				seen[d] = list.name
@@ -776,7 +788,7 @@ func (b *builder) precise(path string, v float64) {
 		return
 	}
 	if d := decimal.NewFromFloat(v); d.Exponent() < -int32(b.rs.precision) {
-		b.add(path, "%s has more decimals than precision %d: metrics are rounded to %d decimals before they are compared", fmtNum(v), b.rs.precision, b.rs.precision)
+		b.add(path, "rules.has_more_decimals_than_precision_metrics", catalog.Args{"V": fmtNum(v), "Precision": b.rs.precision, "Precision2": b.rs.precision})
 	}
 }
 
@@ -847,9 +859,9 @@ func (b *builder) buildFigures() {
 	declare := func(path, name, mode string) {
 		switch {
 		case !known(name):
-			b.add(path, "unknown figure %q (one of industry_code, %s)", name, strings.Join(FigureNames(), ", "))
+			b.add(path, "rules.unknown_figure_one_of_industry_code", catalog.Args{"Name": fmt.Sprintf("%q", name), "Arg2": strings.Join(FigureNames(), ", ")})
 		case b.rs.figureMode[name] != "":
-			b.add(path, "figure %s is declared twice", name)
+			b.add(path, "rules.figure_is_declared_twice", catalog.Args{"Name": name})
 		default:
 			b.rs.figureMode[name] = mode
 		}
@@ -864,23 +876,23 @@ func (b *builder) buildFigures() {
 		mode := fs.Optional[name]
 		path := "$.figures.optional." + keySegment(name)
 		if mode != BlankNotApplicable && mode != BlankFail {
-			b.add(path, "what a blank %s means must be %s or %s, got %q", name, BlankNotApplicable, BlankFail, mode)
+			b.add(path, "rules.what_blank_means_must_be_or", catalog.Args{"Name": name, "BlankNotApplicable": BlankNotApplicable, "BlankFail": BlankFail, "Mode": fmt.Sprintf("%q", mode)})
 		}
 		declare(path, name, mode)
 	}
 	if m := b.rs.figureMode["industry_code"]; used["industry_code"] || m != "" {
 		if m != figureRequired {
-			b.add("$.figures.required", "industry_code must be required: screening and the negative list need the 4-digit class")
+			b.add("$.figures.required", "rules.industry_code_must_be_required_screening", nil)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(vetoFlags)) {
 		if m := b.rs.figureMode[name]; m != "" && m != figureRequired {
-			b.add("$.figures.required", "%s is a veto declaration and must be required: an unanswered declaration must block submit", name)
+			b.add("$.figures.required", "rules.is_veto_declaration_and_must_be", catalog.Args{"Name": name})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(used)) {
 		if b.rs.figureMode[name] == "" {
-			b.add("$.figures", "figure %s is read by a check: declare it under required, land or optional", name)
+			b.add("$.figures", "rules.figure_is_read_by_check_declare", catalog.Args{"Name": name})
 		}
 	}
 	b.markLand()

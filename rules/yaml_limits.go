@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"fmt"
+	"zonevet/rules/catalog"
 
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/token"
@@ -56,8 +56,7 @@ func lexWithinLimits(data []byte) (token.Tokens, *Problem) {
 			continue
 		}
 		if depth := flow + len(columns); depth > maxNesting {
-			p := Problem{Rule: "file", Field: "-",
-				Message: fmt.Sprintf("nested more than %d levels deep; a rule set needs only a few", maxNesting)}
+			p := newProblem("file", "-", catalog.Message{ID: "rules.file_nested", Args: catalog.Args{"Max": maxNesting}})
 			if tk.Position != nil {
 				p.Line, p.Column = tk.Position.Line, tk.Position.Column
 			}

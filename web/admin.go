@@ -156,7 +156,7 @@ func (s *Server) handleAccountStatus(c echo.Context) error {
 		disabled = true
 	case "0":
 	default:
-		return engine.FieldError("disabled", "请选择启用或停用", "choose enable or disable")
+		return engine.FieldFail("disabled", "err.choose_enable_or_disable", nil)
 	}
 	err = s.svc.SetDisabled(c.Request().Context(), currentUser(c), id, disabled)
 	if disabled {
@@ -171,7 +171,7 @@ func (s *Server) handleAccountPassword(c echo.Context) error {
 		return err
 	}
 	if p, again := c.FormValue("password"), c.FormValue("password_again"); p != again {
-		err = engine.FieldError("password_again", "两次输入的密码不一致", "the two passwords differ")
+		err = engine.FieldFail("password_again", "err.two_passwords_differ", nil)
 	} else {
 		err = s.svc.ResetPassword(c.Request().Context(), currentUser(c), id, p)
 	}
@@ -227,7 +227,7 @@ func (s *Server) allParkNames(c echo.Context) (map[string]string, error) {
 func accountID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, engine.Errorf(engine.ENOTFOUND, "用户不存在", "user not found")
+		return 0, engine.Fail(engine.ENOTFOUND, "err.user_not_found", nil)
 	}
 	return id, nil
 }

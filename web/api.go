@@ -49,7 +49,7 @@ func (s *Server) decodeJSON(c echo.Context, v any) error {
 			if tooLarge(terr) {
 				return s.errTooLarge(c)
 			}
-			return engine.FieldError("body", "请求体在 JSON 之后还有多余内容", "the request body has data after its JSON value")
+			return engine.FieldFail("body", "err.request_body_has_data_after_its", nil)
 		}
 		return nil
 	}
@@ -79,19 +79,19 @@ func (s *Server) handleAPIProjectList(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			return engine.FieldError("limit", "limit 应为 1–500", "limit must be 1–500")
+			return engine.FieldFail("limit", "err.limit_must_be_1_500", nil)
 		}
 		f.Limit = n
 	}
 	if v := c.QueryParam("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return engine.FieldError("offset", "offset 应为非负整数", "offset must be a non-negative integer")
+			return engine.FieldFail("offset", "err.offset_must_be_non_negative_integer", nil)
 		}
 		f.Offset = n
 	}
 	if st := c.QueryParam("state"); st != "" && !validState(st) {
-		return engine.FieldError("state", "未知状态", "unknown state")
+		return engine.FieldFail("state", "err.unknown_state", nil)
 	}
 	ps, total, err := s.svc.Projects(c.Request().Context(), currentUser(c), f)
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 		return err
 	}
 	if in.Version <= 0 {
-		return engine.FieldError("version", "请提供读取时的 version", "give the version you read")
+		return engine.FieldFail("version", "err.give_version_you_read", nil)
 	}
 	p, err := s.svc.UpdateProject(c.Request().Context(), currentUser(c), id, in.Version, in.ProjectInput)
 	if err != nil {
@@ -173,7 +173,7 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 		return err
 	}
 	if act.Event == "" {
-		return engine.FieldError("event", "请给出操作 event", "give the event")
+		return engine.FieldFail("event", "err.give_event", nil)
 	}
 	answering(c, http.StatusOK)
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
@@ -210,7 +210,7 @@ func (s *Server) handleAPIProjectReport(c echo.Context) error {
 		return err
 	}
 	if p.Report == nil {
-		return engine.Errorf(engine.ENOTFOUND, "项目尚未提交,还没有规则报告", "the project has not been submitted: no rule report yet")
+		return engine.Fail(engine.ENOTFOUND, "err.project_has_not_been_submitted_no", nil)
 	}
 	return c.JSON(http.StatusOK, p.Report)
 }
@@ -246,7 +246,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if len(key) > 200 {
-			return engine.FieldError("Idempotency-Key", "Idempotency-Key 不超过 200 个字符", "Idempotency-Key may have at most 200 characters")
+			return engine.FieldFail("Idempotency-Key", "err.idempotency_key_may_have_at_most", nil)
 		}
 		ctx := c.Request().Context()
 		u := currentUser(c)
@@ -255,7 +255,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			return s.errTooLarge(c)
 		}
 		if err != nil {
-			return engine.FieldError("body", "请求体读取失败", "could not read the request body")
+			return engine.FieldFail("body", "err.could_not_read_request_body", nil)
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n" + string(body)))
@@ -331,7 +331,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 // for another request.
 func replayIdempotent(c echo.Context, r *engine.IdempotentResult, requestHash string) error {
 	if r.RequestHash != requestHash {
-		return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
+		return engine.Fail(engine.ECONFLICT, "err.this_idempotency_key_was_used_for", nil)
 	}
 	c.Response().Header().Set("Idempotent-Replayed", "true")
 	return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)

@@ -102,7 +102,7 @@ func (s *Server) parseAuditForm(c echo.Context) (auditForm, engine.AuditQuery, e
 	if p := strings.TrimPrefix(strings.TrimSpace(c.QueryParam("project")), "#"); p != "" {
 		id, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || id < 0 {
-			return f, q, engine.FieldError("project", "项目编号应为数字", "the project number must be a number")
+			return f, q, engine.FieldFail("project", "err.project_number_must_be_number", nil)
 		}
 		f.Project, q.ProjectID = id, id
 	}
@@ -126,7 +126,7 @@ func (s *Server) parseAuditForm(c echo.Context) (auditForm, engine.AuditQuery, e
 		}
 		t, err := time.ParseInLocation(time.DateOnly, d.s, s.loc)
 		if err != nil {
-			return f, q, engine.FieldError("from", "日期格式应为 年-月-日", "dates are year-month-day")
+			return f, q, engine.FieldFail("from", "err.dates_are_year_month_day", nil)
 		}
 		*d.dst = t.AddDate(0, 0, d.add)
 	}
@@ -175,7 +175,7 @@ func (s *Server) auditParks(c echo.Context) ([]engine.Park, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, engine.Errorf(engine.EFORBIDDEN, "您没有查看决策日志的权限", "you may not read the decision log")
+		return nil, engine.Fail(engine.EFORBIDDEN, "err.you_may_not_read_decision_log", nil)
 	}
 	return out, nil
 }
@@ -234,7 +234,7 @@ type auditEntryData struct {
 func (s *Server) handleAuditEntry(c echo.Context) error {
 	seq, err := strconv.ParseInt(c.Param("seq"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "日志条目不存在", "log entry not found")
+		return engine.Fail(engine.ENOTFOUND, "err.log_entry_not_found", nil)
 	}
 	e, err := s.auditLog().Entry(c.Request().Context(), currentUser(c), seq)
 	if err != nil {
@@ -508,10 +508,10 @@ func (s *Server) handleAuditVerify(c echo.Context) error {
 func (s *Server) handleAuditCheckpoint(c echo.Context) error {
 	l := s.auditLog()
 	if !l.CanAudit(c.Request().Context(), currentUser(c), "verify") {
-		return engine.Errorf(engine.EFORBIDDEN, "您没有校验决策日志的权限", "you may not verify the decision log")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_verify_decision_log", nil)
 	}
 	if !l.CanSign() {
-		return engine.Errorf(engine.ECONFLICT, "服务器未配置签名密钥,无法签发检查点", "no signing key is configured: cannot sign a checkpoint")
+		return engine.Fail(engine.ECONFLICT, "err.no_signing_key_is_configured_cannot", nil)
 	}
 	cp, err := l.CheckpointNow(c.Request().Context(), currentUser(c))
 	if errors.Is(err, engine.ErrSignerRefused) {
@@ -541,7 +541,7 @@ type dossierData struct {
 func (s *Server) handleDossier(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+		return engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 	}
 	d, err := s.auditLog().Dossier(c.Request().Context(), currentUser(c), id)
 	if err != nil {

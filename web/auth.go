@@ -89,15 +89,15 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if auth := req.Header.Get("Authorization"); isAPI(c) && auth != "" {
 			secret, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
-				return engine.Errorf(engine.EUNAUTHORIZED, "Authorization 头应为 Bearer 令牌", "the Authorization header must be a Bearer token")
+				return engine.Fail(engine.EUNAUTHORIZED, "err.authorization_header_must_be_bearer_token", nil)
 			}
 			tok, err := s.accounts.APITokenByHash(ctx, hashToken(strings.TrimSpace(secret)))
 			if err != nil || tok.Revoked {
-				return engine.Errorf(engine.EUNAUTHORIZED, "API 令牌无效或已吊销", "the API token is invalid or revoked")
+				return engine.Fail(engine.EUNAUTHORIZED, "err.api_token_is_invalid_or_revoked", nil)
 			}
 			u, err := s.svc.SessionUser(ctx, tok.UserID)
 			if err != nil || u.Disabled {
-				return engine.Errorf(engine.EUNAUTHORIZED, "账号已停用", "account disabled")
+				return engine.Fail(engine.EUNAUTHORIZED, "err.account_disabled", nil)
 			}
 			if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery {
 				_ = s.accounts.TouchAPIToken(ctx, tok.ID, now)
@@ -202,7 +202,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 			if tooLarge(err) {
 				return s.errTooLarge(c)
 			}
-			return engine.FieldError("body", "表单无法解析", "the form could not be read")
+			return engine.FieldFail("body", "err.form_could_not_be_read", nil)
 		}
 		sent = c.FormValue(csrfFormField)
 	}
@@ -218,7 +218,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 		ok = ok || sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 	}
 	if !ok {
-		return engine.Errorf(engine.EFORBIDDEN, "表单已过期或来源不明,请刷新页面后重试", "the form has expired or did not come from this site; reload the page and try again")
+		return engine.Fail(engine.EFORBIDDEN, "err.form_has_expired_or_did_not", nil)
 	}
 	return nil
 }
@@ -267,7 +267,7 @@ func (s *Server) clearSessionCookie(c echo.Context) {
 func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
-			return engine.Errorf(engine.EUNAUTHORIZED, "请先登录", "please sign in")
+			return engine.Fail(engine.EUNAUTHORIZED, "err.please_sign_in", nil)
 		}
 		return next(c)
 	}

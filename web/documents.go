@@ -44,7 +44,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 		return err
 	}
 	if !s.svc.CanUpload(u, p) {
-		return s.actionFailed(c, id, engine.Errorf(engine.EFORBIDDEN, "您不能为该项目上传文件", "you may not upload documents to this project"), nil)
+		return s.actionFailed(c, id, engine.Fail(engine.EFORBIDDEN, "err.you_may_not_upload_documents_to", nil), nil)
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
@@ -52,7 +52,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 		if errors.As(err, &tooBig) {
 			return s.actionFailed(c, id, s.errTooLarge(c), nil)
 		}
-		return s.actionFailed(c, id, engine.FieldError("file", "请选择要上传的文件", "choose a file to upload"), nil)
+		return s.actionFailed(c, id, engine.FieldFail("file", "err.choose_file_to_upload", nil), nil)
 	}
 	if fh.Size > s.cfg.MaxUpload {
 		return s.actionFailed(c, id, s.errTooLarge(c), nil)
@@ -72,7 +72,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 		media = mt
 	}
 	if !allowedMedia[media] {
-		return s.actionFailed(c, id, engine.FieldError("file", "只接受 PDF、PNG、JPEG 或 Office(docx/xlsx)文件", "only PDF, PNG, JPEG or Office (docx/xlsx) files are accepted"), nil)
+		return s.actionFailed(c, id, engine.FieldFail("file", "err.only_pdf_png_jpeg_or_office", nil), nil)
 	}
 	d := &engine.Document{Kind: c.FormValue("kind"), FileName: filepath.Base(fh.Filename), StoredName: randomToken(), MediaType: media}
 	if err := s.storeDocument(d, io.MultiReader(bytes.NewReader(head[:n]), src)); err != nil {
@@ -218,7 +218,7 @@ func (s *Server) handleDocumentDownload(c echo.Context) error {
 	}
 	docID, err := strconv.ParseInt(c.Param("doc"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "文件不存在", "document not found")
+		return engine.Fail(engine.ENOTFOUND, "err.document_not_found", nil)
 	}
 	d, err := s.svc.Document(c.Request().Context(), currentUser(c), id, docID)
 	if err != nil {

@@ -213,6 +213,7 @@ type client struct {
 	cookie *http.Cookie // session
 	csrf   string
 	bearer string
+	lang   string // the "lang" cookie, if set
 }
 
 // login gives a client with a session for the named user, made directly in
@@ -262,6 +263,9 @@ func (c *client) do(method, target string, body any) *httptest.ResponseRecorder 
 	}
 	if c.cookie != nil {
 		req.AddCookie(c.cookie)
+	}
+	if c.lang != "" {
+		req.AddCookie(&http.Cookie{Name: "lang", Value: c.lang})
 	}
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)

@@ -2,9 +2,7 @@ package web
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
-	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -14,8 +12,8 @@ import (
 	"unicode"
 
 	"github.com/labstack/echo/v4"
-	"github.com/nicksnyder/go-i18n/v2/i18n"
-	"golang.org/x/text/language"
+
+	"zonevet/rules/catalog"
 )
 
 //go:embed locales/*.json
@@ -23,50 +21,25 @@ var localeFS embed.FS
 
 // Languages the UI speaks: zh (zh-CN, the default) and en.
 const (
-	langZH = "zh"
-	langEN = "en"
+	langZH = catalog.ZH
+	langEN = catalog.EN
 )
 
-// translator holds the go-i18n bundle and one localizer per language; the
-// message files are embedded and loaded once, so a missing file fails start-up.
+// translator renders message ids for pages: the one catalogue
+// (rules/catalog) plus the page wording in web/locales. Every capability
+// keeps its wording in files of its own (locales/<area>.zh-CN.json beside
+// locales/zh-CN.json), so parallel work never edits one shared file; all are
+// loaded here, once, and a file that does not parse or pair fails start-up.
 type translator struct {
-	bundle     *i18n.Bundle
-	localizers map[string]*i18n.Localizer
+	*catalog.Catalogue
 }
 
 func newTranslator() (*translator, error) {
-	b := i18n.NewBundle(language.SimplifiedChinese)
-	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	// Every capability keeps its messages in files of its own
-	// (locales/<area>.zh-CN.json beside locales/zh-CN.json), so parallel work
-	// never edits one shared file; all of them are loaded here, in one place.
-	files, err := fs.Glob(localeFS, "locales/*.json")
+	c, err := catalog.New(localeFS)
 	if err != nil {
 		return nil, fmt.Errorf("web: messages: %w", err)
 	}
-	for _, f := range files {
-		if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
-			return nil, fmt.Errorf("web: messages %s: %w", f, err)
-		}
-	}
-	return &translator{bundle: b, localizers: map[string]*i18n.Localizer{
-		langZH: i18n.NewLocalizer(b, "zh-CN"),
-		langEN: i18n.NewLocalizer(b, "en"),
-	}}, nil
-}
-
-// T translates id into lang; data fills {{.Name}} placeholders. An unknown id
-// shows as itself, and a test keeps every id used by the templates defined.
-func (tr *translator) T(lang, id string, data map[string]any) string {
-	l := tr.localizers[lang]
-	if l == nil {
-		l = tr.localizers[langZH]
-	}
-	msg, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-	if err != nil {
-		return id
-	}
-	return msg
+	return &translator{c}, nil
 }
 
 // lang is the request's UI language: the "lang" cookie if set, else zh-CN.

@@ -228,7 +228,7 @@ func (s *Server) readableID(c echo.Context) (int64, error) {
 func projectID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+		return 0, engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 	}
 	return id, nil
 }
@@ -311,7 +311,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		}
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
 		if body.Field != "" && len(body.Fields) < 2 {
-			d.Error = s.fieldLabel(c, body.Field) + ": " + body.Message
+			d.Error = s.withFieldLabel(c, body.Field, body.Message)
 		}
 	}
 	pd := s.page(c, p.Name)
@@ -583,6 +583,16 @@ func (s *Server) fieldLabel(c echo.Context, field string) string {
 	return field
 }
 
+// withFieldLabel prefixes msg with the field's name unless the message
+// already names it ("统一社会信用代码“…”无效" needs no second 统一社会信用代码).
+func (s *Server) withFieldLabel(c echo.Context, field, msg string) string {
+	lbl := s.fieldLabel(c, field)
+	if strings.Contains(strings.ToLower(msg), strings.ToLower(lbl)) {
+		return msg
+	}
+	return lbl + ": " + msg
+}
+
 // formError puts a domain error next to its field (or in the summary).
 func (s *Server) formError(c echo.Context, f *projectForm, err error) {
 	var de *engine.Error
@@ -605,7 +615,7 @@ func (s *Server) renderForm(c echo.Context, status int, f *projectForm) error {
 	if len(f.Errors) > 0 {
 		for _, fd := range append([]string{"park", "name", "investor_name", "uscc"}, fieldNames()...) {
 			if m, ok := f.Errors[fd]; ok {
-				f.Summary = append(f.Summary, s.fieldLabel(c, fd)+": "+m)
+				f.Summary = append(f.Summary, s.withFieldLabel(c, fd, m))
 			}
 		}
 	}
@@ -678,7 +688,7 @@ func (s *Server) handleProjectNew(c echo.Context) error {
 		return err
 	}
 	if len(parks) == 0 {
-		return engine.Errorf(engine.EFORBIDDEN, "您没有登记项目的权限", "you may not register projects")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_register_projects", nil)
 	}
 	f := &projectForm{Parks: parks, Values: map[string]string{"park": parks[0].ID}, Errors: map[string]string{}}
 	return s.renderForm(c, http.StatusOK, f)
@@ -718,7 +728,7 @@ func (s *Server) handleProjectEdit(c echo.Context) error {
 		return err
 	}
 	if !contains(s.svc.Actions(ctx, u, p), engine.EventUpdate) {
-		return engine.Errorf(engine.EFORBIDDEN, "当前不能修改该项目", "you cannot edit this project now")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_cannot_edit_this_project_now", nil)
 	}
 	f := &projectForm{ID: p.ID, Version: p.Version, Park: p.Park, Values: formFromProject(p), Errors: map[string]string{}, Edit: true}
 	return s.renderForm(c, http.StatusOK, f)

@@ -96,7 +96,7 @@ func (s *Server) handleRatingRunExport(c echo.Context) error {
 	ctx, u := c.Request().Context(), currentUser(c)
 	id, err := strconv.ParseInt(c.Param("run"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+		return engine.Fail(engine.ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	run, err := s.svc.RatingRun(ctx, u, id)
 	if err != nil {

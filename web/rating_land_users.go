@@ -26,16 +26,15 @@ var landUserHead = []string{"统一社会信用代码", "企业名称", "用地�
 func readLandUserSheet(r io.Reader, year int) ([]engine.LandUserRow, []engine.RowError, error) {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return nil, nil, engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+		return nil, nil, engine.FieldFail("file", "err.cannot_read_file_upload_xlsx_excel", nil)
 	}
 	defer f.Close()
 	rows, err := f.GetRows(f.GetSheetName(0))
 	if err != nil {
-		return nil, nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+		return nil, nil, engine.FieldFail("file", "err.cannot_read_worksheet", nil)
 	}
 	if len(rows) == 0 || len(rows[0]) < len(landUserHead) || !strings.Contains(rows[0][0], "统一社会信用代码") || !strings.Contains(rows[0][2], "用地面积") {
-		return nil, nil, engine.FieldError("file", "表头不符:A–D 列应为统一社会信用代码、企业名称、用地面积(亩)、供地日期,其后为年度数据各列",
-			"the header does not match: columns A–D are the credit code, name, land area (mu) and land grant date, then the annual figures")
+		return nil, nil, engine.FieldFail("file", "err.header_does_not_match_columns_are", nil)
 	}
 	var out []engine.LandUserRow
 	var errs []engine.RowError
@@ -82,7 +81,7 @@ func (s *Server) handleLandUsersImport(c echo.Context) error {
 		return err
 	}
 	if !d.CanImport {
-		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_enter_this_park", nil)
 	}
 	data, fileName, err := s.uploadedWorkbook(c)
 	if err != nil {

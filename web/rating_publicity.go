@@ -14,7 +14,7 @@ import (
 func runParam(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+		return 0, engine.Fail(engine.ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	return id, nil
 }
@@ -50,7 +50,7 @@ func (s *Server) handleObjectionFile(c echo.Context) error {
 func (s *Server) handleObjectionDecide(c echo.Context) error {
 	id, err := runParam(c, "id")
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "异议不存在", "objection not found")
+		return engine.Fail(engine.ENOTFOUND, "err.objection_not_found", nil)
 	}
 	o, err := s.svc.DecideObjection(c.Request().Context(), currentUser(c), id, c.FormValue("outcome"), c.FormValue("reason"))
 	back := "/tracking"

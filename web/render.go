@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules"
 )
 
 //go:embed templates/*.html
@@ -232,6 +233,29 @@ func (s *Server) funcs() template.FuncMap {
 		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
 		"roleLabel":    func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
 		"fieldLabel":   fieldName, // a form or sheet field in lang (tracking.go)
+		// A yes/no check (a veto declaration, the negative-list industry)
+		// stores 0/1 against "= 0"; people read 是/否.
+		"flagCheck": func(c any) bool { return flagCheck(c) },
+		"yesNo": func(lang string, v float64) string {
+			if v != 0 {
+				return s.i18n.T(lang, "label.yes", nil)
+			}
+			return s.i18n.T(lang, "label.no", nil)
+		},
+		"threshold": func(lang string, c any) string {
+			if flagCheck(c) {
+				return s.i18n.T(lang, "label.no", nil)
+			}
+			return checkOf(c).Threshold
+		},
+		// actor names who wrote a log entry; the server's operator (accounts
+		// made on the command line) has no login to show.
+		"actor": func(lang, actor string) string {
+			if actor == engine.OperatorActor {
+				return s.i18n.T(lang, "actor.operator", nil)
+			}
+			return actor
+		},
 		"pick": func(lang, zh, en string) string {
 			if lang == langEN && en != "" {
 				return en
@@ -283,4 +307,20 @@ func (s *Server) funcs() template.FuncMap {
 			return false
 		},
 	}
+}
+
+func checkOf(c any) rules.CheckResult {
+	switch x := c.(type) {
+	case rules.CheckResult:
+		return x
+	case *rules.CheckResult:
+		return *x
+	}
+	return rules.CheckResult{}
+}
+
+// flagCheck tells a yes/no check: the vetoes, whose threshold is "= 0".
+func flagCheck(c any) bool {
+	r := checkOf(c)
+	return r.Threshold == "= 0"
 }

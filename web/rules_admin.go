@@ -46,7 +46,7 @@ func (s *Server) ruleSetsPage(c echo.Context, status int, park string, d ruleSet
 		return err
 	}
 	if len(parks) == 0 {
-		return engine.Errorf(engine.EFORBIDDEN, "只有系统管理员可以管理规则集", "only an administrator manages rule sets")
+		return engine.Fail(engine.EFORBIDDEN, "err.only_administrator_manages_rule_sets", nil)
 	}
 	d.Parks, d.Park = parks, parks[0]
 	for _, p := range parks {

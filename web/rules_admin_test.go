@@ -137,3 +137,40 @@ func TestAdminRuleSets(t *testing.T) {
 		t.Errorf("logged installs %v", events)
 	}
 }
+
+// TestRuleSetUploadProblemsInReadersLanguage: an upload's problems read in
+// the page's language — a misspelt formula name and scoring weights that do
+// not add up to 100 (qingyuan.yaml: chain_fit max 20 → 25, so the sheet's
+// seven criteria 20+20+20+15+10+10+5 become 105).
+func TestRuleSetUploadProblemsInReadersLanguage(t *testing.T) {
+	w := mustWorld(t)
+	src := ruleSetFile(t, "v2")
+	src = bytes.Replace(src, []byte("formula: tax / land_area"), []byte("formula: tax / land_areaa"), 1)
+	src = bytes.Replace(src, []byte("name_en: Industrial-chain fit, max: 20"), []byte("name_en: Industrial-chain fit, max: 25"), 1)
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{langZH, []string{"未知名称 land_areaa(公式第 7 列)", "评分项满分(max)合计为 105,应为 100"}},
+		{langEN, []string{"unknown name land_areaa (formula column 7)", "criteria weights (max) sum to 105, want 100"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			admin := w.login("admin")
+			admin.lang = tc.lang
+			rec := admin.do("POST", "/admin/rules", uploadForm(t, ownPark, "qingyuan-v2.yaml", src))
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status %d", rec.Code)
+			}
+			var problems []string
+			for _, row := range findAll(byID(parseHTML(t, rec.Body.String()), "upload-error"), func(n *html.Node) bool { return n.Data == "tr" }) {
+				problems = append(problems, text(row))
+			}
+			got := strings.Join(problems, "\n")
+			for _, want := range tc.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("problems do not say %q:\n%s", want, got)
+				}
+			}
+		})
+	}
+}

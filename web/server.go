@@ -274,9 +274,13 @@ func (s *Server) classify(c echo.Context, err error) (int, apiError) {
 	lang := s.lang(c)
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		msg := http.StatusText(he.Code)
-		if m, ok := he.Message.(string); ok {
+		// echo's own errors (a route that does not exist, a method not
+		// allowed) carry the English status text: show the catalogue's.
+		msg := s.i18n.T(lang, fmt.Sprintf("http.status_%d", he.Code), nil)
+		if m, ok := he.Message.(string); ok && m != http.StatusText(he.Code) {
 			msg = m
+		} else if !s.i18n.Has(fmt.Sprintf("http.status_%d", he.Code)) {
+			msg = s.i18n.T(lang, "http.status_other", nil)
 		}
 		if he.Code >= 500 {
 			s.log.Error("http error", "path", c.Path(), "err", err)

@@ -56,7 +56,7 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 func (s *Server) handleTokenRevoke(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "令牌不存在", "token not found")
+		return engine.Fail(engine.ENOTFOUND, "err.token_not_found", nil)
 	}
 	if err := s.accounts.RevokeAPIToken(c.Request().Context(), currentUser(c).ID, id); err != nil {
 		return err

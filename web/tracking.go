@@ -201,7 +201,7 @@ func num(c echo.Context, name string) (float64, error) {
 	}
 	x, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return 0, engine.FieldError(name, "请填写数字", "enter a number")
+		return 0, engine.FieldFail(name, "err.enter_number", nil)
 	}
 	return x, nil
 }
@@ -214,7 +214,7 @@ func date(c echo.Context, name string) (time.Time, error) {
 	}
 	d, err := engine.ParseDate(v)
 	if err != nil {
-		return time.Time{}, engine.FieldError(name, "日期格式应为 2026-03-31", "dates are written 2026-03-31")
+		return time.Time{}, engine.FieldFail(name, "err.dates_are_written_2026_03_31", nil)
 	}
 	return d, nil
 }
@@ -258,7 +258,7 @@ func (s *Server) handleAgreementSave(c echo.Context) error {
 	setD(&ag.FullProductionBy, "full_production_by")
 	ag.ReviewClause = strings.TrimSpace(c.FormValue("review_clause"))
 	if ferr == nil && ag.SignedOn.IsZero() {
-		ferr = engine.FieldError("signed_on", "请填写签约日期", "enter the signing date")
+		ferr = engine.FieldFail("signed_on", "err.enter_signing_date", nil)
 	}
 	if ferr == nil {
 		_, ferr = s.svc.SaveAgreement(c.Request().Context(), currentUser(c), id, ag)
@@ -340,7 +340,7 @@ func (s *Server) handleRectificationDecision(c echo.Context) error {
 		if y := strings.TrimSpace(c.FormValue("evidence_year")); y != "" {
 			ev := &engine.RectifiedEvidence{}
 			if ev.Year, err = strconv.Atoi(y); err != nil {
-				return s.done(c, engine.FieldError("evidence_year", "请填写年度", "enter a year"), trackingURL(id)+"#rectification", "", "")
+				return s.done(c, engine.FieldFail("evidence_year", "err.enter_year", nil), trackingURL(id)+"#rectification", "", "")
 			}
 			if ev.FixedAssetInvestment, err = num(c, "evidence_investment"); err != nil {
 				return s.done(c, err, trackingURL(id)+"#rectification", "", "")
@@ -383,7 +383,7 @@ func (s *Server) handleIdleLand(c echo.Context) error {
 	switch act.Event {
 	case engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction:
 	default:
-		return s.done(c, engine.FieldError("event", "请选择处置决定", "choose the decision"), trackingURL(id)+"#idle", "", "")
+		return s.done(c, engine.FieldFail("event", "err.choose_decision", nil), trackingURL(id)+"#idle", "", "")
 	}
 	facts := &engine.IdleFacts{}
 	var ferr error
@@ -438,7 +438,7 @@ func (s *Server) parkParam(c echo.Context, name string) (engine.Park, []engine.P
 			return p, parks, nil
 		}
 	}
-	return engine.Park{}, parks, engine.Errorf(engine.ENOTFOUND, "园区不存在", "park not found")
+	return engine.Park{}, parks, engine.Fail(engine.ENOTFOUND, "err.park_not_found", nil)
 }
 
 func (s *Server) yearParam(c echo.Context) int {
@@ -459,7 +459,7 @@ func (s *Server) parkTracking(c echo.Context) (*parkTrackingData, error) {
 		return nil, err
 	}
 	if len(parks) == 0 {
-		return nil, engine.Errorf(engine.EFORBIDDEN, "您不属于任何园区", "you belong to no park")
+		return nil, engine.Fail(engine.EFORBIDDEN, "err.you_belong_to_no_park", nil)
 	}
 	d := &parkTrackingData{Parks: parks, Park: park, Year: s.yearParam(c), Columns: map[string]string{}}
 	this := s.svc.Today().Year()
@@ -505,7 +505,7 @@ func (s *Server) handleTrackingTemplate(c echo.Context) error {
 		return err
 	}
 	if !s.svc.CanTrack(u, park.ID, "figures") {
-		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_enter_this_park", nil)
 	}
 	firms, err := s.svc.ReportingFirms(ctx, u, park.ID)
 	if err != nil {
@@ -532,7 +532,7 @@ func (s *Server) handleTrackingImport(c echo.Context) error {
 		return err
 	}
 	if !d.CanImport {
-		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_enter_this_park", nil)
 	}
 	var data []byte
 	token := c.FormValue("token")
@@ -542,7 +542,7 @@ func (s *Server) handleTrackingImport(c echo.Context) error {
 	fileName := c.FormValue("file_name")
 	if token != "" && validToken(token) {
 		if data, err = os.ReadFile(stash(token)); err != nil {
-			return s.importFailed(c, d, engine.FieldError("file", "上传的文件已失效,请重新上传", "the upload has expired: upload the file again"))
+			return s.importFailed(c, d, engine.FieldFail("file", "err.upload_has_expired_upload_file_again", nil))
 		}
 	} else {
 		if data, fileName, err = s.uploadedWorkbook(c); err != nil {
@@ -595,7 +595,7 @@ func validToken(t string) bool {
 func (s *Server) uploadedWorkbook(c echo.Context) (data []byte, name string, err error) {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return nil, "", engine.FieldError("file", "请选择要导入的 Excel 文件", "choose the Excel file to import")
+		return nil, "", engine.FieldFail("file", "err.choose_excel_file_to_import", nil)
 	}
 	if fh.Size > s.cfg.MaxUpload {
 		return nil, "", s.tooBig()
@@ -665,7 +665,7 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 	ctx, u := c.Request().Context(), currentUser(c)
 	id, err := strconv.ParseInt(c.Param("run"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+		return engine.Fail(engine.ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	run, err := s.svc.RatingRun(ctx, u, id)
 	if err != nil {

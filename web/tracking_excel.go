@@ -155,7 +155,7 @@ func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowErr
 		return nil, nil, err
 	}
 	if len(rows) == 0 || len(rows[0]) == 0 || !strings.Contains(rows[0][0], "统一社会信用代码") && !strings.Contains(strings.ToLower(rows[0][0]), "credit") {
-		return nil, nil, engine.FieldError("file", "表头不符:第 1 行应为模板的列名(A 列为“统一社会信用代码”),请下载模板填写", "the header row does not match the template (column A must be the unified social credit code): download the template")
+		return nil, nil, engine.FieldFail("file", "err.header_row_does_not_match_template", nil)
 	}
 	var out []engine.AnnualRow
 	var errs []engine.RowError
@@ -173,7 +173,7 @@ func readAnnualSheet(r io.Reader, year int) ([]engine.AnnualRow, []engine.RowErr
 }
 
 func errUnreadableBook() error {
-	return engine.FieldError("file", "无法读取该文件:请上传 .xlsx 格式的 Excel 文件", "cannot read the file: upload an .xlsx Excel workbook")
+	return engine.FieldFail("file", "err.cannot_read_file_upload_xlsx_excel", nil)
 }
 
 // checkUnzippedSize refuses a workbook whose parts unpack to more than
@@ -188,9 +188,7 @@ func checkUnzippedSize(data []byte) error {
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 		if total > maxAnnualUnzipped || total < zf.UncompressedSize64 {
-			return engine.FieldError("file",
-				fmt.Sprintf("文件解压后超过 %d MB,不是年度数据表应有的大小:请下载模板填写后上传", maxAnnualUnzipped>>20),
-				fmt.Sprintf("the file unpacks to more than %d MB, far more than an annual-figures sheet: fill in the template and upload that", maxAnnualUnzipped>>20))
+			return engine.FieldFail("file", "err.file_unpacks_to_more_than_mb", engine.Args{"Arg1": maxAnnualUnzipped >> 20})
 		}
 	}
 	return nil
@@ -202,24 +200,22 @@ func checkUnzippedSize(data []byte) error {
 func sheetRows(f *excelize.File, sheet string) ([][]string, error) {
 	it, err := f.Rows(sheet)
 	if err != nil {
-		return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+		return nil, engine.FieldFail("file", "err.cannot_read_worksheet", nil)
 	}
 	defer it.Close()
 	var rows [][]string
 	for it.Next() {
 		if len(rows) == maxAnnualRows {
-			return nil, engine.FieldError("file",
-				fmt.Sprintf("工作表超过 %d 行:每家企业一行,请删去多余的行后重新上传", maxAnnualRows),
-				fmt.Sprintf("the worksheet has more than %d rows (one per firm): delete the extra rows and upload again", maxAnnualRows))
+			return nil, engine.FieldFail("file", "err.worksheet_has_more_than_rows_one", engine.Args{"MaxAnnualRows": maxAnnualRows})
 		}
 		row, err := it.Columns()
 		if err != nil {
-			return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+			return nil, engine.FieldFail("file", "err.cannot_read_worksheet", nil)
 		}
 		rows = append(rows, row)
 	}
 	if it.Error() != nil {
-		return nil, engine.FieldError("file", "无法读取工作表", "cannot read the worksheet")
+		return nil, engine.FieldFail("file", "err.cannot_read_worksheet", nil)
 	}
 	return rows, nil
 }

@@ -194,7 +194,7 @@ func FuzzReadAnnualSheet(f *testing.F) {
 		rows, errs, err := readAnnualSheet(bytes.NewReader(data), 2025)
 		if err != nil {
 			var e *engine.Error
-			if !errors.As(err, &e) || e.Code != engine.EINVALID || e.Field != "file" || e.Message == "" || e.MessageEN == "" {
+			if !errors.As(err, &e) || e.Code != engine.EINVALID || e.Field != "file" || e.Text("zh") == "" || e.Text("en") == "" {
 				t.Fatalf("error %T %v, want an invalid file in both languages", err, err)
 			}
 			return
