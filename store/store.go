@@ -169,9 +169,7 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE id = ? AND version = ?
 			RETURNING park, name, investor_name, uscc, figures, report_sha256`},
 		{&db.stmts.auditHead, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`},
-		{&db.stmts.auditInsert, `
-			INSERT INTO audit_log (seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.stmts.auditInsert, auditInsertSQL},
 		{&db.stmts.savepoint, `SAVEPOINT apply`},
 		{&db.stmts.rollbackTo, `ROLLBACK TO apply`},
 		{&db.stmts.release, `RELEASE apply`},
