@@ -70,6 +70,14 @@ func appendCheckpointJSON(b []byte, c *Checkpoint) []byte {
 	b = appendJSONString(b, c.Key)
 	b = append(b, `,"sig":`...)
 	b = appendJSONString(b, c.Signature)
+	if c.Root != "" {
+		b = append(b, `,"root":`...)
+		b = appendJSONString(b, c.Root)
+	}
+	if c.Note != "" {
+		b = append(b, `,"note":`...)
+		b = appendJSONString(b, c.Note)
+	}
 	return append(b, '}')
 }
 

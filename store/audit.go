@@ -23,6 +23,9 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 	e.Seq, e.PrevHash = lastSeq+1, lastHash
 	e.Time = e.Time.UTC()
 	e.Hash = engine.ChainHash(e.PrevHash, e)
+	if err := db.appendTree(ctx, tx, e); err != nil {
+		return err
+	}
 	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, auditValues(e)...)
 	return err
 }

@@ -19,8 +19,8 @@ const AuditCountCap = 10000
 // AddCheckpoint stores a signed checkpoint.
 func (db *DB) AddCheckpoint(ctx context.Context, c *engine.Checkpoint) error {
 	err := db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature) VALUES (?, ?, ?, ?, ?)`,
-			c.Seq, c.Hash, fmtTime(c.Time), c.Key, c.Signature)
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature, root, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.Seq, c.Hash, fmtTime(c.Time), c.Key, c.Signature, c.Root, c.Note)
 		return err
 	})
 	return wrap("add checkpoint", err)
@@ -37,7 +37,7 @@ func (db *DB) Checkpoints(ctx context.Context) ([]engine.Checkpoint, error) {
 }
 
 func checkpoints(ctx context.Context, tx *sql.Tx) ([]engine.Checkpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, time, public_key, signature FROM audit_checkpoints ORDER BY seq, time, id`)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, time, public_key, signature, root, note FROM audit_checkpoints ORDER BY seq, time, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func checkpoints(ctx context.Context, tx *sql.Tx) ([]engine.Checkpoint, error) {
 	var out []engine.Checkpoint
 	for rows.Next() {
 		var c engine.Checkpoint
-		if err := rows.Scan(&c.Seq, &c.Hash, timeCol{&c.Time}, &c.Key, &c.Signature); err != nil {
+		if err := rows.Scan(&c.Seq, &c.Hash, timeCol{&c.Time}, &c.Key, &c.Signature, &c.Root, &c.Note); err != nil {
 			return nil, err
 		}
 		out = append(out, c)

@@ -43,6 +43,7 @@ type DB struct {
 	path  string
 	stmts stmts
 	queue commitQueue // Apply's group commit
+	tree  auditTree   // the Merkle tree's border, kept by the writer (audit_tree.go)
 
 	stopOptimize chan struct{} // closed by Close: ends the periodic PRAGMA optimize
 	optimizeDone chan struct{}
@@ -88,6 +89,10 @@ func Open(path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.catchUpTree(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
