@@ -259,8 +259,8 @@ func (l *AuditLog) ProveEntries(ctx context.Context, es []AuditEntry) (map[int64
 }
 
 // Consistency proves the log now extends old, a checkpoint an auditor kept:
-// the proof runs from old to the latest checkpoint with a tree (signed now
-// when this view can sign and none covers old).
+// the proof runs from old to the latest checkpoint with a tree, which is
+// the head signed now when this view holds the key.
 func (l *AuditLog) Consistency(ctx context.Context, old *Checkpoint) (*ProofDoc, error) {
 	ts, err := l.trees()
 	if err != nil {
@@ -268,6 +268,13 @@ func (l *AuditLog) Consistency(ctx context.Context, old *Checkpoint) (*ProofDoc,
 	}
 	if old.RootBytes() == nil {
 		return nil, Errorf(EINVALID, "旧检查点没有默克尔树根(树之前签名的检查点)", "the old checkpoint has no tree root (signed before the tree)")
+	}
+	if l.CanSign() {
+		// Prove up to the head as it is now; a signer that refuses (the
+		// log was cut or rewritten) ends it here, with the alarm raised.
+		if _, _, err := l.Checkpoint(ctx, false); err != nil {
+			return nil, err
+		}
 	}
 	c, err := l.latestTreeCheckpoint(ctx, old.Seq)
 	if err != nil {

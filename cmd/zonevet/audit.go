@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE
   zonevet audit verify --export FILE --pubkey KEY [--partial] [--checkpoints OLDER_EXPORT]...
   zonevet audit pubkey                                      # the checkpoint signing key's public half
   zonevet audit checkpoint                                  # sign the log's head now
+  zonevet audit prove SEQ                                   # entry SEQ, its leaf hash, inclusion proof and signed checkpoint, as one JSON document
+  zonevet audit consistency OLD_CHECKPOINT                  # prove the log now extends a checkpoint kept earlier (its note or JSON)
+  zonevet audit verify-proof FILE --pubkey KEY [--checkpoint OLD_CHECKPOINT] # check a proof offline, no database
 `
 
 // signingKeyFlag adds --signing-key: the Ed25519 key that signs checkpoints,
@@ -148,7 +153,7 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 
 func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit: export, verify, pubkey or checkpoint\n" + auditUsage)
+		return errors.New("audit: export, verify, pubkey, checkpoint, prove, consistency or verify-proof\n" + auditUsage)
 	}
 	fs, db := newFlags("audit " + args[0])
 	format := fs.String("format", "jsonl", "export format: jsonl, csv or xlsx")
@@ -160,13 +165,24 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	partial := fs.Bool("partial", false, "verify: the export is of a filtered view (entries need not be contiguous)")
 	var older stringList
 	fs.Var(&older, "checkpoints", "verify: also check the checkpoints in this file (an older export, or a checkpoint file); repeatable")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
+	keptFile := fs.String("checkpoint", "", "verify-proof: a checkpoint kept earlier that a consistency proof must start from")
+	rest, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	switch args[0] {
 	case "verify":
 		if *exportFile != "" {
 			return verifyExportFile(*exportFile, *pubkey, *partial, older, out)
+		}
+	case "verify-proof":
+		if len(rest) != 1 {
+			return errors.New("audit verify-proof: give the proof file (from `zonevet audit prove` or `audit consistency`)")
+		}
+		return verifyProofFile(rest[0], *pubkey, *keptFile, out)
+	case "prove", "consistency":
+		if len(rest) != 1 {
+			return fmt.Errorf("audit %s: give one argument\n%s", args[0], auditUsage)
 		}
 	case "export", "pubkey", "checkpoint":
 	default:
@@ -206,6 +222,49 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintln(out, engine.PublicKeyString(pub))
 			fmt.Fprintf(os.Stderr, "fingerprint %s (key file %s)\n", engine.KeyFingerprint(pub), keyPath)
 			return nil
+		case "prove", "consistency":
+			// With the key at hand a head no checkpoint covers yet is signed
+			// first; without it only stored checkpoints are used.
+			key, _ := engine.LoadSigningKey(keyPath)
+			l := a.svc.AuditLog(key)
+			var doc *engine.ProofDoc
+			if args[0] == "prove" {
+				seq, err := strconv.ParseInt(rest[0], 10, 64)
+				if err != nil || seq < 1 {
+					return engine.FieldError("seq", "条目序号应为正整数", "the entry number must be a positive integer")
+				}
+				if doc, err = l.Prove(ctx, seq); err != nil {
+					return err
+				}
+			} else {
+				data, err := os.ReadFile(rest[0])
+				if err != nil {
+					return err
+				}
+				var trusted ed25519.PublicKey
+				if key != nil {
+					trusted = key.Public().(ed25519.PublicKey)
+				}
+				if *pubkey != "" {
+					if trusted, err = engine.ParsePublicKey(*pubkey); err != nil {
+						return err
+					}
+				}
+				if trusted == nil {
+					return errors.New("audit consistency: give the log's public key with --pubkey to read the kept checkpoint")
+				}
+				old, err := engine.ParseCheckpoint(data, trusted)
+				if err != nil {
+					return fmt.Errorf("%s: %w", rest[0], err)
+				}
+				if doc, err = l.Consistency(ctx, old); err != nil {
+					return err
+				}
+			}
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(doc)
 		case "checkpoint":
 			key, err := engine.LoadSigningKey(keyPath)
 			if err != nil {
@@ -296,6 +355,51 @@ func verifyExportFile(path, pubkey string, partial bool, older []string, out io.
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return reportVerify(res, out)
+}
+
+// verifyProofFile checks a proof document offline: no database is opened.
+func verifyProofFile(path, pubkey, keptPath string, out io.Writer) error {
+	if pubkey == "" {
+		return errors.New("audit verify-proof: give the trusted public key with --pubkey (from `zonevet audit pubkey`, obtained independently of the proof)")
+	}
+	trusted, err := engine.ParsePublicKey(pubkey)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc engine.ProofDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var kept *engine.Checkpoint
+	if keptPath != "" {
+		kdata, err := os.ReadFile(keptPath)
+		if err != nil {
+			return err
+		}
+		if kept, err = engine.ParseCheckpoint(kdata, trusted); err != nil {
+			return fmt.Errorf("%s: %w", keptPath, err)
+		}
+	}
+	if err := engine.VerifyProof(&doc, trusted, kept); err != nil {
+		return exitError{code: 2, msg: "proof INVALID: " + engine.EscapeText(err.Error())}
+	}
+	c := doc.Checkpoint
+	switch doc.Format {
+	case engine.InclusionProofFormat:
+		fmt.Fprintf(out, "proof valid: entry #%d (%s) is in the decision log of %d entries that checkpoint signed %s vouches for\n",
+			doc.Entry.Seq, engine.EscapeText(doc.Entry.Event), c.Seq, c.Time.Format(time.RFC3339))
+	default:
+		if c.Seq == doc.Old.Seq {
+			fmt.Fprintln(out, "warning: no checkpoint newer than the one kept: the proof says only that it is still the latest")
+		}
+		fmt.Fprintf(out, "proof valid: the decision log of %d entries (checkpoint signed %s) extends the one of %d entries (signed %s)\n",
+			c.Seq, c.Time.Format(time.RFC3339), doc.Old.Seq, doc.Old.Time.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // reportVerify prints a verification and turns a failure into exit 2.
