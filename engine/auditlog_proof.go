@@ -227,35 +227,46 @@ func (l *AuditLog) proveIn(ctx context.Context, ts TreeStore, e *AuditEntry, c *
 		LeafHash: base64.StdEncoding.EncodeToString(leaf), Checkpoint: *c, Proof: encodeProof(p)}, nil
 }
 
-// ProveEntries gives an inclusion proof for each of es against one
-// checkpoint (a dossier's entries), or nil when the log has no checkpoint
-// with a tree covering them and this view cannot sign one.
-func (l *AuditLog) ProveEntries(ctx context.Context, es []AuditEntry) (map[int64]*ProofDoc, error) {
+// ProveEntries gives an inclusion proof for each of es that the latest
+// checkpoint with a tree covers, all against that checkpoint (a dossier's
+// entries, so the printed dossier can be checked without the database).
+// Entries after it get none until the next signing; nothing is signed here.
+func (l *AuditLog) ProveEntries(ctx context.Context, es []AuditEntry) (map[int64]*ProofDoc, *Checkpoint, error) {
 	ts, err := l.trees()
 	if err != nil || len(es) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var top int64
-	for _, e := range es {
-		top = max(top, e.Seq)
-	}
-	c, err := l.latestTreeCheckpoint(ctx, top)
+	all, err := l.cps.Checkpoints(ctx)
 	if err != nil {
-		var de *Error
-		if errors.As(err, &de) && de.Code == ECONFLICT {
-			return nil, nil
+		return nil, nil, err
+	}
+	var c *Checkpoint
+	for i := len(all) - 1; i >= 0 && c == nil; i-- {
+		if all[i].Note != "" {
+			c = &all[i]
 		}
-		return nil, err
+	}
+	if c == nil {
+		return nil, nil, nil
 	}
 	out := make(map[int64]*ProofDoc, len(es))
 	for i := range es {
+		if es[i].Seq > c.Seq {
+			continue
+		}
 		d, err := l.proveIn(ctx, ts, &es[i], c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[es[i].Seq] = d
 	}
-	return out, nil
+	return out, c, nil
+}
+
+// JSON is the document as `zonevet audit verify-proof` reads it.
+func (d *ProofDoc) JSON() string {
+	b, _ := json.MarshalIndent(d, "", "  ")
+	return string(b)
 }
 
 // Consistency proves the log now extends old, a checkpoint an auditor kept:
