@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"zonevet/engine/tlog"
 )
 
 // VerifyResult is what a verification found, for people (UI, CLI) and for
@@ -79,8 +78,7 @@ type LogVerifier struct {
 // seqs, so each entry's own hash is checked but not the links between them,
 // and a checkpoint past the end proves nothing.
 func NewLogVerifier(trusted ed25519.PublicKey, partial bool) *LogVerifier {
-	v := &LogVerifier{chain: NewChainVerifier(), trusted: trusted, partial: partial, pending: map[int64][]Checkpoint{},
-		tree: treeCheck{rng: tlog.NewRange(tlog.SHA256)}}
+	v := &LogVerifier{chain: NewChainVerifier(), trusted: trusted, partial: partial, pending: map[int64][]Checkpoint{}}
 	v.res.Partial = partial
 	if trusted != nil {
 		v.res.PublicKey = PublicKeyString(trusted)
