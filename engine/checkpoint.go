@@ -238,9 +238,10 @@ func ParseSigningKey(data []byte) (ed25519.PrivateKey, error) {
 // when it last refused to sign. The alarm lives in the process, not in the
 // decision log, because it says the log itself cannot be trusted.
 type signerState struct {
-	mu    sync.Mutex
-	file  string
-	alarm *SignerAlarm
+	mu         sync.Mutex
+	file       string
+	alarm      *SignerAlarm
+	witnessErr map[string]string // witness url → why the last push failed
 }
 
 // SignerAlarm is the signer's refusal to vouch for the log: the chain from

@@ -182,3 +182,36 @@ func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]e
 	}
 	return wrap("export audit", err)
 }
+
+var _ engine.CosignatureStore = (*DB)(nil)
+
+// AddCosignature stores a witness's cosignature of a checkpoint.
+func (db *DB) AddCosignature(ctx context.Context, c *engine.Cosignature) error {
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_cosignatures (witness_url, name, seq, time, note) VALUES (?, ?, ?, ?, ?)`,
+			c.WitnessURL, c.Name, c.Seq, fmtTime(c.Time), c.Note)
+		return err
+	})
+	return wrap("add cosignature", err)
+}
+
+// Cosignatures lists every stored cosignature, oldest first.
+func (db *DB) Cosignatures(ctx context.Context) ([]engine.Cosignature, error) {
+	var out []engine.Cosignature
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT witness_url, name, seq, time, note FROM audit_cosignatures ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c engine.Cosignature
+			if err := rows.Scan(&c.WitnessURL, &c.Name, &c.Seq, timeCol{&c.Time}, &c.Note); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, wrap("cosignatures", err)
+}

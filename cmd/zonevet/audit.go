@@ -22,7 +22,7 @@ import (
 
 // auditUsage is the audit part of the usage text.
 const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE]
-  zonevet audit verify [--pubkey KEY] [--checkpoints FILE]... # the database: chain, stored checkpoints, and those kept outside it (the checkpoint file by default)
+  zonevet audit verify [--pubkey KEY] [--checkpoints FILE]... [--witness-key NAME=KEY]... # the database: chain, stored checkpoints, and those kept outside it (the checkpoint file by default)
   zonevet audit verify --export FILE --pubkey KEY [--partial] [--checkpoints OLDER_EXPORT]...
   zonevet audit pubkey                                      # the checkpoint signing key's public half
   zonevet audit checkpoint                                  # sign the log's head now
@@ -65,10 +65,12 @@ func checkpointFilePath(flagValue, keyPath string) string {
 
 // checkpointFlags are serve's checkpoint settings.
 type checkpointFlags struct {
-	key      *string
-	file     *string
-	interval *time.Duration
-	newKey   *bool
+	key       *string
+	file      *string
+	interval  *time.Duration
+	newKey    *bool
+	witnesses *string
+	push      *time.Duration
 }
 
 // addCheckpointFlags registers serve's --signing-key, --checkpoint-file,
@@ -81,7 +83,9 @@ func addCheckpointFlags(fs *flag.FlagSet) *checkpointFlags {
 	return &checkpointFlags{key: signingKeyFlag(fs), file: checkpointFileFlag(fs),
 		interval: fs.Duration("checkpoint-interval", def, "sign the decision log's head this often, 0 = only on demand ($ZONEVET_CHECKPOINT_INTERVAL)"),
 		newKey: fs.Bool("new-signing-key", false,
-			"start although the signing key does not match the log's last checkpoint (or is missing): sign from now on with the key at --signing-key, made if missing, and log the change, unsigned")}
+			"start although the signing key does not match the log's last checkpoint (or is missing): sign from now on with the key at --signing-key, made if missing, and log the change, unsigned"),
+		witnesses: fs.String("witness", os.Getenv("ZONEVET_WITNESS"), "comma-separated URLs of independent witnesses (zonevet witness) to push each checkpoint to ($ZONEVET_WITNESS)"),
+		push:      fs.Duration("witness-interval", 10*time.Second, "how often checkpoints not yet cosigned are pushed to the witnesses")}
 }
 
 // start loads the signing key (creating it only for a log without
@@ -104,6 +108,9 @@ func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logg
 		}
 		logger.Error("checkpoint", "err", err)
 	})
+	if urls := splitList(*f.witnesses); len(urls) > 0 {
+		go runWitnessPush(ctx, a.svc.AuditLog(key), urls, *f.push, logger)
+	}
 	return key, nil
 }
 
@@ -165,6 +172,8 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	partial := fs.Bool("partial", false, "verify: the export is of a filtered view (entries need not be contiguous)")
 	var older stringList
 	fs.Var(&older, "checkpoints", "verify: also check the checkpoints in this file (an older export, or a checkpoint file); repeatable")
+	var witnessKeys stringList
+	fs.Var(&witnessKeys, "witness-key", "verify: require a cosignature by this witness (NAME=ed25519:…, as `zonevet witness` printed it); repeatable")
 	keptFile := fs.String("checkpoint", "", "verify-proof: a checkpoint kept earlier that a consistency proof must start from")
 	rest, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -315,6 +324,25 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) kept outside the database in %s\n", len(cps), name)
 			outside = append(outside, cps...)
 		}
+		if len(witnessKeys) > 0 {
+			var ws []engine.WitnessKey
+			for _, s := range witnessKeys {
+				w, err := engine.ParseWitnessKey(s)
+				if err != nil {
+					return err
+				}
+				ws = append(ws, w)
+			}
+			cosigned, err := a.svc.AuditLog(nil).WitnessedCheckpoints(ctx, trusted, ws)
+			var de *engine.Error
+			if errors.As(err, &de) {
+				return exitError{code: 2, msg: "decision log BROKEN: " + engine.EscapeText(de.MessageEN)}
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) cosigned by the witnesses\n", len(cosigned))
+			outside = append(outside, cosigned...)
+		}
 		res, err := a.svc.AuditLog(nil).VerifyWith(ctx, trusted, outside)
 		if err != nil {
 			return err
@@ -433,6 +461,17 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 		msg += fmt.Sprintf("\n  … and %d more", res.MoreProblems)
 	}
 	return exitError{code: 2, msg: msg}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // stringList is a repeatable string flag.
