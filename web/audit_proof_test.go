@@ -53,3 +53,31 @@ func TestDossierCarriesInclusionProofs(t *testing.T) {
 		t.Fatalf("%d of %d entries proved, want all but the dossier view", proved, len(history))
 	}
 }
+
+// TestProofPageShowsWitnesses: per witness, the last cosigned size from
+// the stored cosignatures; a witness whose push failed is flagged (the
+// checkpoint waits for it), one that is current is not.
+func TestProofPageShowsWitnesses(t *testing.T) {
+	up, down := "http://127.0.0.1:7381", "http://127.0.0.1:7382"
+	w := mustWorldConfig(t, Config{CheckpointKey: auditTestKey, Witnesses: []string{up, down}})
+	l := w.svc.AuditLog(auditTestKey)
+	c, _, err := l.Checkpoint(w.ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.AddCosignature(w.ctx, &engine.Cosignature{WitnessURL: up, Name: "w1", Seq: c.Seq, Time: c.Time, Note: c.Note}); err != nil {
+		t.Fatal(err)
+	}
+	l.SetWitnessError(down, "connection refused")
+	doc := parseHTML(t, w.login("auditor").do("GET", "/audit/proof", nil).Body.String())
+	rows := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-witness") != "" })
+	if len(rows) != 2 {
+		t.Fatalf("%d witness rows", len(rows))
+	}
+	if attr(rows[0], "data-witness") != up || attr(rows[0], "data-seq") != itoa(c.Seq) || attr(rows[0], "class") != "" {
+		t.Errorf("current witness row: seq %s class %q", attr(rows[0], "data-seq"), attr(rows[0], "class"))
+	}
+	if attr(rows[1], "data-witness") != down || attr(rows[1], "data-seq") != "0" || attr(rows[1], "class") != "row-warn" {
+		t.Errorf("down witness row: seq %s class %q", attr(rows[1], "data-seq"), attr(rows[1], "class"))
+	}
+}
