@@ -211,6 +211,35 @@ func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted ed25519.Pub
 	return out, nil
 }
 
+// WitnessedNote checks a checkpoint note as a witness handed it over (its
+// latest cosigned, fetched by the auditor from the witness itself): the
+// cosignature of one of ws and the log's signature; it returns the
+// checkpoint for VerifyWith. Taken from the witness rather than the
+// database, it catches a database whose newer checkpoints, cosignatures
+// and tail were all removed.
+func WitnessedNote(note string, trusted ed25519.PublicKey, ws []WitnessKey) (*Checkpoint, error) {
+	for _, w := range ws {
+		if _, err := tlog.VerifyCosignature(note, w.Name, w.Key); err != nil {
+			continue
+		}
+		return ParseCheckpoint([]byte(stripSignatureLine(note, w.Name)), trusted)
+	}
+	return nil, errors.New("the witness's checkpoint carries no valid cosignature by a witness key given")
+}
+
+// LogOriginOf is the origin of the stored log (from its first entry).
+func (l *AuditLog) LogOriginOf(ctx context.Context) (string, error) {
+	cps, err := l.store()
+	if err != nil {
+		return "", err
+	}
+	first, err := cps.AuditEntry(ctx, 1)
+	if err != nil {
+		return "", err
+	}
+	return LogOrigin(first.Hash), nil
+}
+
 // stripSignatureLine drops name's signature line from a note, leaving the
 // log's own signed checkpoint.
 func stripSignatureLine(note, name string) string {

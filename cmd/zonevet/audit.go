@@ -10,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,6 +176,8 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&older, "checkpoints", "verify: also check the checkpoints in this file (an older export, or a checkpoint file); repeatable")
 	var witnessKeys stringList
 	fs.Var(&witnessKeys, "witness-key", "verify: require a cosignature by this witness (NAME=ed25519:…, as `zonevet witness` printed it); repeatable")
+	var witnessURLs stringList
+	fs.Var(&witnessURLs, "witness", "verify: also fetch this witness's latest cosigned checkpoint (URL of `zonevet witness`) and check the log against it; repeatable")
 	keptFile := fs.String("checkpoint", "", "verify-proof: a checkpoint kept earlier that a consistency proof must start from")
 	rest, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -342,6 +346,14 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) cosigned by the witnesses\n", len(cosigned))
 			outside = append(outside, cosigned...)
+			for _, u := range witnessURLs {
+				c, err := fetchWitnessed(ctx, a, u, trusted, ws)
+				if err != nil {
+					return exitError{code: 2, msg: "decision log BROKEN: witness " + u + ": " + engine.EscapeText(err.Error())}
+				}
+				fmt.Fprintf(os.Stderr, "witness %s last cosigned %d entries\n", u, c.Seq)
+				outside = append(outside, *c)
+			}
 		}
 		res, err := a.svc.AuditLog(nil).VerifyWith(ctx, trusted, outside)
 		if err != nil {
@@ -461,6 +473,32 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 		msg += fmt.Sprintf("\n  … and %d more", res.MoreProblems)
 	}
 	return exitError{code: 2, msg: msg}
+}
+
+// fetchWitnessed asks the witness at u for its latest cosigned checkpoint
+// of this log and checks it.
+func fetchWitnessed(ctx context.Context, a *app, u string, trusted ed25519.PublicKey, ws []engine.WitnessKey) (*engine.Checkpoint, error) {
+	origin, err := a.svc.AuditLog(nil).LogOriginOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(u, "/")+"/latest?origin="+url.QueryEscape(origin), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("the witness has cosigned no checkpoint of this log (origin %s): its first entry differs from the one the witness saw, or it was never witnessed", origin)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	return engine.WitnessedNote(string(body), trusted, ws)
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

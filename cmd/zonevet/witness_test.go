@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,3 +199,50 @@ func forkProof(t *testing.T, dbPath string, old, size int64) [][]byte {
 	}
 	return p
 }
+
+// TestWitnessCatchesTruncation: the operator cuts the tail after a
+// cosigned checkpoint and removes every trace of it he holds — the newer
+// checkpoints and cosignatures in the database and the checkpoint file.
+// The database alone then looks intact, even to --witness-key; asking the
+// witness for its latest cosigned checkpoint (--witness URL) catches it.
+func TestWitnessCatchesTruncation(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c.ok("init", "--demo")
+	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
+	keyFile := c.db + ".signing-key.pem"
+	w := startWitness(t, c.bin, filepath.Join(dir, "w"), pub)
+	if errs := push(t, c.db, keyFile, w.url); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	raw, err := sql.Open("sqlite", c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var first int64
+	raw.QueryRow(`SELECT max(seq) FROM audit_cosignatures`).Scan(&first)
+	appendEntries(t, c.db, 2)
+	if errs := push(t, c.db, keyFile, w.url); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	for _, q := range []string{
+		"DROP TRIGGER audit_log_no_delete", "DROP TRIGGER audit_tree_no_delete", "DROP TRIGGER audit_checkpoints_no_delete", "DROP TRIGGER audit_cosignatures_no_delete",
+		"DELETE FROM audit_log WHERE seq > " + itoa64(first), "DELETE FROM audit_tree WHERE seq > " + itoa64(first),
+		"DELETE FROM audit_checkpoints WHERE seq > " + itoa64(first), "DELETE FROM audit_cosignatures WHERE seq > " + itoa64(first),
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	os.Remove(strings.TrimSuffix(keyFile, ".pem") + ".checkpoints.jsonl")
+	if out := c.ok("audit", "verify", "--pubkey", pub, "--witness-key", w.key); !strings.Contains(out, "intact") {
+		t.Fatalf("the database alone: %s", out)
+	}
+	_, errOut, code := c.run("audit", "verify", "--pubkey", pub, "--witness-key", w.key, "--witness", w.url)
+	if code != 2 || !strings.Contains(errOut, "tail was cut") {
+		t.Fatalf("verify against the witness: exit %d\n%s", code, errOut)
+	}
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
