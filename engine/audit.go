@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strconv"
-	"time"
 )
 
 // GenesisHash is the PrevHash of the first entry of the log.
@@ -37,37 +35,38 @@ func chainHashMatches(buf []byte, e *AuditEntry) ([]byte, bool) {
 const chainTag = "zonevet-audit-v1"
 
 func chainMessageSize(prev string, e *AuditEntry) int {
-	return 14*8 + len(chainTag) + len(prev) + 20 + len(time.RFC3339Nano) + len(e.Actor) + len(e.Role) + len(e.Park) + 20 +
-		len(e.Event) + len(e.FromState) + len(e.ToState) + len(e.Reason) + len(e.RuleSetVersion) + len(e.Payload)
+	n := chainedFixedSize + len(prev)
+	for i := range EntryFields {
+		if f := &EntryFields[i]; f.Chained && f.Kind == FieldText {
+			n += len(*f.text(e))
+		}
+	}
+	return n
 }
 
-// appendChainMessage appends the bytes ChainHash hashes.
+// appendChainMessage appends the bytes ChainHash hashes: the tag, prev, and
+// every chained field of EntryFields in order, each after its length.
 func appendChainMessage(b []byte, prev string, e *AuditEntry) []byte {
-	field := func(b []byte, s string) []byte {
-		return append(binary.BigEndian.AppendUint64(b, uint64(len(s))), s...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(chainTag)))
+	b = append(b, chainTag...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(prev)))
+	b = append(b, prev...)
+	for i := range EntryFields {
+		f := &EntryFields[i]
+		if !f.Chained {
+			continue
+		}
+		if f.Kind == FieldText {
+			s := *f.text(e)
+			b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+			b = append(b, s...)
+			continue
+		}
+		// A number or a time is written into place after its length's slot.
+		n := len(b)
+		b = f.AppendValue(append(b, make([]byte, 8)...), e)
+		binary.BigEndian.PutUint64(b[n:], uint64(len(b)-n-8))
 	}
-	// A number or a time is written into place after its length's slot.
-	fieldAt := func(b []byte, start int) []byte {
-		binary.BigEndian.PutUint64(b[start:], uint64(len(b)-start-8))
-		return b
-	}
-	b = field(b, chainTag)
-	b = field(b, prev)
-	n := len(b)
-	b = fieldAt(strconv.AppendInt(append(b, make([]byte, 8)...), e.Seq, 10), n)
-	n = len(b)
-	b = fieldAt(e.Time.UTC().AppendFormat(append(b, make([]byte, 8)...), time.RFC3339Nano), n)
-	b = field(b, e.Actor)
-	b = field(b, string(e.Role))
-	b = field(b, e.Park)
-	n = len(b)
-	b = fieldAt(strconv.AppendInt(append(b, make([]byte, 8)...), e.ProjectID, 10), n)
-	b = field(b, e.Event)
-	b = field(b, string(e.FromState))
-	b = field(b, string(e.ToState))
-	b = field(b, e.Reason)
-	b = field(b, e.RuleSetVersion)
-	b = field(b, e.Payload)
 	return b
 }
 

@@ -269,7 +269,10 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 		l.svc.clearAlarm() // what raised it has been put right
 		return &all[n-1], false, nil
 	}
-	c := SignCheckpoint(l.key, seq, hash, l.svc.now())
+	c, err := l.sign(ctx, seq, hash)
+	if err != nil {
+		return nil, false, err
+	}
 	// The database first: a crash before the file is written leaves the
 	// file a subset of the database, which is fine; the other order would
 	// leave a checkpoint the database "lost", a false alarm.
@@ -283,6 +286,24 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	}
 	l.svc.clearAlarm()
 	return &c, true, nil
+}
+
+// sign signs the head (seq, hash): as a C2SP note with the Merkle tree's
+// root when the store keeps the tree, as a bare checkpoint otherwise.
+func (l *AuditLog) sign(ctx context.Context, seq int64, hash string) (Checkpoint, error) {
+	ts, err := l.trees()
+	if err != nil {
+		return SignCheckpoint(l.key, seq, hash, l.svc.now()), nil
+	}
+	root, err := ts.TreeRoot(ctx, seq)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	first, err := l.cps.AuditEntry(ctx, 1)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return SignTreeCheckpoint(l.key, LogOrigin(first.Hash), seq, hash, root, l.svc.now())
 }
 
 // RunCheckpoints signs the head every interval until ctx ends, reporting

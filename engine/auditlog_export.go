@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -15,10 +14,9 @@ import (
 var ExportFormats = []string{"csv", "xlsx", "jsonl"}
 
 // ExportColumns are the columns of the CSV and .xlsx exports: the entry's
-// fields in AuditEntry order (so the JSON Lines and the table say the same),
-// then the time in the zone's local time for people reading it in Excel.
-var ExportColumns = []string{"seq", "time", "actor", "role", "park", "project_id", "event", "from_state", "to_state",
-	"reason", "rule_set_version", "payload", "prev_hash", "hash", "time_local"}
+// fields (EntryFields, so the JSON Lines and the table say the same), then
+// the time in the zone's local time for people reading it in Excel.
+var ExportColumns = append(EntryColumns(), "time_local")
 
 // xlsxMaxRows is Excel's sheet limit less the header row.
 const xlsxMaxRows = 1<<20 - 1
@@ -164,21 +162,10 @@ func defuseFormula(s string) string {
 }
 
 func fillRow(row []string, e *AuditEntry, loc *time.Location) {
-	row[0] = strconv.FormatInt(e.Seq, 10)
-	row[1] = e.Time.UTC().Format(time.RFC3339Nano)
-	row[2] = e.Actor
-	row[3] = string(e.Role)
-	row[4] = e.Park
-	row[5] = strconv.FormatInt(e.ProjectID, 10)
-	row[6] = e.Event
-	row[7] = string(e.FromState)
-	row[8] = string(e.ToState)
-	row[9] = e.Reason
-	row[10] = e.RuleSetVersion
-	row[11] = e.Payload
-	row[12] = e.PrevHash
-	row[13] = e.Hash
-	row[14] = e.Time.In(loc).Format("2006-01-02 15:04:05")
+	for i := range EntryFields {
+		row[i] = EntryFields[i].Value(e)
+	}
+	row[len(EntryFields)] = e.Time.In(loc).Format("2006-01-02 15:04:05")
 }
 
 // xlsxWriter streams rows with excelize's StreamWriter (rows go to a
@@ -232,9 +219,10 @@ func (x *xlsxWriter) Entry(e *AuditEntry) error {
 	}
 	x.rows++
 	fillRow(x.row, e, x.loc)
-	x.vals[0], x.vals[5] = e.Seq, e.ProjectID
 	for i, v := range x.row {
-		if i != 0 && i != 5 {
+		if i < len(EntryFields) && EntryFields[i].Kind == FieldInt {
+			x.vals[i] = *EntryFields[i].num(e) // a number cell, not text
+		} else {
 			x.vals[i] = v
 		}
 	}

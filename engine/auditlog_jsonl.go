@@ -31,34 +31,21 @@ import (
 // AppendEntryJSON appends e as one JSON object, with cps as its
 // "checkpoints" field when there are any, and no newline.
 func AppendEntryJSON(b []byte, e *AuditEntry, cps []Checkpoint) []byte {
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = append(b, `,"time":"`...)
-	b = e.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","actor":`...)
-	b = appendJSONString(b, e.Actor)
-	b = append(b, `,"role":`...)
-	b = appendJSONString(b, string(e.Role))
-	b = append(b, `,"park":`...)
-	b = appendJSONString(b, e.Park)
-	b = append(b, `,"project_id":`...)
-	b = strconv.AppendInt(b, e.ProjectID, 10)
-	b = append(b, `,"event":`...)
-	b = appendJSONString(b, e.Event)
-	b = append(b, `,"from_state":`...)
-	b = appendJSONString(b, string(e.FromState))
-	b = append(b, `,"to_state":`...)
-	b = appendJSONString(b, string(e.ToState))
-	b = append(b, `,"reason":`...)
-	b = appendJSONString(b, e.Reason)
-	b = append(b, `,"rule_set_version":`...)
-	b = appendJSONString(b, e.RuleSetVersion)
-	b = append(b, `,"payload":`...)
-	b = appendJSONString(b, e.Payload)
-	b = append(b, `,"prev_hash":`...)
-	b = appendJSONString(b, e.PrevHash)
-	b = append(b, `,"hash":`...)
-	b = appendJSONString(b, e.Hash)
+	for i := range EntryFields {
+		f := &EntryFields[i]
+		b = append(b, f.jsonKey...)
+		switch f.Kind {
+		case FieldInt:
+			b = strconv.AppendInt(b, *f.num(e), 10)
+		case FieldTime:
+			// As encoding/json writes a time.Time: RFC 3339 in its own zone.
+			b = append(b, '"')
+			b = f.tm(e).AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+		default:
+			b = appendJSONString(b, *f.text(e))
+		}
+	}
 	if len(cps) > 0 {
 		b = append(b, `,"checkpoints":[`...)
 		for i := range cps {
@@ -83,6 +70,14 @@ func appendCheckpointJSON(b []byte, c *Checkpoint) []byte {
 	b = appendJSONString(b, c.Key)
 	b = append(b, `,"sig":`...)
 	b = appendJSONString(b, c.Signature)
+	if c.Root != "" {
+		b = append(b, `,"root":`...)
+		b = appendJSONString(b, c.Root)
+	}
+	if c.Note != "" {
+		b = append(b, `,"note":`...)
+		b = appendJSONString(b, c.Note)
+	}
 	return append(b, '}')
 }
 
@@ -226,6 +221,7 @@ func parseFlatEntry(p []byte, e *AuditEntry) bool {
 		return false
 	}
 	i++
+	next := 0
 	for first := true; ; first = false {
 		i = skipWS(p, i)
 		if first && i < len(p) && p[i] == '}' {
@@ -250,47 +246,36 @@ func parseFlatEntry(p []byte, e *AuditEntry) bool {
 		if i >= len(p) {
 			return false
 		}
+		fi := entryFieldIndex(key, next)
+		if fi < 0 {
+			// A key we do not know (encoding/json matches keys
+			// case-insensitively, and "checkpoints" is an array): let it decide.
+			return false
+		}
+		next = fi + 1
+		f := &EntryFields[fi]
 		if p[i] == '"' {
+			if f.Kind == FieldInt {
+				return false // a number's field given a string
+			}
 			s, n, ok := parseJSONString(p, ps, i)
 			if !ok {
 				return false
 			}
 			i = n
-			switch string(key) {
-			case "time":
+			if f.Kind == FieldTime {
 				t, err := time.Parse(time.RFC3339Nano, s)
 				if err != nil {
 					return false
 				}
-				e.Time = t
-			case "actor":
-				e.Actor = s
-			case "role":
-				e.Role = Role(s)
-			case "park":
-				e.Park = s
-			case "event":
-				e.Event = s
-			case "from_state":
-				e.FromState = State(s)
-			case "to_state":
-				e.ToState = State(s)
-			case "reason":
-				e.Reason = s
-			case "rule_set_version":
-				e.RuleSetVersion = s
-			case "payload":
-				e.Payload = s
-			case "prev_hash":
-				e.PrevHash = s
-			case "hash":
-				e.Hash = s
-			default:
-				// A number's field given a string, or a key we do not know
-				// (encoding/json matches keys case-insensitively): let it decide.
-				return false
+				*f.tm(e) = t
+			} else {
+				*f.text(e) = s
 			}
 		} else {
+			if f.Kind != FieldInt {
+				return false
+			}
 			k := i
 			if k < len(p) && p[k] == '-' {
 				k++
@@ -308,14 +293,7 @@ func parseFlatEntry(p []byte, e *AuditEntry) bool {
 				return false
 			}
 			i = k
-			switch string(key) {
-			case "seq":
-				e.Seq = n
-			case "project_id":
-				e.ProjectID = n
-			default:
-				return false
-			}
+			*f.num(e) = n
 		}
 		i = skipWS(p, i)
 		if i < len(p) && p[i] == ',' {

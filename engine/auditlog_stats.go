@@ -310,6 +310,11 @@ type Dossier struct {
 	GeneratedBy string
 	Head        int64 // the log's last seq when the dossier was made
 	HeadHash    string
+	// Proofs are the History entries' inclusion proofs against
+	// ProofCheckpoint, the latest checkpoint with a Merkle root; entries
+	// after it have none yet.
+	Proofs          map[int64]*ProofDoc
+	ProofCheckpoint *Checkpoint
 }
 
 // DossierSubmission is one submission as the log recorded it.
@@ -373,6 +378,9 @@ func (l *AuditLog) Dossier(ctx context.Context, u *User, id int64) (*Dossier, er
 	}
 	if l.cps != nil {
 		if d.Head, d.HeadHash, err = l.cps.AuditHead(ctx); err != nil {
+			return nil, err
+		}
+		if d.Proofs, d.ProofCheckpoint, err = l.ProveEntries(ctx, d.History); err != nil {
 			return nil, err
 		}
 	}

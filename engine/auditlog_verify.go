@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/ed25519"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -68,7 +69,8 @@ type LogVerifier struct {
 	// checkpoint seqs each may sign (HandOver).
 	handover map[string][2]int64
 	res      VerifyResult
-	buf      []byte // scratch for hashing
+	buf      []byte    // scratch for hashing
+	tree     treeCheck // the Merkle tree rebuilt from the entries read
 }
 
 // NewLogVerifier checks signatures against trusted (nil: every checkpoint
@@ -166,8 +168,11 @@ func (v *LogVerifier) entry(e *AuditEntry, hashOK bool) {
 		case !hashOK:
 			v.breakAt(e.Seq, "content does not match its hash (entry altered)")
 		}
-	} else if v.chain.Bad == nil {
-		_ = v.chain.check(e, hashOK)
+	} else {
+		if v.chain.Bad == nil {
+			_ = v.chain.check(e, hashOK)
+		}
+		v.tree.add(e.Hash)
 	}
 	v.lastSeq = e.Seq
 	v.res.HeadSeq, v.res.HeadHash = e.Seq, e.Hash
@@ -177,6 +182,11 @@ func (v *LogVerifier) entry(e *AuditEntry, hashOK bool) {
 			if c.Hash != e.Hash {
 				v.problem("checkpoint #%d signed %s says hash %.16s…, the log has %.16s…: history up to #%d was rewritten after it was signed",
 					c.Seq, c.Time.Format(time.RFC3339), c.Hash, e.Hash, c.Seq)
+				continue
+			}
+			if c.Root != "" && !v.partial && v.tree.root() != c.Root {
+				v.problem("checkpoint #%d signed %s says Merkle root %.16s…, the log's tree has %.16s…: entries up to #%d were altered",
+					c.Seq, c.Time.Format(time.RFC3339), c.Root, v.tree.root(), c.Seq)
 				continue
 			}
 			v.res.CheckpointsGood++

@@ -35,7 +35,13 @@ type Checkpoint struct {
 	Hash      string    `json:"hash"`
 	Time      time.Time `json:"time"`
 	Key       string    `json:"key"` // the signer's public key, "ed25519:<base64>"
-	Signature string    `json:"sig"` // base64 Ed25519 signature over CheckpointMessage
+	Signature string    `json:"sig"` // base64 Ed25519 signature over CheckpointMessage, or the note's signature
+	// Root is the Merkle tree's root over entries 1..Seq (base64), and Note
+	// the whole signed note (C2SP tlog-checkpoint) that vouches for Seq,
+	// Hash, Time and Root together. Checkpoints signed before the tree have
+	// neither and are checked as before.
+	Root string `json:"root,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 // CheckpointStore keeps the signed checkpoints of the decision log's head,
@@ -89,6 +95,9 @@ func SignCheckpoint(key ed25519.PrivateKey, seq int64, hash string, t time.Time)
 func (c *Checkpoint) Verify(trusted ed25519.PublicKey) error {
 	if c.Key != PublicKeyString(trusted) {
 		return fmt.Errorf("checkpoint #%d was signed by another key (%s)", c.Seq, shortKey(c.Key))
+	}
+	if c.Note != "" {
+		return c.verifyNote(trusted)
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
 	if err != nil || len(sig) != ed25519.SignatureSize {
@@ -229,9 +238,10 @@ func ParseSigningKey(data []byte) (ed25519.PrivateKey, error) {
 // when it last refused to sign. The alarm lives in the process, not in the
 // decision log, because it says the log itself cannot be trusted.
 type signerState struct {
-	mu    sync.Mutex
-	file  string
-	alarm *SignerAlarm
+	mu         sync.Mutex
+	file       string
+	alarm      *SignerAlarm
+	witnessErr map[string]string // witness url → why the last push failed
 }
 
 // SignerAlarm is the signer's refusal to vouch for the log: the chain from

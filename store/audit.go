@@ -23,17 +23,52 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 	e.Seq, e.PrevHash = lastSeq+1, lastHash
 	e.Time = e.Time.UTC()
 	e.Hash = engine.ChainHash(e.PrevHash, e)
-	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx,
-		e.Seq, fmtTime(e.Time), e.Actor, string(e.Role), e.Park, e.ProjectID, e.Event, string(e.FromState), string(e.ToState),
-		e.Reason, e.RuleSetVersion, e.Payload, e.PrevHash, e.Hash)
+	if err := db.appendTree(ctx, tx, e); err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, auditValues(e)...)
 	return err
 }
 
-const auditColumns = `seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash`
+// auditColumns are audit_log's columns, one per engine.EntryFields row, in
+// its order; auditInsertSQL, scanAudit and auditValues follow the same.
+var auditColumns = strings.Join(engine.EntryColumns(), ", ")
+
+var auditInsertSQL = `INSERT INTO audit_log (` + auditColumns + `) VALUES (?` +
+	strings.Repeat(", ?", len(engine.EntryFields)-1) + `)`
+
+// auditValues are e's fields as the columns store them (times in the
+// store's fixed-width layout).
+func auditValues(e *engine.AuditEntry) []any {
+	out := make([]any, len(engine.EntryFields))
+	for i := range engine.EntryFields {
+		f := &engine.EntryFields[i]
+		switch f.Kind {
+		case engine.FieldInt:
+			out[i] = *f.Int(e)
+		case engine.FieldTime:
+			out[i] = fmtTime(*f.Time(e))
+		default:
+			out[i] = *f.Text(e)
+		}
+	}
+	return out
+}
 
 func scanAudit(s interface{ Scan(...any) error }, e *engine.AuditEntry) error {
-	return s.Scan(&e.Seq, timeCol{&e.Time}, &e.Actor, &e.Role, &e.Park, &e.ProjectID, &e.Event, &e.FromState, &e.ToState,
-		&e.Reason, &e.RuleSetVersion, &e.Payload, &e.PrevHash, &e.Hash)
+	dst := make([]any, len(engine.EntryFields))
+	for i := range engine.EntryFields {
+		f := &engine.EntryFields[i]
+		switch f.Kind {
+		case engine.FieldInt:
+			dst[i] = f.Int(e)
+		case engine.FieldTime:
+			dst[i] = timeCol{f.Time(e)}
+		default:
+			dst[i] = f.Text(e)
+		}
+	}
+	return s.Scan(dst...)
 }
 
 // AuditEntries returns the entries matching f, oldest first (ascending seq).

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -191,16 +192,29 @@ type auditReader struct {
 	stmt uintptr // sqlite3_stmt*
 }
 
-// auditReaderColumns are the columns a reader selects: seq and project_id,
-// the integers, first; then the texts in the order of auditReaderTexts.
-const auditReaderColumns = `seq, project_id, time, actor, role, park, event, from_state, to_state, reason, rule_set_version, prev_hash, hash, payload`
+// auditReaderFields are the EntryFields indexes in the order a reader
+// selects them: the integers first (read as integers), then the texts and
+// times (read as one copied row, see readChunk).
+var auditReaderFields, auditReaderInts = func() ([]int, int) {
+	var ints, texts []int
+	for i := range engine.EntryFields {
+		if engine.EntryFields[i].Kind == engine.FieldInt {
+			ints = append(ints, i)
+		} else {
+			texts = append(texts, i)
+		}
+	}
+	return append(ints, texts...), len(ints)
+}()
 
-// auditReaderTexts are where the text columns go, in auditReaderColumns'
-// order after the integers (tm: the time's text).
-func auditReaderTexts(e *engine.AuditEntry, tm *string) [12]*string {
-	return [12]*string{tm, &e.Actor, (*string)(&e.Role), &e.Park, &e.Event, (*string)(&e.FromState), (*string)(&e.ToState),
-		&e.Reason, &e.RuleSetVersion, &e.PrevHash, &e.Hash, &e.Payload}
-}
+// auditReaderColumns are the columns a reader selects, in auditReaderFields' order.
+var auditReaderColumns = func() string {
+	names := make([]string, len(auditReaderFields))
+	for i, f := range auditReaderFields {
+		names[i] = engine.EntryFields[f].Name
+	}
+	return strings.Join(names, ", ")
+}()
 
 func openAuditReader(path string) (_ *auditReader, err error) {
 	r := &auditReader{tls: libc.NewTLS()}
@@ -266,10 +280,10 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 	if rc := sqlite3.Xsqlite3_bind_int64(tls, st, 2, hi); rc != sqlite3.SQLITE_OK {
 		return buf, r.error("bind", rc)
 	}
-	var texts [12]struct {
+	texts := make([]struct {
 		p uintptr
 		n int
-	}
+	}, len(auditReaderFields)-auditReaderInts)
 	for {
 		switch rc := sqlite3.Xsqlite3_step(tls, st); rc {
 		case sqlite3.SQLITE_ROW:
@@ -282,7 +296,7 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 		// none NULL; a NULL pointer is SQLite out of memory.
 		size := 0
 		for i := range texts {
-			col := int32(2 + i)
+			col := int32(auditReaderInts + i)
 			texts[i].p = sqlite3.Xsqlite3_column_text(tls, st, col)
 			texts[i].n = int(sqlite3.Xsqlite3_column_bytes(tls, st, col))
 			if texts[i].p == 0 {
@@ -304,17 +318,23 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 			buf = append(buf, engine.AuditEntry{})
 		}
 		e := &buf[len(buf)-1]
-		e.Seq = sqlite3.Xsqlite3_column_int64(tls, st, 0)
-		e.ProjectID = sqlite3.Xsqlite3_column_int64(tls, st, 1)
-		var tm string
-		off = 0
-		for i, dst := range auditReaderTexts(e, &tm) {
-			*dst = all[off : off+texts[i].n]
-			off += texts[i].n
+		for col, fi := range auditReaderFields[:auditReaderInts] {
+			*engine.EntryFields[fi].Int(e) = sqlite3.Xsqlite3_column_int64(tls, st, int32(col))
 		}
-		var err error
-		if e.Time, err = parseTime(tm); err != nil {
-			return buf[:len(buf)-1], err
+		off = 0
+		for i, fi := range auditReaderFields[auditReaderInts:] {
+			v := all[off : off+texts[i].n]
+			off += texts[i].n
+			f := &engine.EntryFields[fi]
+			if f.Kind != engine.FieldTime {
+				*f.Text(e) = v
+				continue
+			}
+			t, err := parseTime(v)
+			if err != nil {
+				return buf[:len(buf)-1], err
+			}
+			*f.Time(e) = t
 		}
 	}
 }

@@ -19,8 +19,8 @@ const AuditCountCap = 10000
 // AddCheckpoint stores a signed checkpoint.
 func (db *DB) AddCheckpoint(ctx context.Context, c *engine.Checkpoint) error {
 	err := db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature) VALUES (?, ?, ?, ?, ?)`,
-			c.Seq, c.Hash, fmtTime(c.Time), c.Key, c.Signature)
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature, root, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.Seq, c.Hash, fmtTime(c.Time), c.Key, c.Signature, c.Root, c.Note)
 		return err
 	})
 	return wrap("add checkpoint", err)
@@ -37,7 +37,7 @@ func (db *DB) Checkpoints(ctx context.Context) ([]engine.Checkpoint, error) {
 }
 
 func checkpoints(ctx context.Context, tx *sql.Tx) ([]engine.Checkpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, time, public_key, signature FROM audit_checkpoints ORDER BY seq, time, id`)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, time, public_key, signature, root, note FROM audit_checkpoints ORDER BY seq, time, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func checkpoints(ctx context.Context, tx *sql.Tx) ([]engine.Checkpoint, error) {
 	var out []engine.Checkpoint
 	for rows.Next() {
 		var c engine.Checkpoint
-		if err := rows.Scan(&c.Seq, &c.Hash, timeCol{&c.Time}, &c.Key, &c.Signature); err != nil {
+		if err := rows.Scan(&c.Seq, &c.Hash, timeCol{&c.Time}, &c.Key, &c.Signature, &c.Root, &c.Note); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -181,4 +181,37 @@ func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]e
 		return stop.err
 	}
 	return wrap("export audit", err)
+}
+
+var _ engine.CosignatureStore = (*DB)(nil)
+
+// AddCosignature stores a witness's cosignature of a checkpoint.
+func (db *DB) AddCosignature(ctx context.Context, c *engine.Cosignature) error {
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_cosignatures (witness_url, name, seq, time, note) VALUES (?, ?, ?, ?, ?)`,
+			c.WitnessURL, c.Name, c.Seq, fmtTime(c.Time), c.Note)
+		return err
+	})
+	return wrap("add cosignature", err)
+}
+
+// Cosignatures lists every stored cosignature, oldest first.
+func (db *DB) Cosignatures(ctx context.Context) ([]engine.Cosignature, error) {
+	var out []engine.Cosignature
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT witness_url, name, seq, time, note FROM audit_cosignatures ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c engine.Cosignature
+			if err := rows.Scan(&c.WitnessURL, &c.Name, &c.Seq, timeCol{&c.Time}, &c.Note); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, wrap("cosignatures", err)
 }

@@ -43,6 +43,7 @@ type DB struct {
 	path  string
 	stmts stmts
 	queue commitQueue // Apply's group commit
+	tree  auditTree   // the Merkle tree's border, kept by the writer (audit_tree.go)
 
 	stopOptimize chan struct{} // closed by Close: ends the periodic PRAGMA optimize
 	optimizeDone chan struct{}
@@ -88,6 +89,10 @@ func Open(path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.catchUpTree(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -169,9 +174,7 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE id = ? AND version = ?
 			RETURNING park, name, investor_name, uscc, figures, report_sha256`},
 		{&db.stmts.auditHead, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`},
-		{&db.stmts.auditInsert, `
-			INSERT INTO audit_log (seq, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.stmts.auditInsert, auditInsertSQL},
 		{&db.stmts.savepoint, `SAVEPOINT apply`},
 		{&db.stmts.rollbackTo, `ROLLBACK TO apply`},
 		{&db.stmts.release, `RELEASE apply`},

@@ -454,6 +454,8 @@ type auditProofData struct {
 	// Alarm is the signer's refusal to vouch for the log, held by the
 	// process rather than written into the log it distrusts.
 	Alarm *engine.SignerAlarm
+	// Witnesses: per witness, the last size it cosigned and when.
+	Witnesses []engine.WitnessState
 }
 
 func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
@@ -470,6 +472,11 @@ func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
 	}
 	for i := len(cps) - 1; i >= 0 && len(d.Checkpoints) < 20; i-- {
 		d.Checkpoints = append(d.Checkpoints, cps[i])
+	}
+	if len(s.cfg.Witnesses) > 0 {
+		if d.Witnesses, err = l.WitnessStates(c.Request().Context(), s.cfg.Witnesses); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

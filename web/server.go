@@ -55,6 +55,9 @@ type Config struct {
 	// CheckpointKey signs the decision log's checkpoints on demand (audit
 	// pages); nil leaves the pages able to verify but not to sign.
 	CheckpointKey ed25519.PrivateKey
+	// Witnesses are the witness URLs serve pushes checkpoints to; the proof
+	// page shows what each last cosigned.
+	Witnesses []string
 	// Demo lists the demo accounts on the sign-in page, so a newcomer can
 	// click through at once; nil (any real deployment) shows none.
 	Demo *DemoLogins

@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,10 +24,13 @@ import (
 
 // auditUsage is the audit part of the usage text.
 const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE]
-  zonevet audit verify [--pubkey KEY] [--checkpoints FILE]... # the database: chain, stored checkpoints, and those kept outside it (the checkpoint file by default)
+  zonevet audit verify [--pubkey KEY] [--checkpoints FILE]... [--witness-key NAME=KEY]... # the database: chain, stored checkpoints, and those kept outside it (the checkpoint file by default)
   zonevet audit verify --export FILE --pubkey KEY [--partial] [--checkpoints OLDER_EXPORT]...
   zonevet audit pubkey                                      # the checkpoint signing key's public half
   zonevet audit checkpoint                                  # sign the log's head now
+  zonevet audit prove SEQ                                   # entry SEQ, its leaf hash, inclusion proof and signed checkpoint, as one JSON document
+  zonevet audit consistency OLD_CHECKPOINT                  # prove the log now extends a checkpoint kept earlier (its note or JSON)
+  zonevet audit verify-proof FILE --pubkey KEY [--checkpoint OLD_CHECKPOINT] # check a proof offline, no database
 `
 
 // signingKeyFlag adds --signing-key: the Ed25519 key that signs checkpoints,
@@ -60,10 +67,12 @@ func checkpointFilePath(flagValue, keyPath string) string {
 
 // checkpointFlags are serve's checkpoint settings.
 type checkpointFlags struct {
-	key      *string
-	file     *string
-	interval *time.Duration
-	newKey   *bool
+	key       *string
+	file      *string
+	interval  *time.Duration
+	newKey    *bool
+	witnesses *string
+	push      *time.Duration
 }
 
 // addCheckpointFlags registers serve's --signing-key, --checkpoint-file,
@@ -76,7 +85,9 @@ func addCheckpointFlags(fs *flag.FlagSet) *checkpointFlags {
 	return &checkpointFlags{key: signingKeyFlag(fs), file: checkpointFileFlag(fs),
 		interval: fs.Duration("checkpoint-interval", def, "sign the decision log's head this often, 0 = only on demand ($ZONEVET_CHECKPOINT_INTERVAL)"),
 		newKey: fs.Bool("new-signing-key", false,
-			"start although the signing key does not match the log's last checkpoint (or is missing): sign from now on with the key at --signing-key, made if missing, and log the change, unsigned")}
+			"start although the signing key does not match the log's last checkpoint (or is missing): sign from now on with the key at --signing-key, made if missing, and log the change, unsigned"),
+		witnesses: fs.String("witness", os.Getenv("ZONEVET_WITNESS"), "comma-separated URLs of independent witnesses (zonevet witness) to push each checkpoint to ($ZONEVET_WITNESS)"),
+		push:      fs.Duration("witness-interval", 10*time.Second, "how often checkpoints not yet cosigned are pushed to the witnesses")}
 }
 
 // start loads the signing key (creating it only for a log without
@@ -99,6 +110,9 @@ func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logg
 		}
 		logger.Error("checkpoint", "err", err)
 	})
+	if urls := splitList(*f.witnesses); len(urls) > 0 {
+		go runWitnessPush(ctx, a.svc.AuditLog(key), urls, *f.push, logger)
+	}
 	return key, nil
 }
 
@@ -148,7 +162,7 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 
 func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit: export, verify, pubkey or checkpoint\n" + auditUsage)
+		return errors.New("audit: export, verify, pubkey, checkpoint, prove, consistency or verify-proof\n" + auditUsage)
 	}
 	fs, db := newFlags("audit " + args[0])
 	format := fs.String("format", "jsonl", "export format: jsonl, csv or xlsx")
@@ -160,13 +174,28 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	partial := fs.Bool("partial", false, "verify: the export is of a filtered view (entries need not be contiguous)")
 	var older stringList
 	fs.Var(&older, "checkpoints", "verify: also check the checkpoints in this file (an older export, or a checkpoint file); repeatable")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
+	var witnessKeys stringList
+	fs.Var(&witnessKeys, "witness-key", "verify: require a cosignature by this witness (NAME=ed25519:…, as `zonevet witness` printed it); repeatable")
+	var witnessURLs stringList
+	fs.Var(&witnessURLs, "witness", "verify: also fetch this witness's latest cosigned checkpoint (URL of `zonevet witness`) and check the log against it; repeatable")
+	keptFile := fs.String("checkpoint", "", "verify-proof: a checkpoint kept earlier that a consistency proof must start from")
+	rest, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	switch args[0] {
 	case "verify":
 		if *exportFile != "" {
 			return verifyExportFile(*exportFile, *pubkey, *partial, older, out)
+		}
+	case "verify-proof":
+		if len(rest) != 1 {
+			return errors.New("audit verify-proof: give the proof file (from `zonevet audit prove` or `audit consistency`)")
+		}
+		return verifyProofFile(rest[0], *pubkey, *keptFile, out)
+	case "prove", "consistency":
+		if len(rest) != 1 {
+			return fmt.Errorf("audit %s: give one argument\n%s", args[0], auditUsage)
 		}
 	case "export", "pubkey", "checkpoint":
 	default:
@@ -206,6 +235,49 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintln(out, engine.PublicKeyString(pub))
 			fmt.Fprintf(os.Stderr, "fingerprint %s (key file %s)\n", engine.KeyFingerprint(pub), keyPath)
 			return nil
+		case "prove", "consistency":
+			// With the key at hand a head no checkpoint covers yet is signed
+			// first; without it only stored checkpoints are used.
+			key, _ := engine.LoadSigningKey(keyPath)
+			l := a.svc.AuditLog(key)
+			var doc *engine.ProofDoc
+			if args[0] == "prove" {
+				seq, err := strconv.ParseInt(rest[0], 10, 64)
+				if err != nil || seq < 1 {
+					return engine.FieldError("seq", "条目序号应为正整数", "the entry number must be a positive integer")
+				}
+				if doc, err = l.Prove(ctx, seq); err != nil {
+					return err
+				}
+			} else {
+				data, err := os.ReadFile(rest[0])
+				if err != nil {
+					return err
+				}
+				var trusted ed25519.PublicKey
+				if key != nil {
+					trusted = key.Public().(ed25519.PublicKey)
+				}
+				if *pubkey != "" {
+					if trusted, err = engine.ParsePublicKey(*pubkey); err != nil {
+						return err
+					}
+				}
+				if trusted == nil {
+					return errors.New("audit consistency: give the log's public key with --pubkey to read the kept checkpoint")
+				}
+				old, err := engine.ParseCheckpoint(data, trusted)
+				if err != nil {
+					return fmt.Errorf("%s: %w", rest[0], err)
+				}
+				if doc, err = l.Consistency(ctx, old); err != nil {
+					return err
+				}
+			}
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(doc)
 		case "checkpoint":
 			key, err := engine.LoadSigningKey(keyPath)
 			if err != nil {
@@ -256,6 +328,33 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) kept outside the database in %s\n", len(cps), name)
 			outside = append(outside, cps...)
 		}
+		if len(witnessKeys) > 0 {
+			var ws []engine.WitnessKey
+			for _, s := range witnessKeys {
+				w, err := engine.ParseWitnessKey(s)
+				if err != nil {
+					return err
+				}
+				ws = append(ws, w)
+			}
+			cosigned, err := a.svc.AuditLog(nil).WitnessedCheckpoints(ctx, trusted, ws)
+			var de *engine.Error
+			if errors.As(err, &de) {
+				return exitError{code: 2, msg: "decision log BROKEN: " + engine.EscapeText(de.MessageEN)}
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "checking %d checkpoint(s) cosigned by the witnesses\n", len(cosigned))
+			outside = append(outside, cosigned...)
+			for _, u := range witnessURLs {
+				c, err := fetchWitnessed(ctx, a, u, trusted, ws)
+				if err != nil {
+					return exitError{code: 2, msg: "decision log BROKEN: witness " + u + ": " + engine.EscapeText(err.Error())}
+				}
+				fmt.Fprintf(os.Stderr, "witness %s last cosigned %d entries\n", u, c.Seq)
+				outside = append(outside, *c)
+			}
+		}
 		res, err := a.svc.AuditLog(nil).VerifyWith(ctx, trusted, outside)
 		if err != nil {
 			return err
@@ -298,6 +397,51 @@ func verifyExportFile(path, pubkey string, partial bool, older []string, out io.
 	return reportVerify(res, out)
 }
 
+// verifyProofFile checks a proof document offline: no database is opened.
+func verifyProofFile(path, pubkey, keptPath string, out io.Writer) error {
+	if pubkey == "" {
+		return errors.New("audit verify-proof: give the trusted public key with --pubkey (from `zonevet audit pubkey`, obtained independently of the proof)")
+	}
+	trusted, err := engine.ParsePublicKey(pubkey)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc engine.ProofDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var kept *engine.Checkpoint
+	if keptPath != "" {
+		kdata, err := os.ReadFile(keptPath)
+		if err != nil {
+			return err
+		}
+		if kept, err = engine.ParseCheckpoint(kdata, trusted); err != nil {
+			return fmt.Errorf("%s: %w", keptPath, err)
+		}
+	}
+	if err := engine.VerifyProof(&doc, trusted, kept); err != nil {
+		return exitError{code: 2, msg: "proof INVALID: " + engine.EscapeText(err.Error())}
+	}
+	c := doc.Checkpoint
+	switch doc.Format {
+	case engine.InclusionProofFormat:
+		fmt.Fprintf(out, "proof valid: entry #%d (%s) is in the decision log of %d entries that checkpoint signed %s vouches for\n",
+			doc.Entry.Seq, engine.EscapeText(doc.Entry.Event), c.Seq, c.Time.Format(time.RFC3339))
+	default:
+		if c.Seq == doc.Old.Seq {
+			fmt.Fprintln(out, "warning: no checkpoint newer than the one kept: the proof says only that it is still the latest")
+		}
+		fmt.Fprintf(out, "proof valid: the decision log of %d entries (checkpoint signed %s) extends the one of %d entries (signed %s)\n",
+			c.Seq, c.Time.Format(time.RFC3339), doc.Old.Seq, doc.Old.Time.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // reportVerify prints a verification and turns a failure into exit 2.
 func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 	rate := ""
@@ -329,6 +473,43 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 		msg += fmt.Sprintf("\n  … and %d more", res.MoreProblems)
 	}
 	return exitError{code: 2, msg: msg}
+}
+
+// fetchWitnessed asks the witness at u for its latest cosigned checkpoint
+// of this log and checks it.
+func fetchWitnessed(ctx context.Context, a *app, u string, trusted ed25519.PublicKey, ws []engine.WitnessKey) (*engine.Checkpoint, error) {
+	origin, err := a.svc.AuditLog(nil).LogOriginOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(u, "/")+"/latest?origin="+url.QueryEscape(origin), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("the witness has cosigned no checkpoint of this log (origin %s): its first entry differs from the one the witness saw, or it was never witnessed", origin)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	return engine.WitnessedNote(string(body), trusted, ws)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // stringList is a repeatable string flag.

@@ -29,7 +29,7 @@ Usage:
   zonevet project score ID --as USER CRITERION=POINTS... [--comment TEXT]
   zonevet project show ID [--json]
   zonevet project list [--park P] [--state S]
-` + auditUsage + `  zonevet backup DIR [--docs FOLDER]         # database + documents while serving; checked
+` + auditUsage + witnessUsage + `  zonevet backup DIR [--docs FOLDER]         # database + documents while serving; checked
   zonevet lifecycle                        # the lifecycle as a Mermaid diagram
   zonevet calendar load FILE --as ADMIN      # put a working-day calendar version in force (logged)
   zonevet calendar show | default            # the calendar in force | the built-in file
@@ -92,6 +92,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runProject(ctx, args[1:], stdout)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout)
+	case "witness":
+		return runWitness(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
 	case "calendar":

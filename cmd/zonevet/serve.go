@@ -81,7 +81,7 @@ func runServe(ctx context.Context, args []string) error {
 		demoAccounts = demoLoginsOf(ctx, a)
 	}
 	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure,
-		CheckpointKey: signingKey, Demo: demoAccounts, TrustedProxies: proxies, LoginLimit: *loginLimit})
+		CheckpointKey: signingKey, Witnesses: splitList(*checkpoints.witnesses), Demo: demoAccounts, TrustedProxies: proxies, LoginLimit: *loginLimit})
 	if err != nil {
 		return err
 	}
