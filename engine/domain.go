@@ -241,6 +241,14 @@ type APIToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Revoked    bool       `json:"revoked"`
+	// Scopes are what the token may do (engine.TokenScopes); none: every
+	// scope, as tokens made before scopes existed.
+	Scopes []string `json:"scopes"`
+	// Parks are the only parks the token reaches, a subset of its owner's;
+	// none: every park of the owner.
+	Parks        []string   `json:"parks"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	LastUsedAddr string     `json:"last_used_addr,omitempty"`
 }
 
 // IdempotentResult is the stored outcome of a POST made with an Idempotency-Key.

@@ -33,6 +33,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.POST("/projects/:id/scores", s.handleAPIProjectScore)
 	a.GET("/projects/:id/report", s.handleAPIProjectReport)
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
+	s.registerAuditAPIRoutes(a)
 }
 
 // decodeJSON reads a request body strictly: unknown fields are a 400 naming

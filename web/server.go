@@ -55,6 +55,11 @@ type Config struct {
 	// CheckpointKey signs the decision log's checkpoints on demand (audit
 	// pages); nil leaves the pages able to verify but not to sign.
 	CheckpointKey ed25519.PrivateKey
+	// AuditPullRate and AuditPullBurst pace each API token's reads of the
+	// decision log (requests per second, and how many may come at once;
+	// defaults 5 and 40).
+	AuditPullRate  float64
+	AuditPullBurst int
 	// Demo lists the demo accounts on the sign-in page, so a newcomer can
 	// click through at once; nil (any real deployment) shows none.
 	Demo *DemoLogins
@@ -90,6 +95,7 @@ type Server struct {
 	accessLog  *rate.Limiter
 	suppressed atomic.Int64
 	loc        *time.Location
+	pulls      *pullLimiter
 }
 
 // New checks the configuration, parses every template (failing fast on a
@@ -139,6 +145,10 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLoginLimiter(cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
 	s.hashGate = newHashGate(cfg.LoginConcurrency)
 	s.accessLog = rate.NewLimiter(rate.Every(time.Second), 10)
+	if cfg.AuditPullRate <= 0 {
+		cfg.AuditPullRate, cfg.AuditPullBurst = 5, 40
+	}
+	s.pulls = newPullLimiter(cfg.AuditPullRate, max(cfg.AuditPullBurst, 1))
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)

@@ -24,7 +24,7 @@ const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE
   zonevet audit verify --export FILE --pubkey KEY [--partial] [--checkpoints OLDER_EXPORT]...
   zonevet audit pubkey                                      # the checkpoint signing key's public half
   zonevet audit checkpoint                                  # sign the log's head now
-`
+` + auditPullUsage
 
 // signingKeyFlag adds --signing-key: the Ed25519 key that signs checkpoints,
 // in a file outside the database ($ZONEVET_SIGNING_KEY; default beside the
@@ -148,7 +148,10 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 
 func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit: export, verify, pubkey or checkpoint\n" + auditUsage)
+		return errors.New("audit: export, verify, pubkey, checkpoint or pull\n" + auditUsage)
+	}
+	if args[0] == "pull" {
+		return runAuditPull(ctx, args[1:], out)
 	}
 	fs, db := newFlags("audit " + args[0])
 	format := fs.String("format", "jsonl", "export format: jsonl, csv or xlsx")
