@@ -272,9 +272,15 @@ type AccountStore interface {
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error // sets t.ID
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
-	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	// TouchAPIToken records a use from an address the token has used before.
+	TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error
 	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, id int64) error
+	// ApplyToken makes, revokes or records a token's first use from a new
+	// address, with its decision-log entry, in one transaction.
+	ApplyToken(ctx context.Context, c *TokenChange) error
+	// TokenAddressKnown reports whether the token was used from addr before.
+	TokenAddressKnown(ctx context.Context, id int64, addr string) (bool, error)
 
 	// IdempotentResult returns the answer stored under userID's key
 	// (not_found when there is none).

@@ -143,10 +143,10 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken
 	return &t, nil
 }
 
-// TouchAPIToken records that a token was used.
-func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+// TouchAPIToken records that a token was used, and from where.
+func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error {
 	return wrap("touch api token", db.update(ctx, func(tx *sql.Tx) error {
-		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), id))
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), addr, id))
 		if errors.Is(err, errNoRows) {
 			return notFound("令牌", "Token")
 		}

@@ -24,7 +24,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	g.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/json", openAPIDoc)
 	})
-	a := g.Group("", requireUser, s.idempotent)
+	a := g.Group("", requireUser, s.tokenScope, s.idempotent)
 	a.GET("/projects", s.handleAPIProjectList)
 	a.POST("/projects", s.handleAPIProjectCreate)
 	a.GET("/projects/:id", s.handleAPIProjectGet)
@@ -77,6 +77,10 @@ type projectList struct {
 
 func (s *Server) handleAPIProjectList(c echo.Context) error {
 	_, f := s.parseListQuery(c)
+	var err error
+	if f.Parks, err = s.tokenParkFilter(c, f.Parks); err != nil {
+		return err
+	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {

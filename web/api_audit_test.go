@@ -212,3 +212,15 @@ func TestAPIAuditPullRateLimit(t *testing.T) {
 		t.Fatalf("after waiting: %d", rec.Code)
 	}
 }
+
+// apiAuditRoutes are the permission matrix's rows for pulling the log
+// (engine/authz/policy.csv: auditor may read and export the log in its
+// parks, admin may verify; issue 19). The matrix world has no signing key,
+// so the public key is 404 to those who may see it.
+func (w *world) apiAuditRoutes() []route {
+	return []route{
+		{"GET", "/api/v1/audit/entries", "", get("/api/v1/audit/entries?park=qingyuan&limit=5"), "anon=401 own=403 auditor=200 other=403"},
+		{"GET", "/api/v1/audit/checkpoints", "", get("/api/v1/audit/checkpoints"), "anon=401 own=403 auditor=200 admin=200 other=403 auditor@other=200 admin@other=200"},
+		{"GET", "/api/v1/audit/pubkey", "", get("/api/v1/audit/pubkey"), "anon=401 own=403 auditor=404 admin=404 other=403 auditor@other=404 admin@other=404"},
+	}
+}

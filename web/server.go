@@ -60,6 +60,10 @@ type Config struct {
 	// defaults 5 and 40).
 	AuditPullRate  float64
 	AuditPullBurst int
+	// TokenMaxDays is the longest life an API token may be given (default
+	// engine.MaxTokenDays); new tokens live engine.DefaultTokenDays unless
+	// their maker chooses less, or more up to this.
+	TokenMaxDays int
 	// Demo lists the demo accounts on the sign-in page, so a newcomer can
 	// click through at once; nil (any real deployment) shows none.
 	Demo *DemoLogins
