@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,37 +33,6 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.GET("/projects/:id/report", s.handleAPIProjectReport)
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
 	s.registerAuditAPIRoutes(a)
-}
-
-// decodeJSON reads a request body strictly: unknown fields are a 400 naming
-// the field, so a typo in a script fails loudly instead of being ignored;
-// anything after the one JSON value (a second object, trailing garbage) is a
-// 400 too, for a client that sends it did not mean what was read; a body
-// over the limit is a 413.
-func (s *Server) decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			if tooLarge(terr) {
-				return s.errTooLarge(c)
-			}
-			return engine.FieldError("body", "请求体在 JSON 之后还有多余内容", "the request body has data after its JSON value")
-		}
-		return nil
-	}
-	if tooLarge(err) {
-		return s.errTooLarge(c)
-	}
-	field := "body"
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		field = te.Field
-	} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		field = strings.Trim(f, `"`)
-	}
-	return &engine.Error{Code: engine.EINVALID, Field: field, Message: "请求体不是有效的 JSON:" + err.Error(), MessageEN: "the request body is not valid JSON: " + err.Error()}
 }
 
 // projectList is the API's page of projects.
@@ -159,7 +127,7 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 		return err
 	}
 	if in.Version <= 0 {
-		return engine.FieldError("version", "请提供读取时的 version", "give the version you read")
+		return errVersionRequired
 	}
 	p, err := s.svc.UpdateProject(c.Request().Context(), currentUser(c), id, in.Version, in.ProjectInput)
 	if err != nil {
@@ -179,6 +147,9 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 	}
 	if act.Event == "" {
 		return engine.FieldError("event", "请给出操作 event", "give the event")
+	}
+	if act.Version <= 0 {
+		return errVersionRequired
 	}
 	answering(c, http.StatusOK)
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
