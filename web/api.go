@@ -33,6 +33,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.GET("/projects/:id/report", s.handleAPIProjectReport)
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
 	s.registerAuditAPIRoutes(a)
+	s.registerWorkAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.

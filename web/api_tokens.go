@@ -25,6 +25,23 @@ var apiScopes = map[string]string{
 	"GET /api/v1/audit/entries":         engine.ScopeAuditRead,
 	"GET /api/v1/audit/checkpoints":     engine.ScopeAuditRead,
 	"GET /api/v1/audit/pubkey":          engine.ScopeAuditRead,
+
+	"GET /api/v1/projects/:id/tracking":           engine.ScopeTrackingRead,
+	"PUT /api/v1/projects/:id/agreement":          engine.ScopeTrackingWrite,
+	"POST /api/v1/projects/:id/milestones":        engine.ScopeTrackingWrite,
+	"POST /api/v1/projects/:id/figures":           engine.ScopeTrackingWrite,
+	"POST /api/v1/tracking/import":                engine.ScopeTrackingWrite,
+	"GET /api/v1/tracking/alerts":                 engine.ScopeTrackingRead,
+	"GET /api/v1/tracking/runs":                   engine.ScopeRatingsRead,
+	"POST /api/v1/tracking/runs":                  engine.ScopeRatingsRun,
+	"GET /api/v1/tracking/runs/:run":              engine.ScopeRatingsRead,
+	"GET /api/v1/tracking/runs/:run/results.xlsx": engine.ScopeRatingsRead,
+	"GET /api/v1/dashboard":                       engine.ScopeDashboardRead,
+	"GET /api/v1/users":                           engine.ScopeUsersRead,
+	"GET /api/v1/users/:id":                       engine.ScopeUsersRead,
+	"PUT /api/v1/users/:id/roles":                 engine.ScopeUsersManage,
+	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a

@@ -187,7 +187,7 @@ func wantFor(t *testing.T, spec, who string) int {
 func TestPermissionMatrix(t *testing.T) {
 	w := mustWorld(t)
 	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
-	rows = append(rows, w.apiAuditRoutes()...)
+	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path
