@@ -74,18 +74,18 @@ func (s *Server) handleAPITracking(c echo.Context) error {
 // agreement's commitments, dates as YYYY-MM-DD.
 type agreementInput struct {
 	SignedOn             string  `json:"signed_on"`
-	LandDeliveredOn      string  `json:"land_delivered_on"`
+	LandDeliveredOn      string  `json:"land_delivered_on,omitempty"`
 	LandArea             float64 `json:"land_area"`
 	FixedAssetInvestment float64 `json:"fixed_asset_investment"`
 	OutputPerMu          float64 `json:"output_per_mu"`
 	TaxPerMu             float64 `json:"tax_per_mu"`
 	RDIntensity          float64 `json:"rd_intensity"`
 	Employees            int     `json:"employees"`
-	StartBy              string  `json:"start_by"`
-	CompleteBy           string  `json:"complete_by"`
-	ProductionBy         string  `json:"production_by"`
-	FullProductionBy     string  `json:"full_production_by"`
-	ReviewClause         string  `json:"review_clause"`
+	StartBy              string  `json:"start_by,omitempty"`
+	CompleteBy           string  `json:"complete_by,omitempty"`
+	ProductionBy         string  `json:"production_by,omitempty"`
+	FullProductionBy     string  `json:"full_production_by,omitempty"`
+	ReviewClause         string  `json:"review_clause,omitempty"`
 }
 
 func (s *Server) handleAPIAgreement(c echo.Context) error {
