@@ -1,10 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"testing"
 
 	"zonevet/engine"
 )
@@ -61,5 +64,51 @@ func (w *world) apiWorkRoutes() []route {
 		{"GET", "/api/v1/rulesets/:version", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return "/api/v1/rulesets/" + defaultVersion(w.t), nil
 		}, "anon=401 own=403 admin=200 other=403"},
+	}
+}
+
+// TestAPIWorkIdempotent: a POST of the new routes retried with the same
+// Idempotency-Key has its effect once and gets the first answer back, as
+// the projects' POSTs do; the key on another request is a conflict.
+func TestAPIWorkIdempotent(t *testing.T) {
+	w := mustWorld(t)
+	p := w.tracked(engine.StateUnderConstruction)
+	c := w.bearerFor("promoter", engine.APIToken{Scopes: []string{engine.ScopeTrackingWrite}})
+	target := fmt.Sprintf("/api/v1/projects/%d/milestones", p.ID)
+	send := func(key string, in milestoneInput) (int, string, string) {
+		body, _ := json.Marshal(in)
+		r := newJSONRequest("POST", target, body)
+		r.Header.Set("Idempotency-Key", key)
+		r.Header.Set("Authorization", "Bearer "+c.bearer)
+		rec := serve(w, r)
+		return rec.Code, rec.Body.String(), rec.Header().Get("Idempotent-Replayed")
+	}
+	in := milestoneInput{Kind: engine.MilestoneCompletion, DoneOn: w.svc.Today().Format("2006-01-02")}
+	s1, b1, _ := send("m-1", in)
+	s2, b2, replayed := send("m-1", in)
+	if s1 != http.StatusCreated || s2 != s1 || b1 != b2 || replayed != "true" {
+		t.Fatalf("first %d, retry %d (replayed %q), same body %v\n%s", s1, s2, replayed, b1 == b2, b1)
+	}
+	es, _, err := w.db.AuditPage(w.ctx, engine.AuditQuery{AuditFilter: engine.AuditFilter{ProjectID: p.ID, Limit: 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range es {
+		if strings.Contains(e.Payload, engine.MilestoneCompletion) && e.Actor == "promoter" && e.Event != engine.EventAuditPull {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d log entries for a milestone posted twice with one key", n)
+	}
+	in.Note = "another"
+	if s, _, _ := send("m-1", in); s != http.StatusConflict {
+		t.Fatalf("the key on another request: %d", s)
+	}
+	// A date in the wrong form is refused naming the field.
+	s, b, _ := send("m-2", milestoneInput{Kind: engine.MilestoneCompletion, DoneOn: "2026/5/6"})
+	if got := decode[apiError](t, []byte(b)); s != http.StatusBadRequest || got.Field != "done_on" {
+		t.Fatalf("bad date: %d %s", s, b)
 	}
 }
