@@ -295,6 +295,14 @@ type APIToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Revoked    bool       `json:"revoked"`
+	// Scopes are what the token may do (engine.TokenScopes); none: every
+	// scope, as tokens made before scopes existed.
+	Scopes []string `json:"scopes"`
+	// Parks are the only parks the token reaches, a subset of its owner's;
+	// none: every park of the owner.
+	Parks        []string   `json:"parks"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	LastUsedAddr string     `json:"last_used_addr,omitempty"`
 }
 
 // IdempotentResult is the stored outcome of a POST made with an Idempotency-Key.
@@ -318,9 +326,15 @@ type AccountStore interface {
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error // sets t.ID
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
-	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	// TouchAPIToken records a use from an address the token has used before.
+	TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error
 	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, id int64) error
+	// ApplyToken makes, revokes or records a token's first use from a new
+	// address, with its decision-log entry, in one transaction.
+	ApplyToken(ctx context.Context, c *TokenChange) error
+	// TokenAddressKnown reports whether the token was used from addr before.
+	TokenAddressKnown(ctx context.Context, id int64, addr string) (bool, error)
 
 	// IdempotentResult returns the answer stored under userID's key
 	// (not_found when there is none).

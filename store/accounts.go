@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"zonevet/engine"
@@ -91,8 +92,10 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 	var id int64
 	err := db.update(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
-			INSERT INTO api_tokens (user_id, name, hash, created_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.UserID, t.Name, t.Hash, fmtTime(created), fmtTimePtr(t.LastUsedAt), t.Revoked).Scan(&id)
+			INSERT INTO api_tokens (user_id, name, hash, created_at, last_used_at, revoked, scopes, parks, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.UserID, t.Name, t.Hash, fmtTime(created), fmtTimePtr(t.LastUsedAt), t.Revoked,
+			strings.Join(t.Scopes, " "), strings.Join(t.Parks, " "), fmtTimePtr(t.ExpiresAt)).Scan(&id)
 		switch {
 		case isForeignKey(err):
 			return notFound("用户", "User")
@@ -108,11 +111,14 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 	return nil
 }
 
-const tokenColumns = `id, user_id, name, hash, created_at, last_used_at, revoked`
+const tokenColumns = `id, user_id, name, hash, created_at, last_used_at, revoked, scopes, parks, expires_at, last_used_addr`
 
 func scanToken(s interface{ Scan(...any) error }) (engine.APIToken, error) {
 	var t engine.APIToken
-	err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.LastUsedAt}, &t.Revoked)
+	var scopes, parks string
+	err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.LastUsedAt}, &t.Revoked,
+		&scopes, &parks, nullTimeCol{&t.ExpiresAt}, &t.LastUsedAddr)
+	t.Scopes, t.Parks = strings.Fields(scopes), strings.Fields(parks)
 	return t, err
 }
 
@@ -137,10 +143,10 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken
 	return &t, nil
 }
 
-// TouchAPIToken records that a token was used.
-func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+// TouchAPIToken records that a token was used, and from where.
+func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error {
 	return wrap("touch api token", db.update(ctx, func(tx *sql.Tx) error {
-		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), id))
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), addr, id))
 		if errors.Is(err, errNoRows) {
 			return notFound("令牌", "Token")
 		}

@@ -98,7 +98,7 @@ func TestAPITokens(t *testing.T) {
 	})
 	t.Run("Touch", func(t *testing.T) {
 		at := t0.Add(time.Hour)
-		if err := db.TouchAPIToken(ctx, tok.ID, at); err != nil {
+		if err := db.TouchAPIToken(ctx, tok.ID, at, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.APITokenByHash(ctx, "hash1")

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +23,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	g.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/json", openAPIDoc)
 	})
-	a := g.Group("", requireUser, s.idempotent)
+	a := g.Group("", requireUser, s.tokenScope, s.idempotent)
 	a.GET("/projects", s.handleAPIProjectList)
 	a.POST("/projects", s.handleAPIProjectCreate)
 	a.GET("/projects/:id", s.handleAPIProjectGet)
@@ -33,37 +32,8 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.POST("/projects/:id/scores", s.handleAPIProjectScore)
 	a.GET("/projects/:id/report", s.handleAPIProjectReport)
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
-}
-
-// decodeJSON reads a request body strictly: unknown fields are a 400 naming
-// the field, so a typo in a script fails loudly instead of being ignored;
-// anything after the one JSON value (a second object, trailing garbage) is a
-// 400 too, for a client that sends it did not mean what was read; a body
-// over the limit is a 413.
-func (s *Server) decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			if tooLarge(terr) {
-				return s.errTooLarge(c)
-			}
-			return engine.FieldFail("body", "err.request_body_has_data_after_its", nil)
-		}
-		return nil
-	}
-	if tooLarge(err) {
-		return s.errTooLarge(c)
-	}
-	field := "body"
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		field = te.Field
-	} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		field = strings.Trim(f, `"`)
-	}
-	return &engine.Error{Code: engine.EINVALID, Field: field, Message: "请求体不是有效的 JSON:" + err.Error(), MessageEN: "the request body is not valid JSON: " + err.Error()}
+	s.registerAuditAPIRoutes(a)
+	s.registerWorkAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.
@@ -76,6 +46,10 @@ type projectList struct {
 
 func (s *Server) handleAPIProjectList(c echo.Context) error {
 	_, f := s.parseListQuery(c)
+	var err error
+	if f.Parks, err = s.tokenParkFilter(c, f.Parks); err != nil {
+		return err
+	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
@@ -154,7 +128,7 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 		return err
 	}
 	if in.Version <= 0 {
-		return engine.FieldFail("version", "err.give_version_you_read", nil)
+		return errVersionRequired
 	}
 	p, err := s.svc.UpdateProject(c.Request().Context(), currentUser(c), id, in.Version, in.ProjectInput)
 	if err != nil {
@@ -174,6 +148,9 @@ func (s *Server) handleAPIProjectAct(c echo.Context) error {
 	}
 	if act.Event == "" {
 		return engine.FieldFail("event", "err.give_event", nil)
+	}
+	if act.Version <= 0 {
+		return errVersionRequired
 	}
 	answering(c, http.StatusOK)
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)

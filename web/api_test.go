@@ -136,7 +136,7 @@ func TestAPIErrors(t *testing.T) {
 func TestAPITokens(t *testing.T) {
 	w := mustWorld(t)
 	ui := w.login("promoter")
-	rec := ui.do("POST", "/settings/tokens", url.Values{"name": {"etl"}})
+	rec := ui.do("POST", "/settings/tokens", url.Values{"name": {"etl"}, "scope": {"projects:read", "projects:act"}})
 	if rec.Code != 200 {
 		t.Fatalf("create token: %d", rec.Code)
 	}

@@ -99,8 +99,8 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || u.Disabled {
 				return engine.Fail(engine.EUNAUTHORIZED, "err.account_disabled", nil)
 			}
-			if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery {
-				_ = s.accounts.TouchAPIToken(ctx, tok.ID, now)
+			if err := s.useToken(c, tok, u, now); err != nil {
+				return err
 			}
 			c.Set(ctxUser, u)
 			c.Set(ctxToken, tok)

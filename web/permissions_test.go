@@ -97,7 +97,7 @@ func (w *world) matrixRoutes() []route {
 			return fmt.Sprintf("/projects/%d/documents/%d", p.ID, d.ID), nil
 		}, "anon=303 own=200 other=404"},
 		{"GET", "/settings/tokens", "", get("/settings/tokens"), "anon=303 own=200 other=200"},
-		{"POST", "/settings/tokens", "", post("/settings/tokens", url.Values{"name": {"script"}}), "anon=401 own=200 other=200"},
+		{"POST", "/settings/tokens", "", post("/settings/tokens", url.Values{"name": {"script"}, "scope": {"projects:read"}}), "anon=401 own=200 other=200"},
 		{"POST", "/settings/tokens/:id/revoke", "", func(w *world, _ *engine.Project, who string) (string, any) {
 			id := int64(1)
 			if u := w.users[who]; u != nil {
@@ -187,6 +187,7 @@ func wantFor(t *testing.T, spec, who string) int {
 func TestPermissionMatrix(t *testing.T) {
 	w := mustWorld(t)
 	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
+	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

@@ -58,6 +58,15 @@ type Config struct {
 	// Witnesses are the witness URLs serve pushes checkpoints to; the proof
 	// page shows what each last cosigned.
 	Witnesses []string
+	// AuditPullRate and AuditPullBurst pace each API token's reads of the
+	// decision log (requests per second, and how many may come at once;
+	// defaults 5 and 40).
+	AuditPullRate  float64
+	AuditPullBurst int
+	// TokenMaxDays is the longest life an API token may be given (default
+	// engine.MaxTokenDays); new tokens live engine.DefaultTokenDays unless
+	// their maker chooses less, or more up to this.
+	TokenMaxDays int
 	// Demo lists the demo accounts on the sign-in page, so a newcomer can
 	// click through at once; nil (any real deployment) shows none.
 	Demo *DemoLogins
@@ -93,6 +102,7 @@ type Server struct {
 	accessLog  *rate.Limiter
 	suppressed atomic.Int64
 	loc        *time.Location
+	pulls      *pullLimiter
 }
 
 // New checks the configuration, parses every template (failing fast on a
@@ -142,6 +152,10 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLoginLimiter(cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
 	s.hashGate = newHashGate(cfg.LoginConcurrency)
 	s.accessLog = rate.NewLimiter(rate.Every(time.Second), 10)
+	if cfg.AuditPullRate <= 0 {
+		cfg.AuditPullRate, cfg.AuditPullBurst = 5, 40
+	}
+	s.pulls = newPullLimiter(cfg.AuditPullRate, max(cfg.AuditPullBurst, 1))
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)

@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,17 +20,35 @@ func (s *Server) registerTokenRoutes(e *echo.Echo) {
 }
 
 type tokensData struct {
-	Tokens []engine.APIToken
-	New    string // the secret just created, shown once
-	Error  string
+	Tokens     []engine.APIToken
+	New        string // the secret just created, shown once
+	Error      string
+	ReadScopes []string
+	ActScopes  []string
+	Parks      []string // the owner's parks, which a token may be narrowed to
+	ParkNames  map[string]string
+	Days       int // the default life in days
+	MaxDays    int
+	Now        time.Time
 }
 
 func (s *Server) tokensPage(c echo.Context, status int, d tokensData) error {
-	toks, err := s.accounts.APITokens(c.Request().Context(), currentUser(c).ID)
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	toks, err := s.accounts.APITokens(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	d.Tokens = toks
+	if d.Parks, err = s.svc.ReadableParks(ctx, u); err != nil {
+		return err
+	}
+	all, err := s.svc.AllParks(ctx)
+	if err != nil {
+		return err
+	}
+	d.Tokens, d.ParkNames = toks, s.parkNames(all, s.lang(c))
+	d.ReadScopes, d.ActScopes = engine.ReadScopes, engine.ActScopes
+	d.Days, d.MaxDays, d.Now = min(engine.DefaultTokenDays, s.tokenMaxDays()), s.tokenMaxDays(), s.svc.Now()
 	pd := s.page(c, s.t(c, "tokens.title"))
 	pd.Data = d
 	return s.render(c, status, "tokens", pd)
@@ -39,26 +59,88 @@ func (s *Server) handleTokens(c echo.Context) error {
 }
 
 // handleTokenCreate makes a token and shows its secret once; only the
-// SHA-256 is stored, so a lost secret means a new token.
+// SHA-256 is stored, so a lost secret means a new token. The maker chooses
+// what it may do (at least one scope), where (a subset of the maker's
+// parks, or all of them) and for how long (up to the deployment's maximum);
+// the making is logged.
 func (s *Server) handleTokenCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	fail := func(key string, data map[string]any) error {
+		return s.tokensPage(c, http.StatusBadRequest, tokensData{Error: s.i18n.T(s.lang(c), key, data)})
+	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	if name == "" || len([]rune(name)) > 100 {
-		return s.tokensPage(c, http.StatusBadRequest, tokensData{Error: s.t(c, "tokens.name_required")})
+		return fail("tokens.name_required", nil)
 	}
+	form, _ := c.FormParams()
+	scopes := form["scope"]
+	if len(scopes) == 0 {
+		return fail("tokens.scope_required", nil)
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(engine.ReadScopes, sc) && !slices.Contains(engine.ActScopes, sc) {
+			return fail("tokens.scope_unknown", map[string]any{"Scope": sc})
+		}
+	}
+	mine, err := s.svc.ReadableParks(ctx, u)
+	if err != nil {
+		return err
+	}
+	parks := form["park"]
+	for _, p := range parks {
+		if !slices.Contains(mine, p) {
+			return fail("tokens.park_not_yours", map[string]any{"Park": p})
+		}
+	}
+	if len(parks) == len(mine) {
+		parks = nil // every park of the owner: no narrowing to keep in step
+	}
+	days := min(engine.DefaultTokenDays, s.tokenMaxDays())
+	if v := strings.TrimSpace(c.FormValue("days")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.tokenMaxDays() {
+			return fail("tokens.days_range", map[string]any{"Max": s.tokenMaxDays()})
+		}
+		days = n
+	}
+	now := s.svc.Now()
+	expires := now.AddDate(0, 0, days)
 	secret := "zv_" + randomToken()
-	t := &engine.APIToken{UserID: currentUser(c).ID, Name: name, Hash: hashToken(secret), CreatedAt: s.svc.Now()}
-	if err := s.accounts.CreateAPIToken(c.Request().Context(), t); err != nil {
+	t := &engine.APIToken{UserID: u.ID, Name: name, Hash: hashToken(secret), CreatedAt: now,
+		Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))), Parks: parks, ExpiresAt: &expires}
+	addr := c.RealIP()
+	err = s.accounts.ApplyToken(ctx, &engine.TokenChange{Create: t, Entry: func(id int64) engine.AuditEntry {
+		return engine.TokenEntry(now, u, engine.EventTokenCreate, t, id, addr)
+	}})
+	if err != nil {
 		return err
 	}
 	return s.tokensPage(c, http.StatusOK, tokensData{New: secret})
 }
 
+// handleTokenRevoke revokes one of the user's own tokens at once (the next
+// request with it is refused) and logs it.
 func (s *Server) handleTokenRevoke(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return engine.Fail(engine.ENOTFOUND, "err.token_not_found", nil)
 	}
-	if err := s.accounts.RevokeAPIToken(c.Request().Context(), currentUser(c).ID, id); err != nil {
+	toks, err := s.accounts.APITokens(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(toks, func(t engine.APIToken) bool { return t.ID == id })
+	if i < 0 {
+		return engine.Errorf(engine.ENOTFOUND, "令牌不存在", "token not found")
+	}
+	now, addr := s.svc.Now(), c.RealIP()
+	err = s.accounts.ApplyToken(ctx, &engine.TokenChange{Revoke: id, UserID: u.ID, Entry: func(id int64) engine.AuditEntry {
+		return engine.TokenEntry(now, u, engine.EventTokenRevoke, &toks[i], id, addr)
+	}})
+	if err != nil {
 		return err
 	}
 	s.flash(c, true, s.t(c, "tokens.revoked"))

@@ -31,7 +31,7 @@ const auditUsage = `  zonevet audit export [--format jsonl|csv|xlsx] [--out FILE
   zonevet audit prove SEQ                                   # entry SEQ, its leaf hash, inclusion proof and signed checkpoint, as one JSON document
   zonevet audit consistency OLD_CHECKPOINT                  # prove the log now extends a checkpoint kept earlier (its note or JSON)
   zonevet audit verify-proof FILE --pubkey KEY [--checkpoint OLD_CHECKPOINT] # check a proof offline, no database
-`
+` + auditPullUsage
 
 // signingKeyFlag adds --signing-key: the Ed25519 key that signs checkpoints,
 // in a file outside the database ($ZONEVET_SIGNING_KEY; default beside the
@@ -162,7 +162,10 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 
 func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit: export, verify, pubkey, checkpoint, prove, consistency or verify-proof\n" + auditUsage)
+		return errors.New("audit: export, verify, pubkey, checkpoint, prove, consistency, verify-proof or pull\n" + auditUsage)
+	}
+	if args[0] == "pull" {
+		return runAuditPull(ctx, args[1:], out)
 	}
 	fs, db := newFlags("audit " + args[0])
 	format := fs.String("format", "jsonl", "export format: jsonl, csv or xlsx")

@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string) error {
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("ZONEVET_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: the socket address ($ZONEVET_TRUSTED_PROXIES)")
 	loginLimit := fs.Int("login-limit", 5, "failed sign-ins per account and address before growing delays (an address: five times as many per 15 minutes)")
+	tokenMaxDays := fs.Int("token-max-days", 365, "the longest life an API token may be given, in days (new tokens: 90 by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +82,8 @@ func runServe(ctx context.Context, args []string) error {
 		demoAccounts = demoLoginsOf(ctx, a)
 	}
 	srv, err := web.New(web.Config{Service: a.svc, Accounts: a.db, DocsDir: *docs, Logger: logger, SecureCookies: *secure,
-		CheckpointKey: signingKey, Witnesses: splitList(*checkpoints.witnesses), Demo: demoAccounts, TrustedProxies: proxies, LoginLimit: *loginLimit})
+		CheckpointKey: signingKey, Witnesses: splitList(*checkpoints.witnesses), Demo: demoAccounts, TrustedProxies: proxies, LoginLimit: *loginLimit,
+		TokenMaxDays: *tokenMaxDays})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// apiScopes is the scope each API route needs of a token, by method and
+// route. A route missing here is refused to every token (deny by default);
+// TestAPIRouteScopes fails the build for a route without a row. Sessions
+// (the browser) are not narrowed by scopes: the person is there.
+var apiScopes = map[string]string{
+	"GET /api/v1/projects":              engine.ScopeProjectsRead,
+	"GET /api/v1/projects/:id":          engine.ScopeProjectsRead,
+	"GET /api/v1/projects/:id/report":   engine.ScopeProjectsRead,
+	"GET /api/v1/projects/:id/history":  engine.ScopeProjectsRead,
+	"POST /api/v1/projects":             engine.ScopeProjectsAct,
+	"PUT /api/v1/projects/:id":          engine.ScopeProjectsAct,
+	"POST /api/v1/projects/:id/actions": engine.ScopeProjectsAct,
+	"POST /api/v1/projects/:id/scores":  engine.ScopeProjectsAct,
+	"GET /api/v1/audit/entries":         engine.ScopeAuditRead,
+	"GET /api/v1/audit/checkpoints":     engine.ScopeAuditRead,
+	"GET /api/v1/audit/pubkey":          engine.ScopeAuditRead,
+
+	"GET /api/v1/projects/:id/tracking":           engine.ScopeTrackingRead,
+	"PUT /api/v1/projects/:id/agreement":          engine.ScopeTrackingWrite,
+	"POST /api/v1/projects/:id/milestones":        engine.ScopeTrackingWrite,
+	"POST /api/v1/projects/:id/figures":           engine.ScopeTrackingWrite,
+	"POST /api/v1/tracking/import":                engine.ScopeTrackingWrite,
+	"GET /api/v1/tracking/alerts":                 engine.ScopeTrackingRead,
+	"GET /api/v1/tracking/runs":                   engine.ScopeRatingsRead,
+	"POST /api/v1/tracking/runs":                  engine.ScopeRatingsRun,
+	"GET /api/v1/tracking/runs/:run":              engine.ScopeRatingsRead,
+	"GET /api/v1/tracking/runs/:run/results.xlsx": engine.ScopeRatingsRead,
+	"GET /api/v1/dashboard":                       engine.ScopeDashboardRead,
+	"GET /api/v1/users":                           engine.ScopeUsersRead,
+	"GET /api/v1/users/:id":                       engine.ScopeUsersRead,
+	"PUT /api/v1/users/:id/roles":                 engine.ScopeUsersManage,
+	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
+}
+
+// tokenScope refuses a token without the scope its route needs, and keeps a
+// park-restricted token to its parks on the routes that name a project.
+func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := currentToken(c)
+		if tok == nil {
+			return next(c)
+		}
+		scope, ok := apiScopes[c.Request().Method+" "+c.Path()]
+		if !ok || !tok.Allows(scope) {
+			if !ok {
+				scope = "?"
+			}
+			return engine.Errorf(engine.EFORBIDDEN, "该令牌没有 %s 权限范围", "this token lacks the %s scope", scope)
+		}
+		if len(tok.Parks) > 0 && c.Param("id") != "" && strings.HasPrefix(c.Path(), "/api/v1/projects/") {
+			id, err := projectID(c)
+			if err != nil {
+				return err
+			}
+			p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+			if err != nil {
+				return err
+			}
+			if !contains(tok.Parks, p.Park) {
+				// As for a park the owner cannot read: its existence is not told.
+				return engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+			}
+		}
+		return next(c)
+	}
+}
+
+// useToken admits a bearer token at now from the request's address: an
+// expired token is refused; a first use from an address the token never
+// came from is logged (a leaked token shows up where the owner looks);
+// other uses are noted at most once a minute.
+func (s *Server) useToken(c echo.Context, tok *engine.APIToken, u *engine.User, now time.Time) error {
+	if tok.Expired(now) {
+		return engine.Errorf(engine.EUNAUTHORIZED, "API 令牌已过期", "the API token has expired")
+	}
+	ctx := c.Request().Context()
+	addr := c.RealIP()
+	if addr != tok.LastUsedAddr {
+		known, err := s.accounts.TokenAddressKnown(ctx, tok.ID, addr)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return s.accounts.ApplyToken(ctx, &engine.TokenChange{Used: tok.ID, UsedAt: now, UsedAddr: addr,
+				Entry: func(id int64) engine.AuditEntry {
+					return engine.TokenEntry(now, u, engine.EventTokenNewAddress, tok, id, addr)
+				}})
+		}
+	}
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery || addr != tok.LastUsedAddr {
+		_ = s.accounts.TouchAPIToken(ctx, tok.ID, now, addr)
+	}
+	return nil
+}
+
+// tokenMaxDays is the longest life a new token may have.
+func (s *Server) tokenMaxDays() int {
+	if s.cfg.TokenMaxDays > 0 {
+		return s.cfg.TokenMaxDays
+	}
+	return engine.MaxTokenDays
+}
