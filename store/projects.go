@@ -355,15 +355,10 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 
 // Project returns one project.
 func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
-	var p *engine.Project
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		var err error
-		p, err = scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("项目", "Project")
-		}
-		return err
-	})
+	p, err := scanProject(db.readRow(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("项目", "Project")
+	}
 	if err != nil {
 		return nil, wrap("project", err)
 	}
@@ -412,8 +407,8 @@ func (db *DB) CountByState(ctx context.Context, parks []string) (map[string]map[
 // Scores returns the sheets of one round of a project in the order they were given.
 func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.Score, error) {
 	var out []engine.Score
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := func() error {
+		rows, err := db.readRows(ctx, `
 			SELECT project_id, round, reviewer_id, reviewer, items, total, comment, created_at
 			FROM scores WHERE project_id = ? AND round = ? ORDER BY rowid`, projectID, round)
 		if err != nil {
@@ -432,15 +427,15 @@ func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.
 			out = append(out, s)
 		}
 		return rows.Err()
-	})
+	}()
 	return out, wrap("scores", err)
 }
 
 // Conflicts returns the conflict declarations on a project in the order made.
 func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict, error) {
 	var out []engine.Conflict
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := func() error {
+		rows, err := db.readRows(ctx, `
 			SELECT project_id, user_id, username, reason, created_at
 			FROM conflicts WHERE project_id = ? ORDER BY rowid`, projectID)
 		if err != nil {
@@ -455,7 +450,7 @@ func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict
 			out = append(out, c)
 		}
 		return rows.Err()
-	})
+	}()
 	return out, wrap("conflicts", err)
 }
 

@@ -7,10 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +28,7 @@ type latencies struct {
 	mu    sync.Mutex
 	d     []time.Duration
 	start time.Time
+	cpu   time.Duration // cpuTime at start
 }
 
 func (l *latencies) add(d time.Duration) {
@@ -43,11 +47,24 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "req/s")
+	// CPU of the whole process (server and load client) per request.
+	b.ReportMetric(float64((cpuTime()-l.cpu).Microseconds())/1000/float64(len(l.d)), "cpu-ms/req")
 }
 
 // loadClient is a keep-alive HTTP client sized for the benchmark's concurrency.
+// Redirects are not followed: a form's answer is its 303.
 func loadClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // hammer sends b.N requests from par×GOMAXPROCS goroutines over loopback.
@@ -57,7 +74,19 @@ func hammer(b *testing.B, par int, do func(i int) (*http.Request, int)) {
 	var next atomic.Int64
 	b.SetParallelism(par)
 	b.ResetTimer()
-	lat.start = time.Now()
+	if dir := os.Getenv("ZONEVET_BENCH_PROFILE"); dir != "" {
+		// The load alone, without the benchmark's setup: one CPU profile
+		// per benchmark, named after it, for go tool pprof.
+		f, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "_", "?", "_", "=", "_").Replace(b.Name())+".prof"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	lat.start, lat.cpu = time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := int(next.Add(1) - 1)

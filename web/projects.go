@@ -362,7 +362,9 @@ func (s *Server) actionFailed(c echo.Context, id int64, err error, scoreForm map
 }
 
 func (s *Server) handleProjectAct(c echo.Context) error {
-	id, err := s.readableID(c)
+	// Act reads and authorizes the project; a refusal shows the project
+	// page, which reads it as this user may (not found if they cannot).
+	id, err := projectID(c)
 	if err != nil {
 		return err
 	}
