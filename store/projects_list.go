@@ -63,8 +63,8 @@ func (s fewHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
-// manyHits lists a search with more hits than maxHits but fewer than half
-// the parks' projects ("装备", one in seven): the list's own index is
+// manyHits lists a search with more hits than maxHits and more misses
+// ("装备", one project in seven): the list's own index is
 // walked and each entry probed against the hits ("+id" keeps SQLite from
 // fetching thousands of hits by id and sorting them). The hits are all the
 // parks' matches, so with no other filter their number is the total.
@@ -83,10 +83,10 @@ func (s manyHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	return q
 }
 
-// mostHit lists a search that more than half the parks' projects match
-// ("有限公司" is in nearly every investor's name): the index is walked and
-// the few misses skipped, so neither the page nor the total handles tens of
-// thousands of hits. n is the number of hits in the parks.
+// mostHit lists a search that all but at most maxHits of the parks'
+// projects match ("有限公司" is in nearly every investor's name): the index
+// is walked and the few misses skipped, so neither the page nor the total
+// handles tens of thousands of hits. n is the number of hits in the parks.
 type mostHit struct {
 	misses string // JSON array
 	n      int
@@ -126,13 +126,13 @@ var maxHits = 2000
 
 // planList chooses the strategy for f (whose Query is trimmed). A search of
 // three or more characters first asks the trigram index for up to
-// maxHits+1 hits; one of one or two characters (common in Chinese: "铜箔"),
-// which the trigram index cannot answer, scans the narrow projects_search
-// index (migration 00040) for as many. Few hits are read by id. With more,
-// one scan of the narrow index collects the misses, stopping once they are
-// half the parks' projects: if it stops early, a second scan collects the
-// hits (manyHits), otherwise the few misses are skipped (mostHit), and with
-// none at all the search filters nothing (unsearched).
+// maxHits+1 hits, and few are read by id. Otherwise (or for one or two
+// characters, common in Chinese, "铜箔", which the trigram index cannot
+// answer) the narrow projects_search index (migration 00040) is scanned:
+// first for the misses, stopping after maxHits+1 of them — with none the
+// search filters nothing (unsearched), with few they are skipped
+// (mostHit) — and then, once, for all the hits: few are read by id, many
+// probed (manyHits). Each case costs one scan of the parks' narrow index.
 func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (listStrategy, error) {
 	q := f.Query
 	if q == "" {
@@ -150,29 +150,21 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 		if foldsBeyondASCII(q) {
 			return trigramInline{q}, nil
 		}
-	} else {
-		n, ids, err := scanSearch(ctx, tx, f, false, maxHits+1)
-		if err != nil || n <= maxHits {
-			return fewHits{ids}, err
-		}
 	}
-	var all int
-	cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
-	if err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err != nil {
-		return nil, err
-	}
-	m, misses, err := scanSearch(ctx, tx, f, true, all/2+1)
-	if err != nil {
-		return nil, err
-	}
+	m, misses, err := scanSearch(ctx, tx, f, true, maxHits+1)
 	switch {
+	case err != nil:
+		return nil, err
 	case m == 0:
 		return unsearched{}, nil
-	case m <= all/2:
-		return mostHit{misses: misses, n: all - m}, nil
+	case m <= maxHits:
+		var all int
+		cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
+		err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all)
+		return mostHit{misses: misses, n: all - m}, err
 	}
 	n, hits, err := scanSearch(ctx, tx, f, false, -1)
-	if err != nil || n <= maxHits { // many in other parks, few in these
+	if err != nil || n <= maxHits {
 		return fewHits{hits}, err
 	}
 	return manyHits{ids: hits, n: n}, nil

@@ -319,9 +319,10 @@ func TestListStrategyChosen(t *testing.T) {
 		// 锂 is in two names of seven: 114 of 400, 76 of qingyuan's 267.
 		{"FewShort", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "锂"}, "fewHits"},
 		{"ManyShort", engine.ProjectFilter{Query: "锂"}, "manyHits"},
-		// a (LIKE, any case) is in Alpha, alpha, BRAVO and Charlie: 4 of 7,
-		// 229 of 400, more than half.
-		{"MostShort", engine.ProjectFilter{Query: "a"}, "mostHit"},
+		// a (LIKE, any case) is in Alpha, alpha, BRAVO and Charlie, 4 of 7:
+		// yingde's 133 projects have 76 hits and 57 misses, at most 100.
+		{"MostShort", engine.ProjectFilter{Parks: []string{"yingde"}, Query: "a"}, "mostHit"},
+		{"ManyShortManyMisses", engine.ProjectFilter{Query: "a"}, "manyHits"},
 		// Every investor's name has 有限公司.
 		{"EveryProject", engine.ProjectFilter{Parks: []string{"yingde"}, Query: "有限公司"}, "unsearched"},
 		{"FewTrigram", engine.ProjectFilter{Query: "BRAVO"}, "fewHits"},
