@@ -182,6 +182,12 @@ type ProjectFilter struct {
 	Sort     string // "due" | "updated" | "name" | "id"; "-" prefix for descending
 	Limit    int
 	Offset   int
+	// After and Before page by keyset (next / previous): the rows just
+	// after, or just before, this place in the sort; Offset is then ignored.
+	After, Before *ListCursor
+	// Summary reads only what a list row shows: no rule report, and of the
+	// figures only the total investment.
+	Summary bool
 }
 
 // AuditFilter selects decision-log entries. Zero values mean "any".

@@ -38,15 +38,12 @@ func (db *DB) CreateSession(ctx context.Context, s *engine.Session) error {
 // Session returns a session by id (the hash of the cookie secret).
 func (db *DB) Session(ctx context.Context, id string) (*engine.Session, error) {
 	s := &engine.Session{}
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
+	err := db.readRow(ctx, `
 			SELECT id, user_id, csrf_token, created_at, last_seen_at, remote_addr FROM sessions WHERE id = ?`, id).
-			Scan(&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("会话", "Session")
-		}
-		return err
-	})
+		Scan(&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("会话", "Session")
+	}
 	if err != nil {
 		return nil, wrap("session", err)
 	}
@@ -126,17 +123,12 @@ func scanToken(s interface{ Scan(...any) error }) (engine.APIToken, error) {
 // token, or one whose user is disabled, is not_found: for signing in it is as
 // good as no token, and this way no caller can forget to check.
 func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken, error) {
-	var t engine.APIToken
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		var err error
-		t, err = scanToken(tx.QueryRowContext(ctx, `
+	t, err := scanToken(db.readRow(ctx, `
 			SELECT `+tokenColumns+` FROM api_tokens
 			WHERE hash = ? AND revoked = 0 AND user_id IN (SELECT id FROM users WHERE disabled = 0)`, hash))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("令牌", "Token")
-		}
-		return err
-	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("令牌", "Token")
+	}
 	if err != nil {
 		return nil, wrap("api token by hash", err)
 	}

@@ -263,9 +263,20 @@ func BenchmarkBaselineInsertParallel(b *testing.B) {
 	})
 }
 
-// seed100k builds, once per test binary, a database of 100,000 projects
-// spread over two parks, every state and seven industries, with deadlines.
-// One INSERT ... SELECT from a recursive CTE: the rows never cross into Go.
+// benchProjects is the size of the list benchmarks' database: 100,000, or
+// ZONEVET_BENCH_PROJECTS (1000000 for the million-project run, which takes
+// minutes to seed and is never part of a default run).
+func benchProjects() int {
+	if n, err := strconv.Atoi(os.Getenv("ZONEVET_BENCH_PROJECTS")); err == nil && n > 0 {
+		return n
+	}
+	return 100000
+}
+
+// seed100k builds, once per test binary, a database of benchProjects()
+// projects (100,000 by default) spread over two parks, every state and
+// seven industries, with deadlines. One INSERT ... SELECT from a recursive
+// CTE: the rows never cross into Go.
 func seed100k(b *testing.B) *store.DB {
 	b.Helper()
 	benchOnce.Do(func() {
@@ -288,7 +299,7 @@ func seed100k(b *testing.B) *store.DB {
 		}
 		fig, _ := json.Marshal(sampleProject("", "").Figures)
 		_, benchErr = benchDB.Writer().ExecContext(ctx, `
-			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000),
+			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < `+strconv.Itoa(benchProjects())+`),
 			m(i, code) AS (SELECT i, substr('C3985C2710C3562C2761C3841C3874C4011', 1 + (i % 7) * 5, 5) FROM n)
 			INSERT INTO projects (park, name, investor_name, uscc, figures, industry_code, state, version, round, due_at, report_sha256, override, created_by, created_at, updated_at)
 			SELECT
@@ -332,6 +343,10 @@ func seed100k(b *testing.B) *store.DB {
 	return benchDB
 }
 
+// half is the middle of a list of n at 100,000 projects, scaled to the
+// benchmark's size.
+func half(n int) int { return n * benchProjects() / 100000 / 2 }
+
 // BenchmarkProjectsList100k lists one page of 50 (and the total count) from
 // 100,000 projects, the way the work lists ask.
 func BenchmarkProjectsList100k(b *testing.B) {
@@ -362,6 +377,16 @@ func BenchmarkProjectsList100k(b *testing.B) {
 		// The same without the every-project shortcut: 有限 is in every
 		// investor's name but one in a thousand (the seed's 个体工商户).
 		{"QueryTwoCharsAllButFew", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "有限", Sort: "-updated", Limit: 50}},
+		// Issue 16's slow cases: a search of three or more characters with
+		// more than 2,000 hits, on the first page and in the middle; a
+		// sparser one (one in seven); a state filter read deep; the middle
+		// of a park by update.
+		{"QueryManyHits", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "有限公司", Sort: "-updated", Limit: 50}},
+		{"QueryManyHitsMiddle", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "有限公司", Sort: "-updated", Limit: 50, Offset: half(49950)}},
+		{"QueryThreeCharsOneInSeven", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "能装备", Sort: "-updated", Limit: 50}},
+		{"ParkStateMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, States: []engine.State{engine.StateDraft}, Sort: "-updated", Limit: 50, Offset: half(3846)}},
+		{"ParkMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "-updated", Limit: 50, Offset: half(50000)}},
+		{"ParkByDueMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "due", Limit: 50, Offset: half(50000)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total int

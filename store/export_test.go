@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -22,34 +25,47 @@ func (db *DB) Reader() *sql.DB { return db.read }
 func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 
 // ProjectsPlan returns SQLite's query plans for the statements Projects(f)
-// may run: the total, each segment's page forwards and backwards and its
-// count, one line per step; for a search, read both from its hits and by
-// the index.
+// may run: the total, each segment's page forwards and backwards, from a
+// cursor either way, and its count, one line per step; for a search, under
+// every strategy that can answer one.
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
-	var plan []string
-	for _, hits := range []hitList{{}, {ids: "[1, 2, 3]", n: 3}} {
-		q, err := db.projectQuery(f, hits)
-		if err != nil {
-			return nil, err
-		}
-		p, err := db.queryPlan(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		plan = append(plan, p...)
+	strategies := []listStrategy{unsearched{}}
+	if f.Query != "" {
+		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
 	}
-	return plan, nil
-}
-
-func (db *DB) queryPlan(ctx context.Context, q projectQuery) ([]string, error) {
+	sortKey := f.Sort
+	if sortKey == "" {
+		sortKey = "-updated"
+	}
+	segs := projectSorts[sortKey]
+	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
+		f.States = engine.States
+	}
 	type stmt struct {
 		sql  string
 		args []any
 	}
-	stmts := []stmt{{q.count, q.countArgs}}
-	for _, s := range q.segs {
-		page := append(append([]any{}, q.args...), 50, 0)
-		stmts = append(stmts, stmt{q.segmentPage(s, false), page}, stmt{q.segmentPage(s, true), page}, stmt{q.segmentCount(s), q.args})
+	var stmts []stmt
+	for _, st := range strategies {
+		q := st.query(db, f)
+		stmts = append(stmts, stmt{q.count, q.countArgs})
+		for _, s := range segs {
+			page := func(extra string, extraArgs []any, reverse bool) stmt {
+				where, args := q.where, append([]any{}, q.args...)
+				if s.cond != "" {
+					where += ` AND ` + s.cond
+				}
+				if extra != "" {
+					where, args = where+` AND `+extra, append(args, extraArgs...)
+				}
+				return stmt{`SELECT id FROM projects` + where + ` ORDER BY ` + s.order(reverse) + ` LIMIT ? OFFSET ?`, append(args, 50, 0)}
+			}
+			due := t0plan
+			c := &engine.ListCursor{Updated: t0plan, Due: &due, Name: "x", ID: 7}
+			after, afterArgs := s.keyset(c, false)
+			before, beforeArgs := s.keyset(c, true)
+			stmts = append(stmts, page("", nil, false), page("", nil, true), page(after, afterArgs, false), page(before, beforeArgs, true))
+		}
 	}
 	var plan []string
 	for _, s := range stmts {
@@ -69,6 +85,72 @@ func (db *DB) queryPlan(ctx context.Context, q projectQuery) ([]string, error) {
 		rows.Close()
 	}
 	return plan, nil
+}
+
+var t0plan = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// ListStrategy names the strategy Projects chooses for f.
+func (db *DB) ListStrategy(ctx context.Context, f engine.ProjectFilter) (string, error) {
+	f.Query = strings.TrimSpace(f.Query)
+	var name string
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		s, err := db.planList(ctx, tx, f)
+		name = fmt.Sprintf("%T", s)
+		return err
+	})
+	return strings.TrimPrefix(name, "store."), err
+}
+
+// ListStrategies are the strategies ProjectsWith can force.
+var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline"}
+
+// ProjectsWith answers f as Projects does but with the named strategy,
+// whichever planList would choose, so that each can be held to the list's
+// definition on every filter it can answer: unsearched on those without a
+// search; for a search, each of the others, with the hits (or misses)
+// collected in full by scanSearch (and for trigramInline, the trigram
+// index's own matching).
+func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.ProjectFilter) ([]*engine.Project, int, error) {
+	sortKey := f.Sort
+	if sortKey == "" {
+		sortKey = "-updated"
+	}
+	segs := projectSorts[sortKey]
+	f.Query = strings.TrimSpace(f.Query)
+	var out []*engine.Project
+	var total int
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var s listStrategy
+		var err error
+		switch strategy {
+		case "unsearched":
+			s = unsearched{}
+		case "trigramInline":
+			s = trigramInline{f.Query}
+		case "mostHit":
+			var all, m int
+			var misses string
+			cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
+			if err = tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err == nil {
+				m, misses, err = scanSearch(ctx, tx, f, true, -1)
+			}
+			s = mostHit{misses: misses, n: all - m}
+		default:
+			n, hits, err2 := scanSearch(ctx, tx, f, false, -1)
+			err = err2
+			if strategy == "fewHits" {
+				s = fewHits{hits}
+			} else {
+				s = manyHits{hits, n}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		out, total, err = db.listWith(ctx, tx, s, f, segs)
+		return err
+	})
+	return out, total, err
 }
 
 // SetMaxHits lowers the number of search hits up to which lists are read

@@ -105,13 +105,11 @@ func (db *DB) RuleSet(ctx context.Context, version string) (engine.RuleSetRecord
 
 func (db *DB) ruleSet(ctx context.Context, op, where string, arg any) (engine.RuleSetRecord, error) {
 	var rs engine.RuleSetRecord
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT park, version, source, active, created_at FROM rule_sets WHERE `+where, arg).
-			Scan(&rs.Park, &rs.Version, &rs.Source, &rs.Active, timeCol{&rs.CreatedAt})
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("规则集", "Rule set")
-		}
-		return err
-	})
+	// Every submit reads the active rule set: a prepared read (readRow).
+	err := db.readRow(ctx, `SELECT park, version, source, active, created_at FROM rule_sets WHERE `+where, arg).
+		Scan(&rs.Park, &rs.Version, &rs.Source, &rs.Active, timeCol{&rs.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("规则集", "Rule set")
+	}
 	return rs, wrap(op, err)
 }

@@ -8,11 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"zonevet/engine"
 	"zonevet/rules"
@@ -440,448 +436,14 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 
 // Project returns one project.
 func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
-	var p *engine.Project
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		var err error
-		p, err = scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("项目", "Project")
-		}
-		return err
-	})
+	p, err := scanProject(db.readRow(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("项目", "Project")
+	}
 	if err != nil {
 		return nil, wrap("project", err)
 	}
 	return p, nil
-}
-
-// listSegment is one run of a sorted list: the rows matching cond, in the
-// order of cols (id last, breaking ties so that pages never overlap or skip).
-// A sort is one segment, or two where SQL's order is not an index's order:
-// "due" lists the projects with a deadline, by deadline, and then those
-// without one, by id. Sorting on "due_at IS NULL, due_at" would make SQLite
-// sort every matching row; each segment alone is one (park, state, due_at)
-// index range, read in order and stopped at the page's end.
-type listSegment struct {
-	cond string // extra condition, "" for none
-	cols []string
-	desc bool
-}
-
-// order is the segment's ORDER BY, forwards or reversed.
-func (s listSegment) order(reverse bool) string {
-	dir := ""
-	if s.desc != reverse {
-		dir = " DESC"
-	}
-	return strings.Join(s.cols, dir+", ") + dir
-}
-
-// projectSorts maps ProjectFilter.Sort keys to their segments. Projects
-// without a deadline sort after those with one, in both directions.
-var projectSorts = map[string][]listSegment{
-	"due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}},
-		{cond: `due_at IS NULL`, cols: []string{"id"}}},
-	"-due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}, desc: true},
-		{cond: `due_at IS NULL`, cols: []string{"id"}, desc: true}},
-	"updated":  {{cols: []string{"updated_at", "id"}}},
-	"-updated": {{cols: []string{"updated_at", "id"}, desc: true}},
-	"name":     {{cols: []string{"name", "id"}}},
-	"-name":    {{cols: []string{"name", "id"}, desc: true}},
-	"id":       {{cols: []string{"id"}}},
-	"-id":      {{cols: []string{"id"}, desc: true}},
-}
-
-// Projects returns one page of the projects matching f, and how many match in
-// all, from one snapshot. Sort defaults to "-updated" (recently touched
-// first); an unknown key is an invalid error. Limit <= 0 means no limit.
-//
-// Query matches a substring of the name or investor (case-insensitive for
-// Latin letters) or the exact USCC. From three characters on, the substring
-// search uses the trigram index; shorter queries scan the narrow
-// projects_search index (readHits).
-//
-// The total of a list filtered by park and state only is read from
-// project_counts (migration 00030); other filters count their rows. A page
-// in the second half of the list is read backwards from the end, so no page
-// skips more than half the list.
-func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.Project, int, error) {
-	var out []*engine.Project
-	var total int
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		hits, err := readHits(ctx, tx, f)
-		if err != nil {
-			return err
-		}
-		if hits.complete && hits.n > maxHits && parksOnly(f) {
-			// A short search that every project of the parks matches ("项目"
-			// is in most names) filters nothing: list the parks as they are,
-			// without probing each entry against tens of thousands of hits.
-			var all int
-			cq, ca := countFromTable(f)
-			if err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err != nil {
-				return err
-			}
-			if all == hits.n {
-				f.Query, hits = "", hitList{}
-			}
-		}
-		q, err := db.projectQuery(f, hits)
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, q.count, q.countArgs...).Scan(&total); err != nil {
-			return err
-		}
-		ids, err := q.pageIDs(ctx, tx, total)
-		if err != nil {
-			return err
-		}
-		out, err = projectsByID(ctx, tx, ids)
-		return err
-	})
-	if err != nil {
-		return nil, 0, wrap("projects", err)
-	}
-	return out, total, nil
-}
-
-// maxHits is the number of search hits up to which a list is read from the
-// hits rather than from a (park, ...) index. Reading from the hits looks up
-// each one; walking the index probes each project of the park against them.
-// In a park of 66,666 projects, a search with 11 hits takes 2 ms read from
-// the hits; one that finds every project 380 ms from the hits and 80 ms by
-// the index. A variable only so that tests can reach both paths with few rows.
-var maxHits = 2000
-
-// hitList is a search's hits, as a JSON array of ids, and how many.
-type hitList struct {
-	ids string // "" when the search is not read from its hits
-	n   int
-	// complete: these are all of the parks' matches (a short search's are,
-	// see shortHits), so with no other filter n is the list's total.
-	complete bool
-}
-
-// readHits returns the ids a search finds, so that the list's total and page
-// read them instead of searching again. For three or more characters it
-// asks the trigram index and keeps the hits only if there are at most
-// maxHits (otherwise the list asks the index itself, which for a query
-// sharing a trigram with every name, "项目-", reads a posting list of every
-// project each time). For one or two characters (common in Chinese: "铜箔")
-// it scans the narrow projects_search index once and keeps every hit: the
-// list reads few hits by id, and probes each entry of its (park, ...) index
-// against many.
-func readHits(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (hitList, error) {
-	q := strings.TrimSpace(f.Query)
-	switch n := utf8.RuneCountInString(q); {
-	case n == 0:
-		return hitList{}, nil
-	case n < 3:
-		query, args := shortHits, []any{q, q}
-		if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
-			like := "%" + escapeLike(q) + "%"
-			query, args = shortHitsLike, []any{like, like}
-		}
-		if len(f.Parks) > 0 {
-			in, a := inList(f.Parks)
-			query, args = query+` AND park IN (`+in+`)`, append(args, a...)
-		}
-		// Every hit is kept, maybe every project of the park: SQLite counts
-		// them and writes their JSON in one row rather than handing over
-		// tens of thousands of rows one by one.
-		h := hitList{complete: true}
-		err := tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(id) FROM (`+query+`)`, args...).Scan(&h.n, &h.ids)
-		return h, err
-	}
-	ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
-	if err != nil || len(ids) > maxHits {
-		return hitList{}, err
-	}
-	hits, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
-	return hitList{ids: string(hits), n: len(ids)}, err
-}
-
-// shortHits selects the ids a search of one or two characters finds: a
-// substring of the name or investor (a USCC has 18 characters, so none
-// equals such a query), read from the projects_search index (migration
-// 00040) alone, a fraction of the rows' size. Its arguments are the query
-// twice (shortHitsLike: the LIKE pattern twice); readHits adds the parks.
-//
-// instr() looks for the bytes where LIKE runs its pattern matcher character
-// by character; LIKE stays for queries with ASCII letters, which it matches
-// regardless of case, as the trigram index does.
-const (
-	shortHits     = `SELECT id FROM projects INDEXED BY projects_search WHERE (instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`
-	shortHitsLike = `SELECT id FROM projects INDEXED BY projects_search WHERE (name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`
-)
-
-// searchHits selects the ids of the projects a search of three or more
-// characters finds: the USCC exactly, or a substring of the name or the
-// investor through the trigram index. Its arguments are the query and
-// ftsPhrase(query).
-const searchHits = `SELECT id FROM projects WHERE uscc = ? UNION SELECT rowid FROM projects_fts WHERE projects_fts MATCH ?`
-
-// ftsPhrase quotes a query as one FTS5 phrase, so that its characters are
-// matched literally, in sequence.
-func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
-
-// projectQuery is the SQL of one Projects call: the total, and the segments
-// the page is read from.
-type projectQuery struct {
-	count     string
-	countArgs []any
-	where     string // the filter, " WHERE ..."
-	args      []any
-	segs      []listSegment
-	limit     int // <= 0: no limit
-	offset    int
-}
-
-// projectQuery builds the SQL of f; hits are a search's hits, if it is read
-// from them (see readHits and projectWhere).
-func (db *DB) projectQuery(f engine.ProjectFilter, hits hitList) (projectQuery, error) {
-	sortKey := f.Sort
-	if sortKey == "" {
-		sortKey = "-updated"
-	}
-	segs, ok := projectSorts[sortKey]
-	if !ok {
-		return projectQuery{}, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
-	}
-	onlyPark := parksOnly(f)
-	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
-		// Name every state, so that (park, state, due_at) gives the order.
-		f.States = engine.States
-	}
-	where, args := db.projectWhere(f, hits)
-	q := projectQuery{where: where, args: args, segs: segs, limit: f.Limit, offset: max(f.Offset, 0),
-		count: `SELECT count(*) FROM projects` + where, countArgs: args}
-	switch {
-	case f.Industry == "" && strings.TrimSpace(f.Query) == "" && !f.Overdue:
-		q.count, q.countArgs = countFromTable(f)
-	case onlyPark && hits.complete:
-		// The hits are all the parks' matches: their number is the total,
-		// with no second pass over them.
-		q.count, q.countArgs = `SELECT ?`, []any{hits.n}
-	}
-	return q, nil
-}
-
-// parksOnly reports whether f filters by park at most (a query aside).
-func parksOnly(f engine.ProjectFilter) bool {
-	return len(f.States) == 0 && f.Industry == "" && !f.Overdue
-}
-
-// countFromTable is the total of a list filtered by park and state only,
-// from the per-(park, state) counts the triggers keep.
-func countFromTable(f engine.ProjectFilter) (string, []any) {
-	var args []any
-	q := `SELECT coalesce(sum(n), 0) FROM project_counts WHERE `
-	if len(f.Parks) > 0 {
-		in, a := inList(f.Parks)
-		q, args = q+`park IN (`+in+`)`, a
-	} else {
-		q += `park IN (SELECT id FROM parks)`
-	}
-	if len(f.States) > 0 {
-		in, a := inList(f.States)
-		q, args = q+` AND state IN (`+in+`)`, append(args, a...)
-	}
-	return q, args
-}
-
-// segmentPage is the SQL reading up to limit ids of a segment after skipping
-// offset, in the segment's order or reversed.
-func (q projectQuery) segmentPage(s listSegment, reverse bool) string {
-	return `SELECT id FROM projects` + q.segmentWhere(s) + ` ORDER BY ` + s.order(reverse) + ` LIMIT ? OFFSET ?`
-}
-
-// segmentCount is the SQL counting a segment's rows.
-func (q projectQuery) segmentCount(s listSegment) string {
-	return `SELECT count(*) FROM projects` + q.segmentWhere(s)
-}
-
-func (q projectQuery) segmentWhere(s listSegment) string {
-	if s.cond == "" {
-		return q.where
-	}
-	return q.where + ` AND ` + s.cond
-}
-
-// pageIDs reads the ids of the page, in order, given the list's total.
-func (q projectQuery) pageIDs(ctx context.Context, tx *sql.Tx, total int) ([]int64, error) {
-	offset, limit := q.offset, q.limit
-	if offset >= total {
-		return nil, nil
-	}
-	reverse := false
-	if limit > 0 && total-offset < offset+limit {
-		// Nearer the end: read the same rows backwards from there.
-		reverse = true
-		limit = min(limit, total-offset)
-		offset = total - offset - limit
-	}
-	segs := q.segs
-	if reverse {
-		segs = slices.Clone(segs)
-		slices.Reverse(segs)
-	}
-	var ids []int64
-	for _, s := range segs {
-		want := -1 // SQLite: no limit
-		if limit > 0 {
-			want = limit - len(ids)
-			if want == 0 {
-				break
-			}
-		}
-		got, err := queryIDs(ctx, tx, q.segmentPage(s, reverse), append(slices.Clone(q.args), want, offset)...)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case len(got) > 0:
-			offset = 0 // the page started in this segment
-		case offset > 0:
-			// The whole segment lies before the page.
-			var n int
-			if err := tx.QueryRowContext(ctx, q.segmentCount(s), q.args...).Scan(&n); err != nil {
-				return nil, err
-			}
-			offset -= n
-		}
-		ids = append(ids, got...)
-	}
-	if reverse {
-		slices.Reverse(ids)
-	}
-	return ids, nil
-}
-
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// projectsByID reads the projects with these ids, in this order: the page
-// is chosen on (key, id) pairs an index covers, and only its rows carry
-// their figures and report out of the table.
-func projectsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*engine.Project, error) {
-	out := make([]*engine.Project, 0, len(ids))
-	for chunk := range slices.Chunk(ids, 500) {
-		at := make(map[int64]int, len(chunk))
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			at[id], args[i] = len(out)+i, id
-		}
-		out = out[:len(out)+len(chunk)]
-		rows, err := tx.QueryContext(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id IN (`+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			p, err := scanProject(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[at[p.ID]] = p
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range out {
-		if p == nil { // cannot happen within one snapshot
-			return nil, errors.New("page row vanished")
-		}
-	}
-	return out, nil
-}
-
-// projectWhere turns a filter into a WHERE clause. Every clause is shaped to
-// reach an index: the park is always constrained (all parks when the filter
-// names none) so the (park, ...) indexes lead, and the overdue view names all
-// states so that (park, state, due_at) answers "due_at < now".
-//
-// A search of three or more characters takes its ids from searchHits. When
-// they are few, readHits has them (hits) and the list is read from those: the
-// other columns are written "+park" and so on, which keeps SQLite from
-// walking a (park, ...) index instead and probing every project of the park
-// against the hits.
-func (db *DB) projectWhere(f engine.ProjectFilter, hits hitList) (string, []any) {
-	var where []string
-	var args []any
-	q := strings.TrimSpace(f.Query)
-	trigram := utf8.RuneCountInString(q) >= 3
-	byHits := hits.ids != "" && hits.n <= maxHits
-	col := func(name string) string {
-		if byHits {
-			return "+" + name
-		}
-		return name
-	}
-	if len(f.Parks) > 0 {
-		in, a := inList(f.Parks)
-		where, args = append(where, col("park")+` IN (`+in+`)`), append(args, a...)
-	} else {
-		where = append(where, col("park")+` IN (SELECT id FROM parks)`)
-	}
-	states := f.States
-	if len(states) == 0 && f.Overdue {
-		states = engine.States
-	}
-	if len(states) > 0 {
-		in, a := inList(states)
-		where, args = append(where, col("state")+` IN (`+in+`)`), append(args, a...)
-	}
-	if f.Industry != "" {
-		// A range rather than LIKE 'C39%' so the index applies whatever the
-		// LIKE settings; 0xFF never occurs in UTF-8 text, so it bounds every
-		// string that starts with the prefix.
-		where = append(where, col("industry_code")+` >= ? AND `+col("industry_code")+` < ?`)
-		args = append(args, f.Industry, f.Industry+"\xff")
-	}
-	switch {
-	case byHits:
-		where, args = append(where, `id IN (SELECT value FROM json_each(?))`), append(args, hits.ids)
-	case hits.ids != "":
-		// Many hits of a short search: "+id" walks the list's own
-		// (park, ...) index and probes each entry against the hits, instead
-		// of fetching thousands of hits by id and sorting them.
-		where, args = append(where, `+id IN (SELECT value FROM json_each(?))`), append(args, hits.ids)
-	case trigram:
-		where, args = append(where, `id IN (`+searchHits+`)`), append(args, q, ftsPhrase(q))
-	}
-	if f.Overdue {
-		now := f.Now
-		if now.IsZero() {
-			now = db.now()
-		}
-		where, args = append(where, col("due_at")+` < ?`), append(args, fmtTime(now))
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
-}
-
-// escapeLike escapes LIKE's wildcards so a user's "%" or "_" matches itself.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // CountByState counts projects per park and state, for the dashboard. Parks
@@ -926,8 +488,8 @@ func (db *DB) CountByState(ctx context.Context, parks []string) (map[string]map[
 // Scores returns the sheets of one round of a project in the order they were given.
 func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.Score, error) {
 	var out []engine.Score
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := func() error {
+		rows, err := db.readRows(ctx, `
 			SELECT project_id, round, reviewer_id, reviewer, items, total, comment, created_at
 			FROM scores WHERE project_id = ? AND round = ? ORDER BY rowid`, projectID, round)
 		if err != nil {
@@ -946,15 +508,15 @@ func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.
 			out = append(out, s)
 		}
 		return rows.Err()
-	})
+	}()
 	return out, wrap("scores", err)
 }
 
 // Conflicts returns the conflict declarations on a project in the order made.
 func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict, error) {
 	var out []engine.Conflict
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	err := func() error {
+		rows, err := db.readRows(ctx, `
 			SELECT project_id, user_id, username, reason, created_at
 			FROM conflicts WHERE project_id = ? ORDER BY rowid`, projectID)
 		if err != nil {
@@ -969,7 +531,7 @@ func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict
 			out = append(out, c)
 		}
 		return rows.Err()
-	})
+	}()
 	return out, wrap("conflicts", err)
 }
 

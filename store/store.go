@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -42,6 +43,7 @@ type DB struct {
 	read  *sql.DB
 	path  string
 	stmts stmts
+	reads sync.Map    // readRow's prepared statements, by SQL text
 	queue commitQueue // Apply's group commit
 	tree  auditTree   // the Merkle tree's border, kept by the writer (audit_tree.go)
 
@@ -277,6 +279,7 @@ func (db *DB) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	errs = append(errs, db.closeReadStmts())
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

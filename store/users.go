@@ -29,15 +29,10 @@ func (db *DB) UserByName(ctx context.Context, username string) (*engine.User, er
 }
 
 func (db *DB) user(ctx context.Context, op, where string, arg any) (*engine.User, error) {
-	var u *engine.User
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("用户", "User")
-		}
-		return err
-	})
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("用户", "User")
+	}
 	if err != nil {
 		return nil, wrap(op, err)
 	}

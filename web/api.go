@@ -138,41 +138,41 @@ func (s *Server) handleAPIProjectUpdate(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectAct(c echo.Context) error {
-	id, err := s.readableID(c)
+	id, err := projectID(c)
 	if err != nil {
 		return err
 	}
 	var act engine.Action
 	if err := s.decodeJSON(c, &act); err != nil {
-		return err
+		return s.unlessUnreadable(c, id, err)
 	}
 	if act.Event == "" {
-		return engine.FieldFail("event", "err.give_event", nil)
+		return s.unlessUnreadable(c, id, engine.FieldFail("event", "err.give_event", nil))
 	}
 	if act.Version <= 0 {
-		return errVersionRequired
+		return s.unlessUnreadable(c, id, errVersionRequired)
 	}
 	answering(c, http.StatusOK)
 	p, err := s.svc.Act(c.Request().Context(), currentUser(c), id, act)
 	if err != nil {
-		return err
+		return s.unlessUnreadable(c, id, err)
 	}
 	return answer(c, http.StatusOK, p)
 }
 
 func (s *Server) handleAPIProjectScore(c echo.Context) error {
-	id, err := s.readableID(c)
+	id, err := projectID(c)
 	if err != nil {
 		return err
 	}
 	var in engine.ScoreInput
 	if err := s.decodeJSON(c, &in); err != nil {
-		return err
+		return s.unlessUnreadable(c, id, err)
 	}
 	answering(c, http.StatusCreated)
 	out, err := s.svc.Score(c.Request().Context(), currentUser(c), id, in)
 	if err != nil {
-		return err
+		return s.unlessUnreadable(c, id, err)
 	}
 	return answer(c, http.StatusCreated, out)
 }

@@ -53,10 +53,23 @@ func (s *Server) handleWorkbench(c echo.Context) error {
 const listPageSize = 50
 
 // listQuery is the project list's filter form, echoed back into the page.
+// After and Before are keyset cursors (engine.ListCursor) carried by the
+// next and previous links, so that paging on costs one page, not every row
+// before it; Page is then only the number shown.
 type listQuery struct {
 	Park, State, Industry, Q, Sort string
 	Overdue                        bool
 	Page                           int
+	After, Before                  string
+}
+
+// cursorURL is url(page) with a keyset cursor ("after" or "before").
+func (q listQuery) cursorURL(page int, param, cursor string) string {
+	u := q.url(page)
+	if page <= 1 {
+		return u // the first page is read from the start
+	}
+	return u + "&" + param + "=" + url.QueryEscape(cursor)
 }
 
 func (q listQuery) url(page int) string {
@@ -112,6 +125,13 @@ func (s *Server) parseListQuery(c echo.Context) (listQuery, engine.ProjectFilter
 	if f.Sort == "" {
 		f.Sort = "-updated"
 	}
+	// A cursor that does not parse is dropped: the page is then read by its
+	// number, as a link typed by hand would be.
+	if q.After = c.QueryParam("after"); q.After != "" {
+		f.After, _ = engine.DecodeCursor("after", q.After)
+	} else if q.Before = c.QueryParam("before"); q.Before != "" {
+		f.Before, _ = engine.DecodeCursor("before", q.Before)
+	}
 	if q.Park != "" {
 		f.Parks = []string{q.Park}
 	}
@@ -125,6 +145,7 @@ func (s *Server) handleProjectList(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	q, f := s.parseListQuery(c)
+	f.Summary = true // the rows show no report, and of the figures the total investment alone
 	ps, total, err := s.svc.Projects(ctx, u, f)
 	if err != nil {
 		return err
@@ -136,11 +157,14 @@ func (s *Server) handleProjectList(c echo.Context) error {
 	d := listData{Query: q, Projects: ps, Parks: parks, ParkNames: s.parkNames(parks, s.lang(c)), States: engine.States,
 		Sorts: sortKeys, Total: total, Page: q.Page}
 	d.Pages = (total + listPageSize - 1) / listPageSize
-	if q.Page > 1 {
+	switch {
+	case q.Page > 1 && len(ps) > 0:
+		d.PrevURL = q.cursorURL(q.Page-1, "before", engine.CursorAt(f.Sort, ps[0]).Encode())
+	case q.Page > 1:
 		d.PrevURL = q.url(q.Page - 1)
 	}
-	if q.Page < d.Pages {
-		d.NextURL = q.url(q.Page + 1)
+	if q.Page < d.Pages && len(ps) > 0 {
+		d.NextURL = q.cursorURL(q.Page+1, "after", engine.CursorAt(f.Sort, ps[len(ps)-1]).Encode())
 	}
 	if len(ps) > 0 {
 		d.From, d.To = f.Offset+1, f.Offset+len(ps)
@@ -340,7 +364,9 @@ func (s *Server) actionFailed(c echo.Context, id int64, err error, scoreForm map
 }
 
 func (s *Server) handleProjectAct(c echo.Context) error {
-	id, err := s.readableID(c)
+	// Act reads and authorizes the project; a refusal shows the project
+	// page, which reads it as this user may (not found if they cannot).
+	id, err := projectID(c)
 	if err != nil {
 		return err
 	}

@@ -131,3 +131,65 @@ func reversed(ids []int64) []int64 {
 	slices.Reverse(out)
 	return out
 }
+
+// TestProjectListKeysetLinks: the pager's next and previous links carry
+// keyset cursors, and the page they lead to is the one the page number
+// gives (read by offset).
+func TestProjectListKeysetLinks(t *testing.T) {
+	w := mustWorld(t)
+	for i := range 120 {
+		in := goodInput(ownPark)
+		in.Name = fmt.Sprintf("翻页项目-%d", i)
+		if _, err := w.svc.CreateProject(w.ctx, w.users["promoter"], in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := w.login("promoter")
+	page := func(target string) (ids []int64, prev, next string) {
+		t.Helper()
+		rec := c.do("GET", target, nil)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s: %d", target, rec.Code)
+		}
+		doc := parseHTML(t, rec.Body.String())
+		for _, tr := range findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && n.Parent != nil && n.Parent.Data == "tbody" }) {
+			td := findAll(tr, func(n *html.Node) bool { return n.Data == "td" })
+			id, err := strconv.ParseInt(strings.TrimSpace(text(td[0])), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		for _, a := range findAll(doc, func(n *html.Node) bool { return n.Data == "a" && attr(n, "class") == "btn btn-small" }) {
+			switch {
+			case strings.Contains(text(a), "→"):
+				next = attr(a, "href")
+			case strings.Contains(text(a), "←"):
+				prev = attr(a, "href")
+			}
+		}
+		return ids, prev, next
+	}
+	for _, sort := range []string{"", "due", "name", "id"} {
+		base := "/projects?sort=" + sort
+		p1, _, next := page(base)
+		if !strings.Contains(next, "after=") {
+			t.Fatalf("sort %q: next link %q carries no cursor", sort, next)
+		}
+		p2, prev, next2 := page(next)
+		byNumber, _, _ := page(base + "&page=2")
+		if !slices.Equal(p2, byNumber) || len(p2) != listPageSize {
+			t.Fatalf("sort %q: page 2 by cursor %v,\nby number %v", sort, p2, byNumber)
+		}
+		p3, prev3, _ := page(next2)
+		if p3byNumber, _, _ := page(base + "&page=3"); !slices.Equal(p3, p3byNumber) || len(p3) != 20 {
+			t.Fatalf("sort %q: page 3 by cursor %v,\nby number %v", sort, p3, p3byNumber)
+		}
+		if back, _, _ := page(prev3); !slices.Equal(back, p2) || !strings.Contains(prev3, "before=") {
+			t.Fatalf("sort %q: back from page 3 by %q: %v, want %v", sort, prev3, back, p2)
+		}
+		if back, _, _ := page(prev); !slices.Equal(back, p1) {
+			t.Fatalf("sort %q: back from page 2: %v, want %v", sort, back, p1)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"zonevet/engine"
+)
+
+// benchToken makes an API token for the named user of w.
+func benchToken(b *testing.B, w *world, user string) string {
+	secret := "zv_" + randomToken()
+	if err := w.db.CreateAPIToken(w.ctx, &engine.APIToken{UserID: w.users[user].ID, Name: "bench", Hash: hashToken(secret), CreatedAt: w.clock.now()}); err != nil {
+		b.Fatal(err)
+	}
+	return secret
+}
+
+// BenchmarkActPass is BenchmarkActSubmit for a reviewer's pass of distinct
+// screened projects: the reviewer reads the rule report the submit stored,
+// and the entry carries it.
+func BenchmarkActPass(b *testing.B) {
+	w := mustWorld(b)
+	secret := benchToken(b, w, "reviewer")
+	ps := make([]*engine.Project, b.N)
+	for i := range ps {
+		ps[i] = w.project(engine.StateScreening)
+	}
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(i int) (*http.Request, int) {
+		body := fmt.Sprintf(`{"event":"pass","version":%d}`, ps[i].Version)
+		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/projects/%d/actions", ts.URL, ps[i].ID), strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+secret)
+		return r, 200
+	})
+}
+
+// BenchmarkActScore scores distinct projects in expert review through the
+// API: one full sheet each, not completing the quorum.
+func BenchmarkActScore(b *testing.B) {
+	w := mustWorld(b)
+	secret := benchToken(b, w, "reviewer2")
+	ps := make([]*engine.Project, b.N)
+	for i := range ps {
+		ps[i] = w.project(engine.StateExpertReview)
+	}
+	body, _ := json.Marshal(engine.ScoreInput{Round: ps[0].Round, Items: w.fullMarks(ps[0], 0.8)})
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(i int) (*http.Request, int) {
+		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/projects/%d/scores", ts.URL, ps[i].ID), bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+secret)
+		return r, http.StatusCreated
+	})
+}
+
+// BenchmarkActFormPass is what a reviewer clicks: pass through the
+// project page's HTML form, with the session cookie and the CSRF field,
+// answered by a redirect to the project page (not followed).
+func BenchmarkActFormPass(b *testing.B) {
+	w := mustWorld(b)
+	c := w.login("reviewer")
+	ps := make([]*engine.Project, b.N)
+	for i := range ps {
+		ps[i] = w.project(engine.StateScreening)
+	}
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(i int) (*http.Request, int) {
+		form := url.Values{"event": {engine.EventPass}, "version": {fmt.Sprint(ps[i].Version)}, "csrf": {c.csrf}}
+		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/projects/%d/act", ts.URL, ps[i].ID), strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(c.cookie)
+		return r, http.StatusSeeOther
+	})
+}
