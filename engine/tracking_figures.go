@@ -115,7 +115,6 @@ type ImportResult struct {
 // decision-log entry. Every bad row is reported; nothing is written if any
 // row is bad, unless in.AcceptGood.
 func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*ImportResult, error) {
-	ts := s.store
 	a, err := s.authorize(u, in.Park, trackingObject, actFigures)
 	if err != nil {
 		return nil, err
@@ -123,7 +122,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 	if in.Year < 2000 || in.Year > s.Today().Year() {
 		return nil, FieldError("year", "请选择有效年度", "choose a valid year")
 	}
-	ps, err := ts.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+	ps, err := s.store.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +199,8 @@ func sortRowErrors(errs []RowError) {
 // ReportingFirms lists the firms of a park that report annual figures
 // (building, producing or rectifying), for the downloadable sheet.
 func (s *Service) ReportingFirms(ctx context.Context, u *User, park string) ([]TrackedProject, error) {
-	ts := s.store
 	if _, err := s.authorize(u, park, "project", "read"); err != nil {
 		return nil, err
 	}
-	return ts.TrackedProjects(ctx, []string{park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+	return s.store.TrackedProjects(ctx, []string{park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 }

@@ -165,7 +165,6 @@ func (r *FullProductionReview) detail() string {
 // shortfall beyond the rule set's tolerance opens rectification citing the
 // agreement's clause, in the same transaction.
 func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, in ReviewInput) (*FullProductionReview, *Project, error) {
-	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, nil, err
@@ -177,7 +176,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	if in.Version != p.Version {
 		return nil, nil, ErrStale()
 	}
-	ag, err := ts.Agreement(ctx, p.ID)
+	ag, err := s.store.Agreement(ctx, p.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, nil, Errorf(ECONFLICT, "没有投资协议,无法达产复核", "no agreement on file: nothing to review")
 	} else if err != nil {
@@ -194,7 +193,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	if !finiteNonNeg(in.FixedAssetInvestment) || in.FixedAssetInvestment == 0 {
 		return nil, nil, FieldError("fixed_asset_investment", "请填写累计完成的固定资产投资(万元,大于 0)", "enter the fixed-asset investment completed (10k CNY, above 0)")
 	}
-	figs, err := ts.ProjectFigures(ctx, p.ID)
+	figs, err := s.store.ProjectFigures(ctx, p.ID)
 	if err != nil {
 		return nil, nil, err
 	}
