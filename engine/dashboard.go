@@ -419,8 +419,7 @@ type Alert struct {
 // overdue past the rule set's grace period (escalated), idle land, open
 // rectifications and firms rated D two years running.
 func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
-	ts := s.store
-	if ts == nil || u == nil {
+	if u == nil {
 		return nil, nil
 	}
 	parks, err := s.Parks(ctx, u)
@@ -440,11 +439,11 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 			return nil, err
 		}
 		t := rs.Tracking()
-		ps, err := ts.TrackedProjects(ctx, []string{park.ID}, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification})
+		ps, err := s.store.TrackedProjects(ctx, []string{park.ID}, []State{StateSigned, StateUnderConstruction, StateInProduction, StateRectification})
 		if err != nil {
 			return nil, err
 		}
-		ags, err := ts.Agreements(ctx, []string{park.ID})
+		ags, err := s.store.Agreements(ctx, []string{park.ID})
 		if err != nil {
 			return nil, err
 		}
@@ -456,7 +455,7 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 		for i, p := range ps {
 			ids[i] = p.ID
 		}
-		ms, err := ts.Milestones(ctx, ids)
+		ms, err := s.store.Milestones(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -501,7 +500,7 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 			return nil, err
 		}
 		out = append(out, due...)
-		open, err := ts.OpenRectifications(ctx, []string{park.ID})
+		open, err := s.store.OpenRectifications(ctx, []string{park.ID})
 		if err != nil {
 			return nil, err
 		}

@@ -84,8 +84,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 	if in.Year < 2000 || in.Year > s.Today().Year() {
 		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
-	ts := s.store
-	projects, err := ts.TrackedProjects(ctx, []string{in.Park}, States)
+	projects, err := s.store.TrackedProjects(ctx, []string{in.Park}, States)
 	if err != nil {
 		return nil, err
 	}
@@ -158,19 +157,17 @@ func (s *Service) LandUsers(ctx context.Context, u *User, park string) ([]LandUs
 	if _, err := s.authorize(u, park, "project", "read"); err != nil {
 		return nil, err
 	}
-	ls := s.store
-	return ls.LandUsers(ctx, park)
+	return s.store.LandUsers(ctx, park)
 }
 
 // landUserInputs are the rating inputs of a park's land users for a year:
 // figures as filed, or not filed under a rule set that rates that.
 func (s *Service) landUserInputs(ctx context.Context, park string, year, graceYears int, notFiled, belowMethod bool) ([]RatingInput, []int64, error) {
-	ls := s.store
-	users, err := ls.LandUsers(ctx, park)
+	users, err := s.store.LandUsers(ctx, park)
 	if err != nil {
 		return nil, nil, err
 	}
-	figs, err := ls.LandUserFigures(ctx, park, year)
+	figs, err := s.store.LandUserFigures(ctx, park, year)
 	if err != nil {
 		return nil, nil, err
 	}

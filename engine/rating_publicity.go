@@ -114,16 +114,15 @@ func (s *Service) RatingPublicity(ctx context.Context, u *User, runID int64) (*R
 	if err != nil {
 		return nil, err
 	}
-	ps := s.store
 	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
 	if err != nil {
 		return nil, err
 	}
 	out := &RunPublicity{Days: rs.Rating().PublicityDays, Can: map[string]bool{}}
-	if out.Publicity, err = ps.Publicity(ctx, runID); err != nil && ErrorCode(err) != ENOTFOUND {
+	if out.Publicity, err = s.store.Publicity(ctx, runID); err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, err
 	}
-	if out.Objections, err = ps.Objections(ctx, runID); err != nil {
+	if out.Objections, err = s.store.Objections(ctx, runID); err != nil {
 		return nil, err
 	}
 	pub := out.Publicity
@@ -157,8 +156,7 @@ func (s *Service) publicityRun(ctx context.Context, u *User, runID int64, act st
 	if days == 0 {
 		return nil, 0, nil, actor{}, Fail(EINVALID, "err.run_rule_set_has_no_publicity", nil)
 	}
-	ps := s.store
-	pub, err := ps.Publicity(ctx, runID)
+	pub, err := s.store.Publicity(ctx, runID)
 	if err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, 0, nil, actor{}, err
 	}
@@ -168,8 +166,7 @@ func (s *Service) publicityRun(ctx context.Context, u *User, runID int64, act st
 // latestGuard refuses a step on a run superseded by a newer run of the
 // same park and year.
 func (s *Service) latestGuard(ctx context.Context, run *RatingRun) error {
-	ts := s.store
-	latest, err := ts.LatestRun(ctx, run.Park, run.Year)
+	latest, err := s.store.LatestRun(ctx, run.Park, run.Year)
 	if err != nil {
 		return err
 	}
@@ -262,8 +259,7 @@ func (s *Service) FileObjection(ctx context.Context, u *User, runID int64, in Ob
 // upheld (the figures are to be corrected and the park rated again) or
 // dismissed, with a reason.
 func (s *Service) DecideObjection(ctx context.Context, u *User, objectionID int64, outcome, reason string) (*Objection, error) {
-	ps := s.store
-	o, err := ps.Objection(ctx, objectionID)
+	o, err := s.store.Objection(ctx, objectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -317,8 +313,7 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	case !s.Today().After(pub.EndsOn):
 		return nil, Fail(EINVALID, "err.publicity_period_runs_until_run_can", Args{"DateOnly": pub.EndsOn.Format(time.DateOnly)})
 	}
-	ps := s.store
-	objs, err := ps.Objections(ctx, runID)
+	objs, err := s.store.Objections(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -333,12 +328,11 @@ func (s *Service) FinalizeRun(ctx context.Context, u *User, runID, version int64
 	if err := s.latestGuard(ctx, run); err != nil {
 		return nil, err
 	}
-	ts := s.store
 	rs, err := s.RuleSetVersion(ctx, run.RuleSetVersion)
 	if err != nil {
 		return nil, err
 	}
-	projects, err := ts.TrackedProjects(ctx, []string{run.Park}, []State{StateInProduction, StateRectification})
+	projects, err := s.store.TrackedProjects(ctx, []string{run.Park}, []State{StateInProduction, StateRectification})
 	if err != nil {
 		return nil, err
 	}

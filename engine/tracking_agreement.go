@@ -466,7 +466,6 @@ type ProjectTracking struct {
 
 // Tracking returns a project's after-signature record for u.
 func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *ProjectTracking, error) {
-	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, nil, err
@@ -476,12 +475,12 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 		return nil, nil, err
 	}
 	out := &ProjectTracking{Can: map[string]bool{}}
-	if ag, err := ts.Agreement(ctx, p.ID); err == nil {
+	if ag, err := s.store.Agreement(ctx, p.ID); err == nil {
 		out.Agreement = ag
 	} else if ErrorCode(err) != ENOTFOUND {
 		return nil, nil, err
 	}
-	done, err := ts.Milestones(ctx, []int64{p.ID})
+	done, err := s.store.Milestones(ctx, []int64{p.ID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -492,13 +491,13 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 			out.IdleLand = idleLand(out.Agreement, done, s.Today(), t.IdleLandYears)
 		}
 	}
-	if out.Figures, err = ts.ProjectFigures(ctx, p.ID); err != nil {
+	if out.Figures, err = s.store.ProjectFigures(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
-	if out.Ratings, err = ts.ProjectRatings(ctx, p.ID); err != nil {
+	if out.Ratings, err = s.store.ProjectRatings(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
-	if out.Rectifications, err = ts.Rectifications(ctx, p.ID); err != nil {
+	if out.Rectifications, err = s.store.Rectifications(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
 	if out.Reviews, err = s.fullProductionReviews(ctx, p.ID); err != nil {
@@ -506,7 +505,7 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 	}
 	out.ReviewDue = p.State == StateInProduction && out.Agreement != nil && !s.Today().Before(out.Agreement.FullProductionBy) && len(out.Reviews) == 0
 	if p.State == StateExited {
-		exits, err := ts.Exits(ctx, []string{p.Park})
+		exits, err := s.store.Exits(ctx, []string{p.Park})
 		if err != nil {
 			return nil, nil, err
 		}

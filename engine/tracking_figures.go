@@ -113,7 +113,6 @@ type ImportResult struct {
 // decision-log entry. Every bad row is reported; nothing is written if any
 // row is bad, unless in.AcceptGood.
 func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*ImportResult, error) {
-	ts := s.store
 	a, err := s.authorize(u, in.Park, trackingObject, actFigures)
 	if err != nil {
 		return nil, err
@@ -121,7 +120,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 	if in.Year < 2000 || in.Year > s.Today().Year() {
 		return nil, FieldFail("year", "err.choose_valid_year", nil)
 	}
-	ps, err := ts.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+	ps, err := s.store.TrackedProjects(ctx, []string{in.Park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +197,8 @@ func sortRowErrors(errs []RowError) {
 // ReportingFirms lists the firms of a park that report annual figures
 // (building, producing or rectifying), for the downloadable sheet.
 func (s *Service) ReportingFirms(ctx context.Context, u *User, park string) ([]TrackedProject, error) {
-	ts := s.store
 	if _, err := s.authorize(u, park, "project", "read"); err != nil {
 		return nil, err
 	}
-	return ts.TrackedProjects(ctx, []string{park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
+	return s.store.TrackedProjects(ctx, []string{park}, []State{StateUnderConstruction, StateInProduction, StateRectification})
 }

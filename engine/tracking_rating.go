@@ -30,7 +30,6 @@ import (
 // The run stores the rule-set version and every input, so VerifyRun can
 // recompute it and must get the same results digest.
 func (s *Service) RunRating(ctx context.Context, u *User, park string, year int) (*RatingRun, error) {
-	ts := s.store
 	a, err := s.authorize(u, park, trackingObject, actRate)
 	if err != nil {
 		return nil, err
@@ -42,15 +41,15 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	if err != nil {
 		return nil, err
 	}
-	projects, err := ts.TrackedProjects(ctx, []string{park}, []State{StateInProduction, StateRectification})
+	projects, err := s.store.TrackedProjects(ctx, []string{park}, []State{StateInProduction, StateRectification})
 	if err != nil {
 		return nil, err
 	}
-	figs, err := ts.AnnualFigures(ctx, park, year)
+	figs, err := s.store.AnnualFigures(ctx, park, year)
 	if err != nil {
 		return nil, err
 	}
-	ags, err := ts.Agreements(ctx, []string{park})
+	ags, err := s.store.Agreements(ctx, []string{park})
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +61,7 @@ func (s *Service) RunRating(ctx context.Context, u *User, park string, year int)
 	// only once it is final: until then its classes are not established.
 	dYears := map[int64]int{}
 	for back := 1; back < cfg.ExitAfterDYears; back++ {
-		prev, err := ts.LatestRun(ctx, park, year-back)
+		prev, err := s.store.LatestRun(ctx, park, year-back)
 		if ErrorCode(err) == ENOTFOUND {
 			break
 		} else if err != nil {
@@ -341,8 +340,7 @@ type Verification struct {
 // recorded rule-set version and compares the results: a run is reproducible
 // when the digests agree. A read, so it is not logged.
 func (s *Service) VerifyRun(ctx context.Context, u *User, id int64) (*Verification, error) {
-	ts := s.store
-	run, err := ts.RatingRun(ctx, id)
+	run, err := s.store.RatingRun(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -414,8 +412,7 @@ func (s *Service) recompute(ctx context.Context, run *RatingRun) ([]RatingResult
 
 // storedRun returns a stored run (results slim) u may read.
 func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun, error) {
-	ts := s.store
-	run, err := ts.RatingRun(ctx, id)
+	run, err := s.store.RatingRun(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -427,12 +424,11 @@ func (s *Service) storedRun(ctx context.Context, u *User, id int64) (*RatingRun,
 
 // RatingRuns lists the runs in the parks u may read, newest first.
 func (s *Service) RatingRuns(ctx context.Context, u *User) ([]RatingRun, error) {
-	ts := s.store
 	parks, err := s.ReadableParks(ctx, u)
 	if err != nil || len(parks) == 0 {
 		return nil, err
 	}
-	return ts.RatingRuns(ctx, parks)
+	return s.store.RatingRuns(ctx, parks)
 }
 
 // CanTrack reports whether u may do a tracking action ("figures", "rate",
@@ -492,8 +488,7 @@ func (s *Service) runFinal(ctx context.Context, run *RatingRun) (bool, error) {
 	if rs.Rating().PublicityDays == 0 {
 		return true, nil
 	}
-	ps := s.store
-	pub, err := ps.Publicity(ctx, run.ID)
+	pub, err := s.store.Publicity(ctx, run.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		return false, nil
 	} else if err != nil {

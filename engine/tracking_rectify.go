@@ -39,7 +39,6 @@ func (s *Service) openRectification(ctx context.Context, ts TrackingStore, proje
 // promoter who follows the firm enters it; a later plan replaces the
 // earlier one, and both stay in the decision log.
 func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string) error {
-	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return err
@@ -55,7 +54,7 @@ func (s *Service) SubmitPlan(ctx context.Context, u *User, id int64, plan string
 	if plan == "" || len([]rune(plan)) > 10000 {
 		return FieldFail("plan", "err.enter_rectification_plan_at_most_10", nil)
 	}
-	open, err := s.openRectification(ctx, ts, p.ID)
+	open, err := s.openRectification(ctx, s.store, p.ID)
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,6 @@ func (r *FullProductionReview) detail() string {
 // shortfall beyond the rule set's tolerance opens rectification citing the
 // agreement's clause, in the same transaction.
 func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, in ReviewInput) (*FullProductionReview, *Project, error) {
-	ts := s.store
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, nil, err
@@ -167,7 +166,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	if in.Version != p.Version {
 		return nil, nil, ErrStale()
 	}
-	ag, err := ts.Agreement(ctx, p.ID)
+	ag, err := s.store.Agreement(ctx, p.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, nil, Fail(ECONFLICT, "err.no_agreement_on_file_nothing_to", nil)
 	} else if err != nil {
@@ -183,7 +182,7 @@ func (s *Service) ReviewFullProduction(ctx context.Context, u *User, id int64, i
 	if !finiteNonNeg(in.FixedAssetInvestment) || in.FixedAssetInvestment == 0 {
 		return nil, nil, FieldFail("fixed_asset_investment", "err.enter_fixed_asset_investment_completed_10k", nil)
 	}
-	figs, err := ts.ProjectFigures(ctx, p.ID)
+	figs, err := s.store.ProjectFigures(ctx, p.ID)
 	if err != nil {
 		return nil, nil, err
 	}
