@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -61,5 +63,29 @@ func TestEntryFieldsDescribeAuditEntry(t *testing.T) {
 				t.Errorf("%s: row writes another field (%q)", f.Name, got)
 			}
 		}
+	}
+}
+
+// TestCheckpointJSONMatchesEncodingJSON: an export line carrying a signed
+// note checkpoint (root, note with newlines and the em dash) and an old
+// bare one is byte for byte what encoding/json writes.
+func TestCheckpointJSONMatchesEncodingJSON(t *testing.T) {
+	e := chain(1)[0]
+	withNote, err := engine.SignTreeCheckpoint(testKey, engine.LogOrigin(e.Hash), 1, e.Hash, []byte("0123456789abcdef0123456789abcdef"), e.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := []engine.Checkpoint{engine.SignCheckpoint(testKey, 1, e.Hash, e.Time), withNote}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		engine.AuditEntry
+		Checkpoints []engine.Checkpoint `json:"checkpoints"`
+	}{e, cps}); err != nil {
+		t.Fatal(err)
+	}
+	if got := append(engine.AppendEntryJSON(nil, &e, cps), '\n'); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("got  %s\nwant %s", got, want.Bytes())
 	}
 }

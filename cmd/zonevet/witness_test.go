@@ -246,3 +246,55 @@ func TestWitnessCatchesTruncation(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestServePushesToWitnesses: serve --witness pushes its checkpoints to two
+// witness processes and stores both cosignatures; with one witness down,
+// decisions and checkpoints go on, and the other keeps cosigning.
+func TestServePushesToWitnesses(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c.ok("init", "--demo")
+	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
+	w1 := startWitness(t, c.bin, filepath.Join(dir, "w1"), pub)
+	w2 := startWitness(t, c.bin, filepath.Join(dir, "w2"), pub)
+	s := startServe(t, c.bin, c.db, "--witness", w1.url+","+w2.url, "--witness-interval", "200ms", "--checkpoint-interval", "300ms")
+	if s.base == "" {
+		t.Fatalf("serve did not start:\n%s", s.output())
+	}
+	raw, err := sql.Open("sqlite", c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	cosigned := func(url string) int64 {
+		var n sql.NullInt64
+		raw.QueryRow(`SELECT max(seq) FROM audit_cosignatures WHERE witness_url = ?`, url).Scan(&n)
+		return n.Int64
+	}
+	head := func() int64 {
+		var n int64
+		raw.QueryRow(`SELECT max(seq) FROM audit_log`).Scan(&n)
+		return n
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s\n%s", what, s.output())
+			}
+		}
+	}
+	h := head()
+	waitFor("both witnesses cosign the head", func() bool { return cosigned(w1.url) == h && cosigned(w2.url) == h })
+
+	w2.stop()
+	appendEntries(t, c.db, 2)
+	waitFor("witness 1 cosigns the new head", func() bool { return cosigned(w1.url) == h+2 })
+	if got := cosigned(w2.url); got != h {
+		t.Fatalf("witness 2 is down, yet cosigned %d", got)
+	}
+	s.stop() // stderr is read whole at exit
+	if !strings.Contains(s.output(), "checkpoint not cosigned") {
+		t.Fatalf("no warning about the witness that is down:\n%s", s.output())
+	}
+}
