@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -85,6 +86,15 @@ func (s *Server) handleAPIAuditEntries(c echo.Context) error {
 			h.Set("Zonevet-Complete", strconv.FormatBool(page.Complete))
 			if page.Head != nil {
 				h.Set("Zonevet-Head", strconv.FormatInt(page.Head.Seq, 10)+" "+page.Head.Hash)
+			}
+			if page.Checkpoint != nil {
+				// The latest checkpoint may lie before the page, where no
+				// line carries it: the header always does.
+				b, err := json.Marshal(page.Checkpoint)
+				if err != nil {
+					return err
+				}
+				h.Set("Zonevet-Checkpoint", string(b))
 			}
 			c.Response().WriteHeader(http.StatusOK)
 			var err error

@@ -40,6 +40,8 @@ var apiScopes = map[string]string{
 	"GET /api/v1/users":                           engine.ScopeUsersRead,
 	"GET /api/v1/users/:id":                       engine.ScopeUsersRead,
 	"PUT /api/v1/users/:id/roles":                 engine.ScopeUsersManage,
+	"POST /api/v1/users":                          engine.ScopeUsersManage,
+	"PUT /api/v1/users/:id/status":                engine.ScopeUsersManage,
 	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
 	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
 }

@@ -35,7 +35,9 @@ func (s *Server) registerWorkAPIRoutes(a *echo.Group) {
 	a.GET("/dashboard", s.handleAPIDashboard)
 	a.GET("/users", s.handleAPIUsers)
 	a.GET("/users/:id", s.handleAPIUser)
+	a.POST("/users", s.handleAPIUserCreate)
 	a.PUT("/users/:id/roles", s.handleAPIUserRoles)
+	a.PUT("/users/:id/status", s.handleAPIUserStatus)
 	a.GET("/rulesets", s.handleAPIRuleSets)
 	a.GET("/rulesets/:version", s.handleAPIRuleSet)
 }
@@ -390,6 +392,69 @@ func (s *Server) handleAPIUser(c echo.Context) error {
 		return err
 	}
 	a, err := s.svc.Account(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, apiAccount{User: a.User, Roles: a.Roles})
+}
+
+// newUserInput is the body of POST /users: a colleague with an initial
+// password and roles in one park.
+type newUserInput struct {
+	Username    string        `json:"username"`
+	DisplayName string        `json:"display_name"`
+	Password    string        `json:"password"`
+	Park        string        `json:"park"`
+	Roles       []engine.Role `json:"roles"`
+}
+
+func (s *Server) handleAPIUserCreate(c echo.Context) error {
+	var in newUserInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Park != "" {
+		if _, err := s.tokenParkFilter(c, []string{in.Park}); err != nil {
+			return err
+		}
+	}
+	ctx, u := c.Request().Context(), currentUser(c)
+	nu, err := s.svc.CreateAccount(ctx, u, engine.NewAccount{Username: in.Username, DisplayName: in.DisplayName,
+		Password: in.Password, Park: in.Park, Roles: in.Roles})
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.Account(ctx, u, nu.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, apiAccount{User: a.User, Roles: a.Roles})
+}
+
+// statusInput is the body of PUT /users/{id}/status.
+type statusInput struct {
+	Disabled *bool `json:"disabled"`
+}
+
+// handleAPIUserStatus disables or enables an account; disabling ends its
+// sessions and revokes its tokens at once (as on the page).
+func (s *Server) handleAPIUserStatus(c echo.Context) error {
+	id, err := s.apiUserID(c)
+	if err != nil {
+		return err
+	}
+	var in statusInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Disabled == nil {
+		return engine.FieldError("disabled", "请给出 disabled(true 停用,false 启用)", "give disabled (true to disable, false to enable)")
+	}
+	ctx, u := c.Request().Context(), currentUser(c)
+	if err := s.svc.SetDisabled(ctx, u, id, *in.Disabled); err != nil {
+		return err
+	}
+	a, err := s.svc.Account(ctx, u, id)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,14 @@ func (w *world) apiWorkRoutes() []route {
 		{"GET", "/api/v1/users/:id", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return "/api/v1/users/" + strconv.FormatInt(w.users["reviewer"].ID, 10), nil
 		}, "anon=401 own=403 admin=200 other=403 admin@other=404"},
+		{"POST", "/api/v1/users", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return "/api/v1/users", newUserInput{Username: "new-" + randomToken()[:10], DisplayName: "新同事", Password: "initial-password",
+				Park: ownPark, Roles: []engine.Role{engine.RoleReviewer}}
+		}, "anon=401 own=403 admin=201 other=403"},
+		{"PUT", "/api/v1/users/:id/status", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			u := w.staff("s")
+			return "/api/v1/users/" + strconv.FormatInt(u.ID, 10) + "/status", statusInput{Disabled: bp(true)}
+		}, "anon=401 own=403 admin=200 other=403 admin@other=404"},
 		{"PUT", "/api/v1/users/:id/roles", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			u := w.staff("s")
 			return "/api/v1/users/" + strconv.FormatInt(u.ID, 10) + "/roles", rolesInput{Park: ownPark, Roles: []engine.Role{engine.RoleReviewer, engine.RoleCommittee}}

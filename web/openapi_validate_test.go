@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +101,10 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 			return rec.Code
 		}
 		if rec.Code < 300 {
+			if dir := os.Getenv("ZONEVET_OPENAPI_EXAMPLES"); dir != "" && !succeeded[operationKey(route)] {
+				// How the document's examples were made: real answers.
+				saveExample(t, dir, route, body, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+			}
 			succeeded[operationKey(route)] = true
 		}
 		return rec.Code
@@ -166,4 +172,68 @@ func jsonBody(body any) ([]byte, bool) {
 	}
 	data, err := json.Marshal(body)
 	return data, err == nil
+}
+
+// saveExample writes an operation's request and answer to dir, for the
+// document's examples (ZONEVET_OPENAPI_EXAMPLES=dir go test -run TestOpenAPIResponsesMatchSchemas).
+func saveExample(t *testing.T, dir string, route *routers.Route, body any, status int, ctype string, answer []byte) {
+	if !strings.HasPrefix(ctype, "application/json") {
+		return
+	}
+	req, _ := jsonBody(body)
+	out, err := json.Marshal(map[string]any{"method": route.Method, "path": route.Path, "status": status,
+		"request": json.RawMessage(orNull(req)), "response": json.RawMessage(answer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.NewReplacer("/", "_", "{", "", "}", "").Replace(route.Method + route.Path)
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func orNull(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte("null")
+	}
+	return b
+}
+
+// TestOpenAPIExamples: every JSON request body and every successful JSON
+// answer of every operation has an example (on the media type or its
+// schema); doc.Validate in TestOpenAPIResponsesMatchSchemas checks each
+// against its schema. The examples are real answers of the test server
+// (saveExample), shortened.
+func TestOpenAPIExamples(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(openAPIDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(m *openapi3.MediaType) bool {
+		if m.Example != nil || len(m.Examples) > 0 || m.Schema == nil || m.Schema.Value == nil {
+			return m.Example != nil || len(m.Examples) > 0
+		}
+		s := m.Schema.Value
+		if s.Example != nil {
+			return true
+		}
+		return s.Items != nil && s.Items.Value != nil && s.Items.Value.Example != nil
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				if m := op.RequestBody.Value.Content.Get("application/json"); m != nil && !has(m) {
+					t.Errorf("%s %s: the request body has no example", method, path)
+				}
+			}
+			for code, r := range op.Responses.Map() {
+				if !strings.HasPrefix(code, "2") || r.Value == nil || path == "/openapi.json" {
+					continue
+				}
+				if m := r.Value.Content.Get("application/json"); m != nil && !has(m) {
+					t.Errorf("%s %s: answer %s has no example", method, path, code)
+				}
+			}
+		}
+	}
 }

@@ -40,7 +40,7 @@ const (
 	pullLockFile       = ".lock"
 )
 
-const auditPullUsage = `  zonevet audit pull --from URL --token TOKEN --into DIR [--pubkey KEY] [--limit N]
+const auditPullUsage = `  zonevet audit pull --from URL --token TOKEN --into DIR [--pubkey KEY] [--limit N] [--partial]
                                                             # append the server's new log entries to DIR/audit.jsonl, verified; cron-friendly ($ZONEVET_TOKEN)
 `
 
@@ -70,6 +70,7 @@ func runAuditPull(ctx context.Context, args []string, out io.Writer) error {
 	into := fs.String("into", "", "the folder holding the local copy (made if missing)")
 	pubkey := fs.String("pubkey", "", "the checkpoint signing key to trust (from the operator, out of band); default: the key pinned in DIR, or the server's on the first run")
 	limit := fs.Int("limit", 500, "entries per page (1–1000)")
+	partial := fs.Bool("partial", false, "accept a filtered view (an auditor of some parks, a park-restricted token): each entry's own hash and every checkpoint's signature are checked, not the links between entries")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func runAuditPull(ctx context.Context, args []string, out io.Writer) error {
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return fmt.Errorf("audit pull: another pull is working in %s", *into)
 	}
-	p := &puller{api: base.String() + "/api/v1", token: *token, dir: *into, limit: *limit,
+	p := &puller{api: base.String() + "/api/v1", token: *token, dir: *into, limit: *limit, partial: *partial,
 		client: &http.Client{Timeout: 5 * time.Minute}, out: out}
 	err = p.run(ctx, *pubkey)
 	var r errRefused
@@ -108,6 +109,7 @@ func runAuditPull(ctx context.Context, args []string, out io.Writer) error {
 type puller struct {
 	api, token, dir string
 	limit           int
+	partial         bool // a filtered view: no links between entries to check
 	client          *http.Client
 	out             io.Writer
 
@@ -305,8 +307,14 @@ func (p *puller) get(ctx context.Context, path string, v any) error {
 // append (entries in the export's format, checkpoints on their lines) and
 // the checkpoints not seen before. Nothing is written before it passes.
 func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
-	if !pg.Complete || pg.Head == nil {
-		return nil, nil, refuse("the server gives this token a filtered view of the log (a park-restricted token, or an auditor of some parks only): the puller keeps whole logs, whose every link it can check")
+	if pg.Complete && p.partial {
+		return nil, nil, refuse("the server gives this token the whole log, but --partial was asked for: pull it whole (without --partial) into a folder of its own")
+	}
+	if !pg.Complete {
+		if !p.partial {
+			return nil, nil, refuse("the server gives this token a filtered view of the log (a park-restricted token, or an auditor of some parks only): pull it with --partial, which checks each entry's own hash but cannot check what lies between entries")
+		}
+		return p.checkPartial(pg)
 	}
 	if pg.Head.Seq < p.seq {
 		return nil, nil, refuse("the server's log ends at #%d, but %d entries are held here: its log was cut", pg.Head.Seq, p.seq)
@@ -383,6 +391,57 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 		}
 		b = engine.AppendEntryJSON(b, e, at)
 		b = append(b, '\n')
+	}
+	return b, fresh, nil
+}
+
+// checkPartial checks a page of a filtered view: seqs rising past what is
+// held, each entry's own hash, every checkpoint's signature, and the hash of
+// each checkpoint whose entry the page holds.
+func (p *puller) checkPartial(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
+	last := p.seq
+	inPage := make(map[int64]string, len(pg.Entries))
+	for i := range pg.Entries {
+		e := &pg.Entries[i]
+		if e.Seq <= last {
+			return nil, nil, refuse("page after #%d: entry #%d is not after #%d: the server's log was reordered or cut", p.seq, e.Seq, last)
+		}
+		if engine.ChainHash(e.PrevHash, e) != e.Hash {
+			return nil, nil, refuse("entry #%d: content does not match its hash (entry altered)", e.Seq)
+		}
+		last = e.Seq
+		inPage[e.Seq] = e.Hash
+	}
+	var fresh []engine.Checkpoint
+	all := append([]engine.Checkpoint(nil), pg.Checkpoints...)
+	if pg.Checkpoint != nil {
+		all = append(all, *pg.Checkpoint)
+	}
+	for _, c := range all {
+		if err := c.Verify(p.trusted); err != nil {
+			return nil, nil, refuse("%v", err)
+		}
+		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
+			return nil, nil, refuse("checkpoint #%d vouches for hash %s, but the server's entry #%d has %s", c.Seq, c.Hash, c.Seq, h)
+		}
+		if !p.known(c) && !slices.ContainsFunc(fresh, func(f engine.Checkpoint) bool { return f.Seq == c.Seq && f.Signature == c.Signature }) {
+			fresh = append(fresh, c)
+		}
+	}
+	if p.latest != nil && (pg.Checkpoint == nil || pg.Checkpoint.Seq < p.latest.Seq) {
+		return nil, nil, refuse("the server's latest checkpoint is older than #%d, seen here before: checkpoints were removed or the log cut", p.latest.Seq)
+	}
+	cps := append(append([]engine.Checkpoint(nil), p.seen...), fresh...)
+	var b []byte
+	for i := range pg.Entries {
+		e := &pg.Entries[i]
+		var at []engine.Checkpoint
+		for _, c := range cps {
+			if c.Seq == e.Seq {
+				at = append(at, c)
+			}
+		}
+		b = append(engine.AppendEntryJSON(b, e, at), '\n')
 	}
 	return b, fresh, nil
 }

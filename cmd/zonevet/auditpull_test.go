@@ -120,10 +120,34 @@ func TestAuditPullRefusesTamperedServer(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
 	c.ok("init", "--demo")
+	c.ok("user", "add", "audq", "--password", "an-auditor-password", "--role", "auditor@qingyuan")
 	token := apiToken(t, c.db, "auditor1")
+	oneParkToken := apiToken(t, c.db, "audq")
 	srv := startServe(t, c.bin, c.db)
 	into := filepath.Join(dir, "copy")
 	c.ok("audit", "pull", "--from", srv.base, "--token", token, "--into", into)
+
+	// An auditor of one park reads a filtered view: refused as a whole
+	// log, pulled with --partial, and verifiable as a partial export.
+	t.Run("OnePark", func(t *testing.T) {
+		one := filepath.Join(dir, "qingyuan")
+		_, errOut, code := c.run("audit", "pull", "--from", srv.base, "--token", oneParkToken, "--into", one)
+		if code != 2 || !strings.Contains(errOut, "--partial") {
+			t.Fatalf("a filtered view pulled as whole: exit %d %s", code, errOut)
+		}
+		c.ok("audit", "pull", "--from", srv.base, "--token", oneParkToken, "--into", one, "--partial", "--limit", "20")
+		data, err := os.ReadFile(filepath.Join(one, "audit.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), `"park":"yingde"`) || !strings.Contains(string(data), `"park":"qingyuan"`) {
+			t.Fatal("the one-park copy holds another park's entries, or none of its own")
+		}
+		pub, _ := os.ReadFile(filepath.Join(one, "pubkey"))
+		if v := c.ok("audit", "verify", "--export", filepath.Join(one, "audit.jsonl"), "--pubkey", strings.TrimSpace(string(pub)), "--partial"); !strings.Contains(v, "intact") {
+			t.Fatalf("verify the partial copy: %s", v)
+		}
+	})
 	held, err := os.ReadFile(filepath.Join(into, "audit.jsonl"))
 	if err != nil {
 		t.Fatal(err)
