@@ -162,6 +162,7 @@ type Change struct {
 	LandUsers *LandUsersPart // a park's land users and their figures
 	RuleSet   *RuleSetRecord // stored (idempotent on version) and made its park's active version
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
+	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -336,9 +337,6 @@ type AccountStore interface {
 	TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error
 	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, id int64) error
-	// ApplyToken makes, revokes or records a token's first use from a new
-	// address, with its decision-log entry, in one transaction.
-	ApplyToken(ctx context.Context, c *TokenChange) error
 	// TokenAddressKnown reports whether the token was used from addr before.
 	TokenAddressKnown(ctx context.Context, id int64, addr string) (bool, error)
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -69,10 +70,12 @@ func (t *APIToken) ReadOnly() bool {
 	return !slices.ContainsFunc(t.Scopes, IsActingScope)
 }
 
-// TokenChange is a change to one API token and its decision-log entry,
-// applied by the store in one transaction: a new token, a revocation, or a
-// first use from a new address (which also records the use).
-type TokenChange struct {
+// TokenPart is the part of a Change that touches one API token: a new
+// token, a revocation, or a first use from a new address (which also
+// records the use). Its Entry builds the change's log entry once the
+// token's id is known; a part that changes nothing (revoked before, an
+// address a concurrent request logged) writes no entry.
+type TokenPart struct {
 	// Create is a new token; the store sets its ID and CreatedAt.
 	Create *APIToken
 	// Revoke revokes token Revoke of user UserID (another user's token is
@@ -85,7 +88,7 @@ type TokenChange struct {
 	Used     int64
 	UsedAt   time.Time
 	UsedAddr string
-	// Entry builds the log entry once the token's id is known.
+	// Entry builds the change's log entry once the token's id is known.
 	Entry func(tokenID int64) AuditEntry
 }
 
@@ -107,4 +110,29 @@ func TokenEntry(now time.Time, u *User, event string, t *APIToken, id int64, rem
 		}
 	}
 	return AuditEntry{Time: now.UTC(), Actor: u.Username, Event: event, Reason: fmt.Sprintf("%s #%d", t.Name, id), Payload: payload(body)}
+}
+
+// CreateToken makes u's token t (its hash, scopes, parks and expiry chosen
+// by the caller), logged as token_create from addr; t.ID is set.
+func (s *Service) CreateToken(ctx context.Context, u *User, t *APIToken, addr string) error {
+	now := s.now()
+	return s.store.Apply(ctx, &Change{Token: &TokenPart{Create: t, Entry: func(id int64) AuditEntry {
+		return TokenEntry(now, u, EventTokenCreate, t, id, addr)
+	}}})
+}
+
+// RevokeToken revokes u's own token t at once, logged as token_revoke.
+func (s *Service) RevokeToken(ctx context.Context, u *User, t *APIToken, addr string) error {
+	now := s.now()
+	return s.store.Apply(ctx, &Change{Token: &TokenPart{Revoke: t.ID, UserID: u.ID, Entry: func(id int64) AuditEntry {
+		return TokenEntry(now, u, EventTokenRevoke, t, id, addr)
+	}}})
+}
+
+// NoteTokenAddress records the first use of u's token t from addr, logged
+// as token_new_address (once, however many requests race to it).
+func (s *Service) NoteTokenAddress(ctx context.Context, u *User, t *APIToken, addr string, at time.Time) error {
+	return s.store.Apply(ctx, &Change{Token: &TokenPart{Used: t.ID, UsedAt: at, UsedAddr: addr, Entry: func(id int64) AuditEntry {
+		return TokenEntry(at, u, EventTokenNewAddress, t, id, addr)
+	}}})
 }

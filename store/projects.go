@@ -62,7 +62,7 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 
 // checkEvents refuses a Change with an entry that names no event.
 func checkEvents(c *engine.Change) error {
-	empty := c.Entry.Event == ""
+	empty := c.Entry.Event == "" && c.Token == nil // a token part builds its entry in the transaction
 	for _, x := range c.Extra {
 		empty = empty || x.Event == ""
 	}
@@ -89,6 +89,15 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		}
 	}
 	e := c.Entry
+	if c.Token != nil {
+		id, changed, err := writeToken(ctx, tx, c.Token, db.now())
+		if err != nil || !changed {
+			return func() {}, err
+		}
+		if e = c.Token.Entry(id); e.Event == "" {
+			return nil, engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+		}
+	}
 	e.Time = orNow(e.Time, db.now())
 	w, err := db.writeProjectPart(ctx, tx, c, j, &e)
 	if err != nil {

@@ -5,79 +5,75 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"zonevet/engine"
 )
 
-// ApplyToken applies a change to one API token and appends its log entry in
-// one write transaction: a token is never made, revoked or first used from
-// a new address without the log saying so, nor the other way round.
-func (db *DB) ApplyToken(ctx context.Context, c *engine.TokenChange) error {
+// writeToken writes a token part inside tx and returns the token's id, and
+// whether anything changed: a token revoked before, or an address a
+// concurrent request recorded first, changes nothing and is not logged.
+// It runs before the change's entry is built, for the entry names the id.
+func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.Time) (id int64, changed bool, err error) {
 	if c.Entry == nil {
-		return engine.FieldError("entry", "令牌变更须有日志条目", "a token change needs its log entry")
+		return 0, false, engine.FieldError("entry", "令牌变更须有日志条目", "a token change needs its log entry")
 	}
-	err := db.update(ctx, func(tx *sql.Tx) error {
-		var id int64
-		switch {
-		case c.Create != nil:
-			t := c.Create
-			if t.Hash == "" {
-				return engine.FieldError("hash", "令牌哈希不能为空", "Token hash is required")
-			}
-			t.CreatedAt = orNow(t.CreatedAt, db.now())
-			err := tx.QueryRowContext(ctx, `
-				INSERT INTO api_tokens (user_id, name, hash, created_at, revoked, scopes, parks, expires_at)
-				VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id`,
-				t.UserID, t.Name, t.Hash, fmtTime(t.CreatedAt), strings.Join(t.Scopes, " "), strings.Join(t.Parks, " "), fmtTimePtr(t.ExpiresAt)).Scan(&id)
-			switch {
-			case isForeignKey(err):
-				return notFound("用户", "User")
-			case isUnique(err):
-				return engine.Errorf(engine.ECONFLICT, "令牌已存在", "Token already exists")
-			case err != nil:
-				return err
-			}
-			t.ID = id
-		case c.Revoke != 0:
-			id = c.Revoke
-			err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ? AND revoked = 0`, id, c.UserID))
-			if errors.Is(err, errNoRows) {
-				var exists bool
-				if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ?)`, id, c.UserID).Scan(&exists); err != nil {
-					return err
-				}
-				if !exists {
-					return notFound("令牌", "Token")
-				}
-				return nil // revoked before: nothing changes, nothing to log
-			}
-			if err != nil {
-				return err
-			}
-		case c.Used != 0:
-			id = c.Used
-			at := fmtTime(orNow(c.UsedAt, db.now()))
-			res, err := tx.ExecContext(ctx, `INSERT INTO api_token_addrs (token_id, addr, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, c.UsedAddr, at)
-			if isForeignKey(err) {
-				return notFound("令牌", "Token")
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?`, at, c.UsedAddr, id); err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return err // known already (a concurrent request logged it)
-			}
-		default:
-			return engine.FieldError("change", "令牌变更为空", "empty token change")
+	switch {
+	case c.Create != nil:
+		t := c.Create
+		if t.Hash == "" {
+			return 0, false, engine.FieldError("hash", "令牌哈希不能为空", "Token hash is required")
 		}
-		e := c.Entry(id)
-		e.Time = orNow(e.Time, db.now())
-		return db.appendAudit(ctx, tx, &e)
-	})
-	return wrap("apply token", err)
+		t.CreatedAt = orNow(t.CreatedAt, now)
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO api_tokens (user_id, name, hash, created_at, revoked, scopes, parks, expires_at)
+			VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id`,
+			t.UserID, t.Name, t.Hash, fmtTime(t.CreatedAt), strings.Join(t.Scopes, " "), strings.Join(t.Parks, " "), fmtTimePtr(t.ExpiresAt)).Scan(&id)
+		switch {
+		case isForeignKey(err):
+			return 0, false, notFound("用户", "User")
+		case isUnique(err):
+			return 0, false, engine.Errorf(engine.ECONFLICT, "令牌已存在", "Token already exists")
+		case err != nil:
+			return 0, false, err
+		}
+		t.ID = id
+	case c.Revoke != 0:
+		id = c.Revoke
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ? AND revoked = 0`, id, c.UserID))
+		if errors.Is(err, errNoRows) {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = ? AND user_id = ?)`, id, c.UserID).Scan(&exists); err != nil {
+				return 0, false, err
+			}
+			if !exists {
+				return 0, false, notFound("令牌", "Token")
+			}
+			return id, false, nil // revoked before: nothing changes, nothing to log
+		}
+		if err != nil {
+			return 0, false, err
+		}
+	case c.Used != 0:
+		id = c.Used
+		at := fmtTime(orNow(c.UsedAt, now))
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_token_addrs (token_id, addr, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, c.UsedAddr, at)
+		if isForeignKey(err) {
+			return 0, false, notFound("令牌", "Token")
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?`, at, c.UsedAddr, id); err != nil {
+			return 0, false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return id, false, err // known already (a concurrent request logged it)
+		}
+	default:
+		return 0, false, engine.FieldError("change", "令牌变更为空", "empty token change")
+	}
+	return id, true, nil
 }
 
 // TokenAddressKnown reports whether the token was used from addr before.

@@ -10,7 +10,7 @@ import (
 	"zonevet/engine"
 )
 
-// TestApplyToken: a token's making, its first use from each address and its
+// TestApplyToken: through the one Apply, a token's making, its first use from each address and its
 // revocation each write the change and one log entry together; a repeated
 // use from a known address, a second revocation and another user's token
 // write nothing; scopes, parks and expiry come back as stored.
@@ -32,7 +32,7 @@ func TestApplyToken(t *testing.T) {
 	}
 	exp := t0.Add(90 * 24 * time.Hour)
 	tok := &engine.APIToken{UserID: alice, Name: "nightly", Hash: "h-nightly", Scopes: []string{engine.ScopeAuditRead}, Parks: []string{"yingde"}, ExpiresAt: &exp}
-	if err := db.ApplyToken(ctx, &engine.TokenChange{Create: tok, Entry: entry(engine.EventTokenCreate)}); err != nil {
+	if err := db.Apply(ctx, &engine.Change{Token: &engine.TokenPart{Create: tok, Entry: entry(engine.EventTokenCreate)}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.APITokenByHash(ctx, "h-nightly")
@@ -51,7 +51,7 @@ func TestApplyToken(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := db.ApplyToken(ctx, &engine.TokenChange{Used: tok.ID, UsedAt: t0, UsedAddr: "198.51.100.7", Entry: entry(engine.EventTokenNewAddress)}); err != nil {
+			if err := db.Apply(ctx, &engine.Change{Token: &engine.TokenPart{Used: tok.ID, UsedAt: t0, UsedAddr: "198.51.100.7", Entry: entry(engine.EventTokenNewAddress)}}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -67,9 +67,9 @@ func TestApplyToken(t *testing.T) {
 		t.Fatalf("last use %+v", got)
 	}
 
-	wantCode(t, db.ApplyToken(ctx, &engine.TokenChange{Revoke: tok.ID, UserID: bob, Entry: entry(engine.EventTokenRevoke)}), engine.ENOTFOUND)
+	wantCode(t, db.Apply(ctx, &engine.Change{Token: &engine.TokenPart{Revoke: tok.ID, UserID: bob, Entry: entry(engine.EventTokenRevoke)}}), engine.ENOTFOUND)
 	for range 2 {
-		if err := db.ApplyToken(ctx, &engine.TokenChange{Revoke: tok.ID, UserID: alice, Entry: entry(engine.EventTokenRevoke)}); err != nil {
+		if err := db.Apply(ctx, &engine.Change{Token: &engine.TokenPart{Revoke: tok.ID, UserID: alice, Entry: entry(engine.EventTokenRevoke)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,5 +78,5 @@ func TestApplyToken(t *testing.T) {
 	}
 	_, err = db.APITokenByHash(ctx, "h-nightly")
 	wantCode(t, err, engine.ENOTFOUND)
-	wantCode(t, db.ApplyToken(ctx, &engine.TokenChange{Revoke: tok.ID, UserID: alice}), engine.EINVALID)
+	wantCode(t, db.Apply(ctx, &engine.Change{Token: &engine.TokenPart{Revoke: tok.ID, UserID: alice}}), engine.EINVALID)
 }

@@ -95,10 +95,7 @@ func (s *Server) useToken(c echo.Context, tok *engine.APIToken, u *engine.User, 
 			return err
 		}
 		if !known {
-			return s.accounts.ApplyToken(ctx, &engine.TokenChange{Used: tok.ID, UsedAt: now, UsedAddr: addr,
-				Entry: func(id int64) engine.AuditEntry {
-					return engine.TokenEntry(now, u, engine.EventTokenNewAddress, tok, id, addr)
-				}})
+			return s.svc.NoteTokenAddress(ctx, u, tok, addr, now)
 		}
 	}
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery || addr != tok.LastUsedAddr {

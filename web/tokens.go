@@ -110,10 +110,7 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 	t := &engine.APIToken{UserID: u.ID, Name: name, Hash: hashToken(secret), CreatedAt: now,
 		Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))), Parks: parks, ExpiresAt: &expires}
 	addr := c.RealIP()
-	err = s.accounts.ApplyToken(ctx, &engine.TokenChange{Create: t, Entry: func(id int64) engine.AuditEntry {
-		return engine.TokenEntry(now, u, engine.EventTokenCreate, t, id, addr)
-	}})
-	if err != nil {
+	if err := s.svc.CreateToken(ctx, u, t, addr); err != nil {
 		return err
 	}
 	return s.tokensPage(c, http.StatusOK, tokensData{New: secret})
@@ -136,11 +133,7 @@ func (s *Server) handleTokenRevoke(c echo.Context) error {
 	if i < 0 {
 		return engine.Errorf(engine.ENOTFOUND, "令牌不存在", "token not found")
 	}
-	now, addr := s.svc.Now(), c.RealIP()
-	err = s.accounts.ApplyToken(ctx, &engine.TokenChange{Revoke: id, UserID: u.ID, Entry: func(id int64) engine.AuditEntry {
-		return engine.TokenEntry(now, u, engine.EventTokenRevoke, &toks[i], id, addr)
-	}})
-	if err != nil {
+	if err := s.svc.RevokeToken(ctx, u, &toks[i], c.RealIP()); err != nil {
 		return err
 	}
 	s.flash(c, true, s.t(c, "tokens.revoked"))
