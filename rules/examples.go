@@ -1,0 +1,169 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Example is a test case a rule set carries with it, like a Drools test
+// scenario or an `opa test` case: figures GIVEN, and the verdict EXPECTed
+// for the whole screening and for named checks. `zonevet rules check` runs
+// them; a proposal whose examples fail is refused, and the what-if shows
+// which examples a change breaks.
+//
+//	examples:
+//	  - id: intensity_at_floor
+//	    name_zh: 投资强度恰好 300 万元/亩
+//	    given: {industry_code: C3985, fixed_asset_investment: 15000, land_area: 50, …}
+//	    expect: {passed: true, checks: {investment_intensity: pass}}
+type Example struct {
+	ID     string        `yaml:"id" json:"id"`
+	NameZH string        `yaml:"name_zh" json:"name_zh"`
+	NameEN string        `yaml:"name_en" json:"name_en"`
+	Given  Figures       `yaml:"given" json:"given"`
+	Expect ExampleExpect `yaml:"expect" json:"expect"`
+}
+
+// ExampleExpect is what an example expects: the overall verdict (passed: no
+// hard rule fails), each named check's outcome (pass, fail or
+// not_applicable) and, optionally, the investment tier.
+type ExampleExpect struct {
+	Passed *bool             `yaml:"passed,omitempty" json:"passed,omitempty"`
+	Checks map[string]string `yaml:"checks,omitempty" json:"checks,omitempty"`
+	Tier   string            `yaml:"tier,omitempty" json:"tier,omitempty"`
+}
+
+// Outcomes of one check in an example.
+const (
+	OutcomePass          = "pass"
+	OutcomeFail          = "fail"
+	OutcomeNotApplicable = "not_applicable"
+)
+
+// ExampleResult is one example run: OK, or what differed, in both languages.
+type ExampleResult struct {
+	ID       string   `json:"id"`
+	NameZH   string   `json:"name_zh"`
+	OK       bool     `json:"ok"`
+	Failures []string `json:"failures,omitempty"`    // zh
+	FailEN   []string `json:"failures_en,omitempty"` // en
+}
+
+// Examples returns the rule set's examples (a copy).
+func (rs *RuleSet) Examples() []Example { return slices.Clone(rs.spec.Examples) }
+
+// CheckExamples runs every example and reports each.
+func (rs *RuleSet) CheckExamples() []ExampleResult {
+	return rs.RunExamples(rs.spec.Examples)
+}
+
+// RunExamples runs examples (possibly another version's) under rs: the
+// what-if runs the current version's examples under a draft to show which
+// expectations the change breaks.
+func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
+	out := make([]ExampleResult, 0, len(exs))
+	for _, ex := range exs {
+		r := ExampleResult{ID: ex.ID, NameZH: ex.NameZH, OK: true}
+		fail := func(zh, en string) {
+			r.OK = false
+			r.Failures = append(r.Failures, zh)
+			r.FailEN = append(r.FailEN, en)
+		}
+		rep, err := rs.Evaluate(ex.Given)
+		if err != nil {
+			fail("给定数据无法评估:"+err.Error(), "the given figures cannot be evaluated: "+err.Error())
+			out = append(out, r)
+			continue
+		}
+		if ex.Expect.Passed != nil && *ex.Expect.Passed != rep.Passed() {
+			fail(fmt.Sprintf("预期初筛%s,实际%s(%d 项刚性指标未通过)", passZH(*ex.Expect.Passed), passZH(rep.Passed()), rep.HardFailures),
+				fmt.Sprintf("expected screening to %s, got %s (%d hard failures)", passEN(*ex.Expect.Passed), passEN(rep.Passed()), rep.HardFailures))
+		}
+		for _, id := range keysOf(ex.Expect.Checks) {
+			want := ex.Expect.Checks[id]
+			got := "missing"
+			for _, c := range rep.Checks {
+				if c.ID == id {
+					got = Outcome(c)
+				}
+			}
+			if got != want {
+				fail(fmt.Sprintf("检查“%s”预期%s,实际%s", id, outcomeZH(want), outcomeZH(got)),
+					fmt.Sprintf("check %s: expected %s, got %s", id, want, got))
+			}
+		}
+		if ex.Expect.Tier != "" && ex.Expect.Tier != rep.Tier {
+			fail(fmt.Sprintf("预期投资档次 %s,实际 %s", ex.Expect.Tier, rep.Tier), fmt.Sprintf("expected tier %s, got %s", ex.Expect.Tier, rep.Tier))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Outcome is a check result as an example states it.
+func Outcome(c CheckResult) string {
+	switch {
+	case !c.Applies:
+		return OutcomeNotApplicable
+	case c.Pass:
+		return OutcomePass
+	}
+	return OutcomeFail
+}
+
+func passZH(ok bool) string {
+	if ok {
+		return "通过"
+	}
+	return "不通过"
+}
+
+func passEN(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "fail"
+}
+
+func outcomeZH(o string) string {
+	switch o {
+	case OutcomePass:
+		return "通过"
+	case OutcomeFail:
+		return "不通过"
+	case OutcomeNotApplicable:
+		return "不适用"
+	}
+	return "无此检查"
+}
+
+// buildExamples checks the examples' shape: unique ids, names, known checks
+// and outcomes. Whether they hold is CheckExamples' business, not validity:
+// a file with a failing example is still a readable file (and `rules check`
+// says which example fails).
+func (b *builder) buildExamples() {
+	seen := map[string]bool{}
+	checks := map[string]bool{}
+	for _, c := range b.spec.Checks {
+		checks[c.ID] = true
+	}
+	for i, ex := range b.spec.Examples {
+		path := fmt.Sprintf("$.examples[%d]", i)
+		b.id(path, ex.ID, seen, "example")
+		if strings.TrimSpace(ex.NameZH) == "" {
+			b.add(path+".name_zh", "name_zh: give the example a Chinese name")
+		}
+		for id, o := range ex.Expect.Checks {
+			if !checks[id] {
+				b.add(path+".expect.checks", "no check %q in this rule set", id)
+			}
+			if o != OutcomePass && o != OutcomeFail && o != OutcomeNotApplicable {
+				b.add(path+".expect.checks", "check %s: expect pass, fail or not_applicable, not %q", id, o)
+			}
+		}
+		if ex.Expect.Passed == nil && len(ex.Expect.Checks) == 0 && ex.Expect.Tier == "" {
+			b.add(path+".expect", "expect: say what the example expects (passed, checks or tier)")
+		}
+	}
+}
