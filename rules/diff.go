@@ -538,6 +538,7 @@ func (d *differ) examples(a, b []Example) {
 
 func (d *differ) park(a, b *fileSpec) {
 	d.changed("park", "", "园区", "中文名称", a.NameZH, b.NameZH)
+	d.changed("park", "", "园区", "英文名称", a.NameEN, b.NameEN)
 	d.changed("park", "", "园区", "级别", a.Level, b.Level)
 	prec := func(p *int) string {
 		if p == nil {

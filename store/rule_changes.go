@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"zonevet/engine"
+	"zonevet/rules"
+)
+
+var _ engine.RuleGovernanceStore = (*DB)(nil)
+
+const changeCols = `id, park, version, base_version, state, note, diff, proposed_by, proposed_at, decided_by, decided_at,
+	reason, effective_at, coalesce(whatif_id, 0), row_version`
+
+func scanChange(sc interface{ Scan(...any) error }) (engine.RuleSetChange, error) {
+	var c engine.RuleSetChange
+	var diff, decidedAt, effectiveAt string
+	err := sc.Scan(&c.ID, &c.Park, &c.Version, &c.BaseVersion, &c.State, &c.Note, &diff, &c.ProposedBy, timeCol{&c.ProposedAt},
+		&c.DecidedBy, &decidedAt, &c.Reason, &effectiveAt, &c.WhatIfID, &c.RowVersion)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal([]byte(diff), &c.Diff); err != nil {
+		return c, err
+	}
+	for _, p := range []struct {
+		s string
+		t *time.Time
+	}{{decidedAt, &c.DecidedAt}, {effectiveAt, &c.EffectiveAt}} {
+		if p.s != "" {
+			t, err := parseTime(p.s)
+			if err != nil {
+				return c, err
+			}
+			if t.Year() > 1 {
+				*p.t = t
+			}
+		}
+	}
+	return c, nil
+}
+
+// RuleSetChanges lists a park's rule-set changes, newest first.
+func (db *DB) RuleSetChanges(ctx context.Context, park string) ([]engine.RuleSetChange, error) {
+	var out []engine.RuleSetChange
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+changeCols+` FROM rule_set_changes WHERE park = ? ORDER BY id DESC`, park)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanChange(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, wrap("rule-set changes", err)
+}
+
+// RuleSetChange returns one change.
+func (db *DB) RuleSetChange(ctx context.Context, id int64) (engine.RuleSetChange, error) {
+	var c engine.RuleSetChange
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanChange(tx.QueryRowContext(ctx, `SELECT `+changeCols+` FROM rule_set_changes WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("规则集提案", "Rule-set proposal")
+		}
+		return err
+	})
+	return c, wrap("rule-set change", err)
+}
+
+// ProposeRuleSet stores the version's text if it is new and the proposal,
+// with its log entry, in one transaction; it sets c.ID and fills in e.
+func (db *DB) ProposeRuleSet(ctx context.Context, rs engine.RuleSetRecord, c *engine.RuleSetChange, e *engine.AuditEntry) error {
+	entry := *e
+	entry.Time = orNow(entry.Time, db.now())
+	diff, err := json.Marshal(orEmpty(c.Diff))
+	if err != nil {
+		return err
+	}
+	var id int64
+	err = db.update(ctx, func(tx *sql.Tx) error {
+		if err := db.putRuleSet(ctx, tx, rs); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO rule_set_changes (park, version, base_version, state, note, diff, proposed_by, proposed_at)
+			VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?) RETURNING id`,
+			c.Park, c.Version, c.BaseVersion, c.Note, string(diff), c.ProposedBy, fmtTime(c.ProposedAt)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &entry)
+	})
+	if err != nil {
+		return wrap("propose rule set", err)
+	}
+	c.ID, *e = id, entry
+	return nil
+}
+
+func orEmpty(d []rules.DiffItem) []rules.DiffItem {
+	if d == nil {
+		return []rules.DiffItem{}
+	}
+	return d
+}
+
+// DecideRuleSetChange writes a decision on a proposal still proposed at
+// c.RowVersion (approve, refuse, withdraw) with its log entry; a proposal
+// decided meanwhile is a conflict, never overwritten.
+func (db *DB) DecideRuleSetChange(ctx context.Context, c *engine.RuleSetChange, e *engine.AuditEntry) error {
+	entry := *e
+	entry.Time = orNow(entry.Time, db.now())
+	var whatif any
+	if c.WhatIfID != 0 {
+		whatif = c.WhatIfID
+	}
+	eff := ""
+	if !c.EffectiveAt.IsZero() {
+		eff = fmtTime(c.EffectiveAt)
+	}
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE rule_set_changes SET state = ?, decided_by = ?, decided_at = ?, reason = ?, effective_at = ?, whatif_id = ?,
+				row_version = row_version + 1
+			WHERE id = ? AND row_version = ? AND state = 'proposed'`,
+			string(c.State), c.DecidedBy, fmtTime(c.DecidedAt), c.Reason, eff, whatif, c.ID, c.RowVersion)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return engine.Errorf(engine.ECONFLICT, "该规则集提案已被他人处理,请刷新页面", "this rule-set proposal was decided meanwhile; reload the page")
+		}
+		return db.appendAudit(ctx, tx, &entry)
+	})
+	if err != nil {
+		return wrap("decide rule-set change", err)
+	}
+	c.RowVersion++
+	*e = entry
+	return nil
+}
+
+// PutWhatIf stores a what-if report with its log entry; it sets w.ID.
+func (db *DB) PutWhatIf(ctx context.Context, w *engine.WhatIfRecord, e *engine.AuditEntry) error {
+	entry := *e
+	entry.Time = orNow(entry.Time, db.now())
+	var id int64
+	err := db.update(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO rule_set_whatifs (park, version, base_version, sha256, report, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			w.Park, w.Version, w.BaseVersion, w.SHA256, w.Report, w.CreatedBy, fmtTime(orNow(w.CreatedAt, db.now()))).Scan(&id)
+		if err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, &entry)
+	})
+	if err != nil {
+		return wrap("put what-if", err)
+	}
+	w.ID, *e = id, entry
+	return nil
+}
+
+const whatIfCols = `id, park, version, base_version, sha256, report, created_by, created_at`
+
+func (db *DB) whatIf(ctx context.Context, op, where string, args ...any) (engine.WhatIfRecord, error) {
+	var w engine.WhatIfRecord
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT `+whatIfCols+` FROM rule_set_whatifs WHERE `+where, args...).
+			Scan(&w.ID, &w.Park, &w.Version, &w.BaseVersion, &w.SHA256, &w.Report, &w.CreatedBy, timeCol{&w.CreatedAt})
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("影响评估报告", "What-if report")
+		}
+		return err
+	})
+	return w, wrap(op, err)
+}
+
+// WhatIf returns one stored what-if report.
+func (db *DB) WhatIf(ctx context.Context, id int64) (engine.WhatIfRecord, error) {
+	return db.whatIf(ctx, "what-if", `id = ?`, id)
+}
+
+// LatestWhatIf returns the newest report generated for a version in a park.
+func (db *DB) LatestWhatIf(ctx context.Context, park, version string) (engine.WhatIfRecord, error) {
+	return db.whatIf(ctx, "latest what-if", `park = ? AND version = ? ORDER BY id DESC LIMIT 1`, park, version)
+}
+
+// EachScreenedProject calls fn for every project of park ever screened,
+// with the figures of its latest screening and the version that screened
+// them. A project's figures can only change while it is a draft or
+// returned, so for every other state the row's figures are the screened
+// ones; for those two (and withdrawn, reached from them) the figures are
+// read from the latest submit entry, which is the slower path.
+func (db *DB) EachScreenedProject(ctx context.Context, park string, fn func(engine.ScreenedProject) error) error {
+	return wrap("screened projects", db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT p.id, p.name, p.state, l.rule_set_version,
+				CASE WHEN p.state IN ('draft', 'returned', 'withdrawn') THEN json_extract(l.payload, '$.figures') ELSE p.figures END
+			FROM projects p
+			JOIN audit_log l ON l.seq = (SELECT max(seq) FROM audit_log a WHERE a.project_id = p.id AND a.event IN ('submit', 'resubmit'))
+			WHERE p.park = ? ORDER BY p.id`, park)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sp engine.ScreenedProject
+			var figs []byte
+			if err := rows.Scan(&sp.ID, &sp.Name, &sp.State, &sp.RuleSetVersion, &figs); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(figs, &sp.Figures); err != nil {
+				return err
+			}
+			if err := fn(sp); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}))
+}
