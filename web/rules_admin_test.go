@@ -3,9 +3,9 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
