@@ -516,3 +516,18 @@ func (s *Service) CanActOnRuleSet(u *User, c *RuleSetChange, event string) bool 
 func (s *Service) CanProposeRuleSet(u *User, park string) bool {
 	return u != nil && s.authz.Allowed(u.Username, park, ruleSetObject(RuleSetDraft), EventRulesPropose)
 }
+
+// RuleSetPipeline lists a park's changes with their state as of now, for
+// the operator's command line on the server (`rules versions`).
+func (s *Service) RuleSetPipeline(ctx context.Context, park string) ([]RuleSetChange, error) {
+	st, err := s.governance()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.RuleSetChanges(ctx, park)
+	if err != nil {
+		return nil, err
+	}
+	shownStates(cs, s.now())
+	return cs, nil
+}

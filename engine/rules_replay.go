@@ -35,6 +35,12 @@ func (s *Service) ReplayScreening(ctx context.Context, u *User, id int64) (*Scre
 	if _, err := s.authorize(u, p.Park, "project", "read"); err != nil {
 		return nil, err
 	}
+	return s.ReplayStoredScreening(ctx, id)
+}
+
+// ReplayStoredScreening is ReplayScreening for the operator's command line
+// on the server, which reads the database without an account.
+func (s *Service) ReplayStoredScreening(ctx context.Context, id int64) (*ScreeningReplayCheck, error) {
 	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: id, Events: []string{EventSubmit, EventResubmit}})
 	if err != nil {
 		return nil, err
