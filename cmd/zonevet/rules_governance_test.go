@@ -46,7 +46,7 @@ func TestCLIRulesGovernance(t *testing.T) {
 		t.Errorf("approve:\n%s", out)
 	}
 	out = c.ok("rules", "versions", "--park", "qingyuan")
-	if !regexp.MustCompile(`(?m)^\d+\s+approved\s+` + version + `\s+admin\s.*committee1\s+2027-01-01 00:00`).MatchString(out) ||
+	if !regexp.MustCompile(`(?m)^\d+\s+approved\s+`+version+`\s+admin\s.*committee1\s+2027-01-01 00:00`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^\d+\s+in_force\s`).MatchString(out) {
 		t.Errorf("versions after approval:\n%s", out)
 	}
