@@ -56,7 +56,7 @@ type ScreenedProject struct {
 	Name           string
 	State          State
 	RuleSetVersion string
-	Figures        rules.Figures
+	FiguresJSON    []byte // rules.Figures as the submit entry holds them
 }
 
 // RuleGovernanceStore keeps rule-set changes and what-if reports; each

@@ -152,8 +152,12 @@ func (s *Service) replayScreening(ctx context.Context, draft *rules.RuleSet, pro
 			defer wg.Done()
 			for i := w; i < len(projects); i += workers {
 				p := &projects[i]
-				before, err1 := pinned[p.RuleSetVersion].Evaluate(p.Figures)
-				after, err2 := draft.Evaluate(p.Figures)
+				var f rules.Figures
+				if err := json.Unmarshal(p.FiguresJSON, &f); err != nil {
+					continue // not figures: nothing to replay (the log's own check is audit verify)
+				}
+				before, err1 := pinned[p.RuleSetVersion].Evaluate(f)
+				after, err2 := draft.Evaluate(f)
 				if err1 != nil || err2 != nil {
 					continue // figures once screened are valid; a later bound cannot be met by old data, and is not a change
 				}

@@ -202,18 +202,14 @@ func (db *DB) LatestWhatIf(ctx context.Context, park, version string) (engine.Wh
 }
 
 // EachScreenedProject calls fn for every project of park ever screened,
-// with the figures of its latest screening and the version that screened
-// them. A project's figures can only change while it is a draft or
-// returned, so for every other state the row's figures are the screened
-// ones; for those two (and withdrawn, reached from them) the figures are
-// read from the latest submit entry, which is the slower path.
+// with the figures of its latest screening (as JSON, for the caller to
+// decode on every core) and the version that screened them, from the
+// screenings index the log keeps (migration 00211).
 func (db *DB) EachScreenedProject(ctx context.Context, park string, fn func(engine.ScreenedProject) error) error {
 	return wrap("screened projects", db.view(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `
-			SELECT p.id, p.name, p.state, l.rule_set_version,
-				CASE WHEN p.state IN ('draft', 'returned', 'withdrawn') THEN json_extract(l.payload, '$.figures') ELSE p.figures END
-			FROM projects p
-			JOIN audit_log l ON l.seq = (SELECT max(seq) FROM audit_log a WHERE a.project_id = p.id AND a.event IN ('submit', 'resubmit'))
+			SELECT p.id, p.name, p.state, s.rule_set_version, s.figures
+			FROM projects p JOIN screenings s ON s.project_id = p.id
 			WHERE p.park = ? ORDER BY p.id`, park)
 		if err != nil {
 			return err
@@ -221,11 +217,7 @@ func (db *DB) EachScreenedProject(ctx context.Context, park string, fn func(engi
 		defer rows.Close()
 		for rows.Next() {
 			var sp engine.ScreenedProject
-			var figs []byte
-			if err := rows.Scan(&sp.ID, &sp.Name, &sp.State, &sp.RuleSetVersion, &figs); err != nil {
-				return err
-			}
-			if err := json.Unmarshal(figs, &sp.Figures); err != nil {
+			if err := rows.Scan(&sp.ID, &sp.Name, &sp.State, &sp.RuleSetVersion, &sp.FiguresJSON); err != nil {
 				return err
 			}
 			if err := fn(sp); err != nil {
