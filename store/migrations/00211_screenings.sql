@@ -7,7 +7,7 @@
 -- +goose Up
 
 CREATE TABLE screenings (
-	project_id       INTEGER PRIMARY KEY REFERENCES projects (id),
+	project_id       INTEGER PRIMARY KEY, -- no foreign key: an index of the log, which has none
 	seq              INTEGER NOT NULL,
 	rule_set_version TEXT NOT NULL,
 	figures          TEXT NOT NULL
