@@ -239,3 +239,17 @@ func TestAdminRuleSets(t *testing.T) {
 
 // hasID says whether the page has an element with the id.
 func hasID(doc *html.Node, id string) bool { return byID(doc, id).Data != "" }
+
+// TestDossierShowsScreeningReplay: the dossier re-runs the project's latest
+// screening from its submit entry under its pinned version and says it is
+// reproduced — also after the rules in force changed.
+func TestDossierShowsScreeningReplay(t *testing.T) {
+	w := mustWorld(t)
+	p := w.project(engine.StateScreening)
+	w.putInForce(ownPark, bytes.Replace(ruleSetFile(t, "v2"), []byte("value: 300 # 国家级园区取 300"), []byte("value: 450 #"), 1))
+	doc := parseHTML(t, w.login("auditor").get(t, fmt.Sprintf("/projects/%d/dossier", p.ID)))
+	got := text(byID(doc, "screening-replay"))
+	if !strings.Contains(got, "初筛可复现") || !strings.Contains(got, "zonevet rules replay "+fmt.Sprint(p.ID)) {
+		t.Errorf("dossier replay: %q", got)
+	}
+}
