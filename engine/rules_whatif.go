@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -41,6 +42,21 @@ type ScreeningReplay struct {
 	FailToPass int             `json:"fail_to_pass"`
 	ByState    []StateReplay   `json:"by_state"`
 	Projects   []ProjectReplay `json:"projects"` // the changed ones: open first, then by id
+	// CheckNames names the checks the projects list by id (zh, en), from
+	// the draft and, for checks it dropped, the versions that screened them.
+	CheckNames map[string][2]string `json:"check_names"`
+}
+
+// CheckName is a check's name in lang ("zh" or "en"), or its id.
+func (r ScreeningReplay) CheckName(lang, id string) string {
+	n, ok := r.CheckNames[id]
+	if !ok {
+		return id
+	}
+	if lang == "en" && n[1] != "" {
+		return n[1]
+	}
+	return n[0]
 }
 
 // StateReplay counts one state's projects and how many would change.
@@ -170,7 +186,11 @@ func (s *Service) replayScreening(ctx context.Context, draft *rules.RuleSet, pro
 		}()
 	}
 	wg.Wait()
-	out := ScreeningReplay{Total: len(projects), Projects: []ProjectReplay{}}
+	out := ScreeningReplay{Total: len(projects), Projects: []ProjectReplay{}, CheckNames: map[string][2]string{}}
+	for _, rs := range pinned {
+		maps.Copy(out.CheckNames, rs.CheckNames())
+	}
+	maps.Copy(out.CheckNames, draft.CheckNames())
 	byState := map[State]*StateReplay{}
 	for i, p := range projects {
 		sr := byState[p.State]

@@ -90,13 +90,20 @@ func (rep *WhatIfReport) diffRows() [][]any {
 
 func (rep *WhatIfReport) screeningRows() [][]any {
 	rows := [][]any{{"项目编号", "项目名称", "当前状态", "仍在办理", "原结论", "新结论", "新增不通过的检查", "不再不通过的检查"}}
+	names := func(ids []string) string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = rep.Screening.CheckName("zh", id)
+		}
+		return strings.Join(out, "、")
+	}
 	for _, p := range rep.Screening.Projects {
 		open := "否"
 		if p.Open {
 			open = "是"
 		}
 		rows = append(rows, []any{p.ID, p.Name, StateLabel(p.State, "zh"), open, yesNo(p.Before), yesNo(p.After),
-			strings.Join(p.NewlyFailed, "、"), strings.Join(p.NewlyPassed, "、")})
+			names(p.NewlyFailed), names(p.NewlyPassed)})
 	}
 	return rows
 }

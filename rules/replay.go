@@ -41,3 +41,13 @@ func CompareScreening(before, after *Report) ScreeningChange {
 	}
 	return c
 }
+
+// CheckNames maps every check id of rs to its Chinese and English names,
+// for reports that list checks by id.
+func (rs *RuleSet) CheckNames() map[string][2]string {
+	out := make(map[string][2]string, len(rs.spec.Checks))
+	for _, c := range rs.spec.Checks {
+		out[c.ID] = [2]string{c.NameZH, c.NameEN}
+	}
+	return out
+}
