@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -434,5 +436,20 @@ func TestRuleSetTransitionMatrix(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReadmeRuleSetLifecycle keeps README's rule-change diagram the fsm table's.
+func TestReadmeRuleSetLifecycle(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := engine.RuleSetLifecycleDiagram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```mermaid\n"+strings.TrimSpace(d)+"\n```") {
+		t.Errorf("README.md's rule-change diagram is not the fsm table's; paste:\n%s", d)
 	}
 }
