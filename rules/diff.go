@@ -62,7 +62,7 @@ func (d *differ) add(it DiffItem) {
 			it.TextEN = fmt.Sprintf("%s %s added", areaEN[it.Area], it.Rule)
 		} else {
 			it.TextZH = fmt.Sprintf("%s %s:增加 %s", what, it.Field, it.After)
-			it.TextEN = fmt.Sprintf("%s %s: + %s", orID(it.Rule, it.Area), it.Field, it.After)
+			it.TextEN = fmt.Sprintf("%s %s: + %s", orID(it.Rule, it.Area), enField(it.Field), it.After)
 		}
 	case "removed":
 		if it.Field == "" {
@@ -70,13 +70,36 @@ func (d *differ) add(it DiffItem) {
 			it.TextEN = fmt.Sprintf("%s %s removed", areaEN[it.Area], it.Rule)
 		} else {
 			it.TextZH = fmt.Sprintf("%s %s:删除 %s", what, it.Field, it.Before)
-			it.TextEN = fmt.Sprintf("%s %s: − %s", orID(it.Rule, it.Area), it.Field, it.Before)
+			it.TextEN = fmt.Sprintf("%s %s: − %s", orID(it.Rule, it.Area), enField(it.Field), it.Before)
 		}
 	default:
 		it.TextZH = fmt.Sprintf("%s %s:%s → %s", what, it.Field, orDash(it.Before), orDash(it.After))
-		it.TextEN = fmt.Sprintf("%s %s: %s → %s", orID(it.Rule, it.Area), it.Field, orDash(it.Before), orDash(it.After))
+		it.TextEN = fmt.Sprintf("%s %s: %s → %s", orID(it.Rule, it.Area), enField(it.Field), orNone(it.Before), orNone(it.After))
 	}
 	d.items = append(d.items, it)
+}
+
+// fieldEN names a setting in English for TextEN.
+var fieldEN = map[string]string{
+	"名称": "name", "中文名称": "Chinese name", "英文名称": "English name", "级别": "level", "比较精度": "precision", "发展目标": "targets",
+	"类型": "kind", "性质": "severity", "否决": "veto", "指标": "metric", "门槛": "threshold", "比较": "comparison", "申报项": "figure",
+	"行业代码": "industry codes", "须具备": "requires", "分档依据": "bracket by", "触发条件": "condition", "分档表": "bracket table",
+	"分档": "tiers", "计算公式": "formula", "单位": "unit", "必填项": "required figures", "自有用地必填项": "figures required with own land",
+	"选填空白时": "when blank", "分值": "points", "及格分": "pass mark", "法定人数": "quorum", "权重": "weight", "基准值": "benchmark",
+	"缺数据时": "when data is missing", "方向": "better", "单项得分上限": "indicator cap", "累计比例": "cumulative share",
+	"末位比例": "bottom share", "底线": "floor", "新供地免评年限": "grace years", "整改期限": "rectification days",
+	"连续 D 类退出年数": "D years before exit", "公示天数": "publicity days", "未申报企业归类": "class of firms not filing",
+	"名次取整": "band rounding", "分类措施": "class measures", "研发倾斜": "R&D support", "办理时限": "deadline",
+	"节假日": "holidays", "调休工作日": "working weekends", "内容": "content",
+	"开工期限(月)": "start within (months)", "建设期(月)": "construction (months)", "达产期限(月)": "full production (months)",
+	"逾期升级宽限(天)": "escalation grace (days)", "闲置土地认定(年)": "idle-land years", "达产复核容差(%)": "review tolerance (%)",
+}
+
+func enField(f string) string {
+	if en, ok := fieldEN[f]; ok {
+		return en
+	}
+	return f
 }
 
 func orID(id, area string) string {
@@ -84,6 +107,13 @@ func orID(id, area string) string {
 		return area
 	}
 	return id
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func orDash(s string) string {

@@ -102,3 +102,17 @@ examples:
 		}
 	})
 }
+
+// TestDiffEnglish: the English text names the rule by id and the setting in English.
+func TestDiffEnglish(t *testing.T) {
+	d := Diff(mustDefault(t, "qingyuan"), edit(t, "value: 300 # 国家级园区取 300", "value: 320 #", "formula: tax / land_area, weight: 35", "formula: tax / land_area, weight: 30",
+		"formula: output / land_area, weight: 20", "formula: output / land_area, weight: 25"))
+	var got []string
+	for _, it := range d {
+		got = append(got, it.TextEN)
+	}
+	want := "investment_intensity threshold: ≥ 300 万元/亩 → ≥ 320 万元/亩\ntax_per_mu weight: 35 → 30\noutput_per_mu weight: 20 → 25"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+}
