@@ -116,3 +116,27 @@ func TestDiffEnglish(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// TestRatingExample: a rating example's firms are rated together and each
+// named firm's class compared. Policy (qingyuan rating.floor): a firm below
+// 5 万元/亩 tax is D whatever its rank; 甲 pays 200 万元 on 50 亩 = 4 万元/亩.
+// Lowering the floor to 3 makes 甲 no longer D, which the example catches.
+func TestRatingExample(t *testing.T) {
+	example := `
+examples:
+  - id: floor_is_d
+    name_zh: 亩均税收低于 5 万元/亩的企业为 D 类
+    firms:
+      - {name: 甲, land_area: 50, output: 60000, value_added: 15000, tax: 200, rd_expense: 1800, revenue: 60000, energy_use: 2000, emissions: 10, employees: 300}
+      - {name: 乙, land_area: 50, output: 60000, value_added: 15000, tax: 2000, rd_expense: 1800, revenue: 60000, energy_use: 2000, emissions: 10, employees: 300}
+    expect: {classes: {甲: D}}
+`
+	rs := edit(t, "\ndeadlines:", example+"\ndeadlines:")
+	if res := rs.CheckExamples(); len(res) != 1 || !res[0].OK {
+		t.Fatalf("under floor 5: %+v", res)
+	}
+	lowered := edit(t, "\ndeadlines:", example+"\ndeadlines:", "floor: { indicator: tax_per_mu, below: 5,", "floor: { indicator: tax_per_mu, below: 3,")
+	if res := lowered.CheckExamples(); len(res) != 1 || res[0].OK || !strings.Contains(res[0].Failures[0], "企业“甲”预期 D 类") {
+		t.Errorf("under floor 3: %+v", res)
+	}
+}

@@ -17,11 +17,21 @@ import (
 //	    name_zh: 投资强度恰好 300 万元/亩
 //	    given: {industry_code: C3985, fixed_asset_investment: 15000, land_area: 50, …}
 //	    expect: {passed: true, checks: {investment_intensity: pass}}
+//
+// A rating example gives firms instead (GIVEN a year's figures of several
+// firms, EXPECT each named firm's class), since a class is a rank among
+// firms:
+//
+//	  - id: floor_is_d
+//	    name_zh: 亩均税收低于 5 万元/亩的企业为 D 类
+//	    firms: [{name: 甲, land_area: 50, tax: 200, …}, {name: 乙, …}]
+//	    expect: {classes: {甲: D}}
 type Example struct {
 	ID     string        `yaml:"id" json:"id"`
 	NameZH string        `yaml:"name_zh" json:"name_zh"`
 	NameEN string        `yaml:"name_en" json:"name_en"`
 	Given  Figures       `yaml:"given" json:"given"`
+	Firms  []FirmYear    `yaml:"firms,omitempty" json:"firms,omitempty"`
 	Expect ExampleExpect `yaml:"expect" json:"expect"`
 }
 
@@ -32,6 +42,8 @@ type ExampleExpect struct {
 	Passed *bool             `yaml:"passed,omitempty" json:"passed,omitempty"`
 	Checks map[string]string `yaml:"checks,omitempty" json:"checks,omitempty"`
 	Tier   string            `yaml:"tier,omitempty" json:"tier,omitempty"`
+	// Classes are the rating classes expected, by firm name (rating examples).
+	Classes map[string]string `yaml:"classes,omitempty" json:"classes,omitempty"`
 }
 
 // Outcomes of one check in an example.
@@ -70,6 +82,11 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 			r.Failures = append(r.Failures, zh)
 			r.FailEN = append(r.FailEN, en)
 		}
+		if len(ex.Firms) > 0 {
+			rs.runRatingExample(ex, fail)
+			out = append(out, r)
+			continue
+		}
 		rep, err := rs.Evaluate(ex.Given)
 		if err != nil {
 			fail("给定数据无法评估:"+err.Error(), "the given figures cannot be evaluated: "+err.Error())
@@ -99,6 +116,31 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// runRatingExample rates the example's firms and compares the classes.
+func (rs *RuleSet) runRatingExample(ex Example, fail func(zh, en string)) {
+	firms := slices.Clone(ex.Firms)
+	for i := range firms {
+		if firms[i].ProjectID == 0 {
+			firms[i].ProjectID = int64(i + 1)
+		}
+	}
+	ratings, err := rs.Rate(firms)
+	if err != nil {
+		fail("给定企业数据无法评价:"+err.Error(), "the given firms cannot be rated: "+err.Error())
+		return
+	}
+	got := map[string]string{}
+	for _, r := range ratings {
+		got[r.Name] = r.Band
+	}
+	for _, name := range keysOf(ex.Expect.Classes) {
+		if want := ex.Expect.Classes[name]; got[name] != want {
+			fail(fmt.Sprintf("企业“%s”预期 %s 类,实际 %s 类", name, want, orDash(got[name])),
+				fmt.Sprintf("firm %s: expected class %s, got %s", name, want, orNone(got[name])))
+		}
+	}
 }
 
 // Outcome is a check result as an example states it.
@@ -161,6 +203,21 @@ func (b *builder) buildExamples() {
 			if o != OutcomePass && o != OutcomeFail && o != OutcomeNotApplicable {
 				b.add(path+".expect.checks", "check %s: expect pass, fail or not_applicable, not %q", id, o)
 			}
+		}
+		if len(ex.Firms) > 0 {
+			names := map[string]bool{}
+			for _, f := range ex.Firms {
+				names[f.Name] = true
+			}
+			for name := range ex.Expect.Classes {
+				if !names[name] {
+					b.add(path+".expect.classes", "no firm %q among the example's firms", name)
+				}
+			}
+			if len(ex.Expect.Classes) == 0 {
+				b.add(path+".expect", "expect: a rating example names the classes it expects (classes: {firm: class})")
+			}
+			continue
 		}
 		if ex.Expect.Passed == nil && len(ex.Expect.Checks) == 0 && ex.Expect.Tier == "" {
 			b.add(path+".expect", "expect: say what the example expects (passed, checks or tier)")
