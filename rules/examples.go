@@ -22,10 +22,10 @@ import (
 // firms, EXPECT each named firm's class), since a class is a rank among
 // firms:
 //
-//	  - id: floor_is_d
-//	    name_zh: 亩均税收低于 5 万元/亩的企业为 D 类
-//	    firms: [{name: 甲, land_area: 50, tax: 200, …}, {name: 乙, …}]
-//	    expect: {classes: {甲: D}}
+//   - id: floor_is_d
+//     name_zh: 亩均税收低于 5 万元/亩的企业为 D 类
+//     firms: [{name: 甲, land_area: 50, tax: 200, …}, {name: 乙, …}]
+//     expect: {classes: {甲: D}}
 type Example struct {
 	ID     string        `yaml:"id" json:"id"`
 	NameZH string        `yaml:"name_zh" json:"name_zh"`
