@@ -453,3 +453,36 @@ func TestReadmeRuleSetLifecycle(t *testing.T) {
 		t.Errorf("README.md's rule-change diagram is not the fsm table's; paste:\n%s", d)
 	}
 }
+
+// TestConcurrentProposalsOfOneText: two admins proposing the same file at
+// the same moment get one proposal and one conflict.
+func TestConcurrentProposalsOfOneText(t *testing.T) {
+	w := mustWorld(t)
+	other := w.user("admin2-qingyuan", engine.RoleAssignment{Role: engine.RoleAdmin, Park: "qingyuan"})
+	src := qingyuanWith(t, intensityLine, "value: 320 #")
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, u := range []*engine.User{w.users["admin-qingyuan"], other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = w.svc.ProposeRuleSet(w.ctx, u, "qingyuan", "q.yaml", src, "提高门槛")
+		}()
+	}
+	wg.Wait()
+	ok, conflicts := 0, 0
+	for _, err := range errs {
+		switch engine.ErrorCode(err) {
+		case "":
+			ok++
+		case engine.ECONFLICT:
+			conflicts++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	cs, _ := w.svc.RuleSetChanges(w.ctx, w.users["committee-qingyuan"], "qingyuan")
+	if ok != 1 || conflicts != 1 || len(cs) != 2 { // the proposal and the default
+		t.Errorf("%d proposals, %d conflicts, %d changes", ok, conflicts, len(cs))
+	}
+}

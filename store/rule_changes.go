@@ -97,6 +97,9 @@ func (db *DB) ProposeRuleSet(ctx context.Context, rs engine.RuleSetRecord, c *en
 			INSERT INTO rule_set_changes (park, version, base_version, state, note, diff, proposed_by, proposed_at)
 			VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?) RETURNING id`,
 			c.Park, c.Version, c.BaseVersion, c.Note, string(diff), c.ProposedBy, fmtTime(c.ProposedAt)).Scan(&id)
+		if isUnique(err) {
+			return engine.Errorf(engine.ECONFLICT, "该版本已提请审议", "this version is already proposed")
+		}
 		if err != nil {
 			return err
 		}

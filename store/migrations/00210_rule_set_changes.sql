@@ -40,6 +40,9 @@ CREATE TABLE rule_set_changes (
 ) STRICT;
 CREATE INDEX rule_set_changes_in_force ON rule_set_changes (park, effective_at, id) WHERE state = 'approved';
 CREATE INDEX rule_set_changes_park ON rule_set_changes (park, id);
+-- One open proposal per text and park: two admins proposing the same file at
+-- once get one proposal and a conflict, not two.
+CREATE UNIQUE INDEX rule_set_changes_open ON rule_set_changes (park, version) WHERE state = 'proposed';
 
 -- Every stored version becomes an approved change: the inactive ones at the
 -- time they were stored, the active one after all of them (it may have been
