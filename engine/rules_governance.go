@@ -32,6 +32,10 @@ type RuleSetChange struct {
 	EffectiveAt time.Time        `json:"effective_at,omitzero"`
 	WhatIfID    int64            `json:"whatif_id,omitempty"`
 	RowVersion  int64            `json:"row_version"`
+	// ExpectInForce, when set on a decision, is the version the decider
+	// saw in force (the what-if's base): the store refuses the decision as
+	// a conflict if another change took effect meanwhile.
+	ExpectInForce string `json:"-"`
 	// Shown is the state as of now: an approved change is in force, or
 	// superseded, or still waiting for its effective time (RuleSetChanges fills it).
 	Shown RuleSetState `json:"shown"`
@@ -282,6 +286,7 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 		return nil, err
 	}
 	c.State, c.DecidedBy, c.DecidedAt, c.EffectiveAt, c.WhatIfID, c.Reason = to, u.Username, now, eff, wi.ID, strings.TrimSpace(in.Opinion)
+	c.ExpectInForce = wi.BaseVersion
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: c.Park, Event: EventRulesApprove,
 		FromState: State(RuleSetProposed), ToState: State(to), RuleSetVersion: c.Version, Reason: c.Reason,
 		Payload: payload(map[string]any{"change": c.ID, "version": c.Version, "base_version": base.Version(), "proposed_by": c.ProposedBy,

@@ -486,3 +486,36 @@ func TestConcurrentProposalsOfOneText(t *testing.T) {
 		t.Errorf("%d proposals, %d conflicts, %d changes", ok, conflicts, len(cs))
 	}
 }
+
+// TestConcurrentApprovalsOneBase: two proposals whose what-ifs were both
+// run against the same version in force, approved at the same moment: one
+// is approved, the other refused as a conflict (its what-if no longer
+// shows what it would change).
+func TestConcurrentApprovalsOneBase(t *testing.T) {
+	w := mustWorld(t)
+	committee := w.users["committee-qingyuan"]
+	var ids []int64
+	for _, src := range [][]byte{qingyuanWith(t, intensityLine, "value: 320 #"), qingyuanWith(t, taxLine, "value: 25 #")} {
+		c, err := w.svc.ProposeRuleSet(w.ctx, w.users["admin-qingyuan"], "qingyuan", "q.yaml", src, "变更")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.svc.GenerateWhatIf(w.ctx, committee, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = w.svc.ApproveRuleSet(w.ctx, committee, id, engine.ApproveInput{})
+		}()
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || engine.ErrorCode(errs[0])+engine.ErrorCode(errs[1]) != engine.ECONFLICT {
+		t.Errorf("approvals: %v, %v", errs[0], errs[1])
+	}
+}

@@ -134,6 +134,15 @@ func (db *DB) DecideRuleSetChange(ctx context.Context, c *engine.RuleSetChange, 
 		eff = fmtTime(c.EffectiveAt)
 	}
 	err := db.update(ctx, func(tx *sql.Tx) error {
+		if c.ExpectInForce != "" {
+			var v string
+			if err := tx.QueryRowContext(ctx, inForceSQL, c.Park, fmtTime(c.DecidedAt)).Scan(&v); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if v != c.ExpectInForce {
+				return engine.Errorf(engine.ECONFLICT, "影响评估报告生成后执行中的规则集已变更,请重新生成", "the rules in force changed since the what-if report; generate it again")
+			}
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE rule_set_changes SET state = ?, decided_by = ?, decided_at = ?, reason = ?, effective_at = ?, whatif_id = ?,
 				row_version = row_version + 1
