@@ -36,6 +36,10 @@ type RuleSetChange struct {
 	// saw in force (the what-if's base): the store refuses the decision as
 	// a conflict if another change took effect meanwhile.
 	ExpectInForce string `json:"-"`
+	// WhatIfAt, when set on an approval, is when its what-if was generated:
+	// a change of the park approved since then makes the report stale, and
+	// the store refuses the approval as a conflict.
+	WhatIfAt time.Time `json:"-"`
 	// Shown is the state as of now: an approved change is in force, or
 	// superseded, or still waiting for its effective time (RuleSetChanges fills it).
 	Shown RuleSetState `json:"shown"`
@@ -286,7 +290,7 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 		return nil, err
 	}
 	c.State, c.DecidedBy, c.DecidedAt, c.EffectiveAt, c.WhatIfID, c.Reason = to, u.Username, now, eff, wi.ID, strings.TrimSpace(in.Opinion)
-	c.ExpectInForce = wi.BaseVersion
+	c.ExpectInForce, c.WhatIfAt = wi.BaseVersion, wi.CreatedAt
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: c.Park, Event: EventRulesApprove,
 		FromState: State(RuleSetProposed), ToState: State(to), RuleSetVersion: c.Version, Reason: c.Reason,
 		Payload: payload(map[string]any{"change": c.ID, "version": c.Version, "base_version": base.Version(), "proposed_by": c.ProposedBy,

@@ -143,6 +143,16 @@ func (db *DB) DecideRuleSetChange(ctx context.Context, c *engine.RuleSetChange, 
 				return engine.Errorf(engine.ECONFLICT, "影响评估报告生成后执行中的规则集已变更,请重新生成", "the rules in force changed since the what-if report; generate it again")
 			}
 		}
+		if !c.WhatIfAt.IsZero() {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rule_set_changes WHERE park = ? AND state = 'approved' AND decided_at > ?`,
+				c.Park, fmtTime(c.WhatIfAt)).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return engine.Errorf(engine.ECONFLICT, "影响评估报告生成后又有规则集变更获批准,请重新生成", "another rule-set change was approved since the what-if report; generate it again")
+			}
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE rule_set_changes SET state = ?, decided_by = ?, decided_at = ?, reason = ?, effective_at = ?, whatif_id = ?,
 				row_version = row_version + 1
