@@ -160,7 +160,7 @@ type Change struct {
 	Tracking  *TrackingPart  // after signing: agreement, milestones, figures, rating run, rectification, exit, publicity, moves
 	Account   *AccountPart   // an account and its roles
 	LandUsers *LandUsersPart // a park's land users and their figures
-	RuleSet   *RuleSetRecord // stored (idempotent on version) and made its park's active version
+	Rules     *RulesPart     // rule-set governance: a proposal with its text, a decision on one, a what-if report
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 }
@@ -229,6 +229,7 @@ type Store interface {
 	PublicityStore
 	CalendarStore
 	CheckpointStore
+	RuleGovernanceStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

@@ -107,11 +107,7 @@ func (s *Service) InstallRuleSet(ctx context.Context, rs *rules.RuleSet) error {
 
 // ActiveRuleSet returns the park's rule set now in force.
 func (s *Service) ActiveRuleSet(ctx context.Context, park string) (*rules.RuleSet, error) {
-	rec, err := s.store.ActiveRuleSet(ctx, park)
-	if err != nil {
-		return nil, err
-	}
-	return s.parsedRuleSet(rec)
+	return s.RuleSetInForce(ctx, park, s.now())
 }
 
 // RuleSetVersion returns the stored rule set of that version, so an old
@@ -535,7 +531,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	var basis any = act
 	switch act.Event {
 	case EventSubmit, EventResubmit:
-		rs, err := s.ActiveRuleSet(ctx, p.Park)
+		// The rules in force at the entry's own time: a submit at the
+		// boundary of a rule change gets exactly one version.
+		rs, err := s.RuleSetInForce(ctx, p.Park, now)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ package rules
 //	targets: ParkTargets               the park's own dashboard targets (optional, targets.go)
 //	deadlines: {state: working days}   see DeadlineStates
 //	holidays, workdays: [YYYY-MM-DD]   the working-day calendar
+//	examples: [Example]                test cases carried with the rules (examples.go)
 //
 // A check has id, name_zh, name_en, kind, severity (hard|soft), optionally
 // veto: true, and, by kind:
@@ -79,6 +80,7 @@ type fileSpec struct {
 	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
 	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
 	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
+	Examples  []Example      `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule
 	// sets stored before the change still parse to the same version.

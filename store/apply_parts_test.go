@@ -24,12 +24,12 @@ func TestApplyWritesEveryPartOrNone(t *testing.T) {
 	c := transition(p, p.Version+1, engine.EventSign, engine.StateSigned) // a version nobody saw
 	c.Tracking = &engine.TrackingPart{Milestones: []engine.Milestone{{ProjectID: p.ID, Kind: engine.MilestoneStart}}}
 	c.Account = &engine.AccountPart{NewUser: &engine.User{Username: "stowaway"}}
-	c.RuleSet = &engine.RuleSetRecord{Park: "qingyuan", Version: "v-stowaway", Source: []byte("x")}
+	c.Rules = &engine.RulesPart{Text: &engine.RuleSetRecord{Park: "qingyuan", Version: "v-stowaway", Source: []byte("x")}}
 	err := db.Apply(ctx, c)
 	wantCode(t, err, engine.ECONFLICT)
 	// One stale-version error: the store's refusal is the engine's, word for word.
 	var got, want *engine.Error
-	if !errors.As(err, &got) || !errors.As(engine.ErrStale(), &want) || got.Message != want.Message || got.MessageEN != want.MessageEN {
+	if !errors.As(err, &got) || !errors.As(engine.ErrStale(), &want) || got.ID == "" || got.ID != want.ID || got.Text("zh-CN") != want.Text("zh-CN") {
 		t.Errorf("stale version: %v; want engine.ErrStale", err)
 	}
 

@@ -38,24 +38,46 @@ func (db *DB) Parks(ctx context.Context) ([]engine.Park, error) {
 	return out, wrap("parks", err)
 }
 
-// PutRuleSet stores a rule-set version and makes it the park's active one.
-// Storing a version again only re-activates it (versions are content hashes,
-// so the same version is the same text); the same version under another park
-// is a conflict, because an evaluation names a version alone.
+// PutRuleSet stores a rule-set version and puts it in force at once, as
+// an approved change by "system": the bootstrap path (init, the demo, tests)
+// that gives a park its first rules. Every later change goes through
+// ProposeRuleSet and DecideRuleSetChange. A park's first version is in force
+// from the beginning of time (a park always has rules); a later one from
+// rs.CreatedAt. Storing the same text again only puts it in force again
+// (versions are content hashes); the same version under another park is a
+// conflict, because an evaluation names a version alone.
 func (db *DB) PutRuleSet(ctx context.Context, rs engine.RuleSetRecord) error {
-	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error { return putRuleSet(ctx, tx, rs, db.now()) }))
+	return wrap("put rule set", db.update(ctx, func(tx *sql.Tx) error {
+		if err := db.putRuleSet(ctx, tx, rs); err != nil {
+			return err
+		}
+		at := orNow(rs.CreatedAt, db.now())
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rule_set_changes WHERE park = ? AND state = 'approved'`, rs.Park).Scan(&n); err != nil {
+			return err
+		}
+		eff := at
+		if n == 0 {
+			eff = time.Time{}
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO rule_set_changes (park, version, state, note, proposed_by, proposed_at, decided_by, decided_at, effective_at)
+			VALUES (?, ?, 'approved', '', 'system', ?, 'system', ?, ?)`,
+			rs.Park, rs.Version, fmtTime(at), fmtTime(at), fmtTime(eff))
+		return err
+	}))
 }
 
-// putRuleSet stores a version (created at, when rs has no time) and makes
-// it its park's active one, inside tx.
-func putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord, at time.Time) error {
+// putRuleSet stores a version's text if it is new (its content hash is its
+// key) and checks it belongs to rs.Park.
+func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord) error {
 	if rs.Park == "" || rs.Version == "" {
 		return engine.FieldError("version", "规则集缺少园区或版本", "Rule set needs a park and a version")
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO rule_sets (park, version, source, active, created_at) VALUES (?, ?, ?, 0, ?)
+		INSERT INTO rule_sets (park, version, source, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (version) DO NOTHING`,
-		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, at)))
+		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, db.now())))
 	if isForeignKey(err) {
 		return notFound("园区", "Park")
 	}
@@ -69,47 +91,92 @@ func putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord, at tim
 	if park != rs.Park {
 		return engine.Errorf(engine.ECONFLICT, "规则集版本 %s 已属于园区 %s", "Rule set version %s already belongs to park %s", rs.Version, park)
 	}
-	// Deactivate first: the partial unique index allows one active row per park.
-	if _, err := tx.ExecContext(ctx, `UPDATE rule_sets SET active = 0 WHERE park = ? AND active = 1 AND version <> ?`, rs.Park, rs.Version); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE rule_sets SET active = 1 WHERE version = ?`, rs.Version)
-	return err
+	return nil
 }
 
+// inForceSQL picks the version in force for a park at a time: the newest
+// approved change effective by then.
+const inForceSQL = `SELECT version FROM rule_set_changes
+	WHERE park = ? AND state = 'approved' AND effective_at <= ? ORDER BY effective_at DESC, id DESC LIMIT 1`
+
 // RuleSets lists a park's stored versions, newest first, without their
-// source text.
+// source text; Active marks the one in force now.
 func (db *DB) RuleSets(ctx context.Context, park string) ([]engine.RuleSetRecord, error) {
 	var out []engine.RuleSetRecord
-	err := db.eachRow(ctx, `SELECT park, version, active, created_at FROM rule_sets WHERE park = ? ORDER BY created_at DESC, id DESC`, []any{park}, func(rows *sql.Rows) error {
-		var rs engine.RuleSetRecord
-		if err := rows.Scan(&rs.Park, &rs.Version, &rs.Active, timeCol{&rs.CreatedAt}); err != nil {
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var active string
+		if err := tx.QueryRowContext(ctx, inForceSQL, park, fmtTime(db.now())).Scan(&active); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		out = append(out, rs)
-		return nil
+		rows, err := tx.QueryContext(ctx, `SELECT park, version, created_at FROM rule_sets WHERE park = ? ORDER BY created_at DESC, id DESC`, park)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var rs engine.RuleSetRecord
+			if err := rows.Scan(&rs.Park, &rs.Version, timeCol{&rs.CreatedAt}); err != nil {
+				return err
+			}
+			rs.Active = rs.Version == active
+			out = append(out, rs)
+		}
+		return rows.Err()
 	})
 	return out, wrap("rule sets", err)
 }
 
-// ActiveRuleSet returns the park's active rule set.
+// ActiveRuleSet returns the park's rule set in force now (the store's clock).
 func (db *DB) ActiveRuleSet(ctx context.Context, park string) (engine.RuleSetRecord, error) {
-	return db.ruleSet(ctx, "active rule set", `park = ? AND active = 1`, park)
+	return db.RuleSetInForce(ctx, park, db.now())
 }
 
-// RuleSet returns a stored version, active or not, so that an old decision can
-// be reproduced with the rules that made it.
-func (db *DB) RuleSet(ctx context.Context, version string) (engine.RuleSetRecord, error) {
-	return db.ruleSet(ctx, "rule set", `version = ?`, version)
-}
-
-func (db *DB) ruleSet(ctx context.Context, op, where string, arg any) (engine.RuleSetRecord, error) {
+// RuleSetInForce returns the park's rule set in force at a time: the newest
+// approved change effective by then. A screening asks with its own time, so
+// one at the boundary of a change gets exactly one version.
+func (db *DB) RuleSetInForce(ctx context.Context, park string, at time.Time) (engine.RuleSetRecord, error) {
 	var rs engine.RuleSetRecord
-	// Every submit reads the active rule set: a prepared read (readRow).
-	err := db.readRow(ctx, `SELECT park, version, source, active, created_at FROM rule_sets WHERE `+where, arg).
-		Scan(&rs.Park, &rs.Version, &rs.Source, &rs.Active, timeCol{&rs.CreatedAt})
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var v string
+		err := tx.QueryRowContext(ctx, inForceSQL, park, fmtTime(at)).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("规则集", "Rule set")
+		} else if err != nil {
+			return err
+		}
+		rs, err = db.ruleSetTx(ctx, tx, v)
+		rs.Active = true
+		return err
+	})
+	return rs, wrap("rule set in force", err)
+}
+
+// RuleSet returns a stored version, in force or not, so that an old decision
+// can be reproduced with the rules that made it.
+func (db *DB) RuleSet(ctx context.Context, version string) (engine.RuleSetRecord, error) {
+	var rs engine.RuleSetRecord
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		rs, err = db.ruleSetTx(ctx, tx, version)
+		if err != nil {
+			return err
+		}
+		var active string
+		if err := tx.QueryRowContext(ctx, inForceSQL, rs.Park, fmtTime(db.now())).Scan(&active); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		rs.Active = active == version
+		return nil
+	})
+	return rs, wrap("rule set", err)
+}
+
+func (db *DB) ruleSetTx(ctx context.Context, tx *sql.Tx, version string) (engine.RuleSetRecord, error) {
+	var rs engine.RuleSetRecord
+	err := tx.QueryRowContext(ctx, `SELECT park, version, source, created_at FROM rule_sets WHERE version = ?`, version).
+		Scan(&rs.Park, &rs.Version, &rs.Source, timeCol{&rs.CreatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("规则集", "Rule set")
+		return rs, notFound("规则集", "Rule set")
 	}
-	return rs, wrap(op, err)
+	return rs, err
 }

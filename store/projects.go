@@ -236,7 +236,7 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntr
 // writeParts writes the parts of c beside the project part, after its
 // entry e (already appended), and returns their write-back.
 func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *engine.AuditEntry) (func(), error) {
-	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.RuleSet == nil && c.Calendar == nil {
+	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.Rules == nil && c.Calendar == nil {
 		return func() {}, nil // a decision on a project: the hot path
 	}
 	var backs []func()
@@ -261,10 +261,12 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 		}
 		backs = append(backs, w)
 	}
-	if c.RuleSet != nil {
-		if err := putRuleSet(ctx, tx, *c.RuleSet, e.Time); err != nil {
+	if c.Rules != nil {
+		w, err := db.writeRules(ctx, tx, c.Rules, e.Time)
+		if err != nil {
 			return nil, err
 		}
+		backs = append(backs, w)
 	}
 	if c.Calendar != nil {
 		if err := writeCalendar(ctx, tx, c.Calendar, e.Time); err != nil {

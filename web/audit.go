@@ -541,8 +541,9 @@ type dossierData struct {
 	D        *engine.Dossier
 	ParkName string
 	Sheet    rules.ScoringSheet
-	Current  []figureRow   // the figures as they stand
-	Rows     [][]figureRow // the figures of each submission, as D.Submissions
+	Current  []figureRow                  // the figures as they stand
+	Rows     [][]figureRow                // the figures of each submission, as D.Submissions
+	Replay   *engine.ScreeningReplayCheck // the latest screening re-run (issue 12); nil before any
 }
 
 func (s *Server) handleDossier(c echo.Context) error {
@@ -563,6 +564,11 @@ func (s *Server) handleDossier(c echo.Context) error {
 	}
 	if rs, err := s.svc.ProjectRuleSet(c.Request().Context(), d.Project); err == nil {
 		dd.Sheet = rs.Scoring()
+	}
+	if len(d.Submissions) > 0 {
+		// A replay that cannot run (an unreadable entry) leaves the
+		// section out; audit verify is where a damaged log is reported.
+		dd.Replay, _ = s.svc.ReplayScreening(c.Request().Context(), currentUser(c), id)
 	}
 	pd := s.page(c, s.t(c, "dossier.title")+" · "+d.Project.Name)
 	pd.Data = dd

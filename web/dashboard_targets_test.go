@@ -138,7 +138,6 @@ func TestDashboardZoneTargetNotAPark(t *testing.T) {
 func TestDashboardParkTargetsFromRuleSet(t *testing.T) {
 	w := mustWorld(t)
 	year := w.targetFigures()
-	admin := w.users["admin"]
 	def, err := rules.Default(ownPark)
 	if err != nil {
 		t.Fatal(err)
@@ -148,10 +147,8 @@ func TestDashboardParkTargetsFromRuleSet(t *testing.T) {
 	if changed == src {
 		t.Fatal("fixture: no high_tech_share: 55 in the park's file")
 	}
-	// An upload puts the new version in force.
-	if _, err := w.svc.UploadRuleSet(w.ctx, admin, ownPark, "qingyuan.yaml", []byte(changed)); err != nil {
-		t.Fatal(err)
-	}
+	// A change approved under four eyes puts the new version in force.
+	w.putInForce(ownPark, []byte(changed))
 	d, err := w.svc.Dashboard(w.ctx, w.users["committee"], ownPark, year)
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +184,7 @@ func TestDashboardParkWithoutTargets(t *testing.T) {
 	if old == string(def.Source()) {
 		t.Fatal("fixture: the park file's targets: block changed")
 	}
-	if _, err := w.svc.UploadRuleSet(w.ctx, w.users["admin@other"], otherPark, "yingde.yaml", []byte(old)); err != nil {
-		t.Fatal(err)
-	}
+	w.putInForce(otherPark, []byte(old))
 	zone := w.user("zone-committee", engine.RoleAssignment{Role: engine.RoleCommittee, Park: ownPark},
 		engine.RoleAssignment{Role: engine.RoleCommittee, Park: otherPark})
 	d, err := w.svc.Dashboard(w.ctx, zone, "", year)

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,39 +18,60 @@ import (
 	"zonevet/rules"
 )
 
-// Rule-set administration (admin role): a park's rule-set versions, each
-// one's text, uploading a new version and putting an earlier one back in
-// force. A version is the hash of its text, so what a report names can
-// always be read here.
+// The 规则集 pages (issue 12): a park's rule-set pipeline — proposals with
+// their note, diff and what-if, the committee's approval or refusal, the
+// versions in force and before — and each version's text. An admin
+// proposes (a new file, or an earlier version again); the committee
+// generates the what-if, reads it and approves with an effective time, or
+// refuses; nothing takes effect on one person's word.
 func (s *Server) registerRulesAdminRoutes(e *echo.Echo) {
 	g := e.Group("/admin", requireUser)
 	g.GET("/rules", s.handleRuleSets)
-	g.POST("/rules", s.handleRuleSetUpload)
+	g.POST("/rules", s.handleRuleSetPropose)
 	g.GET("/rules/:version", s.handleRuleSetSource)
-	g.POST("/rules/:version/activate", s.handleRuleSetActivate)
+	g.POST("/rules/:version/restore", s.handleRuleSetRestore)
+	g.GET("/rules/changes/:id", s.handleRuleSetChange)
+	g.GET("/rules/changes/:id/diff", s.handleRuleSetChangeDiff)
+	g.POST("/rules/changes/:id/whatif", s.handleRuleSetWhatIf)
+	g.POST("/rules/changes/:id/approve", s.handleRuleSetApprove)
+	g.POST("/rules/changes/:id/refuse", s.handleRuleSetRefuse)
+	g.POST("/rules/changes/:id/withdraw", s.handleRuleSetWithdraw)
+	g.GET("/rules/whatif/:id/xlsx", s.handleWhatIfXLSX)
 }
 
 // maxRuleSetFile caps an uploaded rule-set file: the defaults are ~15 KB.
 const maxRuleSetFile = 1 << 20
 
+// CanReadRules reports whether the page's user may read some park's rule
+// sets (the nav's 规则集 link for the committee and auditors).
+func (p *page) CanReadRules() bool {
+	if p.User == nil {
+		return false
+	}
+	parks, err := p.s.svc.RuleSetReadableParks(context.Background(), p.User)
+	return err == nil && len(parks) > 0
+}
+
 type ruleSetsData struct {
-	Parks    []engine.Park // where this admin manages rules
-	Park     engine.Park
-	Versions []engine.RuleSetRecord
-	Problems []rules.Problem // of a refused upload
-	File     string
-	Error    string
+	Parks      []engine.Park // whose rules this user may read
+	Park       engine.Park
+	Changes    []engine.RuleSetChange
+	Versions   []engine.RuleSetRecord
+	CanPropose bool
+	Problems   []rules.Problem // of a refused proposal
+	File       string
+	Error      string
 }
 
 func (s *Server) ruleSetsPage(c echo.Context, status int, park string, d ruleSetsData) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	parks, err := s.svc.RuleSetParks(ctx, u)
+	parks, err := s.svc.RuleSetReadableParks(ctx, u)
 	if err != nil {
 		return err
 	}
 	if len(parks) == 0 {
-		return engine.Fail(engine.EFORBIDDEN, "err.only_administrator_manages_rule_sets", nil)
+		return engine.Fail(engine.EFORBIDDEN, "err.only_admin_committee_auditor_read_rules", nil)
 	}
 	d.Parks, d.Park = parks, parks[0]
 	for _, p := range parks {
@@ -54,10 +79,14 @@ func (s *Server) ruleSetsPage(c echo.Context, status int, park string, d ruleSet
 			d.Park = p
 		}
 	}
+	if d.Changes, err = s.svc.RuleSetChanges(ctx, u, d.Park.ID); err != nil {
+		return err
+	}
 	if d.Versions, err = s.svc.RuleSetVersions(ctx, u, d.Park.ID); err != nil {
 		return err
 	}
-	pd := s.page(c, pickLang(s.lang(c), "规则集版本", "Rule-set versions"))
+	d.CanPropose = s.svc.CanProposeRuleSet(u, d.Park.ID)
+	pd := s.page(c, pickLang(s.lang(c), "规则集", "Rule sets"))
 	pd.Data = d
 	return s.render(c, status, "admin_rules", pd)
 }
@@ -66,7 +95,7 @@ func (s *Server) handleRuleSets(c echo.Context) error {
 	return s.ruleSetsPage(c, http.StatusOK, c.QueryParam("park"), ruleSetsData{})
 }
 
-func (s *Server) handleRuleSetUpload(c echo.Context) error {
+func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	park := c.FormValue("park")
 	var data []byte
 	name := park + ".yaml"
@@ -84,12 +113,12 @@ func (s *Server) handleRuleSetUpload(c echo.Context) error {
 		}
 		name = filepath.Base(fh.Filename)
 	}
-	rs, err := s.svc.UploadRuleSet(c.Request().Context(), currentUser(c), park, name, data)
+	ch, err := s.svc.ProposeRuleSet(c.Request().Context(), currentUser(c), park, name, data, c.FormValue("note"))
 	var ve *rules.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Problems: ve.Problems, File: name,
-			Error: pickLang(s.lang(c), "文件有误,未启用:请逐条修改后重新上传", "The file has mistakes and was not put in force: fix each and upload again")})
+			Error: pickLang(s.lang(c), "文件有误,未提请审议:请逐条修改后重新上传", "The file has mistakes and was not proposed: fix each and upload again")})
 	case engine.ErrorCode(err) == engine.EINVALID || engine.ErrorCode(err) == engine.ECONFLICT:
 		status := http.StatusBadRequest
 		if engine.ErrorCode(err) == engine.ECONFLICT {
@@ -99,8 +128,8 @@ func (s *Server) handleRuleSetUpload(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.flash(c, true, pickLang(s.lang(c), "新版本已启用:", "New version in force: ")+shortVersion(rs.Version()))
-	return c.Redirect(http.StatusSeeOther, "/admin/rules?park="+url.QueryEscape(park))
+	s.flash(c, true, pickLang(s.lang(c), "已提请管委会审议:版本 ", "Proposed to the committee: version ")+shortVersion(ch.Version))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", ch.ID))
 }
 
 type ruleSetSourceData struct {
@@ -122,17 +151,200 @@ func (s *Server) handleRuleSetSource(c echo.Context) error {
 	return s.render(c, http.StatusOK, "admin_rule", pd)
 }
 
-func (s *Server) handleRuleSetActivate(c echo.Context) error {
-	rs, err := s.svc.ActivateRuleSet(c.Request().Context(), currentUser(c), c.Param("version"))
+func (s *Server) handleRuleSetRestore(c echo.Context) error {
+	ch, err := s.svc.ProposeRestore(c.Request().Context(), currentUser(c), c.Param("version"), c.FormValue("note"))
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, pickLang(s.lang(c), "已恢复启用版本 ", "Version back in force: ")+shortVersion(rs.Version()))
-		return c.Redirect(http.StatusSeeOther, "/admin/rules?park="+url.QueryEscape(rs.Park()))
-	case engine.ECONFLICT:
-		s.flash(c, false, engine.ErrorMessage(err, s.lang(c)))
+		s.flash(c, true, pickLang(s.lang(c), "已提请管委会审议恢复版本 ", "Restoring proposed to the committee: version ")+shortVersion(ch.Version))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", ch.ID))
+	case engine.ECONFLICT, engine.EINVALID:
+		s.flash(c, false, s.refusalMessage(c, err))
 		return c.Redirect(http.StatusSeeOther, "/admin/rules")
 	}
 	return err
+}
+
+type ruleSetChangeData struct {
+	Change      *engine.RuleSetChange
+	WhatIf      *engine.WhatIfReport
+	WhatIfRec   *engine.WhatIfRecord
+	Stale       bool // the what-if compares with a version no longer in force
+	CanWhatIf   bool
+	CanApprove  bool
+	CanRefuse   bool
+	CanWithdraw bool
+	Proposer    bool // the reader proposed it: no approve button, and why
+	Now         string
+	Chart       []chartBar
+}
+
+// chartBar is one class of the rating replay's before/after chart, as
+// heights in per cent of the tallest.
+type chartBar struct {
+	Class                     string
+	Before, After             int
+	BeforePct, AfterPct       int // bar heights, 0–100
+	X, BeforeY, AfterY        int
+	BeforeLabelY, AfterLabelY int
+}
+
+// ChartWidth is the chart's width in its own units: 100 a class, at least
+// room for the legend.
+func (d ruleSetChangeData) ChartWidth() int { return max(200, 100*len(d.Chart)) }
+
+func (s *Server) changeParam(c echo.Context) (*engine.RuleSetChange, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return nil, engine.Errorf(engine.ENOTFOUND, "规则集提案不存在", "rule-set proposal not found")
+	}
+	return s.svc.RuleSetChangeFor(c.Request().Context(), currentUser(c), id)
+}
+
+func (s *Server) handleRuleSetChange(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	ch, err := s.changeParam(c)
+	if err != nil {
+		return err
+	}
+	d := ruleSetChangeData{Change: ch, CanWhatIf: s.svc.CanActOnRuleSet(u, ch, engine.EventRulesWhatIf),
+		CanApprove: s.svc.CanActOnRuleSet(u, ch, engine.EventRulesApprove), CanRefuse: s.svc.CanActOnRuleSet(u, ch, engine.EventRulesRefuse),
+		CanWithdraw: s.svc.CanActOnRuleSet(u, ch, engine.EventRulesWithdraw), Proposer: u.Username == ch.ProposedBy,
+		Now: s.svc.Now().In(s.loc).Format("2006-01-02T15:04")}
+	if ch.WhatIfID != 0 {
+		d.WhatIf, d.WhatIfRec, err = s.svc.StoredWhatIf(ctx, u, ch.WhatIfID)
+	} else {
+		d.WhatIf, d.WhatIfRec, err = s.svc.LatestWhatIf(ctx, u, ch)
+	}
+	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+		return err
+	}
+	if d.WhatIf != nil && ch.State == engine.RuleSetProposed {
+		if cur, err := s.svc.ActiveRuleSet(ctx, ch.Park); err == nil && cur.Version() != d.WhatIf.BaseVersion {
+			d.Stale = true
+		}
+	}
+	if d.WhatIf != nil && d.WhatIf.Rating != nil {
+		most := 1
+		for _, cl := range d.WhatIf.RatingClasses() {
+			most = max(most, d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl])
+		}
+		for _, cl := range d.WhatIf.RatingClasses() {
+			b, a := d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl]
+			if a+b > 0 {
+				bp, ap := b*100/most, a*100/most
+				d.Chart = append(d.Chart, chartBar{Class: cl, Before: b, After: a, BeforePct: bp, AfterPct: ap, X: 100 * len(d.Chart),
+					BeforeY: 112 - bp, AfterY: 112 - ap, BeforeLabelY: 109 - bp, AfterLabelY: 109 - ap})
+			}
+		}
+	}
+	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("规则集提案 #%d", ch.ID), fmt.Sprintf("Rule-set proposal #%d", ch.ID)))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "admin_rule_change", pd)
+}
+
+// handleRuleSetChangeDiff downloads the proposal's diff as text, one change a line.
+func (s *Server) handleRuleSetChangeDiff(c echo.Context) error {
+	ch, err := s.changeParam(c)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "规则集变更 #%d  园区 %s\n现行版本 %s\n拟启用版本 %s\n提案人 %s  %s\n变更说明:%s\n\n", ch.ID, ch.Park, ch.BaseVersion, ch.Version,
+		ch.ProposedBy, ch.ProposedAt.In(s.loc).Format("2006-01-02 15:04"), ch.Note)
+	for i, d := range ch.Diff {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, d.TextZH)
+	}
+	if len(ch.Diff) == 0 {
+		b.WriteString("(规则内容无变化)\n")
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="rules-change-%d-diff.txt"`, ch.ID))
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
+}
+
+// changeRedirect answers a POST on a proposal: back to its page with the
+// outcome. A refusal the actor's role could not avoid knowing about — four
+// eyes, no what-if yet — is shown on the page to whoever may take the event
+// in principle; anyone else gets the plain 403.
+func (s *Server) changeRedirect(c echo.Context, id int64, event string, err error, okZH, okEN string) error {
+	switch engine.ErrorCode(err) {
+	case "":
+		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+	case engine.EINVALID, engine.ECONFLICT:
+		s.flash(c, false, s.refusalMessage(c, err))
+	case engine.EFORBIDDEN:
+		ch, rerr := s.svc.RuleSetChangeFor(c.Request().Context(), currentUser(c), id)
+		obj, act := "ruleset:proposed", event
+		if event == engine.EventRulesWhatIf {
+			obj, act = "rules", "whatif"
+		}
+		if rerr != nil || !s.svc.Authorizer().Allowed(currentUser(c).Username, ch.Park, obj, act) {
+			return err
+		}
+		s.flash(c, false, engine.ErrorMessage(err, s.lang(c)))
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", id))
+}
+
+func (s *Server) handleRuleSetWhatIf(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, rec, err := s.svc.GenerateWhatIf(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return s.changeRedirect(c, id, engine.EventRulesWhatIf, err, "", "")
+	}
+	return s.changeRedirect(c, id, engine.EventRulesWhatIf, nil, "影响评估报告已生成,SHA-256 "+rec.SHA256[:16]+"…", "What-if report generated, SHA-256 "+rec.SHA256[:16]+"…")
+}
+
+func (s *Server) handleRuleSetApprove(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	in := engine.ApproveInput{Opinion: c.FormValue("opinion")}
+	in.WhatIfID, _ = strconv.ParseInt(c.FormValue("whatif"), 10, 64)
+	if v := strings.TrimSpace(c.FormValue("effective")); v != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, s.loc)
+		if err != nil {
+			if t, err = time.ParseInLocation(time.DateOnly, v, s.loc); err != nil {
+				return s.changeRedirect(c, id, engine.EventRulesApprove, engine.FieldError("effective", "生效时间格式应为 YYYY-MM-DD HH:MM", "the effective time should read YYYY-MM-DD HH:MM"), "", "")
+			}
+		}
+		in.Effective = t
+	}
+	ch, err := s.svc.ApproveRuleSet(c.Request().Context(), currentUser(c), id, in)
+	if err != nil {
+		return s.changeRedirect(c, id, engine.EventRulesApprove, err, "", "")
+	}
+	return s.changeRedirect(c, id, engine.EventRulesApprove, nil, "已批准,生效时间 "+ch.EffectiveAt.In(s.loc).Format("2006-01-02 15:04"),
+		"Approved, in force from "+ch.EffectiveAt.In(s.loc).Format("2006-01-02 15:04"))
+}
+
+func (s *Server) handleRuleSetRefuse(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, err := s.svc.RefuseRuleSet(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
+	return s.changeRedirect(c, id, engine.EventRulesRefuse, err, "已不予批准", "Refused")
+}
+
+func (s *Server) handleRuleSetWithdraw(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, err := s.svc.WithdrawRuleSet(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
+	return s.changeRedirect(c, id, engine.EventRulesWithdraw, err, "提案已撤回", "Proposal withdrawn")
+}
+
+func (s *Server) handleWhatIfXLSX(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "影响评估报告不存在", "what-if report not found")
+	}
+	rep, rec, err := s.svc.StoredWhatIf(c.Request().Context(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	body, err := rep.XLSX(rec.SHA256)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="whatif-%d-%s.xlsx"`, rec.ID, url.PathEscape(rec.Park)))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body)
 }
 
 func shortVersion(v string) string {
@@ -141,3 +353,39 @@ func shortVersion(v string) string {
 	}
 	return v
 }
+
+// StateLabel names a change state for the page.
+func (ruleSetsData) StateLabel(lang string, st engine.RuleSetState) string {
+	return engine.RuleSetStateLabel(st, lang)
+}
+
+// StateLabel names a change state for the page.
+func (ruleSetChangeData) StateLabel(lang string, st engine.RuleSetState) string {
+	return engine.RuleSetStateLabel(st, lang)
+}
+
+// ProjectState names a project state for the page.
+func (ruleSetChangeData) ProjectState(lang string, st engine.State) string {
+	return engine.StateLabel(st, lang)
+}
+
+// rulesBadge is the badge colour of a change state.
+func rulesBadge(st engine.RuleSetState) string {
+	switch st {
+	case engine.RuleSetInForce:
+		return "badge-go"
+	case engine.RuleSetProposed:
+		return "badge-attention"
+	case engine.RuleSetApproved:
+		return "badge-review"
+	case engine.RuleSetRefused:
+		return "badge-stop"
+	}
+	return "badge-muted"
+}
+
+// Badge is the badge class of a change state.
+func (ruleSetsData) Badge(st engine.RuleSetState) string { return rulesBadge(st) }
+
+// Badge is the badge class of a change state.
+func (ruleSetChangeData) Badge(st engine.RuleSetState) string { return rulesBadge(st) }

@@ -97,7 +97,7 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 
 func runRules(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("rules: check, eval or show")
+		return errors.New("rules: check, eval, show, propose, approve, refuse, withdraw, versions, whatif, diff or replay")
 	}
 	switch args[0] {
 	case "check":
@@ -126,7 +126,19 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 				bad++
 				continue
 			}
-			fmt.Fprintf(out, "%s: ok, park %s, version %s\n", engine.EscapeText(f), rs.Park(), rs.Version())
+			// The file's own examples must hold too (a proposal with a failing one is refused).
+			failed := 0
+			for _, r := range rs.CheckExamples() {
+				if !r.OK {
+					failed++
+					fmt.Fprintf(out, "%s: example %s fails: %s\n", engine.EscapeText(f), r.ID, engine.EscapeText(strings.Join(r.FailEN, "; ")))
+				}
+			}
+			if failed > 0 {
+				bad++
+				continue
+			}
+			fmt.Fprintf(out, "%s: ok, park %s, version %s, %d examples hold\n", engine.EscapeText(f), rs.Park(), rs.Version(), len(rs.Examples()))
 		}
 		if bad > 0 {
 			return exitError{code: 1, msg: fmt.Sprintf("%d of %d rule-set files have errors", bad, len(files))}
@@ -181,6 +193,9 @@ func runRules(ctx context.Context, args []string, out io.Writer) error {
 			_, err = out.Write(rs.Source())
 			return err
 		})
+	}
+	if run, ok := rulesGovernance[args[0]]; ok {
+		return run(ctx, args, out)
 	}
 	return fmt.Errorf("rules: unknown command %q", args[0])
 }

@@ -86,7 +86,10 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
 		}
 	}
-	return seedTracking(d) // cmd/zonevet/tracking.go
+	if err := seedTracking(d); err != nil { // cmd/zonevet/tracking.go
+		return err
+	}
+	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
 }
 
 type demo struct {
