@@ -14,7 +14,8 @@ var _ engine.CalendarStore = (*DB)(nil)
 // CalendarInForce returns the newest loaded calendar with its source.
 func (db *DB) CalendarInForce(ctx context.Context) (engine.CalendarRecord, error) {
 	var rec engine.CalendarRecord
-	err := db.read.QueryRowContext(ctx, `SELECT version, source, loaded_by, loaded_at FROM calendars ORDER BY id DESC LIMIT 1`).
+	// Read for every deadline a page shows (the list's 50 rows): a prepared read.
+	err := db.readRow(ctx, `SELECT version, source, loaded_by, loaded_at FROM calendars ORDER BY id DESC LIMIT 1`).
 		Scan(&rec.Version, &rec.Source, &rec.LoadedBy, timeCol{&rec.LoadedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, notFound("工作日历", "Calendar")
