@@ -69,7 +69,7 @@ func (s *Service) UploadRuleSet(ctx context.Context, u *User, park, filename str
 	if errors.As(err, &ve) {
 		return nil, ve
 	} else if err != nil {
-		return nil, FieldError("file", "无法读取规则集文件:"+err.Error(), "cannot read the rule-set file: "+err.Error())
+		return nil, FieldFail("file", "err.rule_set_unreadable", Args{"Detail": err.Error()})
 	}
 	if rs.Park() != park {
 		return nil, FieldFail("file", "err.file_is_for_park_not", Args{"Park": fmt.Sprintf("%q", rs.Park()), "Park2": fmt.Sprintf("%q", park)})

@@ -417,9 +417,7 @@ var errStale = Fail(ECONFLICT, "err.this_project_has_changed_since_you", nil)
 func (s *Service) stateOrPermission(u *User, p *Project, act string, permErr error) error {
 	for _, st := range States {
 		if s.authz.Allowed(u.Username, p.Park, string(st), act) {
-			return &Error{Code: ECONFLICT,
-				Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(p.State, "zh"), EventLabel(act, "zh")),
-				MessageEN: fmt.Sprintf("the project is now %s: %s is not possible; reload the page", StateLabel(p.State, "en"), EventLabel(act, "en"))}
+			return errNotNow(p.State, act)
 		}
 	}
 	return permErr

@@ -173,7 +173,7 @@ func checkClauses(in []string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(ExitClauses, c) {
-			return nil, FieldError("clauses", "未知的协议条款:"+c, "unknown agreement clause: "+c)
+			return nil, FieldFail("clauses", "err.unknown_clause", Args{"Clause": c})
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -309,7 +309,7 @@ func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agree
 		return nil, err
 	}
 	if !tracked(p.State) {
-		return nil, Fail(ECONFLICT, "err.agreement_is_recorded_once_project_is", Args{"State": StateLabel(p.State, "zh")})
+		return nil, Fail(ECONFLICT, "err.agreement_is_recorded_once_project_is", Args{"State": stateArg(p.State)})
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
