@@ -465,7 +465,7 @@ const maxTextLength = 2000
 // (nameZH, nameEN: how the form calls it).
 func checkTextLength(field, nameZH, nameEN, text string) error {
 	if utf8.RuneCountInString(text) > maxTextLength {
-		return FieldError(field, fmt.Sprintf("%s不超过 %d 字", nameZH, maxTextLength), fmt.Sprintf("the %s may have at most %d characters", nameEN, maxTextLength))
+		return FieldFail(field, "err.text_too_long", Args{"Name": catalog.Text{ZH: nameZH, EN: nameEN}, "Max": maxTextLength})
 	}
 	return nil
 }
