@@ -64,7 +64,7 @@ func (s *Server) accountsPage(c echo.Context, status int, d accountsData) error 
 		return err
 	}
 	d.Roles = engine.Roles
-	pd := s.page(c, pickLang(s.lang(c), "用户与角色", "Users and roles"))
+	pd := s.page(c, s.t(c, "page.admin_go.users_and_roles"))
 	pd.Data = d
 	return s.render(c, status, "admin_users", pd)
 }

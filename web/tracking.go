@@ -123,7 +123,7 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 			}
 		}
 	}
-	pd := s.page(c, p.Name+" · "+pickLang(s.lang(c), "落地跟踪", "Tracking"))
+	pd := s.page(c, p.Name+" · "+s.t(c, "page.tracking_go.tracking"))
 	pd.Data = d
 	if d.Partial {
 		return s.renderNamed(c, http.StatusOK, "tracking", "tracking_section", pd)
@@ -481,7 +481,7 @@ func (s *Server) handleTrackingPark(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pd := s.page(c, pickLang(s.lang(c), "亩均效益评价", "Per-mu rating"))
+	pd := s.page(c, s.t(c, "page.tracking_go.per_mu_rating"))
 	pd.Data = d
 	return s.render(c, http.StatusOK, "tracking_park", pd)
 }
@@ -560,7 +560,7 @@ func (s *Server) handleTrackingImport(c echo.Context) error {
 	if res.Imported == 0 && len(res.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd := s.page(c, s.t(c, "page.tracking_go.import_annual_figures"))
 	pd.Data = d
 	return s.render(c, status, "tracking_park", pd)
 }
@@ -603,7 +603,7 @@ func (s *Server) importFailed(c echo.Context, d *parkTrackingData, err error) er
 	default:
 		return err
 	}
-	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd := s.page(c, s.t(c, "page.tracking_go.import_annual_figures"))
 	pd.Flash, pd.FlashOK = engine.ErrorMessage(err, s.lang(c)), false
 	pd.Data = d
 	status := http.StatusBadRequest
