@@ -365,7 +365,7 @@ func (s *Service) accountEntry(a actor, park, event, reason string, body map[str
 func checkRoles(in []Role) ([]Role, error) {
 	for _, r := range in {
 		if !slices.Contains(Roles, r) {
-			return nil, FieldError("roles", "未知角色:"+string(r), "unknown role: "+string(r))
+			return nil, FieldFail("roles", "err.unknown_role", Args{"Role": string(r)})
 		}
 	}
 	return sortRoles(in), nil

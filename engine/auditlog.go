@@ -105,7 +105,7 @@ func (l *AuditLog) scope(ctx context.Context, u *User, act string, q *AuditQuery
 		return actor{}, err
 	}
 	if len(parks) == 0 {
-		return actor{}, &Error{Code: EFORBIDDEN, Message: "您没有查看决策日志的权限", MessageEN: "you may not read the decision log"}
+		return actor{}, Fail(EFORBIDDEN, "err.you_may_not_read_decision_log", nil)
 	}
 	if len(q.Parks) > 0 {
 		var keep []string
@@ -115,7 +115,7 @@ func (l *AuditLog) scope(ctx context.Context, u *User, act string, q *AuditQuery
 			}
 		}
 		if len(keep) == 0 {
-			return actor{}, &Error{Code: EFORBIDDEN, Message: "您在该园区没有审计权限", MessageEN: "you may not audit that park"}
+			return actor{}, Fail(EFORBIDDEN, "err.not_auditor_of_park", nil)
 		}
 		q.Parks = keep
 		q.System = q.System && len(keep) == len(parks)
@@ -150,7 +150,7 @@ func (l *AuditLog) Entry(ctx context.Context, u *User, seq int64) (*AuditEntry, 
 		return nil, err
 	}
 	if len(parks) == 0 {
-		return nil, &Error{Code: EFORBIDDEN, Message: "您没有查看决策日志的权限", MessageEN: "you may not read the decision log"}
+		return nil, Fail(EFORBIDDEN, "err.you_may_not_read_decision_log", nil)
 	}
 	e, err := cps.AuditEntry(ctx, seq)
 	if err != nil {
@@ -333,7 +333,7 @@ func (l *AuditLog) Checkpoints(ctx context.Context, u *User) ([]Checkpoint, erro
 		return nil, err
 	}
 	if !l.CanAudit(ctx, u, "read") && !l.CanAudit(ctx, u, "verify") {
-		return nil, &Error{Code: EFORBIDDEN, Message: "您没有查看决策日志的权限", MessageEN: "you may not read the decision log"}
+		return nil, Fail(EFORBIDDEN, "err.you_may_not_read_decision_log", nil)
 	}
 	return cps.Checkpoints(ctx)
 }
@@ -341,7 +341,7 @@ func (l *AuditLog) Checkpoints(ctx context.Context, u *User) ([]Checkpoint, erro
 // CheckpointNow signs the head on u's demand (a verifier's "checkpoint now").
 func (l *AuditLog) CheckpointNow(ctx context.Context, u *User) (*Checkpoint, error) {
 	if !l.CanAudit(ctx, u, "verify") {
-		return nil, &Error{Code: EFORBIDDEN, Message: "您没有校验决策日志的权限", MessageEN: "you may not verify the decision log"}
+		return nil, Fail(EFORBIDDEN, "err.you_may_not_verify_decision_log", nil)
 	}
 	c, _, err := l.Checkpoint(ctx, true)
 	return c, err
@@ -357,7 +357,7 @@ func (l *AuditLog) VerifyNow(ctx context.Context, u *User) (*VerifyResult, error
 		return nil, err
 	}
 	if len(parks) == 0 {
-		return nil, &Error{Code: EFORBIDDEN, Message: "您没有校验决策日志的权限", MessageEN: "you may not verify the decision log"}
+		return nil, Fail(EFORBIDDEN, "err.you_may_not_verify_decision_log", nil)
 	}
 	res, err := l.Verify(ctx, nil)
 	if err != nil {

@@ -36,3 +36,14 @@ func CauseLabel(c, lang string) string { return label("cause", c, lang) }
 
 // ReviewMetricLabel names a review metric in lang.
 func ReviewMetricLabel(m, lang string) string { return label("metric", m, lang) }
+
+// stateArg is a state as a message argument, named in the reader's language.
+func stateArg(s State) catalog.Text {
+	return catalog.Text{ZH: StateLabel(s, "zh"), EN: StateLabel(s, "en")}
+}
+
+// errNotNow refuses an event the project's state no longer allows: the page
+// the user acted from is out of date.
+func errNotNow(s State, event string) *Error {
+	return Fail(ECONFLICT, "err.not_now", Args{"State": stateArg(s), "Action": catalog.Text{ZH: EventLabel(event, "zh"), EN: EventLabel(event, "en")}})
+}

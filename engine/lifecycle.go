@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/looplab/fsm"
 )
@@ -140,9 +139,7 @@ func transition(s State, event string) (State, error) {
 	case errors.As(err, new(fsm.UnknownEventError)):
 		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
 	case errors.As(err, new(fsm.InvalidEventError)):
-		return "", &Error{Code: ECONFLICT,
-			Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(s, "zh"), EventLabel(event, "zh")),
-			MessageEN: fmt.Sprintf("the project is now %s: %s is not possible; reload the page", StateLabel(s, "en"), EventLabel(event, "en"))}
+		return "", errNotNow(s, event)
 	default:
 		return "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"zonevet/rules/catalog"
 
 	"zonevet/rules"
 )
@@ -139,9 +140,7 @@ func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Ac
 		for _, c := range vetoes {
 			zh, en = append(zh, c.NameZH), append(en, c.NameEN)
 		}
-		refusal := &Error{Code: EFORBIDDEN,
-			Message:   fmt.Sprintf("一票否决项未通过(%s),任何人不得“一事一议”放行;只能退回补正或否决", strings.Join(zh, "、")),
-			MessageEN: fmt.Sprintf("a veto failed (%s): nobody can override it; the project can only be returned or rejected", strings.Join(en, "; "))}
+		refusal := Fail(EFORBIDDEN, "err.veto_cannot_be_waived", Args{"Vetoes": catalog.Text{ZH: strings.Join(zh, "、"), EN: strings.Join(en, "; ")}})
 		e := s.entry(a, p, EventOverrideRefused, p.State, p.State)
 		e.Reason = act.Reason
 		e.Payload = payload(map[string]any{"vetoes": vetoes, "refusal": refusal.Text("zh"), "attempt": act})

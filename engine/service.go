@@ -439,9 +439,7 @@ func (s *Service) UpdateProject(ctx context.Context, u *User, id, version int64,
 func (s *Service) stateOrPermission(u *User, p *Project, act string, permErr error) error {
 	for _, st := range States {
 		if s.authz.Allowed(u.Username, p.Park, string(st), act) {
-			return &Error{Code: ECONFLICT,
-				Message:   fmt.Sprintf("项目当前状态为“%s”,不能“%s”,请刷新页面", StateLabel(p.State, "zh"), EventLabel(act, "zh")),
-				MessageEN: fmt.Sprintf("the project is now %s: %s is not possible; reload the page", StateLabel(p.State, "en"), EventLabel(act, "en"))}
+			return errNotNow(p.State, act)
 		}
 	}
 	return permErr
@@ -489,7 +487,7 @@ const maxTextLength = 2000
 // (nameZH, nameEN: how the form calls it).
 func checkTextLength(field, nameZH, nameEN, text string) error {
 	if utf8.RuneCountInString(text) > maxTextLength {
-		return FieldError(field, fmt.Sprintf("%s不超过 %d 字", nameZH, maxTextLength), fmt.Sprintf("the %s may have at most %d characters", nameEN, maxTextLength))
+		return FieldFail(field, "err.text_too_long", Args{"Name": catalog.Text{ZH: nameZH, EN: nameEN}, "Max": maxTextLength})
 	}
 	return nil
 }

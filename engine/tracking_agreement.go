@@ -325,7 +325,7 @@ func (s *Service) SaveAgreement(ctx context.Context, u *User, id int64, in Agree
 		return nil, err
 	}
 	if !tracked(p.State) {
-		return nil, Fail(ECONFLICT, "err.agreement_is_recorded_once_project_is", Args{"State": StateLabel(p.State, "zh")})
+		return nil, Fail(ECONFLICT, "err.agreement_is_recorded_once_project_is", Args{"State": stateArg(p.State)})
 	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {

@@ -57,7 +57,7 @@ func (s *Service) SaveFigures(ctx context.Context, u *User, id int64, f AnnualFi
 		return err
 	}
 	if !figuresState(p.State) {
-		return Fail(ECONFLICT, "err.annual_figures_are_entered_for_firms", Args{"State": StateLabel(p.State, "zh")})
+		return Fail(ECONFLICT, "err.annual_figures_are_entered_for_firms", Args{"State": stateArg(p.State)})
 	}
 	f.ProjectID, f.Park = p.ID, p.Park
 	if err := f.validate(s.Today().Year()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"zonevet/rules/catalog"
 
 	"zonevet/rules"
 )
@@ -235,9 +236,7 @@ func rateInputs(rs *rules.RuleSet, year int, inputs []RatingInput) ([]RatingResu
 	ratings, err := rs.Rate(firms)
 	var ie *rules.InputError
 	if errors.As(err, &ie) {
-		return nil, &Error{Code: EINVALID, Field: ie.Field,
-			Message:   fmt.Sprintf("项目 %d 的年度数据有误:%s", ie.ProjectID, ie.MessageZH),
-			MessageEN: fmt.Sprintf("annual figures of project %d: %s", ie.ProjectID, ie.MessageEN)}
+		return nil, FieldFail(ie.Field, "err.firm_figures_invalid", Args{"ID": ie.ProjectID, "Detail": catalog.Text{ZH: ie.MessageZH, EN: ie.MessageEN}})
 	}
 	if err != nil {
 		return nil, err

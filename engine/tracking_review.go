@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"zonevet/rules/catalog"
 
 	"zonevet/rules"
 )
@@ -296,9 +297,8 @@ func (s *Service) idleFinding(ctx context.Context, ts TrackingStore, p *Project,
 	}
 	if f.Years < need {
 		from := map[string][2]string{"not_started": {"约定开工日期", "the agreed start"}, "stalled": {"中止开发建设之日", "the stall"}}[f.Basis]
-		return nil, &Error{Code: ECONFLICT,
-			Message:   fmt.Sprintf("自%s %s 起未满 %d 年(现 %d 年),不能认定", from[0], f.Since.Format(time.DateOnly), need, f.Years),
-			MessageEN: fmt.Sprintf("less than %d year(s) since %s %s (now %d)", need, from[1], f.Since.Format(time.DateOnly), f.Years)}
+		return nil, Fail(ECONFLICT, "err.idle_years_short", Args{"From": catalog.Text{ZH: from[0], EN: from[1]},
+			"Since": f.Since.Format(time.DateOnly), "Need": need, "Years": f.Years})
 	}
 	if facts != nil && facts.LandPrice != 0 {
 		if !finiteNonNeg(facts.LandPrice) {
@@ -380,7 +380,7 @@ func (s *Service) rectifiedEvidence(ctx context.Context, ts TrackingStore, rs *r
 			}
 		}
 		if len(names) > 0 {
-			return FieldError("evidence_year", "复测数据仍未达标:"+strings.Join(names, ";"), "the re-measured figures still fall short: "+strings.Join(names, "; "))
+			return FieldFail("evidence_year", "err.remeasured_short", Args{"Names": catalog.Text{ZH: strings.Join(names, ";"), EN: strings.Join(names, "; ")}})
 		}
 		return nil
 	}

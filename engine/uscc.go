@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+
+	"zonevet/rules/catalog"
+)
 
 // usccAlphabet is GB 32100-2015's character set: digits and capital letters
 // without I, O, Z, S, V; a character's value is its index.
@@ -55,7 +59,7 @@ func ValidUSCC(code string) bool { return CheckUSCC(code) == nil }
 // The error names the field "uscc" and the first part that is wrong.
 func CheckUSCC(code string) error {
 	bad := func(zh, en string) error {
-		return FieldError("uscc", "统一社会信用代码“"+code+"”无效:"+zh, "unified social credit code "+code+" is invalid: "+en)
+		return FieldFail("uscc", "err.uscc_invalid", Args{"Code": code, "Why": catalog.Text{ZH: zh, EN: en}})
 	}
 	if len(code) != 18 {
 		return bad("应为 18 位", "it must have 18 characters")

@@ -28,7 +28,7 @@ func (s *Service) AddDocument(ctx context.Context, u *User, projectID int64, d *
 		return err
 	}
 	if p.State.Terminal() {
-		return Fail(ECONFLICT, "err.project_is_closed_no_more_uploads", Args{"State": StateLabel(p.State, "zh")})
+		return Fail(ECONFLICT, "err.project_is_closed_no_more_uploads", Args{"State": stateArg(p.State)})
 	}
 	if !contains(DocumentKinds, d.Kind) {
 		return FieldFail("kind", "err.choose_kind_of_document", nil)

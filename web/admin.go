@@ -64,7 +64,7 @@ func (s *Server) accountsPage(c echo.Context, status int, d accountsData) error 
 		return err
 	}
 	d.Roles = engine.Roles
-	pd := s.page(c, pickLang(s.lang(c), "用户与角色", "Users and roles"))
+	pd := s.page(c, s.t(c, "page.admin_go.users_and_roles"))
 	pd.Data = d
 	return s.render(c, status, "admin_users", pd)
 }
@@ -193,13 +193,6 @@ func (s *Server) accountDone(c echo.Context, err error, id int64, okZH, okEN str
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
-// adminFieldNames name the fields of the admin pages' forms in messages.
-var adminFieldNames = map[string][2]string{
-	"username": {"用户名", "user name"}, "display_name": {"姓名", "name"}, "password": {"密码", "password"},
-	"password_again": {"确认密码", "password again"}, "roles": {"角色", "roles"}, "park": {"园区", "park"},
-	"disabled": {"状态", "status"}, "file": {"文件", "file"},
-}
-
 // refusalMessage is an invalid or conflict error of an admin form as the
 // admin reads it: the field's name, then what is wrong.
 func (s *Server) refusalMessage(c echo.Context, err error) string {
@@ -207,8 +200,9 @@ func (s *Server) refusalMessage(c echo.Context, err error) string {
 	msg := engine.ErrorMessage(err, lang)
 	var de *engine.Error
 	if errors.As(err, &de) && de.Field != "" {
-		if n, ok := adminFieldNames[de.Field]; ok {
-			msg = pickLang(lang, n[0], n[1]) + ":" + msg
+		// the admin forms' fields: afield.<name> in locales/i18n.*.json
+		if id := "afield." + de.Field; s.i18n.Has(id) {
+			msg = s.i18n.T(lang, id, nil) + ":" + msg
 		}
 	}
 	return msg

@@ -245,11 +245,7 @@ func tooLarge(err error) bool {
 // errTooLarge is the 413 for a body over the limit, naming the limit the
 // user can act on: the document's size.
 func (s *Server) errTooLarge(c echo.Context) error {
-	mb := s.cfg.MaxUpload >> 20
-	msg := fmt.Sprintf("文件超过 %d MB", mb)
-	if s.lang(c) == langEN {
-		msg = fmt.Sprintf("file larger than %d MB", mb)
-	}
+	msg := s.i18n.T(s.lang(c), "err.file_too_large", engine.Args{"MB": s.cfg.MaxUpload >> 20})
 	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, msg)
 }
 

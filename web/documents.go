@@ -200,7 +200,7 @@ func SweepOrphanDocuments(dir string, stored []string) (removed, orphaned int, e
 // the same status (importFailed sends it), never an authorization refusal.
 func (s *Server) tooBig() error {
 	mb := strconv.FormatInt(s.cfg.MaxUpload>>20, 10)
-	return fileTooBig{engine.FieldError("file", "文件超过 "+mb+" MB", "file larger than "+mb+" MB")}
+	return fileTooBig{engine.FieldFail("file", "err.file_too_large", engine.Args{"MB": mb})}
 }
 
 // fileTooBig marks an upload refused for its size (HTTP 413).

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"zonevet/rules/catalog"
 
 	"github.com/labstack/echo/v4"
 
@@ -417,9 +418,7 @@ func (s *Server) handleProjectScore(c echo.Context) error {
 		form[cr.ID] = raw
 		v, err := strconv.ParseFloat(raw, 64)
 		if (err != nil || math.IsNaN(v) || math.IsInf(v, 0)) && parseErr == nil {
-			parseErr = &engine.Error{Code: engine.EINVALID, Field: "items." + cr.ID,
-				Message:   fmt.Sprintf("“%s”请填写 0–%s 之间的分数", cr.NameZH, formatAmount(cr.Max, 1)),
-				MessageEN: fmt.Sprintf("%s: enter a score from 0 to %s", cr.NameEN, formatAmount(cr.Max, 1))}
+			parseErr = engine.FieldFail("items."+cr.ID, "err.score_out_of_range", engine.Args{"Name": catalog.Text{ZH: cr.NameZH, EN: cr.NameEN}, "Max": formatAmount(cr.Max, 1)})
 		}
 		in.Items[cr.ID] = v
 	}

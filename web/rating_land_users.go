@@ -105,7 +105,7 @@ func (s *Server) handleLandUsersImport(c echo.Context) error {
 	if res.Imported == 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	pd := s.page(c, pickLang(s.lang(c), "导入存量用地企业", "Import land users"))
+	pd := s.page(c, s.t(c, "page.rating_land_users_go.import_land_users"))
 	pd.Data = d
 	return s.render(c, status, "tracking_park", pd)
 }

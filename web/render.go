@@ -232,7 +232,7 @@ func (s *Server) funcs() template.FuncMap {
 		"eventLabel":   func(lang, ev string) string { return engine.EventLabel(ev, lang) },
 		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },
 		"roleLabel":    func(lang string, r engine.Role) string { return engine.RoleLabel(r, lang) },
-		"fieldLabel":   fieldName, // a form or sheet field in lang (tracking.go)
+		"fieldLabel":   func(f, lang string) string { return s.fieldName(f, lang) }, // a form or sheet field in lang (tracking.go)
 		// A yes/no check (a veto declaration, the negative-list industry)
 		// stores 0/1 against "= 0"; people read 是/否.
 		"flagCheck": func(c any) bool { return flagCheck(c) },

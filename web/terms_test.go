@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"zonevet/rules/catalog"
 
 	"zonevet/rules"
 )
@@ -78,7 +79,7 @@ func TestTermsAsPolicyWrites(t *testing.T) {
 	for _, dir := range []struct {
 		fsys fs.FS
 		glob string
-	}{{templateFS, "templates/*.html"}, {localeFS, "locales/*.json"}} {
+	}{{templateFS, "templates/*.html"}, {localeFS, "locales/*.json"}, {catalog.Files(), "locales/*.json"}} {
 		names, err := fs.Glob(dir.fsys, dir.glob)
 		if err != nil || len(names) == 0 {
 			t.Fatalf("%s: %v (%d files)", dir.glob, err, len(names))
@@ -87,6 +88,9 @@ func TestTermsAsPolicyWrites(t *testing.T) {
 			b, err := fs.ReadFile(dir.fsys, n)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if dir.fsys == catalog.Files() {
+				n = "rules/catalog/" + n // beside the web's own locales/ files
 			}
 			files[n] = string(b)
 		}

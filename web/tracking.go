@@ -123,7 +123,7 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 			}
 		}
 	}
-	pd := s.page(c, p.Name+" · "+pickLang(s.lang(c), "落地跟踪", "Tracking"))
+	pd := s.page(c, p.Name+" · "+s.t(c, "page.tracking_go.tracking"))
 	pd.Data = d
 	if d.Partial {
 		return s.renderNamed(c, http.StatusOK, "tracking", "tracking_section", pd)
@@ -163,7 +163,7 @@ func (s *Server) done(c echo.Context, err error, back, okZH, okEN string) error 
 		msg := engine.ErrorMessage(err, s.lang(c))
 		var de *engine.Error
 		if errors.As(err, &de) && de.Field != "" {
-			msg = fieldName(de.Field, s.lang(c)) + ":" + msg
+			msg = s.fieldName(de.Field, s.lang(c)) + ":" + msg
 		}
 		s.flash(c, false, msg)
 	default:
@@ -172,23 +172,11 @@ func (s *Server) done(c echo.Context, err error, back, okZH, okEN string) error 
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-var trackingFieldNames = map[string][2]string{
-	"signed_on": {"签约日期", "signing date"}, "land_delivered_on": {"交地日期", "land delivery"}, "start_by": {"约定开工", "agreed start"},
-	"complete_by": {"约定竣工", "agreed completion"}, "production_by": {"约定投产", "agreed production"}, "full_production_by": {"约定达产", "agreed full production"},
-	"land_area": {"用地面积", "land area"}, "fixed_asset_investment": {"固定资产投资", "fixed-asset investment"}, "output_per_mu": {"亩均产值", "output per mu"},
-	"tax_per_mu": {"亩均税收", "tax per mu"}, "rd_intensity": {"研发经费投入强度", "R&D intensity"}, "employees": {"就业人数", "employees"},
-	"done_on": {"完成日期", "date"}, "kind": {"节点", "milestone"}, "year": {"年度", "year"}, "plan": {"整改方案", "plan"},
-	"clauses": {"协议条款", "clauses"}, "outcome": {"结论", "outcome"}, "reason": {"理由", "reason"}, "file": {"文件", "file"},
-	"granted_on": {"供地日期", "land grant date"}, "name": {"企业名称", "firm name"},
-	"text": {"异议内容", "objection"}, "evidence": {"证明材料", "evidence"}, "project_id": {"企业", "firm"},
-	"stalled_since": {"中止开发建设日期", "stalled since"}, "invested_share": {"已投资额占比", "invested share"},
-	"land_price": {"土地出让价款", "land price"}, "evidence_year": {"复测年度", "re-measured year"},
-	"evidence_investment": {"复测固定资产投资", "re-measured investment"}, "event": {"处置决定", "decision"},
-}
-
-func fieldName(f, lang string) string {
-	if n, ok := trackingFieldNames[f]; ok {
-		return pickLang(lang, n[0], n[1])
+// fieldName names a field of the tracking forms in messages
+// (tfield.<name> in locales/i18n.*.json), else an import column's label.
+func (s *Server) fieldName(f, lang string) string {
+	if id := "tfield." + f; s.i18n.Has(id) {
+		return s.i18n.T(lang, id, nil)
 	}
 	return columnLabel(f, lang)
 }
@@ -493,7 +481,7 @@ func (s *Server) handleTrackingPark(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pd := s.page(c, pickLang(s.lang(c), "亩均效益评价", "Per-mu rating"))
+	pd := s.page(c, s.t(c, "page.tracking_go.per_mu_rating"))
 	pd.Data = d
 	return s.render(c, http.StatusOK, "tracking_park", pd)
 }
@@ -572,7 +560,7 @@ func (s *Server) handleTrackingImport(c echo.Context) error {
 	if res.Imported == 0 && len(res.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd := s.page(c, s.t(c, "page.tracking_go.import_annual_figures"))
 	pd.Data = d
 	return s.render(c, status, "tracking_park", pd)
 }
@@ -615,7 +603,7 @@ func (s *Server) importFailed(c echo.Context, d *parkTrackingData, err error) er
 	default:
 		return err
 	}
-	pd := s.page(c, pickLang(s.lang(c), "导入年度数据", "Import annual figures"))
+	pd := s.page(c, s.t(c, "page.tracking_go.import_annual_figures"))
 	pd.Flash, pd.FlashOK = engine.ErrorMessage(err, s.lang(c)), false
 	pd.Data = d
 	status := http.StatusBadRequest

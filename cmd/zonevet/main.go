@@ -69,7 +69,7 @@ func errorText(err error) string {
 		if e.Field != "" {
 			field = " [" + e.Field + "]"
 		}
-		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, engine.EscapeText(e.Message), engine.EscapeText(e.MessageEN))
+		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, engine.EscapeText(e.Text("zh")), engine.EscapeText(e.Text("en")))
 	}
 	return err.Error()
 }
