@@ -215,6 +215,10 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 // pass for it.
 const OperatorActor = "operator@cli"
 
+// SystemActor proposes and approves the rule sets a park starts with
+// (init, the demo): the bootstrap that gives every park its first rules.
+const SystemActor = "system"
+
 // CreateUser adds a user with a password and role assignments, for the
 // operator (zonevet user add, the demo): the accounts that exist before
 // any admin does. Logged like an admin's, as OperatorActor: user_create

@@ -62,8 +62,8 @@ func (db *DB) PutRuleSet(ctx context.Context, rs engine.RuleSetRecord) error {
 		}
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO rule_set_changes (park, version, state, note, proposed_by, proposed_at, decided_by, decided_at, effective_at)
-			VALUES (?, ?, 'approved', '', 'system', ?, 'system', ?, ?)`,
-			rs.Park, rs.Version, fmtTime(at), fmtTime(at), fmtTime(eff))
+			VALUES (?, ?, 'approved', '', ?, ?, ?, ?, ?)`,
+			rs.Park, rs.Version, engine.SystemActor, fmtTime(at), engine.SystemActor, fmtTime(at), fmtTime(eff))
 		return err
 	}))
 }

@@ -68,10 +68,11 @@ func (w *world) apiWorkRoutes() []route {
 			u := w.staff("s")
 			return "/api/v1/users/" + strconv.FormatInt(u.ID, 10) + "/roles", rolesInput{Park: ownPark, Roles: []engine.Role{engine.RoleReviewer, engine.RoleCommittee}}
 		}, "anon=401 own=403 admin=200 other=403"},
-		{"GET", "/api/v1/rulesets", "", get("/api/v1/rulesets?park=qingyuan"), "anon=401 own=403 admin=200 other=404"},
+		// Rule sets are read by those who propose, decide and audit them (issue 12), as on /admin/rules.
+		{"GET", "/api/v1/rulesets", "", get("/api/v1/rulesets?park=qingyuan"), "anon=401 own=403 admin=200 committee=200 auditor=200 other=404"},
 		{"GET", "/api/v1/rulesets/:version", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return "/api/v1/rulesets/" + defaultVersion(w.t), nil
-		}, "anon=401 own=403 admin=200 other=403"},
+		}, "anon=401 own=403 admin=200 committee=200 auditor=200 other=403"},
 	}
 }
 

@@ -251,8 +251,11 @@ func (s *Server) funcs() template.FuncMap {
 		// actor names who wrote a log entry; the server's operator (accounts
 		// made on the command line) has no login to show.
 		"actor": func(lang, actor string) string {
-			if actor == engine.OperatorActor {
+			switch actor {
+			case engine.OperatorActor:
 				return s.i18n.T(lang, "actor.operator", nil)
+			case engine.SystemActor:
+				return s.i18n.T(lang, "actor.system", nil)
 			}
 			return actor
 		},

@@ -98,6 +98,9 @@ func TestBrowserRuleChange(t *testing.T) {
 	run("approve",
 		chromedp.SendKeys(chromedp.CSS(`#approve textarea[name=opinion]`), "同意,经管委会审议"),
 		chromedp.Click(chromedp.CSS(`#approve-button`)),
+		// The proposal page itself has #change-state: wait for the page the
+		// approval answers with (no approve form), not the one clicked on.
+		chromedp.WaitNotPresent(chromedp.CSS(`#approve-button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#change-state`)),
 	)
 	if got := textOf("#change-state"); got != "执行中" {
