@@ -3,7 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -46,11 +46,11 @@ func LogOrigin(first string) string {
 
 // SignTreeCheckpoint signs the head (seq, hash) with the tree's root over
 // entries 1..seq as a C2SP signed note.
-func SignTreeCheckpoint(key ed25519.PrivateKey, origin string, seq int64, hash string, root []byte, t time.Time) (Checkpoint, error) {
+func SignTreeCheckpoint(key crypto.Signer, origin string, seq int64, hash string, root []byte, t time.Time) (Checkpoint, error) {
 	t = t.UTC()
 	body := tlog.Body{Origin: origin, Size: uint64(seq), Root: root, Extensions: []string{
 		noteHeadExt + " " + hash, noteTimeExt + " " + t.Format(time.RFC3339Nano)}}
-	s, err := tlog.Ed25519Signer(origin, key)
+	s, err := tlog.NoteSigner(origin, key)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -58,14 +58,14 @@ func SignTreeCheckpoint(key ed25519.PrivateKey, origin string, seq int64, hash s
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(key.Public().(ed25519.PublicKey)),
+	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(tlog.Public(key)),
 		Signature: tlog.SignatureLine(msg, origin), Root: base64.StdEncoding.EncodeToString(root), Note: msg}, nil
 }
 
 // noteBody opens c's note with trusted and returns its parsed body.
-func (c *Checkpoint) noteBody(trusted ed25519.PublicKey) (tlog.Body, error) {
+func (c *Checkpoint) noteBody(trusted crypto.PublicKey) (tlog.Body, error) {
 	origin, _, _ := strings.Cut(c.Note, "\n")
-	v, err := tlog.Ed25519Verifier(origin, trusted)
+	v, err := tlog.NoteVerifier(origin, trusted)
 	if err != nil {
 		return tlog.Body{}, fmt.Errorf("checkpoint #%d: %w", c.Seq, err)
 	}
@@ -78,7 +78,7 @@ func (c *Checkpoint) noteBody(trusted ed25519.PublicKey) (tlog.Body, error) {
 
 // verifyNote checks the note's signature and that the fields beside it say
 // what the note says.
-func (c *Checkpoint) verifyNote(trusted ed25519.PublicKey) error {
+func (c *Checkpoint) verifyNote(trusted crypto.PublicKey) error {
 	b, err := c.noteBody(trusted)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (c *Checkpoint) RootBytes() []byte {
 // as `zonevet audit prove` and the proof page give it, or the JSON object of
 // an export's "checkpoints" array. The trusted key is needed to read a bare
 // note's fields back; they are checked, not trusted.
-func ParseCheckpoint(data []byte, trusted ed25519.PublicKey) (*Checkpoint, error) {
+func ParseCheckpoint(data []byte, trusted crypto.PublicKey) (*Checkpoint, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '{' {
 		var c Checkpoint
@@ -326,7 +326,7 @@ func decodeProof(p []string) ([][]byte, error) {
 // for a consistency proof, both checkpoints' signatures and that the newer
 // tree extends the older. kept, if not nil, is a checkpoint the auditor
 // stored earlier: the document's old checkpoint must be it.
-func VerifyProof(d *ProofDoc, trusted ed25519.PublicKey, kept *Checkpoint) error {
+func VerifyProof(d *ProofDoc, trusted crypto.PublicKey, kept *Checkpoint) error {
 	if err := d.Checkpoint.Verify(trusted); err != nil {
 		return err
 	}

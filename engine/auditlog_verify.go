@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"crypto/ed25519"
+	"crypto"
 
 	"fmt"
 	"sort"
@@ -61,7 +61,7 @@ const maxProblems = 20
 // itself); a checkpoint beyond the last entry says the tail was cut.
 type LogVerifier struct {
 	chain   *ChainVerifier
-	trusted ed25519.PublicKey
+	trusted crypto.PublicKey
 	partial bool
 	lastSeq int64
 	pending map[int64][]Checkpoint // good signatures, waiting for their entry
@@ -77,7 +77,7 @@ type LogVerifier struct {
 // counts as unverifiable). partial is for filtered exports: entries may skip
 // seqs, so each entry's own hash is checked but not the links between them,
 // and a checkpoint past the end proves nothing.
-func NewLogVerifier(trusted ed25519.PublicKey, partial bool) *LogVerifier {
+func NewLogVerifier(trusted crypto.PublicKey, partial bool) *LogVerifier {
 	v := &LogVerifier{chain: NewChainVerifier(), trusted: trusted, partial: partial, pending: map[int64][]Checkpoint{}}
 	v.res.Partial = partial
 	if trusted != nil {

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -111,7 +111,7 @@ type puller struct {
 	client          *http.Client
 	out             io.Writer
 
-	trusted ed25519.PublicKey
+	trusted crypto.PublicKey
 	seq     int64  // the last entry held
 	hash    string // its hash
 	seen    []engine.Checkpoint
@@ -188,7 +188,7 @@ func (p *puller) loadKey(ctx context.Context, given string) error {
 			if err != nil {
 				return err
 			}
-			if !k.Equal(p.trusted) {
+			if engine.PublicKeyString(k) != engine.PublicKeyString(p.trusted) {
 				return fmt.Errorf("audit pull: --pubkey differs from the key pinned in %s; a new key needs a new folder (or remove the pin knowingly)", path)
 			}
 		}
