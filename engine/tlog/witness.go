@@ -1,8 +1,8 @@
 package tlog
 
 import (
-	"crypto"
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
