@@ -244,6 +244,9 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	if !l.CanSign() {
 		return nil, false, errors.New("audit log: no signing key")
 	}
+	if err := l.svc.CheckKeySuite(ctx, l.PublicKey()); err != nil {
+		return nil, false, err
+	}
 	if err := l.svc.CheckSigningKey(ctx, l.PublicKey()); err != nil {
 		if errors.Is(err, ErrKeyMismatch) {
 			return nil, false, l.svc.raiseAlarm(err.Error())

@@ -438,7 +438,12 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 	if anchor != nil {
 		after = anchor.Seq - 1
 	}
+	suite, err := l.Suite(ctx)
+	if err != nil {
+		return 0, "", err
+	}
 	chain := NewChainVerifier()
+	chain.Suite = suite
 	var broken error
 	seen := false
 	err = l.cps.ExportAudit(ctx, AuditQuery{AuditFilter: AuditFilter{AfterSeq: after}},
@@ -452,7 +457,7 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 				switch {
 				case e.Seq != anchor.Seq:
 					broken = fmt.Errorf("the log has no entry #%d, which checkpoint #%d vouched for (entries deleted)", anchor.Seq, anchor.Seq)
-				case e.Hash != anchor.Hash || ChainHash(e.PrevHash, e) != e.Hash:
+				case e.Hash != anchor.Hash || ChainHashWith(suite, e.PrevHash, e) != e.Hash:
 					broken = fmt.Errorf("entry #%d is not the one checkpoint #%d signed %s vouched for: history up to it was rewritten",
 						e.Seq, anchor.Seq, anchor.Time.Format(time.RFC3339))
 				default:

@@ -136,7 +136,7 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 				"if it is lost, start once with --new-signing-key: a new key is made and the change is logged, signed by nothing", len(cps), last.Seq, last.Key, path)
 		}
 		var created bool
-		if key, created, err = engine.LoadOrCreateSigningKey(path); err != nil {
+		if key, created, err = engine.LoadOrCreateSigningKeyFor(path, a.db.LogSuite()); err != nil {
 			return nil, err
 		}
 		if created {
@@ -146,6 +146,9 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pub := tlog.Public(key)
+	if err := a.svc.CheckKeySuite(ctx, pub); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
 	err = a.svc.CheckSigningKey(ctx, pub)
 	if errors.Is(err, engine.ErrKeyMismatch) && newKey {
 		if err := a.svc.LogSigningKeyChange(ctx, pub); err != nil {
