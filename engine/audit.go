@@ -34,11 +34,16 @@ func ChainHashWith(s *tlog.Suite, prev string, e *AuditEntry) string {
 // e.Hash, or nil for none, with buf as scratch space (returned for reuse):
 // a verifier hashes a million entries, and building the message in one
 // buffer and comparing the digest in place saves the allocations ChainHash
-// makes. The default suite is tried first, so a default log's entries are
-// hashed once; the caller checks the suite is the log's.
-func chainHashSuite(buf []byte, e *AuditEntry) ([]byte, *tlog.Suite) {
+// makes. first (the suite the previous entry had; nil for the default) is
+// tried first, so each entry of an intact log is hashed once; the caller
+// checks the suite is the log's.
+func chainHashSuite(buf []byte, e *AuditEntry, first *tlog.Suite) ([]byte, *tlog.Suite) {
 	buf = appendChainMessage(buf[:0], e.PrevHash, e)
-	for _, s := range [...]*tlog.Suite{tlog.Default, tlog.SM} {
+	order := [...]*tlog.Suite{tlog.Default, tlog.SM}
+	if first == tlog.SM {
+		order = [...]*tlog.Suite{tlog.SM, tlog.Default}
+	}
+	for _, s := range order {
 		sum := s.Sum(buf)
 		var hx [2 * sha256.Size]byte
 		hex.Encode(hx[:], sum[:])

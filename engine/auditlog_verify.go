@@ -158,7 +158,7 @@ func (v *LogVerifier) verifySignature(c Checkpoint) error {
 // Entry checks the next entry of the stream.
 func (v *LogVerifier) Entry(e *AuditEntry) {
 	var s *tlog.Suite
-	v.buf, s = chainHashSuite(v.buf, e)
+	v.buf, s = chainHashSuite(v.buf, e, v.suite)
 	v.entry(e, s)
 }
 

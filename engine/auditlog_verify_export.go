@@ -64,7 +64,11 @@ func (b *exportBatch) work() {
 			return
 		}
 		b.cps[i] = cps
-		b.scratch, b.hashOK[i] = chainHashSuite(b.scratch, &b.entries[i])
+		var last *tlog.Suite
+		if i > 0 {
+			last = b.hashOK[i-1]
+		}
+		b.scratch, b.hashOK[i] = chainHashSuite(b.scratch, &b.entries[i], last)
 	}
 	b.err = b.readErr
 }

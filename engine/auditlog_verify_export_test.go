@@ -63,11 +63,11 @@ func TestChainHashEncoding(t *testing.T) {
 		}
 		e.Hash = want
 		var s *tlog.Suite
-		if buf, s = chainHashSuite(buf, &e); s != tlog.Default {
+		if buf, s = chainHashSuite(buf, &e, nil); s != tlog.Default {
 			t.Fatalf("entry %d: chainHashSuite %v for the right SHA-256 hash", i, s)
 		}
 		e.Payload += "x"
-		if buf, s = chainHashSuite(buf, &e); s != nil {
+		if buf, s = chainHashSuite(buf, &e, nil); s != nil {
 			t.Fatalf("entry %d: chainHashSuite %v for an altered entry", i, s)
 		}
 	}
