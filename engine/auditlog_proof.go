@@ -449,8 +449,7 @@ func (s *Service) RecordLogSuite(ctx context.Context, suite *tlog.Suite) error {
 	}
 	if seq > 0 {
 		if have != suite {
-			return Errorf(EINVALID, "决策日志已使用 %q 密码套件,不能改为 %q(套件在初始化时选定)",
-				"the decision log already uses the %q crypto suite and cannot change to %q (the suite is chosen at init)", have.Name, suite.Name)
+			return Fail(EINVALID, "err.log_crypto_suite_fixed", Args{"Have": have.Name, "Want": suite.Name})
 		}
 		return nil
 	}

@@ -62,7 +62,7 @@ func TestCLIGuomiSuite(t *testing.T) {
 		t.Fatalf("consistency: %s", out)
 	}
 
-	if _, errOut, code := c.run("init", "--crypto", "ed25519"); code == 0 || !strings.Contains(errOut, `cannot change to "ed25519"`) {
+	if _, errOut, code := c.run("init", "--crypto", "ed25519"); code == 0 || !strings.Contains(errOut, "cannot change to “ed25519”") {
 		t.Fatalf("suite changed after init: exit %d %s", code, errOut)
 	}
 
