@@ -75,7 +75,7 @@ func LogSuiteEntry(s *tlog.Suite, t time.Time) AuditEntry {
 		rec.Hash, rec.Signature, rec.Library = "SM3 (GB/T 32905-2016)", "SM2 (GB/T 32918.2-2016)", "github.com/emmansun/gmsm"
 	}
 	return AuditEntry{Time: t.UTC(), Actor: OperatorActor, Event: EventLogSuite,
-		Reason: fmt.Sprintf("决策日志密码套件:%s 杂凑,%s 签名 / decision log crypto suite: %s hash, %s signatures", rec.Hash, rec.Signature, rec.Hash, rec.Signature),
+		Reason:  fmt.Sprintf("决策日志密码套件:%s 杂凑,%s 签名 / decision log crypto suite: %s hash, %s signatures", rec.Hash, rec.Signature, rec.Hash, rec.Signature),
 		Payload: payload(rec)}
 }
 

@@ -264,7 +264,6 @@ func TestSMTamperTable(t *testing.T) {
 	}
 }
 
-
 // TestSMWitnessCosigns: a witness (its own key Ed25519, as C2SP
 // tlog-cosignature/v1 requires) watching an SM log checks the SM2
 // signature and the SM3 consistency proofs: it cosigns the first
