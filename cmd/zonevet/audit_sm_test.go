@@ -76,3 +76,28 @@ func TestCLIGuomiSuite(t *testing.T) {
 		t.Fatalf("database verify after the rewrite: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestAuditPullGuomiLog: the reference puller pulls an SM log through the
+// API of a real server on loopback, pinning its sm2 key, checking every
+// page's SM3 links; the copy verifies offline with the sm2 key.
+func TestAuditPullGuomiLog(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
+	c.ok("init", "--demo", "--crypto", "sm")
+	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
+	c.ok("audit", "checkpoint")
+	token := apiToken(t, c.db, "auditor1")
+	srv := startServe(t, c.bin, c.db)
+	if srv.base == "" {
+		t.Fatalf("serve did not start:\n%s", srv.output())
+	}
+	into := filepath.Join(dir, "copy")
+	out := c.ok("audit", "pull", "--from", srv.base, "--token", token, "--into", into, "--limit", "50")
+	if !strings.Contains(out, "trusting the server's signing key "+pub) || !strings.HasPrefix(pub, "sm2:") {
+		t.Fatalf("pull: %s", out)
+	}
+	offline := &cli{t: t, bin: c.bin, db: filepath.Join(dir, "absent", "none.db"), dir: dir}
+	if v := offline.ok("audit", "verify", "--export", filepath.Join(into, "audit.jsonl"), "--pubkey", pub); !strings.Contains(v, "intact") {
+		t.Fatalf("verify the pulled copy: %s", v)
+	}
+}

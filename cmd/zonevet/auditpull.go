@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // The reference puller keeps a copy of the decision log outside the server,
@@ -314,7 +315,9 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 	if pg.Head.Seq == p.seq && pg.Head.Hash != p.hash {
 		return nil, nil, refuse("the server's entry #%d has hash %s, the one held here %s: its log was rewritten (forked)", p.seq, pg.Head.Hash, p.hash)
 	}
-	v := &engine.ChainVerifier{Head: p.hash, HeadSeq: p.seq}
+	// The pinned key's kind says the log's hash: SM3 for an sm2 key.
+	suite, _ := tlog.SuiteOfKey(p.trusted)
+	v := &engine.ChainVerifier{Head: p.hash, HeadSeq: p.seq, Suite: suite}
 	for i := range pg.Entries {
 		if err := v.Check(&pg.Entries[i]); err != nil {
 			if i == 0 && pg.Entries[0].Seq == p.seq+1 && pg.Entries[0].PrevHash != p.hash {
