@@ -144,6 +144,10 @@ func TestSMLogHashesWithSM3(t *testing.T) {
 	if err != nil || !res.OK || res.CheckpointsGood != 1 {
 		t.Fatalf("verify: %+v %v", res, err)
 	}
+	// The chain walk a backup runs on its copy (no key: the suite from entry 1).
+	if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad != nil || v.Count != 13 {
+		t.Fatalf("VerifyLog: %+v %v", v, err)
+	}
 	other := ed25519.NewKeyFromSeed(make([]byte, 32))
 	if res, _ := l.VerifyWith(ctx, other.Public(), nil); res.OK {
 		t.Fatal("an Ed25519 key verified an SM log's checkpoints")
