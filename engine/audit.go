@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"time"
+
+	"zonevet/engine/tlog"
 )
 
 // GenesisHash is the PrevHash of the first entry of the log.
@@ -16,20 +20,80 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // big-endian length followed by its bytes, so no two different entries encode
 // alike (no separator can be forged inside a reason).
 func ChainHash(prev string, e *AuditEntry) string {
-	sum := sha256.Sum256(appendChainMessage(make([]byte, 0, chainMessageSize(prev, e)), prev, e))
+	return ChainHashWith(tlog.Default, prev, e)
+}
+
+// ChainHashWith is ChainHash with the suite's hash (SM3 for the 国密
+// suite); the message hashed is the same.
+func ChainHashWith(s *tlog.Suite, prev string, e *AuditEntry) string {
+	sum := s.Sum(appendChainMessage(make([]byte, 0, chainMessageSize(prev, e)), prev, e))
 	return hex.EncodeToString(sum[:])
 }
 
-// chainHashMatches reports whether e.Hash is ChainHash(e.PrevHash, e), with
-// buf as scratch space (returned for reuse): a verifier hashes a million
-// entries, and building the message in one buffer and comparing the digest
-// in place saves the allocations ChainHash makes.
-func chainHashMatches(buf []byte, e *AuditEntry) ([]byte, bool) {
+// chainHashSuite returns the suite whose ChainHashWith(e.PrevHash, e) is
+// e.Hash, or nil for none, with buf as scratch space (returned for reuse):
+// a verifier hashes a million entries, and building the message in one
+// buffer and comparing the digest in place saves the allocations ChainHash
+// makes. first (the suite the previous entry had; nil for the default) is
+// tried first, so each entry of an intact log is hashed once; the caller
+// checks the suite is the log's.
+func chainHashSuite(buf []byte, e *AuditEntry, first *tlog.Suite) ([]byte, *tlog.Suite) {
 	buf = appendChainMessage(buf[:0], e.PrevHash, e)
-	sum := sha256.Sum256(buf)
-	var hx [2 * sha256.Size]byte
-	hex.Encode(hx[:], sum[:])
-	return buf, string(hx[:]) == e.Hash
+	order := [...]*tlog.Suite{tlog.Default, tlog.SM}
+	if first == tlog.SM {
+		order = [...]*tlog.Suite{tlog.SM, tlog.Default}
+	}
+	for _, s := range order {
+		sum := s.Sum(buf)
+		var hx [2 * sha256.Size]byte
+		hex.Encode(hx[:], sum[:])
+		if string(hx[:]) == e.Hash {
+			return buf, s
+		}
+	}
+	return buf, nil
+}
+
+// EventLogSuite is the first entry of a log initialised with a crypto suite
+// other than the default (`zonevet init --crypto sm`): its payload names
+// the suite, and every hash of the log, this entry's included, is that
+// suite's. A log whose first entry is anything else is of the default suite.
+const EventLogSuite = "log_crypto"
+
+// logSuiteRecord is an EventLogSuite entry's payload.
+type logSuiteRecord struct {
+	Suite     string `json:"suite"`
+	Hash      string `json:"hash"`
+	Signature string `json:"signature"`
+	Library   string `json:"library"`
+}
+
+// LogSuiteEntry is the first entry of a log of suite s.
+func LogSuiteEntry(s *tlog.Suite, t time.Time) AuditEntry {
+	rec := logSuiteRecord{Suite: s.Name, Hash: "SHA-256", Signature: "Ed25519", Library: "Go standard library"}
+	if s == tlog.SM {
+		rec.Hash, rec.Signature, rec.Library = "SM3 (GB/T 32905-2016)", "SM2 (GB/T 32918.2-2016)", "github.com/emmansun/gmsm"
+	}
+	return AuditEntry{Time: t.UTC(), Actor: OperatorActor, Event: EventLogSuite,
+		Reason:  fmt.Sprintf("决策日志密码套件:%s 杂凑,%s 签名 / decision log crypto suite: %s hash, %s signatures", rec.Hash, rec.Signature, rec.Hash, rec.Signature),
+		Payload: payload(rec)}
+}
+
+// SuiteOf returns the suite the log's first entry records: the one it
+// names when it is an EventLogSuite entry, the default otherwise (nil too).
+func SuiteOf(first *AuditEntry) *tlog.Suite {
+	if first == nil || first.Event != EventLogSuite {
+		return tlog.Default
+	}
+	var rec logSuiteRecord
+	if json.Unmarshal([]byte(first.Payload), &rec) != nil {
+		return tlog.Default
+	}
+	s, err := tlog.SuiteByName(rec.Suite)
+	if err != nil {
+		return tlog.Default
+	}
+	return s
 }
 
 const chainTag = "zonevet-audit-v1"
@@ -77,6 +141,7 @@ type ChainVerifier struct {
 	Head    string // hash of the last good entry
 	HeadSeq int64
 	Bad     *ChainBreak
+	Suite   *tlog.Suite // the log's hash; nil is the default suite
 }
 
 // ChainBreak says where and why a chain is broken.
@@ -95,7 +160,11 @@ func (v *ChainVerifier) Check(e *AuditEntry) error {
 	if v.Bad != nil {
 		return v.Bad
 	}
-	return v.check(e, ChainHash(e.PrevHash, e) == e.Hash)
+	s := v.Suite
+	if s == nil {
+		s = tlog.Default
+	}
+	return v.check(e, ChainHashWith(s, e.PrevHash, e) == e.Hash)
 }
 
 // check is Check with the entry's own hash already checked (hashOK: e.Hash
@@ -124,7 +193,12 @@ func (v *ChainVerifier) check(e *AuditEntry, hashOK bool) error {
 // VerifyLog walks the store's whole log and returns the verifier's result.
 func VerifyLog(ctx context.Context, s Store) (*ChainVerifier, error) {
 	v := NewChainVerifier()
-	err := s.EachAuditEntry(ctx, func(e AuditEntry) error { return v.Check(&e) })
+	err := s.EachAuditEntry(ctx, func(e AuditEntry) error {
+		if e.Seq == 1 {
+			v.Suite = SuiteOf(&e)
+		}
+		return v.Check(&e)
+	})
 	if err != nil && v.Bad == nil {
 		return nil, err
 	}

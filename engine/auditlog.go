@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"zonevet/engine/tlog"
 )
 
 // Events the system and the auditors write into the decision log beside the
@@ -44,21 +47,24 @@ type AuditQuery struct {
 type AuditLog struct {
 	svc *Service
 	cps CheckpointStore
-	key ed25519.PrivateKey // nil: this process can verify but not sign
+	key crypto.Signer // nil: this process can verify but not sign
 }
 
 // AuditLog returns the service's audit view, signing checkpoints with key
 // (nil for a verify-only view), keeping them in the service's checkpoint store.
-func (s *Service) AuditLog(key ed25519.PrivateKey) *AuditLog {
+func (s *Service) AuditLog(key crypto.Signer) *AuditLog {
+	if k, ok := key.(ed25519.PrivateKey); ok && len(k) == 0 {
+		key = nil // a nil Ed25519 key in an interface is still no key
+	}
 	return &AuditLog{svc: s, cps: s.checkpoints, key: key}
 }
 
 // PublicKey is the checkpoint signing key's public half, or nil.
-func (l *AuditLog) PublicKey() ed25519.PublicKey {
+func (l *AuditLog) PublicKey() crypto.PublicKey {
 	if l.key == nil {
 		return nil
 	}
-	return l.key.Public().(ed25519.PublicKey)
+	return tlog.Public(l.key)
 }
 
 // CanSign reports whether this view holds the signing key.
@@ -238,6 +244,9 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	if !l.CanSign() {
 		return nil, false, errors.New("audit log: no signing key")
 	}
+	if err := l.svc.CheckKeySuite(ctx, l.PublicKey()); err != nil {
+		return nil, false, err
+	}
 	if err := l.svc.CheckSigningKey(ctx, l.PublicKey()); err != nil {
 		if errors.Is(err, ErrKeyMismatch) {
 			return nil, false, l.svc.raiseAlarm(err.Error())
@@ -376,7 +385,7 @@ func (l *AuditLog) VerifyNow(ctx context.Context, u *User) (*VerifyResult, error
 
 // Verify checks the stored chain and the stored checkpoints against trusted
 // (nil: this process's public key). It needs no user: the CLI runs it.
-func (l *AuditLog) Verify(ctx context.Context, trusted ed25519.PublicKey) (*VerifyResult, error) {
+func (l *AuditLog) Verify(ctx context.Context, trusted crypto.PublicKey) (*VerifyResult, error) {
 	return l.VerifyWith(ctx, trusted, nil)
 }
 
@@ -385,7 +394,7 @@ func (l *AuditLog) Verify(ctx context.Context, trusted ed25519.PublicKey) (*Veri
 // one that is not was deleted from it — and is matched against the chain
 // like the stored ones, so a log cut back behind a deleted checkpoint is
 // caught too.
-func (l *AuditLog) VerifyWith(ctx context.Context, trusted ed25519.PublicKey, outside []Checkpoint) (*VerifyResult, error) {
+func (l *AuditLog) VerifyWith(ctx context.Context, trusted crypto.PublicKey, outside []Checkpoint) (*VerifyResult, error) {
 	cps, err := l.store()
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -434,11 +434,11 @@ func hex4(p []byte, i int) (rune, bool) {
 // here as the batches come back in file order. The first error, a bad line
 // or a read error, is the first in the file, as a line-by-line reading
 // would find it.
-func VerifyExport(r io.Reader, trusted ed25519.PublicKey, partial bool, extra []Checkpoint) (*VerifyResult, error) {
+func VerifyExport(r io.Reader, trusted crypto.PublicKey, partial bool, extra []Checkpoint) (*VerifyResult, error) {
 	return verifyExport(r, trusted, partial, extra, runtime.GOMAXPROCS(0))
 }
 
-func verifyExport(r io.Reader, trusted ed25519.PublicKey, partial bool, extra []Checkpoint, workers int) (*VerifyResult, error) {
+func verifyExport(r io.Reader, trusted crypto.PublicKey, partial bool, extra []Checkpoint, workers int) (*VerifyResult, error) {
 	start := time.Now()
 	v := NewLogVerifier(trusted, partial)
 	v.AddCheckpoints(extra)

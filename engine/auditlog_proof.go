@@ -3,7 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -46,11 +46,11 @@ func LogOrigin(first string) string {
 
 // SignTreeCheckpoint signs the head (seq, hash) with the tree's root over
 // entries 1..seq as a C2SP signed note.
-func SignTreeCheckpoint(key ed25519.PrivateKey, origin string, seq int64, hash string, root []byte, t time.Time) (Checkpoint, error) {
+func SignTreeCheckpoint(key crypto.Signer, origin string, seq int64, hash string, root []byte, t time.Time) (Checkpoint, error) {
 	t = t.UTC()
 	body := tlog.Body{Origin: origin, Size: uint64(seq), Root: root, Extensions: []string{
 		noteHeadExt + " " + hash, noteTimeExt + " " + t.Format(time.RFC3339Nano)}}
-	s, err := tlog.Ed25519Signer(origin, key)
+	s, err := tlog.NoteSigner(origin, key)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -58,14 +58,14 @@ func SignTreeCheckpoint(key ed25519.PrivateKey, origin string, seq int64, hash s
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(key.Public().(ed25519.PublicKey)),
+	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(tlog.Public(key)),
 		Signature: tlog.SignatureLine(msg, origin), Root: base64.StdEncoding.EncodeToString(root), Note: msg}, nil
 }
 
 // noteBody opens c's note with trusted and returns its parsed body.
-func (c *Checkpoint) noteBody(trusted ed25519.PublicKey) (tlog.Body, error) {
+func (c *Checkpoint) noteBody(trusted crypto.PublicKey) (tlog.Body, error) {
 	origin, _, _ := strings.Cut(c.Note, "\n")
-	v, err := tlog.Ed25519Verifier(origin, trusted)
+	v, err := tlog.NoteVerifier(origin, trusted)
 	if err != nil {
 		return tlog.Body{}, fmt.Errorf("checkpoint #%d: %w", c.Seq, err)
 	}
@@ -78,7 +78,7 @@ func (c *Checkpoint) noteBody(trusted ed25519.PublicKey) (tlog.Body, error) {
 
 // verifyNote checks the note's signature and that the fields beside it say
 // what the note says.
-func (c *Checkpoint) verifyNote(trusted ed25519.PublicKey) error {
+func (c *Checkpoint) verifyNote(trusted crypto.PublicKey) error {
 	b, err := c.noteBody(trusted)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (c *Checkpoint) RootBytes() []byte {
 // as `zonevet audit prove` and the proof page give it, or the JSON object of
 // an export's "checkpoints" array. The trusted key is needed to read a bare
 // note's fields back; they are checked, not trusted.
-func ParseCheckpoint(data []byte, trusted ed25519.PublicKey) (*Checkpoint, error) {
+func ParseCheckpoint(data []byte, trusted crypto.PublicKey) (*Checkpoint, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '{' {
 		var c Checkpoint
@@ -219,7 +219,11 @@ func (l *AuditLog) proveIn(ctx context.Context, ts TreeStore, e *AuditEntry, c *
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := tlog.LeafHash(tlog.SHA256, e.Hash)
+	suite, err := l.Suite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := tlog.LeafHash(suite.Tree, e.Hash)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +330,13 @@ func decodeProof(p []string) ([][]byte, error) {
 // for a consistency proof, both checkpoints' signatures and that the newer
 // tree extends the older. kept, if not nil, is a checkpoint the auditor
 // stored earlier: the document's old checkpoint must be it.
-func VerifyProof(d *ProofDoc, trusted ed25519.PublicKey, kept *Checkpoint) error {
+//
+// The log's suite follows from trusted: an SM2 key's log hashes with SM3.
+func VerifyProof(d *ProofDoc, trusted crypto.PublicKey, kept *Checkpoint) error {
+	suite, err := tlog.SuiteOfKey(trusted)
+	if err != nil {
+		return err
+	}
 	if err := d.Checkpoint.Verify(trusted); err != nil {
 		return err
 	}
@@ -345,10 +355,10 @@ func VerifyProof(d *ProofDoc, trusted ed25519.PublicKey, kept *Checkpoint) error
 		if e == nil {
 			return errors.New("the document has no entry")
 		}
-		if ChainHash(e.PrevHash, e) != e.Hash {
+		if ChainHashWith(suite, e.PrevHash, e) != e.Hash {
 			return fmt.Errorf("entry #%d: content does not match its hash (entry altered)", e.Seq)
 		}
-		leaf, err := tlog.LeafHash(tlog.SHA256, e.Hash)
+		leaf, err := tlog.LeafHash(suite.Tree, e.Hash)
 		if err != nil {
 			return err
 		}
@@ -358,7 +368,7 @@ func VerifyProof(d *ProofDoc, trusted ed25519.PublicKey, kept *Checkpoint) error
 		if e.Seq == d.Checkpoint.Seq && e.Hash != d.Checkpoint.Hash {
 			return fmt.Errorf("entry #%d is the checkpoint's head but has another hash", e.Seq)
 		}
-		if err := tlog.VerifyInclusion(tlog.SHA256, uint64(d.LeafIndex), size, leaf, p, root); err != nil {
+		if err := tlog.VerifyInclusion(suite.Tree, uint64(d.LeafIndex), size, leaf, p, root); err != nil {
 			return fmt.Errorf("entry #%d is not in the log checkpoint #%d signed: %w", e.Seq, d.Checkpoint.Seq, err)
 		}
 		return nil
@@ -376,7 +386,7 @@ func VerifyProof(d *ProofDoc, trusted ed25519.PublicKey, kept *Checkpoint) error
 		if old.RootBytes() == nil {
 			return errors.New("the old checkpoint carries no tree root")
 		}
-		if err := tlog.VerifyConsistency(tlog.SHA256, uint64(old.Seq), size, p, old.RootBytes(), root); err != nil {
+		if err := tlog.VerifyConsistency(suite.Tree, uint64(old.Seq), size, p, old.RootBytes(), root); err != nil {
 			return fmt.Errorf("the log of checkpoint #%d does not extend the one of checkpoint #%d (history rewritten or forked): %w",
 				d.Checkpoint.Seq, old.Seq, err)
 		}
@@ -404,4 +414,57 @@ func (t *treeCheck) root() string {
 		return ""
 	}
 	return base64.StdEncoding.EncodeToString(t.acc.Root())
+}
+
+// Suite is the log's crypto suite, as its first entry records it (the
+// default for an empty log or one whose first entry records none).
+func (l *AuditLog) Suite(ctx context.Context) (*tlog.Suite, error) {
+	cps, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	first, err := cps.AuditEntry(ctx, 1)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return tlog.Default, nil
+		}
+		return nil, err
+	}
+	return SuiteOf(first), nil
+}
+
+// RecordLogSuite makes suite the log's by writing its first entry
+// (EventLogSuite). Only an empty log can take it: every later hash depends
+// on the suite, so it is chosen once, at init. A log that already has the
+// suite is left as it is.
+func (s *Service) RecordLogSuite(ctx context.Context, suite *tlog.Suite) error {
+	l := s.AuditLog(nil)
+	have, err := l.Suite(ctx)
+	if err != nil {
+		return err
+	}
+	seq, _, err := s.checkpoints.AuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	if seq > 0 {
+		if have != suite {
+			return Fail(EINVALID, "err.log_crypto_suite_fixed", Args{"Have": have.Name, "Want": suite.Name})
+		}
+		return nil
+	}
+	return s.store.Apply(ctx, &Change{Entry: LogSuiteEntry(suite, s.now())})
+}
+
+// CheckKeySuite says whether pub is of the kind of key the log's suite
+// signs with (SM2 for the 国密 suite, Ed25519 otherwise).
+func (s *Service) CheckKeySuite(ctx context.Context, pub crypto.PublicKey) error {
+	suite, err := s.AuditLog(nil).Suite(ctx)
+	if err != nil {
+		return err
+	}
+	if ks, err := tlog.SuiteOfKey(pub); err != nil || ks != suite {
+		return fmt.Errorf("%w: the decision log's %q suite signs with %s keys, the key at hand is %s", ErrKeyMismatch, suite.Name, suite.KeyType, PublicKeyString(pub))
+	}
+	return nil
 }

@@ -419,7 +419,7 @@ func TestCheckpointKeyFormats(t *testing.T) {
 	s := engine.PublicKeyString(pub)
 	for _, in := range []string{s, strings.TrimPrefix(s, "ed25519:"), "  " + s + "\n"} {
 		got, err := engine.ParsePublicKey(in)
-		if err != nil || !got.Equal(pub) {
+		if err != nil || !pub.Equal(got) {
 			t.Fatalf("ParsePublicKey(%q) = %v, %v", in, got, err)
 		}
 	}
@@ -432,7 +432,7 @@ func TestCheckpointKeyFormats(t *testing.T) {
 		t.Fatalf("create: %v %v", created, err)
 	}
 	k2, created, err := engine.LoadOrCreateSigningKey(dir + "/k/signing.pem")
-	if err != nil || created || !k1.Equal(k2) {
+	if err != nil || created || !k1.(ed25519.PrivateKey).Equal(k2) {
 		t.Fatalf("reload: %v %v", created, err)
 	}
 	_ = io.Discard

@@ -1,7 +1,9 @@
 package engine
 
 import (
-	"crypto/ed25519"
+	"zonevet/engine/tlog"
+
+	"crypto"
 
 	"fmt"
 	"sort"
@@ -61,7 +63,7 @@ const maxProblems = 20
 // itself); a checkpoint beyond the last entry says the tail was cut.
 type LogVerifier struct {
 	chain   *ChainVerifier
-	trusted ed25519.PublicKey
+	trusted crypto.PublicKey
 	partial bool
 	lastSeq int64
 	pending map[int64][]Checkpoint // good signatures, waiting for their entry
@@ -71,17 +73,21 @@ type LogVerifier struct {
 	res      VerifyResult
 	buf      []byte    // scratch for hashing
 	tree     treeCheck // the Merkle tree rebuilt from the entries read
+	// suite is the log's: the trusted key's, or else the one its first
+	// entry records (nil until then).
+	suite *tlog.Suite
 }
 
 // NewLogVerifier checks signatures against trusted (nil: every checkpoint
 // counts as unverifiable). partial is for filtered exports: entries may skip
 // seqs, so each entry's own hash is checked but not the links between them,
 // and a checkpoint past the end proves nothing.
-func NewLogVerifier(trusted ed25519.PublicKey, partial bool) *LogVerifier {
+func NewLogVerifier(trusted crypto.PublicKey, partial bool) *LogVerifier {
 	v := &LogVerifier{chain: NewChainVerifier(), trusted: trusted, partial: partial, pending: map[int64][]Checkpoint{}}
 	v.res.Partial = partial
 	if trusted != nil {
 		v.res.PublicKey = PublicKeyString(trusted)
+		v.suite, _ = tlog.SuiteOfKey(trusted)
 	}
 	return v
 }
@@ -151,16 +157,33 @@ func (v *LogVerifier) verifySignature(c Checkpoint) error {
 
 // Entry checks the next entry of the stream.
 func (v *LogVerifier) Entry(e *AuditEntry) {
-	var ok bool
-	v.buf, ok = chainHashMatches(v.buf, e)
-	v.entry(e, ok)
+	var s *tlog.Suite
+	v.buf, s = chainHashSuite(v.buf, e, v.suite)
+	v.entry(e, s)
 }
 
-// entry is Entry with the entry's own hash already checked (hashOK), as the
-// parallel verifiers do beside the stream: what needs the order (the links,
-// the checkpoints) is done here.
-func (v *LogVerifier) entry(e *AuditEntry, hashOK bool) {
+// entry is Entry with the entry's own hash already checked (hashedWith: the
+// suite whose hash it is, nil for none), as the parallel verifiers do beside
+// the stream: what needs the order (the links, the checkpoints, the log's
+// suite) is done here.
+func (v *LogVerifier) entry(e *AuditEntry, hashedWith *tlog.Suite) {
 	v.res.Entries++
+	if e.Seq == 1 && !v.partial {
+		recorded := SuiteOf(e)
+		if v.suite == nil {
+			v.suite = recorded
+		} else if recorded != v.suite {
+			v.problem("the log's first entry records the %q crypto suite, but the trusted key is an %s key: the log was rewritten under another suite",
+				recorded.Name, v.suite.KeyType)
+		}
+	}
+	if v.res.Entries == 1 && !v.partial {
+		if v.suite == nil {
+			v.suite = tlog.Default // entry 1 is missing: the chain check says so
+		}
+		v.tree.acc = *tlog.NewAccumulator(v.suite)
+	}
+	hashOK := hashedWith != nil && (v.suite == nil || hashedWith == v.suite)
 	if v.partial {
 		switch {
 		case e.Seq <= v.lastSeq:

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"zonevet/engine/tlog"
 )
 
 // An export is verified in batches of lines: the reader fills a batch, a
@@ -29,7 +31,7 @@ type exportBatch struct {
 	lineNo  []int // its line number in the file
 	entries []AuditEntry
 	cps     [][]Checkpoint
-	hashOK  []bool
+	hashOK  []*tlog.Suite // the suite whose chain hash the entry has, nil for none
 	readErr error
 	err     error
 	done    chan struct{}
@@ -48,7 +50,7 @@ func (b *exportBatch) work() {
 	defer close(b.done)
 	n := len(b.ends)
 	if cap(b.entries) < n {
-		b.entries, b.cps, b.hashOK = make([]AuditEntry, n), make([][]Checkpoint, n), make([]bool, n)
+		b.entries, b.cps, b.hashOK = make([]AuditEntry, n), make([][]Checkpoint, n), make([]*tlog.Suite, n)
 	}
 	b.entries, b.cps, b.hashOK = b.entries[:n], b.cps[:n], b.hashOK[:n]
 	from := 0
@@ -62,7 +64,11 @@ func (b *exportBatch) work() {
 			return
 		}
 		b.cps[i] = cps
-		b.scratch, b.hashOK[i] = chainHashMatches(b.scratch, &b.entries[i])
+		var last *tlog.Suite
+		if i > 0 {
+			last = b.hashOK[i-1]
+		}
+		b.scratch, b.hashOK[i] = chainHashSuite(b.scratch, &b.entries[i], last)
 	}
 	b.err = b.readErr
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"zonevet/engine/tlog"
 )
 
 // chainHashStreamed is ChainHash as first written, field by field into the
@@ -61,13 +62,13 @@ func TestChainHashEncoding(t *testing.T) {
 			t.Fatalf("entry %d: ChainHash = %s, want %s", i, got, want)
 		}
 		e.Hash = want
-		var ok bool
-		if buf, ok = chainHashMatches(buf, &e); !ok {
-			t.Fatalf("entry %d: chainHashMatches false for the right hash", i)
+		var s *tlog.Suite
+		if buf, s = chainHashSuite(buf, &e, nil); s != tlog.Default {
+			t.Fatalf("entry %d: chainHashSuite %v for the right SHA-256 hash", i, s)
 		}
 		e.Payload += "x"
-		if buf, ok = chainHashMatches(buf, &e); ok {
-			t.Fatalf("entry %d: chainHashMatches true for an altered entry", i)
+		if buf, s = chainHashSuite(buf, &e, nil); s != nil {
+			t.Fatalf("entry %d: chainHashSuite %v for an altered entry", i, s)
 		}
 	}
 }

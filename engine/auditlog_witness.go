@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -170,7 +171,13 @@ func ParseWitnessKey(s string) (WitnessKey, error) {
 	if err != nil {
 		return WitnessKey{}, fmt.Errorf("witness key %s: %w", name, err)
 	}
-	return WitnessKey{Name: name, Key: pub}, nil
+	// Cosignatures are C2SP tlog-cosignature/v1, which is Ed25519 only:
+	// a witness keeps an Ed25519 key whatever suite the log it watches has.
+	ed, ok := pub.(ed25519.PublicKey)
+	if !ok {
+		return WitnessKey{}, fmt.Errorf("witness key %s: cosignatures are Ed25519 (C2SP tlog-cosignature/v1); want ed25519:<base64>", name)
+	}
+	return WitnessKey{Name: name, Key: ed}, nil
 }
 
 // WitnessedCheckpoints returns, for each witness, the checkpoints it
@@ -178,7 +185,7 @@ func ParseWitnessKey(s string) (WitnessKey, error) {
 // match against the log like any checkpoint kept outside the database: a
 // rewrite or a cut after a cosigned checkpoint cannot then pass. A witness
 // with no valid cosignature at all is an error: requiring one is the point.
-func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted ed25519.PublicKey, ws []WitnessKey) ([]Checkpoint, error) {
+func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted crypto.PublicKey, ws []WitnessKey) ([]Checkpoint, error) {
 	cs, err := l.cosigs()
 	if err != nil {
 		return nil, err
@@ -217,7 +224,7 @@ func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted ed25519.Pub
 // checkpoint for VerifyWith. Taken from the witness rather than the
 // database, it catches a database whose newer checkpoints, cosignatures
 // and tail were all removed.
-func WitnessedNote(note string, trusted ed25519.PublicKey, ws []WitnessKey) (*Checkpoint, error) {
+func WitnessedNote(note string, trusted crypto.PublicKey, ws []WitnessKey) (*Checkpoint, error) {
 	for _, w := range ws {
 		if _, err := tlog.VerifyCosignature(note, w.Name, w.Key); err != nil {
 			continue

@@ -3,10 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -22,6 +21,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+
+	"zonevet/engine/tlog"
 )
 
 // Checkpoint is a signed statement "at Time the decision log ended at entry
@@ -82,17 +86,17 @@ func CheckpointMessage(seq int64, hash string, t time.Time) []byte {
 }
 
 // SignCheckpoint signs the head (seq, hash) at time t with key.
-func SignCheckpoint(key ed25519.PrivateKey, seq int64, hash string, t time.Time) Checkpoint {
+func SignCheckpoint(key crypto.Signer, seq int64, hash string, t time.Time) Checkpoint {
 	t = t.UTC()
-	sig := ed25519.Sign(key, CheckpointMessage(seq, hash, t))
-	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(key.Public().(ed25519.PublicKey)),
+	sig, _ := tlog.SignMessage(key, CheckpointMessage(seq, hash, t)) // the suite's two key types cannot fail
+	return Checkpoint{Seq: seq, Hash: hash, Time: t, Key: PublicKeyString(tlog.Public(key)),
 		Signature: base64.StdEncoding.EncodeToString(sig)}
 }
 
 // Verify checks the signature against trusted, the key the verifier got by
 // an independent channel; the key named inside the checkpoint is a hint and
 // is never trusted by itself.
-func (c *Checkpoint) Verify(trusted ed25519.PublicKey) error {
+func (c *Checkpoint) Verify(trusted crypto.PublicKey) error {
 	if c.Key != PublicKeyString(trusted) {
 		return fmt.Errorf("checkpoint #%d was signed by another key (%s)", c.Seq, shortKey(c.Key))
 	}
@@ -100,10 +104,10 @@ func (c *Checkpoint) Verify(trusted ed25519.PublicKey) error {
 		return c.verifyNote(trusted)
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
+	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("checkpoint #%d: malformed signature", c.Seq)
 	}
-	if !ed25519.Verify(trusted, CheckpointMessage(c.Seq, c.Hash, c.Time), sig) {
+	if !tlog.VerifyMessage(trusted, CheckpointMessage(c.Seq, c.Hash, c.Time), sig) {
 		return fmt.Errorf("checkpoint #%d: signature invalid (forged or altered)", c.Seq)
 	}
 	return nil
@@ -116,16 +120,15 @@ func shortKey(k string) string {
 	return k
 }
 
-// PublicKeyString renders a public key as "ed25519:<base64>", the form the UI
-// shows, `zonevet audit pubkey` prints and `audit verify --pubkey` takes.
-func PublicKeyString(pub ed25519.PublicKey) string {
-	return "ed25519:" + base64.StdEncoding.EncodeToString(pub)
-}
+// PublicKeyString renders a public key as "ed25519:<base64>" or
+// "sm2:<base64>" (tlog.KeyString), the form the UI shows, `zonevet audit
+// pubkey` prints and `audit verify --pubkey` takes.
+func PublicKeyString(pub crypto.PublicKey) string { return tlog.KeyString(pub) }
 
 // KeyFingerprint is a short, readable digest of a public key for people to
 // compare over the phone: the first 16 bytes of its SHA-256 in groups.
-func KeyFingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
+func KeyFingerprint(pub crypto.PublicKey) string {
+	sum := sha256.Sum256(tlog.KeyBytes(pub))
 	var b strings.Builder
 	for i := 0; i < 16; i += 2 {
 		if i > 0 {
@@ -136,29 +139,32 @@ func KeyFingerprint(pub ed25519.PublicKey) string {
 	return b.String()
 }
 
-// ParsePublicKey reads a public key given as "ed25519:<base64>", bare base64,
-// a PEM "PUBLIC KEY" block, or the name of a file holding any of these.
-func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+// ParsePublicKey reads a public key given as "ed25519:<base64>",
+// "sm2:<base64>", bare base64 (Ed25519), a PEM "PUBLIC KEY" block (Ed25519
+// or SM2), or the name of a file holding any of these.
+func ParsePublicKey(s string) (crypto.PublicKey, error) {
 	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "ed25519:") && !strings.HasPrefix(s, "-----") {
+	if !strings.HasPrefix(s, "ed25519:") && !strings.HasPrefix(s, "sm2:") && !strings.HasPrefix(s, "-----") {
 		if data, err := os.ReadFile(s); err == nil {
 			s = strings.TrimSpace(string(data))
 		}
 	}
 	if blk, _ := pem.Decode([]byte(s)); blk != nil {
-		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		k, err := smx509.ParsePKIXPublicKey(blk.Bytes) // x509's, and SM2's OID besides
 		if err != nil {
 			return nil, fmt.Errorf("public key: %w", err)
 		}
-		pub, ok := k.(ed25519.PublicKey)
-		if !ok {
-			return nil, errors.New("public key: not an Ed25519 key")
+		if _, err := tlog.SuiteOfKey(k); err != nil {
+			return nil, errors.New("public key: neither an Ed25519 nor an SM2 key")
 		}
-		return pub, nil
+		return k, nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "ed25519:"))
+	if pub, ok, err := tlog.ParseKeyString(s); ok {
+		return pub, err
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(raw) != ed25519.PublicKeySize {
-		return nil, errors.New(`public key: want "ed25519:<base64 of 32 bytes>", a PEM public key, or a file holding one`)
+		return nil, errors.New(`public key: want "ed25519:<base64 of 32 bytes>", "sm2:<base64 of 65 bytes>", a PEM public key, or a file holding one`)
 	}
 	return ed25519.PublicKey(raw), nil
 }
@@ -167,14 +173,22 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 // the form openssl reads), creating it with mode 0600 if the file does not
 // exist. The key lives outside the database on purpose: whoever can rewrite
 // the database must not thereby be able to sign a rewritten log.
-func LoadOrCreateSigningKey(path string) (key ed25519.PrivateKey, created bool, err error) {
+func LoadOrCreateSigningKey(path string) (key crypto.Signer, created bool, err error) {
+	return LoadOrCreateSigningKeyFor(path, tlog.Default)
+}
+
+// LoadOrCreateSigningKeyFor is LoadOrCreateSigningKey for a log of suite:
+// a new key is of the suite's type (SM2 for the 国密 suite), and an
+// existing key of another type is refused, since it could not sign for
+// that log.
+func LoadOrCreateSigningKeyFor(path string, suite *tlog.Suite) (key crypto.Signer, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, gerr := ed25519.GenerateKey(rand.Reader)
+		priv, gerr := suite.GenerateKey()
 		if gerr != nil {
 			return nil, false, gerr
 		}
-		der, merr := x509.MarshalPKCS8PrivateKey(priv)
+		der, merr := smx509.MarshalPKCS8PrivateKey(priv)
 		if merr != nil {
 			return nil, false, merr
 		}
@@ -185,7 +199,7 @@ func LoadOrCreateSigningKey(path string) (key ed25519.PrivateKey, created bool, 
 		// and sign with different ones; the loser reads the winner's.
 		f, oerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(oerr, fs.ErrExist) {
-			return LoadOrCreateSigningKey(path)
+			return LoadOrCreateSigningKeyFor(path, suite)
 		} else if oerr != nil {
 			return nil, false, fmt.Errorf("signing key: %w", oerr)
 		}
@@ -204,11 +218,14 @@ func LoadOrCreateSigningKey(path string) (key ed25519.PrivateKey, created bool, 
 	if err != nil {
 		return nil, false, fmt.Errorf("signing key %s: %w", path, err)
 	}
+	if s, _ := tlog.SuiteOfKey(tlog.Public(key)); s != suite {
+		return nil, false, fmt.Errorf("signing key %s is a %s key; the decision log's suite %q signs with %s keys", path, s.KeyType, suite.Name, suite.KeyType)
+	}
 	return key, false, nil
 }
 
 // LoadSigningKey reads an existing signing key; a missing file is an error.
-func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
+func LoadSigningKey(path string) (crypto.Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -216,21 +233,23 @@ func LoadSigningKey(path string) (ed25519.PrivateKey, error) {
 	return ParseSigningKey(data)
 }
 
-// ParseSigningKey reads a PKCS#8 PEM Ed25519 private key.
-func ParseSigningKey(data []byte) (ed25519.PrivateKey, error) {
+// ParseSigningKey reads a PKCS#8 PEM Ed25519 or SM2 private key.
+func ParseSigningKey(data []byte) (crypto.Signer, error) {
 	blk, _ := pem.Decode(data)
 	if blk == nil {
 		return nil, errors.New("no PEM block")
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	k, err := smx509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
 		return nil, err
 	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, errors.New("not an Ed25519 key")
+	switch priv := k.(type) {
+	case ed25519.PrivateKey:
+		return priv, nil
+	case *sm2.PrivateKey:
+		return priv, nil
 	}
-	return priv, nil
+	return nil, errors.New("neither an Ed25519 nor an SM2 key")
 }
 
 // signerState is what the signer keeps beside the service: where it
@@ -419,7 +438,12 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 	if anchor != nil {
 		after = anchor.Seq - 1
 	}
+	suite, err := l.Suite(ctx)
+	if err != nil {
+		return 0, "", err
+	}
 	chain := NewChainVerifier()
+	chain.Suite = suite
 	var broken error
 	seen := false
 	err = l.cps.ExportAudit(ctx, AuditQuery{AuditFilter: AuditFilter{AfterSeq: after}},
@@ -433,7 +457,7 @@ func (l *AuditLog) headToSign(ctx context.Context, stored []Checkpoint) (seq int
 				switch {
 				case e.Seq != anchor.Seq:
 					broken = fmt.Errorf("the log has no entry #%d, which checkpoint #%d vouched for (entries deleted)", anchor.Seq, anchor.Seq)
-				case e.Hash != anchor.Hash || ChainHash(e.PrevHash, e) != e.Hash:
+				case e.Hash != anchor.Hash || ChainHashWith(suite, e.PrevHash, e) != e.Hash:
 					broken = fmt.Errorf("entry #%d is not the one checkpoint #%d signed %s vouched for: history up to it was rewritten",
 						e.Seq, anchor.Seq, anchor.Time.Format(time.RFC3339))
 				default:
@@ -488,7 +512,7 @@ var ErrKeyMismatch = errors.New("signing key does not match the decision log's c
 // restored backup started without its key file would otherwise get a new
 // key silently, and every later checkpoint would contradict the old ones.
 // The error wraps ErrKeyMismatch and names the key the log expects.
-func (s *Service) CheckSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
+func (s *Service) CheckSigningKey(ctx context.Context, pub crypto.PublicKey) error {
 	last, err := s.lastCheckpoint(ctx)
 	if err != nil || last == nil {
 		return err
@@ -516,7 +540,7 @@ func (s *Service) CheckSigningKey(ctx context.Context, pub ed25519.PublicKey) er
 // sign a log last vouched for by another key, as the operator at the
 // command line decided (serve --new-signing-key). The entry says that
 // nothing signs it.
-func (s *Service) LogSigningKeyChange(ctx context.Context, pub ed25519.PublicKey) error {
+func (s *Service) LogSigningKeyChange(ctx context.Context, pub crypto.PublicKey) error {
 	last, err := s.lastCheckpoint(ctx)
 	if err != nil {
 		return err
@@ -553,7 +577,7 @@ func (s *Service) lastCheckpoint(ctx context.Context) (*Checkpoint, error) {
 // verifier trusting the new key accepts the old key's checkpoints up to the
 // change, one trusting the old key the new key's from the change on. Each
 // change is named in the result, since nothing signs it.
-func (s *Service) handOverKeys(ctx context.Context, v *LogVerifier, trusted ed25519.PublicKey) error {
+func (s *Service) handOverKeys(ctx context.Context, v *LogVerifier, trusted crypto.PublicKey) error {
 	if trusted == nil {
 		return nil
 	}

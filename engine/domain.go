@@ -107,7 +107,8 @@ type Conflict struct {
 }
 
 // AuditEntry is one entry of the append-only, hash-chained decision log.
-// Hash = ChainHash(PrevHash, entry); see audit.go for the encoding.
+// Hash = ChainHashWith(the log's suite, PrevHash, entry): SHA-256 by default, SM3 for a
+// log initialised with the 国密 suite; see audit.go for the encoding.
 type AuditEntry struct {
 	Seq            int64     `json:"seq"`
 	Time           time.Time `json:"time"` // UTC

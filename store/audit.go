@@ -22,7 +22,11 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 	}
 	e.Seq, e.PrevHash = lastSeq+1, lastHash
 	e.Time = e.Time.UTC()
-	e.Hash = engine.ChainHash(e.PrevHash, e)
+	suite, err := db.suiteFor(ctx, tx, lastSeq, e)
+	if err != nil {
+		return err
+	}
+	e.Hash = engine.ChainHashWith(suite, e.PrevHash, e)
 	if err := db.appendTree(ctx, tx, e); err != nil {
 		return err
 	}

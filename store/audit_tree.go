@@ -28,7 +28,7 @@ type auditTree struct {
 }
 
 // treeHasher is the tree's hash function.
-func (db *DB) treeHasher() tlog.Hasher { return tlog.SHA256 }
+func (db *DB) treeHasher() tlog.Hasher { return db.logSuite().Tree }
 
 var _ engine.TreeStore = (*DB)(nil)
 

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -22,6 +23,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // Compile-time proof that DB is what the engine and web need.
@@ -46,6 +48,9 @@ type DB struct {
 	reads sync.Map    // readRow's prepared statements, by SQL text
 	queue commitQueue // Apply's group commit
 	tree  auditTree   // the Merkle tree's border, kept by the writer (audit_tree.go)
+	// suite is the log's crypto suite, as its first entry records it; nil
+	// while the log is empty (audit_suite.go).
+	suite atomic.Pointer[tlog.Suite]
 
 	stopOptimize chan struct{} // closed by Close: ends the periodic PRAGMA optimize
 	optimizeDone chan struct{}
@@ -91,6 +96,10 @@ func Open(path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.loadSuite(ctx, db.read); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -6,7 +6,7 @@ package web
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,7 +54,7 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// CheckpointKey signs the decision log's checkpoints on demand (audit
 	// pages); nil leaves the pages able to verify but not to sign.
-	CheckpointKey ed25519.PrivateKey
+	CheckpointKey crypto.Signer
 	// Witnesses are the witness URLs serve pushes checkpoints to; the proof
 	// page shows what each last cosigned.
 	Witnesses []string

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 	"zonevet/rules"
 	"zonevet/store"
 )
@@ -22,6 +23,13 @@ type app struct {
 // openApp opens (creating and migrating if needed) the database at dbPath and
 // makes sure every default park has a rule set, so a new database is usable at once.
 func openApp(ctx context.Context, dbPath string) (*app, error) {
+	return openAppSuite(ctx, dbPath, nil)
+}
+
+// openAppSuite is openApp for `init --crypto`: a new log gets suite
+// recorded as its first entry, before anything else is logged; an existing
+// log must already have it. nil takes whatever the log has.
+func openAppSuite(ctx context.Context, dbPath string, suite *tlog.Suite) (*app, error) {
 	_, statErr := os.Stat(dbPath)
 	fresh := errors.Is(statErr, os.ErrNotExist)
 	db, err := store.Open(dbPath)
@@ -34,6 +42,12 @@ func openApp(ctx context.Context, dbPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{db: db, svc: svc, fresh: fresh, close: db.Close}
+	if suite != nil {
+		if err := svc.RecordLogSuite(ctx, suite); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := a.installDefaultParks(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // auditUsage is the audit part of the usage text.
@@ -93,14 +94,14 @@ func addCheckpointFlags(fs *flag.FlagSet) *checkpointFlags {
 // start loads the signing key (creating it only for a log without
 // checkpoints, or when told --new-signing-key) and runs periodic checkpoints
 // until ctx ends. It returns the key for the web layer.
-func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logger *slog.Logger) (ed25519.PrivateKey, error) {
+func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logger *slog.Logger) (crypto.Signer, error) {
 	path := signingKeyPath(*f.key, dbPath)
 	a.svc.UseCheckpointFile(checkpointFilePath(*f.file, path))
 	key, err := loadKeyForLog(ctx, a, path, *f.newKey, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
-	pub := key.Public().(ed25519.PublicKey)
+	pub := tlog.Public(key)
 	fmt.Printf("zonevet: checkpoint public key %s (fingerprint %s); checkpoints also go to %s\n",
 		engine.PublicKeyString(pub), engine.KeyFingerprint(pub), a.svc.CheckpointFile())
 	go a.svc.AuditLog(key).RunCheckpoints(ctx, *f.interval, func(err error) {
@@ -121,7 +122,7 @@ func (f *checkpointFlags) start(ctx context.Context, a *app, dbPath string, logg
 // is refused unless newKey, which makes the key if missing and logs the
 // change (engine.LogSigningKeyChange). Restoring a backup without its key
 // would otherwise start a second key silently.
-func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notices io.Writer) (ed25519.PrivateKey, error) {
+func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notices io.Writer) (crypto.Signer, error) {
 	key, err := engine.LoadSigningKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		cps, cerr := a.db.Checkpoints(ctx)
@@ -135,7 +136,7 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 				"if it is lost, start once with --new-signing-key: a new key is made and the change is logged, signed by nothing", len(cps), last.Seq, last.Key, path)
 		}
 		var created bool
-		if key, created, err = engine.LoadOrCreateSigningKey(path); err != nil {
+		if key, created, err = engine.LoadOrCreateSigningKeyFor(path, a.db.LogSuite()); err != nil {
 			return nil, err
 		}
 		if created {
@@ -144,7 +145,10 @@ func loadKeyForLog(ctx context.Context, a *app, path string, newKey bool, notice
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	pub := key.Public().(ed25519.PublicKey)
+	pub := tlog.Public(key)
+	if err := a.svc.CheckKeySuite(ctx, pub); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
 	err = a.svc.CheckSigningKey(ctx, pub)
 	if errors.Is(err, engine.ErrKeyMismatch) && newKey {
 		if err := a.svc.LogSigningKeyChange(ctx, pub); err != nil {
@@ -234,7 +238,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			pub := key.Public().(ed25519.PublicKey)
+			pub := tlog.Public(key)
 			fmt.Fprintln(out, engine.PublicKeyString(pub))
 			fmt.Fprintf(os.Stderr, "fingerprint %s (key file %s)\n", engine.KeyFingerprint(pub), keyPath)
 			return nil
@@ -257,9 +261,9 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 				if err != nil {
 					return err
 				}
-				var trusted ed25519.PublicKey
+				var trusted crypto.PublicKey
 				if key != nil {
-					trusted = key.Public().(ed25519.PublicKey)
+					trusted = tlog.Public(key)
 				}
 				if *pubkey != "" {
 					if trusted, err = engine.ParsePublicKey(*pubkey); err != nil {
@@ -301,7 +305,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			return nil
 		}
 		// verify, against the database
-		var trusted ed25519.PublicKey
+		var trusted crypto.PublicKey
 		if *pubkey != "" {
 			k, err := engine.ParsePublicKey(*pubkey)
 			if err != nil {
@@ -309,7 +313,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			}
 			trusted = k
 		} else if key, err := engine.LoadSigningKey(keyPath); err == nil {
-			trusted = key.Public().(ed25519.PublicKey)
+			trusted = tlog.Public(key)
 		}
 		// Checkpoints kept outside the database: those named, and the
 		// checkpoint file when it exists.
@@ -480,7 +484,7 @@ func reportVerify(res *engine.VerifyResult, out io.Writer) error {
 
 // fetchWitnessed asks the witness at u for its latest cosigned checkpoint
 // of this log and checks it.
-func fetchWitnessed(ctx context.Context, a *app, u string, trusted ed25519.PublicKey, ws []engine.WitnessKey) (*engine.Checkpoint, error) {
+func fetchWitnessed(ctx context.Context, a *app, u string, trusted crypto.PublicKey, ws []engine.WitnessKey) (*engine.Checkpoint, error) {
 	origin, err := a.svc.AuditLog(nil).LogOriginOf(ctx)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // The reference puller keeps a copy of the decision log outside the server,
@@ -113,7 +114,7 @@ type puller struct {
 	client          *http.Client
 	out             io.Writer
 
-	trusted ed25519.PublicKey
+	trusted crypto.PublicKey
 	seq     int64  // the last entry held
 	hash    string // its hash
 	seen    []engine.Checkpoint
@@ -190,7 +191,7 @@ func (p *puller) loadKey(ctx context.Context, given string) error {
 			if err != nil {
 				return err
 			}
-			if !k.Equal(p.trusted) {
+			if engine.PublicKeyString(k) != engine.PublicKeyString(p.trusted) {
 				return fmt.Errorf("audit pull: --pubkey differs from the key pinned in %s; a new key needs a new folder (or remove the pin knowingly)", path)
 			}
 		}
@@ -322,7 +323,9 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 	if pg.Head.Seq == p.seq && pg.Head.Hash != p.hash {
 		return nil, nil, refuse("the server's entry #%d has hash %s, the one held here %s: its log was rewritten (forked)", p.seq, pg.Head.Hash, p.hash)
 	}
-	v := &engine.ChainVerifier{Head: p.hash, HeadSeq: p.seq}
+	// The pinned key's kind says the log's hash: SM3 for an sm2 key.
+	suite, _ := tlog.SuiteOfKey(p.trusted)
+	v := &engine.ChainVerifier{Head: p.hash, HeadSeq: p.seq, Suite: suite}
 	for i := range pg.Entries {
 		if err := v.Check(&pg.Entries[i]); err != nil {
 			if i == 0 && pg.Entries[0].Seq == p.seq+1 && pg.Entries[0].PrevHash != p.hash {

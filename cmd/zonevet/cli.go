@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 	"zonevet/rules"
 )
 
@@ -57,10 +58,24 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 	fs, db := newFlags("init")
 	demo := fs.Bool("demo", false, "add demo accounts and projects")
 	docs := docsFlag(fs)
+	cryptoName := fs.String("crypto", "", `the decision log's crypto suite, chosen once for a new database: "ed25519" (SHA-256 and Ed25519, the default) or "sm" (国密: SM3 and SM2, GB/T 39786)`)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
-	return withApp(ctx, *db, func(a *app) error {
+	var suite *tlog.Suite
+	if *cryptoName != "" {
+		s, err := tlog.SuiteByName(*cryptoName)
+		if err != nil {
+			return err
+		}
+		suite = s
+	}
+	a, err := openAppSuite(ctx, *db, suite)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return func(a *app) error {
 		if *demo {
 			if !a.fresh {
 				return fmt.Errorf("%s already exists: demo data goes into a new database only", *db)
@@ -90,9 +105,10 @@ func runInit(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "park %s (%s): rule set %s\n", p.ID, engine.EscapeText(p.NameZH), rs.Version()[:12])
 		}
+		fmt.Fprintf(out, "decision log crypto suite: %s\n", a.db.LogSuite().Name)
 		fmt.Fprintf(out, "database ready: %s\n", *db)
 		return nil
-	})
+	}(a)
 }
 
 func runRules(ctx context.Context, args []string, out io.Writer) error {

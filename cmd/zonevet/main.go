@@ -69,7 +69,8 @@ func errorText(err error) string {
 		if e.Field != "" {
 			field = " [" + e.Field + "]"
 		}
-		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, engine.EscapeText(e.Text("zh")), engine.EscapeText(e.Text("en")))
+		// Text, not the inline pair: a catalogue error (engine.Fail) has only an id.
+		return fmt.Sprintf("%s%s: %s / %s", e.Code, field, engine.EscapeText(e.Text("zh-CN")), engine.EscapeText(e.Text("en")))
 	}
 	return err.Error()
 }

@@ -31,7 +31,7 @@ func runWitness(ctx context.Context, args []string, out io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:7380", "address to listen on (host:port; port 0 picks one)")
 	dir := fs.String("dir", "zonevet-witness", "folder of the witness's key, state and refusal log")
 	name := fs.String("name", "", "the witness's key name (default zonevet-witness/<key fingerprint>)")
-	logKey := fs.String("log-key", "", `the decision log's checkpoint public key ("ed25519:…" or a file), obtained from the zone independently`)
+	logKey := fs.String("log-key", "", `the decision log's checkpoint public key ("ed25519:…", "sm2:…" or a file), obtained from the zone independently`)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -42,9 +42,15 @@ func runWitness(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	key, _, err := engine.LoadOrCreateSigningKey(filepath.Join(*dir, "witness-key.pem"))
+	// The witness's own key is Ed25519 whatever the log's suite: its
+	// cosignatures are C2SP tlog-cosignature/v1, which is Ed25519 only.
+	signer, _, err := engine.LoadOrCreateSigningKey(filepath.Join(*dir, "witness-key.pem"))
 	if err != nil {
 		return err
+	}
+	key, ok := signer.(ed25519.PrivateKey)
+	if !ok {
+		return errors.New("witness: witness-key.pem is not an Ed25519 key")
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	if *name == "" {

@@ -6,7 +6,7 @@ import (
 	"errors"
 )
 
-// Accumulator computes RFC 6962 SHA-256 roots as leaves stream in, without
+// Accumulator computes RFC 6962 roots (SHA-256, or the suite's hash) as leaves stream in, without
 // allocating: a verifier of a million entries rebuilds the whole tree, and
 // the general Range (any hasher, node visits) allocates several times per
 // leaf. It gives exactly Range's roots (a test holds it to that).
@@ -15,6 +15,18 @@ type Accumulator struct {
 	peaks [64][sha256.Size]byte // peaks[i]: the perfect subtree of level levels[i]
 	n     int
 	buf   [1 + 2*sha256.Size]byte
+	sum   func([]byte) [32]byte // nil: SHA-256
+}
+
+// NewAccumulator is an accumulator for the suite's tree (RFC 6962 over its
+// hash; both suites' hashes are 32 bytes). The zero Accumulator is SHA-256's.
+func NewAccumulator(s *Suite) *Accumulator { return &Accumulator{sum: s.Sum} }
+
+func (a *Accumulator) hash(b []byte) [32]byte {
+	if a.sum == nil {
+		return sha256.Sum256(b)
+	}
+	return a.sum(b)
 }
 
 // AddEntryHash adds the leaf of an entry whose chain hash is hexHash.
@@ -26,14 +38,14 @@ func (a *Accumulator) AddEntryHash(hexHash string) error {
 	if _, err := hex.Decode(a.buf[1:1+sha256.Size], []byte(hexHash)); err != nil {
 		return err
 	}
-	leaf := sha256.Sum256(a.buf[:1+sha256.Size])
+	leaf := a.hash(a.buf[:1+sha256.Size])
 	// Merge with the peaks the new leaf completes: one per trailing one bit of size.
 	for s := a.size; s&1 == 1; s >>= 1 {
 		a.n--
 		a.buf[0] = 1
 		copy(a.buf[1:], a.peaks[a.n][:])
 		copy(a.buf[1+sha256.Size:], leaf[:])
-		leaf = sha256.Sum256(a.buf[:])
+		leaf = a.hash(a.buf[:])
 	}
 	a.peaks[a.n] = leaf
 	a.n++
@@ -47,7 +59,7 @@ func (a *Accumulator) Size() uint64 { return a.size }
 // Root is the root of the tree of the leaves added so far.
 func (a *Accumulator) Root() []byte {
 	if a.n == 0 {
-		s := sha256.Sum256(nil)
+		s := a.hash(nil)
 		return s[:]
 	}
 	root := a.peaks[a.n-1]
@@ -55,7 +67,7 @@ func (a *Accumulator) Root() []byte {
 		a.buf[0] = 1
 		copy(a.buf[1:], a.peaks[i][:])
 		copy(a.buf[1+sha256.Size:], root[:])
-		root = sha256.Sum256(a.buf[:])
+		root = a.hash(a.buf[:])
 	}
 	return root[:]
 }

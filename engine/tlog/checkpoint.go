@@ -1,6 +1,8 @@
 package tlog
 
 import (
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emmansun/gmsm/sm2"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -104,6 +107,38 @@ func Ed25519Verifier(name string, pub ed25519.PublicKey) (note.Verifier, error) 
 		return nil, fmt.Errorf("checkpoint key: %w", err)
 	}
 	return note.NewVerifier(vkey)
+}
+
+// NoteSigner signs notes as name with an Ed25519 or SM2 key.
+func NoteSigner(name string, key crypto.Signer) (note.Signer, error) {
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		return Ed25519Signer(name, k)
+	case *sm2.PrivateKey:
+		v, err := NoteVerifier(name, &k.PublicKey)
+		if err != nil {
+			return nil, err
+		}
+		return &sm2NoteSigner{sm2NoteVerifier: *v.(*sm2NoteVerifier), key: k}, nil
+	}
+	return nil, fmt.Errorf("checkpoint key: type %T is neither Ed25519 nor SM2", key)
+}
+
+// NoteVerifier verifies notes signed as name by an Ed25519 or SM2 key.
+func NoteVerifier(name string, pub crypto.PublicKey) (note.Verifier, error) {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return Ed25519Verifier(name, k)
+	case *ecdsa.PublicKey:
+		if k.Curve != sm2.P256() {
+			break
+		}
+		if name == "" || strings.ContainsAny(name, "+ \n") {
+			return nil, fmt.Errorf("checkpoint key: malformed name %q", name)
+		}
+		return &sm2NoteVerifier{name: name, hash: noteKeyHash(name, SM2NoteAlg, KeyBytes(k)), pub: k}, nil
+	}
+	return nil, fmt.Errorf("checkpoint key: type %T is neither Ed25519 nor SM2", pub)
 }
 
 // VerifierKey is the standard text form of (name, pub) that note tools take:

@@ -2,6 +2,7 @@ package tlog
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -25,7 +26,7 @@ import (
 type Witness struct {
 	Name    string             // the cosigner's key name
 	Key     ed25519.PrivateKey // the witness's own key
-	LogKey  ed25519.PublicKey  // the log's checkpoint key, obtained independently
+	LogKey  crypto.PublicKey   // the log's checkpoint key (Ed25519 or SM2), obtained independently; its type says the log's suite
 	State   string             // file: the last cosigned checkpoint per origin (JSON)
 	Refused string             // file: every refusal, one JSON line each
 	Now     func() time.Time
@@ -150,7 +151,7 @@ func (w *Witness) AddCheckpoint(oldSize uint64, proof [][]byte, note string) (st
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	origin, _, _ := cutLine(note)
-	v, err := Ed25519Verifier(origin, w.LogKey)
+	v, err := NoteVerifier(origin, w.LogKey)
 	if err != nil {
 		return "", w.refuse(origin, oldSize, 0, note, http.StatusForbidden, "the checkpoint's origin is not a valid key name: "+err.Error())
 	}
@@ -176,7 +177,11 @@ func (w *Witness) AddCheckpoint(oldSize uint64, proof [][]byte, note string) (st
 	}
 	if known.Size > 0 {
 		root, _ := base64.StdEncoding.DecodeString(known.Root)
-		if err := VerifyConsistency(SHA256, known.Size, b.Size, proof, root, b.Root); err != nil {
+		suite, err := SuiteOfKey(w.LogKey)
+		if err != nil {
+			return "", err
+		}
+		if err := VerifyConsistency(suite.Tree, known.Size, b.Size, proof, root, b.Root); err != nil {
 			return "", w.refuse(origin, oldSize, b.Size, note, http.StatusUnprocessableEntity,
 				fmt.Sprintf("the tree of size %d does not extend the one cosigned at size %d (a fork or rewritten history): %v", b.Size, known.Size, err))
 		}
