@@ -162,6 +162,7 @@ type Change struct {
 	LandUsers *LandUsersPart // a park's land users and their figures
 	RuleSet   *RuleSetRecord // stored (idempotent on version) and made its park's active version
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
+	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -228,6 +229,7 @@ type Store interface {
 	PublicityStore
 	CalendarStore
 	CheckpointStore
+	MeetingStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

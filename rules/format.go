@@ -75,6 +75,9 @@ type fileSpec struct {
 	Metrics   []Metric       `yaml:"metrics" json:"metrics"`
 	Checks    []checkSpec    `yaml:"checks" json:"checks"`
 	Scoring   ScoringSheet   `yaml:"scoring" json:"scoring"`
+	// Committee is how the committee decides in a meeting (集体决策);
+	// absent, the defaults of CommitteeRules apply.
+	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
 	Rating    RatingConfig   `yaml:"rating" json:"rating"`
 	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
 	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
