@@ -486,3 +486,20 @@ func decideInMeeting(ctx context.Context, x *actEffect) error {
 	x.c.Entry.Payload = payload(meetingDecision{Meeting: m, Tally: t, MinutesSHA256: sha})
 	return nil
 }
+
+// MeetingParks lists the parks where u sits on the committee (may open a meeting).
+func (s *Service) MeetingParks(ctx context.Context, u *User) ([]Park, error) {
+	if u == nil {
+		return nil, nil
+	}
+	return s.parksAllowing(ctx, u, "meeting", "open")
+}
+
+// Agenda lists a park's projects awaiting the committee, for the meeting form.
+func (s *Service) Agenda(ctx context.Context, u *User, park string) ([]*Project, error) {
+	if _, err := s.authorize(u, park, "meeting", "open"); err != nil {
+		return nil, err
+	}
+	ps, _, err := s.store.Projects(ctx, ProjectFilter{Parks: []string{park}, States: []State{StateCommitteeReview}, Sort: "id", Summary: true})
+	return ps, err
+}
