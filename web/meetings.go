@@ -251,5 +251,8 @@ func (s *Server) handleMeetingMinutes(c echo.Context) error {
 		return s.meetingRefusal(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	// The minutes are a self-contained document with their print style
+	// inline and no script: allow that style, nothing else.
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	return c.HTMLBlob(http.StatusOK, b)
 }
