@@ -151,3 +151,37 @@ func TestMeetingPageAgendaToMinutes(t *testing.T) {
 		t.Fatalf("meeting page: want the item decided approve")
 	}
 }
+
+// TestRecallButton: the promoter who just submitted sees 撤回 on the project
+// page and takes the submission back; once a reviewer has acted (passed
+// it), the promoter sees no 撤回 and a forged one is refused.
+func TestRecallButton(t *testing.T) {
+	w := mustWorld(t)
+	recallButtons := func(c *client, p *engine.Project) int {
+		rec := c.do("GET", "/projects/"+strconv.FormatInt(p.ID, 10), nil)
+		return len(findAll(parseHTML(t, rec.Body.String()), func(n *html.Node) bool { return n.Data == "button" && attr(n, "data-event") == "recall" }))
+	}
+	promoter := w.login("promoter")
+	p := w.project(engine.StateScreening)
+	if n := recallButtons(promoter, p); n != 1 {
+		t.Fatalf("recall buttons after the submit: %d, want 1", n)
+	}
+	if n := recallButtons(w.login("reviewer"), p); n != 0 {
+		t.Fatalf("recall buttons for the reviewer: %d, want 0", n)
+	}
+	rec := promoter.do("POST", "/projects/"+strconv.FormatInt(p.ID, 10)+"/act", url.Values{"event": {"recall"}, "version": {strconv.FormatInt(p.Version, 10)}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("recall: %d %.300s", rec.Code, rec.Body.String())
+	}
+	if got, _ := w.svc.Project(w.ctx, w.users["promoter"], p.ID); got.State != engine.StateDraft {
+		t.Fatalf("after the recall: %s, want draft", got.State)
+	}
+	q := w.project(engine.StateExpertReview) // submitted by promoter, passed by reviewer
+	if n := recallButtons(promoter, q); n != 0 {
+		t.Fatalf("recall buttons after the reviewer acted: %d, want 0", n)
+	}
+	rec = promoter.do("POST", "/projects/"+strconv.FormatInt(q.ID, 10)+"/act", url.Values{"event": {"recall"}, "version": {strconv.FormatInt(q.Version, 10)}})
+	if rec.Code < 400 {
+		t.Fatalf("forged recall after the reviewer acted: %d, want a refusal", rec.Code)
+	}
+}
