@@ -56,7 +56,7 @@ type AgendaItem struct {
 	ProjectName   string `json:"project_name"`
 	Outcome       string `json:"outcome,omitempty"` // approve | reject, once decided
 	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
-	DocumentID    int64  `json:"document_id,omitempty"`
+	DocumentID    int64  `json:"document_id,omitempty"` // the filed minutes, once decided
 }
 
 // Vote is one present member's vote on one agenda item.
@@ -70,12 +70,12 @@ type Vote struct {
 }
 
 // MeetingPart is what a meeting step writes beside its entry: a new meeting
-// with its agenda, one vote, or an item's decision with its minutes document.
+// with its agenda, one vote, or an item's decision (its minutes are the
+// Change's Document).
 type MeetingPart struct {
 	Meeting  *Meeting    // inserted with its agenda; the new id is written back
 	Vote     *Vote       // inserted; a second vote of a member on an item is a conflict
 	Decision *AgendaItem // the item's outcome and minutes hash set (once: a decided item is a conflict)
-	Minutes  *Document   // the minutes of the decision, inserted as the project's document; its id is written back
 }
 
 // MeetingStore reads meetings; every change is a Change with a MeetingPart.
@@ -480,10 +480,21 @@ func decideInMeeting(ctx context.Context, x *actEffect) error {
 	doc := &Document{ProjectID: x.p.ID, Kind: DocumentMinutes, FileName: fmt.Sprintf("会议纪要-%s-%d.html", m.HeldOn, x.p.ID),
 		StoredName: x.act.MinutesStored, MediaType: "text/html; charset=utf-8", Size: int64(len(b)), SHA256: sha,
 		UploadedBy: x.a.user.Username, UploadedAt: x.s.now().UTC()}
-	x.c.Meeting = &MeetingPart{Decision: &AgendaItem{MeetingID: m.ID, ProjectID: x.p.ID, Outcome: t.Outcome, MinutesSHA256: sha}, Minutes: doc}
-	x.c.Entry.Reason = fmt.Sprintf("%s %s:同意 %d、不同意 %d、弃权 %d(应表决 %d 人,回避 %d 人)", m.Number, m.HeldOn,
+	decision := x.c.Entry
+	decision.Reason = fmt.Sprintf("%s %s:同意 %d、不同意 %d、弃权 %d(应表决 %d 人,回避 %d 人)", m.Number, m.HeldOn,
 		t.Agree, t.Disagree, t.Abstain, len(t.Voters), len(t.Recused))
-	x.c.Entry.Payload = payload(meetingDecision{Meeting: m, Tally: t, MinutesSHA256: sha})
+	decision.Payload = payload(meetingDecision{Meeting: m, Tally: t, MinutesSHA256: sha})
+	// The minutes are filed like any document, with their own upload entry
+	// (its payload the document as stored, as every upload's), then the
+	// decision follows in the same transaction.
+	upload := decision
+	upload.Event, upload.ToState = "upload", decision.FromState
+	upload.Reason = label("doc", DocumentMinutes, "zh") + ":" + doc.FileName
+	upload.Payload = ""
+	x.c.Document = doc
+	x.c.Entry = upload
+	x.c.Extra = append([]AuditEntry{decision}, x.c.Extra...)
+	x.c.Meeting = &MeetingPart{Decision: &AgendaItem{MeetingID: m.ID, ProjectID: x.p.ID, Outcome: t.Outcome, MinutesSHA256: sha}}
 	return nil
 }
 

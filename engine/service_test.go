@@ -187,7 +187,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 	for _, e := range log {
 		events = append(events, e.Event)
 	}
-	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "vote", "approve", "sign",
+	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "vote", "upload", "approve", "sign",
 		"start_construction", "start_production", "rectify", "rectification_plan", "rectified", "rectify", "exit"}
 	if len(events) != len(want) {
 		t.Fatalf("log events = %v, want %v", events, want)

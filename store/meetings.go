@@ -14,7 +14,7 @@ var _ engine.MeetingStore = (*DB)(nil)
 // its agenda, a vote, or an item's decision with its minutes document; it
 // returns the write-back of the new ids.
 func writeMeeting(ctx context.Context, tx *sql.Tx, c *engine.MeetingPart) (func(), error) {
-	var meetingID, docID int64
+	var meetingID int64
 	if m := c.Meeting; m != nil {
 		agenda := m.Agenda
 		m.Agenda = nil // the agenda lives in its own rows, where decisions are set
@@ -46,15 +46,9 @@ func writeMeeting(ctx context.Context, tx *sql.Tx, c *engine.MeetingPart) (func(
 			return nil, err
 		}
 	}
-	if c.Minutes != nil {
-		var err error
-		if docID, err = insertDocument(ctx, tx, c.Minutes); err != nil {
-			return nil, err
-		}
-	}
 	if d := c.Decision; d != nil {
-		res, err := tx.ExecContext(ctx, `UPDATE meeting_agenda SET outcome = ?, minutes_sha256 = ?, document_id = NULLIF(?, 0)
-			WHERE meeting_id = ? AND project_id = ? AND outcome = ''`, d.Outcome, d.MinutesSHA256, docID, d.MeetingID, d.ProjectID)
+		res, err := tx.ExecContext(ctx, `UPDATE meeting_agenda SET outcome = ?, minutes_sha256 = ?
+			WHERE meeting_id = ? AND project_id = ? AND outcome = ''`, d.Outcome, d.MinutesSHA256, d.MeetingID, d.ProjectID)
 		if err != nil {
 			return nil, err
 		}
@@ -68,12 +62,6 @@ func writeMeeting(ctx context.Context, tx *sql.Tx, c *engine.MeetingPart) (func(
 			for i := range c.Meeting.Agenda {
 				c.Meeting.Agenda[i].MeetingID = meetingID
 			}
-		}
-		if c.Minutes != nil {
-			c.Minutes.ID = docID
-		}
-		if c.Decision != nil {
-			c.Decision.DocumentID = docID
 		}
 	}, nil
 }
@@ -116,8 +104,11 @@ func (db *DB) meetings(ctx context.Context, q string, args ...any) ([]engine.Mee
 		return nil, wrap("meetings", err)
 	}
 	for i := range out {
-		err := db.eachRow(ctx, `SELECT meeting_id, project_id, project_name, outcome, minutes_sha256, COALESCE(document_id, 0)
-			FROM meeting_agenda WHERE meeting_id = ? ORDER BY project_id`, []any{out[i].ID}, func(rows *sql.Rows) error {
+		// The filed minutes are the project's minutes document of that SHA-256.
+		err := db.eachRow(ctx, `SELECT meeting_id, project_id, project_name, outcome, minutes_sha256,
+			COALESCE((SELECT min(d.id) FROM documents d WHERE d.project_id = a.project_id AND d.kind = 'minutes' AND a.minutes_sha256 <> ''
+				AND d.sha256 = a.minutes_sha256), 0)
+			FROM meeting_agenda a WHERE meeting_id = ? ORDER BY project_id`, []any{out[i].ID}, func(rows *sql.Rows) error {
 			var it engine.AgendaItem
 			if err := rows.Scan(&it.MeetingID, &it.ProjectID, &it.ProjectName, &it.Outcome, &it.MinutesSHA256, &it.DocumentID); err != nil {
 				return err

@@ -1,7 +1,8 @@
 -- Committee meetings (集体决策, issue 14): a meeting (its members, those
 -- present, date and number as the engine's JSON), its agenda of projects
--- with each item's decision and the SHA-256 of its minutes, and one vote per
--- present member per item.
+-- with each item's decision and the SHA-256 of its minutes (filed as the
+-- project's minutes document of that digest), and one vote per present
+-- member per item.
 
 -- +goose Up
 
@@ -18,7 +19,6 @@ CREATE TABLE meeting_agenda (
 	project_name   TEXT NOT NULL,
 	outcome        TEXT NOT NULL DEFAULT '',
 	minutes_sha256 TEXT NOT NULL DEFAULT '',
-	document_id    INTEGER REFERENCES documents (id),
 	PRIMARY KEY (meeting_id, project_id)
 ) STRICT;
 
