@@ -90,7 +90,8 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 		for _, s := range States {
 			isState = isState || string(s) == obj
 		}
-		if !isState || act == EventUpdate || act == EventScore || act == EventConflict || act == EventFullProductionReview {
+		if !isState || act == EventUpdate || act == EventScore || act == EventConflict || act == EventFullProductionReview ||
+			act == EventVote || act == EventRecall { // not fsm events: a vote moves nothing, a recall goes back where the recalled move came from
 			continue
 		}
 		checked++

@@ -164,6 +164,7 @@ type Change struct {
 	Rules     *RulesPart     // rule-set governance: a proposal with its text, a decision on one, a what-if report
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
+	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -231,6 +232,7 @@ type Store interface {
 	CalendarStore
 	CheckpointStore
 	RuleGovernanceStore
+	MeetingStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

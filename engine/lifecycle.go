@@ -113,6 +113,10 @@ var effects = map[string]func(context.Context, *actEffect) error{
 	// recover_land: the idle-land finding, the order closed as failed, the
 	// exit under the recovery clause.
 	EventRecoverLand: closeRectification,
+	// approve, reject (from committee review): the meeting's decision, its
+	// minutes attached, the votes and the minutes' hash in the entry (meetings.go).
+	EventApprove: decideInMeeting,
+	EventReject:  decideInMeeting,
 }
 
 // Terminal reports whether no event leaves s.

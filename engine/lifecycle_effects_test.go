@@ -17,7 +17,7 @@ func TestEffectsAreOfLifecycleEvents(t *testing.T) {
 		events = append(events, e.Name)
 	}
 	want := []string{EventSign, EventStartConstruction, EventStartProduction, EventRectify, EventIdleLand,
-		EventResumeConstruction, EventRectified, EventExit, EventRecoverLand}
+		EventResumeConstruction, EventRectified, EventExit, EventRecoverLand, EventApprove, EventReject}
 	var got []string
 	for ev := range effects {
 		if !slices.Contains(events, ev) {

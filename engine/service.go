@@ -463,6 +463,12 @@ type Action struct {
 	MinutesDocument int64    `json:"minutes_document,omitempty"`
 	MinutesNumber   string   `json:"minutes_number,omitempty"`
 	MinutesDate     string   `json:"minutes_date,omitempty"`
+	// Meeting (approve, reject from committee review): the meeting whose
+	// vote decides; MinutesStored and MinutesSHA256 name the minutes
+	// (Service.Minutes) the caller stored as the document's bytes.
+	Meeting       int64  `json:"meeting,omitempty"`
+	MinutesStored string `json:"-"`
+	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.
@@ -475,7 +481,7 @@ var needsReason = map[string]bool{
 // declared a conflict may not make them (segregation of duties).
 var reviewEvents = map[string]bool{
 	EventPass: true, EventReturn: true, EventReject: true, EventOverride: true,
-	EventScore: true, EventApprove: true,
+	EventScore: true, EventApprove: true, EventVote: true,
 }
 
 // maxTextLength bounds a free-text reason or comment, in characters: two
@@ -502,6 +508,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if err != nil {
 		return nil, err
 	}
+	if act.Event == EventRecall {
+		return s.recall(ctx, u, p, act)
+	}
 	a, err := s.authorize(u, p.Park, string(p.State), act.Event)
 	if err != nil {
 		return nil, s.stateOrPermission(u, p, act.Event, err)
@@ -511,7 +520,8 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	}
 	// An override checks its reason with everything else it needs, so one
 	// refusal names every missing piece (checkOverride).
-	if needsReason[act.Event] && act.Reason == "" && act.Event != EventOverride {
+	// A meeting's decision is reasoned by its votes and minutes (decideInMeeting).
+	if needsReason[act.Event] && act.Reason == "" && act.Event != EventOverride && act.Meeting == 0 {
 		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
@@ -812,7 +822,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 		return nil
 	}
 	m := newMachine(p.State)
-	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict) {
+	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict, EventRecall) {
 		if ev == EventRecommend || ev == EventFailReview || ev == EventRate {
 			continue // automatic: follow from scores and rating runs
 		}
@@ -839,6 +849,10 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 			if sc, err := s.store.Scores(ctx, p.ID, p.Round); err != nil || hasReviewer(sc, u.ID) {
 				continue
 			}
+		case EventRecall:
+			if _, err := s.recallTarget(ctx, u, p); err != nil {
+				continue
+			}
 		}
 		out = append(out, ev)
 	}
@@ -851,7 +865,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 var actionRank = func() map[string]int {
 	order := []string{EventSubmit, EventResubmit, EventPass, EventScore, EventApprove, EventSign, EventStartConstruction,
 		EventStartProduction, EventRectified, EventUpdate, EventOverride, EventReturn, EventReject, EventRectify,
-		EventExit, EventWithdraw, EventConflict}
+		EventExit, EventWithdraw, EventConflict, EventRecall}
 	m := make(map[string]int, len(order))
 	for i, ev := range order {
 		m[ev] = i + 1

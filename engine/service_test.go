@@ -164,7 +164,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 	if p.State != engine.StateCommitteeReview {
 		t.Fatalf("after quorum at 80: state %s, want committee_review", p.State)
 	}
-	p = w.act("committee-qingyuan", p, engine.EventApprove, "")
+	p = w.decide(p, engine.EventApprove)
 	p = w.act("promoter-qingyuan", p, engine.EventSign, "")
 	p = w.act("promoter-qingyuan", p, engine.EventStartConstruction, "")
 	p = w.act("promoter-qingyuan", p, engine.EventStartProduction, "")
@@ -187,7 +187,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 	for _, e := range log {
 		events = append(events, e.Event)
 	}
-	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "approve", "sign",
+	want := []string{"create", "submit", "pass", "score", "score", "score", "recommend", "vote", "upload", "approve", "sign",
 		"start_construction", "start_production", "rectify", "rectification_plan", "rectified", "rectify", "exit"}
 	if len(events) != len(want) {
 		t.Fatalf("log events = %v, want %v", events, want)
@@ -507,11 +507,11 @@ var pathTo = map[engine.State][]string{
 	engine.StateReturned:          {"promoter:submit", "reviewer:return"},
 	engine.StateExpertReview:      {"promoter:submit", "reviewer:pass"},
 	engine.StateCommitteeReview:   {"promoter:submit", "reviewer:pass", "scores"},
-	engine.StateApproved:          {"promoter:submit", "reviewer:pass", "scores", "committee:approve"},
-	engine.StateSigned:            {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign"},
-	engine.StateUnderConstruction: {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction"},
-	engine.StateInProduction:      {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production"},
-	engine.StateRectification:     {"promoter:submit", "reviewer:pass", "scores", "committee:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production", "committee:rectify"},
+	engine.StateApproved:          {"promoter:submit", "reviewer:pass", "scores", "meeting:approve"},
+	engine.StateSigned:            {"promoter:submit", "reviewer:pass", "scores", "meeting:approve", "promoter:sign"},
+	engine.StateUnderConstruction: {"promoter:submit", "reviewer:pass", "scores", "meeting:approve", "promoter:sign", "promoter:start_construction"},
+	engine.StateInProduction:      {"promoter:submit", "reviewer:pass", "scores", "meeting:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production"},
+	engine.StateRectification:     {"promoter:submit", "reviewer:pass", "scores", "meeting:approve", "promoter:sign", "promoter:start_construction", "promoter:start_production", "committee:rectify"},
 }
 
 func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Project {
@@ -523,6 +523,10 @@ func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Pro
 			continue
 		}
 		role, ev, _ := strings.Cut(st, ":")
+		if role == "meeting" {
+			p = w.decide(p, ev)
+			continue
+		}
 		p = w.act(role+"-"+park, p, ev, "理由")
 	}
 	if p.State != to {
@@ -536,7 +540,7 @@ func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Pro
 var matrixEvents = []string{engine.EventSubmit, engine.EventPass, engine.EventOverride, engine.EventReturn,
 	engine.EventResubmit, engine.EventWithdraw, engine.EventApprove, engine.EventReject, engine.EventSign,
 	engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit,
-	engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction}
+	engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction, engine.EventRecall}
 
 // transitionTable reads testdata/authz/transitions.tsv, the hand-written
 // answer of who may take which event from which state: "allowed" or

@@ -45,6 +45,10 @@ func (w *world) firm(n int, to engine.State, rd float64) *engine.Project {
 			continue
 		}
 		role, ev, _ := splitStep(st)
+		if ev == engine.EventApprove {
+			p = w.decide(p, ev) // a decision of a committee meeting (issue 14)
+			continue
+		}
 		p = w.act(role+"-qingyuan", p, ev, "")
 	}
 	ag, err := w.svc.AgreementDefaults(w.ctx, w.users["promoter-qingyuan"], p.ID)

@@ -65,22 +65,25 @@ package rules
 
 // fileSpec is one rule-set file as written.
 type fileSpec struct {
-	Park      string         `yaml:"park" json:"park"`
-	NameZH    string         `yaml:"name_zh" json:"name_zh"`
-	NameEN    string         `yaml:"name_en" json:"name_en"`
-	Level     string         `yaml:"level" json:"level"`
-	Precision *int           `yaml:"precision,omitempty" json:"precision,omitempty"`
-	Catalogue string         `yaml:"industry_catalogue,omitempty" json:"industry_catalogue,omitempty"`
-	Figures   *FiguresSpec   `yaml:"figures,omitempty" json:"figures,omitempty"`
-	Leading   []Sector       `yaml:"leading_industries" json:"leading_industries"`
-	Metrics   []Metric       `yaml:"metrics" json:"metrics"`
-	Checks    []checkSpec    `yaml:"checks" json:"checks"`
-	Scoring   ScoringSheet   `yaml:"scoring" json:"scoring"`
-	Rating    RatingConfig   `yaml:"rating" json:"rating"`
-	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
-	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
-	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
-	Examples  []Example      `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
+	Park      string       `yaml:"park" json:"park"`
+	NameZH    string       `yaml:"name_zh" json:"name_zh"`
+	NameEN    string       `yaml:"name_en" json:"name_en"`
+	Level     string       `yaml:"level" json:"level"`
+	Precision *int         `yaml:"precision,omitempty" json:"precision,omitempty"`
+	Catalogue string       `yaml:"industry_catalogue,omitempty" json:"industry_catalogue,omitempty"`
+	Figures   *FiguresSpec `yaml:"figures,omitempty" json:"figures,omitempty"`
+	Leading   []Sector     `yaml:"leading_industries" json:"leading_industries"`
+	Metrics   []Metric     `yaml:"metrics" json:"metrics"`
+	Checks    []checkSpec  `yaml:"checks" json:"checks"`
+	Scoring   ScoringSheet `yaml:"scoring" json:"scoring"`
+	// Committee is how the committee decides in a meeting (集体决策);
+	// absent, the defaults of CommitteeRules apply.
+	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
+	Rating    RatingConfig    `yaml:"rating" json:"rating"`
+	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
+	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
+	Deadlines map[string]int  `yaml:"deadlines" json:"deadlines"`
+	Examples  []Example       `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule
 	// sets stored before the change still parse to the same version.

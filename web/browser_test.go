@@ -5,11 +5,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"zonevet/engine"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -178,16 +181,60 @@ func TestBrowserVettingFlow(t *testing.T) {
 		run("submit scores "+r, chromedp.Click(chromedp.CSS(`form[data-scoresheet] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
 	}
 
-	// The committee sees it on its workbench and approves.
+	// The committee sees it on its workbench and decides it in a meeting
+	// (issue 14): the park's three members present, two in favour, one
+	// against with its reasons; the minutes record the dissent, and the
+	// decision files them with the project.
+	for _, n := range []string{"committee2", "committee3"} {
+		w.user(n, engine.RoleAssignment{Role: engine.RoleCommittee, Park: ownPark})
+	}
 	login("committee")
 	run("workbench", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.worklist`)))
 	screenshot(t, ctx, "workbench")
-	run("approve", chromedp.Navigate(projectURL), chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	run("to the meetings page", chromedp.Navigate(projectURL), chromedp.Click(chromedp.CSS(`a[data-event=meeting]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-open-meeting=qingyuan]`)))
+	run("open a meeting",
+		chromedp.SendKeys(chromedp.CSS(`#open-qingyuan input[name=number]`), "清高管纪〔2026〕12号"),
+		chromedp.Click(chromedp.CSS(`#open-qingyuan input[value=committee2]`)),
+		chromedp.Click(chromedp.CSS(`#open-qingyuan input[value=committee3]`)),
+	)
+	screenshot(t, ctx, "meeting-agenda")
+	run("open", chromedp.Click(chromedp.CSS(`button[data-open-meeting=qingyuan]`)), chromedp.WaitVisible(chromedp.CSS(`form.ballot`)))
+	meetingURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		fail("meeting url", err)
+	}
+	run("vote",
+		chromedp.Click(chromedp.CSS(`form.ballot input[value=agree]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.ballot textarea[name=opinion]`), "符合园区主导产业方向,同意立项。"),
+		chromedp.Click(chromedp.CSS(`form.ballot button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	mid, _ := strconv.ParseInt(meetingURL[strings.LastIndex(meetingURL, "/")+1:], 10, 64)
+	pid, _ := strconv.ParseInt(projectURL[strings.LastIndex(projectURL, "/")+1:], 10, 64)
+	for n, in := range map[string]engine.VoteInput{"committee2": {Choice: engine.VoteAgree},
+		"committee3": {Choice: engine.VoteDisagree, Opinion: "亩均税收承诺依赖二期达产,建议写入协议后再批准。"}} {
+		if _, err := w.svc.CastVote(w.ctx, w.users[n], mid, pid, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("the votes", chromedp.Navigate(meetingURL), chromedp.WaitVisible(chromedp.CSS(`button[data-decide]`)))
+	if tally := textOf(`.tally`); !strings.Contains(tally, "同意 2 票,不同意 1 票") {
+		t.Errorf("tally %q, want 2 in favour, 1 against", tally)
+	}
+	screenshot(t, ctx, "meeting-votes")
+	run("the minutes", chromedp.Navigate(meetingURL+"/minutes/"+strconv.FormatInt(pid, 10)), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	if minutes := textOf(`body`); !strings.Contains(minutes, "不同意见") || !strings.Contains(minutes, "建议写入协议后再批准") || !strings.Contains(minutes, "会议决定:批准") {
+		t.Errorf("minutes lack the dissent or the decision:\n%s", minutes)
+	}
+	screenshot(t, ctx, "meeting-minutes")
+	run("decide", chromedp.Navigate(meetingURL), chromedp.Click(chromedp.CSS(`button[data-decide]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-outcome=approve] a[data-minutes]`)))
+	screenshot(t, ctx, "meeting-decided")
+	run("back to the project", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(`#history`)))
 	badge, history := textOf(`.pagehead .badge`), textOf(`#history`)
 	if badge != "已批准" {
 		t.Errorf("state badge %q, want 已批准", badge)
 	}
-	for _, step := range []string{"登记项目", "提交", "通过初审", "评分", "推荐至管委会", "批准"} {
+	for _, step := range []string{"登记项目", "提交", "通过初审", "评分", "推荐至管委会", "表决", "批准"} {
 		if !strings.Contains(history, step) {
 			t.Errorf("history lacks %q:\n%s", step, history)
 		}

@@ -201,6 +201,7 @@ type projectData struct {
 	CanScore      bool
 	CanConflict   bool
 	CanUpload     bool
+	InMeeting     bool // the committee decides this project in a meeting
 	Sheet         rules.ScoringSheet
 	Scores        []engine.Score
 	ScoresAll     bool
@@ -284,6 +285,8 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 			d.CanScore = true
 		case a == engine.EventConflict:
 			d.CanConflict = true
+		case (a == engine.EventApprove || a == engine.EventReject) && p.State == engine.StateCommitteeReview:
+			d.InMeeting = true // a decision of a committee meeting (meetings.go), not a button here
 		case reasonEvents[a]:
 			d.ReasonEvents = append(d.ReasonEvents, a)
 		default:

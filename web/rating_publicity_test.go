@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"zonevet/engine"
 )
 
 // TestRatingPublicityPage: the run's page carries the publicity steps — the
@@ -58,13 +60,21 @@ func TestRatingPublicityPage(t *testing.T) {
 	if firm == "" {
 		t.Fatal("no objection form for the promoter")
 	}
-	// Without a document there is nothing to offer as evidence: the refusal names the field.
+	// Without evidence chosen the refusal names the field. The only document
+	// offered yet is the committee's minutes of the project's approval
+	// (issue 14: every approval is a meeting's decision with its minutes).
 	rec := promoter.do("POST", page+"/objections", url.Values{"project_id": {firm}, "text": {"税收数据漏报第四季度入库税款,请予更正。"}})
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("objection without evidence: %d", rec.Code)
 	}
-	if rows := findAll(section(promoter), func(n *html.Node) bool { return n.Data == "tr" && hasAttr(n, "data-objection") }); len(rows) != 0 || doc != "" {
-		t.Errorf("objection without evidence: %d rows recorded, evidence offered %q", len(rows), doc)
+	firmID, _ := strconv.ParseInt(firm, 10, 64)
+	docs, err := w.svc.Documents(w.ctx, w.users["promoter"], firmID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := findAll(section(promoter), func(n *html.Node) bool { return n.Data == "tr" && hasAttr(n, "data-objection") }); len(rows) != 0 ||
+		len(docs) != 1 || docs[0].Kind != engine.DocumentMinutes || doc != strconv.FormatInt(docs[0].ID, 10) {
+		t.Errorf("objection without evidence: %d rows recorded, evidence offered %q, documents %+v (want only the minutes)", len(rows), doc, docs)
 	}
 
 	_, _, docID := w.publishedRun() // adds a document to the run's firm

@@ -247,6 +247,7 @@ func (s *Server) routes() {
 	s.registerAdminRoutes(e)
 	s.registerRulesAdminRoutes(e)
 	s.registerCalendarRoutes(e)
+	s.registerMeetingRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

@@ -60,7 +60,8 @@ func (w *world) tracked(st engine.State) *engine.Project {
 		}
 	}
 	p = w.scoreAll(p, 0.9, "reviewer", "reviewer2", "reviewer3")
-	path := []struct{ who, ev string }{{"committee", "approve"}, {"promoter", "sign"}, {"promoter", "start_construction"},
+	p = w.decide(p) // approve: a decision of a committee meeting (issue 14)
+	path := []struct{ who, ev string }{{"promoter", "sign"}, {"promoter", "start_construction"},
 		{"promoter", "start_production"}, {"committee", "rectify"}}
 	for _, s := range path {
 		if p.State == st {

@@ -30,6 +30,10 @@ var demoUsers = []struct {
 	{"reviewer3", "钱评审", map[string][]engine.Role{"qingyuan": {engine.RoleReviewer}, "yingde": {engine.RoleReviewer}}},
 	{"reviewer4", "孙评审", map[string][]engine.Role{"yingde": {engine.RoleReviewer}}},
 	{"committee1", "周主任", map[string][]engine.Role{"qingyuan": {engine.RoleCommittee}, "yingde": {engine.RoleCommittee}}},
+	// qingyuan's committee has three members, so its meetings have a quorum
+	// to reach and a vote that can split (issue 14).
+	{"committee2", "郑委员", map[string][]engine.Role{"qingyuan": {engine.RoleCommittee}}},
+	{"committee3", "冯委员", map[string][]engine.Role{"qingyuan": {engine.RoleCommittee}}},
 	{"auditor1", "吴审计", map[string][]engine.Role{"qingyuan": {engine.RoleAuditor}, "yingde": {engine.RoleAuditor}}},
 	{"admin", "系统管理员", map[string][]engine.Role{"qingyuan": {engine.RoleAdmin}, "yingde": {engine.RoleAdmin}}},
 }
@@ -97,6 +101,8 @@ type demo struct {
 	svc   *engine.Service
 	users map[string]*engine.User
 	docs  string // the documents folder, for the meeting minutes an override cites
+	// meetings counts the committee meetings held, for their numbers.
+	meetings int
 }
 
 // step is one command of a demo project's path: an event with its actor, or
@@ -111,6 +117,9 @@ type step struct {
 	waive   []string
 	minutes string
 	refused bool
+	// dissent (approve): committee3 votes against with this opinion, the
+	// others in favour; the minutes record it.
+	dissent string
 }
 
 type demoProject struct {
@@ -146,6 +155,11 @@ func (d *demo) run(dp demoProject) error {
 			continue
 		}
 		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive}
+		if (st.event == engine.EventApprove || st.event == engine.EventReject) && p.State == engine.StateCommitteeReview {
+			if err := d.meeting(p, st, &act); err != nil {
+				return fmt.Errorf("meeting on %s: %w", st.event, err)
+			}
+		}
 		if st.minutes != "" {
 			doc, err := d.uploadMinutes(d.users[st.as], p.ID, st.minutes)
 			if err != nil {
@@ -165,6 +179,56 @@ func (d *demo) run(dp demoProject) error {
 		}
 		p = next
 	}
+	return nil
+}
+
+// meeting decides p in a committee meeting of its park, every member
+// present: all vote for the step's outcome (st.reason as the opinion),
+// except committee3 against when st.dissent is set; the minutes are written
+// to the documents folder and named in act.
+func (d *demo) meeting(p *engine.Project, st step, act *engine.Action) error {
+	chair := d.users[st.as]
+	members, err := d.svc.CommitteeMembers(d.ctx, chair, p.Park)
+	if err != nil {
+		return err
+	}
+	d.meetings++
+	heldOn := d.svc.Now().In(d.svc.Location()).Format(time.DateOnly)
+	m, err := d.svc.OpenMeeting(d.ctx, chair, engine.MeetingInput{Park: p.Park, HeldOn: heldOn,
+		Number: fmt.Sprintf("清高管纪〔2026〕%d号", 20+d.meetings), Present: members})
+	if err != nil {
+		return err
+	}
+	for _, name := range members {
+		in := engine.VoteInput{Choice: engine.VoteAgree, Opinion: st.reason}
+		if st.event == engine.EventReject {
+			in.Choice = engine.VoteDisagree
+		}
+		if name == "committee3" && st.dissent != "" {
+			in = engine.VoteInput{Choice: engine.VoteDisagree, Opinion: st.dissent}
+		} else if name != chair.Username {
+			in.Opinion = "同意主持人意见。"
+			if st.event == engine.EventReject {
+				in.Opinion = "同意不予立项。"
+			}
+		}
+		if _, err := d.svc.CastVote(d.ctx, d.users[name], m.ID, p.ID, in); err != nil {
+			return fmt.Errorf("vote by %s: %w", name, err)
+		}
+	}
+	body, err := d.svc.Minutes(d.ctx, chair, m.ID, p.ID)
+	if err != nil {
+		return err
+	}
+	stored := rand.Text()
+	if err := os.MkdirAll(d.docs, 0o750); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(d.docs, stored), body, 0o640); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	act.Meeting, act.MinutesStored, act.MinutesSHA256, act.Reason = m.ID, stored, hex.EncodeToString(sum[:]), ""
 	return nil
 }
 
@@ -258,7 +322,10 @@ var demoProjects = []demoProject{
 		Figures: figures("C3399", 50, 305, 810, 31, 1.8)}, inProduction},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "高性能电子铜箔项目", InvestorName: "清远华科新材料股份有限公司", USCC: uscc("91441800MA53CX9A"),
 		Figures: figures("C3985", 80, 420, 1300, 45, 4.5)},
-		inProduction},
+		append(append([]step{}, submit, pass, scored,
+			step{as: "committee1", event: engine.EventApprove, reason: "符合园区主导产业方向,亩均指标达标,同意立项。",
+				dissent: "亩均税收 45 万元/亩的承诺依赖二期达产,建议签约时将二期投资进度写入协议并设违约条款后再批准。"}),
+			sign, build, produce)},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "医用高值耗材生产基地", InvestorName: "清远康瑞医疗器械有限公司", USCC: uscc("91441800MA55TR3B"),
 		Figures: figures("C3581", 35, 380, 1100, 40, 6)},
 		append(append([]step{}, approved...), sign, build)},

@@ -80,7 +80,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	l := &load{cfg: cfg, base: strings.TrimSuffix(cfg.addr, "/"), accounts: map[string]*account{},
 		screening: make(chan project, 1<<16), committee: make(chan project, 1<<16), latency: map[string][]time.Duration{}}
 	reviewers := []string{"reviewer1", "reviewer2", "reviewer3"}
-	for _, name := range append([]string{"promoter1", "committee1"}, reviewers...) {
+	for _, name := range append([]string{"promoter1", "committee1", "committee2"}, reviewers...) {
 		a, err := l.signIn(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("sign in as %s: %w", name, err)
@@ -203,9 +203,12 @@ func (l *load) reviewer(ctx context.Context, rng *rand.Rand, name string, k int,
 	}
 }
 
-// committeeMember approves recommended projects.
+// committeeMember approves recommended projects in a committee meeting
+// (issue 14): committee1 opens it with committee2 present (2 of the demo
+// park's 3 members, a quorum), both vote in favour, and committee1
+// announces the decision, which files the minutes.
 func (l *load) committeeMember(ctx context.Context, rng *rand.Rand) {
-	a := l.accounts["committee1"]
+	a, b := l.accounts["committee1"], l.accounts["committee2"]
 	for n := 0; l.pause(ctx, rng); n++ {
 		if n%3 == 2 {
 			l.browse(ctx, rng, a)
@@ -215,8 +218,20 @@ func (l *load) committeeMember(ctx context.Context, rng *rand.Rand) {
 		case <-ctx.Done():
 			return
 		case p := <-l.committee:
-			if l.do(ctx, a, "POST /api/v1/projects/{id}/actions approve", "POST", fmt.Sprintf("/api/v1/projects/%d/actions", p.ID),
-				map[string]any{"event": "approve", "version": p.Version, "reason": "经管委会审议同意"}, http.StatusOK, nil) {
+			var h http.Header
+			open := url.Values{"park": {l.cfg.park}, "held_on": {time.Now().Format(time.DateOnly)}, "number": {fmt.Sprintf("zvload %d", p.ID)},
+				"present": {"committee1", "committee2"}, "csrf": {a.csrf}}
+			if !l.formOut(ctx, a, "POST /meetings (form)", "/meetings", open, http.StatusSeeOther, &h) {
+				continue
+			}
+			at := h.Get("Location")
+			item := strconv.FormatInt(p.ID, 10)
+			if !l.form(ctx, a, "POST /meetings/{id}/vote (form)", at+"/vote", url.Values{"project": {item}, "choice": {"agree"}, "csrf": {a.csrf}}, http.StatusSeeOther) ||
+				!l.form(ctx, b, "POST /meetings/{id}/vote (form)", at+"/vote", url.Values{"project": {item}, "choice": {"agree"}, "csrf": {b.csrf}}, http.StatusSeeOther) {
+				continue
+			}
+			decide := url.Values{"project": {item}, "version": {strconv.FormatInt(p.Version, 10)}, "event": {"approve"}, "csrf": {a.csrf}}
+			if l.form(ctx, a, "POST /meetings/{id}/decide approve (form)", at+"/decide", decide, http.StatusSeeOther) {
 				l.decisions.Add(1)
 			}
 		}
@@ -262,12 +277,21 @@ func (l *load) do(ctx context.Context, a *account, route, method, path string, b
 }
 
 func (l *load) form(ctx context.Context, a *account, route, path string, form url.Values, want int) bool {
+	return l.formOut(ctx, a, route, path, form, want, nil)
+}
+
+// formOut is form keeping the answer's headers in h (nil: discarded).
+func (l *load) formOut(ctx context.Context, a *account, route, path string, form url.Values, want int, h *http.Header) bool {
 	req, err := http.NewRequestWithContext(ctx, "POST", l.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		panic(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return l.send(ctx, a, route, req, want, nil)
+	var out any
+	if h != nil {
+		out = h
+	}
+	return l.send(ctx, a, route, req, want, out)
 }
 
 func (l *load) get(ctx context.Context, a *account, route, path string) bool {
@@ -300,7 +324,9 @@ func (l *load) send(ctx context.Context, a *account, route string, req *http.Req
 		l.fail(fmt.Sprintf("%s: %d, want %d: %.200s", route, resp.StatusCode, want, body))
 		return false
 	}
-	if out != nil {
+	if h, ok := out.(*http.Header); ok {
+		*h = resp.Header
+	} else if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
 			l.fail(fmt.Sprintf("%s: answer: %v", route, err))
 			return false

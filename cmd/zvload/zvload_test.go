@@ -69,7 +69,7 @@ func TestLoadAgainstRealServer(t *testing.T) {
 		seen[r.route] = r.n > 0
 	}
 	for _, route := range []string{"POST /api/v1/projects", "POST /api/v1/projects/{id}/actions submit", "POST /projects/{id}/act pass (form)",
-		"POST /api/v1/projects/{id}/scores", "POST /api/v1/projects/{id}/actions approve", "GET /projects"} {
+		"POST /api/v1/projects/{id}/scores", "POST /meetings/{id}/decide approve (form)", "GET /projects"} {
 		if !seen[route] {
 			t.Errorf("no request measured on %s", route)
 		}

@@ -1,0 +1,273 @@
+package engine_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"zonevet/engine"
+)
+
+// decide takes p, in committee review, through a meeting of its park's
+// committee: every member present votes for event's outcome, and the
+// decision is announced with the minutes.
+func (w *world) decide(p *engine.Project, event string) *engine.Project {
+	w.t.Helper()
+	chair := w.users["committee-"+p.Park]
+	m, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: p.Park, HeldOn: "2026-12-01", Number: "管纪〔2026〕1号"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	choice := engine.VoteAgree
+	if event == engine.EventReject {
+		choice = engine.VoteDisagree
+	}
+	for _, name := range m.Present {
+		if _, err := w.svc.CastVote(w.ctx, w.users[name], m.ID, p.ID, engine.VoteInput{Choice: choice, Opinion: "意见"}); err != nil {
+			w.t.Fatalf("vote by %s: %v", name, err)
+		}
+	}
+	return w.announce(chair, m, p, event)
+}
+
+// announce announces the meeting's decision on p with its minutes.
+func (w *world) announce(u *engine.User, m *engine.Meeting, p *engine.Project, event string) *engine.Project {
+	w.t.Helper()
+	got, err := w.tryAnnounce(u, m, p, event)
+	if err != nil {
+		w.t.Fatalf("%s in meeting %d: %v", event, m.ID, err)
+	}
+	return got
+}
+
+func (w *world) tryAnnounce(u *engine.User, m *engine.Meeting, p *engine.Project, event string) (*engine.Project, error) {
+	b, err := w.svc.Minutes(w.ctx, u, m.ID, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return w.svc.Act(w.ctx, u, p.ID, engine.Action{Event: event, Version: p.Version, Meeting: m.ID,
+		MinutesStored: "minutes-test", MinutesSHA256: hex.EncodeToString(sum[:])})
+}
+
+// committeeOf3 gives qingyuan three committee members (committee-qingyuan,
+// committee2-qingyuan, committee3-qingyuan) and returns a project there in
+// committee review.
+func committeeOf3(t *testing.T) (*world, *engine.Project) {
+	w := mustWorld(t)
+	for _, n := range []string{"committee2-qingyuan", "committee3-qingyuan"} {
+		w.user(n, engine.RoleAssignment{Role: engine.RoleCommittee, Park: "qingyuan"})
+	}
+	return w, w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)
+}
+
+// TestMeetingWithoutQuorum: the default rule (rules.DefaultCommitteeRules,
+// 应到会成员三分之二以上出席) needs 2 of 3 members present; 1 is refused
+// naming the field, 2 is a quorum.
+func TestMeetingWithoutQuorum(t *testing.T) {
+	w, _ := committeeOf3(t)
+	chair := w.users["committee-qingyuan"]
+	_, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01", Number: "清高管纪〔2026〕12号"})
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.EINVALID || e.Field != "present" {
+		t.Fatalf("1 of 3 present: err = %v, want invalid naming present", err)
+	}
+	if _, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01", Number: "清高管纪〔2026〕12号",
+		Present: []string{"committee2-qingyuan"}}); err != nil {
+		t.Fatalf("2 of 3 present: %v", err)
+	}
+}
+
+// TestMeetingDecidesByMajorityWithDissent: 3 present, 2 in favour, 1
+// against: 2 × 2 > 3 × 1 carries it (过半数). Approve without the meeting,
+// or reject against the vote, is refused; the approval's entry holds the
+// meeting, the votes and the minutes' SHA-256, which is the attached
+// minutes document's, and the minutes record the dissent.
+func TestMeetingDecidesByMajorityWithDissent(t *testing.T) {
+	w, p := committeeOf3(t)
+	chair := w.users["committee-qingyuan"]
+	if _, err := w.svc.Act(w.ctx, chair, p.ID, engine.Action{Event: engine.EventApprove, Version: p.Version}); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("approve without a meeting: err = %v, want forbidden", err)
+	}
+	m, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01", Number: "清高管纪〔2026〕12号",
+		Present: []string{"committee2-qingyuan", "committee3-qingyuan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ballots := map[string]engine.VoteInput{
+		"committee-qingyuan":  {Choice: engine.VoteAgree, Opinion: "符合主导产业"},
+		"committee2-qingyuan": {Choice: engine.VoteAgree},
+		"committee3-qingyuan": {Choice: engine.VoteDisagree, Opinion: "亩均税收承诺偏乐观"},
+	}
+	if _, err := w.svc.CastVote(w.ctx, w.users["committee3-qingyuan"], m.ID, p.ID, engine.VoteInput{Choice: engine.VoteDisagree}); engine.ErrorCode(err) != engine.EINVALID {
+		t.Fatalf("dissent without an opinion: err = %v, want invalid", err)
+	}
+	for _, who := range []string{"committee-qingyuan", "committee2-qingyuan"} {
+		if _, err := w.svc.CastVote(w.ctx, w.users[who], m.ID, p.ID, ballots[who]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.tryAnnounce(chair, m, p, engine.EventApprove); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("decision before every vote: err = %v, want conflict", err)
+	}
+	if _, err := w.svc.CastVote(w.ctx, w.users["committee3-qingyuan"], m.ID, p.ID, ballots["committee3-qingyuan"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.CastVote(w.ctx, w.users["committee3-qingyuan"], m.ID, p.ID, ballots["committee3-qingyuan"]); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("second vote: err = %v, want conflict", err)
+	}
+	if _, err := w.tryAnnounce(chair, m, p, engine.EventReject); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("reject against the vote: err = %v, want conflict", err)
+	}
+	minutes, err := w.svc.Minutes(w.ctx, chair, m.ID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(minutes), "亩均税收承诺偏乐观") || !strings.Contains(string(minutes), "清高管纪〔2026〕12号") {
+		t.Fatalf("minutes miss the dissent or the number:\n%s", minutes)
+	}
+	got := w.announce(chair, m, p, engine.EventApprove)
+	if got.State != engine.StateApproved {
+		t.Fatalf("state = %s, want approved", got.State)
+	}
+	sum := sha256.Sum256(minutes)
+	want := hex.EncodeToString(sum[:])
+	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventApprove}})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("approve entries: %v %v", es, err)
+	}
+	var rec struct {
+		Meeting       engine.Meeting `json:"meeting"`
+		Tally         engine.Tally   `json:"tally"`
+		MinutesSHA256 string         `json:"minutes_sha256"`
+	}
+	if err := json.Unmarshal([]byte(es[0].Payload), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Meeting.ID != m.ID || len(rec.Tally.Votes) != 3 || rec.Tally.Agree != 2 || rec.Tally.Disagree != 1 || rec.MinutesSHA256 != want {
+		t.Fatalf("approve entry = %+v, want meeting %d, 3 votes (2 for, 1 against), minutes %s", rec, m.ID, want)
+	}
+	docs, err := w.db.Documents(w.ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].Kind != engine.DocumentMinutes || docs[0].SHA256 != want {
+		t.Fatalf("documents = %+v, want the minutes with SHA-256 %s", docs, want)
+	}
+}
+
+// TestMeetingMemberWhoRegisteredProjectLeavesVote: a committee member who
+// also registered the project, or declared a conflict on it as a reviewer,
+// is present but may not vote on it, and is not counted among its voters.
+func TestMeetingMemberWhoRegisteredProjectLeavesVote(t *testing.T) {
+	w := mustWorld(t)
+	both := w.user("both-qingyuan", engine.RoleAssignment{Role: engine.RoleCommittee, Park: "qingyuan"},
+		engine.RoleAssignment{Role: engine.RolePromoter, Park: "qingyuan"})
+	conflicted := w.user("conflicted-qingyuan", engine.RoleAssignment{Role: engine.RoleCommittee, Park: "qingyuan"},
+		engine.RoleAssignment{Role: engine.RoleReviewer, Park: "qingyuan"})
+	p, err := w.svc.CreateProject(w.ctx, both, input("qingyuan", goodFigures()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = w.act("both-qingyuan", p, engine.EventSubmit, "")
+	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	if err := w.svc.DeclareConflict(w.ctx, conflicted, p.ID, "投资方为本人亲属控股企业"); err != nil {
+		t.Fatal(err)
+	}
+	p = w.scoreAll(p, 0.8, "reviewer-qingyuan", "reviewer2-qingyuan", "reviewer3-qingyuan")
+	m, err := w.svc.OpenMeeting(w.ctx, w.users["committee-qingyuan"], engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01",
+		Number: "清高管纪〔2026〕13号", Present: []string{"both-qingyuan", "conflicted-qingyuan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*engine.User{both, conflicted} {
+		if _, err := w.svc.CastVote(w.ctx, u, m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Fatalf("vote by %s: err = %v, want forbidden", u.Username, err)
+		}
+	}
+	if _, err := w.svc.CastVote(w.ctx, w.users["committee-qingyuan"], m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := w.svc.MeetingDetail(w.ctx, w.users["committee-qingyuan"], m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := v.Tallies[p.ID]
+	if len(tl.Voters) != 1 || len(tl.Recused) != 2 || tl.Outcome != engine.EventApprove {
+		t.Fatalf("tally = %+v, want 1 voter, 2 recused, approve", tl)
+	}
+}
+
+// TestMeetingVoteByNonMember: a reviewer, a committee member of another
+// park, and a committee member not present may not vote.
+func TestMeetingVoteByNonMember(t *testing.T) {
+	w, p := committeeOf3(t)
+	m, err := w.svc.OpenMeeting(w.ctx, w.users["committee-qingyuan"], engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01",
+		Number: "清高管纪〔2026〕14号", Present: []string{"committee2-qingyuan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"reviewer-qingyuan", "committee-yingde", "committee3-qingyuan"} {
+		if _, err := w.svc.CastVote(w.ctx, w.users[who], m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Errorf("vote by %s: err = %v, want forbidden", who, err)
+		}
+	}
+}
+
+// TestRecallSubmit: the promoter takes back a submission nobody has
+// handled; the project is a draft again and the log keeps both entries.
+func TestRecallSubmit(t *testing.T) {
+	w := mustWorld(t)
+	p := w.drive("qingyuan", goodFigures(), engine.StateScreening)
+	p = w.act("promoter-qingyuan", p, engine.EventRecall, "材料漏传")
+	if p.State != engine.StateDraft {
+		t.Fatalf("state = %s, want draft", p.State)
+	}
+	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Event)
+	}
+	if strings.Join(got, " ") != "create submit recall" {
+		t.Fatalf("log = %v, want create submit recall", got)
+	}
+}
+
+// TestRecallAfterNextActorActed: once the next actor has acted (a reviewer
+// declared a conflict on the submission; an expert scored after the pass),
+// the move cannot be taken back.
+func TestRecallAfterNextActorActed(t *testing.T) {
+	w := mustWorld(t)
+	p := w.drive("qingyuan", goodFigures(), engine.StateScreening)
+	if err := w.svc.DeclareConflict(w.ctx, w.users["reviewer2-qingyuan"], p.ID, "曾任投资方顾问"); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = w.db.Project(w.ctx, p.ID)
+	if _, err := w.svc.Act(w.ctx, w.users["promoter-qingyuan"], p.ID, engine.Action{Event: engine.EventRecall, Version: p.Version}); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("recall of the submit after a reviewer acted: err = %v, want conflict", err)
+	}
+	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	p = w.scoreAll(p, 0.8, "reviewer3-qingyuan")
+	if _, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.Action{Event: engine.EventRecall, Version: p.Version}); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("recall of the pass after a score: err = %v, want conflict", err)
+	}
+}
+
+// TestRecallBySomeoneElse: only whoever made the move may take it back.
+func TestRecallBySomeoneElse(t *testing.T) {
+	w := mustWorld(t)
+	p := w.drive("qingyuan", goodFigures(), engine.StateExpertReview) // reviewer-qingyuan passed it
+	if _, err := w.svc.Act(w.ctx, w.users["reviewer2-qingyuan"], p.ID, engine.Action{Event: engine.EventRecall, Version: p.Version}); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("recall by another reviewer: err = %v, want forbidden", err)
+	}
+	p = w.act("reviewer-qingyuan", p, engine.EventRecall, "")
+	if p.State != engine.StateScreening {
+		t.Fatalf("state = %s, want screening", p.State)
+	}
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"zonevet/engine"
+)
+
+var _ engine.MeetingStore = (*DB)(nil)
+
+// writeMeeting writes a Change's meeting part inside tx: a new meeting with
+// its agenda, a vote, or an item's decision with its minutes document; it
+// returns the write-back of the new ids.
+func writeMeeting(ctx context.Context, tx *sql.Tx, c *engine.MeetingPart) (func(), error) {
+	var meetingID int64
+	if m := c.Meeting; m != nil {
+		agenda := m.Agenda
+		m.Agenda = nil // the agenda lives in its own rows, where decisions are set
+		b, err := json.Marshal(m)
+		m.Agenda = agenda
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO meetings (park, body) VALUES (?, ?) RETURNING id`, m.Park, string(b)).Scan(&meetingID); err != nil {
+			return nil, err
+		}
+		for _, it := range agenda {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meeting_agenda (meeting_id, project_id, project_name) VALUES (?, ?, ?)`,
+				meetingID, it.ProjectID, it.ProjectName); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v := c.Vote; v != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meeting_votes (meeting_id, project_id, voter, body) VALUES (?, ?, ?, ?)`,
+			v.MeetingID, v.ProjectID, v.Voter, string(b)); err != nil {
+			if isUnique(err) {
+				return nil, engine.Fail(engine.ECONFLICT, "err.vote_already_cast", nil)
+			}
+			return nil, err
+		}
+	}
+	if d := c.Decision; d != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE meeting_agenda SET outcome = ?, minutes_sha256 = ?
+			WHERE meeting_id = ? AND project_id = ? AND outcome = ''`, d.Outcome, d.MinutesSHA256, d.MeetingID, d.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, engine.Fail(engine.ECONFLICT, "err.meeting_item_decided", nil)
+		}
+	}
+	return func() {
+		if c.Meeting != nil {
+			c.Meeting.ID = meetingID
+			for i := range c.Meeting.Agenda {
+				c.Meeting.Agenda[i].MeetingID = meetingID
+			}
+		}
+	}, nil
+}
+
+// Meeting returns a meeting with its agenda.
+func (db *DB) Meeting(ctx context.Context, id int64) (*engine.Meeting, error) {
+	ms, err := db.meetings(ctx, `SELECT id, body FROM meetings WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, engine.Fail(engine.ENOTFOUND, "err.meeting_not_found", nil)
+	}
+	return &ms[0], nil
+}
+
+// Meetings lists the meetings of parks, newest first, with their agendas.
+func (db *DB) Meetings(ctx context.Context, parks []string) ([]engine.Meeting, error) {
+	b, _ := json.Marshal(parks)
+	return db.meetings(ctx, `SELECT id, body FROM meetings WHERE park IN (SELECT value FROM json_each(?)) ORDER BY id DESC`, string(b))
+}
+
+func (db *DB) meetings(ctx context.Context, q string, args ...any) ([]engine.Meeting, error) {
+	var out []engine.Meeting
+	err := db.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		var m engine.Meeting
+		var body string
+		if err := rows.Scan(&m.ID, &body); err != nil {
+			return err
+		}
+		id := m.ID
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			return err
+		}
+		m.ID = id
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("meetings", err)
+	}
+	for i := range out {
+		// The filed minutes are the project's minutes document of that SHA-256.
+		err := db.eachRow(ctx, `SELECT meeting_id, project_id, project_name, outcome, minutes_sha256,
+			COALESCE((SELECT min(d.id) FROM documents d WHERE d.project_id = a.project_id AND d.kind = 'minutes' AND a.minutes_sha256 <> ''
+				AND d.sha256 = a.minutes_sha256), 0)
+			FROM meeting_agenda a WHERE meeting_id = ? ORDER BY project_id`, []any{out[i].ID}, func(rows *sql.Rows) error {
+			var it engine.AgendaItem
+			if err := rows.Scan(&it.MeetingID, &it.ProjectID, &it.ProjectName, &it.Outcome, &it.MinutesSHA256, &it.DocumentID); err != nil {
+				return err
+			}
+			out[i].Agenda = append(out[i].Agenda, it)
+			return nil
+		})
+		if err != nil {
+			return nil, wrap("meeting agenda", err)
+		}
+	}
+	return out, nil
+}
+
+// Votes lists a meeting's votes in the order they were cast.
+func (db *DB) Votes(ctx context.Context, meetingID int64) ([]engine.Vote, error) {
+	return scanJSON[engine.Vote](ctx, db, "votes", `SELECT body FROM meeting_votes WHERE meeting_id = ? ORDER BY rowid`, meetingID)
+}
