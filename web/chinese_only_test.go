@@ -28,7 +28,7 @@ var urlPath = regexp.MustCompile(`(^|\s)/[^\s]*`)
 var chineseAllowlist = map[string]bool{
 	"zonevet": true, "English": true,
 	"GB": true, "T": true, "API": true, "CSV": true, "Excel": true, "XLSX": true, "xlsx": true, "JSON": true, "Lines": true, "JSONL": true,
-	"YAML": true, "PDF": true, "JPEG": true, "PNG": true, "docx": true, "KB": true, "MB": true, "kWh": true, "ID": true,
+	"YAML": true, "PDF": true, "JPEG": true, "PNG": true, "docx": true, "html": true, "HTML": true, "KB": true, "MB": true, "kWh": true, "ID": true,
 	"A": true, "B": true, "C": true, "D": true, // rating bands, GB/T 4754 sections
 	"m": true, "GET": true, "POST": true, // m², and the HTTP method of a refused request in the log
 }
