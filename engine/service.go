@@ -290,22 +290,12 @@ type ProjectInput struct {
 
 // Validate checks the form fields that are the engine's (the figures are
 // checked by the rule set on submit, and their signs here). It returns the
-// first problem as an invalid *Error naming the field.
+// first of Problems.
 func (in *ProjectInput) Validate() error {
-	in.Name = strings.TrimSpace(in.Name)
-	in.InvestorName = strings.TrimSpace(in.InvestorName)
-	in.USCC = strings.ToUpper(strings.TrimSpace(in.USCC))
-	switch {
-	case in.Park == "":
-		return FieldFail("park", "err.choose_park", nil)
-	case in.Name == "" || len([]rune(in.Name)) > 200:
-		return FieldFail("name", "err.project_name_is_required_at_most", nil)
-	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
-		return FieldFail("investor_name", "err.investor_name_is_required_at_most", nil)
-	case !ValidUSCC(in.USCC):
-		return CheckUSCC(in.USCC)
+	if errs := in.Problems(); len(errs) > 0 {
+		return errs[0]
 	}
-	return checkFigures(in.Figures)
+	return nil
 }
 
 // checkFigures refuses what no project can have (rules.CheckFigures: signs,

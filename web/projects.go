@@ -556,6 +556,16 @@ func (s *Server) parseProjectForm(c echo.Context, f *projectForm) engine.Project
 			f.Errors[fd.Name] = s.t(c, err)
 		}
 	}
+	// Every problem at once, beside its field: a figure that did not parse
+	// keeps its parse message (its value here is a blank, not what was typed).
+	for _, e := range in.Problems() {
+		if e.Field == "park" && f.Edit {
+			continue // an edit keeps its park; the engine fills it in
+		}
+		if _, ok := f.Errors[e.Field]; !ok {
+			f.Errors[e.Field] = e.Text(s.lang(c))
+		}
+	}
 	return in
 }
 
@@ -682,6 +692,7 @@ func (s *Server) figureNeeds(c echo.Context, f *projectForm) map[string]string {
 			need[fd.Name] = m
 		}
 	}
+	need["industry_code"] = "required" // screening reads it under every rule set (engine.submittable)
 	return need
 }
 
