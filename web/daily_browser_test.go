@@ -2,9 +2,14 @@ package web
 
 import (
 	"context"
+	"net/http"
+	"time"
+
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"zonevet/engine"
 
 	"github.com/chromedp/chromedp"
 )
@@ -83,4 +88,57 @@ func TestBrowserProjectFormShowsEveryError(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "form-every-error")
+}
+
+// TestBrowserSubmitDisablesButton: after a click on 保存为草稿 the button is
+// disabled and shows progress while the server works (held for a second
+// here), a second submit meanwhile is not sent, and one project is
+// registered. The page records the button's state in sessionStorage, which
+// outlives the navigation the click starts.
+func TestBrowserSubmitDisablesButton(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	var posts atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/projects" {
+			posts.Add(1)
+			time.Sleep(1500 * time.Millisecond)
+		}
+		w.srv.ServeHTTP(rw, r)
+	}))
+	defer ts.Close()
+	browserLogin(t, ctx, ts.URL, "promoter")
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/projects/new"),
+		chromedp.WaitVisible(chromedp.CSS(`form.projectform`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "电子铜箔项目"),
+		chromedp.SendKeys(chromedp.CSS(`#f-investor_name`), "清远华科新材料股份有限公司"),
+		chromedp.SendKeys(chromedp.CSS(`#f-uscc`), goodUSCC),
+		// Clicked from the page (chromedp's Click waits for the navigation);
+		// 100 ms later the state is noted and the form submitted again.
+		evalVoid(`var b = document.querySelector("form.projectform button[type=submit]"); b.click();
+			setTimeout(function () {
+				sessionStorage.setItem("busy", b.disabled + " " + b.getAttribute("aria-busy"));
+				document.querySelector("form.projectform").requestSubmit();
+			}, 100); true`),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("busy") || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "true true" {
+		t.Errorf("the button after a click: disabled, aria-busy = %q, want \"true true\"", state)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d posts sent, want 1", n)
+	}
+	_, total, err := w.svc.Projects(w.ctx, w.users["promoter"], engine.ProjectFilter{Limit: 10})
+	if err != nil || total != 1 {
+		t.Fatalf("%d projects (%v), want 1", total, err)
+	}
+	screenshot(t, ctx, "form-submitted-once")
 }

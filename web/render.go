@@ -223,6 +223,7 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return u, nil
 		},
+		"formkey":      randomToken, // a fresh form_key per rendered form (form_once.go)
 		"amount":       func(v float64) string { return formatAmount(v, 2) },
 		"number":       func(v float64, d int) string { return formatAmount(v, d) },
 		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },
