@@ -459,7 +459,7 @@ type Action struct {
 
 // needsReason lists the events that must carry a written reason.
 var needsReason = map[string]bool{
-	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true,
+	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true, EventApprove: true, // 审批意见
 	EventRectified: true, EventExit: true, EventIdleLand: true, EventRecoverLand: true, EventResumeConstruction: true,
 }
 

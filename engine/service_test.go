@@ -164,7 +164,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 	if p.State != engine.StateCommitteeReview {
 		t.Fatalf("after quorum at 80: state %s, want committee_review", p.State)
 	}
-	p = w.act("committee-qingyuan", p, engine.EventApprove, "")
+	p = w.act("committee-qingyuan", p, engine.EventApprove, "符合主导产业方向,同意立项")
 	p = w.act("promoter-qingyuan", p, engine.EventSign, "")
 	p = w.act("promoter-qingyuan", p, engine.EventStartConstruction, "")
 	p = w.act("promoter-qingyuan", p, engine.EventStartProduction, "")

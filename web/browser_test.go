@@ -182,7 +182,10 @@ func TestBrowserVettingFlow(t *testing.T) {
 	login("committee")
 	run("workbench", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.worklist`)))
 	screenshot(t, ctx, "workbench")
-	run("approve", chromedp.Navigate(projectURL), chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	// Approval takes an opinion (审批意见) and asks for confirmation, answered yes here.
+	run("approve", chromedp.Navigate(projectURL), evalVoid(`window.confirm = function () { return true }; true`),
+		chromedp.SendKeys(chromedp.CSS(`form:has(button[data-event=approve]) textarea[name=reason]`), "符合主导产业方向,同意立项。"),
+		chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
 	badge, history := textOf(`.pagehead .badge`), textOf(`#history`)
 	if badge != "已批准" {
 		t.Errorf("state badge %q, want 已批准", badge)

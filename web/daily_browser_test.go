@@ -19,6 +19,9 @@ import (
 func browserLogin(t *testing.T, ctx context.Context, base, user string) {
 	t.Helper()
 	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/projects"), // signed in already: sign out first
+		evalVoid(`var f = document.querySelector('form[action="/logout"]'); if (f) { f.submit() }; true`),
+		chromedp.Sleep(500*time.Millisecond),
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
@@ -141,4 +144,63 @@ func TestBrowserSubmitDisablesButton(t *testing.T) {
 		t.Fatalf("%d projects (%v), want 1", total, err)
 	}
 	screenshot(t, ctx, "form-submitted-once")
+}
+
+// TestBrowserDecisionTakesOpinionAndConfirmation: the committee's 批准 asks
+// "确认…批准?" first, takes a 审批意见 that the history then shows; a
+// reviewer who may not pass a project whose hard rules failed is told why.
+func TestBrowserDecisionTakesOpinionAndConfirmation(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+			t.Fatalf("%s: %v\n%.600s", what, err, body)
+		}
+	}
+	// A project whose fixed-asset intensity (1 万元 over its land) fails a hard rule.
+	in := goodInput(ownPark)
+	one := 1.0
+	in.Figures.FixedAssetInvestment = &one
+	failing, err := w.svc.CreateProject(w.ctx, w.users["promoter"], in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failing, err = w.svc.Act(w.ctx, w.users["promoter"], failing.ID, engine.Action{Event: engine.EventSubmit, Version: failing.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if failing.Report == nil || failing.Report.Passed() {
+		t.Fatal("the project meant to fail screening passed")
+	}
+	browserLogin(t, ctx, ts.URL, "reviewer")
+	run("open the failed project", chromedp.Navigate(ts.URL+"/projects/"+itoa(failing.ID)), chromedp.WaitVisible(chromedp.CSS(`#actions`)))
+	if why := jsText(t, ctx, `#actions .whynot`); !strings.Contains(why, "项硬性指标未通过,不能通过初审;可退回修改或提请管委会一事一议") {
+		t.Errorf("the reviewer is not told why 通过初审 is missing: %q", why)
+	}
+	screenshot(t, ctx, "decision-why-not")
+
+	p := w.project(engine.StateCommitteeReview)
+	browserLogin(t, ctx, ts.URL, "committee")
+	run("approve with an opinion",
+		chromedp.Navigate(ts.URL+"/projects/"+itoa(p.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-event=approve]`)),
+		evalVoid(`window.confirm = function (m) { sessionStorage.setItem("asked", m); return true }; true`),
+		chromedp.SendKeys(chromedp.CSS(`form:has(button[data-event=approve]) textarea[name=reason]`), "符合主导产业方向,亩均指标达标,同意立项。"),
+	)
+	screenshot(t, ctx, "decision-approve-form")
+	run("confirm", chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	asked, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("asked") || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(asked, "批准") || !strings.Contains(asked, p.Name) {
+		t.Errorf("the confirmation asked %q, want it to name 批准 and the project", asked)
+	}
+	if h := jsText(t, ctx, `#history`); !strings.Contains(h, "符合主导产业方向,亩均指标达标,同意立项。") {
+		t.Errorf("the history does not show the opinion:\n%s", h)
+	}
+	screenshot(t, ctx, "decision-approved-history")
 }

@@ -83,3 +83,27 @@ func TestFormKeyRepeatedDecisionActsOnce(t *testing.T) {
 		t.Fatalf("%d pass entries, want 1", passes)
 	}
 }
+
+// TestApproveNeedsOpinion: 批准 without a 审批意见 is refused on the reason
+// field and leaves the project in committee review; with one it is kept in
+// the log entry.
+func TestApproveNeedsOpinion(t *testing.T) {
+	w := mustWorld(t)
+	p := w.project(engine.StateCommitteeReview)
+	c := w.login("committee")
+	rec := c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventApprove}, "version": {itoa(p.Version)}})
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("approve without an opinion: %d, want 400", rec.Code)
+	}
+	rec = c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventApprove}, "version": {itoa(p.Version)}, "reason": {"同意立项"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("approve with an opinion: %d, want 303", rec.Code)
+	}
+	h, err := w.svc.History(w.ctx, w.users["committee"], p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := h[len(h)-1]; last.Event != engine.EventApprove || last.Reason != "同意立项" {
+		t.Fatalf("last entry %s %q, want approve with the opinion", last.Event, last.Reason)
+	}
+}

@@ -220,6 +220,11 @@ type projectData struct {
 	OverrideForm map[string]string
 	Waived       map[string]bool
 	MinReason    int
+	// OptionalReason and Opinion: see optionalReason, opinionEvents.
+	OptionalReason map[string]bool
+	Opinion        map[string]bool
+	// WhyNot says why an action the user might expect is not offered.
+	WhyNot []string
 }
 
 // primaryEvents are the forward steps, shown as the main button.
@@ -231,9 +236,17 @@ var primaryEvents = map[string]bool{
 // reasonEvents need a written reason; others are one click. Mirrors the
 // engine's rule so the form asks for what the command will demand.
 var reasonEvents = map[string]bool{
+	engine.EventApprove: true, engine.EventSign: true, engine.EventWithdraw: true, // optionalReason: sign, withdraw
 	engine.EventReturn: true, engine.EventReject: true, engine.EventOverride: true,
 	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
 }
+
+// optionalReason are the decisions that ask for confirmation and take an
+// opinion without requiring one (the engine requires it for the others).
+var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true}
+
+// opinionEvents are the decisions whose reason is called 审批意见.
+var opinionEvents = map[string]bool{engine.EventApprove: true, engine.EventReject: true, engine.EventSign: true, engine.EventWithdraw: true}
 
 // readableID parses the :id parameter and checks u may read that project, so
 // every command on a project in a park the user cannot see is a 404, never a
@@ -274,7 +287,8 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 	}
 	d := projectData{Project: p, Actions: s.svc.Actions(ctx, u, p), CanUpload: s.svc.CanUpload(u, p),
 		DocumentKinds: engine.DocumentKinds, Fields: figureFields, FigureRows: figureRows(p.Figures), ScoreForm: scoreForm,
-		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{}}
+		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{},
+		OptionalReason: optionalReason, Opinion: opinionEvents}
 	for _, a := range d.Actions {
 		switch {
 		case a == engine.EventUpdate:
@@ -316,6 +330,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		return err
 	}
 	d.Incomplete = s.svc.Incomplete(ctx, p)
+	d.WhyNot = s.whyNot(c, p, d.Actions)
 	if contains(d.Actions, engine.EventOverride) {
 		d.Waivable = s.svc.Waivable(ctx, p)
 		for _, doc := range d.Documents {
@@ -802,4 +817,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// whyNot explains the actions a user might expect that are not offered: a
+// reviewer who may return or reject a screened project but not pass it is
+// told that hard rules failed, and what remains open.
+func (s *Server) whyNot(c echo.Context, p *engine.Project, actions []string) []string {
+	var out []string
+	if p.State == engine.StateScreening && !contains(actions, engine.EventPass) && p.Report != nil && !p.Report.Passed() &&
+		(contains(actions, engine.EventReturn) || contains(actions, engine.EventReject)) {
+		failed := 0
+		for _, ch := range p.Report.Checks {
+			if !ch.Pass && ch.Severity == rules.Hard {
+				failed++
+			}
+		}
+		out = append(out, s.i18n.T(s.lang(c), "why.no_pass_hard_failed", map[string]any{"N": failed}))
+	}
+	return out
 }
