@@ -204,3 +204,40 @@ func TestBrowserDecisionTakesOpinionAndConfirmation(t *testing.T) {
 	}
 	screenshot(t, ctx, "decision-approved-history")
 }
+
+// TestBrowserDuplicateUSCCWarned: registering a second project under a USCC
+// already registered (here under another investor name) is warned about at
+// once, and the project page lists the investor's other project.
+func TestBrowserDuplicateUSCCWarned(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	first, err := w.svc.CreateProject(w.ctx, w.users["promoter"], goodInput(ownPark)) // 清远华科新材料股份有限公司
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserLogin(t, ctx, ts.URL, "promoter")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/projects/new"),
+		chromedp.WaitVisible(chromedp.CSS(`form.projectform`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "二期扩产项目"),
+		chromedp.SendKeys(chromedp.CSS(`#f-investor_name`), "华科新材料(清远)有限公司"),
+		chromedp.SendKeys(chromedp.CSS(`#f-uscc`), goodUSCC),
+		chromedp.Click(chromedp.CSS(`form.projectform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#same-uscc`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flash := jsText(t, ctx, `.flash-ok`); !strings.Contains(flash, "已有 1 个项目登记") {
+		t.Errorf("the registration's message %q does not warn of the earlier project", flash)
+	}
+	same := jsText(t, ctx, `#same-uscc`)
+	for _, want := range []string{"#" + itoa(first.ID), first.Name, "清远华科新材料股份有限公司", "投资方名称不同"} {
+		if !strings.Contains(same, want) {
+			t.Errorf("the other projects list lacks %q:\n%s", want, same)
+		}
+	}
+	screenshot(t, ctx, "duplicate-uscc")
+}

@@ -225,6 +225,10 @@ type projectData struct {
 	Opinion        map[string]bool
 	// WhyNot says why an action the user might expect is not offered.
 	WhyNot []string
+	// SameUSCC are the other projects (that this user may read) of the
+	// investor with this USCC: a second registration, or one investor
+	// under two names, shows at once.
+	SameUSCC []*engine.Project
 }
 
 // primaryEvents are the forward steps, shown as the main button.
@@ -331,6 +335,9 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 	}
 	d.Incomplete = s.svc.Incomplete(ctx, p)
 	d.WhyNot = s.whyNot(c, p, d.Actions)
+	if d.SameUSCC, err = s.sameUSCC(c, p); err != nil {
+		return err
+	}
 	if contains(d.Actions, engine.EventOverride) {
 		d.Waivable = s.svc.Waivable(ctx, p)
 		for _, doc := range d.Documents {
@@ -764,7 +771,11 @@ func (s *Server) handleProjectCreate(c echo.Context) error {
 		}
 		return err
 	}
-	s.flash(c, true, s.t(c, "flash.created"))
+	msg := s.t(c, "flash.created")
+	if same, err := s.sameUSCC(c, p); err == nil && len(same) > 0 {
+		msg += " " + s.i18n.T(s.lang(c), "uscc.registered_before", map[string]any{"N": len(same)})
+	}
+	s.flash(c, true, msg)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", p.ID))
 }
 
@@ -835,4 +846,22 @@ func (s *Server) whyNot(c echo.Context, p *engine.Project, actions []string) []s
 		out = append(out, s.i18n.T(s.lang(c), "why.no_pass_hard_failed", map[string]any{"N": failed}))
 	}
 	return out
+}
+
+// sameUSCC lists u's readable projects other than p with p's USCC.
+func (s *Server) sameUSCC(c echo.Context, p *engine.Project) ([]*engine.Project, error) {
+	if p.USCC == "" {
+		return nil, nil
+	}
+	ps, _, err := s.svc.Projects(c.Request().Context(), currentUser(c), engine.ProjectFilter{Query: p.USCC, Sort: "id", Limit: 50, Summary: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []*engine.Project
+	for _, x := range ps {
+		if x.ID != p.ID && x.USCC == p.USCC {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }
