@@ -380,6 +380,9 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 	if m.DoneOn.After(s.Today()) {
 		return FieldFail("done_on", "err.date_cannot_be_in_future", nil)
 	}
+	if err := s.startAfterSigningAndDelivery(ctx, p.ID, m); err != nil {
+		return err
+	}
 	m.Note = strings.TrimSpace(m.Note)
 	if len([]rune(m.Note)) > maxTrackingComment {
 		return FieldFail("note", "err.note_may_have_at_most_2000", nil)
@@ -536,4 +539,28 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 		out.Can["decide"] = false // an idle-land order ends with construction resumed or the land recovered
 	}
 	return p, out, nil
+}
+
+// startAfterSigningAndDelivery refuses a 开工 date before the agreement was
+// signed or the land delivered: building cannot start on land the firm does
+// not yet hold.
+func (s *Service) startAfterSigningAndDelivery(ctx context.Context, id int64, m Milestone) error {
+	if m.Kind != MilestoneStart {
+		return nil
+	}
+	ag, err := s.store.Agreement(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	on := m.DoneOn.Format(time.DateOnly)
+	switch {
+	case m.DoneOn.Before(ag.SignedOn):
+		return FieldFail("done_on", "err.start_before_signing", Args{"Date": on, "Signed": ag.SignedOn.Format(time.DateOnly)})
+	case m.DoneOn.Before(ag.LandDeliveredOn):
+		return FieldFail("done_on", "err.start_before_land_delivery", Args{"Date": on, "Delivered": ag.LandDeliveredOn.Format(time.DateOnly)})
+	}
+	return nil
 }

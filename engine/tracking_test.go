@@ -45,7 +45,7 @@ func (w *world) firm(n int, to engine.State, rd float64) *engine.Project {
 			continue
 		}
 		role, ev, _ := splitStep(st)
-		p = w.act(role+"-qingyuan", p, ev, "")
+		p = w.act(role+"-qingyuan", p, ev, "理由") // approve needs an opinion
 	}
 	ag, err := w.svc.AgreementDefaults(w.ctx, w.users["promoter-qingyuan"], p.ID)
 	if err != nil {
