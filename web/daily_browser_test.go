@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"zonevet/engine"
+	"zonevet/store/storetest"
 
 	"github.com/chromedp/chromedp"
 )
@@ -240,4 +241,39 @@ func TestBrowserDuplicateUSCCWarned(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "duplicate-uscc")
+}
+
+// TestBrowserPeopleByName: a reviewer whose login is reviewer1 and whose
+// name is 王评审 appears as 王评审 in the score table and the history of the
+// project page, and in the dossier (the login stays in a tooltip).
+func TestBrowserPeopleByName(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	wang := &engine.User{Username: "reviewer1", DisplayName: "王评审", PasswordHash: testHash(t, "password-reviewer1"), CreatedAt: w.clock.now()}
+	storetest.Account(t, w.ctx, w.db, wang, engine.RoleAssignment{Role: engine.RoleReviewer, Park: ownPark})
+	if err := w.svc.ReloadRoles(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.users["reviewer1"] = wang
+	p := w.project(engine.StateExpertReview)
+	w.scoreAll(p, 0.9, "reviewer1", "reviewer2", "reviewer3") // scores are shown once all are in
+	browserLogin(t, ctx, ts.URL, "auditor")
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/projects/"+itoa(p.ID)), chromedp.WaitVisible(chromedp.CSS(`#history`))); err != nil {
+		t.Fatal(err)
+	}
+	for _, sel := range []string{`#scores table`, `#history`} {
+		if got := jsText(t, ctx, sel); !strings.Contains(got, "王评审") || strings.Contains(got, "reviewer1") {
+			t.Errorf("%s shows %q, want 王评审 and not the login reviewer1", sel, got)
+		}
+	}
+	screenshot(t, ctx, "people-by-name-project")
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/projects/"+itoa(p.ID)+"/dossier"), chromedp.WaitVisible(chromedp.CSS(`main`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := jsText(t, ctx, `main`); !strings.Contains(got, "王评审") || strings.Contains(got, "reviewer1") {
+		t.Errorf("the dossier does not name 王评审, or shows the login reviewer1")
+	}
+	screenshot(t, ctx, "people-by-name-dossier")
 }
