@@ -455,6 +455,9 @@ type Action struct {
 	MinutesDocument int64    `json:"minutes_document,omitempty"`
 	MinutesNumber   string   `json:"minutes_number,omitempty"`
 	MinutesDate     string   `json:"minutes_date,omitempty"`
+	// LandDeliveredOn (sign only, YYYY-MM-DD) is the land-delivery date
+	// (交地日期) the deadlines run from; omitted, the signing day.
+	LandDeliveredOn string `json:"land_delivered_on,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.

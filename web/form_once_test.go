@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"zonevet/engine"
 )
@@ -105,5 +107,39 @@ func TestApproveNeedsOpinion(t *testing.T) {
 	}
 	if last := h[len(h)-1]; last.Event != engine.EventApprove || last.Reason != "同意立项" {
 		t.Fatalf("last entry %s %q, want approve with the opinion", last.Event, last.Reason)
+	}
+}
+
+// TestSignAsksLandDelivery: signing on 2025-03-03 (the test clock) with land
+// delivered 2025-04-02 records that delivery date and runs the deadlines
+// from it (qingyuan.yaml start_within_months: 6 → start by 2025-10-02); a
+// delivery before the signing is refused on its field.
+func TestSignAsksLandDelivery(t *testing.T) {
+	w := mustWorld(t)
+	p := w.project(engine.StateCommitteeReview)
+	p, err := w.svc.Act(w.ctx, w.users["committee"], p.ID, engine.Action{Event: engine.EventApprove, Version: p.Version, Reason: "同意"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.login("promoter")
+	sign := func(on string) *httptest.ResponseRecorder {
+		return c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventSign}, "version": {itoa(p.Version)}, "land_delivered_on": {on}})
+	}
+	if rec := sign("2025-03-01"); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "交地日期 2025-03-01 早于签约日期 2025-03-03") {
+		t.Fatalf("delivery before signing: %d, want 400 naming both dates", rec.Code)
+	}
+	if rec := sign("2025-04-02"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("sign: %d, want 303\n%.400s", rec.Code, rec.Body.String())
+	}
+	_, tr, err := w.svc.Tracking(w.ctx, w.users["promoter"], p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := tr.Agreement
+	if got := ag.LandDeliveredOn.Format(time.DateOnly); got != "2025-04-02" {
+		t.Errorf("land delivered on %s, want 2025-04-02", got)
+	}
+	if got := ag.StartBy.Format(time.DateOnly); got != "2025-10-02" {
+		t.Errorf("start by %s, want 2025-10-02", got)
 	}
 }

@@ -393,7 +393,7 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 		return err
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
-	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason")}
+	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on")}
 	var overrideForm map[string]string
 	if act.Event == engine.EventOverride {
 		form, _ := c.FormParams()
