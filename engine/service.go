@@ -290,22 +290,12 @@ type ProjectInput struct {
 
 // Validate checks the form fields that are the engine's (the figures are
 // checked by the rule set on submit, and their signs here). It returns the
-// first problem as an invalid *Error naming the field.
+// first of Problems.
 func (in *ProjectInput) Validate() error {
-	in.Name = strings.TrimSpace(in.Name)
-	in.InvestorName = strings.TrimSpace(in.InvestorName)
-	in.USCC = strings.ToUpper(strings.TrimSpace(in.USCC))
-	switch {
-	case in.Park == "":
-		return FieldFail("park", "err.choose_park", nil)
-	case in.Name == "" || len([]rune(in.Name)) > 200:
-		return FieldFail("name", "err.project_name_is_required_at_most", nil)
-	case in.InvestorName == "" || len([]rune(in.InvestorName)) > 200:
-		return FieldFail("investor_name", "err.investor_name_is_required_at_most", nil)
-	case !ValidUSCC(in.USCC):
-		return CheckUSCC(in.USCC)
+	if errs := in.Problems(); len(errs) > 0 {
+		return errs[0]
 	}
-	return checkFigures(in.Figures)
+	return nil
 }
 
 // checkFigures refuses what no project can have (rules.CheckFigures: signs,
@@ -469,11 +459,14 @@ type Action struct {
 	Meeting       int64  `json:"meeting,omitempty"`
 	MinutesStored string `json:"-"`
 	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
+	// LandDeliveredOn (sign only, YYYY-MM-DD) is the land-delivery date
+	// (交地日期) the deadlines run from; omitted, the signing day.
+	LandDeliveredOn string `json:"land_delivered_on,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.
 var needsReason = map[string]bool{
-	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true,
+	EventReturn: true, EventReject: true, EventOverride: true, EventRectify: true, EventApprove: true, // 审批意见
 	EventRectified: true, EventExit: true, EventIdleLand: true, EventRecoverLand: true, EventResumeConstruction: true,
 }
 

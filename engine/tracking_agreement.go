@@ -64,6 +64,9 @@ func recordAgreement(ctx context.Context, x *actEffect) error {
 	ag, err := x.s.store.Agreement(ctx, x.p.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		d := x.s.defaultAgreement(x.rs, x.p, x.today)
+		if err := x.s.deliveredOn(x.rs, &d, x.act.LandDeliveredOn); err != nil {
+			return err
+		}
 		ag, err = &d, nil
 		ag.UpdatedBy, ag.UpdatedAt = x.a.user.Username, x.s.now().UTC()
 		x.tc.Agreement = ag
@@ -380,6 +383,9 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 	if m.DoneOn.After(s.Today()) {
 		return FieldFail("done_on", "err.date_cannot_be_in_future", nil)
 	}
+	if err := s.startAfterSigningAndDelivery(ctx, p.ID, m); err != nil {
+		return err
+	}
 	m.Note = strings.TrimSpace(m.Note)
 	if len([]rune(m.Note)) > maxTrackingComment {
 		return FieldFail("note", "err.note_may_have_at_most_2000", nil)
@@ -536,4 +542,49 @@ func (s *Service) Tracking(ctx context.Context, u *User, id int64) (*Project, *P
 		out.Can["decide"] = false // an idle-land order ends with construction resumed or the land recovered
 	}
 	return p, out, nil
+}
+
+// startAfterSigningAndDelivery refuses a 开工 date before the agreement was
+// signed or the land delivered: building cannot start on land the firm does
+// not yet hold.
+func (s *Service) startAfterSigningAndDelivery(ctx context.Context, id int64, m Milestone) error {
+	if m.Kind != MilestoneStart {
+		return nil
+	}
+	ag, err := s.store.Agreement(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	on := m.DoneOn.Format(time.DateOnly)
+	switch {
+	case m.DoneOn.Before(ag.SignedOn):
+		return FieldFail("done_on", "err.start_before_signing", Args{"Date": on, "Signed": ag.SignedOn.Format(time.DateOnly)})
+	case m.DoneOn.Before(ag.LandDeliveredOn):
+		return FieldFail("done_on", "err.start_before_land_delivery", Args{"Date": on, "Delivered": ag.LandDeliveredOn.Format(time.DateOnly)})
+	}
+	return nil
+}
+
+// deliveredOn sets a new agreement's land-delivery date from what the
+// signing said (YYYY-MM-DD; nothing keeps the signing day) and derives the
+// deadlines from it. Land is not delivered before the agreement is signed.
+func (s *Service) deliveredOn(rs *rules.RuleSet, ag *Agreement, on string) error {
+	on = strings.TrimSpace(on)
+	if on == "" {
+		return nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, on, ag.SignedOn.Location())
+	if err != nil {
+		return FieldFail("land_delivered_on", "err.land_delivery_date_invalid", Args{"Value": on})
+	}
+	if t.Before(ag.SignedOn) {
+		return FieldFail("land_delivered_on", "err.land_delivery_before_signing", Args{"Date": on, "Signed": ag.SignedOn.Format(time.DateOnly)})
+	}
+	ag.LandDeliveredOn = t
+	ag.StartBy, ag.CompleteBy, ag.ProductionBy, ag.FullProductionBy = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	s.defaultDeadlines(rs, ag)
+	return nil
 }

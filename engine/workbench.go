@@ -72,8 +72,7 @@ func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork
 // rectification of a firm in production, withdrawing) are there for whoever
 // may use them, but nobody is late for not doing so, so they put nothing on a
 // workbench. In screening the project waits on the reviewer's pass, or,
-// when a hard rule failed, on a reviewer's return or rejection or the
-// committee's override (awaitedFirst).
+// when a hard rule failed, on a reviewer's return (awaitedFirst).
 var awaitedEvents = map[State][]string{
 	StateDraft:             {EventSubmit},
 	StateScreening:         {EventPass},
@@ -91,7 +90,11 @@ var awaitedEvents = map[State][]string{
 func awaitedFirst(p *Project, acts []string) []string {
 	want := awaitedEvents[p.State]
 	if p.State == StateScreening && p.Report != nil && !p.Report.Passed() {
-		want = []string{EventOverride, EventReturn, EventReject}
+		// The normal next step is the reviewer's return for changes.
+		// Rejecting, or the committee's override (一事一议), are
+		// exceptions open on the project page, never put forward as the
+		// next step (the committee is not nudged towards either).
+		want = []string{EventReturn}
 	}
 	var first, rest []string
 	for _, a := range acts {

@@ -39,7 +39,7 @@ func TestWorkbenchAwaited(t *testing.T) {
 		user string
 		want map[int64]string
 	}{
-		{"committee-qingyuan", map[int64]string{failed.ID: engine.EventOverride, deciding.ID: engine.EventApprove, rectifying.ID: engine.EventRectified}},
+		{"committee-qingyuan", map[int64]string{failed.ID: "", deciding.ID: engine.EventApprove, rectifying.ID: engine.EventRectified}},
 		{"reviewer-qingyuan", map[int64]string{screened.ID: engine.EventPass, failed.ID: engine.EventReturn}},
 		{"promoter-qingyuan", map[int64]string{}},
 	} {

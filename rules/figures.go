@@ -139,9 +139,20 @@ func FigureMax(name string) float64 {
 // Blanks are fine here (a draft may be incomplete); Incomplete and
 // CheckSubmission judge them at submit. The error names the field.
 func CheckFigures(f Figures) error {
+	if errs := FigureProblems(f); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// FigureProblems is every problem CheckFigures looks for, at most one per
+// figure, in form order: a form shows them all at once beside their fields
+// instead of one per round trip.
+func FigureProblems(f Figures) []error {
+	var out []error
 	if code := strings.ToUpper(strings.TrimSpace(f.IndustryCode)); code != "" {
 		if err := checkIndustryCode(code, false); err != nil {
-			return err
+			out = append(out, err)
 		}
 	}
 	for i := range figureDefs {
@@ -158,25 +169,26 @@ func CheckFigures(f Figures) error {
 		l := figureLabels[d.name]
 		if d.min == 0 {
 			if err := CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v); err != nil {
-				return err
+				out = append(out, err)
+				continue
 			}
 		}
 		switch {
 		case !finite(v):
-			return CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v)
+			out = append(out, CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v))
 		case v < d.min || v > d.max:
 			unitZH, unitEN := withUnit("", d.unit), withUnit("", d.unitEN)
 			if d.share {
 				unitZH, unitEN = "(单位 %)", " (a percentage)"
 			}
-			return inputError(d.name, fmt.Sprintf("%s须在 %s 至 %s%s之间,填写值 %s", l.zh, fmtNum(d.min), fmtNum(d.max), unitZH, fmtNum(v)),
-				fmt.Sprintf("%s must be within %s to %s%s (got %s)", l.en, fmtNum(d.min), fmtNum(d.max), unitEN, fmtNum(v)))
+			out = append(out, inputError(d.name, fmt.Sprintf("%s须在 %s 至 %s%s之间,填写值 %s", l.zh, fmtNum(d.min), fmtNum(d.max), unitZH, fmtNum(v)),
+				fmt.Sprintf("%s must be within %s to %s%s (got %s)", l.en, fmtNum(d.min), fmtNum(d.max), unitEN, fmtNum(v))))
 		}
 	}
 	if f.FixedAssetInvestment != nil && f.TotalInvestment != nil && *f.FixedAssetInvestment > *f.TotalInvestment {
-		return inputError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment")
+		out = append(out, inputError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment"))
 	}
-	return nil
+	return out
 }
 
 // gbt4754Sections maps each section letter of GB/T 4754-2017 to its range

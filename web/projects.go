@@ -222,6 +222,15 @@ type projectData struct {
 	OverrideForm map[string]string
 	Waived       map[string]bool
 	MinReason    int
+	// OptionalReason and Opinion: see optionalReason, opinionEvents.
+	OptionalReason map[string]bool
+	Opinion        map[string]bool
+	// WhyNot says why an action the user might expect is not offered.
+	WhyNot []string
+	// SameUSCC are the other projects (that this user may read) of the
+	// investor with this USCC: a second registration, or one investor
+	// under two names, shows at once.
+	SameUSCC []*engine.Project
 }
 
 // primaryEvents are the forward steps, shown as the main button.
@@ -233,9 +242,17 @@ var primaryEvents = map[string]bool{
 // reasonEvents need a written reason; others are one click. Mirrors the
 // engine's rule so the form asks for what the command will demand.
 var reasonEvents = map[string]bool{
+	engine.EventApprove: true, engine.EventSign: true, engine.EventWithdraw: true, // optionalReason: sign, withdraw
 	engine.EventReturn: true, engine.EventReject: true, engine.EventOverride: true,
 	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
 }
+
+// optionalReason are the decisions that ask for confirmation and take an
+// opinion without requiring one (the engine requires it for the others).
+var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true}
+
+// opinionEvents are the decisions whose reason is called 审批意见.
+var opinionEvents = map[string]bool{engine.EventApprove: true, engine.EventReject: true, engine.EventSign: true, engine.EventWithdraw: true}
 
 // readableID parses the :id parameter and checks u may read that project, so
 // every command on a project in a park the user cannot see is a 404, never a
@@ -276,7 +293,8 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 	}
 	d := projectData{Project: p, Actions: s.svc.Actions(ctx, u, p), CanUpload: s.svc.CanUpload(u, p),
 		DocumentKinds: engine.DocumentKinds, Fields: figureFields, FigureRows: figureRows(p.Figures), ScoreForm: scoreForm,
-		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{}}
+		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{},
+		OptionalReason: optionalReason, Opinion: opinionEvents}
 	for _, a := range d.Actions {
 		switch {
 		case a == engine.EventUpdate:
@@ -320,6 +338,10 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		return err
 	}
 	d.Incomplete = s.svc.Incomplete(ctx, p)
+	d.WhyNot = s.whyNot(c, p, d.Actions)
+	if d.SameUSCC, err = s.sameUSCC(c, p); err != nil {
+		return err
+	}
 	if contains(d.Actions, engine.EventOverride) {
 		d.Waivable = s.svc.Waivable(ctx, p)
 		for _, doc := range d.Documents {
@@ -375,7 +397,7 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 		return err
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
-	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason")}
+	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on")}
 	var overrideForm map[string]string
 	if act.Event == engine.EventOverride {
 		form, _ := c.FormParams()
@@ -558,6 +580,16 @@ func (s *Server) parseProjectForm(c echo.Context, f *projectForm) engine.Project
 			f.Errors[fd.Name] = s.t(c, err)
 		}
 	}
+	// Every problem at once, beside its field: a figure that did not parse
+	// keeps its parse message (its value here is a blank, not what was typed).
+	for _, e := range in.Problems() {
+		if e.Field == "park" && f.Edit {
+			continue // an edit keeps its park; the engine fills it in
+		}
+		if _, ok := f.Errors[e.Field]; !ok {
+			f.Errors[e.Field] = e.Text(s.lang(c))
+		}
+	}
 	return in
 }
 
@@ -684,6 +716,7 @@ func (s *Server) figureNeeds(c echo.Context, f *projectForm) map[string]string {
 			need[fd.Name] = m
 		}
 	}
+	need["industry_code"] = "required" // screening reads it under every rule set (engine.submittable)
 	return need
 }
 
@@ -740,7 +773,11 @@ func (s *Server) handleProjectCreate(c echo.Context) error {
 		}
 		return err
 	}
-	s.flash(c, true, s.t(c, "flash.created"))
+	msg := s.t(c, "flash.created")
+	if same, err := s.sameUSCC(c, p); err == nil && len(same) > 0 {
+		msg += " " + s.i18n.T(s.lang(c), "uscc.registered_before", map[string]any{"N": len(same)})
+	}
+	s.flash(c, true, msg)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", p.ID))
 }
 
@@ -793,4 +830,40 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// whyNot explains the actions a user might expect that are not offered: a
+// reviewer who may return or reject a screened project but not pass it is
+// told that hard rules failed, and what remains open.
+func (s *Server) whyNot(c echo.Context, p *engine.Project, actions []string) []string {
+	var out []string
+	if p.State == engine.StateScreening && !contains(actions, engine.EventPass) && p.Report != nil && !p.Report.Passed() &&
+		(contains(actions, engine.EventReturn) || contains(actions, engine.EventReject)) {
+		failed := 0
+		for _, ch := range p.Report.Checks {
+			if !ch.Pass && ch.Severity == rules.Hard {
+				failed++
+			}
+		}
+		out = append(out, s.i18n.T(s.lang(c), "why.no_pass_hard_failed", map[string]any{"N": failed}))
+	}
+	return out
+}
+
+// sameUSCC lists u's readable projects other than p with p's USCC.
+func (s *Server) sameUSCC(c echo.Context, p *engine.Project) ([]*engine.Project, error) {
+	if p.USCC == "" {
+		return nil, nil
+	}
+	ps, _, err := s.svc.Projects(c.Request().Context(), currentUser(c), engine.ProjectFilter{Query: p.USCC, Sort: "id", Limit: 50, Summary: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []*engine.Project
+	for _, x := range ps {
+		if x.ID != p.ID && x.USCC == p.USCC {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }

@@ -118,6 +118,22 @@ type page struct {
 	FlashOK bool
 	Data    any
 	s       *Server
+	people  map[string]string // login → display name, read on first use (Person)
+}
+
+// Person names a login by its holder's display name (王评审, not
+// reviewer1), the login itself if there is none.
+func (p *page) Person(login string) string {
+	if p.people == nil {
+		p.people, _ = p.s.svc.DisplayNames(context.Background())
+		if p.people == nil {
+			p.people = map[string]string{}
+		}
+	}
+	if n := p.people[login]; n != "" {
+		return n
+	}
+	return login
 }
 
 // T translates a message id in the page's language.
@@ -223,6 +239,7 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return u, nil
 		},
+		"formkey":      randomToken, // a fresh form_key per rendered form (form_once.go)
 		"amount":       func(v float64) string { return formatAmount(v, 2) },
 		"number":       func(v float64, d int) string { return formatAmount(v, d) },
 		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },

@@ -232,7 +232,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 // matrix test (web/permissions_test.go); a route without one fails it.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.recoverPanics, s.securityHeaders, s.loadSession)
+	e.Use(s.recoverPanics, s.securityHeaders, s.loadSession, s.formOnce)
 
 	e.GET("/static/:file", s.handleStatic)
 	e.GET("/healthz", s.handleHealth)

@@ -66,6 +66,32 @@
     sum();
   }
 
+  // A posted form is sent once: its buttons disable and show progress after
+  // the click (the server's form_key answers a repeat all the same). The
+  // button is disabled after the submit has read its name and value. A
+  // button with data-confirm asks first. Buttons come back after a while or
+  // when the page is shown again from the back-forward cache.
+  function busy(form, on) {
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+      b.disabled = on;
+      if (on) b.setAttribute("aria-busy", "true"); else b.removeAttribute("aria-busy");
+    });
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    var b = ev.submitter;
+    if (b && b.dataset.confirm && !window.confirm(b.dataset.confirm)) { ev.preventDefault(); return; }
+    if (form.dataset.sent === "1") { ev.preventDefault(); return; }
+    form.dataset.sent = "1";
+    setTimeout(function () { busy(form, true); }, 0);
+    setTimeout(function () { form.dataset.sent = ""; busy(form, false); }, 20000);
+  });
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted) return;
+    document.querySelectorAll("form[data-sent]").forEach(function (f) { f.dataset.sent = ""; busy(f, false); });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-uscc]").forEach(wireUSCC);
     document.querySelectorAll("form[data-scoresheet]").forEach(wireScoresheet);
