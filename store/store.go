@@ -22,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
 // Compile-time proof that DB is what the engine and web need.
@@ -440,7 +441,7 @@ func inList[T ~string](vals []T) (string, []any) {
 
 // notFound builds the not_found error for a kind of thing.
 func notFound(zh, en string) error {
-	return &engine.Error{Code: engine.ENOTFOUND, Message: zh + "不存在", MessageEN: en + " not found"}
+	return engine.Fail(engine.ENOTFOUND, "err.not_found", engine.Args{"What": catalog.Text{ZH: zh, EN: en}})
 }
 
 // eachRow runs q on a read snapshot and hands every row to fn, in order.
