@@ -82,15 +82,5 @@ func ErrorMessage(err error, lang string) string {
 // inputError is the domain error for a figure the rules refuse: the same
 // message, on the same field.
 func inputError(ie *rules.InputError) *Error {
-	m := inputMessage(ie)
-	return &Error{Code: EINVALID, Field: ie.Field, ID: m.ID, Args: m.Args}
-}
-
-// inputMessage is ie's message as a catalogue message: its own, or — for the
-// rules' checks still written as a zh/en pair — the pair as a Text.
-func inputMessage(ie *rules.InputError) catalog.Message {
-	if ie.Msg.ID != "" {
-		return ie.Msg
-	}
-	return catalog.Message{ID: "err.list", Args: Args{"List": catalog.List{Items: []any{catalog.Text{ZH: ie.MessageZH, EN: ie.MessageEN}}}}}
+	return &Error{Code: EINVALID, Field: ie.Field, ID: ie.Msg.ID, Args: ie.Msg.Args}
 }

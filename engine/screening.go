@@ -46,7 +46,7 @@ func submittable(rs *rules.RuleSet, f rules.Figures) error {
 		var ie *rules.InputError
 		if errors.As(rules.CheckIndustryClass(f.IndustryCode), &ie) {
 			missing = append(missing, "industry_code")
-			problems.Items = append(problems.Items, inputMessage(ie))
+			problems.Items = append(problems.Items, ie.Msg)
 		}
 	}
 	if len(missing) == 0 {
