@@ -188,8 +188,7 @@ func (l *AuditLog) latestTreeCheckpoint(ctx context.Context, seq int64) (*Checkp
 			return c, err
 		}
 	}
-	return nil, Errorf(ECONFLICT, "还没有签名检查点覆盖条目 %d,请先签名检查点",
-		"no signed checkpoint covers entry %d yet; sign one first (zonevet audit checkpoint)", seq)
+	return nil, Fail(ECONFLICT, "err.no_signed_checkpoint_covers", Args{"Seq": seq})
 }
 
 // Prove builds the inclusion proof of entry seq in the latest checkpoint
@@ -282,7 +281,7 @@ func (l *AuditLog) Consistency(ctx context.Context, old *Checkpoint) (*ProofDoc,
 		return nil, err
 	}
 	if old.RootBytes() == nil {
-		return nil, Errorf(EINVALID, "旧检查点没有默克尔树根(树之前签名的检查点)", "the old checkpoint has no tree root (signed before the tree)")
+		return nil, Fail(EINVALID, "err.old_checkpoint_has_no", nil)
 	}
 	if l.CanSign() {
 		// Prove up to the head as it is now; a signer that refuses (the

@@ -212,7 +212,7 @@ func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted crypto.Publ
 			n++
 		}
 		if n == 0 {
-			return nil, Errorf(ECONFLICT, "数据库中没有见证方 %s 的有效联署签名", "the database holds no valid cosignature by witness %s", w.Name)
+			return nil, Fail(ECONFLICT, "err.database_holds_no_valid", Args{"Name": w.Name})
 		}
 	}
 	return out, nil

@@ -92,10 +92,10 @@ func (l *AuditLog) Pull(ctx context.Context, u *User, q PullQuery, start func(pa
 		return err
 	}
 	if q.Limit < 1 || q.Limit > MaxPullStream {
-		return FieldError("limit", "limit 应为 1–1000000", "limit must be 1–1000000")
+		return FieldFail("limit", "err.limit_must_1_1000000", nil)
 	}
 	if q.After < 0 {
-		return FieldError("after", "after 应为非负整数", "after must be a non-negative integer")
+		return FieldFail("after", "err.after_must_non_negative", nil)
 	}
 	filtered := q.ProjectID != 0 || q.Actor != "" || q.Role != "" || len(q.Events) > 0 || !q.From.IsZero() || !q.To.IsZero()
 	a, err := l.scope(ctx, u, "export", &q.AuditQuery)

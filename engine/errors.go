@@ -33,11 +33,6 @@ type Error struct {
 	// pieces), so a form marks them all at once — Field is then the first.
 	Field  string
 	Fields []string
-	// Message (zh-CN) and MessageEN are the inline form written by Errorf,
-	// FieldError and older code: used only when ID is empty. New messages go
-	// into the catalogue (rules/catalog/locales) and use Fail or FieldFail.
-	Message   string
-	MessageEN string
 }
 
 // Fail builds an *Error whose text is the catalogue message id with args.
@@ -53,13 +48,7 @@ func FieldFail(field, id string, args Args) *Error {
 
 // Text renders the message in lang ("en", anything else is zh-CN).
 func (e *Error) Text(lang string) string {
-	if e.ID != "" {
-		return catalog.T(lang, e.ID, e.Args)
-	}
-	if lang == catalog.EN {
-		return e.MessageEN
-	}
-	return e.Message
+	return catalog.T(lang, e.ID, e.Args)
 }
 
 func (e *Error) Error() string {
@@ -67,19 +56,6 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Text(catalog.EN))
 	}
 	return fmt.Sprintf("%s: %s", e.Code, e.Text(catalog.EN))
-}
-
-// Errorf builds an *Error from an inline zh/en pair formatted with args. It
-// is the form that predates the catalogue, kept so code written in parallel
-// still builds; prefer Fail with a catalogue id.
-func Errorf(code, zh, en string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(zh, args...), MessageEN: fmt.Sprintf(en, args...)}
-}
-
-// FieldError builds an invalid-input *Error naming the field from an inline
-// zh/en pair (see Errorf); prefer FieldFail.
-func FieldError(field, zh, en string) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: zh, MessageEN: en}
 }
 
 // ErrorCode returns the code of err's *Error, or EINTERNAL for anything else.
@@ -106,8 +82,5 @@ func ErrorMessage(err error, lang string) string {
 // inputError is the domain error for a figure the rules refuse: the same
 // message, on the same field.
 func inputError(ie *rules.InputError) *Error {
-	if ie.Msg.ID != "" {
-		return &Error{Code: EINVALID, Field: ie.Field, ID: ie.Msg.ID, Args: ie.Msg.Args}
-	}
-	return &Error{Code: EINVALID, Field: ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+	return &Error{Code: EINVALID, Field: ie.Field, ID: ie.Msg.ID, Args: ie.Msg.Args}
 }

@@ -56,7 +56,7 @@ func DecodeCursor(field, token string) (*ListCursor, error) {
 		err = json.Unmarshal(b, &c)
 	}
 	if err != nil || c.ID <= 0 {
-		return nil, FieldError(field, "翻页位置无效,请回到第一页", "invalid page position; go back to the first page")
+		return nil, FieldFail(field, "err.invalid_page_position_go", nil)
 	}
 	return &c, nil
 }

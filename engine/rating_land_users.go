@@ -97,29 +97,29 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 	seen := map[string]int{}
 	c := &LandUsersPart{}
 	for _, r := range in.Rows {
-		bad := func(field, zh, en string) {
-			res.Errors = append(res.Errors, RowError{Row: r.Row, Field: field, Message: zh, MessageEN: en})
+		bad := func(field, id string, args Args) {
+			res.Errors = append(res.Errors, rowError(r.Row, field, id, args))
 		}
 		code := strings.ToUpper(strings.TrimSpace(r.USCC))
 		name := strings.TrimSpace(r.Name)
 		switch {
 		case !ValidUSCC(code):
-			bad("uscc", "统一社会信用代码“"+code+"”无效", "unified social credit code "+code+" is invalid")
+			bad("uscc", "row.uscc_invalid", Args{"Code": code})
 			continue
 		case isProject[code]:
-			bad("uscc", "代码 "+code+" 属于本系统的项目,请在年度数据表中填报", "code "+code+" is a project of this system: report it on the annual sheet")
+			bad("uscc", "row.is_project", Args{"Code": code})
 			continue
 		case seen[code] != 0:
-			bad("uscc", fmt.Sprintf("与第 %d 行是同一企业", seen[code]), fmt.Sprintf("same firm as row %d", seen[code]))
+			bad("uscc", "row.same_firm", Args{"Row": seen[code]})
 			continue
 		case name == "":
-			bad("name", "企业名称为空", "the firm's name is empty")
+			bad("name", "row.name_empty", nil)
 			continue
 		case !(r.LandArea > 0) || !finiteNonNeg(r.LandArea):
-			bad("land_area", "用地面积须大于 0 亩", "the land area must be above 0 mu")
+			bad("land_area", "row.land_area_positive", nil)
 			continue
 		case r.GrantedOn.IsZero() || r.GrantedOn.After(s.Today()):
-			bad("granted_on", "供地日期须为今天或以前的日期", "the land grant date must be today or earlier")
+			bad("granted_on", "row.granted_not_future", nil)
 			continue
 		}
 		seen[code] = r.Row
@@ -128,7 +128,7 @@ func (s *Service) ImportLandUsers(ctx context.Context, u *User, in LandUserImpor
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Text("zh"), de.Text("en"))
+				bad(de.Field, de.ID, de.Args)
 				continue
 			}
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // RuleSetChange is one proposal to put a rule-set version in force for its
@@ -117,17 +118,17 @@ func (s *Service) ProposeRuleSet(ctx context.Context, u *User, park, filename st
 		return nil, err
 	}
 	if len(src) == 0 {
-		return nil, FieldError("file", "请选择规则集文件", "choose a rule-set file")
+		return nil, FieldFail("file", "err.choose_rule_set_file", nil)
 	}
 	rs, err := rules.Parse(filename, src)
 	var ve *rules.ValidationError
 	if errors.As(err, &ve) {
 		return nil, ve
 	} else if err != nil {
-		return nil, FieldError("file", "无法读取规则集文件:"+err.Error(), "cannot read the rule-set file: "+err.Error())
+		return nil, FieldFail("file", "err.rule_file_unreadable", Args{"Err": err.Error()})
 	}
 	if rs.Park() != park {
-		return nil, FieldError("file", fmt.Sprintf("文件写的园区是 %q,不是 %q", rs.Park(), park), fmt.Sprintf("the file is for park %q, not %q", rs.Park(), park))
+		return nil, FieldFail("file", "err.file_is_for_park_not", Args{"Park": fmt.Sprintf("%q", rs.Park()), "Want": fmt.Sprintf("%q", park)})
 	}
 	return s.propose(ctx, u, rs, note, "")
 }
@@ -157,10 +158,10 @@ func (s *Service) propose(ctx context.Context, u *User, rs *rules.RuleSet, note,
 	}
 	note = strings.TrimSpace(note)
 	if note == "" {
-		return nil, FieldError("note", "请填写变更说明", "write a change note")
+		return nil, FieldFail("note", "err.write_change_note", nil)
 	}
 	if utf8.RuneCountInString(note) > maxNoteLength {
-		return nil, FieldError("note", fmt.Sprintf("变更说明不超过 %d 字", maxNoteLength), fmt.Sprintf("the change note may have at most %d characters", maxNoteLength))
+		return nil, FieldFail("note", "err.change_note_may_have", Args{"MaxNoteLength": maxNoteLength})
 	}
 	if err := examplesHold(rs); err != nil {
 		return nil, err
@@ -171,7 +172,7 @@ func (s *Service) propose(ctx context.Context, u *User, rs *rules.RuleSet, note,
 		return nil, err
 	}
 	if base.Version() == rs.Version() {
-		return nil, Errorf(ECONFLICT, "该版本已在执行中", "this version is already in force")
+		return nil, Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
 	}
 	changes, err := st.RuleSetChanges(ctx, rs.Park())
 	if err != nil {
@@ -179,7 +180,7 @@ func (s *Service) propose(ctx context.Context, u *User, rs *rules.RuleSet, note,
 	}
 	for _, c := range changes {
 		if c.Version == rs.Version() && c.State == RuleSetProposed {
-			return nil, Errorf(ECONFLICT, "该版本已提请审议(第 %d 号提案)", "this version is already proposed (proposal %d)", c.ID)
+			return nil, Fail(ECONFLICT, "err.version_already_proposed_proposal", Args{"ID": c.ID})
 		}
 	}
 	if _, err := ruleSetTransition(RuleSetDraft, EventRulesPropose); err != nil {
@@ -201,19 +202,18 @@ func (s *Service) propose(ctx context.Context, u *User, rs *rules.RuleSet, note,
 
 // examplesHold refuses a rule set whose own examples fail, naming each.
 func examplesHold(rs *rules.RuleSet) error {
-	var zh, en []string
+	failed := catalog.List{SepZH: ";", SepEN: "; "}
 	for _, r := range rs.CheckExamples() {
 		if !r.OK {
-			zh = append(zh, fmt.Sprintf("用例“%s”:%s", r.NameZH, strings.Join(r.Failures, ";")))
-			en = append(en, fmt.Sprintf("example %s: %s", r.ID, strings.Join(r.FailEN, "; ")))
+			failed.Items = append(failed.Items, catalog.Message{ID: "err.example_fails", Args: Args{
+				"Name":     catalog.Text{ZH: r.NameZH, EN: r.ID},
+				"Failures": catalog.Text{ZH: strings.Join(r.Failures, ";"), EN: strings.Join(r.FailEN, "; ")}}})
 		}
 	}
-	if len(zh) == 0 {
+	if len(failed.Items) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Field: "file",
-		Message:   "规则集自带的测试用例未通过,不能提请审议:" + strings.Join(zh, ";"),
-		MessageEN: "the rule set's own examples fail, so it cannot be proposed: " + strings.Join(en, "; ")}
+	return FieldFail("file", "err.examples_fail", Args{"Examples": failed})
 }
 
 // ApproveInput is the committee's approval: when the version takes effect
@@ -237,7 +237,7 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 		return nil, err
 	}
 	if c.ProposedBy == u.Username {
-		return nil, Errorf(EFORBIDDEN, "四眼原则:提案人不能批准自己提出的规则集变更", "four eyes: you may not approve a rule-set change you proposed")
+		return nil, Fail(EFORBIDDEN, "err.four_eyes_you_may", nil)
 	}
 	var wi WhatIfRecord
 	if in.WhatIfID != 0 {
@@ -246,12 +246,12 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 		wi, err = st.LatestWhatIf(ctx, c.Park, c.Version)
 	}
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(EFORBIDDEN, "批准前须先生成并审阅该版本的影响评估报告", "generate and read the what-if report of this version before approving")
+		return nil, Fail(EFORBIDDEN, "err.generate_and_read_what", nil)
 	} else if err != nil {
 		return nil, err
 	}
 	if wi.Version != c.Version || wi.Park != c.Park {
-		return nil, Errorf(EFORBIDDEN, "影响评估报告 #%d 是针对另一版本(%.12s)生成的,不是本提案的版本 %.12s", "what-if report #%d is for another version (%.12s), not this proposal's %.12s", wi.ID, wi.Version, c.Version)
+		return nil, Fail(EFORBIDDEN, "err.what_if_report_for", Args{"ID": wi.ID, "Version": fmt.Sprintf("%.12s", wi.Version), "Version2": fmt.Sprintf("%.12s", c.Version)})
 	}
 	now := s.now().UTC()
 	base, err := s.RuleSetInForce(ctx, c.Park, now)
@@ -259,14 +259,14 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 		return nil, err
 	}
 	if wi.BaseVersion != base.Version() {
-		return nil, Errorf(ECONFLICT, "影响评估报告生成后执行中的规则集已变更,请重新生成", "the rules in force changed since the what-if report; generate it again")
+		return nil, Fail(ECONFLICT, "err.rules_in_force_changed", nil)
 	}
 	eff := in.Effective.UTC()
 	if eff.IsZero() {
 		eff = now
 	}
 	if eff.Before(now.Add(-time.Minute)) {
-		return nil, FieldError("effective", "生效时间不能早于现在", "the effective time cannot be in the past")
+		return nil, FieldFail("effective", "err.effective_time_cannot_in", nil)
 	}
 	if eff.Before(now) {
 		eff = now
@@ -311,7 +311,7 @@ func (s *Service) closeChange(ctx context.Context, u *User, id int64, event, rea
 	}
 	reason = strings.TrimSpace(reason)
 	if needReason && reason == "" {
-		return nil, FieldError("reason", "此操作必须填写理由", "this action needs a written reason")
+		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
 	if err := checkTextLength("reason", "理由", "reason", reason); err != nil {
 		return nil, err
@@ -401,7 +401,7 @@ func shownStates(cs []RuleSetChange, now time.Time) {
 func (s *Service) FindRuleSetChange(ctx context.Context, u *User, version string) (*RuleSetChange, error) {
 	st := s.store
 	if len(version) < 8 {
-		return nil, FieldError("version", "版本号至少写前 8 位", "give at least the first 8 digits of the version")
+		return nil, FieldFail("version", "err.give_at_least_first", nil)
 	}
 	parks, err := s.store.Parks(ctx)
 	if err != nil {
@@ -424,7 +424,7 @@ func (s *Service) FindRuleSetChange(ctx context.Context, u *User, version string
 		}
 	}
 	if found == nil {
-		return nil, Errorf(ENOTFOUND, "没有版本 %s 的规则集提案", "no rule-set proposal of version %s", version)
+		return nil, Fail(ENOTFOUND, "err.no_rule_set_proposal", Args{"Version": version})
 	}
 	return found, nil
 }
@@ -440,7 +440,7 @@ func (s *Service) RuleSetDiff(ctx context.Context, u *User, from, to string) ([]
 		return nil, err
 	}
 	if a.Park() != b.Park() {
-		return nil, Errorf(EINVALID, "两个版本属于不同园区", "the two versions belong to different parks")
+		return nil, Fail(EINVALID, "err.two_versions_belong_different", nil)
 	}
 	if _, err := s.authorize(u, a.Park(), "rules", "read"); err != nil {
 		return nil, err

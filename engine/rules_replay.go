@@ -46,7 +46,7 @@ func (s *Service) ReplayStoredScreening(ctx context.Context, id int64) (*Screeni
 		return nil, err
 	}
 	if len(es) == 0 {
-		return nil, Errorf(ENOTFOUND, "该项目尚未提交初筛", "this project has not been screened")
+		return nil, Fail(ENOTFOUND, "err.project_has_not_been", nil)
 	}
 	e := es[len(es)-1]
 	var sub struct {
@@ -54,7 +54,7 @@ func (s *Service) ReplayStoredScreening(ctx context.Context, id int64) (*Screeni
 		Report  *rules.Report `json:"report"`
 	}
 	if err := json.Unmarshal([]byte(e.Payload), &sub); err != nil || sub.Report == nil {
-		return nil, Errorf(EINVALID, "提交记录 #%d 的依据无法读取", "the basis of submit entry #%d cannot be read", e.Seq)
+		return nil, Fail(EINVALID, "err.basis_submit_entry_cannot", Args{"Seq": e.Seq})
 	}
 	version := sub.Report.RuleSetVersion
 	rs, err := s.RuleSetVersion(ctx, version)

@@ -286,7 +286,7 @@ func (s *Service) GenerateWhatIf(ctx context.Context, u *User, changeID int64) (
 		return nil, nil, err
 	}
 	if c.State != RuleSetProposed {
-		return nil, nil, Errorf(ECONFLICT, "只能对待审议的提案生成影响评估", "a what-if is generated for a proposal awaiting decision")
+		return nil, nil, Fail(ECONFLICT, "err.what_if_generated_for", nil)
 	}
 	draft, err := s.RuleSetVersion(ctx, c.Version)
 	if err != nil {

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -34,27 +33,26 @@ const MinOverrideReason = 20
 // a 4-digit class, all listed in one error.
 func submittable(rs *rules.RuleSet, f rules.Figures) error {
 	missing := rs.Incomplete(f)
-	var zh, en []string
+	labels := catalog.List{}
 	for _, name := range missing {
 		lz, le := rules.FigureLabel(name)
-		zh, en = append(zh, lz), append(en, le)
+		labels.Items = append(labels.Items, catalog.Text{ZH: lz, EN: le})
 	}
-	var msgZH, msgEN []string
+	problems := catalog.List{SepZH: ";", SepEN: "; "}
 	if len(missing) > 0 {
-		msgZH = append(msgZH, fmt.Sprintf("项目信息不完整,以下 %d 项必填项未填写:%s。可先保存为草稿,填齐后再提交", len(missing), strings.Join(zh, "、")))
-		msgEN = append(msgEN, fmt.Sprintf("the project is incomplete: %d required field(s) are blank: %s. It stays a draft until they are filled in", len(missing), strings.Join(en, ", ")))
+		problems.Items = append(problems.Items, catalog.Message{ID: "err.project_incomplete", Args: Args{"N": len(missing), "Fields": labels}})
 	}
 	if !slices.Contains(missing, "industry_code") {
 		var ie *rules.InputError
 		if errors.As(rules.CheckIndustryClass(f.IndustryCode), &ie) {
 			missing = append(missing, "industry_code")
-			msgZH, msgEN = append(msgZH, ie.MessageZH), append(msgEN, ie.MessageEN)
+			problems.Items = append(problems.Items, ie.Msg)
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Field: missing[0], Fields: missing, Message: strings.Join(msgZH, ";"), MessageEN: strings.Join(msgEN, "; ")}
+	return &Error{Code: EINVALID, Field: missing[0], Fields: missing, ID: "err.list", Args: Args{"List": problems}}
 }
 
 // waivable lists the failed hard rules of p's report that the committee may
@@ -150,58 +148,58 @@ func (s *Service) checkOverride(ctx context.Context, a actor, p *Project, act Ac
 		return nil, refusal
 	}
 
-	var fields, zh, en []string
-	problem := func(field, z, e string) {
+	var fields []string
+	problems := catalog.List{SepZH: ";", SepEN: "; "}
+	problem := func(field, id string, args Args) {
 		if !slices.Contains(fields, field) {
 			fields = append(fields, field)
 		}
-		zh, en = append(zh, z), append(en, e)
+		problems.Items = append(problems.Items, catalog.Message{ID: id, Args: args})
 	}
 	rec := &OverrideRecord{Report: p.Report}
 	failed := s.waivable(ctx, p)
 	for _, c := range failed {
 		if !slices.Contains(act.Waive, c.ID) {
-			problem("waive", "须逐项勾选豁免的指标:“"+c.NameZH+"”未勾选", "tick each waived rule: “"+c.NameEN+"” is not ticked")
+			problem("waive", "err.override_tick_each", Args{"Name": catalog.Text{ZH: c.NameZH, EN: c.NameEN}})
 			continue
 		}
 		rec.Waived = append(rec.Waived, WaivedRule{ID: c.ID, NameZH: c.NameZH, NameEN: c.NameEN, Actual: c.Actual, Threshold: c.Threshold})
 	}
 	for _, id := range act.Waive {
 		if !slices.ContainsFunc(failed, func(c rules.CheckResult) bool { return c.ID == id }) {
-			problem("waive", "“"+id+"”不是未通过的刚性量化指标,不能豁免", "“"+id+"” is not a failed quantitative hard rule and cannot be waived")
+			problem("waive", "err.override_not_waivable", Args{"ID": id})
 		}
 	}
 	if n := len([]rune(act.Reason)); n < MinOverrideReason {
-		problem("reason", fmt.Sprintf("“一事一议”理由须不少于 %d 字(现 %d 字),写明放行的具体理由", MinOverrideReason, n),
-			fmt.Sprintf("an override's reason needs at least %d characters (got %d): state the grounds", MinOverrideReason, n))
+		problem("reason", "err.override_reason_short", Args{"Min": MinOverrideReason, "N": n})
 	}
 	if act.MinutesDocument == 0 {
-		problem("minutes_document", "须选择已上传至本项目的会议纪要", "choose the meeting minutes uploaded to this project")
+		problem("minutes_document", "err.override_minutes_choose", nil)
 	} else if d, err := s.store.Document(ctx, act.MinutesDocument); err != nil || d.ProjectID != p.ID {
-		problem("minutes_document", "所选会议纪要不是本项目的附件", "the chosen minutes are not a document of this project")
+		problem("minutes_document", "err.override_minutes_foreign", nil)
 	} else if d.Kind != DocumentMinutes {
-		problem("minutes_document", "所选文件不是“会议纪要”类别", "the chosen document is not of the kind “meeting minutes”")
+		problem("minutes_document", "err.override_minutes_kind", nil)
 	} else {
 		rec.Minutes = MinutesCitation{DocumentID: d.ID, FileName: d.FileName, SHA256: d.SHA256}
 	}
 	number := strings.TrimSpace(act.MinutesNumber)
 	switch {
 	case number == "":
-		problem("minutes_number", "须填写会议纪要文号", "give the minutes' document number")
+		problem("minutes_number", "err.override_number_required", nil)
 	case len([]rune(number)) > 100:
-		problem("minutes_number", "会议纪要文号不超过 100 字", "the minutes' number may have at most 100 characters")
+		problem("minutes_number", "err.override_number_long", nil)
 	}
 	date, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(act.MinutesDate), s.location)
 	switch {
 	case strings.TrimSpace(act.MinutesDate) == "":
-		problem("minutes_date", "须填写会议纪要日期", "give the date of the minutes")
+		problem("minutes_date", "err.override_date_required", nil)
 	case err != nil:
-		problem("minutes_date", "会议纪要日期格式应为 2026-12-04", "the minutes' date must look like 2026-12-04")
+		problem("minutes_date", "err.override_date_format", nil)
 	case date.After(s.now().In(s.location)):
-		problem("minutes_date", "会议纪要日期不能晚于今天", "the minutes cannot be dated in the future")
+		problem("minutes_date", "err.override_date_future", nil)
 	}
 	if len(fields) > 0 {
-		return nil, &Error{Code: EINVALID, Field: fields[0], Fields: fields, Message: strings.Join(zh, ";"), MessageEN: strings.Join(en, "; ")}
+		return nil, &Error{Code: EINVALID, Field: fields[0], Fields: fields, ID: "err.list", Args: Args{"List": problems}}
 	}
 	rec.Minutes.Number, rec.Minutes.Date = number, date.Format(time.DateOnly)
 	return rec, nil

@@ -675,9 +675,11 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	if err != nil {
 		var ie *rules.InputError
 		if errors.As(err, &ie) {
-			return nil, &Error{Code: EINVALID, Field: "items." + ie.Field, Message: ie.MessageZH, MessageEN: ie.MessageEN}
+			e := inputError(ie)
+			e.Field = "items." + ie.Field
+			return nil, e
 		}
-		return nil, FieldError("items", err.Error(), err.Error())
+		return nil, FieldFail("items", "err.score_items", Args{"Err": err.Error()})
 	}
 	existing, err := s.store.Scores(ctx, p.ID, p.Round)
 	if err != nil {

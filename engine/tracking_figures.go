@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,10 +82,28 @@ type AnnualRow struct {
 // RowError is one problem of an imported sheet: row, the field (the caller
 // maps it to its column) and why.
 type RowError struct {
-	Row       int    `json:"row"`
-	Field     string `json:"field"`
-	Message   string `json:"message"`
-	MessageEN string `json:"message_en"`
+	Row   int
+	Field string
+	Msg   catalog.Message
+}
+
+// Text renders the problem in lang.
+func (e RowError) Text(lang string) string { return e.Msg.Text(lang) }
+
+// MarshalJSON gives API readers the problem in both languages, as before the
+// catalogue: {"row", "field", "message" (zh-CN), "message_en"}.
+func (e RowError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Row       int    `json:"row"`
+		Field     string `json:"field"`
+		Message   string `json:"message"`
+		MessageEN string `json:"message_en"`
+	}{e.Row, e.Field, e.Text(catalog.ZH), e.Text(catalog.EN)})
+}
+
+// rowError is the problem of row in field, as catalogue message id with args.
+func rowError(row int, field, id string, args Args) RowError {
+	return RowError{Row: row, Field: field, Msg: catalog.Message{ID: id, Args: args}}
 }
 
 // ImportInput is a park's annual sheet, parsed by the caller.
@@ -133,24 +152,24 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 	var good []AnnualFigures
 	now := s.now().UTC()
 	for _, r := range in.Rows {
-		bad := func(field, zh, en string) {
-			res.Errors = append(res.Errors, RowError{Row: r.Row, Field: field, Message: zh, MessageEN: en})
+		bad := func(field, id string, args Args) {
+			res.Errors = append(res.Errors, rowError(r.Row, field, id, args))
 		}
 		code := strings.ToUpper(strings.TrimSpace(r.USCC))
 		p := byUSCC[code]
 		switch {
 		case code == "":
-			bad("uscc", "统一社会信用代码为空", "the unified social credit code is empty")
+			bad("uscc", "row.uscc_empty", nil)
 			continue
 		case !ValidUSCC(code):
 			e := CheckUSCC(code).(*Error)
-			bad("uscc", e.Text("zh"), e.Text("en"))
+			bad("uscc", e.ID, e.Args)
 			continue
 		case p == nil:
-			bad("uscc", "本园区没有在建、投产或整改中的项目使用代码 "+code, "no project of this park under construction, in production or rectification has code "+code)
+			bad("uscc", "row.no_tracked_project", Args{"Code": code})
 			continue
 		case seen[p.ID] != 0:
-			bad("uscc", fmt.Sprintf("与第 %d 行是同一企业", seen[p.ID]), fmt.Sprintf("same firm as row %d", seen[p.ID]))
+			bad("uscc", "row.same_firm", Args{"Row": seen[p.ID]})
 			continue
 		}
 		seen[p.ID] = r.Row
@@ -159,7 +178,7 @@ func (s *Service) ImportFigures(ctx context.Context, u *User, in ImportInput) (*
 		if err := f.validate(s.Today().Year()); err != nil {
 			var de *Error
 			if errors.As(err, &de) {
-				bad(de.Field, de.Text("zh"), de.Text("en"))
+				bad(de.Field, de.ID, de.Args)
 				continue
 			}
 			return nil, err

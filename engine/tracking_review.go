@@ -296,8 +296,8 @@ func (s *Service) idleFinding(ctx context.Context, ts TrackingStore, p *Project,
 		f.Years++
 	}
 	if f.Years < need {
-		from := map[string][2]string{"not_started": {"约定开工日期", "the agreed start"}, "stalled": {"中止开发建设之日", "the stall"}}[f.Basis]
-		return nil, Fail(ECONFLICT, "err.idle_years_short", Args{"From": catalog.Text{ZH: from[0], EN: from[1]},
+		from := map[string]string{"not_started": "idle.from_not_started", "stalled": "idle.from_stalled"}[f.Basis]
+		return nil, Fail(ECONFLICT, "err.idle_years_short", Args{"From": catalog.Message{ID: from},
 			"Since": f.Since.Format(time.DateOnly), "Need": need, "Years": f.Years})
 	}
 	if facts != nil && facts.LandPrice != 0 {

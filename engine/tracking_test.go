@@ -8,6 +8,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // usccFor completes a 16-character prefix into a valid unified social credit
@@ -405,7 +406,7 @@ func TestImportFigures(t *testing.T) {
 		{Row: 6, USCC: a.USCC, Figures: figuresFor(year, 30, 4)},
 	}
 	in := engine.ImportInput{Park: "qingyuan", Year: year, Rows: rows, FileName: "2025.xlsx",
-		Errors: []engine.RowError{{Row: 7, Field: "output", Message: "不是数字"}}}
+		Errors: []engine.RowError{{Row: 7, Field: "output", Msg: catalog.Message{ID: "row.not_a_number", Args: catalog.Args{"Value": "x"}}}}}
 	res, err := w.svc.ImportFigures(w.ctx, promoter, in)
 	if err != nil {
 		t.Fatal(err)

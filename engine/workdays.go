@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // The working-day calendar is its own versioned data, apart from the parks'
@@ -86,26 +87,25 @@ func NewCalendar(loc *time.Location, holidays, workdays []string) *Calendar {
 // date outside its year, a date listed twice, a make-up working day that is
 // not a weekend, a year listed twice.
 func ParseCalendar(src []byte, loc *time.Location) (*Calendar, error) {
-	bad := func(zh, en string, args ...any) error {
-		return &Error{Code: EINVALID, Field: "file", Message: "工作日历文件有误:" + fmt.Sprintf(zh, args...),
-			MessageEN: "calendar file: " + fmt.Sprintf(en, args...)}
+	bad := func(id string, args Args) error {
+		return FieldFail("file", "err.calendar_file", Args{"Problem": catalog.Message{ID: id, Args: args}})
 	}
 	var f calendarFile
 	if err := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField()).Decode(&f); err != nil {
-		return nil, bad("无法读取:%s", "cannot read it: %s", yaml.FormatError(err, false, true))
+		return nil, bad("cal.unreadable", Args{"Err": yaml.FormatError(err, false, true)})
 	}
 	if len(f.Years) == 0 {
-		return nil, bad("没有任何年份(years)", "no years")
+		return nil, bad("cal.no_years", nil)
 	}
 	sum := sha256.Sum256(src)
 	c := &Calendar{Location: loc, version: hex.EncodeToString(sum[:]), years: map[int]CalendarYear{},
 		holidays: map[string]bool{}, workdays: map[string]bool{}}
 	for _, y := range f.Years {
 		if y.Year < 1990 || y.Year > 2100 {
-			return nil, bad("年份 %d 无效", "year %d is not valid", y.Year)
+			return nil, bad("cal.year_invalid", Args{"Year": y.Year})
 		}
 		if _, dup := c.years[y.Year]; dup {
-			return nil, bad("%d 年重复出现", "year %d is listed twice", y.Year)
+			return nil, bad("cal.year_twice", Args{"Year": y.Year})
 		}
 		c.years[y.Year] = y
 		for _, list := range []struct {
@@ -117,13 +117,13 @@ func ParseCalendar(src []byte, loc *time.Location) (*Calendar, error) {
 				t, err := time.Parse(time.DateOnly, d)
 				switch {
 				case err != nil || t.Format(time.DateOnly) != d:
-					return nil, bad("%d 年的“%s”不是 2027-01-01 这样的日期", "%d: %q is not a date like 2027-01-01", y.Year, d)
+					return nil, bad("cal.not_a_date", Args{"Year": y.Year, "Date": d})
 				case t.Year() != y.Year:
-					return nil, bad("%s 不在 %d 年", "%s is not in %d", d, y.Year)
+					return nil, bad("cal.date_not_in_year", Args{"Date": d, "Year": y.Year})
 				case c.holidays[d] || c.workdays[d]:
-					return nil, bad("%s 列出两次", "%s is listed twice", d)
+					return nil, bad("cal.date_twice", Args{"Date": d})
 				case list.name == "workdays" && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday:
-					return nil, bad("调休上班日 %s 不是周末", "make-up working day %s is not a Saturday or Sunday", d)
+					return nil, bad("cal.makeup_not_weekend", Args{"Date": d})
 				}
 				list.into[d] = true
 			}

@@ -99,10 +99,6 @@ func (e *InputError) Error() string {
 	return e.Field + ": " + e.MessageEN
 }
 
-func inputError(field, zh, en string) *InputError {
-	return &InputError{Field: field, MessageZH: zh, MessageEN: en}
-}
-
 func inputMsg(field, id string, args catalog.Args) *InputError {
 	m := catalog.Message{ID: id, Args: args}
 	return &InputError{Field: field, Msg: m, MessageZH: m.Text(catalog.ZH), MessageEN: m.Text(catalog.EN)}

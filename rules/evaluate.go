@@ -11,6 +11,8 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/shopspring/decimal"
+
+	"zonevet/rules/catalog"
 )
 
 // op is a comparison in a check.
@@ -151,8 +153,7 @@ var industryCode = regexp.MustCompile(`^[A-T][0-9]{2,4}$`)
 func checkFigures(f *Figures) (string, error) {
 	code := strings.ToUpper(strings.TrimSpace(f.IndustryCode))
 	if code == "" {
-		return "", inputError("industry_code", "行业代码必填:须为国民经济行业分类("+IndustryCatalogue+")4 位小类代码,如 C3985",
-			"the industry code is required: a 4-digit class of "+IndustryCatalogue+", e.g. C3985")
+		return "", inputMsg("industry_code", "industry.required", catalog.Args{"Catalogue": IndustryCatalogue})
 	}
 	if err := CheckFigures(*f); err != nil {
 		return "", err
@@ -240,11 +241,9 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 			field := zeroRef(m.formula, env, figureEnvIndex)
 			l := figureLabels[field]
 			if field != "" && reflect.ValueOf(env).Elem().Field(figureEnvIndex[field]).Float() == 0 {
-				return nil, inputError(field, fmt.Sprintf("无法计算%s:%s为 0", m.NameZH, l.zh),
-					fmt.Sprintf("cannot compute %s: %s is 0", m.NameEN, l.en))
+				return nil, inputMsg(field, "metric.zero_divisor", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
 			}
-			return nil, inputError(field, fmt.Sprintf("无法计算%s:结果不是有限数值,请核对%s", m.NameZH, l.zh),
-				fmt.Sprintf("cannot compute %s: the result is not a finite number; check %s", m.NameEN, l.en))
+			return nil, inputMsg(field, "metric.not_finite", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
 		}
 		vals[i] = rs.decimal(v)
 	}

@@ -181,12 +181,12 @@ func FigureProblems(f Figures) []error {
 			if d.share {
 				unitZH, unitEN = "(单位 %)", " (a percentage)"
 			}
-			out = append(out, inputError(d.name, fmt.Sprintf("%s须在 %s 至 %s%s之间,填写值 %s", l.zh, fmtNum(d.min), fmtNum(d.max), unitZH, fmtNum(v)),
-				fmt.Sprintf("%s must be within %s to %s%s (got %s)", l.en, fmtNum(d.min), fmtNum(d.max), unitEN, fmtNum(v))))
+			out = append(out, inputMsg(d.name, "figure.out_of_range", catalog.Args{"Name": catalog.Text{ZH: l.zh, EN: l.en},
+				"Min": fmtNum(d.min), "Max": fmtNum(d.max), "Unit": catalog.Text{ZH: unitZH, EN: unitEN}, "Value": fmtNum(v)}))
 		}
 	}
 	if f.FixedAssetInvestment != nil && f.TotalInvestment != nil && *f.FixedAssetInvestment > *f.TotalInvestment {
-		out = append(out, inputError("fixed_asset_investment", "固定资产投资不能大于总投资", "fixed-asset investment cannot exceed total investment"))
+		out = append(out, inputMsg("fixed_asset_investment", "figure.fixed_over_total", nil))
 	}
 	return out
 }
@@ -210,22 +210,20 @@ const IndustryCatalogue = "GB/T 4754-2017"
 // class code is accepted, as screening needs (a division or group spans
 // classes with different rules).
 func checkIndustryCode(code string, class bool) error {
-	bad := func(zh, en string) error {
-		return inputError("industry_code", fmt.Sprintf("行业代码“%s”%s", code, zh), fmt.Sprintf("industry code %q %s", code, en))
+	bad := func(id string, args catalog.Args) error {
+		return inputMsg("industry_code", "industry.bad_code", catalog.Args{"Code": code, "Problem": catalog.Message{ID: id, Args: args}})
 	}
 	if !industryCode.MatchString(code) {
-		return bad("无效:须为国民经济行业分类("+IndustryCatalogue+")代码,即门类字母加 4 位小类数字,如 C3985",
-			"is not a "+IndustryCatalogue+" code: a section letter and the 4-digit class, e.g. C3985")
+		return bad("industry.not_a_code", catalog.Args{"Catalogue": IndustryCatalogue})
 	}
 	div, _ := strconv.Atoi(code[1:3])
 	if r := gbt4754Sections[code[0]]; div < r[0] || div > r[1] {
-		return bad(fmt.Sprintf("无效:门类 %c 下没有大类 %02d(%c 门类为 %02d–%02d)", code[0], div, code[0], r[0], r[1]),
-			fmt.Sprintf("does not exist: section %c has divisions %02d–%02d, not %02d", code[0], r[0], r[1], div))
+		return bad("industry.no_division", catalog.Args{"Section": string(code[0]),
+			"Div": fmt.Sprintf("%02d", div), "From": fmt.Sprintf("%02d", r[0]), "To": fmt.Sprintf("%02d", r[1])})
 	}
 	if class && len(code) != 5 {
-		level := map[int][2]string{3: {"大类", "a division"}, 4: {"中类", "a group"}}[len(code)]
-		return bad("是"+level[0]+"代码,初筛须填写到 4 位小类(如 C3985),以便逐条比对负面清单和主导产业目录",
-			"is "+level[1]+" code; screening needs the 4-digit class (e.g. C3985) so the negative list and the leading-industry catalogue can be matched exactly")
+		level := map[int]string{3: "industry.level_division", 4: "industry.level_group"}[len(code)]
+		return bad("industry.too_coarse", catalog.Args{"Level": catalog.Message{ID: level}})
 	}
 	return nil
 }
@@ -259,8 +257,7 @@ func (rs *RuleSet) Incomplete(f Figures) []string {
 func CheckIndustryClass(code string) error {
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if code == "" {
-		return inputError("industry_code", "行业代码必填:须为国民经济行业分类("+IndustryCatalogue+")4 位小类代码,如 C3985",
-			"the industry code is required: a 4-digit class of "+IndustryCatalogue+", e.g. C3985")
+		return inputMsg("industry_code", "industry.required", catalog.Args{"Catalogue": IndustryCatalogue})
 	}
 	return checkIndustryCode(code, true)
 }

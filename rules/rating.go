@@ -549,18 +549,18 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 	seen := make(map[int64]bool, len(firms))
 	for i := range firms {
 		f := &firms[i]
-		fail := func(field, zh, en string) error {
-			e := inputError(field, zh, en)
+		fail := func(field, id string, args catalog.Args) error {
+			e := inputMsg(field, id, args)
 			e.ProjectID = f.ProjectID
 			return e
 		}
 		if seen[f.ProjectID] {
-			return fail("project_id", fmt.Sprintf("项目 %d 重复出现", f.ProjectID), fmt.Sprintf("project %d is listed twice", f.ProjectID))
+			return fail("project_id", "rating.firm_twice", catalog.Args{"ID": f.ProjectID})
 		}
 		seen[f.ProjectID] = true
 		if f.NotFiled {
 			if rs.spec.Rating.NotFiled == "" {
-				return fail("not_filed", "规则集未规定未报送年度数据企业的处理(rating.not_filed)", "the rule set does not say what a firm that filed nothing gets (rating.not_filed)")
+				return fail("not_filed", "rating.no_not_filed", nil)
 			}
 			continue
 		}
@@ -577,7 +577,7 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 			}
 		}
 		if f.LandArea == 0 {
-			return fail("land_area", "用地面积必须大于 0 亩", "land area must be greater than 0 mu")
+			return fail("land_area", "rating.land_area_positive", nil)
 		}
 		if e := CheckAmount("employees", catalog.Text{ZH: figureLabels["employees"].zh, EN: figureLabels["employees"].en}, float64(f.Employees)); e != nil {
 			e.ProjectID = f.ProjectID

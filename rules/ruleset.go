@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"zonevet/rules/catalog"
 )
 
 // RuleSet is one park's parsed and validated rules. It is immutable after
@@ -157,7 +159,7 @@ func (rs *RuleSet) ScoreTotal(items map[string]float64) (float64, error) {
 	crit := rs.spec.Scoring.Criteria
 	for _, id := range slices.Sorted(maps.Keys(items)) {
 		if !slices.ContainsFunc(crit, func(c Criterion) bool { return c.ID == id }) {
-			return 0, inputError(id, fmt.Sprintf("评分表中没有评分项“%s”", id), fmt.Sprintf("%q is not a criterion of the scoring sheet", id))
+			return 0, inputMsg(id, "score.unknown_criterion", catalog.Args{"ID": id})
 		}
 	}
 	total := 0.0
@@ -165,10 +167,10 @@ func (rs *RuleSet) ScoreTotal(items map[string]float64) (float64, error) {
 		v, ok := items[c.ID]
 		switch {
 		case !ok:
-			return 0, inputError(c.ID, fmt.Sprintf("评分项“%s”未评分", c.NameZH), fmt.Sprintf("criterion %q (%s) is not scored", c.ID, c.NameEN))
+			return 0, inputMsg(c.ID, "score.not_scored", catalog.Args{"Name": catalog.Text{ZH: c.NameZH, EN: fmt.Sprintf("%q (%s)", c.ID, c.NameEN)}})
 		case !finite(v) || v < 0 || v > c.Max:
-			return 0, inputError(c.ID, fmt.Sprintf("评分项“%s”的分数 %v 须在 0 至 %s 之间", c.NameZH, v, fmtNum(c.Max)),
-				fmt.Sprintf("criterion %q (%s) scored %v, must be within 0 to %s", c.ID, c.NameEN, v, fmtNum(c.Max)))
+			return 0, inputMsg(c.ID, "score.out_of_range", catalog.Args{"Name": catalog.Text{ZH: c.NameZH, EN: fmt.Sprintf("%q (%s)", c.ID, c.NameEN)},
+				"Value": fmt.Sprint(v), "Max": fmtNum(c.Max)})
 		}
 		total += v
 	}

@@ -24,7 +24,7 @@ func (db *DB) CreateSession(ctx context.Context, s *engine.Session) error {
 		case isForeignKey(err):
 			return notFound("用户", "User")
 		case isUnique(err):
-			return engine.Errorf(engine.ECONFLICT, "会话已存在", "Session already exists")
+			return engine.Fail(engine.ECONFLICT, "err.session_already_exists", nil)
 		}
 		return err
 	})
@@ -83,7 +83,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 // when zero.
 func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 	if t.Hash == "" {
-		return engine.FieldError("hash", "令牌哈希不能为空", "Token hash is required")
+		return engine.FieldFail("hash", "err.token_hash_required", nil)
 	}
 	created := orNow(t.CreatedAt, db.now())
 	var id int64
@@ -97,7 +97,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 		case isForeignKey(err):
 			return notFound("用户", "User")
 		case isUnique(err):
-			return engine.Errorf(engine.ECONFLICT, "令牌已存在", "Token already exists")
+			return engine.Fail(engine.ECONFLICT, "err.token_already_exists", nil)
 		}
 		return err
 	})
@@ -201,7 +201,7 @@ func (db *DB) IdempotentResult(ctx context.Context, userID int64, key string) (*
 // lands.
 func (db *DB) RecordIdempotent(ctx context.Context, r engine.IdempotentResult) (*engine.IdempotentResult, error) {
 	if r.Key == "" {
-		return nil, engine.FieldError("Idempotency-Key", "幂等键不能为空", "Idempotency key is required")
+		return nil, engine.FieldFail("Idempotency-Key", "err.idempotency_key_required", nil)
 	}
 	var existing *engine.IdempotentResult
 	err := db.update(ctx, func(tx *sql.Tx) error {
@@ -243,7 +243,7 @@ func storedIdempotent(ctx context.Context, tx *sql.Tx, userID int64, key string)
 // sameRequest refuses a key reused for another request.
 func sameRequest(stored *engine.IdempotentResult, requestHash string) error {
 	if stored.RequestHash != requestHash {
-		return engine.Errorf(engine.ECONFLICT, "该幂等键已用于另一个请求", "This idempotency key was used for a different request")
+		return engine.Fail(engine.ECONFLICT, "err.this_idempotency_key_was_used_for", nil)
 	}
 	return nil
 }

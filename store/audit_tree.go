@@ -218,7 +218,7 @@ func (db *DB) treeView(ctx context.Context, size int64, fn func(tlog.NodeReader)
 			return err
 		}
 		if size < 0 || size > have {
-			return engine.Errorf(engine.EINVALID, "日志只有 %d 条,没有大小为 %d 的树", "the log has %d entries, no tree of size %d", have, size)
+			return engine.Fail(engine.EINVALID, "err.log_has_entries_no", engine.Args{"Have": have, "Size": size})
 		}
 		return fn(treeReader(ctx, tx, db.treeHasher()))
 	})
@@ -236,7 +236,7 @@ func (db *DB) TreeRoot(ctx context.Context, size int64) (root []byte, err error)
 // InclusionProof proves entry seq is in the tree of size entries.
 func (db *DB) InclusionProof(ctx context.Context, seq, size int64) (p [][]byte, err error) {
 	if seq < 1 || seq > size {
-		return nil, engine.Errorf(engine.EINVALID, "条目 %d 不在大小为 %d 的树中", "entry %d is not in a tree of size %d", seq, size)
+		return nil, engine.Fail(engine.EINVALID, "err.entry_not_in_tree", engine.Args{"Seq": seq, "Size": size})
 	}
 	err = db.treeView(ctx, size, func(read tlog.NodeReader) error {
 		p, err = tlog.InclusionProof(db.treeHasher(), uint64(seq-1), uint64(size), read)
@@ -248,7 +248,7 @@ func (db *DB) InclusionProof(ctx context.Context, seq, size int64) (p [][]byte, 
 // ConsistencyProof proves the tree of size2 entries extends that of size1.
 func (db *DB) ConsistencyProof(ctx context.Context, size1, size2 int64) (p [][]byte, err error) {
 	if size1 < 0 || size1 > size2 {
-		return nil, engine.Errorf(engine.EINVALID, "旧树大小 %d 大于新树 %d", "the old tree size %d is larger than the new %d", size1, size2)
+		return nil, engine.Fail(engine.EINVALID, "err.old_tree_size_larger", engine.Args{"Size1": size1, "Size2": size2})
 	}
 	err = db.treeView(ctx, size2, func(read tlog.NodeReader) error {
 		p, err = tlog.ConsistencyProof(db.treeHasher(), uint64(size1), uint64(size2), read)

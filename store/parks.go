@@ -13,7 +13,7 @@ import (
 // PutPark creates the park or updates its names and level; the id never changes.
 func (db *DB) PutPark(ctx context.Context, p engine.Park) error {
 	if p.ID == "" {
-		return engine.FieldError("id", "园区编号不能为空", "Park id is required")
+		return engine.FieldFail("id", "err.park_id_required", nil)
 	}
 	return wrap("put park", db.update(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -72,7 +72,7 @@ func (db *DB) PutRuleSet(ctx context.Context, rs engine.RuleSetRecord) error {
 // key) and checks it belongs to rs.Park.
 func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecord) error {
 	if rs.Park == "" || rs.Version == "" {
-		return engine.FieldError("version", "规则集缺少园区或版本", "Rule set needs a park and a version")
+		return engine.FieldFail("version", "err.rule_set_needs_park", nil)
 	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO rule_sets (park, version, source, created_at) VALUES (?, ?, ?, ?)
@@ -89,7 +89,7 @@ func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecor
 		return err
 	}
 	if park != rs.Park {
-		return engine.Errorf(engine.ECONFLICT, "规则集版本 %s 已属于园区 %s", "Rule set version %s already belongs to park %s", rs.Version, park)
+		return engine.Fail(engine.ECONFLICT, "err.rule_set_version_already", engine.Args{"Version": rs.Version, "Park": park})
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func checkEvents(c *engine.Change) error {
 		}
 	}
 	if empty {
-		return engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+		return engine.FieldFail("event", "err.audit_event_required", nil)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 			return func() {}, err
 		}
 		if e = c.Token.Entry(id); e.Event == "" {
-			return nil, engine.FieldError("event", "审计事件不能为空", "Audit event is required")
+			return nil, engine.FieldFail("event", "err.audit_event_required", nil)
 		}
 	}
 	e.Time = orNow(e.Time, db.now())
@@ -401,7 +401,7 @@ func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
 		s.ProjectID, s.Round, s.ReviewerID, s.Reviewer, string(items), s.Total, s.Comment, fmtTime(s.CreatedAt))
 	switch {
 	case isUnique(err):
-		return engine.Errorf(engine.ECONFLICT, "该评审专家本轮已评分", "This reviewer has already scored this round")
+		return engine.Fail(engine.ECONFLICT, "err.reviewer_has_already_scored", nil)
 	case isForeignKey(err):
 		return notFound("项目或评审专家", "Project or reviewer")
 	}
@@ -418,7 +418,7 @@ func insertConflict(ctx context.Context, tx *sql.Tx, c *engine.Conflict, newID i
 		pid, c.UserID, c.Username, c.Reason, fmtTime(orNow(c.CreatedAt, at)))
 	switch {
 	case isUnique(err):
-		return engine.Errorf(engine.ECONFLICT, "已申报过利益冲突", "A conflict of interest was already declared")
+		return engine.Fail(engine.ECONFLICT, "err.conflict_interest_was_already", nil)
 	case isForeignKey(err):
 		return notFound("项目或用户", "Project or user")
 	}

@@ -314,7 +314,7 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 	}
 	segs, ok := projectSorts[sortKey]
 	if !ok {
-		return nil, 0, engine.FieldError("sort", "不支持的排序方式", "Unknown sort order")
+		return nil, 0, engine.FieldFail("sort", "err.unknown_sort_order", nil)
 	}
 	f.Query = strings.TrimSpace(f.Query)
 	var out []*engine.Project

@@ -26,7 +26,7 @@ func applyPublicity(ctx context.Context, tx *sql.Tx, c *engine.PublicityChange) 
 			if _, err := tx.ExecContext(ctx, `INSERT INTO rating_publicity (run_id, park, year, status, version, body) VALUES (?, ?, ?, ?, ?, ?)`,
 				p.RunID, p.Park, p.Year, p.Status, p.Version, string(b)); err != nil {
 				if isUnique(err) {
-					return engine.Errorf(engine.ECONFLICT, "该评价结果已公示", "this run has already been published")
+					return engine.Fail(engine.ECONFLICT, "err.this_run_has_already_been_published", nil)
 				}
 				return err
 			}
@@ -37,7 +37,7 @@ func applyPublicity(ctx context.Context, tx *sql.Tx, c *engine.PublicityChange) 
 				return err
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				return engine.Errorf(engine.ECONFLICT, "该评价的公示状态已变化,请刷新后重试", "the run's publicity changed: reload and try again")
+				return engine.Fail(engine.ECONFLICT, "err.run_publicity_changed_reload_and_try", nil)
 			}
 		}
 	}
@@ -56,7 +56,7 @@ func applyPublicity(ctx context.Context, tx *sql.Tx, c *engine.PublicityChange) 
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return engine.Errorf(engine.ECONFLICT, "该异议已处理", "the objection has already been decided")
+			return engine.Fail(engine.ECONFLICT, "err.objection_has_already_been_decided", nil)
 		}
 	}
 	return nil
@@ -73,7 +73,7 @@ func (db *DB) Publicity(ctx context.Context, runID int64) (*engine.Publicity, er
 		return json.Unmarshal([]byte(body), &p)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, engine.Errorf(engine.ENOTFOUND, "该评价尚未公示", "the run has not been published")
+		return nil, engine.Fail(engine.ENOTFOUND, "err.run_has_not_been", nil)
 	}
 	if err != nil {
 		return nil, wrap("publicity", err)
@@ -93,7 +93,7 @@ func (db *DB) Objection(ctx context.Context, id int64) (*engine.Objection, error
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, engine.Errorf(engine.ENOTFOUND, "异议不存在", "objection not found")
+		return nil, engine.Fail(engine.ENOTFOUND, "err.objection_not_found", nil)
 	}
 	return &out[0], nil
 }

@@ -98,7 +98,7 @@ func (db *DB) writeRules(ctx context.Context, tx *sql.Tx, p *engine.RulesPart, a
 			VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?) RETURNING id`,
 			c.Park, c.Version, c.BaseVersion, c.Note, string(diff), c.ProposedBy, fmtTime(orNow(c.ProposedAt, at))).Scan(&proposed)
 		if isUnique(err) {
-			return nil, engine.Errorf(engine.ECONFLICT, "该版本已提请审议", "this version is already proposed")
+			return nil, engine.Fail(engine.ECONFLICT, "err.version_already_proposed", nil)
 		}
 		if err != nil {
 			return nil, err
@@ -157,7 +157,7 @@ func decideRuleSetChange(ctx context.Context, tx *sql.Tx, c *engine.RuleSetChang
 			return err
 		}
 		if v != c.ExpectInForce {
-			return engine.Errorf(engine.ECONFLICT, "影响评估报告生成后执行中的规则集已变更,请重新生成", "the rules in force changed since the what-if report; generate it again")
+			return engine.Fail(engine.ECONFLICT, "err.rules_in_force_changed", nil)
 		}
 	}
 	if !c.WhatIfAt.IsZero() {
@@ -167,7 +167,7 @@ func decideRuleSetChange(ctx context.Context, tx *sql.Tx, c *engine.RuleSetChang
 			return err
 		}
 		if n > 0 {
-			return engine.Errorf(engine.ECONFLICT, "影响评估报告生成后又有规则集变更获批准,请重新生成", "another rule-set change was approved since the what-if report; generate it again")
+			return engine.Fail(engine.ECONFLICT, "err.another_rule_set_change", nil)
 		}
 	}
 	res, err := tx.ExecContext(ctx, `
@@ -181,7 +181,7 @@ func decideRuleSetChange(ctx context.Context, tx *sql.Tx, c *engine.RuleSetChang
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return engine.Errorf(engine.ECONFLICT, "该规则集提案已被他人处理,请刷新页面", "this rule-set proposal was decided meanwhile; reload the page")
+		return engine.Fail(engine.ECONFLICT, "err.rule_set_proposal_was", nil)
 	}
 	return nil
 }

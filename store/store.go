@@ -24,6 +24,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/engine/tlog"
+	"zonevet/rules/catalog"
 )
 
 // Compile-time proof that DB is what the engine and web need.
@@ -449,7 +450,7 @@ func inList[T ~string](vals []T) (string, []any) {
 
 // notFound builds the not_found error for a kind of thing.
 func notFound(zh, en string) error {
-	return &engine.Error{Code: engine.ENOTFOUND, Message: zh + "不存在", MessageEN: en + " not found"}
+	return engine.Fail(engine.ENOTFOUND, "err.not_found", engine.Args{"What": catalog.Text{ZH: zh, EN: en}})
 }
 
 // eachRow runs q on a read snapshot and hands every row to fn, in order.

@@ -16,13 +16,13 @@ import (
 // It runs before the change's entry is built, for the entry names the id.
 func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.Time) (id int64, changed bool, err error) {
 	if c.Entry == nil {
-		return 0, false, engine.FieldError("entry", "令牌变更须有日志条目", "a token change needs its log entry")
+		return 0, false, engine.FieldFail("entry", "err.token_change_needs_log", nil)
 	}
 	switch {
 	case c.Create != nil:
 		t := c.Create
 		if t.Hash == "" {
-			return 0, false, engine.FieldError("hash", "令牌哈希不能为空", "Token hash is required")
+			return 0, false, engine.FieldFail("hash", "err.token_hash_required", nil)
 		}
 		t.CreatedAt = orNow(t.CreatedAt, now)
 		err := tx.QueryRowContext(ctx, `
@@ -33,7 +33,7 @@ func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.T
 		case isForeignKey(err):
 			return 0, false, notFound("用户", "User")
 		case isUnique(err):
-			return 0, false, engine.Errorf(engine.ECONFLICT, "令牌已存在", "Token already exists")
+			return 0, false, engine.Fail(engine.ECONFLICT, "err.token_already_exists", nil)
 		case err != nil:
 			return 0, false, err
 		}
@@ -71,7 +71,7 @@ func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.T
 			return id, false, err // known already (a concurrent request logged it)
 		}
 	default:
-		return 0, false, engine.FieldError("change", "令牌变更为空", "empty token change")
+		return 0, false, engine.FieldFail("change", "err.empty_token_change", nil)
 	}
 	return id, true, nil
 }

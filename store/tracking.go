@@ -168,7 +168,7 @@ func insertExit(ctx context.Context, tx *sql.Tx, x *engine.ExitRecord) error {
 	}
 	err := putJSON(ctx, tx, `INSERT INTO exits (project_id, park, body) VALUES (?, ?, ?)`, x, x.ProjectID, x.Park)
 	if isUnique(err) {
-		return engine.Errorf(engine.ECONFLICT, "该项目已退出", "the project has already exited")
+		return engine.Fail(engine.ECONFLICT, "err.project_has_already_exited", nil)
 	}
 	return err
 }

@@ -113,7 +113,7 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
 			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created))
 		if isUnique(err) {
-			return nil, engine.Errorf(engine.ECONFLICT, "用户名 %s 已存在", "Username %s is taken", u.Username)
+			return nil, engine.Fail(engine.ECONFLICT, "err.username_taken", engine.Args{"Username": u.Username})
 		}
 		if err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
 // Account administration (admin role): who may sign in, with which roles
@@ -91,7 +92,7 @@ func (s *Server) handleAccountCreate(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, true, pickLang(s.lang(c), "已新建用户 "+u.Username, "User "+u.Username+" created"))
+	s.flash(c, true, s.i18n.T(s.lang(c), "flash.user_created", catalog.Args{"Name": u.Username}))
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(u.ID, 10))
 }
 
@@ -142,7 +143,7 @@ func (s *Server) handleAccountRoles(c echo.Context) error {
 	}
 	form, _ := c.FormParams()
 	err = s.svc.SetRoles(c.Request().Context(), currentUser(c), id, c.FormValue("park"), formRoles(form["role"]))
-	return s.accountDone(c, err, id, "角色已更新", "Roles updated")
+	return s.accountDone(c, err, id, catalog.Message{ID: "flash.roles_updated"})
 }
 
 func (s *Server) handleAccountStatus(c echo.Context) error {
@@ -160,9 +161,9 @@ func (s *Server) handleAccountStatus(c echo.Context) error {
 	}
 	err = s.svc.SetDisabled(c.Request().Context(), currentUser(c), id, disabled)
 	if disabled {
-		return s.accountDone(c, err, id, "账号已停用,其所有会话已结束", "Account disabled; all its sessions ended")
+		return s.accountDone(c, err, id, catalog.Message{ID: "flash.account_disabled"})
 	}
-	return s.accountDone(c, err, id, "账号已启用", "Account enabled")
+	return s.accountDone(c, err, id, catalog.Message{ID: "flash.account_enabled"})
 }
 
 func (s *Server) handleAccountPassword(c echo.Context) error {
@@ -175,16 +176,16 @@ func (s *Server) handleAccountPassword(c echo.Context) error {
 	} else {
 		err = s.svc.ResetPassword(c.Request().Context(), currentUser(c), id, p)
 	}
-	return s.accountDone(c, err, id, "密码已重置,该用户需重新登录", "Password reset; the user must sign in again")
+	return s.accountDone(c, err, id, catalog.Message{ID: "flash.password_reset"})
 }
 
 // accountDone finishes a change to one account like done does for
 // tracking: a refusal the admin can fix comes back as a message on the
 // account's page, naming the field; the rest are errors with their status.
-func (s *Server) accountDone(c echo.Context, err error, id int64, okZH, okEN string) error {
+func (s *Server) accountDone(c echo.Context, err error, id int64, ok catalog.Message) error {
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+		s.flash(c, true, s.i18n.T(s.lang(c), ok.ID, ok.Args))
 	case engine.EINVALID, engine.ECONFLICT:
 		s.flash(c, false, s.refusalMessage(c, err))
 	default:

@@ -58,13 +58,13 @@ func (s *Server) handleAPIAuditEntries(c echo.Context) error {
 	if v := c.QueryParam("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return engine.FieldError("after", "after 应为非负整数(已取得的最后一条的序号)", "after must be a non-negative integer (the last seq you hold)")
+			return engine.FieldFail("after", "err.after_must_non_negative_2", nil)
 		}
 		q.After = n
 	}
 	stream := c.QueryParam("format") == "jsonl" || c.QueryParam("format") == "" && strings.Contains(c.Request().Header.Get("Accept"), "application/x-ndjson")
 	if f := c.QueryParam("format"); f != "" && f != "jsonl" && f != "json" {
-		return engine.FieldError("format", "format 应为 json 或 jsonl", "format must be json or jsonl")
+		return engine.FieldFail("format", "err.format_must_json_or", nil)
 	}
 	maxLimit := engine.MaxPullPage
 	if stream {
@@ -73,7 +73,7 @@ func (s *Server) handleAPIAuditEntries(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
-			return engine.FieldError("limit", "limit 应为 1–"+strconv.Itoa(maxLimit), "limit must be 1–"+strconv.Itoa(maxLimit))
+			return engine.FieldFail("limit", "err.limit_range", engine.Args{"Max": maxLimit})
 		}
 		q.Limit = n
 	}
@@ -150,7 +150,7 @@ func (s *Server) handleAPIAuditCheckpoints(c echo.Context) error {
 	if v := c.QueryParam("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return engine.FieldError("after", "after 应为非负整数", "after must be a non-negative integer")
+			return engine.FieldFail("after", "err.after_must_non_negative", nil)
 		}
 		after = n
 	}
@@ -183,11 +183,11 @@ func (s *Server) handleAPIAuditPubkey(c echo.Context) error {
 	l := s.auditLog()
 	ctx := c.Request().Context()
 	if !l.CanAudit(ctx, currentUser(c), "read") && !l.CanAudit(ctx, currentUser(c), "verify") {
-		return engine.Errorf(engine.EFORBIDDEN, "您没有查看决策日志的权限", "you may not read the decision log")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_read_decision_log", nil)
 	}
 	pub := l.PublicKey()
 	if pub == nil {
-		return engine.Errorf(engine.ENOTFOUND, "本服务未配置签名密钥", "this server holds no signing key")
+		return engine.Fail(engine.ENOTFOUND, "err.server_holds_no_signing", nil)
 	}
 	return c.JSON(http.StatusOK, pubkeyAnswer{Key: engine.PublicKeyString(pub), Fingerprint: engine.KeyFingerprint(pub)})
 }
@@ -237,7 +237,7 @@ func (s *Server) limitPulls(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := currentUser(c)
 		if u == nil {
-			return engine.Errorf(engine.EUNAUTHORIZED, "请先登录", "please sign in")
+			return engine.Fail(engine.EUNAUTHORIZED, "err.please_sign_in", nil)
 		}
 		key := "user:" + strconv.FormatInt(u.ID, 10)
 		if tok := currentToken(c); tok != nil {
@@ -283,7 +283,7 @@ func (s *Server) tokenParkFilter(c echo.Context, asked []string) ([]string, erro
 		}
 	}
 	if len(keep) == 0 {
-		return nil, engine.Errorf(engine.EFORBIDDEN, "该令牌不能访问这个园区", "this token may not reach that park")
+		return nil, engine.Fail(engine.EFORBIDDEN, "err.token_may_not_reach", nil)
 	}
 	return keep, nil
 }

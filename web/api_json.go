@@ -3,10 +3,10 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"strings"
+	"zonevet/rules/catalog"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,7 +16,7 @@ import (
 // errVersionRequired answers a change sent without the version the client
 // read: a 400 naming the field, not the 409 a stale version gets, for
 // nothing was stale — the client forgot to say what it saw.
-var errVersionRequired = engine.FieldError("version", "缺少 version(读取项目时的版本号)", "version required (the project's version as you read it)")
+var errVersionRequired = engine.FieldFail("version", "err.version_required_project_version", nil)
 
 // decodeJSON reads a request body strictly: unknown fields are a 400 naming
 // the field, so a typo in a script fails loudly instead of being ignored;
@@ -33,7 +33,7 @@ func (s *Server) decodeJSON(c echo.Context, v any) error {
 			if tooLarge(terr) {
 				return s.errTooLarge(c)
 			}
-			return engine.FieldError("body", "请求体在 JSON 之后还有多余内容", "the request body has data after its JSON value")
+			return engine.FieldFail("body", "err.request_body_has_data_after_its", nil)
 		}
 		return nil
 	}
@@ -55,20 +55,18 @@ func jsonError(err error) error {
 		}
 		zh, en := jsonKind(te.Type)
 		gotZH, gotEN := jsonValueKind(te.Value)
-		return engine.FieldError(field,
-			fmt.Sprintf("字段 %s 应为%s,收到的是%s", field, zh, gotZH),
-			fmt.Sprintf("field %s must be %s, not %s", field, en, gotEN))
+		return engine.FieldFail(field, "err.json_field_type", engine.Args{"Field": field,
+			"Want": catalog.Text{ZH: zh, EN: en}, "Got": catalog.Text{ZH: gotZH, EN: gotEN}})
 	case errors.Is(err, io.EOF):
-		return engine.FieldError("body", "请求体为空,应为一个 JSON 对象", "the request body is empty; send one JSON object")
+		return engine.FieldFail("body", "err.request_body_empty_send", nil)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return engine.FieldError("body", "请求体的 JSON 不完整", "the request body's JSON is incomplete")
+		return engine.FieldFail("body", "err.request_body_json_incomplete", nil)
 	case errors.As(err, &se):
-		return engine.FieldError("body", fmt.Sprintf("请求体不是有效的 JSON(第 %d 字节附近)", se.Offset),
-			fmt.Sprintf("the request body is not valid JSON (near byte %d)", se.Offset))
+		return engine.FieldFail("body", "err.request_body_not_valid", engine.Args{"Offset": se.Offset})
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		f = strings.Trim(f, `"`)
-		return engine.FieldError(f, fmt.Sprintf("未知字段 %s", f), fmt.Sprintf("unknown field %s", f))
+		return engine.FieldFail(f, "err.unknown_field", engine.Args{"Field": f})
 	}
 	// A value its own type refused (a date, an enumeration): the type's
 	// message is ours, not the decoder's.
@@ -76,7 +74,7 @@ func jsonError(err error) error {
 	if errors.As(err, &de) {
 		return de
 	}
-	return engine.FieldError("body", "请求体中有无法识别的值", "the request body holds a value that cannot be read")
+	return engine.FieldFail("body", "err.request_body_holds_value", nil)
 }
 
 // jsonKind names what a Go type is in JSON, in both languages.

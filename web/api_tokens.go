@@ -59,7 +59,7 @@ func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok {
 				scope = "?"
 			}
-			return engine.Errorf(engine.EFORBIDDEN, "该令牌没有 %s 权限范围", "this token lacks the %s scope", scope)
+			return engine.Fail(engine.EFORBIDDEN, "err.token_lacks_scope", engine.Args{"Scope": scope})
 		}
 		if len(tok.Parks) > 0 && c.Param("id") != "" && strings.HasPrefix(c.Path(), "/api/v1/projects/") {
 			id, err := projectID(c)
@@ -72,7 +72,7 @@ func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			if !contains(tok.Parks, p.Park) {
 				// As for a park the owner cannot read: its existence is not told.
-				return engine.Errorf(engine.ENOTFOUND, "项目不存在", "project not found")
+				return engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 			}
 		}
 		return next(c)
@@ -85,7 +85,7 @@ func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
 // other uses are noted at most once a minute.
 func (s *Server) useToken(c echo.Context, tok *engine.APIToken, u *engine.User, now time.Time) error {
 	if tok.Expired(now) {
-		return engine.Errorf(engine.EUNAUTHORIZED, "API 令牌已过期", "the API token has expired")
+		return engine.Fail(engine.EUNAUTHORIZED, "err.api_token_has_expired", nil)
 	}
 	ctx := c.Request().Context()
 	addr := c.RealIP()

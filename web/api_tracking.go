@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,7 +48,7 @@ func apiDate(field, v string) (time.Time, error) {
 	}
 	d, err := engine.ParseDate(v)
 	if err != nil {
-		return time.Time{}, engine.FieldError(field, "日期格式应为 2026-03-31", "dates are written 2026-03-31")
+		return time.Time{}, engine.FieldFail(field, "err.dates_are_written_2026_03_31", nil)
 	}
 	return d, nil
 }
@@ -112,7 +111,7 @@ func (s *Server) handleAPIAgreement(c echo.Context) error {
 		}
 	}
 	if ag.SignedOn.IsZero() {
-		return engine.FieldError("signed_on", "请填写签约日期", "enter the signing date")
+		return engine.FieldFail("signed_on", "err.enter_signing_date", nil)
 	}
 	out, err := s.svc.SaveAgreement(c.Request().Context(), currentUser(c), id, ag)
 	if err != nil {
@@ -200,7 +199,7 @@ func (s *Server) apiPark(c echo.Context) (string, error) {
 		return "", err
 	}
 	if c.QueryParam("park") == "" && c.FormValue("park") == "" {
-		return "", engine.FieldError("park", "请给出园区 park", "give the park")
+		return "", engine.FieldFail("park", "err.give_park", nil)
 	}
 	if _, err := s.tokenParkFilter(c, []string{park.ID}); err != nil {
 		return "", err
@@ -216,7 +215,7 @@ func (s *Server) apiYear(c echo.Context) (int, error) {
 	}
 	y, err := strconv.Atoi(v)
 	if err != nil || y < 2000 || y > s.svc.Today().Year() {
-		return 0, engine.FieldError("year", fmt.Sprintf("年度应为 2000–%d", s.svc.Today().Year()), fmt.Sprintf("year must be 2000–%d", s.svc.Today().Year()))
+		return 0, engine.FieldFail("year", "err.year_must_2000", engine.Args{"Year": s.svc.Today().Year()})
 	}
 	return y, nil
 }
@@ -236,7 +235,7 @@ func (s *Server) handleAPITrackingImport(c echo.Context) error {
 	}
 	ctx, u := c.Request().Context(), currentUser(c)
 	if !s.svc.CanTrack(u, park, "figures") {
-		return engine.Errorf(engine.EFORBIDDEN, "您不能填报该园区的年度数据", "you may not enter this park's annual figures")
+		return engine.Fail(engine.EFORBIDDEN, "err.you_may_not_enter_this_park", nil)
 	}
 	data, name, err := s.uploadedWorkbook(c)
 	if err != nil {
@@ -300,10 +299,10 @@ func (s *Server) handleAPIRatingRunStart(c echo.Context) error {
 		return err
 	}
 	if in.Park == "" {
-		return engine.FieldError("park", "请给出园区 park", "give the park")
+		return engine.FieldFail("park", "err.give_park", nil)
 	}
 	if in.Year < 2000 || in.Year > s.svc.Today().Year() {
-		return engine.FieldError("year", fmt.Sprintf("年度应为 2000–%d", s.svc.Today().Year()), fmt.Sprintf("year must be 2000–%d", s.svc.Today().Year()))
+		return engine.FieldFail("year", "err.year_must_2000", engine.Args{"Year": s.svc.Today().Year()})
 	}
 	if _, err := s.tokenParkFilter(c, []string{in.Park}); err != nil {
 		return err
@@ -318,14 +317,14 @@ func (s *Server) handleAPIRatingRunStart(c echo.Context) error {
 func (s *Server) apiRun(c echo.Context) (*engine.RatingRun, error) {
 	id, err := strconv.ParseInt(c.Param("run"), 10, 64)
 	if err != nil {
-		return nil, engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+		return nil, engine.Fail(engine.ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	run, err := s.svc.RatingRun(c.Request().Context(), currentUser(c), id)
 	if err != nil {
 		return nil, err
 	}
 	if tok := currentToken(c); tok != nil && len(tok.Parks) > 0 && !contains(tok.Parks, run.Park) {
-		return nil, engine.Errorf(engine.ENOTFOUND, "评价记录不存在", "rating run not found")
+		return nil, engine.Fail(engine.ENOTFOUND, "err.rating_run_not_found", nil)
 	}
 	return run, nil
 }
@@ -351,7 +350,7 @@ func (s *Server) handleAPIDashboard(c echo.Context) error {
 			return err
 		}
 	} else if tok := currentToken(c); tok != nil && len(tok.Parks) > 0 {
-		return engine.FieldError("park", "该令牌限于部分园区,请给出园区 park", "this token is limited to some parks: give the park")
+		return engine.FieldFail("park", "err.token_limited_some_parks", nil)
 	}
 	d, err := s.dashboard(c)
 	if err != nil {
@@ -381,7 +380,7 @@ func (s *Server) handleAPIUsers(c echo.Context) error {
 func (s *Server) apiUserID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, engine.Errorf(engine.ENOTFOUND, "用户不存在", "user not found")
+		return 0, engine.Fail(engine.ENOTFOUND, "err.user_not_found", nil)
 	}
 	return id, nil
 }
@@ -448,7 +447,7 @@ func (s *Server) handleAPIUserStatus(c echo.Context) error {
 		return err
 	}
 	if in.Disabled == nil {
-		return engine.FieldError("disabled", "请给出 disabled(true 停用,false 启用)", "give disabled (true to disable, false to enable)")
+		return engine.FieldFail("disabled", "err.give_disabled_true_disable", nil)
 	}
 	ctx, u := c.Request().Context(), currentUser(c)
 	if err := s.svc.SetDisabled(ctx, u, id, *in.Disabled); err != nil {
@@ -477,7 +476,7 @@ func (s *Server) handleAPIUserRoles(c echo.Context) error {
 		return err
 	}
 	if in.Park == "" {
-		return engine.FieldError("park", "请给出园区 park", "give the park")
+		return engine.FieldFail("park", "err.give_park", nil)
 	}
 	if _, err := s.tokenParkFilter(c, []string{in.Park}); err != nil {
 		return err
@@ -520,7 +519,7 @@ func (s *Server) handleAPIRuleSet(c echo.Context) error {
 		return err
 	}
 	if _, err := s.tokenParkFilter(c, []string{rec.Park}); err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "规则集版本不存在", "rule-set version not found")
+		return engine.Fail(engine.ENOTFOUND, "err.rule_set_version_not", nil)
 	}
 	return c.JSON(http.StatusOK, ruleSetAnswer{RuleSetRecord: rec, Source: string(rec.Source)})
 }

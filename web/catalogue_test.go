@@ -18,9 +18,8 @@ import (
 // messageID is what a catalogue id looks like: dotted lower-case words.
 var messageID = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
 
-// fileName is a literal that looks like an id but names a file
-// ("audit.jsonl", "state.json"): not a message.
-var fileName = regexp.MustCompile(`\.(json|jsonl|yaml|yml|xlsx|csv|txt|pem|key|png|html|sql|lock)$`)
+// fileName is a literal that names a file ("audit.jsonl"), not a message.
+var fileName = regexp.MustCompile(`\.(jsonl?|csv|ya?ml|xlsx|html|go|db|pem|key|txt|png|sql|lock)$`)
 
 // templateID finds the ids a template renders: {{tr $lang "id"}}, {{.T "id"}}, {{$p.T "id" …}}.
 var templateID = regexp.MustCompile(`(?:\btr\s+[$.\w]+|[$\w]*\.T)\s+"([^"]+)"`)
@@ -39,7 +38,7 @@ func TestCatalogueIDsExist(t *testing.T) {
 	prefixes := catalogPrefixes(t)
 	used := map[string][]string{} // id → where
 	fset := token.NewFileSet()
-	for _, dir := range []string{"../engine", "../rules", "../cmd", "."} {
+	for _, dir := range []string{"../engine", "../rules", "../store", "../cmd", "."} {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -54,7 +53,7 @@ func TestCatalogueIDsExist(t *testing.T) {
 					return true
 				}
 				s, err := strconv.Unquote(lit.Value)
-				if err != nil || !messageID.MatchString(s) || fileName.MatchString(s) || !prefixes[strings.SplitN(s, ".", 2)[0]] {
+				if err != nil || !messageID.MatchString(s) || !prefixes[strings.SplitN(s, ".", 2)[0]] || fileName.MatchString(s) {
 					return true
 				}
 				used[s] = append(used[s], fset.Position(lit.Pos()).String())
@@ -124,5 +123,53 @@ func TestCatalogueRejectsUnpairedPlaceholders(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "locales/x.en.json"), []byte(`{"x.b": "version {{.Have}} is stale"}`), 0o644)
 	if _, err := catalog.New(os.DirFS(dir)); err == nil {
 		t.Fatal("an id in one language only was accepted")
+	}
+}
+
+// TestNoInlineLanguagePairs keeps the catalogue the one i18n mechanism: a
+// template may pick between two names the data carries (.NameZH .NameEN) but
+// not between two literal texts, and Go code may not hand pickLang literal
+// text (nor build it from literals); such wording belongs in locales/*.json
+// under an id, where TestCatalogueIDsExist and the partner check see it.
+func TestNoInlineLanguagePairs(t *testing.T) {
+	literalPick := regexp.MustCompile(`\bpick\s+[$.\w]+\s+"`)
+	pages, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		buf, _ := fs.ReadFile(templateFS, p)
+		for _, m := range literalPick.FindAllIndex(buf, -1) {
+			t.Errorf("%s:%d: pick with literal text; use {{tr $lang \"page.…\"}}", p, 1+strings.Count(string(buf[:m[0]]), "\n"))
+		}
+	}
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob("*.go")
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "pickLang" {
+				return true
+			}
+			for _, arg := range call.Args[1:] {
+				ast.Inspect(arg, func(n ast.Node) bool {
+					if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						t.Errorf("%s: pickLang with literal text %s; use a catalogue id", fset.Position(lit.Pos()), lit.Value)
+					}
+					return true
+				})
+			}
+			return true
+		})
 	}
 }

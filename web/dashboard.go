@@ -11,6 +11,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 type dashboardData struct {
@@ -44,13 +45,13 @@ func (s *Server) dashboard(c echo.Context) (*engine.Dashboard, error) {
 
 func (s *Server) dashboardTitle(c echo.Context, d *engine.Dashboard) string {
 	lang := s.lang(c)
-	name := pickLang(lang, "全区", "Whole zone")
+	name := s.i18n.T(lang, "page.dashboard.whole_zone", nil)
 	for _, p := range d.Parks {
 		if p.ID == d.Park {
 			name = pickLang(lang, p.NameZH, p.NameEN)
 		}
 	}
-	return pickLang(lang, fmt.Sprintf("%s · %d 年度数据看板", name, d.Year), fmt.Sprintf("%s · %d dashboard", name, d.Year))
+	return s.i18n.T(lang, "page.dashboard.title", catalog.Args{"Name": name, "Year": d.Year})
 }
 
 func (s *Server) handleDashboard(c echo.Context) error {
@@ -60,9 +61,9 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	}
 	lang := s.lang(c)
 	cd := chartData{Text: map[string]string{
-		"states": pickLang(lang, "各状态项目数", "Projects per state"), "bands": pickLang(lang, "亩均效益评价分类", "Rating classes"),
-		"tax": pickLang(lang, "亩均税收分布(万元/亩)", "Tax per mu (10k CNY/mu)"), "output": pickLang(lang, "亩均产值分布(万元/亩)", "Output per mu (10k CNY/mu)"),
-		"save": pickLang(lang, "保存为图片", "Save as image"), "firms": pickLang(lang, "企业数", "Firms"),
+		"states": s.i18n.T(lang, "page.dashboard.states", nil), "bands": s.i18n.T(lang, "page.dashboard.bands", nil),
+		"tax": s.i18n.T(lang, "page.dashboard.tax", nil), "output": s.i18n.T(lang, "page.dashboard.output", nil),
+		"save": s.i18n.T(lang, "page.dashboard.save", nil), "firms": s.i18n.T(lang, "page.dashboard.firms", nil),
 	}}
 	for _, st := range engine.States {
 		if n := d.States[st]; n > 0 {
@@ -73,10 +74,10 @@ func (s *Server) handleDashboard(c echo.Context) error {
 		cd.Bands = append(cd.Bands, labelled{b, d.Bands[b]})
 	}
 	if t := rules.NotRatedClassName; d.Bands[t] > 0 {
-		cd.Bands = append(cd.Bands, labelled{pickLang(lang, t+" 类(不参评)", t+" (not rated)"), d.Bands[t]})
+		cd.Bands = append(cd.Bands, labelled{s.i18n.T(lang, "page.dashboard.not_rated", catalog.Args{"Class": t}), d.Bands[t]})
 	}
 	if n := d.Bands["grace"]; n > 0 {
-		cd.Bands = append(cd.Bands, labelled{pickLang(lang, "宽限期", "Grace"), n})
+		cd.Bands = append(cd.Bands, labelled{s.i18n.T(lang, "page.dashboard.grace", nil), n})
 	}
 	for _, b := range d.TaxPerMu {
 		cd.TaxPerMu = append(cd.TaxPerMu, labelled{b.Label, b.Count})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
 // The land-user sheet: A 统一社会信用代码, B 企业名称, C 用地面积(亩),
@@ -52,12 +52,12 @@ func readLandUserSheet(r io.Reader, year int) ([]engine.LandUserRow, []engine.Ro
 		lr := engine.LandUserRow{Row: n, USCC: strings.ToUpper(cell(0)), Name: cell(1)}
 		var rowErrs []engine.RowError
 		if x, err := strconv.ParseFloat(strings.ReplaceAll(cell(2), ",", ""), 64); err != nil {
-			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "land_area", Message: fmt.Sprintf("“%s”不是数字", cell(2)), MessageEN: fmt.Sprintf("%q is not a number", cell(2))})
+			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "land_area", Msg: catalog.Message{ID: "row.not_a_number", Args: catalog.Args{"Value": cell(2)}}})
 		} else {
 			lr.LandArea = x
 		}
 		if d, err := engine.ParseDate(cell(3)); err != nil {
-			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "granted_on", Message: "日期格式应为 2019-05-01", MessageEN: "dates are written 2019-05-01"})
+			rowErrs = append(rowErrs, engine.RowError{Row: n, Field: "granted_on", Msg: catalog.Message{ID: "row.date_format"}})
 		} else {
 			lr.GrantedOn = d
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
 // The publicity steps of a rating run (公示/异议), posted from the run's page.
@@ -27,7 +28,7 @@ func (s *Server) handleRunPublish(c echo.Context) error {
 		return err
 	}
 	_, err = s.svc.PublishRun(c.Request().Context(), currentUser(c), id)
-	return s.done(c, err, runURL(id), "评价结果已公示", "Rating published")
+	return s.done(c, err, runURL(id), catalog.Message{ID: "flash.rating_published"})
 }
 
 func (s *Server) handleObjectionFile(c echo.Context) error {
@@ -44,7 +45,7 @@ func (s *Server) handleObjectionFile(c echo.Context) error {
 		}
 	}
 	_, err = s.svc.FileObjection(c.Request().Context(), currentUser(c), id, in)
-	return s.done(c, err, runURL(id), "异议已登记", "Objection recorded")
+	return s.done(c, err, runURL(id), catalog.Message{ID: "flash.objection_recorded"})
 }
 
 func (s *Server) handleObjectionDecide(c echo.Context) error {
@@ -59,7 +60,7 @@ func (s *Server) handleObjectionDecide(c echo.Context) error {
 	} else if run, _ := strconv.ParseInt(c.FormValue("run"), 10, 64); run > 0 {
 		back = runURL(run)
 	}
-	return s.done(c, err, back, "异议处理结果已记录", "Decision recorded")
+	return s.done(c, err, back, catalog.Message{ID: "flash.objection_decided"})
 }
 
 func (s *Server) handleRunFinal(c echo.Context) error {
@@ -69,5 +70,5 @@ func (s *Server) handleRunFinal(c echo.Context) error {
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	_, err = s.svc.FinalizeRun(c.Request().Context(), currentUser(c), id, version)
-	return s.done(c, err, runURL(id), "评价结果已定稿,整改等措施已执行", "Rating final; its measures carried out")
+	return s.done(c, err, runURL(id), catalog.Message{ID: "flash.rating_final"})
 }

@@ -16,6 +16,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // The 规则集 pages (issue 12): a park's rule-set pipeline — proposals with
@@ -86,7 +87,7 @@ func (s *Server) ruleSetsPage(c echo.Context, status int, park string, d ruleSet
 		return err
 	}
 	d.CanPropose = s.svc.CanProposeRuleSet(u, d.Park.ID)
-	pd := s.page(c, pickLang(s.lang(c), "规则集", "Rule sets"))
+	pd := s.page(c, s.i18n.T(s.lang(c), "page.admin_rules.title", nil))
 	pd.Data = d
 	return s.render(c, status, "admin_rules", pd)
 }
@@ -101,7 +102,7 @@ func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	name := park + ".yaml"
 	if fh, err := c.FormFile("file"); err == nil {
 		if fh.Size > maxRuleSetFile {
-			return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: pickLang(s.lang(c), "文件:规则集文件不超过 1 MB", "file: a rule-set file may have at most 1 MB")})
+			return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: s.i18n.T(s.lang(c), "err.rule_file_too_large", nil)})
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -118,7 +119,7 @@ func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	switch {
 	case errors.As(err, &ve):
 		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Problems: ve.Problems, File: name,
-			Error: pickLang(s.lang(c), "文件有误,未提请审议:请逐条修改后重新上传", "The file has mistakes and was not proposed: fix each and upload again")})
+			Error: s.i18n.T(s.lang(c), "err.rule_file_has_mistakes", nil)})
 	case engine.ErrorCode(err) == engine.EINVALID || engine.ErrorCode(err) == engine.ECONFLICT:
 		status := http.StatusBadRequest
 		if engine.ErrorCode(err) == engine.ECONFLICT {
@@ -128,7 +129,7 @@ func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.flash(c, true, pickLang(s.lang(c), "已提请管委会审议:版本 ", "Proposed to the committee: version ")+shortVersion(ch.Version))
+	s.flash(c, true, s.i18n.T(s.lang(c), "flash.rules_proposed", catalog.Args{"Version": shortVersion(ch.Version)}))
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", ch.ID))
 }
 
@@ -146,7 +147,7 @@ func (s *Server) handleRuleSetSource(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+rec.Park+"-"+shortVersion(rec.Version)+`.yaml"`)
 		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", rec.Source)
 	}
-	pd := s.page(c, pickLang(s.lang(c), "规则集 ", "Rule set ")+shortVersion(rec.Version))
+	pd := s.page(c, s.i18n.T(s.lang(c), "page.admin_rule_set.title", catalog.Args{"Version": shortVersion(rec.Version)}))
 	pd.Data = ruleSetSourceData{Record: rec, Lines: strings.Split(strings.TrimRight(string(rec.Source), "\n"), "\n")}
 	return s.render(c, http.StatusOK, "admin_rule", pd)
 }
@@ -155,7 +156,7 @@ func (s *Server) handleRuleSetRestore(c echo.Context) error {
 	ch, err := s.svc.ProposeRestore(c.Request().Context(), currentUser(c), c.Param("version"), c.FormValue("note"))
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, pickLang(s.lang(c), "已提请管委会审议恢复版本 ", "Restoring proposed to the committee: version ")+shortVersion(ch.Version))
+		s.flash(c, true, s.i18n.T(s.lang(c), "flash.rules_restore_proposed", catalog.Args{"Version": shortVersion(ch.Version)}))
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", ch.ID))
 	case engine.ECONFLICT, engine.EINVALID:
 		s.flash(c, false, s.refusalMessage(c, err))
@@ -195,7 +196,7 @@ func (d ruleSetChangeData) ChartWidth() int { return max(200, 100*len(d.Chart)) 
 func (s *Server) changeParam(c echo.Context) (*engine.RuleSetChange, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return nil, engine.Errorf(engine.ENOTFOUND, "规则集提案不存在", "rule-set proposal not found")
+		return nil, engine.Fail(engine.ENOTFOUND, "err.rule_set_proposal_not", nil)
 	}
 	return s.svc.RuleSetChangeFor(c.Request().Context(), currentUser(c), id)
 }
@@ -238,7 +239,7 @@ func (s *Server) handleRuleSetChange(c echo.Context) error {
 			}
 		}
 	}
-	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("规则集提案 #%d", ch.ID), fmt.Sprintf("Rule-set proposal #%d", ch.ID)))
+	pd := s.page(c, s.i18n.T(s.lang(c), "page.admin_rule_change.title", catalog.Args{"ID": ch.ID}))
 	pd.Data = d
 	return s.render(c, http.StatusOK, "admin_rule_change", pd)
 }
@@ -266,10 +267,10 @@ func (s *Server) handleRuleSetChangeDiff(c echo.Context) error {
 // outcome. A refusal the actor's role could not avoid knowing about — four
 // eyes, no what-if yet — is shown on the page to whoever may take the event
 // in principle; anyone else gets the plain 403.
-func (s *Server) changeRedirect(c echo.Context, id int64, event string, err error, okZH, okEN string) error {
+func (s *Server) changeRedirect(c echo.Context, id int64, event string, err error, ok catalog.Message) error {
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+		s.flash(c, true, s.i18n.T(s.lang(c), ok.ID, ok.Args))
 	case engine.EINVALID, engine.ECONFLICT:
 		s.flash(c, false, s.refusalMessage(c, err))
 	case engine.EFORBIDDEN:
@@ -292,9 +293,9 @@ func (s *Server) handleRuleSetWhatIf(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, rec, err := s.svc.GenerateWhatIf(c.Request().Context(), currentUser(c), id)
 	if err != nil {
-		return s.changeRedirect(c, id, engine.EventRulesWhatIf, err, "", "")
+		return s.changeRedirect(c, id, engine.EventRulesWhatIf, err, catalog.Message{})
 	}
-	return s.changeRedirect(c, id, engine.EventRulesWhatIf, nil, "影响评估报告已生成,SHA-256 "+rec.SHA256[:16]+"…", "What-if report generated, SHA-256 "+rec.SHA256[:16]+"…")
+	return s.changeRedirect(c, id, engine.EventRulesWhatIf, nil, catalog.Message{ID: "flash.whatif_generated", Args: catalog.Args{"SHA": rec.SHA256[:16]}})
 }
 
 func (s *Server) handleRuleSetApprove(c echo.Context) error {
@@ -305,35 +306,34 @@ func (s *Server) handleRuleSetApprove(c echo.Context) error {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, s.loc)
 		if err != nil {
 			if t, err = time.ParseInLocation(time.DateOnly, v, s.loc); err != nil {
-				return s.changeRedirect(c, id, engine.EventRulesApprove, engine.FieldError("effective", "生效时间格式应为 YYYY-MM-DD HH:MM", "the effective time should read YYYY-MM-DD HH:MM"), "", "")
+				return s.changeRedirect(c, id, engine.EventRulesApprove, engine.FieldFail("effective", "err.effective_time_should_read", nil), catalog.Message{})
 			}
 		}
 		in.Effective = t
 	}
 	ch, err := s.svc.ApproveRuleSet(c.Request().Context(), currentUser(c), id, in)
 	if err != nil {
-		return s.changeRedirect(c, id, engine.EventRulesApprove, err, "", "")
+		return s.changeRedirect(c, id, engine.EventRulesApprove, err, catalog.Message{})
 	}
-	return s.changeRedirect(c, id, engine.EventRulesApprove, nil, "已批准,生效时间 "+ch.EffectiveAt.In(s.loc).Format("2006-01-02 15:04"),
-		"Approved, in force from "+ch.EffectiveAt.In(s.loc).Format("2006-01-02 15:04"))
+	return s.changeRedirect(c, id, engine.EventRulesApprove, nil, catalog.Message{ID: "flash.rules_approved", Args: catalog.Args{"At": ch.EffectiveAt.In(s.loc).Format("2006-01-02 15:04")}})
 }
 
 func (s *Server) handleRuleSetRefuse(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, err := s.svc.RefuseRuleSet(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
-	return s.changeRedirect(c, id, engine.EventRulesRefuse, err, "已不予批准", "Refused")
+	return s.changeRedirect(c, id, engine.EventRulesRefuse, err, catalog.Message{ID: "flash.rules_refused"})
 }
 
 func (s *Server) handleRuleSetWithdraw(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, err := s.svc.WithdrawRuleSet(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
-	return s.changeRedirect(c, id, engine.EventRulesWithdraw, err, "提案已撤回", "Proposal withdrawn")
+	return s.changeRedirect(c, id, engine.EventRulesWithdraw, err, catalog.Message{ID: "flash.rules_withdrawn"})
 }
 
 func (s *Server) handleWhatIfXLSX(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return engine.Errorf(engine.ENOTFOUND, "影响评估报告不存在", "what-if report not found")
+		return engine.Fail(engine.ENOTFOUND, "err.what_if_report_not", nil)
 	}
 	rep, rec, err := s.svc.StoredWhatIf(c.Request().Context(), currentUser(c), id)
 	if err != nil {

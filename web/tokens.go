@@ -131,7 +131,7 @@ func (s *Server) handleTokenRevoke(c echo.Context) error {
 	}
 	i := slices.IndexFunc(toks, func(t engine.APIToken) bool { return t.ID == id })
 	if i < 0 {
-		return engine.Errorf(engine.ENOTFOUND, "令牌不存在", "token not found")
+		return engine.Fail(engine.ENOTFOUND, "err.token_not_found", nil)
 	}
 	if err := s.svc.RevokeToken(ctx, u, &toks[i], c.RealIP()); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // registerTrackingRoutes adds the after-signature pages: a project's
@@ -68,8 +69,8 @@ type trackingData struct {
 // trackingLabels names the tracking vocabulary in lang, for templates.
 func trackingLabels(lang string) map[string]string {
 	m := map[string]string{"": "—",
-		engine.ActionRectify: pickLang(lang, "限期整改", "rectification ordered"), engine.ActionExitDue: pickLang(lang, "连续 D 类达规定年数,应启动退出", "D for the set number of years running: exit due"),
-		engine.ActionInRectification: pickLang(lang, "整改中", "already rectifying")}
+		engine.ActionRectify: catalog.T(lang, "action.rectify", nil), engine.ActionExitDue: catalog.T(lang, "action.exit_due", nil),
+		engine.ActionInRectification: catalog.T(lang, "action.in_rectification", nil)}
 	for _, k := range engine.MilestoneKinds {
 		m[k] = engine.MilestoneLabel(k, lang)
 	}
@@ -155,10 +156,10 @@ func pickLang(lang, zh, en string) string {
 // done finishes a tracking POST: refusals the user can fix (invalid,
 // conflict) come back as a message on the page; the rest (forbidden, not
 // found, internal) are errors with their status.
-func (s *Server) done(c echo.Context, err error, back, okZH, okEN string) error {
+func (s *Server) done(c echo.Context, err error, back string, ok catalog.Message) error {
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, pickLang(s.lang(c), okZH, okEN))
+		s.flash(c, true, s.i18n.T(s.lang(c), ok.ID, ok.Args))
 	case engine.EINVALID, engine.ECONFLICT:
 		msg := engine.ErrorMessage(err, s.lang(c))
 		var de *engine.Error
@@ -251,7 +252,7 @@ func (s *Server) handleAgreementSave(c echo.Context) error {
 	if ferr == nil {
 		_, ferr = s.svc.SaveAgreement(c.Request().Context(), currentUser(c), id, ag)
 	}
-	return s.done(c, ferr, trackingURL(id)+"#agreement", "投资协议已保存", "Agreement saved")
+	return s.done(c, ferr, trackingURL(id)+"#agreement", catalog.Message{ID: "flash.agreement_saved"})
 }
 
 func (s *Server) handleMilestoneRecord(c echo.Context) error {
@@ -264,7 +265,7 @@ func (s *Server) handleMilestoneRecord(c echo.Context) error {
 	if m.DoneOn, err = date(c, "done_on"); err == nil {
 		err = s.svc.RecordMilestone(c.Request().Context(), currentUser(c), id, m)
 	}
-	return s.done(c, err, trackingURL(id)+"#milestones", "节点已登记", "Milestone recorded")
+	return s.done(c, err, trackingURL(id)+"#milestones", catalog.Message{ID: "flash.milestone_recorded"})
 }
 
 func (s *Server) handleFiguresSave(c echo.Context) error {
@@ -294,7 +295,7 @@ func (s *Server) handleFiguresSave(c echo.Context) error {
 	if ferr == nil {
 		ferr = s.svc.SaveFigures(c.Request().Context(), currentUser(c), id, f)
 	}
-	return s.done(c, ferr, trackingURL(id)+"#figures", "年度数据已保存", "Annual figures saved")
+	return s.done(c, ferr, trackingURL(id)+"#figures", catalog.Message{ID: "flash.figures_saved"})
 }
 
 func (s *Server) handlePlanSubmit(c echo.Context) error {
@@ -303,7 +304,7 @@ func (s *Server) handlePlanSubmit(c echo.Context) error {
 		return err
 	}
 	err = s.svc.SubmitPlan(c.Request().Context(), currentUser(c), id, c.FormValue("plan"))
-	return s.done(c, err, trackingURL(id)+"#rectification", "整改方案已提交", "Plan submitted")
+	return s.done(c, err, trackingURL(id)+"#rectification", catalog.Message{ID: "flash.plan_submitted"})
 }
 
 // handleRectificationDecision is the committee's outcome of a
@@ -328,16 +329,16 @@ func (s *Server) handleRectificationDecision(c echo.Context) error {
 		if y := strings.TrimSpace(c.FormValue("evidence_year")); y != "" {
 			ev := &engine.RectifiedEvidence{}
 			if ev.Year, err = strconv.Atoi(y); err != nil {
-				return s.done(c, engine.FieldFail("evidence_year", "err.enter_year", nil), trackingURL(id)+"#rectification", "", "")
+				return s.done(c, engine.FieldFail("evidence_year", "err.enter_year", nil), trackingURL(id)+"#rectification", catalog.Message{})
 			}
 			if ev.FixedAssetInvestment, err = num(c, "evidence_investment"); err != nil {
-				return s.done(c, err, trackingURL(id)+"#rectification", "", "")
+				return s.done(c, err, trackingURL(id)+"#rectification", catalog.Message{})
 			}
 			d.Evidence = ev
 		}
 		_, err = s.svc.DecideRectification(ctx, u, id, d)
 	}
-	return s.done(c, err, trackingURL(id)+"#rectification", "决定已记录", "Decision recorded")
+	return s.done(c, err, trackingURL(id)+"#rectification", catalog.Message{ID: "flash.decision_recorded"})
 }
 
 // handleFullProductionReview is the committee's 达产复核.
@@ -352,7 +353,7 @@ func (s *Server) handleFullProductionReview(c echo.Context) error {
 	if in.FixedAssetInvestment, err = num(c, "fixed_asset_investment"); err == nil {
 		_, _, err = s.svc.ReviewFullProduction(c.Request().Context(), currentUser(c), id, in)
 	}
-	return s.done(c, err, trackingURL(id)+"#review", "达产复核已记录", "Full-production review recorded")
+	return s.done(c, err, trackingURL(id)+"#review", catalog.Message{ID: "flash.review_recorded"})
 }
 
 // handleIdleLand is the committee's idle-land decision: the fee and
@@ -371,7 +372,7 @@ func (s *Server) handleIdleLand(c echo.Context) error {
 	switch act.Event {
 	case engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction:
 	default:
-		return s.done(c, engine.FieldFail("event", "err.choose_decision", nil), trackingURL(id)+"#idle", "", "")
+		return s.done(c, engine.FieldFail("event", "err.choose_decision", nil), trackingURL(id)+"#idle", catalog.Message{})
 	}
 	facts := &engine.IdleFacts{}
 	var ferr error
@@ -389,7 +390,7 @@ func (s *Server) handleIdleLand(c echo.Context) error {
 		act.Idle = facts
 		_, ferr = s.svc.Act(c.Request().Context(), currentUser(c), id, act)
 	}
-	return s.done(c, ferr, trackingURL(id)+"#idle", "处置决定已记录", "Decision recorded")
+	return s.done(c, ferr, trackingURL(id)+"#idle", catalog.Message{ID: "flash.idle_decided"})
 }
 
 // ---- a park's annual sheet and rating runs ----
@@ -620,10 +621,9 @@ func (s *Server) handleRatingRun(c echo.Context) error {
 	}
 	run, err := s.svc.RunRating(c.Request().Context(), currentUser(c), park.ID, s.yearParam(c))
 	if err != nil {
-		return s.done(c, err, fmt.Sprintf("/tracking?park=%s&year=%d", park.ID, s.yearParam(c)), "", "")
+		return s.done(c, err, fmt.Sprintf("/tracking?park=%s&year=%d", park.ID, s.yearParam(c)), catalog.Message{})
 	}
-	s.flash(c, true, pickLang(s.lang(c), fmt.Sprintf("%d 年度评价完成:参评 %d 家", run.Year, len(run.Results)),
-		fmt.Sprintf("%d rating done: %d firms", run.Year, len(run.Results))))
+	s.flash(c, true, s.i18n.T(s.lang(c), "flash.rating_done", catalog.Args{"Year": run.Year, "N": len(run.Results)}))
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/tracking/runs/%d", run.ID))
 }
 
@@ -712,7 +712,7 @@ func (s *Server) handleRatingRunView(c echo.Context) error {
 		return err
 	}
 	d.Park = s.parkNames(parks, s.lang(c))[run.Park]
-	pd := s.page(c, pickLang(s.lang(c), fmt.Sprintf("%d 年度亩均效益评价", run.Year), fmt.Sprintf("%d per-mu rating", run.Year)))
+	pd := s.page(c, s.i18n.T(s.lang(c), "page.tracking_run.title", catalog.Args{"Year": run.Year}))
 	pd.Data = d
 	return s.render(c, http.StatusOK, "tracking_run", pd)
 }

@@ -14,6 +14,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // annualColumn is one column of the annual-figures sheet: its header, the
@@ -232,11 +233,11 @@ func parseAnnualRow(n int, row []string, year int) (engine.AnnualRow, []engine.R
 	ar := engine.AnnualRow{Row: n, USCC: strings.ToUpper(cell(0)), Figures: engine.AnnualFigures{Year: year}}
 	for j, col := range annualColumns {
 		v := cell(j)
-		bad := func(zh, en string) {
-			errs = append(errs, engine.RowError{Row: n, Field: col.field, Message: zh, MessageEN: en})
+		bad := func(id string, args catalog.Args) {
+			errs = append(errs, engine.RowError{Row: n, Field: col.field, Msg: catalog.Message{ID: id, Args: args}})
 		}
 		if v == "" && !col.optional && col.kind != 's' {
-			bad(col.zh+"为空", col.en+" is empty")
+			bad("row.empty", catalog.Args{"Column": catalog.Text{ZH: col.zh, EN: col.en}})
 			continue
 		}
 		if v == "" && col.optional {
@@ -246,18 +247,18 @@ func parseAnnualRow(n int, row []string, year int) (engine.AnnualRow, []engine.R
 		case 'f', 'i':
 			x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) { // ParseFloat reads "NaN" and "Inf"
-				bad(fmt.Sprintf("“%s”不是数字", v), fmt.Sprintf("%q is not a number", v))
+				bad("row.not_a_number", catalog.Args{"Value": v})
 				continue
 			}
 			if col.kind == 'i' && x != float64(int64(x)) {
-				bad(fmt.Sprintf("“%s”应为整数", v), fmt.Sprintf("%q must be a whole number", v))
+				bad("row.not_whole", catalog.Args{"Value": v})
 				continue
 			}
 			setFigure(&ar.Figures, col.field, x)
 		case 'b':
 			b, good := yesNo(v)
 			if !good {
-				bad(fmt.Sprintf("“%s”应填“是”或“否”", v), fmt.Sprintf("%q must be yes or no", v))
+				bad("row.not_yes_no", catalog.Args{"Value": v})
 				continue
 			}
 			if col.field == "high_tech" {

@@ -211,7 +211,7 @@ func FuzzReadAnnualSheet(f *testing.F) {
 			}
 		}
 		for _, e := range errs {
-			if e.Row < 2 || e.Row > maxAnnualRows || columnOf(e.Field) == "" || e.Message == "" || e.MessageEN == "" {
+			if e.Row < 2 || e.Row > maxAnnualRows || columnOf(e.Field) == "" || e.Text("zh") == "" || e.Text("en") == "" {
 				t.Fatalf("row error %+v", e)
 			}
 		}

@@ -251,7 +251,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			if args[0] == "prove" {
 				seq, err := strconv.ParseInt(rest[0], 10, 64)
 				if err != nil || seq < 1 {
-					return engine.FieldError("seq", "条目序号应为正整数", "the entry number must be a positive integer")
+					return engine.FieldFail("seq", "err.entry_number_must_positive", nil)
 				}
 				if doc, err = l.Prove(ctx, seq); err != nil {
 					return err
@@ -347,7 +347,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			cosigned, err := a.svc.AuditLog(nil).WitnessedCheckpoints(ctx, trusted, ws)
 			var de *engine.Error
 			if errors.As(err, &de) {
-				return exitError{code: 2, msg: "decision log BROKEN: " + engine.EscapeText(de.MessageEN)}
+				return exitError{code: 2, msg: "decision log BROKEN: " + engine.EscapeText(de.Text("en"))}
 			} else if err != nil {
 				return err
 			}

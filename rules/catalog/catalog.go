@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -89,6 +90,8 @@ func (c *Catalogue) localArgs(lang string, args Args) Args {
 			text = c.T(lang, x.ID, x.Args)
 		case Text:
 			text = x.In(lang)
+		case List:
+			text = c.list(lang, x)
 		default:
 			continue
 		}
@@ -104,6 +107,31 @@ func (c *Catalogue) localArgs(lang string, args Args) Args {
 		return args
 	}
 	return out
+}
+
+// list renders each item of l in lang and joins them with lang's separator.
+func (c *Catalogue) list(lang string, l List) string {
+	sep := l.SepZH
+	if lang == EN {
+		sep = l.SepEN
+	}
+	if sep == "" {
+		sep = map[bool]string{true: ", ", false: "、"}[lang == EN]
+	}
+	parts := make([]string, len(l.Items))
+	for i, it := range l.Items {
+		switch x := it.(type) {
+		case Message:
+			parts[i] = c.T(lang, x.ID, x.Args)
+		case Text:
+			parts[i] = x.In(lang)
+		case List:
+			parts[i] = c.list(lang, x)
+		default:
+			parts[i] = fmt.Sprint(x)
+		}
+	}
+	return strings.Join(parts, sep)
 }
 
 // Has reports whether id is defined (in zh-CN, whose partner test keeps en equal).

@@ -127,3 +127,12 @@ func (t Text) In(lang string) string {
 	}
 	return t.ZH
 }
+
+// List is an argument made of several items — Messages, Texts or plain
+// values — each rendered in the reader's language and joined with that
+// language's separator (SepZH, SepEN; "、" and ", " when empty): the blank
+// figures of a project, every problem of a form at once.
+type List struct {
+	Items        []any
+	SepZH, SepEN string
+}
