@@ -440,13 +440,19 @@ type meetingDecision struct {
 	MinutesSHA256 string   `json:"minutes_sha256"`
 }
 
+// decidedInMeeting reports whether event from state is a meeting's
+// decision (approve, reject from committee review), which nobody makes alone.
+func decidedInMeeting(from State, event string) bool {
+	return from == StateCommitteeReview && (event == EventApprove || event == EventReject)
+}
+
 // decideInMeeting is the effect of approve and reject: from committee
 // review they are the decisions of a meeting whose votes on the project are
 // all in and carry exactly this outcome; the minutes the caller stored
 // (Action.MinutesStored, with their SHA-256) must be those of these votes.
 // Reject from screening is a reviewer's or the committee's own judgement.
 func decideInMeeting(ctx context.Context, x *actEffect) error {
-	if x.c.Entry.FromState != StateCommitteeReview {
+	if !decidedInMeeting(x.c.Entry.FromState, x.act.Event) {
 		return nil
 	}
 	if x.act.Meeting == 0 {

@@ -511,6 +511,11 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if act.Version != p.Version {
 		return nil, ErrStale()
 	}
+	// Without its meeting, a meeting's decision is refused before anything
+	// else is asked of it: no reason would make it one person's.
+	if decidedInMeeting(p.State, act.Event) && act.Meeting == 0 {
+		return nil, Fail(EFORBIDDEN, "err.decide_in_meeting", nil)
+	}
 	// An override checks its reason with everything else it needs, so one
 	// refusal names every missing piece (checkOverride).
 	// A meeting's decision is reasoned by its votes and minutes (decideInMeeting).
