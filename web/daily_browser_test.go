@@ -183,24 +183,27 @@ func TestBrowserDecisionTakesOpinionAndConfirmation(t *testing.T) {
 	}
 	screenshot(t, ctx, "decision-why-not")
 
-	p := w.project(engine.StateCommitteeReview)
-	browserLogin(t, ctx, ts.URL, "committee")
-	run("approve with an opinion",
+	// Approval is a meeting's decision now (its votes carry the opinions);
+	// the reviewer's 退回 shows the same confirmation and opinion.
+	p := w.project(engine.StateScreening)
+	browserLogin(t, ctx, ts.URL, "reviewer")
+	run("return with an opinion",
 		chromedp.Navigate(ts.URL+"/projects/"+itoa(p.ID)),
-		chromedp.WaitVisible(chromedp.CSS(`button[data-event=approve]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-event=return]`)),
 		evalVoid(`window.confirm = function (m) { sessionStorage.setItem("asked", m); return true }; true`),
-		chromedp.SendKeys(chromedp.CSS(`form:has(button[data-event=approve]) textarea[name=reason]`), "符合主导产业方向,亩均指标达标,同意立项。"),
+		chromedp.Click(chromedp.CSS(`details.reasonform:has(button[data-event=return]) > summary`)),
+		chromedp.SendKeys(chromedp.CSS(`form:has(button[data-event=return]) textarea[name=reason]`), "亩均税收测算依据不足,请补充近三年纳税证明。"),
 	)
 	screenshot(t, ctx, "decision-approve-form")
-	run("confirm", chromedp.Click(chromedp.CSS(`button[data-event=approve]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	run("confirm", chromedp.Click(chromedp.CSS(`button[data-event=return]`)), chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
 	asked, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("asked") || ""`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(asked, "批准") || !strings.Contains(asked, p.Name) {
-		t.Errorf("the confirmation asked %q, want it to name 批准 and the project", asked)
+	if !strings.Contains(asked, "退回") || !strings.Contains(asked, p.Name) {
+		t.Errorf("the confirmation asked %q, want it to name 退回 and the project", asked)
 	}
-	if h := jsText(t, ctx, `#history`); !strings.Contains(h, "符合主导产业方向,亩均指标达标,同意立项。") {
+	if h := jsText(t, ctx, `#history`); !strings.Contains(h, "亩均税收测算依据不足,请补充近三年纳税证明。") {
 		t.Errorf("the history does not show the opinion:\n%s", h)
 	}
 	screenshot(t, ctx, "decision-approved-history")

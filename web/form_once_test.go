@@ -86,27 +86,21 @@ func TestFormKeyRepeatedDecisionActsOnce(t *testing.T) {
 	}
 }
 
-// TestApproveNeedsOpinion: 批准 without a 审批意见 is refused on the reason
-// field and leaves the project in committee review; with one it is kept in
-// the log entry.
-func TestApproveNeedsOpinion(t *testing.T) {
+// TestApproveIsAMeetingsDecision: 批准 posted from the project page, with or
+// without an opinion, is refused: in committee review approval is a
+// meeting's decision (its votes carry the opinions), and the project stays.
+func TestApproveIsAMeetingsDecision(t *testing.T) {
 	w := mustWorld(t)
 	p := w.project(engine.StateCommitteeReview)
 	c := w.login("committee")
-	rec := c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventApprove}, "version": {itoa(p.Version)}})
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("approve without an opinion: %d, want 400", rec.Code)
+	for _, reason := range []string{"", "同意立项"} {
+		rec := c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventApprove}, "version": {itoa(p.Version)}, "reason": {reason}})
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("approve alone (opinion %q): %d, want 403", reason, rec.Code)
+		}
 	}
-	rec = c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventApprove}, "version": {itoa(p.Version)}, "reason": {"同意立项"}})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("approve with an opinion: %d, want 303", rec.Code)
-	}
-	h, err := w.svc.History(w.ctx, w.users["committee"], p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := h[len(h)-1]; last.Event != engine.EventApprove || last.Reason != "同意立项" {
-		t.Fatalf("last entry %s %q, want approve with the opinion", last.Event, last.Reason)
+	if got, err := w.svc.Project(w.ctx, w.users["committee"], p.ID); err != nil || got.State != engine.StateCommitteeReview {
+		t.Fatalf("after refused approvals: %v %v", got.State, err)
 	}
 }
 
@@ -117,10 +111,7 @@ func TestApproveNeedsOpinion(t *testing.T) {
 func TestSignAsksLandDelivery(t *testing.T) {
 	w := mustWorld(t)
 	p := w.project(engine.StateCommitteeReview)
-	p, err := w.svc.Act(w.ctx, w.users["committee"], p.ID, engine.Action{Event: engine.EventApprove, Version: p.Version, Reason: "同意"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = w.decide(p)
 	c := w.login("promoter")
 	sign := func(on string) *httptest.ResponseRecorder {
 		return c.do("POST", "/projects/"+itoa(p.ID)+"/act", url.Values{"event": {engine.EventSign}, "version": {itoa(p.Version)}, "land_delivered_on": {on}})
