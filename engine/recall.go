@@ -75,16 +75,9 @@ func (s *Service) recall(ctx context.Context, u *User, p *Project, act Action) (
 	}
 	from, to := p.State, last.FromState
 	now := s.now().UTC()
-	p.State, p.UpdatedAt = to, now
-	rs, err := s.projectRuleSet(ctx, p)
-	if err != nil {
+	if err := s.moveTo(ctx, p, to, now); err != nil {
 		return nil, err
 	}
-	cal, err := s.calendar(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.DueAt = cal.Due(now, rs.DeadlineDays(string(to)))
 	e := s.entry(a, p, EventRecall, from, to)
 	e.Reason = strings.TrimSpace(act.Reason)
 	e.Payload = payload(recallPayload{RecalledSeq: last.Seq, RecalledEvent: last.Event})

@@ -424,6 +424,22 @@ func (s *Service) UpdateProject(ctx context.Context, u *User, id, version int64,
 	return p, nil
 }
 
+// moveTo puts p in state to at now, due within the rule set's working days
+// for that state.
+func (s *Service) moveTo(ctx context.Context, p *Project, to State, now time.Time) error {
+	p.State, p.UpdatedAt = to, now
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
+		return err
+	}
+	cal, err := s.calendar(ctx)
+	if err != nil {
+		return err
+	}
+	p.DueAt = cal.Due(now, rs.DeadlineDays(string(to)))
+	return nil
+}
+
 // stateOrPermission explains a refusal: if u could act in another state the
 // problem is the state (conflict), otherwise it is the permission.
 func (s *Service) stateOrPermission(u *User, p *Project, act string, permErr error) error {
@@ -565,16 +581,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		p.Override = true
 		basis = rec
 	}
-	p.State, p.UpdatedAt = to, now
-	rs, err := s.projectRuleSet(ctx, p)
-	if err != nil {
+	if err := s.moveTo(ctx, p, to, now); err != nil {
 		return nil, err
 	}
-	cal, err := s.calendar(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.DueAt = cal.Due(now, rs.DeadlineDays(string(to)))
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
 	e.Payload = payload(basis)

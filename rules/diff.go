@@ -188,52 +188,66 @@ func (d *differ) changed(area, rule, name, field, before, after string) {
 }
 
 func (d *differ) sectors(a, b []Sector) {
-	byID := func(ss []Sector) map[string]Sector {
-		m := map[string]Sector{}
-		for _, s := range ss {
-			m[s.ID] = s
-		}
-		return m
-	}
-	ma, mb := byID(a), byID(b)
-	for _, s := range a {
-		if _, ok := mb[s.ID]; !ok {
-			d.add(DiffItem{Kind: "removed", Area: "leading", Rule: s.ID, Name: s.NameZH, Before: strings.Join(s.Codes, "、")})
-		}
-	}
-	for _, s := range b {
-		old, ok := ma[s.ID]
-		if !ok {
+	matchByID(a, b, func(s Sector) string { return s.ID }, true,
+		func(s Sector) {
 			d.add(DiffItem{Kind: "added", Area: "leading", Rule: s.ID, Name: s.NameZH, After: strings.Join(s.Codes, "、")})
-			continue
+		},
+		func(old, s Sector) {
+			d.changed("leading", s.ID, s.NameZH, "名称", old.NameZH, s.NameZH)
+			d.listDiff("leading", s.ID, s.NameZH, "行业代码", old.Codes, s.Codes)
+		},
+		func(s Sector) {
+			d.add(DiffItem{Kind: "removed", Area: "leading", Rule: s.ID, Name: s.NameZH, Before: strings.Join(s.Codes, "、")})
+		})
+}
+
+// matchByID pairs two versions' items by id and reports each as added,
+// kept (old and new) or removed: kept and added in b's order, removed in
+// a's, the removed first when removedFirst.
+func matchByID[T any](a, b []T, id func(T) string, removedFirst bool, added func(T), kept func(old, new T), removed func(T)) {
+	inA := make(map[string]T, len(a))
+	for _, x := range a {
+		inA[id(x)] = x
+	}
+	inB := make(map[string]bool, len(b))
+	for _, x := range b {
+		inB[id(x)] = true
+	}
+	gone := func() {
+		for _, x := range a {
+			if !inB[id(x)] {
+				removed(x)
+			}
 		}
-		d.changed("leading", s.ID, s.NameZH, "名称", old.NameZH, s.NameZH)
-		d.listDiff("leading", s.ID, s.NameZH, "行业代码", old.Codes, s.Codes)
+	}
+	if removedFirst {
+		gone()
+	}
+	for _, x := range b {
+		if old, ok := inA[id(x)]; ok {
+			kept(old, x)
+		} else {
+			added(x)
+		}
+	}
+	if !removedFirst {
+		gone()
 	}
 }
 
 func (d *differ) metrics(a, b []Metric) {
-	ma := map[string]Metric{}
-	for _, m := range a {
-		ma[m.ID] = m
-	}
-	mb := map[string]bool{}
-	for _, m := range b {
-		mb[m.ID] = true
-		old, ok := ma[m.ID]
-		if !ok {
+	matchByID(a, b, func(m Metric) string { return m.ID }, false,
+		func(m Metric) {
 			d.add(DiffItem{Kind: "added", Area: "metric", Rule: m.ID, Name: m.NameZH, After: m.Formula})
-			continue
-		}
-		d.changed("metric", m.ID, m.NameZH, "计算公式", old.Formula, m.Formula)
-		d.changed("metric", m.ID, m.NameZH, "单位", old.Unit, m.Unit)
-		d.changed("metric", m.ID, m.NameZH, "名称", old.NameZH, m.NameZH)
-	}
-	for _, m := range a {
-		if !mb[m.ID] {
+		},
+		func(old, m Metric) {
+			d.changed("metric", m.ID, m.NameZH, "计算公式", old.Formula, m.Formula)
+			d.changed("metric", m.ID, m.NameZH, "单位", old.Unit, m.Unit)
+			d.changed("metric", m.ID, m.NameZH, "名称", old.NameZH, m.NameZH)
+		},
+		func(m Metric) {
 			d.add(DiffItem{Kind: "removed", Area: "metric", Rule: m.ID, Name: m.NameZH, Before: m.Formula})
-		}
-	}
+		})
 }
 
 func unitOf(s *fileSpec, metric string) string {
@@ -253,25 +267,14 @@ func diffUnit(v, unit string) string {
 }
 
 func (d *differ) checks(sa, sb *fileSpec) {
-	ca := map[string]checkSpec{}
-	for _, c := range sa.Checks {
-		ca[c.ID] = c
-	}
-	cb := map[string]bool{}
-	for _, c := range sb.Checks {
-		cb[c.ID] = true
-		old, ok := ca[c.ID]
-		if !ok {
+	matchByID(sa.Checks, sb.Checks, func(c checkSpec) string { return c.ID }, false,
+		func(c checkSpec) {
 			d.add(DiffItem{Kind: "added", Area: "check", Rule: c.ID, Name: c.NameZH, After: checkSummary(sb, c)})
-			continue
-		}
-		d.checkChanges(sa, sb, old, c)
-	}
-	for _, c := range sa.Checks {
-		if !cb[c.ID] {
+		},
+		func(old, c checkSpec) { d.checkChanges(sa, sb, old, c) },
+		func(c checkSpec) {
 			d.add(DiffItem{Kind: "removed", Area: "check", Rule: c.ID, Name: c.NameZH, Before: checkSummary(sa, c)})
-		}
-	}
+		})
 }
 
 func checkSummary(s *fileSpec, c checkSpec) string {
@@ -428,30 +431,21 @@ func (d *differ) scoring(a, b ScoringSheet) {
 }
 
 func (d *differ) indicators(prefix string, a, b []Indicator) {
-	ma := map[string]Indicator{}
-	for _, x := range a {
-		ma[x.ID] = x
-	}
-	mb := map[string]bool{}
-	for _, x := range b {
-		mb[x.ID] = true
-		old, ok := ma[x.ID]
-		if !ok {
+	matchByID(a, b, func(x Indicator) string { return x.ID }, false,
+		func(x Indicator) {
 			d.add(DiffItem{Kind: "added", Area: "rating", Rule: x.ID, Name: prefix + x.NameZH, After: "权重 " + num(x.Weight)})
-			continue
-		}
-		name := prefix + x.NameZH
-		d.changed("rating", x.ID, name, "权重", num(old.Weight), num(x.Weight))
-		d.changed("rating", x.ID, name, "基准值", diffUnit(num(old.Benchmark), old.Unit), diffUnit(num(x.Benchmark), x.Unit))
-		d.changed("rating", x.ID, name, "计算公式", old.Formula, x.Formula)
-		d.changed("rating", x.ID, name, "缺数据时", old.Missing, x.Missing)
-		d.changed("rating", x.ID, name, "方向", old.Better, x.Better)
-	}
-	for _, x := range a {
-		if !mb[x.ID] {
+		},
+		func(old, x Indicator) {
+			name := prefix + x.NameZH
+			d.changed("rating", x.ID, name, "权重", num(old.Weight), num(x.Weight))
+			d.changed("rating", x.ID, name, "基准值", diffUnit(num(old.Benchmark), old.Unit), diffUnit(num(x.Benchmark), x.Unit))
+			d.changed("rating", x.ID, name, "计算公式", old.Formula, x.Formula)
+			d.changed("rating", x.ID, name, "缺数据时", old.Missing, x.Missing)
+			d.changed("rating", x.ID, name, "方向", old.Better, x.Better)
+		},
+		func(x Indicator) {
 			d.add(DiffItem{Kind: "removed", Area: "rating", Rule: x.ID, Name: prefix + x.NameZH, Before: "权重 " + num(x.Weight)})
-		}
-	}
+		})
 }
 
 func (d *differ) rating(a, b RatingConfig) {
@@ -545,25 +539,14 @@ func (d *differ) days(field string, a, b []string) {
 }
 
 func (d *differ) examples(a, b []Example) {
-	ma := map[string]Example{}
-	for _, x := range a {
-		ma[x.ID] = x
-	}
-	mb := map[string]bool{}
-	for _, x := range b {
-		mb[x.ID] = true
-		old, ok := ma[x.ID]
-		if !ok {
-			d.add(DiffItem{Kind: "added", Area: "example", Rule: x.ID, Name: x.NameZH})
-		} else if !same(old, x) {
-			d.changed("example", x.ID, x.NameZH, "内容", "原用例", "新用例")
-		}
-	}
-	for _, x := range a {
-		if !mb[x.ID] {
-			d.add(DiffItem{Kind: "removed", Area: "example", Rule: x.ID, Name: x.NameZH})
-		}
-	}
+	matchByID(a, b, func(x Example) string { return x.ID }, false,
+		func(x Example) { d.add(DiffItem{Kind: "added", Area: "example", Rule: x.ID, Name: x.NameZH}) },
+		func(old, x Example) {
+			if !same(old, x) {
+				d.changed("example", x.ID, x.NameZH, "内容", "原用例", "新用例")
+			}
+		},
+		func(x Example) { d.add(DiffItem{Kind: "removed", Area: "example", Rule: x.ID, Name: x.NameZH}) })
 }
 
 func (d *differ) park(a, b *fileSpec) {

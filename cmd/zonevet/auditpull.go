@@ -342,24 +342,9 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 	for _, e := range pg.Entries {
 		inPage[e.Seq] = e.Hash
 	}
-	var fresh []engine.Checkpoint
-	all := append([]engine.Checkpoint(nil), pg.Checkpoints...)
-	if pg.Checkpoint != nil {
-		all = append(all, *pg.Checkpoint)
-	}
-	for _, c := range all {
-		if err := c.Verify(p.trusted); err != nil {
-			return nil, nil, refuse("%v", err)
-		}
-		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
-			return nil, nil, refuse("checkpoint #%d vouches for hash %s, but the server's entry #%d has %s", c.Seq, c.Hash, c.Seq, h)
-		}
-		if c.Seq == p.seq && c.Hash != p.hash {
-			return nil, nil, refuse("checkpoint #%d vouches for hash %s, but the entry held here has %s: the server's log was rewritten", c.Seq, c.Hash, p.hash)
-		}
-		if !p.known(c) && !slices.ContainsFunc(fresh, func(f engine.Checkpoint) bool { return f.Seq == c.Seq && f.Signature == c.Signature }) {
-			fresh = append(fresh, c)
-		}
+	fresh, err := p.pageCheckpoints(pg, inPage, true)
+	if err != nil {
+		return nil, nil, err
 	}
 	// The previous checkpoint seen must still be on the server's log: the
 	// latest it shows now is no older, and where the page reaches the seq
@@ -398,6 +383,33 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 	return b, fresh, nil
 }
 
+// pageCheckpoints checks every checkpoint of a page: signed by the trusted
+// key, and vouching for the hash of each entry it names that the page holds
+// (and, for the whole log, that the last entry held here has); it returns
+// those not seen before.
+func (p *puller) pageCheckpoints(pg *pullPage, inPage map[int64]string, whole bool) ([]engine.Checkpoint, error) {
+	var fresh []engine.Checkpoint
+	all := append([]engine.Checkpoint(nil), pg.Checkpoints...)
+	if pg.Checkpoint != nil {
+		all = append(all, *pg.Checkpoint)
+	}
+	for _, c := range all {
+		if err := c.Verify(p.trusted); err != nil {
+			return nil, refuse("%v", err)
+		}
+		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
+			return nil, refuse("checkpoint #%d vouches for hash %s, but the server's entry #%d has %s", c.Seq, c.Hash, c.Seq, h)
+		}
+		if whole && c.Seq == p.seq && c.Hash != p.hash {
+			return nil, refuse("checkpoint #%d vouches for hash %s, but the entry held here has %s: the server's log was rewritten", c.Seq, c.Hash, p.hash)
+		}
+		if !p.known(c) && !slices.ContainsFunc(fresh, func(f engine.Checkpoint) bool { return f.Seq == c.Seq && f.Signature == c.Signature }) {
+			fresh = append(fresh, c)
+		}
+	}
+	return fresh, nil
+}
+
 // checkPartial checks a page of a filtered view: seqs rising past what is
 // held, each entry's own hash, every checkpoint's signature, and the hash of
 // each checkpoint whose entry the page holds.
@@ -415,21 +427,9 @@ func (p *puller) checkPartial(pg *pullPage) ([]byte, []engine.Checkpoint, error)
 		last = e.Seq
 		inPage[e.Seq] = e.Hash
 	}
-	var fresh []engine.Checkpoint
-	all := append([]engine.Checkpoint(nil), pg.Checkpoints...)
-	if pg.Checkpoint != nil {
-		all = append(all, *pg.Checkpoint)
-	}
-	for _, c := range all {
-		if err := c.Verify(p.trusted); err != nil {
-			return nil, nil, refuse("%v", err)
-		}
-		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
-			return nil, nil, refuse("checkpoint #%d vouches for hash %s, but the server's entry #%d has %s", c.Seq, c.Hash, c.Seq, h)
-		}
-		if !p.known(c) && !slices.ContainsFunc(fresh, func(f engine.Checkpoint) bool { return f.Seq == c.Seq && f.Signature == c.Signature }) {
-			fresh = append(fresh, c)
-		}
+	fresh, err := p.pageCheckpoints(pg, inPage, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	if p.latest != nil && (pg.Checkpoint == nil || pg.Checkpoint.Seq < p.latest.Seq) {
 		return nil, nil, refuse("the server's latest checkpoint is older than #%d, seen here before: checkpoints were removed or the log cut", p.latest.Seq)
