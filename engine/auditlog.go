@@ -300,10 +300,7 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 // sign signs the head (seq, hash): as a C2SP note with the Merkle tree's
 // root when the store keeps the tree, as a bare checkpoint otherwise.
 func (l *AuditLog) sign(ctx context.Context, seq int64, hash string) (Checkpoint, error) {
-	ts, err := l.trees()
-	if err != nil {
-		return SignCheckpoint(l.key, seq, hash, l.svc.now()), nil
-	}
+	ts := l.trees()
 	root, err := ts.TreeRoot(ctx, seq)
 	if err != nil {
 		return Checkpoint{}, err

@@ -145,15 +145,11 @@ type ProofDoc struct {
 	Proof      []string    `json:"proof"`
 }
 
-func (l *AuditLog) trees() (TreeStore, error) {
-	ts, _ := l.cps.(TreeStore)
-	if ts == nil {
-		ts, _ = l.svc.store.(TreeStore)
+func (l *AuditLog) trees() TreeStore {
+	if ts, ok := l.cps.(TreeStore); ok {
+		return ts
 	}
-	if ts == nil {
-		return nil, errors.New("audit log: the store keeps no Merkle tree")
-	}
-	return ts, nil
+	return l.svc.store
 }
 
 // latestTreeCheckpoint is the newest stored checkpoint with a root that
@@ -194,10 +190,7 @@ func (l *AuditLog) latestTreeCheckpoint(ctx context.Context, seq int64) (*Checkp
 // Prove builds the inclusion proof of entry seq in the latest checkpoint
 // that covers it (signing one first when none does and this view can sign).
 func (l *AuditLog) Prove(ctx context.Context, seq int64) (*ProofDoc, error) {
-	ts, err := l.trees()
-	if err != nil {
-		return nil, err
-	}
+	ts := l.trees()
 	cps, err := l.store()
 	if err != nil {
 		return nil, err
@@ -235,8 +228,8 @@ func (l *AuditLog) proveIn(ctx context.Context, ts TreeStore, e *AuditEntry, c *
 // entries, so the printed dossier can be checked without the database).
 // Entries after it get none until the next signing; nothing is signed here.
 func (l *AuditLog) ProveEntries(ctx context.Context, es []AuditEntry) (map[int64]*ProofDoc, *Checkpoint, error) {
-	ts, err := l.trees()
-	if err != nil || len(es) == 0 {
+	ts := l.trees()
+	if len(es) == 0 {
 		return nil, nil, nil
 	}
 	all, err := l.cps.Checkpoints(ctx)
@@ -276,10 +269,7 @@ func (d *ProofDoc) JSON() string {
 // the proof runs from old to the latest checkpoint with a tree, which is
 // the head signed now when this view holds the key.
 func (l *AuditLog) Consistency(ctx context.Context, old *Checkpoint) (*ProofDoc, error) {
-	ts, err := l.trees()
-	if err != nil {
-		return nil, err
-	}
+	ts := l.trees()
 	if old.RootBytes() == nil {
 		return nil, Fail(EINVALID, "err.old_checkpoint_has_no", nil)
 	}

@@ -37,15 +37,11 @@ type WitnessClient interface {
 	AddCheckpoint(ctx context.Context, oldSize int64, proof [][]byte, note string) (line string, knownSize int64, conflict bool, err error)
 }
 
-func (l *AuditLog) cosigs() (CosignatureStore, error) {
-	cs, _ := l.cps.(CosignatureStore)
-	if cs == nil {
-		cs, _ = l.svc.store.(CosignatureStore)
+func (l *AuditLog) cosigs() CosignatureStore {
+	if cs, ok := l.cps.(CosignatureStore); ok {
+		return cs
 	}
-	if cs == nil {
-		return nil, errors.New("audit log: the store keeps no cosignatures")
-	}
-	return cs, nil
+	return l.svc.store
 }
 
 // WitnessState is what the proof page shows per witness.
@@ -65,35 +61,22 @@ type WitnessState struct {
 // waits, and the next push sends the latest one with a proof from what the
 // witness holds (the queue is the gap between the two).
 func (l *AuditLog) PushCheckpoint(ctx context.Context, url string, wc WitnessClient) (*Cosignature, error) {
-	cs, err := l.cosigs()
-	if err != nil {
-		return nil, err
-	}
-	ts, err := l.trees()
-	if err != nil {
-		return nil, err
-	}
 	c, err := l.latestTreeCheckpoint(ctx, 1)
 	if err != nil {
 		return nil, err
 	}
-	all, err := cs.Cosignatures(ctx)
+	all, err := l.cosigs().Cosignatures(ctx)
 	if err != nil {
 		return nil, err
 	}
-	old := int64(0)
-	for _, x := range all {
-		if x.WitnessURL == url {
-			old = max(old, x.Seq)
-		}
-	}
+	old := lastCosigned(all, url).Seq
 	if old >= c.Seq {
 		return nil, nil
 	}
 	for try := 0; ; try++ {
 		var proof [][]byte
 		if old > 0 {
-			if proof, err = ts.ConsistencyProof(ctx, old, c.Seq); err != nil {
+			if proof, err = l.trees().ConsistencyProof(ctx, old, c.Seq); err != nil {
 				return nil, err
 			}
 		}
@@ -107,20 +90,28 @@ func (l *AuditLog) PushCheckpoint(ctx context.Context, url string, wc WitnessCli
 		}
 		name, _, _ := strings.Cut(strings.TrimPrefix(line, "— "), " ")
 		co := &Cosignature{WitnessURL: url, Name: name, Seq: c.Seq, Time: l.svc.now().UTC(), Note: c.Note + line}
-		if err := cs.AddCosignature(ctx, co); err != nil {
+		if err := l.cosigs().AddCosignature(ctx, co); err != nil {
 			return nil, err
 		}
 		return co, nil
 	}
 }
 
+// lastCosigned is the witness at url's cosignature of the largest tree (the
+// zero value when it has cosigned none).
+func lastCosigned(all []Cosignature, url string) Cosignature {
+	var last Cosignature
+	for _, x := range all {
+		if x.WitnessURL == url && x.Seq >= last.Seq {
+			last = x
+		}
+	}
+	return last
+}
+
 // WitnessStates says, per witness url, the last size it cosigned and when.
 func (l *AuditLog) WitnessStates(ctx context.Context, urls []string) ([]WitnessState, error) {
-	cs, err := l.cosigs()
-	if err != nil {
-		return nil, err
-	}
-	all, err := cs.Cosignatures(ctx)
+	all, err := l.cosigs().Cosignatures(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +121,8 @@ func (l *AuditLog) WitnessStates(ctx context.Context, urls []string) ([]WitnessS
 	}
 	out := make([]WitnessState, len(urls))
 	for i, u := range urls {
-		out[i].URL = u
-		for _, x := range all {
-			if x.WitnessURL == u && x.Seq >= out[i].Seq {
-				out[i].Seq, out[i].Time, out[i].Name = x.Seq, x.Time, x.Name
-			}
-		}
+		last := lastCosigned(all, u)
+		out[i].URL, out[i].Seq, out[i].Time, out[i].Name = u, last.Seq, last.Time, last.Name
 		out[i].Behind = max(head-out[i].Seq, 0)
 		l.svc.signer.mu.Lock()
 		out[i].LastError = l.svc.signer.witnessErr[u]
@@ -186,11 +173,7 @@ func ParseWitnessKey(s string) (WitnessKey, error) {
 // rewrite or a cut after a cosigned checkpoint cannot then pass. A witness
 // with no valid cosignature at all is an error: requiring one is the point.
 func (l *AuditLog) WitnessedCheckpoints(ctx context.Context, trusted crypto.PublicKey, ws []WitnessKey) ([]Checkpoint, error) {
-	cs, err := l.cosigs()
-	if err != nil {
-		return nil, err
-	}
-	all, err := cs.Cosignatures(ctx)
+	all, err := l.cosigs().Cosignatures(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -231,6 +231,8 @@ type Store interface {
 	PublicityStore
 	CalendarStore
 	CheckpointStore
+	TreeStore
+	CosignatureStore
 	RuleGovernanceStore
 	MeetingStore
 }

@@ -152,34 +152,22 @@ func (s *Server) handleAPIMilestone(c echo.Context) error {
 	return c.JSON(http.StatusCreated, tr)
 }
 
-// figuresInput is the body of POST /projects/{id}/figures: one year's figures.
-type figuresInput struct {
-	Year        int     `json:"year"`
-	Revenue     float64 `json:"revenue"`
-	Output      float64 `json:"output"`
-	ValueAdded  float64 `json:"value_added"`
-	Tax         float64 `json:"tax"`
-	RDExpense   float64 `json:"rd_expense"`
-	EnergyUse   float64 `json:"energy_use"`
-	Emissions   float64 `json:"emissions"`
-	Employees   int     `json:"employees"`
-	Electricity float64 `json:"electricity"`
-	HighTech    bool    `json:"high_tech"`
-	AboveScale  bool    `json:"above_scale"`
-}
-
 func (s *Server) handleAPIFigures(c echo.Context) error {
 	id, err := projectID(c)
 	if err != nil {
 		return err
 	}
-	var in figuresInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	// The body is one year's figures as the firm reports them; the project,
+	// its park and who entered them come from the request, never the body.
+	var f engine.AnnualFigures
+	if err := s.decodeJSON(c, &f); err != nil {
 		return err
 	}
-	f := engine.AnnualFigures{Year: in.Year, Revenue: in.Revenue, Output: in.Output, ValueAdded: in.ValueAdded, Tax: in.Tax,
-		RDExpense: in.RDExpense, EnergyUse: in.EnergyUse, Emissions: in.Emissions, Employees: in.Employees,
-		Electricity: in.Electricity, HighTech: in.HighTech, AboveScale: in.AboveScale}
+	for field, set := range map[string]bool{"project_id": f.ProjectID != 0, "park": f.Park != "", "entered_by": f.EnteredBy != "", "entered_at": !f.EnteredAt.IsZero()} {
+		if set {
+			return engine.FieldFail(field, "err.unknown_field", engine.Args{"Field": field})
+		}
+	}
 	ctx, u := c.Request().Context(), currentUser(c)
 	if err := s.svc.SaveFigures(ctx, u, id, f); err != nil {
 		return err

@@ -35,8 +35,8 @@ func (w *world) apiWorkRoutes() []route {
 			"anon=401 own=403 promoter=200 other=404"},
 		{"POST", "/api/v1/projects/:id/milestones", "", on(engine.StateUnderConstruction, "/api/v1/projects/{id}/milestones",
 			milestoneInput{Kind: engine.MilestoneCompletion, DoneOn: today}), "anon=401 own=403 promoter=201 other=404"},
-		{"POST", "/api/v1/projects/:id/figures", "", on(engine.StateInProduction, "/api/v1/projects/{id}/figures", figuresInput{Year: year,
-			Revenue: 1000, Output: 1000, ValueAdded: 300, Tax: 100, RDExpense: 40, EnergyUse: 100, Emissions: 1, Employees: 20}),
+		{"POST", "/api/v1/projects/:id/figures", "", on(engine.StateInProduction, "/api/v1/projects/{id}/figures", map[string]any{"year": year,
+			"revenue": 1000, "output": 1000, "value_added": 300, "tax": 100, "rd_expense": 40, "energy_use": 100, "emissions": 1, "employees": 20}),
 			"anon=401 own=403 promoter=201 other=404"},
 		{"POST", "/api/v1/tracking/import", "", post("/api/v1/tracking/import", url.Values{"park": {ownPark}, "year": {strconv.Itoa(year)}}),
 			"anon=401 own=403 promoter=400 other=404"},
@@ -114,6 +114,17 @@ func TestAPIWorkIdempotent(t *testing.T) {
 	in.Note = "another"
 	if s, _, _ := send("m-1", in); s != http.StatusConflict {
 		t.Fatalf("the key on another request: %d", s)
+	}
+	// The project and its park come from the path: a body naming them is refused, naming the field.
+	figures := fmt.Sprintf("/api/v1/projects/%d/figures", w.tracked(engine.StateInProduction).ID)
+	for _, field := range []string{"park", "project_id"} {
+		body := fmt.Sprintf(`{"year": %d, "revenue": 1000, %q: %s}`, lastYear(w), field, map[string]string{"park": `"yingde"`, "project_id": "1"}[field])
+		r := newJSONRequest("POST", figures, []byte(body))
+		r.Header.Set("Authorization", "Bearer "+c.bearer)
+		rec := serve(w, r)
+		if got := decode[apiError](t, rec.Body.Bytes()); rec.Code != http.StatusBadRequest || got.Field != field {
+			t.Fatalf("figures with %s in the body: %d %s", field, rec.Code, rec.Body)
+		}
 	}
 	// A date in the wrong form is refused naming the field.
 	s, b, _ := send("m-2", milestoneInput{Kind: engine.MilestoneCompletion, DoneOn: "2026/5/6"})

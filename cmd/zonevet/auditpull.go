@@ -346,41 +346,29 @@ func (p *puller) check(pg *pullPage) ([]byte, []engine.Checkpoint, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// The previous checkpoint seen must still be on the server's log: the
-	// latest it shows now is no older, and where the page reaches the seq
-	// of the previous one, the entry there has its hash.
-	if p.latest != nil {
-		if pg.Checkpoint == nil || pg.Checkpoint.Seq < p.latest.Seq {
-			return nil, nil, refuse("the server's latest checkpoint is older than #%d, seen here before: checkpoints were removed or the log cut", p.latest.Seq)
-		}
-		if h, ok := inPage[p.latest.Seq]; ok && h != p.latest.Hash {
-			return nil, nil, refuse("checkpoint #%d, seen here before, vouches for %s; the server's entry #%d now has %s: the log was rewritten", p.latest.Seq, p.latest.Hash, p.latest.Seq, h)
-		}
-	}
-	for _, c := range p.seen {
-		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
-			return nil, nil, refuse("checkpoint #%d, seen here before, vouches for %s; the server's entry #%d now has %s: the log was rewritten", c.Seq, c.Hash, c.Seq, h)
-		}
-	}
 	if pg.Head.Seq < newSeq || pg.Head.Seq == newSeq && pg.Head.Hash != newHash {
 		return nil, nil, refuse("the server's head #%d does not match the entries it sent", pg.Head.Seq)
 	}
-	// The lines, each with the checkpoints at its seq, in the order seen
-	// (which is the server's: seq, then time).
+	return p.lines(pg.Entries, fresh), fresh, nil
+}
+
+// lines renders a checked page as the export's JSON Lines, each entry with
+// the checkpoints at its seq, in the order seen (which is the server's:
+// seq, then time).
+func (p *puller) lines(entries []engine.AuditEntry, fresh []engine.Checkpoint) []byte {
 	cps := append(append([]engine.Checkpoint(nil), p.seen...), fresh...)
 	var b []byte
-	for i := range pg.Entries {
-		e := &pg.Entries[i]
+	for i := range entries {
+		e := &entries[i]
 		var at []engine.Checkpoint
 		for _, c := range cps {
 			if c.Seq == e.Seq {
 				at = append(at, c)
 			}
 		}
-		b = engine.AppendEntryJSON(b, e, at)
-		b = append(b, '\n')
+		b = append(engine.AppendEntryJSON(b, e, at), '\n')
 	}
-	return b, fresh, nil
+	return b
 }
 
 // pageCheckpoints checks every checkpoint of a page: signed by the trusted
@@ -407,6 +395,17 @@ func (p *puller) pageCheckpoints(pg *pullPage, inPage map[int64]string, whole bo
 			fresh = append(fresh, c)
 		}
 	}
+	// The checkpoints seen before must still hold on the server's log: the
+	// latest it shows now is no older, and where the page reaches the seq
+	// of one seen before, the entry there has its hash.
+	if p.latest != nil && (pg.Checkpoint == nil || pg.Checkpoint.Seq < p.latest.Seq) {
+		return nil, refuse("the server's latest checkpoint is older than #%d, seen here before: checkpoints were removed or the log cut", p.latest.Seq)
+	}
+	for _, c := range p.seen {
+		if h, ok := inPage[c.Seq]; ok && h != c.Hash {
+			return nil, refuse("checkpoint #%d, seen here before, vouches for %s; the server's entry #%d now has %s: the log was rewritten", c.Seq, c.Hash, c.Seq, h)
+		}
+	}
 	return fresh, nil
 }
 
@@ -431,22 +430,7 @@ func (p *puller) checkPartial(pg *pullPage) ([]byte, []engine.Checkpoint, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if p.latest != nil && (pg.Checkpoint == nil || pg.Checkpoint.Seq < p.latest.Seq) {
-		return nil, nil, refuse("the server's latest checkpoint is older than #%d, seen here before: checkpoints were removed or the log cut", p.latest.Seq)
-	}
-	cps := append(append([]engine.Checkpoint(nil), p.seen...), fresh...)
-	var b []byte
-	for i := range pg.Entries {
-		e := &pg.Entries[i]
-		var at []engine.Checkpoint
-		for _, c := range cps {
-			if c.Seq == e.Seq {
-				at = append(at, c)
-			}
-		}
-		b = append(engine.AppendEntryJSON(b, e, at), '\n')
-	}
-	return b, fresh, nil
+	return p.lines(pg.Entries, fresh), fresh, nil
 }
 
 func (p *puller) known(c engine.Checkpoint) bool {
