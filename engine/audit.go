@@ -54,6 +54,20 @@ func chainHashSuite(buf []byte, e *AuditEntry, first *tlog.Suite) ([]byte, *tlog
 	return buf, nil
 }
 
+// EntryHasher says with which suite an entry's hash is its own (nil: none).
+// One is used by one goroutine at a time (it keeps its scratch buffer).
+type EntryHasher func(*AuditEntry) *tlog.Suite
+
+// NewEntryHasher tries first first (nil: the default suite first).
+func NewEntryHasher(first *tlog.Suite) EntryHasher {
+	var buf []byte
+	return func(e *AuditEntry) *tlog.Suite {
+		var s *tlog.Suite
+		buf, s = chainHashSuite(buf, e, first)
+		return s
+	}
+}
+
 // EventLogSuite is the first entry of a log initialised with a crypto suite
 // other than the default (`zonevet init --crypto sm`): its payload names
 // the suite, and every hash of the log, this entry's included, is that

@@ -417,7 +417,9 @@ func (l *AuditLog) VerifyWith(ctx context.Context, trusted crypto.PublicKey, out
 		}
 	}
 	v.AddCheckpoints(append(all, missing...))
-	if err := l.svc.store.EachAuditEntry(ctx, func(e AuditEntry) error { v.Entry(&e); return nil }); err != nil {
+	first := v.suite
+	newHash := func() EntryHasher { return NewEntryHasher(first) }
+	if err := l.svc.store.EachAuditEntryHashed(ctx, newHash, func(e *AuditEntry, s *tlog.Suite) error { v.entry(e, s); return nil }); err != nil {
 		return nil, err
 	}
 	res := v.Finish()

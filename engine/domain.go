@@ -6,6 +6,7 @@ package engine
 import (
 	"context"
 	"time"
+	"zonevet/engine/tlog"
 
 	"zonevet/rules"
 )
@@ -286,6 +287,12 @@ type LogStore interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	// EachAuditEntry streams the whole log in sequence order, for export and verification.
 	EachAuditEntry(ctx context.Context, fn func(AuditEntry) error) error
+	// EachAuditEntryHashed is EachAuditEntry for a verifier: each reading
+	// goroutine makes one hash with newHash and answers with it, beside the
+	// reads, with which suite each entry's hash is its own (nil: none), so
+	// a whole-log verification hashes on every core; fn gets the answer
+	// with the entry, in seq order. The entry is reused: fn must not keep it.
+	EachAuditEntryHashed(ctx context.Context, newHash func() EntryHasher, fn func(*AuditEntry, *tlog.Suite) error) error
 }
 
 // Session is a signed-in browser session, kept server-side so it can be

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // appendAudit chains e to the last entry and inserts it. It must run inside
@@ -142,8 +143,15 @@ func (db *DB) AuditEntries(ctx context.Context, f engine.AuditFilter) ([]engine.
 // from fn stops the walk and is returned as is. The read transaction stays
 // open while fn runs; in WAL mode that blocks no writer.
 func (db *DB) EachAuditEntry(ctx context.Context, fn func(engine.AuditEntry) error) error {
+	return db.EachAuditEntryHashed(ctx, nil, func(e *engine.AuditEntry, _ *tlog.Suite) error { return fn(*e) })
+}
+
+// EachAuditEntryHashed is EachAuditEntry with each entry's own hash checked
+// by the connection's reader that read it (see engine.LogStore); newHash
+// nil checks none.
+func (db *DB) EachAuditEntryHashed(ctx context.Context, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) error {
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		return db.eachAuditRow(ctx, tx, func(e *engine.AuditEntry) error { return fn(*e) })
+		return db.eachAuditRow(ctx, tx, newHash, fn)
 	})
 	var stop errStop
 	if errors.As(err, &stop) {

@@ -13,6 +13,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 // Reading rows is what bounds an export or a verification of the whole log.
@@ -52,6 +53,7 @@ const auditScanReaders = 2
 type auditChunk struct {
 	lo, hi  int64 // lo < seq <= hi
 	entries []engine.AuditEntry
+	hashed  []*tlog.Suite // the reader's hash of each entry, when asked for
 	err     error
 	done    chan struct{}
 }
@@ -70,7 +72,7 @@ type auditChunk struct {
 // reading a chunk is returned once the entries before it have gone to fn. An
 // error from fn is returned as errStop. Entries are reused: fn must not keep
 // one.
-func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, fn func(*engine.AuditEntry) error) (int64, error) {
+func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) (int64, error) {
 	last := lo
 	if hi <= lo {
 		return last, nil
@@ -120,6 +122,10 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, fn func(*engine.Au
 	}
 	read := func(r *auditReader) {
 		defer r.close()
+		var hash engine.EntryHasher
+		if newHash != nil {
+			hash = newHash()
+		}
 		for c := range work {
 			select {
 			case <-stop:
@@ -134,6 +140,12 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, fn func(*engine.Au
 			var err error
 			if err = ctx.Err(); err == nil {
 				c.entries, err = r.readChunk(c.lo, c.hi, buf[:0])
+			}
+			if hash != nil {
+				c.hashed = make([]*tlog.Suite, len(c.entries))
+				for i := range c.entries {
+					c.hashed[i] = hash(&c.entries[i])
+				}
 			}
 			c.err = err
 			close(c.done) // c is the consumer's from here on
@@ -160,7 +172,11 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, fn func(*engine.Au
 			return last, ctx.Err()
 		}
 		for i := range c.entries {
-			if err := fn(&c.entries[i]); err != nil {
+			var s *tlog.Suite
+			if c.hashed != nil {
+				s = c.hashed[i]
+			}
+			if err := fn(&c.entries[i], s); err != nil {
 				return last, errStop{err}
 			}
 			last = c.entries[i].Seq
@@ -346,7 +362,7 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 // renumbered, put at seq 0 or 2^63-1 by someone who dropped the triggers).
 // Nothing counts the rows first: a count(*) reads the whole table alone
 // before either connection starts, and a short chunk tells as much.
-func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, fn func(*engine.AuditEntry) error) error {
+func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) error {
 	// One step down the rowid b-tree each (min and max in one SELECT would
 	// scan the table).
 	var first, last sql.NullInt64
@@ -358,13 +374,23 @@ func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, fn func(*engine.Audi
 	}
 	if first.Int64 < 1 {
 		// Chunks start after seq 0; a row at or below it is read in order.
-		return eachAuditQuery(ctx, tx, ``, nil, fn)
+		return eachAuditQuery(ctx, tx, ``, nil, hashed(newHash, fn))
 	}
-	after, err := db.scanAuditLog(ctx, 0, last.Int64, fn)
+	after, err := db.scanAuditLog(ctx, 0, last.Int64, newHash, fn)
 	if err != nil || after == last.Int64 {
 		return err
 	}
-	return eachAuditQuery(ctx, tx, ` WHERE seq > ?`, []any{after}, fn)
+	return eachAuditQuery(ctx, tx, ` WHERE seq > ?`, []any{after}, hashed(newHash, fn))
+}
+
+// hashed gives fn each entry with its hash checked in line, for the rows
+// read one by one.
+func hashed(newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) func(*engine.AuditEntry) error {
+	if newHash == nil {
+		return func(e *engine.AuditEntry) error { return fn(e, nil) }
+	}
+	hash := newHash()
+	return func(e *engine.AuditEntry) error { return fn(e, hash(e)) }
 }
 
 // eachAuditQuery calls fn for every entry matching where, in seq order, row

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 )
 
 var _ engine.CheckpointStore = (*DB)(nil)
@@ -172,7 +173,7 @@ func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]e
 		if where == "" {
 			// The whole log: read by two connections at once while its seqs
 			// are the contiguous ones the triggers keep (audit_scan.go).
-			return db.eachAuditRow(ctx, tx, fn)
+			return db.eachAuditRow(ctx, tx, nil, func(e *engine.AuditEntry, _ *tlog.Suite) error { return fn(e) })
 		}
 		return eachAuditQuery(ctx, tx, where, args, fn)
 	})
