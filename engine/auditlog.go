@@ -297,8 +297,7 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 	return &c, true, nil
 }
 
-// sign signs the head (seq, hash): as a C2SP note with the Merkle tree's
-// root when the store keeps the tree, as a bare checkpoint otherwise.
+// sign signs the head (seq, hash) as a C2SP note with the Merkle tree's root.
 func (l *AuditLog) sign(ctx context.Context, seq int64, hash string) (Checkpoint, error) {
 	ts := l.trees()
 	root, err := ts.TreeRoot(ctx, seq)

@@ -145,6 +145,8 @@ type ProofDoc struct {
 	Proof      []string    `json:"proof"`
 }
 
+// trees is where the log's tree are kept: the checkpoint store's when it
+// keeps them (a test's own), the service's store otherwise.
 func (l *AuditLog) trees() TreeStore {
 	if ts, ok := l.cps.(TreeStore); ok {
 		return ts

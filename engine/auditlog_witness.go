@@ -37,6 +37,8 @@ type WitnessClient interface {
 	AddCheckpoint(ctx context.Context, oldSize int64, proof [][]byte, note string) (line string, knownSize int64, conflict bool, err error)
 }
 
+// cosigs is where the log's cosignatures are kept: the checkpoint store's when it
+// keeps them (a test's own), the service's store otherwise.
 func (l *AuditLog) cosigs() CosignatureStore {
 	if cs, ok := l.cps.(CosignatureStore); ok {
 		return cs

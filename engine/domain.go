@@ -6,8 +6,8 @@ package engine
 import (
 	"context"
 	"time"
-	"zonevet/engine/tlog"
 
+	"zonevet/engine/tlog"
 	"zonevet/rules"
 )
 
