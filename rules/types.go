@@ -4,11 +4,6 @@
 // beyond parsing bytes it is handed, no database, no clock.
 package rules
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
 // Figures are the investor's declared numbers for one project: the only input
 // the screening checks read. Money is in 万元, land in 亩, floor area in m²,
 // shares in percent (12.5 means 12.5 %), energy in 吨标准煤 (tce) per year,
@@ -78,8 +73,6 @@ type CheckResult struct {
 }
 
 // Report is the automatic screening of one project's figures under one rule set.
-// A report is a record: once made it is never changed (a new screening makes
-// a new Report), which is what lets a decoded one keep its bytes (raw).
 type Report struct {
 	Park            string        `json:"park"`
 	RuleSetVersion  string        `json:"rule_set_version"`
@@ -92,33 +85,6 @@ type Report struct {
 	LeadingSector   string        `json:"leading_sector"`              // which leading sector, zh
 	LeadingSectorEN string        `json:"leading_sector_en,omitempty"` // the same in English
 	Tier            string        `json:"tier"`                        // investment tier id, e.g. "land_eligible"
-
-	raw []byte // the JSON this report was decoded from, if it was
-}
-
-// UnmarshalJSON decodes a stored report and keeps the bytes it came from, so
-// that encoding it again is those bytes (MarshalJSON). A decision on a
-// screened project encoded the same ~6 KB report three times (the project's
-// row, the log entry's basis, the answer): a tenth of an act's CPU
-// (BENCHMARKS.md, issue 16).
-func (r *Report) UnmarshalJSON(b []byte) error {
-	type fields Report // without the methods: no recursion
-	var f fields
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*r = Report(f)
-	r.raw = bytes.Clone(b) // b belongs to the decoder
-	return nil
-}
-
-// MarshalJSON encodes the report: the bytes it was decoded from, if it was.
-func (r *Report) MarshalJSON() ([]byte, error) {
-	if r.raw != nil {
-		return r.raw, nil
-	}
-	type fields Report
-	return json.Marshal((*fields)(r))
 }
 
 // Passed reports whether no hard check failed.
