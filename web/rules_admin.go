@@ -339,6 +339,11 @@ func (s *Server) handleWhatIfXLSX(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return sendWhatIfXLSX(c, rep, rec)
+}
+
+// sendWhatIfXLSX sends a stored what-if report as its workbook.
+func sendWhatIfXLSX(c echo.Context, rep *engine.WhatIfReport, rec *engine.WhatIfRecord) error {
 	body, err := rep.XLSX(rec.SHA256)
 	if err != nil {
 		return err
