@@ -24,7 +24,13 @@ func (s *Server) registerMeetingsAPIRoutes(a *echo.Group) {
 }
 
 func (s *Server) handleAPIMeetings(c echo.Context) error {
-	ms, err := s.svc.Meetings(c.Request().Context(), currentUser(c))
+	ctx, u := c.Request().Context(), currentUser(c)
+	if parks, err := s.svc.MeetingParks(ctx, u); err != nil {
+		return err
+	} else if len(parks) == 0 {
+		return engine.Fail(engine.EFORBIDDEN, "err.meetings_committee_only", nil)
+	}
+	ms, err := s.svc.Meetings(ctx, u)
 	if err != nil {
 		return err
 	}
