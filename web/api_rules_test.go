@@ -25,7 +25,9 @@ func (w *world) apiGovernRoutes() []route {
 		}
 	}
 	changePath := func(suffix string) func(c *engine.RuleSetChange) string {
-		return func(c *engine.RuleSetChange) string { return fmt.Sprintf("/api/v1/rulesets/changes/%d%s", c.ID, suffix) }
+		return func(c *engine.RuleSetChange) string {
+			return fmt.Sprintf("/api/v1/rulesets/changes/%d%s", c.ID, suffix)
+		}
 	}
 	whatIf := func(w *world, c *engine.RuleSetChange) {
 		if _, _, err := w.svc.GenerateWhatIf(w.ctx, w.users["committee"], c.ID); err != nil {
