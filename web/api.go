@@ -34,6 +34,9 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
 	s.registerAuditAPIRoutes(a)
 	s.registerWorkAPIRoutes(a)
+	s.registerRulesAPIRoutes(a)
+	s.registerMeetingsAPIRoutes(a)
+	s.registerAdminAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.

@@ -44,6 +44,25 @@ var apiScopes = map[string]string{
 	"PUT /api/v1/users/:id/status":                engine.ScopeUsersManage,
 	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
 	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
+	"POST /api/v1/users/:id/password":             engine.ScopeUsersManage,
+
+	"GET /api/v1/rulesets/changes":                    engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/changes/:change":            engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/diff":                       engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/whatif/:whatif":             engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/whatif/:whatif/report.xlsx": engine.ScopeRulesRead,
+	"POST /api/v1/rulesets/changes":                   engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/whatif":    engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/approve":   engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/refuse":    engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/withdraw":  engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/whatif":                    engine.ScopeRulesGovern,
+	"GET /api/v1/meetings":                            engine.ScopeProjectsRead,
+	"GET /api/v1/meetings/agenda":                     engine.ScopeProjectsRead,
+	"GET /api/v1/meetings/:mid":                       engine.ScopeProjectsRead,
+	"POST /api/v1/meetings":                           engine.ScopeProjectsAct,
+	"POST /api/v1/meetings/:mid/votes":                engine.ScopeProjectsAct,
+	"POST /api/v1/meetings/:mid/decisions":            engine.ScopeProjectsAct,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a
