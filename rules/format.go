@@ -79,6 +79,9 @@ type fileSpec struct {
 	// Committee is how the committee decides in a meeting (集体决策);
 	// absent, the defaults of CommitteeRules apply.
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
+	// Experts is the random draw from the park's expert pool (专家库);
+	// absent, the defaults of ExpertRules apply.
+	Experts *ExpertRules `yaml:"experts,omitempty" json:"experts,omitempty"`
 	Rating    RatingConfig    `yaml:"rating" json:"rating"`
 	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
 	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
