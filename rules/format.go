@@ -81,12 +81,12 @@ type fileSpec struct {
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
 	// Experts is the random draw from the park's expert pool (专家库);
 	// absent, the defaults of ExpertRules apply.
-	Experts *ExpertRules `yaml:"experts,omitempty" json:"experts,omitempty"`
-	Rating    RatingConfig    `yaml:"rating" json:"rating"`
-	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
-	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
-	Deadlines map[string]int  `yaml:"deadlines" json:"deadlines"`
-	Examples  []Example       `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
+	Experts   *ExpertRules   `yaml:"experts,omitempty" json:"experts,omitempty"`
+	Rating    RatingConfig   `yaml:"rating" json:"rating"`
+	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
+	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
+	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
+	Examples  []Example      `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule
 	// sets stored before the change still parse to the same version.
