@@ -101,3 +101,17 @@ func (s *Service) ProjectDraw(ctx context.Context, u *User, id int64) (drawn []D
 	}
 	return ds, false, nil
 }
+
+// ExpertParks are the parks whose expert pool u may read, and whether u
+// may manage each.
+func (s *Service) ExpertParks(ctx context.Context, u *User) (read []Park, manage map[string]bool, err error) {
+	if read, err = s.parksAllowing(ctx, u, "experts", "read"); err != nil {
+		return nil, nil, err
+	}
+	manage = map[string]bool{}
+	for _, p := range read {
+		_, err := s.authorize(u, p.ID, "experts", "manage")
+		manage[p.ID] = err == nil
+	}
+	return read, manage, nil
+}
