@@ -275,3 +275,16 @@ func TestDrawLoadLimit(t *testing.T) {
 		t.Fatalf("after the first review closed: drawn %v", w.drawn(second))
 	}
 }
+
+// TestPassWithDrawNotRecalled: a pass that drew the experts has an effect,
+// so its reviewer cannot take it back (the draw stands, as logged).
+func TestPassWithDrawNotRecalled(t *testing.T) {
+	w := mustWorld(t)
+	w.pool("qingyuan", 3)
+	p := w.act("reviewer-qingyuan", w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, ""), engine.EventPass, "")
+	_, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.Action{Event: engine.EventRecall, Version: p.Version})
+	wantCode(t, err, engine.ECONFLICT)
+	if !strings.Contains(engine.ErrorMessage(err, "zh-CN"), "通过初审") {
+		t.Fatalf("refusal %q does not name the pass", engine.ErrorMessage(err, "zh-CN"))
+	}
+}
