@@ -44,6 +44,14 @@ func (w *world) pool(park string, n int) []*engine.Expert {
 	return out
 }
 
+// intoReview creates a qingyuan project and moves it into expert review
+// (submit, pass), drawing its experts when the park keeps a pool.
+func (w *world) intoReview() *engine.Project {
+	w.t.Helper()
+	p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
+	return w.act("reviewer-qingyuan", p, engine.EventPass, "")
+}
+
 // drawn returns the experts drawn (not recused) for p's round, by user name.
 func (w *world) drawn(p *engine.Project) []string {
 	w.t.Helper()
@@ -144,8 +152,7 @@ func TestDrawRecomputedFromLog(t *testing.T) {
 	w.pool("qingyuan", 7)
 	var ps []*engine.Project
 	for range 3 {
-		p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
-		ps = append(ps, w.act("reviewer-qingyuan", p, engine.EventPass, ""))
+		ps = append(ps, w.intoReview())
 	}
 	log := w.exportLog()
 	seen := map[string]bool{}
@@ -190,8 +197,7 @@ func TestDrawRecomputedFromLog(t *testing.T) {
 func TestRecusalReplacementDraw(t *testing.T) {
 	w := mustWorld(t)
 	w.pool("qingyuan", 5)
-	p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
-	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	p := w.intoReview()
 	before := w.drawn(p)
 	out := before[1]
 	if err := w.svc.DeclareConflict(w.ctx, w.users[out], p.ID, "本人近亲属在投资方任职"); err != nil {
@@ -233,8 +239,7 @@ func TestRecusalReplacementDraw(t *testing.T) {
 func TestNonDrawnReviewerRefused(t *testing.T) {
 	w := mustWorld(t)
 	w.pool("qingyuan", 4)
-	p := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
-	p = w.act("reviewer-qingyuan", p, engine.EventPass, "")
+	p := w.intoReview()
 	drawn := w.drawn(p)
 	for _, name := range []string{"expert1-qingyuan", "expert2-qingyuan", "expert3-qingyuan", "expert4-qingyuan", "reviewer2-qingyuan"} {
 		if slices.Contains(drawn, name) {
@@ -262,7 +267,7 @@ func TestDrawLoadLimit(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		w.expert("qingyuan", fmt.Sprintf("expert%d-qingyuan", i), func(in *engine.ExpertInput) { in.LoadLimit = 1 })
 	}
-	first := w.act("reviewer-qingyuan", w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, ""), engine.EventPass, "")
+	first := w.intoReview()
 	second := w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, "")
 	_, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], second.ID, engine.Action{Event: engine.EventPass, Version: second.Version})
 	wantCode(t, err, engine.ECONFLICT)
@@ -281,7 +286,7 @@ func TestDrawLoadLimit(t *testing.T) {
 func TestPassWithDrawNotRecalled(t *testing.T) {
 	w := mustWorld(t)
 	w.pool("qingyuan", 3)
-	p := w.act("reviewer-qingyuan", w.act("promoter-qingyuan", w.create("qingyuan", goodFigures()), engine.EventSubmit, ""), engine.EventPass, "")
+	p := w.intoReview()
 	_, err := w.svc.Act(w.ctx, w.users["reviewer-qingyuan"], p.ID, engine.Action{Event: engine.EventRecall, Version: p.Version})
 	wantCode(t, err, engine.ECONFLICT)
 	if !strings.Contains(engine.ErrorMessage(err, "zh-CN"), "通过初审") {
