@@ -194,21 +194,22 @@ func (s *Service) recusal(ctx context.Context, a actor, u *User, p *Project, c *
 	for _, d := range ds {
 		skip[d.ExpertID] = true
 	}
-	rs, err := s.projectRuleSet(ctx, p)
-	if err != nil {
-		return err
-	}
-	_, minField := rs.Experts()
-	covered := 0
-	// The replacement must cover the field if the recused one was needed for it.
 	d, err := s.planDraw(ctx, p, 1, 0, skip)
 	if err != nil || d == nil {
+		return err
+	}
+	// The replacement must cover the industry when the others left do not
+	// make the rule set's minimum without the recused expert.
+	rs, err := s.projectRuleSet(ctx, p)
+	if err != nil {
 		return err
 	}
 	pool, err := s.store.Experts(ctx, p.Park)
 	if err != nil {
 		return err
 	}
+	_, minField := rs.Experts()
+	covered := 0
 	for _, dd := range ds {
 		i := slices.IndexFunc(pool, func(x Expert) bool { return x.ID == dd.ExpertID })
 		if !dd.Recused && dd.ExpertID != mine.ExpertID && i >= 0 && pool[i].covers(p.Figures.IndustryCode) {

@@ -53,7 +53,9 @@ func (db *DB) writeExperts(ctx context.Context, tx *sql.Tx, c *engine.ExpertsPar
 		c.DrawEntry = de
 		for _, id := range c.Draw.Drawn {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO expert_draws (project_id, round, expert_id, draw_seq) VALUES (?, ?, ?, ?)`,
-				c.Draw.ProjectID, c.Draw.Round, id, de.Seq); err != nil {
+				c.Draw.ProjectID, c.Draw.Round, id, de.Seq); isUnique(err) {
+				return nil, engine.ErrStale() // two recusals at once drew the same replacement: the second reloads
+			} else if err != nil {
 				return nil, err
 			}
 		}
