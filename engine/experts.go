@@ -223,3 +223,23 @@ func (s *Service) recusal(ctx context.Context, a actor, u *User, p *Project, c *
 	c.Experts = &ExpertsPart{Draw: d, Recused: mine.ExpertID, DrawEntry: s.entry(a, p, EventDraw, p.State, p.State)}
 	return nil
 }
+
+// sealReview hides from a project's promoter, while its review is open, who
+// reviews it: the actors of the round's scores, conflicts and draws, and the
+// draws' payloads (the log itself is untouched; the auditor's view is whole).
+func sealReview(es []AuditEntry) {
+	last := 0 // the round's entries follow its last move into expert review
+	for i, e := range es {
+		if e.ToState == StateExpertReview && e.FromState != StateExpertReview {
+			last = i
+		}
+	}
+	for i := last; i < len(es); i++ {
+		switch es[i].Event {
+		case EventDraw:
+			es[i].Actor, es[i].Payload = "", ""
+		case EventScore, EventConflict:
+			es[i].Actor = ""
+		}
+	}
+}

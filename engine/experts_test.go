@@ -293,3 +293,31 @@ func TestPassWithDrawNotRecalled(t *testing.T) {
 		t.Fatalf("refusal %q does not name the pass", engine.ErrorMessage(err, "zh-CN"))
 	}
 }
+
+// TestSealedReview: while the review is open, the promoter's view of the
+// project's history names none of the drawn experts (the draw's payload
+// and the scorers are withheld); the committee sees them.
+func TestSealedReview(t *testing.T) {
+	w := mustWorld(t)
+	w.pool("qingyuan", 3)
+	p := w.intoReview()
+	p = w.scoreAll(p, 0.8, w.drawn(p)[0])
+	leaks := func(who string) bool {
+		es, err := w.svc.History(w.ctx, w.users[who], p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if strings.Contains(e.Actor, "expert") || strings.Contains(e.Payload, `"drawn"`) {
+				return true
+			}
+		}
+		return false
+	}
+	if leaks("promoter-qingyuan") {
+		t.Fatal("the promoter's history names a drawn expert while the review is open")
+	}
+	if !leaks("committee-qingyuan") {
+		t.Fatal("the committee's history does not show the draw")
+	}
+}

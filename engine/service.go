@@ -895,7 +895,11 @@ func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry,
 	if err != nil {
 		return nil, err
 	}
-	return s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	if err == nil && p.CreatedBy == u.ID && p.State == StateExpertReview {
+		sealReview(es) // experts.go
+	}
+	return es, err
 }
 
 // Scores returns the sheets of the project's current round. A reviewer sees
