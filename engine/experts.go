@@ -38,6 +38,7 @@ type DrawnExpert struct {
 	ExpertID  int64  `json:"expert_id"`
 	UserID    int64  `json:"user_id"`
 	Name      string `json:"name"`
+	Username  string `json:"username"`
 	DrawSeq   int64  `json:"draw_seq"`
 	Recused   bool   `json:"recused"`
 }

@@ -95,7 +95,7 @@ func (s *Service) ProjectDraw(ctx context.Context, u *User, id int64) (drawn []D
 	}
 	if p.CreatedBy == u.ID && p.State == StateExpertReview {
 		for i := range ds {
-			ds[i].Name, ds[i].UserID, ds[i].ExpertID = "", 0, 0
+			ds[i].Name, ds[i].Username, ds[i].UserID, ds[i].ExpertID = "", "", 0, 0
 		}
 		return ds, true, nil
 	}

@@ -76,10 +76,8 @@ func (d *demo) drawnScorers(p *engine.Project, scorers []string) ([]string, erro
 	}
 	var out []string
 	for _, x := range ds {
-		for name, u := range d.users {
-			if !x.Recused && u.ID == x.UserID && len(out) < len(scorers) {
-				out = append(out, name)
-			}
+		if !x.Recused && len(out) < len(scorers) {
+			out = append(out, x.Username)
 		}
 	}
 	return out, nil
