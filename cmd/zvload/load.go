@@ -250,6 +250,9 @@ func (l *load) account(ctx context.Context, name string) (*account, error) {
 		return a, nil
 	}
 	a, err := l.signIn(ctx, name)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // the run ended during the sign-in: not an error
+	}
 	if err != nil {
 		l.mu.Lock()
 		l.fail(fmt.Sprintf("sign in as %s: %v", name, err))
