@@ -166,6 +166,7 @@ type Change struct {
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
+	Experts   *ExpertsPart   // the expert pool: an expert added or changed, a draw (experts.go)
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -236,6 +237,7 @@ type Store interface {
 	CosignatureStore
 	RuleGovernanceStore
 	MeetingStore
+	ExpertStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

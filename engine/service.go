@@ -681,6 +681,9 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	if err := s.segregation(ctx, u, p, EventScore); err != nil {
 		return nil, err
 	}
+	if err := s.checkDrawn(ctx, u, p); err != nil {
+		return nil, err
+	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
 		return nil, err
@@ -781,7 +784,11 @@ func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason
 	c := &Conflict{ProjectID: p.ID, UserID: u.ID, Username: u.Username, Reason: reason, CreatedAt: s.now().UTC()}
 	e := s.entry(a, p, EventConflict, p.State, p.State)
 	e.Reason = reason
-	return s.store.Apply(ctx, &Change{Conflict: c, Entry: e})
+	ch := &Change{Conflict: c, Entry: e}
+	if err := s.recusal(ctx, a, u, p, ch); err != nil {
+		return err
+	}
+	return s.store.Apply(ctx, ch)
 }
 
 // Project returns a project u may read.
@@ -888,7 +895,11 @@ func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry,
 	if err != nil {
 		return nil, err
 	}
-	return s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	if err == nil && p.CreatedBy == u.ID && p.State == StateExpertReview {
+		sealReview(es) // experts.go
+	}
+	return es, err
 }
 
 // Scores returns the sheets of the project's current round. A reviewer sees

@@ -120,6 +120,7 @@ func (b *builder) build() *RuleSet {
 	b.buildChecks()
 	b.buildFigures()
 	b.buildScoring()
+	b.buildExperts()
 	b.buildRating()
 	b.buildTracking()
 	b.buildTargets()

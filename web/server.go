@@ -247,6 +247,7 @@ func (s *Server) routes() {
 	s.registerAdminRoutes(e)
 	s.registerRulesAdminRoutes(e)
 	s.registerCalendarRoutes(e)
+	s.registerExpertRoutes(e)
 	s.registerMeetingRoutes(e)
 }
 

@@ -85,6 +85,14 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 		return err
 	}
 	d := &demo{ctx: ctx, svc: svc, users: users, docs: docs}
+	if err := d.seedExpertPool(func(name, display string) (*engine.User, error) { // demo_experts.go
+		return svc.CreateUser(ctx, name, display, demoPassword, []engine.RoleAssignment{{Role: engine.RoleReviewer, Park: "qingyuan"}})
+	}); err != nil {
+		return err
+	}
+	if err := a.svc.ReloadRoles(ctx); err != nil { // the pool's accounts, made through the demo's service
+		return err
+	}
 	for _, p := range demoProjects {
 		if err := d.run(p); err != nil {
 			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
@@ -139,7 +147,11 @@ func (d *demo) run(dp demoProject) error {
 			if err != nil {
 				return err
 			}
-			for i, who := range st.scorers {
+			scorers, err := d.drawnScorers(p, st.scorers) // demo_experts.go
+			if err != nil {
+				return err
+			}
+			for i, who := range scorers {
 				items := map[string]float64{}
 				for _, c := range rs.Scoring().Criteria {
 					// Vary the sheets a little so the reviewers do not look cloned.
