@@ -124,6 +124,10 @@ type AuditEntry struct {
 	Payload        string    `json:"payload"` // JSON: the rule report, score sheet or figures the decision was based on
 	PrevHash       string    `json:"prev_hash"`
 	Hash           string    `json:"hash"`
+	// OnBehalfOf is the delegator when Actor acted under a delegation (委托);
+	// empty otherwise, and then left out of the chain message, so entries
+	// written before delegations existed keep their hashes.
+	OnBehalfOf string `json:"on_behalf_of"`
 }
 
 // Change is everything one command writes, applied by the store's one
@@ -165,6 +169,8 @@ type Change struct {
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
+	// Delegation is a delegation (委托) made or revoked.
+	Delegation *DelegationPart
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -233,6 +239,7 @@ type Store interface {
 	CheckpointStore
 	RuleGovernanceStore
 	MeetingStore
+	DelegationStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller
