@@ -157,3 +157,37 @@ func TestDelegationGuards(t *testing.T) {
 		t.Fatalf("delegation entries = %+v, %v", es, err)
 	}
 }
+
+// TestDelegationMatrix: casbin grants exactly the delegation rows of
+// testdata/authz/transitions.tsv, and the engine carries each out: every
+// role listed delegates its role and revokes it; the others are refused.
+func TestDelegationMatrix(t *testing.T) {
+	w := mustWorld(t)
+	want := map[string]bool{}
+	for _, row := range readTable(t, "testdata/authz/transitions.tsv", 4) {
+		if row[1] == "delegation" {
+			want[row[0]+"/"+row[2]] = row[3] == "allowed"
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no delegation rows in transitions.tsv")
+	}
+	for _, r := range engine.Roles {
+		for _, ev := range []string{engine.EventDelegate, engine.EventRevokeDelegation} {
+			if got := w.svc.Authorizer().Allowed(string(r)+"-qingyuan", "qingyuan", "delegation", ev); got != want[string(r)+"/"+ev] {
+				t.Errorf("%s/%s: policy says %v, transitions.tsv %v", r, ev, got, want[string(r)+"/"+ev])
+			}
+		}
+		u := w.users[string(r)+"-qingyuan"]
+		d, err := w.svc.Delegate(w.ctx, u, engine.DelegationInput{Park: "qingyuan", Role: r, Delegate: "reviewer4-qingyuan",
+			Starts: day(w, 30), Ends: day(w, 31), Reason: "休假"})
+		if (err == nil) != want[string(r)+"/"+engine.EventDelegate] {
+			t.Fatalf("%s delegates: %v", r, err)
+		}
+		if err == nil {
+			if err := w.svc.RevokeDelegation(w.ctx, u, "qingyuan", d.ID); err != nil {
+				t.Fatalf("%s revokes: %v", r, err)
+			}
+		}
+	}
+}
