@@ -37,9 +37,9 @@ type EntryField struct {
 	// Optional text is left out of the chain message when empty, so a field
 	// added later keeps the hashes of the entries written before it.
 	Optional bool
-	text    func(*AuditEntry) *string
-	num     func(*AuditEntry) *int64
-	tm      func(*AuditEntry) *time.Time
+	text     func(*AuditEntry) *string
+	num      func(*AuditEntry) *int64
+	tm       func(*AuditEntry) *time.Time
 	// jsonKey is `"name":` with the separator before it (`{` or `,`), ready
 	// to append.
 	jsonKey string

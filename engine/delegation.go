@@ -91,7 +91,7 @@ func (s *Service) Delegate(ctx context.Context, u *User, in DelegationInput) (*D
 		return nil, err
 	}
 	in.Reason, in.Delegate = strings.TrimSpace(in.Reason), strings.TrimSpace(in.Delegate)
-	if !slices.Contains(s.authz.RolesIn(u.Username, in.Park), in.Role) || !s.authz.Allowed(u.Username, in.Park, "delegation", EventDelegate) {
+	if !slices.Contains(s.authz.RolesIn(u.Username, in.Park), in.Role) || !s.authz.roleMay(in.Role, in.Park, "delegation", EventDelegate) {
 		return nil, FieldFail("role", "err.delegation_role_not_yours", Args{"Role": catalog.Text{ZH: RoleLabel(in.Role, "zh"), EN: RoleLabel(in.Role, "en")}})
 	}
 	if in.Delegate == "" || in.Delegate == u.Username {
@@ -197,8 +197,7 @@ func (s *Service) authorizeOnBehalf(ctx context.Context, u *User, park, obj, act
 	if err != nil {
 		return actor{}, err
 	}
-	held := s.authz.enforcer.Load()
-	if ok, err := held.Enforce(string(d.Role), park, obj, act); err != nil || !ok || !slices.Contains(s.authz.RolesIn(delegator, park), d.Role) {
+	if !s.authz.roleMay(d.Role, park, obj, act) || !slices.Contains(s.authz.RolesIn(delegator, park), d.Role) {
 		return actor{}, Fail(EFORBIDDEN, "err.not_allowed_in_park", Args{
 			"Park": s.parkName(park), "Action": catalog.Text{ZH: EventLabel(act, "zh"), EN: EventLabel(act, "en")}})
 	}
@@ -230,4 +229,111 @@ func (s *Service) segregationOnBehalf(ctx context.Context, a actor, p *Project, 
 		return err
 	}
 	return s.segregation(ctx, d, p, event)
+}
+
+// OnBehalf is what u may do on a project for one delegator: the project
+// page's "代办" form. The delegate chooses it explicitly (Action.OnBehalfOf):
+// acting in one's own name and on someone's behalf are different entries,
+// so the system never picks for them.
+type OnBehalf struct {
+	Delegator string   `json:"delegator"`
+	Role      Role     `json:"role"`
+	Events    []string `json:"events"`
+}
+
+// OnBehalfActions lists, for each delegation in force to u in p's park, the
+// lifecycle events the delegated role allows on p now (those decided in a
+// meeting, scores and automatic moves excepted), and that segregation of
+// duties leaves to both people.
+func (s *Service) OnBehalfActions(ctx context.Context, u *User, p *Project) ([]OnBehalf, error) {
+	if u == nil {
+		return nil, nil
+	}
+	ds, err := s.store.Delegations(ctx, p.Park)
+	if err != nil {
+		return nil, err
+	}
+	today := s.now().In(s.location).Format("2006-01-02")
+	var out []OnBehalf
+	for _, d := range ds {
+		if d.Delegate != u.Username || !d.covers(today) {
+			continue
+		}
+		ob := OnBehalf{Delegator: d.Delegator, Role: d.Role}
+		for _, ev := range newMachine(p.State).AvailableTransitions() {
+			if ev == EventRecommend || ev == EventFailReview || ev == EventRate || decidedInMeeting(p.State, ev) {
+				continue
+			}
+			a, err := s.authorizeOnBehalf(ctx, u, p.Park, string(p.State), ev, d.Delegator)
+			if err != nil || s.segregation(ctx, u, p, ev) != nil || s.segregationOnBehalf(ctx, a, p, ev) != nil {
+				continue
+			}
+			if ev == EventPass && p.Report != nil && !p.Report.Passed() || ev == EventOverride {
+				continue // an override needs its minutes' form: the committee's own
+			}
+			ob.Events = append(ob.Events, ev)
+		}
+		if len(ob.Events) > 0 {
+			out = append(out, ob)
+		}
+	}
+	return out, nil
+}
+
+// DelegationPark is one park's block of the delegation page: the roles u
+// may hand on, the colleagues who may receive them, and the delegations
+// u made or received there.
+type DelegationPark struct {
+	Park        Park
+	Roles       []Role
+	Colleagues  []string
+	Delegations []Delegation
+	Today       string
+}
+
+// DelegationPage gathers the delegation page for u, one block per park u works in.
+func (s *Service) DelegationPage(ctx context.Context, u *User) ([]DelegationPark, error) {
+	parks, err := s.Parks(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.store.Assignments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.now().In(s.location).Format("2006-01-02")
+	var out []DelegationPark
+	for _, p := range parks {
+		b := DelegationPark{Park: p, Today: today}
+		for _, r := range s.authz.RolesIn(u.Username, p.ID) {
+			if s.authz.roleMay(r, p.ID, "delegation", EventDelegate) {
+				b.Roles = append(b.Roles, r)
+			}
+		}
+		for _, a := range as {
+			if a.Park == p.ID && a.Username != u.Username && !slices.Contains(b.Colleagues, a.Username) {
+				b.Colleagues = append(b.Colleagues, a.Username)
+			}
+		}
+		ds, err := s.store.Delegations(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			if d.Delegator == u.Username || d.Delegate == u.Username {
+				b.Delegations = append(b.Delegations, d)
+			}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// InForce reports whether d is in force on today (YYYY-MM-DD): the page's badge.
+func (d Delegation) InForce(today string) bool { return d.covers(today) }
+
+// roleMay reports whether role r may do act on obj in park.
+func (a *Authorizer) roleMay(r Role, park, obj, act string) bool {
+	ok, err := a.enforcer.Load().Enforce(string(r), park, obj, act)
+	return err == nil && ok
 }
