@@ -476,6 +476,8 @@ type Action struct {
 	Meeting       int64  `json:"meeting,omitempty"`
 	MinutesStored string `json:"-"`
 	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
+	// Fix (return only) lists what the promoter must fix (ReturnTargets).
+	Fix []string `json:"fix,omitempty"`
 	// OnBehalfOf (委托) is the delegator whose role the user acts through
 	// under a delegation in force; empty: the user's own roles.
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
@@ -543,6 +545,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
+		return nil, err
+	}
+	if err := checkReturnTargets(act); err != nil {
 		return nil, err
 	}
 	if err := s.segregation(ctx, u, p, act.Event); err != nil {
