@@ -11,8 +11,8 @@ import (
 )
 
 // 退回 with a target: a return (EventReturn) names what the promoter must
-// fix (补正), each item "figure.<field>" (a figure or declaration of the
-// form) or "document.<kind>", beside the written reason; the list is in the
+// fix (补正), each item "figure:<field>" (a figure or declaration of the
+// form) or "document:<kind>", beside the written reason; the list is in the
 // return's entry (Action.Fix in its payload). On resubmission the project
 // page shows the figures changed against the version that was returned. A
 // return goes back to the promoter only: no jump to an arbitrary node.
@@ -23,11 +23,11 @@ var ReturnTargets = func() []string {
 	t := reflect.TypeOf(rules.Figures{})
 	for i := 0; i < t.NumField(); i++ {
 		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
-			out = append(out, "figure."+name)
+			out = append(out, "figure:"+name)
 		}
 	}
 	for _, k := range DocumentKinds {
-		out = append(out, "document."+k)
+		out = append(out, "document:"+k)
 	}
 	return out
 }()

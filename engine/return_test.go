@@ -18,8 +18,8 @@ func TestReturnWithTargets(t *testing.T) {
 	p := w.drive("qingyuan", goodFigures(), engine.StateScreening)
 	rv := w.users["reviewer-qingyuan"]
 	for _, bad := range []engine.Action{
-		{Event: engine.EventReturn, Version: p.Version, Reason: "补正", Fix: []string{"figure.no_such"}},
-		{Event: engine.EventPass, Version: p.Version, Fix: []string{"figure.land_area"}},
+		{Event: engine.EventReturn, Version: p.Version, Reason: "补正", Fix: []string{"figure:no_such"}},
+		{Event: engine.EventPass, Version: p.Version, Fix: []string{"figure:land_area"}},
 	} {
 		_, err := w.svc.Act(w.ctx, rv, p.ID, bad)
 		var e *engine.Error
@@ -27,7 +27,7 @@ func TestReturnWithTargets(t *testing.T) {
 			t.Fatalf("%s with %v: err = %v, want one naming fix", bad.Event, bad.Fix, err)
 		}
 	}
-	fix := []string{"figure.land_area", "document.energy"}
+	fix := []string{"figure:land_area", "document:energy"}
 	p, err := w.svc.Act(w.ctx, rv, p.ID, engine.Action{Event: engine.EventReturn, Version: p.Version, Reason: "用地面积与规划条件不符,补充节能报告", Fix: fix})
 	if err != nil {
 		t.Fatal(err)

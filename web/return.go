@@ -27,9 +27,9 @@ type returnView struct {
 	Changes []figureChange
 }
 
-// targetLabel names a return target ("figure.<field>" or "document.<kind>") in lang.
+// targetLabel names a return target ("figure:<field>" or "document:<kind>") in lang.
 func (s *Server) targetLabel(id, lang string) string {
-	kind, name, _ := strings.Cut(id, ".")
+	kind, name, _ := strings.Cut(id, ":")
 	if kind == "document" {
 		return s.i18n.T(lang, "doc."+name, nil)
 	}

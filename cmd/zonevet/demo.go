@@ -367,7 +367,7 @@ var demoProjects = []demoProject{
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "生物医药中试基地", InvestorName: "清远博济生物医药有限公司", USCC: uscc("91441800MA5BRT6H"),
 		Figures: figures("C2761", 25, 350, 600, 28, 8)},
 		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。",
-			fix: []string{"figure.land_area", "figure.expected_output", "figure.tax", "document.feasibility"}}}},
+			fix: []string{"figure:land_area", "figure:expected_output", "figure:tax", "document:feasibility"}}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "再生塑料颗粒加工项目", InvestorName: "清远市绿源塑胶制品有限公司", USCC: uscc("91441800MA5CUW7J"),
 		Figures: figures("C2929", 40, 200, 500, 15, 0.5)},
 		[]step{submit}},
