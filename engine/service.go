@@ -316,8 +316,9 @@ func inputErr(err error) error {
 
 // actor is who does a command and through which role.
 type actor struct {
-	user *User
-	role Role
+	user       *User
+	role       Role
+	onBehalfOf string // the delegator whose delegated role the user acts through (委托), if any
 }
 
 // authorize finds the role through which u may do act on obj in park.
@@ -352,7 +353,7 @@ func (s *Service) parkName(id string) catalog.Text {
 
 func (s *Service) entry(a actor, p *Project, event string, from, to State) AuditEntry {
 	e := AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: p.Park,
-		ProjectID: p.ID, Event: event, FromState: from, ToState: to}
+		ProjectID: p.ID, Event: event, FromState: from, ToState: to, OnBehalfOf: a.onBehalfOf}
 	if p.Report != nil {
 		e.RuleSetVersion = p.Report.RuleSetVersion
 	}
@@ -475,6 +476,11 @@ type Action struct {
 	Meeting       int64  `json:"meeting,omitempty"`
 	MinutesStored string `json:"-"`
 	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
+	// Fix (return only) lists what the promoter must fix (ReturnTargets).
+	Fix []string `json:"fix,omitempty"`
+	// OnBehalfOf (委托) is the delegator whose role the user acts through
+	// under a delegation in force; empty: the user's own roles.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 	// LandDeliveredOn (sign only, YYYY-MM-DD) is the land-delivery date
 	// (交地日期) the deadlines run from; omitted, the signing day.
 	LandDeliveredOn string `json:"land_delivered_on,omitempty"`
@@ -520,9 +526,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if act.Event == EventRecall {
 		return s.recall(ctx, u, p, act)
 	}
-	a, err := s.authorize(u, p.Park, string(p.State), act.Event)
+	a, err := s.authorizeAct(ctx, u, p, act)
 	if err != nil {
-		return nil, s.stateOrPermission(u, p, act.Event, err)
+		return nil, err
 	}
 	if act.Version != p.Version {
 		return nil, ErrStale()
@@ -541,7 +547,13 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
 		return nil, err
 	}
+	if err := checkReturnTargets(act); err != nil {
+		return nil, err
+	}
 	if err := s.segregation(ctx, u, p, act.Event); err != nil {
+		return nil, err
+	}
+	if err := s.segregationOnBehalf(ctx, a, p, act.Event); err != nil {
 		return nil, err
 	}
 	to, err := transition(p.State, act.Event)

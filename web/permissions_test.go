@@ -189,7 +189,7 @@ func TestPermissionMatrix(t *testing.T) {
 	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
 	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
 	rows = append(append(rows, w.meetingRoutes()...), w.apiGovernRoutes()...)
-	rows = append(rows, w.expertRoutes()...)
+	rows = append(append(rows, w.expertRoutes()...), w.delegationRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

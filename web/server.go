@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	s.registerCalendarRoutes(e)
 	s.registerExpertRoutes(e)
 	s.registerMeetingRoutes(e)
+	s.registerDelegationRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

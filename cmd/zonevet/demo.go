@@ -101,6 +101,9 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 	if err := seedTracking(d); err != nil { // cmd/zonevet/tracking.go
 		return err
 	}
+	if err := seedDelegation(d); err != nil {
+		return err
+	}
 	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
 }
 
@@ -125,6 +128,8 @@ type step struct {
 	waive   []string
 	minutes string
 	refused bool
+	// fix (return): what the promoter must fix (退回 with a target).
+	fix []string
 	// dissent (approve): committee3 votes against with this opinion, the
 	// others in favour; the minutes record it.
 	dissent string
@@ -166,7 +171,7 @@ func (d *demo) run(dp demoProject) error {
 			}
 			continue
 		}
-		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive}
+		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive, Fix: st.fix}
 		if (st.event == engine.EventApprove || st.event == engine.EventReject) && p.State == engine.StateCommitteeReview {
 			if err := d.meeting(p, st, &act); err != nil {
 				return fmt.Errorf("meeting on %s: %w", st.event, err)
@@ -373,7 +378,8 @@ var demoProjects = []demoProject{
 		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer2"}}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "生物医药中试基地", InvestorName: "清远博济生物医药有限公司", USCC: uscc("91441800MA5BRT6H"),
 		Figures: figures("C2761", 25, 350, 600, 28, 8)},
-		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。"}}},
+		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。",
+			fix: []string{"figure:land_area", "figure:expected_output", "figure:tax", "document:feasibility"}}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "再生塑料颗粒加工项目", InvestorName: "清远市绿源塑胶制品有限公司", USCC: uscc("91441800MA5CUW7J"),
 		Figures: figures("C2929", 40, 200, 500, 15, 0.5)},
 		[]step{submit}},
@@ -409,4 +415,17 @@ func uscc(prefix string) string {
 		}
 	}
 	panic("uscc: bad prefix " + prefix)
+}
+
+// seedDelegation leaves one delegation in force: reviewer1 (王评审), away on
+// a trip this week, hands the reviewer role in qingyuan to reviewer3 (钱评审).
+func seedDelegation(d *demo) error {
+	today := d.svc.Now().In(d.svc.Location())
+	_, err := d.svc.Delegate(d.ctx, d.users["reviewer1"], engine.DelegationInput{Park: "qingyuan", Role: engine.RoleReviewer,
+		Delegate: "reviewer3", Starts: today.AddDate(0, 0, -1).Format(time.DateOnly), Ends: today.AddDate(0, 0, 6).Format(time.DateOnly),
+		Reason: "赴省科技厅参加评审培训(出差一周),期间初审由钱评审代办"})
+	if err != nil {
+		return fmt.Errorf("demo delegation: %w", err)
+	}
+	return nil
 }
