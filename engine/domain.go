@@ -165,6 +165,7 @@ type Change struct {
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
+	Notify    *NotifyPart    // inbox notices, outbox messages, a reminder's key (notify.go; set for every move)
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -233,6 +234,7 @@ type Store interface {
 	CheckpointStore
 	RuleGovernanceStore
 	MeetingStore
+	NotificationStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

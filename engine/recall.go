@@ -31,6 +31,9 @@ func (s *Service) recallTarget(ctx context.Context, u *User, p *Project) (AuditE
 	// The last move and whether anyone wrote after it.
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
+		if e.Event == EventRemind || e.Event == EventEscalate {
+			continue // chasing the next actor is not their acting
+		}
 		if e.FromState == e.ToState || e.FromState == "" {
 			if i == len(es)-1 || e.Event == EventRecall {
 				return AuditEntry{}, Fail(ECONFLICT, "err.recall_next_actor_acted", nil)

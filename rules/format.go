@@ -79,6 +79,8 @@ type fileSpec struct {
 	// Committee is how the committee decides in a meeting (集体决策);
 	// absent, the defaults of CommitteeRules apply.
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
+	// Reminders is how overdue projects are chased (催办); absent, DefaultReminderRules.
+	Reminders *ReminderRules `yaml:"reminders,omitempty" json:"reminders,omitempty"`
 	Rating    RatingConfig    `yaml:"rating" json:"rating"`
 	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
 	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
