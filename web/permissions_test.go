@@ -189,6 +189,7 @@ func TestPermissionMatrix(t *testing.T) {
 	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
 	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
 	rows = append(rows, w.meetingRoutes()...)
+	rows = append(rows, w.inboxRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

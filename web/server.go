@@ -248,6 +248,7 @@ func (s *Server) routes() {
 	s.registerRulesAdminRoutes(e)
 	s.registerCalendarRoutes(e)
 	s.registerMeetingRoutes(e)
+	s.registerInboxRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.
