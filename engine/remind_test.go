@@ -188,7 +188,10 @@ func TestOutboxQueuedWithDecision(t *testing.T) {
 
 type recorder struct{ got []engine.Message }
 
-func (r *recorder) Send(_ context.Context, m engine.Message) error { r.got = append(r.got, m); return nil }
+func (r *recorder) Send(_ context.Context, m engine.Message) error {
+	r.got = append(r.got, m)
+	return nil
+}
 
 type failing struct{}
 

@@ -81,11 +81,11 @@ type fileSpec struct {
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
 	// Reminders is how overdue projects are chased (催办); absent, DefaultReminderRules.
 	Reminders *ReminderRules `yaml:"reminders,omitempty" json:"reminders,omitempty"`
-	Rating    RatingConfig    `yaml:"rating" json:"rating"`
-	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
-	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
-	Deadlines map[string]int  `yaml:"deadlines" json:"deadlines"`
-	Examples  []Example       `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
+	Rating    RatingConfig   `yaml:"rating" json:"rating"`
+	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
+	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
+	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
+	Examples  []Example      `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule
 	// sets stored before the change still parse to the same version.

@@ -93,6 +93,9 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 	if err := seedTracking(d); err != nil { // cmd/zonevet/tracking.go
 		return err
 	}
+	if err := seedReminders(ctx, a, users); err != nil { // cmd/zonevet/demo_notify.go
+		return err
+	}
 	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
 }
 
