@@ -50,37 +50,37 @@ type Reminder struct {
 	Day       string // YYYY-MM-DD
 }
 
+// About is what a notification or an outbound message is about: the log
+// entry that caused it, its project and why its reader gets it. Texts are
+// rendered from these when shown or sent, in the reader's language.
+type About struct {
+	Seq         int64     `json:"seq"`
+	Park        string    `json:"park"`
+	ProjectID   int64     `json:"project_id"`
+	ProjectName string    `json:"project_name"`
+	Event       string    `json:"event"`
+	Kind        string    `json:"kind"`
+	Actor       string    `json:"actor"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 // Notification is one row of a user's inbox.
 type Notification struct {
-	ID          int64      `json:"id"`
-	Seq         int64      `json:"seq"`
-	Park        string     `json:"park"`
-	ProjectID   int64      `json:"project_id"`
-	ProjectName string     `json:"project_name"`
-	Event       string     `json:"event"`
-	Kind        string     `json:"kind"`
-	Actor       string     `json:"actor"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ReadAt      *time.Time `json:"read_at,omitempty"`
+	ID int64 `json:"id"`
+	About
+	ReadAt *time.Time `json:"read_at,omitempty"`
 }
 
 // OutboxItem is one message queued for a channel, and how sending it went.
 type OutboxItem struct {
-	ID          int64      `json:"id"`
-	Channel     string     `json:"channel"`
-	Seq         int64      `json:"seq"`
-	Park        string     `json:"park"`
-	ProjectID   int64      `json:"project_id"`
-	ProjectName string     `json:"project_name"`
-	Event       string     `json:"event"`
-	Kind        string     `json:"kind"`
-	Actor       string     `json:"actor"`
-	CreatedAt   time.Time  `json:"created_at"`
-	Attempts    int        `json:"attempts"`
-	NextAt      time.Time  `json:"next_at"`
-	SentAt      *time.Time `json:"sent_at,omitempty"`
-	Dead        bool       `json:"dead"`
-	LastError   string     `json:"last_error"`
+	ID      int64  `json:"id"`
+	Channel string `json:"channel"`
+	About
+	Attempts  int        `json:"attempts"`
+	NextAt    time.Time  `json:"next_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+	Dead      bool       `json:"dead"`
+	LastError string     `json:"last_error"`
 }
 
 // NotificationStore reads inboxes, the outbox and reminders; they are
