@@ -173,6 +173,7 @@ type Change struct {
 	Experts   *ExpertsPart   // the expert pool: an expert added or changed, a draw (experts.go)
 	// Delegation is a delegation (委托) made or revoked.
 	Delegation *DelegationPart
+	Notify     *NotifyPart // inbox notices, outbox messages, a reminder's key (notify.go; set for every move)
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -245,6 +246,7 @@ type Store interface {
 	MeetingStore
 	ExpertStore
 	DelegationStore
+	NotificationStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

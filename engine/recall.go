@@ -28,6 +28,8 @@ func (s *Service) recallTarget(ctx context.Context, u *User, p *Project) (AuditE
 	if err != nil {
 		return AuditEntry{}, err
 	}
+	// Chasing the next actor (催办) is not their acting.
+	es = slices.DeleteFunc(es, func(e AuditEntry) bool { return e.Event == EventRemind || e.Event == EventEscalate })
 	// The last move and whether anyone wrote after it.
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]

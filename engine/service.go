@@ -27,6 +27,7 @@ type Service struct {
 	authz       *Authorizer
 	now         func() time.Time
 	location    *time.Location
+	outbound    Outbound
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
@@ -41,6 +42,7 @@ type Config struct {
 	Checkpoints CheckpointStore  // signed heads of the decision log; defaults to the Store
 	Now         func() time.Time // defaults to the store's Clock: one time for engine and store
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
+	Outbound    Outbound         // the channels and events that go out by e-mail and robot webhooks; none by default
 }
 
 // NewService loads role assignments and returns a ready service.
@@ -62,7 +64,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = loc
 	}
 	s := &Service{store: cfg.Store, checkpoints: cfg.Checkpoints, now: cfg.Now,
-		location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
+		location: cfg.Location, outbound: cfg.Outbound, ruleSets: map[string]*rules.RuleSet{}}
+	s.store = notifying{Store: cfg.Store, s: s}
 	as, err := cfg.Store.Assignments(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load role assignments: %w", err)
@@ -526,6 +529,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if act.Event == EventRecall {
 		return s.recall(ctx, u, p, act)
 	}
+	if act.Event == EventRemind {
+		return s.remind(ctx, u, p, act)
+	}
 	a, err := s.authorizeAct(ctx, u, p, act)
 	if err != nil {
 		return nil, err
@@ -850,7 +856,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 		return nil
 	}
 	m := newMachine(p.State)
-	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict, EventRecall) {
+	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict, EventRecall, EventRemind) {
 		if ev == EventRecommend || ev == EventFailReview || ev == EventRate {
 			continue // automatic: follow from scores and rating runs
 		}
@@ -881,6 +887,10 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 			if _, err := s.recallTarget(ctx, u, p); err != nil {
 				continue
 			}
+		case EventRemind:
+			if _, err := s.remindRefusal(ctx, u, p); err != nil {
+				continue
+			}
 		}
 		out = append(out, ev)
 	}
@@ -893,7 +903,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 var actionRank = func() map[string]int {
 	order := []string{EventSubmit, EventResubmit, EventPass, EventScore, EventApprove, EventSign, EventStartConstruction,
 		EventStartProduction, EventRectified, EventUpdate, EventOverride, EventReturn, EventReject, EventRectify,
-		EventExit, EventWithdraw, EventConflict, EventRecall}
+		EventExit, EventWithdraw, EventConflict, EventRecall, EventRemind}
 	m := make(map[string]int, len(order))
 	for i, ev := range order {
 		m[ev] = i + 1

@@ -540,7 +540,7 @@ func (w *world) drive(park string, f rules.Figures, to engine.State) *engine.Pro
 var matrixEvents = []string{engine.EventSubmit, engine.EventPass, engine.EventOverride, engine.EventReturn,
 	engine.EventResubmit, engine.EventWithdraw, engine.EventApprove, engine.EventReject, engine.EventSign,
 	engine.EventStartConstruction, engine.EventStartProduction, engine.EventRectify, engine.EventRectified, engine.EventExit,
-	engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction, engine.EventRecall}
+	engine.EventIdleLand, engine.EventRecoverLand, engine.EventResumeConstruction, engine.EventRecall, engine.EventRemind}
 
 // transitionTable reads testdata/authz/transitions.tsv, the hand-written
 // answer of who may take which event from which state: "allowed" or

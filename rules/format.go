@@ -81,7 +81,9 @@ type fileSpec struct {
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
 	// Experts is the random draw from the park's expert pool (专家库);
 	// absent, the defaults of ExpertRules apply.
-	Experts   *ExpertRules   `yaml:"experts,omitempty" json:"experts,omitempty"`
+	Experts *ExpertRules `yaml:"experts,omitempty" json:"experts,omitempty"`
+	// Reminders is how overdue projects are chased (催办); absent, DefaultReminderRules.
+	Reminders *ReminderRules `yaml:"reminders,omitempty" json:"reminders,omitempty"`
 	Rating    RatingConfig   `yaml:"rating" json:"rating"`
 	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
 	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go

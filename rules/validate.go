@@ -125,6 +125,7 @@ func (b *builder) build() *RuleSet {
 	b.buildTracking()
 	b.buildTargets()
 	b.buildCalendar()
+	b.buildReminders()
 	b.buildExamples()
 	if len(b.problems) > 0 {
 		return nil

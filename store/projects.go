@@ -111,6 +111,15 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 	if err != nil {
 		return nil, err
 	}
+	if c.Notify != nil {
+		last := &e
+		if len(extra) > 0 {
+			last = &extra[len(extra)-1]
+		}
+		if err := writeNotify(ctx, tx, c.Notify, last); err != nil {
+			return nil, err
+		}
+	}
 	writeBack = func() {
 		w()
 		parts()

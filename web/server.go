@@ -250,6 +250,7 @@ func (s *Server) routes() {
 	s.registerExpertRoutes(e)
 	s.registerMeetingRoutes(e)
 	s.registerDelegationRoutes(e)
+	s.registerInboxRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

@@ -104,6 +104,9 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 	if err := seedDelegation(d); err != nil {
 		return err
 	}
+	if err := seedReminders(ctx, a, users); err != nil { // cmd/zonevet/demo_notify.go
+		return err
+	}
 	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
 }
 

@@ -34,6 +34,7 @@ Usage:
   zonevet calendar load FILE --as ADMIN      # put a working-day calendar version in force (logged)
   zonevet calendar show | default            # the calendar in force | the built-in file
   zonevet experts verify-draw --log FILE.jsonl SEQ  # recompute an expert draw from an exported log (no database)
+  zonevet remind sweep                       # remind of overdue projects and escalate them once now (cron-friendly)
 
 Every command takes --db (default $ZONEVET_DB or zonevet.db).
 `
@@ -102,6 +103,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runCalendar(ctx, args[1:], stdout)
 	case "experts":
 		return runExperts(ctx, args[1:], stdout)
+	case "remind":
+		return runRemind(ctx, args[1:], stdout)
 	case "lifecycle":
 		d, err := engine.Visualize()
 		if err != nil {
