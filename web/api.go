@@ -103,11 +103,7 @@ func (s *Server) handleAPIProjectCreate(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectGet(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	p, err := s.apiProject(c)
 	if err != nil {
 		return err
 	}
@@ -181,11 +177,7 @@ func (s *Server) handleAPIProjectScore(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectReport(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	p, err := s.apiProject(c)
 	if err != nil {
 		return err
 	}

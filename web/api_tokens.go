@@ -93,9 +93,27 @@ func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
 				// As for a park the owner cannot read: its existence is not told.
 				return engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 			}
+			c.Set(ctxProject, p)
 		}
 		return next(c)
 	}
+}
+
+// ctxProject holds the project the park check of a token already read, so
+// a read handler does not read it twice (apiProject).
+const ctxProject = "api.project"
+
+// apiProject is the project a /api/v1/projects/:id request names, as its
+// user may read it: the one the token's park check read, or read now.
+func (s *Server) apiProject(c echo.Context) (*engine.Project, error) {
+	if p, ok := c.Get(ctxProject).(*engine.Project); ok {
+		return p, nil
+	}
+	id, err := projectID(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.Project(c.Request().Context(), currentUser(c), id)
 }
 
 // useToken admits a bearer token at now from the request's address: an
