@@ -411,28 +411,36 @@ func TestReplayScreeningReproduces(t *testing.T) {
 }
 
 // TestRuleSetTransitionMatrix: casbin grants exactly the ruleset:<state>
-// rows of testdata/authz/transitions.tsv, for every role, state and event.
+// and calendar:<state> rows of testdata/authz/transitions.tsv, for every
+// role, state and event of the two change lifecycles.
 func TestRuleSetTransitionMatrix(t *testing.T) {
 	w := mustWorld(t)
-	want := map[string]bool{}
-	for _, row := range readTable(t, "testdata/authz/transitions.tsv", 4) {
-		if strings.HasPrefix(row[1], "ruleset:") {
-			want[row[0]+"/"+row[1]+"/"+row[2]] = row[3] == "allowed"
-		}
-	}
-	if len(want) == 0 {
-		t.Fatal("no ruleset rows in transitions.tsv")
-	}
 	states := []engine.RuleSetState{engine.RuleSetDraft, engine.RuleSetProposed, engine.RuleSetApproved, engine.RuleSetInForce,
 		engine.RuleSetSuperseded, engine.RuleSetWithdrawn, engine.RuleSetRefused}
-	events := []string{engine.EventRulesPropose, engine.EventRulesWithdraw, engine.EventRulesRefuse, engine.EventRulesApprove,
-		engine.EventRulesTakeEffect, engine.EventRulesSupersede}
-	for _, r := range engine.Roles {
-		for _, st := range states {
-			for _, ev := range events {
-				key := fmt.Sprintf("%s/ruleset:%s/%s", r, st, ev)
-				if got := w.svc.Authorizer().Allowed(string(r)+"-qingyuan", "qingyuan", "ruleset:"+string(st), ev); got != want[key] {
-					t.Errorf("%s: policy says %v, transitions.tsv %v", key, got, want[key])
+	for _, kind := range []struct {
+		prefix string
+		events []string
+	}{
+		{"ruleset:", []string{engine.EventRulesPropose, engine.EventRulesWithdraw, engine.EventRulesRefuse, engine.EventRulesApprove,
+			engine.EventRulesTakeEffect, engine.EventRulesSupersede}},
+		{"calendar:", []string{engine.EventCalendarPropose, engine.EventCalendarWithdraw, engine.EventCalendarRefuse, engine.EventCalendarApprove}},
+	} {
+		want := map[string]bool{}
+		for _, row := range readTable(t, "testdata/authz/transitions.tsv", 4) {
+			if strings.HasPrefix(row[1], kind.prefix) {
+				want[row[0]+"/"+row[1]+"/"+row[2]] = row[3] == "allowed"
+			}
+		}
+		if len(want) == 0 {
+			t.Fatalf("no %s rows in transitions.tsv", kind.prefix)
+		}
+		for _, r := range engine.Roles {
+			for _, st := range states {
+				for _, ev := range kind.events {
+					key := fmt.Sprintf("%s/%s%s/%s", r, kind.prefix, st, ev)
+					if got := w.svc.Authorizer().Allowed(string(r)+"-qingyuan", "qingyuan", kind.prefix+string(st), ev); got != want[key] {
+						t.Errorf("%s: policy says %v, transitions.tsv %v", key, got, want[key])
+					}
 				}
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +30,9 @@ var defaultCalendarSource []byte
 // 2027's statutory days), in force until an administrator loads another.
 func DefaultCalendarSource() []byte { return slices.Clone(defaultCalendarSource) }
 
-// EventCalendarLoad is an administrator putting a working-day calendar
-// version in force (zone-wide entry, project 0).
+// EventCalendarLoad was one administrator putting a calendar in force on
+// their own, before calendars went through proposal and approval
+// (workdays_governance.go); older logs hold it.
 const EventCalendarLoad = "calendar_load"
 
 // CalendarYear is one year of a calendar file: its public holidays and
@@ -244,15 +244,22 @@ type CalendarStore interface {
 	Calendars(ctx context.Context) ([]CalendarRecord, error)
 	// OpenDeadlines lists the projects in states that have a deadline set.
 	OpenDeadlines(ctx context.Context, states []State) ([]OpenDeadline, error)
+	CalendarChangeStore
 }
 
-// CalendarPart puts a calendar in force (Change.Calendar): Record becomes
-// the newest version, and the re-counted deadlines of Moved are written to
-// projects still in the state they were counted for. A deadline is derived
-// data: the projects' versions do not change.
+// CalendarPart is a calendar change (Change.Calendar): Propose is inserted
+// (the store sets its ID); Decide is written where the stored change is
+// still proposed at its RowVersion. An approval also carries Record, which
+// becomes the version in force provided ExpectInForce still is, and the
+// re-counted deadlines of Moved, written to projects still in the state
+// they were counted for. A deadline is derived data: the projects' versions
+// do not change.
 type CalendarPart struct {
-	Record CalendarRecord
-	Moved  []OpenDeadline
+	Propose       *CalendarChange
+	Decide        *CalendarChange
+	ExpectInForce string
+	Record        *CalendarRecord
+	Moved         []OpenDeadline
 }
 
 // workingDayStates are the states whose deadline counts working days.
@@ -325,6 +332,10 @@ func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
 	return c, nil
 }
 
+// BuiltinCalendarVersion is the built-in calendar's version: in force
+// while no calendar was ever approved.
+func BuiltinCalendarVersion() string { return defaultCalendarVersion() }
+
 // defaultCalendarVersion is the built-in calendar's version, hashed once.
 var defaultCalendarVersion = sync.OnceValue(func() string {
 	sum := sha256.Sum256(defaultCalendarSource)
@@ -349,7 +360,7 @@ func (s *Service) Calendar(ctx context.Context) (*Calendar, error) { return s.ca
 // CalendarVersions lists the loaded calendar versions, newest first, or the
 // built-in one when none was loaded; for administrators.
 func (s *Service) CalendarVersions(ctx context.Context, u *User) ([]CalendarRecord, error) {
-	if _, err := s.calendarAdmin(ctx, u); err != nil {
+	if _, err := s.calendarActor(ctx, u, "calendar", "read"); err != nil {
 		return nil, err
 	}
 	recs, err := s.store.Calendars(ctx)
@@ -366,78 +377,9 @@ func (s *Service) CalendarVersions(ctx context.Context, u *User) ([]CalendarReco
 	return recs, nil
 }
 
-// calendarAdmin authorizes u to read and load calendars: an administrator
-// of any park. The calendar is the State Council's holidays, the same for
-// every park, so it is not one park's policy; the load is logged zone-wide.
-func (s *Service) calendarAdmin(ctx context.Context, u *User) (actor, error) {
-	parks, err := s.store.Parks(ctx)
-	if err != nil {
-		return actor{}, err
-	}
-	for _, p := range parks {
-		if a, err := s.authorize(u, p.ID, "calendar", "manage"); err == nil {
-			return a, nil
-		} else if ErrorCode(err) == EUNAUTHORIZED {
-			return actor{}, err
-		}
-	}
-	return actor{}, Fail(EFORBIDDEN, "err.only_administrator_manages_working_day_calendar", nil)
-}
-
-// CanManageCalendar reports whether u may load calendars (the nav and the
-// workbench's calendar notice are for them).
+// CanManageCalendar reports whether u may propose calendars (the nav and
+// the workbench's calendar notice are for them).
 func (s *Service) CanManageCalendar(ctx context.Context, u *User) bool {
-	_, err := s.calendarAdmin(ctx, u)
+	_, err := s.calendarActor(ctx, u, calendarObject(RuleSetDraft), EventCalendarPropose)
 	return err == nil
-}
-
-// LoadCalendar validates a calendar file and puts it in force for every
-// park, logged with its version, the version it replaces and its years.
-// Deadlines computed from now on count with it.
-func (s *Service) LoadCalendar(ctx context.Context, u *User, src []byte) (*Calendar, error) {
-	a, err := s.calendarAdmin(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	if len(bytes.TrimSpace(src)) == 0 {
-		return nil, FieldFail("file", "err.choose_calendar_file", nil)
-	}
-	c, err := ParseCalendar(src, s.location)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := s.calendar(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if cur.Version() == c.Version() {
-		return nil, Fail(ECONFLICT, "err.this_version_is_already_in_force", nil)
-	}
-	var years []string
-	for _, y := range c.Years() {
-		mark := ""
-		if !y.Published {
-			mark = "(暂定)"
-		}
-		years = append(years, fmt.Sprint(y.Year)+mark)
-	}
-	// Deadlines always count with the calendar in force: the open ones are
-	// re-counted with the new version in the same transaction.
-	moved, err := s.recount(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	dues := make([][2]any, len(moved))
-	for i, d := range moved {
-		dues[i] = [2]any{d.ProjectID, d.DueAt}
-	}
-	now := s.now().UTC()
-	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Event: EventCalendarLoad,
-		Reason:  fmt.Sprintf("载入工作日历 %.12s(原 %.12s),年份:%s;重算办理期限 %d 项", c.Version(), cur.Version(), strings.Join(years, "、"), len(moved)),
-		Payload: payload(map[string]any{"version": c.Version(), "before": cur.Version(), "years": c.Years(), "deadlines_moved": dues})}
-	rec := CalendarRecord{Version: c.Version(), Source: string(src), LoadedBy: u.Username, LoadedAt: now}
-	if err := s.store.Apply(ctx, &Change{Entry: e, Calendar: &CalendarPart{Record: rec, Moved: moved}}); err != nil {
-		return nil, err
-	}
-	return c, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -78,21 +79,111 @@ func (db *DB) OpenDeadlines(ctx context.Context, states []engine.State) ([]engin
 	return out, wrap("open deadlines", err)
 }
 
-// writeCalendar appends a Change's calendar as the one in force (loaded at
-// at, when the record has no time) and writes the re-counted deadlines of
-// projects still in the state they were counted for, inside tx. A deadline
-// is derived data: the projects' versions do not change.
-func writeCalendar(ctx context.Context, tx *sql.Tx, c *engine.CalendarPart, at time.Time) error {
-	rec := c.Record
-	if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (version, source, loaded_by, loaded_at) VALUES (?, ?, ?, ?)`,
-		rec.Version, rec.Source, rec.LoadedBy, fmtTime(orNow(rec.LoadedAt, at))); err != nil {
-		return err
+const calendarChangeCols = `id, version, base_version, source, state, note, days, proposed_by, proposed_at,
+	decided_by, decided_at, reason, row_version`
+
+func scanCalendarChange(sc interface{ Scan(...any) error }) (engine.CalendarChange, error) {
+	var c engine.CalendarChange
+	var days, decidedAt string
+	if err := sc.Scan(&c.ID, &c.Version, &c.BaseVersion, &c.Source, &c.State, &c.Note, &days, &c.ProposedBy, timeCol{&c.ProposedAt},
+		&c.DecidedBy, &decidedAt, &c.Reason, &c.RowVersion); err != nil {
+		return c, err
 	}
-	for _, d := range c.Moved {
-		if _, err := tx.ExecContext(ctx, `UPDATE projects SET due_at = ? WHERE id = ? AND state = ?`,
-			fmtTimePtr(d.DueAt), d.ProjectID, string(d.State)); err != nil {
-			return err
+	if decidedAt != "" {
+		if err := (timeCol{&c.DecidedAt}).Scan(decidedAt); err != nil {
+			return c, err
 		}
 	}
-	return nil
+	return c, json.Unmarshal([]byte(days), &c.Days)
+}
+
+// CalendarChanges lists the calendar changes, newest first.
+func (db *DB) CalendarChanges(ctx context.Context) ([]engine.CalendarChange, error) {
+	var out []engine.CalendarChange
+	err := db.eachRow(ctx, `SELECT `+calendarChangeCols+` FROM calendar_changes ORDER BY id DESC`, nil, func(rows *sql.Rows) error {
+		c, err := scanCalendarChange(rows)
+		out = append(out, c)
+		return err
+	})
+	return out, wrap("calendar changes", err)
+}
+
+// CalendarChange returns one calendar change, with its file.
+func (db *DB) CalendarChange(ctx context.Context, id int64) (engine.CalendarChange, error) {
+	c, err := scanCalendarChange(db.readRow(ctx, `SELECT `+calendarChangeCols+` FROM calendar_changes WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("工作日历提案", "Calendar proposal")
+	}
+	return c, wrap("calendar change", err)
+}
+
+// writeCalendar writes a Change's calendar part inside tx: a proposal, a
+// decision on one (only while it is still proposed at the row version the
+// decider read), and on approval the calendar in force — provided the one
+// the approver's preview counted against still is — with the re-counted
+// deadlines of projects still in the state they were counted for. It
+// returns the write-back (the new id, the decided row version).
+func writeCalendar(ctx context.Context, tx *sql.Tx, c *engine.CalendarPart, at time.Time) (func(), error) {
+	var proposed int64
+	if p := c.Propose; p != nil {
+		days, err := json.Marshal(p.Days)
+		if err != nil {
+			return nil, err
+		}
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO calendar_changes (version, base_version, source, state, note, days, proposed_by, proposed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			p.Version, p.BaseVersion, p.Source, string(p.State), p.Note, string(days), p.ProposedBy, fmtTime(orNow(p.ProposedAt, at))).Scan(&proposed)
+		if isUnique(err) {
+			return nil, engine.Fail(engine.ECONFLICT, "err.calendar_already_proposed", nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if d := c.Decide; d != nil {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE calendar_changes SET state = ?, decided_by = ?, decided_at = ?, reason = ?, row_version = row_version + 1
+			WHERE id = ? AND row_version = ? AND state = 'proposed'`,
+			string(d.State), d.DecidedBy, fmtTime(orNow(d.DecidedAt, at)), d.Reason, d.ID, d.RowVersion)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, engine.Fail(engine.ECONFLICT, "err.calendar_proposal_was_decided", nil)
+		}
+	}
+	if rec := c.Record; rec != nil {
+		if c.ExpectInForce != "" {
+			var v string
+			err := tx.QueryRowContext(ctx, `SELECT version FROM calendars ORDER BY id DESC LIMIT 1`).Scan(&v)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			// No row: the built-in calendar is in force, and only it can be expected.
+			if v != "" && v != c.ExpectInForce || v == "" && c.ExpectInForce != engine.BuiltinCalendarVersion() {
+				return nil, engine.Fail(engine.ECONFLICT, "err.calendar_in_force_changed", nil)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (version, source, loaded_by, loaded_at) VALUES (?, ?, ?, ?)`,
+			rec.Version, rec.Source, rec.LoadedBy, fmtTime(orNow(rec.LoadedAt, at))); err != nil {
+			return nil, err
+		}
+		for _, d := range c.Moved {
+			if _, err := tx.ExecContext(ctx, `UPDATE projects SET due_at = ? WHERE id = ? AND state = ?`,
+				fmtTimePtr(d.DueAt), d.ProjectID, string(d.State)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return func() {
+		if c.Propose != nil {
+			c.Propose.ID = proposed
+		}
+		if c.Decide != nil {
+			c.Decide.RowVersion++
+		}
+	}, nil
 }

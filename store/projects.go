@@ -279,9 +279,11 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 		backs = append(backs, w)
 	}
 	if c.Calendar != nil {
-		if err := writeCalendar(ctx, tx, c.Calendar, e.Time); err != nil {
+		w, err := writeCalendar(ctx, tx, c.Calendar, e.Time)
+		if err != nil {
 			return nil, err
 		}
+		backs = append(backs, w)
 	}
 	if c.Meeting != nil {
 		w, err := writeMeeting(ctx, tx, c.Meeting)

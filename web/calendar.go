@@ -2,31 +2,43 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
-// Working-day calendar administration (admin role): the versions loaded,
-// the years of the one in force and whether each is published, and loading
-// a new version (the State Council's notice for next year, as a file).
+// The working-day calendar page (administrators, the committee, auditors):
+// the years of the version in force and whether each is published, the
+// versions in force so far, and the proposals — an administrator proposes
+// a new version (the State Council's notice for next year, as a file), the
+// committee approves it after a preview of the days and deadlines it moves.
 func (s *Server) registerCalendarRoutes(e *echo.Echo) {
 	g := e.Group("/admin", requireUser)
 	g.GET("/calendar", s.handleCalendar)
-	g.POST("/calendar", s.handleCalendarLoad)
+	g.POST("/calendar", s.handleCalendarPropose)
+	g.GET("/calendar/changes/:id", s.handleCalendarChange)
+	g.POST("/calendar/changes/:id/approve", s.handleCalendarApprove)
+	g.POST("/calendar/changes/:id/refuse", s.handleCalendarRefuse)
+	g.POST("/calendar/changes/:id/withdraw", s.handleCalendarWithdraw)
 }
 
 // maxCalendarFile caps an uploaded calendar file: the default is ~3 KB.
 const maxCalendarFile = 256 << 10
 
 type calendarData struct {
-	Versions []engine.CalendarRecord
-	InForce  *engine.Calendar
-	Notice   *engine.CalendarNotice
-	Error    string
+	Versions   []engine.CalendarRecord
+	Changes    []engine.CalendarChange
+	InForce    *engine.Calendar
+	Notice     *engine.CalendarNotice
+	CanPropose bool
+	Note       string // kept when a proposal is refused
+	Error      string
 }
 
 func (s *Server) calendarPage(c echo.Context, status int, d calendarData) error {
@@ -35,10 +47,16 @@ func (s *Server) calendarPage(c echo.Context, status int, d calendarData) error 
 	if d.Versions, err = s.svc.CalendarVersions(ctx, currentUser(c)); err != nil {
 		return err
 	}
+	if d.Changes, err = s.svc.CalendarChanges(ctx, currentUser(c)); err != nil {
+		return err
+	}
 	if d.InForce, err = s.svc.Calendar(ctx); err != nil {
 		return err
 	}
-	d.Notice = d.InForce.Notice(s.svc.Today())
+	d.CanPropose = s.svc.CanManageCalendar(ctx, currentUser(c))
+	if d.CanPropose {
+		d.Notice = d.InForce.Notice(s.svc.Today())
+	}
 	pd := s.page(c, s.t(c, "calendar.title"))
 	pd.Data = d
 	return s.render(c, status, "admin_calendar", pd)
@@ -48,11 +66,12 @@ func (s *Server) handleCalendar(c echo.Context) error {
 	return s.calendarPage(c, http.StatusOK, calendarData{})
 }
 
-func (s *Server) handleCalendarLoad(c echo.Context) error {
+func (s *Server) handleCalendarPropose(c echo.Context) error {
 	var data []byte
+	note := c.FormValue("note")
 	if fh, err := c.FormFile("file"); err == nil {
 		if fh.Size > maxCalendarFile {
-			return s.calendarPage(c, http.StatusBadRequest, calendarData{Error: s.t(c, "calendar.too_big")})
+			return s.calendarPage(c, http.StatusBadRequest, calendarData{Note: note, Error: s.t(c, "calendar.too_big")})
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -63,17 +82,93 @@ func (s *Server) handleCalendarLoad(c echo.Context) error {
 			return err
 		}
 	}
-	cal, err := s.svc.LoadCalendar(c.Request().Context(), currentUser(c), data)
+	ch, err := s.svc.ProposeCalendar(c.Request().Context(), currentUser(c), data, note)
 	switch engine.ErrorCode(err) {
 	case "":
-		s.flash(c, true, s.t(c, "calendar.loaded")+shortVersion(cal.Version()))
-		return c.Redirect(http.StatusSeeOther, "/admin/calendar")
+		s.flash(c, true, s.t(c, "calendar.proposed"))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/calendar/changes/%d", ch.ID))
 	case engine.EINVALID:
-		return s.calendarPage(c, http.StatusBadRequest, calendarData{Error: s.refusalMessage(c, err)})
+		return s.calendarPage(c, http.StatusBadRequest, calendarData{Note: note, Error: s.refusalMessage(c, err)})
 	case engine.ECONFLICT:
-		return s.calendarPage(c, http.StatusConflict, calendarData{Error: s.refusalMessage(c, err)})
+		return s.calendarPage(c, http.StatusConflict, calendarData{Note: note, Error: s.refusalMessage(c, err)})
 	}
 	return err
+}
+
+type calendarChangeData struct {
+	*engine.CalendarPreview
+	CanApprove, CanRefuse, CanWithdraw bool
+	Proposer                           bool // the page's user proposed it: four eyes, no approval
+}
+
+func (s *Server) handleCalendarChange(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return engine.Fail(engine.ENOTFOUND, "err.calendar_proposal_not_found", nil)
+	}
+	pv, err := s.svc.PreviewCalendarChange(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	st := pv.Change.State
+	d := calendarChangeData{CalendarPreview: pv, Proposer: pv.Change.ProposedBy == u.Username,
+		CanApprove:  s.svc.CanActOnCalendar(ctx, u, st, engine.EventCalendarApprove),
+		CanRefuse:   s.svc.CanActOnCalendar(ctx, u, st, engine.EventCalendarRefuse),
+		CanWithdraw: s.svc.CanActOnCalendar(ctx, u, st, engine.EventCalendarWithdraw)}
+	pd := s.page(c, s.i18n.T(s.lang(c), "calendar.change_title", catalog.Args{"ID": id}))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "admin_calendar_change", pd)
+}
+
+func (s *Server) handleCalendarApprove(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, err := s.svc.ApproveCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("base"), c.FormValue("opinion"))
+	return s.calendarChangeRedirect(c, id, err, "calendar.approved")
+}
+
+func (s *Server) handleCalendarRefuse(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, err := s.svc.RefuseCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
+	return s.calendarChangeRedirect(c, id, err, "calendar.refused")
+}
+
+func (s *Server) handleCalendarWithdraw(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	_, err := s.svc.WithdrawCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
+	return s.calendarChangeRedirect(c, id, err, "calendar.withdrawn")
+}
+
+// calendarChangeRedirect answers a decision on a calendar change: back to
+// the change with the outcome as a flash; a refusal the user may see (a bad
+// reason, a stale preview, four eyes to one who could otherwise decide) as
+// a flash too, other refusals as errors.
+func (s *Server) calendarChangeRedirect(c echo.Context, id int64, err error, ok string) error {
+	switch engine.ErrorCode(err) {
+	case "":
+		s.flash(c, true, s.t(c, ok))
+	case engine.EINVALID, engine.ECONFLICT:
+		s.flash(c, false, s.refusalMessage(c, err))
+	case engine.EFORBIDDEN:
+		if !s.svc.CanActOnCalendar(c.Request().Context(), currentUser(c), engine.RuleSetProposed, engine.EventCalendarApprove) {
+			return err
+		}
+		s.flash(c, false, engine.ErrorMessage(err, s.lang(c)))
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/calendar/changes/%d", id))
+}
+
+// CanReadCalendar reports whether the page's user may read the calendar
+// page (the nav's link for the committee and auditors).
+func (p *page) CanReadCalendar() bool {
+	if p.User == nil {
+		return false
+	}
+	_, err := p.s.svc.CalendarVersions(context.Background(), p.User)
+	return err == nil
 }
 
 // CalendarNotice is next year's calendar warning for an administrator from

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"zonevet/engine"
 )
 
+// calendarForm is the calendar proposal form: the file and a change note.
 func calendarForm(t testing.TB, data []byte) *multipartBody {
 	t.Helper()
 	var buf bytes.Buffer
@@ -22,6 +25,7 @@ func calendarForm(t testing.TB, data []byte) *multipartBody {
 		t.Fatal(err)
 	}
 	fw.Write(data)
+	mw.WriteField("note", "国务院办公厅通知")
 	mw.Close()
 	return &multipartBody{data: buf.Bytes(), ctype: mw.FormDataContentType()}
 }
@@ -31,12 +35,40 @@ func calendarFile(tag string) []byte {
 	return append([]byte("# "+tag+"\n"), engine.DefaultCalendarSource()...)
 }
 
+// proposeCalendar proposes a new calendar version as the own park's admin.
+func (w *world) proposeCalendar(src []byte) *engine.CalendarChange {
+	w.t.Helper()
+	ch, err := w.svc.ProposeCalendar(w.ctx, w.users["admin"], src, "国务院办公厅通知")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return ch
+}
+
 func (w *world) calendarRoutes() []route {
+	// The calendar is the zone's: an admin or committee member of either park
+	// acts on it alike.
+	const readers = "anon=303 own=403 admin=200 committee=200 auditor=200 other=403 admin@other=200 committee@other=200 auditor@other=200"
+	change := func(suffix string) func(*world, *engine.Project, string) (string, any) {
+		return func(w *world, _ *engine.Project, _ string) (string, any) {
+			ch := w.proposeCalendar(calendarFile("matrix " + randomToken()))
+			return fmt.Sprintf("/admin/calendar/changes/%d%s", ch.ID, suffix), url.Values{"reason": {"理由"}}
+		}
+	}
 	return []route{
-		{"GET", "/admin/calendar", "", get("/admin/calendar"), "anon=303 own=403 admin=200 other=403 admin@other=200"},
+		{"GET", "/admin/calendar", "", get("/admin/calendar"), readers},
 		{"POST", "/admin/calendar", "", func(w *world, _ *engine.Project, _ string) (string, any) {
 			return "/admin/calendar", calendarForm(w.t, calendarFile("matrix "+randomToken()))
 		}, "anon=401 own=403 admin=303 other=403 admin@other=303"},
+		{"GET", "/admin/calendar/changes/:id", "", func(w *world, p *engine.Project, who string) (string, any) {
+			path, _ := change("")(w, p, who)
+			return path, nil
+		}, readers},
+		// The own park's admin proposed every change here: the other park's
+		// admin may withdraw it (the role is the zone's), no committee may.
+		{"POST", "/admin/calendar/changes/:id/approve", "", change("/approve"), "anon=401 own=403 committee=303 other=403 committee@other=303"},
+		{"POST", "/admin/calendar/changes/:id/refuse", "", change("/refuse"), "anon=401 own=403 committee=303 other=403 committee@other=303"},
+		{"POST", "/admin/calendar/changes/:id/withdraw", "", change("/withdraw"), "anon=401 own=403 admin=303 other=403 admin@other=303"},
 	}
 }
 
@@ -75,12 +107,14 @@ func TestCalendarNoticeOnWorkbench(t *testing.T) {
 	}
 }
 
-// TestCalendarLoadPage: an admin loads a calendar through the page; the new
-// version is in force for deadlines at once (a project screened on
-// 2026-12-31 with one working day is due at the end of 2027-01-04, marked
-// 暂定 while 2027 is unpublished, and no longer once the 2027 notice is
-// loaded), and the load is logged.
-func TestCalendarLoadPage(t *testing.T) {
+// TestCalendarProposalPage: an admin proposes a calendar through the page
+// and nothing changes; the committee opens the proposal, sees the day it
+// adds and the deadline it moves, and approves it: the new version is in
+// force for deadlines at once (a project screened on 2026-12-31 with one
+// working day is due at the end of 2027-01-04, marked 暂定 while 2027 is
+// unpublished, and no longer once the 2027 notice is in force). Both steps
+// are logged; the proposer sees no approval form.
+func TestCalendarProposalPage(t *testing.T) {
 	w := mustWorld(t)
 	w.clock.mu.Lock()
 	w.clock.t = time.Date(2026, 12, 31, 2, 0, 0, 0, time.UTC) // Thursday 10:00 in Shanghai
@@ -96,25 +130,54 @@ func TestCalendarLoadPage(t *testing.T) {
 	if marks() != 1 {
 		t.Fatalf("a deadline in unpublished 2027 is not marked provisional")
 	}
-	// The 2027 notice is loaded: the same file, 2027 published.
+	// The 2027 notice: 2027 published, and 2027-01-04 a day off.
 	published := bytes.Replace(engine.DefaultCalendarSource(), []byte("  - year: 2027\n    published: false"), []byte("  - year: 2027\n    published: true"), 1)
-	rec := w.login("promoter").do("POST", "/admin/calendar", calendarForm(t, published))
-	if rec.Code != http.StatusForbidden {
-		t.Fatalf("promoter loading a calendar: %d", rec.Code)
-	}
-	rec = w.login("admin").do("POST", "/admin/calendar", calendarForm(t, []byte("years:\n  - year: 2027\n    holidays: [2027-02-30]\n")))
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "2027-02-30") {
-		t.Fatalf("a broken file: %d", rec.Code)
+	published = bytes.Replace(published, []byte("      - 2027-01-01 # 元旦\n"), []byte("      - 2027-01-01 # 元旦\n      - 2027-01-04\n"), 1)
+	rec := w.login("admin").do("POST", "/admin/calendar", calendarForm(t, []byte("years:\n  - year: 2027\n    holidays: [2027-02-30]\n")))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "2027-02-30") || !strings.Contains(rec.Body.String(), "国务院办公厅通知") {
+		t.Fatalf("a broken file: %d, or the note was lost", rec.Code)
 	}
 	rec = w.login("admin").do("POST", "/admin/calendar", calendarForm(t, published))
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/admin/calendar/changes/") {
+		t.Fatalf("admin proposing a calendar: %d %s", rec.Code, rec.Body.String())
+	}
+	changePage := rec.Header().Get("Location")
+	if marks() != 1 {
+		t.Fatal("a proposal changed the calendar in force")
+	}
+	doc := parseHTML(t, w.login("admin").do("GET", changePage, nil).Body.String())
+	has := func(doc *html.Node, id string) bool { return byID(doc, id).Parent != nil }
+	if has(doc, "approve") || has(doc, "refuse") || !has(doc, "withdraw") {
+		t.Error("the proposer's page: no approval or refusal, a withdrawal")
+	}
+	doc = parseHTML(t, w.login("committee").do("GET", changePage, nil).Body.String())
+	moved := findAll(doc, func(n *html.Node) bool { return attr(n, "data-project") != "" })
+	if len(moved) != 1 || attr(moved[0], "data-project") != itoa(p.ID) || !strings.Contains(text(moved[0]), "2027-01-04") || !strings.Contains(text(moved[0]), "2027-01-05") {
+		t.Errorf("the committee's preview of moved deadlines: %d rows", len(moved))
+	}
+	if days := byID(doc, "calendar-days"); !strings.Contains(text(days), "+ 2027-01-04") {
+		t.Error("the preview does not show the added day off")
+	}
+	form := byID(doc, "approve")
+	if !has(doc, "approve") {
+		t.Fatal("the committee sees no approval form")
+	}
+	base := findAll(form, func(n *html.Node) bool { return attr(n, "name") == "base" })
+	if len(base) != 1 || attr(base[0], "value") == "" {
+		t.Fatal("the approval form does not carry the version its preview counted against")
+	}
+	rec = w.login("committee").do("POST", changePage+"/approve", url.Values{"base": {attr(base[0], "value")}, "opinion": {"同意施行"}})
 	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("admin loading a calendar: %d %s", rec.Code, rec.Body.String())
+		t.Fatalf("committee approving: %d %s", rec.Code, rec.Body.String())
 	}
 	if marks() != 0 {
-		t.Errorf("the deadline is still marked provisional after the 2027 notice was loaded")
+		t.Errorf("the deadline is still marked provisional after the 2027 notice went in force")
 	}
-	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventCalendarLoad}})
-	if err != nil || len(es) != 1 || es[0].Actor != "admin" {
-		t.Fatalf("calendar load log entries %+v, %v", es, err)
+	if now, _ := w.db.Project(w.ctx, p.ID); now.DueAt == nil || !now.DueAt.Equal(time.Date(2027, 1, 5, 16, 0, 0, 0, time.UTC)) {
+		t.Errorf("due %v after the approval, want the end of 2027-01-05", now.DueAt)
+	}
+	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventCalendarPropose, engine.EventCalendarApprove}})
+	if err != nil || len(es) != 2 || es[0].Actor != "admin" || es[1].Actor != "committee" || es[1].Reason != "同意施行" {
+		t.Fatalf("calendar log entries %+v, %v", es, err)
 	}
 }

@@ -239,13 +239,21 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return u, nil
 		},
-		"formkey":      randomToken, // a fresh form_key per rendered form (form_once.go)
-		"amount":       func(v float64) string { return formatAmount(v, 2) },
-		"number":       func(v float64, d int) string { return formatAmount(v, d) },
-		"filesize":     formatFileSize,
-		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },
+		"formkey":  randomToken, // a fresh form_key per rendered form (form_once.go)
+		"amount":   func(v float64) string { return formatAmount(v, 2) },
+		"number":   func(v float64, d int) string { return formatAmount(v, d) },
+		"filesize": formatFileSize,
+		"date":     func(t time.Time) string { return formatTime(t, s.loc, false) },
+		// A deadline is the end (midnight) of its last day: shown as that day.
+		"dueDay": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return formatTime(t.Add(-time.Nanosecond), s.loc, false)
+		},
 		"datetime":     func(t time.Time) string { return formatTime(t, s.loc, true) },
 		"stateLabel":   func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
+		"rsstate":      func(lang string, st engine.RuleSetState) string { return engine.RuleSetStateLabel(st, lang) },
 		"stateClass":   stateClass,
 		"eventLabel":   func(lang, ev string) string { return engine.EventLabel(ev, lang) },
 		"reviewMetric": func(lang, m string) string { return engine.ReviewMetricLabel(m, lang) },

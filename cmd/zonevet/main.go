@@ -31,7 +31,8 @@ Usage:
   zonevet project list [--park P] [--state S]
 ` + auditUsage + witnessUsage + `  zonevet backup DIR [--docs FOLDER]         # database + documents while serving; checked
   zonevet lifecycle                        # the lifecycle as a Mermaid diagram
-  zonevet calendar load FILE --as ADMIN      # put a working-day calendar version in force (logged)
+  zonevet calendar propose FILE --as ADMIN --note TEXT   # propose a working-day calendar version (logged)
+  zonevet calendar approve|refuse|withdraw ID --as USER [--reason TEXT]   # the committee decides (four eyes); approved is in force
   zonevet calendar show | default            # the calendar in force | the built-in file
   zonevet experts verify-draw --log FILE.jsonl SEQ  # recompute an expert draw from an exported log (no database)
   zonevet remind sweep                       # remind of overdue projects and escalate them once now (cron-friendly)
