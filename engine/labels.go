@@ -16,8 +16,15 @@ func label(prefix, code, lang string) string {
 	return catalog.T(lang, id, nil)
 }
 
-// StateLabel names a state in lang ("en" or zh-CN).
-func StateLabel(s State, lang string) string { return label("state", string(s), lang) }
+// StateLabel names a state in lang ("en" or zh-CN). A log entry's states
+// are a project's, or for a rule-set or calendar change (proposed, in
+// force, refused…) the change's: those are named as changes.
+func StateLabel(s State, lang string) string {
+	if catalog.Default().Has("state." + string(s)) {
+		return label("state", string(s), lang)
+	}
+	return label("rsstate", string(s), lang)
+}
 
 // EventLabel names an event or action in lang.
 func EventLabel(ev, lang string) string { return label("event", ev, lang) }

@@ -218,6 +218,7 @@ type CalendarPreview struct {
 // MovedDeadline is one open deadline a calendar would move.
 type MovedDeadline struct {
 	ProjectID int64      `json:"project_id"`
+	Name      string     `json:"name"`
 	Park      string     `json:"park"`
 	State     State      `json:"state"`
 	Before    *time.Time `json:"before"`
@@ -263,7 +264,11 @@ func (s *Service) calendarEffect(ctx context.Context, ch CalendarChange) (*Calen
 	}
 	p := &CalendarPreview{Change: ch, BaseVersion: cur.Version(), Days: DiffCalendars(cur, c)}
 	for _, d := range moved {
-		p.Moved = append(p.Moved, MovedDeadline{ProjectID: d.ProjectID, Park: d.Park, State: d.State, Before: was[d.ProjectID], After: d.DueAt})
+		pr, err := s.store.Project(ctx, d.ProjectID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		p.Moved = append(p.Moved, MovedDeadline{ProjectID: d.ProjectID, Name: pr.Name, Park: d.Park, State: d.State, Before: was[d.ProjectID], After: d.DueAt})
 	}
 	return p, c, moved, nil
 }

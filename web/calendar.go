@@ -125,33 +125,33 @@ func (s *Server) handleCalendarChange(c echo.Context) error {
 func (s *Server) handleCalendarApprove(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, err := s.svc.ApproveCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("base"), c.FormValue("opinion"))
-	return s.calendarChangeRedirect(c, id, err, "calendar.approved")
+	return s.calendarChangeRedirect(c, id, engine.EventCalendarApprove, err, "calendar.approved")
 }
 
 func (s *Server) handleCalendarRefuse(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, err := s.svc.RefuseCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
-	return s.calendarChangeRedirect(c, id, err, "calendar.refused")
+	return s.calendarChangeRedirect(c, id, engine.EventCalendarRefuse, err, "calendar.refused")
 }
 
 func (s *Server) handleCalendarWithdraw(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	_, err := s.svc.WithdrawCalendar(c.Request().Context(), currentUser(c), id, c.FormValue("reason"))
-	return s.calendarChangeRedirect(c, id, err, "calendar.withdrawn")
+	return s.calendarChangeRedirect(c, id, engine.EventCalendarWithdraw, err, "calendar.withdrawn")
 }
 
 // calendarChangeRedirect answers a decision on a calendar change: back to
 // the change with the outcome as a flash; a refusal the user may see (a bad
-// reason, a stale preview, four eyes to one who could otherwise decide) as
+// reason, a stale preview, four eyes to one whose role may take event) as
 // a flash too, other refusals as errors.
-func (s *Server) calendarChangeRedirect(c echo.Context, id int64, err error, ok string) error {
+func (s *Server) calendarChangeRedirect(c echo.Context, id int64, event string, err error, ok string) error {
 	switch engine.ErrorCode(err) {
 	case "":
 		s.flash(c, true, s.t(c, ok))
 	case engine.EINVALID, engine.ECONFLICT:
 		s.flash(c, false, s.refusalMessage(c, err))
 	case engine.EFORBIDDEN:
-		if !s.svc.CanActOnCalendar(c.Request().Context(), currentUser(c), engine.RuleSetProposed, engine.EventCalendarApprove) {
+		if !s.svc.CanActOnCalendar(c.Request().Context(), currentUser(c), engine.RuleSetProposed, event) {
 			return err
 		}
 		s.flash(c, false, engine.ErrorMessage(err, s.lang(c)))
@@ -182,4 +182,39 @@ func (p *page) CalendarNotice() *engine.CalendarNotice {
 		return nil
 	}
 	return cal.Notice(p.s.svc.Today())
+}
+
+// awaitingChange is a proposal waiting for the page's user's decision.
+type awaitingChange struct {
+	Link, Note, ProposedBy string
+	Calendar               bool   // a calendar; else a rule set of Park
+	Park                   string // the rule set's park
+}
+
+// AwaitingChanges lists the rule-set and calendar proposals the page's user
+// may approve and did not propose (the workbench's first card for the
+// committee: a change nobody decides is a change nobody notices).
+func (p *page) AwaitingChanges() []awaitingChange {
+	if p.User == nil {
+		return nil
+	}
+	ctx, u, svc := context.Background(), p.User, p.s.svc
+	var out []awaitingChange
+	parks, _ := svc.RuleSetReadableParks(ctx, u)
+	for _, park := range parks {
+		cs, _ := svc.RuleSetChanges(ctx, u, park.ID)
+		for _, c := range cs {
+			if c.State == engine.RuleSetProposed && c.ProposedBy != u.Username && svc.CanActOnRuleSet(u, &c, engine.EventRulesApprove) {
+				out = append(out, awaitingChange{Link: fmt.Sprintf("/admin/rules/changes/%d", c.ID), Note: c.Note, ProposedBy: c.ProposedBy,
+					Park: pickLang(p.Lang, park.NameZH, park.NameEN)})
+			}
+		}
+	}
+	cs, _ := svc.CalendarChanges(ctx, u)
+	for _, c := range cs {
+		if c.State == engine.RuleSetProposed && c.ProposedBy != u.Username && svc.CanActOnCalendar(ctx, u, c.State, engine.EventCalendarApprove) {
+			out = append(out, awaitingChange{Link: fmt.Sprintf("/admin/calendar/changes/%d", c.ID), Note: c.Note, ProposedBy: c.ProposedBy, Calendar: true})
+		}
+	}
+	return out
 }

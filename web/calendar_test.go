@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,35 @@ func TestCalendarProposalPage(t *testing.T) {
 	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventCalendarPropose, engine.EventCalendarApprove}})
 	if err != nil || len(es) != 2 || es[0].Actor != "admin" || es[1].Actor != "committee" || es[1].Reason != "同意施行" {
 		t.Fatalf("calendar log entries %+v, %v", es, err)
+	}
+}
+
+// TestWorkbenchAwaitingChanges: a calendar proposal and a rule-set proposal
+// wait on the committee's workbench, not on the proposer's, and leave it
+// once decided.
+func TestWorkbenchAwaitingChanges(t *testing.T) {
+	w := mustWorld(t)
+	ch := w.proposeCalendar(calendarFile("awaiting"))
+	rc := w.propose(ownPark, ruleSetFile(t, "awaiting"))
+	links := func(who string) []string {
+		var out []string
+		doc := parseHTML(t, w.login(who).do("GET", "/", nil).Body.String())
+		for _, a := range findAll(byID(doc, "awaiting-changes"), func(n *html.Node) bool { return n.Data == "a" }) {
+			out = append(out, attr(a, "href"))
+		}
+		return out
+	}
+	want := []string{fmt.Sprintf("/admin/rules/changes/%d", rc.ID), fmt.Sprintf("/admin/calendar/changes/%d", ch.ID)}
+	if got := links("committee"); !slices.Equal(got, want) {
+		t.Errorf("committee's workbench links %v, want %v", got, want)
+	}
+	if got := links("admin"); len(got) != 0 {
+		t.Errorf("the proposer's workbench lists %v", got)
+	}
+	if _, err := w.svc.RefuseCalendar(w.ctx, w.users["committee"], ch.ID, "待国务院通知"); err != nil {
+		t.Fatal(err)
+	}
+	if got := links("committee"); !slices.Equal(got, want[:1]) {
+		t.Errorf("after the refusal: %v", got)
 	}
 }

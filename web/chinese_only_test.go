@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
@@ -69,12 +71,17 @@ func TestBrowserChineseOnly(t *testing.T) {
 	p := w.project(engine.StateScreening)
 	d := w.project(engine.StateDraft)
 	tr := w.tracked(engine.StateInProduction)
+	// A calendar proposal making the next working day a day off: the
+	// committee's preview lists the screening deadline it moves.
+	cal := w.proposeCalendar(bytes.Replace(engine.DefaultCalendarSource(), []byte("      - 2025-01-01 # 元旦\n"),
+		[]byte("      - 2025-01-01 # 元旦\n      - "+w.svc.Today().AddDate(0, 0, 1).Format(time.DateOnly)+"\n"), 1))
 	pages := []struct{ who, path string }{
 		{"promoter", "/"}, {"promoter", "/projects"}, {"promoter", "/projects/new"},
 		{"promoter", fmt.Sprintf("/projects/%d", p.ID)}, {"promoter", fmt.Sprintf("/projects/%d", d.ID)},
 		{"promoter", fmt.Sprintf("/projects/%d/tracking", tr.ID)}, {"promoter", "/audit"}, {"promoter", "/no-such-page"},
 		{"reviewer", "/"}, {"reviewer", fmt.Sprintf("/projects/%d", p.ID)},
 		{"committee", "/"}, {"committee", "/dashboard"}, {"committee", "/tracking"}, {"committee", fmt.Sprintf("/projects/%d", tr.ID)},
+		{"committee", "/admin/calendar"}, {"committee", fmt.Sprintf("/admin/calendar/changes/%d", cal.ID)},
 		{"auditor", "/audit"}, {"auditor", "/audit/stats"}, {"auditor", fmt.Sprintf("/projects/%d/dossier", p.ID)},
 		{"admin", "/admin/users"}, {"admin", "/admin/rules"},
 	}
