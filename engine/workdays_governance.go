@@ -76,16 +76,16 @@ type CalendarChange struct {
 // make-up working days added and removed, and whether the year's notice
 // becomes (or stops being) published.
 type CalendarDayDiff struct {
-	Year             int      `json:"year"`
-	HolidaysAdded    []string `json:"holidays_added,omitempty"`
-	HolidaysRemoved  []string `json:"holidays_removed,omitempty"`
-	WorkdaysAdded    []string `json:"workdays_added,omitempty"`
-	WorkdaysRemoved  []string `json:"workdays_removed,omitempty"`
-	PublishedBefore  bool     `json:"published_before"`
-	PublishedAfter   bool     `json:"published_after"`
-	YearAdded        bool     `json:"year_added,omitempty"`
-	YearRemoved      bool     `json:"year_removed,omitempty"`
-	SourceAfter      string   `json:"source_after,omitempty"`
+	Year            int      `json:"year"`
+	HolidaysAdded   []string `json:"holidays_added,omitempty"`
+	HolidaysRemoved []string `json:"holidays_removed,omitempty"`
+	WorkdaysAdded   []string `json:"workdays_added,omitempty"`
+	WorkdaysRemoved []string `json:"workdays_removed,omitempty"`
+	PublishedBefore bool     `json:"published_before"`
+	PublishedAfter  bool     `json:"published_after"`
+	YearAdded       bool     `json:"year_added,omitempty"`
+	YearRemoved     bool     `json:"year_removed,omitempty"`
+	SourceAfter     string   `json:"source_after,omitempty"`
 }
 
 // PublishedChanged reports whether the year's notice status changes.

@@ -43,7 +43,7 @@ type load struct {
 	base     string
 	accounts map[string]*account
 	experts  map[string]*account // drawn experts' accounts, signed in on first use; under mu
-	criteria map[string]float64 // the scoring sheet at full marks × 0.85
+	criteria map[string]float64  // the scoring sheet at full marks × 0.85
 
 	screening chan project   // submitted, waiting for a reviewer's pass
 	scoring   []chan project // per reviewer account: passed, waiting for its score
