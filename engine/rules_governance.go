@@ -318,11 +318,7 @@ func (s *Service) closeChange(ctx context.Context, u *User, id int64, event, rea
 	if err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if needReason && reason == "" {
-		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
-	}
-	if err := checkTextLength("reason", "理由", "reason", reason); err != nil {
+	if reason, err = closingReason(reason, needReason); err != nil {
 		return nil, err
 	}
 	to, err := ruleSetTransition(c.State, event)

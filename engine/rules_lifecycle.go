@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/looplab/fsm"
 
@@ -54,7 +55,14 @@ func ruleSetObject(s RuleSetState) string { return "ruleset:" + string(s) }
 
 // ruleSetTransition returns the state event leads to from s, or a conflict.
 func ruleSetTransition(s RuleSetState, event string) (RuleSetState, error) {
-	m := fsm.NewFSM(string(s), ruleSetLifecycle, nil)
+	return changeTransition(ruleSetLifecycle, s, event, "err.rule_change_not_now")
+}
+
+// changeTransition returns the state event leads to from s in a change's
+// lifecycle (a rule set's, a calendar's), or a conflict saying so with the
+// catalogue message notNow.
+func changeTransition(lifecycle fsm.Events, s RuleSetState, event, notNow string) (RuleSetState, error) {
+	m := fsm.NewFSM(string(s), lifecycle, nil)
 	err := m.Event(context.Background(), event)
 	switch {
 	case err == nil:
@@ -62,7 +70,17 @@ func ruleSetTransition(s RuleSetState, event string) (RuleSetState, error) {
 	case errors.As(err, new(fsm.UnknownEventError)):
 		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
 	}
-	return "", Fail(ECONFLICT, "err.rule_change_not_now", Args{"State": catalog.Message{ID: "rsstate." + string(s)}, "Action": catalog.Message{ID: "event." + event}})
+	return "", Fail(ECONFLICT, notNow, Args{"State": catalog.Message{ID: "rsstate." + string(s)}, "Action": catalog.Message{ID: "event." + event}})
+}
+
+// closingReason checks the reason of a refusal (needed) or a withdrawal
+// of a change, and returns it trimmed.
+func closingReason(reason string, needed bool) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if needed && reason == "" {
+		return "", FieldFail("reason", "err.this_action_needs_written_reason", nil)
+	}
+	return reason, checkTextLength("reason", "理由", "reason", reason)
 }
 
 // RuleSetLifecycleDiagram is the change lifecycle as a mermaid diagram.

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -44,15 +43,7 @@ func calendarObject(s RuleSetState) string { return "calendar:" + string(s) }
 
 // calendarTransition returns the state event leads to from s, or a conflict.
 func calendarTransition(s RuleSetState, event string) (RuleSetState, error) {
-	m := fsm.NewFSM(string(s), calendarLifecycle, nil)
-	err := m.Event(context.Background(), event)
-	switch {
-	case err == nil:
-		return RuleSetState(m.Current()), nil
-	case errors.As(err, new(fsm.UnknownEventError)):
-		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
-	}
-	return "", Fail(ECONFLICT, "err.calendar_change_not_now", Args{"State": catalog.Message{ID: "rsstate." + string(s)}, "Action": catalog.Message{ID: "event." + event}})
+	return changeTransition(calendarLifecycle, s, event, "err.calendar_change_not_now")
 }
 
 // CalendarChange is one proposal to put a calendar version in force.
@@ -332,11 +323,7 @@ func (s *Service) closeCalendarChange(ctx context.Context, u *User, id int64, ev
 	if err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if needReason && reason == "" {
-		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
-	}
-	if err := checkTextLength("reason", "理由", "reason", reason); err != nil {
+	if reason, err = closingReason(reason, needReason); err != nil {
 		return nil, err
 	}
 	to, err := calendarTransition(ch.State, event)
