@@ -35,6 +35,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	s.registerAuditAPIRoutes(a)
 	s.registerWorkAPIRoutes(a)
 	s.registerRulesAPIRoutes(a)
+	s.registerCalendarAPIRoutes(a)
 	s.registerMeetingsAPIRoutes(a)
 	s.registerAdminAPIRoutes(a)
 }

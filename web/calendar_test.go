@@ -212,3 +212,56 @@ func TestWorkbenchAwaitingChanges(t *testing.T) {
 		t.Errorf("after the refusal: %v", got)
 	}
 }
+
+// apiCalendarRoutes are the permission-matrix rows of the calendar over the
+// API: the 工作日历 page's roles, the zone's calendar alike from either park.
+func (w *world) apiCalendarRoutes() []route {
+	const readers = "anon=401 own=403 admin=200 committee=200 auditor=200 other=403 admin@other=200 committee@other=200 auditor@other=200"
+	change := func(suffix string, body any) func(*world, *engine.Project, string) (string, any) {
+		return func(w *world, _ *engine.Project, _ string) (string, any) {
+			ch := w.proposeCalendar(calendarFile("api " + randomToken()))
+			return fmt.Sprintf("/api/v1/calendar/changes/%d%s", ch.ID, suffix), body
+		}
+	}
+	return []route{
+		{"GET", "/api/v1/calendar", "", get("/api/v1/calendar"), readers},
+		{"GET", "/api/v1/calendar/changes", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			w.proposeCalendar(calendarFile("api " + randomToken()))
+			return "/api/v1/calendar/changes", nil
+		}, readers},
+		{"POST", "/api/v1/calendar/changes", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return "/api/v1/calendar/changes", calendarProposeInput{File: string(calendarFile("api " + randomToken())), Note: "国务院办公厅通知"}
+		}, "anon=401 own=403 admin=201 other=403 admin@other=201"},
+		{"GET", "/api/v1/calendar/changes/:change", "", change("", nil), readers},
+		{"POST", "/api/v1/calendar/changes/:change/approve", "", change("/approve", calendarApproveInput{Opinion: "同意"}),
+			"anon=401 own=403 committee=200 other=403 committee@other=200"},
+		{"POST", "/api/v1/calendar/changes/:change/refuse", "", change("/refuse", reasonInput{Reason: "待国务院通知"}),
+			"anon=401 own=403 committee=200 other=403 committee@other=200"},
+		{"POST", "/api/v1/calendar/changes/:change/withdraw", "", change("/withdraw", reasonInput{Reason: "重新起草"}),
+			"anon=401 own=403 admin=200 other=403 admin@other=200"},
+	}
+}
+
+// TestAPICalendarTokens: a token limited to some parks may read the
+// calendar but not change it — the calendar is every park's, beyond its
+// reach — and a read-only token may not either; a token for all the
+// owner's parks with rules:govern proposes.
+func TestAPICalendarTokens(t *testing.T) {
+	w := mustWorld(t)
+	body := calendarProposeInput{File: string(calendarFile("token")), Note: "国务院办公厅通知"}
+	limited := w.bearerFor("admin", engine.APIToken{Parks: []string{ownPark}, Scopes: []string{engine.ScopeRulesRead, engine.ScopeRulesGovern}})
+	if rec := limited.do("GET", "/api/v1/calendar", nil); rec.Code != http.StatusOK {
+		t.Errorf("a park-limited token reading the calendar: %d", rec.Code)
+	}
+	if rec := limited.do("POST", "/api/v1/calendar/changes", body); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "全区") {
+		t.Errorf("a park-limited token proposing: %d %s", rec.Code, rec.Body.String())
+	}
+	readOnly := w.bearerFor("admin", engine.APIToken{Scopes: []string{engine.ScopeRulesRead}})
+	if rec := readOnly.do("POST", "/api/v1/calendar/changes", body); rec.Code != http.StatusForbidden {
+		t.Errorf("a read-only token proposing: %d", rec.Code)
+	}
+	full := w.bearerFor("admin", engine.APIToken{Scopes: []string{engine.ScopeRulesRead, engine.ScopeRulesGovern}})
+	if rec := full.do("POST", "/api/v1/calendar/changes", body); rec.Code != http.StatusCreated {
+		t.Errorf("a governing token proposing: %d %s", rec.Code, rec.Body.String())
+	}
+}

@@ -190,7 +190,7 @@ func TestPermissionMatrix(t *testing.T) {
 	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
 	rows = append(append(rows, w.meetingRoutes()...), w.apiGovernRoutes()...)
 	rows = append(append(rows, w.expertRoutes()...), w.delegationRoutes()...)
-	rows = append(rows, w.inboxRoutes()...)
+	rows = append(append(rows, w.inboxRoutes()...), w.apiCalendarRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path
