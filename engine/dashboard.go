@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // Target is a policy target shown beside the actual figure, for the whole
@@ -473,22 +474,20 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 				if !st.Overdue || !(mine || committee && st.Escalated) {
 					continue
 				}
-				a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "milestone_overdue", Due: st.Due, DaysLate: st.DaysLate,
-					TextZH: fmt.Sprintf("%s节点逾期 %d 天", MilestoneLabel(st.Kind, "zh"), st.DaysLate),
-					TextEN: fmt.Sprintf("%s %d days overdue", MilestoneLabel(st.Kind, "en"), st.DaysLate)}
+				a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "milestone_overdue", Due: st.Due, DaysLate: st.DaysLate}
+				id, args := "alert.milestone_overdue", Args{"Milestone": labelArg("milestone", st.Kind), "Days": st.DaysLate}
 				if st.Escalated {
-					a.Kind = "milestone_escalated"
-					a.TextZH += fmt.Sprintf(",已超过 %d 天宽限期,上报管委会督办", t.EscalationGraceDays)
-					a.TextEN += fmt.Sprintf(", past the %d-day grace period: escalated to the committee", t.EscalationGraceDays)
+					a.Kind, id, args["Grace"] = "milestone_escalated", "alert.milestone_escalated", t.EscalationGraceDays
 				}
+				a.say(id, args)
 				out = append(out, a)
 			}
 			if p.State == StateSigned && (mine || committee) {
 				if il := idleLand(ag, done[p.ID], today, t.IdleLandYears); il != nil {
-					out = append(out, Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "idle_land", Due: il.Since,
-						DaysLate: int(today.Sub(il.Since).Hours() / 24),
-						TextZH:   il.LevelZH + "(约定开工 " + il.Since.Format(time.DateOnly) + ",至今未开工)",
-						TextEN:   il.LevelEN + " (agreed start " + il.Since.Format(time.DateOnly) + ", not started)"})
+					a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "idle_land", Due: il.Since,
+						DaysLate: int(today.Sub(il.Since).Hours() / 24)}
+					a.say("alert.idle_land", Args{"Level": catalog.Text{ZH: il.LevelZH, EN: il.LevelEN}, "Since": il.Since.Format(time.DateOnly)})
+					out = append(out, a)
 				}
 			}
 		}
@@ -509,21 +508,33 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 			names[p.ID] = p.Name
 		}
 		for _, r := range open {
-			a := Alert{Park: r.Park, ProjectID: r.ProjectID, Project: names[r.ProjectID], Kind: "rectification", Due: r.DueOn,
-				TextZH: "整改期限 " + r.DueOn.Format(time.DateOnly) + ":" + CauseLabel(r.Cause, "zh"),
-				TextEN: "rectification due " + r.DueOn.Format(time.DateOnly) + ": " + CauseLabel(r.Cause, "en")}
-			if late := int(today.Sub(r.DueOn).Hours() / 24); late > 0 {
-				a.DaysLate = late
-				a.TextZH += fmt.Sprintf(",已逾期 %d 天,请作出整改结论", late)
-				a.TextEN += fmt.Sprintf(", %d days past the deadline: decide the outcome", late)
-			}
-			if r.Plan == "" {
-				a.TextZH += ";尚未提交整改方案"
-				a.TextEN += "; no plan yet"
-			}
+			a := Alert{Park: r.Park, ProjectID: r.ProjectID, Project: names[r.ProjectID], Kind: "rectification", Due: r.DueOn}
+			a.DaysLate = max(int(today.Sub(r.DueOn).Hours()/24), 0)
+			a.say(rectificationAlert(a.DaysLate > 0, r.Plan != ""), Args{"Due": r.DueOn.Format(time.DateOnly), "Cause": labelArg("cause", r.Cause), "Days": a.DaysLate})
 			out = append(out, a)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Alert) int { return b.DaysLate - a.DaysLate })
 	return out, nil
+}
+
+// say words the alert: the catalogue message id with args, rendered in both
+// languages for Alert's text_zh and text_en.
+func (a *Alert) say(id string, args Args) {
+	m := catalog.Message{ID: id, Args: args}
+	a.TextZH, a.TextEN = m.Text(catalog.ZH), m.Text(catalog.EN)
+}
+
+// rectificationAlert is the message id of an open rectification's alert:
+// past its due date or not, with the firm's plan or still without.
+func rectificationAlert(late, plan bool) string {
+	switch {
+	case late && !plan:
+		return "alert.rectification_late_no_plan"
+	case late:
+		return "alert.rectification_late"
+	case !plan:
+		return "alert.rectification_no_plan"
+	}
+	return "alert.rectification"
 }

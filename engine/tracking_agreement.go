@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -445,12 +444,12 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	if n < years[0] {
 		return nil
 	}
-	il := &IdleLand{Years: n, Since: ag.StartBy, Delivery: ag.LandDeliveredOn, LevelZH: "闲置土地", LevelEN: "idle land"}
-	if n >= years[len(years)-1] {
-		il.Recovery, il.LevelZH, il.LevelEN = true, "闲置满 "+fmt.Sprint(n)+" 年,可无偿收回", "idle "+fmt.Sprint(n)+" years: liable for recovery"
-	} else {
-		il.LevelZH, il.LevelEN = "闲置土地(满 "+fmt.Sprint(n)+" 年,征缴土地闲置费)", "idle land ("+fmt.Sprint(n)+" year: idle-land fee)"
+	il := &IdleLand{Years: n, Since: ag.StartBy, Delivery: ag.LandDeliveredOn, Recovery: n >= years[len(years)-1]}
+	level := catalog.Message{ID: "idle_land.fee", Args: Args{"Years": n}}
+	if il.Recovery {
+		level.ID = "idle_land.recovery"
 	}
+	il.LevelZH, il.LevelEN = level.Text(catalog.ZH), level.Text(catalog.EN)
 	return il
 }
 
