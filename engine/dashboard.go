@@ -370,26 +370,26 @@ func (s *Service) dashboardFirms(ctx context.Context, b *dashboardBuild) error {
 
 // zoneTarget compares all parks' industrial output (万元) with the zone's goal.
 func zoneTarget(output float64) Target {
-	t := Target{ID: "zone_industrial_output", Scope: ZoneScope, NameZH: "高新区工业总产值", NameEN: "High-tech zone industrial output",
-		Unit: "亿元", Target: TargetZoneIndustrialOutput / 10000, Actual: round2(output / 10000), Known: output > 0,
-		BasisZH: "全市高新区工业总产值超 1000 亿元", BasisEN: "all the city's high-tech zones together above 100 bn CNY"}
+	t := Target{ID: "zone_industrial_output", Scope: ZoneScope, Unit: "亿元", Target: TargetZoneIndustrialOutput / 10000,
+		Actual: round2(output / 10000), Known: output > 0}
+	t.NameZH, t.NameEN = catalog.Message{ID: "target.zone_industrial_output"}.Both()
+	t.BasisZH, t.BasisEN = catalog.Message{ID: "target.zone_industrial_output_basis"}.Both()
 	return finish(t)
 }
 
 // parkTargets compares one park's figures with the targets of its rule set.
 func parkTargets(park string, pt rules.ParkTargets, ps *ParkSummary) []Target {
 	known := ps.AboveScale > 0 || ps.Output > 0
-	share := Target{ID: "high_tech_share", Scope: park, NameZH: "高新技术企业占规上工业企业比重", NameEN: "High-tech enterprises' share of above-scale industrial firms",
-		Unit: "%", Target: pt.HighTechShare, Known: known,
-		BasisZH: fmt.Sprintf("规上高新技术企业 %d / 规上工业企业 %d 家", ps.HighTechAbove, ps.AboveScale),
-		BasisEN: fmt.Sprintf("%d of %d above-scale firms are high-tech", ps.HighTechAbove, ps.AboveScale)}
+	share := Target{ID: "high_tech_share", Scope: park, Unit: "%", Target: pt.HighTechShare, Known: known}
+	share.NameZH, share.NameEN = catalog.Message{ID: "target.high_tech_share"}.Both()
+	share.BasisZH, share.BasisEN = catalog.Message{ID: "target.high_tech_share_basis", Args: Args{"HighTech": ps.HighTechAbove, "AboveScale": ps.AboveScale}}.Both()
 	if ps.AboveScale > 0 {
 		share.Actual = round2(float64(ps.HighTechAbove) / float64(ps.AboveScale) * 100)
 	}
-	output := Target{ID: "high_tech_output_share", Scope: park, NameZH: "高新技术企业工业总产值占比", NameEN: "High-tech enterprises' share of industrial output",
-		Unit: "%", Target: pt.HighTechOutputShare, Known: known,
-		BasisZH: fmt.Sprintf("高新技术企业 %.2f / 园区 %.2f 亿元", ps.HighTechOutput/10000, ps.Output/10000),
-		BasisEN: fmt.Sprintf("%.2f of the park's %.2f 100m CNY", ps.HighTechOutput/10000, ps.Output/10000)}
+	output := Target{ID: "high_tech_output_share", Scope: park, Unit: "%", Target: pt.HighTechOutputShare, Known: known}
+	output.NameZH, output.NameEN = catalog.Message{ID: "target.high_tech_output_share"}.Both()
+	output.BasisZH, output.BasisEN = catalog.Message{ID: "target.high_tech_output_share_basis",
+		Args: Args{"HighTech": fmt.Sprintf("%.2f", ps.HighTechOutput/10000), "Output": fmt.Sprintf("%.2f", ps.Output/10000)}}.Both()
 	if ps.Output > 0 {
 		output.Actual = round2(ps.HighTechOutput / ps.Output * 100)
 	}
@@ -521,8 +521,7 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 // say words the alert: the catalogue message id with args, rendered in both
 // languages for Alert's text_zh and text_en.
 func (a *Alert) say(id string, args Args) {
-	m := catalog.Message{ID: id, Args: args}
-	a.TextZH, a.TextEN = m.Text(catalog.ZH), m.Text(catalog.EN)
+	a.TextZH, a.TextEN = catalog.Message{ID: id, Args: args}.Both()
 }
 
 // rectificationAlert is the message id of an open rectification's alert:

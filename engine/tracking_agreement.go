@@ -449,7 +449,7 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	if il.Recovery {
 		level.ID = "idle_land.recovery"
 	}
-	il.LevelZH, il.LevelEN = level.Text(catalog.ZH), level.Text(catalog.EN)
+	il.LevelZH, il.LevelEN = level.Both()
 	return il
 }
 

@@ -85,7 +85,7 @@ func (d *differ) add(c change) {
 			m.ID, m.Args["Before"], m.Args["After"] = "diff.changed", orNone(c.before), orNone(c.after)
 		}
 	}
-	it.TextZH, it.TextEN = m.Text(catalog.ZH), m.Text(catalog.EN)
+	it.TextZH, it.TextEN = m.Both()
 	d.items = append(d.items, it)
 }
 
@@ -260,13 +260,17 @@ func checkSummary(s *fileSpec, c checkSpec) string {
 	if c.Kind == kindThreshold {
 		return diffUnit(normOp(c.Op)+" "+show(c.Value), unitOf(s, c.Metric))
 	}
-	return kindZH[c.Kind]
+	return codeLabel("diff.kind.", c.Kind)
 }
 
-var kindZH = map[string]string{kindVeto: "一票否决项", kindIndustryVeto: "行业否决", kindThreshold: "门槛", kindRequires: "条件要求",
-	kindBracket: "分档门槛", kindTier: "分档"}
-
-var severityZH = map[string]string{"hard": "刚性", "soft": "提示性"}
+// codeLabel is a coded value's Chinese label (prefix+code: diff.kind.veto,
+// diff.severity.hard, diff.blank.fail), "" when the value is not set.
+func codeLabel(prefix, code string) string {
+	if code == "" {
+		return ""
+	}
+	return zhText(prefix+code, nil)
+}
 
 func normOp(op string) string {
 	switch op {
@@ -281,8 +285,8 @@ func normOp(op string) string {
 func (d *differ) checkChanges(sa, sb *fileSpec, a, b checkSpec) {
 	id, name := b.ID, b.NameZH
 	d.changed("check", id, name, "diff.field.name", a.NameZH, b.NameZH)
-	d.changed("check", id, name, "diff.field.kind", kindZH[a.Kind], kindZH[b.Kind])
-	d.changed("check", id, name, "diff.field.severity", severityZH[a.Severity], severityZH[b.Severity])
+	d.changed("check", id, name, "diff.field.kind", codeLabel("diff.kind.", a.Kind), codeLabel("diff.kind.", b.Kind))
+	d.changed("check", id, name, "diff.field.severity", codeLabel("diff.severity.", a.Severity), codeLabel("diff.severity.", b.Severity))
 	veto := func(p *bool) string {
 		if p != nil && *p {
 			return "一票否决"
@@ -370,11 +374,9 @@ func (d *differ) figureLists(a, b *FiguresSpec) {
 	d.listDiff("figures", "", figures, "diff.field.required", label(a.Required), label(b.Required))
 	d.listDiff("figures", "", figures, "diff.field.land", label(a.Land), label(b.Land))
 	for _, k := range keysOf(a.Optional, b.Optional) {
-		d.changed("figures", k, label([]string{k})[0], "diff.field.optional", blankZH[a.Optional[k]], blankZH[b.Optional[k]])
+		d.changed("figures", k, label([]string{k})[0], "diff.field.optional", codeLabel("diff.blank.", a.Optional[k]), codeLabel("diff.blank.", b.Optional[k]))
 	}
 }
-
-var blankZH = map[string]string{BlankNotApplicable: "不适用", BlankFail: "不通过"}
 
 func keysOf[V any](ms ...map[string]V) []string {
 	set := map[string]bool{}

@@ -80,10 +80,10 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 	for _, ex := range exs {
 		r := ExampleResult{ID: ex.ID, NameZH: ex.NameZH, OK: true}
 		fail := func(id string, args catalog.Args) {
-			m := catalog.Message{ID: id, Args: args}
+			zh, en := catalog.Message{ID: id, Args: args}.Both()
 			r.OK = false
-			r.Failures = append(r.Failures, m.Text(catalog.ZH))
-			r.FailEN = append(r.FailEN, m.Text(catalog.EN))
+			r.Failures = append(r.Failures, zh)
+			r.FailEN = append(r.FailEN, en)
 		}
 		if len(ex.Firms) > 0 {
 			rs.runRatingExample(ex, fail)
