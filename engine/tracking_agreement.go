@@ -272,14 +272,10 @@ func (s *Service) AgreementDefaults(ctx context.Context, u *User, id int64) (*Ag
 func (ag *Agreement) validate() error {
 	for _, n := range []struct {
 		field string
-		label catalog.Text
 		v     float64
-	}{{"land_area", catalog.Text{ZH: "用地面积", EN: "land area"}, ag.LandArea},
-		{"fixed_asset_investment", catalog.Text{ZH: "固定资产投资", EN: "fixed-asset investment"}, ag.FixedAssetInvestment},
-		{"output_per_mu", catalog.Text{ZH: "达产亩均产值", EN: "output per mu"}, ag.OutputPerMu},
-		{"tax_per_mu", catalog.Text{ZH: "达产亩均税收", EN: "tax per mu"}, ag.TaxPerMu},
-		{"rd_intensity", catalog.Text{ZH: "研发经费投入强度", EN: "R&D intensity"}, ag.RDIntensity}} {
-		if ie := rules.CheckAmount(n.field, n.label, n.v); ie != nil {
+	}{{"land_area", ag.LandArea}, {"fixed_asset_investment", ag.FixedAssetInvestment},
+		{"output_per_mu", ag.OutputPerMu}, {"tax_per_mu", ag.TaxPerMu}, {"rd_intensity", ag.RDIntensity}} {
+		if ie := rules.CheckAmount(n.field, labelArg("amount", n.field), n.v); ie != nil {
 			return inputError(ie)
 		}
 	}
