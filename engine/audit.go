@@ -136,6 +136,9 @@ func appendChainMessage(b []byte, prev string, e *AuditEntry) []byte {
 		}
 		if f.Kind == FieldText {
 			s := *f.text(e)
+			if s == "" && f.Optional {
+				continue
+			}
 			b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
 			b = append(b, s...)
 			continue

@@ -34,9 +34,12 @@ type EntryField struct {
 	Name    string
 	Kind    EntryFieldKind
 	Chained bool // part of the chain message's body (prev_hash is its link, hash its result)
-	text    func(*AuditEntry) *string
-	num     func(*AuditEntry) *int64
-	tm      func(*AuditEntry) *time.Time
+	// Optional text is left out of the chain message when empty, so a field
+	// added later keeps the hashes of the entries written before it.
+	Optional bool
+	text     func(*AuditEntry) *string
+	num      func(*AuditEntry) *int64
+	tm       func(*AuditEntry) *time.Time
 	// jsonKey is `"name":` with the separator before it (`{` or `,`), ready
 	// to append.
 	jsonKey string
@@ -93,6 +96,8 @@ var EntryFields = func() []EntryField {
 		textField("payload", true, func(e *AuditEntry) *string { return &e.Payload }),
 		textField("prev_hash", false, func(e *AuditEntry) *string { return &e.PrevHash }),
 		textField("hash", false, func(e *AuditEntry) *string { return &e.Hash }),
+		// Added with delegations (委托): last, so the columns before it keep their places.
+		{Name: "on_behalf_of", Kind: FieldText, Chained: true, Optional: true, text: func(e *AuditEntry) *string { return &e.OnBehalfOf }},
 	}
 	for i := range fs {
 		sep := ","

@@ -340,7 +340,7 @@ func TestCSVExport(t *testing.T) {
 			want = "'" + e.Reason // a formula is defused
 		}
 		if r[0] != fmt.Sprint(e.Seq) || r[2] != e.Actor || r[9] != want || r[11] != e.Payload || r[13] != e.Hash ||
-			r[14] != e.Time.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05") {
+			r[14] != e.OnBehalfOf || r[15] != e.Time.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05") {
 			t.Errorf("row %d: %q", i+1, r)
 		}
 	}

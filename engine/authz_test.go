@@ -91,7 +91,7 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 			isState = isState || string(s) == obj
 		}
 		if !isState || act == EventUpdate || act == EventScore || act == EventConflict || act == EventFullProductionReview ||
-			act == EventVote || act == EventRecall { // not fsm events: a vote moves nothing, a recall goes back where the recalled move came from
+			act == EventVote || act == EventRecall || act == EventRemind { // not fsm events: a vote and a reminder move nothing, a recall goes back where the recalled move came from
 			continue
 		}
 		checked++

@@ -125,6 +125,10 @@ type AuditEntry struct {
 	Payload        string    `json:"payload"` // JSON: the rule report, score sheet or figures the decision was based on
 	PrevHash       string    `json:"prev_hash"`
 	Hash           string    `json:"hash"`
+	// OnBehalfOf is the delegator when Actor acted under a delegation (委托);
+	// empty otherwise, and then left out of the chain message, so entries
+	// written before delegations existed keep their hashes.
+	OnBehalfOf string `json:"on_behalf_of"`
 }
 
 // Change is everything one command writes, applied by the store's one
@@ -166,6 +170,10 @@ type Change struct {
 	Calendar  *CalendarPart  // a working-day calendar put in force, open deadlines re-counted
 	Token     *TokenPart     // an API token made, revoked or first used from a new address; builds Entry itself
 	Meeting   *MeetingPart   // a committee meeting opened, a vote, or an item decided with its minutes
+	Experts   *ExpertsPart   // the expert pool: an expert added or changed, a draw (experts.go)
+	// Delegation is a delegation (委托) made or revoked.
+	Delegation *DelegationPart
+	Notify     *NotifyPart // inbox notices, outbox messages, a reminder's key (notify.go; set for every move)
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -236,6 +244,9 @@ type Store interface {
 	CosignatureStore
 	RuleGovernanceStore
 	MeetingStore
+	ExpertStore
+	DelegationStore
+	NotificationStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

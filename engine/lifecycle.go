@@ -117,6 +117,10 @@ var effects = map[string]func(context.Context, *actEffect) error{
 	// minutes attached, the votes and the minutes' hash in the entry (meetings.go).
 	EventApprove: decideInMeeting,
 	EventReject:  decideInMeeting,
+	// pass, override (into expert review): the reviewers drawn at random
+	// from the park's expert pool, when it keeps one (experts.go).
+	EventPass:     drawExperts,
+	EventOverride: drawExperts,
 }
 
 // Terminal reports whether no event leaves s.

@@ -28,9 +28,15 @@ func (s *Service) recallTarget(ctx context.Context, u *User, p *Project) (AuditE
 	if err != nil {
 		return AuditEntry{}, err
 	}
+	// Chasing the next actor (催办) is not their acting.
+	es = slices.DeleteFunc(es, func(e AuditEntry) bool { return e.Event == EventRemind || e.Event == EventEscalate })
 	// The last move and whether anyone wrote after it.
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
+		if e.Event == EventDraw && i == len(es)-1 {
+			// A pass that drew the experts has an effect: the draw stands (experts.go).
+			return AuditEntry{}, Fail(ECONFLICT, "err.recall_not_recallable", Args{"Event": EventLabel(EventPass, "zh")})
+		}
 		if e.FromState == e.ToState || e.FromState == "" {
 			if i == len(es)-1 || e.Event == EventRecall {
 				return AuditEntry{}, Fail(ECONFLICT, "err.recall_next_actor_acted", nil)

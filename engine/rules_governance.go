@@ -117,6 +117,15 @@ func (s *Service) ProposeRuleSet(ctx context.Context, u *User, park, filename st
 	if _, err := s.authorize(u, park, ruleSetObject(RuleSetDraft), EventRulesPropose); err != nil {
 		return nil, err
 	}
+	rs, err := parseDraft(park, filename, src)
+	if err != nil {
+		return nil, err
+	}
+	return s.propose(ctx, u, rs, note, "")
+}
+
+// parseDraft reads an uploaded rule-set file meant for park.
+func parseDraft(park, filename string, src []byte) (*rules.RuleSet, error) {
 	if len(src) == 0 {
 		return nil, FieldFail("file", "err.choose_rule_set_file", nil)
 	}
@@ -130,7 +139,7 @@ func (s *Service) ProposeRuleSet(ctx context.Context, u *User, park, filename st
 	if rs.Park() != park {
 		return nil, FieldFail("file", "err.file_is_for_park_not", Args{"Park": fmt.Sprintf("%q", rs.Park()), "Want": fmt.Sprintf("%q", park)})
 	}
-	return s.propose(ctx, u, rs, note, "")
+	return rs, nil
 }
 
 // ProposeRestore proposes an earlier stored version again: restoring is a

@@ -298,7 +298,7 @@ func TestWhatIfScreeningReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := w.svc.WhatIf(w.ctx, w.users["committee-qingyuan"], draft)
+	rep, _, err := w.svc.WhatIf(w.ctx, w.users["committee-qingyuan"], draft)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ examples:
 		t.Errorf("a refused proposal was stored: %d proposals", len(es))
 	}
 	draft, _ := rules.Parse("q.yaml", qingyuanWith(t, intensityLine, "value: 320 #"))
-	rep, err := w.svc.WhatIf(w.ctx, w.users["admin-qingyuan"], draft)
+	rep, _, err := w.svc.WhatIf(w.ctx, w.users["admin-qingyuan"], draft)
 	if err != nil {
 		t.Fatal(err)
 	}

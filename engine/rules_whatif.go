@@ -104,12 +104,45 @@ type ClassChange struct {
 }
 
 // WhatIf computes the what-if report of a draft rule set for its park,
-// against the version in force now, without storing it (`rules whatif FILE`).
-func (s *Service) WhatIf(ctx context.Context, u *User, draft *rules.RuleSet) (*WhatIfReport, error) {
-	if _, err := s.authorize(u, draft.Park(), "rules", "whatif"); err != nil {
-		return nil, err
+// against the version in force now, without storing it (`rules whatif FILE
+// --as USER`, the 规则集 page's draft upload, the API's draft what-if). A
+// draft's what-if decides nothing, but who looked at what is logged: the
+// entry names the draft's content hash and the report's SHA-256 (returned).
+func (s *Service) WhatIf(ctx context.Context, u *User, draft *rules.RuleSet) (*WhatIfReport, string, error) {
+	a, err := s.authorize(u, draft.Park(), "rules", "whatif")
+	if err != nil {
+		return nil, "", err
 	}
-	return s.whatIf(ctx, u, draft)
+	rep, err := s.whatIf(ctx, u, draft)
+	if err != nil {
+		return nil, "", err
+	}
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(body)
+	sha := hex.EncodeToString(sum[:])
+	e := AuditEntry{Time: rep.GeneratedAt, Actor: u.Username, Role: a.role, Park: draft.Park(), Event: EventRulesWhatIf,
+		RuleSetVersion: draft.Version(), Payload: payload(map[string]any{"draft": true, "version": draft.Version(),
+			"base_version": rep.BaseVersion, "sha256": sha, "projects": rep.Screening.Total, "changed": rep.Screening.Changed})}
+	if err := s.store.Apply(ctx, &Change{Entry: e}); err != nil {
+		return nil, "", err
+	}
+	return rep, sha, nil
+}
+
+// WhatIfFile is WhatIf of an uploaded draft file of park: a file with
+// mistakes is refused whole (*rules.ValidationError), as a proposal is.
+func (s *Service) WhatIfFile(ctx context.Context, u *User, park, filename string, src []byte) (*WhatIfReport, string, error) {
+	if _, err := s.authorize(u, park, "rules", "whatif"); err != nil {
+		return nil, "", err
+	}
+	rs, err := parseDraft(park, filename, src)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.WhatIf(ctx, u, rs)
 }
 
 // WhatIfOperator is WhatIf for the operator's command line on the server

@@ -27,6 +27,7 @@ type Service struct {
 	authz       *Authorizer
 	now         func() time.Time
 	location    *time.Location
+	outbound    Outbound
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
@@ -41,6 +42,7 @@ type Config struct {
 	Checkpoints CheckpointStore  // signed heads of the decision log; defaults to the Store
 	Now         func() time.Time // defaults to the store's Clock: one time for engine and store
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
+	Outbound    Outbound         // the channels and events that go out by e-mail and robot webhooks; none by default
 }
 
 // NewService loads role assignments and returns a ready service.
@@ -62,7 +64,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = loc
 	}
 	s := &Service{store: cfg.Store, checkpoints: cfg.Checkpoints, now: cfg.Now,
-		location: cfg.Location, ruleSets: map[string]*rules.RuleSet{}}
+		location: cfg.Location, outbound: cfg.Outbound, ruleSets: map[string]*rules.RuleSet{}}
+	s.store = notifying{Store: cfg.Store, s: s}
 	as, err := cfg.Store.Assignments(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load role assignments: %w", err)
@@ -316,8 +319,9 @@ func inputErr(err error) error {
 
 // actor is who does a command and through which role.
 type actor struct {
-	user *User
-	role Role
+	user       *User
+	role       Role
+	onBehalfOf string // the delegator whose delegated role the user acts through (委托), if any
 }
 
 // authorize finds the role through which u may do act on obj in park.
@@ -352,7 +356,7 @@ func (s *Service) parkName(id string) catalog.Text {
 
 func (s *Service) entry(a actor, p *Project, event string, from, to State) AuditEntry {
 	e := AuditEntry{Time: s.now().UTC(), Actor: a.user.Username, Role: a.role, Park: p.Park,
-		ProjectID: p.ID, Event: event, FromState: from, ToState: to}
+		ProjectID: p.ID, Event: event, FromState: from, ToState: to, OnBehalfOf: a.onBehalfOf}
 	if p.Report != nil {
 		e.RuleSetVersion = p.Report.RuleSetVersion
 	}
@@ -475,6 +479,11 @@ type Action struct {
 	Meeting       int64  `json:"meeting,omitempty"`
 	MinutesStored string `json:"-"`
 	MinutesSHA256 string `json:"minutes_sha256,omitempty"`
+	// Fix (return only) lists what the promoter must fix (ReturnTargets).
+	Fix []string `json:"fix,omitempty"`
+	// OnBehalfOf (委托) is the delegator whose role the user acts through
+	// under a delegation in force; empty: the user's own roles.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 	// LandDeliveredOn (sign only, YYYY-MM-DD) is the land-delivery date
 	// (交地日期) the deadlines run from; omitted, the signing day.
 	LandDeliveredOn string `json:"land_delivered_on,omitempty"`
@@ -520,9 +529,12 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if act.Event == EventRecall {
 		return s.recall(ctx, u, p, act)
 	}
-	a, err := s.authorize(u, p.Park, string(p.State), act.Event)
+	if act.Event == EventRemind {
+		return s.remind(ctx, u, p, act)
+	}
+	a, err := s.authorizeAct(ctx, u, p, act)
 	if err != nil {
-		return nil, s.stateOrPermission(u, p, act.Event, err)
+		return nil, err
 	}
 	if act.Version != p.Version {
 		return nil, ErrStale()
@@ -541,7 +553,13 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
 		return nil, err
 	}
+	if err := checkReturnTargets(act); err != nil {
+		return nil, err
+	}
 	if err := s.segregation(ctx, u, p, act.Event); err != nil {
+		return nil, err
+	}
+	if err := s.segregationOnBehalf(ctx, a, p, act.Event); err != nil {
 		return nil, err
 	}
 	to, err := transition(p.State, act.Event)
@@ -681,6 +699,9 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	if err := s.segregation(ctx, u, p, EventScore); err != nil {
 		return nil, err
 	}
+	if err := s.checkDrawn(ctx, u, p); err != nil {
+		return nil, err
+	}
 	rs, err := s.projectRuleSet(ctx, p)
 	if err != nil {
 		return nil, err
@@ -781,7 +802,11 @@ func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason
 	c := &Conflict{ProjectID: p.ID, UserID: u.ID, Username: u.Username, Reason: reason, CreatedAt: s.now().UTC()}
 	e := s.entry(a, p, EventConflict, p.State, p.State)
 	e.Reason = reason
-	return s.store.Apply(ctx, &Change{Conflict: c, Entry: e})
+	ch := &Change{Conflict: c, Entry: e}
+	if err := s.recusal(ctx, a, u, p, ch); err != nil {
+		return err
+	}
+	return s.store.Apply(ctx, ch)
 }
 
 // Project returns a project u may read.
@@ -831,7 +856,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 		return nil
 	}
 	m := newMachine(p.State)
-	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict, EventRecall) {
+	for _, ev := range append(m.AvailableTransitions(), EventUpdate, EventScore, EventConflict, EventRecall, EventRemind) {
 		if ev == EventRecommend || ev == EventFailReview || ev == EventRate {
 			continue // automatic: follow from scores and rating runs
 		}
@@ -862,6 +887,10 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 			if _, err := s.recallTarget(ctx, u, p); err != nil {
 				continue
 			}
+		case EventRemind:
+			if _, err := s.remindRefusal(ctx, u, p); err != nil {
+				continue
+			}
 		}
 		out = append(out, ev)
 	}
@@ -874,7 +903,7 @@ func (s *Service) Actions(ctx context.Context, u *User, p *Project) []string {
 var actionRank = func() map[string]int {
 	order := []string{EventSubmit, EventResubmit, EventPass, EventScore, EventApprove, EventSign, EventStartConstruction,
 		EventStartProduction, EventRectified, EventUpdate, EventOverride, EventReturn, EventReject, EventRectify,
-		EventExit, EventWithdraw, EventConflict, EventRecall}
+		EventExit, EventWithdraw, EventConflict, EventRecall, EventRemind}
 	m := make(map[string]int, len(order))
 	for i, ev := range order {
 		m[ev] = i + 1
@@ -888,7 +917,11 @@ func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry,
 	if err != nil {
 		return nil, err
 	}
-	return s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	if err == nil && p.CreatedBy == u.ID && p.State == StateExpertReview {
+		sealReview(es) // experts.go
+	}
+	return es, err
 }
 
 // Scores returns the sheets of the project's current round. A reviewer sees

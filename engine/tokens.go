@@ -25,13 +25,14 @@ const (
 	ScopeTrackingWrite = "tracking:write"
 	ScopeRatingsRun    = "ratings:run"
 	ScopeUsersManage   = "users:manage"
+	ScopeRulesGovern   = "rules:govern" // propose, what-if, approve, refuse, withdraw rule-set changes
 )
 
 // ReadScopes and ActScopes list the scopes, in the order the tokens page
 // offers them.
 var (
 	ReadScopes = []string{ScopeProjectsRead, ScopeAuditRead, ScopeTrackingRead, ScopeRatingsRead, ScopeRulesRead, ScopeDashboardRead, ScopeUsersRead}
-	ActScopes  = []string{ScopeProjectsAct, ScopeTrackingWrite, ScopeRatingsRun, ScopeUsersManage}
+	ActScopes  = []string{ScopeProjectsAct, ScopeTrackingWrite, ScopeRatingsRun, ScopeUsersManage, ScopeRulesGovern}
 )
 
 // IsActingScope reports whether scope changes something.

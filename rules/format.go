@@ -79,11 +79,16 @@ type fileSpec struct {
 	// Committee is how the committee decides in a meeting (集体决策);
 	// absent, the defaults of CommitteeRules apply.
 	Committee *CommitteeRules `yaml:"committee,omitempty" json:"committee,omitempty"`
-	Rating    RatingConfig    `yaml:"rating" json:"rating"`
-	Tracking  Tracking        `yaml:"tracking" json:"tracking"`
-	Targets   *ParkTargets    `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
-	Deadlines map[string]int  `yaml:"deadlines" json:"deadlines"`
-	Examples  []Example       `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
+	// Experts is the random draw from the park's expert pool (专家库);
+	// absent, the defaults of ExpertRules apply.
+	Experts *ExpertRules `yaml:"experts,omitempty" json:"experts,omitempty"`
+	// Reminders is how overdue projects are chased (催办); absent, DefaultReminderRules.
+	Reminders *ReminderRules `yaml:"reminders,omitempty" json:"reminders,omitempty"`
+	Rating    RatingConfig   `yaml:"rating" json:"rating"`
+	Tracking  Tracking       `yaml:"tracking" json:"tracking"`
+	Targets   *ParkTargets   `yaml:"targets,omitempty" json:"targets,omitempty"` // targets.go
+	Deadlines map[string]int `yaml:"deadlines" json:"deadlines"`
+	Examples  []Example      `yaml:"examples,omitempty" json:"examples,omitempty"` // examples.go
 	// Holidays and Workdays are no longer used: the working-day calendar is
 	// its own versioned data (engine's calendar). They stay readable so rule
 	// sets stored before the change still parse to the same version.

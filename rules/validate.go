@@ -120,10 +120,12 @@ func (b *builder) build() *RuleSet {
 	b.buildChecks()
 	b.buildFigures()
 	b.buildScoring()
+	b.buildExperts()
 	b.buildRating()
 	b.buildTracking()
 	b.buildTargets()
 	b.buildCalendar()
+	b.buildReminders()
 	b.buildExamples()
 	if len(b.problems) > 0 {
 		return nil

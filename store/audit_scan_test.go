@@ -107,7 +107,7 @@ func TestAuditScanParallelTamper(t *testing.T) {
 		{"MovedFarPastHead", `UPDATE audit_log SET seq = 9223372036854775807 WHERE seq = 6`, 7, "sequence gap or reorder: expected 6"},
 		{"MovedBeforeFirst", `UPDATE audit_log SET seq = -9223372036854775808 WHERE seq = 6`, -9223372036854775808, "sequence gap or reorder: expected 1"},
 		{"InsertedAtBoundary", `INSERT INTO audit_log SELECT 0, time, actor, role, park, project_id, event, from_state, to_state,
-			reason, rule_set_version, payload, prev_hash, hash FROM audit_log WHERE seq = 1`, 0, "sequence gap or reorder: expected 1"},
+			reason, rule_set_version, payload, prev_hash, hash, on_behalf_of FROM audit_log WHERE seq = 1`, 0, "sequence gap or reorder: expected 1"},
 	}
 	for _, chunk := range []int64{4, 5} {
 		for _, tc := range cases {

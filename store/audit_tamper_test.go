@@ -55,7 +55,7 @@ func TestTamperTable(t *testing.T) {
 		}, "verify", "previous hash does not match"},
 		{"Insert", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000; INSERT INTO audit_log SELECT 5, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash FROM audit_log WHERE seq = 4`)
+			db.Writer().Exec(`UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000; INSERT INTO audit_log SELECT 5, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash, on_behalf_of FROM audit_log WHERE seq = 4`)
 		}, "verify", "previous hash does not match"},
 		{"RecomputeChain", func(t *testing.T, db *store.DB) { rehash(t, db, 5) }, "verify", "rewritten after it was signed"},
 		{"RecomputeChainAndTree", func(t *testing.T, db *store.DB) {

@@ -51,8 +51,8 @@ func TestAuditTriggersRefuseChanges(t *testing.T) {
 		{"UpdateAll", `UPDATE audit_log SET hash = hash`},
 		{"Delete", `DELETE FROM audit_log WHERE seq = 3`},
 		{"DeleteAll", `DELETE FROM audit_log`},
-		{"InsertGap", `INSERT INTO audit_log SELECT seq + 10, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, hash, hash FROM audit_log WHERE seq = 3`},
-		{"InsertFork", `INSERT INTO audit_log SELECT 4, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash FROM audit_log WHERE seq = 3`},
+		{"InsertGap", `INSERT INTO audit_log SELECT seq + 10, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, hash, hash, on_behalf_of FROM audit_log WHERE seq = 3`},
+		{"InsertFork", `INSERT INTO audit_log SELECT 4, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash, on_behalf_of FROM audit_log WHERE seq = 3`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := db.Writer().ExecContext(ctx, tc.sql)

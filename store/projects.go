@@ -111,6 +111,15 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 	if err != nil {
 		return nil, err
 	}
+	if c.Notify != nil {
+		last := &e
+		if len(extra) > 0 {
+			last = &extra[len(extra)-1]
+		}
+		if err := writeNotify(ctx, tx, c.Notify, last); err != nil {
+			return nil, err
+		}
+	}
 	writeBack = func() {
 		w()
 		parts()
@@ -236,7 +245,8 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntr
 // writeParts writes the parts of c beside the project part, after its
 // entry e (already appended), and returns their write-back.
 func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *engine.AuditEntry) (func(), error) {
-	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.Rules == nil && c.Calendar == nil && c.Meeting == nil {
+	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.Rules == nil && c.Calendar == nil && c.Meeting == nil &&
+		c.Experts == nil && c.Delegation == nil {
 		return func() {}, nil // a decision on a project: the hot path
 	}
 	var backs []func()
@@ -275,6 +285,20 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 	}
 	if c.Meeting != nil {
 		w, err := writeMeeting(ctx, tx, c.Meeting)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.Experts != nil {
+		w, err := db.writeExperts(ctx, tx, c.Experts, e)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.Delegation != nil {
+		w, err := writeDelegation(ctx, tx, c.Delegation, e.Time)
 		if err != nil {
 			return nil, err
 		}

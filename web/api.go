@@ -34,6 +34,9 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	a.GET("/projects/:id/history", s.handleAPIProjectHistory)
 	s.registerAuditAPIRoutes(a)
 	s.registerWorkAPIRoutes(a)
+	s.registerRulesAPIRoutes(a)
+	s.registerMeetingsAPIRoutes(a)
+	s.registerAdminAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.
@@ -100,11 +103,7 @@ func (s *Server) handleAPIProjectCreate(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectGet(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	p, err := s.apiProject(c)
 	if err != nil {
 		return err
 	}
@@ -178,11 +177,7 @@ func (s *Server) handleAPIProjectScore(c echo.Context) error {
 }
 
 func (s *Server) handleAPIProjectReport(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.svc.Project(c.Request().Context(), currentUser(c), id)
+	p, err := s.apiProject(c)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,25 @@ var apiScopes = map[string]string{
 	"PUT /api/v1/users/:id/status":                engine.ScopeUsersManage,
 	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
 	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
+	"POST /api/v1/users/:id/password":             engine.ScopeUsersManage,
+
+	"GET /api/v1/rulesets/changes":                    engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/changes/:change":            engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/diff":                       engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/whatif/:whatif":             engine.ScopeRulesRead,
+	"GET /api/v1/rulesets/whatif/:whatif/report.xlsx": engine.ScopeRulesRead,
+	"POST /api/v1/rulesets/changes":                   engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/whatif":    engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/approve":   engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/refuse":    engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/changes/:change/withdraw":  engine.ScopeRulesGovern,
+	"POST /api/v1/rulesets/whatif":                    engine.ScopeRulesGovern,
+	"GET /api/v1/meetings":                            engine.ScopeProjectsRead,
+	"GET /api/v1/meetings/agenda":                     engine.ScopeProjectsRead,
+	"GET /api/v1/meetings/:mid":                       engine.ScopeProjectsRead,
+	"POST /api/v1/meetings":                           engine.ScopeProjectsAct,
+	"POST /api/v1/meetings/:mid/votes":                engine.ScopeProjectsAct,
+	"POST /api/v1/meetings/:mid/decisions":            engine.ScopeProjectsAct,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a
@@ -74,9 +93,27 @@ func (s *Server) tokenScope(next echo.HandlerFunc) echo.HandlerFunc {
 				// As for a park the owner cannot read: its existence is not told.
 				return engine.Fail(engine.ENOTFOUND, "err.project_not_found", nil)
 			}
+			c.Set(ctxProject, p)
 		}
 		return next(c)
 	}
+}
+
+// ctxProject holds the project the park check of a token already read, so
+// a read handler does not read it twice (apiProject).
+const ctxProject = "api.project"
+
+// apiProject is the project a /api/v1/projects/:id request names, as its
+// user may read it: the one the token's park check read, or read now.
+func (s *Server) apiProject(c echo.Context) (*engine.Project, error) {
+	if p, ok := c.Get(ctxProject).(*engine.Project); ok {
+		return p, nil
+	}
+	id, err := projectID(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.Project(c.Request().Context(), currentUser(c), id)
 }
 
 // useToken admits a bearer token at now from the request's address: an

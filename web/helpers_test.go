@@ -54,6 +54,8 @@ type world struct {
 	srv   *Server
 	clock *clock
 	users map[string]*engine.User
+	// revokeDay spreads the permission matrix's delegations over days of their own.
+	revokeDay int
 }
 
 const (

@@ -122,6 +122,23 @@ func formatAmount(v float64, decimals int) string {
 	return b.String()
 }
 
+// formatFileSize shows a byte count as people read it: 45 B, 1.2 KB,
+// 3.4 MB (binary units, one decimal above bytes); rounding it to whole
+// kilobytes once showed a 45-byte file as "0 KB".
+func formatFileSize(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v, unit := float64(n)/1024, "KB"
+	for _, u := range []string{"MB", "GB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	return formatAmount(v, 1) + " " + unit
+}
+
 // formatTime shows t in the zone's time zone (Asia/Shanghai).
 func formatTime(t time.Time, loc *time.Location, withClock bool) string {
 	if t.IsZero() {

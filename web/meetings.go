@@ -206,10 +206,7 @@ func (s *Server) handleMeetingVote(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/meetings/%d#item-%d", mid, pid))
 }
 
-// handleMeetingDecide announces the meeting's decision on an item: the
-// minutes of the votes are stored as the project's document first, then the
-// decision names them by their SHA-256; if the votes changed in between the
-// engine refuses and the file is removed.
+// handleMeetingDecide announces the meeting's decision on an item (decideInMeeting).
 func (s *Server) handleMeetingDecide(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
@@ -221,22 +218,33 @@ func (s *Server) handleMeetingDecide(c echo.Context) error {
 	if err != nil {
 		return s.meetingRefusal(c, engine.ErrStale())
 	}
-	b, err := s.svc.Minutes(ctx, u, mid, pid)
-	if err != nil {
-		return s.meetingRefusal(c, err)
-	}
-	d := &engine.Document{StoredName: randomToken()}
-	if err := s.storeDocument(d, bytes.NewReader(b)); err != nil {
-		return err
-	}
-	_, err = s.svc.Act(ctx, u, pid, engine.Action{Event: c.FormValue("event"), Version: version, Meeting: mid,
-		MinutesStored: d.StoredName, MinutesSHA256: d.SHA256})
-	if err != nil {
-		s.removeDocumentFile(d.StoredName)
+	if _, err := s.decideInMeeting(ctx, u, mid, pid, c.FormValue("event"), version); err != nil {
 		return s.meetingRefusal(c, err)
 	}
 	s.flash(c, true, s.t(c, "meetings.decided"))
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/meetings/%d#item-%d", mid, pid))
+}
+
+// decideInMeeting stores the minutes of the votes as the project's document
+// first, then takes the decision naming them by their SHA-256; if the votes
+// changed in between the engine refuses and the file is removed. The page
+// and the API decide through it.
+func (s *Server) decideInMeeting(ctx context.Context, u *engine.User, mid, pid int64, event string, version int64) (*engine.Project, error) {
+	b, err := s.svc.Minutes(ctx, u, mid, pid)
+	if err != nil {
+		return nil, err
+	}
+	d := &engine.Document{StoredName: randomToken()}
+	if err := s.storeDocument(d, bytes.NewReader(b)); err != nil {
+		return nil, err
+	}
+	p, err := s.svc.Act(ctx, u, pid, engine.Action{Event: event, Version: version, Meeting: mid,
+		MinutesStored: d.StoredName, MinutesSHA256: d.SHA256})
+	if err != nil {
+		s.removeDocumentFile(d.StoredName)
+		return nil, err
+	}
+	return p, nil
 }
 
 // handleMeetingMinutes shows the minutes of an item whose votes are all in,

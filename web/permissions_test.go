@@ -188,7 +188,9 @@ func TestPermissionMatrix(t *testing.T) {
 	w := mustWorld(t)
 	rows := append(append(append(w.matrixRoutes(), w.trackingRoutes()...), w.adminRoutes()...), append(w.rulesAdminRoutes(), w.calendarRoutes()...)...)
 	rows = append(append(rows, w.apiAuditRoutes()...), w.apiWorkRoutes()...)
-	rows = append(rows, w.meetingRoutes()...)
+	rows = append(append(rows, w.meetingRoutes()...), w.apiGovernRoutes()...)
+	rows = append(append(rows, w.expertRoutes()...), w.delegationRoutes()...)
+	rows = append(rows, w.inboxRoutes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

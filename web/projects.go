@@ -193,6 +193,9 @@ func (s *Server) parkNames(parks []engine.Park, lang string) map[string]string {
 
 type projectData struct {
 	Project       *engine.Project
+	OnBehalf      []engine.OnBehalf // 代办: what the user may do for each delegator in force
+	Return        *returnView       // the latest 退回 with its list and the figures changed since
+	ReturnTargets []returnTarget    // the return form's checklist
 	ParkName      string
 	Actions       []string
 	ReasonEvents  []string // actions that take a reason, shown as forms
@@ -295,6 +298,14 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		DocumentKinds: engine.DocumentKinds, Fields: figureFields, FigureRows: figureRows(p.Figures), ScoreForm: scoreForm,
 		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{},
 		OptionalReason: optionalReason, Opinion: opinionEvents}
+	if d.OnBehalf, err = s.svc.OnBehalfActions(ctx, u, p); err != nil {
+		return err
+	}
+	note, err := s.svc.LatestReturn(ctx, p)
+	if err != nil {
+		return err
+	}
+	d.Return, d.ReturnTargets = s.returnViewOf(note, p, s.lang(c)), s.returnTargets(s.lang(c))
 	for _, a := range d.Actions {
 		switch {
 		case a == engine.EventUpdate:
@@ -397,7 +408,12 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 		return err
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
-	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on")}
+	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on"),
+		OnBehalfOf: c.FormValue("on_behalf_of")}
+	if act.Event == engine.EventReturn {
+		form, _ := c.FormParams()
+		act.Fix = form["fix"]
+	}
 	var overrideForm map[string]string
 	if act.Event == engine.EventOverride {
 		form, _ := c.FormParams()

@@ -242,6 +242,7 @@ func (s *Server) funcs() template.FuncMap {
 		"formkey":      randomToken, // a fresh form_key per rendered form (form_once.go)
 		"amount":       func(v float64) string { return formatAmount(v, 2) },
 		"number":       func(v float64, d int) string { return formatAmount(v, d) },
+		"filesize":     formatFileSize,
 		"date":         func(t time.Time) string { return formatTime(t, s.loc, false) },
 		"datetime":     func(t time.Time) string { return formatTime(t, s.loc, true) },
 		"stateLabel":   func(lang string, st engine.State) string { return engine.StateLabel(st, lang) },
@@ -301,7 +302,6 @@ func (s *Server) funcs() template.FuncMap {
 		"add":     func(a, b int) int { return a + b },
 		"primary": func(ev string) bool { return primaryEvents[ev] },
 		"list":    func(xs ...string) []string { return xs },
-		"divf":    func(a int64, b int) float64 { return float64(a) / float64(b) },
 		"fmtFigure": func(v any) string {
 			switch x := v.(type) {
 			case float64:

@@ -38,6 +38,7 @@ func (s *Server) registerRulesAdminRoutes(e *echo.Echo) {
 	g.POST("/rules/changes/:id/refuse", s.handleRuleSetRefuse)
 	g.POST("/rules/changes/:id/withdraw", s.handleRuleSetWithdraw)
 	g.GET("/rules/whatif/:id/xlsx", s.handleWhatIfXLSX)
+	g.POST("/rules/whatif", s.handleRuleSetDraftWhatIf)
 }
 
 // maxRuleSetFile caps an uploaded rule-set file: the defaults are ~15 KB.
@@ -98,21 +99,9 @@ func (s *Server) handleRuleSets(c echo.Context) error {
 
 func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	park := c.FormValue("park")
-	var data []byte
-	name := park + ".yaml"
-	if fh, err := c.FormFile("file"); err == nil {
-		if fh.Size > maxRuleSetFile {
-			return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: s.i18n.T(s.lang(c), "err.rule_file_too_large", nil)})
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if data, err = io.ReadAll(io.LimitReader(f, maxRuleSetFile)); err != nil {
-			return err
-		}
-		name = filepath.Base(fh.Filename)
+	name, data, err := uploadedRuleSet(c, park)
+	if err != nil {
+		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: s.refusalMessage(c, err)})
 	}
 	ch, err := s.svc.ProposeRuleSet(c.Request().Context(), currentUser(c), park, name, data, c.FormValue("note"))
 	var ve *rules.ValidationError
@@ -131,6 +120,61 @@ func (s *Server) handleRuleSetPropose(c echo.Context) error {
 	}
 	s.flash(c, true, s.i18n.T(s.lang(c), "flash.rules_proposed", catalog.Args{"Version": shortVersion(ch.Version)}))
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/rules/changes/%d", ch.ID))
+}
+
+// uploadedRuleSet reads the page's rule-set file field, if one was chosen.
+func uploadedRuleSet(c echo.Context, park string) (name string, data []byte, err error) {
+	name = park + ".yaml"
+	fh, ferr := c.FormFile("file")
+	if ferr != nil {
+		return name, nil, nil
+	}
+	if fh.Size > maxRuleSetFile {
+		return name, nil, engine.FieldFail("file", "err.api_rules_file_too_large", nil)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return name, nil, err
+	}
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, maxRuleSetFile))
+	return filepath.Base(fh.Filename), data, err
+}
+
+// handleRuleSetDraftWhatIf shows the what-if of an uploaded draft, and its
+// diff, before anyone proposes it: nothing is stored and nothing decided,
+// but the look is logged (engine.Service.WhatIf).
+func (s *Server) handleRuleSetDraftWhatIf(c echo.Context) error {
+	park := c.FormValue("park")
+	name, data, err := uploadedRuleSet(c, park)
+	if err != nil {
+		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: s.refusalMessage(c, err)})
+	}
+	rep, sha, err := s.svc.WhatIfFile(c.Request().Context(), currentUser(c), park, name, data)
+	var ve *rules.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Problems: ve.Problems, File: name,
+			Error: s.i18n.T(s.lang(c), "err.rule_file_has_mistakes", nil)})
+	case engine.ErrorCode(err) == engine.EINVALID:
+		return s.ruleSetsPage(c, http.StatusBadRequest, park, ruleSetsData{Error: s.refusalMessage(c, err)})
+	case err != nil:
+		return err
+	}
+	d := ruleSetChangeData{WhatIf: rep, DraftFile: name, DraftSHA: sha}
+	parks, err := s.svc.RuleSetReadableParks(c.Request().Context(), currentUser(c))
+	if err != nil {
+		return err
+	}
+	for _, p := range parks {
+		if p.ID == park {
+			d.DraftPark = p
+		}
+	}
+	d.chart()
+	pd := s.page(c, s.i18n.T(s.lang(c), "page.admin_rule_draft.title", nil))
+	pd.Data = d
+	return s.render(c, http.StatusOK, "admin_rule_draft", pd)
 }
 
 type ruleSetSourceData struct {
@@ -177,6 +221,11 @@ type ruleSetChangeData struct {
 	Proposer    bool // the reader proposed it: no approve button, and why
 	Now         string
 	Chart       []chartBar
+	// Of a draft's what-if (issue 12): the file, the park and the SHA-256
+	// of a report that was computed and logged but not stored.
+	DraftFile string
+	DraftPark engine.Park
+	DraftSHA  string
 }
 
 // chartBar is one class of the rating replay's before/after chart, as
@@ -187,6 +236,33 @@ type chartBar struct {
 	BeforePct, AfterPct       int // bar heights, 0–100
 	X, BeforeY, AfterY        int
 	BeforeLabelY, AfterLabelY int
+}
+
+// chart draws the rating replay's before/after bars, if the report has one.
+func (d *ruleSetChangeData) chart() {
+	if d.WhatIf == nil || d.WhatIf.Rating == nil {
+		return
+	}
+	most := 1
+	for _, cl := range d.WhatIf.RatingClasses() {
+		most = max(most, d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl])
+	}
+	for _, cl := range d.WhatIf.RatingClasses() {
+		b, a := d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl]
+		if a+b > 0 {
+			bp, ap := b*100/most, a*100/most
+			d.Chart = append(d.Chart, chartBar{Class: cl, Before: b, After: a, BeforePct: bp, AfterPct: ap, X: 100 * len(d.Chart),
+				BeforeY: 112 - bp, AfterY: 112 - ap, BeforeLabelY: 109 - bp, AfterLabelY: 109 - ap})
+		}
+	}
+}
+
+// ReportSHA is the SHA-256 of the report shown: the stored one's, or the draft's.
+func (d ruleSetChangeData) ReportSHA() string {
+	if d.WhatIfRec != nil {
+		return d.WhatIfRec.SHA256
+	}
+	return d.DraftSHA
 }
 
 // ChartWidth is the chart's width in its own units: 100 a class, at least
@@ -225,20 +301,7 @@ func (s *Server) handleRuleSetChange(c echo.Context) error {
 			d.Stale = true
 		}
 	}
-	if d.WhatIf != nil && d.WhatIf.Rating != nil {
-		most := 1
-		for _, cl := range d.WhatIf.RatingClasses() {
-			most = max(most, d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl])
-		}
-		for _, cl := range d.WhatIf.RatingClasses() {
-			b, a := d.WhatIf.Rating.Before[cl], d.WhatIf.Rating.After[cl]
-			if a+b > 0 {
-				bp, ap := b*100/most, a*100/most
-				d.Chart = append(d.Chart, chartBar{Class: cl, Before: b, After: a, BeforePct: bp, AfterPct: ap, X: 100 * len(d.Chart),
-					BeforeY: 112 - bp, AfterY: 112 - ap, BeforeLabelY: 109 - bp, AfterLabelY: 109 - ap})
-			}
-		}
-	}
+	d.chart()
 	pd := s.page(c, s.i18n.T(s.lang(c), "page.admin_rule_change.title", catalog.Args{"ID": ch.ID}))
 	pd.Data = d
 	return s.render(c, http.StatusOK, "admin_rule_change", pd)
@@ -339,6 +402,11 @@ func (s *Server) handleWhatIfXLSX(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return sendWhatIfXLSX(c, rep, rec)
+}
+
+// sendWhatIfXLSX sends a stored what-if report as its workbook.
+func sendWhatIfXLSX(c echo.Context, rep *engine.WhatIfReport, rec *engine.WhatIfRecord) error {
 	body, err := rep.XLSX(rec.SHA256)
 	if err != nil {
 		return err

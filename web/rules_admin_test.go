@@ -132,6 +132,9 @@ func (w *world) rulesAdminRoutes() []route {
 			return path, nil
 		}, rulesReaders},
 		{"POST", "/admin/rules/changes/:id/whatif", "", changePath("/whatif", nil), "anon=401 own=403 admin=303 committee=303 other=403"},
+		{"POST", "/admin/rules/whatif", "", func(w *world, _ *engine.Project, _ string) (string, any) {
+			return "/admin/rules/whatif", uploadForm(w.t, ownPark, "draft.yaml", ruleSetFile(w.t, "draft-"+randomToken()[:8]))
+		}, "anon=401 own=403 admin=200 committee=200 other=403"},
 		{"POST", "/admin/rules/changes/:id/approve", "", changePath("/approve", whatIf), "anon=401 own=403 committee=303 other=403"},
 		{"POST", "/admin/rules/changes/:id/refuse", "", changePath("/refuse", nil), "anon=401 own=403 committee=303 other=403"},
 		{"POST", "/admin/rules/changes/:id/withdraw", "", changePath("/withdraw", nil), "anon=401 own=403 admin=303 other=403"},

@@ -70,6 +70,25 @@ func TestBrowserRuleChange(t *testing.T) {
 	}
 
 	login("admin", true)
+	// First the draft's what-if, before proposing anything (screenshot
+	// rules-draft-whatif.png): the diff and the replay, nothing stored.
+	run("what-if of the draft",
+		chromedp.Navigate(ts.URL+"/admin/rules"),
+		chromedp.WaitVisible(chromedp.CSS(`#draft-whatif`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`#draft-whatif input[type=file]`), []string{draft}),
+		chromedp.Click(chromedp.CSS(`#draft-whatif-run`)),
+		chromedp.WaitVisible(chromedp.CSS(`#whatif-summary`)),
+	)
+	if got := textOf("#diff"); !strings.Contains(got, "450") {
+		t.Fatalf("the draft's diff: %s", got)
+	}
+	if got := textOf("#whatif-summary"); !strings.Contains(got, "4") {
+		t.Fatalf("the draft's replay: %s", got)
+	}
+	screenshot(t, ctx, "rules-draft-whatif")
+	if cs, err := w.db.RuleSetChanges(w.ctx, ownPark); err != nil || len(cs) != 1 {
+		t.Fatalf("the draft's what-if stored a change: %d %v", len(cs), err)
+	}
 	run("propose the draft",
 		chromedp.Navigate(ts.URL+"/admin/rules"),
 		chromedp.WaitVisible(chromedp.CSS(`#upload`)),

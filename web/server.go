@@ -247,7 +247,10 @@ func (s *Server) routes() {
 	s.registerAdminRoutes(e)
 	s.registerRulesAdminRoutes(e)
 	s.registerCalendarRoutes(e)
+	s.registerExpertRoutes(e)
 	s.registerMeetingRoutes(e)
+	s.registerDelegationRoutes(e)
+	s.registerInboxRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

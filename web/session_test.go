@@ -287,6 +287,17 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 }
 
+func TestFormatFileSize(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{0, "0 B"}, {45, "45 B"}, {1023, "1023 B"}, {1024, "1 KB"}, {1229, "1.2 KB"}, {3565158, "3.4 MB"}, {5 << 30, "5 GB"}} {
+		if got := formatFileSize(tt.n); got != tt.want {
+			t.Errorf("formatFileSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
 func TestFormatAmount(t *testing.T) {
 	tests := []struct {
 		v    float64

@@ -85,12 +85,26 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 		return err
 	}
 	d := &demo{ctx: ctx, svc: svc, users: users, docs: docs}
+	if err := d.seedExpertPool(func(name, display string) (*engine.User, error) { // demo_experts.go
+		return svc.CreateUser(ctx, name, display, demoPassword, []engine.RoleAssignment{{Role: engine.RoleReviewer, Park: "qingyuan"}})
+	}); err != nil {
+		return err
+	}
+	if err := a.svc.ReloadRoles(ctx); err != nil { // the pool's accounts, made through the demo's service
+		return err
+	}
 	for _, p := range demoProjects {
 		if err := d.run(p); err != nil {
 			return fmt.Errorf("demo project %q: %w", p.in.Name, err)
 		}
 	}
 	if err := seedTracking(d); err != nil { // cmd/zonevet/tracking.go
+		return err
+	}
+	if err := seedDelegation(d); err != nil {
+		return err
+	}
+	if err := seedReminders(ctx, a, users); err != nil { // cmd/zonevet/demo_notify.go
 		return err
 	}
 	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
@@ -117,6 +131,8 @@ type step struct {
 	waive   []string
 	minutes string
 	refused bool
+	// fix (return): what the promoter must fix (退回 with a target).
+	fix []string
 	// dissent (approve): committee3 votes against with this opinion, the
 	// others in favour; the minutes record it.
 	dissent string
@@ -139,7 +155,11 @@ func (d *demo) run(dp demoProject) error {
 			if err != nil {
 				return err
 			}
-			for i, who := range st.scorers {
+			scorers, err := d.drawnScorers(p, st.scorers) // demo_experts.go
+			if err != nil {
+				return err
+			}
+			for i, who := range scorers {
 				items := map[string]float64{}
 				for _, c := range rs.Scoring().Criteria {
 					// Vary the sheets a little so the reviewers do not look cloned.
@@ -154,7 +174,7 @@ func (d *demo) run(dp demoProject) error {
 			}
 			continue
 		}
-		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive}
+		act := engine.Action{Event: st.event, Version: p.Version, Reason: st.reason, Clauses: demoClauses(st.event), Waive: st.waive, Fix: st.fix}
 		if (st.event == engine.EventApprove || st.event == engine.EventReject) && p.State == engine.StateCommitteeReview {
 			if err := d.meeting(p, st, &act); err != nil {
 				return fmt.Errorf("meeting on %s: %w", st.event, err)
@@ -361,7 +381,8 @@ var demoProjects = []demoProject{
 		[]step{submit, pass, {event: engine.EventScore, scoreFraction: 0.8, scorers: []string{"reviewer2"}}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "生物医药中试基地", InvestorName: "清远博济生物医药有限公司", USCC: uscc("91441800MA5BRT6H"),
 		Figures: figures("C2761", 25, 350, 600, 28, 8)},
-		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。"}}},
+		[]step{submit, {as: "reviewer1", event: engine.EventReturn, reason: "达产年亩均产值、亩均税收低于标准,请投资方补充市场分析并调整用地规模。",
+			fix: []string{"figure:land_area", "figure:expected_output", "figure:tax", "document:feasibility"}}}},
 	{"promoter1", engine.ProjectInput{Park: "qingyuan", Name: "再生塑料颗粒加工项目", InvestorName: "清远市绿源塑胶制品有限公司", USCC: uscc("91441800MA5CUW7J"),
 		Figures: figures("C2929", 40, 200, 500, 15, 0.5)},
 		[]step{submit}},
@@ -397,4 +418,17 @@ func uscc(prefix string) string {
 		}
 	}
 	panic("uscc: bad prefix " + prefix)
+}
+
+// seedDelegation leaves one delegation in force: reviewer1 (王评审), away on
+// a trip this week, hands the reviewer role in qingyuan to reviewer3 (钱评审).
+func seedDelegation(d *demo) error {
+	today := d.svc.Now().In(d.svc.Location())
+	_, err := d.svc.Delegate(d.ctx, d.users["reviewer1"], engine.DelegationInput{Park: "qingyuan", Role: engine.RoleReviewer,
+		Delegate: "reviewer3", Starts: today.AddDate(0, 0, -1).Format(time.DateOnly), Ends: today.AddDate(0, 0, 6).Format(time.DateOnly),
+		Reason: "赴省科技厅参加评审培训(出差一周),期间初审由钱评审代办"})
+	if err != nil {
+		return fmt.Errorf("demo delegation: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,8 @@ Usage:
   zonevet lifecycle                        # the lifecycle as a Mermaid diagram
   zonevet calendar load FILE --as ADMIN      # put a working-day calendar version in force (logged)
   zonevet calendar show | default            # the calendar in force | the built-in file
+  zonevet experts verify-draw --log FILE.jsonl SEQ  # recompute an expert draw from an exported log (no database)
+  zonevet remind sweep                       # remind of overdue projects and escalate them once now (cron-friendly)
 
 Every command takes --db (default $ZONEVET_DB or zonevet.db).
 `
@@ -99,6 +101,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runBackup(ctx, args[1:], stdout)
 	case "calendar":
 		return runCalendar(ctx, args[1:], stdout)
+	case "experts":
+		return runExperts(ctx, args[1:], stdout)
+	case "remind":
+		return runRemind(ctx, args[1:], stdout)
 	case "lifecycle":
 		d, err := engine.Visualize()
 		if err != nil {

@@ -151,6 +151,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The demo park keeps an expert pool: the pass is followed by its draw.
 	jsonl := c.ok("audit", "export", "--format", "jsonl")
 	lines := strings.Split(strings.TrimSpace(jsonl), "\n")
 	var last struct {
@@ -158,7 +159,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		Event string `json:"event"`
 		Hash  string `json:"hash"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "pass" || int(last.Seq) != len(lines) {
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "draw" || int(last.Seq) != len(lines) {
 		t.Fatalf("last exported entry %+v (%v) of %d", last, err, len(lines))
 	}
 	csvOut := c.ok("audit", "export", "--format", "csv")

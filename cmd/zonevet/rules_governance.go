@@ -160,8 +160,9 @@ func runRulesVersions(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // runRulesWhatIf: rules whatif --park P FILE|VERSION [--as USER] [--xlsx OUT] [--json].
-// A stored proposal's what-if with --as is generated and logged (what an
-// approval needs); otherwise it is computed and printed only.
+// A stored proposal's what-if with --as is generated, stored and logged (what
+// an approval needs); a file's with --as is logged, not stored; without --as
+// it is computed and printed only.
 func runRulesWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	fs, db := newFlags("rules whatif")
 	park := fs.String("park", "", "park id")
@@ -192,7 +193,7 @@ func runRulesWhatIf(ctx context.Context, args []string, out io.Writer) error {
 				if err != nil {
 					return err
 				}
-				rep, err = a.svc.WhatIf(ctx, u, draft)
+				rep, sha, err = a.svc.WhatIf(ctx, u, draft)
 				if err != nil {
 					return err
 				}

@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string) error {
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: the socket address ($ZONEVET_TRUSTED_PROXIES)")
 	loginLimit := fs.Int("login-limit", 5, "failed sign-ins per account and address before growing delays (an address: five times as many per 15 minutes)")
 	tokenMaxDays := fs.Int("token-max-days", 365, "the longest life an API token may be given, in days (new tokens: 90 by default)")
+	outbound := addOutboundFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +57,10 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	*docs = docsDir(*docs, *db)
+	ob, delivery, err := outbound.delivery()
+	if err != nil {
+		return err
+	}
 
 	setMemoryLimit()
 	a, err := openApp(ctx, *db)
@@ -63,6 +68,11 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.close()
+	if len(ob.Channels) > 0 { // a service that queues messages on the configured channels
+		if a.svc, err = engine.NewService(ctx, engine.Config{Store: a.db, Checkpoints: a.db, Outbound: ob}); err != nil {
+			return err
+		}
+	}
 	if a.fresh && *demo {
 		fmt.Println("zonevet: new database: seeding demo data …")
 		if err := seedDemo(ctx, a, *docs); err != nil {
@@ -97,6 +107,7 @@ func runServe(ctx context.Context, args []string) error {
 	if a.fresh && *demo {
 		fmt.Print(demoLogins)
 	}
+	runNotifyWorkers(ctx, a.svc, delivery, *outbound.sendEvery, *outbound.sweepEvery, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

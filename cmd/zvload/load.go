@@ -42,6 +42,7 @@ type load struct {
 	cfg      config
 	base     string
 	accounts map[string]*account
+	experts  map[string]*account // drawn experts' accounts, signed in on first use; under mu
 	criteria map[string]float64 // the scoring sheet at full marks × 0.85
 
 	screening chan project   // submitted, waiting for a reviewer's pass
@@ -77,7 +78,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if cfg.users < 5 {
 		return nil, errors.New("--users must be at least 5 (one per role and reviewer account)")
 	}
-	l := &load{cfg: cfg, base: strings.TrimSuffix(cfg.addr, "/"), accounts: map[string]*account{},
+	l := &load{cfg: cfg, base: strings.TrimSuffix(cfg.addr, "/"), accounts: map[string]*account{}, experts: map[string]*account{},
 		screening: make(chan project, 1<<16), committee: make(chan project, 1<<16), latency: map[string][]time.Duration{}}
 	reviewers := []string{"reviewer1", "reviewer2", "reviewer3"}
 	for _, name := range append([]string{"promoter1", "committee1", "committee2"}, reviewers...) {
@@ -184,23 +185,87 @@ func (l *load) reviewer(ctx context.Context, rng *rand.Rand, name string, k int,
 			form := url.Values{"event": {"pass"}, "version": {strconv.FormatInt(p.Version, 10)}, "csrf": {a.csrf}}
 			if l.form(ctx, a, "POST /projects/{id}/act pass (form)", fmt.Sprintf("/projects/%d/act", p.ID), form, http.StatusSeeOther) {
 				l.decisions.Add(1)
+				if drawn := l.drawn(ctx, a, p); len(drawn) > 0 {
+					// The park keeps an expert pool: only the experts drawn
+					// for the project score it, each under their own account.
+					for _, name := range drawn {
+						if b, err := l.account(ctx, name); err == nil {
+							l.score(ctx, b, p)
+						}
+					}
+					continue
+				}
 				for _, q := range l.scoring {
 					q <- p
 				}
 			}
 		case p := <-l.scoring[k]:
-			var out struct {
-				Project project `json:"project"`
-			}
-			if l.do(ctx, a, "POST /api/v1/projects/{id}/scores", "POST", fmt.Sprintf("/api/v1/projects/%d/scores", p.ID),
-				map[string]any{"round": p.Round, "items": l.criteria, "comment": "符合园区产业定位"}, http.StatusCreated, &out) {
-				l.decisions.Add(1)
-				if out.Project.State == "committee_review" {
-					l.committee <- out.Project
-				}
-			}
+			l.score(ctx, a, p)
 		}
 	}
+}
+
+// score scores p as a, and hands it to the committee once recommended.
+func (l *load) score(ctx context.Context, a *account, p project) {
+	var out struct {
+		Project project `json:"project"`
+	}
+	if l.do(ctx, a, "POST /api/v1/projects/{id}/scores", "POST", fmt.Sprintf("/api/v1/projects/%d/scores", p.ID),
+		map[string]any{"round": p.Round, "items": l.criteria, "comment": "符合园区产业定位"}, http.StatusCreated, &out) {
+		l.decisions.Add(1)
+		if out.Project.State == "committee_review" {
+			l.committee <- out.Project
+		}
+	}
+}
+
+// drawnUser is how the project page's draw panel names a drawn expert's account.
+var drawnUser = regexp.MustCompile(`data-user="([^"]+)"`)
+
+// drawn are the accounts of the experts drawn for p, read from its page
+// (none when the park keeps no expert pool).
+func (l *load) drawn(ctx context.Context, a *account, p project) []string {
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/projects/%d", l.base, p.ID), nil)
+	if err != nil {
+		panic(err)
+	}
+	var body []byte
+	if !l.send(ctx, a, "GET /projects/{id}", req, http.StatusOK, &body) {
+		return nil
+	}
+	var names []string
+	for _, m := range drawnUser.FindAllSubmatch(body, -1) {
+		names = append(names, string(m[1]))
+	}
+	return names
+}
+
+// account is the signed-in account of a drawn expert, signing it in on
+// first use (l.experts, under l.mu: the role accounts are read unlocked).
+func (l *load) account(ctx context.Context, name string) (*account, error) {
+	l.mu.Lock()
+	a := l.experts[name]
+	l.mu.Unlock()
+	if a != nil {
+		return a, nil
+	}
+	a, err := l.signIn(ctx, name)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // the run ended during the sign-in: not an error
+	}
+	if err != nil {
+		l.mu.Lock()
+		l.fail(fmt.Sprintf("sign in as %s: %v", name, err))
+		l.mu.Unlock()
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.experts[name]; b != nil {
+		return b, nil
+	}
+	l.experts[name] = a
+	return a, nil
 }
 
 // committeeMember approves recommended projects in a committee meeting
@@ -326,6 +391,8 @@ func (l *load) send(ctx context.Context, a *account, route string, req *http.Req
 	}
 	if h, ok := out.(*http.Header); ok {
 		*h = resp.Header
+	} else if b, ok := out.(*[]byte); ok {
+		*b = body
 	} else if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
 			l.fail(fmt.Sprintf("%s: answer: %v", route, err))
