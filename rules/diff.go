@@ -89,9 +89,12 @@ func (d *differ) add(c change) {
 	d.items = append(d.items, it)
 }
 
-// zh renders a catalogue message in Chinese, the language of a DiffItem's
-// Name and Field.
+// zhText renders a catalogue message in Chinese, the language of a
+// DiffItem's Name, Field and values.
 func zhText(id string, args catalog.Args) string { return catalog.T(catalog.ZH, id, args) }
+
+// counted is a number with its unit (diff.value.points: 70 分), in Chinese.
+func counted(id string, n any) string { return zhText(id, catalog.Args{"N": n}) }
 
 func orID(id, area string) string {
 	if id == "" {
@@ -120,9 +123,9 @@ func show(v any) string {
 		return x
 	case bool:
 		if x {
-			return "是"
+			return zhText("label.yes", nil)
 		}
-		return "否"
+		return zhText("label.no", nil)
 	case []string:
 		return strings.Join(x, "、")
 	}
@@ -132,7 +135,7 @@ func show(v any) string {
 	if m, ok := v.(map[string]any); ok {
 		if l, ok1 := m["leading"]; ok1 {
 			if o, ok2 := m["other"]; ok2 {
-				return fmt.Sprintf("主导产业 %s / 其他 %s", show(l), show(o))
+				return zhText("diff.value.by_class", catalog.Args{"Leading": show(l), "Other": show(o)})
 			}
 		}
 	}
@@ -289,9 +292,9 @@ func (d *differ) checkChanges(sa, sb *fileSpec, a, b checkSpec) {
 	d.changed("check", id, name, "diff.field.severity", codeLabel("diff.severity.", a.Severity), codeLabel("diff.severity.", b.Severity))
 	veto := func(p *bool) string {
 		if p != nil && *p {
-			return "一票否决"
+			return zhText("diff.value.veto", nil)
 		}
-		return "可一事一议"
+		return zhText("diff.value.no_veto", nil)
 	}
 	if a.Kind == b.Kind && (a.Kind == kindThreshold || a.Kind == kindBracket) {
 		d.changed("check", id, name, "diff.field.veto", veto(a.Veto), veto(b.Veto))
@@ -326,14 +329,21 @@ func conds(c checkSpec) string {
 	for _, w := range c.WhenAny {
 		parts = append(parts, fmt.Sprintf("%s %s %s", w.Metric, normOp(w.Op), show(w.Value)))
 	}
-	return strings.Join(parts, " 或 ")
+	if len(parts) == 0 {
+		return ""
+	}
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out = zhText("diff.value.or", catalog.Args{"A": out, "B": p})
+	}
+	return out
 }
 
 func table(rows []bracketRow, unit string) string {
 	var parts []string
 	for _, r := range rows {
 		if r.Upto == nil {
-			parts = append(parts, "其余 "+diffUnit(show(r.Value), unit))
+			parts = append(parts, zhText("diff.value.rest", catalog.Args{"Value": diffUnit(show(r.Value), unit)}))
 		} else {
 			parts = append(parts, fmt.Sprintf("≤ %s: %s", show(r.Upto), diffUnit(show(r.Value), unit)))
 		}
@@ -398,19 +408,19 @@ func (d *differ) scoring(a, b ScoringSheet) {
 		mb[c.ID] = true
 		old, ok := ma[c.ID]
 		if !ok {
-			d.add(change{kind: "added", area: "scoring", rule: c.ID, name: c.NameZH, after: num(c.Max) + " 分"})
+			d.add(change{kind: "added", area: "scoring", rule: c.ID, name: c.NameZH, after: counted("diff.value.points", num(c.Max))})
 			continue
 		}
-		d.changed("scoring", c.ID, c.NameZH, "diff.field.max", num(old.Max)+" 分", num(c.Max)+" 分")
+		d.changed("scoring", c.ID, c.NameZH, "diff.field.max", counted("diff.value.points", num(old.Max)), counted("diff.value.points", num(c.Max)))
 	}
 	for _, c := range a.Criteria {
 		if !mb[c.ID] {
-			d.add(change{kind: "removed", area: "scoring", rule: c.ID, name: c.NameZH, before: num(c.Max) + " 分"})
+			d.add(change{kind: "removed", area: "scoring", rule: c.ID, name: c.NameZH, before: counted("diff.value.points", num(c.Max))})
 		}
 	}
 	scoring := zhText("diff.name.scoring", nil)
-	d.changed("scoring", "", scoring, "diff.field.pass_mark", num(a.PassMark)+" 分", num(b.PassMark)+" 分")
-	d.changed("scoring", "", scoring, "diff.field.quorum", strconv.Itoa(a.Quorum)+" 人", strconv.Itoa(b.Quorum)+" 人")
+	d.changed("scoring", "", scoring, "diff.field.pass_mark", counted("diff.value.points", num(a.PassMark)), counted("diff.value.points", num(b.PassMark)))
+	d.changed("scoring", "", scoring, "diff.field.quorum", counted("diff.value.people", a.Quorum), counted("diff.value.people", b.Quorum))
 }
 
 // indicators compares two lists of rating indicators, those of firms below
@@ -424,7 +434,7 @@ func (d *differ) indicators(belowScale bool, a, b []Indicator) {
 	}
 	matchByID(a, b, func(x Indicator) string { return x.ID }, false,
 		func(x Indicator) {
-			d.add(change{kind: "added", area: "rating", rule: x.ID, name: nameOf(x), after: "权重 " + num(x.Weight)})
+			d.add(change{kind: "added", area: "rating", rule: x.ID, name: nameOf(x), after: counted("diff.value.weight", num(x.Weight))})
 		},
 		func(old, x Indicator) {
 			name := nameOf(x)
@@ -435,7 +445,7 @@ func (d *differ) indicators(belowScale bool, a, b []Indicator) {
 			d.changed("rating", x.ID, name, "diff.field.better", old.Better, x.Better)
 		},
 		func(x Indicator) {
-			d.add(change{kind: "removed", area: "rating", rule: x.ID, name: nameOf(x), before: "权重 " + num(x.Weight)})
+			d.add(change{kind: "removed", area: "rating", rule: x.ID, name: nameOf(x), before: counted("diff.value.weight", num(x.Weight))})
 		})
 }
 
@@ -450,7 +460,7 @@ func (d *differ) rating(a, b RatingConfig) {
 	}
 	d.indicators(true, ia, ib)
 	rating := zhText("diff.name.rating", nil)
-	d.changed("rating", "", rating, "diff.field.cap", num(a.Cap)+" 倍权重", num(b.Cap)+" 倍权重")
+	d.changed("rating", "", rating, "diff.field.cap", counted("diff.value.times_weight", num(a.Cap)), counted("diff.value.times_weight", num(b.Cap)))
 	band := func(bs []Band) map[string]Band {
 		m := map[string]Band{}
 		for _, x := range bs {
@@ -466,14 +476,14 @@ func (d *differ) rating(a, b RatingConfig) {
 		d.changed("rating", n, band, "diff.field.bottom_percent", pct(x.BottomPercent), pct(y.BottomPercent))
 	}
 	d.changed("rating", "", rating, "diff.field.floor", floor(a.Floor), floor(b.Floor))
-	d.changed("rating", "", rating, "diff.field.grace_years", strconv.Itoa(a.GraceYears)+" 年", strconv.Itoa(b.GraceYears)+" 年")
-	d.changed("rating", "", rating, "diff.field.rectification_days", strconv.Itoa(a.RectificationDays)+" 天", strconv.Itoa(b.RectificationDays)+" 天")
-	d.changed("rating", "", rating, "diff.field.exit_after_d_years", strconv.Itoa(a.ExitAfterDYears)+" 年", strconv.Itoa(b.ExitAfterDYears)+" 年")
-	d.changed("rating", "", rating, "diff.field.publicity_days", strconv.Itoa(a.PublicityDays)+" 天", strconv.Itoa(b.PublicityDays)+" 天")
+	d.changed("rating", "", rating, "diff.field.grace_years", counted("diff.value.years", a.GraceYears), counted("diff.value.years", b.GraceYears))
+	d.changed("rating", "", rating, "diff.field.rectification_days", counted("diff.value.days", a.RectificationDays), counted("diff.value.days", b.RectificationDays))
+	d.changed("rating", "", rating, "diff.field.exit_after_d_years", counted("diff.value.years", a.ExitAfterDYears), counted("diff.value.years", b.ExitAfterDYears))
+	d.changed("rating", "", rating, "diff.field.publicity_days", counted("diff.value.days", a.PublicityDays), counted("diff.value.days", b.PublicityDays))
 	d.changed("rating", "", rating, "diff.field.not_filed", a.NotFiled, b.NotFiled)
 	d.changed("rating", "", rating, "diff.field.band_rounding", a.BandRounding, b.BandRounding)
 	if !same(a.Classes, b.Classes) {
-		d.changed("rating", "", rating, "diff.field.classes", "原措施", "新措施")
+		d.changed("rating", "", rating, "diff.field.classes", zhText("diff.value.old_measures", nil), zhText("diff.value.new_measures", nil))
 	}
 	if !same(a.RDSupport, b.RDSupport) {
 		d.changed("rating", "", rating, "diff.field.rd_support", show(a.RDSupport), show(b.RDSupport))
@@ -491,7 +501,7 @@ func floor(f Floor) string {
 	if f.Indicator == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s < %s 归 %s 类", f.Indicator, num(f.Below), f.Band)
+	return zhText("diff.value.floor", catalog.Args{"Indicator": f.Indicator, "Below": num(f.Below), "Band": f.Band})
 }
 
 // fields compares two structs of plain settings field by field, naming
@@ -514,10 +524,10 @@ func (d *differ) deadlines(a, b map[string]int) {
 		y, oky := b[k]
 		before, after := "", ""
 		if okx {
-			before = strconv.Itoa(x) + " 个工作日"
+			before = counted("diff.value.working_days", x)
 		}
 		if oky {
-			after = strconv.Itoa(y) + " 个工作日"
+			after = counted("diff.value.working_days", y)
 		}
 		d.changed("deadline", k, k, "diff.field.deadline", before, after)
 	}
@@ -532,7 +542,7 @@ func (d *differ) examples(a, b []Example) {
 		func(x Example) { d.add(change{kind: "added", area: "example", rule: x.ID, name: x.NameZH}) },
 		func(old, x Example) {
 			if !same(old, x) {
-				d.changed("example", x.ID, x.NameZH, "diff.field.content", "原用例", "新用例")
+				d.changed("example", x.ID, x.NameZH, "diff.field.content", zhText("diff.value.old_example", nil), zhText("diff.value.new_example", nil))
 			}
 		},
 		func(x Example) { d.add(change{kind: "removed", area: "example", rule: x.ID, name: x.NameZH}) })
@@ -547,7 +557,7 @@ func (d *differ) park(a, b *fileSpec) {
 		if p == nil {
 			return ""
 		}
-		return strconv.Itoa(*p) + " 位小数"
+		return counted("diff.value.decimals", *p)
 	}
 	d.changed("park", "", park, "diff.field.precision", prec(a.Precision), prec(b.Precision))
 	if !same(a.Targets, b.Targets) {
