@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zonevet/rules"
+	"zonevet/rules/catalog"
 )
 
 // Target is a policy target shown beside the actual figure, for the whole
@@ -369,26 +370,26 @@ func (s *Service) dashboardFirms(ctx context.Context, b *dashboardBuild) error {
 
 // zoneTarget compares all parks' industrial output (万元) with the zone's goal.
 func zoneTarget(output float64) Target {
-	t := Target{ID: "zone_industrial_output", Scope: ZoneScope, NameZH: "高新区工业总产值", NameEN: "High-tech zone industrial output",
-		Unit: "亿元", Target: TargetZoneIndustrialOutput / 10000, Actual: round2(output / 10000), Known: output > 0,
-		BasisZH: "全市高新区工业总产值超 1000 亿元", BasisEN: "all the city's high-tech zones together above 100 bn CNY"}
+	t := Target{ID: "zone_industrial_output", Scope: ZoneScope, Unit: "亿元", Target: TargetZoneIndustrialOutput / 10000,
+		Actual: round2(output / 10000), Known: output > 0}
+	t.NameZH, t.NameEN = catalog.Message{ID: "target.zone_industrial_output"}.Both()
+	t.BasisZH, t.BasisEN = catalog.Message{ID: "target.zone_industrial_output_basis"}.Both()
 	return finish(t)
 }
 
 // parkTargets compares one park's figures with the targets of its rule set.
 func parkTargets(park string, pt rules.ParkTargets, ps *ParkSummary) []Target {
 	known := ps.AboveScale > 0 || ps.Output > 0
-	share := Target{ID: "high_tech_share", Scope: park, NameZH: "高新技术企业占规上工业企业比重", NameEN: "High-tech enterprises' share of above-scale industrial firms",
-		Unit: "%", Target: pt.HighTechShare, Known: known,
-		BasisZH: fmt.Sprintf("规上高新技术企业 %d / 规上工业企业 %d 家", ps.HighTechAbove, ps.AboveScale),
-		BasisEN: fmt.Sprintf("%d of %d above-scale firms are high-tech", ps.HighTechAbove, ps.AboveScale)}
+	share := Target{ID: "high_tech_share", Scope: park, Unit: "%", Target: pt.HighTechShare, Known: known}
+	share.NameZH, share.NameEN = catalog.Message{ID: "target.high_tech_share"}.Both()
+	share.BasisZH, share.BasisEN = catalog.Message{ID: "target.high_tech_share_basis", Args: Args{"HighTech": ps.HighTechAbove, "AboveScale": ps.AboveScale}}.Both()
 	if ps.AboveScale > 0 {
 		share.Actual = round2(float64(ps.HighTechAbove) / float64(ps.AboveScale) * 100)
 	}
-	output := Target{ID: "high_tech_output_share", Scope: park, NameZH: "高新技术企业工业总产值占比", NameEN: "High-tech enterprises' share of industrial output",
-		Unit: "%", Target: pt.HighTechOutputShare, Known: known,
-		BasisZH: fmt.Sprintf("高新技术企业 %.2f / 园区 %.2f 亿元", ps.HighTechOutput/10000, ps.Output/10000),
-		BasisEN: fmt.Sprintf("%.2f of the park's %.2f 100m CNY", ps.HighTechOutput/10000, ps.Output/10000)}
+	output := Target{ID: "high_tech_output_share", Scope: park, Unit: "%", Target: pt.HighTechOutputShare, Known: known}
+	output.NameZH, output.NameEN = catalog.Message{ID: "target.high_tech_output_share"}.Both()
+	output.BasisZH, output.BasisEN = catalog.Message{ID: "target.high_tech_output_share_basis",
+		Args: Args{"HighTech": fmt.Sprintf("%.2f", ps.HighTechOutput/10000), "Output": fmt.Sprintf("%.2f", ps.Output/10000)}}.Both()
 	if ps.Output > 0 {
 		output.Actual = round2(ps.HighTechOutput / ps.Output * 100)
 	}
@@ -473,22 +474,20 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 				if !st.Overdue || !(mine || committee && st.Escalated) {
 					continue
 				}
-				a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "milestone_overdue", Due: st.Due, DaysLate: st.DaysLate,
-					TextZH: fmt.Sprintf("%s节点逾期 %d 天", MilestoneLabel(st.Kind, "zh"), st.DaysLate),
-					TextEN: fmt.Sprintf("%s %d days overdue", MilestoneLabel(st.Kind, "en"), st.DaysLate)}
+				a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "milestone_overdue", Due: st.Due, DaysLate: st.DaysLate}
+				id, args := "alert.milestone_overdue", Args{"Milestone": labelArg("milestone", st.Kind), "Days": st.DaysLate}
 				if st.Escalated {
-					a.Kind = "milestone_escalated"
-					a.TextZH += fmt.Sprintf(",已超过 %d 天宽限期,上报管委会督办", t.EscalationGraceDays)
-					a.TextEN += fmt.Sprintf(", past the %d-day grace period: escalated to the committee", t.EscalationGraceDays)
+					a.Kind, id, args["Grace"] = "milestone_escalated", "alert.milestone_escalated", t.EscalationGraceDays
 				}
+				a.say(id, args)
 				out = append(out, a)
 			}
 			if p.State == StateSigned && (mine || committee) {
 				if il := idleLand(ag, done[p.ID], today, t.IdleLandYears); il != nil {
-					out = append(out, Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "idle_land", Due: il.Since,
-						DaysLate: int(today.Sub(il.Since).Hours() / 24),
-						TextZH:   il.LevelZH + "(约定开工 " + il.Since.Format(time.DateOnly) + ",至今未开工)",
-						TextEN:   il.LevelEN + " (agreed start " + il.Since.Format(time.DateOnly) + ", not started)"})
+					a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "idle_land", Due: il.Since,
+						DaysLate: int(today.Sub(il.Since).Hours() / 24)}
+					a.say("alert.idle_land", Args{"Level": catalog.Text{ZH: il.LevelZH, EN: il.LevelEN}, "Since": il.Since.Format(time.DateOnly)})
+					out = append(out, a)
 				}
 			}
 		}
@@ -509,21 +508,32 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 			names[p.ID] = p.Name
 		}
 		for _, r := range open {
-			a := Alert{Park: r.Park, ProjectID: r.ProjectID, Project: names[r.ProjectID], Kind: "rectification", Due: r.DueOn,
-				TextZH: "整改期限 " + r.DueOn.Format(time.DateOnly) + ":" + CauseLabel(r.Cause, "zh"),
-				TextEN: "rectification due " + r.DueOn.Format(time.DateOnly) + ": " + CauseLabel(r.Cause, "en")}
-			if late := int(today.Sub(r.DueOn).Hours() / 24); late > 0 {
-				a.DaysLate = late
-				a.TextZH += fmt.Sprintf(",已逾期 %d 天,请作出整改结论", late)
-				a.TextEN += fmt.Sprintf(", %d days past the deadline: decide the outcome", late)
-			}
-			if r.Plan == "" {
-				a.TextZH += ";尚未提交整改方案"
-				a.TextEN += "; no plan yet"
-			}
+			a := Alert{Park: r.Park, ProjectID: r.ProjectID, Project: names[r.ProjectID], Kind: "rectification", Due: r.DueOn}
+			a.DaysLate = max(int(today.Sub(r.DueOn).Hours()/24), 0)
+			a.say(rectificationAlert(a.DaysLate > 0, r.Plan != ""), Args{"Due": r.DueOn.Format(time.DateOnly), "Cause": labelArg("cause", r.Cause), "Days": a.DaysLate})
 			out = append(out, a)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Alert) int { return b.DaysLate - a.DaysLate })
 	return out, nil
+}
+
+// say words the alert: the catalogue message id with args, rendered in both
+// languages for Alert's text_zh and text_en.
+func (a *Alert) say(id string, args Args) {
+	a.TextZH, a.TextEN = catalog.Message{ID: id, Args: args}.Both()
+}
+
+// rectificationAlert is the message id of an open rectification's alert:
+// past its due date or not, with the firm's plan or still without.
+func rectificationAlert(late, plan bool) string {
+	switch {
+	case late && !plan:
+		return "alert.rectification_late_no_plan"
+	case late:
+		return "alert.rectification_late"
+	case !plan:
+		return "alert.rectification_no_plan"
+	}
+	return "alert.rectification"
 }

@@ -44,10 +44,13 @@ func CauseLabel(c, lang string) string { return label("cause", c, lang) }
 // ReviewMetricLabel names a review metric in lang.
 func ReviewMetricLabel(m, lang string) string { return label("metric", m, lang) }
 
-// stateArg is a state as a message argument, named in the reader's language.
-func stateArg(s State) catalog.Text {
-	return catalog.Text{ZH: StateLabel(s, "zh"), EN: StateLabel(s, "en")}
+// labelArg is a label as a message argument, named in the reader's language.
+func labelArg(prefix, code string) catalog.Text {
+	return catalog.Text{ZH: label(prefix, code, catalog.ZH), EN: label(prefix, code, catalog.EN)}
 }
+
+// stateArg is a state as a message argument, named in the reader's language.
+func stateArg(s State) catalog.Text { return labelArg("state", string(s)) }
 
 // errNotNow refuses an event the project's state no longer allows: the page
 // the user acted from is out of date.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -273,14 +272,10 @@ func (s *Service) AgreementDefaults(ctx context.Context, u *User, id int64) (*Ag
 func (ag *Agreement) validate() error {
 	for _, n := range []struct {
 		field string
-		label catalog.Text
 		v     float64
-	}{{"land_area", catalog.Text{ZH: "用地面积", EN: "land area"}, ag.LandArea},
-		{"fixed_asset_investment", catalog.Text{ZH: "固定资产投资", EN: "fixed-asset investment"}, ag.FixedAssetInvestment},
-		{"output_per_mu", catalog.Text{ZH: "达产亩均产值", EN: "output per mu"}, ag.OutputPerMu},
-		{"tax_per_mu", catalog.Text{ZH: "达产亩均税收", EN: "tax per mu"}, ag.TaxPerMu},
-		{"rd_intensity", catalog.Text{ZH: "研发经费投入强度", EN: "R&D intensity"}, ag.RDIntensity}} {
-		if ie := rules.CheckAmount(n.field, n.label, n.v); ie != nil {
+	}{{"land_area", ag.LandArea}, {"fixed_asset_investment", ag.FixedAssetInvestment},
+		{"output_per_mu", ag.OutputPerMu}, {"tax_per_mu", ag.TaxPerMu}, {"rd_intensity", ag.RDIntensity}} {
+		if ie := rules.CheckAmount(n.field, labelArg("amount", n.field), n.v); ie != nil {
 			return inputError(ie)
 		}
 	}
@@ -445,12 +440,12 @@ func idleLand(ag *Agreement, done []Milestone, today time.Time, years []int) *Id
 	if n < years[0] {
 		return nil
 	}
-	il := &IdleLand{Years: n, Since: ag.StartBy, Delivery: ag.LandDeliveredOn, LevelZH: "闲置土地", LevelEN: "idle land"}
-	if n >= years[len(years)-1] {
-		il.Recovery, il.LevelZH, il.LevelEN = true, "闲置满 "+fmt.Sprint(n)+" 年,可无偿收回", "idle "+fmt.Sprint(n)+" years: liable for recovery"
-	} else {
-		il.LevelZH, il.LevelEN = "闲置土地(满 "+fmt.Sprint(n)+" 年,征缴土地闲置费)", "idle land ("+fmt.Sprint(n)+" year: idle-land fee)"
+	il := &IdleLand{Years: n, Since: ag.StartBy, Delivery: ag.LandDeliveredOn, Recovery: n >= years[len(years)-1]}
+	level := catalog.Message{ID: "idle_land.fee", Args: Args{"Years": n}}
+	if il.Recovery {
+		level.ID = "idle_land.recovery"
 	}
+	il.LevelZH, il.LevelEN = level.Both()
 	return il
 }
 

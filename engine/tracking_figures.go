@@ -18,20 +18,16 @@ func (f *AnnualFigures) validate(thisYear int) error {
 		return FieldFail("year", "err.year_must_be_within_2000_to", Args{"ThisYear": thisYear})
 	}
 	for _, n := range []struct {
-		field, zh, en string
-		v             float64
+		field string
+		v     float64
 	}{
-		{"revenue", "营业收入", "revenue", f.Revenue}, {"output", "工业总产值", "output", f.Output},
-		{"value_added", "工业增加值", "value added", f.ValueAdded}, {"tax", "实缴税收", "tax", f.Tax},
-		{"rd_expense", "研发费用", "R&D expense", f.RDExpense}, {"energy_use", "综合能耗", "energy use", f.EnergyUse},
-		{"emissions", "主要污染物排放量", "emissions", f.Emissions}, {"electricity", "用电量", "electricity use", f.Electricity},
+		{"revenue", f.Revenue}, {"output", f.Output}, {"value_added", f.ValueAdded}, {"tax", f.Tax},
+		{"rd_expense", f.RDExpense}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions}, {"electricity", f.Electricity},
+		{"employees", float64(f.Employees)},
 	} {
-		if ie := rules.CheckAmount(n.field, catalog.Text{ZH: n.zh, EN: n.en}, n.v); ie != nil {
+		if ie := rules.CheckAmount(n.field, labelArg("amount", n.field), n.v); ie != nil {
 			return inputError(ie)
 		}
-	}
-	if ie := rules.CheckAmount("employees", catalog.Text{ZH: "就业人数", EN: "employees"}, float64(f.Employees)); ie != nil {
-		return inputError(ie)
 	}
 	if f.ValueAdded > f.Output && f.Output > 0 {
 		return FieldFail("value_added", "err.value_added_cannot_exceed_output", nil)

@@ -479,10 +479,10 @@ func (s *Service) reviewAlerts(ctx context.Context, park string, ps []TrackedPro
 		if p.State != StateInProduction || ag == nil || reviewed[p.ID] || today.Before(ag.FullProductionBy) {
 			continue
 		}
-		out = append(out, Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "review_due", Due: ag.FullProductionBy,
-			DaysLate: int(today.Sub(ag.FullProductionBy).Hours() / 24),
-			TextZH:   "约定达产日期 " + ag.FullProductionBy.Format(time.DateOnly) + " 已到,待达产复核",
-			TextEN:   "agreed full production " + ag.FullProductionBy.Format(time.DateOnly) + ": full-production review due"})
+		a := Alert{Park: p.Park, ProjectID: p.ID, Project: p.Name, Kind: "review_due", Due: ag.FullProductionBy,
+			DaysLate: int(today.Sub(ag.FullProductionBy).Hours() / 24)}
+		a.say("alert.review_due", Args{"Due": ag.FullProductionBy.Format(time.DateOnly)})
+		out = append(out, a)
 	}
 	return out, nil
 }

@@ -58,38 +58,37 @@ func ValidUSCC(code string) bool { return CheckUSCC(code) == nil }
 // organisation code with its own GB 11714 check digit; the check character.
 // The error names the field "uscc" and the first part that is wrong.
 func CheckUSCC(code string) error {
-	bad := func(zh, en string) error {
-		return FieldFail("uscc", "err.uscc_invalid", Args{"Code": code, "Why": catalog.Text{ZH: zh, EN: en}})
+	bad := func(why string) error {
+		return FieldFail("uscc", "err.uscc_invalid", Args{"Code": code, "Why": catalog.Message{ID: why}})
 	}
 	if len(code) != 18 {
-		return bad("应为 18 位", "it must have 18 characters")
+		return bad("uscc.why_length")
 	}
 	for i := 0; i < 18; i++ {
 		if strings.IndexByte(usccAlphabet, code[i]) < 0 {
-			return bad("含有不允许的字符(只能用数字和除 I、O、Z、S、V 以外的大写字母)",
-				"it may hold only digits and capital letters other than I, O, Z, S, V")
+			return bad("uscc.why_alphabet")
 		}
 	}
 	cats, ok := usccCategories[code[0]]
 	if !ok {
-		return bad("第 1 位登记管理部门代码不存在", "position 1 is not a registration authority")
+		return bad("uscc.why_authority")
 	}
 	if strings.IndexByte(cats, code[1]) < 0 {
-		return bad("第 2 位机构类别代码与登记管理部门不符", "position 2 is not a category of that registration authority")
+		return bad("uscc.why_category")
 	}
 	division := code[2:8]
 	if strings.Trim(division, "0123456789") != "" || !provinceCodes[division[:2]] {
-		return bad("第 3–8 位行政区划码不是有效的省级区划", "positions 3–8 are not an administrative division of a province")
+		return bad("uscc.why_division")
 	}
 	if !validOrgCode(code[8:17]) {
-		return bad("第 9–17 位组织机构代码校验位不符(GB 11714)", "the organisation code in positions 9–17 fails its check digit (GB 11714)")
+		return bad("uscc.why_org_code")
 	}
 	sum := 0
 	for i := 0; i < 17; i++ {
 		sum += strings.IndexByte(usccAlphabet, code[i]) * usccWeights[i]
 	}
 	if code[17] != usccAlphabet[(31-sum%31)%31] {
-		return bad("第 18 位校验码不符(GB 32100)", "the check character in position 18 is wrong (GB 32100)")
+		return bad("uscc.why_check")
 	}
 	return nil
 }

@@ -8,18 +8,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"zonevet/rules/catalog"
 )
 
 // DiffItem is one change between two rule-set versions, in the words a zone
 // official uses: which rule, which setting, before and after, with units.
 // It is what a proposal's log entry records and the committee reads before
 // approving, so it names rules by their Chinese names, not YAML paths.
+// The words come from the catalogue (texts.*.json: diff.*), but the item
+// keeps them rendered in both languages: a log entry reads the same forever,
+// whatever later catalogues say.
 type DiffItem struct {
 	Kind   string `json:"kind"`   // added, removed, changed
 	Area   string `json:"area"`   // check, metric, leading, scoring, rating, tracking, deadline, calendar, figures, example, park
 	Rule   string `json:"rule"`   // the rule's id (check, metric, sector, criterion, indicator…), "" for park-wide settings
 	Name   string `json:"name"`   // the rule's Chinese name
-	Field  string `json:"field"`  // the setting, in Chinese (门槛, 权重, 行业代码…)
+	Field  string `json:"field"`  // the setting's Chinese label (diff.field.*: 门槛, 权重, 行业代码…)
 	Before string `json:"before"` // as shown, with its unit; "" when added
 	After  string `json:"after"`  // as shown, with its unit; "" when removed
 	TextZH string `json:"text_zh"`
@@ -39,10 +44,10 @@ func Diff(a, b *RuleSet) []DiffItem {
 	d.figureLists(sa.Figures, sb.Figures)
 	d.scoring(sa.Scoring, sb.Scoring)
 	d.rating(sa.Rating, sb.Rating)
-	d.fields("tracking", "", "落地跟踪", sa.Tracking, sb.Tracking)
+	d.fields("tracking", "", zhText("diff.name.tracking", nil), sa.Tracking, sb.Tracking)
 	d.deadlines(sa.Deadlines, sb.Deadlines)
-	d.days("节假日", sa.Holidays, sb.Holidays)
-	d.days("调休工作日", sa.Workdays, sb.Workdays)
+	d.days("diff.field.holidays", sa.Holidays, sb.Holidays)
+	d.days("diff.field.workdays", sa.Workdays, sb.Workdays)
 	d.examples(sa.Examples, sb.Examples)
 	d.park(sa, sb)
 	return d.items
@@ -50,57 +55,46 @@ func Diff(a, b *RuleSet) []DiffItem {
 
 type differ struct{ items []DiffItem }
 
-func (d *differ) add(it DiffItem) {
-	what := it.Name
+// change is one difference before it is worded: field is the setting's
+// catalogue id (diff.field.…, "" for a whole rule added or removed), name
+// the rule's Chinese name.
+type change struct{ kind, area, rule, name, field, before, after string }
+
+// add words c in Chinese and English from the catalogue (texts.*.json) and
+// records it. The English names the rule by its id (or the area for
+// park-wide settings); values show as written in the file, in both.
+func (d *differ) add(c change) {
+	it := DiffItem{Kind: c.kind, Area: c.area, Rule: c.rule, Name: c.name, Before: c.before, After: c.after}
+	what := c.name
 	if what == "" {
-		what = "规则集"
+		what = zhText("diff.name.rule_set", nil)
 	}
-	switch it.Kind {
-	case "added":
-		if it.Field == "" {
-			it.TextZH = fmt.Sprintf("新增%s“%s”", areaZH[it.Area], what)
-			it.TextEN = fmt.Sprintf("%s %s added", areaEN[it.Area], it.Rule)
-		} else {
-			it.TextZH = fmt.Sprintf("%s %s:增加 %s", what, it.Field, it.After)
-			it.TextEN = fmt.Sprintf("%s %s: + %s", orID(it.Rule, it.Area), enField(it.Field), it.After)
+	var m catalog.Message
+	if c.field == "" {
+		m.ID = map[string]string{"added": "diff.rule_added", "removed": "diff.rule_removed"}[c.kind]
+		m.Args = catalog.Args{"Area": catalog.Message{ID: "diff.area." + c.area}, "Name": catalog.Text{ZH: what, EN: c.rule}}
+	} else {
+		it.Field = zhText(c.field, nil)
+		m.Args = catalog.Args{"Name": catalog.Text{ZH: what, EN: orID(c.rule, c.area)}, "Field": catalog.Message{ID: c.field}}
+		switch c.kind {
+		case "added":
+			m.ID, m.Args["Value"] = "diff.item_added", c.after
+		case "removed":
+			m.ID, m.Args["Value"] = "diff.item_removed", c.before
+		default:
+			m.ID, m.Args["Before"], m.Args["After"] = "diff.changed", orNone(c.before), orNone(c.after)
 		}
-	case "removed":
-		if it.Field == "" {
-			it.TextZH = fmt.Sprintf("删除%s“%s”", areaZH[it.Area], what)
-			it.TextEN = fmt.Sprintf("%s %s removed", areaEN[it.Area], it.Rule)
-		} else {
-			it.TextZH = fmt.Sprintf("%s %s:删除 %s", what, it.Field, it.Before)
-			it.TextEN = fmt.Sprintf("%s %s: − %s", orID(it.Rule, it.Area), enField(it.Field), it.Before)
-		}
-	default:
-		it.TextZH = fmt.Sprintf("%s %s:%s → %s", what, it.Field, orDash(it.Before), orDash(it.After))
-		it.TextEN = fmt.Sprintf("%s %s: %s → %s", orID(it.Rule, it.Area), enField(it.Field), orNone(it.Before), orNone(it.After))
 	}
+	it.TextZH, it.TextEN = m.Both()
 	d.items = append(d.items, it)
 }
 
-// fieldEN names a setting in English for TextEN.
-var fieldEN = map[string]string{
-	"名称": "name", "中文名称": "Chinese name", "英文名称": "English name", "级别": "level", "比较精度": "precision", "发展目标": "targets",
-	"类型": "kind", "性质": "severity", "否决": "veto", "指标": "metric", "门槛": "threshold", "比较": "comparison", "申报项": "figure",
-	"行业代码": "industry codes", "须具备": "requires", "分档依据": "bracket by", "触发条件": "condition", "分档表": "bracket table",
-	"分档": "tiers", "计算公式": "formula", "单位": "unit", "必填项": "required figures", "自有用地必填项": "figures required with own land",
-	"选填空白时": "when blank", "分值": "points", "及格分": "pass mark", "法定人数": "quorum", "权重": "weight", "基准值": "benchmark",
-	"缺数据时": "when data is missing", "方向": "better", "单项得分上限": "indicator cap", "累计比例": "cumulative share",
-	"末位比例": "bottom share", "底线": "floor", "新供地免评年限": "grace years", "整改期限": "rectification days",
-	"连续 D 类退出年数": "D years before exit", "公示天数": "publicity days", "未申报企业归类": "class of firms not filing",
-	"名次取整": "band rounding", "分类措施": "class measures", "研发倾斜": "R&D support", "办理时限": "deadline",
-	"节假日": "holidays", "调休工作日": "working weekends", "内容": "content",
-	"开工期限(月)": "start within (months)", "建设期(月)": "construction (months)", "达产期限(月)": "full production (months)",
-	"逾期升级宽限(天)": "escalation grace (days)", "闲置土地认定(年)": "idle-land years", "达产复核容差(%)": "review tolerance (%)",
-}
+// zhText renders a catalogue message in Chinese, the language of a
+// DiffItem's Name, Field and values.
+func zhText(id string, args catalog.Args) string { return catalog.T(catalog.ZH, id, args) }
 
-func enField(f string) string {
-	if en, ok := fieldEN[f]; ok {
-		return en
-	}
-	return f
-}
+// counted is a number with its unit (diff.value.points: 70 分), in Chinese.
+func counted(id string, n any) string { return zhText(id, catalog.Args{"N": n}) }
 
 func orID(id, area string) string {
 	if id == "" {
@@ -109,25 +103,13 @@ func orID(id, area string) string {
 	return id
 }
 
-func orNone(s string) string {
+// orNone is a value, or "(none)" in the reader's language when there is none.
+func orNone(s string) any {
 	if s == "" {
-		return "(none)"
+		return catalog.Message{ID: "value.none"}
 	}
 	return s
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "(无)"
-	}
-	return s
-}
-
-var areaZH = map[string]string{"check": "检查规则", "metric": "指标", "leading": "主导产业", "scoring": "评分项",
-	"rating": "评价指标", "example": "测试用例", "deadline": "办理时限", "figures": "申报数据", "tracking": "跟踪设置", "park": "园区设置"}
-
-var areaEN = map[string]string{"check": "check", "metric": "metric", "leading": "leading sector", "scoring": "criterion",
-	"rating": "indicator", "example": "example", "deadline": "deadline", "figures": "figure", "tracking": "tracking", "park": "park"}
 
 // num shows a number as written: 300, 1.2, 0.35.
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
@@ -141,9 +123,9 @@ func show(v any) string {
 		return x
 	case bool:
 		if x {
-			return "是"
+			return zhText("label.yes", nil)
 		}
-		return "否"
+		return zhText("label.no", nil)
 	case []string:
 		return strings.Join(x, "、")
 	}
@@ -153,7 +135,7 @@ func show(v any) string {
 	if m, ok := v.(map[string]any); ok {
 		if l, ok1 := m["leading"]; ok1 {
 			if o, ok2 := m["other"]; ok2 {
-				return fmt.Sprintf("主导产业 %s / 其他 %s", show(l), show(o))
+				return zhText("diff.value.by_class", catalog.Args{"Leading": show(l), "Other": show(o)})
 			}
 		}
 	}
@@ -171,33 +153,33 @@ func same(a, b any) bool {
 func (d *differ) listDiff(area, rule, name, field string, a, b []string) {
 	for _, x := range b {
 		if !slices.Contains(a, x) {
-			d.add(DiffItem{Kind: "added", Area: area, Rule: rule, Name: name, Field: field, After: x})
+			d.add(change{kind: "added", area: area, rule: rule, name: name, field: field, after: x})
 		}
 	}
 	for _, x := range a {
 		if !slices.Contains(b, x) {
-			d.add(DiffItem{Kind: "removed", Area: area, Rule: rule, Name: name, Field: field, Before: x})
+			d.add(change{kind: "removed", area: area, rule: rule, name: name, field: field, before: x})
 		}
 	}
 }
 
 func (d *differ) changed(area, rule, name, field, before, after string) {
 	if before != after {
-		d.add(DiffItem{Kind: "changed", Area: area, Rule: rule, Name: name, Field: field, Before: before, After: after})
+		d.add(change{kind: "changed", area: area, rule: rule, name: name, field: field, before: before, after: after})
 	}
 }
 
 func (d *differ) sectors(a, b []Sector) {
 	matchByID(a, b, func(s Sector) string { return s.ID }, true,
 		func(s Sector) {
-			d.add(DiffItem{Kind: "added", Area: "leading", Rule: s.ID, Name: s.NameZH, After: strings.Join(s.Codes, "、")})
+			d.add(change{kind: "added", area: "leading", rule: s.ID, name: s.NameZH, after: strings.Join(s.Codes, "、")})
 		},
 		func(old, s Sector) {
-			d.changed("leading", s.ID, s.NameZH, "名称", old.NameZH, s.NameZH)
-			d.listDiff("leading", s.ID, s.NameZH, "行业代码", old.Codes, s.Codes)
+			d.changed("leading", s.ID, s.NameZH, "diff.field.name", old.NameZH, s.NameZH)
+			d.listDiff("leading", s.ID, s.NameZH, "diff.field.codes", old.Codes, s.Codes)
 		},
 		func(s Sector) {
-			d.add(DiffItem{Kind: "removed", Area: "leading", Rule: s.ID, Name: s.NameZH, Before: strings.Join(s.Codes, "、")})
+			d.add(change{kind: "removed", area: "leading", rule: s.ID, name: s.NameZH, before: strings.Join(s.Codes, "、")})
 		})
 }
 
@@ -238,15 +220,15 @@ func matchByID[T any](a, b []T, id func(T) string, removedFirst bool, added func
 func (d *differ) metrics(a, b []Metric) {
 	matchByID(a, b, func(m Metric) string { return m.ID }, false,
 		func(m Metric) {
-			d.add(DiffItem{Kind: "added", Area: "metric", Rule: m.ID, Name: m.NameZH, After: m.Formula})
+			d.add(change{kind: "added", area: "metric", rule: m.ID, name: m.NameZH, after: m.Formula})
 		},
 		func(old, m Metric) {
-			d.changed("metric", m.ID, m.NameZH, "计算公式", old.Formula, m.Formula)
-			d.changed("metric", m.ID, m.NameZH, "单位", old.Unit, m.Unit)
-			d.changed("metric", m.ID, m.NameZH, "名称", old.NameZH, m.NameZH)
+			d.changed("metric", m.ID, m.NameZH, "diff.field.formula", old.Formula, m.Formula)
+			d.changed("metric", m.ID, m.NameZH, "diff.field.unit", old.Unit, m.Unit)
+			d.changed("metric", m.ID, m.NameZH, "diff.field.name", old.NameZH, m.NameZH)
 		},
 		func(m Metric) {
-			d.add(DiffItem{Kind: "removed", Area: "metric", Rule: m.ID, Name: m.NameZH, Before: m.Formula})
+			d.add(change{kind: "removed", area: "metric", rule: m.ID, name: m.NameZH, before: m.Formula})
 		})
 }
 
@@ -269,11 +251,11 @@ func diffUnit(v, unit string) string {
 func (d *differ) checks(sa, sb *fileSpec) {
 	matchByID(sa.Checks, sb.Checks, func(c checkSpec) string { return c.ID }, false,
 		func(c checkSpec) {
-			d.add(DiffItem{Kind: "added", Area: "check", Rule: c.ID, Name: c.NameZH, After: checkSummary(sb, c)})
+			d.add(change{kind: "added", area: "check", rule: c.ID, name: c.NameZH, after: checkSummary(sb, c)})
 		},
 		func(old, c checkSpec) { d.checkChanges(sa, sb, old, c) },
 		func(c checkSpec) {
-			d.add(DiffItem{Kind: "removed", Area: "check", Rule: c.ID, Name: c.NameZH, Before: checkSummary(sa, c)})
+			d.add(change{kind: "removed", area: "check", rule: c.ID, name: c.NameZH, before: checkSummary(sa, c)})
 		})
 }
 
@@ -281,13 +263,17 @@ func checkSummary(s *fileSpec, c checkSpec) string {
 	if c.Kind == kindThreshold {
 		return diffUnit(normOp(c.Op)+" "+show(c.Value), unitOf(s, c.Metric))
 	}
-	return kindZH[c.Kind]
+	return codeLabel("diff.kind.", c.Kind)
 }
 
-var kindZH = map[string]string{kindVeto: "一票否决项", kindIndustryVeto: "行业否决", kindThreshold: "门槛", kindRequires: "条件要求",
-	kindBracket: "分档门槛", kindTier: "分档"}
-
-var severityZH = map[string]string{"hard": "刚性", "soft": "提示性"}
+// codeLabel is a coded value's Chinese label (prefix+code: diff.kind.veto,
+// diff.severity.hard, diff.blank.fail), "" when the value is not set.
+func codeLabel(prefix, code string) string {
+	if code == "" {
+		return ""
+	}
+	return zhText(prefix+code, nil)
+}
 
 func normOp(op string) string {
 	switch op {
@@ -301,37 +287,37 @@ func normOp(op string) string {
 
 func (d *differ) checkChanges(sa, sb *fileSpec, a, b checkSpec) {
 	id, name := b.ID, b.NameZH
-	d.changed("check", id, name, "名称", a.NameZH, b.NameZH)
-	d.changed("check", id, name, "类型", kindZH[a.Kind], kindZH[b.Kind])
-	d.changed("check", id, name, "性质", severityZH[a.Severity], severityZH[b.Severity])
+	d.changed("check", id, name, "diff.field.name", a.NameZH, b.NameZH)
+	d.changed("check", id, name, "diff.field.kind", codeLabel("diff.kind.", a.Kind), codeLabel("diff.kind.", b.Kind))
+	d.changed("check", id, name, "diff.field.severity", codeLabel("diff.severity.", a.Severity), codeLabel("diff.severity.", b.Severity))
 	veto := func(p *bool) string {
 		if p != nil && *p {
-			return "一票否决"
+			return zhText("diff.value.veto", nil)
 		}
-		return "可一事一议"
+		return zhText("diff.value.no_veto", nil)
 	}
 	if a.Kind == b.Kind && (a.Kind == kindThreshold || a.Kind == kindBracket) {
-		d.changed("check", id, name, "否决", veto(a.Veto), veto(b.Veto))
+		d.changed("check", id, name, "diff.field.veto", veto(a.Veto), veto(b.Veto))
 	}
-	d.changed("check", id, name, "指标", a.Metric, b.Metric)
+	d.changed("check", id, name, "diff.field.metric", a.Metric, b.Metric)
 	if a.Kind == kindThreshold && b.Kind == kindThreshold {
-		d.changed("check", id, name, "门槛", diffUnit(normOp(a.Op)+" "+show(a.Value), unitOf(sa, a.Metric)),
+		d.changed("check", id, name, "diff.field.threshold", diffUnit(normOp(a.Op)+" "+show(a.Value), unitOf(sa, a.Metric)),
 			diffUnit(normOp(b.Op)+" "+show(b.Value), unitOf(sb, b.Metric)))
 	} else {
-		d.changed("check", id, name, "比较", normOp(a.Op), normOp(b.Op))
+		d.changed("check", id, name, "diff.field.op", normOp(a.Op), normOp(b.Op))
 	}
-	d.changed("check", id, name, "申报项", a.Flag, b.Flag)
-	d.listDiff("check", id, name, "行业代码", a.Codes, b.Codes)
-	d.changed("check", id, name, "须具备", a.Require, b.Require)
-	d.changed("check", id, name, "分档依据", a.By, b.By)
+	d.changed("check", id, name, "diff.field.flag", a.Flag, b.Flag)
+	d.listDiff("check", id, name, "diff.field.codes", a.Codes, b.Codes)
+	d.changed("check", id, name, "diff.field.require", a.Require, b.Require)
+	d.changed("check", id, name, "diff.field.by", a.By, b.By)
 	if !same(a.When, b.When) || !same(a.WhenAny, b.WhenAny) {
-		d.changed("check", id, name, "触发条件", conds(a), conds(b))
+		d.changed("check", id, name, "diff.field.when", conds(a), conds(b))
 	}
 	if !same(a.Table, b.Table) {
-		d.changed("check", id, name, "分档表", table(a.Table, unitOf(sa, a.Metric)), table(b.Table, unitOf(sb, b.Metric)))
+		d.changed("check", id, name, "diff.field.table", table(a.Table, unitOf(sa, a.Metric)), table(b.Table, unitOf(sb, b.Metric)))
 	}
 	if !same(a.Tiers, b.Tiers) {
-		d.changed("check", id, name, "分档", tiers(a.Tiers), tiers(b.Tiers))
+		d.changed("check", id, name, "diff.field.tiers", tiers(a.Tiers), tiers(b.Tiers))
 	}
 }
 
@@ -343,14 +329,21 @@ func conds(c checkSpec) string {
 	for _, w := range c.WhenAny {
 		parts = append(parts, fmt.Sprintf("%s %s %s", w.Metric, normOp(w.Op), show(w.Value)))
 	}
-	return strings.Join(parts, " 或 ")
+	if len(parts) == 0 {
+		return ""
+	}
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out = zhText("diff.value.or", catalog.Args{"A": out, "B": p})
+	}
+	return out
 }
 
 func table(rows []bracketRow, unit string) string {
 	var parts []string
 	for _, r := range rows {
 		if r.Upto == nil {
-			parts = append(parts, "其余 "+diffUnit(show(r.Value), unit))
+			parts = append(parts, zhText("diff.value.rest", catalog.Args{"Value": diffUnit(show(r.Value), unit)}))
 		} else {
 			parts = append(parts, fmt.Sprintf("≤ %s: %s", show(r.Upto), diffUnit(show(r.Value), unit)))
 		}
@@ -387,14 +380,13 @@ func (d *differ) figureLists(a, b *FiguresSpec) {
 		}
 		return out
 	}
-	d.listDiff("figures", "", "申报数据", "必填项", label(a.Required), label(b.Required))
-	d.listDiff("figures", "", "申报数据", "自有用地必填项", label(a.Land), label(b.Land))
+	figures := zhText("diff.name.figures", nil)
+	d.listDiff("figures", "", figures, "diff.field.required", label(a.Required), label(b.Required))
+	d.listDiff("figures", "", figures, "diff.field.land", label(a.Land), label(b.Land))
 	for _, k := range keysOf(a.Optional, b.Optional) {
-		d.changed("figures", k, label([]string{k})[0], "选填空白时", blankZH[a.Optional[k]], blankZH[b.Optional[k]])
+		d.changed("figures", k, label([]string{k})[0], "diff.field.optional", codeLabel("diff.blank.", a.Optional[k]), codeLabel("diff.blank.", b.Optional[k]))
 	}
 }
-
-var blankZH = map[string]string{BlankNotApplicable: "不适用", BlankFail: "不通过"}
 
 func keysOf[V any](ms ...map[string]V) []string {
 	set := map[string]bool{}
@@ -416,40 +408,49 @@ func (d *differ) scoring(a, b ScoringSheet) {
 		mb[c.ID] = true
 		old, ok := ma[c.ID]
 		if !ok {
-			d.add(DiffItem{Kind: "added", Area: "scoring", Rule: c.ID, Name: c.NameZH, After: num(c.Max) + " 分"})
+			d.add(change{kind: "added", area: "scoring", rule: c.ID, name: c.NameZH, after: counted("diff.value.points", num(c.Max))})
 			continue
 		}
-		d.changed("scoring", c.ID, c.NameZH, "分值", num(old.Max)+" 分", num(c.Max)+" 分")
+		d.changed("scoring", c.ID, c.NameZH, "diff.field.max", counted("diff.value.points", num(old.Max)), counted("diff.value.points", num(c.Max)))
 	}
 	for _, c := range a.Criteria {
 		if !mb[c.ID] {
-			d.add(DiffItem{Kind: "removed", Area: "scoring", Rule: c.ID, Name: c.NameZH, Before: num(c.Max) + " 分"})
+			d.add(change{kind: "removed", area: "scoring", rule: c.ID, name: c.NameZH, before: counted("diff.value.points", num(c.Max))})
 		}
 	}
-	d.changed("scoring", "", "专家评分", "及格分", num(a.PassMark)+" 分", num(b.PassMark)+" 分")
-	d.changed("scoring", "", "专家评分", "法定人数", strconv.Itoa(a.Quorum)+" 人", strconv.Itoa(b.Quorum)+" 人")
+	scoring := zhText("diff.name.scoring", nil)
+	d.changed("scoring", "", scoring, "diff.field.pass_mark", counted("diff.value.points", num(a.PassMark)), counted("diff.value.points", num(b.PassMark)))
+	d.changed("scoring", "", scoring, "diff.field.quorum", counted("diff.value.people", a.Quorum), counted("diff.value.people", b.Quorum))
 }
 
-func (d *differ) indicators(prefix string, a, b []Indicator) {
+// indicators compares two lists of rating indicators, those of firms below
+// the statistical scale (规下企业) when belowScale, named so.
+func (d *differ) indicators(belowScale bool, a, b []Indicator) {
+	nameOf := func(x Indicator) string {
+		if belowScale {
+			return zhText("diff.name.below_scale", catalog.Args{"Name": x.NameZH})
+		}
+		return x.NameZH
+	}
 	matchByID(a, b, func(x Indicator) string { return x.ID }, false,
 		func(x Indicator) {
-			d.add(DiffItem{Kind: "added", Area: "rating", Rule: x.ID, Name: prefix + x.NameZH, After: "权重 " + num(x.Weight)})
+			d.add(change{kind: "added", area: "rating", rule: x.ID, name: nameOf(x), after: counted("diff.value.weight", num(x.Weight))})
 		},
 		func(old, x Indicator) {
-			name := prefix + x.NameZH
-			d.changed("rating", x.ID, name, "权重", num(old.Weight), num(x.Weight))
-			d.changed("rating", x.ID, name, "基准值", diffUnit(num(old.Benchmark), old.Unit), diffUnit(num(x.Benchmark), x.Unit))
-			d.changed("rating", x.ID, name, "计算公式", old.Formula, x.Formula)
-			d.changed("rating", x.ID, name, "缺数据时", old.Missing, x.Missing)
-			d.changed("rating", x.ID, name, "方向", old.Better, x.Better)
+			name := nameOf(x)
+			d.changed("rating", x.ID, name, "diff.field.weight", num(old.Weight), num(x.Weight))
+			d.changed("rating", x.ID, name, "diff.field.benchmark", diffUnit(num(old.Benchmark), old.Unit), diffUnit(num(x.Benchmark), x.Unit))
+			d.changed("rating", x.ID, name, "diff.field.formula", old.Formula, x.Formula)
+			d.changed("rating", x.ID, name, "diff.field.missing", old.Missing, x.Missing)
+			d.changed("rating", x.ID, name, "diff.field.better", old.Better, x.Better)
 		},
 		func(x Indicator) {
-			d.add(DiffItem{Kind: "removed", Area: "rating", Rule: x.ID, Name: prefix + x.NameZH, Before: "权重 " + num(x.Weight)})
+			d.add(change{kind: "removed", area: "rating", rule: x.ID, name: nameOf(x), before: counted("diff.value.weight", num(x.Weight))})
 		})
 }
 
 func (d *differ) rating(a, b RatingConfig) {
-	d.indicators("", a.Indicators, b.Indicators)
+	d.indicators(false, a.Indicators, b.Indicators)
 	var ia, ib []Indicator
 	if a.BelowScale != nil {
 		ia = a.BelowScale.Indicators
@@ -457,8 +458,9 @@ func (d *differ) rating(a, b RatingConfig) {
 	if b.BelowScale != nil {
 		ib = b.BelowScale.Indicators
 	}
-	d.indicators("规下企业 ", ia, ib)
-	d.changed("rating", "", "亩均效益评价", "单项得分上限", num(a.Cap)+" 倍权重", num(b.Cap)+" 倍权重")
+	d.indicators(true, ia, ib)
+	rating := zhText("diff.name.rating", nil)
+	d.changed("rating", "", rating, "diff.field.cap", counted("diff.value.times_weight", num(a.Cap)), counted("diff.value.times_weight", num(b.Cap)))
 	band := func(bs []Band) map[string]Band {
 		m := map[string]Band{}
 		for _, x := range bs {
@@ -469,21 +471,22 @@ func (d *differ) rating(a, b RatingConfig) {
 	ba, bb := band(a.Bands), band(b.Bands)
 	for _, n := range keysOf(ba, bb) {
 		x, y := ba[n], bb[n]
-		d.changed("rating", n, n+" 类", "累计比例", pct(x.UptoPercent), pct(y.UptoPercent))
-		d.changed("rating", n, n+" 类", "末位比例", pct(x.BottomPercent), pct(y.BottomPercent))
+		band := zhText("diff.name.band", catalog.Args{"Band": n})
+		d.changed("rating", n, band, "diff.field.upto_percent", pct(x.UptoPercent), pct(y.UptoPercent))
+		d.changed("rating", n, band, "diff.field.bottom_percent", pct(x.BottomPercent), pct(y.BottomPercent))
 	}
-	d.changed("rating", "", "亩均效益评价", "底线", floor(a.Floor), floor(b.Floor))
-	d.changed("rating", "", "亩均效益评价", "新供地免评年限", strconv.Itoa(a.GraceYears)+" 年", strconv.Itoa(b.GraceYears)+" 年")
-	d.changed("rating", "", "亩均效益评价", "整改期限", strconv.Itoa(a.RectificationDays)+" 天", strconv.Itoa(b.RectificationDays)+" 天")
-	d.changed("rating", "", "亩均效益评价", "连续 D 类退出年数", strconv.Itoa(a.ExitAfterDYears)+" 年", strconv.Itoa(b.ExitAfterDYears)+" 年")
-	d.changed("rating", "", "亩均效益评价", "公示天数", strconv.Itoa(a.PublicityDays)+" 天", strconv.Itoa(b.PublicityDays)+" 天")
-	d.changed("rating", "", "亩均效益评价", "未申报企业归类", a.NotFiled, b.NotFiled)
-	d.changed("rating", "", "亩均效益评价", "名次取整", a.BandRounding, b.BandRounding)
+	d.changed("rating", "", rating, "diff.field.floor", floor(a.Floor), floor(b.Floor))
+	d.changed("rating", "", rating, "diff.field.grace_years", counted("diff.value.years", a.GraceYears), counted("diff.value.years", b.GraceYears))
+	d.changed("rating", "", rating, "diff.field.rectification_days", counted("diff.value.days", a.RectificationDays), counted("diff.value.days", b.RectificationDays))
+	d.changed("rating", "", rating, "diff.field.exit_after_d_years", counted("diff.value.years", a.ExitAfterDYears), counted("diff.value.years", b.ExitAfterDYears))
+	d.changed("rating", "", rating, "diff.field.publicity_days", counted("diff.value.days", a.PublicityDays), counted("diff.value.days", b.PublicityDays))
+	d.changed("rating", "", rating, "diff.field.not_filed", a.NotFiled, b.NotFiled)
+	d.changed("rating", "", rating, "diff.field.band_rounding", a.BandRounding, b.BandRounding)
 	if !same(a.Classes, b.Classes) {
-		d.changed("rating", "", "亩均效益评价", "分类措施", "原措施", "新措施")
+		d.changed("rating", "", rating, "diff.field.classes", zhText("diff.value.old_measures", nil), zhText("diff.value.new_measures", nil))
 	}
 	if !same(a.RDSupport, b.RDSupport) {
-		d.changed("rating", "", "亩均效益评价", "研发倾斜", show(a.RDSupport), show(b.RDSupport))
+		d.changed("rating", "", rating, "diff.field.rd_support", show(a.RDSupport), show(b.RDSupport))
 	}
 }
 
@@ -498,7 +501,7 @@ func floor(f Floor) string {
 	if f.Indicator == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s < %s 归 %s 类", f.Indicator, num(f.Below), f.Band)
+	return zhText("diff.value.floor", catalog.Args{"Indicator": f.Indicator, "Below": num(f.Below), "Band": f.Band})
 }
 
 // fields compares two structs of plain settings field by field, naming
@@ -510,14 +513,10 @@ func (d *differ) fields(area, rule, name string, a, b any) {
 		key := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
 		fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
 		if !same(fa, fb) {
-			d.changed(area, rule, name, trackingZH[key], show(fa), show(fb))
+			d.changed(area, rule, name, "diff.field."+key, show(fa), show(fb))
 		}
 	}
 }
-
-var trackingZH = map[string]string{"start_within_months": "开工期限(月)", "construction_months": "建设期(月)",
-	"full_production_months": "达产期限(月)", "escalation_grace_days": "逾期升级宽限(天)", "idle_land_years": "闲置土地认定(年)",
-	"review_tolerance": "达产复核容差(%)"}
 
 func (d *differ) deadlines(a, b map[string]int) {
 	for _, k := range keysOf(a, b) {
@@ -525,42 +524,43 @@ func (d *differ) deadlines(a, b map[string]int) {
 		y, oky := b[k]
 		before, after := "", ""
 		if okx {
-			before = strconv.Itoa(x) + " 个工作日"
+			before = counted("diff.value.working_days", x)
 		}
 		if oky {
-			after = strconv.Itoa(y) + " 个工作日"
+			after = counted("diff.value.working_days", y)
 		}
-		d.changed("deadline", k, k, "办理时限", before, after)
+		d.changed("deadline", k, k, "diff.field.deadline", before, after)
 	}
 }
 
 func (d *differ) days(field string, a, b []string) {
-	d.listDiff("calendar", "", "工作日历", field, a, b)
+	d.listDiff("calendar", "", zhText("diff.name.calendar", nil), field, a, b)
 }
 
 func (d *differ) examples(a, b []Example) {
 	matchByID(a, b, func(x Example) string { return x.ID }, false,
-		func(x Example) { d.add(DiffItem{Kind: "added", Area: "example", Rule: x.ID, Name: x.NameZH}) },
+		func(x Example) { d.add(change{kind: "added", area: "example", rule: x.ID, name: x.NameZH}) },
 		func(old, x Example) {
 			if !same(old, x) {
-				d.changed("example", x.ID, x.NameZH, "内容", "原用例", "新用例")
+				d.changed("example", x.ID, x.NameZH, "diff.field.content", zhText("diff.value.old_example", nil), zhText("diff.value.new_example", nil))
 			}
 		},
-		func(x Example) { d.add(DiffItem{Kind: "removed", Area: "example", Rule: x.ID, Name: x.NameZH}) })
+		func(x Example) { d.add(change{kind: "removed", area: "example", rule: x.ID, name: x.NameZH}) })
 }
 
 func (d *differ) park(a, b *fileSpec) {
-	d.changed("park", "", "园区", "中文名称", a.NameZH, b.NameZH)
-	d.changed("park", "", "园区", "英文名称", a.NameEN, b.NameEN)
-	d.changed("park", "", "园区", "级别", a.Level, b.Level)
+	park := zhText("diff.name.park", nil)
+	d.changed("park", "", park, "diff.field.name_zh", a.NameZH, b.NameZH)
+	d.changed("park", "", park, "diff.field.name_en", a.NameEN, b.NameEN)
+	d.changed("park", "", park, "diff.field.level", a.Level, b.Level)
 	prec := func(p *int) string {
 		if p == nil {
 			return ""
 		}
-		return strconv.Itoa(*p) + " 位小数"
+		return counted("diff.value.decimals", *p)
 	}
-	d.changed("park", "", "园区", "比较精度", prec(a.Precision), prec(b.Precision))
+	d.changed("park", "", park, "diff.field.precision", prec(a.Precision), prec(b.Precision))
 	if !same(a.Targets, b.Targets) {
-		d.changed("park", "", "园区", "发展目标", show(a.Targets), show(b.Targets))
+		d.changed("park", "", park, "diff.field.targets", show(a.Targets), show(b.Targets))
 	}
 }

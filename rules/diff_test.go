@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -138,5 +140,53 @@ examples:
 	lowered := edit(t, "\ndeadlines:", example+"\ndeadlines:", "floor: { indicator: tax_per_mu, below: 5,", "floor: { indicator: tax_per_mu, below: 3,")
 	if res := lowered.CheckExamples(); len(res) != 1 || res[0].OK || !strings.Contains(res[0].Failures[0], "企业“甲”预期 D 类") {
 		t.Errorf("under floor 3: %+v", res)
+	}
+}
+
+// TestDiffWordsEverySetting: every change — each default park against the
+// others and against an empty rule set, both ways, plus every check given
+// its neighbour's body, plus an example — is worded from the catalogue in both languages: no
+// raw id (diff.…, value.…, label.…: what an undefined message renders as), no
+// "<no value>", a Chinese label on every setting, and English that is
+// English once the values (written as in the file) are taken out.
+func TestDiffWordsEverySetting(t *testing.T) {
+	sets := []*RuleSet{{spec: &fileSpec{}}, {spec: &fileSpec{Examples: []Example{{ID: "x", NameZH: "例"}}}}}
+	for _, p := range DefaultParks() {
+		rs := mustDefault(t, p)
+		swapped := *rs.spec
+		swapped.Checks = slices.Clone(rs.spec.Checks)
+		for i := range swapped.Checks {
+			swapped.Checks[i] = rs.spec.Checks[(i+1)%len(rs.spec.Checks)]
+			swapped.Checks[i].ID = rs.spec.Checks[i].ID
+		}
+		sets = append(sets, rs, &RuleSet{spec: &swapped})
+	}
+	han := regexp.MustCompile(`\p{Han}`)
+	rawID := regexp.MustCompile(`\b(diff|value|label)\.[a-z_]`)
+	n := 0
+	for _, a := range sets {
+		for _, b := range sets {
+			for _, it := range Diff(a, b) {
+				n++
+				for _, text := range []string{it.TextZH, it.TextEN, it.Field, it.Name} {
+					if rawID.MatchString(text) || strings.Contains(text, "<no value>") {
+						t.Errorf("%+v: raw id or missing argument in %q", it, text)
+					}
+				}
+				if it.Kind == "changed" && it.Field == "" {
+					t.Errorf("%+v: a changed setting without its label", it)
+				}
+				en := it.TextEN
+				for _, v := range slices.SortedFunc(slices.Values([]string{it.Before, it.After}), func(a, b string) int { return len(b) - len(a) }) {
+					en = strings.ReplaceAll(en, v, "") // the longer first: one may hold the other
+				}
+				if han.MatchString(en) {
+					t.Errorf("%+v: Chinese in the English text %q", it, en)
+				}
+			}
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d changes worded; the corpus is broken", n)
 	}
 }

@@ -79,7 +79,8 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 	out := make([]ExampleResult, 0, len(exs))
 	for _, ex := range exs {
 		r := ExampleResult{ID: ex.ID, NameZH: ex.NameZH, OK: true}
-		fail := func(zh, en string) {
+		fail := func(id string, args catalog.Args) {
+			zh, en := catalog.Message{ID: id, Args: args}.Both()
 			r.OK = false
 			r.Failures = append(r.Failures, zh)
 			r.FailEN = append(r.FailEN, en)
@@ -91,13 +92,12 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 		}
 		rep, err := rs.Evaluate(ex.Given)
 		if err != nil {
-			fail("给定数据无法评估:"+err.Error(), "the given figures cannot be evaluated: "+err.Error())
+			fail("example.cannot_evaluate", catalog.Args{"Err": err.Error()})
 			out = append(out, r)
 			continue
 		}
 		if ex.Expect.Passed != nil && *ex.Expect.Passed != rep.Passed() {
-			fail(fmt.Sprintf("预期初筛%s,实际%s(%d 项刚性指标未通过)", passZH(*ex.Expect.Passed), passZH(rep.Passed()), rep.HardFailures),
-				fmt.Sprintf("expected screening to %s, got %s (%d hard failures)", passEN(*ex.Expect.Passed), passEN(rep.Passed()), rep.HardFailures))
+			fail("example.screening", catalog.Args{"Want": passArg(*ex.Expect.Passed), "Got": passArg(rep.Passed()), "Hard": rep.HardFailures})
 		}
 		for _, id := range keysOf(ex.Expect.Checks) {
 			want := ex.Expect.Checks[id]
@@ -108,12 +108,11 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 				}
 			}
 			if got != want {
-				fail(fmt.Sprintf("检查“%s”预期%s,实际%s", id, outcomeZH(want), outcomeZH(got)),
-					fmt.Sprintf("check %s: expected %s, got %s", id, want, got))
+				fail("example.check", catalog.Args{"ID": id, "Want": outcomeArg(want), "Got": outcomeArg(got)})
 			}
 		}
 		if ex.Expect.Tier != "" && ex.Expect.Tier != rep.Tier {
-			fail(fmt.Sprintf("预期投资档次 %s,实际 %s", ex.Expect.Tier, rep.Tier), fmt.Sprintf("expected tier %s, got %s", ex.Expect.Tier, rep.Tier))
+			fail("example.tier", catalog.Args{"Want": ex.Expect.Tier, "Got": rep.Tier})
 		}
 		out = append(out, r)
 	}
@@ -121,7 +120,7 @@ func (rs *RuleSet) RunExamples(exs []Example) []ExampleResult {
 }
 
 // runRatingExample rates the example's firms and compares the classes.
-func (rs *RuleSet) runRatingExample(ex Example, fail func(zh, en string)) {
+func (rs *RuleSet) runRatingExample(ex Example, fail func(id string, args catalog.Args)) {
 	firms := slices.Clone(ex.Firms)
 	for i := range firms {
 		if firms[i].ProjectID == 0 {
@@ -130,7 +129,7 @@ func (rs *RuleSet) runRatingExample(ex Example, fail func(zh, en string)) {
 	}
 	ratings, err := rs.Rate(firms)
 	if err != nil {
-		fail("给定企业数据无法评价:"+err.Error(), "the given firms cannot be rated: "+err.Error())
+		fail("example.cannot_rate", catalog.Args{"Err": err.Error()})
 		return
 	}
 	got := map[string]string{}
@@ -139,8 +138,7 @@ func (rs *RuleSet) runRatingExample(ex Example, fail func(zh, en string)) {
 	}
 	for _, name := range keysOf(ex.Expect.Classes) {
 		if want := ex.Expect.Classes[name]; got[name] != want {
-			fail(fmt.Sprintf("企业“%s”预期 %s 类,实际 %s 类", name, want, orDash(got[name])),
-				fmt.Sprintf("firm %s: expected class %s, got %s", name, want, orNone(got[name])))
+			fail("example.class", catalog.Args{"Name": name, "Want": want, "Got": orNone(got[name])})
 		}
 	}
 }
@@ -156,30 +154,23 @@ func Outcome(c CheckResult) string {
 	return OutcomeFail
 }
 
-func passZH(ok bool) string {
+// passArg is a screening outcome as a message argument.
+func passArg(ok bool) catalog.Message {
 	if ok {
-		return "通过"
+		return catalog.Message{ID: "example.outcome.pass"}
 	}
-	return "不通过"
+	return catalog.Message{ID: "example.outcome.fail"}
 }
 
-func passEN(ok bool) string {
-	if ok {
-		return "pass"
+// outcomeArg is a check's outcome (pass, fail, not_applicable, or missing
+// when the rule set has no such check) as a message argument.
+func outcomeArg(o string) catalog.Message {
+	id, ok := map[string]string{OutcomePass: "example.outcome.pass", OutcomeFail: "example.outcome.fail",
+		OutcomeNotApplicable: "example.outcome.not_applicable"}[o]
+	if !ok {
+		id = "example.outcome.missing"
 	}
-	return "fail"
-}
-
-func outcomeZH(o string) string {
-	switch o {
-	case OutcomePass:
-		return "通过"
-	case OutcomeFail:
-		return "不通过"
-	case OutcomeNotApplicable:
-		return "不适用"
-	}
-	return "无此检查"
+	return catalog.Message{ID: id}
 }
 
 // buildExamples checks the examples' shape: unique ids, names, known checks

@@ -115,6 +115,10 @@ type Message struct {
 // Text renders m in lang with the default catalogue.
 func (m Message) Text(lang string) string { return T(lang, m.ID, m.Args) }
 
+// Both renders m in Chinese and in English, for a record that keeps its
+// words as they were said (a log entry's diff, an alert's text_zh/text_en).
+func (m Message) Both() (zh, en string) { return m.Text(ZH), m.Text(EN) }
+
 // Text is a name given in both languages by data rather than the catalogue
 // (a rule set's metric, a figure's label); as an argument it is rendered in
 // the reader's language.
