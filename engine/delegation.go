@@ -113,7 +113,7 @@ func (s *Service) Delegate(ctx context.Context, u *User, in DelegationInput) (*D
 	if in.Reason == "" {
 		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
-	if err := checkTextLength("reason", "理由", "reason", in.Reason); err != nil {
+	if err := checkTextLength("reason", "textfield.reason", in.Reason); err != nil {
 		return nil, err
 	}
 	ds, err := s.store.Delegations(ctx, in.Park)

@@ -276,7 +276,7 @@ func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID in
 	if in.Choice == VoteDisagree && in.Opinion == "" {
 		return nil, FieldFail("opinion", "err.vote_dissent_needs_opinion", nil)
 	}
-	if err := checkTextLength("opinion", "意见", "opinion", in.Opinion); err != nil {
+	if err := checkTextLength("opinion", "textfield.opinion", in.Opinion); err != nil {
 		return nil, err
 	}
 	votes, err := s.store.Votes(ctx, meetingID)

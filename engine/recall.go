@@ -72,7 +72,7 @@ func (s *Service) recall(ctx context.Context, u *User, p *Project, act Action) (
 	if act.Version != p.Version {
 		return nil, ErrStale()
 	}
-	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
+	if err := checkTextLength("reason", "textfield.reason", act.Reason); err != nil {
 		return nil, err
 	}
 	last, err := s.recallTarget(ctx, u, p)

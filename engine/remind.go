@@ -63,7 +63,7 @@ func (s *Service) remind(ctx context.Context, u *User, p *Project, act Action) (
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
+	if err := checkTextLength("reason", "textfield.reason", act.Reason); err != nil {
 		return nil, err
 	}
 	role, _ := waitsOn(p.State)

@@ -280,7 +280,7 @@ func (s *Service) ApproveRuleSet(ctx context.Context, u *User, id int64, in Appr
 	if eff.Before(now) {
 		eff = now
 	}
-	if err := checkTextLength("opinion", "审批意见", "opinion", in.Opinion); err != nil {
+	if err := checkTextLength("opinion", "textfield.approval_opinion", in.Opinion); err != nil {
 		return nil, err
 	}
 	to, err := ruleSetTransition(c.State, EventRulesApprove)

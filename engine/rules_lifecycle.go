@@ -80,7 +80,7 @@ func closingReason(reason string, needed bool) (string, error) {
 	if needed && reason == "" {
 		return "", FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
-	return reason, checkTextLength("reason", "理由", "reason", reason)
+	return reason, checkTextLength("reason", "textfield.reason", reason)
 }
 
 // RuleSetLifecycleDiagram is the change lifecycle as a mermaid diagram.

@@ -508,10 +508,10 @@ var reviewEvents = map[string]bool{
 const maxTextLength = 2000
 
 // checkTextLength refuses a free text over maxTextLength, naming its field
-// (nameZH, nameEN: how the form calls it).
-func checkTextLength(field, nameZH, nameEN, text string) error {
+// as the form calls it (label: a catalogue id).
+func checkTextLength(field, label, text string) error {
 	if utf8.RuneCountInString(text) > maxTextLength {
-		return FieldFail(field, "err.text_too_long", Args{"Name": catalog.Text{ZH: nameZH, EN: nameEN}, "Max": maxTextLength})
+		return FieldFail(field, "err.text_too_long", Args{"Name": catalog.Message{ID: label}, "Max": maxTextLength})
 	}
 	return nil
 }
@@ -550,7 +550,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	if needsReason[act.Event] && act.Reason == "" && act.Event != EventOverride && act.Meeting == 0 {
 		return nil, FieldFail("reason", "err.this_action_needs_written_reason", nil)
 	}
-	if err := checkTextLength("reason", "理由", "reason", act.Reason); err != nil {
+	if err := checkTextLength("reason", "textfield.reason", act.Reason); err != nil {
 		return nil, err
 	}
 	if err := checkReturnTargets(act); err != nil {
@@ -693,7 +693,7 @@ func (s *Service) score(ctx context.Context, u *User, id int64, in ScoreInput) (
 	if in.Round != p.Round {
 		return nil, ErrStale()
 	}
-	if err := checkTextLength("comment", "评审意见", "comment", strings.TrimSpace(in.Comment)); err != nil {
+	if err := checkTextLength("comment", "textfield.review_comment", strings.TrimSpace(in.Comment)); err != nil {
 		return nil, err
 	}
 	if err := s.segregation(ctx, u, p, EventScore); err != nil {
@@ -796,7 +796,7 @@ func (s *Service) DeclareConflict(ctx context.Context, u *User, id int64, reason
 	if reason == "" {
 		return FieldFail("reason", "err.state_reason_for_conflict", nil)
 	}
-	if err := checkTextLength("reason", "回避理由", "reason for the conflict", reason); err != nil {
+	if err := checkTextLength("reason", "textfield.conflict_reason", reason); err != nil {
 		return err
 	}
 	c := &Conflict{ProjectID: p.ID, UserID: u.ID, Username: u.Username, Reason: reason, CreatedAt: s.now().UTC()}

@@ -277,7 +277,7 @@ func (s *Service) ApproveCalendar(ctx context.Context, u *User, id int64, base, 
 	if ch.ProposedBy == u.Username {
 		return nil, Fail(EFORBIDDEN, "err.four_eyes_calendar", nil)
 	}
-	if err := checkTextLength("opinion", "审批意见", "opinion", opinion); err != nil {
+	if err := checkTextLength("opinion", "textfield.approval_opinion", opinion); err != nil {
 		return nil, err
 	}
 	to, err := calendarTransition(ch.State, EventCalendarApprove)

@@ -22,7 +22,7 @@ func (db *DB) CreateSession(ctx context.Context, s *engine.Session) error {
 			s.ID, s.UserID, s.CSRFToken, fmtTime(created), fmtTime(seen), s.RemoteAddr)
 		switch {
 		case isForeignKey(err):
-			return notFound("用户", "User")
+			return notFound("what.user")
 		case isUnique(err):
 			return engine.Fail(engine.ECONFLICT, "err.session_already_exists", nil)
 		}
@@ -42,7 +42,7 @@ func (db *DB) Session(ctx context.Context, id string) (*engine.Session, error) {
 			SELECT id, user_id, csrf_token, created_at, last_seen_at, remote_addr FROM sessions WHERE id = ?`, id).
 		Scan(&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("会话", "Session")
+		err = notFound("what.session")
 	}
 	if err != nil {
 		return nil, wrap("session", err)
@@ -55,7 +55,7 @@ func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 	return wrap("touch session", db.update(ctx, func(tx *sql.Tx) error {
 		err := mustAffect(tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), id))
 		if errors.Is(err, errNoRows) {
-			return notFound("会话", "Session")
+			return notFound("what.session")
 		}
 		return err
 	}))
@@ -95,7 +95,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 			strings.Join(t.Scopes, " "), strings.Join(t.Parks, " "), fmtTimePtr(t.ExpiresAt)).Scan(&id)
 		switch {
 		case isForeignKey(err):
-			return notFound("用户", "User")
+			return notFound("what.user")
 		case isUnique(err):
 			return engine.Fail(engine.ECONFLICT, "err.token_already_exists", nil)
 		}
@@ -127,7 +127,7 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken
 			SELECT `+tokenColumns+` FROM api_tokens
 			WHERE hash = ? AND revoked = 0 AND user_id IN (SELECT id FROM users WHERE disabled = 0)`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("令牌", "Token")
+		err = notFound("what.token")
 	}
 	if err != nil {
 		return nil, wrap("api token by hash", err)
@@ -140,7 +140,7 @@ func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time, addr st
 	return wrap("touch api token", db.update(ctx, func(tx *sql.Tx) error {
 		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?`, fmtTime(orNow(at, db.now())), addr, id))
 		if errors.Is(err, errNoRows) {
-			return notFound("令牌", "Token")
+			return notFound("what.token")
 		}
 		return err
 	}))
@@ -173,7 +173,7 @@ func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64) error {
 	return wrap("revoke api token", db.update(ctx, func(tx *sql.Tx) error {
 		err := mustAffect(tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ?`, id, userID))
 		if errors.Is(err, errNoRows) {
-			return notFound("令牌", "Token")
+			return notFound("what.token")
 		}
 		return err
 	}))
@@ -190,7 +190,7 @@ func (db *DB) IdempotentResult(ctx context.Context, userID int64, key string) (*
 		return nil, wrap("idempotent result", err)
 	}
 	if r == nil {
-		return nil, notFound("幂等键", "Idempotency key")
+		return nil, notFound("what.idempotency_key")
 	}
 	return r, nil
 }
@@ -210,7 +210,7 @@ func (db *DB) RecordIdempotent(ctx context.Context, r engine.IdempotentResult) (
 			ON CONFLICT (user_id, key) DO NOTHING`,
 			r.UserID, r.Key, r.RequestHash, r.Status, r.Body, fmtTime(orNow(r.CreatedAt, db.now()))))
 		if isForeignKey(err) {
-			return notFound("用户", "User")
+			return notFound("what.user")
 		}
 		if !errors.Is(err, errNoRows) {
 			return err // nil: stored
@@ -277,7 +277,7 @@ func (db *DB) recordClaim(ctx context.Context, tx *sql.Tx, claim *engine.Idempot
 		INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.UserID, r.Key, r.RequestHash, r.Status, r.Body, fmtTime(r.CreatedAt))
 	if isForeignKey(err) {
-		return nil, notFound("用户", "User")
+		return nil, notFound("what.user")
 	}
 	return r, err
 }

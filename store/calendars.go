@@ -19,7 +19,7 @@ func (db *DB) CalendarInForce(ctx context.Context) (engine.CalendarRecord, error
 	err := db.readRow(ctx, `SELECT version, source, loaded_by, loaded_at FROM calendars ORDER BY id DESC LIMIT 1`).
 		Scan(&rec.Version, &rec.Source, &rec.LoadedBy, timeCol{&rec.LoadedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return rec, notFound("工作日历", "Calendar")
+		return rec, notFound("what.calendar")
 	}
 	rec.InForce = true
 	return rec, wrap("calendar in force", err)
@@ -112,7 +112,7 @@ func (db *DB) CalendarChanges(ctx context.Context) ([]engine.CalendarChange, err
 func (db *DB) CalendarChange(ctx context.Context, id int64) (engine.CalendarChange, error) {
 	c, err := scanCalendarChange(db.readRow(ctx, `SELECT `+calendarChangeCols+` FROM calendar_changes WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, notFound("工作日历提案", "Calendar proposal")
+		return c, notFound("what.calendar_proposal")
 	}
 	return c, wrap("calendar change", err)
 }

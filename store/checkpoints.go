@@ -69,7 +69,7 @@ func (db *DB) AuditEntry(ctx context.Context, seq int64) (*engine.AuditEntry, er
 	var e engine.AuditEntry
 	err := scanAudit(db.read.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, seq), &e)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("日志条目", "log entry")
+		return nil, notFound("what.log_entry")
 	}
 	if err != nil {
 		return nil, wrap("audit entry", err)

@@ -79,7 +79,7 @@ func (db *DB) putRuleSet(ctx context.Context, tx *sql.Tx, rs engine.RuleSetRecor
 		ON CONFLICT (version) DO NOTHING`,
 		rs.Park, rs.Version, rs.Source, fmtTime(orNow(rs.CreatedAt, db.now())))
 	if isForeignKey(err) {
-		return notFound("园区", "Park")
+		return notFound("what.park")
 	}
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func (db *DB) RuleSetInForce(ctx context.Context, park string, at time.Time) (en
 		var v string
 		err := tx.QueryRowContext(ctx, inForceSQL, park, fmtTime(at)).Scan(&v)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("规则集", "Rule set")
+			return notFound("what.rule_set")
 		} else if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (db *DB) ruleSetTx(ctx context.Context, tx *sql.Tx, version string) (engine
 	err := tx.QueryRowContext(ctx, `SELECT park, version, source, created_at FROM rule_sets WHERE version = ?`, version).
 		Scan(&rs.Park, &rs.Version, &rs.Source, timeCol{&rs.CreatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return rs, notFound("规则集", "Rule set")
+		return rs, notFound("what.rule_set")
 	}
 	return rs, err
 }

@@ -347,7 +347,7 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, j project
 		p.Park, p.Name, p.InvestorName, p.USCC, j.figures, p.Figures.IndustryCode, string(p.State), p.Round, fmtTimePtr(p.DueAt), j.reportSHA,
 		p.Override, p.CreatedBy, fmtTime(created), fmtTime(updated)).Scan(&id)
 	if isForeignKey(err) {
-		return 0, notFound("园区", "Park")
+		return 0, notFound("what.park")
 	}
 	if err != nil || j.report == nil {
 		return id, err
@@ -381,7 +381,7 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 			return "", err
 		}
 		if !exists {
-			return "", notFound("项目", "Project")
+			return "", notFound("what.project")
 		}
 		return "", engine.ErrStale()
 	}
@@ -429,7 +429,7 @@ func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
 	case isUnique(err):
 		return engine.Fail(engine.ECONFLICT, "err.reviewer_has_already_scored", nil)
 	case isForeignKey(err):
-		return notFound("项目或评审专家", "Project or reviewer")
+		return notFound("what.project_or_reviewer")
 	}
 	return err
 }
@@ -446,7 +446,7 @@ func insertConflict(ctx context.Context, tx *sql.Tx, c *engine.Conflict, newID i
 	case isUnique(err):
 		return engine.Fail(engine.ECONFLICT, "err.conflict_interest_was_already", nil)
 	case isForeignKey(err):
-		return notFound("项目或用户", "Project or user")
+		return notFound("what.project_or_user")
 	}
 	return err
 }
@@ -482,7 +482,7 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
 	p, err := scanProject(db.readRow(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("项目", "Project")
+		err = notFound("what.project")
 	}
 	if err != nil {
 		return nil, wrap("project", err)
@@ -607,7 +607,7 @@ func insertDocument(ctx context.Context, tx *sql.Tx, d *engine.Document) (int64,
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		d.ProjectID, d.Kind, d.FileName, d.StoredName, d.MediaType, d.Size, d.SHA256, d.UploadedBy, fmtTime(d.UploadedAt)).Scan(&id)
 	if isForeignKey(err) {
-		return 0, notFound("项目", "Project")
+		return 0, notFound("what.project")
 	}
 	return id, err
 }
@@ -660,7 +660,7 @@ func (db *DB) Document(ctx context.Context, id int64) (*engine.Document, error) 
 		var err error
 		d, err = scanDocument(tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("文件", "Document")
+			return notFound("what.document")
 		}
 		return err
 	})

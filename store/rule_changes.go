@@ -72,7 +72,7 @@ func (db *DB) RuleSetChange(ctx context.Context, id int64) (engine.RuleSetChange
 		var err error
 		c, err = scanChange(tx.QueryRowContext(ctx, `SELECT `+changeCols+` FROM rule_set_changes WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("规则集提案", "Rule-set proposal")
+			return notFound("what.rule_set_proposal")
 		}
 		return err
 	})
@@ -194,7 +194,7 @@ func (db *DB) whatIf(ctx context.Context, op, where string, args ...any) (engine
 		err := tx.QueryRowContext(ctx, `SELECT `+whatIfCols+` FROM rule_set_whatifs WHERE `+where, args...).
 			Scan(&w.ID, &w.Park, &w.Version, &w.BaseVersion, &w.SHA256, &w.Report, &w.CreatedBy, timeCol{&w.CreatedAt})
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("影响评估报告", "What-if report")
+			return notFound("what.what_if_report")
 		}
 		return err
 	})

@@ -449,8 +449,8 @@ func inList[T ~string](vals []T) (string, []any) {
 }
 
 // notFound builds the not_found error for a kind of thing.
-func notFound(zh, en string) error {
-	return engine.Fail(engine.ENOTFOUND, "err.not_found", engine.Args{"What": catalog.Text{ZH: zh, EN: en}})
+func notFound(what string) error {
+	return engine.Fail(engine.ENOTFOUND, "err.not_found", engine.Args{"What": catalog.Message{ID: what}})
 }
 
 // eachRow runs q on a read snapshot and hands every row to fn, in order.

@@ -31,7 +31,7 @@ func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.T
 			t.UserID, t.Name, t.Hash, fmtTime(t.CreatedAt), strings.Join(t.Scopes, " "), strings.Join(t.Parks, " "), fmtTimePtr(t.ExpiresAt)).Scan(&id)
 		switch {
 		case isForeignKey(err):
-			return 0, false, notFound("用户", "User")
+			return 0, false, notFound("what.user")
 		case isUnique(err):
 			return 0, false, engine.Fail(engine.ECONFLICT, "err.token_already_exists", nil)
 		case err != nil:
@@ -47,7 +47,7 @@ func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.T
 				return 0, false, err
 			}
 			if !exists {
-				return 0, false, notFound("令牌", "Token")
+				return 0, false, notFound("what.token")
 			}
 			return id, false, nil // revoked before: nothing changes, nothing to log
 		}
@@ -59,7 +59,7 @@ func writeToken(ctx context.Context, tx *sql.Tx, c *engine.TokenPart, now time.T
 		at := fmtTime(orNow(c.UsedAt, now))
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_token_addrs (token_id, addr, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, c.UsedAddr, at)
 		if isForeignKey(err) {
-			return 0, false, notFound("令牌", "Token")
+			return 0, false, notFound("what.token")
 		}
 		if err != nil {
 			return 0, false, err

@@ -331,7 +331,7 @@ func (db *DB) Agreement(ctx context.Context, projectID int64) (*engine.Agreement
 		return nil, err
 	}
 	if len(as) == 0 {
-		return nil, notFound("投资协议", "Agreement")
+		return nil, notFound("what.agreement")
 	}
 	return &as[0], nil
 }
@@ -400,7 +400,7 @@ func (db *DB) run(ctx context.Context, op, where string, inputs bool, args ...an
 		var err error
 		r, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM rating_runs `+where, args...))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("评价记录", "Rating run")
+			return notFound("what.rating_run")
 		}
 		if err != nil {
 			return err

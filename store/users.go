@@ -31,7 +31,7 @@ func (db *DB) UserByName(ctx context.Context, username string) (*engine.User, er
 func (db *DB) user(ctx context.Context, op, where string, arg any) (*engine.User, error) {
 	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("用户", "User")
+		err = notFound("what.user")
 	}
 	if err != nil {
 		return nil, wrap(op, err)
@@ -127,7 +127,7 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 			return nil, err
 		}
 		if !exists {
-			return nil, notFound("用户", "User")
+			return nil, notFound("what.user")
 		}
 	}
 	// A reset is what an admin does when a password may have leaked, and
@@ -157,7 +157,7 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 		for _, r := range pr.Roles {
 			_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, park) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, string(r), pr.Park)
 			if isForeignKey(err) {
-				return nil, notFound("园区", "Park")
+				return nil, notFound("what.park")
 			}
 			if err != nil {
 				return nil, err
