@@ -25,7 +25,8 @@ type expertsData struct {
 	Park    string
 	Manage  bool
 	Experts []engine.Expert
-	Form    engine.ExpertInput // the form as posted, when refused
+	Form    engine.ExpertInput // the form as posted when refused, or the expert being changed
+	Edit    bool               // the form changes Form.ID, not adds
 	Error   string
 	Field   string
 }
@@ -55,8 +56,26 @@ func (s *Server) expertsPage(c echo.Context, status int, park string, d expertsD
 	return s.render(c, status, "experts", pd)
 }
 
+// handleExperts shows a park's pool; ?edit=ID fills the form with that
+// expert as stored, to change (or deactivate) under its version.
 func (s *Server) handleExperts(c echo.Context) error {
-	return s.expertsPage(c, http.StatusOK, c.QueryParam("park"), expertsData{})
+	park, d := c.QueryParam("park"), expertsData{Form: engine.ExpertInput{Active: true}}
+	if id, err := strconv.ParseInt(c.QueryParam("edit"), 10, 64); err == nil {
+		xs, err := s.svc.PoolExperts(c.Request().Context(), currentUser(c), park)
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			if x.ID == id {
+				d.Edit, d.Form = true, engine.ExpertInput{ID: x.ID, Version: x.Version, Park: x.Park, Username: x.Username, Name: x.Name,
+					Fields: x.Fields, EmployerName: x.EmployerName, EmployerUSCC: x.EmployerUSCC, Relations: x.Relations, LoadLimit: x.LoadLimit, Active: x.Active}
+			}
+		}
+		if !d.Edit {
+			return engine.Fail(engine.ENOTFOUND, "err.experts_not_found", nil)
+		}
+	}
+	return s.expertsPage(c, http.StatusOK, park, d)
 }
 
 // list splits a form field of codes separated by commas, 、 or spaces.
@@ -94,7 +113,7 @@ func (s *Server) handleExpertSave(c echo.Context) error {
 		if engine.ErrorCode(err) == engine.ECONFLICT {
 			status = http.StatusConflict
 		}
-		return s.expertsPage(c, status, in.Park, expertsData{Form: in, Error: s.refusalMessage(c, err), Field: field})
+		return s.expertsPage(c, status, in.Park, expertsData{Form: in, Edit: in.ID != 0, Error: s.refusalMessage(c, err), Field: field})
 	}
 	return err
 }

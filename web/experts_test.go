@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +76,57 @@ func TestExpertPoolForm(t *testing.T) {
 	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventExpert}})
 	if err != nil || len(es) != 1 || es[0].Actor != "admin" {
 		t.Fatalf("expert entries %v, %v", es, err)
+	}
+}
+
+// TestExpertPoolEdit: an admin opens an expert from the pool into the form
+// (filled as stored, with its version), deactivates them and narrows their
+// fields; the change is logged; a second save from the same stale form is a
+// conflict that keeps what was typed; an auditor gets no edit link.
+func TestExpertPoolEdit(t *testing.T) {
+	w := mustWorld(t)
+	w.poolOfThree()
+	xs, _ := w.db.Experts(w.ctx, ownPark)
+	x := xs[0]
+	admin := w.login("admin")
+	doc := parseHTML(t, admin.do("GET", fmt.Sprintf("/admin/experts?park=%s&edit=%d", ownPark, x.ID), nil).Body.String())
+	values := map[string]string{}
+	checked := false
+	for _, in := range findAll(byID(doc, "expert-form"), func(n *html.Node) bool { return n.Data == "input" || n.Data == "textarea" }) {
+		values[attr(in, "name")] = attr(in, "value")
+		if attr(in, "name") == "active" {
+			checked = hasAttr(in, "checked")
+		}
+	}
+	if values["id"] != itoa(x.ID) || values["version"] != fmt.Sprint(x.Version) || values["name"] != x.Name || values["fields"] != "C39" || !checked {
+		t.Fatalf("the edit form is not the expert as stored: %v, active %v", values, checked)
+	}
+	form := url.Values{"park": {ownPark}, "id": {values["id"]}, "version": {values["version"]}, "username": {x.Username}, "name": {x.Name},
+		"fields": {"C3985"}, "employer_name": {x.EmployerName}, "load_limit": {"5"}}
+	if rec := admin.do("POST", "/admin/experts", form); rec.Code != http.StatusSeeOther {
+		t.Fatalf("deactivating: %d %s", rec.Code, rec.Body.String())
+	}
+	now, _ := w.db.Experts(w.ctx, ownPark)
+	for _, y := range now {
+		if y.ID == x.ID && (y.Active || !slices.Equal(y.Fields, []string{"C3985"}) || y.Version == x.Version) {
+			t.Errorf("after the change: %+v", y)
+		}
+	}
+	form.Set("name", "王建国(重复提交)")
+	rec := admin.do("POST", "/admin/experts", form)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "王建国(重复提交)") {
+		t.Errorf("a save from a stale form: %d", rec.Code)
+	}
+	es, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventExpert}})
+	if len(es) != 4 || !strings.Contains(es[3].Payload, `"active":false`) {
+		t.Errorf("expert entries: %d", len(es))
+	}
+	doc = parseHTML(t, w.login("auditor").do("GET", "/admin/experts?park="+ownPark, nil).Body.String())
+	if len(findAll(doc, func(n *html.Node) bool { return hasAttr(n, "data-edit") })) != 0 {
+		t.Error("an auditor is offered to edit experts")
+	}
+	if rec := admin.do("GET", "/admin/experts?park="+ownPark+"&edit=999999", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("editing no such expert: %d", rec.Code)
 	}
 }
 
