@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,23 +54,34 @@ func TestLoadAgainstRealServer(t *testing.T) {
 		t.Fatal("server did not start")
 	}
 
-	res, err := run(context.Background(), config{addr: base, users: 20, duration: 4 * time.Second, think: 20 * time.Millisecond,
-		password: "zonevet-demo", park: "qingyuan", pid: cmd.Process.Pid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var report strings.Builder
-	res.print(&report)
-	t.Log("\n" + report.String())
-	if res.errors != 0 {
-		t.Fatalf("%d errors", res.errors)
-	}
+	// A project reaches the meeting's decision only after submit, pass and
+	// three scores: on a busy machine four seconds may not get one there, so
+	// the day goes on (up to five rounds, the projects carrying over) until
+	// every stage was measured.
+	routes := []string{"POST /api/v1/projects", "POST /api/v1/projects/{id}/actions submit", "POST /projects/{id}/act pass (form)",
+		"POST /api/v1/projects/{id}/scores", "POST /meetings/{id}/decide approve (form)", "GET /projects"}
 	seen := map[string]bool{}
-	for _, r := range res.routes {
-		seen[r.route] = r.n > 0
+	var res *result
+	for round := 1; round <= 5; round++ {
+		res, err = run(context.Background(), config{addr: base, users: 20, duration: 4 * time.Second, think: 20 * time.Millisecond,
+			password: "zonevet-demo", park: "qingyuan", pid: cmd.Process.Pid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var report strings.Builder
+		res.print(&report)
+		t.Logf("round %d\n%s", round, report.String())
+		if res.errors != 0 {
+			t.Fatalf("%d errors", res.errors)
+		}
+		for _, r := range res.routes {
+			seen[r.route] = seen[r.route] || r.n > 0
+		}
+		if !slices.ContainsFunc(routes, func(r string) bool { return !seen[r] }) {
+			break
+		}
 	}
-	for _, route := range []string{"POST /api/v1/projects", "POST /api/v1/projects/{id}/actions submit", "POST /projects/{id}/act pass (form)",
-		"POST /api/v1/projects/{id}/scores", "POST /meetings/{id}/decide approve (form)", "GET /projects"} {
+	for _, route := range routes {
 		if !seen[route] {
 			t.Errorf("no request measured on %s", route)
 		}
