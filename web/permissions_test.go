@@ -237,8 +237,9 @@ func TestPermissionMatrix(t *testing.T) {
 
 // rowProjects gives a matrix row's cells their projects in the row's state:
 // a fresh one to each principal the row lets through, and one shared by the
-// principals it refuses, since a refused request changes nothing (building a
-// project through the lifecycle per cell was most of the matrix's time).
+// principals it refuses, since a refused request changes nothing (each cell
+// used to build its own through the lifecycle). A refusal that wrongly goes
+// through still fails its own cell.
 type rowProjects struct {
 	w       *world
 	r       route

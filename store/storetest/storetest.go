@@ -24,7 +24,7 @@ import (
 // PasswordHashing is the argon2id cost tests give engine.Config: 64 KiB and
 // one pass instead of the default 64 MiB, which under the race detector
 // costs seconds of CPU a hash. Production never sets it (nil is the
-// default); engine's TestPasswordHashingDefault checks the default
+// default); engine's TestPasswordHashingDefault checks the default.
 var PasswordHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // Hash hashes password at PasswordHashing's cost, for accounts tests store
