@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/alexedwards/argon2id"
 )
 
 // Events of account administration. Who may sign in and act in which park
@@ -195,7 +197,7 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	if err != nil {
 		return nil, err
 	}
-	hash, err := checkedPasswordHash(in.Password)
+	hash, err := s.checkedPasswordHash(in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +230,7 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 	if !validName(username) {
 		return nil, FieldFail("username", "err.user_name_may_contain_letters_digits", nil)
 	}
-	hash, err := checkedPasswordHash(password)
+	hash, err := s.checkedPasswordHash(password)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +335,7 @@ func (s *Service) ResetPassword(ctx context.Context, admin *User, id int64, pass
 	if err != nil {
 		return err
 	}
-	hash, err := checkedPasswordHash(password)
+	hash, err := s.checkedPasswordHash(password)
 	if err != nil {
 		return err
 	}
@@ -375,14 +377,14 @@ func checkRoles(in []Role) ([]Role, error) {
 	return sortRoles(in), nil
 }
 
-func checkedPasswordHash(password string) (string, error) {
+func (s *Service) checkedPasswordHash(password string) (string, error) {
 	if len(password) < 8 {
 		return "", FieldFail("password", "err.password_must_have_at_least_8", nil)
 	}
 	if len(password) > 256 {
 		return "", FieldFail("password", "err.password_may_have_at_most_256", nil)
 	}
-	return HashPassword(password)
+	return argon2id.CreateHash(password, s.passwords)
 }
 
 // roleList names roles in lang, "—" for none.

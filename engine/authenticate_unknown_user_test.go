@@ -14,18 +14,18 @@ import (
 func TestAuthenticateUnknownUserSpendsHashWork(t *testing.T) {
 	w := mustWorld(t)
 
-	engine.ForgetDummyHash()
+	w.svc.ForgetDummyHash()
 	if _, err := w.svc.Authenticate(w.ctx, "reviewer-qingyuan", "wrong-password"); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
 		t.Fatalf("known user, wrong password: %v, want unauthorized", err)
 	}
-	if engine.DummyHashMade() {
+	if w.svc.DummyHashMade() {
 		t.Fatal("a known user's sign-in made the dummy hash")
 	}
 
 	if _, err := w.svc.Authenticate(w.ctx, "no-such-user", "password"); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
 		t.Fatalf("unknown user: %v, want unauthorized", err)
 	}
-	if !engine.DummyHashMade() {
+	if !w.svc.DummyHashMade() {
 		t.Fatal("an unknown user's sign-in skipped the argon2id work: its answer comes back faster than a wrong password's")
 	}
 }

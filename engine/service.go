@@ -28,6 +28,8 @@ type Service struct {
 	now         func() time.Time
 	location    *time.Location
 	outbound    Outbound
+	passwords   *argon2id.Params
+	dummyHash   dummyHash // an unknown user's sign-in is checked against it
 
 	mu       sync.Mutex
 	ruleSets map[string]*rules.RuleSet // parsed, by version; versions are immutable
@@ -43,6 +45,11 @@ type Config struct {
 	Now         func() time.Time // defaults to the store's Clock: one time for engine and store
 	Location    *time.Location   // the zone's time zone for working days; defaults to Asia/Shanghai
 	Outbound    Outbound         // the channels and events that go out by e-mail and robot webhooks; none by default
+	// PasswordHashing is the argon2id cost of new password hashes and of an
+	// unknown user's sign-in; nil is argon2id.DefaultParams (64 MiB), which
+	// production always uses. Tests pass a cheap one: under the race detector
+	// one default hash costs seconds of CPU.
+	PasswordHashing *argon2id.Params
 }
 
 // NewService loads role assignments and returns a ready service.
@@ -64,7 +71,10 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = loc
 	}
 	s := &Service{store: cfg.Store, checkpoints: cfg.Checkpoints, now: cfg.Now,
-		location: cfg.Location, outbound: cfg.Outbound, ruleSets: map[string]*rules.RuleSet{}}
+		location: cfg.Location, outbound: cfg.Outbound, passwords: cfg.PasswordHashing, ruleSets: map[string]*rules.RuleSet{}}
+	if s.passwords == nil {
+		s.passwords = argon2id.DefaultParams
+	}
 	s.store = notifying{Store: cfg.Store, s: s}
 	as, err := cfg.Store.Assignments(ctx)
 	if err != nil {
@@ -173,7 +183,7 @@ func HashPassword(password string) (string, error) {
 // It is made on the first such login, not at start-up: argon2id takes 64 MiB
 // by design, and every process (each CLI command too) would otherwise pay
 // that in resident memory without ever signing anyone in.
-var dummyHash struct {
+type dummyHash struct {
 	once sync.Once
 	hash string
 }
@@ -181,14 +191,14 @@ var dummyHash struct {
 // equaliseLoginTime spends on an unknown user's login what checking a real
 // password costs. The first time, making the hash is that cost (argon2id
 // with the same parameters); afterwards the password is checked against it.
-func equaliseLoginTime(password string) {
+func (s *Service) equaliseLoginTime(password string) {
 	made := false
-	dummyHash.once.Do(func() {
-		dummyHash.hash, _ = HashPassword("zonevet-timing-equaliser")
+	s.dummyHash.once.Do(func() {
+		s.dummyHash.hash, _ = argon2id.CreateHash("zonevet-timing-equaliser", s.passwords)
 		made = true
 	})
 	if !made {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash.hash)
+		_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash.hash)
 	}
 }
 
@@ -198,7 +208,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	bad := Fail(EUNAUTHORIZED, "err.wrong_user_name_or_password", nil)
 	u, err := s.store.UserByName(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
-		equaliseLoginTime(password)
+		s.equaliseLoginTime(password)
 		return nil, bad
 	} else if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func mustWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := engine.NewService(ctx, engine.Config{Store: db})
+	svc, err := engine.NewService(ctx, engine.Config{Store: db, PasswordHashing: storetest.PasswordHashing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +63,7 @@ func mustWorld(t *testing.T) *world {
 
 // testHash is one argon2id hash shared by every test user: hashing is
 // deliberately slow, and these tests are about the workflow, not passwords.
-var testHash = sync.OnceValue(func() string {
-	h, err := engine.HashPassword("password")
-	if err != nil {
-		panic(err)
-	}
-	return h
-})
+var testHash = sync.OnceValue(func() string { return storetest.Hash("password") })
 
 // user makes an account the way the operator's CreateUser does, by
 // one Change with a user_create entry and a user_roles entry per further

@@ -78,7 +78,7 @@ func mustWorldConfig(t testing.TB, cfg Config) *world {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: time.Date(2025, 3, 3, 2, 0, 0, 0, time.UTC)} // a Monday, 10:00 in Shanghai
-	svc, err := engine.NewService(ctx, engine.Config{Store: db, Now: clk.now})
+	svc, err := engine.NewService(ctx, engine.Config{Store: db, Now: clk.now, PasswordHashing: storetest.PasswordHashing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,19 +127,15 @@ func (w *world) user(name string, roles ...engine.RoleAssignment) *engine.User {
 }
 
 // testHashes holds one argon2id hash per test password for the whole run:
-// hashing is deliberately slow (64 MiB, ~0.3 s a hash under -race), every
-// world makes the same dozen accounts, and these tests are not about hashing
-// (the sign-in tests still check each password against its hash).
+// every world makes the same dozen accounts, and these tests are not about
+// hashing (the sign-in tests still check each password against its hash).
 var testHashes sync.Map // password → hash
 
 func testHash(t testing.TB, password string) string {
 	if h, ok := testHashes.Load(password); ok {
 		return h.(string)
 	}
-	h, err := engine.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := storetest.Hash(password) // the worlds' cost (storetest.PasswordHashing)
 	testHashes.Store(password, h)
 	return h
 }

@@ -122,11 +122,9 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		if !strings.HasPrefix(r.path, "/api/v1/") {
 			continue
 		}
+		cells := rowProjects{w: w, r: r}
 		for _, who := range principals {
-			var p *engine.Project
-			if r.state != "" {
-				p = w.project(r.state)
-			}
+			p := cells.project(who, wantFor(t, r.want, who))
 			target, body := r.req(w, p, who)
 			check(r.method, target, who, body)
 		}

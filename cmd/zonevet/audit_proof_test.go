@@ -38,7 +38,7 @@ func appendEntries(t *testing.T, path string, n int) {
 func TestCLIInclusionAndConsistencyProofs(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	offline := &cli{t: t, bin: c.bin, db: filepath.Join(dir, "absent", "none.db"), dir: dir}
 

@@ -18,7 +18,7 @@ import (
 func TestCLIAuditProof(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	if !strings.HasPrefix(pub, "ed25519:") {

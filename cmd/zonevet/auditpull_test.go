@@ -47,7 +47,7 @@ func apiToken(t *testing.T, dbPath, user string) string {
 func TestAuditPullWholeDemoLog(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	c.ok("audit", "checkpoint") // a checkpoint inside the range pulled, filed on its line
 	token := apiToken(t, c.db, "auditor1")
@@ -119,7 +119,7 @@ func firstDiff(a, b string) string {
 func TestAuditPullRefusesTamperedServer(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	c.ok("user", "add", "audq", "--password", "an-auditor-password", "--role", "auditor@qingyuan")
 	token := apiToken(t, c.db, "auditor1")
 	oneParkToken := apiToken(t, c.db, "audq")

@@ -20,7 +20,7 @@ import (
 func TestCLIBackup(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 
 	docs := filepath.Join(dir, "zonevet.db.docs")
 	if err := os.MkdirAll(docs, 0o700); err != nil { // the demo filed its meeting minutes there already

@@ -14,7 +14,7 @@ import (
 func TestCLICalendarProposal(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	if out := c.ok("calendar", "show"); !strings.Contains(out, "2027  provisional") {
 		t.Fatalf("built-in calendar:\n%s", out)
 	}

@@ -47,7 +47,7 @@ func TestCrashLeavesNothingHalfDone(t *testing.T) {
 	}
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	cr := newCrashRig(t, c)
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))

@@ -14,14 +14,12 @@ import (
 func TestDemoRatingShowsConventions(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "demo.db")
+	demoDatabase(t, db) // seedDemo, run by the real binary's init --demo
 	a, err := openApp(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.close()
-	if err := seedDemo(ctx, a, docsDir("", db)); err != nil {
-		t.Fatal(err)
-	}
 	auditor, err := a.db.UserByName(ctx, "auditor1")
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,57 @@ var built struct {
 	err  error
 }
 
+// demoTemplate is the folder where the run's one `zonevet init --demo` left
+// its database and documents.
+var demoTemplate struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// demoDatabase puts at db (and db.docs beside it) the demo database as
+// `zonevet init --demo` leaves it: a copy of the one the real binary made
+// for the run. Seeding takes seconds of CPU (two dozen argon2id hashes, the
+// projects' histories) and a dozen tests start from the demo;
+// TestCLIEndToEnd runs init --demo itself and checks what it prints.
+func demoDatabase(t *testing.T, db string) {
+	t.Helper()
+	bin := buildBinary(t)
+	demoTemplate.once.Do(func() {
+		dir := filepath.Join(testBinDir, "demo")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			demoTemplate.err = err
+			return
+		}
+		cmd := exec.Command(bin, "init", "--demo", "--db", filepath.Join(dir, "zonevet.db"))
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			demoTemplate.err = fmt.Errorf("zonevet init --demo: %v\n%s", err, out)
+			return
+		}
+		demoTemplate.dir = dir
+	})
+	if demoTemplate.err != nil {
+		t.Fatal(demoTemplate.err)
+	}
+	data, err := os.ReadFile(filepath.Join(demoTemplate.dir, "zonevet.db"))
+	if err == nil {
+		err = os.WriteFile(db, data, 0o644)
+	}
+	if err == nil {
+		err = os.CopyFS(docsDir("", db), os.DirFS(docsDir("", filepath.Join(demoTemplate.dir, "zonevet.db"))))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// initDemo is `zonevet init --demo` on c's database (see demoDatabase).
+func (c *cli) initDemo() {
+	c.t.Helper()
+	demoDatabase(c.t, c.db)
+}
+
 type cli struct {
 	t   *testing.T
 	bin string

@@ -21,7 +21,7 @@ func TestRestoreWithoutKey(t *testing.T) {
 	live := filepath.Join(dir, "data", "zonevet.db")
 	os.MkdirAll(filepath.Dir(live), 0o700)
 	c := &cli{t: t, bin: bin, db: live, dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	// The recommended setup: the key outside the data directory, read-only.
 	key := filepath.Join(dir, "keys", "signing-key.pem")
 	oldPub := strings.TrimSpace(c.ok("audit", "pubkey", "--signing-key", key))

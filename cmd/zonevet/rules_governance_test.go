@@ -20,7 +20,7 @@ import (
 func TestCLIRulesGovernance(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 
 	out := c.ok("rules", "versions", "--park", "qingyuan")
 	m := regexp.MustCompile(`(?m)^\d+\s+proposed\s+([0-9a-f]{16})\s+admin\s`).FindStringSubmatch(out)

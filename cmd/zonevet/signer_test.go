@@ -14,7 +14,7 @@ import (
 func TestCLISignerRefusesCutLog(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	c.ok("audit", "pubkey")
 	c.ok("audit", "checkpoint")
 

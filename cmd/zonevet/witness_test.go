@@ -93,7 +93,7 @@ func push(t *testing.T, dbPath string, key string, urls ...string) []error {
 func TestWitnessesOnLoopback(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	keyFile := c.db + ".signing-key.pem"
 	w1 := startWitness(t, c.bin, filepath.Join(dir, "w1"), pub)
@@ -208,7 +208,7 @@ func forkProof(t *testing.T, dbPath string, old, size int64) [][]byte {
 func TestWitnessCatchesTruncation(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	keyFile := c.db + ".signing-key.pem"
 	w := startWitness(t, c.bin, filepath.Join(dir, "w"), pub)
@@ -253,7 +253,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 func TestServePushesToWitnesses(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: buildBinary(t), db: filepath.Join(dir, "zonevet.db"), dir: dir}
-	c.ok("init", "--demo")
+	c.initDemo()
 	pub := strings.TrimSpace(c.ok("audit", "pubkey"))
 	w1 := startWitness(t, c.bin, filepath.Join(dir, "w1"), pub)
 	w2 := startWitness(t, c.bin, filepath.Join(dir, "w2"), pub)

@@ -15,9 +15,27 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/alexedwards/argon2id"
+
 	"zonevet/engine"
 	"zonevet/store"
 )
+
+// PasswordHashing is the argon2id cost tests give engine.Config: 64 KiB and
+// one pass instead of the default 64 MiB, which under the race detector
+// costs seconds of CPU a hash. Production never sets it (nil is the
+// default); engine's TestPasswordHashingDefault checks the default.
+var PasswordHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Hash hashes password at PasswordHashing's cost, for accounts tests store
+// directly (Account).
+func Hash(password string) string {
+	h, err := argon2id.CreateHash(password, PasswordHashing)
+	if err != nil {
+		panic(err) // only if the system's random source fails
+	}
+	return h
+}
 
 var (
 	once     sync.Once
