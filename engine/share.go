@@ -251,25 +251,27 @@ func (s *Service) sharedWith(ctx context.Context, u *User, p *Project) (bool, er
 }
 
 // ViewProject is Project for a page or an API answer that shows the
-// project to a person: when p is shared with u, the read is logged
-// (share_view) with u's read mark, so what a sharee saw, and when, is on
-// the record, and the share is no longer new in their list.
+// project to a person: a sharee's read is logged (NoteRead).
 func (s *Service) ViewProject(ctx context.Context, u *User, id int64) (*Project, error) {
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
+	return p, s.NoteRead(ctx, u, p)
+}
+
+// NoteRead logs u's read of p (share_view) with u's read mark when p is
+// shared with u, so what a sharee saw, and when, is on the record, and the
+// share is no longer new in their list; nothing for anyone else.
+func (s *Service) NoteRead(ctx context.Context, u *User, p *Project) error {
 	shared, err := s.sharedWith(ctx, u, p)
 	if err != nil || !shared {
-		return p, err
+		return err
 	}
 	role := RoleObserver
 	if rs := s.authz.RolesIn(u.Username, p.Park); len(rs) > 0 {
 		role = rs[0]
 	}
 	e := s.entry(actor{user: u, role: role}, p, EventShareView, p.State, p.State)
-	if err := s.store.Apply(ctx, &Change{Entry: e, Share: &SharePart{Read: &ShareRead{ProjectID: p.ID, UserID: u.ID}}}); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return s.store.Apply(ctx, &Change{Entry: e, Share: &SharePart{Read: &ShareRead{ProjectID: p.ID, UserID: u.ID}}})
 }
