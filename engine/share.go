@@ -68,9 +68,9 @@ type ShareStore interface {
 
 // ShareInput is the form that shares a project.
 type ShareInput struct {
-	Users       []string `json:"users"`
-	Departments []string `json:"departments"`
-	Note        string   `json:"note"`
+	Users       []string `json:"users,omitempty"`
+	Departments []string `json:"departments,omitempty"`
+	Note        string   `json:"note,omitempty"`
 }
 
 // ShareTargets are whom u may share p with: the other users of p's park

@@ -167,7 +167,7 @@ func (s *Server) handleAPIInbox(c echo.Context) error {
 // inboxRead is the body of POST /inbox/read: the notifications to mark
 // read, none for all of the caller's.
 type inboxRead struct {
-	IDs []int64 `json:"ids"`
+	IDs []int64 `json:"ids,omitempty"`
 }
 
 // handleAPIInboxRead marks notifications read. Marking read is delivery's

@@ -40,7 +40,7 @@ func (w *world) shareRoutes() []route {
 func (w *world) apiVerbRoutes() []route {
 	const deciders = "anon=401 own=403 promoter=%d reviewer=%d committee=%d other=403 promoter@other=%d reviewer@other=%d committee@other=%d"
 	return []route{
-		{"GET", "/api/v1/delegations", "", get("/api/v1/delegations?park=" + ownPark), "anon=401 own=200 other=403"},
+		{"GET", "/api/v1/delegations", "", get("/api/v1/delegations?park=" + ownPark), "anon=401 own=200 other=404"},
 		{"POST", "/api/v1/delegations", "", func(w *world, _ *engine.Project, who string) (string, any) {
 			in, _ := w.delegationForm(who, 50, 51)
 			return "/api/v1/delegations", in
