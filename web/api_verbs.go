@@ -43,10 +43,7 @@ func (s *Server) handleAPIDelegationCreate(c echo.Context) error {
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if in.Park == "" {
-		return engine.FieldFail("park", "err.give_park", nil)
-	}
-	if _, err := s.tokenParkFilter(c, []string{in.Park}); err != nil {
+	if err := s.bodyPark(c, in.Park); err != nil {
 		return err
 	}
 	answering(c, http.StatusCreated)
@@ -55,6 +52,15 @@ func (s *Server) handleAPIDelegationCreate(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusCreated, d)
+}
+
+// bodyPark refuses a request body that names no park, or one the token does not reach.
+func (s *Server) bodyPark(c echo.Context, park string) error {
+	if park == "" {
+		return engine.FieldFail("park", "err.give_park", nil)
+	}
+	_, err := s.tokenParkFilter(c, []string{park})
+	return err
 }
 
 // delegationRevoke is the body of POST /delegations/{did}/revoke.
@@ -71,10 +77,7 @@ func (s *Server) handleAPIDelegationRevoke(c echo.Context) error {
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if in.Park == "" {
-		return engine.FieldFail("park", "err.give_park", nil)
-	}
-	if _, err := s.tokenParkFilter(c, []string{in.Park}); err != nil {
+	if err := s.bodyPark(c, in.Park); err != nil {
 		return err
 	}
 	ctx, u := c.Request().Context(), currentUser(c)

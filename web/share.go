@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,8 +33,20 @@ func (s *Server) shareViewOf(ctx context.Context, u *engine.User, p *engine.Proj
 	if v.Shares, err = s.svc.Shares(ctx, u, p.ID); err != nil {
 		return v, err
 	}
-	if v.CanShare = s.svc.CanShare(u, p); v.CanShare {
-		v.Targets, err = s.svc.ShareTargets(ctx, u, p)
+	if v.CanShare = s.svc.CanShare(u, p); !v.CanShare {
+		return v, nil
+	}
+	all, err := s.svc.ShareTargets(ctx, u, p)
+	// The form offers only whom it is not shared with yet.
+	for _, x := range all.Users {
+		if !slices.ContainsFunc(v.Shares, func(sh engine.Share) bool { return sh.Username == x.Username }) {
+			v.Targets.Users = append(v.Targets.Users, x)
+		}
+	}
+	for _, d := range all.Departments {
+		if !slices.ContainsFunc(v.Shares, func(sh engine.Share) bool { return sh.Department == d }) {
+			v.Targets.Departments = append(v.Targets.Departments, d)
+		}
 	}
 	return v, err
 }
