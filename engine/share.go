@@ -149,6 +149,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 	now := s.now().UTC()
 	var shares []Share
 	var notices []Notice
+	users, deps := []string{}, []string{} // as logged
 	seen := map[string]bool{}
 	for _, name := range in.Users {
 		name = strings.TrimSpace(name)
@@ -163,7 +164,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 		if slices.ContainsFunc(existing, func(x Share) bool { return x.Username == name }) {
 			return nil, FieldFail("users", "err.share_already", Args{"Target": name})
 		}
-		shares = append(shares, Share{Username: name})
+		shares, users = append(shares, Share{Username: name}), append(users, name)
 		notices = append(notices, Notice{Kind: NoticeShare, UserID: targets.Users[i].ID})
 	}
 	for _, dep := range in.Departments {
@@ -178,7 +179,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 		if slices.ContainsFunc(existing, func(x Share) bool { return x.Department == dep }) {
 			return nil, FieldFail("departments", "err.share_already", Args{"Target": dep})
 		}
-		shares = append(shares, Share{Department: dep})
+		shares, deps = append(shares, Share{Department: dep}), append(deps, dep)
 		for _, x := range targets.Users {
 			if x.Department == dep {
 				notices = append(notices, Notice{Kind: NoticeShare, UserID: x.ID})
@@ -194,7 +195,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 	}
 	e := s.entry(a, p, EventShare, p.State, p.State)
 	e.Time, e.Reason = now, in.Note
-	e.Payload = payload(map[string]any{"users": in.Users, "departments": in.Departments})
+	e.Payload = payload(map[string]any{"users": users, "departments": deps})
 	ch := &Change{Entry: e, Share: &SharePart{Create: shares}, Notify: &NotifyPart{Notices: notices}, Answer: shares}
 	if err := s.store.Apply(ctx, ch); err != nil {
 		return nil, err
@@ -264,6 +265,11 @@ func (s *Service) ViewProject(ctx context.Context, u *User, id int64) (*Project,
 // shared with u, so what a sharee saw, and when, is on the record, and the
 // share is no longer new in their list; nothing for anyone else.
 func (s *Service) NoteRead(ctx context.Context, u *User, p *Project) error {
+	return s.noteRead(ctx, u, p, "")
+}
+
+// noteRead is NoteRead with what was read besides the project (a document), as the entry's payload.
+func (s *Service) noteRead(ctx context.Context, u *User, p *Project, what string) error {
 	shared, err := s.sharedWith(ctx, u, p)
 	if err != nil || !shared {
 		return err
@@ -273,5 +279,6 @@ func (s *Service) NoteRead(ctx context.Context, u *User, p *Project) error {
 		role = rs[0]
 	}
 	e := s.entry(actor{user: u, role: role}, p, EventShareView, p.State, p.State)
+	e.Payload = what
 	return s.store.Apply(ctx, &Change{Entry: e, Share: &SharePart{Read: &ShareRead{ProjectID: p.ID, UserID: u.ID}}})
 }

@@ -112,9 +112,14 @@ func TestSharePage(t *testing.T) {
 	if again := nr.do("GET", "/shared", nil); strings.Contains(again.Body.String(), `id="shared-badge"`) {
 		t.Error("the marker stays after reading")
 	}
+	doc := w.document(p)
+	if rec := nr.do("GET", fmt.Sprintf("/projects/%d/documents/%d", p.ID, doc.ID), nil); rec.Code != 200 {
+		t.Fatalf("observer downloads: %d", rec.Code)
+	}
 	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventShare, engine.EventShareView}})
-	// The page read, and the page the refused pass showed again: two reads.
-	if err != nil || len(es) != 3 || es[1].Actor != natres.Username || es[2].Event != engine.EventShareView {
+	// The page read, the page the refused pass showed again, the download: three reads.
+	if err != nil || len(es) != 4 || es[1].Actor != natres.Username || es[2].Event != engine.EventShareView ||
+		!strings.Contains(es[3].Payload, fmt.Sprintf(`"document":%d`, doc.ID)) {
 		t.Fatalf("entries = %+v, %v", es, err)
 	}
 	if rec := nr.do("GET", "/projects", nil); strings.Contains(rec.Body.String(), fmt.Sprintf("/projects/%d\"", p.ID)) {
