@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -132,5 +133,33 @@ func TestShareReadLogged(t *testing.T) {
 	}
 	if es2, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventShareView}}); len(es2) != 2 {
 		t.Fatalf("share_view entries = %d, want 2", len(es2))
+	}
+}
+
+// TestShareConcurrent: two people sharing one project with one department
+// at once write one share; the other is told it is shared already.
+func TestShareConcurrent(t *testing.T) {
+	w := mustWorld(t)
+	w.bureau("natres-qingyuan", "qingyuan", "自然资源局")
+	p := w.create("qingyuan", goodFigures())
+	errs := make(chan error, 2)
+	for _, who := range []string{"reviewer-qingyuan", "committee-qingyuan"} {
+		go func() {
+			_, err := w.svc.ShareProject(w.ctx, w.users[who], p.ID, engine.ShareInput{Departments: []string{"自然资源局"}})
+			errs <- err
+		}()
+	}
+	failed := 0
+	for range 2 {
+		if err := <-errs; err != nil {
+			var e *engine.Error
+			if !errors.As(err, &e) || e.ID != "err.share_already" {
+				t.Fatalf("the loser's error: %v", err)
+			}
+			failed++
+		}
+	}
+	if ss, _ := w.db.Shares(w.ctx, p.ID); failed != 1 || len(ss) != 1 {
+		t.Fatalf("%d refused, %d shares; want 1 and 1", failed, len(ss))
 	}
 }
