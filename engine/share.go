@@ -100,7 +100,7 @@ func (s *Service) shareRefusal(u *User, p *Project) (actor, error) {
 	return actor{}, Fail(EFORBIDDEN, "err.share_not_your_project", nil)
 }
 
-// ShareTargets lists whom u may share p with.
+// ShareTargets lists whom u may share p with (for a u CanShare allows).
 func (s *Service) ShareTargets(ctx context.Context, u *User, p *Project) (ShareTargets, error) {
 	var t ShareTargets
 	users, err := s.store.Users(ctx)
