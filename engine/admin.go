@@ -49,6 +49,7 @@ type Account struct {
 // the roles in one park.
 type NewAccount struct {
 	Username, DisplayName, Password string
+	Department                      string // a zone department's staff (share.go); empty for the park's own
 	Park                            string
 	Roles                           []Role
 }
@@ -201,7 +202,7 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: strings.TrimSpace(in.Department)}
 	c := &Change{Account: &AccountPart{NewUser: u, Roles: []ParkRoles{{Park: in.Park, Roles: roles}}},
 		Entry: s.accountEntry(a, in.Park, EventUserCreate, fmt.Sprintf("新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, in.Park, roleList(roles, "zh")),
 			map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": in.Park, "roles": roles})}
@@ -227,6 +228,12 @@ const SystemActor = "system"
 // with the first park's roles, then user_roles for each further park, all
 // in one transaction: the account exists with every role given or not at all.
 func (s *Service) CreateUser(ctx context.Context, username, displayName, password string, roles []RoleAssignment) (*User, error) {
+	return s.CreateUserIn(ctx, username, displayName, "", password, roles)
+}
+
+// CreateUserIn is CreateUser for staff of a zone department (自然资源局 …),
+// whom projects can be shared with (share.go).
+func (s *Service) CreateUserIn(ctx context.Context, username, displayName, department, password string, roles []RoleAssignment) (*User, error) {
 	if !validName(username) {
 		return nil, FieldFail("username", "err.user_name_may_contain_letters_digits", nil)
 	}
@@ -241,7 +248,7 @@ func (s *Service) CreateUser(ctx context.Context, username, displayName, passwor
 		}
 	}
 	op := actor{user: &User{Username: OperatorActor}}
-	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: strings.TrimSpace(department)}
 	c := &Change{Account: &AccountPart{NewUser: u, Roles: groups}}
 	first := ParkRoles{}
 	if len(groups) > 0 {

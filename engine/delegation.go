@@ -167,7 +167,7 @@ func (s *Service) RevokeDelegation(ctx context.Context, u *User, park string, id
 	now := s.now().UTC()
 	d.RevokedAt = &now
 	e := AuditEntry{Time: now, Actor: u.Username, Role: a.role, Park: park, Event: EventRevokeDelegation, Payload: payload(d)}
-	return s.store.Apply(ctx, &Change{Entry: e, Delegation: &DelegationPart{Revoke: id}})
+	return s.store.Apply(ctx, &Change{Entry: e, Delegation: &DelegationPart{Revoke: id}, Answer: d})
 }
 
 // activeDelegation is the delegation from delegator to u in park in force

@@ -21,10 +21,11 @@ const (
 	RoleCommittee Role = "committee" // 管委会审议
 	RoleAuditor   Role = "auditor"   // 审计/纪检
 	RoleAdmin     Role = "admin"     // 系统管理员
+	// RoleObserver (知会单位, share.go) is the read-only role of other departments' staff.
 )
 
 // Roles lists every role in a stable order.
-var Roles = []Role{RolePromoter, RoleReviewer, RoleCommittee, RoleAuditor, RoleAdmin}
+var Roles = []Role{RolePromoter, RoleReviewer, RoleCommittee, RoleAuditor, RoleAdmin, RoleObserver}
 
 // Park is one park of the zone (一区多园); it is also the casbin domain.
 type Park struct {
@@ -42,6 +43,9 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Department is the zone department the account belongs to (自然资源局 …),
+	// empty for the park's own staff: a project can be shared with it (share.go).
+	Department string `json:"department,omitempty"`
 }
 
 // RoleAssignment grants a user a role in a park.
@@ -174,6 +178,7 @@ type Change struct {
 	// Delegation is a delegation (委托) made or revoked.
 	Delegation *DelegationPart
 	Notify     *NotifyPart // inbox notices, outbox messages, a reminder's key (notify.go; set for every move)
+	Share      *SharePart  // a project shared (抄送), or a sharee's read mark (share.go)
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the
@@ -247,6 +252,7 @@ type Store interface {
 	ExpertStore
 	DelegationStore
 	NotificationStore
+	ShareStore
 }
 
 // Clock is the one clock: the time the store stamps on what a caller

@@ -826,6 +826,11 @@ func (s *Service) Project(ctx context.Context, u *User, id int64) (*Project, err
 		return nil, err
 	}
 	if _, err := s.authorize(u, p.Park, "project", "read"); err != nil {
+		if shared, serr := s.sharedWith(ctx, u, p); serr != nil {
+			return nil, serr
+		} else if shared {
+			return p, nil // shared with u (抄送): readable, nothing more
+		}
 		// Do not reveal that a project exists in a park the user cannot see.
 		return nil, Fail(ENOTFOUND, "err.project_not_found", nil)
 	}
@@ -928,7 +933,7 @@ func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry,
 		return nil, err
 	}
 	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
-	if err == nil && p.CreatedBy == u.ID && p.State == StateExpertReview {
+	if err == nil && (p.CreatedBy == u.ID || !s.authz.Allowed(u.Username, p.Park, "project", "read")) && p.State == StateExpertReview {
 		sealReview(es) // experts.go
 	}
 	return es, err

@@ -64,7 +64,12 @@ func (s *Service) Document(ctx context.Context, u *User, projectID, docID int64)
 	if d.ProjectID != projectID {
 		return nil, Fail(ENOTFOUND, "err.document_not_found", nil)
 	}
-	if _, err := s.Project(ctx, u, projectID); err != nil {
+	p, err := s.Project(ctx, u, projectID)
+	if err != nil {
+		return nil, err
+	}
+	// A sharee's download is a read of the project, logged with the document.
+	if err := s.noteRead(ctx, u, p, payload(map[string]any{"document": d.ID, "file_name": d.FileName})); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -246,7 +246,7 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntr
 // entry e (already appended), and returns their write-back.
 func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *engine.AuditEntry) (func(), error) {
 	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.Rules == nil && c.Calendar == nil && c.Meeting == nil &&
-		c.Experts == nil && c.Delegation == nil {
+		c.Experts == nil && c.Delegation == nil && c.Share == nil {
 		return func() {}, nil // a decision on a project: the hot path
 	}
 	var backs []func()
@@ -301,6 +301,13 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 	}
 	if c.Delegation != nil {
 		w, err := writeDelegation(ctx, tx, c.Delegation, e.Time)
+		if err != nil {
+			return nil, err
+		}
+		backs = append(backs, w)
+	}
+	if c.Share != nil {
+		w, err := writeShare(ctx, tx, c.Share, e)
 		if err != nil {
 			return nil, err
 		}

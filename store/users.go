@@ -10,11 +10,11 @@ import (
 	"zonevet/engine"
 )
 
-const userColumns = `id, username, display_name, password_hash, disabled, created_at`
+const userColumns = `id, username, display_name, password_hash, disabled, created_at, department`
 
 func scanUser(s interface{ Scan(...any) error }) (*engine.User, error) {
 	u := &engine.User{}
-	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt})
+	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, &u.Department)
 	return u, err
 }
 
@@ -110,8 +110,8 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 	created := at
 	if u := c.NewUser; u != nil {
 		created = orNow(u.CreatedAt, at)
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)`,
-			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created))
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at, department) VALUES (?, ?, ?, ?, ?, ?)`,
+			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created), u.Department)
 		if isUnique(err) {
 			return nil, engine.Fail(engine.ECONFLICT, "err.username_taken", engine.Args{"Username": u.Username})
 		}

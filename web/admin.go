@@ -77,7 +77,7 @@ func (s *Server) handleAccounts(c echo.Context) error {
 func (s *Server) handleAccountCreate(c echo.Context) error {
 	form, _ := c.FormParams()
 	in := engine.NewAccount{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"),
-		Password: c.FormValue("password"), Park: c.FormValue("park"), Roles: formRoles(form["role"])}
+		Password: c.FormValue("password"), Park: c.FormValue("park"), Roles: formRoles(form["role"]), Department: c.FormValue("department")}
 	u, err := s.svc.CreateAccount(c.Request().Context(), currentUser(c), in)
 	if code := engine.ErrorCode(err); code == engine.EINVALID || code == engine.ECONFLICT {
 		f := accountForm{Username: in.Username, DisplayName: in.DisplayName, Park: in.Park, Roles: map[engine.Role]bool{}}

@@ -38,6 +38,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	s.registerCalendarAPIRoutes(a)
 	s.registerMeetingsAPIRoutes(a)
 	s.registerAdminAPIRoutes(a)
+	s.registerVerbsAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.
@@ -106,6 +107,9 @@ func (s *Server) handleAPIProjectCreate(c echo.Context) error {
 func (s *Server) handleAPIProjectGet(c echo.Context) error {
 	p, err := s.apiProject(c)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.NoteRead(c.Request().Context(), currentUser(c), p); err != nil { // a sharee's read is logged
 		return err
 	}
 	return c.JSON(http.StatusOK, p)

@@ -70,6 +70,18 @@ var apiScopes = map[string]string{
 	"POST /api/v1/meetings":                           engine.ScopeProjectsAct,
 	"POST /api/v1/meetings/:mid/votes":                engine.ScopeProjectsAct,
 	"POST /api/v1/meetings/:mid/decisions":            engine.ScopeProjectsAct,
+
+	// The everyday verbs (api_verbs.go); recall, remind and a return's fix
+	// list go through POST /projects/:id/actions. Marking the inbox read is
+	// delivery's bookkeeping, not a decision: a read scope.
+	"GET /api/v1/delegations":              engine.ScopeProjectsRead,
+	"POST /api/v1/delegations":             engine.ScopeProjectsAct,
+	"POST /api/v1/delegations/:did/revoke": engine.ScopeProjectsAct,
+	"GET /api/v1/projects/:id/shares":      engine.ScopeProjectsRead,
+	"POST /api/v1/projects/:id/shares":     engine.ScopeProjectsAct,
+	"GET /api/v1/shared":                   engine.ScopeProjectsRead,
+	"GET /api/v1/inbox":                    engine.ScopeProjectsRead,
+	"POST /api/v1/inbox/read":              engine.ScopeProjectsRead,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a

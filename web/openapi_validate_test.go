@@ -70,6 +70,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	w := mustWorldConfig(t, Config{CheckpointKey: key, AuditPullRate: 1e6, AuditPullBurst: 1e6})
 	rows := append(append(append(w.matrixRoutes(), w.apiAuditRoutes()...), w.apiWorkRoutes()...), w.apiGovernRoutes()...)
 	rows = append(rows, w.apiCalendarRoutes()...)
+	rows = append(rows, w.apiVerbRoutes()...)
 	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
 	succeeded := map[string]bool{}
 	check := func(method, target, who string, body any) int {

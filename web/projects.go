@@ -194,6 +194,7 @@ func (s *Server) parkNames(parks []engine.Park, lang string) map[string]string {
 type projectData struct {
 	Project       *engine.Project
 	OnBehalf      []engine.OnBehalf // 代办: what the user may do for each delegator in force
+	Share         shareView         // 抄送: the project's shares and the share form
 	Return        *returnView       // the latest 退回 with its list and the figures changed since
 	ReturnTargets []returnTarget    // the return form's checklist
 	ParkName      string
@@ -290,7 +291,7 @@ func (s *Server) projectPage(c echo.Context, id int64, pageErr error, scoreForm 
 func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreForm, overrideForm map[string]string) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	p, err := s.svc.Project(ctx, u, id)
+	p, err := s.svc.ViewProject(ctx, u, id) // a sharee's read is logged
 	if err != nil {
 		return err
 	}
@@ -299,6 +300,9 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		MinReason: engine.MinOverrideReason, OverrideForm: overrideForm, Waived: map[string]bool{},
 		OptionalReason: optionalReason, Opinion: opinionEvents}
 	if d.OnBehalf, err = s.svc.OnBehalfActions(ctx, u, p); err != nil {
+		return err
+	}
+	if d.Share, err = s.shareViewOf(ctx, u, p); err != nil {
 		return err
 	}
 	note, err := s.svc.LatestReturn(ctx, p)

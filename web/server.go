@@ -251,6 +251,7 @@ func (s *Server) routes() {
 	s.registerMeetingRoutes(e)
 	s.registerDelegationRoutes(e)
 	s.registerInboxRoutes(e)
+	s.registerShareRoutes(e)
 }
 
 // statusOf is the one table from engine error codes to HTTP statuses.

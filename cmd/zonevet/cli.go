@@ -323,13 +323,14 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 	roleList := fs.String("role", "", "add: roles as ROLE@PARK, comma-separated; roles: ROLE,ROLE (empty: none)")
 	park := fs.String("park", "", "roles: the park whose roles are replaced")
 	display := fs.String("display", "", "add: display name")
+	department := fs.String("department", "", "add: the zone department of other bureaus' staff (自然资源局 …), whom projects can be shared with")
 	as := fs.String("as", "", "list, roles, disable, enable, passwd: the administrator acting (logged)")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if args[0] == "add" {
-		return addUser(ctx, *db, pos, *display, *password, *roleList, out)
+		return addUser(ctx, *db, pos, *display, *department, *password, *roleList, out)
 	}
 	return withApp(ctx, *db, func(a *app) error {
 		admin, err := actingUser(ctx, a, *as)
@@ -392,7 +393,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 // addUser is the operator's bootstrap: it needs no administrator, so the
 // first admin of a new database can be made (and a locked-out zone can make
 // a new one); everything after that goes through an admin, and is logged.
-func addUser(ctx context.Context, db string, pos []string, display, password, roleList string, out io.Writer) error {
+func addUser(ctx context.Context, db string, pos []string, display, department, password, roleList string, out io.Writer) error {
 	if len(pos) != 1 {
 		return errors.New("user add: name one user")
 	}
@@ -408,7 +409,7 @@ func addUser(ctx context.Context, db string, pos []string, display, password, ro
 		if display == "" {
 			display = pos[0]
 		}
-		u, err := a.svc.CreateUser(ctx, pos[0], display, password, roles)
+		u, err := a.svc.CreateUserIn(ctx, pos[0], display, department, password, roles)
 		if err != nil {
 			return err
 		}

@@ -107,6 +107,9 @@ func seedDemo(ctx context.Context, a *app, docs string) error {
 	if err := seedReminders(ctx, a, users); err != nil { // cmd/zonevet/demo_notify.go
 		return err
 	}
+	if err := seedShares(ctx, a, users); err != nil { // cmd/zonevet/demo_share.go
+		return err
+	}
 	return seedRuleChange(ctx, a, users) // cmd/zonevet/demo_rules.go
 }
 

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"zonevet/engine"
+)
+
+// 抄送/知会 (share): the project page's share card, the form that shares
+// a project, and the "抄送给我" page of what is shared with the user, new
+// ones marked until read (engine/share.go).
+func (s *Server) registerShareRoutes(e *echo.Echo) {
+	e.POST("/projects/:id/share", s.handleProjectShare, requireUser)
+	e.GET("/shared", s.handleSharedWithMe, requireUser)
+}
+
+// shareView is the project page's share card: the project's shares, and
+// when the user may share it, whom with.
+type shareView struct {
+	Shares   []engine.Share
+	CanShare bool
+	Targets  engine.ShareTargets
+}
+
+func (s *Server) shareViewOf(ctx context.Context, u *engine.User, p *engine.Project) (shareView, error) {
+	var v shareView
+	var err error
+	if v.Shares, err = s.svc.Shares(ctx, u, p.ID); err != nil {
+		return v, err
+	}
+	if v.CanShare = s.svc.CanShare(u, p); !v.CanShare {
+		return v, nil
+	}
+	all, err := s.svc.ShareTargets(ctx, u, p)
+	// The form offers only whom it is not shared with yet.
+	for _, x := range all.Users {
+		if !slices.ContainsFunc(v.Shares, func(sh engine.Share) bool { return sh.Username == x.Username }) {
+			v.Targets.Users = append(v.Targets.Users, x)
+		}
+	}
+	for _, d := range all.Departments {
+		if !slices.ContainsFunc(v.Shares, func(sh engine.Share) bool { return sh.Department == d }) {
+			v.Targets.Departments = append(v.Targets.Departments, d)
+		}
+	}
+	return v, err
+}
+
+// NewShares counts what is shared with the page's user and unread, for the nav's badge.
+func (p *page) NewShares() int { return p.s.svc.NewShares(context.Background(), p.User) }
+
+func (s *Server) handleProjectShare(c echo.Context) error {
+	id, err := projectID(c)
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	in := engine.ShareInput{Users: form["user"], Departments: form["department"], Note: c.FormValue("note")}
+	shares, err := s.svc.ShareProject(c.Request().Context(), currentUser(c), id, in)
+	if err != nil {
+		return s.actionFailed(c, id, err, nil)
+	}
+	s.flash(c, true, s.i18n.T(s.lang(c), "page.share.done", map[string]any{"N": len(shares)}))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d#shares", id))
+}
+
+func (s *Server) handleSharedWithMe(c echo.Context) error {
+	ctx := c.Request().Context()
+	shares, err := s.svc.SharedWithMe(ctx, currentUser(c))
+	if err != nil {
+		return err
+	}
+	parks, err := s.svc.AllParks(ctx)
+	if err != nil {
+		return err
+	}
+	pd := s.page(c, s.t(c, "page.share.mine_title"))
+	pd.Data = struct {
+		Shares    []engine.Share
+		ParkNames map[string]string
+	}{shares, s.parkNames(parks, s.lang(c))}
+	return s.render(c, http.StatusOK, "shared", pd)
+}
