@@ -63,6 +63,10 @@ type Config struct {
 	// defaults 5 and 40).
 	AuditPullRate  float64
 	AuditPullBurst int
+	// AnonLogEvery paces the access-log lines of refused anonymous requests
+	// (one per AnonLogEvery after a burst of 10; default a second), so a
+	// flood of them cannot fill the disk.
+	AnonLogEvery time.Duration
 	// TokenMaxDays is the longest life an API token may be given (default
 	// engine.MaxTokenDays); new tokens live engine.DefaultTokenDays unless
 	// their maker chooses less, or more up to this.
@@ -151,7 +155,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.limiter = newLoginLimiter(cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
 	s.hashGate = newHashGate(cfg.LoginConcurrency)
-	s.accessLog = rate.NewLimiter(rate.Every(time.Second), 10)
+	if cfg.AnonLogEvery <= 0 {
+		cfg.AnonLogEvery = time.Second
+	}
+	s.accessLog = rate.NewLimiter(rate.Every(cfg.AnonLogEvery), 10)
 	if cfg.AuditPullRate <= 0 {
 		cfg.AuditPullRate, cfg.AuditPullBurst = 5, 40
 	}
