@@ -239,11 +239,10 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		if !finite(v) {
 			vms.Put(machine)
 			field := zeroRef(m.formula, env, figureEnvIndex)
-			l := figureLabels[field]
 			if field != "" && reflect.ValueOf(env).Elem().Field(figureEnvIndex[field]).Float() == 0 {
-				return nil, inputMsg(field, "metric.zero_divisor", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
+				return nil, inputMsg(field, "metric.zero_divisor", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": figureName(field)})
 			}
-			return nil, inputMsg(field, "metric.not_finite", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
+			return nil, inputMsg(field, "metric.not_finite", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": figureName(field)})
 		}
 		vals[i] = rs.decimal(v)
 	}
@@ -337,8 +336,8 @@ func (rs *RuleSet) evalBlanks(c *check, r *CheckResult, f *Figures, vals []decim
 	applies := false
 	var zh, en []string
 	for _, b := range blanks {
-		l := figureLabels[b]
-		zh, en = append(zh, l.zh), append(en, l.en)
+		w := figureWords()[b]
+		zh, en = append(zh, w[0]), append(en, w[1])
 		if rs.figureMode[b] != BlankNotApplicable {
 			applies = true
 		}

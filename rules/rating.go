@@ -452,25 +452,25 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r
 	if ind.Missing != "" {
 		if field, missing := noData(ind, m.compiled[j], env, v); missing {
 			s.Missing = ind.Missing
-			l := figureLabels[field]
+			l := figureWords()[field]
 			switch ind.Missing {
 			case MissingZero:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则计 0 分", ind.NameZH, l.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): 0 points by the rule set", ind.NameEN, l.en))
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则计 0 分", ind.NameZH, l[0]))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): 0 points by the rule set", ind.NameEN, l[1]))
 			case MissingNotRated:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则不参评,列为 %s 类", ind.NameZH, l.zh, cfg.NotRatedClass))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): not rated, class %s by the rule set", ind.NameEN, l.en, cfg.NotRatedClass))
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则不参评,列为 %s 类", ind.NameZH, l[0], cfg.NotRatedClass))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): not rated, class %s by the rule set", ind.NameEN, l[1], cfg.NotRatedClass))
 			default: // average: the reason comes with the points
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("未报送%s", l.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s not reported", l.en))
+				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("未报送%s", l[0]))
+				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s not reported", l[1]))
 			}
 			return s, nil
 		}
 	}
 	if !finite(v) {
-		field := figureLabels[zeroRef(m.compiled[j], env, firmEnvIndex)]
-		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field.zh))
-		r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s cannot be computed (%s is 0): 0 points", ind.NameEN, field.en))
+		field := figureWords()[zeroRef(m.compiled[j], env, firmEnvIndex)]
+		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field[0]))
+		r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s cannot be computed (%s is 0): 0 points", ind.NameEN, field[1]))
 		return s, nil
 	}
 	s.Value, s.Valid = v, true
@@ -570,8 +570,7 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 		}{{"land_area", f.LandArea}, {"output", f.Output}, {"value_added", f.ValueAdded}, {"tax", f.Tax},
 			{"rd_expense", f.RDExpense}, {"revenue", f.Revenue}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions},
 			{"electricity", f.Electricity}} {
-			l := figureLabels[nf.name]
-			if e := CheckAmount(nf.name, catalog.Text{ZH: l.zh, EN: l.en}, nf.v); e != nil {
+			if e := CheckAmount(nf.name, figureName(nf.name), nf.v); e != nil {
 				e.ProjectID = f.ProjectID
 				return e
 			}
@@ -579,7 +578,7 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 		if f.LandArea == 0 {
 			return fail("land_area", "rating.land_area_positive", nil)
 		}
-		if e := CheckAmount("employees", catalog.Text{ZH: figureLabels["employees"].zh, EN: figureLabels["employees"].en}, float64(f.Employees)); e != nil {
+		if e := CheckAmount("employees", figureName("employees"), float64(f.Employees)); e != nil {
 			e.ProjectID = f.ProjectID
 			return e
 		}

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"zonevet/rules/catalog"
 )
 
 var (
@@ -248,4 +250,24 @@ func firmVariants(firms []FirmYear) []firmVariant {
 		out = append(out, firmVariant{flag, fs})
 	}
 	return out
+}
+
+// TestFigureWordsDefined: a figure's words are ids named after it
+// (figureDef), which no scan of the code finds; each must be in the catalogue.
+func TestFigureWordsDefined(t *testing.T) {
+	c := catalog.Default()
+	for _, name := range append(FigureNames(), firmFigures...) {
+		ids := []string{"figure.name." + name}
+		if d := figureByName[name]; d != nil {
+			ids = append(ids, "figure.label."+name)
+			if d.unit {
+				ids = append(ids, "figure.unit."+name)
+			}
+		}
+		for _, id := range ids {
+			if !c.Has(id) {
+				t.Errorf("%s is not in the catalogue", id)
+			}
+		}
+	}
 }

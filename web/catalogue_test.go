@@ -188,8 +188,6 @@ func TestNoInlineLanguagePairs(t *testing.T) {
 // shrinks.
 var knownInlinePairs = map[string]int{
 	"rules/evaluate.go":     45, // screening results' messages, built from the rule set's names
-	"rules/figures.go":      53, // the project figures' names and units
-	"rules/formula.go":      50, // figureLabels: the figures' names in input errors
 	"rules/rating.go":       28, // rating reasons and the band's word (类/档)
 	"web/api_audit.go":      1,  // pullsTooFast
 	"web/auth.go":           1,  // waitText
