@@ -191,7 +191,6 @@ var knownInlinePairs = map[string]int{
 	"rules/rating.go":       28, // rating reasons and the band's word (类/档)
 	"web/api_audit.go":      1,  // pullsTooFast
 	"web/auth.go":           1,  // waitText
-	"web/projects.go":       12, // figureFields' units
 	"web/tracking_excel.go": 26, // the annual-figures sheet's column headers
 }
 
