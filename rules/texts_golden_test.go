@@ -51,6 +51,17 @@ func TestTextsUnchanged(t *testing.T) {
 	for _, park := range DefaultParks() {
 		sets[park] = mustDefault(t, park)
 	}
+	// qingyuan with the land figures optional, a blank one not applicable.
+	src, err := os.ReadFile("parks/qingyuan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "  land: [land_area, floor_area, building_coverage, office_share, green_ratio, land_grade, land_price]\n", "", 1)
+	text = strings.Replace(text, "    energy_assessment: fail", "    energy_assessment: fail\n    land_area: not_applicable\n    floor_area: not_applicable\n"+
+		"    building_coverage: not_applicable\n    office_share: not_applicable\n    green_ratio: not_applicable\n    land_grade: not_applicable\n    land_price: not_applicable", 1)
+	if sets["optional"], err = Parse("optional.yaml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob("testdata/rating/*.yaml")
 	files = append(files, "testdata/valid/minimal.yaml")
 	for _, f := range files {
@@ -64,7 +75,9 @@ func TestTextsUnchanged(t *testing.T) {
 		rs := sets[key]
 		zh, en := rs.BandConvention()
 		put(key+" convention", []string{zh, en})
-		givens := []Figures{good(), scaled(good(), 0.1), scaled(good(), 3)}
+		assessed := scaled(good(), 3)
+		assessed.EnergyAssessment = ptr(true)
+		givens := []Figures{good(), scaled(good(), 0.1), scaled(good(), 3), assessed}
 		firmSets := [][]FirmYear{policyFirms(), ratingFirms()}
 		for _, ex := range rs.Examples() {
 			givens = append(givens, ex.Given)
