@@ -520,9 +520,10 @@ func newFrame(id string, args catalog.Args) frame {
 }
 
 // fill sets r's messages to f with the holes filled by vals.
-func (f *frame) fill(r *CheckResult, vals ...string) {
-	r.MessageZH, r.MessageEN = fillIn(f.zh, vals), fillIn(f.en, vals)
-}
+func (f *frame) fill(r *CheckResult, vals ...string) { r.MessageZH, r.MessageEN = f.texts(vals...) }
+
+// texts is f in Chinese and English with the holes filled by vals.
+func (f *frame) texts(vals ...string) (zh, en string) { return fillIn(f.zh, vals), fillIn(f.en, vals) }
 
 func fillIn(parts []string, vals []string) string {
 	if len(parts) == 1 {

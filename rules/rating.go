@@ -174,6 +174,7 @@ type ratingMethod struct {
 func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error) {
 	cfg := &rs.spec.Rating
 	term := rs.classTerm()
+	w := rs.reasonFrames(m, term)
 	out := make([]Rating, len(firms))
 	scores := make([]IndicatorScore, len(firms)*len(m.inds))
 	machine := vms.Get().(*vm.VM)
@@ -209,8 +210,7 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 		if sup := cfg.RDSupport; sup != nil && f.Revenue > 0 {
 			if rd := round(f.RDExpense/f.Revenue*100, 2); rd >= sup.AtLeast {
 				r.RDSupport = true
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s%%,达到 %s%% 的倾斜支持标准:%s", rs.rdTerm(), fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureZH))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("R&D intensity %s%% reaches the %s%% support mark: %s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureEN))
+				r.reason(w.rdSupport.texts(fmt2(rd)))
 			}
 		}
 	}
@@ -253,21 +253,14 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 		switch {
 		case r.NotRated == NotRatedNotFiled:
 			r.Band = cfg.NotFiled
-			if r.Band == cfg.NotRatedClass {
-				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,不参评,列为 "+r.Band+" 类(不参评)")
-				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: not rated, class "+r.Band)
-			} else {
-				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,按规则评为 "+r.Band+" 类")
-				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: class "+r.Band+" by the rule set")
-			}
+			r.reason(w.notFiled.texts())
 			continue
 		case r.NotRated == NotRatedMissingData:
 			r.Band = cfg.NotRatedClass
 			continue
 		case !r.Rated:
 			r.Band = cfg.GraceBand
-			r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("供地未满 %d 年,本年度不参与评价,按 %s %s对待", cfg.GraceYears, cfg.GraceBand, term.zh))
-			r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("within %d years of the land grant: not rated this year, treated as %s %s", cfg.GraceYears, term.en, cfg.GraceBand))
+			r.reason(w.grace.texts())
 			continue
 		}
 		if i > 0 && out[i-1].Total == r.Total {
@@ -276,21 +269,12 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 			r.Rank = i + 1
 		}
 		r.Band = cfg.Bands[rs.bandIndex(r.Rank, n, cuts)].Band
-		total, rank, count := fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n)
-		groupZH, groupEN := "", ""
-		if m.group == GroupBelowScale {
-			groupZH, groupEN = "规下", "below-scale "
-		}
-		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评"+groupZH+"企业中排名第 "+rank+",按排名评为 "+r.Band+" "+term.zh)
-		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated "+groupEN+"firms: "+term.en+" "+r.Band+" by rank")
+		r.reason(w.score.texts(fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n), r.Band))
 		if m.floorIdx >= 0 {
-			s, ind := r.Indicators[m.floorIdx], &m.inds[m.floorIdx]
+			s := r.Indicators[m.floorIdx]
 			if !s.Valid || opLT.holds(s.Value, cfg.Floor.Below) {
 				r.Floor, r.Band = true, cfg.Floor.Band
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s,低于底线 %s,不论排名评为 %s %s",
-					ind.NameZH, withUnit(fmt2(s.Value), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s %s is below the floor of %s: %s %s regardless of rank",
-					ind.NameEN, withUnit(fmt2(s.Value), unitENOf(ind)), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band))
+				r.reason(w.floor.texts(fmt2(s.Value)))
 			}
 		}
 	}
@@ -300,22 +284,66 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 // classTerm is the word for a band: "类" as the policy writes it (A/B/C/D
 // 类), except under the first convention (no band_rounding), whose stored
 // runs said "档" and must recompute byte for byte.
-func (rs *RuleSet) classTerm() struct{ zh, en string } {
+func (rs *RuleSet) classTerm() catalog.Message {
 	if rs.spec.Rating.BandRounding == "" {
-		return struct{ zh, en string }{"档", "band"}
+		return catalog.Message{ID: "reason.term.band"}
 	}
-	return struct{ zh, en string }{"类", "class"}
+	return catalog.Message{ID: "reason.term.class"}
 }
 
 // rdTerm is R&D intensity in a rating reason: 研发经费投入强度 as the policy
 // writes it, except in rule sets from before the terms were aligned with the
 // policy (those without a targets: section, added at the same time), whose
 // stored runs said 研发投入强度 and must recompute byte for byte.
-func (rs *RuleSet) rdTerm() string {
+func (rs *RuleSet) rdTerm() catalog.Message {
 	if rs.spec.Targets == nil {
-		return "研发投入强度"
+		return catalog.Message{ID: "reason.rd_term_old"}
 	}
-	return "研发经费投入强度"
+	return catalog.Message{ID: "reason.rd_term"}
+}
+
+// reasonFrames are the reasons every firm of a group may be given, rendered
+// once per Rate with holes for the firm's numbers (frame): rendering them per
+// firm would dominate a rating of thousands of firms.
+type reasonFrames struct {
+	rdSupport frame // hole: the intensity
+	notFiled  frame
+	grace     frame
+	score     frame // holes: total, rank, count, band
+	floor     frame // hole: the floor indicator's value
+}
+
+func (rs *RuleSet) reasonFrames(m *ratingMethod, term catalog.Message) reasonFrames {
+	cfg := &rs.spec.Rating
+	var w reasonFrames
+	if sup := cfg.RDSupport; sup != nil {
+		w.rdSupport = newFrame("reason.rd_support", catalog.Args{"Term": rs.rdTerm(), "Value": hole(0),
+			"Mark": fmtNum(sup.AtLeast), "Measure": bothText(sup.MeasureZH, sup.MeasureEN)})
+	}
+	notFiled := "reason.not_filed"
+	if cfg.NotFiled == cfg.NotRatedClass {
+		notFiled = "reason.not_filed_not_rated"
+	}
+	w.notFiled = newFrame(notFiled, catalog.Args{"Band": cfg.NotFiled})
+	w.grace = newFrame("reason.grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
+	score := "reason.score"
+	if m.group == GroupBelowScale {
+		score = "reason.score_below_scale"
+	}
+	w.score = newFrame(score, catalog.Args{"Total": hole(0), "Rank": hole(1), "Count": hole(2), "Band": hole(3), "Term": term})
+	if m.floorIdx >= 0 {
+		ind := &m.inds[m.floorIdx]
+		unit := bothText(withUnit("", ind.Unit), withUnit("", unitENOf(ind)))
+		w.floor = newFrame("reason.floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Value": hole(0), "Unit": unit,
+			"Floor": bothText(withUnit(fmtNum(cfg.Floor.Below), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind))),
+			"Band":  cfg.Floor.Band, "Term": term})
+	}
+	return w
+}
+
+// reason adds a reason in both languages.
+func (r *Rating) reason(zh, en string) {
+	r.ReasonsZH, r.ReasonsEN = append(r.ReasonsZH, zh), append(r.ReasonsEN, en)
 }
 
 // bandCuts is what bandIndex needs for n rated firms under half_up: the
@@ -430,9 +458,8 @@ func (rs *RuleSet) fillAverages(out []Rating, m *ratingMethod) {
 		for i := range out {
 			if s := &out[i].Indicators[j]; s.Missing == MissingAverage {
 				s.Points = avg
-				r := &out[i]
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据,按规则取 %d 家有数据的参评企业该项平均得分 %s 分", ind.NameZH, count, fmt2(avg)))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data; scores the average of the %d rated firms that have it, %s points", ind.NameEN, count, fmt2(avg)))
+				out[i].reason(catalog.Message{ID: "reason.average", Args: catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN),
+					"Count": count, "Points": fmt2(avg)}}.Both())
 			}
 		}
 	}
@@ -452,25 +479,18 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r
 	if ind.Missing != "" {
 		if field, missing := noData(ind, m.compiled[j], env, v); missing {
 			s.Missing = ind.Missing
-			l := figureWords()[field]
-			switch ind.Missing {
-			case MissingZero:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则计 0 分", ind.NameZH, l[0]))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): 0 points by the rule set", ind.NameEN, l[1]))
-			case MissingNotRated:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则不参评,列为 %s 类", ind.NameZH, l[0], cfg.NotRatedClass))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): not rated, class %s by the rule set", ind.NameEN, l[1], cfg.NotRatedClass))
-			default: // average: the reason comes with the points
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("未报送%s", l[0]))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s not reported", l[1]))
+			args := catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Figure": figureName(field), "Class": cfg.NotRatedClass}
+			id := map[string]string{MissingZero: "reason.missing_zero", MissingNotRated: "reason.missing_not_rated"}[ind.Missing]
+			if id == "" { // average: the reason comes with the points
+				id = "reason.not_reported"
 			}
+			r.reason(catalog.Message{ID: id, Args: args}.Both())
 			return s, nil
 		}
 	}
 	if !finite(v) {
-		field := figureWords()[zeroRef(m.compiled[j], env, firmEnvIndex)]
-		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field[0]))
-		r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s cannot be computed (%s is 0): 0 points", ind.NameEN, field[1]))
+		r.reason(catalog.Message{ID: "reason.not_computable", Args: catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN),
+			"Figure": figureName(zeroRef(m.compiled[j], env, firmEnvIndex))}}.Both())
 		return s, nil
 	}
 	s.Value, s.Valid = v, true
@@ -602,7 +622,8 @@ func firmFieldNames() []string {
 // floor, and who is not rated and why.
 func (rs *RuleSet) BandConvention() (zh, en string) {
 	cfg := &rs.spec.Rating
-	term := rs.classTerm()
+	var term struct{ zh, en string }
+	term.zh, term.en = rs.classTerm().Both()
 	var z, e strings.Builder
 	bands := cfg.Bands
 	last := len(bands) - 1

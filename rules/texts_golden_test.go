@@ -62,6 +62,12 @@ func TestTextsUnchanged(t *testing.T) {
 	if sets["optional"], err = Parse("optional.yaml", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
+	// qingyuan with a missing-data indicator not rated and non-filers in D.
+	text = strings.Replace(string(src), "missing: zero", "missing: not_rated", 1)
+	text = strings.Replace(text, "not_filed: T ", "not_filed: D ", 1)
+	if sets["not_rated"], err = Parse("not_rated.yaml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob("testdata/rating/*.yaml")
 	files = append(files, "testdata/valid/minimal.yaml")
 	for _, f := range files {
