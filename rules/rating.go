@@ -165,9 +165,9 @@ const GroupBelowScale = "below_scale"
 type ratingMethod struct {
 	inds     []Indicator
 	compiled []*formula
-	capTexts [][4]string // fixed parts of the "capped" reasons, per indicator
-	floorIdx int         // the floor indicator in inds, -1 when the method has none
-	group    string      // "" for the main method
+	capTexts []frame // the "capped" reasons, per indicator; hole: the value
+	floorIdx int     // the floor indicator in inds, -1 when the method has none
+	group    string  // "" for the main method
 }
 
 // rateGroup rates and ranks one group of firms by one method.
@@ -508,10 +508,7 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r
 		p, s.Capped = limit, true
 		// Built by concatenation from parts fixed at Parse time: a park's
 		// rating writes this line for thousands of firms.
-		t := &m.capTexts[j]
-		val := fmt2(v)
-		r.ReasonsZH = append(r.ReasonsZH, t[0]+val+t[1])
-		r.ReasonsEN = append(r.ReasonsEN, t[2]+val+t[3])
+		r.reason(m.capTexts[j].texts(fmt2(v)))
 	}
 	s.Points = round(math.Max(p, 0), 2)
 	return s, nil
@@ -533,8 +530,7 @@ func noData(ind *Indicator, f *formula, env *firmEnv, v float64) (field string, 
 	return "", false
 }
 
-// prepareRating builds the fixed parts of the "capped" reason per indicator:
-// [zh before value, zh after value, en before value, en after value].
+// prepareRating renders the "capped" reason of each indicator (a frame).
 func (rs *RuleSet) prepareRating() {
 	cfg := &rs.spec.Rating
 	rs.capTexts = capTexts(cfg.Indicators, cfg.Cap)
@@ -544,15 +540,12 @@ func (rs *RuleSet) prepareRating() {
 	}
 }
 
-func capTexts(inds []Indicator, cap float64) [][4]string {
-	out := make([][4]string, len(inds))
+func capTexts(inds []Indicator, cap float64) []frame {
+	out := make([]frame, len(inds))
 	for j := range inds {
 		ind := &inds[j]
-		limit := fmt2(cap * ind.Weight)
-		out[j] = [4]string{
-			ind.NameZH + " ", withUnit("", ind.Unit) + ",得分封顶 " + limit + " 分(权重的 " + fmtNum(cap) + " 倍)",
-			ind.NameEN + " ", withUnit("", unitENOf(ind)) + ": points capped at " + limit + " (" + fmtNum(cap) + "× weight)",
-		}
+		out[j] = newFrame("reason.capped", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Value": hole(0),
+			"Unit": bothText(withUnit("", ind.Unit), withUnit("", unitENOf(ind))), "Limit": fmt2(cap * ind.Weight), "Cap": fmtNum(cap)})
 	}
 	return out
 }
