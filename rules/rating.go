@@ -615,72 +615,60 @@ func firmFieldNames() []string {
 // floor, and who is not rated and why.
 func (rs *RuleSet) BandConvention() (zh, en string) {
 	cfg := &rs.spec.Rating
-	var term struct{ zh, en string }
-	term.zh, term.en = rs.classTerm().Both()
+	term := rs.classTerm()
 	var z, e strings.Builder
+	say := func(id string, args catalog.Args) {
+		zh, en := catalog.Message{ID: "convention." + id, Args: args}.Both()
+		z.WriteString(zh)
+		e.WriteString(en)
+	}
 	bands := cfg.Bands
 	last := len(bands) - 1
 	if cfg.BandRounding != RoundingHalfUp {
-		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n、名次为 r:")
-		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, the firm of rank r is in ")
+		say("ceil_intro", nil)
 		for _, b := range bands[:last] {
-			fmt.Fprintf(&z, "(r−1) < n×%s%% 的为 %s %s;", fmtNum(b.UptoPercent), b.Band, term.zh)
-			fmt.Fprintf(&e, "%s %s if (r − 1) < n × %s %%; ", term.en, b.Band, fmtNum(b.UptoPercent))
+			say("ceil_band", catalog.Args{"Percent": fmtNum(b.UptoPercent), "Band": b.Band, "Term": term})
 		}
-		fmt.Fprintf(&z, "其余为 %s %s。", bands[last].Band, term.zh)
-		fmt.Fprintf(&e, "otherwise %s %s. ", term.en, bands[last].Band)
+		say("ceil_rest", catalog.Args{"Band": bands[last].Band, "Term": term})
 	} else {
-		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n:")
-		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, ")
-		var above []string
+		say("half_intro", nil)
+		var above catalog.List
 		for i, b := range bands[:last] {
 			if b.UptoPercent == 0 {
 				break
 			}
-			above = append(above, b.Band)
+			above.Items = append(above.Items, b.Band)
 			if i == 0 {
-				fmt.Fprintf(&z, "%s 类为前 round(n×%s%%) 家;", b.Band, fmtNum(b.UptoPercent))
-				fmt.Fprintf(&e, "class %s is the top round(n × %s %%); ", b.Band, fmtNum(b.UptoPercent))
+				say("half_top", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.UptoPercent)})
 			} else {
-				fmt.Fprintf(&z, "%s 类合计前 round(n×%s%%) 家;", strings.Join(above, "、"), fmtNum(b.UptoPercent))
-				fmt.Fprintf(&e, "classes %s together the top round(n × %s %%); ", strings.Join(above, ", "), fmtNum(b.UptoPercent))
+				say("half_together", catalog.Args{"Bands": above, "Percent": fmtNum(b.UptoPercent)})
 			}
 		}
 		if b := bands[last]; b.BottomPercent > 0 {
-			fmt.Fprintf(&z, "%s 类为后 round(n×%s%%) 家", b.Band, fmtNum(b.BottomPercent))
-			fmt.Fprintf(&e, "class %s the bottom round(n × %s %%)", b.Band, fmtNum(b.BottomPercent))
+			say("half_bottom", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.BottomPercent)})
 			if b.MinFirms > 0 {
-				fmt.Fprintf(&z, ",参评企业 %d 家及以上时至少 %d 家", b.MinFirmsFrom, b.MinFirms)
-				fmt.Fprintf(&e, ", at least %d once n ≥ %d", b.MinFirms, b.MinFirmsFrom)
+				say("half_min", catalog.Args{"From": b.MinFirmsFrom, "Min": b.MinFirms})
 			}
-			fmt.Fprintf(&z, ";其余为 %s 类。", bands[last-1].Band)
-			fmt.Fprintf(&e, "; class %s the rest. ", bands[last-1].Band)
+			say("half_rest_after_bottom", catalog.Args{"Band": bands[last-1].Band})
 		} else {
-			fmt.Fprintf(&z, "其余为 %s 类。", b.Band)
-			fmt.Fprintf(&e, "class %s the rest. ", b.Band)
+			say("half_rest", catalog.Args{"Band": b.Band})
 		}
-		z.WriteString("round 为四舍五入到整数家(0.5 进位),按所写百分比精确计算;排名靠前的类别优先计数。")
-		e.WriteString("round() is to the nearest whole firm, 0.5 up, computed exactly on the percentage as written; the classes from the top are counted first. ")
+		say("half_round", nil)
 	}
-	fmt.Fprintf(&z, "综合得分相同的企业名次并列,按并列名次归%s,跨越界线时均归入较高一%s。", term.zh, term.zh)
-	e.WriteString("Equal scores share a rank and the " + term.en + " of that rank: a tie across a boundary puts every tied firm in the better " + term.en + ". ")
+	say("ties", catalog.Args{"Term": term})
 	if rs.floorIdx >= 0 {
 		ind := &cfg.Indicators[rs.floorIdx]
-		fmt.Fprintf(&z, "%s低于 %s 的,不论排名评为 %s %s。", ind.NameZH, withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh)
-		fmt.Fprintf(&e, "%s below %s is %s %s regardless of rank. ", ind.NameEN, withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band)
+		say("floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Band": cfg.Floor.Band, "Term": term,
+			"Floor": bothText(withUnit(fmtNum(cfg.Floor.Below), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)))})
 	}
-	fmt.Fprintf(&z, "供地未满 %d 年的企业不参评,按 %s %s对待。", cfg.GraceYears, cfg.GraceBand, term.zh)
-	fmt.Fprintf(&e, "Firms within %d years of the land grant are not rated and are treated as %s %s. ", cfg.GraceYears, term.en, cfg.GraceBand)
+	say("grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
 	switch {
 	case cfg.NotFiled == "":
-		z.WriteString("未报送年度数据的企业列为缺报,不参评。")
-		e.WriteString("Firms that filed no annual figures are listed as missing and not rated.")
+		say("not_filed_missing", nil)
 	case cfg.NotFiled == cfg.NotRatedClass:
-		fmt.Fprintf(&z, "未报送年度数据的企业列为 %s 类(不参评)。", cfg.NotFiled)
-		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s (not rated).", cfg.NotFiled)
+		say("not_filed_not_rated", catalog.Args{"Band": cfg.NotFiled})
 	default:
-		fmt.Fprintf(&z, "未报送年度数据的企业评为 %s 类。", cfg.NotFiled)
-		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s.", cfg.NotFiled)
+		say("not_filed", catalog.Args{"Band": cfg.NotFiled})
 	}
 	inds := cfg.Indicators
 	if m := cfg.BelowScale; m != nil {
@@ -693,16 +681,9 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 		inds = append(slices.Clone(inds), m.Indicators...)
 	}
 	for _, ind := range inds {
-		switch ind.Missing {
-		case MissingAverage:
-			fmt.Fprintf(&z, "%s缺少数据的,取有数据的参评企业该项平均得分。", ind.NameZH)
-			fmt.Fprintf(&e, " %s without data scores the average of the rated firms that have it.", ind.NameEN)
-		case MissingZero:
-			fmt.Fprintf(&z, "%s缺少数据的,该项计 0 分。", ind.NameZH)
-			fmt.Fprintf(&e, " %s without data scores 0.", ind.NameEN)
-		case MissingNotRated:
-			fmt.Fprintf(&z, "%s缺少数据的,不参评,列为 %s 类。", ind.NameZH, cfg.NotRatedClass)
-			fmt.Fprintf(&e, " %s without data: not rated, class %s.", ind.NameEN, cfg.NotRatedClass)
+		id := map[string]string{MissingAverage: "missing_average", MissingZero: "missing_zero", MissingNotRated: "missing_not_rated"}[ind.Missing]
+		if id != "" {
+			say(id, catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Class": cfg.NotRatedClass})
 		}
 	}
 	return z.String(), e.String()
