@@ -617,21 +617,21 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 	cfg := &rs.spec.Rating
 	term := rs.classTerm()
 	var z, e strings.Builder
-	say := func(id string, args catalog.Args) {
-		zh, en := catalog.Message{ID: "convention." + id, Args: args}.Both()
-		z.WriteString(zh)
-		e.WriteString(en)
+	say := func(id string, args catalog.Args) { // one sentence in both languages
+		textZH, textEN := catalog.Message{ID: id, Args: args}.Both()
+		z.WriteString(textZH)
+		e.WriteString(textEN)
 	}
 	bands := cfg.Bands
 	last := len(bands) - 1
 	if cfg.BandRounding != RoundingHalfUp {
-		say("ceil_intro", nil)
+		say("convention.ceil_intro", nil)
 		for _, b := range bands[:last] {
-			say("ceil_band", catalog.Args{"Percent": fmtNum(b.UptoPercent), "Band": b.Band, "Term": term})
+			say("convention.ceil_band", catalog.Args{"Percent": fmtNum(b.UptoPercent), "Band": b.Band, "Term": term})
 		}
-		say("ceil_rest", catalog.Args{"Band": bands[last].Band, "Term": term})
+		say("convention.ceil_rest", catalog.Args{"Band": bands[last].Band, "Term": term})
 	} else {
-		say("half_intro", nil)
+		say("convention.half_intro", nil)
 		var above catalog.List
 		for i, b := range bands[:last] {
 			if b.UptoPercent == 0 {
@@ -639,36 +639,36 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 			}
 			above.Items = append(above.Items, b.Band)
 			if i == 0 {
-				say("half_top", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.UptoPercent)})
+				say("convention.half_top", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.UptoPercent)})
 			} else {
-				say("half_together", catalog.Args{"Bands": above, "Percent": fmtNum(b.UptoPercent)})
+				say("convention.half_together", catalog.Args{"Bands": above, "Percent": fmtNum(b.UptoPercent)})
 			}
 		}
 		if b := bands[last]; b.BottomPercent > 0 {
-			say("half_bottom", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.BottomPercent)})
+			say("convention.half_bottom", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.BottomPercent)})
 			if b.MinFirms > 0 {
-				say("half_min", catalog.Args{"From": b.MinFirmsFrom, "Min": b.MinFirms})
+				say("convention.half_min", catalog.Args{"From": b.MinFirmsFrom, "Min": b.MinFirms})
 			}
-			say("half_rest_after_bottom", catalog.Args{"Band": bands[last-1].Band})
+			say("convention.half_rest_after_bottom", catalog.Args{"Band": bands[last-1].Band})
 		} else {
-			say("half_rest", catalog.Args{"Band": b.Band})
+			say("convention.half_rest", catalog.Args{"Band": b.Band})
 		}
-		say("half_round", nil)
+		say("convention.half_round", nil)
 	}
-	say("ties", catalog.Args{"Term": term})
+	say("convention.ties", catalog.Args{"Term": term})
 	if rs.floorIdx >= 0 {
 		ind := &cfg.Indicators[rs.floorIdx]
-		say("floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Band": cfg.Floor.Band, "Term": term,
+		say("convention.floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Band": cfg.Floor.Band, "Term": term,
 			"Floor": bothText(withUnit(fmtNum(cfg.Floor.Below), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)))})
 	}
-	say("grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
+	say("convention.grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
 	switch {
 	case cfg.NotFiled == "":
-		say("not_filed_missing", nil)
+		say("convention.not_filed_missing", nil)
 	case cfg.NotFiled == cfg.NotRatedClass:
-		say("not_filed_not_rated", catalog.Args{"Band": cfg.NotFiled})
+		say("convention.not_filed_not_rated", catalog.Args{"Band": cfg.NotFiled})
 	default:
-		say("not_filed", catalog.Args{"Band": cfg.NotFiled})
+		say("convention.not_filed", catalog.Args{"Band": cfg.NotFiled})
 	}
 	inds := cfg.Indicators
 	if m := cfg.BelowScale; m != nil {
@@ -681,7 +681,7 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 		inds = append(slices.Clone(inds), m.Indicators...)
 	}
 	for _, ind := range inds {
-		id := map[string]string{MissingAverage: "missing_average", MissingZero: "missing_zero", MissingNotRated: "missing_not_rated"}[ind.Missing]
+		id := map[string]string{MissingAverage: "convention.missing_average", MissingZero: "convention.missing_zero", MissingNotRated: "convention.missing_not_rated"}[ind.Missing]
 		if id != "" {
 			say(id, catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Class": cfg.NotRatedClass})
 		}
