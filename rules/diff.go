@@ -374,8 +374,8 @@ func (d *differ) figureLists(a, b *FiguresSpec) {
 		out := make([]string, len(ns))
 		for i, n := range ns {
 			out[i] = n
-			if def := figureByName[n]; def != nil {
-				out[i] = def.zh
+			if figureByName[n] != nil {
+				out[i], _ = FigureLabel(n)
 			}
 		}
 		return out

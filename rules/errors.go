@@ -107,8 +107,9 @@ func inputMsg(field, id string, args catalog.Args) *InputError {
 // CheckAmount is the one check that a figure is a finite, non-negative
 // number, with one wording wherever figures are entered: a project's, a
 // firm's annual figures, an agreement's commitments. field is the figure's
-// json name, label its name as the form shows it.
-func CheckAmount(field string, label catalog.Text, v float64) *InputError {
+// json name, label its name as a message argument (a catalog.Message or
+// catalog.Text).
+func CheckAmount(field string, label any, v float64) *InputError {
 	switch {
 	case !finite(v):
 		return inputMsg(field, "figure.not_finite", catalog.Args{"Name": label})

@@ -239,11 +239,10 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		if !finite(v) {
 			vms.Put(machine)
 			field := zeroRef(m.formula, env, figureEnvIndex)
-			l := figureLabels[field]
 			if field != "" && reflect.ValueOf(env).Elem().Field(figureEnvIndex[field]).Float() == 0 {
-				return nil, inputMsg(field, "metric.zero_divisor", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
+				return nil, inputMsg(field, "metric.zero_divisor", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": figureName(field)})
 			}
-			return nil, inputMsg(field, "metric.not_finite", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": catalog.Text{ZH: l.zh, EN: l.en}})
+			return nil, inputMsg(field, "metric.not_finite", catalog.Args{"Metric": catalog.Text{ZH: m.NameZH, EN: m.NameEN}, "Figure": figureName(field)})
 		}
 		vals[i] = rs.decimal(v)
 	}
@@ -271,8 +270,7 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 		switch {
 		case f.LeasedPlant && c.land:
 			r.Applies, r.Pass, r.Actual = false, true, 0
-			r.MessageZH = "租赁标准厂房,无自有用地:“" + c.nameZH + "”为用地指标,不适用"
-			r.MessageEN = "leased standard plant with no land of its own: “" + c.nameEN + "” is a land indicator and does not apply"
+			c.texts.leased.fill(r)
 		case !rs.evalBlanks(c, r, &f, vals):
 			// the check read a blank figure and evalBlanks reported it
 		default:
@@ -293,8 +291,8 @@ func (rs *RuleSet) Evaluate(f Figures) (*Report, error) {
 					// The tiers say who may get land; a project renting a
 					// standard plant asks for none, so it complies.
 					r.Pass = true
-					r.MessageZH += ";项目租赁标准厂房,符合"
-					r.MessageEN += "; the project rents a standard plant, which complies"
+					zh, en := catalog.Message{ID: "screen.leased_tier"}.Both()
+					r.MessageZH, r.MessageEN = r.MessageZH+zh, r.MessageEN+en
 				}
 			}
 		}
@@ -335,23 +333,22 @@ func (rs *RuleSet) evalBlanks(c *check, r *CheckResult, f *Figures, vals []decim
 		}
 	}
 	applies := false
-	var zh, en []string
+	names := catalog.List{}
 	for _, b := range blanks {
-		l := figureLabels[b]
-		zh, en = append(zh, l.zh), append(en, l.en)
+		names.Items = append(names.Items, figureName(b))
 		if rs.figureMode[b] != BlankNotApplicable {
 			applies = true
 		}
 	}
 	r.NotReported, r.Actual = true, 0
 	r.Applies, r.Pass = applies, !applies
+	t := &c.texts.blankNA
 	if applies {
-		r.MessageZH = strings.Join(zh, "、") + "未填报,无法判断“" + c.nameZH + "”,按不符合处理"
-		r.MessageEN = strings.Join(en, ", ") + " not reported: “" + c.nameEN + "” cannot be judged and counts as not met"
-		return false
+		t = &c.texts.blankFails
 	}
-	r.MessageZH = strings.Join(zh, "、") + "未填报,依规则集“" + c.nameZH + "”不适用"
-	r.MessageEN = strings.Join(en, ", ") + " not reported: under the rule set “" + c.nameEN + "” does not apply"
+	// The names are rendered per language, then filled into the frame's hole.
+	r.MessageZH = fillIn(t.zh, []string{catalog.T(catalog.ZH, "figure.list", catalog.Args{"Names": names})})
+	r.MessageEN = fillIn(t.en, []string{catalog.T(catalog.EN, "figure.list", catalog.Args{"Names": names})})
 	return false
 }
 
@@ -489,16 +486,94 @@ func flagValue(f *Figures, name string) bool {
 	return false
 }
 
-// texts are the parts of a check's messages that do not depend on the
-// figures, built once at Parse time so that an evaluation only formats the
-// actual value and joins strings (the messages were most of its cost).
+// texts are a check's messages rendered from the catalogue once, at Parse
+// time, with holes for what the figures decide (frame), so an evaluation only
+// fills in the actual value and joins strings (rendering was most of its cost).
 type texts struct {
-	zh, en [2]string // veto: [pass, fail]; threshold: prefix before the value
-	unit   [2]string // " 万元/亩", " 10k CNY/mu" or ""
-	// pass and fail suffixes; threshold: per industry class (0 leading or
-	// the only value, 1 other); bracket: per row; tier: per tier (pass only).
-	passZH, passEN, failZH, failEN []string
-	threshold                      []string // display threshold per class or row
+	leased, blankFails, blankNA frame    // holes: the blank figures (not leased)
+	veto                        [2]frame // no, yes
+	industry                    [3]frame // on the list, spans it, not on it; holes: code, prefix
+	// pass and fail: threshold per industry class (0 leading or the only
+	// value, 1 other); bracket per row; tier per tier (pass only); requires
+	// per condition (provided, missing). Holes: the value (bracket: and the
+	// "by" value).
+	pass, fail []frame
+	none       frame    // requires: no condition triggered
+	threshold  []string // display threshold per class or row
+}
+
+// frame is one message in Chinese and English with holes for run-time
+// values: each language's text split at the holes, the odd parts naming
+// the hole's index.
+type frame struct{ zh, en []string }
+
+// holeMark surrounds a hole's index in a rendered frame; no message or name contains it.
+const holeMark = "\x00"
+
+// hole is the placeholder argument for run-time value i of a frame.
+func hole(i int) string { return holeMark + strconv.Itoa(i) + holeMark }
+
+// newFrame renders message id in both languages with args, holes included.
+func newFrame(id string, args catalog.Args) frame {
+	zh, en := catalog.Message{ID: id, Args: args}.Both()
+	return frame{strings.Split(zh, holeMark), strings.Split(en, holeMark)}
+}
+
+// fill sets r's messages to f with the holes filled by vals.
+func (f *frame) fill(r *CheckResult, vals ...string) { r.MessageZH, r.MessageEN = f.texts(vals...) }
+
+// texts is f in Chinese and English with the holes filled by vals.
+func (f *frame) texts(vals ...string) (zh, en string) { return fillIn(f.zh, vals), fillIn(f.en, vals) }
+
+func fillIn(parts []string, vals []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	for _, v := range vals {
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, p := range parts {
+		if i%2 == 0 {
+			b.WriteString(p)
+		} else {
+			b.WriteString(vals[p[0]-'0'])
+		}
+	}
+	return b.String()
+}
+
+// bothText is a name the rule set gives in both languages, as a message argument.
+func bothText(zh, en string) catalog.Text { return catalog.Text{ZH: zh, EN: en} }
+
+// unitText is a metric's unit as it follows a value (" 万元/亩"), or nothing.
+func unitText(m *Metric) catalog.Text { return bothText(withUnit("", m.Unit), withUnit("", unitEN(m))) }
+
+// withUnitText is s followed by m's unit in each language.
+func withUnitText(s string, m *Metric) catalog.Text {
+	return bothText(withUnit(s, m.Unit), withUnit(s, unitEN(m)))
+}
+
+// failVerb says how a value misses a limit under o: is below ≥, exceeds ≤.
+func failVerb(o op) catalog.Message {
+	id := map[op]string{opGE: "screen.verb.below", opGT: "screen.verb.not_above", opLE: "screen.verb.above"}[o]
+	if id == "" {
+		id = "screen.verb.not_below"
+	}
+	return catalog.Message{ID: id}
+}
+
+// boundWord names o's limit: an upper bound is a limit, a lower one a standard.
+func boundWord(o op) catalog.Message {
+	if o == opLE || o == opLT {
+		return catalog.Message{ID: "screen.bound.limit"}
+	}
+	return catalog.Message{ID: "screen.bound.standard"}
 }
 
 // prepare builds the fixed message parts of every check.
@@ -524,53 +599,61 @@ func (rs *RuleSet) prepare() {
 	for i := range rs.checks {
 		c := &rs.checks[i]
 		t := &c.texts
+		check := bothText(c.nameZH, c.nameEN)
+		t.leased = newFrame("screen.leased_land", catalog.Args{"Check": check})
+		t.blankFails = newFrame("screen.blank.fails", catalog.Args{"Figures": hole(0), "Check": check})
+		t.blankNA = newFrame("screen.blank.not_applicable", catalog.Args{"Figures": hole(0), "Check": check})
 		var m *Metric
 		if c.metric >= 0 {
 			m = &rs.metrics[c.metric].Metric
-			t.unit = [2]string{withUnit("", m.Unit), withUnit("", unitEN(m))}
 		}
 		switch c.kind {
 		case kindVeto:
-			t.zh = [2]string{c.nameZH + ":否", c.nameZH + ":是,一票否决"}
-			t.en = [2]string{c.nameEN + ": no", c.nameEN + ": yes — veto"}
+			t.veto = [2]frame{newFrame("screen.veto.no", catalog.Args{"Check": check}), newFrame("screen.veto.yes", catalog.Args{"Check": check})}
+		case kindIndustryVeto:
+			for k, id := range []string{"screen.industry.on", "screen.industry.spans", "screen.industry.off"} {
+				t.industry[k] = newFrame(id, catalog.Args{"Code": hole(0), "Prefix": hole(1), "Check": check})
+			}
 		case kindThreshold:
-			t.zh = [2]string{c.nameZH + " ", ""}
-			t.en = [2]string{c.nameEN + " ", ""}
-			values, classZH, classEN := []float64{c.value}, []string{""}, []string{""}
+			values, classes := []float64{c.value}, []any{nil}
 			if c.byClass {
-				values, classZH, classEN = []float64{c.value, c.other}, []string{"主导产业", "一般产业"}, []string{"leading-industry ", "general "}
+				values, classes = []float64{c.value, c.other}, []any{catalog.Message{ID: "screen.class.leading"}, catalog.Message{ID: "screen.class.general"}}
+			}
+			pass, fail := "screen.threshold.pass", "screen.threshold.fail"
+			if c.byClass {
+				pass, fail = "screen.threshold.pass_class", "screen.threshold.fail_class"
 			}
 			for k, v := range values {
-				tZH, tEN := withUnit(rs.showNum(v), m.Unit), withUnit(rs.showNum(v), unitEN(m))
-				t.passZH = append(t.passZH, ",符合"+classZH[k]+"标准 "+c.op.String()+" "+tZH)
-				t.passEN = append(t.passEN, " meets the "+classEN[k]+"standard "+c.op.String()+" "+tEN)
-				t.failZH = append(t.failZH, ","+failZH(c.op)+classZH[k]+limitZH(c.op)+" "+tZH)
-				t.failEN = append(t.failEN, " "+failEN(c.op)+" the "+classEN[k]+limitEN(c.op)+" "+tEN)
+				args := catalog.Args{"Check": check, "Value": hole(0), "Unit": unitText(m), "Class": classes[k],
+					"Op": c.op.String(), "Limit": withUnitText(rs.showNum(v), m), "Verb": failVerb(c.op), "Bound": boundWord(c.op)}
+				t.pass = append(t.pass, newFrame(pass, args))
+				t.fail = append(t.fail, newFrame(fail, args))
 				t.threshold = append(t.threshold, c.op.String()+" "+rs.showNum(v))
 			}
 		case kindRequires:
 			// One text per condition, "综合能耗 ≥ 1000.00 吨标准煤/年"; the
 			// message names the one that triggered, or all of them when none did.
-			var allZH, allEN []string
-			for _, cd := range c.conds {
+			var conds any
+			for k, cd := range c.conds {
 				cm := &rs.metrics[cd.metric].Metric
-				cond := cd.op.String() + " " + rs.showNum(cd.value)
-				t.passZH = append(t.passZH, cm.NameZH+" ")
-				t.passEN = append(t.passEN, cm.NameEN+" ")
-				t.failZH = append(t.failZH, withUnit(cond, cm.Unit))
-				t.failEN = append(t.failEN, withUnit(cond, unitEN(cm)))
-				allZH = append(allZH, cm.NameZH+" "+withUnit(cond, cm.Unit))
-				allEN = append(allEN, cm.NameEN+" "+withUnit(cond, unitEN(cm)))
+				cond := withUnitText(cd.op.String()+" "+rs.showNum(cd.value), cm)
+				args := catalog.Args{"Metric": bothText(cm.NameZH, cm.NameEN), "Value": hole(0), "Unit": unitText(cm), "Cond": cond, "Check": check}
+				t.pass = append(t.pass, newFrame("screen.requires.provided", args))
+				t.fail = append(t.fail, newFrame("screen.requires.missing", args))
+				named := bothText(cm.NameZH+" "+cond.ZH, cm.NameEN+" "+cond.EN)
+				if k == 0 {
+					conds = named
+				} else {
+					conds = catalog.Message{ID: "screen.requires.or", Args: catalog.Args{"A": conds, "B": named}}
+				}
 			}
-			t.zh = [2]string{"未达到“" + strings.Join(allZH, "”或“") + "”,无需“" + c.nameZH + "”", ""}
-			t.en = [2]string{"neither " + strings.Join(allEN, " nor ") + ": “" + c.nameEN + "” not required", ""}
 			if len(c.conds) == 1 {
-				t.en[0] = "not " + allEN[0] + ": “" + c.nameEN + "” not required"
+				t.none = newFrame("screen.requires.not_one", catalog.Args{"Cond": conds, "Check": check})
+			} else {
+				t.none = newFrame("screen.requires.not_any", catalog.Args{"Conds": conds, "Check": check})
 			}
 		case kindBracket:
 			by := &rs.metrics[c.by].Metric
-			t.zh = [2]string{m.NameZH + " ", "(" + by.NameZH + " "}
-			t.en = [2]string{m.NameEN + " ", " (" + by.NameEN + " "}
 			for k, row := range c.table {
 				var rowText string
 				switch {
@@ -581,18 +664,14 @@ func (rs *RuleSet) prepare() {
 				default:
 					rowText = "*"
 				}
-				tZH, tEN := withUnit(rs.showNum(row.value), m.Unit), withUnit(rs.showNum(row.value), unitEN(m))
-				whyZH := withUnit("", by.Unit) + ",适用 " + withUnit(rowText, by.Unit) + " 档)"
-				whyEN := withUnit("", unitEN(by)) + ", row " + withUnit(rowText, unitEN(by)) + ")"
-				t.passZH = append(t.passZH, ",符合“"+c.nameZH+"” "+c.op.String()+" "+tZH+t.zh[1], whyZH)
-				t.passEN = append(t.passEN, " meets “"+c.nameEN+"” "+c.op.String()+" "+tEN+t.en[1], whyEN)
-				t.failZH = append(t.failZH, ","+failZH(c.op)+"“"+c.nameZH+"” "+c.op.String()+" "+tZH+t.zh[1])
-				t.failEN = append(t.failEN, " "+failEN(c.op)+" “"+c.nameEN+"” "+c.op.String()+" "+tEN+t.en[1])
+				args := catalog.Args{"Metric": bothText(m.NameZH, m.NameEN), "Value": hole(0), "Unit": unitText(m), "Check": check,
+					"Op": c.op.String(), "Limit": withUnitText(rs.showNum(row.value), m), "Verb": failVerb(c.op),
+					"By": bothText(by.NameZH, by.NameEN), "ByValue": hole(1), "ByUnit": unitText(by), "Row": withUnitText(rowText, by)}
+				t.pass = append(t.pass, newFrame("screen.bracket.pass", args))
+				t.fail = append(t.fail, newFrame("screen.bracket.fail", args))
 				t.threshold = append(t.threshold, c.op.String()+" "+rs.showNum(row.value))
 			}
 		case kindTier:
-			t.zh = [2]string{m.NameZH + " ", ""}
-			t.en = [2]string{m.NameEN + " ", ""}
 			for k, tr := range c.tiers {
 				var rangeText string
 				switch {
@@ -603,8 +682,8 @@ func (rs *RuleSet) prepare() {
 				default:
 					rangeText = "≥ " + rs.showNum(c.tiers[k-1].below) + ", < " + rs.showNum(tr.below)
 				}
-				t.passZH = append(t.passZH, ",属“"+tr.nameZH+"”档("+withUnit(rangeText, m.Unit)+")")
-				t.passEN = append(t.passEN, ": tier “"+tr.nameEN+"” ("+withUnit(rangeText, unitEN(m))+")")
+				t.pass = append(t.pass, newFrame("screen.tier", catalog.Args{"Metric": bothText(m.NameZH, m.NameEN), "Value": hole(0),
+					"Unit": unitText(m), "Tier": bothText(tr.nameZH, tr.nameEN), "Range": withUnitText(rangeText, m)}))
 			}
 		}
 	}
@@ -618,7 +697,7 @@ func (rs *RuleSet) evalVeto(c *check, r *CheckResult, f *Figures) {
 	} else {
 		r.Pass = true
 	}
-	r.MessageZH, r.MessageEN = c.texts.zh[k], c.texts.en[k]
+	c.texts.veto[k].fill(r)
 }
 
 func (rs *RuleSet) evalIndustryVeto(c *check, r *CheckResult, code string) {
@@ -627,21 +706,18 @@ func (rs *RuleSet) evalIndustryVeto(c *check, r *CheckResult, code string) {
 		switch {
 		case strings.HasPrefix(code, p):
 			r.Actual = 1
-			r.MessageZH = "行业代码 " + code + " 属于“" + c.nameZH + "”(" + p + "),一票否决"
-			r.MessageEN = "industry code " + code + " is on the “" + c.nameEN + "” (" + p + ") — veto"
+			c.texts.industry[0].fill(r, code, p)
 			return
 		case strings.HasPrefix(p, code):
 			// A division or group code spans the listed class: it must never
 			// slip past the list by being less precise than it.
 			r.Actual = 1
-			r.MessageZH = "行业代码 " + code + " 涵盖“" + c.nameZH + "”所列的 " + p + ",一票否决(请填写 4 位小类代码)"
-			r.MessageEN = "industry code " + code + " spans " + p + " of the “" + c.nameEN + "” — veto (give the 4-digit class)"
+			c.texts.industry[1].fill(r, code, p)
 			return
 		}
 	}
 	r.Pass = true
-	r.MessageZH = "行业代码 " + code + " 不属于“" + c.nameZH + "”"
-	r.MessageEN = "industry code " + code + " is not on the “" + c.nameEN + "”"
+	c.texts.industry[2].fill(r, code, "")
 }
 
 func (rs *RuleSet) evalThreshold(c *check, r *CheckResult, actual decimal.Decimal, leading bool) {
@@ -652,52 +728,11 @@ func (rs *RuleSet) evalThreshold(c *check, r *CheckResult, actual decimal.Decima
 	}
 	r.Threshold = t.threshold[k]
 	r.Pass = c.op.holdsDec(actual, rs.limit(v))
-	a := rs.show(actual)
 	if r.Pass {
-		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[k]
-		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[k]
+		t.pass[k].fill(r, rs.show(actual))
 		return
 	}
-	r.MessageZH = t.zh[0] + a + t.unit[0] + t.failZH[k]
-	r.MessageEN = t.en[0] + a + t.unit[1] + t.failEN[k]
-}
-
-func failZH(o op) string {
-	switch o {
-	case opGE:
-		return "低于"
-	case opGT:
-		return "未高于"
-	case opLE:
-		return "超过"
-	}
-	return "未低于"
-}
-
-func limitZH(o op) string {
-	if o == opLE || o == opLT {
-		return "上限"
-	}
-	return "标准"
-}
-
-func failEN(o op) string {
-	switch o {
-	case opGE:
-		return "is below"
-	case opGT:
-		return "does not exceed"
-	case opLE:
-		return "exceeds"
-	}
-	return "is not below"
-}
-
-func limitEN(o op) string {
-	if o == opLE || o == opLT {
-		return "limit of"
-	}
-	return "standard of"
+	t.fail[k].fill(r, rs.show(actual))
 }
 
 func (rs *RuleSet) evalRequires(c *check, r *CheckResult, f *Figures, vals []decimal.Decimal) {
@@ -709,20 +744,16 @@ func (rs *RuleSet) evalRequires(c *check, r *CheckResult, f *Figures, vals []dec
 		// The condition that triggered is the one reported.
 		m := &rs.metrics[cd.metric]
 		r.Metric, r.Unit, r.UnitEN, r.Actual = m.ID, m.Unit, m.UnitEN, vals[cd.metric].InexactFloat64()
-		actZH := t.passZH[k] + withUnit(rs.show(vals[cd.metric]), m.Unit) + "(" + t.failZH[k] + ")"
-		actEN := t.passEN[k] + withUnit(rs.show(vals[cd.metric]), unitEN(&m.Metric)) + " (" + t.failEN[k] + ")"
 		if flagValue(f, c.flag) {
 			r.Pass = true
-			r.MessageZH = actZH + ",已具备“" + c.nameZH + "”"
-			r.MessageEN = actEN + ": “" + c.nameEN + "” provided"
+			t.pass[k].fill(r, rs.show(vals[cd.metric]))
 			return
 		}
-		r.MessageZH = actZH + ",须具备“" + c.nameZH + "”,但尚未提供"
-		r.MessageEN = actEN + " requires “" + c.nameEN + "”, which is missing"
+		t.fail[k].fill(r, rs.show(vals[cd.metric]))
 		return
 	}
 	r.Applies, r.Pass = false, true
-	r.MessageZH, r.MessageEN = t.zh[0], t.en[0]
+	t.none.fill(r)
 }
 
 func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal) {
@@ -739,12 +770,10 @@ func (rs *RuleSet) evalBracket(c *check, r *CheckResult, vals []decimal.Decimal)
 	r.Pass = c.op.holdsDec(vals[c.metric], rs.limit(c.table[row].value))
 	a, b := rs.show(vals[c.metric]), rs.showKey(bv.InexactFloat64())
 	if r.Pass {
-		r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[2*row] + b + t.passZH[2*row+1]
-		r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[2*row] + b + t.passEN[2*row+1]
+		t.pass[row].fill(r, a, b)
 		return
 	}
-	r.MessageZH = t.zh[0] + a + t.unit[0] + t.failZH[row] + b + t.passZH[2*row+1]
-	r.MessageEN = t.en[0] + a + t.unit[1] + t.failEN[row] + b + t.passEN[2*row+1]
+	t.fail[row].fill(r, a, b)
 }
 
 func (rs *RuleSet) evalTier(c *check, r *CheckResult, actual decimal.Decimal) string {
@@ -755,11 +784,8 @@ func (rs *RuleSet) evalTier(c *check, r *CheckResult, actual decimal.Decimal) st
 			break
 		}
 	}
-	t := &c.texts
-	a := rs.show(actual)
 	r.Pass = c.tiers[i].pass
-	r.MessageZH = t.zh[0] + a + t.unit[0] + t.passZH[i]
-	r.MessageEN = t.en[0] + a + t.unit[1] + t.passEN[i]
+	c.texts.pass[i].fill(r, rs.show(actual))
 	return c.tiers[i].id
 }
 

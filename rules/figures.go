@@ -4,14 +4,18 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"zonevet/rules/catalog"
 )
 
-// figureDef describes one field of Figures: its json name, labels, unit and
-// the largest value a person could mean. Exactly one accessor is set.
+// figureDef describes one field of Figures: its json name, whether it has a
+// unit, and the largest value a person could mean. Exactly one accessor is
+// set. Its words are catalogue ids named after it (figure.label.<name> as the
+// form labels it, figure.name.<name> as messages name it, figure.unit.<name>),
+// in locales/figures.*.json, where a firm's annual figures are named too.
 type figureDef struct {
-	name, zh, en string
-	unit, unitEN string
+	name string
+	unit bool // figure.unit.<name> is defined
 	// max is the inclusive upper bound of what a human could mean: a value
 	// above it is a typing slip (an extra 0, yuan for 万元) or an attack, and
 	// is refused naming the field rather than screened.
@@ -28,52 +32,48 @@ type figureDef struct {
 const maxMoney = 1e8
 
 // figureDefs lists every figure a project declares, in form order. It is the
-// one place a figure's bounds and names live.
+// one place a figure's bounds live; its words are the catalogue's (figureDef).
 var figureDefs = []figureDef{
-	{name: "total_investment", zh: "总投资", en: "total investment", unit: "万元", unitEN: "10k CNY", max: maxMoney,
+	{name: "total_investment", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.TotalInvestment }},
-	{name: "fixed_asset_investment", zh: "固定资产投资", en: "fixed-asset investment", unit: "万元", unitEN: "10k CNY", max: maxMoney,
+	{name: "fixed_asset_investment", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.FixedAssetInvestment }},
 	// 1e5 亩 is about 67 km², the size of a whole national high-tech zone.
-	{name: "land_area", zh: "用地面积", en: "land area", unit: "亩", unitEN: "mu", max: 1e5,
+	{name: "land_area", unit: true, max: 1e5,
 		num: func(f *Figures) **float64 { return &f.LandArea }},
-	{name: "floor_area", zh: "总建筑面积", en: "floor area", unit: "m²", unitEN: "m²", max: 1e8,
+	{name: "floor_area", unit: true, max: 1e8,
 		num: func(f *Figures) **float64 { return &f.FloorArea }},
-	{name: "building_coverage", zh: "建筑系数", en: "building coverage", unit: "%", unitEN: "%", max: 100, share: true,
+	{name: "building_coverage", unit: true, max: 100, share: true,
 		num: func(f *Figures) **float64 { return &f.BuildingCoverage }},
-	{name: "office_share", zh: "行政办公及生活服务设施用地所占比重", en: "share of land for offices and living services", unit: "%", unitEN: "%", max: 100, share: true,
+	{name: "office_share", unit: true, max: 100, share: true,
 		num: func(f *Figures) **float64 { return &f.OfficeShare }},
-	{name: "green_ratio", zh: "绿地率", en: "green space ratio", unit: "%", unitEN: "%", max: 100, share: true,
+	{name: "green_ratio", unit: true, max: 100, share: true,
 		num: func(f *Figures) **float64 { return &f.GreenRatio }},
-	{name: "land_grade", zh: "土地等别", en: "land grade", min: 1, max: 15,
+	{name: "land_grade", unit: true, min: 1, max: 15,
 		count: func(f *Figures) **int { return &f.LandGrade }},
 	// 1e4 万元/亩 is 150,000 元/m², over twice the dearest industrial land ever sold.
-	{name: "land_price", zh: "土地出让价格", en: "land transfer price", unit: "万元/亩", unitEN: "10k CNY/mu", max: 1e4,
+	{name: "land_price", unit: true, max: 1e4,
 		num: func(f *Figures) **float64 { return &f.LandPrice }},
-	{name: "expected_output", zh: "达产年产值", en: "output at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+	{name: "expected_output", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.ExpectedOutput }},
-	{name: "revenue", zh: "达产年营业收入", en: "revenue at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+	{name: "revenue", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.Revenue }},
-	{name: "tax", zh: "达产年税收", en: "tax at full production", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+	{name: "tax", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.Tax }},
-	{name: "rd_expense", zh: "研发经费投入", en: "R&D expenditure", unit: "万元/年", unitEN: "10k CNY/yr", max: maxMoney,
+	{name: "rd_expense", unit: true, max: maxMoney,
 		num: func(f *Figures) **float64 { return &f.RDExpense }},
 	// 1e8 吨标准煤/年 is about twice the largest steel works in the world.
-	{name: "energy_use", zh: "综合能耗", en: "energy use", unit: "吨标准煤/年", unitEN: "tce/yr", max: 1e8,
+	{name: "energy_use", unit: true, max: 1e8,
 		num: func(f *Figures) **float64 { return &f.EnergyUse }},
 	// 1e7 万千瓦时 is 100 TWh a year, more than any single plant draws.
-	{name: "electricity", zh: "年用电量", en: "electricity use", unit: "万千瓦时/年", unitEN: "10k kWh/yr", max: 1e7,
+	{name: "electricity", unit: true, max: 1e7,
 		num: func(f *Figures) **float64 { return &f.Electricity }},
-	{name: "employees", zh: "就业人数", en: "employees", unit: "人", unitEN: "people", max: 1e6,
+	{name: "employees", unit: true, max: 1e6,
 		count: func(f *Figures) **int { return &f.Employees }},
-	{name: "negative_list", zh: "属负面清单行业(淘汰类/限制类/重污染)", en: "negative-list industry",
-		flag: func(f *Figures) **bool { return &f.NegativeList }},
-	{name: "eco_red_line", zh: "选址涉及生态保护红线或不符合生态环境分区管控(三线一单)", en: "site in the ecological red line or outside the zoning controls (三线一单)",
-		flag: func(f *Figures) **bool { return &f.EcoRedLine }},
-	{name: "bad_credit", zh: "投资方存在严重失信记录", en: "investor with a serious bad-credit record",
-		flag: func(f *Figures) **bool { return &f.BadCredit }},
-	{name: "energy_assessment", zh: "已取得节能报告及节能审查意见", en: "energy report and energy review opinion obtained",
-		flag: func(f *Figures) **bool { return &f.EnergyAssessment }},
+	{name: "negative_list", flag: func(f *Figures) **bool { return &f.NegativeList }},
+	{name: "eco_red_line", flag: func(f *Figures) **bool { return &f.EcoRedLine }},
+	{name: "bad_credit", flag: func(f *Figures) **bool { return &f.BadCredit }},
+	{name: "energy_assessment", flag: func(f *Figures) **bool { return &f.EnergyAssessment }},
 }
 
 var figureByName = func() map[string]*figureDef {
@@ -114,13 +114,65 @@ func FigureNames() []string {
 // FigureLabel names a figure in Chinese and English as the project form
 // does, for messages that list fields.
 func FigureLabel(name string) (zh, en string) {
-	if d := figureByName[name]; d != nil {
-		return d.zh, d.en // as the project form labels it
+	if figureByName[name] != nil {
+		return catalog.Message{ID: "figure.label." + name}.Both()
 	}
-	if l, ok := figureLabels[name]; ok {
-		return l.zh, l.en
+	if w, ok := figureWords()[name]; ok {
+		return w[0], w[1]
 	}
 	return name, name
+}
+
+// FigureUnit is a figure's unit in Chinese and English (万元, 10k CNY), ""
+// for a figure without one.
+func FigureUnit(name string) (zh, en string) {
+	if d := figureByName[name]; d != nil && d.unit {
+		return catalog.Message{ID: "figure.unit." + name}.Both()
+	}
+	return "", ""
+}
+
+// figureWords are the names messages give figures (a project's and a firm's,
+// figure.name.<name>), zh and en, rendered once: screening joins them on its
+// hot path.
+var figureWords = sync.OnceValue(func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, name := range append(FigureNames(), firmFigures...) {
+		m[name] = both("figure.name." + name)
+	}
+	return m
+})
+
+// both renders a message without arguments in Chinese and English.
+func both(id string) [2]string {
+	zh, en := catalog.Message{ID: id}.Both()
+	return [2]string{zh, en}
+}
+
+// firmFigures are the figures messages name beside a project's: the
+// industry code, the leased-plant mark and a firm's annual figures that a
+// project does not declare.
+var firmFigures = []string{"industry_code", "leased_plant", "output", "value_added", "emissions"}
+
+// figureName is a figure as an argument of a message, rendered in the
+// reader's language; "" for a name that is not a figure.
+func figureName(name string) any {
+	if _, ok := figureWords()[name]; !ok {
+		return ""
+	}
+	return catalog.Message{ID: "figure.name." + name}
+}
+
+// rangeUnit is what follows a figure's bounds in figure.out_of_range: its
+// unit, "a percentage" for a share, nothing for a grade (an ordinal).
+func (d *figureDef) rangeUnit() any {
+	switch {
+	case d.share:
+		return catalog.Message{ID: "figure.range_unit.share"}
+	case d.min > 0 || !d.unit:
+		return ""
+	}
+	return catalog.Message{ID: "figure.unit_after", Args: catalog.Args{"Unit": catalog.Message{ID: "figure.unit." + d.name}}}
 }
 
 // FigureMax is the largest value of a figure a person could mean, for the
@@ -166,23 +218,18 @@ func FigureProblems(f Figures) []error {
 		default:
 			continue
 		}
-		l := figureLabels[d.name]
 		if d.min == 0 {
-			if err := CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v); err != nil {
+			if err := CheckAmount(d.name, figureName(d.name), v); err != nil {
 				out = append(out, err)
 				continue
 			}
 		}
 		switch {
 		case !finite(v):
-			out = append(out, CheckAmount(d.name, catalog.Text{ZH: l.zh, EN: l.en}, v))
+			out = append(out, CheckAmount(d.name, figureName(d.name), v))
 		case v < d.min || v > d.max:
-			unitZH, unitEN := withUnit("", d.unit), withUnit("", d.unitEN)
-			if d.share {
-				unitZH, unitEN = "(单位 %)", " (a percentage)"
-			}
-			out = append(out, inputMsg(d.name, "figure.out_of_range", catalog.Args{"Name": catalog.Text{ZH: l.zh, EN: l.en},
-				"Min": fmtNum(d.min), "Max": fmtNum(d.max), "Unit": catalog.Text{ZH: unitZH, EN: unitEN}, "Value": fmtNum(v)}))
+			out = append(out, inputMsg(d.name, "figure.out_of_range", catalog.Args{"Name": figureName(d.name),
+				"Min": fmtNum(d.min), "Max": fmtNum(d.max), "Unit": d.rangeUnit(), "Value": fmtNum(v)}))
 		}
 	}
 	if f.FixedAssetInvestment != nil && f.TotalInvestment != nil && *f.FixedAssetInvestment > *f.TotalInvestment {

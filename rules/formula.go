@@ -117,41 +117,6 @@ func (e *firmEnv) set(f *FirmYear) {
 	}
 }
 
-// figure describes one input field for messages: its json name and labels.
-type figure struct {
-	name, zh, en string
-}
-
-// figureLabels names the Figures fields in zh and en for input errors and
-// "cannot compute" messages, keyed by json name.
-var figureLabels = map[string]figure{
-	"industry_code":          {"industry_code", "行业代码", "industry code"},
-	"total_investment":       {"total_investment", "总投资", "total investment"},
-	"fixed_asset_investment": {"fixed_asset_investment", "固定资产投资", "fixed-asset investment"},
-	"land_area":              {"land_area", "用地面积", "land area"},
-	"floor_area":             {"floor_area", "总建筑面积", "floor area"},
-	"building_coverage":      {"building_coverage", "建筑系数", "building coverage"},
-	"office_share":           {"office_share", "行政办公及生活服务设施用地所占比重", "share of land for offices and living services"},
-	"green_ratio":            {"green_ratio", "绿地率", "green space ratio"},
-	"land_grade":             {"land_grade", "土地等别", "land grade"},
-	"land_price":             {"land_price", "土地出让价格", "land transfer price"},
-	"electricity":            {"electricity", "年用电量", "electricity use"},
-	"leased_plant":           {"leased_plant", "租赁标准厂房", "leased standard plant"},
-	"expected_output":        {"expected_output", "达产年产值", "output at full production"},
-	"revenue":                {"revenue", "营业收入", "revenue"},
-	"tax":                    {"tax", "税收", "tax"},
-	"rd_expense":             {"rd_expense", "研发经费投入", "R&D expenditure"},
-	"energy_use":             {"energy_use", "综合能耗", "energy use"},
-	"employees":              {"employees", "就业人数", "employees"},
-	"output":                 {"output", "产值", "output"},
-	"value_added":            {"value_added", "增加值", "value added"},
-	"emissions":              {"emissions", "主要污染物排放量", "emissions"},
-	"negative_list":          {"negative_list", "负面清单行业声明", "negative-list declaration"},
-	"eco_red_line":           {"eco_red_line", "生态保护红线/生态环境分区管控(三线一单)", "ecological red line / zoning controls (三线一单)"},
-	"bad_credit":             {"bad_credit", "严重失信记录声明", "serious bad-credit declaration"},
-	"energy_assessment":      {"energy_assessment", "节能报告及节能审查意见", "energy report and energy review opinion"},
-}
-
 // flagFigures are the yes/no Figures fields a veto or requirement may name.
 var flagFigures = envFields(reflect.TypeFor[figureEnv](), reflect.Bool)
 

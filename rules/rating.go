@@ -165,15 +165,16 @@ const GroupBelowScale = "below_scale"
 type ratingMethod struct {
 	inds     []Indicator
 	compiled []*formula
-	capTexts [][4]string // fixed parts of the "capped" reasons, per indicator
-	floorIdx int         // the floor indicator in inds, -1 when the method has none
-	group    string      // "" for the main method
+	capTexts []frame // the "capped" reasons, per indicator; hole: the value
+	floorIdx int     // the floor indicator in inds, -1 when the method has none
+	group    string  // "" for the main method
 }
 
 // rateGroup rates and ranks one group of firms by one method.
 func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error) {
 	cfg := &rs.spec.Rating
 	term := rs.classTerm()
+	w := rs.reasonFrames(m, term)
 	out := make([]Rating, len(firms))
 	scores := make([]IndicatorScore, len(firms)*len(m.inds))
 	machine := vms.Get().(*vm.VM)
@@ -209,8 +210,7 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 		if sup := cfg.RDSupport; sup != nil && f.Revenue > 0 {
 			if rd := round(f.RDExpense/f.Revenue*100, 2); rd >= sup.AtLeast {
 				r.RDSupport = true
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s%%,达到 %s%% 的倾斜支持标准:%s", rs.rdTerm(), fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureZH))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("R&D intensity %s%% reaches the %s%% support mark: %s", fmt2(rd), fmtNum(sup.AtLeast), sup.MeasureEN))
+				r.reason(w.rdSupport.texts(fmt2(rd)))
 			}
 		}
 	}
@@ -253,21 +253,14 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 		switch {
 		case r.NotRated == NotRatedNotFiled:
 			r.Band = cfg.NotFiled
-			if r.Band == cfg.NotRatedClass {
-				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,不参评,列为 "+r.Band+" 类(不参评)")
-				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: not rated, class "+r.Band)
-			} else {
-				r.ReasonsZH = append(r.ReasonsZH, "未报送本年度数据,按规则评为 "+r.Band+" 类")
-				r.ReasonsEN = append(r.ReasonsEN, "filed no figures for the year: class "+r.Band+" by the rule set")
-			}
+			r.reason(w.notFiled.texts())
 			continue
 		case r.NotRated == NotRatedMissingData:
 			r.Band = cfg.NotRatedClass
 			continue
 		case !r.Rated:
 			r.Band = cfg.GraceBand
-			r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("供地未满 %d 年,本年度不参与评价,按 %s %s对待", cfg.GraceYears, cfg.GraceBand, term.zh))
-			r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("within %d years of the land grant: not rated this year, treated as %s %s", cfg.GraceYears, term.en, cfg.GraceBand))
+			r.reason(w.grace.texts())
 			continue
 		}
 		if i > 0 && out[i-1].Total == r.Total {
@@ -276,21 +269,12 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 			r.Rank = i + 1
 		}
 		r.Band = cfg.Bands[rs.bandIndex(r.Rank, n, cuts)].Band
-		total, rank, count := fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n)
-		groupZH, groupEN := "", ""
-		if m.group == GroupBelowScale {
-			groupZH, groupEN = "规下", "below-scale "
-		}
-		r.ReasonsZH = append(r.ReasonsZH, "综合得分 "+total+" 分,在 "+count+" 家参评"+groupZH+"企业中排名第 "+rank+",按排名评为 "+r.Band+" "+term.zh)
-		r.ReasonsEN = append(r.ReasonsEN, "score "+total+", rank "+rank+" of "+count+" rated "+groupEN+"firms: "+term.en+" "+r.Band+" by rank")
+		r.reason(w.score.texts(fmt2(r.Total), strconv.Itoa(r.Rank), strconv.Itoa(n), r.Band))
 		if m.floorIdx >= 0 {
-			s, ind := r.Indicators[m.floorIdx], &m.inds[m.floorIdx]
+			s := r.Indicators[m.floorIdx]
 			if !s.Valid || opLT.holds(s.Value, cfg.Floor.Below) {
 				r.Floor, r.Band = true, cfg.Floor.Band
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s %s,低于底线 %s,不论排名评为 %s %s",
-					ind.NameZH, withUnit(fmt2(s.Value), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s %s is below the floor of %s: %s %s regardless of rank",
-					ind.NameEN, withUnit(fmt2(s.Value), unitENOf(ind)), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band))
+				r.reason(w.floor.texts(fmt2(s.Value)))
 			}
 		}
 	}
@@ -300,22 +284,66 @@ func (rs *RuleSet) rateGroup(firms []FirmYear, m *ratingMethod) ([]Rating, error
 // classTerm is the word for a band: "类" as the policy writes it (A/B/C/D
 // 类), except under the first convention (no band_rounding), whose stored
 // runs said "档" and must recompute byte for byte.
-func (rs *RuleSet) classTerm() struct{ zh, en string } {
+func (rs *RuleSet) classTerm() catalog.Message {
 	if rs.spec.Rating.BandRounding == "" {
-		return struct{ zh, en string }{"档", "band"}
+		return catalog.Message{ID: "reason.term.band"}
 	}
-	return struct{ zh, en string }{"类", "class"}
+	return catalog.Message{ID: "reason.term.class"}
 }
 
 // rdTerm is R&D intensity in a rating reason: 研发经费投入强度 as the policy
 // writes it, except in rule sets from before the terms were aligned with the
 // policy (those without a targets: section, added at the same time), whose
 // stored runs said 研发投入强度 and must recompute byte for byte.
-func (rs *RuleSet) rdTerm() string {
+func (rs *RuleSet) rdTerm() catalog.Message {
 	if rs.spec.Targets == nil {
-		return "研发投入强度"
+		return catalog.Message{ID: "reason.rd_term_old"}
 	}
-	return "研发经费投入强度"
+	return catalog.Message{ID: "reason.rd_term"}
+}
+
+// reasonFrames are the reasons every firm of a group may be given, rendered
+// once per Rate with holes for the firm's numbers (frame): rendering them per
+// firm would dominate a rating of thousands of firms.
+type reasonFrames struct {
+	rdSupport frame // hole: the intensity
+	notFiled  frame
+	grace     frame
+	score     frame // holes: total, rank, count, band
+	floor     frame // hole: the floor indicator's value
+}
+
+func (rs *RuleSet) reasonFrames(m *ratingMethod, term catalog.Message) reasonFrames {
+	cfg := &rs.spec.Rating
+	var w reasonFrames
+	if sup := cfg.RDSupport; sup != nil {
+		w.rdSupport = newFrame("reason.rd_support", catalog.Args{"Term": rs.rdTerm(), "Value": hole(0),
+			"Mark": fmtNum(sup.AtLeast), "Measure": bothText(sup.MeasureZH, sup.MeasureEN)})
+	}
+	notFiled := "reason.not_filed"
+	if cfg.NotFiled == cfg.NotRatedClass {
+		notFiled = "reason.not_filed_not_rated"
+	}
+	w.notFiled = newFrame(notFiled, catalog.Args{"Band": cfg.NotFiled})
+	w.grace = newFrame("reason.grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
+	score := "reason.score"
+	if m.group == GroupBelowScale {
+		score = "reason.score_below_scale"
+	}
+	w.score = newFrame(score, catalog.Args{"Total": hole(0), "Rank": hole(1), "Count": hole(2), "Band": hole(3), "Term": term})
+	if m.floorIdx >= 0 {
+		ind := &m.inds[m.floorIdx]
+		unit := bothText(withUnit("", ind.Unit), withUnit("", unitENOf(ind)))
+		w.floor = newFrame("reason.floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Value": hole(0), "Unit": unit,
+			"Floor": bothText(withUnit(fmtNum(cfg.Floor.Below), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind))),
+			"Band":  cfg.Floor.Band, "Term": term})
+	}
+	return w
+}
+
+// reason adds a reason in both languages.
+func (r *Rating) reason(zh, en string) {
+	r.ReasonsZH, r.ReasonsEN = append(r.ReasonsZH, zh), append(r.ReasonsEN, en)
 }
 
 // bandCuts is what bandIndex needs for n rated firms under half_up: the
@@ -430,9 +458,8 @@ func (rs *RuleSet) fillAverages(out []Rating, m *ratingMethod) {
 		for i := range out {
 			if s := &out[i].Indicators[j]; s.Missing == MissingAverage {
 				s.Points = avg
-				r := &out[i]
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据,按规则取 %d 家有数据的参评企业该项平均得分 %s 分", ind.NameZH, count, fmt2(avg)))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data; scores the average of the %d rated firms that have it, %s points", ind.NameEN, count, fmt2(avg)))
+				out[i].reason(catalog.Message{ID: "reason.average", Args: catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN),
+					"Count": count, "Points": fmt2(avg)}}.Both())
 			}
 		}
 	}
@@ -452,25 +479,18 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r
 	if ind.Missing != "" {
 		if field, missing := noData(ind, m.compiled[j], env, v); missing {
 			s.Missing = ind.Missing
-			l := figureLabels[field]
-			switch ind.Missing {
-			case MissingZero:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则计 0 分", ind.NameZH, l.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): 0 points by the rule set", ind.NameEN, l.en))
-			case MissingNotRated:
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s缺少数据(未报送%s),按规则不参评,列为 %s 类", ind.NameZH, l.zh, cfg.NotRatedClass))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s: no data (%s not reported): not rated, class %s by the rule set", ind.NameEN, l.en, cfg.NotRatedClass))
-			default: // average: the reason comes with the points
-				r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("未报送%s", l.zh))
-				r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s not reported", l.en))
+			args := catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Figure": figureName(field), "Class": cfg.NotRatedClass}
+			id := map[string]string{MissingZero: "reason.missing_zero", MissingNotRated: "reason.missing_not_rated"}[ind.Missing]
+			if id == "" { // average: the reason comes with the points
+				id = "reason.not_reported"
 			}
+			r.reason(catalog.Message{ID: id, Args: args}.Both())
 			return s, nil
 		}
 	}
 	if !finite(v) {
-		field := figureLabels[zeroRef(m.compiled[j], env, firmEnvIndex)]
-		r.ReasonsZH = append(r.ReasonsZH, fmt.Sprintf("%s无法计算(%s为 0),该项计 0 分", ind.NameZH, field.zh))
-		r.ReasonsEN = append(r.ReasonsEN, fmt.Sprintf("%s cannot be computed (%s is 0): 0 points", ind.NameEN, field.en))
+		r.reason(catalog.Message{ID: "reason.not_computable", Args: catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN),
+			"Figure": figureName(zeroRef(m.compiled[j], env, firmEnvIndex))}}.Both())
 		return s, nil
 	}
 	s.Value, s.Valid = v, true
@@ -488,10 +508,7 @@ func (rs *RuleSet) score(machine *vm.VM, env *firmEnv, m *ratingMethod, j int, r
 		p, s.Capped = limit, true
 		// Built by concatenation from parts fixed at Parse time: a park's
 		// rating writes this line for thousands of firms.
-		t := &m.capTexts[j]
-		val := fmt2(v)
-		r.ReasonsZH = append(r.ReasonsZH, t[0]+val+t[1])
-		r.ReasonsEN = append(r.ReasonsEN, t[2]+val+t[3])
+		r.reason(m.capTexts[j].texts(fmt2(v)))
 	}
 	s.Points = round(math.Max(p, 0), 2)
 	return s, nil
@@ -513,8 +530,7 @@ func noData(ind *Indicator, f *formula, env *firmEnv, v float64) (field string, 
 	return "", false
 }
 
-// prepareRating builds the fixed parts of the "capped" reason per indicator:
-// [zh before value, zh after value, en before value, en after value].
+// prepareRating renders the "capped" reason of each indicator (a frame).
 func (rs *RuleSet) prepareRating() {
 	cfg := &rs.spec.Rating
 	rs.capTexts = capTexts(cfg.Indicators, cfg.Cap)
@@ -524,15 +540,12 @@ func (rs *RuleSet) prepareRating() {
 	}
 }
 
-func capTexts(inds []Indicator, cap float64) [][4]string {
-	out := make([][4]string, len(inds))
+func capTexts(inds []Indicator, cap float64) []frame {
+	out := make([]frame, len(inds))
 	for j := range inds {
 		ind := &inds[j]
-		limit := fmt2(cap * ind.Weight)
-		out[j] = [4]string{
-			ind.NameZH + " ", withUnit("", ind.Unit) + ",得分封顶 " + limit + " 分(权重的 " + fmtNum(cap) + " 倍)",
-			ind.NameEN + " ", withUnit("", unitENOf(ind)) + ": points capped at " + limit + " (" + fmtNum(cap) + "× weight)",
-		}
+		out[j] = newFrame("reason.capped", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Value": hole(0),
+			"Unit": bothText(withUnit("", ind.Unit), withUnit("", unitENOf(ind))), "Limit": fmt2(cap * ind.Weight), "Cap": fmtNum(cap)})
 	}
 	return out
 }
@@ -570,8 +583,7 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 		}{{"land_area", f.LandArea}, {"output", f.Output}, {"value_added", f.ValueAdded}, {"tax", f.Tax},
 			{"rd_expense", f.RDExpense}, {"revenue", f.Revenue}, {"energy_use", f.EnergyUse}, {"emissions", f.Emissions},
 			{"electricity", f.Electricity}} {
-			l := figureLabels[nf.name]
-			if e := CheckAmount(nf.name, catalog.Text{ZH: l.zh, EN: l.en}, nf.v); e != nil {
+			if e := CheckAmount(nf.name, figureName(nf.name), nf.v); e != nil {
 				e.ProjectID = f.ProjectID
 				return e
 			}
@@ -579,7 +591,7 @@ func (rs *RuleSet) checkFirms(firms []FirmYear) error {
 		if f.LandArea == 0 {
 			return fail("land_area", "rating.land_area_positive", nil)
 		}
-		if e := CheckAmount("employees", catalog.Text{ZH: figureLabels["employees"].zh, EN: figureLabels["employees"].en}, float64(f.Employees)); e != nil {
+		if e := CheckAmount("employees", figureName("employees"), float64(f.Employees)); e != nil {
 			e.ProjectID = f.ProjectID
 			return e
 		}
@@ -605,69 +617,58 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 	cfg := &rs.spec.Rating
 	term := rs.classTerm()
 	var z, e strings.Builder
+	say := func(id string, args catalog.Args) { // one sentence in both languages
+		textZH, textEN := catalog.Message{ID: id, Args: args}.Both()
+		z.WriteString(textZH)
+		e.WriteString(textEN)
+	}
 	bands := cfg.Bands
 	last := len(bands) - 1
 	if cfg.BandRounding != RoundingHalfUp {
-		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n、名次为 r:")
-		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, the firm of rank r is in ")
+		say("convention.ceil_intro", nil)
 		for _, b := range bands[:last] {
-			fmt.Fprintf(&z, "(r−1) < n×%s%% 的为 %s %s;", fmtNum(b.UptoPercent), b.Band, term.zh)
-			fmt.Fprintf(&e, "%s %s if (r − 1) < n × %s %%; ", term.en, b.Band, fmtNum(b.UptoPercent))
+			say("convention.ceil_band", catalog.Args{"Percent": fmtNum(b.UptoPercent), "Band": b.Band, "Term": term})
 		}
-		fmt.Fprintf(&z, "其余为 %s %s。", bands[last].Band, term.zh)
-		fmt.Fprintf(&e, "otherwise %s %s. ", term.en, bands[last].Band)
+		say("convention.ceil_rest", catalog.Args{"Band": bands[last].Band, "Term": term})
 	} else {
-		z.WriteString("参评企业按综合得分从高到低排名,设参评企业数为 n:")
-		e.WriteString("Rated firms are ranked by total score, highest first; with n rated firms, ")
-		var above []string
+		say("convention.half_intro", nil)
+		var above catalog.List
 		for i, b := range bands[:last] {
 			if b.UptoPercent == 0 {
 				break
 			}
-			above = append(above, b.Band)
+			above.Items = append(above.Items, b.Band)
 			if i == 0 {
-				fmt.Fprintf(&z, "%s 类为前 round(n×%s%%) 家;", b.Band, fmtNum(b.UptoPercent))
-				fmt.Fprintf(&e, "class %s is the top round(n × %s %%); ", b.Band, fmtNum(b.UptoPercent))
+				say("convention.half_top", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.UptoPercent)})
 			} else {
-				fmt.Fprintf(&z, "%s 类合计前 round(n×%s%%) 家;", strings.Join(above, "、"), fmtNum(b.UptoPercent))
-				fmt.Fprintf(&e, "classes %s together the top round(n × %s %%); ", strings.Join(above, ", "), fmtNum(b.UptoPercent))
+				say("convention.half_together", catalog.Args{"Bands": above, "Percent": fmtNum(b.UptoPercent)})
 			}
 		}
 		if b := bands[last]; b.BottomPercent > 0 {
-			fmt.Fprintf(&z, "%s 类为后 round(n×%s%%) 家", b.Band, fmtNum(b.BottomPercent))
-			fmt.Fprintf(&e, "class %s the bottom round(n × %s %%)", b.Band, fmtNum(b.BottomPercent))
+			say("convention.half_bottom", catalog.Args{"Band": b.Band, "Percent": fmtNum(b.BottomPercent)})
 			if b.MinFirms > 0 {
-				fmt.Fprintf(&z, ",参评企业 %d 家及以上时至少 %d 家", b.MinFirmsFrom, b.MinFirms)
-				fmt.Fprintf(&e, ", at least %d once n ≥ %d", b.MinFirms, b.MinFirmsFrom)
+				say("convention.half_min", catalog.Args{"From": b.MinFirmsFrom, "Min": b.MinFirms})
 			}
-			fmt.Fprintf(&z, ";其余为 %s 类。", bands[last-1].Band)
-			fmt.Fprintf(&e, "; class %s the rest. ", bands[last-1].Band)
+			say("convention.half_rest_after_bottom", catalog.Args{"Band": bands[last-1].Band})
 		} else {
-			fmt.Fprintf(&z, "其余为 %s 类。", b.Band)
-			fmt.Fprintf(&e, "class %s the rest. ", b.Band)
+			say("convention.half_rest", catalog.Args{"Band": b.Band})
 		}
-		z.WriteString("round 为四舍五入到整数家(0.5 进位),按所写百分比精确计算;排名靠前的类别优先计数。")
-		e.WriteString("round() is to the nearest whole firm, 0.5 up, computed exactly on the percentage as written; the classes from the top are counted first. ")
+		say("convention.half_round", nil)
 	}
-	fmt.Fprintf(&z, "综合得分相同的企业名次并列,按并列名次归%s,跨越界线时均归入较高一%s。", term.zh, term.zh)
-	e.WriteString("Equal scores share a rank and the " + term.en + " of that rank: a tie across a boundary puts every tied firm in the better " + term.en + ". ")
+	say("convention.ties", catalog.Args{"Term": term})
 	if rs.floorIdx >= 0 {
 		ind := &cfg.Indicators[rs.floorIdx]
-		fmt.Fprintf(&z, "%s低于 %s 的,不论排名评为 %s %s。", ind.NameZH, withUnit(fmtNum(cfg.Floor.Below), ind.Unit), cfg.Floor.Band, term.zh)
-		fmt.Fprintf(&e, "%s below %s is %s %s regardless of rank. ", ind.NameEN, withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)), term.en, cfg.Floor.Band)
+		say("convention.floor", catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Band": cfg.Floor.Band, "Term": term,
+			"Floor": bothText(withUnit(fmtNum(cfg.Floor.Below), ind.Unit), withUnit(fmtNum(cfg.Floor.Below), unitENOf(ind)))})
 	}
-	fmt.Fprintf(&z, "供地未满 %d 年的企业不参评,按 %s %s对待。", cfg.GraceYears, cfg.GraceBand, term.zh)
-	fmt.Fprintf(&e, "Firms within %d years of the land grant are not rated and are treated as %s %s. ", cfg.GraceYears, term.en, cfg.GraceBand)
+	say("convention.grace", catalog.Args{"Years": cfg.GraceYears, "Band": cfg.GraceBand, "Term": term})
 	switch {
 	case cfg.NotFiled == "":
-		z.WriteString("未报送年度数据的企业列为缺报,不参评。")
-		e.WriteString("Firms that filed no annual figures are listed as missing and not rated.")
+		say("convention.not_filed_missing", nil)
 	case cfg.NotFiled == cfg.NotRatedClass:
-		fmt.Fprintf(&z, "未报送年度数据的企业列为 %s 类(不参评)。", cfg.NotFiled)
-		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s (not rated).", cfg.NotFiled)
+		say("convention.not_filed_not_rated", catalog.Args{"Band": cfg.NotFiled})
 	default:
-		fmt.Fprintf(&z, "未报送年度数据的企业评为 %s 类。", cfg.NotFiled)
-		fmt.Fprintf(&e, "Firms that filed no annual figures are class %s.", cfg.NotFiled)
+		say("convention.not_filed", catalog.Args{"Band": cfg.NotFiled})
 	}
 	inds := cfg.Indicators
 	if m := cfg.BelowScale; m != nil {
@@ -680,16 +681,9 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 		inds = append(slices.Clone(inds), m.Indicators...)
 	}
 	for _, ind := range inds {
-		switch ind.Missing {
-		case MissingAverage:
-			fmt.Fprintf(&z, "%s缺少数据的,取有数据的参评企业该项平均得分。", ind.NameZH)
-			fmt.Fprintf(&e, " %s without data scores the average of the rated firms that have it.", ind.NameEN)
-		case MissingZero:
-			fmt.Fprintf(&z, "%s缺少数据的,该项计 0 分。", ind.NameZH)
-			fmt.Fprintf(&e, " %s without data scores 0.", ind.NameEN)
-		case MissingNotRated:
-			fmt.Fprintf(&z, "%s缺少数据的,不参评,列为 %s 类。", ind.NameZH, cfg.NotRatedClass)
-			fmt.Fprintf(&e, " %s without data: not rated, class %s.", ind.NameEN, cfg.NotRatedClass)
+		id := map[string]string{MissingAverage: "convention.missing_average", MissingZero: "convention.missing_zero", MissingNotRated: "convention.missing_not_rated"}[ind.Missing]
+		if id != "" {
+			say(id, catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Class": cfg.NotRatedClass})
 		}
 	}
 	return z.String(), e.String()

@@ -26,7 +26,7 @@ type RuleSet struct {
 	prefixes   []sectorPrefix              // leading-industry code prefixes, longest first
 	indicators []*formula                  // compiled rating formulas, parallel to spec.Rating.Indicators
 	floorIdx   int                         // index of the floor indicator, -1 without a floor
-	capTexts   [][4]string                 // fixed parts of the rating's "capped" reasons, per indicator
+	capTexts   []frame                     // the rating's "capped" reasons, per indicator
 	main       *ratingMethod               // the rating's indicators, prepared for scoring
 	below      *ratingMethod               // the below-scale method, nil without one
 	precision  int                         // decimals metrics are rounded to before comparing

@@ -355,8 +355,8 @@ func (b *builder) buildChecks() {
 				ck.metric = ck.conds[0].metric
 			}
 			need := c.Require
-			if l, ok := figureLabels[c.Require]; ok {
-				need = l.zh
+			if w, ok := figureWords()[c.Require]; ok {
+				need = w[0]
 			}
 			ck.threshold = strings.Join(texts, " 或 ") + " ⇒ " + need
 		case kindBracket:

@@ -251,12 +251,7 @@ func (s *Server) limitPulls(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) pullsTooFast(c echo.Context) string {
-	if s.lang(c) == langEN {
-		return "too many requests for the decision log; wait and try again"
-	}
-	return "读取决策日志过于频繁,请稍后再试"
-}
+func (s *Server) pullsTooFast(c echo.Context) string { return s.t(c, "log.pulls_too_fast") }
 
 // currentToken is the API token the request came with, or nil.
 func currentToken(c echo.Context) *engine.APIToken {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"zonevet/engine"
+	"zonevet/rules/catalog"
 )
 
 // Context keys set by the middleware.
@@ -357,17 +357,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 // waitText says how long to wait in whole seconds or minutes, rounded up.
 func waitText(d time.Duration, lang string) string {
 	if d <= time.Minute {
-		n := int((d + time.Second - 1) / time.Second)
-		if lang == langEN {
-			return fmt.Sprintf("%d s", n)
-		}
-		return fmt.Sprintf("%d 秒", n)
+		return catalog.T(lang, "wait.seconds", catalog.Args{"N": int((d + time.Second - 1) / time.Second)})
 	}
-	n := int((d + time.Minute - 1) / time.Minute)
-	if lang == langEN {
-		return fmt.Sprintf("%d min", n)
-	}
-	return fmt.Sprintf("%d 分钟", n)
+	return catalog.T(lang, "wait.minutes", catalog.Args{"N": int((d + time.Minute - 1) / time.Minute)})
 }
 
 func (s *Server) handleLogout(c echo.Context) error {

@@ -498,7 +498,8 @@ func (s *Server) handleProjectConflict(c echo.Context) error {
 // ---- project form ----
 
 // figureField describes one input of the project form: its name (the json
-// name in rules.Figures and the API), unit and kind.
+// name in rules.Figures and the API), unit (rules.FigureUnit: the one table
+// of figures) and kind.
 type figureField struct {
 	Name         string
 	Unit, UnitEN string
@@ -511,29 +512,37 @@ type figureField struct {
 // must be answered explicitly (是/否); an unanswered one is blank and blocks
 // submit. leased_plant is a checkbox: a project either rents a standard
 // plant or it does not.
-var figureFields = []figureField{
-	{"industry_code", "", "", "text", true},
-	{"leased_plant", "", "", "flag", true},
-	{"total_investment", "万元", "10k CNY", "number", false},
-	{"fixed_asset_investment", "万元", "10k CNY", "number", false},
-	{"land_area", "亩", "mu", "number", false},
-	{"floor_area", "m²", "m²", "number", false},
-	{"building_coverage", "%", "%", "number", true},
-	{"office_share", "%", "%", "number", true},
-	{"green_ratio", "%", "%", "number", true},
-	{"land_grade", "等", "grade", "int", true},
-	{"land_price", "万元/亩", "10k CNY/mu", "number", true},
-	{"expected_output", "万元/年", "10k CNY/yr", "number", true},
-	{"revenue", "万元/年", "10k CNY/yr", "number", false},
-	{"tax", "万元/年", "10k CNY/yr", "number", false},
-	{"rd_expense", "万元/年", "10k CNY/yr", "number", false},
-	{"energy_use", "吨标准煤/年", "tce/yr", "number", false},
-	{"electricity", "万千瓦时/年", "10k kWh/yr", "number", true},
-	{"employees", "人", "people", "int", false},
-	{"negative_list", "", "", "yesno", false},
-	{"eco_red_line", "", "", "yesno", false},
-	{"bad_credit", "", "", "yesno", false},
-	{"energy_assessment", "", "", "yesno", true},
+var figureFields = withUnits([]figureField{
+	{Name: "industry_code", Kind: "text", Hint: true},
+	{Name: "leased_plant", Kind: "flag", Hint: true},
+	{Name: "total_investment", Kind: "number"},
+	{Name: "fixed_asset_investment", Kind: "number"},
+	{Name: "land_area", Kind: "number"},
+	{Name: "floor_area", Kind: "number"},
+	{Name: "building_coverage", Kind: "number", Hint: true},
+	{Name: "office_share", Kind: "number", Hint: true},
+	{Name: "green_ratio", Kind: "number", Hint: true},
+	{Name: "land_grade", Kind: "int", Hint: true},
+	{Name: "land_price", Kind: "number", Hint: true},
+	{Name: "expected_output", Kind: "number", Hint: true},
+	{Name: "revenue", Kind: "number"},
+	{Name: "tax", Kind: "number"},
+	{Name: "rd_expense", Kind: "number"},
+	{Name: "energy_use", Kind: "number"},
+	{Name: "electricity", Kind: "number", Hint: true},
+	{Name: "employees", Kind: "int"},
+	{Name: "negative_list", Kind: "yesno"},
+	{Name: "eco_red_line", Kind: "yesno"},
+	{Name: "bad_credit", Kind: "yesno"},
+	{Name: "energy_assessment", Kind: "yesno", Hint: true},
+})
+
+// withUnits fills each field's unit from the rules' figure table.
+func withUnits(fields []figureField) []figureField {
+	for i := range fields {
+		fields[i].Unit, fields[i].UnitEN = rules.FigureUnit(fields[i].Name)
+	}
+	return fields
 }
 
 // projectForm is what the user typed, kept as text so a refused form comes

@@ -24,7 +24,7 @@ func landUserBook(t testing.TB, rows [][]any) []byte {
 		head = append(head, h)
 	}
 	for _, c := range annualColumns[2:] {
-		head = append(head, c.zh)
+		head = append(head, columnLabel(c.field, langZH))
 	}
 	f.SetSheetRow("Sheet1", "A1", &head)
 	for i, r := range rows {

@@ -17,11 +17,11 @@ import (
 	"zonevet/rules/catalog"
 )
 
-// annualColumn is one column of the annual-figures sheet: its header, the
-// engine field it fills and how to read it.
+// annualColumn is one column of the annual-figures sheet: the engine field
+// it fills (its header is the catalogue's annual.column.<field>) and how to
+// read it.
 type annualColumn struct {
 	field    string
-	zh, en   string
 	kind     byte // 's' text, 'f' number, 'i' whole number, 'b' yes/no
 	optional bool
 }
@@ -29,19 +29,19 @@ type annualColumn struct {
 // annualColumns is the sheet's layout, A to L. The template and the reader
 // share it, so a row error names the column the user sees.
 var annualColumns = []annualColumn{
-	{"uscc", "统一社会信用代码", "Unified social credit code", 's', false},
-	{"name", "企业名称(仅供核对)", "Firm (for reference)", 's', true},
-	{"revenue", "营业收入(万元)", "Revenue (10k CNY)", 'f', false},
-	{"output", "工业总产值(万元)", "Industrial output (10k CNY)", 'f', false},
-	{"value_added", "工业增加值(万元)", "Value added (10k CNY)", 'f', false},
-	{"tax", "实缴税收(万元)", "Tax paid (10k CNY)", 'f', false},
-	{"rd_expense", "研发费用(万元)", "R&D expense (10k CNY)", 'f', false},
-	{"energy_use", "综合能耗(吨标准煤)", "Energy use (tce)", 'f', false},
-	{"emissions", "主要污染物排放量(吨)", "Emissions (t)", 'f', false},
-	{"employees", "从业人数", "Employees", 'i', false},
-	{"high_tech", "高新技术企业(是/否)", "High-tech enterprise (yes/no)", 'b', false},
-	{"above_scale", "规上工业企业(是/否)", "Above-scale firm (yes/no)", 'b', false},
-	{"electricity", "用电量(万千瓦时,规下企业评价用)", "Electricity (10,000 kWh; below-scale rating)", 'f', true},
+	{"uscc", 's', false},
+	{"name", 's', true},
+	{"revenue", 'f', false},
+	{"output", 'f', false},
+	{"value_added", 'f', false},
+	{"tax", 'f', false},
+	{"rd_expense", 'f', false},
+	{"energy_use", 'f', false},
+	{"emissions", 'f', false},
+	{"employees", 'i', false},
+	{"high_tech", 'b', false},
+	{"above_scale", 'b', false},
+	{"electricity", 'f', true},
 }
 
 const annualSheet = "年度数据"
@@ -61,13 +61,15 @@ func columnOf(field string) string {
 func columnLabel(field, lang string) string {
 	for _, c := range annualColumns {
 		if c.field == field {
-			if lang == langEN {
-				return c.en
-			}
-			return c.zh
+			return c.header().Text(lang)
 		}
 	}
 	return field
+}
+
+// header is the column's header as a message.
+func (c annualColumn) header() catalog.Message {
+	return catalog.Message{ID: "annual.column." + c.field}
 }
 
 // annualTemplate is the downloadable sheet for a park and year, with one row
@@ -82,7 +84,7 @@ func annualTemplate(year int, firms []engine.TrackedProject) ([]byte, error) {
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
 	for i, c := range annualColumns {
 		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
-		if err := f.SetCellValue(annualSheet, cell, c.zh); err != nil {
+		if err := f.SetCellValue(annualSheet, cell, c.header().Text(catalog.ZH)); err != nil {
 			return nil, err
 		}
 	}
@@ -237,7 +239,7 @@ func parseAnnualRow(n int, row []string, year int) (engine.AnnualRow, []engine.R
 			errs = append(errs, engine.RowError{Row: n, Field: col.field, Msg: catalog.Message{ID: id, Args: args}})
 		}
 		if v == "" && !col.optional && col.kind != 's' {
-			bad("row.empty", catalog.Args{"Column": catalog.Text{ZH: col.zh, EN: col.en}})
+			bad("row.empty", catalog.Args{"Column": col.header()})
 			continue
 		}
 		if v == "" && col.optional {

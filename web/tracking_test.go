@@ -230,7 +230,7 @@ func annualBook(t testing.TB, rows [][]any) []byte {
 	f.SetSheetName("Sheet1", annualSheet)
 	head := make([]any, len(annualColumns))
 	for i, c := range annualColumns {
-		head[i] = c.zh
+		head[i] = columnLabel(c.field, langZH)
 	}
 	f.SetSheetRow(annualSheet, "A1", &head)
 	for i, r := range rows {
