@@ -322,8 +322,12 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := engine.NewAuditWriter(discard{}, format, s.loc); err != nil {
+	if _, err := engine.NewAuditWriter(discard{}, format, s.loc, engine.ExportLabels{}); err != nil {
 		return err // an unknown format, before anything is logged
+	}
+	labels, err := s.svc.ExportLabelsFor(c.Request().Context(), s.lang(c))
+	if err != nil {
+		return err
 	}
 	res := c.Response()
 	// A million entries take seconds, more than a slow client's share of
@@ -341,7 +345,7 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 		res.Flush()
 		started = true
 		var err error
-		if aw, err = engine.NewAuditWriter(res, format, s.loc); err != nil {
+		if aw, err = engine.NewAuditWriter(res, format, s.loc, labels); err != nil {
 			return err
 		}
 		return aw.Checkpoints(cps)

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,9 +138,17 @@ func TestAuditExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	col := func(name string) int { return slices.Index(engine.ExportColumns, name) }
+	// The people's columns in Chinese, the codes beside them for machines.
+	if rows[0][col("event")] != "事件" || rows[0][col("event_code")] != "事件代码" {
+		t.Fatalf("csv header %q", rows[0])
+	}
 	found := false
 	for _, r := range rows[1:] {
-		if r[4] == otherPark {
+		if r[col("park_code")] == ownPark && r[col("park")] == ownPark || r[col("event")] != engine.EventLabel(r[col("event_code")], "zh-CN") {
+			t.Errorf("row not named in Chinese beside its codes: %q", r)
+		}
+		if r[col("park_code")] == otherPark {
 			t.Errorf("yingde row in a qingyuan auditor's export: %q", r)
 		}
 		found = found || strings.Contains(r[9], "补链项目,一事一议\n#999")
@@ -155,7 +164,7 @@ func TestAuditExports(t *testing.T) {
 	}
 	xr, _ := f.GetRows(engine.XLSXLogSheet)
 	f.Close()
-	if len(xr) != 2 || xr[1][6] != "override" {
+	if len(xr) != 2 || xr[1][col("event_code")] != "override" || xr[1][col("event")] != engine.EventLabel("override", "zh-CN") || xr[1][col("event")] == "override" {
 		t.Fatalf("xlsx rows %q", xr)
 	}
 
