@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,7 +229,8 @@ type auditEntryData struct {
 	Report     *rules.Report
 	Score      *engine.Score
 	Sheet      *rules.ScoringSheet
-	JSON       string // the payload, indented, when it is none of the above
+	JSON       []jsonRow // the payload's top-level keys, when it is none of the above
+	Raw        string    // the payload, indented: behind a toggle, for the record
 	RuleSetURL string
 }
 
@@ -268,9 +271,14 @@ func decodePayload(d *auditEntryData, e *engine.AuditEntry) {
 	if strings.TrimSpace(e.Payload) == "" {
 		return
 	}
+	var buf bytes.Buffer
+	d.Raw = e.Payload
+	if json.Indent(&buf, []byte(e.Payload), "", "  ") == nil {
+		d.Raw = buf.String()
+	}
 	var probe map[string]json.RawMessage
 	if json.Unmarshal([]byte(e.Payload), &probe) != nil {
-		d.Kind, d.JSON = "json", e.Payload
+		d.Kind = "json"
 		return
 	}
 	switch {
@@ -302,10 +310,26 @@ func decodePayload(d *auditEntryData, e *engine.AuditEntry) {
 			return
 		}
 	}
-	var buf bytes.Buffer
-	if json.Indent(&buf, []byte(e.Payload), "", "  ") == nil {
-		d.Kind, d.JSON = "json", buf.String()
+	d.Kind = "json"
+	for _, k := range slices.Sorted(maps.Keys(probe)) {
+		d.JSON = append(d.JSON, jsonRow{Key: k, Value: jsonText(probe[k])})
 	}
+}
+
+// jsonRow is one key of a payload of no known shape, its value as text: a
+// string without quotes, anything else as compact JSON.
+type jsonRow struct{ Key, Value string }
+
+func jsonText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) == nil {
+		return buf.String()
+	}
+	return string(v)
 }
 
 // ---- export ----

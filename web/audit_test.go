@@ -282,6 +282,14 @@ func TestDossier(t *testing.T) {
 	if len(es) != 1 || es[0].ProjectID != p.ID || es[0].Actor != "auditor" {
 		t.Fatalf("dossier views logged: %+v", es)
 	}
+	// Inspection is not announced to the inspected: the promoter's project
+	// page has no word of it; the auditor's log view lists it.
+	if body := w.login("promoter").do("GET", "/projects/"+itoa(p.ID), nil).Body.String(); strings.Contains(body, engine.EventLabel(engine.EventDossierView, "zh-CN")) {
+		t.Error("the promoter's history shows the auditor's reading of the dossier")
+	}
+	if body := w.login("auditor").do("GET", "/audit?event=dossier_view", nil).Body.String(); len(rowsOf(t, body)) != 1 {
+		t.Error("the auditor's log view does not list the dossier reading")
+	}
 }
 
 func TestAuditStatsPage(t *testing.T) {
