@@ -346,6 +346,10 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	whole, err := s.wholeLog(c, q)
+	if err != nil {
+		return err
+	}
 	if _, err := engine.NewAuditWriter(discard{}, format, s.loc, engine.ExportLabels{}); err != nil {
 		return err // an unknown format, before anything is logged
 	}
@@ -360,7 +364,7 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 	var aw engine.AuditWriter
 	started := false
 	begin := func(cps []engine.Checkpoint) error {
-		name := fmt.Sprintf("zonevet-decision-log-%s.%s", s.svc.Now().In(s.loc).Format("20060102-150405"), format)
+		name := exportName(s.svc.Now().In(s.loc), format, !whole)
 		h := res.Header()
 		h.Set(echo.HeaderContentType, engine.ContentType(format))
 		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, name))
@@ -386,6 +390,41 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 		return nil
 	}
 	return err
+}
+
+// exportName is the file an export downloads as. One that is not the whole
+// log (filtered, or only the parks an auditor reads) says "partial": it
+// verifies only with --partial, and the proof page's command says so.
+func exportName(at time.Time, format string, partial bool) string {
+	kind := ""
+	if partial {
+		kind = "partial-"
+	}
+	return fmt.Sprintf("zonevet-decision-log-%s%s.%s", kind, at.Format("20060102-150405"), format)
+}
+
+// verifyCommand is the offline check of the JSON Lines file name, as the
+// command line takes it.
+func verifyCommand(name, pubkey string, partial bool) string {
+	flag := ""
+	if partial {
+		flag = "--partial "
+	}
+	return "./zonevet audit verify " + flag + "--export " + name + " --pubkey " + pubkey
+}
+
+// wholeLog reports whether q, for the signed-in auditor, selects the whole
+// log: no filter, and every park read.
+func (s *Server) wholeLog(c echo.Context, q engine.AuditQuery) (bool, error) {
+	if q.ProjectID != 0 || q.Actor != "" || q.Role != "" || len(q.Events) > 0 || !q.From.IsZero() || !q.To.IsZero() || len(q.Parks) > 0 {
+		return false, nil
+	}
+	mine, err := s.auditParks(c)
+	if err != nil {
+		return false, err
+	}
+	all, err := s.svc.AllParks(c.Request().Context())
+	return len(mine) == len(all), err
 }
 
 type discard struct{}
@@ -478,7 +517,8 @@ type auditProofData struct {
 	Checkpoints []engine.Checkpoint // newest first, at most 20
 	Total       int
 	Result      *engine.VerifyResult
-	Command     string
+	Command     string // the offline check of an unfiltered JSON Lines download, named as it downloads
+	Partial     bool   // that download is partial: the auditor reads only some parks
 	// Alarm is the signer's refusal to vouch for the log, held by the
 	// process rather than written into the log it distrusts.
 	Alarm *engine.SignerAlarm
@@ -496,7 +536,12 @@ func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
 		Alarm: s.svc.SignerAlarm()}
 	if pub := l.PublicKey(); pub != nil {
 		d.PublicKey, d.Fingerprint = engine.PublicKeyString(pub), engine.KeyFingerprint(pub)
-		d.Command = "zonevet audit verify --export zonevet-decision-log.jsonl --pubkey " + d.PublicKey
+		whole, err := s.wholeLog(c, engine.AuditQuery{})
+		if err != nil {
+			return nil, err
+		}
+		d.Partial = !whole
+		d.Command = verifyCommand(exportName(s.svc.Now().In(s.loc), "jsonl", d.Partial), d.PublicKey, d.Partial)
 	}
 	for i := len(cps) - 1; i >= 0 && len(d.Checkpoints) < 20; i-- {
 		d.Checkpoints = append(d.Checkpoints, cps[i])

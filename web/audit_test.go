@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/csv"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -309,5 +310,46 @@ func TestAuditStatsPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("stats lack %q\n%s", want, body)
 		}
+	}
+}
+
+// TestProofCommandNamesDownload: the proof page's command names the file
+// the JSON Lines download produces and says --partial exactly when that
+// download is partial (an auditor of one park), and the file verifies as
+// the command says.
+func TestProofCommandNamesDownload(t *testing.T) {
+	w, _ := auditWorld(t)
+	w.user("auditor-both", engine.RoleAssignment{Role: engine.RoleAuditor, Park: ownPark},
+		engine.RoleAssignment{Role: engine.RoleAuditor, Park: otherPark})
+	pub := auditTestKey.Public().(ed25519.PublicKey)
+	for _, tc := range []struct {
+		who     string
+		partial bool
+	}{{"auditor", true}, {"auditor-both", false}} {
+		c := w.login(tc.who)
+		cmd := text(byID(parseHTML(t, c.do("GET", "/audit/proof", nil).Body.String()), "verify-command"))
+		rec := c.do("GET", "/audit/export?format=jsonl", nil)
+		_, params, err := mime.ParseMediaType(rec.Header().Get("Content-Disposition"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := params["filename"]
+		if !strings.Contains(cmd, " --export "+name+" ") || strings.Contains(cmd, "--partial") != tc.partial || strings.Contains(name, "partial") != tc.partial {
+			t.Errorf("%s: command %q for the download %q", tc.who, cmd, name)
+		}
+		res, err := engine.VerifyExport(bytes.NewReader(rec.Body.Bytes()), pub, tc.partial, nil)
+		if err != nil || !res.OK {
+			t.Errorf("%s: the download does not verify as the command says: %v %+v", tc.who, err, res)
+		}
+		if tc.partial {
+			if res, _ := engine.VerifyExport(bytes.NewReader(rec.Body.Bytes()), pub, false, nil); res != nil && res.OK {
+				t.Errorf("%s: a one-park export verifies as the whole log: --partial is not needed", tc.who)
+			}
+		}
+	}
+	// A filtered view by an auditor of every park is partial too.
+	rec := w.login("auditor-both").do("GET", "/audit/export?format=jsonl&event=create", nil)
+	if !strings.Contains(rec.Header().Get("Content-Disposition"), "partial") {
+		t.Errorf("a filtered export is named %q", rec.Header().Get("Content-Disposition"))
 	}
 }
