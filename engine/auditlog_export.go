@@ -2,21 +2,44 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"zonevet/rules/catalog"
 )
 
 // ExportFormats are the formats of an export, in the order the UI offers them.
 var ExportFormats = []string{"csv", "xlsx", "jsonl"}
 
-// ExportColumns are the columns of the CSV and .xlsx exports: the entry's
-// fields (EntryFields, so the JSON Lines and the table say the same), then
-// the time in the zone's local time for people reading it in Excel.
-var ExportColumns = append(EntryColumns(), "time_local")
+// ExportColumns are the columns of the CSV and .xlsx exports, by their
+// machine names: the entry's fields (EntryFields, so the JSON Lines and the
+// table say the same; a coded field shows its value's name), the time in
+// the zone's local time for people reading it in Excel, then each coded
+// field's code ("event_code") for machines. ExportHeader names them.
+var ExportColumns = func() []string {
+	cols := append(EntryColumns(), "time_local")
+	for i := range EntryFields {
+		if EntryFields[i].Coded() {
+			cols = append(cols, EntryFields[i].Name+"_code")
+		}
+	}
+	return cols
+}()
+
+// ExportHeader is the export's header row in lang: catalogue messages
+// "export.col.<column>" (rules/catalog/locales/exports.*.json).
+func ExportHeader(lang string) []string {
+	out := make([]string, len(ExportColumns))
+	for i, c := range ExportColumns {
+		out[i] = catalog.T(lang, "export.col."+c, nil)
+	}
+	return out
+}
 
 // xlsxMaxRows is Excel's sheet limit less the header row.
 const xlsxMaxRows = 1<<20 - 1
@@ -41,8 +64,10 @@ func ContentType(format string) string {
 }
 
 // NewAuditWriter returns a writer of format ("jsonl", "csv", "xlsx") onto w;
-// loc is the zone's time zone for the local-time column.
-func NewAuditWriter(w io.Writer, format string, loc *time.Location) (AuditWriter, error) {
+// loc is the zone's time zone for the local-time column, l what the CSV and
+// .xlsx name codes with (the JSON Lines, which verification reads, keeps
+// the codes alone).
+func NewAuditWriter(w io.Writer, format string, loc *time.Location, l ExportLabels) (AuditWriter, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -57,12 +82,12 @@ func NewAuditWriter(w io.Writer, format string, loc *time.Location) (AuditWriter
 			return nil, err
 		}
 		cw := csv.NewWriter(bw)
-		if err := cw.Write(ExportColumns); err != nil {
+		if err := cw.Write(ExportHeader(l.Lang)); err != nil {
 			return nil, err
 		}
-		return &csvWriter{bw: bw, cw: cw, loc: loc, row: make([]string, len(ExportColumns))}, nil
+		return &csvWriter{bw: bw, cw: cw, loc: loc, l: l, row: make([]string, len(ExportColumns))}, nil
 	case "xlsx":
-		return newXLSXWriter(w, loc)
+		return newXLSXWriter(w, loc, l)
 	}
 	return nil, FieldFail("format", "err.export_format_must_be_csv_xlsx", nil)
 }
@@ -126,13 +151,14 @@ type csvWriter struct {
 	bw  *bufio.Writer
 	cw  *csv.Writer
 	loc *time.Location
+	l   ExportLabels
 	row []string
 }
 
 func (c *csvWriter) Checkpoints([]Checkpoint) error { return nil }
 
 func (c *csvWriter) Entry(e *AuditEntry) error {
-	fillRow(c.row, e, c.loc)
+	fillRow(c.row, e, c.loc, c.l)
 	for i, v := range c.row {
 		c.row[i] = defuseFormula(v)
 	}
@@ -161,9 +187,16 @@ func defuseFormula(s string) string {
 	return s
 }
 
-func fillRow(row []string, e *AuditEntry, loc *time.Location) {
+func fillRow(row []string, e *AuditEntry, loc *time.Location, l ExportLabels) {
+	codes := len(EntryFields) + 1
 	for i := range EntryFields {
-		row[i] = EntryFields[i].Value(e)
+		f := &EntryFields[i]
+		row[i] = f.Value(e)
+		if f.human != nil {
+			row[codes] = row[i]
+			row[i] = f.human(row[i], l)
+			codes++
+		}
 	}
 	row[len(EntryFields)] = e.Time.In(loc).Format("2006-01-02 15:04:05")
 }
@@ -176,6 +209,7 @@ type xlsxWriter struct {
 	f    *excelize.File
 	sw   *excelize.StreamWriter
 	loc  *time.Location
+	l    ExportLabels
 	rows int
 	cps  []Checkpoint
 	row  []string
@@ -188,7 +222,7 @@ const (
 	XLSXCheckpointsSheet = "签名检查点"
 )
 
-func newXLSXWriter(w io.Writer, loc *time.Location) (*xlsxWriter, error) {
+func newXLSXWriter(w io.Writer, loc *time.Location, l ExportLabels) (*xlsxWriter, error) {
 	f := excelize.NewFile()
 	if err := f.SetSheetName("Sheet1", XLSXLogSheet); err != nil {
 		return nil, err
@@ -197,8 +231,8 @@ func newXLSXWriter(w io.Writer, loc *time.Location) (*xlsxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &xlsxWriter{w: w, f: f, sw: sw, loc: loc, row: make([]string, len(ExportColumns)), vals: make([]any, len(ExportColumns))}
-	for i, c := range ExportColumns {
+	x := &xlsxWriter{w: w, f: f, sw: sw, loc: loc, l: l, row: make([]string, len(ExportColumns)), vals: make([]any, len(ExportColumns))}
+	for i, c := range ExportHeader(l.Lang) {
 		x.vals[i] = c
 	}
 	if err := sw.SetRow("A1", x.vals); err != nil {
@@ -218,7 +252,7 @@ func (x *xlsxWriter) Entry(e *AuditEntry) error {
 		return Fail(EINVALID, "err.excel_sheet_holds_at_most_1", nil)
 	}
 	x.rows++
-	fillRow(x.row, e, x.loc)
+	fillRow(x.row, e, x.loc, x.l)
 	for i, v := range x.row {
 		if i < len(EntryFields) && EntryFields[i].Kind == FieldInt {
 			x.vals[i] = *EntryFields[i].num(e) // a number cell, not text
@@ -261,4 +295,20 @@ func (x *xlsxWriter) Close() error {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	return nil
+}
+
+// ExportLabelsFor names codes in lang with the parks' names as stored.
+func (s *Service) ExportLabelsFor(ctx context.Context, lang string) (ExportLabels, error) {
+	parks, err := s.AllParks(ctx)
+	if err != nil {
+		return ExportLabels{}, err
+	}
+	l := ExportLabels{Lang: lang, Parks: make(map[string]string, len(parks))}
+	for _, p := range parks {
+		l.Parks[p.ID] = p.NameZH
+		if lang == catalog.EN {
+			l.Parks[p.ID] = p.NameEN
+		}
+	}
+	return l, nil
 }

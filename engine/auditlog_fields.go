@@ -40,9 +40,30 @@ type EntryField struct {
 	text     func(*AuditEntry) *string
 	num      func(*AuditEntry) *int64
 	tm       func(*AuditEntry) *time.Time
+	// human names a coded value (an event, a state, a role, a park) for the
+	// people reading a CSV/.xlsx export; nil where the value reads as it is.
+	human func(code string, l ExportLabels) string
 	// jsonKey is `"name":` with the separator before it (`{` or `,`), ready
 	// to append.
 	jsonKey string
+}
+
+// Coded reports whether the export shows the field's value by its name,
+// with the code in an extra column for machines.
+func (f *EntryField) Coded() bool { return f.human != nil }
+
+// ExportLabels is what a CSV/.xlsx export names codes with: the reader's
+// language and the parks' names in it.
+type ExportLabels struct {
+	Lang  string
+	Parks map[string]string // park id → name
+}
+
+func stateHuman(code string, l ExportLabels) string {
+	if code == "" {
+		return ""
+	}
+	return StateLabel(State(code), l.Lang)
 }
 
 // Text is where a FieldText field lives in e.
@@ -85,12 +106,20 @@ var EntryFields = func() []EntryField {
 		{Name: "seq", Kind: FieldInt, Chained: true, num: func(e *AuditEntry) *int64 { return &e.Seq }},
 		{Name: "time", Kind: FieldTime, Chained: true, tm: func(e *AuditEntry) *time.Time { return &e.Time }},
 		textField("actor", true, func(e *AuditEntry) *string { return &e.Actor }),
-		textField("role", true, func(e *AuditEntry) *string { return (*string)(&e.Role) }),
-		textField("park", true, func(e *AuditEntry) *string { return &e.Park }),
+		{Name: "role", Kind: FieldText, Chained: true, text: func(e *AuditEntry) *string { return (*string)(&e.Role) },
+			human: func(c string, l ExportLabels) string { return RoleLabel(Role(c), l.Lang) }},
+		{Name: "park", Kind: FieldText, Chained: true, text: func(e *AuditEntry) *string { return &e.Park },
+			human: func(c string, l ExportLabels) string {
+				if n := l.Parks[c]; n != "" {
+					return n
+				}
+				return c
+			}},
 		{Name: "project_id", Kind: FieldInt, Chained: true, num: func(e *AuditEntry) *int64 { return &e.ProjectID }},
-		textField("event", true, func(e *AuditEntry) *string { return &e.Event }),
-		textField("from_state", true, func(e *AuditEntry) *string { return (*string)(&e.FromState) }),
-		textField("to_state", true, func(e *AuditEntry) *string { return (*string)(&e.ToState) }),
+		{Name: "event", Kind: FieldText, Chained: true, text: func(e *AuditEntry) *string { return &e.Event },
+			human: func(c string, l ExportLabels) string { return EventLabel(c, l.Lang) }},
+		{Name: "from_state", Kind: FieldText, Chained: true, text: func(e *AuditEntry) *string { return (*string)(&e.FromState) }, human: stateHuman},
+		{Name: "to_state", Kind: FieldText, Chained: true, text: func(e *AuditEntry) *string { return (*string)(&e.ToState) }, human: stateHuman},
 		textField("reason", true, func(e *AuditEntry) *string { return &e.Reason }),
 		textField("rule_set_version", true, func(e *AuditEntry) *string { return &e.RuleSetVersion }),
 		textField("payload", true, func(e *AuditEntry) *string { return &e.Payload }),

@@ -56,7 +56,7 @@ func cp(es []engine.AuditEntry, seq int64, at time.Time) engine.Checkpoint {
 func export(t testing.TB, es []engine.AuditEntry, cps ...engine.Checkpoint) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := engine.NewAuditWriter(&buf, "jsonl", nil)
+	w, err := engine.NewAuditWriter(&buf, "jsonl", nil, engine.ExportLabels{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestCSVExport(t *testing.T) {
 	es := chain(5)
 	es[1].Reason = "=HYPERLINK(\"http://evil\")"
 	var buf bytes.Buffer
-	w, err := engine.NewAuditWriter(&buf, "csv", time.FixedZone("CST", 8*3600))
+	w, err := engine.NewAuditWriter(&buf, "csv", time.FixedZone("CST", 8*3600), exportLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,8 +327,11 @@ func TestCSVExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(rows[0], ","), strings.Join(engine.ExportColumns, ","); got != want {
+	if got, want := strings.Join(rows[0], ","), strings.Join(engine.ExportHeader("zh-CN"), ","); got != want {
 		t.Fatalf("header %s, want %s", got, want)
+	}
+	if rows[0][6] != "事件" || rows[0][len(rows[0])-3] != "事件代码" {
+		t.Fatalf("header not in Chinese: %q", rows[0])
 	}
 	if len(rows) != len(es)+1 {
 		t.Fatalf("%d rows", len(rows))
@@ -343,9 +346,26 @@ func TestCSVExport(t *testing.T) {
 			r[14] != e.OnBehalfOf || r[15] != e.Time.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05") {
 			t.Errorf("row %d: %q", i+1, r)
 		}
+		checkLabelled(t, i+1, r, &e)
 	}
 	if !strings.Contains(rows[1][9], "补链项目") || !strings.Contains(rows[1][9], "\n第二行") {
 		t.Errorf("Chinese text or newline lost: %q", rows[1][9])
+	}
+}
+
+var exportLabels = engine.ExportLabels{Lang: "zh-CN", Parks: map[string]string{"qingyuan": "清远高新区"}}
+
+// checkLabelled: the CSV/.xlsx row names the coded fields in Chinese and
+// keeps their codes in the last columns, in EntryFields' order.
+func checkLabelled(t *testing.T, n int, r []string, e *engine.AuditEntry) {
+	t.Helper()
+	k := len(r) - 5
+	if r[3] != "评审专家" || r[4] != "清远高新区" || r[6] != engine.EventLabel(e.Event, "zh-CN") || r[6] == e.Event ||
+		e.Event == "pass" && r[6] != "通过初审" || r[7] != "初审(规则筛查)" || r[8] != "专家评审" {
+		t.Errorf("row %d names %q", n, r[:9])
+	}
+	if got := r[k:]; got[0] != string(e.Role) || got[1] != e.Park || got[2] != e.Event || got[3] != string(e.FromState) || got[4] != string(e.ToState) {
+		t.Errorf("row %d codes %q", n, got)
 	}
 }
 
@@ -353,7 +373,7 @@ func TestXLSXExport(t *testing.T) {
 	es := chain(30)
 	at := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
-	w, err := engine.NewAuditWriter(&buf, "xlsx", time.UTC)
+	w, err := engine.NewAuditWriter(&buf, "xlsx", time.UTC, exportLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,13 +395,14 @@ func TestXLSXExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(es)+1 || strings.Join(rows[0], ",") != strings.Join(engine.ExportColumns, ",") {
+	if len(rows) != len(es)+1 || strings.Join(rows[0], ",") != strings.Join(engine.ExportHeader("zh-CN"), ",") {
 		t.Fatalf("%d rows, header %q", len(rows), rows[0])
 	}
 	for i, e := range es {
 		r := rows[i+1]
-		if r[0] != fmt.Sprint(e.Seq) || r[1] != e.Time.Format(time.RFC3339Nano) || r[2] != e.Actor || r[4] != e.Park ||
-			r[5] != fmt.Sprint(e.ProjectID) || r[6] != e.Event || r[9] != e.Reason || r[11] != e.Payload || r[12] != e.PrevHash || r[13] != e.Hash {
+		checkLabelled(t, i+1, r, &e)
+		if r[0] != fmt.Sprint(e.Seq) || r[1] != e.Time.Format(time.RFC3339Nano) || r[2] != e.Actor ||
+			r[5] != fmt.Sprint(e.ProjectID) || r[9] != e.Reason || r[11] != e.Payload || r[12] != e.PrevHash || r[13] != e.Hash {
 			t.Errorf("row %d = %q, want entry %+v", i+1, r, e)
 		}
 		// The cells read back rebuild an entry whose hash is the one stored.

@@ -121,7 +121,7 @@ func parallelChain(n int) []AuditEntry {
 func exportLines(t *testing.T, es []AuditEntry, cps ...Checkpoint) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, _ := NewAuditWriter(&buf, "jsonl", nil)
+	w, _ := NewAuditWriter(&buf, "jsonl", nil, ExportLabels{})
 	_ = w.Checkpoints(cps)
 	for i := range es {
 		_ = w.Entry(&es[i])

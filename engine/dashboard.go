@@ -413,6 +413,9 @@ type Alert struct {
 	TextEN    string    `json:"text_en"`
 	Due       time.Time `json:"due,omitzero"`
 	DaysLate  int       `json:"days_late"`
+	// ReadOnly marks an alert shown to an auditor: what the committee is
+	// told, not theirs to act on.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // Alerts lists the tracking items for u: a promoter sees the overdue
@@ -432,9 +435,14 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 	for _, park := range parks {
 		promoter := s.authz.Allowed(u.Username, park.ID, trackingObject, actMilestone)
 		committee := s.authz.Allowed(u.Username, park.ID, string(StateRectification), EventRectified)
-		if !promoter && !committee {
+		// An auditor sees the committee's alerts read-only, so the two
+		// workbenches never tell different stories.
+		readOnly := !promoter && !committee && s.authz.Allowed(u.Username, park.ID, "audit", "read")
+		if !promoter && !committee && !readOnly {
 			continue
 		}
+		committee = committee || readOnly
+		first := len(out)
 		rs, err := s.ActiveRuleSet(ctx, park.ID)
 		if err != nil {
 			return nil, err
@@ -512,6 +520,9 @@ func (s *Service) Alerts(ctx context.Context, u *User) ([]Alert, error) {
 			a.DaysLate = max(int(today.Sub(r.DueOn).Hours()/24), 0)
 			a.say(rectificationAlert(a.DaysLate > 0, r.Plan != ""), Args{"Due": r.DueOn.Format(time.DateOnly), "Cause": labelArg("cause", r.Cause), "Days": a.DaysLate})
 			out = append(out, a)
+		}
+		for i := first; readOnly && i < len(out); i++ {
+			out[i].ReadOnly = true
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Alert) int { return b.DaysLate - a.DaysLate })

@@ -86,7 +86,7 @@ func (w *world) drawEntries(p *engine.Project) []engine.AuditEntry {
 func (w *world) exportLog() []byte {
 	w.t.Helper()
 	var buf bytes.Buffer
-	aw, err := engine.NewAuditWriter(&buf, "jsonl", nil)
+	aw, err := engine.NewAuditWriter(&buf, "jsonl", nil, engine.ExportLabels{})
 	if err != nil {
 		w.t.Fatal(err)
 	}

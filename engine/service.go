@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -926,13 +927,16 @@ var actionRank = func() map[string]int {
 	return m
 }()
 
-// History returns the decision-log entries of a project u may read, oldest first.
+// History returns the decision-log entries of a project u may read, oldest
+// first. An auditor's reading of the dossier is left out: inspection is not
+// announced to the inspected; the auditor's log view (AuditLog) lists it.
 func (s *Service) History(ctx context.Context, u *User, id int64) ([]AuditEntry, error) {
 	p, err := s.Project(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
 	es, err := s.store.AuditEntries(ctx, AuditFilter{ProjectID: p.ID, Parks: []string{p.Park}})
+	es = slices.DeleteFunc(es, func(e AuditEntry) bool { return e.Event == EventDossierView })
 	if err == nil && (p.CreatedBy == u.ID || !s.authz.Allowed(u.Username, p.Park, "project", "read")) && p.State == StateExpertReview {
 		sealReview(es) // experts.go
 	}

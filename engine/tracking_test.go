@@ -364,6 +364,17 @@ func TestMilestoneAlerts(t *testing.T) {
 	if got := kinds(ca, old.ID); !slices.Contains(got, "milestone_escalated") || !slices.Contains(got, "idle_land") {
 		t.Errorf("committee, old: %v", got)
 	}
+	// The auditor is shown the committee's alerts, each read-only; never an
+	// empty list that contradicts them.
+	aa, err := w.svc.Alerts(w.ctx, w.users["auditor-qingyuan"])
+	if err != nil || len(aa) != len(ca) {
+		t.Fatalf("auditor sees %d alerts (%v), the committee %d", len(aa), err, len(ca))
+	}
+	for i, a := range aa {
+		if !a.ReadOnly || a.Kind != ca[i].Kind || a.ProjectID != ca[i].ProjectID || ca[i].ReadOnly {
+			t.Errorf("auditor's alert %+v, committee's %+v", a, ca[i])
+		}
+	}
 	_, tr, err := w.svc.Tracking(w.ctx, committee, old.ID)
 	if err != nil {
 		t.Fatal(err)

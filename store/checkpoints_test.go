@@ -59,7 +59,7 @@ func TestCheckpointsAndExport(t *testing.T) {
 
 	// The export's checkpoints and entries come from one snapshot.
 	var buf bytes.Buffer
-	w, _ := engine.NewAuditWriter(&buf, "jsonl", nil)
+	w, _ := engine.NewAuditWriter(&buf, "jsonl", nil, engine.ExportLabels{})
 	if err := db.ExportAudit(ctx, engine.AuditQuery{}, w.Checkpoints, w.Entry); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func BenchmarkAuditExportJSONL1M(b *testing.B) {
 	var bytesOut, maxRSS int64
 	for range b.N {
 		cw := &countWriter{}
-		w, _ := engine.NewAuditWriter(cw, "jsonl", nil)
+		w, _ := engine.NewAuditWriter(cw, "jsonl", nil, engine.ExportLabels{})
 		n := 0
 		err := db.ExportAudit(ctx, engine.AuditQuery{}, w.Checkpoints, func(e *engine.AuditEntry) error {
 			if n++; n%20000 == 0 {
@@ -253,7 +253,7 @@ func BenchmarkAuditVerifyExport1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriter(f)
-		w, _ := engine.NewAuditWriter(bw, "jsonl", nil)
+		w, _ := engine.NewAuditWriter(bw, "jsonl", nil, engine.ExportLabels{})
 		if err := db.ExportAudit(context.Background(), engine.AuditQuery{}, w.Checkpoints, w.Entry); err != nil {
 			b.Fatal(err)
 		}

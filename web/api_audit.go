@@ -98,7 +98,7 @@ func (s *Server) handleAPIAuditEntries(c echo.Context) error {
 			}
 			c.Response().WriteHeader(http.StatusOK)
 			var err error
-			if aw, err = engine.NewAuditWriter(c.Response(), "jsonl", s.loc); err != nil {
+			if aw, err = engine.NewAuditWriter(c.Response(), "jsonl", s.loc, engine.ExportLabels{}); err != nil {
 				return err
 			}
 			return aw.Checkpoints(after)

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,7 +230,8 @@ type auditEntryData struct {
 	Report     *rules.Report
 	Score      *engine.Score
 	Sheet      *rules.ScoringSheet
-	JSON       string // the payload, indented, when it is none of the above
+	JSON       []jsonRow // the payload's top-level keys, when it is none of the above
+	Raw        string    // the payload, indented: behind a toggle, for the record
 	RuleSetURL string
 }
 
@@ -269,9 +272,14 @@ func decodePayload(d *auditEntryData, e *engine.AuditEntry) {
 	if strings.TrimSpace(e.Payload) == "" {
 		return
 	}
+	var buf bytes.Buffer
+	d.Raw = e.Payload
+	if json.Indent(&buf, []byte(e.Payload), "", "  ") == nil {
+		d.Raw = buf.String()
+	}
 	var probe map[string]json.RawMessage
 	if json.Unmarshal([]byte(e.Payload), &probe) != nil {
-		d.Kind, d.JSON = "json", e.Payload
+		d.Kind = "json"
 		return
 	}
 	switch {
@@ -303,10 +311,26 @@ func decodePayload(d *auditEntryData, e *engine.AuditEntry) {
 			return
 		}
 	}
-	var buf bytes.Buffer
-	if json.Indent(&buf, []byte(e.Payload), "", "  ") == nil {
-		d.Kind, d.JSON = "json", buf.String()
+	d.Kind = "json"
+	for _, k := range slices.Sorted(maps.Keys(probe)) {
+		d.JSON = append(d.JSON, jsonRow{Key: k, Value: jsonText(probe[k])})
 	}
+}
+
+// jsonRow is one key of a payload of no known shape, its value as text: a
+// string without quotes, anything else as compact JSON.
+type jsonRow struct{ Key, Value string }
+
+func jsonText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) == nil {
+		return buf.String()
+	}
+	return string(v)
 }
 
 // ---- export ----
@@ -323,8 +347,16 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := engine.NewAuditWriter(discard{}, format, s.loc); err != nil {
+	whole, err := s.wholeLog(c, q)
+	if err != nil {
+		return err
+	}
+	if _, err := engine.NewAuditWriter(discard{}, format, s.loc, engine.ExportLabels{}); err != nil {
 		return err // an unknown format, before anything is logged
+	}
+	labels, err := s.svc.ExportLabelsFor(c.Request().Context(), s.lang(c))
+	if err != nil {
+		return err
 	}
 	res := c.Response()
 	// A million entries take seconds, more than a slow client's share of
@@ -333,7 +365,7 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 	var aw engine.AuditWriter
 	started := false
 	begin := func(cps []engine.Checkpoint) error {
-		name := fmt.Sprintf("zonevet-decision-log-%s.%s", s.svc.Now().In(s.loc).Format("20060102-150405"), format)
+		name := exportName(s.svc.Now().In(s.loc), format, !whole)
 		h := res.Header()
 		h.Set(echo.HeaderContentType, engine.ContentType(format))
 		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, name))
@@ -342,7 +374,7 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 		res.Flush()
 		started = true
 		var err error
-		if aw, err = engine.NewAuditWriter(res, format, s.loc); err != nil {
+		if aw, err = engine.NewAuditWriter(res, format, s.loc, labels); err != nil {
 			return err
 		}
 		return aw.Checkpoints(cps)
@@ -359,6 +391,41 @@ func (s *Server) handleAuditExport(c echo.Context) error {
 		return nil
 	}
 	return err
+}
+
+// exportName is the file an export downloads as. One that is not the whole
+// log (filtered, or only the parks an auditor reads) says "partial": it
+// verifies only with --partial, and the proof page's command says so.
+func exportName(at time.Time, format string, partial bool) string {
+	kind := ""
+	if partial {
+		kind = "partial-"
+	}
+	return fmt.Sprintf("zonevet-decision-log-%s%s.%s", kind, at.Format("20060102-150405"), format)
+}
+
+// verifyCommand is the offline check of the JSON Lines file name, as the
+// command line takes it.
+func verifyCommand(name, pubkey string, partial bool) string {
+	flag := ""
+	if partial {
+		flag = "--partial "
+	}
+	return "./zonevet audit verify " + flag + "--export " + name + " --pubkey " + pubkey
+}
+
+// wholeLog reports whether q, for the signed-in auditor, selects the whole
+// log: no filter, and every park read.
+func (s *Server) wholeLog(c echo.Context, q engine.AuditQuery) (bool, error) {
+	if q.ProjectID != 0 || q.Actor != "" || q.Role != "" || len(q.Events) > 0 || !q.From.IsZero() || !q.To.IsZero() || len(q.Parks) > 0 {
+		return false, nil
+	}
+	mine, err := s.auditParks(c)
+	if err != nil {
+		return false, err
+	}
+	all, err := s.svc.AllParks(c.Request().Context())
+	return len(mine) == len(all), err
 }
 
 type discard struct{}
@@ -451,7 +518,8 @@ type auditProofData struct {
 	Checkpoints []engine.Checkpoint // newest first, at most 20
 	Total       int
 	Result      *engine.VerifyResult
-	Command     string
+	Command     string // the offline check of an unfiltered JSON Lines download, named as it downloads
+	Partial     bool   // that download is partial: the auditor reads only some parks
 	// Alarm is the signer's refusal to vouch for the log, held by the
 	// process rather than written into the log it distrusts.
 	Alarm *engine.SignerAlarm
@@ -469,7 +537,12 @@ func (s *Server) proofData(c echo.Context) (*auditProofData, error) {
 		Alarm: s.svc.SignerAlarm()}
 	if pub := l.PublicKey(); pub != nil {
 		d.PublicKey, d.Fingerprint = engine.PublicKeyString(pub), engine.KeyFingerprint(pub)
-		d.Command = "zonevet audit verify --export zonevet-decision-log.jsonl --pubkey " + d.PublicKey
+		whole, err := s.wholeLog(c, engine.AuditQuery{})
+		if err != nil {
+			return nil, err
+		}
+		d.Partial = !whole
+		d.Command = verifyCommand(exportName(s.svc.Now().In(s.loc), "jsonl", d.Partial), d.PublicKey, d.Partial)
 	}
 	for i := len(cps) - 1; i >= 0 && len(d.Checkpoints) < 20; i-- {
 		d.Checkpoints = append(d.Checkpoints, cps[i])

@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/csv"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,9 +139,17 @@ func TestAuditExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	col := func(name string) int { return slices.Index(engine.ExportColumns, name) }
+	// The people's columns in Chinese, the codes beside them for machines.
+	if rows[0][col("event")] != "事件" || rows[0][col("event_code")] != "事件代码" {
+		t.Fatalf("csv header %q", rows[0])
+	}
 	found := false
 	for _, r := range rows[1:] {
-		if r[4] == otherPark {
+		if r[col("park_code")] == ownPark && r[col("park")] == ownPark || r[col("event")] != engine.EventLabel(r[col("event_code")], "zh-CN") {
+			t.Errorf("row not named in Chinese beside its codes: %q", r)
+		}
+		if r[col("park_code")] == otherPark {
 			t.Errorf("yingde row in a qingyuan auditor's export: %q", r)
 		}
 		found = found || strings.Contains(r[9], "补链项目,一事一议\n#999")
@@ -155,7 +165,7 @@ func TestAuditExports(t *testing.T) {
 	}
 	xr, _ := f.GetRows(engine.XLSXLogSheet)
 	f.Close()
-	if len(xr) != 2 || xr[1][6] != "override" {
+	if len(xr) != 2 || xr[1][col("event_code")] != "override" || xr[1][col("event")] != engine.EventLabel("override", "zh-CN") || xr[1][col("event")] == "override" {
 		t.Fatalf("xlsx rows %q", xr)
 	}
 
@@ -273,6 +283,14 @@ func TestDossier(t *testing.T) {
 	if len(es) != 1 || es[0].ProjectID != p.ID || es[0].Actor != "auditor" {
 		t.Fatalf("dossier views logged: %+v", es)
 	}
+	// Inspection is not announced to the inspected: the promoter's project
+	// page has no word of it; the auditor's log view lists it.
+	if body := w.login("promoter").do("GET", "/projects/"+itoa(p.ID), nil).Body.String(); strings.Contains(body, engine.EventLabel(engine.EventDossierView, "zh-CN")) {
+		t.Error("the promoter's history shows the auditor's reading of the dossier")
+	}
+	if body := w.login("auditor").do("GET", "/audit?event=dossier_view", nil).Body.String(); len(rowsOf(t, body)) != 1 {
+		t.Error("the auditor's log view does not list the dossier reading")
+	}
 }
 
 func TestAuditStatsPage(t *testing.T) {
@@ -292,5 +310,46 @@ func TestAuditStatsPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("stats lack %q\n%s", want, body)
 		}
+	}
+}
+
+// TestProofCommandNamesDownload: the proof page's command names the file
+// the JSON Lines download produces and says --partial exactly when that
+// download is partial (an auditor of one park), and the file verifies as
+// the command says.
+func TestProofCommandNamesDownload(t *testing.T) {
+	w, _ := auditWorld(t)
+	w.user("auditor-both", engine.RoleAssignment{Role: engine.RoleAuditor, Park: ownPark},
+		engine.RoleAssignment{Role: engine.RoleAuditor, Park: otherPark})
+	pub := auditTestKey.Public().(ed25519.PublicKey)
+	for _, tc := range []struct {
+		who     string
+		partial bool
+	}{{"auditor", true}, {"auditor-both", false}} {
+		c := w.login(tc.who)
+		cmd := text(byID(parseHTML(t, c.do("GET", "/audit/proof", nil).Body.String()), "verify-command"))
+		rec := c.do("GET", "/audit/export?format=jsonl", nil)
+		_, params, err := mime.ParseMediaType(rec.Header().Get("Content-Disposition"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := params["filename"]
+		if !strings.Contains(cmd, " --export "+name+" ") || strings.Contains(cmd, "--partial") != tc.partial || strings.Contains(name, "partial") != tc.partial {
+			t.Errorf("%s: command %q for the download %q", tc.who, cmd, name)
+		}
+		res, err := engine.VerifyExport(bytes.NewReader(rec.Body.Bytes()), pub, tc.partial, nil)
+		if err != nil || !res.OK {
+			t.Errorf("%s: the download does not verify as the command says: %v %+v", tc.who, err, res)
+		}
+		if tc.partial {
+			if res, _ := engine.VerifyExport(bytes.NewReader(rec.Body.Bytes()), pub, false, nil); res != nil && res.OK {
+				t.Errorf("%s: a one-park export verifies as the whole log: --partial is not needed", tc.who)
+			}
+		}
+	}
+	// A filtered view by an auditor of every park is partial too.
+	rec := w.login("auditor-both").do("GET", "/audit/export?format=jsonl&event=create", nil)
+	if !strings.Contains(rec.Header().Get("Content-Disposition"), "partial") {
+		t.Errorf("a filtered export is named %q", rec.Header().Get("Content-Disposition"))
 	}
 }

@@ -75,6 +75,10 @@ func TestBrowserChineseOnly(t *testing.T) {
 	// committee's preview lists the screening deadline it moves.
 	cal := w.proposeCalendar(bytes.Replace(engine.DefaultCalendarSource(), []byte("      - 2025-01-01 # 元旦\n"),
 		[]byte("      - 2025-01-01 # 元旦\n      - "+w.svc.Today().AddDate(0, 0, 1).Format(time.DateOnly)+"\n"), 1))
+	sub, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventSubmit}})
+	if err != nil || len(sub) != 1 {
+		t.Fatalf("submit entry %v %v", sub, err)
+	}
 	pages := []struct{ who, path string }{
 		{"promoter", "/"}, {"promoter", "/projects"}, {"promoter", "/projects/new"},
 		{"promoter", fmt.Sprintf("/projects/%d", p.ID)}, {"promoter", fmt.Sprintf("/projects/%d", d.ID)},
@@ -82,7 +86,7 @@ func TestBrowserChineseOnly(t *testing.T) {
 		{"reviewer", "/"}, {"reviewer", fmt.Sprintf("/projects/%d", p.ID)},
 		{"committee", "/"}, {"committee", "/dashboard"}, {"committee", "/tracking"}, {"committee", fmt.Sprintf("/projects/%d", tr.ID)},
 		{"committee", "/admin/calendar"}, {"committee", fmt.Sprintf("/admin/calendar/changes/%d", cal.ID)},
-		{"auditor", "/audit"}, {"auditor", "/audit/stats"}, {"auditor", fmt.Sprintf("/projects/%d/dossier", p.ID)},
+		{"auditor", "/audit"}, {"auditor", "/audit/stats"}, {"auditor", "/audit/proof"}, {"auditor", fmt.Sprintf("/audit/entries/%d", sub[0].Seq)}, {"auditor", "/"}, {"auditor", fmt.Sprintf("/projects/%d/dossier", p.ID)},
 		{"admin", "/admin/users"}, {"admin", "/admin/rules"},
 	}
 	current := ""

@@ -51,7 +51,9 @@ func (s *Server) dashboardTitle(c echo.Context, d *engine.Dashboard) string {
 			name = pickLang(lang, p.NameZH, p.NameEN)
 		}
 	}
-	return s.i18n.T(lang, "page.dashboard.title", catalog.Args{"Name": name, "Year": d.Year})
+	// No year in the heading: the figures are of d.Year (the last reported),
+	// the signing cards of this year; the note under it says which is which.
+	return s.i18n.T(lang, "page.dashboard.heading", catalog.Args{"Name": name})
 }
 
 func (s *Server) handleDashboard(c echo.Context) error {

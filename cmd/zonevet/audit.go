@@ -21,6 +21,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/engine/tlog"
+	"zonevet/rules/catalog"
 )
 
 // auditUsage is the audit part of the usage text.
@@ -225,7 +226,12 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 				defer f.Close()
 				w = f
 			}
-			aw, err := engine.NewAuditWriter(w, *format, a.svc.Location())
+			// The operator's file is read in Chinese, like the web's default.
+			labels, err := a.svc.ExportLabelsFor(ctx, catalog.ZH)
+			if err != nil {
+				return err
+			}
+			aw, err := engine.NewAuditWriter(w, *format, a.svc.Location(), labels)
 			if err != nil {
 				return err
 			}

@@ -214,7 +214,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("last exported entry %+v (%v) of %d", last, err, len(lines))
 	}
 	csvOut := c.ok("audit", "export", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "\uFEFFseq,time,actor") || strings.Count(csvOut, "\n") < len(lines)+1 {
+	if !strings.HasPrefix(csvOut, "\uFEFF序号,时间(UTC),操作人") || !strings.Contains(csvOut, "事件代码") || strings.Count(csvOut, "\n") < len(lines)+1 {
 		t.Fatalf("csv export:\n%.300s", csvOut)
 	}
 	out = c.ok("audit", "verify")
