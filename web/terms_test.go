@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -91,6 +92,7 @@ func TestTermsAsPolicyWrites(t *testing.T) {
 			}
 			if dir.fsys == catalog.Files() {
 				n = "rules/catalog/" + n // beside the web's own locales/ files
+				b = withoutStoredRunTerms(t, n, b)
 			}
 			files[n] = string(b)
 		}
@@ -118,6 +120,29 @@ func TestTermsAsPolicyWrites(t *testing.T) {
 			t.Errorf("%s: %s", name, bad)
 		}
 	}
+}
+
+// storedRunTerms are catalogue entries that keep an old term on purpose:
+// ratings stored under rule sets from before the terms were aligned must
+// recompute byte for byte (see rules.RuleSet.rdTerm).
+var storedRunTerms = map[string]bool{"reason.rd_term_old": true}
+
+// withoutStoredRunTerms drops the storedRunTerms entries from a catalogue
+// file, so the rest of it is still checked.
+func withoutStoredRunTerms(t *testing.T, name string, b []byte) []byte {
+	t.Helper()
+	var entries map[string]string
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for id := range storedRunTerms {
+		delete(entries, id)
+	}
+	out, err := json.Marshal(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestTermsCheckCatches: the check itself finds each forbidden term and
