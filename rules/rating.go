@@ -672,12 +672,16 @@ func (rs *RuleSet) BandConvention() (zh, en string) {
 	}
 	inds := cfg.Indicators
 	if m := cfg.BelowScale; m != nil {
-		names := make([]string, len(m.Indicators))
-		for i, ind := range m.Indicators {
-			names[i] = fmt.Sprintf("%s(%s 分)", ind.NameZH, fmtNum(ind.Weight))
+		var zh, en []string
+		for _, ind := range m.Indicators {
+			z, e := catalog.Message{ID: "convention.below_scale_indicator",
+				Args: catalog.Args{"Indicator": bothText(ind.NameZH, ind.NameEN), "Weight": fmtNum(ind.Weight)}}.Both()
+			zh, en = append(zh, z), append(en, e)
 		}
-		fmt.Fprintf(&z, "规下企业按%s单独评价、单独排名:%s;分类口径同上。", m.NameZH, strings.Join(names, "、"))
-		fmt.Fprintf(&e, " Firms below designated size are rated and ranked among themselves (%s) on their own indicators, classes as above.", m.NameEN)
+		// The English sentence leaves the list out: its readers have the
+		// indicators' table beside it.
+		say("convention.below_scale", catalog.Args{"Method": bothText(m.NameZH, m.NameEN),
+			"Indicators": bothText(strings.Join(zh, "、"), strings.Join(en, ", "))})
 		inds = append(slices.Clone(inds), m.Indicators...)
 	}
 	for _, ind := range inds {
