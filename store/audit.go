@@ -81,39 +81,8 @@ func scanAudit(s interface{ Scan(...any) error }, e *engine.AuditEntry) error {
 // the next, and an auditor's incremental pull never misses an entry. From is
 // inclusive and To exclusive; Limit <= 0 means no limit.
 func (db *DB) AuditEntries(ctx context.Context, f engine.AuditFilter) ([]engine.AuditEntry, error) {
-	var where []string
-	var args []any
-	if len(f.Parks) > 0 {
-		in, a := inList(f.Parks)
-		where, args = append(where, `park IN (`+in+`)`), append(args, a...)
-	}
-	if f.ProjectID != 0 {
-		where, args = append(where, `project_id = ?`), append(args, f.ProjectID)
-	}
-	if f.Actor != "" {
-		where, args = append(where, `actor = ?`), append(args, f.Actor)
-	}
-	if f.Role != "" {
-		where, args = append(where, `role = ?`), append(args, string(f.Role))
-	}
-	if len(f.Events) > 0 {
-		in, a := inList(f.Events)
-		where, args = append(where, `event IN (`+in+`)`), append(args, a...)
-	}
-	if !f.From.IsZero() {
-		where, args = append(where, `time >= ?`), append(args, fmtTime(f.From))
-	}
-	if !f.To.IsZero() {
-		where, args = append(where, `time < ?`), append(args, fmtTime(f.To))
-	}
-	if f.AfterSeq > 0 {
-		where, args = append(where, `seq > ?`), append(args, f.AfterSeq)
-	}
-	q := `SELECT ` + auditColumns + ` FROM audit_log`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY seq`
+	where, args := auditWhere(engine.AuditQuery{AuditFilter: f})
+	q := `SELECT ` + auditColumns + ` FROM audit_log` + where + ` ORDER BY seq`
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
