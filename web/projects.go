@@ -218,7 +218,13 @@ type projectData struct {
 	Incomplete    []string // required fields still blank: submit will be refused until they are filled in
 	Error         string
 	ErrorCode     string
-	ScoreForm     map[string]string
+	// ErrorEvent and ErrorField: the action form that was refused and its
+	// input at fault, so the form opens with the message beside the field
+	// and ActForm's typed values.
+	ErrorEvent string
+	ErrorField string
+	ActForm    map[string]string
+	ScoreForm  map[string]string
 	// The 一事一议 form: the failed rules it may waive (one checkbox each),
 	// the project's meeting minutes to cite, and what was typed last time.
 	Waivable     []rules.CheckResult
@@ -249,14 +255,19 @@ var reasonEvents = map[string]bool{
 	engine.EventApprove: true, engine.EventSign: true, engine.EventWithdraw: true, // optionalReason: sign, withdraw
 	engine.EventReturn: true, engine.EventReject: true, engine.EventOverride: true,
 	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
+	engine.EventStartConstruction: true, // its date (开工日期), the note optional
 }
 
 // optionalReason are the decisions that ask for confirmation and take an
 // opinion without requiring one (the engine requires it for the others).
-var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true}
+var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true, engine.EventStartConstruction: true}
 
 // opinionEvents are the decisions whose reason is called 审批意见.
 var opinionEvents = map[string]bool{engine.EventApprove: true, engine.EventReject: true, engine.EventSign: true, engine.EventWithdraw: true}
+
+// actDateFields are the dates an action form asks for: sign the land
+// delivery, start_construction the day construction started.
+var actDateFields = []string{"land_delivered_on", "done_on"}
 
 // readableID parses the :id parameter and checks u may read that project, so
 // every command on a project in a park the user cannot see is a 404, never a
@@ -377,6 +388,11 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
 		if body.Field != "" && len(body.Fields) < 2 {
 			d.Error = s.withFieldLabel(c, body.Field, body.Message)
+			d.ErrorEvent, d.ErrorField = c.FormValue("event"), body.Field
+			d.ActForm = map[string]string{"reason": c.FormValue("reason")}
+			for _, f := range actDateFields {
+				d.ActForm[f] = c.FormValue(f)
+			}
 		}
 	}
 	pd := s.page(c, p.Name)
@@ -413,7 +429,7 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on"),
-		OnBehalfOf: c.FormValue("on_behalf_of")}
+		DoneOn: c.FormValue("done_on"), OnBehalfOf: c.FormValue("on_behalf_of")}
 	if act.Event == engine.EventReturn {
 		form, _ := c.FormParams()
 		act.Fix = form["fix"]
