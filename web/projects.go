@@ -221,10 +221,11 @@ type projectData struct {
 	// ErrorEvent and ErrorField: the action form that was refused and its
 	// input at fault, so the form opens with the message beside the field
 	// and ActForm's typed values.
-	ErrorEvent string
-	ErrorField string
-	ActForm    map[string]string
-	ScoreForm  map[string]string
+	ErrorEvent   string
+	ErrorField   string
+	FieldMessage string
+	ActForm      map[string]string
+	ScoreForm    map[string]string
 	// The 一事一议 form: the failed rules it may waive (one checkbox each),
 	// the project's meeting minutes to cite, and what was typed last time.
 	Waivable     []rules.CheckResult
@@ -388,7 +389,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
 		if body.Field != "" && len(body.Fields) < 2 {
 			d.Error = s.withFieldLabel(c, body.Field, body.Message)
-			d.ErrorEvent, d.ErrorField = c.FormValue("event"), body.Field
+			d.ErrorEvent, d.ErrorField, d.FieldMessage = c.FormValue("event"), body.Field, body.Message
 			d.ActForm = map[string]string{"reason": c.FormValue("reason")}
 			for _, f := range actDateFields {
 				d.ActForm[f] = c.FormValue(f)
