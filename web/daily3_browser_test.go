@@ -1,11 +1,16 @@
 package web
 
 import (
+	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"zonevet/engine"
@@ -89,4 +94,90 @@ func TestBrowserStartConstructionOneStep(t *testing.T) {
 		t.Errorf("the 开工 milestone row %q lacks the date %s", row, good)
 	}
 	screenshot(t, ctx, "start-construction-milestone")
+}
+
+// TestBrowserProgressOnLongOperations: a long operation's button shows its
+// progress after the click — the rating run says 正在评价… and disables
+// until its page arrives; an export says 正在生成… and comes back once the
+// file has been delivered (the download's cookie answers the link's
+// token), with the file on disk and the cookie cleared.
+func TestBrowserProgressOnLongOperations(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	p := w.tracked(engine.StateInProduction)
+	sheet := filepath.Join(t.TempDir(), "年度数据.xlsx")
+	row := []any{p.USCC, p.Name, 57000.0, 60000.0, 15000.0, 2250.0, 2850.0, 720.0, 3, 250, "是", "是"}
+	if err := os.WriteFile(sheet, annualBook(t, [][]any{row}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	browserLogin(t, ctx, ts.URL, "promoter")
+	year := strconv.Itoa(lastYear(w))
+
+	// A posted long operation: the state is set in the submit itself, so it
+	// is read in the same turn as the click; the answer's page clears it.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/tracking?park=qingyuan&year="+year),
+		chromedp.WaitVisible(chromedp.CSS(`form.importform`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`form.importform input[type=file]`), []string{sheet}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := jsText(t, ctx, `form.importform button[type=submit]`)
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){var b=document.querySelector('form.importform button[type=submit]');b.form.requestSubmit(b);return b.textContent})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "正在导入…" {
+		t.Errorf("after the click the import button says %q, want 正在导入…", state)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#import-result`))); err != nil {
+		t.Fatalf("the import's answer: %v", err)
+	}
+	if got := jsText(t, ctx, `form.importform button[type=submit]`); got != label || strings.Contains(label, "正在") {
+		t.Errorf("on the answer's page the import button says %q, want its own words %q", got, label)
+	}
+	browserLogin(t, ctx, ts.URL, "committee")
+
+	// A download: busy until the file is delivered, then back as it was.
+	dir := t.TempDir()
+	err = chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir})
+			return err
+		}),
+		chromedp.Navigate(ts.URL+"/dashboard?park=qingyuan&year="+year),
+		chromedp.WaitVisible(chromedp.CSS(`a[data-export]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label = jsText(t, ctx, `a[data-export]`)
+	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('a[data-export]').getAttribute('href')`))
+	state, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){var a=document.querySelector('a[data-export]');a.click();`+
+		`return a.getAttribute('aria-busy')+'|'+a.textContent})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "true|正在生成…" {
+		t.Errorf("after the click the export link is %q, want busy and 正在生成…", state)
+	}
+	screenshot(t, ctx, "export-progress")
+	err = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('a[data-export]').getAttribute('aria-busy') === null`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		t.Fatalf("the export link stayed busy: %v", err)
+	}
+	after, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){var a=document.querySelector('a[data-export]');`+
+		`return a.textContent+'|'+a.getAttribute('href')+'|'+document.cookie})()`))
+	if want := label + "|" + href + "|"; after != want {
+		t.Errorf("after the download the link is %q, want %q (its words, its address, no cookie left)", after, want)
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) != 1 {
+		t.Errorf("%d files delivered, want the one workbook", len(files))
+	}
 }
