@@ -80,12 +80,12 @@
   }
   // A long operation (an import, a rating run, a what-if report, an
   // export) says what it is doing while the server works: the button's
-  // words become its data-progress words ("正在导入…") beside the spinner.
+  // words become its data-working words ("正在导入…") beside the spinner.
   function progress(el, on) {
-    if (!el || !el.dataset.progress) return;
+    if (!el || !el.dataset.working) return;
     if (on && el.dataset.label === undefined) {
       el.dataset.label = el.textContent;
-      el.textContent = el.dataset.progress;
+      el.textContent = el.dataset.working;
     } else if (!on && el.dataset.label !== undefined) {
       el.textContent = el.dataset.label;
       delete el.dataset.label;
@@ -98,7 +98,7 @@
     if (b && b.dataset.confirm && !window.confirm(b.dataset.confirm)) { ev.preventDefault(); return; }
     if (form.dataset.sent === "1") { ev.preventDefault(); return; }
     form.dataset.sent = "1";
-    var long = b && b.dataset.progress;
+    var long = b && b.dataset.working;
     if (long) progress(b, true);
     setTimeout(function () { busy(form, true); if (long) progress(b, true); }, 0);
     // A long operation ends with its answer's page; others come back in case
