@@ -181,3 +181,65 @@ func TestBrowserProgressOnLongOperations(t *testing.T) {
 		t.Errorf("%d files delivered, want the one workbook", len(files))
 	}
 }
+
+// chartOverlaps lists, per chart on the page, the texts ECharts drew over
+// its title: every text element of the title component against every other
+// text the chart drew (axis names, axis labels, value labels, the legend),
+// both as laid out on the canvas.
+const chartOverlaps = `(() => {
+  const out = [];
+  const rect = e => { const r = e.getBoundingRect().clone(); const m = e.getComputedTransform(); if (m) r.applyTransform(m); return r; };
+  document.querySelectorAll("[data-chart]").forEach(el => {
+    const ch = echarts.getInstanceByDom(el);
+    if (!ch) { out.push(el.dataset.chart + ": not drawn"); return; }
+    const title = [], other = [];
+    ch._componentsViews.concat(ch._chartsViews).forEach(v => {
+      const isTitle = v.__model && v.__model.mainType === "title";
+      v.group.traverse(e => { if (e.type === "text" && !e.invisible && !e.ignore && e.style.text) (isTitle ? title : other).push(e); });
+    });
+    if (title.length === 0) out.push(el.dataset.chart + ": no title");
+    title.forEach(a => other.forEach(b => {
+      if (rect(a).intersect(rect(b))) out.push(el.dataset.chart + ": title " + JSON.stringify(a.style.text) + " over " + JSON.stringify(b.style.text));
+    }));
+  });
+  return out.join("; ");
+})()`
+
+// TestBrowserDashboardChartTitlesClear: on the dashboard at 1400 px and at
+// 390 px (a phone), in Chinese and in English, no chart's title is drawn
+// over an axis name or any other text of its chart; the project chart's
+// axis counts projects (项目数), the distributions' firms (企业数).
+func TestBrowserDashboardChartTitlesClear(t *testing.T) {
+	ctx := browser(t)
+	w := mustWorld(t)
+	w.project(engine.StateScreening)
+	w.tracked(engine.StateInProduction)
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	browserLogin(t, ctx, ts.URL, "committee")
+	for _, width := range []int64{1400, 390} {
+		for _, lang := range []string{langZH, langEN} {
+			err := chromedp.Do(ctx,
+				chromedp.EmulateViewport(width, 900),
+				chromedp.Navigate(ts.URL+"/lang/"+lang+"?next=/dashboard"),
+				chromedp.WaitVisible(chromedp.CSS(`[data-chart=states] canvas`)),
+				chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			over, err := chromedp.Run(ctx, chromedp.Evaluate[string](chartOverlaps))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over != "" {
+				t.Errorf("%d px, %s: %s", width, lang, over)
+			}
+			axis, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`echarts.getInstanceByDom(document.querySelector('[data-chart=states]')).getOption().yAxis[0].name`))
+			if want := map[string]string{langZH: "项目数", langEN: "Projects"}[lang]; axis != want {
+				t.Errorf("%s: the state chart's axis is %q, want %q", lang, axis, want)
+			}
+			screenshot(t, ctx, "dashboard-"+lang+"-"+strconv.FormatInt(width, 10))
+		}
+	}
+}
