@@ -49,8 +49,10 @@ func recordMilestones(kinds ...string) func(context.Context, *actEffect) error {
 		}
 		for _, kind := range kinds {
 			if !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == kind }) {
+				// The note is what the person wrote; the milestone's kind
+				// already says which step it was, in the reader's language.
 				x.tc.Milestones = append(x.tc.Milestones, Milestone{ProjectID: x.p.ID, Kind: kind, DoneOn: x.today,
-					Note: EventLabel(x.act.Event, "zh"), RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()})
+					Note: x.act.Reason, RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()})
 			}
 		}
 		return nil
@@ -69,9 +71,6 @@ func startConstruction(ctx context.Context, x *actEffect) error {
 			return FieldFail("done_on", "err.dates_are_written_2026_03_31", nil)
 		}
 		m.DoneOn = t
-	}
-	if m.Note == "" {
-		m.Note = EventLabel(x.act.Event, "zh")
 	}
 	if err := x.s.checkMilestone(ctx, x.p, m); err != nil {
 		return err
