@@ -97,10 +97,10 @@ func TestBrowserStartConstructionOneStep(t *testing.T) {
 }
 
 // TestBrowserProgressOnLongOperations: a long operation's button shows its
-// progress after the click — the rating run says 正在评价… and disables
-// until its page arrives; an export says 正在生成… and comes back once the
-// file has been delivered (the download's cookie answers the link's
-// token), with the file on disk and the cookie cleared.
+// progress after the click — the annual-figures import says 正在导入…
+// until its answer's page arrives; an export says 正在生成… and comes back
+// once the file has been delivered (the download's cookie answers the
+// link's token), with the file on disk and the cookie cleared.
 func TestBrowserProgressOnLongOperations(t *testing.T) {
 	ctx := browser(t)
 	w := mustWorld(t)

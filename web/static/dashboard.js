@@ -50,6 +50,9 @@
     bands: function (el) {
       var o = base(t.bands, el);
       o.legend = { bottom: 0 };
+      if (!(data.bands || []).some(function (b) { return b.value > 0; })) {
+        o.graphic = { type: "text", left: "center", top: "middle", style: { text: t.no_ratings, fill: "#6b7280", fontSize: 13 } };
+      }
       // stillShowZeroSum off: a year with no ratings draws no ring rather
       // than four equal quarters.
       o.series = [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "55%"], stillShowZeroSum: false, label: { formatter: "{b}: {c}" },
