@@ -97,8 +97,10 @@ var effects = map[string]func(context.Context, *actEffect) error{
 	// sign: the agreement on file, or the default one from the screened
 	// figures and the rule set's deadlines, land delivered today.
 	EventSign: recordAgreement,
-	// start_construction, start_production: the milestones, reached today.
-	EventStartConstruction: recordMilestones(MilestoneStart),
+	// start_construction: the 开工 milestone on the day the act names (the
+	// button and the milestone are one step); start_production: the
+	// milestones, reached today.
+	EventStartConstruction: startConstruction,
 	EventStartProduction:   recordMilestones(MilestoneCompletion, MilestoneProduction),
 	// rectify: a rectification order with the rule set's deadline; the project is due then.
 	EventRectify: openManualRectification,

@@ -498,6 +498,11 @@ type Action struct {
 	// LandDeliveredOn (sign only, YYYY-MM-DD) is the land-delivery date
 	// (交地日期) the deadlines run from; omitted, the signing day.
 	LandDeliveredOn string `json:"land_delivered_on,omitempty"`
+	// DoneOn (start_construction only, YYYY-MM-DD) is the day construction
+	// started (开工日期), checked as a recorded 开工 milestone is; omitted,
+	// today. Document is the milestone's evidence, already attached.
+	DoneOn   string `json:"done_on,omitempty"`
+	Document int64  `json:"document,omitempty"`
 }
 
 // needsReason lists the events that must carry a written reason.

@@ -49,12 +49,40 @@ func recordMilestones(kinds ...string) func(context.Context, *actEffect) error {
 		}
 		for _, kind := range kinds {
 			if !slices.ContainsFunc(done, func(m Milestone) bool { return m.Kind == kind }) {
+				// The note is what the person wrote; the milestone's kind
+				// already says which step it was, in the reader's language.
 				x.tc.Milestones = append(x.tc.Milestones, Milestone{ProjectID: x.p.ID, Kind: kind, DoneOn: x.today,
-					Note: EventLabel(x.act.Event, "zh"), RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()})
+					Note: x.act.Reason, RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()})
 			}
 		}
 		return nil
 	}
+}
+
+// startConstruction records the 开工 milestone on the act's date (today if
+// none), refused as RecordMilestone refuses it: a date in the future, before
+// signing or before the land was delivered.
+func startConstruction(ctx context.Context, x *actEffect) error {
+	m := Milestone{ProjectID: x.p.ID, Kind: MilestoneStart, DoneOn: x.today, Note: strings.TrimSpace(x.act.Reason), DocumentID: x.act.Document,
+		RecordedBy: x.a.user.Username, RecordedAt: x.s.now().UTC()}
+	if on := strings.TrimSpace(x.act.DoneOn); on != "" {
+		t, err := ParseDate(on)
+		if err != nil {
+			return FieldFail("done_on", "err.dates_are_written_2026_03_31", nil)
+		}
+		m.DoneOn = t
+	}
+	if err := x.s.checkMilestone(ctx, x.p, m); err != nil {
+		return err
+	}
+	done, err := x.s.store.Milestones(ctx, []int64{x.p.ID})
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(done, func(d Milestone) bool { return d.Kind == MilestoneStart }) {
+		x.tc.Milestones = append(x.tc.Milestones, m)
+	}
+	return nil
 }
 
 // recordAgreement keeps the agreement on file, or records the default one
@@ -372,6 +400,31 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 	if !slices.Contains(MilestoneKinds, m.Kind) {
 		return FieldFail("kind", "err.choose_milestone", nil)
 	}
+	if m.Kind == MilestoneStart && p.State == StateSigned {
+		// 开工 is one step: recording it starts construction, one move and
+		// one entry, whichever page it was recorded on.
+		if m.DoneOn.IsZero() {
+			return FieldFail("done_on", "err.enter_date_it_was_reached", nil)
+		}
+		_, err := s.Act(ctx, u, id, Action{Event: EventStartConstruction, Version: p.Version, Reason: m.Note,
+			DoneOn: m.DoneOn.Format(time.DateOnly), Document: m.DocumentID})
+		return err
+	}
+	m.Note = strings.TrimSpace(m.Note)
+	if err := s.checkMilestone(ctx, p, m); err != nil {
+		return err
+	}
+	m.ProjectID, m.RecordedBy, m.RecordedAt = p.ID, u.Username, s.now().UTC()
+	e := s.entry(a, p, EventMilestone, p.State, p.State)
+	e.Reason = MilestoneLabel(m.Kind, "zh") + " " + m.DoneOn.Format(time.DateOnly)
+	e.Payload = payload(m)
+	return s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Milestones: []Milestone{m}}})
+}
+
+// checkMilestone refuses a milestone without a date or in the future, a 开工
+// before signing or land delivery, an overlong note and evidence that is not
+// a document of the project.
+func (s *Service) checkMilestone(ctx context.Context, p *Project, m Milestone) error {
 	if m.DoneOn.IsZero() {
 		return FieldFail("done_on", "err.enter_date_it_was_reached", nil)
 	}
@@ -381,7 +434,6 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 	if err := s.startAfterSigningAndDelivery(ctx, p.ID, m); err != nil {
 		return err
 	}
-	m.Note = strings.TrimSpace(m.Note)
 	if len([]rune(m.Note)) > maxTrackingComment {
 		return FieldFail("note", "err.note_may_have_at_most_2000", nil)
 	}
@@ -391,11 +443,7 @@ func (s *Service) RecordMilestone(ctx context.Context, u *User, id int64, m Mile
 			return FieldFail("document", "err.evidence_is_not_document_of_this", nil)
 		}
 	}
-	m.ProjectID, m.RecordedBy, m.RecordedAt = p.ID, u.Username, s.now().UTC()
-	e := s.entry(a, p, EventMilestone, p.State, p.State)
-	e.Reason = MilestoneLabel(m.Kind, "zh") + " " + m.DoneOn.Format(time.DateOnly)
-	e.Payload = payload(m)
-	return s.store.Apply(ctx, &Change{Entry: e, Tracking: &TrackingPart{Milestones: []Milestone{m}}})
+	return nil
 }
 
 // milestoneStatus computes where each milestone of an agreement stands on today.

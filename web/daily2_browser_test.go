@@ -54,8 +54,8 @@ func TestBrowserAuditorReads(t *testing.T) {
 // TestBrowserPhoneWidth loads the pages people read on the move at 390 px
 // (a phone) in both languages and finds none wider than the screen: the
 // page scrolls down, never sideways (document.scrollWidth ≤ the viewport).
-// Each page is saved as phone-<lang>-<n>.png; a 1400 px pass is the
-// Chinese-only walk's (TestBrowserChineseOnly).
+// Each page is saved as phone-<lang>-<n>.png; then the same walk at 1400
+// px (a desk), saved as wide-<lang>-<n>.png.
 func TestBrowserPhoneWidth(t *testing.T) {
 	ctx := browser(t)
 	w := mustWorld(t)
@@ -69,33 +69,39 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		{"auditor", "/audit"}, {"auditor", "/audit/stats"}, {"auditor", "/audit/proof"}, {"auditor", "/projects/" + itoa(p.ID) + "/dossier"},
 		{"promoter", "/projects/new"},
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
-		t.Fatal(err)
-	}
 	current := ""
-	for _, lang := range []string{langZH, langEN} {
-		for i, pg := range pages {
-			if pg.who != current {
-				browserLogin(t, ctx, ts.URL, pg.who)
-				current = pg.who
-			}
-			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lang/"+lang+"?next="+pg.path), chromedp.WaitReady(chromedp.CSS(`body`))); err != nil {
-				t.Fatalf("%s %s: %v", pg.who, pg.path, err)
-			}
-			wide, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
-				const vw = document.documentElement.clientWidth;
-				if (document.documentElement.scrollWidth <= vw) return "";
-				// Name the widest culprits: elements reaching past the screen's edge.
-				return [...document.querySelectorAll("body *")].filter(e => !e.closest("svg, table") && e.getBoundingClientRect().right > vw + 1 && e.parentElement.getBoundingClientRect().right <= vw + 1)
-					.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ")[0] : "") + "(" + Math.round(e.getBoundingClientRect().right) + ")").join(" ") || "?";
-			})()`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			screenshot(t, ctx, "phone-"+lang+"-"+itoa(int64(i)))
-			if wide != "" {
-				t.Errorf("%s %s at 390 px (%s) is wider than the screen: %s", pg.who, pg.path, lang, wide)
+	for _, width := range []int64{390, 1400} { // a phone, then a desk (issue 15's review: both widths, both languages)
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 844)); err != nil {
+			t.Fatal(err)
+		}
+		shot := map[int64]string{390: "phone", 1400: "wide"}[width]
+		for _, lang := range []string{langZH, langEN} {
+			for i, pg := range pages {
+				if pg.who != current {
+					browserLogin(t, ctx, ts.URL, pg.who)
+					current = pg.who
+				}
+				if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lang/"+lang+"?next="+pg.path), chromedp.WaitReady(chromedp.CSS(`body`))); err != nil {
+					t.Fatalf("%s %s: %v", pg.who, pg.path, err)
+				}
+				wide, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageOverflow))
+				if err != nil {
+					t.Fatal(err)
+				}
+				screenshot(t, ctx, shot+"-"+lang+"-"+itoa(int64(i)))
+				if wide != "" {
+					t.Errorf("%s %s at %d px (%s) is wider than the screen: %s", pg.who, pg.path, width, lang, wide)
+				}
 			}
 		}
 	}
 }
+
+// pageOverflow is "" when the page fits the screen's width, else the widest
+// culprits: elements reaching past the screen's edge.
+const pageOverflow = `(() => {
+	const vw = document.documentElement.clientWidth;
+	if (document.documentElement.scrollWidth <= vw) return "";
+	return [...document.querySelectorAll("body *")].filter(e => !e.closest("svg, table") && e.getBoundingClientRect().right > vw + 1 && e.parentElement.getBoundingClientRect().right <= vw + 1)
+		.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ")[0] : "") + "(" + Math.round(e.getBoundingClientRect().right) + ")").join(" ") || "?";
+})()`

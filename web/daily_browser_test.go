@@ -210,8 +210,11 @@ func TestBrowserDecisionTakesOpinionAndConfirmation(t *testing.T) {
 }
 
 // TestBrowserDuplicateUSCCWarned: registering a second project under a USCC
-// already registered (here under another investor name) is warned about at
-// once, and the project page lists the investor's other project.
+// already registered under another investor name is warned about before the
+// save — as the promoter leaves the field (htmx), and by the server, which
+// holds the save until the promoter confirms — with the investor's other
+// project listed; once confirmed, the registration says so and the project
+// page lists the other project in the same block.
 func TestBrowserDuplicateUSCCWarned(t *testing.T) {
 	ctx := browser(t)
 	w := mustWorld(t)
@@ -221,6 +224,23 @@ func TestBrowserDuplicateUSCCWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	projects := func() int {
+		t.Helper()
+		ps, _, err := w.svc.Projects(w.ctx, w.users["promoter"], engine.ProjectFilter{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ps)
+	}
+	lists := func(where string) {
+		t.Helper()
+		same := jsText(t, ctx, `#same-uscc`)
+		for _, want := range []string{"#" + itoa(first.ID), first.Name, "清远华科新材料股份有限公司", "投资方名称不同"} {
+			if !strings.Contains(same, want) {
+				t.Errorf("%s: the other projects list lacks %q:\n%s", where, want, same)
+			}
+		}
+	}
 	browserLogin(t, ctx, ts.URL, "promoter")
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/projects/new"),
@@ -228,7 +248,42 @@ func TestBrowserDuplicateUSCCWarned(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "二期扩产项目"),
 		chromedp.SendKeys(chromedp.CSS(`#f-investor_name`), "华科新材料(清远)有限公司"),
 		chromedp.SendKeys(chromedp.CSS(`#f-uscc`), goodUSCC),
+		chromedp.Click(chromedp.CSS(`#f-industry_code`)), // leaving the field asks the server
+		chromedp.WaitVisible(chromedp.CSS(`form.projectform #same-uscc #uscc-confirm`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists("as the USCC is left")
+	screenshot(t, ctx, "duplicate-uscc-before-save")
+	if n := projects(); n != 1 {
+		t.Fatalf("%d projects before the save, want 1", n)
+	}
+
+	// The server's check holds a save without the confirmation (a page
+	// whose script did not run, or a box left unticked).
+	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`form.projectform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#form-errors`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := projects(); n != 1 {
+		t.Fatalf("%d projects after an unconfirmed save, want 1", n)
+	}
+	if e := jsText(t, ctx, `.field:has(#f-uscc) .fielderr`); !strings.Contains(e, "已在其他投资方名称下登记") {
+		t.Errorf("beside the USCC: %q, want the other-name warning", e)
+	}
+	lists("after the held save")
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#f-name').value`)); got != "二期扩产项目" {
+		t.Errorf("the held form lost what was typed: name %q", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#uscc-confirm input`)),
+		chromedp.Click(chromedp.CSS(`form.projectform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
 		chromedp.WaitVisible(chromedp.CSS(`#same-uscc`)),
 	)
 	if err != nil {
@@ -237,11 +292,9 @@ func TestBrowserDuplicateUSCCWarned(t *testing.T) {
 	if flash := jsText(t, ctx, `.flash-ok`); !strings.Contains(flash, "已有 1 个项目登记") {
 		t.Errorf("the registration's message %q does not warn of the earlier project", flash)
 	}
-	same := jsText(t, ctx, `#same-uscc`)
-	for _, want := range []string{"#" + itoa(first.ID), first.Name, "清远华科新材料股份有限公司", "投资方名称不同"} {
-		if !strings.Contains(same, want) {
-			t.Errorf("the other projects list lacks %q:\n%s", want, same)
-		}
+	lists("on the project page")
+	if jsText(t, ctx, `#uscc-confirm`) != "" {
+		t.Error("the project page offers the form's confirmation")
 	}
 	screenshot(t, ctx, "duplicate-uscc")
 }

@@ -66,6 +66,8 @@ func (s *Server) handleDashboard(c echo.Context) error {
 		"states": s.i18n.T(lang, "page.dashboard.states", nil), "bands": s.i18n.T(lang, "page.dashboard.bands", nil),
 		"tax": s.i18n.T(lang, "page.dashboard.tax", nil), "output": s.i18n.T(lang, "page.dashboard.output", nil),
 		"save": s.i18n.T(lang, "page.dashboard.save", nil), "firms": s.i18n.T(lang, "page.dashboard.firms", nil),
+		"projects":   s.i18n.T(lang, "page.dashboard.axis_projects", nil),
+		"no_ratings": s.i18n.T(lang, "page.dashboard.no_ratings", nil),
 	}}
 	for _, st := range engine.States {
 		if n := d.States[st]; n > 0 {

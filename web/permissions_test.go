@@ -82,6 +82,7 @@ func (w *world) matrixRoutes() []route {
 		{"GET", "/", "", get("/"), "anon=303 own=200 other=200"},
 		{"GET", "/projects", "", get("/projects?q=铜箔&sort=name"), "anon=303 own=200 other=200"},
 		{"GET", "/projects/new", "", get("/projects/new"), "anon=303 own=403 promoter=200 promoter@other=200 other=403"},
+		{"GET", "/projects/same-uscc", "", get("/projects/same-uscc?uscc=" + goodUSCC + "&investor_name=x"), "anon=303 own=200 other=200"},
 		{"POST", "/projects", "", post("/projects", formOf(goodInput(ownPark))), "anon=401 own=403 promoter=303 other=403"},
 		{"GET", "/projects/:id", engine.StateDraft, get("/projects/{id}"), "anon=303 own=200 other=404"},
 		{"GET", "/projects/:id/edit", engine.StateDraft, get("/projects/{id}/edit"), "anon=303 own=403 promoter=200 other=404"},

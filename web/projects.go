@@ -21,6 +21,7 @@ func (s *Server) registerProjectRoutes(e *echo.Echo) {
 	g.GET("/", s.handleWorkbench)
 	g.GET("/projects", s.handleProjectList)
 	g.GET("/projects/new", s.handleProjectNew)
+	g.GET("/projects/same-uscc", s.handleSameUSCC)
 	g.POST("/projects", s.handleProjectCreate)
 	g.GET("/projects/:id", s.handleProjectView)
 	g.GET("/projects/:id/edit", s.handleProjectEdit)
@@ -218,7 +219,14 @@ type projectData struct {
 	Incomplete    []string // required fields still blank: submit will be refused until they are filled in
 	Error         string
 	ErrorCode     string
-	ScoreForm     map[string]string
+	// ErrorEvent and ErrorField: the action form that was refused and its
+	// input at fault, so the form opens with the message beside the field
+	// and ActForm's typed values.
+	ErrorEvent   string
+	ErrorField   string
+	FieldMessage string
+	ActForm      map[string]string
+	ScoreForm    map[string]string
 	// The 一事一议 form: the failed rules it may waive (one checkbox each),
 	// the project's meeting minutes to cite, and what was typed last time.
 	Waivable     []rules.CheckResult
@@ -231,10 +239,9 @@ type projectData struct {
 	Opinion        map[string]bool
 	// WhyNot says why an action the user might expect is not offered.
 	WhyNot []string
-	// SameUSCC are the other projects (that this user may read) of the
-	// investor with this USCC: a second registration, or one investor
-	// under two names, shows at once.
-	SameUSCC []*engine.Project
+	// SameUSCC are the other projects of the investor with this USCC: a
+	// second registration, or one investor under two names, shows at once.
+	SameUSCC sameUSCCView
 }
 
 // primaryEvents are the forward steps, shown as the main button.
@@ -249,14 +256,19 @@ var reasonEvents = map[string]bool{
 	engine.EventApprove: true, engine.EventSign: true, engine.EventWithdraw: true, // optionalReason: sign, withdraw
 	engine.EventReturn: true, engine.EventReject: true, engine.EventOverride: true,
 	engine.EventRectify: true, engine.EventRectified: true, engine.EventExit: true,
+	engine.EventStartConstruction: true, // its date (开工日期), the note optional
 }
 
 // optionalReason are the decisions that ask for confirmation and take an
 // opinion without requiring one (the engine requires it for the others).
-var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true}
+var optionalReason = map[string]bool{engine.EventSign: true, engine.EventWithdraw: true, engine.EventStartConstruction: true}
 
 // opinionEvents are the decisions whose reason is called 审批意见.
 var opinionEvents = map[string]bool{engine.EventApprove: true, engine.EventReject: true, engine.EventSign: true, engine.EventWithdraw: true}
+
+// actDateFields are the dates an action form asks for: sign the land
+// delivery, start_construction the day construction started.
+var actDateFields = []string{"land_delivered_on", "done_on"}
 
 // readableID parses the :id parameter and checks u may read that project, so
 // every command on a project in a park the user cannot see is a 404, never a
@@ -354,7 +366,7 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 	}
 	d.Incomplete = s.svc.Incomplete(ctx, p)
 	d.WhyNot = s.whyNot(c, p, d.Actions)
-	if d.SameUSCC, err = s.sameUSCC(c, p); err != nil {
+	if d.SameUSCC, err = s.sameUSCC(c, p.USCC, p.InvestorName, p.ID); err != nil {
 		return err
 	}
 	if contains(d.Actions, engine.EventOverride) {
@@ -377,6 +389,11 @@ func (s *Server) projectPageWith(c echo.Context, id int64, pageErr error, scoreF
 		status, d.Error, d.ErrorCode = st, body.Message, body.Code
 		if body.Field != "" && len(body.Fields) < 2 {
 			d.Error = s.withFieldLabel(c, body.Field, body.Message)
+			d.ErrorEvent, d.ErrorField, d.FieldMessage = c.FormValue("event"), body.Field, body.Message
+			d.ActForm = map[string]string{"reason": c.FormValue("reason")}
+			for _, f := range actDateFields {
+				d.ActForm[f] = c.FormValue(f)
+			}
 		}
 	}
 	pd := s.page(c, p.Name)
@@ -413,7 +430,7 @@ func (s *Server) handleProjectAct(c echo.Context) error {
 	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	act := engine.Action{Event: c.FormValue("event"), Version: version, Reason: c.FormValue("reason"), LandDeliveredOn: c.FormValue("land_delivered_on"),
-		OnBehalfOf: c.FormValue("on_behalf_of")}
+		DoneOn: c.FormValue("done_on"), OnBehalfOf: c.FormValue("on_behalf_of")}
 	if act.Event == engine.EventReturn {
 		form, _ := c.FormParams()
 		act.Fix = form["fix"]
@@ -560,6 +577,10 @@ type projectForm struct {
 	// Need says, per figure, what the park's rule set in force asks for it:
 	// "required" (submit waits for it) or "land" (unless leased_plant).
 	Need map[string]string
+	// Same are the projects already registered under the USCC typed, shown
+	// before the save; under another investor name the save waits for the
+	// promoter to confirm (uscc_confirm).
+	Same sameUSCCView
 }
 
 func (f *projectForm) Value(name string) string { return f.Values[name] }
@@ -791,6 +812,9 @@ func (s *Server) handleProjectCreate(c echo.Context) error {
 	}
 	f := &projectForm{Parks: parks}
 	in := s.parseProjectForm(c, f)
+	if err := s.checkSameUSCC(c, f, 0); err != nil {
+		return err
+	}
 	if len(f.Errors) > 0 {
 		return s.renderForm(c, http.StatusBadRequest, f)
 	}
@@ -803,8 +827,8 @@ func (s *Server) handleProjectCreate(c echo.Context) error {
 		return err
 	}
 	msg := s.t(c, "flash.created")
-	if same, err := s.sameUSCC(c, p); err == nil && len(same) > 0 {
-		msg += " " + s.i18n.T(s.lang(c), "uscc.registered_before", map[string]any{"N": len(same)})
+	if n := len(f.Same.Projects); n > 0 {
+		msg += " " + s.i18n.T(s.lang(c), "uscc.registered_before", map[string]any{"N": n})
 	}
 	s.flash(c, true, msg)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d", p.ID))
@@ -836,6 +860,9 @@ func (s *Server) handleProjectUpdate(c echo.Context) error {
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	f := &projectForm{ID: id, Version: version, Edit: true}
 	in := s.parseProjectForm(c, f)
+	if err := s.checkSameUSCC(c, f, id); err != nil {
+		return err
+	}
 	if len(f.Errors) > 0 {
 		return s.renderForm(c, http.StatusBadRequest, f)
 	}
@@ -879,20 +906,68 @@ func (s *Server) whyNot(c echo.Context, p *engine.Project, actions []string) []s
 	return out
 }
 
-// sameUSCC lists u's readable projects other than p with p's USCC.
-func (s *Server) sameUSCC(c echo.Context, p *engine.Project) ([]*engine.Project, error) {
-	if p.USCC == "" {
-		return nil, nil
+// sameUSCCView is what the same_uscc partial shows: the projects (that the
+// user may read) registered under USCC, each marked where its investor's
+// name is not InvestorName. OtherName: one of them is.
+type sameUSCCView struct {
+	USCC, InvestorName string
+	Projects           []*engine.Project
+	OtherName          bool
+}
+
+// sameUSCC lists the user's readable projects other than except registered
+// under uscc; an invalid code has none (the form says what is wrong with it).
+func (s *Server) sameUSCC(c echo.Context, uscc, investor string, except int64) (sameUSCCView, error) {
+	v := sameUSCCView{USCC: uscc, InvestorName: investor}
+	if !engine.ValidUSCC(uscc) {
+		return v, nil
 	}
-	ps, _, err := s.svc.Projects(c.Request().Context(), currentUser(c), engine.ProjectFilter{Query: p.USCC, Sort: "id", Limit: 50, Summary: true})
+	ps, _, err := s.svc.Projects(c.Request().Context(), currentUser(c), engine.ProjectFilter{Query: uscc, Sort: "id", Limit: 50, Summary: true})
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	var out []*engine.Project
 	for _, x := range ps {
-		if x.ID != p.ID && x.USCC == p.USCC {
-			out = append(out, x)
+		if x.ID != except && x.USCC == uscc {
+			v.Projects = append(v.Projects, x)
+			v.OtherName = v.OtherName || x.InvestorName != investor
 		}
 	}
-	return out, nil
+	return v, nil
+}
+
+// checkSameUSCC finds the projects already under the form's USCC (f.Same)
+// and, when one is under another investor name, holds the save until the
+// promoter confirms for this very code — the server's check, whatever the
+// page's script showed before. An edit that keeps its code and name is not
+// asked again.
+func (s *Server) checkSameUSCC(c echo.Context, f *projectForm, id int64) error {
+	uscc, investor := strings.ToUpper(f.Values["uscc"]), f.Values["investor_name"]
+	var err error
+	if f.Same, err = s.sameUSCC(c, uscc, investor, id); err != nil || !f.Same.OtherName || c.FormValue("uscc_confirm") == uscc {
+		return err
+	}
+	if id > 0 {
+		if p, err := s.svc.Project(c.Request().Context(), currentUser(c), id); err == nil && p.USCC == uscc && p.InvestorName == investor {
+			return nil
+		}
+	}
+	if _, ok := f.Errors["uscc"]; !ok {
+		f.Errors["uscc"] = s.t(c, "uscc.confirm_needed")
+	}
+	return nil
+}
+
+// handleSameUSCC answers the form's check as the promoter leaves the USCC
+// or investor field (htmx): the same_uscc block, empty when there is none.
+func (s *Server) handleSameUSCC(c echo.Context) error {
+	except, _ := strconv.ParseInt(c.QueryParam("except"), 10, 64)
+	f := &projectForm{Values: map[string]string{"uscc": strings.ToUpper(strings.TrimSpace(c.QueryParam("uscc"))),
+		"investor_name": strings.TrimSpace(c.QueryParam("investor_name"))}}
+	var err error
+	if f.Same, err = s.sameUSCC(c, f.Values["uscc"], f.Values["investor_name"], except); err != nil {
+		return err
+	}
+	pd := s.page(c, "")
+	pd.Data = f
+	return s.renderNamed(c, http.StatusOK, "form", "uscc_check", pd)
 }

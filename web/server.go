@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -239,7 +240,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 // matrix test (web/permissions_test.go); a route without one fails it.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.recoverPanics, s.securityHeaders, s.loadSession, s.formOnce)
+	e.Use(s.recoverPanics, s.securityHeaders, s.downloadToken, s.loadSession, s.formOnce)
 
 	e.GET("/static/:file", s.handleStatic)
 	e.GET("/healthz", s.handleHealth)
@@ -373,6 +374,31 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// cookieDownload is the cookie a download's answer sets to the token its
+// link carried (?dl=, app.js), as its headers go out: the page polls for it
+// and gives the export button back once the file is on its way. A known
+// pattern for downloads, which fire no event a page can wait on.
+const cookieDownload = "zonevet_dl"
+
+// downloadToken sets cookieDownload on the answer to a GET that carries a
+// download token, whatever the answer (an error ends the wait too).
+func (s *Server) downloadToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := c.QueryParam("dl")
+		if c.Request().Method == http.MethodGet && downloadTokenRE.MatchString(tok) {
+			res := c.Response()
+			res.Before(func() {
+				http.SetCookie(res, &http.Cookie{Name: cookieDownload, Value: tok, Path: "/", MaxAge: 120,
+					SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies})
+			})
+		}
+		return next(c)
+	}
+}
+
+// downloadTokenRE is what app.js makes: a short random word.
+var downloadTokenRE = regexp.MustCompile(`^[a-z0-9]{8,40}$`)
 
 // securityHeaders sets a strict CSP (every script and style is ours and
 // same-origin) and the usual hardening headers.

@@ -75,7 +75,21 @@
     form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
       b.disabled = on;
       if (on) b.setAttribute("aria-busy", "true"); else b.removeAttribute("aria-busy");
+      if (!on) progress(b, false);
     });
+  }
+  // A long operation (an import, a rating run, a what-if report, an
+  // export) says what it is doing while the server works: the button's
+  // words become its data-working words ("正在导入…") beside the spinner.
+  function progress(el, on) {
+    if (!el || !el.dataset.working) return;
+    if (on && el.dataset.label === undefined) {
+      el.dataset.label = el.textContent;
+      el.textContent = el.dataset.working;
+    } else if (!on && el.dataset.label !== undefined) {
+      el.textContent = el.dataset.label;
+      delete el.dataset.label;
+    }
   }
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
@@ -84,12 +98,51 @@
     if (b && b.dataset.confirm && !window.confirm(b.dataset.confirm)) { ev.preventDefault(); return; }
     if (form.dataset.sent === "1") { ev.preventDefault(); return; }
     form.dataset.sent = "1";
-    setTimeout(function () { busy(form, true); }, 0);
-    setTimeout(function () { form.dataset.sent = ""; busy(form, false); }, 20000);
+    var long = b && b.dataset.working;
+    if (long) progress(b, true);
+    setTimeout(function () { busy(form, true); if (long) progress(b, true); }, 0);
+    // A long operation ends with its answer's page; others come back in case
+    // the answer never came.
+    if (!long) setTimeout(function () { form.dataset.sent = ""; busy(form, false); }, 20000);
   });
   window.addEventListener("pageshow", function (ev) {
     if (!ev.persisted) return;
     document.querySelectorAll("form[data-sent]").forEach(function (f) { f.dataset.sent = ""; busy(f, false); });
+  });
+
+  // An export stays busy until its file arrives. Downloads fire no event a
+  // page can wait on, so the link carries a one-time token (dl) and the
+  // server's answer sets the cookie zonevet_dl to it as its headers go out
+  // (web/server.go downloadToken); the page polls for that cookie, then
+  // gives the button back (after two minutes at the latest).
+  var DL = "zonevet_dl";
+  function exportDone(a, href) {
+    a.removeAttribute("aria-busy");
+    a.removeAttribute("aria-disabled");
+    progress(a, false);
+    a.setAttribute("href", href);
+    document.cookie = DL + "=; Max-Age=0; Path=/; SameSite=Strict";
+  }
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest ? ev.target.closest("a[data-export]") : null;
+    if (!a || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    if (a.getAttribute("aria-busy") === "true") { ev.preventDefault(); return; }
+    var href = a.getAttribute("href");
+    var token = (Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^a-z0-9]/g, "").slice(0, 40);
+    var url = new URL(href, window.location.href);
+    url.searchParams.set("dl", token);
+    a.setAttribute("href", url.pathname + url.search);
+    a.setAttribute("aria-busy", "true");
+    a.setAttribute("aria-disabled", "true");
+    progress(a, true);
+    var started = Date.now();
+    var timer = setInterval(function () {
+      var got = document.cookie.split("; ").indexOf(DL + "=" + token) >= 0;
+      if (got || Date.now() - started > 120000) {
+        clearInterval(timer);
+        exportDone(a, href);
+      }
+    }, 200);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
