@@ -109,7 +109,7 @@ func (w *world) apiVerbs2Routes() []route {
 		{"POST", "/api/v1/users/:id/department", "", onStaff(departmentInput{Department: "自然资源局"}),
 			"anon=401 own=403 admin=200 other=403 admin@other=404"},
 		{"GET", "/api/v1/experts", "", get("/api/v1/experts?park=" + ownPark),
-			"anon=401 own=403 admin=200 committee=200 auditor=200 other=403"},
+			"anon=401 own=403 admin=200 committee=200 auditor=200 other=404"},
 		{"POST", "/api/v1/experts", "", func(w *world, _ *engine.Project, who string) (string, any) {
 			u := w.user("x-"+randomToken()[:8], engine.RoleAssignment{Role: engine.RoleReviewer, Park: otherPark})
 			return "/api/v1/experts", expertInput{Park: otherPark, Username: u.Username, Name: "周海涛", Fields: []string{"C39"}}
