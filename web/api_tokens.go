@@ -45,7 +45,6 @@ var apiScopes = map[string]string{
 	"GET /api/v1/rulesets":                        engine.ScopeRulesRead,
 	"GET /api/v1/rulesets/:version":               engine.ScopeRulesRead,
 	"POST /api/v1/users/:id/password":             engine.ScopeUsersManage,
-	"POST /api/v1/users/:id/department":           engine.ScopeUsersManage,
 
 	"GET /api/v1/rulesets/changes":                    engine.ScopeRulesRead,
 	"GET /api/v1/rulesets/changes/:change":            engine.ScopeRulesRead,
@@ -75,21 +74,24 @@ var apiScopes = map[string]string{
 	// The everyday verbs (api_verbs.go); recall, remind and a return's fix
 	// list go through POST /projects/:id/actions. Marking the inbox read is
 	// delivery's bookkeeping, not a decision: a read scope.
-	"GET /api/v1/delegations":                      engine.ScopeProjectsRead,
-	"POST /api/v1/delegations":                     engine.ScopeProjectsAct,
-	"POST /api/v1/delegations/:did/revoke":         engine.ScopeProjectsAct,
-	"GET /api/v1/projects/:id/shares":              engine.ScopeProjectsRead,
-	"POST /api/v1/projects/:id/shares":             engine.ScopeProjectsAct,
-	"POST /api/v1/projects/:id/shares/:sid/revoke": engine.ScopeProjectsAct,
-	"GET /api/v1/shared":                           engine.ScopeProjectsRead,
-	"GET /api/v1/inbox":                            engine.ScopeProjectsRead,
-	"POST /api/v1/inbox/read":                      engine.ScopeProjectsRead,
+	"GET /api/v1/delegations":              engine.ScopeProjectsRead,
+	"POST /api/v1/delegations":             engine.ScopeProjectsAct,
+	"POST /api/v1/delegations/:did/revoke": engine.ScopeProjectsAct,
+	"GET /api/v1/projects/:id/shares":      engine.ScopeProjectsRead,
+	"POST /api/v1/projects/:id/shares":     engine.ScopeProjectsAct,
+	"GET /api/v1/shared":                   engine.ScopeProjectsRead,
+	"GET /api/v1/inbox":                    engine.ScopeProjectsRead,
+	"POST /api/v1/inbox/read":              engine.ScopeProjectsRead,
 
-	// The expert pool (api_experts.go) is people, as accounts are.
-	"GET /api/v1/experts":                  engine.ScopeUsersRead,
-	"POST /api/v1/experts":                 engine.ScopeUsersManage,
-	"POST /api/v1/experts/:xid":            engine.ScopeUsersManage,
-	"POST /api/v1/experts/:xid/deactivate": engine.ScopeUsersManage,
+	// Issue 14's rest: revoking a share (as sharing, projects:act), moving
+	// an account's department (as the other account changes), and the
+	// expert pool (api_experts.go), which is people, as accounts are.
+	"POST /api/v1/projects/:id/shares/:sid/revoke": engine.ScopeProjectsAct,
+	"POST /api/v1/users/:id/department":            engine.ScopeUsersManage,
+	"GET /api/v1/experts":                          engine.ScopeUsersRead,
+	"POST /api/v1/experts":                         engine.ScopeUsersManage,
+	"POST /api/v1/experts/:xid":                    engine.ScopeUsersManage,
+	"POST /api/v1/experts/:xid/deactivate":         engine.ScopeUsersManage,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a

@@ -130,11 +130,7 @@ func (s *Server) handleAPIProjectShare(c echo.Context) error {
 // handleAPIShareRevoke revokes one share (撤销抄送) as the dossier's button
 // does: its sharer or an admin of the park; the answer is the share, revoked.
 func (s *Server) handleAPIShareRevoke(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	sid, err := shareID(c)
+	id, sid, err := shareIDs(c)
 	if err != nil {
 		return err
 	}

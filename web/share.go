@@ -80,11 +80,7 @@ func (s *Server) handleProjectShare(c echo.Context) error {
 // handleShareRevoke revokes one share of the project (its sharer, or an
 // admin of the park); a refusal comes back on the project page.
 func (s *Server) handleShareRevoke(c echo.Context) error {
-	id, err := projectID(c)
-	if err != nil {
-		return err
-	}
-	sid, err := shareID(c)
+	id, sid, err := shareIDs(c)
 	if err != nil {
 		return err
 	}
@@ -95,12 +91,16 @@ func (s *Server) handleShareRevoke(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/projects/%d#shares", id))
 }
 
-func shareID(c echo.Context) (int64, error) {
-	sid, err := strconv.ParseInt(c.Param("sid"), 10, 64)
-	if err != nil || sid <= 0 {
-		return 0, engine.Fail(engine.ENOTFOUND, "err.share_not_found", nil)
+// shareIDs are the project and the share a revoke route names.
+func shareIDs(c echo.Context) (id, sid int64, err error) {
+	if id, err = projectID(c); err != nil {
+		return 0, 0, err
 	}
-	return sid, nil
+	sid, err = strconv.ParseInt(c.Param("sid"), 10, 64)
+	if err != nil || sid <= 0 {
+		return 0, 0, engine.Fail(engine.ENOTFOUND, "err.share_not_found", nil)
+	}
+	return id, sid, nil
 }
 
 func (s *Server) handleSharedWithMe(c echo.Context) error {
