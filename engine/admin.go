@@ -18,6 +18,9 @@ const (
 	EventUserDisable  = "user_disable"
 	EventUserEnable   = "user_enable"
 	EventUserPassword = "user_password"
+	// EventUserDepartment moves an account to another department (share.go:
+	// a department share follows the account's department at read time).
+	EventUserDepartment = "user_department"
 )
 
 // AccountPart is one administrative change to an account (Change.Account),
@@ -30,6 +33,15 @@ type AccountPart struct {
 	PasswordHash string
 	// Roles replaces the user's roles in each park named with its roles.
 	Roles []ParkRoles
+	// Department moves the account from one department to another, only
+	// if it is still in From (the form's version check).
+	Department *DepartmentMove
+}
+
+// DepartmentMove is an account's change of department: From is what the
+// admin's form showed, To what it now is ("" for the park's own staff).
+type DepartmentMove struct {
+	From, To string
 }
 
 // ParkRoles are a user's roles in one park.
@@ -349,6 +361,41 @@ func (s *Service) ResetPassword(ctx context.Context, admin *User, id int64, pass
 	c := &Change{Account: &AccountPart{UserID: id, PasswordHash: hash},
 		Entry: s.accountEntry(a, "", EventUserPassword, fmt.Sprintf("重置用户 %s 的密码", acc.User.Username), map[string]any{"user": acc.User.Username})}
 	return s.store.Apply(ctx, c)
+}
+
+// SetDepartment moves a user to another department (自然资源局 …, empty
+// for the park's own staff), logged with before and after. from is the
+// department the admin's form showed: if the account moved since, the
+// change is a conflict and nothing is written. The account is zone-wide,
+// so, as for disabling, the admin must manage every park the user holds a
+// role in. Department shares follow at once: the user reads what is shared
+// with the new department, no longer what is shared with the old one.
+func (s *Service) SetDepartment(ctx context.Context, admin *User, id int64, from, to string) error {
+	a, acc, err := s.accountWide(ctx, admin, id)
+	if err != nil {
+		return err
+	}
+	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	if len([]rune(to)) > 64 {
+		return FieldFail("department", "err.department_at_most_64", nil)
+	}
+	if acc.User.Department != from {
+		return Fail(ECONFLICT, "err.account_changed_since_you", nil)
+	}
+	if from == to {
+		return nil // nothing changes, nothing is logged
+	}
+	c := &Change{Account: &AccountPart{UserID: id, Department: &DepartmentMove{From: from, To: to}},
+		Entry: s.accountEntry(a, "", EventUserDepartment, fmt.Sprintf("用户 %s 的部门:%s(原:%s)", acc.User.Username, orDash(to), orDash(from)),
+			map[string]any{"user": acc.User.Username, "department": to, "before": from})}
+	return s.store.Apply(ctx, c)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // accountWide authorizes a change to the whole account: the admin must

@@ -37,6 +37,17 @@ func (s *Service) SaveExpert(ctx context.Context, u *User, in ExpertInput) (*Exp
 	if err != nil {
 		return nil, err
 	}
+	if in.ID != 0 {
+		// A change names an expert of this park's pool: an admin of one park
+		// never reaches another park's expert by its id.
+		pool, err := s.store.Experts(ctx, in.Park)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(pool, func(x Expert) bool { return x.ID == in.ID }) {
+			return nil, Fail(ENOTFOUND, "err.experts_not_found", nil)
+		}
+	}
 	x := Expert{ID: in.ID, Park: in.Park, Name: strings.TrimSpace(in.Name), EmployerName: strings.TrimSpace(in.EmployerName),
 		EmployerUSCC: strings.ToUpper(strings.TrimSpace(in.EmployerUSCC)), LoadLimit: in.LoadLimit, Active: in.Active}
 	if x.Name == "" {
@@ -75,10 +86,31 @@ func (s *Service) SaveExpert(ctx context.Context, u *User, in ExpertInput) (*Exp
 	}
 	e := AuditEntry{Time: s.now().UTC(), Actor: u.Username, Role: a.role, Park: in.Park, Event: EventExpert, Payload: payload(x)}
 	part := &ExpertsPart{Expert: &x, ExpectedVersion: in.Version}
-	if err := s.store.Apply(ctx, &Change{Entry: e, Experts: part}); err != nil {
+	if err := s.store.Apply(ctx, &Change{Entry: e, Experts: part, Answer: &x}); err != nil {
 		return nil, err
 	}
 	return &x, nil
+}
+
+// DeactivateExpert takes expert id out of park's pool under the version
+// read (an inactive expert is never drawn; the row and its past draws
+// stay), as the pool page's form does with "active" unticked: the same
+// guard and the same logged change.
+func (s *Service) DeactivateExpert(ctx context.Context, u *User, park string, id, version int64) (*Expert, error) {
+	if _, err := s.authorize(u, park, "experts", "manage"); err != nil {
+		return nil, err
+	}
+	pool, err := s.store.Experts(ctx, park)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(pool, func(x Expert) bool { return x.ID == id })
+	if i < 0 {
+		return nil, Fail(ENOTFOUND, "err.experts_not_found", nil)
+	}
+	x := pool[i]
+	return s.SaveExpert(ctx, u, ExpertInput{ID: x.ID, Version: version, Park: park, Username: x.Username, Name: x.Name,
+		Fields: x.Fields, EmployerName: x.EmployerName, EmployerUSCC: x.EmployerUSCC, Relations: x.Relations, LoadLimit: x.LoadLimit})
 }
 
 // ProjectDraw is a project's drawn experts as its reader may see them:

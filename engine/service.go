@@ -832,10 +832,14 @@ func (s *Service) Project(ctx context.Context, u *User, id int64) (*Project, err
 		return nil, err
 	}
 	if _, err := s.authorize(u, p.Park, "project", "read"); err != nil {
-		if shared, serr := s.sharedWith(ctx, u, p); serr != nil {
+		if shared, revoked, serr := s.sharedWith(ctx, u, p); serr != nil {
 			return nil, serr
 		} else if shared {
 			return p, nil // shared with u (抄送): readable, nothing more
+		} else if revoked {
+			// A former sharee knows the project: refused as such (403, so
+			// the refusal is logged), not hidden.
+			return nil, Fail(EFORBIDDEN, "err.share_revoked", nil)
 		}
 		// Do not reveal that a project exists in a park the user cannot see.
 		return nil, Fail(ENOTFOUND, "err.project_not_found", nil)

@@ -15,8 +15,9 @@ import (
 // grants reading only: whatever else a sharee may do comes from their own
 // roles.
 const (
-	EventShare     = "share"
-	EventShareView = "share_view"
+	EventShare       = "share"
+	EventShareView   = "share_view"
+	EventShareRevoke = "share_revoke" // 撤销抄送: the sharer, or an admin of the park
 )
 
 // RoleObserver (知会单位) is held in a park by staff of the zone's other
@@ -43,12 +44,24 @@ type Share struct {
 	// New: the reader has not read the project since it was shared (lists of
 	// what is shared with one reader only).
 	New bool `json:"new"`
+	// RevokedSeq is the share_revoke entry once revoked (0: live), by
+	// RevokedBy at RevokedAt. A revoked share grants nothing; it stays listed
+	// on the dossier as revoked.
+	RevokedSeq int64      `json:"revoked_seq,omitempty"`
+	RevokedBy  string     `json:"revoked_by,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// SharePart is what a share or a sharee's read writes: the shares (their
-// seq is the change's entry), or the reader's read mark at the entry's seq.
+// Live reports whether the share still grants reading (not revoked).
+func (x Share) Live() bool { return x.RevokedSeq == 0 }
+
+// SharePart is what a share, a revocation or a sharee's read writes: the
+// shares (their seq is the change's entry), the share revoked under the
+// entry's seq (a second revocation is a conflict), or the reader's read
+// mark at the entry's seq.
 type SharePart struct {
 	Create []Share
+	Revoke *Share
 	Read   *ShareRead
 }
 
@@ -59,9 +72,9 @@ type ShareRead struct {
 
 // ShareStore reads shares; every change is a Change with a SharePart.
 type ShareStore interface {
-	// Shares lists a project's shares, oldest first.
+	// Shares lists a project's shares, revoked ones too, oldest first.
 	Shares(ctx context.Context, projectID int64) ([]Share, error)
-	// SharedWith lists what is shared with u (by name, or by u's department
+	// SharedWith lists the live shares with u (by name, or by u's department
 	// in a park where u holds a role), newest first, with New set.
 	SharedWith(ctx context.Context, u *User) ([]Share, error)
 }
@@ -161,7 +174,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 		if i < 0 {
 			return nil, FieldFail("users", "err.share_user_not_in_park", Args{"User": name, "Park": s.parkName(p.Park)})
 		}
-		if slices.ContainsFunc(existing, func(x Share) bool { return x.Username == name }) {
+		if slices.ContainsFunc(existing, func(x Share) bool { return x.Live() && x.Username == name }) {
 			return nil, FieldFail("users", "err.share_already", Args{"Target": name})
 		}
 		shares, users = append(shares, Share{Username: name}), append(users, name)
@@ -176,7 +189,7 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 		if !slices.Contains(targets.Departments, dep) {
 			return nil, FieldFail("departments", "err.share_department_unknown", Args{"Department": dep, "Park": s.parkName(p.Park)})
 		}
-		if slices.ContainsFunc(existing, func(x Share) bool { return x.Department == dep }) {
+		if slices.ContainsFunc(existing, func(x Share) bool { return x.Live() && x.Department == dep }) {
 			return nil, FieldFail("departments", "err.share_already", Args{"Target": dep})
 		}
 		shares, deps = append(shares, Share{Department: dep}), append(deps, dep)
@@ -196,7 +209,10 @@ func (s *Service) ShareProject(ctx context.Context, u *User, id int64, in ShareI
 	e := s.entry(a, p, EventShare, p.State, p.State)
 	e.Time, e.Reason = now, in.Note
 	e.Payload = payload(map[string]any{"users": users, "departments": deps})
-	ch := &Change{Entry: e, Share: &SharePart{Create: shares}, Notify: &NotifyPart{Notices: notices}, Answer: shares}
+	// Each sharee is told in the inbox and, as a reminder is, on the
+	// deployment's outbound channels, in the share's own transaction.
+	notify := &NotifyPart{Notices: notices, Outbox: s.outbound.channelsFor(EventShare)}
+	ch := &Change{Entry: e, Share: &SharePart{Create: shares}, Notify: notify, Answer: shares}
 	if err := s.store.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -235,20 +251,92 @@ func (s *Service) NewShares(ctx context.Context, u *User) int {
 	return n
 }
 
-// sharedWith reports whether p is shared with u: by name, or by u's
-// department while u is a user of p's park.
-func (s *Service) sharedWith(ctx context.Context, u *User, p *Project) (bool, error) {
+// sharedWith reports whether p is shared with u by a live share: by name,
+// or by u's department as the account carries it now, while u is a user of
+// p's park (a department share is to the department: whoever moves into it
+// reads, whoever moves out no longer does). revoked reports, when it is
+// not, whether a share that reached u was revoked.
+func (s *Service) sharedWith(ctx context.Context, u *User, p *Project) (shared, revoked bool, err error) {
 	if u == nil || u.Disabled {
-		return false, nil
+		return false, false, nil
 	}
 	ss, err := s.store.Shares(ctx, p.ID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return slices.ContainsFunc(ss, func(x Share) bool {
-		return x.Username == u.Username ||
-			x.Department != "" && x.Department == u.Department && len(s.authz.RolesIn(u.Username, p.Park)) > 0
-	}), nil
+	for _, x := range ss {
+		if x.Username == u.Username ||
+			x.Department != "" && x.Department == u.Department && len(s.authz.RolesIn(u.Username, p.Park)) > 0 {
+			if x.Live() {
+				return true, false, nil
+			}
+			revoked = true
+		}
+	}
+	return false, revoked, nil
+}
+
+// RevokeShare revokes share shareID of project id (撤销抄送), logged as
+// share_revoke. Refused: a user casbin does not allow (project,
+// share_revoke: those who may share, and the park's admins), one who is
+// neither the sharer nor an admin of the park, a share already revoked
+// (a conflict: two clicks at once revoke once). The sharee reads no more
+// from the moment it lands.
+func (s *Service) RevokeShare(ctx context.Context, u *User, id, shareID int64) (*Share, error) {
+	p, err := s.Project(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := s.store.Shares(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(ss, func(x Share) bool { return x.ID == shareID })
+	if i < 0 {
+		return nil, Fail(ENOTFOUND, "err.share_not_found", nil)
+	}
+	x := ss[i]
+	a, err := s.revokeShareRefusal(u, p, x)
+	if err != nil {
+		return nil, err
+	}
+	if !x.Live() {
+		return nil, errShareRevoked()
+	}
+	now := s.now().UTC()
+	e := s.entry(a, p, EventShareRevoke, p.State, p.State)
+	e.Time = now
+	e.Payload = payload(map[string]any{"share": x.ID, "user": x.Username, "department": x.Department, "shared_by": x.SharedBy})
+	x.RevokedBy, x.RevokedAt = u.Username, &now
+	ch := &Change{Entry: e, Share: &SharePart{Revoke: &x}, Answer: &x}
+	if err := s.store.Apply(ctx, ch); err != nil {
+		return nil, err
+	}
+	return &x, nil
+}
+
+func errShareRevoked() error { return Fail(ECONFLICT, "err.share_already_revoked", nil) }
+
+// CanRevokeShare reports whether u may revoke share x of p (the dossier's button).
+func (s *Service) CanRevokeShare(u *User, p *Project, x Share) bool {
+	_, err := s.revokeShareRefusal(u, p, x)
+	return err == nil && x.Live()
+}
+
+// revokeShareRefusal: casbin's share_revoke in p's park, and then the
+// park's admin may revoke any share, everyone else only their own.
+func (s *Service) revokeShareRefusal(u *User, p *Project, x Share) (actor, error) {
+	a, err := s.authorize(u, p.Park, "project", EventShareRevoke)
+	if err != nil {
+		return actor{}, err
+	}
+	if x.SharedBy == u.Username {
+		return a, nil
+	}
+	if slices.Contains(s.authz.RolesIn(u.Username, p.Park), RoleAdmin) {
+		return actor{user: u, role: RoleAdmin}, nil
+	}
+	return actor{}, Fail(EFORBIDDEN, "err.share_revoke_not_yours", nil)
 }
 
 // ViewProject is Project for a page or an API answer that shows the
@@ -270,7 +358,7 @@ func (s *Service) NoteRead(ctx context.Context, u *User, p *Project) error {
 
 // noteRead is NoteRead with what was read besides the project (a document), as the entry's payload.
 func (s *Service) noteRead(ctx context.Context, u *User, p *Project, what string) error {
-	shared, err := s.sharedWith(ctx, u, p)
+	shared, _, err := s.sharedWith(ctx, u, p)
 	if err != nil || !shared {
 		return err
 	}

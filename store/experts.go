@@ -28,8 +28,8 @@ func (db *DB) writeExperts(ctx context.Context, tx *sql.Tx, c *engine.ExpertsPar
 				return nil, err
 			}
 		} else {
-			res, err := tx.ExecContext(ctx, `UPDATE experts SET body = ?, version = version + 1 WHERE id = ? AND version = ?`,
-				string(b), x.ID, c.ExpectedVersion)
+			res, err := tx.ExecContext(ctx, `UPDATE experts SET body = ?, version = version + 1 WHERE id = ? AND version = ? AND park = ?`,
+				string(b), x.ID, c.ExpectedVersion, x.Park)
 			if err != nil {
 				return nil, err
 			}

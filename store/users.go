@@ -145,6 +145,17 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 			return nil, err
 		}
 	}
+	if m := c.Department; m != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET department = ? WHERE id = ? AND department = ?`, m.To, id, m.From)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, engine.Fail(engine.ECONFLICT, "err.account_changed_since_you", nil)
+		}
+	}
 	if endAll {
 		if err := endAccess(ctx, tx, id); err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.POST("/users/:id/roles", s.handleAccountRoles)
 	g.POST("/users/:id/status", s.handleAccountStatus)
 	g.POST("/users/:id/password", s.handleAccountPassword)
+	g.POST("/users/:id/department", s.handleAccountDepartment)
 }
 
 // CanAdmin reports whether the page's user administers some park (the nav
@@ -103,6 +104,9 @@ type accountData struct {
 	Held      map[string]map[engine.Role]bool // park → role → held, for the checkboxes
 	Roles     []engine.Role
 	Self      bool
+	// Department is the department form's value: the account's, or what
+	// the admin typed when the change was refused (DepartmentError).
+	Department, DepartmentError string
 }
 
 func (s *Server) handleAccount(c echo.Context) error {
@@ -110,6 +114,12 @@ func (s *Server) handleAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.accountPage(c, http.StatusOK, id, nil)
+}
+
+// accountPage shows one account; typed, when given, is the department
+// form as the admin sent it, shown again with its refusal.
+func (s *Server) accountPage(c echo.Context, status int, id int64, typed *accountData) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	acc, err := s.svc.Account(ctx, u, id)
@@ -131,9 +141,38 @@ func (s *Server) handleAccount(c echo.Context) error {
 			held[park][r] = true
 		}
 	}
+	d := accountData{Account: acc, Parks: parks, ParkNames: names, Held: held, Roles: engine.Roles, Self: acc.User.ID == u.ID,
+		Department: acc.User.Department}
+	if typed != nil {
+		d.Department, d.DepartmentError = typed.Department, typed.DepartmentError
+	}
 	pd := s.page(c, acc.User.Username)
-	pd.Data = accountData{Account: acc, Parks: parks, ParkNames: names, Held: held, Roles: engine.Roles, Self: acc.User.ID == u.ID}
-	return s.render(c, http.StatusOK, "admin_user", pd)
+	pd.Data = d
+	return s.render(c, status, "admin_user", pd)
+}
+
+// handleAccountDepartment moves an account to another department. The form
+// carries the department it showed (before): if someone changed it since,
+// the page comes back 409 with what the admin typed, to check and send again.
+func (s *Server) handleAccountDepartment(c echo.Context) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
+	}
+	to := c.FormValue("department")
+	err = s.svc.SetDepartment(c.Request().Context(), currentUser(c), id, c.FormValue("before"), to)
+	switch code := engine.ErrorCode(err); code {
+	case "":
+		s.flash(c, true, s.t(c, "page.verbs2.department_saved"))
+		return c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatInt(id, 10)+"#department")
+	case engine.EINVALID, engine.ECONFLICT:
+		status := http.StatusBadRequest
+		if code == engine.ECONFLICT {
+			status = http.StatusConflict
+		}
+		return s.accountPage(c, status, id, &accountData{Department: to, DepartmentError: s.refusalMessage(c, err)})
+	}
+	return err
 }
 
 func (s *Server) handleAccountRoles(c echo.Context) error {

@@ -39,6 +39,7 @@ func (s *Server) registerAPIRoutes(g *echo.Group) {
 	s.registerMeetingsAPIRoutes(a)
 	s.registerAdminAPIRoutes(a)
 	s.registerVerbsAPIRoutes(a)
+	s.registerExpertsAPIRoutes(a)
 }
 
 // projectList is the API's page of projects.

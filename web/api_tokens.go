@@ -82,6 +82,16 @@ var apiScopes = map[string]string{
 	"GET /api/v1/shared":                   engine.ScopeProjectsRead,
 	"GET /api/v1/inbox":                    engine.ScopeProjectsRead,
 	"POST /api/v1/inbox/read":              engine.ScopeProjectsRead,
+
+	// Issue 14's rest: revoking a share (as sharing, projects:act), moving
+	// an account's department (as the other account changes), and the
+	// expert pool (api_experts.go), which is people, as accounts are.
+	"POST /api/v1/projects/:id/shares/:sid/revoke": engine.ScopeProjectsAct,
+	"POST /api/v1/users/:id/department":            engine.ScopeUsersManage,
+	"GET /api/v1/experts":                          engine.ScopeUsersRead,
+	"POST /api/v1/experts":                         engine.ScopeUsersManage,
+	"POST /api/v1/experts/:xid":                    engine.ScopeUsersManage,
+	"POST /api/v1/experts/:xid/deactivate":         engine.ScopeUsersManage,
 }
 
 // tokenScope refuses a token without the scope its route needs, and keeps a

@@ -21,6 +21,7 @@ func (s *Server) registerVerbsAPIRoutes(a *echo.Group) {
 	a.POST("/delegations/:did/revoke", s.handleAPIDelegationRevoke)
 	a.GET("/projects/:id/shares", s.handleAPIProjectShares)
 	a.POST("/projects/:id/shares", s.handleAPIProjectShare)
+	a.POST("/projects/:id/shares/:sid/revoke", s.handleAPIShareRevoke)
 	a.GET("/shared", s.handleAPISharedWithMe)
 	a.GET("/inbox", s.handleAPIInbox)
 	a.POST("/inbox/read", s.handleAPIInboxRead)
@@ -124,6 +125,21 @@ func (s *Server) handleAPIProjectShare(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusCreated, ss)
+}
+
+// handleAPIShareRevoke revokes one share (撤销抄送) as the dossier's button
+// does: its sharer or an admin of the park; the answer is the share, revoked.
+func (s *Server) handleAPIShareRevoke(c echo.Context) error {
+	id, sid, err := shareIDs(c)
+	if err != nil {
+		return err
+	}
+	answering(c, http.StatusOK)
+	x, err := s.svc.RevokeShare(c.Request().Context(), currentUser(c), id, sid)
+	if err != nil {
+		return err
+	}
+	return answer(c, http.StatusOK, x)
 }
 
 func (s *Server) handleAPISharedWithMe(c echo.Context) error {

@@ -142,7 +142,7 @@ var auditEvents = []string{
 	engine.EventFailReview, engine.EventApprove, engine.EventSign, engine.EventStartConstruction, engine.EventStartProduction,
 	engine.EventRate, engine.EventRectify, engine.EventRectified, engine.EventExit, "upload",
 	engine.EventLogin, engine.EventLoginFailed, engine.EventRefused, engine.EventAuditExport, engine.EventAuditVerify, engine.EventDossierView,
-	engine.EventShare, engine.EventShareView,
+	engine.EventShare, engine.EventShareView, engine.EventShareRevoke, engine.EventUserDepartment,
 }
 
 type auditListData struct {

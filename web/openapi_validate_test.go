@@ -71,6 +71,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	rows := append(append(append(w.matrixRoutes(), w.apiAuditRoutes()...), w.apiWorkRoutes()...), w.apiGovernRoutes()...)
 	rows = append(rows, w.apiCalendarRoutes()...)
 	rows = append(rows, w.apiVerbRoutes()...)
+	rows = append(rows, w.apiVerbs2Routes()...)
 	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
 	succeeded := map[string]bool{}
 	check := func(method, target, who string, body any) int {

@@ -193,6 +193,7 @@ func TestPermissionMatrix(t *testing.T) {
 	rows = append(append(rows, w.expertRoutes()...), w.delegationRoutes()...)
 	rows = append(append(rows, w.inboxRoutes()...), w.apiCalendarRoutes()...)
 	rows = append(append(rows, w.shareRoutes()...), w.apiVerbRoutes()...)
+	rows = append(rows, w.verbs2Routes()...)
 	have := map[string]bool{}
 	for _, r := range rows {
 		key := r.method + " " + r.path

@@ -68,4 +68,37 @@ func TestBrowserShareAndInbox(t *testing.T) {
 	if jsText(t, ctx, `#shared-badge`) != "" || jsText(t, ctx, `#unread-badge`) != "" {
 		t.Fatal("badges stay after reading")
 	}
+
+	// 撤销抄送: the sharer revokes on the dossier; the bureau reads no more.
+	browserLogin(t, ctx, ts.URL, "reviewer")
+	run("revoke the share",
+		chromedp.Navigate(projectURL),
+		chromedp.WaitVisible(chromedp.CSS(`#shares form.revoke-share button`)),
+		chromedp.Click(chromedp.CSS(`#shares form.revoke-share button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#shares li.revoked`)),
+	)
+	if got := jsText(t, ctx, `#shares li.revoked`); !strings.Contains(got, "已撤销") || !strings.Contains(got, "撤销人") {
+		t.Fatalf("revoked share: %q", got)
+	}
+	screenshot(t, ctx, "share-revoked")
+	browserLogin(t, ctx, ts.URL, "natres")
+	run("the former sharee", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	if got := jsText(t, ctx, `main`); !strings.Contains(got, "抄送已被撤销") {
+		t.Fatalf("the former sharee's page: %q", got)
+	}
+	screenshot(t, ctx, "share-revoked-reader")
+
+	// The admin moves the bureau's reader to another department.
+	browserLogin(t, ctx, ts.URL, "admin")
+	run("move department",
+		chromedp.Navigate(fmt.Sprintf("%s/admin/users/%d", ts.URL, w.users["natres"].ID)),
+		chromedp.WaitVisible(chromedp.CSS(`#department input[name=department]`)),
+		chromedp.SetValue(chromedp.CSS(`#department input[name=department]`), "生态环境局"),
+		chromedp.Click(chromedp.CSS(`#department button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
+	)
+	if got := jsText(t, ctx, `#department`); !strings.Contains(got, "生态环境局") {
+		t.Fatalf("department card: %q", got)
+	}
+	screenshot(t, ctx, "account-department")
 }
