@@ -37,6 +37,12 @@ func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Row
 // read.
 func (db *DB) eachPrepared(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := db.readRows(ctx, query, args...)
+	return forEachRow(rows, err, fn)
+}
+
+// forEachRow hands every row of a query's result (rows, err) to fn, in
+// order, and closes them.
+func forEachRow(rows *sql.Rows, err error, fn func(*sql.Rows) error) error {
 	if err != nil {
 		return err
 	}

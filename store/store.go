@@ -458,15 +458,6 @@ func notFound(what string) error {
 func (db *DB) eachRow(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
 	return db.view(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return forEachRow(rows, err, fn)
 	})
 }
