@@ -60,7 +60,7 @@ func (db *DB) appendTree(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry) 
 		t.rng = nil
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_tree (seq, nodes) VALUES (?, ?)`, e.Seq, nodes); err != nil {
+	if _, err := db.execWrite(ctx, tx, sqlTreeInsert, e.Seq, nodes); err != nil {
 		t.rng = nil
 		return err
 	}

@@ -72,7 +72,7 @@ func (db *DB) writeExperts(ctx context.Context, tx *sql.Tx, c *engine.ExpertsPar
 // Experts lists a park's expert pool by id.
 func (db *DB) Experts(ctx context.Context, park string) ([]engine.Expert, error) {
 	var out []engine.Expert
-	err := db.eachRow(ctx, `SELECT id, version, body FROM experts WHERE park = ? ORDER BY id`, []any{park}, func(rows *sql.Rows) error {
+	err := db.eachPrepared(ctx, `SELECT id, version, body FROM experts WHERE park = ? ORDER BY id`, []any{park}, func(rows *sql.Rows) error {
 		var x engine.Expert
 		var id, version int64
 		var body string
@@ -92,7 +92,7 @@ func (db *DB) Experts(ctx context.Context, park string) ([]engine.Expert, error)
 // DrawnExperts lists the experts drawn for a project's round, in order of draw.
 func (db *DB) DrawnExperts(ctx context.Context, projectID int64, round int) ([]engine.DrawnExpert, error) {
 	var out []engine.DrawnExpert
-	err := db.eachRow(ctx, `SELECT d.project_id, d.round, d.expert_id, e.user_id, e.body ->> '$.name', e.body ->> '$.username', d.draw_seq, d.recused
+	err := db.eachPrepared(ctx, `SELECT d.project_id, d.round, d.expert_id, e.user_id, e.body ->> '$.name', e.body ->> '$.username', d.draw_seq, d.recused
 		FROM expert_draws d JOIN experts e ON e.id = d.expert_id
 		WHERE d.project_id = ? AND d.round = ? ORDER BY d.draw_seq, d.rowid`, []any{projectID, round}, func(rows *sql.Rows) error {
 		var d engine.DrawnExpert
@@ -109,7 +109,7 @@ func (db *DB) DrawnExperts(ctx context.Context, projectID int64, round int) ([]e
 // current round of projects still in expert review.
 func (db *DB) OpenReviews(ctx context.Context, park string) (map[int64]int, error) {
 	out := map[int64]int{}
-	err := db.eachRow(ctx, `SELECT d.expert_id, count(*) FROM expert_draws d JOIN projects p ON p.id = d.project_id
+	err := db.eachPrepared(ctx, `SELECT d.expert_id, count(*) FROM expert_draws d JOIN projects p ON p.id = d.project_id
 		WHERE p.park = ? AND p.state = 'expert_review' AND d.round = p.round AND d.recused = 0
 		GROUP BY d.expert_id`, []any{park}, func(rows *sql.Rows) error {
 		var id int64

@@ -38,9 +38,6 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 		sortKey = "-updated"
 	}
 	segs := projectSorts[sortKey]
-	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
-		f.States = engine.States
-	}
 	type stmt struct {
 		sql  string
 		args []any

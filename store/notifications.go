@@ -14,7 +14,7 @@ import (
 // holding the role in the park now, never the actor, never a disabled
 // account), one outbox row per channel and a reminder's key, whose second
 // use the same day is the once-a-day refusal.
-func writeNotify(ctx context.Context, tx *sql.Tx, n *engine.NotifyPart, e *engine.AuditEntry) error {
+func (db *DB) writeNotify(ctx context.Context, tx *sql.Tx, n *engine.NotifyPart, e *engine.AuditEntry) error {
 	if n.Reminder != nil {
 		r := n.Reminder
 		_, err := tx.ExecContext(ctx, `INSERT INTO reminders (project_id, sender, day, seq) VALUES (?, ?, ?, ?)`,
@@ -28,24 +28,17 @@ func writeNotify(ctx context.Context, tx *sql.Tx, n *engine.NotifyPart, e *engin
 	}
 	at := fmtTime(e.Time)
 	for _, x := range n.Notices {
-		who, args := `SELECT id FROM users WHERE id = ?`, []any{x.UserID}
+		q, who := sqlNotifyUser, []any{x.UserID}
 		if x.UserID == 0 {
-			who = `SELECT u.id FROM users u JOIN role_assignments r ON r.user_id = u.id WHERE r.park = ? AND r.role = ?`
-			args = []any{x.Park, string(x.Role)}
+			q, who = sqlNotifyRole, []any{x.Park, string(x.Role)}
 		}
-		args = append([]any{e.Seq, e.Park, e.ProjectID, e.Event, x.Kind, e.Actor, at}, args...)
-		args = append(args, e.Actor)
-		_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, seq, park, project_id, event, kind, actor, created_at)
-			SELECT w.id, ?, ?, ?, ?, ?, ?, ? FROM (`+who+`) w JOIN users u ON u.id = w.id
-			WHERE u.username <> ? AND u.disabled = 0
-			ON CONFLICT (user_id, seq) DO NOTHING`, args...)
-		if err != nil {
+		args := append([]any{e.Seq, e.Park, e.ProjectID, e.Event, x.Kind, e.Actor, at}, who...)
+		if _, err := db.execWrite(ctx, tx, q, append(args, e.Actor)...); err != nil {
 			return wrap("notifications", err)
 		}
 	}
 	for _, ch := range n.Outbox {
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, seq, park, project_id, event, kind, actor, created_at, next_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ch, e.Seq, e.Park, e.ProjectID, e.Event, outboxKind(n), e.Actor, at, at)
+		_, err := db.execWrite(ctx, tx, sqlOutboxInsert, ch, e.Seq, e.Park, e.ProjectID, e.Event, outboxKind(n), e.Actor, at, at)
 		if err != nil {
 			return wrap("outbox", err)
 		}

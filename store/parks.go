@@ -135,19 +135,13 @@ func (db *DB) ActiveRuleSet(ctx context.Context, park string) (engine.RuleSetRec
 // approved change effective by then. A screening asks with its own time, so
 // one at the boundary of a change gets exactly one version.
 func (db *DB) RuleSetInForce(ctx context.Context, park string, at time.Time) (engine.RuleSetRecord, error) {
-	var rs engine.RuleSetRecord
-	err := db.view(ctx, func(tx *sql.Tx) error {
-		var v string
-		err := tx.QueryRowContext(ctx, inForceSQL, park, fmtTime(at)).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("what.rule_set")
-		} else if err != nil {
-			return err
-		}
-		rs, err = db.ruleSetTx(ctx, tx, v)
-		rs.Active = true
-		return err
-	})
+	// One prepared statement: every submit asks (BENCHMARKS.md, issue 16).
+	rs := engine.RuleSetRecord{Active: true}
+	err := db.readRow(ctx, `SELECT park, version, source, created_at FROM rule_sets WHERE version = (`+inForceSQL+`)`, park, fmtTime(at)).
+		Scan(&rs.Park, &rs.Version, &rs.Source, timeCol{&rs.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return rs, notFound("what.rule_set")
+	}
 	return rs, wrap("rule set in force", err)
 }
 

@@ -116,7 +116,7 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 		if len(extra) > 0 {
 			last = &extra[len(extra)-1]
 		}
-		if err := writeNotify(ctx, tx, c.Notify, last); err != nil {
+		if err := db.writeNotify(ctx, tx, c.Notify, last); err != nil {
 			return nil, err
 		}
 	}
@@ -173,7 +173,7 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 			s.ProjectID = id
 		}
 		s.CreatedAt = orNow(s.CreatedAt, e.Time)
-		if err := insertScore(ctx, tx, &s); err != nil {
+		if err := db.insertScore(ctx, tx, &s); err != nil {
 			return nil, err
 		}
 		score = &s
@@ -397,30 +397,28 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 	}
 
 	if name != p.Name || investor != p.InvestorName || uscc != p.USCC || figures != j.figures {
-		if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, investor_name = ?, uscc = ?, figures = ?, industry_code = ? WHERE id = ?`,
+		if _, err := db.execWrite(ctx, tx, sqlProjectFacts,
 			p.Name, p.InvestorName, p.USCC, j.figures, p.Figures.IndustryCode, p.ID); err != nil {
 			return "", err
 		}
 	}
 	if reportSHA != j.reportSHA { // a stored '' (moved by migration 00002) differs from every digest
 		if j.report == nil {
-			_, err = tx.ExecContext(ctx, `DELETE FROM project_reports WHERE project_id = ?`, p.ID)
+			_, err = db.execWrite(ctx, tx, sqlReportDelete, p.ID)
 		} else {
-			_, err = tx.ExecContext(ctx, `
-				INSERT INTO project_reports (project_id, report) VALUES (?, ?)
-				ON CONFLICT (project_id) DO UPDATE SET report = excluded.report`, p.ID, string(j.report))
+			_, err = db.execWrite(ctx, tx, sqlReportUpsert, p.ID, string(j.report))
 		}
 		if err != nil {
 			return "", err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE projects SET report_sha256 = ? WHERE id = ?`, j.reportSHA, p.ID); err != nil {
+		if _, err := db.execWrite(ctx, tx, sqlReportDigest, j.reportSHA, p.ID); err != nil {
 			return "", err
 		}
 	}
 	return park, nil
 }
 
-func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
+func (db *DB) insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
 	items, err := json.Marshal(s.Items)
 	if err != nil {
 		return fmt.Errorf("encode score items: %w", err)
@@ -428,10 +426,7 @@ func insertScore(ctx context.Context, tx *sql.Tx, s *engine.Score) error {
 	if s.Items == nil {
 		items = []byte("{}")
 	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO scores (project_id, round, reviewer_id, reviewer, items, total, comment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ProjectID, s.Round, s.ReviewerID, s.Reviewer, string(items), s.Total, s.Comment, fmtTime(s.CreatedAt))
+	_, err = db.execWrite(ctx, tx, sqlScoreInsert, s.ProjectID, s.Round, s.ReviewerID, s.Reviewer, string(items), s.Total, s.Comment, fmtTime(s.CreatedAt))
 	switch {
 	case isUnique(err):
 		return engine.Fail(engine.ECONFLICT, "err.reviewer_has_already_scored", nil)

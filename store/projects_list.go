@@ -335,10 +335,6 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 
 // listWith reads f's page and total the way s says.
 func (db *DB) listWith(ctx context.Context, tx *sql.Tx, s listStrategy, f engine.ProjectFilter, segs []listSegment) ([]*engine.Project, int, error) {
-	if len(f.States) == 0 && segs[0].cols[0] == "due_at" {
-		// Name every state, so that (park, state, due_at) gives the order.
-		f.States = engine.States
-	}
 	q := s.query(db, f)
 	var total int
 	if err := tx.QueryRowContext(ctx, q.count, q.countArgs...).Scan(&total); err != nil {

@@ -182,6 +182,26 @@ func TestProjectsUseIndexes(t *testing.T) {
 	}
 }
 
+// TestProjectsByDueReadInIndexOrder holds the list by deadline without a
+// state filter to one index walked in the list's order (migration 00380):
+// sorting every row with a deadline made a deep page 150 ms at 100,000
+// projects (BENCHMARKS.md, issue 16).
+func TestProjectsByDueReadInIndexOrder(t *testing.T) {
+	db := mustOpen(t)
+	plan, err := db.ProjectsPlan(context.Background(), engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "due", Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range plan {
+		if strings.Contains(step, "TEMP B-TREE FOR ORDER BY") || strings.HasPrefix(step, "SCAN projects") {
+			t.Fatalf("step %q in plan:\n%s", step, strings.Join(plan, "\n"))
+		}
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "projects_park_due") {
+		t.Fatalf("plan does not use projects_park_due:\n%s", strings.Join(plan, "\n"))
+	}
+}
+
 func TestDocuments(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()

@@ -31,6 +31,30 @@ func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Row
 	return st.QueryContext(ctx, args...)
 }
 
+// eachPrepared is eachRow through readRows: for fixed query texts read on
+// every decision (the expert pool and its load, a project's draw), where
+// parsing the SQL and a transaction around one statement cost more than the
+// read.
+func (db *DB) eachPrepared(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.readRows(ctx, query, args...)
+	return forEachRow(rows, err, fn)
+}
+
+// forEachRow hands every row of a query's result (rows, err) to fn, in
+// order, and closes them.
+func forEachRow(rows *sql.Rows, err error, fn func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.reads.Load(query); ok {
 		return st.(*sql.Stmt), nil

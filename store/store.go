@@ -42,13 +42,14 @@ var migrations embed.FS
 // half-way on lock upgrade); reads use a pool of query-only connections that
 // WAL lets run beside the writer.
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	path  string
-	stmts stmts
-	reads sync.Map    // readRow's prepared statements, by SQL text
-	queue commitQueue // Apply's group commit
-	tree  auditTree   // the Merkle tree's border, kept by the writer (audit_tree.go)
+	write  *sql.DB
+	read   *sql.DB
+	path   string
+	stmts  stmts
+	reads  sync.Map             // readRow's prepared statements, by SQL text
+	writes map[string]*sql.Stmt // hotWrites prepared (write_stmts.go)
+	queue  commitQueue          // Apply's group commit
+	tree   auditTree            // the Merkle tree's border, kept by the writer (audit_tree.go)
 	// suite is the log's crypto suite, as its first entry records it; nil
 	// while the log is empty (audit_suite.go).
 	suite atomic.Pointer[tlog.Suite]
@@ -197,7 +198,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		}
 		*s.dst = st
 	}
-	return nil
+	return db.prepareWrites(ctx)
 }
 
 // dsn builds the data source name. The pragmas travel in the DSN because
@@ -289,7 +290,7 @@ func (db *DB) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
-	errs = append(errs, db.closeReadStmts())
+	errs = append(errs, db.closeReadStmts(), db.closeWrites())
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -457,15 +458,6 @@ func notFound(what string) error {
 func (db *DB) eachRow(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
 	return db.view(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return forEachRow(rows, err, fn)
 	})
 }
