@@ -15,6 +15,7 @@ import (
 	"zonevet/engine"
 	"zonevet/rules"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // benchDir holds the 100,000-project database shared by the list benchmarks;
@@ -28,6 +29,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	storetest.StopPostgres()
 	if benchDB != nil {
 		benchDB.Close()
 	}

@@ -24,6 +24,11 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- json_extract(doc, '$.key') with a one-level path, as text (NULL for
+-- JSON null or a missing key).
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS
+	$$ SELECT doc::json ->> substr(path, 3) $$;
+
 -- json_set(doc, '$.key', value) with a one-level path, as the store uses it.
 CREATE FUNCTION json_set(doc text, path text, val anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS
 	$$ SELECT jsonb_set(doc::jsonb, ARRAY[substr(path, 3)], to_jsonb(val))::text $$;
