@@ -28,6 +28,10 @@ const (
 	postgresDialect
 )
 
+// IsURL reports whether a --db value names a PostgreSQL database by URL
+// rather than a SQLite file.
+func IsURL(s string) bool { return isPostgresURL(s) }
+
 // isPostgresURL reports whether the --db value names a PostgreSQL database
 // rather than a SQLite file.
 func isPostgresURL(s string) bool {
