@@ -57,15 +57,7 @@ func openPostgres(url string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.loadSuite(ctx, db.read); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.catchUpTree(ctx); err != nil {
+	if err := db.ready(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -102,15 +102,7 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.loadSuite(ctx, db.read); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.catchUpTree(ctx); err != nil {
+	if err := db.ready(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -126,6 +118,18 @@ func Open(path string) (*DB, error) {
 	db.stopOptimize, db.optimizeDone = make(chan struct{}), make(chan struct{})
 	go db.optimizePeriodically(optimizeEvery)
 	return db, nil
+}
+
+// ready prepares the transition statements and reads the log's suite and
+// tree border, on either engine, once the schema is up to date.
+func (db *DB) ready(ctx context.Context) error {
+	if err := db.prepare(ctx); err != nil {
+		return err
+	}
+	if err := db.loadSuite(ctx, db.read); err != nil {
+		return err
+	}
+	return db.catchUpTree(ctx)
 }
 
 // optimizeEvery is how often a long-running process refreshes the planner's

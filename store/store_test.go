@@ -34,6 +34,17 @@ func mustOpen(t testing.TB) *store.DB {
 	return mustOpenPath(t, storetest.Path(t))
 }
 
+// newDBPath names a new database for tests that open it several times (as
+// several processes would): a file that Open migrates, or with
+// ZONEVET_TEST_STORE=postgres a fresh PostgreSQL database.
+func newDBPath(t testing.TB) string {
+	t.Helper()
+	if storetest.OnPostgres() {
+		return storetest.PostgresURL(t)
+	}
+	return filepath.Join(t.TempDir(), "zonevet.db")
+}
+
 // mustOpenPath opens path (possibly already open elsewhere) and seeds the parks.
 func mustOpenPath(t testing.TB, path string) *store.DB {
 	t.Helper()

@@ -72,6 +72,7 @@ func PostgresURL(t testing.TB) string {
 			t.Errorf("storetest: drop database: %v", err)
 		}
 	})
+	t.Logf("storetest: on PostgreSQL, database %s", name)
 	return pgServer.url(name)
 }
 
