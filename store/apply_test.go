@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -312,7 +311,7 @@ func TestApplyConcurrent(t *testing.T) {
 	for _, handles := range []int{1, 5} {
 		t.Run(fmt.Sprintf("Handles%d", handles), func(t *testing.T) {
 			ctx := context.Background()
-			path := filepath.Join(t.TempDir(), "zonevet.db")
+			path := newDBPath(t)
 			dbs := []*store.DB{mustOpenPath(t, path)}
 			for len(dbs) < handles {
 				dbs = append(dbs, mustOpenPath(t, path))
@@ -365,7 +364,7 @@ func TestApplyConcurrent(t *testing.T) {
 // chain must come out gapless and verifiable.
 func TestAppendConcurrent(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "zonevet.db")
+	path := newDBPath(t)
 	dbs := []*store.DB{mustOpenPath(t, path), mustOpenPath(t, path), mustOpenPath(t, path)}
 	const n = 60
 	var wg sync.WaitGroup

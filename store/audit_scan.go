@@ -363,6 +363,11 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 // Nothing counts the rows first: a count(*) reads the whole table alone
 // before either connection starts, and a short chunk tells as much.
 func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) error {
+	if db.dialect == postgresDialect {
+		// pgx streams a query's rows as the server sends them: one query
+		// reads the whole log in constant memory.
+		return eachAuditQuery(ctx, tx, ``, nil, hashed(newHash, fn))
+	}
 	// One step down the rowid b-tree each (min and max in one SELECT would
 	// scan the table).
 	var first, last sql.NullInt64

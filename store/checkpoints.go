@@ -133,7 +133,7 @@ func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.Audi
 	var out []engine.AuditEntry
 	total := 0
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit_log`+where+` LIMIT ?)`,
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit_log`+where+` LIMIT ?) AS hits`,
 			append(append([]any(nil), args...), AuditCountCap+1)...).Scan(&total); err != nil {
 			return err
 		}

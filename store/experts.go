@@ -92,7 +92,7 @@ func (db *DB) Experts(ctx context.Context, park string) ([]engine.Expert, error)
 // DrawnExperts lists the experts drawn for a project's round, in order of draw.
 func (db *DB) DrawnExperts(ctx context.Context, projectID int64, round int) ([]engine.DrawnExpert, error) {
 	var out []engine.DrawnExpert
-	err := db.eachPrepared(ctx, `SELECT d.project_id, d.round, d.expert_id, e.user_id, e.body ->> '$.name', e.body ->> '$.username', d.draw_seq, d.recused
+	err := db.eachPrepared(ctx, `SELECT d.project_id, d.round, d.expert_id, e.user_id, json_extract(e.body, '$.name'), json_extract(e.body, '$.username'), d.draw_seq, d.recused
 		FROM expert_draws d JOIN experts e ON e.id = d.expert_id
 		WHERE d.project_id = ? AND d.round = ? ORDER BY d.draw_seq, d.rowid`, []any{projectID, round}, func(rows *sql.Rows) error {
 		var d engine.DrawnExpert

@@ -188,3 +188,6 @@ func (db *DB) ApplyQueue() (busy bool, waiting int) {
 	defer db.queue.mu.Unlock()
 	return db.queue.busy, len(db.queue.waiting)
 }
+
+// CopyTables and DerivedTables expose copy.go's lists to TestCopyCoversEveryTable.
+var CopyTables, DerivedTables = copyTables, derivedTables

@@ -131,7 +131,14 @@ func (db *DB) runBatch(batch []*applyCall) {
 	results := make([]error, len(batch))
 	writeBacks := make([]func(), len(batch))
 	ctx := context.Background()
+	tries := 0
 	err := db.update(ctx, func(tx *sql.Tx) error {
+		// A command under an idempotency claim writes back to its Change
+		// before the commit (applyTx), so a batch holding one is not run a
+		// second time after PostgreSQL refused the first (update's retry).
+		if tries++; tries > 1 && slices.ContainsFunc(batch, func(c *applyCall) bool { return c.claim != nil }) {
+			return errors.New("store: apply: lost a race with another writer; reload before retrying")
+		}
 		if len(batch) == 1 {
 			if results[0] = batch[0].ctx.Err(); results[0] != nil {
 				return results[0]

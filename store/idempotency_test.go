@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -85,7 +84,7 @@ func TestIdempotencyKeyCommitsWithTheAction(t *testing.T) {
 func TestIdempotencyKeyConcurrentDecisions(t *testing.T) {
 	for _, handles := range []int{1, 5} {
 		t.Run(fmt.Sprintf("Handles%d", handles), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "zonevet.db")
+			path := newDBPath(t)
 			dbs := []*store.DB{mustOpenPath(t, path)}
 			for len(dbs) < handles {
 				dbs = append(dbs, mustOpenPath(t, path))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -115,6 +116,24 @@ func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
+// substringScan answers a search on PostgreSQL by scanning the parks'
+// projects for the substring (any case) in the name or the investor, or the
+// exact USCC for three or more characters. Correct, not yet fast: the
+// SQLite strategies above lean on FTS5 and json_each; PostgreSQL's own index
+// for this (pg_trgm) is issue 17's next step.
+type substringScan struct{ q string }
+
+func (s substringScan) query(db *DB, f engine.ProjectFilter) listQuery {
+	where, args := db.filterWhere(f, false)
+	like := "%" + escapeLike(s.q) + "%"
+	match, margs := `name ILIKE ? ESCAPE '\' OR investor_name ILIKE ? ESCAPE '\'`, []any{like, like}
+	if utf8.RuneCountInString(s.q) >= 3 {
+		match, margs = match+` OR uscc = ?`, append(margs, s.q)
+	}
+	where, args = where+` AND (`+match+`)`, append(args, margs...)
+	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
+}
+
 // maxHits is the number of search hits up to which a list is read from the
 // hits (fewHits) rather than by walking a (park, ...) index. Reading from the
 // hits looks up each one; walking the index probes each project of the park
@@ -137,6 +156,9 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 	q := f.Query
 	if q == "" {
 		return unsearched{}, nil
+	}
+	if db.dialect == postgresDialect {
+		return substringScan{q}, nil
 	}
 	if utf8.RuneCountInString(q) >= 3 {
 		ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
@@ -388,7 +410,11 @@ func (q listQuery) segmentIDs(ctx context.Context, tx *sql.Tx, s listSegment, ex
 	if extra != "" {
 		where, args = where+` AND `+extra, append(args, extraArgs...)
 	}
-	return queryIDs(ctx, tx, `SELECT id FROM projects`+where+` ORDER BY `+s.order(reverse)+` LIMIT ? OFFSET ?`, append(args, want, offset)...)
+	limit := int64(want)
+	if want < 0 {
+		limit = math.MaxInt64 // no limit: LIMIT -1 means that to SQLite only
+	}
+	return queryIDs(ctx, tx, `SELECT id FROM projects`+where+` ORDER BY `+s.order(reverse)+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // idsAt reads the ids of the page at offset, in order, given the total.
@@ -569,7 +595,7 @@ func (db *DB) filterWhere(f engine.ProjectFilter, byID bool) (string, []any) {
 	var where []string
 	var args []any
 	col := func(name string) string {
-		if byID {
+		if byID && db.dialect == sqliteDialect {
 			return "+" + name
 		}
 		return name
@@ -592,8 +618,14 @@ func (db *DB) filterWhere(f engine.ProjectFilter, byID bool) (string, []any) {
 		// A range rather than LIKE 'C39%' so the index applies whatever the
 		// LIKE settings; 0xFF never occurs in UTF-8 text, so it bounds every
 		// string that starts with the prefix.
-		where = append(where, col("industry_code")+` >= ? AND `+col("industry_code")+` < ?`)
-		args = append(args, f.Industry, f.Industry+"\xff")
+		if db.dialect == postgresDialect {
+			// PostgreSQL refuses the byte 0xFF in text; LIKE with a
+			// prefix holds under any collation.
+			where, args = append(where, `industry_code LIKE ? ESCAPE '\'`), append(args, escapeLike(f.Industry)+"%")
+		} else {
+			where = append(where, col("industry_code")+` >= ? AND `+col("industry_code")+` < ?`)
+			args = append(args, f.Industry, f.Industry+"\xff")
+		}
 	}
 	if f.Overdue {
 		now := f.Now

@@ -365,7 +365,7 @@ func TestProjectCountsFollowChanges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, args := `SELECT count(*) FROM projects WHERE 1`, []any{}
+			q, args := `SELECT count(*) FROM projects WHERE 1 = 1`, []any{}
 			for _, p := range f.Parks {
 				q, args = q+` AND park = ?`, append(args, p)
 			}

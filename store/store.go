@@ -42,14 +42,16 @@ var migrations embed.FS
 // half-way on lock upgrade); reads use a pool of query-only connections that
 // WAL lets run beside the writer.
 type DB struct {
-	write  *sql.DB
-	read   *sql.DB
-	path   string
-	stmts  stmts
-	reads  sync.Map             // readRow's prepared statements, by SQL text
-	writes map[string]*sql.Stmt // hotWrites prepared (write_stmts.go)
-	queue  commitQueue          // Apply's group commit
-	tree   auditTree            // the Merkle tree's border, kept by the writer (audit_tree.go)
+	write   *sql.DB
+	read    *sql.DB
+	path    string
+	dialect dialect        // which engine (dialect.go)
+	readTx  *sql.TxOptions // view's transaction options: nil on SQLite
+	stmts   stmts
+	reads   sync.Map             // readRow's prepared statements, by SQL text
+	writes  map[string]*sql.Stmt // hotWrites prepared (write_stmts.go)
+	queue   commitQueue          // Apply's group commit
+	tree    auditTree            // the Merkle tree's border, kept by the writer (audit_tree.go)
 	// suite is the log's crypto suite, as its first entry records it; nil
 	// while the log is empty (audit_suite.go).
 	suite atomic.Pointer[tlog.Suite]
@@ -65,8 +67,12 @@ type DB struct {
 // Open opens (creating if needed) the database file at path, applies pending
 // migrations and returns the store. Several processes may open the same file:
 // SQLite's locks and busy timeout serialise their writes, and a lock on the
-// side file path+"-migrate" their migrations.
+// side file path+"-migrate" their migrations. A postgres:// URL opens a
+// PostgreSQL database instead (postgres.go).
 func Open(path string) (*DB, error) {
+	if isPostgresURL(path) {
+		return openPostgres(path)
+	}
 	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
 		// A query string in the path would swallow our pragmas, and an
 		// in-memory database is one database per connection: neither works
@@ -97,15 +103,7 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.loadSuite(ctx, db.read); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.catchUpTree(ctx); err != nil {
+	if err := db.ready(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -121,6 +119,18 @@ func Open(path string) (*DB, error) {
 	db.stopOptimize, db.optimizeDone = make(chan struct{}), make(chan struct{})
 	go db.optimizePeriodically(optimizeEvery)
 	return db, nil
+}
+
+// ready prepares the transition statements and reads the log's suite and
+// tree border, on either engine, once the schema is up to date.
+func (db *DB) ready(ctx context.Context) error {
+	if err := db.prepare(ctx); err != nil {
+		return err
+	}
+	if err := db.loadSuite(ctx, db.read); err != nil {
+		return err
+	}
+	return db.catchUpTree(ctx)
 }
 
 // optimizeEvery is how often a long-running process refreshes the planner's
@@ -171,10 +181,11 @@ type stmts struct {
 	savepoint       *sql.Stmt
 	rollbackTo      *sql.Stmt
 	release         *sql.Stmt
+	lockHead        *sql.Stmt // PostgreSQL only: the chain head's row lock (postgres.go)
 }
 
 func (s *stmts) all() []*sql.Stmt {
-	return []*sql.Stmt{s.updateLifecycle, s.auditHead, s.auditInsert, s.savepoint, s.rollbackTo, s.release}
+	return []*sql.Stmt{s.updateLifecycle, s.auditHead, s.auditInsert, s.savepoint, s.rollbackTo, s.release, s.lockHead}
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -191,6 +202,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.stmts.savepoint, `SAVEPOINT apply`},
 		{&db.stmts.rollbackTo, `ROLLBACK TO apply`},
 		{&db.stmts.release, `RELEASE apply`},
+		{&db.stmts.lockHead, db.pick(`SELECT 1`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`)},
 	} {
 		st, err := db.write.PrepareContext(ctx, s.sql)
 		if err != nil {
@@ -316,13 +328,28 @@ func (db *DB) now() time.Time {
 }
 
 // update runs fn in one write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits if fn returns nil.
+// writer connection; on PostgreSQL, the chain head's lock first) and commits
+// if fn returns nil. On PostgreSQL a transaction that lost a race with
+// another (serialization failure, deadlock) is run again, so fn must leave
+// nothing behind outside tx before it returns.
 func (db *DB) update(ctx context.Context, fn func(*sql.Tx) error) error {
+	for try := 1; ; try++ {
+		err := db.updateOnce(ctx, fn)
+		if err == nil || try == maxRetries || !isRetryable(err) {
+			return err
+		}
+	}
+}
+
+func (db *DB) updateOnce(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := db.lockChainHead(ctx, tx); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -335,7 +362,7 @@ func (db *DB) update(ctx context.Context, fn func(*sql.Tx) error) error {
 // view runs fn in one read transaction so that several queries (a page and
 // its total count) see the same snapshot.
 func (db *DB) view(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, err := db.read.BeginTx(ctx, db.readTx)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -368,12 +395,13 @@ func sqliteCode(err error) int {
 // isUnique reports a UNIQUE or PRIMARY KEY violation: a duplicate.
 func isUnique(err error) bool {
 	c := sqliteCode(err)
-	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY ||
+		pgCode(err) == pgUniqueViolation
 }
 
 // isForeignKey reports a reference to a row that does not exist.
 func isForeignKey(err error) bool {
-	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY || pgCode(err) == pgForeignKeyViolation
 }
 
 // timeLayout is fixed-width (all nine fractional digits, always "Z") so that

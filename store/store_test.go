@@ -23,9 +23,26 @@ var t0 = time.Date(2025, 3, 1, 9, 30, 0, 123456789, time.UTC)
 // and the two parks every test uses, and closes it when the test ends. It
 // starts as a copy of a migrated one (storetest); the migrations themselves
 // are tested on new files.
+//
+// With ZONEVET_TEST_STORE=postgres it opens a fresh PostgreSQL database
+// instead (storetest.PostgresURL): the same tests, the other engine.
 func mustOpen(t testing.TB) *store.DB {
 	t.Helper()
+	if storetest.OnPostgres() {
+		return mustOpenPath(t, storetest.PostgresURL(t))
+	}
 	return mustOpenPath(t, storetest.Path(t))
+}
+
+// newDBPath names a new database for tests that open it several times (as
+// several processes would): a file that Open migrates, or with
+// ZONEVET_TEST_STORE=postgres a fresh PostgreSQL database.
+func newDBPath(t testing.TB) string {
+	t.Helper()
+	if storetest.OnPostgres() {
+		return storetest.PostgresURL(t)
+	}
+	return filepath.Join(t.TempDir(), "zonevet.db")
 }
 
 // mustOpenPath opens path (possibly already open elsewhere) and seeds the parks.

@@ -291,7 +291,7 @@ func (db *DB) TrackedProjects(ctx context.Context, parks []string, states []engi
 	var out []engine.TrackedProject
 	err := db.eachRow(ctx, `
 			SELECT id, park, name, investor_name, uscc, state, version,
-				coalesce(json_extract(figures, '$.land_area'), 0), coalesce(json_extract(figures, '$.fixed_asset_investment'), 0),
+				coalesce(json_extract(figures, '$.land_area'), '0'), coalesce(json_extract(figures, '$.fixed_asset_investment'), '0'), -- '0': one type on both engines
 				created_by, due_at
 			FROM projects WHERE park IN (`+pin+`) AND state IN (`+sin+`) ORDER BY id`, append(pargs, sargs...), func(rows *sql.Rows) error {
 		var p engine.TrackedProject

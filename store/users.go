@@ -110,15 +110,12 @@ func writeAccount(ctx context.Context, tx *sql.Tx, c *engine.AccountPart, at tim
 	created := at
 	if u := c.NewUser; u != nil {
 		created = orNow(u.CreatedAt, at)
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at, department) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created), u.Department)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, disabled, created_at, department) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Username, u.DisplayName, u.PasswordHash, u.Disabled, fmtTime(created), u.Department).Scan(&id)
 		if isUnique(err) {
 			return nil, engine.Fail(engine.ECONFLICT, "err.username_taken", engine.Args{"Username": u.Username})
 		}
 		if err != nil {
-			return nil, err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
 	} else {

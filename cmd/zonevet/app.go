@@ -41,6 +41,16 @@ func openAppSuite(ctx context.Context, dbPath string, suite *tlog.Suite) (*app, 
 		db.Close()
 		return nil, err
 	}
+	if store.IsURL(dbPath) {
+		// A PostgreSQL database is created by its administrator before
+		// zonevet first opens it: it is new while its log is empty.
+		es, err := db.AuditEntries(ctx, engine.AuditFilter{Limit: 1})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		fresh = len(es) == 0
+	}
 	a := &app{db: db, svc: svc, fresh: fresh, close: db.Close}
 	if suite != nil {
 		if err := svc.RecordLogSuite(ctx, suite); err != nil {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +46,7 @@ func signingKeyPath(flagValue, dbPath string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".signing-key.pem")
+	return besideDB(dbPath, ".signing-key.pem")
 }
 
 // checkpointFileFlag adds --checkpoint-file: where each checkpoint is also

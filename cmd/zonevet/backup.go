@@ -27,7 +27,18 @@ func docsDir(flagValue, dbPath string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".docs")
+	return besideDB(dbPath, ".docs")
+}
+
+// besideDB is the default path of a file kept beside the database: path +
+// suffix. A PostgreSQL URL names no file, so its default is zonevet + suffix
+// in the working directory; several processes on one database are given
+// --docs on shared storage and --signing-key explicitly (README).
+func besideDB(dbPath, suffix string) string {
+	if store.IsURL(dbPath) {
+		return "zonevet" + suffix
+	}
+	return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+suffix)
 }
 
 // runBackup copies what a restore needs into a new folder, while the server

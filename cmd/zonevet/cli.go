@@ -40,7 +40,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func newFlags(name string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	db := fs.String("db", defaultDB(), "SQLite database file")
+	db := fs.String("db", defaultDB(), "SQLite database file, or a postgres:// URL")
 	return fs, db
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"zonevet/store/storetest"
 )
 
 // TestMain makes the folder for the run's one build of the binary, and lets
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 	}
 	testBinDir = dir
 	code := m.Run()
+	storetest.StopPostgres()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -36,8 +36,9 @@ Usage:
   zonevet calendar show | default            # the calendar in force | the built-in file
   zonevet experts verify-draw --log FILE.jsonl SEQ  # recompute an expert draw from an exported log (no database)
   zonevet remind sweep                       # remind of overdue projects and escalate them once now (cron-friendly)
+  zonevet migrate --from DB --to DB          # copy all into a new, empty database (SQLite file or postgres:// URL, either way); log verified
 
-Every command takes --db (default $ZONEVET_DB or zonevet.db).
+Every command takes --db (default $ZONEVET_DB or zonevet.db). --db takes a SQLite file or a postgres:// URL.
 `
 
 func main() {
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runWitness(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout)
 	case "calendar":
 		return runCalendar(ctx, args[1:], stdout)
 	case "experts":
