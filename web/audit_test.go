@@ -279,6 +279,16 @@ func TestDossier(t *testing.T) {
 	if rec := w.login("auditor@other").do("GET", "/projects/"+itoa(p.ID)+"/dossier", nil); rec.Code != http.StatusNotFound {
 		t.Fatalf("other park's auditor: %d", rec.Code)
 	}
+	// A declaration nobody answered reads as not reported, never as a blank
+	// cell or "否".
+	if p.Figures.EnergyAssessment == nil {
+		blank := findAll(parseHTML(t, body), func(n *html.Node) bool { return hasAttr(n, "data-blank") })
+		if len(blank) == 0 {
+			t.Error("dossier shows no figure as not reported, though energy_assessment is blank")
+		}
+	} else {
+		t.Fatal("auditWorld's project answers energy_assessment: the blank case is not tested")
+	}
 	es, _ := w.db.AuditEntries(w.ctx, engine.AuditFilter{Events: []string{engine.EventDossierView}})
 	if len(es) != 1 || es[0].ProjectID != p.ID || es[0].Actor != "auditor" {
 		t.Fatalf("dossier views logged: %+v", es)
