@@ -206,6 +206,10 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	if len([]rune(in.DisplayName)) > 64 {
 		return nil, FieldFail("display_name", "err.name_may_have_at_most_64", nil)
 	}
+	department, err := checkDepartment(in.Department)
+	if err != nil {
+		return nil, err
+	}
 	roles, err := checkRoles(in.Roles)
 	if err != nil {
 		return nil, err
@@ -214,7 +218,7 @@ func (s *Service) CreateAccount(ctx context.Context, admin *User, in NewAccount)
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: strings.TrimSpace(in.Department)}
+	u := &User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: department}
 	c := &Change{Account: &AccountPart{NewUser: u, Roles: []ParkRoles{{Park: in.Park, Roles: roles}}},
 		Entry: s.accountEntry(a, in.Park, EventUserCreate, fmt.Sprintf("新建用户 %s(%s),%s 角色:%s", u.Username, u.DisplayName, in.Park, roleList(roles, "zh")),
 			map[string]any{"user": u.Username, "display_name": u.DisplayName, "park": in.Park, "roles": roles})}
@@ -249,6 +253,10 @@ func (s *Service) CreateUserIn(ctx context.Context, username, displayName, depar
 	if !validName(username) {
 		return nil, FieldFail("username", "err.user_name_may_contain_letters_digits", nil)
 	}
+	department, err := checkDepartment(department)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := s.checkedPasswordHash(password)
 	if err != nil {
 		return nil, err
@@ -260,7 +268,7 @@ func (s *Service) CreateUserIn(ctx context.Context, username, displayName, depar
 		}
 	}
 	op := actor{user: &User{Username: OperatorActor}}
-	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: strings.TrimSpace(department)}
+	u := &User{Username: username, DisplayName: displayName, PasswordHash: hash, CreatedAt: s.now().UTC(), Department: department}
 	c := &Change{Account: &AccountPart{NewUser: u, Roles: groups}}
 	first := ParkRoles{}
 	if len(groups) > 0 {
@@ -375,9 +383,9 @@ func (s *Service) SetDepartment(ctx context.Context, admin *User, id int64, from
 	if err != nil {
 		return err
 	}
-	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
-	if len([]rune(to)) > 64 {
-		return FieldFail("department", "err.department_at_most_64", nil)
+	from = strings.TrimSpace(from)
+	if to, err = checkDepartment(to); err != nil {
+		return err
 	}
 	if acc.User.Department != from {
 		return Fail(ECONFLICT, "err.account_changed_since_you", nil)
@@ -389,6 +397,16 @@ func (s *Service) SetDepartment(ctx context.Context, admin *User, id int64, from
 		Entry: s.accountEntry(a, "", EventUserDepartment, fmt.Sprintf("用户 %s 的部门:%s(原:%s)", acc.User.Username, orDash(to), orDash(from)),
 			map[string]any{"user": acc.User.Username, "department": to, "before": from})}
 	return s.store.Apply(ctx, c)
+}
+
+// checkDepartment is a department name as stored: trimmed, at most 64
+// characters, the same on creation and on a move.
+func checkDepartment(d string) (string, error) {
+	d = strings.TrimSpace(d)
+	if len([]rune(d)) > 64 {
+		return "", FieldFail("department", "err.department_at_most_64", nil)
+	}
+	return d, nil
 }
 
 func orDash(s string) string {

@@ -55,6 +55,7 @@ func TestAccountAdministration(t *testing.T) {
 			{Username: "ok", DisplayName: "", Password: "long-enough", Park: "qingyuan"},
 			{Username: "ok", DisplayName: "x", Password: "short", Park: "qingyuan"},
 			{Username: "ok", DisplayName: "x", Password: "long-enough", Park: "qingyuan", Roles: []engine.Role{"superuser"}},
+			{Username: "ok", DisplayName: "x", Password: "long-enough", Park: "qingyuan", Department: strings.Repeat("局", 65)},
 		} {
 			if _, err := w.svc.CreateAccount(w.ctx, admin, in); engine.ErrorCode(err) != engine.EINVALID {
 				t.Errorf("%+v: got %v, want invalid", in, err)
