@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,6 +65,43 @@ type trackingData struct {
 	L         map[string]string // labels of milestones, causes, clauses and run actions
 	Class     *engine.FirmClass // the latest rating's class and its measures
 	Pending   map[int64]bool    // runs whose planned actions wait for the final (公示)
+	Refused   *trackingRefusal  // a form sent back: it opens with what was typed
+}
+
+// trackingRefusal is a tracking form the engine refused, shown again on the
+// page: open, with what the user typed, and the message beside the field at
+// fault, so a typing slip in ten annual figures costs one correction, not ten.
+type trackingRefusal struct {
+	Form    string // agreement, milestone or figures
+	Field   string
+	Message string
+	Values  url.Values
+	err     error
+}
+
+// Open reports whether form is the one sent back.
+func (d trackingData) Open(form string) bool { return d.Refused != nil && d.Refused.Form == form }
+
+// Typed is what was typed into form's field name if form was sent back,
+// else saved (the value on record, or blank).
+func (d trackingData) Typed(form, name, saved string) string {
+	if d.Open(form) {
+		return d.Refused.Values.Get(name)
+	}
+	return saved
+}
+
+// Ticked is Typed for a checkbox.
+func (d trackingData) Ticked(form, name string) bool {
+	return d.Open(form) && d.Refused.Values.Get(name) != ""
+}
+
+// FieldError is the refusal's message if it is about form's field name.
+func (d trackingData) FieldError(form, name string) string {
+	if d.Open(form) && d.Refused.Field == name {
+		return d.Refused.Message
+	}
+	return ""
 }
 
 // trackingLabels names the tracking vocabulary in lang, for templates.
@@ -84,18 +122,24 @@ func trackingLabels(lang string) map[string]string {
 }
 
 func (s *Server) handleTrackingView(c echo.Context) error {
-	ctx := c.Request().Context()
 	id, err := projectID(c)
 	if err != nil {
 		return err
 	}
+	return s.trackingPage(c, id, nil)
+}
+
+// trackingPage renders a project's tracking page; refused, if not nil, is a
+// form sent back with its refusal.
+func (s *Server) trackingPage(c echo.Context, id int64, refused *trackingRefusal) error {
+	ctx := c.Request().Context()
 	u := currentUser(c)
 	p, tr, err := s.svc.Tracking(ctx, u, id)
 	if err != nil {
 		return err
 	}
 	d := trackingData{Project: p, T: tr, Kinds: engine.MilestoneKinds, Clauses: engine.ExitClauses, Year: s.svc.Today().Year() - 1,
-		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c))}
+		Partial: c.Request().Header.Get("HX-Request") == "true", L: trackingLabels(s.lang(c)), Refused: refused}
 	if d.Class, err = s.svc.LatestClass(ctx, u, tr.Ratings); err != nil {
 		return err
 	}
@@ -129,7 +173,15 @@ func (s *Server) handleTrackingView(c echo.Context) error {
 	if d.Partial {
 		return s.renderNamed(c, http.StatusOK, "tracking", "tracking_section", pd)
 	}
-	return s.render(c, http.StatusOK, "tracking", pd)
+	status := http.StatusOK
+	if refused != nil {
+		status, _ = s.classify(c, refused.err)
+		pd.Flash, pd.FlashOK = refused.Message, false
+		if refused.Field != "" {
+			pd.Flash = s.fieldName(refused.Field, s.lang(c)) + ":" + refused.Message
+		}
+	}
+	return s.render(c, status, "tracking", pd)
 }
 
 // renderNamed executes one named template of a page (an htmx fragment).
@@ -171,6 +223,22 @@ func (s *Server) done(c echo.Context, err error, back string, ok catalog.Message
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// trackingFormDone finishes one of a project's tracking forms (agreement,
+// milestone, figures): a refusal the user can fix shows the page again with
+// the form as typed; everything else as done does.
+func (s *Server) trackingFormDone(c echo.Context, id int64, form string, err error, back string, ok catalog.Message) error {
+	if code := engine.ErrorCode(err); code != engine.EINVALID && code != engine.ECONFLICT {
+		return s.done(c, err, back, ok)
+	}
+	values, _ := c.FormParams()
+	r := &trackingRefusal{Form: form, Message: engine.ErrorMessage(err, s.lang(c)), Values: values, err: err}
+	var de *engine.Error
+	if errors.As(err, &de) {
+		r.Field = de.Field
+	}
+	return s.trackingPage(c, id, r)
 }
 
 // fieldName names a field of the tracking forms in messages
@@ -252,7 +320,7 @@ func (s *Server) handleAgreementSave(c echo.Context) error {
 	if ferr == nil {
 		_, ferr = s.svc.SaveAgreement(c.Request().Context(), currentUser(c), id, ag)
 	}
-	return s.done(c, ferr, trackingURL(id)+"#agreement", catalog.Message{ID: "flash.agreement_saved"})
+	return s.trackingFormDone(c, id, "agreement", ferr, trackingURL(id)+"#agreement", catalog.Message{ID: "flash.agreement_saved"})
 }
 
 func (s *Server) handleMilestoneRecord(c echo.Context) error {
@@ -265,7 +333,7 @@ func (s *Server) handleMilestoneRecord(c echo.Context) error {
 	if m.DoneOn, err = date(c, "done_on"); err == nil {
 		err = s.svc.RecordMilestone(c.Request().Context(), currentUser(c), id, m)
 	}
-	return s.done(c, err, trackingURL(id)+"#milestones", catalog.Message{ID: "flash.milestone_recorded"})
+	return s.trackingFormDone(c, id, "milestone", err, trackingURL(id)+"#milestones", catalog.Message{ID: "flash.milestone_recorded"})
 }
 
 func (s *Server) handleFiguresSave(c echo.Context) error {
@@ -295,7 +363,7 @@ func (s *Server) handleFiguresSave(c echo.Context) error {
 	if ferr == nil {
 		ferr = s.svc.SaveFigures(c.Request().Context(), currentUser(c), id, f)
 	}
-	return s.done(c, ferr, trackingURL(id)+"#figures", catalog.Message{ID: "flash.figures_saved"})
+	return s.trackingFormDone(c, id, "figures", ferr, trackingURL(id)+"#figures", catalog.Message{ID: "flash.figures_saved"})
 }
 
 func (s *Server) handlePlanSubmit(c echo.Context) error {

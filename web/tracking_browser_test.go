@@ -25,11 +25,15 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	year := lastYear(w)
 	// Six firms: a spread of tax and output per mu, one below the 5 万元/亩 floor.
 	var rows [][]any
+	var first *engine.Project
 	for i, x := range []struct {
 		tax, output, rd float64
 		ht              string
 	}{{45, 1300, 5, "是"}, {36, 950, 4, "是"}, {31, 820, 3.2, "是"}, {22, 600, 2.5, "否"}, {12, 420, 1.5, "否"}, {3.5, 260, 0.8, "否"}} {
 		p := w.tracked(engine.StateInProduction)
+		if first == nil {
+			first = p
+		}
 		land := 50.0
 		rev := x.output * land * 0.95
 		rows = append(rows, []any{p.USCC, p.Name, rev, x.output * land, x.output * land / 4, x.tax * land, rev * x.rd / 100,
@@ -65,6 +69,23 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	page := fmt.Sprintf("%s/tracking?park=qingyuan&year=%d", ts.URL, year)
 
 	login("promoter", true)
+	// A slip in the tracking form's figures (value added above output)
+	// comes back beside its field, with the other figures as typed.
+	typed := [][2]string{{"revenue", "12,000"}, {"output", "9000"}, {"value_added", "9500"}, {"tax", "800"}, {"rd_expense", "500"},
+		{"energy_use", "1200"}, {"emissions", "3"}, {"employees", "150"}}
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(fmt.Sprintf("%s/projects/%d/tracking", ts.URL, first.ID)),
+		evalVoid(`document.querySelector("form.figuresform").closest("details").open = true; true`)}
+	for _, f := range typed {
+		steps = append(steps, chromedp.SendKeys(chromedp.CSS(`form.figuresform [name=`+f[0]+`]`), f[1]))
+	}
+	run("send figures with a slip", append(steps, chromedp.Click(chromedp.CSS(`form.figuresform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#e-figures-value_added`)))...)
+	for _, f := range typed {
+		if v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("form.figuresform [name=`+f[0]+`]").value`)); v != f[1] {
+			t.Errorf("refused figures: %s reads %q, typed %q", f[0], v, f[1])
+		}
+	}
+	screenshot(t, ctx, "tracking-figures-refused")
 	run("import the annual sheet",
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(chromedp.CSS(`form.importform`)),
