@@ -26,8 +26,13 @@ const (
 // they read exactly what is shared with them.
 const RoleObserver Role = "observer"
 
-// NoticeShare is the inbox notice of a project shared with its reader.
-const NoticeShare = "share"
+// NoticeShare is the inbox notice of a project shared with its reader;
+// NoticeShareRevoked tells a former reader the share was taken back, so a
+// project that leaves 抄送给我 does not look like a fault.
+const (
+	NoticeShare        = "share"
+	NoticeShareRevoked = "share_revoked"
+)
 
 // Share is one project shared with one user (Username) or one department.
 type Share struct {
@@ -54,6 +59,12 @@ type Share struct {
 
 // Live reports whether the share still grants reading (not revoked).
 func (x Share) Live() bool { return x.RevokedSeq == 0 }
+
+// reaches reports whether x names u, by login or by u's department as the
+// account carries it now (the caller checks that u is a user of the park).
+func (x Share) reaches(u *User) bool {
+	return x.Username == u.Username || x.Department != "" && x.Department == u.Department
+}
 
 // SharePart is what a share, a revocation or a sharee's read writes: the
 // shares (their seq is the change's entry), the share revoked under the
@@ -265,8 +276,7 @@ func (s *Service) sharedWith(ctx context.Context, u *User, p *Project) (shared, 
 		return false, false, err
 	}
 	for _, x := range ss {
-		if x.Username == u.Username ||
-			x.Department != "" && x.Department == u.Department && len(s.authz.RolesIn(u.Username, p.Park)) > 0 {
+		if x.reaches(u) && (x.Username == u.Username || len(s.authz.RolesIn(u.Username, p.Park)) > 0) {
 			if x.Live() {
 				return true, false, nil
 			}
@@ -308,11 +318,35 @@ func (s *Service) RevokeShare(ctx context.Context, u *User, id, shareID int64) (
 	e.Time = now
 	e.Payload = payload(map[string]any{"share": x.ID, "user": x.Username, "department": x.Department, "shared_by": x.SharedBy})
 	x.RevokedBy, x.RevokedAt = u.Username, &now
-	ch := &Change{Entry: e, Share: &SharePart{Revoke: &x}, Answer: &x}
+	notices, err := s.revokeNotices(ctx, p, x, ss)
+	if err != nil {
+		return nil, err
+	}
+	ch := &Change{Entry: e, Share: &SharePart{Revoke: &x}, Notify: &NotifyPart{Notices: notices}, Answer: &x}
 	if err := s.store.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
 	return &x, nil
+}
+
+// revokeNotices addresses the people share x of p let read and no other
+// live share still does: each is told in the inbox that it was revoked.
+func (s *Service) revokeNotices(ctx context.Context, p *Project, x Share, all []Share) ([]Notice, error) {
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Notice
+	for _, u := range users {
+		if u.Disabled || !x.reaches(u) || len(s.authz.RolesIn(u.Username, p.Park)) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(all, func(o Share) bool { return o.ID != x.ID && o.Live() && o.reaches(u) }) {
+			continue
+		}
+		out = append(out, Notice{Kind: NoticeShareRevoked, UserID: u.ID})
+	}
+	return out, nil
 }
 
 func errShareRevoked() error { return Fail(ECONFLICT, "err.share_already_revoked", nil) }

@@ -237,3 +237,36 @@ func TestDepartmentMove(t *testing.T) {
 		t.Fatalf("user_department entries = %+v, %v", es, err)
 	}
 }
+
+// TestShareRevokeNotices: a revocation tells, in the inbox, each person the
+// share let read and nothing else still does: the named sharee; of a
+// department, every member but one who still reads through a share of
+// their own. The revoker is not told of their own act.
+func TestShareRevokeNotices(t *testing.T) {
+	w := mustWorld(t)
+	natres := w.bureau("natres-qingyuan", "qingyuan", "自然资源局")
+	env := w.bureau("env-qingyuan", "qingyuan", "生态环境局")
+	env2 := w.bureau("env2-qingyuan", "qingyuan", "生态环境局")
+	p := w.drive("qingyuan", goodFigures(), engine.StateScreening)
+	rv := w.users["reviewer-qingyuan"]
+	ss, err := w.svc.ShareProject(w.ctx, rv, p.ID, engine.ShareInput{Users: []string{natres.Username, env.Username}, Departments: []string{"生态环境局"}})
+	if err != nil || len(ss) != 3 {
+		t.Fatalf("share = %+v, %v", ss, err)
+	}
+	revoked := func(u *engine.User) bool { return hasNotice(w.inbox(u.Username), p.ID, engine.NoticeShareRevoked) }
+	if _, err := w.svc.RevokeShare(w.ctx, rv, p.ID, ss[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(natres) || revoked(env) || revoked(env2) || revoked(rv) {
+		t.Fatalf("after revoking natres's share: told natres %v, env %v, env2 %v, the revoker %v", revoked(natres), revoked(env), revoked(env2), revoked(rv))
+	}
+	if _, err := w.svc.RevokeShare(w.ctx, w.users["admin-qingyuan"], p.ID, ss[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(env2) || revoked(env) {
+		t.Fatalf("after revoking the department's share: told env2 %v, env (still shared by name) %v", revoked(env2), revoked(env))
+	}
+	if _, err := w.svc.ViewProject(w.ctx, env, p.ID); err != nil {
+		t.Fatalf("env still reads through their own share: %v", err)
+	}
+}

@@ -195,6 +195,21 @@ func TestShareRevokePage(t *testing.T) {
 	if len(li) != 1 || attr(li[0], "class") != "revoked" || !strings.Contains(text(li[0]), "已撤销") {
 		t.Fatalf("the revoked share is not marked: %.2000s", page)
 	}
+	// The former sharee's inbox says so, naming the project without a link
+	// they could no longer follow.
+	box := parseHTML(t, w.login("natres").do("GET", "/inbox", nil).Body.String())
+	var told bool
+	for _, row := range findAll(box, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-notification") != "" }) {
+		if strings.Contains(text(row), "抄送已撤销") {
+			told = true
+			if links := findAll(row, func(n *html.Node) bool { return n.Data == "a" }); len(links) != 0 || !strings.Contains(text(row), p.Name) {
+				t.Errorf("revocation notice %q links %d times", text(row), len(links))
+			}
+		}
+	}
+	if !told {
+		t.Error("the former sharee's inbox does not tell of the revocation")
+	}
 	before := len(w.entries(engine.EventRefused))
 	rec := w.login("natres").do("GET", fmt.Sprintf("/projects/%d", p.ID), nil)
 	if rec.Code != 403 || !strings.Contains(rec.Body.String(), "抄送已被撤销") {

@@ -11,7 +11,10 @@ import (
 // 生态环境局, observer role) and shares two projects under review with
 // them, as the zone asks those bureaus about land and environment: the
 // reviewer asks 自然资源局, whose staff member has read it (a logged
-// share_view); the promoter sends 生态环境局 a copy still unread.
+// share_view); the promoter sends 生态环境局 a copy still unread. The
+// reviewer's copy of the first project to 生态环境局's 林科长 went by
+// mistake and was revoked, so the dossier shows a revoked share and
+// 林科长's inbox says it was taken back.
 func seedShares(ctx context.Context, a *app, users map[string]*engine.User) error {
 	bureaus := []struct{ name, display, department string }{
 		{"natres1", "何科长", "自然资源局"},
@@ -42,6 +45,13 @@ func seedShares(ctx context.Context, a *app, users map[string]*engine.User) erro
 	}
 	if _, err := a.svc.ViewProject(ctx, users["natres1"], ps[0].ID); err != nil {
 		return fmt.Errorf("demo share read: %w", err)
+	}
+	wrong, err := a.svc.ShareProject(ctx, users["reviewer1"], ps[0].ID, engine.ShareInput{Users: []string{"ecoenv1"}, Note: "请核对用地规划条件"})
+	if err != nil {
+		return fmt.Errorf("demo share: %w", err)
+	}
+	if _, err := a.svc.RevokeShare(ctx, users["reviewer1"], ps[0].ID, wrong[0].ID); err != nil {
+		return fmt.Errorf("demo share revoke: %w", err)
 	}
 	sharer := users["committee1"]
 	if ps[1].CreatedBy == users["promoter1"].ID {
