@@ -20,11 +20,15 @@ type ParkWork struct {
 	Roles  []Role        `json:"roles"`
 	Items  []WorkItem    `json:"items"`
 	Counts map[State]int `json:"counts"`
+	// ReadsProjects is false where u only reads what is shared with them
+	// (知会单位): no count of the park's projects, which would tell them
+	// more than was shared.
+	ReadsProjects bool `json:"reads_projects"`
 }
 
 // Workbench lists, per park where u holds a role, the projects awaiting u's
-// action (overdue first, then by due date; at most limit per park) and the
-// park's count of projects per state.
+// action (overdue first, then by due date; at most limit per park) and,
+// where u may read the park's projects, its count of projects per state.
 func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork, error) {
 	parks, err := s.Parks(ctx, u)
 	if err != nil {
@@ -41,7 +45,10 @@ func (s *Service) Workbench(ctx context.Context, u *User, limit int) ([]ParkWork
 	now := s.now()
 	var out []ParkWork
 	for _, park := range parks {
-		pw := ParkWork{Park: park, Roles: s.authz.RolesIn(u.Username, park.ID), Counts: counts[park.ID]}
+		pw := ParkWork{Park: park, Roles: s.authz.RolesIn(u.Username, park.ID), ReadsProjects: s.authz.Allowed(u.Username, park.ID, "project", "read")}
+		if pw.ReadsProjects {
+			pw.Counts = counts[park.ID]
+		}
 		states := s.actionableStates(u, park.ID)
 		if len(states) > 0 {
 			// Read a few more than shown: some in these states are not this user's

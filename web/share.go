@@ -120,3 +120,15 @@ func (s *Server) handleSharedWithMe(c echo.Context) error {
 	}{shares, s.parkNames(parks, s.lang(c))}
 	return s.render(c, http.StatusOK, "shared", pd)
 }
+
+// ReadsProjects reports whether the page's user may read projects in some
+// park: everyone but a 知会单位 (observer), who reads only what is shared
+// with them, so the project list, ratings, delegations and dashboard are
+// left out of their menu.
+func (p *page) ReadsProjects() bool {
+	if p.User == nil {
+		return false
+	}
+	parks, err := p.s.svc.ReadableParks(context.Background(), p.User)
+	return err == nil && len(parks) > 0
+}
