@@ -26,7 +26,9 @@ func TestObserverSeesOnlyWhatIsShared(t *testing.T) {
 	}{{"natres", false, false}, {"reviewer", true, true}} {
 		doc := parseHTML(t, w.login(c.who).do("GET", "/", nil).Body.String())
 		menu := map[string]bool{}
-		for _, a := range findAll(doc, func(n *html.Node) bool { return n.Data == "a" && n.Parent != nil && attr(n.Parent, "class") == "mainnav" }) {
+		for _, a := range findAll(doc, func(n *html.Node) bool {
+			return n.Data == "a" && n.Parent != nil && attr(n.Parent, "class") == "mainnav"
+		}) {
 			menu[attr(a, "href")] = true
 		}
 		for _, href := range staffOnly {
