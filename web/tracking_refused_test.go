@@ -25,16 +25,7 @@ func TestTrackingFormRefusedKeepsTyping(t *testing.T) {
 	figures := url.Values{"year": {strconv.Itoa(year)}, "revenue": {"1,000"}, "output": {"800"}, "value_added": {"900"}, "tax": {"100"},
 		"rd_expense": {"40"}, "energy_use": {"100"}, "emissions": {"1"}, "electricity": {"12.5"}, "employees": {"20"}, "high_tech": {"1"}}
 	target := fmt.Sprintf("/projects/%d/figures", p.ID)
-	rec := promoter.do("POST", target, figures)
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("figures with value added above output: %d\n%.500s", rec.Code, rec.Body.String())
-	}
-	form := refusedForm(t, rec.Body.String(), target)
-	for name, v := range figures {
-		if got := formValue(form, name); got != v[0] {
-			t.Errorf("figures %s: %q after the refusal, typed %q", name, got, v[0])
-		}
-	}
+	form := sendRefused(t, promoter, target, figures)
 	if formValue(form, "above_scale") != "" {
 		t.Error("an unticked box came back ticked")
 	}
@@ -57,32 +48,31 @@ func TestTrackingFormRefusedKeepsTyping(t *testing.T) {
 	q := w.tracked(engine.StateUnderConstruction)
 	milestone := url.Values{"kind": {"completion"}, "done_on": {w.svc.Today().AddDate(0, 0, 1).Format("2006-01-02")}, "note": {"竣工验收备案"}}
 	target = fmt.Sprintf("/projects/%d/milestones", q.ID)
-	rec = promoter.do("POST", target, milestone)
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("milestone reached tomorrow: %d\n%.500s", rec.Code, rec.Body.String())
-	}
-	form = refusedForm(t, rec.Body.String(), target)
-	for name, v := range milestone {
-		if got := formValue(form, name); got != v[0] {
-			t.Errorf("milestone %s: %q after the refusal, typed %q", name, got, v[0])
-		}
-	}
+	form = sendRefused(t, promoter, target, milestone)
 	fieldRefusal(t, form, "milestone", "done_on", catalog.T(langZH, "err.date_cannot_be_in_future", nil))
 
 	// The agreement form keeps what was typed over what is on record.
 	target = fmt.Sprintf("/projects/%d/agreement", p.ID)
 	agreement := url.Values{"signed_on": {"2024-01-10"}, "land_area": {"0"}, "employees": {"120"}, "review_clause": {"第十二条"}}
-	rec = promoter.do("POST", target, agreement)
+	form = sendRefused(t, promoter, target, agreement)
+	fieldRefusal(t, form, "agreement", "land_area", catalog.T(langZH, "err.land_area_must_be_greater_than", nil))
+}
+
+// sendRefused posts typed to target, expects the refusal (400), and checks
+// that the form comes back with every typed value; it returns the form.
+func sendRefused(t *testing.T, c *client, target string, typed url.Values) *html.Node {
+	t.Helper()
+	rec := c.do("POST", target, typed)
 	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("agreement without land: %d\n%.500s", rec.Code, rec.Body.String())
+		t.Fatalf("%s: %d, want the refusal\n%.500s", target, rec.Code, rec.Body.String())
 	}
-	form = refusedForm(t, rec.Body.String(), target)
-	for name, v := range agreement {
+	form := refusedForm(t, rec.Body.String(), target)
+	for name, v := range typed {
 		if got := formValue(form, name); got != v[0] {
-			t.Errorf("agreement %s: %q after the refusal, typed %q", name, got, v[0])
+			t.Errorf("%s %s: %q after the refusal, typed %q", target, name, got, v[0])
 		}
 	}
-	fieldRefusal(t, form, "agreement", "land_area", catalog.T(langZH, "err.land_area_must_be_greater_than", nil))
+	return form
 }
 
 // refusedForm finds the form posting to action on a page, and checks that
