@@ -73,6 +73,10 @@ func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
+	kinds, err := dst.columnKinds(ctx, table, cols)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
 	err = db.view(ctx, func(src *sql.Tx) error {
 		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
@@ -94,6 +98,9 @@ func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, erro
 			for rows.Next() {
 				if err := rows.Scan(ptrs...); err != nil {
 					return err
+				}
+				for i, k := range kinds {
+					vals[i] = k.convert(vals[i])
 				}
 				if _, err := ins.ExecContext(ctx, vals...); err != nil {
 					return err
@@ -119,6 +126,63 @@ func (db *DB) copyColumns(ctx context.Context, table string) ([]string, error) {
 	cols, err := rows.Columns()
 	rows.Close()
 	return slices.DeleteFunc(cols, func(c string) bool { return c == "rowid" }), err
+}
+
+// columnKind is what a column holds, as far as a copy must convert: the
+// decision log's texts are TEXT on SQLite and bytea on PostgreSQL
+// (migrations_pg/00395), so they arrive as the other engine's type.
+type columnKind uint8
+
+const (
+	otherColumn columnKind = iota
+	textColumn
+	bytesColumn
+)
+
+// convert turns v into what a column of kind k takes: bytes, unchanged, for
+// bytea (pgx sends []byte as bytea, a string as text); text for TEXT
+// (SQLite's STRICT tables refuse a blob there).
+func (k columnKind) convert(v any) any {
+	switch b := v.(type) {
+	case string:
+		if k == bytesColumn {
+			return []byte(b)
+		}
+	case []byte:
+		if k == textColumn {
+			return string(b)
+		}
+	}
+	return v
+}
+
+// columnKinds are the kinds of table's columns cols on db.
+func (db *DB) columnKinds(ctx context.Context, table string, cols []string) ([]columnKind, error) {
+	q := db.pick(`SELECT name, type FROM pragma_table_info(?)`,
+		`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`)
+	rows, err := db.read.QueryContext(ctx, q, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		types[name] = strings.ToLower(typ)
+	}
+	out := make([]columnKind, len(cols))
+	for i, c := range cols {
+		switch types[c] {
+		case "text":
+			out[i] = textColumn
+		case "blob", "bytea":
+			out[i] = bytesColumn
+		}
+	}
+	return out, rows.Err()
 }
 
 // insertionOrder is the ORDER BY that reads table in the order its rows
