@@ -40,6 +40,10 @@ import (
 // in seq order hold a few MiB at most.
 var auditScanChunk int64 = 512
 
+// auditScanChunkPG is the chunk on PostgreSQL, where each chunk is a COPY
+// statement parsed and planned by the server: larger, so that costs little.
+var auditScanChunkPG int64 = 8192
+
 // auditScanAhead is how many chunks may be read ahead of the one being
 // handed on; with the chunk size it bounds the memory of a scan.
 const auditScanAhead = 4
@@ -83,6 +87,9 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	defer cancel()
 
 	chunk := max(auditScanChunk, 1)
+	if db.dialect == postgresDialect {
+		chunk = max(auditScanChunkPG, 1)
+	}
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
 	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanReaders+1)
