@@ -21,14 +21,20 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (map[string]int64, error) {
 		return nil, err
 	}
 	counts := map[string]int64{}
-	for _, table := range copyTables {
-		n, err := db.copyTable(ctx, dst, table)
-		if err != nil {
-			return counts, fmt.Errorf("store: copy %s: %w", table, err)
+	// One read snapshot for every table, so a copy of a database in use
+	// (a backup while serving) is consistent: no row refers to one the copy
+	// lacks, and the log ends where the tables' state does.
+	err := db.view(ctx, func(src *sql.Tx) error {
+		for _, table := range copyTables {
+			n, err := db.copyTable(ctx, src, dst, table)
+			if err != nil {
+				return fmt.Errorf("store: copy %s: %w", table, err)
+			}
+			counts[table] = n
 		}
-		counts[table] = n
-	}
-	return counts, nil
+		return nil
+	})
+	return counts, err
 }
 
 // copyTables are the tables CopyTo copies, parents first.
@@ -64,7 +70,7 @@ func (db *DB) mustBeEmpty(ctx context.Context) error {
 
 // copyTable copies one table's rows in their insertion order, in one
 // transaction on dst, and returns how many.
-func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, error) {
+func (db *DB) copyTable(ctx context.Context, src *sql.Tx, dst *DB, table string) (int64, error) {
 	cols, err := db.copyColumns(ctx, table)
 	if err != nil {
 		return 0, err
@@ -78,40 +84,38 @@ func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, erro
 		return 0, err
 	}
 	var n int64
-	err = db.view(ctx, func(src *sql.Tx) error {
-		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
+	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	err = dst.update(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		return dst.update(ctx, func(tx *sql.Tx) error {
-			ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
-			if err != nil {
+		defer ins.Close()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
-			defer ins.Close()
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
+			for i, k := range kinds {
+				vals[i] = k.convert(vals[i])
 			}
-			for rows.Next() {
-				if err := rows.Scan(ptrs...); err != nil {
-					return err
-				}
-				for i, k := range kinds {
-					vals[i] = k.convert(vals[i])
-				}
-				if _, err := ins.ExecContext(ctx, vals...); err != nil {
-					return err
-				}
-				n++
-			}
-			if err := rows.Err(); err != nil {
+			if _, err := ins.ExecContext(ctx, vals...); err != nil {
 				return err
 			}
-			return dst.resetIdentity(ctx, tx, table, cols)
-		})
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return dst.resetIdentity(ctx, tx, table, cols)
 	})
 	return n, err
 }
