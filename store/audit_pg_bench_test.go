@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"io"
 	"strings"
@@ -20,21 +19,7 @@ import (
 // chain and checkpoint, read by the binary-COPY readers (audit_scan_pg.go).
 // Run both in one go test -bench 'AuditVerify1M' for figures side by side.
 func BenchmarkAuditVerify1MPostgres(b *testing.B) {
-	db := benchPostgres1M(b)
-	svc, err := engine.NewService(context.Background(), engine.Config{Store: db, Checkpoints: db})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	cpu := cpuTime()
-	for range b.N {
-		res, err := svc.AuditLog(nil).Verify(context.Background(), cpKey.Public().(ed25519.PublicKey))
-		if err != nil || !res.OK || res.Entries != 1_000_000 {
-			b.Fatalf("%v %+v", err, res)
-		}
-	}
-	b.ReportMetric(float64(1_000_000*b.N)/b.Elapsed().Seconds(), "entries/s")
-	reportCPU(b, cpu)
+	benchVerify1M(b, benchPostgres1M(b))
 }
 
 // benchPostgres1M opens a new PostgreSQL database holding benchEntries'
