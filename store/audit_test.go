@@ -313,3 +313,26 @@ func tamper(t testing.TB, db *store.DB, q string, triggers ...string) {
 		t.Fatalf("tamper: %v", err)
 	}
 }
+
+// TestOpenDeadlinesFromLog: the time a project entered its state is read
+// from the log's entry into it (on PostgreSQL a bytea state compared with
+// the project's text one).
+func TestOpenDeadlinesFromLog(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	p := mustCreate(t, db, sampleProject("qingyuan", "期限项目"))
+	c := transition(p, 1, engine.EventSubmit, engine.StateScreening)
+	due := t0.Add(48 * time.Hour)
+	c.Project.DueAt = &due
+	c.Entry.Time = t0.Add(time.Hour)
+	if err := db.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.OpenDeadlines(ctx, []engine.State{engine.StateScreening, engine.StateExpertReview})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("open deadlines %+v, %v; want project %d", got, err, p.ID)
+	}
+	if d := got[0]; d.ProjectID != p.ID || d.State != engine.StateScreening || !d.Since.Equal(c.Entry.Time) || d.DueAt == nil || !d.DueAt.Equal(due) {
+		t.Fatalf("open deadline %+v, want since %v due %v", d, c.Entry.Time, due)
+	}
+}
