@@ -31,7 +31,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 	if err := db.appendTree(ctx, tx, e); err != nil {
 		return err
 	}
-	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, auditValues(e)...)
+	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, db.auditValues(e)...)
 	return err
 }
 
@@ -43,8 +43,8 @@ var auditInsertSQL = `INSERT INTO audit_log (` + auditColumns + `) VALUES (?` +
 	strings.Repeat(", ?", len(engine.EntryFields)-1) + `)`
 
 // auditValues are e's fields as the columns store them (times in the
-// store's fixed-width layout).
-func auditValues(e *engine.AuditEntry) []any {
+// store's fixed-width layout; on PostgreSQL the chained texts as bytes).
+func (db *DB) auditValues(e *engine.AuditEntry) []any {
 	out := make([]any, len(engine.EntryFields))
 	for i := range engine.EntryFields {
 		f := &engine.EntryFields[i]
@@ -54,10 +54,33 @@ func auditValues(e *engine.AuditEntry) []any {
 		case engine.FieldTime:
 			out[i] = fmtTime(*f.Time(e))
 		default:
-			out[i] = *f.Text(e)
+			out[i] = db.entryText(f, *f.Text(e))
 		}
 	}
 	return out
+}
+
+// entryText is a text field's value as a query argument. On PostgreSQL the
+// texts the chain hash covers are bytea (migrations_pg/00395: text cannot
+// hold NUL or invalid UTF-8, SQLite's TEXT can), and pgx sends bytea only
+// from []byte; the store's own ASCII (prev_hash, hash) stays text.
+func (db *DB) entryText(f *engine.EntryField, s string) any {
+	if db.dialect == postgresDialect && f.Chained {
+		return []byte(s)
+	}
+	return s
+}
+
+// entryArgs is entryText for the filter values of the column named col.
+func (db *DB) entryArgs(col string, vals []any) []any {
+	for i := range engine.EntryFields {
+		if f := &engine.EntryFields[i]; f.Name == col {
+			for j, v := range vals {
+				vals[j] = db.entryText(f, v.(string))
+			}
+		}
+	}
+	return vals
 }
 
 func scanAudit(s interface{ Scan(...any) error }, e *engine.AuditEntry) error {
@@ -81,7 +104,7 @@ func scanAudit(s interface{ Scan(...any) error }, e *engine.AuditEntry) error {
 // the next, and an auditor's incremental pull never misses an entry. From is
 // inclusive and To exclusive; Limit <= 0 means no limit.
 func (db *DB) AuditEntries(ctx context.Context, f engine.AuditFilter) ([]engine.AuditEntry, error) {
-	where, args := auditWhere(engine.AuditQuery{AuditFilter: f})
+	where, args := db.auditWhere(engine.AuditQuery{AuditFilter: f})
 	q := `SELECT ` + auditColumns + ` FROM audit_log` + where + ` ORDER BY seq`
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)

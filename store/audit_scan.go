@@ -40,6 +40,10 @@ import (
 // in seq order hold a few MiB at most.
 var auditScanChunk int64 = 512
 
+// auditScanChunkPG is the chunk on PostgreSQL, where each chunk is a COPY
+// statement parsed and planned by the server: larger, so that costs little.
+var auditScanChunkPG int64 = 8192
+
 // auditScanAhead is how many chunks may be read ahead of the one being
 // handed on; with the chunk size it bounds the memory of a scan.
 const auditScanAhead = 4
@@ -83,6 +87,9 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	defer cancel()
 
 	chunk := max(auditScanChunk, 1)
+	if db.dialect == postgresDialect {
+		chunk = max(auditScanChunkPG, 1)
+	}
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
 	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanReaders+1)
@@ -116,11 +123,11 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	// The first reader's connection is opened here, so that a log that
 	// cannot be opened is an error, not a scan without readers; another
 	// reader that cannot open leaves its share to the first.
-	first, err := openAuditReader(db.path)
+	first, err := db.openChunkReader()
 	if err != nil {
 		return last, err
 	}
-	read := func(r *auditReader) {
+	read := func(r chunkReader) {
 		defer r.close()
 		var hash engine.EntryHasher
 		if newHash != nil {
@@ -159,7 +166,7 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	for range auditScanReaders - 1 {
 		go func() {
 			defer wg.Done()
-			if r, err := openAuditReader(db.path); err == nil {
+			if r, err := db.openChunkReader(); err == nil {
 				read(r)
 			}
 		}()
@@ -363,11 +370,6 @@ func (r *auditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine
 // Nothing counts the rows first: a count(*) reads the whole table alone
 // before either connection starts, and a short chunk tells as much.
 func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) error {
-	if db.dialect == postgresDialect {
-		// pgx streams a query's rows as the server sends them: one query
-		// reads the whole log in constant memory.
-		return eachAuditQuery(ctx, tx, ``, nil, hashed(newHash, fn))
-	}
 	// One step down the rowid b-tree each (min and max in one SELECT would
 	// scan the table).
 	var first, last sql.NullInt64

@@ -171,12 +171,10 @@ func TestAuditScanParallelErrorsInOrder(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
 	mustLog(t, db, 40)
-	if _, err := db.Writer().ExecContext(ctx, `DROP TRIGGER audit_log_no_update;
+	tamper(t, db, `
 		UPDATE audit_log SET time = 'bad-time-7' WHERE seq = 7;
 		UPDATE audit_log SET time = 'bad-time-23' WHERE seq = 23;
-		UPDATE audit_log SET time = 'bad-time-38' WHERE seq = 38;`); err != nil {
-		t.Fatal(err)
-	}
+		UPDATE audit_log SET time = 'bad-time-38' WHERE seq = 38;`, "audit_log_no_update")
 	for i := range 20 { // the two connections race differently each time
 		var seen []int64
 		err := db.EachAuditEntry(ctx, func(e engine.AuditEntry) error { seen = append(seen, e.Seq); return nil })
@@ -306,9 +304,7 @@ func TestAuditScanLongText(t *testing.T) {
 			if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad != nil || v.Count != 12 {
 				t.Fatalf("verify: %+v %v", v, err)
 			}
-			if _, err := db.Writer().ExecContext(ctx, `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET reason = 'x' WHERE seq = 10`); err != nil {
-				t.Fatal(err)
-			}
+			tamper(t, db, `UPDATE audit_log SET reason = 'x' WHERE seq = 10`, "audit_log_no_update")
 			if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad == nil || v.Bad.Seq != 10 {
 				t.Fatalf("tampered after the long entry: %+v %v", v, err)
 			}
@@ -336,12 +332,9 @@ func TestAuditScanGaps(t *testing.T) {
 		for name, q := range cases {
 			t.Run(fmt.Sprintf("Chunk%d/%s", chunk, name), func(t *testing.T) {
 				defer store.SetAuditScanChunk(chunk)()
-				ctx := context.Background()
 				db := mustOpen(t)
 				mustLog(t, db, 30)
-				if _, err := db.Writer().ExecContext(ctx, `DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; `+q); err != nil {
-					t.Fatal(err)
-				}
+				tamper(t, db, q, "audit_log_no_update", "audit_log_no_delete")
 				mustSameLog(t, db)
 			})
 		}

@@ -15,6 +15,7 @@ import (
 	"zonevet/engine"
 	"zonevet/engine/tlog"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // smKey is the SM2 checkpoint key of the 国密 tests.
@@ -53,9 +54,7 @@ func smWorld(t *testing.T) (*store.DB, *engine.Service, *engine.AuditLog, string
 // rehashWith is rehash for a log of suite s: the forger uses the log's own hash.
 func rehashWith(t *testing.T, db *store.DB, s *tlog.Suite, seq int64) {
 	t.Helper()
-	if _, err := db.Writer().Exec(`DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; DROP TRIGGER IF EXISTS audit_log_extend`); err != nil {
-		t.Fatal(err)
-	}
+	dropTriggers(t, db, "audit_log_no_update", "audit_log_no_delete", "audit_log_extend")
 	es, err := db.AuditEntries(context.Background(), engine.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -209,30 +208,34 @@ func TestSMTamperTable(t *testing.T) {
 	}{
 		{"ByteChange", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET reason = reason || 'x' WHERE seq = 5`)
+			tamper(t, db, `UPDATE audit_log SET reason = reason || 'x' WHERE seq = 5`)
 		}, "verify", "entry altered"},
 		{"Delete", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`DELETE FROM audit_log WHERE seq = 5`)
+			tamper(t, db, `DELETE FROM audit_log WHERE seq = 5`)
 		}, "verify", "sequence gap"},
 		{"RecomputeChainSM3", func(t *testing.T, db *store.DB) { rehashWith(t, db, tlog.SM, 5) }, "verify", "rewritten after it was signed"},
 		{"RecomputeChainAndTreeSM3", func(t *testing.T, db *store.DB) {
 			rehashWith(t, db, tlog.SM, 5)
-			db.Writer().Exec(`DROP TRIGGER audit_tree_no_delete; DELETE FROM audit_tree`)
+			tamper(t, db, `DELETE FROM audit_tree`, "audit_tree_no_delete")
 		}, "consistency", "does not extend"},
 		{"TruncateAfterLastCheckpoint", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`DELETE FROM audit_log WHERE seq > 14`)
+			tamper(t, db, `DELETE FROM audit_log WHERE seq > 14`)
 		}, "verify", "the tail was cut"},
 		{"SuiteRecordEdited", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET payload = replace(payload, '"suite":"sm"', '"suite":"ed25519"') WHERE seq = 1`)
+			edit := `replace(payload, '"suite":"sm"', '"suite":"ed25519"')`
+			if storetest.OnPostgres() {
+				edit = `convert_to(replace(convert_from(payload, 'UTF8'), '"suite":"sm"', '"suite":"ed25519"'), 'UTF8')`
+			}
+			tamper(t, db, `UPDATE audit_log SET payload = `+edit+` WHERE seq = 1`)
 		}, "verify", "entry altered"},
 		{"RewrittenAsSHA256Log", func(t *testing.T, db *store.DB) {
 			// The whole log re-chained with SHA-256 and its suite record
 			// removed, as a forger without the SM2 key would.
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET event = 'login', payload = '' WHERE seq = 1`)
+			tamper(t, db, `UPDATE audit_log SET event = 'login', payload = '' WHERE seq = 1`)
 			rehashWith(t, db, tlog.Default, 1)
 		}, "verify", "the trusted key is an sm2 key"},
 	} {
@@ -304,7 +307,7 @@ func TestSMWitnessCosigns(t *testing.T) {
 	}
 
 	rehashWith(t, db, tlog.SM, 5)
-	db.Writer().Exec(`DROP TRIGGER audit_tree_no_delete; DELETE FROM audit_tree`)
+	tamper(t, db, `DELETE FROM audit_tree`, "audit_tree_no_delete")
 	forked := mustOpenPath(t, db.Path())
 	mustLog(t, forked, 2)
 	seq, hash, _ := forked.AuditHead(ctx)

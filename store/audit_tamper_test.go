@@ -43,27 +43,27 @@ func TestTamperTable(t *testing.T) {
 	}{
 		{"ByteChange", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET reason = reason || 'x' WHERE seq = 5`)
+			tamper(t, db, `UPDATE audit_log SET reason = reason || 'x' WHERE seq = 5`)
 		}, "verify", "entry altered"},
 		{"Delete", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`DELETE FROM audit_log WHERE seq = 5`)
+			tamper(t, db, `DELETE FROM audit_log WHERE seq = 5`)
 		}, "verify", "sequence gap"},
 		{"Swap", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET seq = -5 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = -5`)
+			tamper(t, db, `UPDATE audit_log SET seq = -5 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = -5`)
 		}, "verify", "previous hash does not match"},
 		{"Insert", func(t *testing.T, db *store.DB) {
 			dropLogGuards(t, db)
-			db.Writer().Exec(`UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000; INSERT INTO audit_log SELECT 5, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash, on_behalf_of FROM audit_log WHERE seq = 4`)
+			tamper(t, db, `UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000; INSERT INTO audit_log SELECT 5, time, actor, role, park, project_id, event, from_state, to_state, reason, rule_set_version, payload, prev_hash, hash, on_behalf_of FROM audit_log WHERE seq = 4`)
 		}, "verify", "previous hash does not match"},
 		{"RecomputeChain", func(t *testing.T, db *store.DB) { rehash(t, db, 5) }, "verify", "rewritten after it was signed"},
 		{"RecomputeChainAndTree", func(t *testing.T, db *store.DB) {
 			rehash(t, db, 5)
-			db.Writer().Exec(`DROP TRIGGER audit_tree_no_delete; DELETE FROM audit_tree`)
+			tamper(t, db, `DELETE FROM audit_tree`, "audit_tree_no_delete")
 		}, "consistency", "does not extend"},
 		{"DeletedCheckpoints", func(t *testing.T, db *store.DB) {
-			db.Writer().Exec(`DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints`)
+			tamper(t, db, `DELETE FROM audit_checkpoints`, "audit_checkpoints_no_delete")
 		}, "verify", "deleted from the database"},
 		{"RewriteTailReSignedWithReplacedKey", func(t *testing.T, db *store.DB) {
 			rehash(t, db, 10)
@@ -124,7 +124,7 @@ func TestForkShownToTwoAuditors(t *testing.T) {
 	}
 	// The fork: the history rewritten and the tree rebuilt from it.
 	rehash(t, db, 4)
-	db.Writer().Exec(`DROP TRIGGER audit_tree_no_delete; DELETE FROM audit_tree`)
+	tamper(t, db, `DELETE FROM audit_tree`, "audit_tree_no_delete")
 	forked := mustOpenPath(t, db.Path())
 	mustLog(t, forked, 2)
 	svc, _ := engine.NewService(ctx, engine.Config{Store: forked, Checkpoints: forked})

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // mustLog fills the log with n entries of varied content and returns them as
@@ -76,20 +78,23 @@ func TestAuditTriggersRefuseChanges(t *testing.T) {
 func TestAuditTamperDetected(t *testing.T) {
 	// One byte of each column of entry 3: the fields keep their type so the
 	// log still reads, only the chain can tell.
-	columns := []struct{ col, expr string }{
-		{"time", `substr(time, 1, 27) || char(unicode(substr(time, 28, 1)) + 1) || substr(time, 29)`},
-		{"actor", `actor || 'x'`},
-		{"role", `'x' || substr(role, 2)`},
-		{"park", `'x' || substr(park, 2)`},
-		{"project_id", `project_id + 1`},
-		{"event", `'x' || substr(event, 2)`},
-		{"from_state", `'x' || substr(from_state, 2)`},
-		{"to_state", `'x' || substr(to_state, 2)`},
-		{"reason", `replace(reason, '3', '4')`},
-		{"rule_set_version", `replace(rule_set_version, 'a', 'b')`},
-		{"payload", `replace(payload, '3', '4')`},
-		{"prev_hash", `(CASE substr(prev_hash, 1, 1) WHEN 'a' THEN 'b' ELSE 'a' END) || substr(prev_hash, 2)`},
-		{"hash", `(CASE substr(hash, 1, 1) WHEN 'a' THEN 'b' ELSE 'a' END) || substr(hash, 2)`},
+	// pg is the expression on PostgreSQL where its functions differ (and its
+	// texts the chain covers are bytea).
+	columns := []struct{ col, expr, pg string }{
+		{"time", `substr(time, 1, 27) || char(unicode(substr(time, 28, 1)) + 1) || substr(time, 29)`,
+			`substr(time, 1, 27) || chr(ascii(substr(time, 28, 1)) + 1) || substr(time, 29)`},
+		{"actor", `actor || 'x'`, ""},
+		{"role", `'x' || substr(role, 2)`, ""},
+		{"park", `'x' || substr(park, 2)`, ""},
+		{"project_id", `project_id + 1`, ""},
+		{"event", `'x' || substr(event, 2)`, ""},
+		{"from_state", `'x' || substr(from_state, 2)`, ""},
+		{"to_state", `'x' || substr(to_state, 2)`, ""},
+		{"reason", `replace(reason, '3', '4')`, `convert_to(replace(convert_from(reason, 'UTF8'), '3', '4'), 'UTF8')`},
+		{"rule_set_version", `replace(rule_set_version, 'a', 'b')`, `convert_to(replace(convert_from(rule_set_version, 'UTF8'), 'a', 'b'), 'UTF8')`},
+		{"payload", `replace(payload, '3', '4')`, `convert_to(replace(convert_from(payload, 'UTF8'), '3', '4'), 'UTF8')`},
+		{"prev_hash", `(CASE substr(prev_hash, 1, 1) WHEN 'a' THEN 'b' ELSE 'a' END) || substr(prev_hash, 2)`, ""},
+		{"hash", `(CASE substr(hash, 1, 1) WHEN 'a' THEN 'b' ELSE 'a' END) || substr(hash, 2)`, ""},
 	}
 	type tamper struct {
 		name    string
@@ -98,7 +103,11 @@ func TestAuditTamperDetected(t *testing.T) {
 	}
 	var cases []tamper
 	for _, c := range columns {
-		cases = append(cases, tamper{"Alter_" + c.col, `UPDATE audit_log SET ` + c.col + ` = ` + c.expr + ` WHERE seq = 3`, 3})
+		expr := c.expr
+		if c.pg != "" && storetest.OnPostgres() {
+			expr = c.pg
+		}
+		cases = append(cases, tamper{"Alter_" + c.col, `UPDATE audit_log SET ` + c.col + ` = ` + expr + ` WHERE seq = 3`, 3})
 	}
 	cases = append(cases,
 		tamper{"Alter_seq", `UPDATE audit_log SET seq = 13 WHERE seq = 3`, 4},
@@ -269,7 +278,61 @@ func TestAuditTimeRoundTrip(t *testing.T) {
 // access to the file could, so that a test can tamper with entries.
 func dropLogGuards(t *testing.T, db *store.DB) {
 	t.Helper()
-	if _, err := db.Writer().Exec(`DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_extend`); err != nil {
+	dropTriggers(t, db, "audit_log_no_update", "audit_log_no_delete", "audit_log_extend")
+}
+
+// dropTriggers drops the named triggers where they exist, as whoever holds
+// the database file, or PostgreSQL's superuser role (the test server's),
+// can: the first step of tampering past the append-only guards.
+func dropTriggers(t testing.TB, db *store.DB, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		q := `DROP TRIGGER IF EXISTS ` + name
+		if store.IsURL(db.Path()) {
+			var table string
+			err := db.Writer().QueryRow(`SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ?`, name).Scan(&table)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			q = `DROP TRIGGER ` + name + ` ON ` + table
+		}
+		if _, err := db.Writer().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tamper runs q on db as someone with write access to the database would,
+// after dropping the named triggers.
+func tamper(t testing.TB, db *store.DB, q string, triggers ...string) {
+	t.Helper()
+	dropTriggers(t, db, triggers...)
+	if _, err := db.Writer().Exec(q); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+}
+
+// TestOpenDeadlinesFromLog: the time a project entered its state is read
+// from the log's entry into it (on PostgreSQL a bytea state compared with
+// the project's text one).
+func TestOpenDeadlinesFromLog(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	p := mustCreate(t, db, sampleProject("qingyuan", "期限项目"))
+	c := transition(p, 1, engine.EventSubmit, engine.StateScreening)
+	due := t0.Add(48 * time.Hour)
+	c.Project.DueAt = &due
+	c.Entry.Time = t0.Add(time.Hour)
+	if err := db.Apply(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+	got, err := db.OpenDeadlines(ctx, []engine.State{engine.StateScreening, engine.StateExpertReview})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("open deadlines %+v, %v; want project %d", got, err, p.ID)
+	}
+	if d := got[0]; d.ProjectID != p.ID || d.State != engine.StateScreening || !d.Since.Equal(c.Entry.Time) || d.DueAt == nil || !d.DueAt.Equal(due) {
+		t.Fatalf("open deadline %+v, want since %v due %v", d, c.Entry.Time, due)
 	}
 }

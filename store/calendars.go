@@ -50,9 +50,11 @@ func (db *DB) OpenDeadlines(ctx context.Context, states []engine.State) ([]engin
 	}
 	in, args := inList(ss)
 	var out []engine.OpenDeadline
+	// On PostgreSQL the log's states are bytes (migrations_pg/00395).
+	toState := db.pick(`p.state`, `convert_to(p.state, 'UTF8')`)
 	err := db.eachRow(ctx, `
 			SELECT p.id, p.park, p.state, coalesce((SELECT json_extract(r.report, '$.rule_set_version') FROM project_reports r WHERE r.project_id = p.id), ''), p.due_at,
-				(SELECT a.time FROM audit_log a WHERE a.project_id = p.id AND a.to_state = p.state AND a.from_state <> a.to_state
+				(SELECT a.time FROM audit_log a WHERE a.project_id = p.id AND a.to_state = `+toState+` AND a.from_state <> a.to_state
 				 ORDER BY a.seq DESC LIMIT 1)
 			FROM projects p WHERE p.due_at IS NOT NULL AND p.state IN (`+in+`) ORDER BY p.id`, args, func(rows *sql.Rows) error {
 		var d engine.OpenDeadline

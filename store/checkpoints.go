@@ -78,7 +78,7 @@ func (db *DB) AuditEntry(ctx context.Context, seq int64) (*engine.AuditEntry, er
 }
 
 // auditWhere builds the WHERE clause of q.
-func auditWhere(q engine.AuditQuery) (string, []any) {
+func (db *DB) auditWhere(q engine.AuditQuery) (string, []any) {
 	var where []string
 	var args []any
 	if len(q.Parks) > 0 {
@@ -87,20 +87,20 @@ func auditWhere(q engine.AuditQuery) (string, []any) {
 		if q.System {
 			cond = `(` + cond + ` OR park = '')`
 		}
-		where, args = append(where, cond), append(args, a...)
+		where, args = append(where, cond), append(args, db.entryArgs("park", a)...)
 	}
 	if q.ProjectID != 0 {
 		where, args = append(where, `project_id = ?`), append(args, q.ProjectID)
 	}
 	if q.Actor != "" {
-		where, args = append(where, `actor = ?`), append(args, q.Actor)
+		where, args = append(where, `actor = ?`), append(args, db.entryArgs("actor", []any{q.Actor})...)
 	}
 	if q.Role != "" {
-		where, args = append(where, `role = ?`), append(args, string(q.Role))
+		where, args = append(where, `role = ?`), append(args, db.entryArgs("role", []any{string(q.Role)})...)
 	}
 	if len(q.Events) > 0 {
 		in, a := inList(q.Events)
-		where, args = append(where, `event IN (`+in+`)`), append(args, a...)
+		where, args = append(where, `event IN (`+in+`)`), append(args, db.entryArgs("event", a)...)
 	}
 	if !q.From.IsZero() {
 		where, args = append(where, `time >= ?`), append(args, fmtTime(q.From))
@@ -121,7 +121,7 @@ func auditWhere(q engine.AuditQuery) (string, []any) {
 // q.Offset, newest first if q.Desc) and how many match, counted up to
 // AuditCountCap+1, from one snapshot.
 func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.AuditEntry, int, error) {
-	where, args := auditWhere(q)
+	where, args := db.auditWhere(q)
 	order := ` ORDER BY seq`
 	if q.Desc {
 		order += ` DESC`
@@ -161,7 +161,7 @@ func (db *DB) AuditPage(ctx context.Context, q engine.AuditQuery) ([]engine.Audi
 // entries below it never change, see audit_scan.go). Entries are reused: the
 // callback must not keep one.
 func (db *DB) ExportAudit(ctx context.Context, q engine.AuditQuery, cps func([]engine.Checkpoint) error, fn func(*engine.AuditEntry) error) error {
-	where, args := auditWhere(q)
+	where, args := db.auditWhere(q)
 	err := db.view(ctx, func(tx *sql.Tx) error {
 		all, err := checkpoints(ctx, tx)
 		if err != nil {

@@ -21,14 +21,20 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (map[string]int64, error) {
 		return nil, err
 	}
 	counts := map[string]int64{}
-	for _, table := range copyTables {
-		n, err := db.copyTable(ctx, dst, table)
-		if err != nil {
-			return counts, fmt.Errorf("store: copy %s: %w", table, err)
+	// One read snapshot for every table, so a copy of a database in use
+	// (a backup while serving) is consistent: no row refers to one the copy
+	// lacks, and the log ends where the tables' state does.
+	err := db.view(ctx, func(src *sql.Tx) error {
+		for _, table := range copyTables {
+			n, err := db.copyTable(ctx, src, dst, table)
+			if err != nil {
+				return fmt.Errorf("store: copy %s: %w", table, err)
+			}
+			counts[table] = n
 		}
-		counts[table] = n
-	}
-	return counts, nil
+		return nil
+	})
+	return counts, err
 }
 
 // copyTables are the tables CopyTo copies, parents first.
@@ -64,7 +70,7 @@ func (db *DB) mustBeEmpty(ctx context.Context) error {
 
 // copyTable copies one table's rows in their insertion order, in one
 // transaction on dst, and returns how many.
-func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, error) {
+func (db *DB) copyTable(ctx context.Context, src *sql.Tx, dst *DB, table string) (int64, error) {
 	cols, err := db.copyColumns(ctx, table)
 	if err != nil {
 		return 0, err
@@ -73,38 +79,43 @@ func (db *DB) copyTable(ctx context.Context, dst *DB, table string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
+	kinds, err := dst.columnKinds(ctx, table, cols)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err = db.view(ctx, func(src *sql.Tx) error {
-		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
+	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	err = dst.update(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		return dst.update(ctx, func(tx *sql.Tx) error {
-			ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
-			if err != nil {
+		defer ins.Close()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
-			defer ins.Close()
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
+			for i, k := range kinds {
+				vals[i] = k.convert(vals[i])
 			}
-			for rows.Next() {
-				if err := rows.Scan(ptrs...); err != nil {
-					return err
-				}
-				if _, err := ins.ExecContext(ctx, vals...); err != nil {
-					return err
-				}
-				n++
-			}
-			if err := rows.Err(); err != nil {
+			if _, err := ins.ExecContext(ctx, vals...); err != nil {
 				return err
 			}
-			return dst.resetIdentity(ctx, tx, table, cols)
-		})
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return dst.resetIdentity(ctx, tx, table, cols)
 	})
 	return n, err
 }
@@ -119,6 +130,63 @@ func (db *DB) copyColumns(ctx context.Context, table string) ([]string, error) {
 	cols, err := rows.Columns()
 	rows.Close()
 	return slices.DeleteFunc(cols, func(c string) bool { return c == "rowid" }), err
+}
+
+// columnKind is what a column holds, as far as a copy must convert: the
+// decision log's texts are TEXT on SQLite and bytea on PostgreSQL
+// (migrations_pg/00395), so they arrive as the other engine's type.
+type columnKind uint8
+
+const (
+	otherColumn columnKind = iota
+	textColumn
+	bytesColumn
+)
+
+// convert turns v into what a column of kind k takes: bytes, unchanged, for
+// bytea (pgx sends []byte as bytea, a string as text); text for TEXT
+// (SQLite's STRICT tables refuse a blob there).
+func (k columnKind) convert(v any) any {
+	switch b := v.(type) {
+	case string:
+		if k == bytesColumn {
+			return []byte(b)
+		}
+	case []byte:
+		if k == textColumn {
+			return string(b)
+		}
+	}
+	return v
+}
+
+// columnKinds are the kinds of table's columns cols on db.
+func (db *DB) columnKinds(ctx context.Context, table string, cols []string) ([]columnKind, error) {
+	q := db.pick(`SELECT name, type FROM pragma_table_info(?)`,
+		`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`)
+	rows, err := db.read.QueryContext(ctx, q, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		types[name] = strings.ToLower(typ)
+	}
+	out := make([]columnKind, len(cols))
+	for i, c := range cols {
+		switch types[c] {
+		case "text":
+			out[i] = textColumn
+		case "blob", "bytea":
+			out[i] = bytesColumn
+		}
+	}
+	return out, rows.Err()
 }
 
 // insertionOrder is the ORDER BY that reads table in the order its rows

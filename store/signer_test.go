@@ -133,11 +133,9 @@ func TestVerifyCheckpointFile(t *testing.T) {
 	if res, err := l.VerifyWith(ctx, pub, fromFile); err != nil || !res.OK || res.CheckpointsGood != 2 {
 		t.Fatalf("intact: %+v %v", res, err)
 	}
-	if _, err := db.Writer().Exec(`DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints WHERE seq = 14`); err != nil {
-		t.Fatal(err)
-	}
+	tamper(t, db, `DELETE FROM audit_checkpoints WHERE seq = 14`, "audit_checkpoints_no_delete")
 	dropLogGuards(t, db)
-	db.Writer().Exec(`DELETE FROM audit_log WHERE seq > 12`)
+	tamper(t, db, `DELETE FROM audit_log WHERE seq > 12`)
 	if res, err := l.Verify(ctx, pub); err != nil || !res.OK {
 		t.Fatalf("without the file the cut goes unseen (that is why the file exists): %+v %v", res, err)
 	}

@@ -58,13 +58,19 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("backup: name one new folder to write the backup to")
 	}
 	dir := pos[0]
-	if _, err := os.Stat(*db); err != nil {
+	if _, err := os.Stat(*db); err != nil && !store.IsURL(*db) {
 		return fmt.Errorf("backup: no database at %s: %w", *db, err)
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("backup: %w (the folder must be new)", err)
 	}
-	copyPath := filepath.Join(dir, filepath.Base(*db))
+	// From PostgreSQL the backup is a SQLite file too (store.Backup): one
+	// snapshot, restored with `zonevet migrate`.
+	name := filepath.Base(*db)
+	if store.IsURL(*db) {
+		name = "zonevet.db"
+	}
+	copyPath := filepath.Join(dir, name)
 	err = withApp(ctx, *db, func(a *app) error { return a.db.Backup(ctx, copyPath) })
 	if err != nil {
 		return err
@@ -88,7 +94,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var bad []string
 	var size int64
-	from, to := docsDir(*docs, *db), filepath.Join(dir, filepath.Base(*db)+".docs")
+	from, to := docsDir(*docs, *db), filepath.Join(dir, name+".docs")
 	if len(documents) > 0 {
 		if err := os.Mkdir(to, 0o700); err != nil {
 			return err
@@ -106,7 +112,11 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "backup written to %s\n  database %s: decision log intact, %d entries, head #%d %s\n  documents %s: %d of %d copied and checked against their SHA-256 (%d bytes)\n",
 		dir, copyPath, v.Count, v.HeadSeq, v.Head, to, len(documents)-len(bad), len(documents), size)
 	fmt.Fprintf(out, "  not included: the checkpoint signing key %s — keep its copy apart from this backup\n", signingKeyPath(*keyFile, *db))
-	fmt.Fprintf(out, "restore: stop the server, put %s back as the database and %s beside it as <database>.docs\n", filepath.Base(copyPath), filepath.Base(to))
+	if store.IsURL(*db) {
+		fmt.Fprintf(out, "restore: zonevet migrate --from %s --to postgres://… (a new, empty database), and %s as the --docs folder\n", copyPath, to)
+	} else {
+		fmt.Fprintf(out, "restore: stop the server, put %s back as the database and %s beside it as <database>.docs\n", filepath.Base(copyPath), filepath.Base(to))
+	}
 	if len(bad) > 0 {
 		msg := fmt.Sprintf("backup: %d document(s) missing or changed in %s:", len(bad), from)
 		for _, b := range bad {

@@ -34,7 +34,17 @@ func TestMigrateRoundTrip(t *testing.T) {
 	if len(want) < 1000 {
 		t.Fatalf("demo export of %d bytes", len(want))
 	}
-	for name, db := range map[string]string{"postgres": pg, "back": back} {
+	// A backup taken from PostgreSQL is a SQLite database of its own, its
+	// log verified; restored into a new PostgreSQL database by migrate.
+	bdir := filepath.Join(dir, "backup")
+	if out := c.ok("backup", "--db", pg, "--docs", c.db+".docs", bdir); !strings.Contains(out, "decision log intact") || !strings.Contains(out, "zonevet migrate --from") {
+		t.Fatalf("backup from PostgreSQL: %s", out)
+	}
+	restored := storetest.PostgresURL(t)
+	if out := c.ok("migrate", "--from", filepath.Join(bdir, "zonevet.db"), "--to", restored); !strings.Contains(out, "decision log verified on the copy") {
+		t.Fatalf("restore the backup: %s", out)
+	}
+	for name, db := range map[string]string{"postgres": pg, "back": back, "backup": filepath.Join(bdir, "zonevet.db"), "restored": restored} {
 		if got := export(db); got != want {
 			t.Errorf("%s: export differs from the original's (%d bytes, want %d)", name, len(got), len(want))
 		}
