@@ -10,6 +10,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // mustLog fills the log with n entries of varied content and returns them as
@@ -269,7 +270,20 @@ func TestAuditTimeRoundTrip(t *testing.T) {
 // access to the file could, so that a test can tamper with entries.
 func dropLogGuards(t *testing.T, db *store.DB) {
 	t.Helper()
-	if _, err := db.Writer().Exec(`DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_extend`); err != nil {
-		t.Fatal(err)
+	dropTriggers(t, db, "audit_log", "audit_log_no_update", "audit_log_no_delete", "audit_log_extend")
+}
+
+// dropTriggers drops the named triggers of table, one statement each:
+// PostgreSQL names the table in DROP TRIGGER and runs one statement per Exec.
+func dropTriggers(t *testing.T, db *store.DB, table string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		q := "DROP TRIGGER " + name
+		if storetest.OnPostgres() {
+			q += " ON " + table
+		}
+		if _, err := db.Writer().Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -85,7 +85,8 @@ func TestSignerVerifiesBeforeSigning(t *testing.T) {
 		}, "does not link"},
 		{"CheckpointsDeleted", func(t *testing.T, db *store.DB) {
 			mustLog(t, db, 2)
-			if _, err := db.Writer().Exec(`DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints`); err != nil {
+			dropTriggers(t, db, "audit_checkpoints", "audit_checkpoints_no_delete")
+			if _, err := db.Writer().Exec(`DELETE FROM audit_checkpoints`); err != nil {
 				t.Fatal(err)
 			}
 		}, "deleted from the database"},
@@ -133,7 +134,8 @@ func TestVerifyCheckpointFile(t *testing.T) {
 	if res, err := l.VerifyWith(ctx, pub, fromFile); err != nil || !res.OK || res.CheckpointsGood != 2 {
 		t.Fatalf("intact: %+v %v", res, err)
 	}
-	if _, err := db.Writer().Exec(`DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints WHERE seq = 14`); err != nil {
+	dropTriggers(t, db, "audit_checkpoints", "audit_checkpoints_no_delete")
+	if _, err := db.Writer().Exec(`DELETE FROM audit_checkpoints WHERE seq = 14`); err != nil {
 		t.Fatal(err)
 	}
 	dropLogGuards(t, db)
