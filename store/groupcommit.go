@@ -200,8 +200,8 @@ func (db *DB) runBatch(batch []*applyCall) {
 // claimedChange is a claimed Change as its caller gave it, for a rerun:
 // the fields applyTx's write-back sets (ids, versions, times, the entries).
 // A Change with another part (Notify aside, which is only read) has
-// write-backs deeper inside its parts and
-// cannot be put back; a rerun of it fails (with nothing written) instead.
+// write-backs deeper inside its parts and cannot be put back; a rerun of it
+// fails (with nothing written) instead.
 type claimedChange struct {
 	c        *engine.Change
 	project  engine.Project

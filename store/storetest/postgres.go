@@ -22,7 +22,8 @@ import (
 // The PostgreSQL test server: started by the tests themselves from Debian's
 // postgresql package (apt-get install postgresql; .ci/run does), once per
 // test process, on a Unix socket in a temporary directory — no port, no
-// password, nothing left behind. initdb and postgres refuse to run as root,
+// password, nothing left behind (DurablePostgresURL starts a second one
+// with durability on, for benchmarks). initdb and postgres refuse to run as root,
 // so as root they run as the system's postgres user (or nobody) through
 // runuser, and the directory is handed to that user. Durability is switched
 // off (fsync, full-page writes): a test server's data dies with it, and
@@ -51,21 +52,21 @@ type postgresServer struct {
 	admin    *sql.DB  // the postgres database, for CREATE/DROP DATABASE
 }
 
-// durable is a second test server with fsync, full-page writes and
+// durablePG is a second test server with fsync, full-page writes and
 // synchronous commit on, as in production, started only by the benchmark
 // that measures durable transitions.
-var durable struct {
+var durablePG struct {
 	once   sync.Once
 	server *postgresServer
 	err    error
 }
 
 // DurablePostgresURL is PostgresURL on a server that syncs every commit to
-// disk (DurablePostgres), for benchmarks of what production pays.
+// disk, for benchmarks of what production pays.
 func DurablePostgresURL(t testing.TB) string {
 	t.Helper()
-	durable.once.Do(func() { durable.server, durable.err = startPostgres(true) })
-	return newDatabase(t, durable.server, durable.err)
+	durablePG.once.Do(func() { durablePG.server, durablePG.err = startPostgres(true) })
+	return newDatabase(t, durablePG.server, durablePG.err)
 }
 
 // PostgresURL returns the URL of a new database on the test server,
@@ -103,7 +104,7 @@ func newDatabase(t testing.TB, server *postgresServer, pgErr error) string {
 // StopPostgres stops the test server if one was started; TestMain calls it
 // after the tests.
 func StopPostgres() {
-	for _, s := range []**postgresServer{&pgServer, &durable.server} {
+	for _, s := range []**postgresServer{&pgServer, &durablePG.server} {
 		if *s != nil {
 			(*s).admin.Close()
 			(*s).stop()
