@@ -253,6 +253,13 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*Checkpoint, boo
 		}
 		return nil, false, err
 	}
+	if lk, ok := l.cps.(SigningLocker); ok {
+		release, err := lk.LockSigning(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		defer release()
+	}
 	all, err := l.cps.Checkpoints(ctx)
 	if err != nil {
 		return nil, false, err

@@ -69,6 +69,14 @@ type CheckpointStore interface {
 	ExportAudit(ctx context.Context, q AuditQuery, checkpoints func([]Checkpoint) error, entry func(*AuditEntry) error) error
 }
 
+// SigningLocker is a CheckpointStore that several processes share (store.DB
+// on PostgreSQL): LockSigning holds a lock across processes until release,
+// so one signer at a time reads the head, signs and stores its checkpoint,
+// and a second finds the head already vouched for instead of signing it again.
+type SigningLocker interface {
+	LockSigning(ctx context.Context) (release func(), err error)
+}
+
 // CheckpointMessage is the byte string a checkpoint signs: a domain tag and
 // the three fields, each length-prefixed like ChainHash's encoding so that no
 // choice of values can make two different checkpoints sign the same bytes.

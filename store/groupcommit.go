@@ -132,12 +132,24 @@ func (db *DB) runBatch(batch []*applyCall) {
 	writeBacks := make([]func(), len(batch))
 	ctx := context.Background()
 	tries := 0
+	var claimed []claimedChange
+	for _, call := range batch {
+		if call.claim != nil {
+			claimed = append(claimed, saveClaimed(call.c))
+		}
+	}
 	err := db.update(ctx, func(tx *sql.Tx) error {
 		// A command under an idempotency claim writes back to its Change
-		// before the commit (applyTx), so a batch holding one is not run a
-		// second time after PostgreSQL refused the first (update's retry).
-		if tries++; tries > 1 && slices.ContainsFunc(batch, func(c *applyCall) bool { return c.claim != nil }) {
-			return errors.New("store: apply: lost a race with another writer; reload before retrying")
+		// before the commit (applyTx). When PostgreSQL refused the first
+		// run (update's retry), each is put back as its caller gave it, so
+		// the rerun inserts the project once, stores the key once and
+		// encodes the answer of the run that commits.
+		if tries++; tries > 1 {
+			for _, cc := range claimed {
+				if !cc.restore() {
+					return errors.New("store: apply: lost a race with another writer; reload before retrying")
+				}
+			}
 		}
 		if len(batch) == 1 {
 			if results[0] = batch[0].ctx.Err(); results[0] != nil {
@@ -183,4 +195,61 @@ func (db *DB) runBatch(batch []*applyCall) {
 		call.done <- wrap("apply", results[i])
 		answered++
 	}
+}
+
+// claimedChange is a claimed Change as its caller gave it, for a rerun:
+// the fields applyTx's write-back sets (ids, versions, times, the entries).
+// A Change with another part (Notify aside, which is only read) has
+// write-backs deeper inside its parts and cannot be put back; a rerun of it
+// fails (with nothing written) instead.
+type claimedChange struct {
+	c        *engine.Change
+	project  engine.Project
+	score    engine.Score
+	conflict engine.Conflict
+	document engine.Document
+	entry    engine.AuditEntry
+	extra    []engine.AuditEntry
+}
+
+func saveClaimed(c *engine.Change) claimedChange {
+	cc := claimedChange{c: c, entry: c.Entry, extra: slices.Clone(c.Extra)}
+	if c.Project != nil {
+		cc.project = *c.Project
+	}
+	if c.Score != nil {
+		cc.score = *c.Score
+	}
+	if c.Conflict != nil {
+		cc.conflict = *c.Conflict
+	}
+	if c.Document != nil {
+		cc.document = *c.Document
+	}
+	return cc
+}
+
+// restore puts the Change back in place (its pointers stay: the Answer
+// often is c.Project) and reports whether that undid every write-back.
+func (cc claimedChange) restore() bool {
+	c := cc.c
+	if c.Tracking != nil || c.Account != nil || c.LandUsers != nil || c.Rules != nil || c.Calendar != nil || c.Token != nil ||
+		c.Meeting != nil || c.Experts != nil || c.Delegation != nil || c.Share != nil { // Notify is only read
+		return false
+	}
+	if c.Project != nil {
+		*c.Project = cc.project
+	}
+	if c.Score != nil {
+		*c.Score = cc.score
+	}
+	if c.Conflict != nil {
+		*c.Conflict = cc.conflict
+	}
+	if c.Document != nil {
+		*c.Document = cc.document
+	}
+	c.Entry = cc.entry
+	copy(c.Extra, cc.extra)
+	return true
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"zonevet/engine"
 )
 
 // PostgreSQL is the second engine (issue 17): several zonevet processes on
@@ -106,3 +108,30 @@ func (db *DB) lockChainHead(ctx context.Context, tx *sql.Tx) error {
 // maxRetries bounds how often a write transaction that lost a race
 // (serialization failure, deadlock) is run again before its error surfaces.
 const maxRetries = 5
+
+var _ engine.SigningLocker = (*DB)(nil)
+
+// signingLockKey names the checkpoint signer's advisory lock; any constant
+// apart from goose's own lock id would do.
+const signingLockKey = 0x7a6f6e65766574 // "zonevet"
+
+// LockSigning implements engine.SigningLocker. On PostgreSQL it holds a
+// transaction-level advisory lock on a reader connection until release (the
+// rollback drops it; a process killed while holding it loses its connection
+// and with it the lock), so with several serve processes one signs at a time
+// and the others find its checkpoint. On SQLite one process signs per file,
+// as before, and there is nothing to take.
+func (db *DB) LockSigning(ctx context.Context) (release func(), err error) {
+	if db.dialect != postgresDialect {
+		return func() {}, nil
+	}
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap("lock signing", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, signingLockKey); err != nil {
+		tx.Rollback()
+		return nil, wrap("lock signing", err)
+	}
+	return func() { tx.Rollback() }, nil
+}

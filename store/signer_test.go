@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // signerWorld is a log of 12 entries checkpointed at #12 by cpKey, with the
@@ -85,7 +87,8 @@ func TestSignerVerifiesBeforeSigning(t *testing.T) {
 		}, "does not link"},
 		{"CheckpointsDeleted", func(t *testing.T, db *store.DB) {
 			mustLog(t, db, 2)
-			if _, err := db.Writer().Exec(`DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints`); err != nil {
+			dropTriggers(t, db, "audit_checkpoints_no_delete")
+			if _, err := db.Writer().Exec(`DELETE FROM audit_checkpoints`); err != nil {
 				t.Fatal(err)
 			}
 		}, "deleted from the database"},
@@ -173,5 +176,58 @@ func TestCheckpointFileTornLine(t *testing.T) {
 	data, _ := os.ReadFile(file)
 	if cps, err := engine.ReadCheckpointFile(file); err != nil || len(cps) != 2 || strings.Count(string(data), "\n") != 2 || !strings.HasSuffix(string(data), "\n") {
 		t.Fatalf("after the next append: %d checkpoints, %v\n%s", len(cps), err, data)
+	}
+}
+
+// TestPostgresTwoSignersOneCheckpointPerHead: two processes' signers on one
+// PostgreSQL database, signing while decisions are appended, take turns
+// (LockSigning): no head is checkpointed twice, the checkpoints climb with
+// the log, and every one verifies, so neither signer forks the other.
+func TestPostgresTwoSignersOneCheckpointPerHead(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresURL(t)
+	var logs []*engine.AuditLog
+	var dbs []*store.DB
+	for range 2 {
+		db := mustOpenPath(t, url)
+		svc, err := engine.NewService(ctx, engine.Config{Store: db, Checkpoints: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs, logs = append(dbs, db), append(logs, svc.AuditLog(cpKey))
+	}
+	mustLog(t, dbs[0], 1)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i, l := range logs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 15 {
+				if i == 0 {
+					mustLog(t, dbs[i], 1)
+				}
+				if _, _, err := l.Checkpoint(ctx, false); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	cps, err := dbs[1].Checkpoints(ctx)
+	if err != nil || len(cps) < 2 {
+		t.Fatalf("%d checkpoints, %v", len(cps), err)
+	}
+	for i, c := range cps {
+		if i > 0 && c.Seq <= cps[i-1].Seq {
+			t.Errorf("checkpoint #%d signed twice (or out of order) after #%d", c.Seq, cps[i-1].Seq)
+		}
+	}
+	if res, err := logs[1].Verify(ctx, cpKey.Public().(ed25519.PublicKey)); err != nil || !res.OK || res.CheckpointsGood != len(cps) {
+		t.Fatalf("verify: %+v %v", res, err)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // The PostgreSQL test server: started by the tests themselves from Debian's
 // postgresql package (apt-get install postgresql; .ci/run does), once per
 // test process, on a Unix socket in a temporary directory — no port, no
-// password, nothing left behind. initdb and postgres refuse to run as root,
+// password, nothing left behind (DurablePostgresURL starts a second one
+// with durability on, for benchmarks). initdb and postgres refuse to run as root,
 // so as root they run as the system's postgres user (or nobody) through
 // runuser, and the directory is handed to that user. Durability is switched
 // off (fsync, full-page writes): a test server's data dies with it, and
@@ -51,12 +52,36 @@ type postgresServer struct {
 	admin    *sql.DB  // the postgres database, for CREATE/DROP DATABASE
 }
 
+// durablePG is a second test server with fsync, full-page writes and
+// synchronous commit on, as in production, started only by the benchmark
+// that measures durable transitions.
+var durablePG struct {
+	once   sync.Once
+	server *postgresServer
+	err    error
+}
+
+// DurablePostgresURL is PostgresURL on a server that syncs every commit to
+// disk, for benchmarks of what production pays.
+func DurablePostgresURL(t testing.TB) string {
+	t.Helper()
+	durablePG.once.Do(func() { durablePG.server, durablePG.err = startPostgres(true) })
+	return newDatabase(t, durablePG.server, durablePG.err)
+}
+
 // PostgresURL returns the URL of a new database on the test server,
 // migrated and empty like Path's, dropped when t ends. Without PostgreSQL
 // installed the test is skipped with a message, or fails when $CI is set (as the browser tests do).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	pgOnce.Do(func() { pgServer, pgErr = startPostgres() })
+	pgOnce.Do(func() { pgServer, pgErr = startPostgres(false) })
+	return newDatabase(t, pgServer, pgErr)
+}
+
+// newDatabase makes a database from server's template for t, or skips (fails
+// in CI) when the server could not start.
+func newDatabase(t testing.TB, server *postgresServer, pgErr error) string {
+	t.Helper()
 	if pgErr != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("storetest: PostgreSQL: %v", pgErr)
@@ -64,27 +89,28 @@ func PostgresURL(t testing.TB) string {
 		t.Skipf("storetest: SKIPPING, no PostgreSQL test server: %v (apt-get install -y postgresql)", pgErr)
 	}
 	name := fmt.Sprintf("zv_%d_%d", os.Getpid(), pgSeq.Add(1))
-	if _, err := pgServer.admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE zv_template`); err != nil {
+	if _, err := server.admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE zv_template`); err != nil {
 		t.Fatalf("storetest: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		if _, err := pgServer.admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+		if _, err := server.admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
 			t.Errorf("storetest: drop database: %v", err)
 		}
 	})
 	t.Logf("storetest: on PostgreSQL, database %s", name)
-	return pgServer.url(name)
+	return server.url(name)
 }
 
 // StopPostgres stops the test server if one was started; TestMain calls it
 // after the tests.
 func StopPostgres() {
-	if pgServer == nil {
-		return
+	for _, s := range []**postgresServer{&pgServer, &durablePG.server} {
+		if *s != nil {
+			(*s).admin.Close()
+			(*s).stop()
+			*s = nil
+		}
 	}
-	pgServer.admin.Close()
-	pgServer.stop()
-	pgServer = nil
 }
 
 func (s *postgresServer) url(db string) string {
@@ -117,7 +143,7 @@ func version(bin string) int {
 	return n
 }
 
-func startPostgres() (*postgresServer, error) {
+func startPostgres(durable bool) (*postgresServer, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -146,9 +172,11 @@ func startPostgres() (*postgresServer, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	opts := strings.Join([]string{"-k", dir, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
-		"-c", "synchronous_commit=off", "-c", "max_connections=200"}, " ")
-	if err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start"); err != nil {
+	opts := []string{"-k", dir, "-c", "listen_addresses=", "-c", "max_connections=200"}
+	if !durable {
+		opts = append(opts, "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off")
+	}
+	if err := s.run("pg_ctl", "-D", data, "-o", strings.Join(opts, " "), "-l", filepath.Join(dir, "log"), "-w", "start"); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
