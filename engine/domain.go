@@ -157,7 +157,13 @@ type Change struct {
 	// Document is inserted (its bytes already on disk); the entry's Payload
 	// is the document as stored, with its new id, written by the store.
 	Document *Document
-	Entry    AuditEntry
+	// Report replaces the project's screening report (a submit, a
+	// resubmit). Absent, the stored report stays as it is whatever
+	// Project.Report holds: most moves only read the ~7 KB report, and
+	// encoding and hashing it again on each was CPU spent for nothing.
+	// A new project is stored with its Project.Report.
+	Report *ReportPart
+	Entry  AuditEntry
 	// Extra entries are appended after Entry in the same transaction, e.g. the
 	// automatic "recommend" that follows the score completing the quorum.
 	Extra []AuditEntry
@@ -179,6 +185,11 @@ type Change struct {
 	Delegation *DelegationPart
 	Notify     *NotifyPart // inbox notices, outbox messages, a reminder's key (notify.go; set for every move)
 	Share      *SharePart  // a project shared (抄送), or a sharee's read mark (share.go)
+}
+
+// ReportPart is a project's new screening report; a nil Report removes it.
+type ReportPart struct {
+	Report *rules.Report
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the

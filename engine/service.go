@@ -584,7 +584,10 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	}
 	from := p.State
 	now := s.now().UTC()
-	var basis any = act
+	var (
+		basis  any         = act
+		report *ReportPart // only a screening writes the report
+	)
 	switch act.Event {
 	case EventSubmit, EventResubmit:
 		// The rules in force at the entry's own time: a submit at the
@@ -601,7 +604,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 			return nil, err
 		}
 		p.Report, p.Round, p.Override = rep, p.Round+1, false
-		basis = submission{Figures: p.Figures, Report: rep}
+		basis, report = submission{Figures: p.Figures, Report: rep}, &ReportPart{Report: rep}
 	case EventPass:
 		if p.Report != nil && !p.Report.Passed() {
 			return nil, Fail(EFORBIDDEN, "err.hard_rule_failed_screening_cannot_pass", Args{"HardFailures": p.Report.HardFailures})
@@ -621,7 +624,7 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
 	e.Payload = payload(basis)
-	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Entry: e, Answer: p}, act); err != nil {
+	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Report: report, Entry: e, Answer: p}, act); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -132,8 +132,8 @@ func TestApply(t *testing.T) {
 		db.Now = func() time.Time { return t0.Add(time.Hour) }
 		defer func() { db.Now = func() time.Time { return t0 } }()
 		u := transition(p, 1, engine.EventSubmit, engine.StateScreening)
-		u.Project.Report = &rules.Report{Park: "qingyuan", RuleSetVersion: "v1", HardFailures: 1,
-			Checks: []rules.CheckResult{{ID: "tax", Actual: 40, Pass: true, Severity: rules.Hard}}}
+		u.Report = &engine.ReportPart{Report: &rules.Report{Park: "qingyuan", RuleSetVersion: "v1", HardFailures: 1,
+			Checks: []rules.CheckResult{{ID: "tax", Actual: 40, Pass: true, Severity: rules.Hard}}}}
 		u.Project.Round = 1
 		if err := db.Apply(ctx, u); err != nil {
 			t.Fatal(err)
@@ -248,28 +248,37 @@ func TestApply(t *testing.T) {
 		}
 	})
 	t.Run("ReportReplacedAndRemoved", func(t *testing.T) {
+		// Only a report part writes the report: without one, whatever the
+		// project in the change holds, the stored report stays.
 		for _, tc := range []struct {
 			name   string
+			part   bool
 			report *rules.Report
+			want   *rules.Report
 		}{
-			{"Same", p.Report},
-			{"Replaced", &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}},
-			{"Removed", nil},
-			{"Back", &rules.Report{Park: "qingyuan", RuleSetVersion: "v3"}},
+			{"Same", true, p.Report, p.Report},
+			{"Replaced", true, &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}, &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}},
+			{"NoPartKeepsIt", false, &rules.Report{Park: "qingyuan", RuleSetVersion: "v9"}, &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}},
+			{"NoPartNilKeepsIt", false, nil, &rules.Report{Park: "qingyuan", RuleSetVersion: "v2", SoftFailures: 3}},
+			{"Removed", true, nil, nil},
+			{"Back", true, &rules.Report{Park: "qingyuan", RuleSetVersion: "v3"}, &rules.Report{Park: "qingyuan", RuleSetVersion: "v3"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				q := *p
 				q.Report = tc.report
 				c := &engine.Change{Project: &q, ExpectedVersion: p.Version, Entry: engine.AuditEntry{Event: engine.EventUpdate}}
+				if tc.part {
+					c.Report = &engine.ReportPart{Report: tc.report}
+				}
 				if err := db.Apply(ctx, c); err != nil {
 					t.Fatal(err)
 				}
 				got, _ := db.Project(ctx, p.ID)
 				switch {
-				case tc.report == nil && got.Report != nil:
+				case tc.want == nil && got.Report != nil:
 					t.Fatalf("report = %+v, want none", got.Report)
-				case tc.report != nil && (got.Report == nil || got.Report.RuleSetVersion != tc.report.RuleSetVersion || got.Report.SoftFailures != tc.report.SoftFailures):
-					t.Fatalf("report = %+v, want %+v", got.Report, tc.report)
+				case tc.want != nil && (got.Report == nil || got.Report.RuleSetVersion != tc.want.RuleSetVersion || got.Report.SoftFailures != tc.want.SoftFailures):
+					t.Fatalf("report = %+v, want %+v", got.Report, tc.want)
 				}
 				*p = *got
 			})

@@ -49,7 +49,7 @@ func (db *DB) Apply(ctx context.Context, c *engine.Change) error {
 	var j projectJSON
 	if c.Project != nil {
 		var err error
-		if j, err = encodeProject(c.Project); err != nil {
+		if j, err = encodeProject(c.Project, c.Report); err != nil {
 			return wrap("apply", err)
 		}
 	}
@@ -202,6 +202,9 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 				p.ID, p.CreatedAt = id, created
 			}
 			p.Version, p.UpdatedAt = version, e.Time
+			if c.Report != nil {
+				p.Report = c.Report.Report // the caller's project holds what is stored
+			}
 		}
 		if score != nil {
 			c.Score.ProjectID, c.Score.CreatedAt = score.ProjectID, score.CreatedAt
@@ -321,22 +324,34 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 }
 
 // projectJSON is a project's JSON as stored: the figures, and the report
-// with its SHA-256 (nil and NULL when there is none).
+// with its SHA-256 (nil and NULL when there is none). keepReport: the
+// change has no report part, so an existing project's report is not written.
 type projectJSON struct {
-	figures   string
-	report    []byte
-	reportSHA sql.NullString
+	figures    string
+	report     []byte
+	reportSHA  sql.NullString
+	keepReport bool
 }
 
-func encodeProject(p *engine.Project) (projectJSON, error) {
+// encodeProject encodes p's figures, and the report to store: the report
+// part's, or for a new project (ID 0) its own.
+func encodeProject(p *engine.Project, part *engine.ReportPart) (projectJSON, error) {
 	var j projectJSON
 	f, err := json.Marshal(p.Figures)
 	if err != nil {
 		return j, fmt.Errorf("encode figures: %w", err)
 	}
 	j.figures = string(f)
-	if p.Report != nil {
-		if j.report, err = json.Marshal(p.Report); err != nil {
+	rep := p.Report
+	switch {
+	case part != nil:
+		rep = part.Report
+	case p.ID != 0:
+		j.keepReport = true
+		return j, nil
+	}
+	if rep != nil {
+		if j.report, err = json.Marshal(rep); err != nil {
 			return j, fmt.Errorf("encode report: %w", err)
 		}
 		sum := sha256.Sum256(j.report)
@@ -402,7 +417,14 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 			return "", err
 		}
 	}
-	if reportSHA != j.reportSHA { // a stored '' (moved by migration 00002) differs from every digest
+	if j.keepReport && reportSHA.Valid && reportSHA.String == "" {
+		// A report moved by migration 00002 has no digest yet: the first
+		// change stores it, encoded from the report as read.
+		if j, err = encodeProject(p, &engine.ReportPart{Report: p.Report}); err != nil {
+			return "", err
+		}
+	}
+	if !j.keepReport && reportSHA != j.reportSHA { // a stored '' differs from every digest
 		if j.report == nil {
 			_, err = db.execWrite(ctx, tx, sqlReportDelete, p.ID)
 		} else {

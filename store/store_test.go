@@ -115,7 +115,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()
 
-	check := func(t *testing.T, name string, q func(string) (string, error), wantQueryOnly string) {
+	check := func(t *testing.T, name string, q func(string) (string, error), wantQueryOnly, wantTempStore string) {
 		t.Helper()
 		for pragma, want := range map[string]string{
 			"journal_mode": "wal",
@@ -123,6 +123,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 			"busy_timeout": "5000",
 			"synchronous":  "1", // NORMAL
 			"query_only":   wantQueryOnly,
+			"temp_store":   wantTempStore, // the writer's statement journal in memory (2); readers' big sorts may spill (0)
 		} {
 			got, err := q("PRAGMA " + pragma)
 			if err != nil {
@@ -146,7 +147,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 			check(t, "reader "+string(rune('0'+i)), func(q string) (s string, err error) {
 				err = c.QueryRowContext(ctx, q).Scan(&s)
 				return
-			}, "1")
+			}, "1", "0")
 		}
 		if got := db.Reader().Stats().OpenConnections; got < n {
 			t.Fatalf("open reader connections = %d, want >= %d", got, n)
@@ -161,7 +162,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		check(t, "writer", func(q string) (s string, err error) {
 			err = c.QueryRowContext(ctx, q).Scan(&s)
 			return
-		}, "0")
+		}, "0", "2")
 	})
 	t.Run("WriterIsSingle", func(t *testing.T) {
 		if got, want := db.Writer().Stats().MaxOpenConnections, 1; got != want {

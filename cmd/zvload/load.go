@@ -437,25 +437,41 @@ func (l *load) signIn(ctx context.Context, name string) (*account, error) {
 		}
 		return string(m[1]), nil
 	}
-	pre, err := page("/login")
-	if err != nil {
-		return nil, err
+	var resp *http.Response
+	for {
+		pre, err := page("/login")
+		if err != nil {
+			return nil, err
+		}
+		form := url.Values{"username": {name}, "password": {l.cfg.password}, "csrf": {pre}}
+		req, _ := http.NewRequestWithContext(ctx, "POST", l.base+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if resp, err = a.client.Do(req); err != nil {
+			return nil, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		// Every simulated user signs in from this one address, and the
+		// server throttles sign-ins per address: wait as it asks. Signing
+		// in is not a decision and is not measured.
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusTooManyRequests || wait <= 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(wait) * time.Second):
+		}
 	}
-	form := url.Values{"username": {name}, "password": {l.cfg.password}, "csrf": {pre}}
-	req, _ := http.NewRequestWithContext(ctx, "POST", l.base+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		return nil, fmt.Errorf("POST /login: %d (is the password right, and the account %s there?)", resp.StatusCode, name)
 	}
-	if a.csrf, err = page("/projects"); err != nil {
+	csrf, err := page("/projects")
+	if err != nil {
 		return nil, err
 	}
+	a.csrf = csrf
 	return a, nil
 }
 
