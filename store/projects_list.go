@@ -60,7 +60,7 @@ type fewHits struct{ ids string } // JSON array
 
 func (s fewHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, true)
-	where, args = where+` AND id IN (`+db.jsonIDs()+`)`, append(args, s.ids)
+	where, args = where+` AND `+db.inJSON(`id`, false), append(args, db.idsArg(s.ids))
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
@@ -76,7 +76,7 @@ type manyHits struct {
 
 func (s manyHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, false)
-	where, args = where+` AND +id IN (`+db.jsonIDs()+`)`, append(args, s.ids)
+	where, args = where+` AND `+db.inJSON(`+id`, false), append(args, db.idsArg(s.ids))
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	if parksOnly(f) {
 		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n} // typed for PostgreSQL
@@ -95,7 +95,7 @@ type mostHit struct {
 
 func (s mostHit) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, false)
-	where, args = where+` AND +id NOT IN (`+db.jsonIDs()+`)`, append(args, s.misses)
+	where, args = where+` AND `+db.inJSON(`+id`, true), append(args, db.idsArg(s.misses))
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	if parksOnly(f) {
 		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n} // typed for PostgreSQL
@@ -241,12 +241,34 @@ func searchParks(f engine.ProjectFilter) (string, []any) {
 // 00390 in migrations_pg) in place of FTS5's trigram table. One or two
 // characters, which no trigram holds: the same narrow scan of
 // projects_search (park, name, investor_name), here an index-only scan. Ids
-// travel as the same JSON arrays, read back with jsonb_array_elements_text.
+// travel as the same JSON arrays (inJSON).
 
-// jsonIDs selects the ids in a JSON array parameter (a strategy's hits or
-// misses).
-func (db *DB) jsonIDs() string {
-	return db.pick(`SELECT value FROM json_each(?)`, `SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)`)
+// inJSON is the condition that col is (not) one of the ids in a strategy's
+// hits or misses, a JSON array passed through idsArg. PostgreSQL's is an
+// array comparison with the array as its parameter, a constant the executor
+// hashes; "IN (SELECT …)" over a set-returning function, or an array cast
+// from text inside the statement, is compared element by element, thousands
+// of times per row.
+func (db *DB) inJSON(col string, not bool) string {
+	if db.dialect == postgresDialect {
+		if not {
+			return col + ` <> ALL(CAST(? AS bigint[]))`
+		}
+		return col + ` = ANY(CAST(? AS bigint[]))`
+	}
+	if not {
+		return col + ` NOT IN (SELECT value FROM json_each(?))`
+	}
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// idsArg is inJSON's argument for a JSON array of ids: itself on SQLite,
+// and on PostgreSQL the same list as an array literal ("{1,2}").
+func (db *DB) idsArg(ids string) string {
+	if db.dialect == postgresDialect {
+		return "{" + strings.Trim(ids, "[]") + "}"
+	}
+	return ids
 }
 
 // searchHitsQuery selects the ids of the projects a search of three or more
@@ -254,8 +276,10 @@ func (db *DB) jsonIDs() string {
 // exactly, or a substring of the name or the investor; and its arguments.
 func (db *DB) searchHitsQuery(q string) (string, []any) {
 	if db.dialect == postgresDialect {
+		// One scan rather than SQLite's UNION, which would collect every hit
+		// before the LIMIT (planList's probe) stops it.
 		match, args := postgresMatch(q, "name", "investor_name")
-		return `SELECT id FROM projects WHERE uscc = ? UNION SELECT id FROM projects WHERE ` + match, append([]any{q}, args...)
+		return `SELECT id FROM projects WHERE uscc = ? OR ` + match, append([]any{q}, args...)
 	}
 	return searchHits, []any{q, ftsPhrase(q)}
 }

@@ -5,7 +5,7 @@
 -- queries of three or more characters. Chinese characters make trigrams only
 -- where the database's LC_CTYPE counts them as letters: a UTF-8 locale such as
 -- C.UTF-8 (glibc 2.35+) or zh_CN.UTF-8; under LC_CTYPE=C the searches stay
--- correct but scan (TestPostgresTrigramsCoverCJK).
+-- correct but scan (checked by hand: show_trgm('锂电池') under C.UTF-8).
 
 -- +goose Up
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
