@@ -24,8 +24,9 @@ func (db *DB) Reader() *sql.DB { return db.read }
 // Migrate runs the migrations again, to prove a second run is a no-op.
 func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 
-// ProjectsPlan returns SQLite's query plans for the statements Projects(f)
-// may run: the total, each segment's page forwards and backwards, from a
+// ProjectsPlan returns the query plans for the statements Projects(f)
+// may run (SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN lines, see
+// postgresPlan): the total, each segment's page forwards and backwards, from a
 // cursor either way, and its count, one line per step; for a search, under
 // every strategy that can answer one.
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
@@ -64,6 +65,17 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 			stmts = append(stmts, page("", nil, false), page("", nil, true), page(after, afterArgs, false), page(before, beforeArgs, true))
 		}
 	}
+	if db.dialect == postgresDialect {
+		var plan []string
+		for _, s := range stmts {
+			lines, err := db.postgresPlan(ctx, s.sql, s.args)
+			if err != nil {
+				return nil, err
+			}
+			plan = append(plan, lines...)
+		}
+		return plan, nil
+	}
 	var plan []string
 	for _, s := range stmts {
 		rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.sql, s.args...)
@@ -82,6 +94,40 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 		rows.Close()
 	}
 	return plan, nil
+}
+
+// postgresPlan is PostgreSQL's EXPLAIN of one statement with sequential
+// scans and sorts priced out (enable_seqscan, enable_sort off): on a test's
+// small tables the planner rightly prefers them, so the plan shows instead
+// whether an index CAN answer the statement in its order — where none can,
+// the Seq Scan or Sort is still there. The statement's ? placeholders become
+// $n as everywhere (dialect.go).
+func (db *DB) postgresPlan(ctx context.Context, query string, args []any) ([]string, error) {
+	tx, err := db.read.BeginTx(ctx, db.readTx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		plan = append(plan, line)
+	}
+	return plan, rows.Err()
 }
 
 var t0plan = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -129,11 +175,11 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 			var misses string
 			cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
 			if err = tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err == nil {
-				m, misses, err = scanSearch(ctx, tx, f, true, -1)
+				m, misses, err = db.searchScan(ctx, tx, f, true, -1)
 			}
 			s = mostHit{misses: misses, n: all - m}
 		default:
-			n, hits, err2 := scanSearch(ctx, tx, f, false, -1)
+			n, hits, err2 := db.searchScan(ctx, tx, f, false, -1)
 			err = err2
 			if strategy == "fewHits" {
 				s = fewHits{hits}

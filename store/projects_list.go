@@ -60,7 +60,7 @@ type fewHits struct{ ids string } // JSON array
 
 func (s fewHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, true)
-	where, args = where+` AND id IN (SELECT value FROM json_each(?))`, append(args, s.ids)
+	where, args = where+` AND `+db.inJSON(`id`, false), append(args, db.idsArg(s.ids))
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
@@ -76,10 +76,10 @@ type manyHits struct {
 
 func (s manyHits) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, false)
-	where, args = where+` AND +id IN (SELECT value FROM json_each(?))`, append(args, s.ids)
+	where, args = where+` AND `+db.inJSON(`+id`, false), append(args, db.idsArg(s.ids))
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	if parksOnly(f) {
-		q.count, q.countArgs = `SELECT ?`, []any{s.n}
+		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n} // typed for PostgreSQL
 	}
 	return q
 }
@@ -95,10 +95,10 @@ type mostHit struct {
 
 func (s mostHit) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, false)
-	where, args = where+` AND +id NOT IN (SELECT value FROM json_each(?))`, append(args, s.misses)
+	where, args = where+` AND `+db.inJSON(`+id`, true), append(args, db.idsArg(s.misses))
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	if parksOnly(f) {
-		q.count, q.countArgs = `SELECT ?`, []any{s.n}
+		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n} // typed for PostgreSQL
 	}
 	return q
 }
@@ -112,25 +112,8 @@ type trigramInline struct{ q string }
 
 func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 	where, args := db.filterWhere(f, false)
-	where, args = where+` AND id IN (`+searchHits+`)`, append(args, s.q, ftsPhrase(s.q))
-	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
-}
-
-// substringScan answers a search on PostgreSQL by scanning the parks'
-// projects for the substring (any case) in the name or the investor, or the
-// exact USCC for three or more characters. Correct, not yet fast: the
-// SQLite strategies above lean on FTS5 and json_each; PostgreSQL's own index
-// for this (pg_trgm) is issue 17's next step.
-type substringScan struct{ q string }
-
-func (s substringScan) query(db *DB, f engine.ProjectFilter) listQuery {
-	where, args := db.filterWhere(f, false)
-	like := "%" + escapeLike(s.q) + "%"
-	match, margs := `name ILIKE ? ESCAPE '\' OR investor_name ILIKE ? ESCAPE '\'`, []any{like, like}
-	if utf8.RuneCountInString(s.q) >= 3 {
-		match, margs = match+` OR uscc = ?`, append(margs, s.q)
-	}
-	where, args = where+` AND (`+match+`)`, append(args, margs...)
+	hits, hargs := db.searchHitsQuery(s.q)
+	where, args = where+` AND id IN (`+hits+`)`, append(args, hargs...)
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
@@ -157,11 +140,9 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 	if q == "" {
 		return unsearched{}, nil
 	}
-	if db.dialect == postgresDialect {
-		return substringScan{q}, nil
-	}
 	if utf8.RuneCountInString(q) >= 3 {
-		ids, err := queryIDs(ctx, tx, searchHits+` LIMIT ?`, q, ftsPhrase(q), maxHits+1)
+		hits, hargs := db.searchHitsQuery(q)
+		ids, err := queryIDs(ctx, tx, hits+` LIMIT ?`, append(hargs, maxHits+1)...)
 		if err != nil {
 			return nil, err
 		}
@@ -169,11 +150,11 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 			j, err := json.Marshal(append([]int64{}, ids...)) // [] rather than null
 			return fewHits{string(j)}, err
 		}
-		if foldsBeyondASCII(q) {
+		if foldsBeyondASCII(q) && db.dialect == sqliteDialect { // PostgreSQL's scan folds every case
 			return trigramInline{q}, nil
 		}
 	}
-	m, misses, err := scanSearch(ctx, tx, f, true, maxHits+1)
+	m, misses, err := db.searchScan(ctx, tx, f, true, maxHits+1)
 	switch {
 	case err != nil:
 		return nil, err
@@ -185,7 +166,7 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 		err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all)
 		return mostHit{misses: misses, n: all - m}, err
 	}
-	n, hits, err := scanSearch(ctx, tx, f, false, -1)
+	n, hits, err := db.searchScan(ctx, tx, f, false, -1)
 	if err != nil || n <= maxHits {
 		return fewHits{hits}, err
 	}
@@ -204,12 +185,7 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 // matches regardless of case, as the trigram index does.
 func scanSearch(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, misses bool, limit int) (int, string, error) {
 	q := f.Query
-	parks, args := `park IN (SELECT id FROM parks)`, []any{}
-	if len(f.Parks) > 0 {
-		var in string
-		in, args = inList(f.Parks)
-		parks = `park IN (` + in + `)`
-	}
+	parks, args := searchParks(f)
 	match, margs := `(instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`, []any{q, q}
 	if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
 		like := "%" + escapeLike(q) + "%"
@@ -249,6 +225,148 @@ const searchHits = `SELECT id FROM projects WHERE uscc = ? UNION SELECT rowid FR
 // ftsPhrase quotes a query as one FTS5 phrase, so that its characters are
 // matched literally, in sequence.
 func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
+// searchParks is the park constraint of a search scan: f's parks, or all.
+func searchParks(f engine.ProjectFilter) (string, []any) {
+	if len(f.Parks) == 0 {
+		return `park IN (SELECT id FROM parks)`, []any{}
+	}
+	in, args := inList(f.Parks)
+	return `park IN (` + in + `)`, args
+}
+
+// The search on PostgreSQL. The strategies and planList are the same as on
+// SQLite; what differs is where the hits come from. Three or more
+// characters: pg_trgm's GIN indexes on name and investor_name (migration
+// 00390 in migrations_pg) in place of FTS5's trigram table. One or two
+// characters, which no trigram holds: the same narrow scan of
+// projects_search (park, name, investor_name), here an index-only scan. Ids
+// travel as the same JSON arrays (inJSON).
+
+// inJSON is the condition that col is (not) one of the ids in a strategy's
+// hits or misses, a JSON array passed through idsArg. PostgreSQL's is an
+// array comparison with the array as its parameter, a constant the executor
+// hashes; "IN (SELECT …)" over a set-returning function, or an array cast
+// from text inside the statement, is compared element by element, thousands
+// of times per row.
+func (db *DB) inJSON(col string, not bool) string {
+	if db.dialect == postgresDialect {
+		if not {
+			return col + ` <> ALL(CAST(? AS bigint[]))`
+		}
+		return col + ` = ANY(CAST(? AS bigint[]))`
+	}
+	if not {
+		return col + ` NOT IN (SELECT value FROM json_each(?))`
+	}
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// idsArg is inJSON's argument for a JSON array of ids: itself on SQLite,
+// and on PostgreSQL the same list as an array literal ("{1,2}").
+func (db *DB) idsArg(ids string) string {
+	if db.dialect == postgresDialect {
+		return "{" + strings.Trim(ids, "[]") + "}"
+	}
+	return ids
+}
+
+// searchHitsQuery selects the ids of the projects a search of three or more
+// characters finds through the trigram index (FTS5's or pg_trgm's): the USCC
+// exactly, or a substring of the name or the investor; and its arguments.
+func (db *DB) searchHitsQuery(q string) (string, []any) {
+	if db.dialect == postgresDialect {
+		// One scan rather than SQLite's UNION, which would collect every hit
+		// before the LIMIT (planList's probe) stops it.
+		match, args := postgresMatch(q, "name", "investor_name")
+		return `SELECT id FROM projects WHERE uscc = ? OR ` + match, append([]any{q}, args...)
+	}
+	return searchHits, []any{q, ftsPhrase(q)}
+}
+
+// searchScan is scanSearch on the store's engine.
+func (db *DB) searchScan(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, misses bool, limit int) (int, string, error) {
+	if db.dialect == postgresDialect {
+		return scanSearchPostgres(ctx, tx, f, misses, limit)
+	}
+	return scanSearch(ctx, tx, f, misses, limit)
+}
+
+// scanSearchPostgres is scanSearch on PostgreSQL: the parks' projects_search
+// entries read index-only. The columns are matched concatenated with an
+// empty string, an expression no trigram index answers: the scan is chosen because there are many hits
+// (or the query is too short for trigrams), where a bitmap of the GIN index
+// would fetch every hit from the table.
+func scanSearchPostgres(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, misses bool, limit int) (int, string, error) {
+	q := f.Query
+	parks, args := searchParks(f)
+	match, margs := postgresMatch(q, `(name || '')`, `(investor_name || '')`)
+	if misses {
+		match = `NOT ` + match
+	}
+	scan := `SELECT id FROM projects WHERE ` + parks + ` AND ` + match
+	scanArgs := append(slices.Clone(args), margs...)
+	if utf8.RuneCountInString(q) >= 3 { // as scanSearch: no shorter query is a USCC
+		if misses {
+			scan, scanArgs = scan+` AND id NOT IN (SELECT id FROM projects WHERE uscc = ?)`, append(scanArgs, q)
+		} else {
+			scan = scan + ` UNION SELECT id FROM projects WHERE uscc = ? AND ` + parks
+			scanArgs = append(append(scanArgs, q), args...)
+		}
+	}
+	if limit < 0 {
+		limit = math.MaxInt64
+	}
+	var n int
+	var ids string
+	err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(json_agg(id), '[]') FROM (`+scan+` LIMIT ?) s`, append(scanArgs, limit)...).Scan(&n, &ids)
+	return n, ids, err
+}
+
+// postgresMatch is the search's substring match over the column
+// expressions cols, with SQLite's case rules: three or more characters
+// match in any case (SQLite's trigram index folds every case) — ILIKE, or
+// LIKE when the query has no letter with a case, which is cheaper and finds
+// the same; one or two characters fold ASCII letters only (SQLite's LIKE),
+// so they are matched with LIKE once for each ASCII case variant of the
+// query, at most four.
+func postgresMatch(q string, cols ...string) (string, []any) {
+	op, patterns := "LIKE", []string{q}
+	switch {
+	case utf8.RuneCountInString(q) < 3:
+		patterns = asciiCaseVariants(q)
+	case strings.ContainsFunc(q, func(r rune) bool { return unicode.SimpleFold(r) != r }):
+		op = "ILIKE"
+	}
+	var terms []string
+	var args []any
+	for _, c := range cols {
+		for _, p := range patterns {
+			terms, args = append(terms, c+` `+op+` ? ESCAPE '\'`), append(args, "%"+escapeLike(p)+"%")
+		}
+	}
+	return `(` + strings.Join(terms, ` OR `) + `)`, args
+}
+
+// asciiCaseVariants spells q in every combination of upper and lower case
+// of its ASCII letters (other characters as they are).
+func asciiCaseVariants(q string) []string {
+	out := []string{""}
+	for _, r := range q {
+		alts := []rune{r}
+		if r < utf8.RuneSelf && unicode.IsLetter(r) {
+			alts = []rune{unicode.ToLower(r), unicode.ToUpper(r)}
+		}
+		var next []string
+		for _, s := range out {
+			for _, a := range alts {
+				next = append(next, s+string(a))
+			}
+		}
+		out = next
+	}
+	return out
+}
 
 // listSegment is one run of a sorted list: the rows matching cond, in the
 // order of cols (id last, breaking ties so that pages never overlap or skip).
