@@ -121,6 +121,7 @@ type check struct {
 	table              []bracket
 	tiers              []tier
 	threshold          string // display form when it does not depend on the figures
+	thresholdEN        string // requires: its English form (shown, never stored in a report)
 	texts              texts
 }
 

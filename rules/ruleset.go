@@ -143,6 +143,19 @@ func (rs *RuleSet) Version() string { return rs.version }
 // next to its Version.
 func (rs *RuleSet) Source() []byte { return bytes.Clone(rs.source) }
 
+// ThresholdEN is the English display form of check id's threshold where the
+// report's stored one is Chinese text (a requires check names its metrics
+// and the figure it requires); "" where the stored form reads in any
+// language.
+func (rs *RuleSet) ThresholdEN(id string) string {
+	for _, c := range rs.checks {
+		if c.id == id {
+			return c.thresholdEN
+		}
+	}
+	return ""
+}
+
 // Scoring returns the expert scoring sheet (a copy).
 func (rs *RuleSet) Scoring() ScoringSheet {
 	s := rs.spec.Scoring

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -336,7 +337,7 @@ func (b *builder) buildChecks() {
 			default:
 				b.add(path+".when", "rules.when_is_required_metric_op_value", nil)
 			}
-			var texts []string
+			var texts, textsEN []string
 			for _, w := range conds {
 				cd := cond{metric: b.metricRef(w.path+".metric", w.c.Metric), op: b.opRef(w.path+".op", w.c.Op),
 					value: b.numberAt(w.path+".value", &w.c.Value)}
@@ -347,6 +348,7 @@ func (b *builder) buildChecks() {
 				if cd.metric >= 0 { // as a reviewer reads it: the metric's name and unit, not its id
 					m := b.rs.metrics[cd.metric]
 					texts = append(texts, strings.TrimSpace(m.NameZH+" "+cd.op.String()+" "+fmtNum(cd.value)+" "+m.Unit))
+					textsEN = append(textsEN, strings.TrimSpace(cmp.Or(m.NameEN, m.NameZH)+" "+cd.op.String()+" "+fmtNum(cd.value)+" "+cmp.Or(m.UnitEN, m.Unit)))
 				}
 			}
 			ck.flag = b.flagRef(path+".require", c.Require)
@@ -354,11 +356,15 @@ func (b *builder) buildChecks() {
 			if len(ck.conds) > 0 {
 				ck.metric = ck.conds[0].metric
 			}
-			need := c.Require
+			need, needEN := c.Require, c.Require
 			if w, ok := figureWords()[c.Require]; ok {
-				need = w[0]
+				need, needEN = w[0], w[1]
 			}
+			// The Chinese form is stored in every report (replay compares
+			// report bytes), so it stays as it was; English is shown from
+			// the rule set (ThresholdEN).
 			ck.threshold = strings.Join(texts, " 或 ") + " ⇒ " + need
+			ck.thresholdEN = strings.Join(textsEN, catalog.Message{ID: "rules.requires_any_of"}.Text(catalog.EN)) + " ⇒ " + needEN
 		case kindBracket:
 			ck.metric = b.metricRef(path+".metric", c.Metric)
 			ck.op = b.opRef(path+".op", c.Op)

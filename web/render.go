@@ -268,9 +268,19 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return s.i18n.T(lang, "label.no", nil)
 		},
-		"threshold": func(lang string, c any) string {
+		// threshold shows a check's threshold from the report of rule-set
+		// version rsv; a requires check's stored form is Chinese text, so
+		// English reads it from that version.
+		"threshold": func(lang, rsv string, c any) string {
 			if flagCheck(c) {
 				return s.i18n.T(lang, "label.no", nil)
+			}
+			if lang == langEN {
+				if rs, err := s.svc.RuleSetVersion(context.Background(), rsv); err == nil {
+					if en := rs.ThresholdEN(checkOf(c).ID); en != "" {
+						return en
+					}
+				}
 			}
 			return checkOf(c).Threshold
 		},

@@ -276,12 +276,22 @@ func TestTranslationsComplete(t *testing.T) {
 			if lang != langEN {
 				continue
 			}
-			// Units and the leading-industry chip come from data (the form's
-			// fields, the rule set), not from the message files.
-			for _, n := range findAll(parseHTML(t, body), func(n *html.Node) bool { return attr(n, "class") == "unit" || attr(n, "class") == "chip" }) {
+			// Units, the leading-industry chip and the report's thresholds
+			// come from data (the form's fields, the rule set), not from the
+			// message files.
+			shown := 0
+			for _, n := range findAll(parseHTML(t, body), func(n *html.Node) bool {
+				return attr(n, "class") == "unit" || attr(n, "class") == "chip" || attr(n, "class") == "threshold"
+			}) {
+				if attr(n, "class") == "threshold" && strings.Contains(text(n), "⇒") {
+					shown++
+				}
 				if s := text(n); strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 {
 					t.Errorf("%s %s shows Chinese in English: %q", lang, target, s)
 				}
+			}
+			if target == fmt.Sprintf("/projects/%d", p.ID) && shown == 0 {
+				t.Errorf("the project page shows no requires check's threshold (… ⇒ …): nothing checked")
 			}
 		}
 	}
