@@ -388,12 +388,21 @@ func seed100k(b *testing.B) *store.DB {
 // own within a minute; done here so that no run depends on when it wakes.
 func seed100kPostgres(b *testing.B) *store.DB {
 	b.Helper()
-	db, err := store.Open(storetest.PostgresURL(b))
+	// A database seeded by an earlier run (kept by hand), so that binaries
+	// can be alternated on the same rows without minutes of seeding each.
+	url, seeded := os.LookupEnv("ZONEVET_BENCH_POSTGRES_SEEDED")
+	if !seeded {
+		url = storetest.PostgresURL(b)
+	}
+	db, err := store.Open(url)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
+	if seeded {
+		return db
+	}
 	ctx := context.Background()
 	for _, park := range []string{"qingyuan", "yingde"} {
 		if err := db.PutPark(ctx, engine.Park{ID: park, NameZH: park}); err != nil {
