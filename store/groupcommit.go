@@ -29,6 +29,11 @@ import (
 // own command; callers arriving meanwhile queue. When its batch is committed
 // the leader hands over to the first queued caller, which runs everything
 // queued by then. There is no goroutine of its own, so nothing to stop.
+//
+// On PostgreSQL the batch waits for the chain head's lock, held by another
+// process through its synced commit; the callers queued meanwhile join the
+// batch once the lock is taken (drain), so three processes' batches grow
+// instead of each paying a commit for the few callers it had at the start.
 
 // maxBatch bounds one transaction: the write lock is held, and other
 // processes wait, for the whole batch.
