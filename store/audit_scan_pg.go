@@ -57,7 +57,7 @@ func openPGAuditReader(url string) (*pgAuditReader, error) {
 func (r *pgAuditReader) close() { r.conn.Close(context.Background()) }
 
 func (r *pgAuditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engine.AuditEntry, error) {
-	r.p = copyParser{entries: buf, pending: r.p.pending[:0]}
+	r.p = copyParser{entries: buf, pending: r.p.pending[:0], arena: r.p.arena[len(r.p.arena):]}
 	_, err := r.conn.CopyTo(context.Background(), &r.p,
 		fmt.Sprintf(`COPY (SELECT %s FROM audit_log WHERE seq > %d AND seq <= %d ORDER BY seq) TO STDOUT (FORMAT binary)`, auditReaderColumns, lo, hi))
 	if r.p.err != nil {
@@ -80,8 +80,9 @@ func (r *pgAuditReader) readChunk(lo, hi int64, buf []engine.AuditEntry) ([]engi
 type copyParser struct {
 	entries []engine.AuditEntry
 	pending []byte
-	header  bool // the header has been read
-	done    bool // the trailer has been read
+	arena   []byte // the rows' texts (row)
+	header  bool   // the header has been read
+	done    bool   // the trailer has been read
 	err     error
 }
 
@@ -190,8 +191,14 @@ func (p *copyParser) row(b []byte, lens []int, size int) error {
 		*engine.EntryFields[fi].Int(e) = int64(binary.BigEndian.Uint64(b[off+4:]))
 		off += 4 + 8
 	}
-	// One copy of the row's texts; the fields are substrings of it.
-	text := make([]byte, 0, size)
+	// One copy of the row's texts, into the arena shared by the rows that
+	// follow (one allocation per 64 KiB, not one per row); the fields are
+	// substrings of it, and the arena is only ever appended to.
+	if cap(p.arena)-len(p.arena) < size {
+		p.arena = make([]byte, 0, max(size, 64<<10))
+	}
+	text := p.arena[len(p.arena):len(p.arena)]
+	p.arena = p.arena[:len(p.arena)+size]
 	at := off
 	for i := auditReaderInts; i < len(lens); i++ {
 		text = append(text, b[at+4:at+4+lens[i]]...)

@@ -29,6 +29,11 @@ import (
 // own command; callers arriving meanwhile queue. When its batch is committed
 // the leader hands over to the first queued caller, which runs everything
 // queued by then. There is no goroutine of its own, so nothing to stop.
+//
+// On PostgreSQL the batch waits for the chain head's lock, held by another
+// process through its synced commit; the callers queued meanwhile join the
+// batch once the lock is taken (drain), so three processes' batches grow
+// instead of each paying a commit for the few callers it had at the start.
 
 // maxBatch bounds one transaction: the write lock is held, and other
 // processes wait, for the whole batch.
@@ -98,6 +103,17 @@ func (q *commitQueue) handOff() {
 	next.done <- errLead
 }
 
+// drain moves the queued calls into batch, up to maxBatch. The calls
+// taken wait for this batch's outcome, as the ones taken when it started.
+func (q *commitQueue) drain(batch []*applyCall) []*applyCall {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := min(len(q.waiting), maxBatch-len(batch))
+	batch = append(batch, q.waiting[:n]...)
+	q.waiting = slices.Delete(q.waiting, 0, n)
+	return batch
+}
+
 // wait waits for a queued call's turn. A caller that gives up while still
 // queued leaves the queue with its context's error and nothing written; once
 // a batch has taken its command, it waits for that batch's outcome.
@@ -128,17 +144,27 @@ func (db *DB) runBatch(batch []*applyCall) {
 			call.done <- errors.New("store: apply: interrupted by a panic; reload before retrying")
 		}
 	}()
-	results := make([]error, len(batch))
-	writeBacks := make([]func(), len(batch))
 	ctx := context.Background()
 	tries := 0
-	var claimed []claimedChange
-	for _, call := range batch {
-		if call.claim != nil {
-			claimed = append(claimed, saveClaimed(call.c))
-		}
-	}
+	var (
+		results    []error
+		writeBacks []func()
+		claimed    []claimedChange
+	)
 	err := db.update(ctx, func(tx *sql.Tx) error {
+		if tries == 0 {
+			// On PostgreSQL the chain head is locked now: whoever queued
+			// while this batch waited for another process's commit joins it.
+			if db.dialect == postgresDialect {
+				batch = db.queue.drain(batch)
+			}
+			results, writeBacks = make([]error, len(batch)), make([]func(), len(batch))
+			for _, call := range batch {
+				if call.claim != nil {
+					claimed = append(claimed, saveClaimed(call.c))
+				}
+			}
+		}
 		// A command under an idempotency claim writes back to its Change
 		// before the commit (applyTx). When PostgreSQL refused the first
 		// run (update's retry), each is put back as its caller gave it, so
@@ -166,6 +192,9 @@ func (db *DB) runBatch(batch []*applyCall) {
 				return err
 			}
 			writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j, call.claim)
+			if isRetryable(results[i]) {
+				return results[i] // PostgreSQL lost a race: the whole batch runs again
+			}
 			if results[i] != nil {
 				// If SQLite has already rolled back the whole transaction
 				// (an I/O error, a full disk), this fails and so does
@@ -182,6 +211,9 @@ func (db *DB) runBatch(batch []*applyCall) {
 	})
 	if err == nil {
 		db.queue.commits.Add(1)
+	}
+	if results == nil { // the transaction failed before fn ran
+		results = make([]error, len(batch))
 	}
 	for i, call := range batch {
 		switch {
