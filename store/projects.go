@@ -490,12 +490,12 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(figures), &p.Figures); err != nil {
+	if err := decodeStored(figures, &p.Figures); err != nil {
 		return nil, fmt.Errorf("project %d: decode figures: %w", p.ID, err)
 	}
 	if report.Valid {
 		p.Report = &rules.Report{}
-		if err := json.Unmarshal([]byte(report.String), p.Report); err != nil {
+		if err := decodeStored(report.String, p.Report); err != nil {
 			return nil, fmt.Errorf("project %d: decode report: %w", p.ID, err)
 		}
 	}
@@ -570,7 +570,7 @@ func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.
 			if err := rows.Scan(&s.ProjectID, &s.Round, &s.ReviewerID, &s.Reviewer, &items, &s.Total, &s.Comment, timeCol{&s.CreatedAt}); err != nil {
 				return err
 			}
-			if err := json.Unmarshal([]byte(items), &s.Items); err != nil {
+			if err := decodeStored(items, &s.Items); err != nil {
 				return fmt.Errorf("decode score items: %w", err)
 			}
 			out = append(out, s)
