@@ -84,10 +84,15 @@ type Project struct {
 	Round        int           `json:"round"`   // submission count; scores belong to a round
 	DueAt        *time.Time    `json:"due_at,omitempty"`
 	Report       *rules.Report `json:"report,omitempty"` // latest screening report
-	Override     bool          `json:"override"`         // committee overrode a hard failure in this round
-	CreatedBy    int64         `json:"created_by"`       // the submitting promoter
-	CreatedAt    time.Time     `json:"created_at"`
-	UpdatedAt    time.Time     `json:"updated_at"`
+	// ReportJSON is Report's JSON exactly as stored, set by the store when
+	// it reads the project and empty once Report is set in memory: a pass
+	// records the report it rests on in its log entry as these bytes rather
+	// than encoding ~7 KB again (BENCHMARKS.md, issue 16).
+	ReportJSON string    `json:"-"`
+	Override   bool      `json:"override"`   // committee overrode a hard failure in this round
+	CreatedBy  int64     `json:"created_by"` // the submitting promoter
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Score is one reviewer's scoring sheet for one round of a project.

@@ -585,8 +585,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	from := p.State
 	now := s.now().UTC()
 	var (
-		basis  any         = act
-		report *ReportPart // only a screening writes the report
+		basis     any         = act
+		basisJSON string      // basis as already stored (a pass's report), if known
+		report    *ReportPart // only a screening writes the report
 	)
 	switch act.Event {
 	case EventSubmit, EventResubmit:
@@ -603,13 +604,13 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		if err != nil {
 			return nil, err
 		}
-		p.Report, p.Round, p.Override = rep, p.Round+1, false
+		p.Report, p.ReportJSON, p.Round, p.Override = rep, "", p.Round+1, false
 		basis, report = submission{Figures: p.Figures, Report: rep}, &ReportPart{Report: rep}
 	case EventPass:
 		if p.Report != nil && !p.Report.Passed() {
 			return nil, Fail(EFORBIDDEN, "err.hard_rule_failed_screening_cannot_pass", Args{"HardFailures": p.Report.HardFailures})
 		}
-		basis = p.Report
+		basis, basisJSON = p.Report, p.ReportJSON
 	case EventOverride:
 		rec, err := s.checkOverride(ctx, a, p, act)
 		if err != nil {
@@ -623,7 +624,9 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 	}
 	e := s.entry(a, p, act.Event, from, to)
 	e.Reason = act.Reason
-	e.Payload = payload(basis)
+	if e.Payload = basisJSON; e.Payload == "" {
+		e.Payload = payload(basis)
+	}
 	if err := s.applyAct(ctx, a, &Change{Project: p, ExpectedVersion: act.Version, Report: report, Entry: e, Answer: p}, act); err != nil {
 		return nil, err
 	}

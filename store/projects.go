@@ -203,7 +203,7 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 			}
 			p.Version, p.UpdatedAt = version, e.Time
 			if c.Report != nil {
-				p.Report = c.Report.Report // the caller's project holds what is stored
+				p.Report, p.ReportJSON = c.Report.Report, "" // the caller's project holds what is stored
 			}
 		}
 		if score != nil {
@@ -482,6 +482,16 @@ const (
 )
 
 func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
+	p, err := scanProjectKeep(s)
+	if p != nil {
+		p.ReportJSON = "" // a list's rows do not keep ~7 KB each twice
+	}
+	return p, err
+}
+
+// scanProjectKeep is scanProject keeping the report's stored JSON in
+// ReportJSON, for the read of one project a command acts on.
+func scanProjectKeep(s interface{ Scan(...any) error }) (*engine.Project, error) {
 	p := &engine.Project{}
 	var figures string
 	var report sql.NullString
@@ -490,12 +500,12 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(figures), &p.Figures); err != nil {
+	if err := decodeStored(figures, &p.Figures); err != nil {
 		return nil, fmt.Errorf("project %d: decode figures: %w", p.ID, err)
 	}
 	if report.Valid {
-		p.Report = &rules.Report{}
-		if err := json.Unmarshal([]byte(report.String), p.Report); err != nil {
+		p.Report, p.ReportJSON = &rules.Report{}, report.String
+		if err := decodeStored(report.String, p.Report); err != nil {
 			return nil, fmt.Errorf("project %d: decode report: %w", p.ID, err)
 		}
 	}
@@ -504,7 +514,7 @@ func scanProject(s interface{ Scan(...any) error }) (*engine.Project, error) {
 
 // Project returns one project.
 func (db *DB) Project(ctx context.Context, id int64) (*engine.Project, error) {
-	p, err := scanProject(db.readRow(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
+	p, err := scanProjectKeep(db.readRow(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("what.project")
 	}
@@ -570,7 +580,7 @@ func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.
 			if err := rows.Scan(&s.ProjectID, &s.Round, &s.ReviewerID, &s.Reviewer, &items, &s.Total, &s.Comment, timeCol{&s.CreatedAt}); err != nil {
 				return err
 			}
-			if err := json.Unmarshal([]byte(items), &s.Items); err != nil {
+			if err := decodeStored(items, &s.Items); err != nil {
 				return fmt.Errorf("decode score items: %w", err)
 			}
 			out = append(out, s)
