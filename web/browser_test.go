@@ -19,8 +19,14 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browser starts headless Chromium for t. Without Chromium the test is
 // skipped on a developer's machine and fails in CI, where .ci/run installs it.
+// Browser tests run in parallel (each its own world, server and Chromium):
+// a page walk waits on the browser as much as it computes, so two of them
+// keep both cores busy. Their deadline is the test binary's (-timeout), less
+// a minute to report where it stuck: a walk on a busy machine is slow, not
+// hung.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	t.Parallel()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "" {
 			t.Skipf("browser test skipped: %s not found (install Debian's chromium; in CI this test must run)", chromiumPath)
@@ -44,7 +50,11 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	deadline := time.Now().Add(10 * time.Minute) // go test -timeout 0
+	if d, ok := t.Deadline(); ok {
+		deadline = d.Add(-time.Minute)
+	}
+	ctx, cancelT := context.WithDeadline(ctx, deadline)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -61,6 +71,7 @@ func shots(t *testing.T) string {
 	return dir
 }
 
+// screenshot saves the whole page as name.png, for people to look at.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -69,6 +80,18 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(shots(t), name+".png"), buf, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// walkShot saves a screenshot of a page a walk over many pages checked:
+// always when its check failed (failed: there is something to look at),
+// else only with ZONEVET_SCREENSHOTS=all. A full-page shot costs Chromium
+// about half a second of CPU to lay out and paint; taken of every page of
+// every walk they were a third of the browser tests' time.
+func walkShot(t *testing.T, ctx context.Context, name string, failed bool) {
+	t.Helper()
+	if failed || os.Getenv("ZONEVET_SCREENSHOTS") == "all" {
+		screenshot(t, ctx, name)
 	}
 }
 

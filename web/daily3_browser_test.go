@@ -167,7 +167,7 @@ func TestBrowserProgressOnLongOperations(t *testing.T) {
 	}
 	screenshot(t, ctx, "export-progress")
 	err = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('a[data-export]').getAttribute('aria-busy') === null`,
-		chromedp.WithPollingTimeout(20*time.Second)))
+		chromedp.WithPollingTimeout(time.Minute)))
 	if err != nil {
 		t.Fatalf("the export link stayed busy: %v", err)
 	}
@@ -223,7 +223,7 @@ func TestBrowserDashboardChartTitlesClear(t *testing.T) {
 				chromedp.EmulateViewport(width, 900),
 				chromedp.Navigate(ts.URL+"/lang/"+lang+"?next=/dashboard"),
 				chromedp.WaitVisible(chromedp.CSS(`[data-chart=states] canvas`)),
-				chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
+				chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(time.Minute)),
 			)
 			if err != nil {
 				t.Fatal(err)

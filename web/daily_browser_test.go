@@ -20,11 +20,11 @@ import (
 func browserLogin(t *testing.T, ctx context.Context, base, user string) {
 	t.Helper()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/projects"), // signed in already: sign out first
+		// Signed in already: sign out first. Either way the sign-in form
+		// shows next (signing out and an anonymous visit both lead there).
+		chromedp.Navigate(base+"/projects"),
 		evalVoid(`var f = document.querySelector('form[action="/logout"]'); if (f) { f.submit() }; true`),
-		chromedp.Sleep(500*time.Millisecond),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"] input[name=username]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "password-"+user),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
@@ -36,8 +36,8 @@ func browserLogin(t *testing.T, ctx context.Context, base, user string) {
 }
 
 // jsText is the text of the first element matching sel, "" if none: it
-// does not wait, so a missing element fails the check instead of the test's
-// three minutes.
+// does not wait, so a missing element fails the check instead of waiting
+// out the test's deadline.
 func jsText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+"`"+sel+"`"+`);return e?e.innerText:""})()`))

@@ -55,7 +55,7 @@ func TestBrowserShareAndInbox(t *testing.T) {
 	if got := jsText(t, ctx, `table.inbox tr.unread`); !strings.Contains(got, "抄送给您") {
 		t.Fatalf("inbox row: %q", got)
 	}
-	screenshot(t, ctx, "inbox")
+	screenshot(t, ctx, "share-inbox")
 	run("open from the inbox",
 		chromedp.Click(chromedp.CSS(`table.inbox tr.unread button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#shares`)),

@@ -113,7 +113,7 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	run("open the dashboard",
 		chromedp.Navigate(ts.URL+"/dashboard?park=qingyuan&year="+strconv.Itoa(year)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-chart=bands] canvas`)),
-		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(time.Minute)),
 	)
 	targets, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets`)))
 	if !strings.Contains(targets, "50 %") { // 3 of 6 above-scale firms are high-tech
@@ -129,7 +129,7 @@ func TestBrowserRatingDashboard(t *testing.T) {
 	run("open the zone dashboard",
 		chromedp.Navigate(ts.URL+"/dashboard?year="+strconv.Itoa(year)),
 		chromedp.WaitVisible(chromedp.CSS(`#targets tr[data-scope=zone]`)),
-		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.chartsReady === "1"`, chromedp.WithPollingTimeout(time.Minute)),
 	)
 	zone, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#targets tr[data-scope=zone]`)))
 	if !strings.Contains(zone, "全区(各园区合计)") || !strings.Contains(zone, "> 1,000 亿元") {

@@ -98,9 +98,10 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if cfg.pid > 0 {
 		rss.start(cfg.pid)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
+	go l.stopAfter(ctx, cancel)
 	var wg sync.WaitGroup
 	promoters, committee := cfg.users*4/10, max(cfg.users/10, 1)
 	for i := range cfg.users {
@@ -124,10 +125,44 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	for route, d := range l.latency {
 		slices.Sort(d)
-		res.routes = append(res.routes, routeStats{route, len(d), d[len(d)/2], d[(len(d)-1)*99/100]})
+		res.routes = append(res.routes, routeStats{route, len(d), percentile(d, 50), percentile(d, 99)})
 	}
 	slices.SortFunc(res.routes, func(a, b routeStats) int { return strings.Compare(a.route, b.route) })
 	return res, nil
+}
+
+// stopAfter ends the run (cancel) once cfg.duration has passed and every
+// route in cfg.until has been measured; the caller's ctx bounds it.
+func (l *load) stopAfter(ctx context.Context, cancel context.CancelFunc) {
+	defer cancel()
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(l.cfg.duration):
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		l.mu.Lock()
+		missing := slices.ContainsFunc(l.cfg.until, func(r string) bool { return len(l.latency[r]) == 0 })
+		l.mu.Unlock()
+		if !missing {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// percentile is the nearest-rank p-th percentile of sorted (not empty): the
+// smallest value with at least p% of the values at or below it, so a
+// higher p never reads a smaller value.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	i := (len(sorted)*p+99)/100 - 1 // ⌈n·p/100⌉, 1-based
+	return sorted[max(i, 0)]
 }
 
 // pause is a user's think time between two requests.

@@ -55,5 +55,6 @@ type config struct {
 	addr, password, park string
 	users, pid           int
 	duration, think      time.Duration
+	until                []string  // routes the run goes on past duration until each was measured (bounded by ctx)
 	out                  io.Writer // progress; nil for none
 }
