@@ -395,4 +395,23 @@ type AccountStore interface {
 	// requests that changed nothing (a refusal); an action's answer is
 	// stored with the action (IdempotencyClaim).
 	RecordIdempotent(ctx context.Context, r IdempotentResult) (*IdempotentResult, error)
+
+	// UpdateLoginCounts hands change the sign-in throttle's counts kept
+	// under keys (zero values where none) and stores what it leaves, in
+	// one write transaction, so processes sharing the database count
+	// together. change may run again if the transaction is retried. A
+	// count whose Expires is not after now is deleted, as is every stored
+	// count already expired at now.
+	UpdateLoginCounts(ctx context.Context, now time.Time, keys []string, change func([]*LoginCount)) error
+}
+
+// LoginCount is what the sign-in throttle keeps under one key (an account
+// and address pair, or an address): failures since the last success, when
+// the last was, the attempt times still inside the window, and when the
+// count may be forgotten.
+type LoginCount struct {
+	Failures int
+	Last     time.Time
+	Attempts []time.Time
+	Expires  time.Time
 }

@@ -111,26 +111,34 @@ func TestOpenRejectsPaths(t *testing.T) {
 	}
 }
 
+// TestPragmasOnEveryConnection: every pooled connection carries the
+// store's settings, readers unable to write. PostgreSQL has no pragmas: its
+// counterpart of query_only is default_transaction_read_only on readers.
 func TestPragmasOnEveryConnection(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()
 
-	check := func(t *testing.T, name string, q func(string) (string, error), wantQueryOnly, wantTempStore string) {
+	// setting → value on a reader, on the writer.
+	show, settings := "PRAGMA ", map[string][2]string{
+		"journal_mode": {"wal", "wal"},
+		"foreign_keys": {"1", "1"},
+		"busy_timeout": {"5000", "5000"},
+		"synchronous":  {"1", "1"}, // NORMAL
+		"query_only":   {"1", "0"},
+		"temp_store":   {"0", "2"}, // the writer's statement journal in memory (2); readers' big sorts may spill (0)
+	}
+	if storetest.OnPostgres() {
+		show, settings = "SHOW ", map[string][2]string{"default_transaction_read_only": {"on", "off"}}
+	}
+	check := func(t *testing.T, name string, q func(string) (string, error), writer int) {
 		t.Helper()
-		for pragma, want := range map[string]string{
-			"journal_mode": "wal",
-			"foreign_keys": "1",
-			"busy_timeout": "5000",
-			"synchronous":  "1", // NORMAL
-			"query_only":   wantQueryOnly,
-			"temp_store":   wantTempStore, // the writer's statement journal in memory (2); readers' big sorts may spill (0)
-		} {
-			got, err := q("PRAGMA " + pragma)
+		for setting, want := range settings {
+			got, err := q(show + setting)
 			if err != nil {
-				t.Fatalf("%s: %s: %v", name, pragma, err)
+				t.Fatalf("%s: %s: %v", name, setting, err)
 			}
-			if got != want {
-				t.Errorf("%s: PRAGMA %s = %q, want %q", name, pragma, got, want)
+			if got != want[writer] {
+				t.Errorf("%s: %s%s = %q, want %q", name, show, setting, got, want[writer])
 			}
 		}
 	}
@@ -147,7 +155,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 			check(t, "reader "+string(rune('0'+i)), func(q string) (s string, err error) {
 				err = c.QueryRowContext(ctx, q).Scan(&s)
 				return
-			}, "1", "0")
+			}, 0)
 		}
 		if got := db.Reader().Stats().OpenConnections; got < n {
 			t.Fatalf("open reader connections = %d, want >= %d", got, n)
@@ -162,7 +170,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		check(t, "writer", func(q string) (s string, err error) {
 			err = c.QueryRowContext(ctx, q).Scan(&s)
 			return
-		}, "0", "2")
+		}, 1)
 	})
 	t.Run("WriterIsSingle", func(t *testing.T) {
 		if got, want := db.Writer().Stats().MaxOpenConnections, 1; got != want {

@@ -11,9 +11,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -320,12 +320,18 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return fail(http.StatusTooManyRequests, msg)
 	}
 	addr := c.RealIP()
-	if wait := s.limiter.begin(username, addr); wait > 0 {
+	wait, err := s.limiter.begin(ctx, username, addr)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return tooMany(wait, s.i18n.T(s.lang(c), "login.wait", map[string]any{"Wait": waitText(wait, s.lang(c))}))
 	}
 	release, ok := s.hashGate.enter(ctx)
 	if !ok {
-		s.limiter.refund(username, addr)
+		if err := s.limiter.refund(ctx, username, addr); err != nil {
+			return err
+		}
 		return tooMany(time.Second, s.t(c, "login.busy"))
 	}
 	u, err := s.svc.Authenticate(ctx, username, password)
@@ -335,10 +341,11 @@ func (s *Server) handleLogin(c echo.Context) error {
 			s.logLogin(c, false, username)
 			return fail(http.StatusUnauthorized, engine.ErrorMessage(err, s.lang(c)))
 		}
-		s.limiter.refund(username, addr)
+		return errors.Join(err, s.limiter.refund(ctx, username, addr))
+	}
+	if err := s.limiter.succeeded(ctx, username, addr); err != nil {
 		return err
 	}
-	s.limiter.succeeded(username, addr)
 	if old := currentSession(c); old != nil {
 		_ = s.accounts.DeleteSession(ctx, old.ID)
 	}
@@ -372,9 +379,11 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// loginLimiter throttles sign-in attempts. It lives in memory: one process
-// serves the zone, and a restart forgetting the counts is harmless next to
-// the argon2id cost of every attempt.
+// loginLimiter throttles sign-in attempts. Its counts live in the database
+// (engine.AccountStore.UpdateLoginCounts), so every process sharing one
+// counts the same failures: three processes behind a load balancer give an
+// attacker the attempts of one. Each attempt is one small write beside the
+// argon2id check it guards; the rows expire, so a flood leaves no log.
 //
 // Two limits, neither of which lets a stranger lock a user out:
 //   - per (account, address): the first `free` failures cost nothing; after
@@ -388,19 +397,12 @@ func (s *Server) handleLogout(c echo.Context) error {
 // An attempt is counted when it starts (so concurrent attempts cannot all
 // slip through before the first fails) and refunded on success.
 type loginLimiter struct {
-	mu      sync.Mutex
+	store   engine.AccountStore
 	now     func() time.Time
 	window  time.Duration
 	free    int
 	perAddr int
 	base    time.Duration
-	addrs   map[string][]time.Time
-	pairs   map[string]*pairFailures
-}
-
-type pairFailures struct {
-	failures int
-	last     time.Time
 }
 
 // loginBackoffBase is the first delay once an (account, address) pair has
@@ -408,19 +410,40 @@ type pairFailures struct {
 // user who mistyped waits less than a minute.
 const loginBackoffBase = 30 * time.Second
 
-func newLoginLimiter(free int, window time.Duration, now func() time.Time) *loginLimiter {
-	return &loginLimiter{now: now, window: window, free: free, perAddr: 5 * free, base: loginBackoffBase,
-		addrs: map[string][]time.Time{}, pairs: map[string]*pairFailures{}}
+func newLoginLimiter(store engine.AccountStore, free int, window time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{store: store, now: now, window: window, free: free, perAddr: 5 * free, base: loginBackoffBase}
 }
 
-// pairKey joins the account as typed (case folded, cut: a pasted megabyte is
-// no account name) with the address.
-func pairKey(account, addr string) string {
-	account = strings.ToLower(account)
-	if len(account) > 128 {
-		account = account[:128]
+// keys are the stored keys of the (account, address) pair and of the
+// address: hashes, so the table holds no names or addresses and a pasted
+// megabyte is no longer a key. The account is case folded.
+func (l *loginLimiter) keys(account, addr string) []string {
+	h := func(parts ...string) string {
+		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+		return hex.EncodeToString(sum[:])
 	}
-	return account + "\x00" + addr
+	return []string{h("pair", strings.ToLower(account), addr), h("addr", addr)}
+}
+
+// update runs change on the pair's and the address's counts at now and
+// stores them, each kept until it can no longer limit anything: a pair two
+// windows after its last failure (then it is forgiven), an address one
+// window after its last attempt.
+func (l *loginLimiter) update(ctx context.Context, account, addr string, change func(now time.Time, pair, ad *engine.LoginCount)) error {
+	now := l.now()
+	return l.store.UpdateLoginCounts(ctx, now, l.keys(account, addr), func(c []*engine.LoginCount) {
+		pair, ad := c[0], c[1]
+		ad.Attempts = slices.DeleteFunc(ad.Attempts, func(t time.Time) bool { return now.Sub(t) >= l.window })
+		change(now, pair, ad)
+		pair.Expires = time.Time{}
+		if pair.Failures > 0 {
+			pair.Expires = pair.Last.Add(2 * l.window)
+		}
+		ad.Expires = time.Time{}
+		if n := len(ad.Attempts); n > 0 {
+			ad.Expires = ad.Attempts[n-1].Add(l.window)
+		}
+	})
 }
 
 // delay is how long a pair with this many failures waits after its last.
@@ -433,88 +456,45 @@ func (l *loginLimiter) delay(failures int) time.Duration {
 
 // begin counts an attempt on account from addr, or refuses it with how long
 // to wait.
-func (l *loginLimiter) begin(account, addr string) (wait time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	pk := pairKey(account, addr)
-	p := l.pairs[pk]
-	if p != nil && now.Sub(p.last) > 2*l.window {
-		p = nil // quiet for two windows: forgiven
-	}
-	if p != nil {
-		if until := p.last.Add(l.delay(p.failures)); now.Before(until) {
-			return until.Sub(now)
+func (l *loginLimiter) begin(ctx context.Context, account, addr string) (wait time.Duration, err error) {
+	err = l.update(ctx, account, addr, func(now time.Time, pair, ad *engine.LoginCount) {
+		wait = 0 // change may run again when the store retries
+		if pair.Failures > 0 {
+			if until := pair.Last.Add(l.delay(pair.Failures)); now.Before(until) {
+				wait = until.Sub(now)
+				return
+			}
 		}
-	}
-	ts := l.recent(addr, now)
-	if len(ts) >= l.perAddr {
-		return ts[0].Add(l.window).Sub(now)
-	}
-	l.addrs[addr] = append(ts, now)
-	if p == nil {
-		p = &pairFailures{}
-		l.pairs[pk] = p
-	}
-	p.failures++
-	p.last = now
-	return 0
+		if len(ad.Attempts) >= l.perAddr {
+			wait = ad.Attempts[0].Add(l.window).Sub(now)
+			return
+		}
+		ad.Attempts = append(ad.Attempts, now)
+		pair.Failures++
+		pair.Last = now
+	})
+	return wait, err
 }
 
 // succeeded clears the pair and gives the address its attempt back.
-func (l *loginLimiter) succeeded(account, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.pairs, pairKey(account, addr))
-	l.popAddr(addr)
+func (l *loginLimiter) succeeded(ctx context.Context, account, addr string) error {
+	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LoginCount) {
+		pair.Failures = 0
+		popAttempt(ad)
+	})
 }
 
 // refund takes back an attempt that never reached the password check.
-func (l *loginLimiter) refund(account, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if p := l.pairs[pairKey(account, addr)]; p != nil && p.failures > 0 {
-		p.failures--
-	}
-	l.popAddr(addr)
+func (l *loginLimiter) refund(ctx context.Context, account, addr string) error {
+	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LoginCount) {
+		pair.Failures = max(pair.Failures-1, 0)
+		popAttempt(ad)
+	})
 }
 
-func (l *loginLimiter) popAddr(addr string) {
-	if ts := l.addrs[addr]; len(ts) > 0 {
-		l.addrs[addr] = ts[:len(ts)-1]
-	}
-}
-
-// recent drops addr's attempts older than the window (in place, stored
-// back) and returns those left.
-func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
-	ts := l.addrs[addr]
-	keep := ts[:0]
-	for _, t := range ts {
-		if now.Sub(t) < l.window {
-			keep = append(keep, t)
-		}
-	}
-	l.addrs[addr] = keep
-	return keep
-}
-
-// sweep drops what can no longer limit anything once the maps grow, so
-// rotating names cannot grow them without bound.
-func (l *loginLimiter) sweep(now time.Time) {
-	if len(l.pairs)+len(l.addrs) <= 10000 {
-		return
-	}
-	for k, p := range l.pairs {
-		if now.Sub(p.last) > 2*l.window {
-			delete(l.pairs, k)
-		}
-	}
-	for a := range l.addrs {
-		if len(l.recent(a, now)) == 0 {
-			delete(l.addrs, a)
-		}
+func popAttempt(ad *engine.LoginCount) {
+	if n := len(ad.Attempts); n > 0 {
+		ad.Attempts = ad.Attempts[:n-1]
 	}
 }
 

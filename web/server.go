@@ -154,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LoginConcurrency <= 0 {
 		cfg.LoginConcurrency = runtime.GOMAXPROCS(0)
 	}
-	s.limiter = newLoginLimiter(cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
+	s.limiter = newLoginLimiter(cfg.Accounts, cfg.LoginLimit, cfg.LoginWindow, cfg.Service.Now)
 	s.hashGate = newHashGate(cfg.LoginConcurrency)
 	if cfg.AnonLogEvery <= 0 {
 		cfg.AnonLogEvery = time.Second
