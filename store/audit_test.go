@@ -288,7 +288,7 @@ func dropTriggers(t testing.TB, db *store.DB, names ...string) {
 	t.Helper()
 	for _, name := range names {
 		q := `DROP TRIGGER IF EXISTS ` + name
-		if store.IsURL(db.Path()) {
+		if store.IsPostgresURL(db.Path()) {
 			var table string
 			err := db.Writer().QueryRow(`SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ?`, name).Scan(&table)
 			if errors.Is(err, sql.ErrNoRows) {

@@ -28,13 +28,9 @@ const (
 	postgresDialect
 )
 
-// IsURL reports whether a --db value names a PostgreSQL database by URL
-// rather than a SQLite file.
-func IsURL(s string) bool { return isPostgresURL(s) }
-
-// isPostgresURL reports whether the --db value names a PostgreSQL database
-// rather than a SQLite file.
-func isPostgresURL(s string) bool {
+// IsPostgresURL reports whether a --db value names a PostgreSQL database by
+// URL rather than a SQLite file.
+func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 

@@ -70,7 +70,7 @@ type DB struct {
 // side file path+"-migrate" their migrations. A postgres:// URL opens a
 // PostgreSQL database instead (postgres.go).
 func Open(path string) (*DB, error) {
-	if isPostgresURL(path) {
+	if IsPostgresURL(path) {
 		return openPostgres(path)
 	}
 	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {

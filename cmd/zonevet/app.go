@@ -41,7 +41,7 @@ func openAppSuite(ctx context.Context, dbPath string, suite *tlog.Suite) (*app, 
 		db.Close()
 		return nil, err
 	}
-	if store.IsURL(dbPath) {
+	if store.IsPostgresURL(dbPath) {
 		// A PostgreSQL database is created by its administrator before
 		// zonevet first opens it: it is new while its log is empty.
 		es, err := db.AuditEntries(ctx, engine.AuditFilter{Limit: 1})

@@ -35,7 +35,7 @@ func docsDir(flagValue, dbPath string) string {
 // in the working directory; several processes on one database are given
 // --docs on shared storage and --signing-key explicitly (README).
 func besideDB(dbPath, suffix string) string {
-	if store.IsURL(dbPath) {
+	if store.IsPostgresURL(dbPath) {
 		return "zonevet" + suffix
 	}
 	return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+suffix)
@@ -58,7 +58,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("backup: name one new folder to write the backup to")
 	}
 	dir := pos[0]
-	if _, err := os.Stat(*db); err != nil && !store.IsURL(*db) {
+	if _, err := os.Stat(*db); err != nil && !store.IsPostgresURL(*db) {
 		return fmt.Errorf("backup: no database at %s: %w", *db, err)
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -67,7 +67,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	// From PostgreSQL the backup is a SQLite file too (store.Backup): one
 	// snapshot, restored with `zonevet migrate`.
 	name := filepath.Base(*db)
-	if store.IsURL(*db) {
+	if store.IsPostgresURL(*db) {
 		name = "zonevet.db"
 	}
 	copyPath := filepath.Join(dir, name)
@@ -112,7 +112,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "backup written to %s\n  database %s: decision log intact, %d entries, head #%d %s\n  documents %s: %d of %d copied and checked against their SHA-256 (%d bytes)\n",
 		dir, copyPath, v.Count, v.HeadSeq, v.Head, to, len(documents)-len(bad), len(documents), size)
 	fmt.Fprintf(out, "  not included: the checkpoint signing key %s — keep its copy apart from this backup\n", signingKeyPath(*keyFile, *db))
-	if store.IsURL(*db) {
+	if store.IsPostgresURL(*db) {
 		fmt.Fprintf(out, "restore: zonevet migrate --from %s --to postgres://… (a new, empty database), and %s as the --docs folder\n", copyPath, to)
 	} else {
 		fmt.Fprintf(out, "restore: stop the server, put %s back as the database and %s beside it as <database>.docs\n", filepath.Base(copyPath), filepath.Base(to))
