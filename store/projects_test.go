@@ -9,6 +9,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // fixtureProjects: 12 projects, ids 1..12, spread over both parks, three
@@ -151,6 +152,9 @@ func TestCountByState(t *testing.T) {
 // every filter the work lists use, both the count and the page must search an
 // index rather than scan the table.
 func TestProjectsUseIndexes(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("SQLite's plans: PostgreSQL chooses by table statistics and walks other indexes on a test-sized table; its list is measured at 100,000 projects (BENCHMARKS.md), a PostgreSQL plan test is still open (issue 17)")
+	}
 	db := mustOpen(t)
 	ctx := context.Background()
 	now := t0
@@ -217,6 +221,9 @@ func wholeScan(plan []string) string {
 // sorting every row with a deadline made a deep page 150 ms at 100,000
 // projects (BENCHMARKS.md, issue 16).
 func TestProjectsByDueReadInIndexOrder(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("SQLite's plans: PostgreSQL chooses by table statistics and walks other indexes on a test-sized table; its list is measured at 100,000 projects (BENCHMARKS.md), a PostgreSQL plan test is still open (issue 17)")
+	}
 	db := mustOpen(t)
 	plan, err := db.ProjectsPlan(context.Background(), engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "due", Limit: 50})
 	if err != nil {
