@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"zonevet/cmd/internal/testbuild"
 )
 
 // buildBinary compiles the real zonevet binary once per test process (each
@@ -21,10 +23,7 @@ import (
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	built.once.Do(func() {
-		built.bin = filepath.Join(testBinDir, "zonevet")
-		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		built.bin, built.err = testbuild.Zonevet(testBinDir)
 	})
 	if built.err != nil {
 		t.Fatal(built.err)

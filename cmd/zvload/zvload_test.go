@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"zonevet/cmd/internal/testbuild"
 )
 
 // TestLoadAgainstRealServer runs zvload for a few seconds against the real
@@ -22,9 +24,9 @@ func TestLoadAgainstRealServer(t *testing.T) {
 		t.Skip("builds and starts the server")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "zonevet")
-	if out, err := exec.Command("go", "build", "-o", bin, "zonevet/cmd/zonevet").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	bin, err := testbuild.Zonevet(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "zonevet.db"), "--checkpoint-interval", "0")
 	cmd.Env = append(os.Environ(), "ZONEVET_DEMO=true")
