@@ -33,6 +33,9 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 	strategies := []listStrategy{unsearched{}}
 	if f.Query != "" {
 		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
+		if searchGram(strings.TrimSpace(f.Query)) {
+			strategies = append(strategies, gramHits{strings.TrimSpace(f.Query), 3, true}, gramHits{strings.TrimSpace(f.Query), 3, false})
+		}
 	}
 	sortKey := f.Sort
 	if sortKey == "" {
@@ -145,7 +148,11 @@ func (db *DB) ListStrategy(ctx context.Context, f engine.ProjectFilter) (string,
 }
 
 // ListStrategies are the strategies ProjectsWith can force.
-var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline"}
+var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline", "gramFew", "gramMany"}
+
+// SearchGram reports whether project_grams answers the (trimmed) query q,
+// i.e. whether ProjectsWith can force gramFew and gramMany on it.
+func SearchGram(q string) bool { return searchGram(strings.TrimSpace(q)) }
 
 // ProjectsWith answers f as Projects does but with the named strategy,
 // whichever planList would choose, so that each can be held to the list's
@@ -170,6 +177,10 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 			s = unsearched{}
 		case "trigramInline":
 			s = trigramInline{f.Query}
+		case "gramFew", "gramMany": // the hits read by id, or probed per row
+			var n int
+			n, err = countGram(ctx, tx, f)
+			s = gramHits{gram: f.Query, n: n, few: strategy == "gramFew"}
 		case "mostHit":
 			var all, m int
 			var misses string

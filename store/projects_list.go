@@ -117,6 +117,54 @@ func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
+// gramHits lists a search of two characters beyond ASCII ("装备") from
+// project_grams (migration 00440), which holds every such pair of each
+// project's name and investor: the hits are one range of it, n of them in
+// the parks. Few are read by id, like fewHits; more are probed per row of
+// the list's own index walk (an index seek each), so neither the page nor
+// the total goes through a scan of the park or an id list.
+type gramHits struct {
+	gram string
+	n    int
+	few  bool // n <= maxHits
+}
+
+func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
+	if s.few {
+		where, args := db.filterWhere(f, true)
+		parks, pargs := searchParks(f)
+		where = where + ` AND id IN (SELECT id FROM project_grams WHERE gram = ? AND ` + parks + `)`
+		args = append(append(args, s.gram), pargs...)
+		return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
+	}
+	where, args := db.filterWhere(f, false)
+	where = where + ` AND EXISTS (SELECT 1 FROM project_grams g WHERE g.gram = ? AND g.park = projects.park AND g.id = projects.id)`
+	args = append(args, s.gram)
+	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
+	if parksOnly(f) {
+		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n}
+	}
+	return q
+}
+
+// searchGram reports whether q (trimmed) is a search project_grams answers:
+// two characters, both beyond ASCII. Such a query has no letter LIKE folds,
+// so its hits are exactly the projects holding it as a pair.
+func searchGram(q string) bool {
+	if !utf8.ValidString(q) || utf8.RuneCountInString(q) != 2 {
+		return false
+	}
+	return !strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf })
+}
+
+// countGram counts q's hits in f's parks from project_grams.
+func countGram(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (int, error) {
+	parks, args := searchParks(f)
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM project_grams WHERE gram = ? AND `+parks, append([]any{f.Query}, args...)...).Scan(&n)
+	return n, err
+}
+
 // maxHits is the number of search hits up to which a list is read from the
 // hits (fewHits) rather than by walking a (park, ...) index. Reading from the
 // hits looks up each one; walking the index probes each project of the park
@@ -135,10 +183,24 @@ var maxHits = 2000
 // search filters nothing (unsearched), with few they are skipped
 // (mostHit) — and then, once, for all the hits: few are read by id, many
 // probed (manyHits). Each case costs one scan of the parks' narrow index.
+// Two characters beyond ASCII, the common short Chinese search, skip all of
+// this: project_grams holds their hits (gramHits).
 func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (listStrategy, error) {
 	q := f.Query
 	if q == "" {
 		return unsearched{}, nil
+	}
+	if searchGram(q) {
+		n, err := countGram(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
+		var all int
+		cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
+		if err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err != nil || n == all {
+			return unsearched{}, err
+		}
+		return gramHits{gram: q, n: n, few: n <= maxHits}, nil
 	}
 	if utf8.RuneCountInString(q) >= 3 {
 		hits, hargs := db.searchHitsQuery(q)
