@@ -171,17 +171,18 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 	var total int
 	err := db.view(ctx, func(tx *sql.Tx) error {
 		var s listStrategy
-		var err error
-		switch strategy {
-		case "unsearched":
+		err := db.serialPlans(ctx, tx)
+		switch {
+		case err != nil:
+		case strategy == "unsearched":
 			s = unsearched{}
-		case "trigramInline":
+		case strategy == "trigramInline":
 			s = trigramInline{f.Query}
-		case "gramFew", "gramMany": // the hits read by id, or probed per row
+		case strategy == "gramFew", strategy == "gramMany": // the hits read by id, or probed per row
 			var n int
 			n, err = countGram(ctx, tx, f)
 			s = gramHits{gram: f.Query, n: n, few: strategy == "gramFew"}
-		case "mostHit":
+		case strategy == "mostHit":
 			var all, m int
 			var misses string
 			cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
