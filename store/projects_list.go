@@ -123,23 +123,39 @@ func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 // the parks. Few are read by id, like fewHits; more are probed per row of
 // the list's own index walk (an index seek each), so neither the page nor
 // the total goes through a scan of the park or an id list.
+//
+// A longer query beyond ASCII ("能装备", whole) is answered the same way from
+// its first pair, each row of the pair's range then matched against the whole
+// query; PostgreSQL uses it for such a search with many hits, in place of
+// the hits as an id array (= ANY over 7,143 ids: a custom plan priced element
+// by element, and a probe of the array per row).
 type gramHits struct {
-	gram string
-	n    int
-	few  bool // n <= maxHits
+	gram  string
+	n     int
+	few   bool   // n <= maxHits
+	whole string // the query, when longer than gram
 }
 
 func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
+	var where string
+	var args []any
 	if s.few {
-		where, args := db.filterWhere(f, true)
+		where, args = db.filterWhere(f, true)
 		parks, pargs := searchParks(f)
 		where = where + ` AND id IN (SELECT id FROM project_grams WHERE gram = ? AND ` + parks + `)`
 		args = append(append(args, s.gram), pargs...)
+	} else {
+		where, args = db.filterWhere(f, false)
+		where = where + ` AND EXISTS (SELECT 1 FROM project_grams g WHERE g.gram = ? AND g.park = projects.park AND g.id = projects.id)`
+		args = append(args, s.gram)
+	}
+	if s.whole != "" {
+		match, margs := db.rowMatch(s.whole)
+		where, args = where+` AND `+match, append(args, margs...)
+	}
+	if s.few {
 		return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	}
-	where, args := db.filterWhere(f, false)
-	where = where + ` AND EXISTS (SELECT 1 FROM project_grams g WHERE g.gram = ? AND g.park = projects.park AND g.id = projects.id)`
-	args = append(args, s.gram)
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 	if parksOnly(f) {
 		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n}
@@ -151,10 +167,54 @@ func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
 // two characters, both beyond ASCII. Such a query has no letter LIKE folds,
 // so its hits are exactly the projects holding it as a pair.
 func searchGram(q string) bool {
-	if !utf8.ValidString(q) || utf8.RuneCountInString(q) != 2 {
-		return false
+	return utf8.RuneCountInString(q) == 2 && beyondASCII(q)
+}
+
+// beyondASCII reports whether q is valid UTF-8 of characters beyond ASCII
+// only: every pair of them is in project_grams, and it is no USCC (18
+// ASCII characters), so only the name and investor can match it.
+func beyondASCII(q string) bool {
+	return q != "" && utf8.ValidString(q) && !strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf })
+}
+
+// gramBound is an upper bound on the hits of q (three or more characters
+// beyond ASCII) in f's parks, counted up to limit: the fewest projects
+// holding one of its pairs.
+func gramBound(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, q string, limit int) (int, error) {
+	parks, args := searchParks(f)
+	r := []rune(q)
+	bound := limit
+	for i := 0; i+1 < len(r); i++ {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM project_grams WHERE gram = ? AND `+parks+` LIMIT ?) s`,
+			append(append([]any{string(r[i : i+2])}, args...), limit)...).Scan(&n)
+		if err != nil {
+			return 0, err
+		}
+		bound = min(bound, n)
 	}
-	return !strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf })
+	return bound, nil
+}
+
+// rowMatch is the search's substring match on a projects row's name and
+// investor, as the scans match (scanSearch, scanSearchPostgres).
+func (db *DB) rowMatch(q string) (string, []any) {
+	if db.dialect == postgresDialect {
+		return postgresMatch(q, `(name || '')`, `(investor_name || '')`)
+	}
+	return sqliteMatch(q)
+}
+
+// sqliteMatch is rowMatch on SQLite. instr() looks for the bytes where LIKE
+// runs its pattern matcher character by character; LIKE is used for
+// queries with ASCII letters, which it matches regardless of case, as the
+// trigram index does.
+func sqliteMatch(q string) (string, []any) {
+	if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
+		like := "%" + escapeLike(q) + "%"
+		return `(name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`, []any{like, like}
+	}
+	return `(instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`, []any{q, q}
 }
 
 // countGram counts q's hits in f's parks from project_grams.
@@ -202,7 +262,18 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 		}
 		return gramHits{gram: q, n: n, few: n <= maxHits}, nil
 	}
-	if utf8.RuneCountInString(q) >= 3 {
+	// PostgreSQL's trigram probe fetches each hit from the table to recheck
+	// it (40 ms for 2,001 of "能装备"): where the pairs show that it would
+	// find more than maxHits, the scans below answer alone.
+	long, probe := utf8.RuneCountInString(q) >= 3, true
+	if long && db.dialect == postgresDialect && beyondASCII(q) {
+		bound, err := gramBound(ctx, tx, f, q, maxHits+1)
+		if err != nil {
+			return nil, err
+		}
+		probe = bound <= maxHits
+	}
+	if long && probe {
 		hits, hargs := db.searchHitsQuery(q)
 		ids, err := queryIDs(ctx, tx, hits+` LIMIT ?`, append(hargs, maxHits+1)...)
 		if err != nil {
@@ -232,6 +303,9 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 	if err != nil || n <= maxHits {
 		return fewHits{hits}, err
 	}
+	if long && db.dialect == postgresDialect && beyondASCII(q) {
+		return gramHits{gram: string([]rune(q)[:2]), n: n, whole: q}, nil
+	}
 	return manyHits{ids: hits, n: n}, nil
 }
 
@@ -241,18 +315,10 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 // limit of them (< 0: all) as a count and a JSON array. SQLite counts them
 // and writes the JSON in one row rather than handing over tens of thousands
 // of rows one by one.
-//
-// instr() looks for the bytes where LIKE runs its pattern matcher character
-// by character; LIKE is used for queries with ASCII letters, which it
-// matches regardless of case, as the trigram index does.
 func scanSearch(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, misses bool, limit int) (int, string, error) {
 	q := f.Query
 	parks, args := searchParks(f)
-	match, margs := `(instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`, []any{q, q}
-	if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
-		like := "%" + escapeLike(q) + "%"
-		match, margs = `(name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`, []any{like, like}
-	}
+	match, margs := sqliteMatch(q)
 	if misses {
 		match = `NOT ` + match
 	}
