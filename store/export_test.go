@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 
@@ -35,9 +34,7 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 	if f.Query != "" {
 		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
 		if q := strings.TrimSpace(f.Query); searchGram(q) {
-			strategies = append(strategies, gramHits{q, 3, true, ""}, gramHits{q, 3, false, ""})
-		} else if beyondASCII(q) && utf8.RuneCountInString(q) > 2 {
-			strategies = append(strategies, gramHits{string([]rune(q)[:2]), 3, true, q}, gramHits{string([]rune(q)[:2]), 3, false, q})
+			strategies = append(strategies, gramHits{q, 3, true}, gramHits{q, 3, false})
 		}
 	}
 	sortKey := f.Sort
@@ -154,11 +151,8 @@ func (db *DB) ListStrategy(ctx context.Context, f engine.ProjectFilter) (string,
 var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline", "gramFew", "gramMany"}
 
 // SearchGram reports whether project_grams answers the (trimmed) query q,
-// alone or with each row matched, i.e. whether ProjectsWith can force gramFew
-// and gramMany on it.
-func SearchGram(q string) bool {
-	return beyondASCII(strings.TrimSpace(q)) && utf8.RuneCountInString(strings.TrimSpace(q)) > 1
-}
+// i.e. whether ProjectsWith can force gramFew and gramMany on it.
+func SearchGram(q string) bool { return searchGram(strings.TrimSpace(q)) }
 
 // ProjectsWith answers f as Projects does but with the named strategy,
 // whichever planList would choose, so that each can be held to the list's
@@ -186,12 +180,7 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 			s = trigramInline{f.Query}
 		case strategy == "gramFew", strategy == "gramMany": // the hits read by id, or probed per row
 			g := gramHits{gram: f.Query, few: strategy == "gramFew"}
-			if utf8.RuneCountInString(f.Query) == 2 {
-				g.n, err = countGram(ctx, tx, f)
-			} else {
-				g.gram, g.whole = string([]rune(f.Query)[:2]), f.Query
-				g.n, _, err = db.searchScan(ctx, tx, f, false, -1)
-			}
+			g.n, err = countGram(ctx, tx, f)
 			s = g
 		case strategy == "mostHit":
 			var all, m int

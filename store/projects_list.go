@@ -123,17 +123,10 @@ func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 // the parks. Few are read by id, like fewHits; more are probed per row of
 // the list's own index walk (an index seek each), so neither the page nor
 // the total goes through a scan of the park or an id list.
-//
-// A longer query beyond ASCII ("能装备", whole) is answered the same way from
-// its first pair, each row of the pair's range then matched against the whole
-// query; PostgreSQL uses it for such a search with many hits, in place of
-// the hits as an id array (= ANY over 7,143 ids: a custom plan priced element
-// by element, and a probe of the array per row).
 type gramHits struct {
-	gram  string
-	n     int
-	few   bool   // n <= maxHits
-	whole string // the query, when longer than gram
+	gram string
+	n    int
+	few  bool // n <= maxHits
 }
 
 func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
@@ -149,15 +142,8 @@ func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
 		where = where + ` AND EXISTS (SELECT 1 FROM project_grams g WHERE g.gram = ? AND g.park = projects.park AND g.id = projects.id)`
 		args = append(args, s.gram)
 	}
-	if s.whole != "" {
-		match, margs := db.rowMatch(s.whole)
-		where, args = where+` AND `+match, append(args, margs...)
-	}
-	if s.few {
-		return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
-	}
 	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
-	if parksOnly(f) {
+	if !s.few && parksOnly(f) {
 		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n}
 	}
 	return q
@@ -196,16 +182,8 @@ func gramBound(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, q string
 	return bound, nil
 }
 
-// rowMatch is the search's substring match on a projects row's name and
-// investor, as the scans match (scanSearch, scanSearchPostgres).
-func (db *DB) rowMatch(q string) (string, []any) {
-	if db.dialect == postgresDialect {
-		return postgresMatch(q, `(name || '')`, `(investor_name || '')`)
-	}
-	return sqliteMatch(q)
-}
-
-// sqliteMatch is rowMatch on SQLite. instr() looks for the bytes where LIKE
+// sqliteMatch is the search's substring match of a row's name and
+// investor on SQLite. instr() looks for the bytes where LIKE
 // runs its pattern matcher character by character; LIKE is used for
 // queries with ASCII letters, which it matches regardless of case, as the
 // trigram index does.
@@ -263,8 +241,10 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 		return gramHits{gram: q, n: n, few: n <= maxHits}, nil
 	}
 	// PostgreSQL's trigram probe fetches each hit from the table to recheck
-	// it (40 ms for 2,001 of "能装备"): where the pairs show that it would
-	// find more than maxHits, the scans below answer alone.
+	// it (40 ms for 2,001 of "能装备"). Where every pair of a query beyond
+	// ASCII is held by more than maxHits projects, so that the probe is
+	// likely to stop only after maxHits+1 fetches, the scans below answer
+	// alone: as exactly for few hits, at the price of one scan.
 	long, probe := utf8.RuneCountInString(q) >= 3, true
 	if long && db.dialect == postgresDialect && beyondASCII(q) {
 		bound, err := gramBound(ctx, tx, f, q, maxHits+1)
@@ -302,9 +282,6 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 	n, hits, err := db.searchScan(ctx, tx, f, false, -1)
 	if err != nil || n <= maxHits {
 		return fewHits{hits}, err
-	}
-	if long && db.dialect == postgresDialect && beyondASCII(q) {
-		return gramHits{gram: string([]rune(q)[:2]), n: n, whole: q}, nil
 	}
 	return manyHits{ids: hits, n: n}, nil
 }
