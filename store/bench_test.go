@@ -389,7 +389,8 @@ func seed100k(b *testing.B) *store.DB {
 func seed100kPostgres(b *testing.B) *store.DB {
 	b.Helper()
 	// A database seeded by an earlier run (kept by hand), so that binaries
-	// can be alternated on the same rows without minutes of seeding each.
+	// can be alternated on the same rows without minutes of seeding each;
+	// an empty one is seeded by this run.
 	url, seeded := os.LookupEnv("ZONEVET_BENCH_POSTGRES_SEEDED")
 	if !seeded {
 		url = storetest.PostgresURL(b)
@@ -400,10 +401,17 @@ func seed100kPostgres(b *testing.B) *store.DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
-	if seeded {
-		return db
-	}
 	ctx := context.Background()
+	if seeded {
+		// An empty database given by hand is seeded here and kept.
+		var some bool
+		if err := db.Writer().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects)`).Scan(&some); err != nil || some {
+			if err != nil {
+				b.Fatal(err)
+			}
+			return db
+		}
+	}
 	for _, park := range []string{"qingyuan", "yingde"} {
 		if err := db.PutPark(ctx, engine.Park{ID: park, NameZH: park}); err != nil {
 			b.Fatal(err)

@@ -33,6 +33,9 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 	strategies := []listStrategy{unsearched{}}
 	if f.Query != "" {
 		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
+		if q := strings.TrimSpace(f.Query); searchGram(q) {
+			strategies = append(strategies, gramHits{q, 3, true}, gramHits{q, 3, false})
+		}
 	}
 	sortKey := f.Sort
 	if sortKey == "" {
@@ -145,7 +148,11 @@ func (db *DB) ListStrategy(ctx context.Context, f engine.ProjectFilter) (string,
 }
 
 // ListStrategies are the strategies ProjectsWith can force.
-var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline"}
+var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline", "gramFew", "gramMany"}
+
+// SearchGram reports whether project_grams answers the (trimmed) query q,
+// i.e. whether ProjectsWith can force gramFew and gramMany on it.
+func SearchGram(q string) bool { return searchGram(strings.TrimSpace(q)) }
 
 // ProjectsWith answers f as Projects does but with the named strategy,
 // whichever planList would choose, so that each can be held to the list's
@@ -164,13 +171,18 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 	var total int
 	err := db.view(ctx, func(tx *sql.Tx) error {
 		var s listStrategy
-		var err error
-		switch strategy {
-		case "unsearched":
+		err := db.serialPlans(ctx, tx)
+		switch {
+		case err != nil:
+		case strategy == "unsearched":
 			s = unsearched{}
-		case "trigramInline":
+		case strategy == "trigramInline":
 			s = trigramInline{f.Query}
-		case "mostHit":
+		case strategy == "gramFew", strategy == "gramMany": // the hits read by id, or probed per row
+			g := gramHits{gram: f.Query, few: strategy == "gramFew"}
+			g.n, err = countGram(ctx, tx, f)
+			s = g
+		case strategy == "mostHit":
 			var all, m int
 			var misses string
 			cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})

@@ -117,6 +117,92 @@ func (s trigramInline) query(db *DB, f engine.ProjectFilter) listQuery {
 	return listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
 }
 
+// gramHits lists a search of two characters beyond ASCII ("装备") from
+// project_grams (migration 00440), which holds every such pair of each
+// project's name and investor: the hits are one range of it, n of them in
+// the parks. Few are read by id, like fewHits; more are probed per row of
+// the list's own index walk (an index seek each), so neither the page nor
+// the total goes through a scan of the park or an id list.
+type gramHits struct {
+	gram string
+	n    int
+	few  bool // n <= maxHits
+}
+
+func (s gramHits) query(db *DB, f engine.ProjectFilter) listQuery {
+	var where string
+	var args []any
+	if s.few {
+		where, args = db.filterWhere(f, true)
+		parks, pargs := searchParks(f)
+		where = where + ` AND id IN (SELECT id FROM project_grams WHERE gram = ? AND ` + parks + `)`
+		args = append(append(args, s.gram), pargs...)
+	} else {
+		where, args = db.filterWhere(f, false)
+		where = where + ` AND EXISTS (SELECT 1 FROM project_grams g WHERE g.gram = ? AND g.park = projects.park AND g.id = projects.id)`
+		args = append(args, s.gram)
+	}
+	q := listQuery{where: where, args: args, count: `SELECT count(*) FROM projects` + where, countArgs: args}
+	if !s.few && parksOnly(f) {
+		q.count, q.countArgs = `SELECT CAST(? AS bigint)`, []any{s.n}
+	}
+	return q
+}
+
+// searchGram reports whether q (trimmed) is a search project_grams answers:
+// two characters, both beyond ASCII. Such a query has no letter LIKE folds,
+// so its hits are exactly the projects holding it as a pair.
+func searchGram(q string) bool {
+	return utf8.RuneCountInString(q) == 2 && beyondASCII(q)
+}
+
+// beyondASCII reports whether q is valid UTF-8 of characters beyond ASCII
+// only: every pair of them is in project_grams, and it is no USCC (18
+// ASCII characters), so only the name and investor can match it.
+func beyondASCII(q string) bool {
+	return q != "" && utf8.ValidString(q) && !strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf })
+}
+
+// gramBound is an upper bound on the hits of q (three or more characters
+// beyond ASCII) in f's parks, counted up to limit: the fewest projects
+// holding one of its pairs.
+func gramBound(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, q string, limit int) (int, error) {
+	parks, args := searchParks(f)
+	r := []rune(q)
+	bound := limit
+	for i := 0; i+1 < len(r); i++ {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM project_grams WHERE gram = ? AND `+parks+` LIMIT ?) s`,
+			append(append([]any{string(r[i : i+2])}, args...), limit)...).Scan(&n)
+		if err != nil {
+			return 0, err
+		}
+		bound = min(bound, n)
+	}
+	return bound, nil
+}
+
+// sqliteMatch is the search's substring match of a row's name and
+// investor on SQLite. instr() looks for the bytes where LIKE
+// runs its pattern matcher character by character; LIKE is used for
+// queries with ASCII letters, which it matches regardless of case, as the
+// trigram index does.
+func sqliteMatch(q string) (string, []any) {
+	if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
+		like := "%" + escapeLike(q) + "%"
+		return `(name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`, []any{like, like}
+	}
+	return `(instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`, []any{q, q}
+}
+
+// countGram counts q's hits in f's parks from project_grams.
+func countGram(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (int, error) {
+	parks, args := searchParks(f)
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM project_grams WHERE gram = ? AND `+parks, append([]any{f.Query}, args...)...).Scan(&n)
+	return n, err
+}
+
 // maxHits is the number of search hits up to which a list is read from the
 // hits (fewHits) rather than by walking a (park, ...) index. Reading from the
 // hits looks up each one; walking the index probes each project of the park
@@ -135,12 +221,39 @@ var maxHits = 2000
 // search filters nothing (unsearched), with few they are skipped
 // (mostHit) — and then, once, for all the hits: few are read by id, many
 // probed (manyHits). Each case costs one scan of the parks' narrow index.
+// Two characters beyond ASCII, the common short Chinese search, skip all of
+// this: project_grams holds their hits (gramHits).
 func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) (listStrategy, error) {
 	q := f.Query
 	if q == "" {
 		return unsearched{}, nil
 	}
-	if utf8.RuneCountInString(q) >= 3 {
+	if searchGram(q) {
+		n, err := countGram(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
+		var all int
+		cq, ca := countFromTable(engine.ProjectFilter{Parks: f.Parks})
+		if err := tx.QueryRowContext(ctx, cq, ca...).Scan(&all); err != nil || n == all {
+			return unsearched{}, err
+		}
+		return gramHits{gram: q, n: n, few: n <= maxHits}, nil
+	}
+	// PostgreSQL's trigram probe fetches each hit from the table to recheck
+	// it (40 ms for 2,001 of "能装备"). Where every pair of a query beyond
+	// ASCII is held by more than maxHits projects, so that the probe is
+	// likely to stop only after maxHits+1 fetches, the scans below answer
+	// alone: as exactly for few hits, at the price of one scan.
+	long, probe := utf8.RuneCountInString(q) >= 3, true
+	if long && db.dialect == postgresDialect && beyondASCII(q) {
+		bound, err := gramBound(ctx, tx, f, q, maxHits+1)
+		if err != nil {
+			return nil, err
+		}
+		probe = bound <= maxHits
+	}
+	if long && probe {
 		hits, hargs := db.searchHitsQuery(q)
 		ids, err := queryIDs(ctx, tx, hits+` LIMIT ?`, append(hargs, maxHits+1)...)
 		if err != nil {
@@ -179,18 +292,10 @@ func (db *DB) planList(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter) 
 // limit of them (< 0: all) as a count and a JSON array. SQLite counts them
 // and writes the JSON in one row rather than handing over tens of thousands
 // of rows one by one.
-//
-// instr() looks for the bytes where LIKE runs its pattern matcher character
-// by character; LIKE is used for queries with ASCII letters, which it
-// matches regardless of case, as the trigram index does.
 func scanSearch(ctx context.Context, tx *sql.Tx, f engine.ProjectFilter, misses bool, limit int) (int, string, error) {
 	q := f.Query
 	parks, args := searchParks(f)
-	match, margs := `(instr(name, ?) > 0 OR instr(investor_name, ?) > 0)`, []any{q, q}
-	if strings.ContainsFunc(q, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) {
-		like := "%" + escapeLike(q) + "%"
-		match, margs = `(name LIKE ? ESCAPE '\' OR investor_name LIKE ? ESCAPE '\')`, []any{like, like}
-	}
+	match, margs := sqliteMatch(q)
 	if misses {
 		match = `NOT ` + match
 	}
@@ -460,6 +565,9 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 	var out []*engine.Project
 	var total int
 	err := db.view(ctx, func(tx *sql.Tx) error {
+		if err := db.serialPlans(ctx, tx); err != nil {
+			return err
+		}
 		s, err := db.planList(ctx, tx, f)
 		if err != nil {
 			return err
@@ -471,6 +579,20 @@ func (db *DB) Projects(ctx context.Context, f engine.ProjectFilter) ([]*engine.P
 		return nil, 0, wrap("projects", err)
 	}
 	return out, total, nil
+}
+
+// serialPlans keeps PostgreSQL from planning the list's statements in
+// parallel for the rest of tx. A page of 50 walked from an index, probing
+// project_grams per row, was planned as a Gather Merge of two workers whose
+// start-up alone took 80–140 ms on a loaded machine, against 8 ms for the
+// whole walk in one process (EXPLAIN ANALYZE, "装备" among the drafts). No
+// list statement reads enough rows to gain from workers.
+func (db *DB) serialPlans(ctx context.Context, tx *sql.Tx) error {
+	if db.dialect != postgresDialect {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`)
+	return err
 }
 
 // listWith reads f's page and total the way s says.

@@ -172,6 +172,9 @@ func TestProjectsListMatchesReference(t *testing.T) {
 		{"QueryOneChar", engine.ProjectFilter{Parks: []string{q}, Query: "锂"}},
 		{"QueryOneCharFewHits", engine.ProjectFilter{Query: "光"}},
 		{"QueryTwoCharsCJKFewHits", engine.ProjectFilter{Parks: []string{q}, Query: "半导"}},
+		{"QueryTwoCharsCJKManyHits", engine.ProjectFilter{Query: "电池"}},
+		{"QueryTwoCharsCJKManyHitsState", engine.ProjectFilter{Parks: []string{q}, States: []engine.State{engine.StateDraft, engine.StateScreening}, Query: "电池"}},
+		{"QueryTwoCharsCJKNoHits", engine.ProjectFilter{Query: "铜箔"}},
 		{"QueryTwoCharsEveryProject", engine.ProjectFilter{Parks: []string{q}, Query: "有限"}},
 		{"QueryTwoCharsEveryProjectAllParks", engine.ProjectFilter{Query: "公司"}},
 		{"QueryTwoCharsEveryProjectState", engine.ProjectFilter{Parks: []string{y}, States: []engine.State{engine.StateScreening}, Query: "有限"}},
@@ -226,6 +229,9 @@ func TestProjectsListMatchesReference(t *testing.T) {
 					strategies = append(strategies, "fewHits", "manyHits", "mostHit")
 					if utf8.RuneCountInString(strings.TrimSpace(f.Query)) >= 3 {
 						strategies = append(strategies, "trigramInline")
+					}
+					if store.SearchGram(f.Query) {
+						strategies = append(strategies, "gramFew", "gramMany")
 					}
 				}
 				for si, strategy := range strategies {
@@ -330,6 +336,10 @@ func TestListStrategyChosen(t *testing.T) {
 		// yingde's 133 projects have 76 hits and 57 misses, at most 100.
 		{"MostShort", engine.ProjectFilter{Parks: []string{"yingde"}, Query: "a"}, "mostHit"},
 		{"ManyShortManyMisses", engine.ProjectFilter{Query: "a"}, "manyHits"},
+		// Two characters beyond ASCII: project_grams, whatever the hits.
+		{"FewGram", engine.ProjectFilter{Parks: []string{"qingyuan"}, Query: "半导"}, "gramHits"},
+		{"ManyGram", engine.ProjectFilter{Query: "电池"}, "gramHits"},
+		{"EveryProjectGram", engine.ProjectFilter{Query: "公司"}, "unsearched"},
 		// Every investor's name has 有限公司.
 		{"EveryProject", engine.ProjectFilter{Parks: []string{"yingde"}, Query: "有限公司"}, "unsearched"},
 		{"FewTrigram", engine.ProjectFilter{Query: "BRAVO"}, "fewHits"},
