@@ -403,10 +403,20 @@ func seed100kPostgres(b *testing.B) *store.DB {
 	if seeded {
 		return db
 	}
+	seedProjectsPostgres(b, db, benchProjects())
+	return db
+}
+
+// seedProjectsPostgres adds n projects to db on PostgreSQL as seed100k
+// spreads them (two parks, every state, seven industries, a deadline on
+// nine in ten), with a report on every tenth, and leaves the statistics and
+// the visibility map as autovacuum would.
+func seedProjectsPostgres(tb testing.TB, db *store.DB, n int) {
+	tb.Helper()
 	ctx := context.Background()
 	for _, park := range []string{"qingyuan", "yingde"} {
 		if err := db.PutPark(ctx, engine.Park{ID: park, NameZH: park}); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	states := make([]string, len(engine.States))
@@ -433,7 +443,7 @@ func seed100kPostgres(b *testing.B) *store.DB {
 			` + stamp(`1700000000 + i * 60`) + ` || '.000000000Z',
 			` + stamp(`1700000000 + i * 60`) + ` || '.000000000Z'
 		FROM (SELECT i, substr('C3985C2710C3562C2761C3841C3874C4011', 1 + (i % 7)::int * 5, 5) AS code
-			FROM generate_series(1::bigint, ` + strconv.Itoa(benchProjects()) + `) i) m`,
+			FROM generate_series(1::bigint, ` + strconv.Itoa(n) + `) i) m`,
 		`INSERT INTO project_reports (project_id, report)
 		SELECT id, jsonb_build_object('park', park, 'rule_set_version', 'sha256:5f2b', 'hard_failures', id % 3, 'checks', '[]'::jsonb)::text
 		FROM projects WHERE id % 10 = 0`,
@@ -444,10 +454,9 @@ func seed100kPostgres(b *testing.B) *store.DB {
 			args = []any{string(fig)}
 		}
 		if _, err := db.Writer().ExecContext(ctx, q, args...); err != nil {
-			b.Fatalf("seed: %v", err)
+			tb.Fatalf("seed: %v", err)
 		}
 	}
-	return db
 }
 
 // half is the middle of a list of n at 100,000 projects, scaled to the

@@ -30,9 +30,27 @@ func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 // that can answer one. On SQLite a line per step (EXPLAIN QUERY PLAN), on
 // PostgreSQL a JSON document per statement (postgresPlan).
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
+	due := t0plan
+	return db.ProjectsPlanFrom(ctx, f, &engine.ListCursor{Updated: t0plan, Due: &due, Name: "x", ID: 7})
+}
+
+// ProjectsPlanFrom is ProjectsPlan with the pages' cursor c. On PostgreSQL
+// a search is planned under the one strategy planList picks on the
+// database's rows, with its real hits: the planner's choice depends on them.
+func (db *DB) ProjectsPlanFrom(ctx context.Context, f engine.ProjectFilter, c *engine.ListCursor) ([]string, error) {
 	strategies := []listStrategy{unsearched{}}
 	if f.Query != "" {
 		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
+		if db.dialect == postgresDialect {
+			err := db.view(ctx, func(tx *sql.Tx) error {
+				s, err := db.planList(ctx, tx, f)
+				strategies = []listStrategy{s}
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
 	}
 	sortKey := f.Sort
 	if sortKey == "" {
@@ -58,8 +76,6 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 				}
 				return stmt{`SELECT id FROM projects` + where + ` ORDER BY ` + s.order(reverse) + ` LIMIT ? OFFSET ?`, append(args, 50, 0)}
 			}
-			due := t0plan
-			c := &engine.ListCursor{Updated: t0plan, Due: &due, Name: "x", ID: 7}
 			after, afterArgs := s.keyset(c, false)
 			before, beforeArgs := s.keyset(c, true)
 			stmts = append(stmts, page("", nil, false), page("", nil, true), page(after, afterArgs, false), page(before, beforeArgs, true))
