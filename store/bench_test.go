@@ -521,7 +521,7 @@ func BenchmarkProjectsList100k(b *testing.B) {
 		{"ParkStateMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, States: []engine.State{engine.StateDraft}, Sort: "-updated", Limit: 50, Offset: half(3846)}},
 		{"ParkMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "-updated", Limit: 50, Offset: half(50000)}},
 		{"ParkByDueMiddlePage", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "due", Limit: 50, Offset: half(50000)}},
-		// In the park's tail of projects without a deadline (5,000 of its
+		// In the park's tail of projects without a deadline (10,000 of its
 		// 50,000), read backwards from the end.
 		{"ParkByDueNoDeadline", engine.ProjectFilter{Parks: []string{"qingyuan"}, Sort: "due", Limit: 50, Offset: half(94000)}},
 	} {
