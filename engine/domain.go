@@ -396,20 +396,25 @@ type AccountStore interface {
 	// stored with the action (IdempotencyClaim).
 	RecordIdempotent(ctx context.Context, r IdempotentResult) (*IdempotentResult, error)
 
-	// UpdateLoginCounts hands change the sign-in throttle's counts kept
-	// under keys (zero values where none) and stores what it leaves, in
-	// one write transaction, so processes sharing the database count
-	// together. change may run again if the transaction is retried. A
+	// UpdateLimitCounts hands change the counts of the shared limits (the
+	// sign-in throttle, the audit-pull limiter) kept under keys, zero
+	// values where none, and stores what it leaves, so processes sharing
+	// the database count together. change reports whether it changed
+	// anything: a refusal that changes nothing is answered from a read and
+	// writes nothing. A change is made in one write transaction on counts
+	// read inside it, change running again there, so concurrent attempts
+	// cannot all pass the same check; change may run several times. A
 	// count whose Expires is not after now is deleted, as is every stored
-	// count already expired at now.
-	UpdateLoginCounts(ctx context.Context, now time.Time, keys []string, change func([]*LoginCount)) error
+	// count already expired at now (and reads as none).
+	UpdateLimitCounts(ctx context.Context, now time.Time, keys []string, change func([]*LimitCount) (changed bool)) error
 }
 
-// LoginCount is what the sign-in throttle keeps under one key (an account
-// and address pair, or an address): failures since the last success, when
-// the last was, the attempt times still inside the window, and when the
-// count may be forgotten.
-type LoginCount struct {
+// LimitCount is what a shared limit keeps under one key: for the sign-in
+// throttle (an account and address pair, or an address) failures since the
+// last success, when the last was and the attempt times still inside the
+// window; for a token bucket only Expires, the time it is full again. Every
+// count may be forgotten at Expires.
+type LimitCount struct {
 	Failures int
 	Last     time.Time
 	Attempts []time.Time

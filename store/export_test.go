@@ -25,16 +25,34 @@ func (db *DB) Reader() *sql.DB { return db.read }
 func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 
 // ProjectsPlan returns the query plans for the statements Projects(f)
-// may run (SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN lines, see
-// postgresPlan): the total, each segment's page forwards and backwards, from a
-// cursor either way, and its count, one line per step; for a search, under
-// every strategy that can answer one.
+// may run: the total, each segment's page forwards and backwards, from a
+// cursor either way, and its count; for a search, under every strategy
+// that can answer one. On SQLite a line per step (EXPLAIN QUERY PLAN), on
+// PostgreSQL a JSON document per statement (postgresPlan).
 func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]string, error) {
+	due := t0plan
+	return db.ProjectsPlanFrom(ctx, f, &engine.ListCursor{Updated: t0plan, Due: &due, Name: "x", ID: 7})
+}
+
+// ProjectsPlanFrom is ProjectsPlan with the pages' cursor c. On PostgreSQL
+// a search is planned under the one strategy planList picks on the
+// database's rows, with its real hits: the planner's choice depends on them.
+func (db *DB) ProjectsPlanFrom(ctx context.Context, f engine.ProjectFilter, c *engine.ListCursor) ([]string, error) {
 	strategies := []listStrategy{unsearched{}}
 	if f.Query != "" {
 		strategies = []listStrategy{fewHits{"[1, 2, 3]"}, manyHits{"[1, 2, 3]", 3}, mostHit{"[1, 2, 3]", 3}, trigramInline{f.Query}}
 		if q := strings.TrimSpace(f.Query); searchGram(q) {
 			strategies = append(strategies, gramHits{q, 3, true}, gramHits{q, 3, false})
+		}
+		if db.dialect == postgresDialect {
+			err := db.view(ctx, func(tx *sql.Tx) error {
+				s, err := db.planList(ctx, tx, f)
+				strategies = []listStrategy{s}
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	sortKey := f.Sort
@@ -61,8 +79,6 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 				}
 				return stmt{`SELECT id FROM projects` + where + ` ORDER BY ` + s.order(reverse) + ` LIMIT ? OFFSET ?`, append(args, 50, 0)}
 			}
-			due := t0plan
-			c := &engine.ListCursor{Updated: t0plan, Due: &due, Name: "x", ID: 7}
 			after, afterArgs := s.keyset(c, false)
 			before, beforeArgs := s.keyset(c, true)
 			stmts = append(stmts, page("", nil, false), page("", nil, true), page(after, afterArgs, false), page(before, beforeArgs, true))
@@ -99,38 +115,16 @@ func (db *DB) ProjectsPlan(ctx context.Context, f engine.ProjectFilter) ([]strin
 	return plan, nil
 }
 
-// postgresPlan is PostgreSQL's EXPLAIN of one statement with sequential
-// scans and sorts priced out (enable_seqscan, enable_sort off): on a test's
-// small tables the planner rightly prefers them, so the plan shows instead
-// whether an index CAN answer the statement in its order — where none can,
-// the Seq Scan or Sort is still there. The statement's ? placeholders become
-// $n as everywhere (dialect.go).
+// postgresPlan is PostgreSQL's EXPLAIN (FORMAT JSON) of one statement, as
+// the planner chooses for production: nothing priced out, so the test's
+// rows and statistics must be a realistic table's (seedProjectsPostgres).
+// The statement's ? placeholders become $n as everywhere (dialect.go).
 func (db *DB) postgresPlan(ctx context.Context, query string, args []any) ([]string, error) {
-	tx, err := db.read.BeginTx(ctx, db.readTx)
-	if err != nil {
+	var plan string
+	if err := db.read.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+query, args...).Scan(&plan); err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, "EXPLAIN "+query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return nil, err
-		}
-		plan = append(plan, line)
-	}
-	return plan, rows.Err()
+	return []string{plan}, nil
 }
 
 var t0plan = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)

@@ -483,6 +483,11 @@ func asciiCaseVariants(q string) []string {
 type listSegment struct {
 	cond string // extra condition, "" for none
 	cols []string
+	// lead is a column that cond holds constant (due_at IS NULL), put
+	// first in the ORDER BY all the same: PostgreSQL does not take IS NULL
+	// as fixing a column, and without it sorted the segment's rows rather
+	// than walk (park, due_at, id) in order (TestProjectsByDueReadInIndexOrder).
+	lead string
 	desc bool
 	// holds reports whether a cursor's row lies in this segment; nil: any.
 	holds func(c *engine.ListCursor) bool
@@ -494,7 +499,11 @@ func (s listSegment) order(reverse bool) string {
 	if s.desc != reverse {
 		dir = " DESC"
 	}
-	return strings.Join(s.cols, dir+", ") + dir
+	cols := s.cols
+	if s.lead != "" {
+		cols = append([]string{s.lead}, cols...)
+	}
+	return strings.Join(cols, dir+", ") + dir
 }
 
 // keyset is the condition selecting the segment's rows after c in the
@@ -531,9 +540,9 @@ func noDueHeld(c *engine.ListCursor) bool { return c.Due == nil }
 // without a deadline sort after those with one, in both directions.
 var projectSorts = map[string][]listSegment{
 	"due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}, holds: dueHeld},
-		{cond: `due_at IS NULL`, cols: []string{"id"}, holds: noDueHeld}},
+		{cond: `due_at IS NULL`, cols: []string{"id"}, lead: "due_at", holds: noDueHeld}},
 	"-due": {{cond: `due_at IS NOT NULL`, cols: []string{"due_at", "id"}, desc: true, holds: dueHeld},
-		{cond: `due_at IS NULL`, cols: []string{"id"}, desc: true, holds: noDueHeld}},
+		{cond: `due_at IS NULL`, cols: []string{"id"}, lead: "due_at", desc: true, holds: noDueHeld}},
 	"updated":  {{cols: []string{"updated_at", "id"}}},
 	"-updated": {{cols: []string{"updated_at", "id"}, desc: true}},
 	"name":     {{cols: []string{"name", "id"}}},

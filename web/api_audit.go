@@ -1,15 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"zonevet/engine"
 )
@@ -195,41 +194,40 @@ func (s *Server) handleAPIAuditPubkey(c echo.Context) error {
 // pullLimiter paces each token's (or signed-in user's) reads of the log: a
 // nightly pull of the whole log in pages runs at full speed within the
 // burst and then at the steady rate; a loop gone wrong cannot make the
-// server sign and scan without end. It lives in memory, like the sign-in
-// limiter: a restart forgetting it costs nothing.
+// server sign and scan without end. Its buckets live in the database
+// beside the sign-in throttle's counts (engine.AccountStore.UpdateLimitCounts),
+// so processes sharing one share each caller's budget: three behind a load
+// balancer allow the rate of one. A bucket is the one time at which it is
+// full again (the generic cell rate algorithm: x/time/rate's token bucket
+// in a timestamp); a pull let through moves it on by one interval, a
+// refusal only reads it, and a full bucket is no row at all.
 type pullLimiter struct {
-	mu    sync.Mutex
-	every rate.Limit
+	store engine.AccountStore
+	every time.Duration // the refill time of one pull
 	burst int
-	keys  map[string]*rate.Limiter
 }
 
-func newPullLimiter(perSecond float64, burst int) *pullLimiter {
-	return &pullLimiter{every: rate.Limit(perSecond), burst: burst, keys: map[string]*rate.Limiter{}}
+func newPullLimiter(store engine.AccountStore, perSecond float64, burst int) *pullLimiter {
+	return &pullLimiter{store: store, every: time.Duration(float64(time.Second) / perSecond), burst: burst}
 }
 
-// wait is zero if key may go now, else how long until it may.
-func (p *pullLimiter) wait(key string, now time.Time) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	l := p.keys[key]
-	if l == nil {
-		if len(p.keys) > 10000 { // forget the idle ones rather than grow
-			for k, x := range p.keys {
-				if x.TokensAt(now) >= float64(p.burst) {
-					delete(p.keys, k)
-				}
-			}
+// wait is zero if key may go now, and counts its pull, else how long until
+// it may.
+func (p *pullLimiter) wait(ctx context.Context, key string, now time.Time) (wait time.Duration, err error) {
+	err = p.store.UpdateLimitCounts(ctx, now, []string{limitKey("pull", key)}, func(c []*engine.LimitCount) bool {
+		full := c[0].Expires
+		if full.Before(now) {
+			full = now
 		}
-		l = rate.NewLimiter(p.every, p.burst)
-		p.keys[key] = l
-	}
-	r := l.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d
-	}
-	return 0
+		next := full.Add(p.every)
+		if wait = next.Sub(now) - time.Duration(p.burst)*p.every; wait > 0 {
+			return false
+		}
+		wait = 0
+		c[0].Expires = next
+		return true
+	})
+	return wait, err
 }
 
 // limitPulls refuses a caller over its rate with 429 and Retry-After.
@@ -243,7 +241,11 @@ func (s *Server) limitPulls(next echo.HandlerFunc) echo.HandlerFunc {
 		if tok := currentToken(c); tok != nil {
 			key = "token:" + strconv.FormatInt(tok.ID, 10)
 		}
-		if d := s.pulls.wait(key, s.svc.Now()); d > 0 {
+		d, err := s.pulls.wait(c.Request().Context(), key, s.svc.Now())
+		if err != nil {
+			return err
+		}
+		if d > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(int((d+time.Second-1)/time.Second), 1)))
 			return &echo.HTTPError{Code: http.StatusTooManyRequests, Message: s.pullsTooFast(c)}
 		}

@@ -224,6 +224,22 @@ func TestAPIAuditPullRateLimit(t *testing.T) {
 	}
 }
 
+// TestAPIAuditPullRefusalNeedsNoWriter: a pull over the rate is refused
+// from a read of its bucket, even while another process holds the write
+// lock; the pulls let through wrote theirs.
+func TestAPIAuditPullRefusalNeedsNoWriter(t *testing.T) {
+	w := pullWorld(t, Config{AuditPullRate: 1, AuditPullBurst: 1})
+	a := w.bearerFor("auditor-all", engine.APIToken{})
+	if rec := a.do("GET", "/api/v1/audit/checkpoints", nil); rec.Code != 200 {
+		t.Fatalf("first pull: %d", rec.Code)
+	}
+	release := w.holdWriter()
+	defer release()
+	if rec := a.do("GET", "/api/v1/audit/checkpoints", nil); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("over the rate with the writer held elsewhere: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // apiAuditRoutes are the permission matrix's rows for pulling the log
 // (engine/authz/policy.csv: auditor may read and export the log in its
 // parks, admin may verify; issue 19). The matrix world has no signing key,

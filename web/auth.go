@@ -380,10 +380,12 @@ func (s *Server) handleLogout(c echo.Context) error {
 }
 
 // loginLimiter throttles sign-in attempts. Its counts live in the database
-// (engine.AccountStore.UpdateLoginCounts), so every process sharing one
+// (engine.AccountStore.UpdateLimitCounts), so every process sharing one
 // counts the same failures: three processes behind a load balancer give an
-// attacker the attempts of one. Each attempt is one small write beside the
-// argon2id check it guards; the rows expire, so a flood leaves no log.
+// attacker the attempts of one. Each attempt let through is one small write
+// beside the argon2id check it guards; a refused one is a read, so a flood
+// the throttle is refusing keeps off the writer that decisions need. The
+// rows expire, so a flood leaves no log.
 //
 // Two limits, neither of which lets a stranger lock a user out:
 //   - per (account, address): the first `free` failures cost nothing; after
@@ -418,23 +420,28 @@ func newLoginLimiter(store engine.AccountStore, free int, window time.Duration, 
 // address: hashes, so the table holds no names or addresses and a pasted
 // megabyte is no longer a key. The account is case folded.
 func (l *loginLimiter) keys(account, addr string) []string {
-	h := func(parts ...string) string {
-		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-		return hex.EncodeToString(sum[:])
-	}
-	return []string{h("pair", strings.ToLower(account), addr), h("addr", addr)}
+	return []string{limitKey("pair", strings.ToLower(account), addr), limitKey("addr", addr)}
 }
 
-// update runs change on the pair's and the address's counts at now and
-// stores them, each kept until it can no longer limit anything: a pair two
+// limitKey is the stored key of a shared limit's count: a hash of the
+// limit's name and what it counts, so limits never share a row.
+func limitKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// update runs change on the pair's and the address's counts at now and,
+// when change reports a change, stores them, each kept until it can no longer limit anything: a pair two
 // windows after its last failure (then it is forgiven), an address one
 // window after its last attempt.
-func (l *loginLimiter) update(ctx context.Context, account, addr string, change func(now time.Time, pair, ad *engine.LoginCount)) error {
+func (l *loginLimiter) update(ctx context.Context, account, addr string, change func(now time.Time, pair, ad *engine.LimitCount) bool) error {
 	now := l.now()
-	return l.store.UpdateLoginCounts(ctx, now, l.keys(account, addr), func(c []*engine.LoginCount) {
+	return l.store.UpdateLimitCounts(ctx, now, l.keys(account, addr), func(c []*engine.LimitCount) bool {
 		pair, ad := c[0], c[1]
 		ad.Attempts = slices.DeleteFunc(ad.Attempts, func(t time.Time) bool { return now.Sub(t) >= l.window })
-		change(now, pair, ad)
+		if !change(now, pair, ad) {
+			return false
+		}
 		pair.Expires = time.Time{}
 		if pair.Failures > 0 {
 			pair.Expires = pair.Last.Add(2 * l.window)
@@ -443,6 +450,7 @@ func (l *loginLimiter) update(ctx context.Context, account, addr string, change 
 		if n := len(ad.Attempts); n > 0 {
 			ad.Expires = ad.Attempts[n-1].Add(l.window)
 		}
+		return true
 	})
 }
 
@@ -455,44 +463,47 @@ func (l *loginLimiter) delay(failures int) time.Duration {
 }
 
 // begin counts an attempt on account from addr, or refuses it with how long
-// to wait.
+// to wait; a refusal changes no count.
 func (l *loginLimiter) begin(ctx context.Context, account, addr string) (wait time.Duration, err error) {
-	err = l.update(ctx, account, addr, func(now time.Time, pair, ad *engine.LoginCount) {
-		wait = 0 // change may run again when the store retries
+	err = l.update(ctx, account, addr, func(now time.Time, pair, ad *engine.LimitCount) bool {
+		wait = 0 // change runs again in the write transaction, and when the store retries
 		if pair.Failures > 0 {
 			if until := pair.Last.Add(l.delay(pair.Failures)); now.Before(until) {
 				wait = until.Sub(now)
-				return
+				return false
 			}
 		}
 		if len(ad.Attempts) >= l.perAddr {
 			wait = ad.Attempts[0].Add(l.window).Sub(now)
-			return
+			return false
 		}
 		ad.Attempts = append(ad.Attempts, now)
 		pair.Failures++
 		pair.Last = now
+		return true
 	})
 	return wait, err
 }
 
 // succeeded clears the pair and gives the address its attempt back.
 func (l *loginLimiter) succeeded(ctx context.Context, account, addr string) error {
-	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LoginCount) {
+	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LimitCount) bool {
 		pair.Failures = 0
 		popAttempt(ad)
+		return true
 	})
 }
 
 // refund takes back an attempt that never reached the password check.
 func (l *loginLimiter) refund(ctx context.Context, account, addr string) error {
-	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LoginCount) {
+	return l.update(ctx, account, addr, func(_ time.Time, pair, ad *engine.LimitCount) bool {
 		pair.Failures = max(pair.Failures-1, 0)
 		popAttempt(ad)
+		return true
 	})
 }
 
-func popAttempt(ad *engine.LoginCount) {
+func popAttempt(ad *engine.LimitCount) {
 	if n := len(ad.Attempts); n > 0 {
 		ad.Attempts = ad.Attempts[:n-1]
 	}

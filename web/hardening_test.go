@@ -509,6 +509,27 @@ func TestLoginFloodDoesNotLockOutOwner(t *testing.T) {
 	}
 }
 
+// TestLoginRefusalNeedsNoWriter: once the throttle refuses, further
+// attempts are answered from a read of the counts: they get their 429
+// while another process holds the database's write lock, so a flood the
+// throttle is refusing never queues for the writer that decisions need.
+func TestLoginRefusalNeedsNoWriter(t *testing.T) {
+	w := mustWorldConfig(t, Config{LoginLimit: 2})
+	const addr = "203.0.113.9:1000"
+	for i := range 2 {
+		if got := loginFrom(w, "reviewer", "wrong", addr, "").Code; got != http.StatusUnauthorized {
+			t.Fatalf("free attempt %d: %d", i+1, got)
+		}
+	}
+	release := w.holdWriter()
+	defer release()
+	for i := range 3 {
+		if rec := loginFrom(w, "reviewer", "wrong", addr, ""); rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("refused attempt %d with the writer held elsewhere: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+}
+
 // TestLoginBackoffGrowsPerAccountAndAddress: after LoginLimit (3) failures
 // an (account, address) pair waits 30 s, then 60 s, then 120 s (doubling
 // from loginBackoffBase); Retry-After says so; a success clears the pair.

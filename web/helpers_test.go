@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -396,4 +397,29 @@ func (w *world) overrideAction(p *engine.Project, waive ...string) engine.Action
 	return engine.Action{Event: engine.EventOverride, Version: p.Version, Waive: waive,
 		Reason:          "补链项目,经管委会研究同意“一事一议”进入专家评审,达产后复核亩均税收。",
 		MinutesDocument: doc.ID, MinutesNumber: "清高管纪〔2026〕9号", MinutesDate: w.svc.Now().In(w.svc.Location()).Format(time.DateOnly)}
+}
+
+// holdWriter takes the database's write lock on a connection of its own, as
+// another process writing would, until release: whatever needs the writer
+// meanwhile waits out the busy timeout and fails.
+func (w *world) holdWriter() (release func()) {
+	w.t.Helper()
+	other, err := sql.Open("sqlite", w.db.Path())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	conn, err := other.Conn(w.ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(w.ctx, `BEGIN IMMEDIATE`); err != nil {
+		w.t.Fatal(err)
+	}
+	return func() {
+		if _, err := conn.ExecContext(w.ctx, `ROLLBACK`); err != nil {
+			w.t.Error(err)
+		}
+		conn.Close()
+		other.Close()
+	}
 }

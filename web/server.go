@@ -103,7 +103,8 @@ type Server struct {
 	hashGate *hashGate
 	// accessLog paces the access-log lines about refused anonymous
 	// requests: they are not the decision log's business, and a flood of
-	// them must not flood the operator's log either.
+	// them must not flood the operator's log either. Per process, in
+	// memory, unlike the shared limits: it guards this process's own log.
 	accessLog  *rate.Limiter
 	suppressed atomic.Int64
 	loc        *time.Location
@@ -163,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuditPullRate <= 0 {
 		cfg.AuditPullRate, cfg.AuditPullBurst = 5, 40
 	}
-	s.pulls = newPullLimiter(cfg.AuditPullRate, max(cfg.AuditPullBurst, 1))
+	s.pulls = newPullLimiter(cfg.Accounts, cfg.AuditPullRate, max(cfg.AuditPullBurst, 1))
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)

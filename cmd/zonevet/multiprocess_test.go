@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"zonevet/engine"
 	"zonevet/store"
 	"zonevet/store/storetest"
 )
@@ -88,10 +91,27 @@ func (pc *pgCluster) logCount(t *testing.T, pid int64, event string) int {
 	return n
 }
 
+// token makes an API token for user and returns its secret.
+func (pc *pgCluster) token(t *testing.T, user string) string {
+	t.Helper()
+	ctx := context.Background()
+	u, err := pc.db.UserByName(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := fmt.Sprintf("zv_cluster_%s_%d", user, time.Now().UnixNano())
+	sum := sha256.Sum256([]byte(secret))
+	if err := pc.db.CreateAPIToken(ctx, &engine.APIToken{UserID: u.ID, Name: "cluster test", Hash: hex.EncodeToString(sum[:])}); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 // TestPostgresThreeProcesses: three serve processes on one PostgreSQL
 // database behave as one: a decision lands once whichever process each
 // click reaches, a session and an idempotency key made on one process hold
-// on the others, the signers never checkpoint a head twice, and a kill -9 of
+// on the others, the sign-in and audit-pull limits count once for all, the
+// signers never checkpoint a head twice, and a kill -9 of
 // one process during writes loses no acknowledged decision and leaves a
 // chain that verifies.
 func TestPostgresThreeProcesses(t *testing.T) {
@@ -175,6 +195,48 @@ func TestPostgresThreeProcesses(t *testing.T) {
 		}
 		if want := []int{401, 401, 401, 401, 401, 429, 429, 429}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("8 wrong passwords over 3 processes: %v, want %v", got, want)
+		}
+	})
+
+	// The audit-pull limiter counts in the database too: one token's pulls
+	// spread over the three processes share serve's one budget (a burst of
+	// 40, then 5 a second), not three of them. The bound allows the refill
+	// over however long the pulls took, so a slow machine only loosens it;
+	// three budgets would let all 150 through unless the pulls took 22 s.
+	t.Run("PullLimitAcrossProcesses", func(t *testing.T) {
+		const pulls, burst, perSecond = 150, 40, 5
+		bearer := pc.token(t, "auditor1")
+		client := &http.Client{Timeout: 20 * time.Second}
+		var mu sync.Mutex
+		count := map[int]int{}
+		var wg sync.WaitGroup
+		start := time.Now()
+		for p, s := range pc.servers {
+			wg.Go(func() {
+				for range pulls / 3 {
+					req, _ := http.NewRequest("GET", s.base+"/api/v1/audit/checkpoints", nil)
+					req.Header.Set("Authorization", "Bearer "+bearer)
+					resp, err := client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if wait, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode == http.StatusTooManyRequests && wait < 1 {
+						t.Errorf("process %d: 429 with Retry-After %q", p, resp.Header.Get("Retry-After"))
+					}
+					mu.Lock()
+					count[resp.StatusCode]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		took := time.Since(start)
+		allowed := burst + int(perSecond*took.Seconds()) + 1
+		if count[http.StatusOK] < burst || count[http.StatusOK] > allowed || count[http.StatusOK]+count[http.StatusTooManyRequests] != pulls {
+			t.Errorf("%d pulls of one token over 3 processes in %v: %v; want %d to %d 200s, the rest 429",
+				pulls, took, count, burst, allowed)
 		}
 	})
 
