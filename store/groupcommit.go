@@ -34,6 +34,8 @@ import (
 // process through its synced commit; the callers queued meanwhile join the
 // batch once the lock is taken (drain), so three processes' batches grow
 // instead of each paying a commit for the few callers it had at the start.
+// A batch of plain decisions writes its projects before it waits for that
+// lock and holds it for two round trips and the commit (groupcommit_pg.go).
 
 // maxBatch bounds one transaction: the write lock is held, and other
 // processes wait, for the whole batch.

@@ -86,7 +86,7 @@ type lateCommand struct {
 // results.
 func (db *DB) runLate(batchp *[]*applyCall) (results []error, writeBacks []func(), err error) {
 	ctx := context.Background()
-	early := 0 // how many of *batchp are written before the lock
+	early := len(*batchp) // how many of *batchp are written before the lock
 	tries := 0
 	err = db.updateLockingLate(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		tries++
@@ -102,7 +102,7 @@ func (db *DB) runLate(batchp *[]*applyCall) (results []error, writeBacks []func(
 			return w, txErr
 		}
 		for i := 0; ; i++ {
-			if tries == 1 && i == len(*batchp) {
+			if tries == 1 && i == early {
 				// Callers that queued while these projects were written
 				// join the batch: the lock is not taken yet, so it costs
 				// nobody.
