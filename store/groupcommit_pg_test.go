@@ -26,6 +26,17 @@ func openOutside(t *testing.T, db *store.DB) *sql.DB {
 	return out
 }
 
+// mustExec runs statements on db's writer, bypassing the store (a test's
+// injected triggers).
+func mustExec(t *testing.T, db *store.DB, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := db.Writer().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // waitFor polls cond until it holds, failing the test after a generous
 // deadline (not a timing assertion: only a hang fails).
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -120,7 +131,7 @@ func TestPostgresLateBatchFailureRerunsEachAlone(t *testing.T) {
 	for i := range 4 {
 		ps = append(ps, mustCreate(t, db, sampleProject("qingyuan", fmt.Sprintf("批量项目%d", i))))
 	}
-	for _, q := range []string{
+	mustExec(t, db,
 		`CREATE FUNCTION refuse_reason() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 			IF NEW.reason = convert_to('refuse', 'UTF8') THEN
@@ -128,12 +139,7 @@ func TestPostgresLateBatchFailureRerunsEachAlone(t *testing.T) {
 			END IF;
 			RETURN NEW;
 		END $$`,
-		`CREATE TRIGGER refuse_reason BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_reason()`,
-	} {
-		if _, err := db.Writer().Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+		`CREATE TRIGGER refuse_reason BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_reason()`)
 	before := auditCount(t, db)
 	hold, err := db.Writer().Conn(ctx) // the leader waits for the one write connection
 	if err != nil {
