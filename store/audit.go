@@ -21,6 +21,19 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
+	if err := db.chain(ctx, tx, e, lastSeq, lastHash); err != nil {
+		return err
+	}
+	if err := db.appendTree(ctx, tx, e); err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, db.auditValues(e)...)
+	return err
+}
+
+// chain makes e the entry after (lastSeq, lastHash): its seq, predecessor
+// and hash, with its time in UTC as the hash covers it.
+func (db *DB) chain(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry, lastSeq int64, lastHash string) error {
 	e.Seq, e.PrevHash = lastSeq+1, lastHash
 	e.Time = e.Time.UTC()
 	suite, err := db.suiteFor(ctx, tx, lastSeq, e)
@@ -28,11 +41,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry)
 		return err
 	}
 	e.Hash = engine.ChainHashWith(suite, e.PrevHash, e)
-	if err := db.appendTree(ctx, tx, e); err != nil {
-		return err
-	}
-	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx, db.auditValues(e)...)
-	return err
+	return nil
 }
 
 // auditColumns are audit_log's columns, one per engine.EntryFields row, in

@@ -36,36 +36,99 @@ var _ engine.TreeStore = (*DB)(nil)
 // stores the nodes it completes. It runs in the entry's write transaction;
 // appendAudit is its only caller, so every entry is in the tree.
 func (db *DB) appendTree(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry) error {
+	nodes, ok, err := db.treeNodes(ctx, tx, e)
+	if err != nil || !ok {
+		return err
+	}
+	if _, err := db.execWrite(ctx, tx, sqlTreeInsert, e.Seq, nodes); err != nil {
+		db.tree.forget()
+		return err
+	}
+	return nil
+}
+
+// treeNodes adds e to the writer's border and returns the nodes its row in
+// audit_tree must hold; ok is false when no row is to be written (the tree
+// already has a leaf there: see catchUpTreeTx). If the row is not written
+// after all, the caller must forget the border.
+func (db *DB) treeNodes(ctx context.Context, tx *sql.Tx, e *engine.AuditEntry) (nodes []byte, ok bool, err error) {
 	t := &db.tree
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.rng == nil || t.rng.Size() != uint64(e.Seq-1) || t.head != e.PrevHash {
 		t.rng = nil
 		r, err := db.catchUpTreeTx(ctx, tx, e.Seq-1)
-		if err != nil {
-			return err
-		}
-		if r == nil {
-			return nil // the tree already has a leaf here: see catchUpTreeTx
+		if err != nil || r == nil {
+			return nil, false, err
 		}
 		t.rng = r
 	}
 	h := db.treeHasher()
 	leaf, err := tlog.LeafHash(h, e.Hash)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	nodes := make([]byte, 0, tlog.CompletedNodes(uint64(e.Seq-1))*h.Size())
+	nodes = make([]byte, 0, tlog.CompletedNodes(uint64(e.Seq-1))*h.Size())
 	if err := t.rng.Append(leaf, func(_ tlog.NodeID, hash []byte) { nodes = append(nodes, hash...) }); err != nil {
 		t.rng = nil
-		return err
-	}
-	if _, err := db.execWrite(ctx, tx, sqlTreeInsert, e.Seq, nodes); err != nil {
-		t.rng = nil
-		return err
+		return nil, false, err
 	}
 	t.head = e.Hash
-	return nil
+	return nodes, true, nil
+}
+
+// forget drops the border (its rows were not written, or may not be
+// committed); the next append reloads it from audit_tree.
+func (t *auditTree) forget() {
+	t.mu.Lock()
+	t.rng = nil
+	t.mu.Unlock()
+}
+
+// seqHash is one entry's place in the chain.
+type seqHash struct {
+	seq  int64
+	hash string
+}
+
+// advance moves the border over entries other writers appended since it
+// was last used, from those entries alone: since holds the log from the
+// border's own last entry on, in order, and treeSize is audit_tree's
+// highest seq. Anything unexpected (another border, a gap, a tree not at
+// the log's head) drops the border instead, for treeNodes to reload.
+func (db *DB) advanceTree(since []seqHash, treeSize int64) {
+	t := &db.tree
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rng == nil || len(since) == 0 || since[0].seq != int64(t.rng.Size()) || since[0].hash != t.head ||
+		since[len(since)-1].seq != treeSize {
+		t.rng = nil
+		return
+	}
+	h := db.treeHasher()
+	for i, x := range since[1:] {
+		leaf, err := tlog.LeafHash(h, x.hash)
+		if err != nil || x.seq != since[i].seq+1 {
+			t.rng = nil
+			return
+		}
+		if err := t.rng.Append(leaf, func(tlog.NodeID, []byte) {}); err != nil {
+			t.rng = nil
+			return
+		}
+	}
+	t.head = since[len(since)-1].hash
+}
+
+// borderSize is how many entries the writer's border covers; 0 when it has
+// none.
+func (t *auditTree) borderSize() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rng == nil {
+		return 0
+	}
+	return int64(t.rng.Size())
 }
 
 // catchUpTreeTx returns the border of the tree of size entries, first

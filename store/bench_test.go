@@ -253,6 +253,7 @@ func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
 	commits0, commands0 := stats()
 	b.SetParallelism(max(1, parallelClients/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
+	cpu := cpuTime() // a server's own CPU is not counted
 	b.RunParallel(func(pb *testing.PB) {
 		me := <-callers
 		p := me.p
@@ -267,6 +268,7 @@ func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
 			p.Version, p.State = c.Project.Version, st.to
 		}
 	})
+	reportCPU(b, cpu)
 	commits, commands := stats()
 	b.ReportMetric(float64(commands-commands0)/float64(max(1, commits-commits0)), "cmds/commit")
 }
@@ -283,6 +285,8 @@ func benchBaselineParallel(b *testing.B, dbs ...*store.DB) {
 	var callers atomic.Int64
 	b.SetParallelism(max(1, parallelClients/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
+	cpu := cpuTime()
+	defer func() { reportCPU(b, cpu) }()
 	b.RunParallel(func(pb *testing.PB) {
 		me := int(callers.Add(1))
 		for pb.Next() {

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -106,6 +109,30 @@ func flagValue(v any) any {
 		return int64(0)
 	}
 	return v
+}
+
+// flagValues is flagValue for each of args, for statements sent through
+// pgx itself (withPgx), which the wrapper does not see.
+func flagValues(args []any) []any {
+	out := make([]any, len(args))
+	for i, v := range args {
+		out[i] = flagValue(v)
+	}
+	return out
+}
+
+// withPgx runs fn on the pgx connection under conn, a writer connection
+// on PostgreSQL, for what database/sql cannot say: a pipeline of
+// statements sent in one round trip (pgx.Batch). Inside conn's
+// transaction, fn's statements are part of it.
+func withPgx(conn *sql.Conn, fn func(*pgx.Conn) error) error {
+	return conn.Raw(func(dc any) error {
+		q, ok := dc.(*qmarkConn)
+		if !ok {
+			return fmt.Errorf("store: not a PostgreSQL connection: %T", dc)
+		}
+		return fn(q.c.Conn())
+	})
 }
 
 // rewritten caches dollarPlaceholders by query text: the store's queries

@@ -34,6 +34,8 @@ import (
 // process through its synced commit; the callers queued meanwhile join the
 // batch once the lock is taken (drain), so three processes' batches grow
 // instead of each paying a commit for the few callers it had at the start.
+// A batch of plain decisions writes its projects before it waits for that
+// lock and holds it for two round trips and the commit (groupcommit_pg.go).
 
 // maxBatch bounds one transaction: the write lock is held, and other
 // processes wait, for the whole batch.
@@ -103,12 +105,19 @@ func (q *commitQueue) handOff() {
 	next.done <- errLead
 }
 
-// drain moves the queued calls into batch, up to maxBatch. The calls
-// taken wait for this batch's outcome, as the ones taken when it started.
-func (q *commitQueue) drain(batch []*applyCall) []*applyCall {
+// drain moves the queued calls into batch, up to maxBatch, and with ok
+// set only those at the queue's head that ok accepts. The calls taken wait
+// for this batch's outcome, as the ones taken when it started.
+func (q *commitQueue) drain(batch []*applyCall, ok func(*applyCall) bool) []*applyCall {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := min(len(q.waiting), maxBatch-len(batch))
+	for i := range n {
+		if ok != nil && !ok(q.waiting[i]) {
+			n = i
+			break
+		}
+	}
 	batch = append(batch, q.waiting[:n]...)
 	q.waiting = slices.Delete(q.waiting, 0, n)
 	return batch
@@ -144,27 +153,62 @@ func (db *DB) runBatch(batch []*applyCall) {
 			call.done <- errors.New("store: apply: interrupted by a panic; reload before retrying")
 		}
 	}()
-	ctx := context.Background()
-	tries := 0
 	var (
 		results    []error
 		writeBacks []func()
-		claimed    []claimedChange
+		err        error
 	)
-	err := db.update(ctx, func(tx *sql.Tx) error {
+	late := db.dialect == postgresDialect && lateChainable(batch)
+	if late {
+		results, writeBacks, err = db.runLate(&batch)
+		var pe pipelineError
+		late = !errors.As(err, &pe) // else nothing landed: each command again, undone alone if it fails
+	}
+	if !late {
+		results, writeBacks, err = db.runLocked(&batch)
+	}
+	if err == nil {
+		db.queue.commits.Add(1)
+	}
+	if len(results) < len(batch) { // the transaction failed before its commands ran
+		results = append(results, make([]error, len(batch)-len(results))...)
+	}
+	for i, call := range batch {
+		switch {
+		case results[i] != nil:
+		case err != nil:
+			results[i] = err // the transaction failed: this command did not land either
+		default:
+			writeBacks[i]()
+			db.queue.commands.Add(1)
+		}
+		call.done <- wrap("apply", results[i])
+		answered++
+	}
+}
+
+// runLocked runs *batch in a transaction that takes the write lock first,
+// each command in its own savepoint (none when it is alone), and returns
+// each command's result and write-back, and the transaction's error.
+func (db *DB) runLocked(batchp *[]*applyCall) (results []error, writeBacks []func(), err error) {
+	ctx := context.Background()
+	tries := 0
+	var claimed []claimedChange
+	err = db.update(ctx, func(tx *sql.Tx) error {
 		if tries == 0 {
 			// On PostgreSQL the chain head is locked now: whoever queued
 			// while this batch waited for another process's commit joins it.
 			if db.dialect == postgresDialect {
-				batch = db.queue.drain(batch)
+				*batchp = db.queue.drain(*batchp, nil)
 			}
-			results, writeBacks = make([]error, len(batch)), make([]func(), len(batch))
-			for _, call := range batch {
+			results, writeBacks = make([]error, len(*batchp)), make([]func(), len(*batchp))
+			for _, call := range *batchp {
 				if call.claim != nil {
 					claimed = append(claimed, saveClaimed(call.c))
 				}
 			}
 		}
+		batch := *batchp
 		// A command under an idempotency claim writes back to its Change
 		// before the commit (applyTx). When PostgreSQL refused the first
 		// run (update's retry), each is put back as its caller gave it, so
@@ -188,45 +232,42 @@ func (db *DB) runBatch(batch []*applyCall) {
 			if results[i] = call.ctx.Err(); results[i] != nil {
 				continue
 			}
-			if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
-				return err
-			}
-			writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j, call.claim)
-			if isRetryable(results[i]) {
-				return results[i] // PostgreSQL lost a race: the whole batch runs again
-			}
-			if results[i] != nil {
-				// If SQLite has already rolled back the whole transaction
-				// (an I/O error, a full disk), this fails and so does
-				// everyone's command.
-				if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
-				return err
+			var txErr error
+			writeBacks[i], results[i], txErr = db.inSavepoint(ctx, tx, func() (func(), error) {
+				return db.applyTx(ctx, tx, call.c, call.j, call.claim)
+			})
+			if txErr != nil {
+				return txErr // PostgreSQL lost a race (the whole batch runs again), or the transaction failed
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		db.queue.commits.Add(1)
+	return results, writeBacks, err
+}
+
+// inSavepoint runs one command of a batch inside its own savepoint, so that
+// its failure undoes it alone, and returns its write-back and error. txErr
+// is a failure that is not the command's alone: PostgreSQL lost a race
+// (isRetryable: the whole batch runs again), or the savepoint's own
+// statements failed (if SQLite has already rolled back the whole
+// transaction: an I/O error, a full disk), which fails everyone's command.
+func (db *DB) inSavepoint(ctx context.Context, tx *sql.Tx, run func() (func(), error)) (writeBack func(), err, txErr error) {
+	if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
+		return nil, err, err
 	}
-	if results == nil { // the transaction failed before fn ran
-		results = make([]error, len(batch))
+	writeBack, err = run()
+	if isRetryable(err) {
+		return nil, err, err
 	}
-	for i, call := range batch {
-		switch {
-		case results[i] != nil:
-		case err != nil:
-			results[i] = err // the transaction failed: this command did not land either
-		default:
-			writeBacks[i]()
-			db.queue.commands.Add(1)
+	if err != nil {
+		if _, rerr := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); rerr != nil {
+			return nil, err, rerr
 		}
-		call.done <- wrap("apply", results[i])
-		answered++
 	}
+	if _, rerr := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); rerr != nil {
+		return nil, err, rerr
+	}
+	return writeBack, err, nil
 }
 
 // claimedChange is a claimed Change as its caller gave it, for a rerun:

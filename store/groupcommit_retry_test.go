@@ -24,7 +24,7 @@ func TestPostgresRetriedBatchKeepsItsKey(t *testing.T) {
 	for i := range n {
 		ps = append(ps, mustCreate(t, db, sampleProject("qingyuan", fmt.Sprintf("重试项目%d", i))))
 	}
-	for _, q := range []string{
+	mustExec(t, db,
 		`CREATE SEQUENCE refusals`, // not rolled back with the refused transaction
 		`CREATE FUNCTION refuse_twice() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
@@ -33,12 +33,7 @@ func TestPostgresRetriedBatchKeepsItsKey(t *testing.T) {
 			END IF;
 			RETURN NEW;
 		END $$`,
-		`CREATE TRIGGER refuse_twice BEFORE INSERT ON idempotency FOR EACH ROW EXECUTE FUNCTION refuse_twice()`,
-	} {
-		if _, err := db.Writer().Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+		`CREATE TRIGGER refuse_twice BEFORE INSERT ON idempotency FOR EACH ROW EXECUTE FUNCTION refuse_twice()`)
 	before := auditCount(t, db)
 	claims := make([]*engine.IdempotencyClaim, n)
 	var wg sync.WaitGroup

@@ -26,24 +26,38 @@ func (db *DB) writeNotify(ctx context.Context, tx *sql.Tx, n *engine.NotifyPart,
 			return wrap("reminder", err)
 		}
 	}
+	for _, st := range noticeWrites(n, e) {
+		if _, err := db.execWrite(ctx, tx, st.query, st.args...); err != nil {
+			return wrap(st.what, err)
+		}
+	}
+	return nil
+}
+
+// write is one statement of hotWrites with its arguments.
+type write struct {
+	what  string // for errors
+	query string
+	args  []any
+}
+
+// noticeWrites are the inserts of n's notices and outbound messages for
+// the entry e.
+func noticeWrites(n *engine.NotifyPart, e *engine.AuditEntry) []write {
 	at := fmtTime(e.Time)
+	out := make([]write, 0, len(n.Notices)+len(n.Outbox))
 	for _, x := range n.Notices {
 		q, who := sqlNotifyUser, []any{x.UserID}
 		if x.UserID == 0 {
 			q, who = sqlNotifyRole, []any{x.Park, string(x.Role)}
 		}
 		args := append([]any{e.Seq, e.Park, e.ProjectID, e.Event, x.Kind, e.Actor, at}, who...)
-		if _, err := db.execWrite(ctx, tx, q, append(args, e.Actor)...); err != nil {
-			return wrap("notifications", err)
-		}
+		out = append(out, write{"notifications", q, append(args, e.Actor)})
 	}
 	for _, ch := range n.Outbox {
-		_, err := db.execWrite(ctx, tx, sqlOutboxInsert, ch, e.Seq, e.Park, e.ProjectID, e.Event, outboxKind(n), e.Actor, at, at)
-		if err != nil {
-			return wrap("outbox", err)
-		}
+		out = append(out, write{"outbox", sqlOutboxInsert, []any{ch, e.Seq, e.Park, e.ProjectID, e.Event, outboxKind(n), e.Actor, at, at}})
 	}
-	return nil
+	return out
 }
 
 // outboxKind is the kind an outbound message names: the first notice's

@@ -23,7 +23,9 @@ import (
 // BEGIN IMMEDIATE locks the file, here every write transaction first locks
 // the one row of chain_head (lockChainHead), so decisions and log appends
 // are serialised across processes exactly as on SQLite, and the version
-// check and the chain's seq/prev_hash cannot fork.
+// check and the chain's seq/prev_hash cannot fork. (A batch of decisions
+// writes its version-checked project rows first and locks the head only
+// to chain their entries: groupcommit_pg.go.)
 
 //go:embed migrations_pg/*.sql
 var migrationsPG embed.FS
@@ -96,7 +98,8 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig) error {
 
 // lockChainHead takes the write lock of a PostgreSQL write transaction: the
 // chain head's row, held to the commit. Every write transaction takes it
-// first, so no two can deadlock on each other's rows.
+// first, so no two can deadlock on each other's rows, except a batch of
+// decisions, which writes its projects' rows before (groupcommit_pg.go).
 func (db *DB) lockChainHead(ctx context.Context, tx *sql.Tx) error {
 	if db.dialect != postgresDialect {
 		return nil // SQLite: BEGIN IMMEDIATE has taken the lock already

@@ -228,6 +228,18 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntr
 	if err := db.appendAudit(ctx, tx, e); err != nil {
 		return nil, err
 	}
+	extra := extraEntries(e, in)
+	for i := range extra {
+		if err := db.appendAudit(ctx, tx, &extra[i]); err != nil {
+			return nil, err
+		}
+	}
+	return extra, nil
+}
+
+// extraEntries are the extra entries in to be chained after e: copies,
+// their time, project and park from e when left empty.
+func extraEntries(e *engine.AuditEntry, in []engine.AuditEntry) []engine.AuditEntry {
 	extra := append([]engine.AuditEntry(nil), in...)
 	for i := range extra {
 		x := &extra[i]
@@ -238,18 +250,21 @@ func (db *DB) appendEntries(ctx context.Context, tx *sql.Tx, e *engine.AuditEntr
 		if x.Park == "" {
 			x.Park = e.Park
 		}
-		if err := db.appendAudit(ctx, tx, x); err != nil {
-			return nil, err
-		}
 	}
-	return extra, nil
+	return extra
+}
+
+// hasParts reports whether c has a part beside its project part (and
+// Notify); a decision on a project, the hot path, has none.
+func hasParts(c *engine.Change) bool {
+	return c.Tracking != nil || c.Account != nil || c.LandUsers != nil || c.Rules != nil || c.Calendar != nil || c.Meeting != nil ||
+		c.Experts != nil || c.Delegation != nil || c.Share != nil
 }
 
 // writeParts writes the parts of c beside the project part, after its
 // entry e (already appended), and returns their write-back.
 func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *engine.AuditEntry) (func(), error) {
-	if c.Tracking == nil && c.Account == nil && c.LandUsers == nil && c.Rules == nil && c.Calendar == nil && c.Meeting == nil &&
-		c.Experts == nil && c.Delegation == nil && c.Share == nil {
+	if !hasParts(c) {
 		return func() {}, nil // a decision on a project: the hot path
 	}
 	var backs []func()

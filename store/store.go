@@ -339,24 +339,46 @@ func (db *DB) now() time.Time {
 // another (serialization failure, deadlock) is run again, so fn must leave
 // nothing behind outside tx before it returns.
 func (db *DB) update(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.retried(func() error {
+		return db.updateOnce(ctx, true, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
+	})
+}
+
+// updateLockingLate is update for a transaction that takes the chain
+// head's lock itself (lockChainHead), late, and may reach the driver's
+// connection through conn (groupcommit_pg.go). PostgreSQL only.
+func (db *DB) updateLockingLate(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	return db.retried(func() error { return db.updateOnce(ctx, false, fn) })
+}
+
+// retried runs a write transaction again while it loses races
+// (isRetryable), up to maxRetries times.
+func (db *DB) retried(run func() error) error {
 	for try := 1; ; try++ {
-		err := db.updateOnce(ctx, fn)
+		err := run()
 		if err == nil || try == maxRetries || !isRetryable(err) {
 			return err
 		}
 	}
 }
 
-func (db *DB) updateOnce(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+func (db *DB) updateOnce(ctx context.Context, lockFirst bool, fn func(*sql.Conn, *sql.Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := db.lockChainHead(ctx, tx); err != nil {
-		return fmt.Errorf("lock: %w", err)
+	if lockFirst {
+		if err := db.lockChainHead(ctx, tx); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(conn, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
