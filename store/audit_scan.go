@@ -40,9 +40,9 @@ import (
 // in seq order hold a few MiB at most.
 var auditScanChunk int64 = 512
 
-// auditScanChunkPG is the chunk on PostgreSQL, where each chunk is a COPY
-// statement parsed and planned by the server: larger, so that costs little.
-var auditScanChunkPG int64 = 8192
+// auditScanChunkPG is how many rows of PostgreSQL's one stream make a batch
+// (audit_scan_pg.go): hashed by one worker, handed on at once.
+var auditScanChunkPG int64 = 512
 
 // auditScanAhead is how many chunks may be read ahead of the one being
 // handed on; with the chunk size it bounds the memory of a scan.
@@ -87,9 +87,6 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	defer cancel()
 
 	chunk := max(auditScanChunk, 1)
-	if db.dialect == postgresDialect {
-		chunk = max(auditScanChunkPG, 1)
-	}
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
 	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanReaders+1)
@@ -123,11 +120,11 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	// The first reader's connection is opened here, so that a log that
 	// cannot be opened is an error, not a scan without readers; another
 	// reader that cannot open leaves its share to the first.
-	first, err := db.openChunkReader()
+	first, err := openAuditReader(db.path)
 	if err != nil {
 		return last, err
 	}
-	read := func(r chunkReader) {
+	read := func(r *auditReader) {
 		defer r.close()
 		var hash engine.EntryHasher
 		if newHash != nil {
@@ -166,7 +163,7 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	for range auditScanReaders - 1 {
 		go func() {
 			defer wg.Done()
-			if r, err := db.openChunkReader(); err == nil {
+			if r, err := openAuditReader(db.path); err == nil {
 				read(r)
 			}
 		}()
@@ -383,7 +380,13 @@ func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, newHash func() engin
 		// Chunks start after seq 0; a row at or below it is read in order.
 		return eachAuditQuery(ctx, tx, ``, nil, hashed(newHash, fn))
 	}
-	after, err := db.scanAuditLog(ctx, 0, last.Int64, newHash, fn)
+	var after int64
+	var err error
+	if db.dialect == postgresDialect {
+		after, err = db.scanAuditLogPG(ctx, last.Int64, newHash, fn)
+	} else {
+		after, err = db.scanAuditLog(ctx, 0, last.Int64, newHash, fn)
+	}
 	if err != nil || after == last.Int64 {
 		return err
 	}
