@@ -28,18 +28,23 @@ import (
 // buffer per row whose substrings are the entry's fields) into batches that
 // workers hash while the stream goes on.
 //
-// The heap's order is the seq order for a log only ever appended to: rows
-// are added at the end and never moved. The consumer checks it entry by
-// entry, so a log whose rows were updated, deleted or moved (someone
-// dropped the triggers) is read exactly as one ORDER BY seq query would
-// read it: the stream stops at the first entry that is not the next seq, and
-// the caller reads the rest in seq order (see eachAuditRow).
+// The heap's order is nearly the seq order for a log only ever appended to:
+// rows are added at the end, or in a hole an earlier page left, and never
+// moved. The consumer puts them in seq order, holding the few that come
+// early, so that it gives exactly what one ORDER BY seq query would; a log
+// whose rows were updated, deleted or moved (someone dropped the triggers)
+// stops the stream where its order is lost, and the caller reads the rest in
+// seq order (see eachAuditRow).
 
 // pgAuditReader is a read-only PostgreSQL connection of its own, used by one
 // goroutine.
 type pgAuditReader struct {
 	conn *pgconn.PgConn
 }
+
+// auditScanAheadRows is how many rows that come before their turn the
+// stream holds (a few MiB) before it leaves the rest to a query in seq order.
+var auditScanAheadRows = 4096
 
 // pgReadBuffer is the connection's read buffer: the server writes 8 KiB at
 // a time, and reading many of them per system call spares the reader, and
@@ -92,11 +97,12 @@ func (r *pgAuditReader) stream(ctx context.Context, size int, free <-chan []engi
 }
 
 // scanAuditLogPG is scanAuditLog on PostgreSQL (same contract, lo = 0): it
-// gives fn the entries 1, 2, 3 … hi in the heap's order as long as they come
-// in seq order, and returns the seq of the last one given. It returns
-// before hi with a nil error when the stream breaks the order or fails: the
-// rows after it are the caller's to read with one query, which reports an
-// unreadable row in its place in seq order.
+// gives fn the entries 1, 2, 3 … hi in seq order as the heap's order brings
+// them, holding up to auditScanAheadRows that come early, and returns the
+// seq of the last one given. It returns before hi with a nil error when the
+// stream fails, ends, or holds too many early rows before it gives seq
+// last+1: the rows after last are the caller's to read with one query,
+// which reports an unreadable row in its place in seq order.
 func (db *DB) scanAuditLogPG(ctx context.Context, hi int64, newHash func() engine.EntryHasher, fn func(*engine.AuditEntry, *tlog.Suite) error) (int64, error) {
 	var last int64
 	if hi <= 0 {
@@ -155,6 +161,32 @@ func (db *DB) scanAuditLogPG(ctx context.Context, hi int64, newHash func() engin
 		}
 	}
 
+	// Rows ahead of their turn wait here: an insert may fill a hole an
+	// earlier page has left (the free-space map offers it after a vacuum),
+	// so an intact log's heap order is its seq order only nearly.
+	type early struct {
+		e engine.AuditEntry // its texts are the parser's, never written again
+		s *tlog.Suite
+	}
+	ahead := map[int64]early{}
+	give := func(e *engine.AuditEntry, s *tlog.Suite) error {
+		if err := fn(e, s); err != nil {
+			return errStop{err}
+		}
+		last = e.Seq
+		for last < hi && len(ahead) > 0 {
+			w, ok := ahead[last+1]
+			if !ok {
+				break
+			}
+			delete(ahead, last+1)
+			if err := fn(&w.e, w.s); err != nil {
+				return errStop{err}
+			}
+			last = w.e.Seq
+		}
+		return nil
+	}
 	for c := range order {
 		select {
 		case <-c.done:
@@ -163,19 +195,24 @@ func (db *DB) scanAuditLogPG(ctx context.Context, hi int64, newHash func() engin
 		}
 		for i := range c.entries {
 			e := &c.entries[i]
-			if e.Seq != last+1 {
-				return last, nil // out of seq order: the caller reads on
-			}
 			var s *tlog.Suite
 			if c.hashed != nil {
 				s = c.hashed[i]
 			}
-			if err := fn(e, s); err != nil {
-				return last, errStop{err}
-			}
-			last = e.Seq
-			if last == hi {
-				return last, nil // later rows are past the caller's snapshot
+			switch {
+			case e.Seq == last+1:
+				if err := give(e, s); err != nil {
+					return last, err
+				}
+				if last == hi {
+					return last, nil
+				}
+			case e.Seq > hi:
+				// Appended after the caller's snapshot.
+			case e.Seq <= last || len(ahead) >= auditScanAheadRows:
+				return last, nil // not a log appended to: the caller reads on
+			default:
+				ahead[e.Seq] = early{*e, s}
 			}
 		}
 		if c.err != nil {
@@ -192,9 +229,10 @@ func (db *DB) scanAuditLogPG(ctx context.Context, hi int64, newHash func() engin
 // copyParser is an io.Writer that parses PostgreSQL's binary COPY format
 // (a signature, flags and header extension, then per row a field count and
 // each field as a 32-bit length and its bytes, ended by a count of -1) into
-// entries, the columns in auditReaderFields' order. Data may arrive split
-// anywhere; what does not yet make a whole row waits in pending. After an
-// error it swallows the rest, so the connection stays usable.
+// batches of entries, the columns in auditReaderFields' order. Data may
+// arrive split anywhere; what does not yet make a whole row waits in
+// pending. An error, or emit saying stop, ends the COPY (and the reader's
+// connection with it).
 type copyParser struct {
 	entries []engine.AuditEntry // the batch being filled
 	size    int                 // rows per batch
