@@ -62,6 +62,25 @@ type auditChunk struct {
 	done    chan struct{}
 }
 
+// wait waits until the chunk is read (and hashed): the consumer's from then on.
+func (c *auditChunk) wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// suite is the reader's hash of entry i: the suite it is the hash of, nil
+// for none or when none was asked for.
+func (c *auditChunk) suite(i int) *tlog.Suite {
+	if c.hashed == nil {
+		return nil
+	}
+	return c.hashed[i]
+}
+
 // scanAuditLog calls fn for every entry with lo < seq <= hi in seq order,
 // and returns the seq of the last entry given to fn (lo if none). Below it
 // the scan has given fn exactly what a single ORDER BY seq query would
@@ -170,17 +189,11 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	}
 
 	for c := range order {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return last, ctx.Err()
+		if err := c.wait(ctx); err != nil {
+			return last, err
 		}
 		for i := range c.entries {
-			var s *tlog.Suite
-			if c.hashed != nil {
-				s = c.hashed[i]
-			}
-			if err := fn(&c.entries[i], s); err != nil {
+			if err := fn(&c.entries[i], c.suite(i)); err != nil {
 				return last, errStop{err}
 			}
 			last = c.entries[i].Seq

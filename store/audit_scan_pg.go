@@ -189,17 +189,11 @@ func (db *DB) scanAuditLogPG(ctx context.Context, hi int64, newHash func() engin
 		return nil
 	}
 	for c := range order {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return last, ctx.Err()
+		if err := c.wait(ctx); err != nil {
+			return last, err
 		}
 		for i := range c.entries {
-			e := &c.entries[i]
-			var s *tlog.Suite
-			if c.hashed != nil {
-				s = c.hashed[i]
-			}
+			e, s := &c.entries[i], c.suite(i)
 			switch {
 			case e.Seq == last+1:
 				if err := give(e, s); err != nil {
