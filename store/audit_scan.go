@@ -40,9 +40,9 @@ import (
 // in seq order hold a few MiB at most.
 var auditScanChunk int64 = 512
 
-// auditScanChunkPG is the chunk on PostgreSQL, where each chunk is a COPY
-// statement parsed and planned by the server: larger, so that costs little.
-var auditScanChunkPG int64 = 8192
+// auditScanChunkPG is how many rows of PostgreSQL's one stream make a batch
+// (audit_scan_pg.go): hashed by one worker, handed on at once.
+var auditScanChunkPG int64 = 512
 
 // auditScanAhead is how many chunks may be read ahead of the one being
 // handed on; with the chunk size it bounds the memory of a scan.
@@ -60,6 +60,25 @@ type auditChunk struct {
 	hashed  []*tlog.Suite // the reader's hash of each entry, when asked for
 	err     error
 	done    chan struct{}
+}
+
+// wait waits until the chunk is read (and hashed): the consumer's from then on.
+func (c *auditChunk) wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// suite is the reader's hash of entry i: the suite it is the hash of, nil
+// for none or when none was asked for.
+func (c *auditChunk) suite(i int) *tlog.Suite {
+	if c.hashed == nil {
+		return nil
+	}
+	return c.hashed[i]
 }
 
 // scanAuditLog calls fn for every entry with lo < seq <= hi in seq order,
@@ -87,9 +106,6 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	defer cancel()
 
 	chunk := max(auditScanChunk, 1)
-	if db.dialect == postgresDialect {
-		chunk = max(auditScanChunkPG, 1)
-	}
 	work := make(chan *auditChunk, auditScanAhead+1)
 	order := make(chan *auditChunk, auditScanAhead)
 	free := make(chan []engine.AuditEntry, auditScanAhead+auditScanReaders+1)
@@ -123,11 +139,11 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	// The first reader's connection is opened here, so that a log that
 	// cannot be opened is an error, not a scan without readers; another
 	// reader that cannot open leaves its share to the first.
-	first, err := db.openChunkReader()
+	first, err := openAuditReader(db.path)
 	if err != nil {
 		return last, err
 	}
-	read := func(r chunkReader) {
+	read := func(r *auditReader) {
 		defer r.close()
 		var hash engine.EntryHasher
 		if newHash != nil {
@@ -166,24 +182,18 @@ func (db *DB) scanAuditLog(ctx context.Context, lo, hi int64, newHash func() eng
 	for range auditScanReaders - 1 {
 		go func() {
 			defer wg.Done()
-			if r, err := db.openChunkReader(); err == nil {
+			if r, err := openAuditReader(db.path); err == nil {
 				read(r)
 			}
 		}()
 	}
 
 	for c := range order {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return last, ctx.Err()
+		if err := c.wait(ctx); err != nil {
+			return last, err
 		}
 		for i := range c.entries {
-			var s *tlog.Suite
-			if c.hashed != nil {
-				s = c.hashed[i]
-			}
-			if err := fn(&c.entries[i], s); err != nil {
+			if err := fn(&c.entries[i], c.suite(i)); err != nil {
 				return last, errStop{err}
 			}
 			last = c.entries[i].Seq
@@ -383,7 +393,13 @@ func (db *DB) eachAuditRow(ctx context.Context, tx *sql.Tx, newHash func() engin
 		// Chunks start after seq 0; a row at or below it is read in order.
 		return eachAuditQuery(ctx, tx, ``, nil, hashed(newHash, fn))
 	}
-	after, err := db.scanAuditLog(ctx, 0, last.Int64, newHash, fn)
+	var after int64
+	var err error
+	if db.dialect == postgresDialect {
+		after, err = db.scanAuditLogPG(ctx, last.Int64, newHash, fn)
+	} else {
+		after, err = db.scanAuditLog(ctx, 0, last.Int64, newHash, fn)
+	}
 	if err != nil || after == last.Int64 {
 		return err
 	}

@@ -7,3 +7,11 @@ func SetAuditScanChunk(n int64) (restore func()) {
 	auditScanChunk, auditScanChunkPG = n, n
 	return func() { auditScanChunk, auditScanChunkPG = old, oldPG }
 }
+
+// SetAuditScanAheadRows makes PostgreSQL's stream hold at most n rows that
+// come before their turn; it returns the undo.
+func SetAuditScanAheadRows(n int) (restore func()) {
+	old := auditScanAheadRows
+	auditScanAheadRows = n
+	return func() { auditScanAheadRows = old }
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/engine/tlog"
 	"zonevet/store"
 )
 
@@ -213,6 +214,67 @@ func TestAuditScanParallelErrorsInOrder(t *testing.T) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// TestAuditScanUnreadableInPlace: an unreadable row where the scan meets it
+// in order (on PostgreSQL an update of the last entry lands right after it
+// in the heap, so the stream fails there rather than seeing the seqs break)
+// is reported after exactly the entries before it, as everywhere else.
+func TestAuditScanUnreadableInPlace(t *testing.T) {
+	for _, chunk := range []int64{3, 40, 512} {
+		t.Run(fmt.Sprintf("Chunk%d", chunk), func(t *testing.T) {
+			defer store.SetAuditScanChunk(chunk)()
+			db := mustOpen(t)
+			mustLog(t, db, 40)
+			tamper(t, db, `UPDATE audit_log SET time = 'bad-time-40' WHERE seq = 40`, "audit_log_no_update")
+			var seen []int64
+			err := db.EachAuditEntry(context.Background(), func(e engine.AuditEntry) error { seen = append(seen, e.Seq); return nil })
+			if err == nil || !strings.Contains(err.Error(), "bad-time-40") {
+				t.Fatalf("err = %v, want the error at entry 40", err)
+			}
+			if len(seen) != 39 || seen[0] != 1 || seen[38] != 39 {
+				t.Fatalf("handed on %v before the error, want 1…39", seen)
+			}
+		})
+	}
+}
+
+// TestAuditScanHeapOrder: rows whose place in the table is not their seq's
+// (on PostgreSQL, deleted and inserted again: they now come last in the
+// heap) are still read in seq order, the log unchanged.
+//
+// Holding at most 3 early rows, the stream gives up at the first moved row
+// and the rest is read by the query in seq order: the same log.
+func TestAuditScanHeapOrder(t *testing.T) {
+	for _, c := range []struct{ chunk, ahead int }{{1, 4096}, {4, 4096}, {512, 4096}, {4, 3}} {
+		t.Run(fmt.Sprintf("Chunk%dAhead%d", c.chunk, c.ahead), func(t *testing.T) {
+			defer store.SetAuditScanChunk(int64(c.chunk))()
+			defer store.SetAuditScanAheadRows(c.ahead)()
+			db := mustOpen(t)
+			mustLog(t, db, 40)
+			tamper(t, db, `
+				CREATE TEMP TABLE moved AS SELECT * FROM audit_log WHERE seq IN (1, 5, 6, 17, 40);
+				DELETE FROM audit_log WHERE seq IN (1, 5, 6, 17, 40);
+				INSERT INTO audit_log SELECT * FROM moved ORDER BY seq DESC;`,
+				"audit_log_no_delete", "audit_log_extend")
+			if got := mustSameLog(t, db); len(got) != 40 {
+				t.Fatalf("%d entries, want 40", len(got))
+			}
+			// Each entry comes with the hash its reader checked (intact: the default suite's).
+			var seqs []int64
+			err := db.EachAuditEntryHashed(context.Background(), func() engine.EntryHasher { return engine.NewEntryHasher(nil) },
+				func(e *engine.AuditEntry, s *tlog.Suite) error {
+					if s != tlog.Default {
+						return fmt.Errorf("entry %d hashed with %v", e.Seq, s)
+					}
+					seqs = append(seqs, e.Seq)
+					return nil
+				})
+			if err != nil || len(seqs) != 40 || seqs[39] != 40 {
+				t.Fatalf("hashed: %v after %v", err, seqs)
+			}
+		})
+	}
 }
 
 // TestAuditScanParallelManyAtOnce: more whole-log reads at once than the read
