@@ -142,7 +142,7 @@ func (db *DB) ListStrategy(ctx context.Context, f engine.ProjectFilter) (string,
 }
 
 // ListStrategies are the strategies ProjectsWith can force.
-var ListStrategies = []string{"unsearched", "fewHits", "manyHits", "mostHit", "trigramInline", "gramFew", "gramMany"}
+var ListStrategies = []string{"unsearched", "industryWalk", "fewHits", "manyHits", "mostHit", "trigramInline", "gramFew", "gramMany"}
 
 // SearchGram reports whether project_grams answers the (trimmed) query q,
 // i.e. whether ProjectsWith can force gramFew and gramMany on it.
@@ -170,6 +170,11 @@ func (db *DB) ProjectsWith(ctx context.Context, strategy string, f engine.Projec
 		case err != nil:
 		case strategy == "unsearched":
 			s = unsearched{}
+		case strategy == "industryWalk":
+			u := unsearched{}.query(db, f)
+			var n int
+			err = tx.QueryRowContext(ctx, u.count, u.countArgs...).Scan(&n)
+			s = industryWalk{n: n}
 		case strategy == "trigramInline":
 			s = trigramInline{f.Query}
 		case strategy == "gramFew", strategy == "gramMany": // the hits read by id, or probed per row
