@@ -431,9 +431,9 @@ func limitKey(parts ...string) string {
 }
 
 // update runs change on the pair's and the address's counts at now and,
-// when change reports a change, stores them, each kept until it can no longer limit anything: a pair two
-// windows after its last failure (then it is forgiven), an address one
-// window after its last attempt.
+// when change reports a change, stores them, each kept until it can no
+// longer limit anything: a pair two windows after its last failure (then
+// it is forgiven), an address one window after its last attempt.
 func (l *loginLimiter) update(ctx context.Context, account, addr string, change func(now time.Time, pair, ad *engine.LimitCount) bool) error {
 	now := l.now()
 	return l.store.UpdateLimitCounts(ctx, now, l.keys(account, addr), func(c []*engine.LimitCount) bool {
