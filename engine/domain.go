@@ -373,12 +373,16 @@ type IdempotentResult struct {
 type AccountStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	Session(ctx context.Context, id string) (*Session, error)
+	// SessionUser is Session with its account (disabled or not), in one read.
+	SessionUser(ctx context.Context, id string) (*Session, *User, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID int64) error
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error // sets t.ID
 	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	// APITokenUser is APITokenByHash with the token's account, in one read.
+	APITokenUser(ctx context.Context, hash string) (*APIToken, *User, error)
 	// TouchAPIToken records a use from an address the token has used before.
 	TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error
 	APITokens(ctx context.Context, userID int64) ([]APIToken, error)

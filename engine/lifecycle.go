@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/looplab/fsm"
 )
@@ -127,32 +129,55 @@ var effects = map[string]func(context.Context, *actEffect) error{
 
 // Terminal reports whether no event leaves s.
 func (s State) Terminal() bool {
-	return len(newMachine(s).AvailableTransitions()) == 0
+	return len(machine().next[s]) == 0
 }
 
 // newMachine builds a throwaway fsm at state s. looplab/fsm is not safe for
-// concurrent use and holds state in memory, so every command builds its own
-// from the stored state; the store's version check is the real guard.
+// concurrent use and holds state in memory; the store's version check is
+// the real guard.
 func newMachine(s State) *fsm.FSM {
 	return fsm.NewFSM(string(s), lifecycle, nil)
 }
 
+// lifecycleMachine is what looplab/fsm answers for the lifecycle table,
+// asked once for every state and event: building an fsm costs more than a
+// command's checks (its maps and callbacks, BENCHMARKS.md issue 16), and
+// the table never changes, so a command looks its move up here.
+type lifecycleMachine struct {
+	next   map[State]map[string]State // per state, each event's destination
+	events map[string]bool            // every event of the table
+}
+
+var machine = sync.OnceValue(func() lifecycleMachine {
+	m := lifecycleMachine{next: map[State]map[string]State{}, events: map[string]bool{}}
+	for _, e := range lifecycle {
+		m.events[e.Name] = true
+	}
+	for _, s := range States {
+		m.next[s] = map[string]State{}
+		for _, ev := range newMachine(s).AvailableTransitions() {
+			f := newMachine(s)
+			err := f.Event(context.Background(), ev)
+			if err != nil && !errors.As(err, new(fsm.NoTransitionError)) {
+				panic(fmt.Sprintf("lifecycle: %s from %s: %v", ev, s, err)) // cannot happen: fsm offered it
+			}
+			m.next[s][ev] = State(f.Current())
+		}
+	}
+	return m
+})
+
 // transition returns the state event leads to from s, or a conflict error
 // (the project is not in a state where event applies).
 func transition(s State, event string) (State, error) {
-	m := newMachine(s)
-	err := m.Event(context.Background(), event)
-	var noTransition fsm.NoTransitionError
-	switch {
-	case err == nil, errors.As(err, &noTransition):
-		return State(m.Current()), nil
-	case errors.As(err, new(fsm.UnknownEventError)):
-		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
-	case errors.As(err, new(fsm.InvalidEventError)):
-		return "", errNotNow(s, event)
-	default:
-		return "", err
+	m := machine()
+	if to, ok := m.next[s][event]; ok {
+		return to, nil
 	}
+	if !m.events[event] {
+		return "", Fail(EINVALID, "err.unknown_action", Args{"Event": event})
+	}
+	return "", errNotNow(s, event)
 }
 
 // Visualize renders the lifecycle as a Mermaid state diagram, for the README.

@@ -71,7 +71,10 @@ type ScreenedProject struct {
 // RuleGovernanceStore reads rule-set changes and what-if reports; they are
 // written through Apply with a RulesPart.
 type RuleGovernanceStore interface {
-	RuleSetInForce(ctx context.Context, park string, at time.Time) (RuleSetRecord, error)
+	// RuleSetVersionInForce is the version of the park's rule set in force
+	// at a time, without its text: a version's text never changes, so the
+	// parsed one is kept by version (Service.RuleSetVersion).
+	RuleSetVersionInForce(ctx context.Context, park string, at time.Time) (string, error)
 	RuleSetChanges(ctx context.Context, park string) ([]RuleSetChange, error)
 	RuleSetChange(ctx context.Context, id int64) (RuleSetChange, error)
 	WhatIf(ctx context.Context, id int64) (WhatIfRecord, error)
@@ -100,11 +103,11 @@ type RulesPart struct {
 // RuleSetInForce is the park's rule set in force at t: the newest approved
 // change effective by then. Submit asks with the time of its own log entry.
 func (s *Service) RuleSetInForce(ctx context.Context, park string, at time.Time) (*rules.RuleSet, error) {
-	rec, err := s.store.RuleSetInForce(ctx, park, at)
+	version, err := s.store.RuleSetVersionInForce(ctx, park, at)
 	if err != nil {
 		return nil, err
 	}
-	return s.parsedRuleSet(rec)
+	return s.RuleSetVersion(ctx, version)
 }
 
 const maxNoteLength = 2000

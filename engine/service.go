@@ -250,12 +250,6 @@ func (s *Service) Ping(ctx context.Context) error {
 	return err
 }
 
-// SessionUser is the account behind a session or an API token, by id; the
-// caller refuses it (and ends its sessions) when it is disabled.
-func (s *Service) SessionUser(ctx context.Context, id int64) (*User, error) {
-	return s.store.UserByID(ctx, id)
-}
-
 // KnownUser reports whether username names an account, for the sign-in
 // log (a failed sign-in of a real account is the one worth watching).
 func (s *Service) KnownUser(ctx context.Context, username string) bool {

@@ -240,6 +240,10 @@ type OpenDeadline struct {
 type CalendarStore interface {
 	// CalendarInForce is the newest loaded version, with its source; not_found when none was.
 	CalendarInForce(ctx context.Context) (CalendarRecord, error)
+	// CalendarVersionInForce is CalendarInForce's version alone: calendars
+	// are append-only and a version is its source's hash, so the parsed
+	// calendar of a version seen before can be kept.
+	CalendarVersionInForce(ctx context.Context) (string, error)
 	// Calendars lists the loaded versions newest first, without their source.
 	Calendars(ctx context.Context) ([]CalendarRecord, error)
 	// OpenDeadlines lists the projects in states that have a deadline set.
@@ -310,19 +314,28 @@ type calendarCache struct {
 
 // calendar is the working-day calendar in force now: the newest version an
 // administrator loaded, else the built-in one. Deadlines always count with it.
+// Every move asks, so the parsed calendar is kept and only the version in
+// force is read each time; the source only when that version is new.
 func (s *Service) calendar(ctx context.Context) (*Calendar, error) {
-	src, version := defaultCalendarSource, defaultCalendarVersion()
-	rec, err := s.store.CalendarInForce(ctx)
+	version, err := s.store.CalendarVersionInForce(ctx)
 	switch {
-	case err == nil:
-		src, version = []byte(rec.Source), rec.Version // the stored version is the source's SHA-256
-	case ErrorCode(err) != ENOTFOUND:
+	case ErrorCode(err) == ENOTFOUND:
+		version = defaultCalendarVersion()
+	case err != nil:
 		return nil, err
 	}
 	s.cal.mu.Lock()
 	defer s.cal.mu.Unlock()
 	if s.cal.cal != nil && s.cal.cal.version == version {
 		return s.cal.cal, nil
+	}
+	src := defaultCalendarSource
+	if version != defaultCalendarVersion() {
+		rec, err := s.store.CalendarInForce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		src, version = []byte(rec.Source), rec.Version // the stored version is the source's SHA-256
 	}
 	c, err := ParseCalendar(src, s.location)
 	if err != nil {

@@ -37,17 +37,26 @@ func (db *DB) CreateSession(ctx context.Context, s *engine.Session) error {
 
 // Session returns a session by id (the hash of the cookie secret).
 func (db *DB) Session(ctx context.Context, id string) (*engine.Session, error) {
-	s := &engine.Session{}
+	s, _, err := db.SessionUser(ctx, id)
+	return s, err
+}
+
+// SessionUser returns a session by id with its account, in one read: every
+// request signed in by a cookie asks (BENCHMARKS.md, issue 16). A disabled
+// account comes back as it is, for the caller to end its sessions.
+func (db *DB) SessionUser(ctx context.Context, id string) (*engine.Session, *engine.User, error) {
+	s, u := &engine.Session{}, &engine.User{}
 	err := db.readRow(ctx, `
-			SELECT id, user_id, csrf_token, created_at, last_seen_at, remote_addr FROM sessions WHERE id = ?`, id).
-		Scan(&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr)
+			SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.remote_addr, `+qualifiedUserColumns+`
+			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id).
+		Scan(append([]any{&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr}, userDest(u)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("what.session")
 	}
 	if err != nil {
-		return nil, wrap("session", err)
+		return nil, nil, wrap("session", err)
 	}
-	return s, nil
+	return s, u, nil
 }
 
 // TouchSession records activity on a session, for idle timeouts.
@@ -110,12 +119,21 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 
 const tokenColumns = `id, user_id, name, hash, created_at, last_used_at, revoked, scopes, parks, expires_at, last_used_addr`
 
+// tokenDest are the scan destinations of tokenColumns; finish completes t
+// after the scan.
+func tokenDest(t *engine.APIToken) (dest []any, finish func()) {
+	var scopes, parks string
+	return []any{&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.LastUsedAt}, &t.Revoked,
+			&scopes, &parks, nullTimeCol{&t.ExpiresAt}, &t.LastUsedAddr}, func() {
+			t.Scopes, t.Parks = strings.Fields(scopes), strings.Fields(parks)
+		}
+}
+
 func scanToken(s interface{ Scan(...any) error }) (engine.APIToken, error) {
 	var t engine.APIToken
-	var scopes, parks string
-	err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.LastUsedAt}, &t.Revoked,
-		&scopes, &parks, nullTimeCol{&t.ExpiresAt}, &t.LastUsedAddr)
-	t.Scopes, t.Parks = strings.Fields(scopes), strings.Fields(parks)
+	dest, finish := tokenDest(&t)
+	err := s.Scan(dest...)
+	finish()
 	return t, err
 }
 
@@ -123,17 +141,31 @@ func scanToken(s interface{ Scan(...any) error }) (engine.APIToken, error) {
 // token, or one whose user is disabled, is not_found: for signing in it is as
 // good as no token, and this way no caller can forget to check.
 func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken, error) {
-	t, err := scanToken(db.readRow(ctx, `
-			SELECT `+tokenColumns+` FROM api_tokens
-			WHERE hash = ? AND revoked = 0 AND user_id IN (SELECT id FROM users WHERE disabled = 0)`, hash))
+	t, _, err := db.APITokenUser(ctx, hash)
+	return t, err
+}
+
+// APITokenUser is APITokenByHash with the token's account, in one read:
+// every API request asks (BENCHMARKS.md, issue 16).
+func (db *DB) APITokenUser(ctx context.Context, hash string) (*engine.APIToken, *engine.User, error) {
+	t, u := &engine.APIToken{}, &engine.User{}
+	dest, finish := tokenDest(t)
+	err := db.readRow(ctx, `
+			SELECT `+qualifiedTokenColumns+`, `+qualifiedUserColumns+`
+			FROM api_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.hash = ? AND t.revoked = 0 AND u.disabled = 0`, hash).Scan(append(dest, userDest(u)...)...)
+	finish()
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("what.token")
 	}
 	if err != nil {
-		return nil, wrap("api token by hash", err)
+		return nil, nil, wrap("api token by hash", err)
 	}
-	return &t, nil
+	return t, u, nil
 }
+
+// qualifiedTokenColumns are tokenColumns for a join, the table named t.
+var qualifiedTokenColumns = qualify("t", tokenColumns)
 
 // TouchAPIToken records that a token was used, and from where.
 func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time, addr string) error {

@@ -25,6 +25,16 @@ func (db *DB) CalendarInForce(ctx context.Context) (engine.CalendarRecord, error
 	return rec, wrap("calendar in force", err)
 }
 
+// CalendarVersionInForce is the newest loaded calendar's version alone.
+func (db *DB) CalendarVersionInForce(ctx context.Context) (string, error) {
+	var version string
+	err := db.readRow(ctx, `SELECT version FROM calendars ORDER BY id DESC LIMIT 1`).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("what.calendar")
+	}
+	return version, wrap("calendar version in force", err)
+}
+
 // Calendars lists the loaded versions, newest first, without their source.
 func (db *DB) Calendars(ctx context.Context) ([]engine.CalendarRecord, error) {
 	var out []engine.CalendarRecord

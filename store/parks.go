@@ -145,6 +145,18 @@ func (db *DB) RuleSetInForce(ctx context.Context, park string, at time.Time) (en
 	return rs, wrap("rule set in force", err)
 }
 
+// RuleSetVersionInForce is the version RuleSetInForce would return, without
+// reading its text: every submit asks (BENCHMARKS.md, issue 16), and the
+// engine keeps each version's parsed text, which never changes.
+func (db *DB) RuleSetVersionInForce(ctx context.Context, park string, at time.Time) (string, error) {
+	var version string
+	err := db.readRow(ctx, inForceSQL, park, fmtTime(at)).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("what.rule_set")
+	}
+	return version, wrap("rule set version in force", err)
+}
+
 // RuleSet returns a stored version, in force or not, so that an old decision
 // can be reproduced with the rules that made it.
 func (db *DB) RuleSet(ctx context.Context, version string) (engine.RuleSetRecord, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"time"
 
 	"context"
@@ -12,10 +13,27 @@ import (
 
 const userColumns = `id, username, display_name, password_hash, disabled, created_at, department`
 
+// qualifiedUserColumns are userColumns for a join, the table named u.
+var qualifiedUserColumns = qualify("u", userColumns)
+
+// userDest are the scan destinations of userColumns.
+func userDest(u *engine.User) []any {
+	return []any{&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, &u.Department}
+}
+
 func scanUser(s interface{ Scan(...any) error }) (*engine.User, error) {
 	u := &engine.User{}
-	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, &u.Department)
+	err := s.Scan(userDest(u)...)
 	return u, err
+}
+
+// qualify prefixes each of a comma-separated column list with table.
+func qualify(table, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = table + "." + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // UserByID returns the user with that id.

@@ -91,13 +91,11 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok {
 				return engine.Fail(engine.EUNAUTHORIZED, "err.authorization_header_must_be_bearer_token", nil)
 			}
-			tok, err := s.accounts.APITokenByHash(ctx, hashToken(strings.TrimSpace(secret)))
-			if err != nil || tok.Revoked {
+			// The token and its account in one read, live ones only: a
+			// revoked token or a disabled account is refused here.
+			tok, u, err := s.accounts.APITokenUser(ctx, hashToken(strings.TrimSpace(secret)))
+			if err != nil || tok.Revoked || u.Disabled {
 				return engine.Fail(engine.EUNAUTHORIZED, "err.api_token_is_invalid_or_revoked", nil)
-			}
-			u, err := s.svc.SessionUser(ctx, tok.UserID)
-			if err != nil || u.Disabled {
-				return engine.Fail(engine.EUNAUTHORIZED, "err.account_disabled", nil)
 			}
 			if err := s.useToken(c, tok, u, now); err != nil {
 				return err
@@ -131,16 +129,12 @@ func unsafeMethod(m string) bool {
 // timed out or whose account was disabled.
 func (s *Server) resumeSession(c echo.Context, secret string, now time.Time) (*engine.Session, *engine.User) {
 	ctx := c.Request().Context()
-	sess, err := s.accounts.Session(ctx, hashToken(secret))
+	sess, u, err := s.accounts.SessionUser(ctx, hashToken(secret))
 	if err != nil {
 		return nil, nil
 	}
 	if now.Sub(sess.LastSeenAt) > s.cfg.IdleTimeout || now.Sub(sess.CreatedAt) > s.cfg.AbsoluteTimeout {
 		_ = s.accounts.DeleteSession(ctx, sess.ID)
-		return nil, nil
-	}
-	u, err := s.svc.SessionUser(ctx, sess.UserID)
-	if err != nil {
 		return nil, nil
 	}
 	if u.Disabled {
