@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
@@ -22,7 +23,39 @@ var authzPolicy string
 // builds a fresh enforcer from them and swaps it in, so readers never see a
 // half-loaded policy.
 type Authorizer struct {
-	enforcer atomic.Pointer[casbin.Enforcer]
+	loaded atomic.Pointer[loadedPolicy]
+}
+
+// loadedPolicy is one Load's enforcer with a memo of its answers for a role:
+// an enforcer is never changed once loaded (Load makes a new one), so what it
+// answered once it answers always, and casbin's matcher costs more than a
+// map look-up on every command (BENCHMARKS.md, issue 16).
+type loadedPolicy struct {
+	enforcer *casbin.Enforcer
+	grants   sync.Map // grantKey → bool
+	size     atomic.Int64
+}
+
+type grantKey struct{ role, park, obj, act string }
+
+// maxGrants bounds the memo: an act is the request's word, so a stream of
+// made-up ones must not grow it without end; past the bound casbin answers.
+const maxGrants = 1 << 14
+
+// roleMay reports whether role r may do act on obj in park.
+func (p *loadedPolicy) roleMay(r Role, park, obj, act string) bool {
+	k := grantKey{string(r), park, obj, act}
+	if ok, found := p.grants.Load(k); found {
+		return ok.(bool)
+	}
+	ok, err := p.enforcer.Enforce(string(r), park, obj, act)
+	ok = err == nil && ok
+	if err == nil && p.size.Load() < maxGrants {
+		if _, had := p.grants.LoadOrStore(k, ok); !had {
+			p.size.Add(1)
+		}
+	}
+	return ok
 }
 
 // subject keeps user names apart from role names in casbin's namespace.
@@ -52,23 +85,20 @@ func (a *Authorizer) Load(assignments []RoleAssignment) error {
 	if err != nil {
 		return fmt.Errorf("authz enforcer: %w", err)
 	}
-	a.enforcer.Store(e)
+	a.loaded.Store(&loadedPolicy{enforcer: e})
 	return nil
 }
 
 // Role returns the first role (in Roles order) through which username may do
 // act on obj in park, and whether any does. Deny by default.
 func (a *Authorizer) Role(username, park, obj, act string) (Role, bool) {
-	e := a.enforcer.Load()
+	p := a.loaded.Load()
 	if park == "" || username == "" {
 		return "", false
 	}
-	held := e.GetRolesForUserInDomain(subject(username), park)
+	held := p.enforcer.GetRolesForUserInDomain(subject(username), park)
 	for _, r := range Roles {
-		if !contains(held, string(r)) {
-			continue
-		}
-		if ok, err := e.Enforce(string(r), park, obj, act); err == nil && ok {
+		if contains(held, string(r)) && p.roleMay(r, park, obj, act) {
 			return r, true
 		}
 	}
@@ -84,7 +114,7 @@ func (a *Authorizer) Allowed(username, park, obj, act string) bool {
 // RolesIn lists the roles username holds in park.
 func (a *Authorizer) RolesIn(username, park string) []Role {
 	var out []Role
-	held := a.enforcer.Load().GetRolesForUserInDomain(subject(username), park)
+	held := a.loaded.Load().enforcer.GetRolesForUserInDomain(subject(username), park)
 	for _, r := range Roles {
 		if contains(held, string(r)) {
 			out = append(out, r)

@@ -78,7 +78,7 @@ func TestPolicyMatchesLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := a.enforcer.Load()
+	e := a.loaded.Load().enforcer
 	policy, err := e.GetPolicy()
 	if err != nil {
 		t.Fatal(err)

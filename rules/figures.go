@@ -157,11 +157,21 @@ var firmFigures = []string{"industry_code", "leased_plant", "output", "value_add
 // figureName is a figure as an argument of a message, rendered in the
 // reader's language; "" for a name that is not a figure.
 func figureName(name string) any {
-	if _, ok := figureWords()[name]; !ok {
-		return ""
+	if m, ok := figureNameMessages()[name]; ok {
+		return m
 	}
-	return catalog.Message{ID: "figure.name." + name}
+	return ""
 }
+
+// figureNameMessages are figureName's answers, made once: every screening
+// checks every figure, naming it for a refusal it almost never makes.
+var figureNameMessages = sync.OnceValue(func() map[string]any {
+	m := map[string]any{}
+	for name := range figureWords() {
+		m[name] = catalog.Message{ID: "figure.name." + name}
+	}
+	return m
+})
 
 // rangeUnit is what follows a figure's bounds in figure.out_of_range: its
 // unit, "a percentage" for a share, nothing for a grade (an ordinal).
