@@ -579,6 +579,7 @@ func boundWord(o op) catalog.Message {
 
 // prepare builds the fixed message parts of every check.
 func (rs *RuleSet) prepare() {
+	rs.required = rs.requiredFigures()
 	rs.limits = map[float64]decimal.Decimal{}
 	for _, c := range rs.checks {
 		vs := []float64{c.value, c.other}

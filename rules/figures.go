@@ -291,18 +291,23 @@ func checkIndustryCode(code string, class bool) error {
 // every field named at once; a draft may stay incomplete.
 func (rs *RuleSet) Incomplete(f Figures) []string {
 	var out []string
+	for _, r := range rs.required {
+		if !(r.land && f.LeasedPlant) && blank(&f, r.name) {
+			out = append(out, r.name)
+		}
+	}
+	return out
+}
+
+// requiredFigures lists, once per rule set, the figures Incomplete asks for.
+func (rs *RuleSet) requiredFigures() []requiredFigure {
+	var out []requiredFigure
 	for _, name := range append([]string{"industry_code"}, FigureNames()...) {
 		switch rs.figureMode[name] {
 		case figureRequired:
+			out = append(out, requiredFigure{name: name})
 		case figureLand:
-			if f.LeasedPlant {
-				continue
-			}
-		default:
-			continue
-		}
-		if blank(&f, name) {
-			out = append(out, name)
+			out = append(out, requiredFigure{name: name, land: true})
 		}
 	}
 	return out

@@ -32,6 +32,14 @@ type RuleSet struct {
 	precision  int                         // decimals metrics are rounded to before comparing
 	limits     map[float64]decimal.Decimal // the checks' configured values at precision (prepare)
 	figureMode map[string]string
+	required   []requiredFigure // the figures Incomplete asks for, in form order (prepare)
+}
+
+// requiredFigure is a figure a submit cannot leave blank; land ones only
+// when the plant is not leased.
+type requiredFigure struct {
+	name string
+	land bool
 }
 
 // metric is a Metric with its compiled formula; used marks metrics some
