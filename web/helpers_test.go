@@ -51,6 +51,7 @@ type world struct {
 	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
+	path  string // the database file, for a second handle (another process's view)
 	svc   *engine.Service
 	srv   *Server
 	clock *clock
@@ -73,7 +74,8 @@ func mustWorldConfig(t testing.TB, cfg Config) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(storetest.Path(t))
+	path := storetest.Path(t)
+	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func mustWorldConfig(t testing.TB, cfg Config) *world {
 			t.Fatal(err)
 		}
 	}
-	w := &world{t: t, ctx: ctx, db: db, svc: svc, clock: clk, users: map[string]*engine.User{}}
+	w := &world{t: t, ctx: ctx, db: db, path: path, svc: svc, clock: clk, users: map[string]*engine.User{}}
 	for _, r := range engine.Roles {
 		w.user(string(r), engine.RoleAssignment{Role: r, Park: ownPark})
 		w.user(string(r)+"@other", engine.RoleAssignment{Role: r, Park: otherPark})
