@@ -26,6 +26,12 @@ func TestSessions(t *testing.T) {
 		if *got != *s || !got.LastSeenAt.Equal(t0) {
 			t.Fatalf("session = %+v, want %+v", got, s)
 		}
+		withUser, u, err := db.SessionUser(ctx, "h1")
+		if err != nil || *withUser != *got || u.ID != uid || u.Username != "alice" || u.Disabled {
+			t.Fatalf("session with user = %+v, %+v, %v", withUser, u, err)
+		}
+		_, _, err = db.SessionUser(ctx, "nope")
+		wantCode(t, err, engine.ENOTFOUND)
 	})
 	t.Run("Duplicate", func(t *testing.T) {
 		wantCode(t, db.CreateSession(ctx, &engine.Session{ID: "h1", UserID: uid}), engine.ECONFLICT)
@@ -95,6 +101,20 @@ func TestAPITokens(t *testing.T) {
 		}
 		_, err = db.APITokenByHash(ctx, "nope")
 		wantCode(t, err, engine.ENOTFOUND)
+		withUser, u, err := db.APITokenUser(ctx, "hash1")
+		if err != nil || withUser.ID != tok.ID || withUser.Name != "excel" || u.ID != alice || u.Username != "alice" {
+			t.Fatalf("token with user = %+v, %+v, %v", withUser, u, err)
+		}
+	})
+	t.Run("ScopesWithUser", func(t *testing.T) {
+		scoped := &engine.APIToken{UserID: bob, Name: "pull", Hash: "hash2", Scopes: []string{"audit:read"}, Parks: []string{"yingde"}}
+		if err := db.CreateAPIToken(ctx, scoped); err != nil {
+			t.Fatal(err)
+		}
+		got, u, err := db.APITokenUser(ctx, "hash2")
+		if err != nil || u.ID != bob || len(got.Scopes) != 1 || got.Scopes[0] != "audit:read" || len(got.Parks) != 1 || got.Parks[0] != "yingde" {
+			t.Fatalf("token with user = %+v, %+v, %v", got, u, err)
+		}
 	})
 	t.Run("Touch", func(t *testing.T) {
 		at := t0.Add(time.Hour)
@@ -112,6 +132,8 @@ func TestAPITokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := db.APITokenByHash(ctx, "hash1")
+		wantCode(t, err, engine.ENOTFOUND)
+		_, _, err = db.APITokenUser(ctx, "hash1")
 		wantCode(t, err, engine.ENOTFOUND)
 		if err := applyAccount(t, db, engine.EventUserEnable, engine.AccountPart{UserID: alice, Disabled: &no}); err != nil {
 			t.Fatal(err)

@@ -362,6 +362,8 @@ func TestParksAndRuleSets(t *testing.T) {
 	t.Run("NoActiveRuleSet", func(t *testing.T) {
 		_, err := db.ActiveRuleSet(ctx, "qingyuan")
 		wantCode(t, err, engine.ENOTFOUND)
+		_, err = db.RuleSetVersionInForce(ctx, "qingyuan", t0)
+		wantCode(t, err, engine.ENOTFOUND)
 	})
 	t.Run("Activate", func(t *testing.T) {
 		for _, v := range []string{"v1", "v2"} {
@@ -389,6 +391,9 @@ func TestParksAndRuleSets(t *testing.T) {
 		rs, _ = db.ActiveRuleSet(ctx, "qingyuan")
 		if got, want := rs.Version, "v1"; got != want {
 			t.Fatalf("active = %q, want %q", got, want)
+		}
+		if got, err := db.RuleSetVersionInForce(ctx, "qingyuan", t0); err != nil || got != "v1" {
+			t.Fatalf("version in force = %q, %v; want v1", got, err)
 		}
 		old, err := db.RuleSet(ctx, "v2")
 		if err != nil {
