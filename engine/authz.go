@@ -24,6 +24,7 @@ var authzPolicy string
 // half-loaded policy.
 type Authorizer struct {
 	loaded atomic.Pointer[loadedPolicy]
+	mu     sync.Mutex // serialises LoadAt, so an older snapshot never replaces a newer one
 }
 
 // loadedPolicy is one Load's enforcer with a memo of its answers for a role:
@@ -31,9 +32,10 @@ type Authorizer struct {
 // answered once it answers always, and casbin's matcher costs more than a
 // map look-up on every command (BENCHMARKS.md, issue 16).
 type loadedPolicy struct {
-	enforcer *casbin.Enforcer
-	grants   sync.Map // grantKey → bool
-	size     atomic.Int64
+	enforcer   *casbin.Enforcer
+	generation int64    // the role generation of its assignments (LoadAt); 0: not known
+	grants     sync.Map // grantKey → bool
+	size       atomic.Int64
 }
 
 type grantKey struct{ role, park, obj, act string }
@@ -69,6 +71,20 @@ func NewAuthorizer(assignments []RoleAssignment) (*Authorizer, error) {
 
 // Load replaces the role assignments.
 func (a *Authorizer) Load(assignments []RoleAssignment) error {
+	return a.LoadAt(0, assignments)
+}
+
+// Generation is the role generation of the assignments loaded (LoadAt).
+func (a *Authorizer) Generation() int64 { return a.loaded.Load().generation }
+
+// LoadAt replaces the role assignments with those of role generation gen,
+// unless a newer generation is already loaded.
+func (a *Authorizer) LoadAt(gen int64, assignments []RoleAssignment) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if cur := a.loaded.Load(); cur != nil && gen != 0 && gen < cur.generation {
+		return nil
+	}
 	m, err := model.NewModelFromString(authzModel)
 	if err != nil {
 		return fmt.Errorf("authz model: %w", err)
@@ -85,7 +101,7 @@ func (a *Authorizer) Load(assignments []RoleAssignment) error {
 	if err != nil {
 		return fmt.Errorf("authz enforcer: %w", err)
 	}
-	a.loaded.Store(&loadedPolicy{enforcer: e})
+	a.loaded.Store(&loadedPolicy{enforcer: e, generation: gen})
 	return nil
 }
 

@@ -46,6 +46,10 @@ type User struct {
 	// Department is the zone department the account belongs to (自然资源局 …),
 	// empty for the park's own staff: a project can be shared with it (share.go).
 	Department string `json:"department,omitempty"`
+	// RoleGeneration is the role assignments' generation when the account
+	// was read for a request (AccountStore.APITokenUser, SessionUser; 0 from
+	// other reads): Service.CatchUpRoles reloads a policy older than it.
+	RoleGeneration int64 `json:"-"`
 }
 
 // RoleAssignment grants a user a role in a park.
@@ -302,6 +306,9 @@ type UserStore interface {
 	UserByName(ctx context.Context, username string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
 	Assignments(ctx context.Context) ([]RoleAssignment, error)
+	// AssignmentsAt is Assignments with the role generation they are at,
+	// read in one snapshot.
+	AssignmentsAt(ctx context.Context) (int64, []RoleAssignment, error)
 }
 
 // ProjectStore reads projects and what hangs on them.

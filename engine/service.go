@@ -77,11 +77,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		s.passwords = argon2id.DefaultParams
 	}
 	s.store = notifying{Store: cfg.Store, s: s}
-	as, err := cfg.Store.Assignments(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load role assignments: %w", err)
-	}
-	if s.authz, err = NewAuthorizer(as); err != nil {
+	s.authz = &Authorizer{}
+	if err := s.ReloadRoles(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -98,11 +95,23 @@ func (s *Service) Now() time.Time { return s.now() }
 
 // ReloadRoles re-reads role assignments into the authorizer.
 func (s *Service) ReloadRoles(ctx context.Context) error {
-	as, err := s.store.Assignments(ctx)
+	gen, as, err := s.store.AssignmentsAt(ctx)
 	if err != nil {
 		return fmt.Errorf("load role assignments: %w", err)
 	}
-	return s.authz.Load(as)
+	return s.authz.LoadAt(gen, as)
+}
+
+// CatchUpRoles reloads the role assignments when the store's role
+// generation gen (User.RoleGeneration, read with the request's token or
+// session) is newer than the policy's: another process (the CLI, a second
+// node) changed them. Every request calls it before anything is authorized,
+// so a withdrawn role is never served; it reads nothing while they agree.
+func (s *Service) CatchUpRoles(ctx context.Context, gen int64) error {
+	if gen <= s.authz.Generation() {
+		return nil
+	}
+	return s.ReloadRoles(ctx)
 }
 
 // ---- rule sets ----

@@ -43,13 +43,14 @@ func (db *DB) Session(ctx context.Context, id string) (*engine.Session, error) {
 
 // SessionUser returns a session by id with its account, in one read: every
 // request signed in by a cookie asks (BENCHMARKS.md, issue 16). A disabled
-// account comes back as it is, for the caller to end its sessions.
+// account comes back as it is, for the caller to end its sessions. The
+// account carries the role generation (User.RoleGeneration).
 func (db *DB) SessionUser(ctx context.Context, id string) (*engine.Session, *engine.User, error) {
 	s, u := &engine.Session{}, &engine.User{}
 	err := db.readRow(ctx, `
-			SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.remote_addr, `+qualifiedUserColumns+`
+			SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.remote_addr, `+qualifiedUserColumns+`, `+roleGenerationSQL+`
 			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id).
-		Scan(append([]any{&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr}, userDest(u)...)...)
+		Scan(append([]any{&s.ID, &s.UserID, &s.CSRFToken, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.RemoteAddr}, append(userDest(u), &u.RoleGeneration)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("what.session")
 	}
@@ -146,14 +147,15 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (*engine.APIToken
 }
 
 // APITokenUser is APITokenByHash with the token's account, in one read:
-// every API request asks (BENCHMARKS.md, issue 16).
+// every API request asks (BENCHMARKS.md, issue 16). The account carries the
+// role generation (User.RoleGeneration).
 func (db *DB) APITokenUser(ctx context.Context, hash string) (*engine.APIToken, *engine.User, error) {
 	t, u := &engine.APIToken{}, &engine.User{}
 	dest, finish := tokenDest(t)
 	err := db.readRow(ctx, `
-			SELECT `+qualifiedTokenColumns+`, `+qualifiedUserColumns+`
+			SELECT `+qualifiedTokenColumns+`, `+qualifiedUserColumns+`, `+roleGenerationSQL+`
 			FROM api_tokens t JOIN users u ON u.id = t.user_id
-			WHERE t.hash = ? AND t.revoked = 0 AND u.disabled = 0`, hash).Scan(append(dest, userDest(u)...)...)
+			WHERE t.hash = ? AND t.revoked = 0 AND u.disabled = 0`, hash).Scan(append(dest, append(userDest(u), &u.RoleGeneration)...)...)
 	finish()
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("what.token")

@@ -232,3 +232,56 @@ func TestIdempotency(t *testing.T) {
 		}
 	})
 }
+
+// TestRoleGeneration: every change to role assignments, whichever way it
+// is made, raises the generation that AssignmentsAt reads with them and the
+// token and session reads carry; other account changes leave it.
+func TestRoleGeneration(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	alice := mustUser(t, db, "alice")
+	if err := db.CreateSession(ctx, &engine.Session{ID: "s1", UserID: alice}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAPIToken(ctx, &engine.APIToken{UserID: alice, Name: "t", Hash: "th"}); err != nil {
+		t.Fatal(err)
+	}
+	gen := func() int64 {
+		t.Helper()
+		g, _, err := db.AssignmentsAt(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, su, err := db.SessionUser(ctx, "s1")
+		if err != nil || su.RoleGeneration != g {
+			t.Fatalf("session read's generation %v (%v), AssignmentsAt's %d", su, err, g)
+		}
+		_, tu, err := db.APITokenUser(ctx, "th")
+		if err != nil || tu.RoleGeneration != g {
+			t.Fatalf("token read's generation %v (%v), AssignmentsAt's %d", tu, err, g)
+		}
+		return g
+	}
+	g0 := gen()
+	roles := func(rs ...engine.Role) {
+		t.Helper()
+		if err := applyAccount(t, db, engine.EventUserRoles, engine.AccountPart{UserID: alice, Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: rs}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roles(engine.RoleReviewer)
+	g1 := gen()
+	if g1 <= g0 {
+		t.Fatalf("a role given: generation %d after %d", g1, g0)
+	}
+	if err := db.TouchSession(ctx, "s1", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if g := gen(); g != g1 {
+		t.Fatalf("a session touched: generation %d, was %d", g, g1)
+	}
+	roles()
+	if g2 := gen(); g2 <= g1 {
+		t.Fatalf("a role withdrawn: generation %d after %d", g2, g1)
+	}
+}

@@ -52,7 +52,7 @@ var copyTables = []string{
 // derivedTables are kept by triggers from the copied rows (or are an
 // engine's own, or expire on their own, as the sign-in throttle's
 // limit_counts), so CopyTo leaves them to the target.
-var derivedTables = []string{"project_counts", "project_grams", "screenings", "chain_head", "goose_db_version", "limit_counts"}
+var derivedTables = []string{"project_counts", "project_grams", "screenings", "chain_head", "goose_db_version", "limit_counts", "role_generation"}
 
 // mustBeEmpty refuses a target that holds any row of a copied table: a
 // migration never merges into, or overwrites, a database in use.

@@ -83,20 +83,40 @@ func endAccess(ctx context.Context, tx *sql.Tx, userID int64) error {
 // Assignments lists every role assignment with the username filled in, by
 // park, username and role: the shape casbin's grouping policy is loaded from.
 func (db *DB) Assignments(ctx context.Context) ([]engine.RoleAssignment, error) {
+	_, out, err := db.AssignmentsAt(ctx)
+	return out, err
+}
+
+const assignmentsSQL = `
+	SELECT a.user_id, u.username, a.role, a.park
+	FROM role_assignments a JOIN users u ON u.id = a.user_id
+	ORDER BY a.park, u.username, a.role`
+
+// AssignmentsAt returns every role assignment with the role generation
+// they are at (migrations/00460), read in one snapshot, so a policy built
+// from them is known to be exactly that generation's.
+func (db *DB) AssignmentsAt(ctx context.Context) (int64, []engine.RoleAssignment, error) {
+	var gen int64
 	var out []engine.RoleAssignment
-	err := db.eachRow(ctx, `
-			SELECT a.user_id, u.username, a.role, a.park
-			FROM role_assignments a JOIN users u ON u.id = a.user_id
-			ORDER BY a.park, u.username, a.role`, nil, func(rows *sql.Rows) error {
-		var a engine.RoleAssignment
-		if err := rows.Scan(&a.UserID, &a.Username, &a.Role, &a.Park); err != nil {
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT n FROM role_generation`).Scan(&gen); err != nil {
 			return err
 		}
-		out = append(out, a)
-		return nil
+		rows, err := tx.QueryContext(ctx, assignmentsSQL)
+		return forEachRow(rows, err, func(rows *sql.Rows) error {
+			var a engine.RoleAssignment
+			if err := rows.Scan(&a.UserID, &a.Username, &a.Role, &a.Park); err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
 	})
-	return out, wrap("assignments", err)
+	return gen, out, wrap("assignments", err)
 }
+
+// roleGenerationSQL is the role generation as a column of an account read.
+const roleGenerationSQL = `(SELECT n FROM role_generation)`
 
 // errNoRows is what mustAffect returns when a statement touched nothing; the
 // caller turns it into the right domain error.

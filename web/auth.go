@@ -70,8 +70,10 @@ func currentSession(c echo.Context) *engine.Session {
 }
 
 // loadSession identifies the user from the session cookie or, on the API, a
-// bearer token; enforces idle and absolute timeouts and disabled accounts; and
-// checks CSRF on every state-changing request that a cookie authenticates.
+// bearer token; enforces idle and absolute timeouts and disabled accounts;
+// brings the role policy up to the store's role generation, read with the
+// token or session (Service.CatchUpRoles); and checks CSRF on every
+// state-changing request that a cookie authenticates.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -97,6 +99,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || tok.Revoked || u.Disabled {
 				return engine.Fail(engine.EUNAUTHORIZED, "err.api_token_is_invalid_or_revoked", nil)
 			}
+			if err := s.svc.CatchUpRoles(ctx, u.RoleGeneration); err != nil {
+				return err
+			}
 			if err := s.useToken(c, tok, u, now); err != nil {
 				return err
 			}
@@ -106,6 +111,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if ck, err := c.Cookie(cookieSession); err == nil && ck.Value != "" {
 			if sess, u := s.resumeSession(c, ck.Value, now); u != nil {
+				if err := s.svc.CatchUpRoles(ctx, u.RoleGeneration); err != nil {
+					return err
+				}
 				c.Set(ctxUser, u)
 				c.Set(ctxSession, sess)
 			} else {

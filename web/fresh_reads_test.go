@@ -27,9 +27,9 @@ func otherProcess(t *testing.T, w *world) (*store.DB, *engine.Service) {
 	return db, svc
 }
 
-// TestAuthSeesOtherProcess: a token revoked, a session ended or an account
-// disabled by another process is refused on the very next request, however
-// often the server has just served it.
+// TestAuthSeesOtherProcess: a token revoked, a session ended, a role
+// withdrawn or an account disabled by another process is refused on the
+// very next request, however often the server has just served it.
 func TestAuthSeesOtherProcess(t *testing.T) {
 	w := mustWorld(t)
 	other, otherSvc := otherProcess(t, w)
@@ -65,6 +65,36 @@ func TestAuthSeesOtherProcess(t *testing.T) {
 		}
 		if rec := c.do("GET", "/api/v1/projects", nil); rec.Code != http.StatusUnauthorized {
 			t.Errorf("ended session: %d, want 401", rec.Code)
+		}
+	})
+
+	t.Run("RoleWithdrawn", func(t *testing.T) {
+		// The auditor reads the log of its park by token and by session;
+		// another process takes the role away, then gives it back.
+		tok, page := w.bearerFor("auditor", engine.APIToken{}), w.login("auditor")
+		const entries = "/api/v1/audit/entries?park=" + ownPark + "&limit=1"
+		for _, c := range []*client{tok, page, tok, page} {
+			if rec := c.do("GET", entries, nil); rec.Code != http.StatusOK {
+				t.Fatalf("before the change: %d %.200s", rec.Code, rec.Body)
+			}
+		}
+		setRoles := func(roles ...engine.Role) {
+			t.Helper()
+			if err := otherSvc.SetRoles(w.ctx, w.users["admin"], w.users["auditor"].ID, ownPark, roles); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setRoles()
+		for name, c := range map[string]*client{"token": tok, "session": page} {
+			if rec := c.do("GET", entries, nil); rec.Code != http.StatusForbidden {
+				t.Errorf("%s after the role was withdrawn elsewhere: %d, want 403", name, rec.Code)
+			}
+		}
+		setRoles(engine.RoleAuditor)
+		for name, c := range map[string]*client{"token": tok, "session": page} {
+			if rec := c.do("GET", entries, nil); rec.Code != http.StatusOK {
+				t.Errorf("%s after the role was given back elsewhere: %d, want 200", name, rec.Code)
+			}
 		}
 	})
 
