@@ -203,7 +203,7 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 			}
 			p.Version, p.UpdatedAt = version, e.Time
 			if c.Report != nil {
-				p.Report, p.ReportJSON = c.Report.Report, "" // the caller's project holds what is stored
+				p.Report, p.ReportJSON = c.Report.Report, string(j.report) // the caller's project holds what is stored
 			}
 		}
 		if score != nil {
@@ -366,7 +366,9 @@ func encodeProject(p *engine.Project, part *engine.ReportPart) (projectJSON, err
 		return j, nil
 	}
 	if rep != nil {
-		if j.report, err = json.Marshal(rep); err != nil {
+		if part != nil && part.JSON != "" {
+			j.report = []byte(part.JSON)
+		} else if j.report, err = json.Marshal(rep); err != nil {
 			return j, fmt.Errorf("encode report: %w", err)
 		}
 		sum := sha256.Sum256(j.report)
