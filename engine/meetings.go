@@ -81,9 +81,14 @@ type MeetingPart struct {
 // MeetingStore reads meetings; every change is a Change with a MeetingPart.
 type MeetingStore interface {
 	Meeting(ctx context.Context, id int64) (*Meeting, error)
+	// MeetingItem is the meeting with only projectID's item on its agenda
+	// (ENOTFOUND when the project is not on it).
+	MeetingItem(ctx context.Context, id, projectID int64) (*Meeting, error)
 	// Meetings lists the meetings of parks, newest first, with their agendas.
 	Meetings(ctx context.Context, parks []string) ([]Meeting, error)
 	Votes(ctx context.Context, meetingID int64) ([]Vote, error)
+	// ItemVotes lists the votes on one item, in the order they were cast.
+	ItemVotes(ctx context.Context, meetingID, projectID int64) ([]Vote, error)
 }
 
 // MeetingInput is the form that opens a meeting.
@@ -245,14 +250,11 @@ type VoteInput struct {
 // against needs its reasons, the dissent the minutes record.
 func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID int64, in VoteInput) (*Vote, error) {
 	in.Opinion = strings.TrimSpace(in.Opinion)
-	m, err := s.store.Meeting(ctx, meetingID)
+	m, err := s.store.MeetingItem(ctx, meetingID, projectID)
 	if err != nil {
 		return nil, err
 	}
 	item := m.item(projectID)
-	if item == nil {
-		return nil, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
-	}
 	p, err := s.store.Project(ctx, projectID)
 	if err != nil {
 		return nil, err
@@ -279,12 +281,12 @@ func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID in
 	if err := checkTextLength("opinion", "textfield.opinion", in.Opinion); err != nil {
 		return nil, err
 	}
-	votes, err := s.store.Votes(ctx, meetingID)
+	votes, err := s.store.ItemVotes(ctx, meetingID, projectID)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range votes {
-		if v.ProjectID == projectID && v.Voter == u.Username {
+		if v.Voter == u.Username {
 			return nil, Fail(ECONFLICT, "err.vote_already_cast", nil)
 		}
 	}
@@ -395,7 +397,7 @@ var minutesTemplate = template.Must(template.New("minutes").Funcs(template.FuncM
 // HTML document, the same bytes for the same meeting and votes, so the
 // SHA-256 in the decision's log entry can be checked against the file.
 func (s *Service) Minutes(ctx context.Context, u *User, meetingID, projectID int64) ([]byte, error) {
-	m, err := s.store.Meeting(ctx, meetingID)
+	m, err := s.store.MeetingItem(ctx, meetingID, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +416,7 @@ func (s *Service) minutes(ctx context.Context, m *Meeting, p *Project) ([]byte, 
 	if m.item(p.ID) == nil {
 		return nil, Tally{}, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 	}
-	votes, err := s.store.Votes(ctx, m.ID)
+	votes, err := s.store.ItemVotes(ctx, m.ID, p.ID)
 	if err != nil {
 		return nil, Tally{}, err
 	}
@@ -433,7 +435,9 @@ func (s *Service) minutes(ctx context.Context, m *Meeting, p *Project) ([]byte, 
 }
 
 // meetingDecision is what an approve or reject decided in a meeting
-// records in its entry: the meeting, the votes and the minutes' hash.
+// records in its entry: the meeting, with this item alone on its agenda
+// (the whole agenda is the meeting's own entry), the votes and the
+// minutes' hash.
 type meetingDecision struct {
 	Meeting       *Meeting `json:"meeting"`
 	Tally         Tally    `json:"tally"`
@@ -458,11 +462,11 @@ func decideInMeeting(ctx context.Context, x *actEffect) error {
 	if x.act.Meeting == 0 {
 		return Fail(EFORBIDDEN, "err.decide_in_meeting", nil)
 	}
-	m, err := x.s.store.Meeting(ctx, x.act.Meeting)
+	m, err := x.s.store.MeetingItem(ctx, x.act.Meeting, x.p.ID)
 	if err != nil {
 		return err
 	}
-	if m.Park != x.p.Park || m.item(x.p.ID) == nil {
+	if m.Park != x.p.Park {
 		return Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 	}
 	if m.item(x.p.ID).Outcome != "" {
