@@ -3,65 +3,96 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+
+	"github.com/labstack/echo/v4"
 
 	"zonevet/engine"
 )
 
+// An answer that carries a project read from the store (Project.ReportJSON
+// set) is rendered with the report's stored bytes spliced in where
+// encoding/json would have put the report: the same answer, byte for byte,
+// without encoding ~7 KB again on every act (BENCHMARKS.md, issue 16). A
+// Marshaler would not do: encoding/json scans and compacts a Marshaler's
+// bytes, which costs more than encoding.
+
 // encodeAnswer renders an answer as echo's c.JSON does (a trailing newline).
-// A project that carries its report as stored (Project.ReportJSON) is
-// rendered with those bytes spliced in where encoding/json would have put
-// the report: the same answer, byte for byte, without encoding ~7 KB again
-// on every act (BENCHMARKS.md, issue 16). A Marshaler would not do: encoding/json
-// scans and compacts a Marshaler's bytes, which costs more than encoding.
 func encodeAnswer(v any) ([]byte, error) {
+	head, report, tail, err := answerParts(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(report)+len(tail)+1)
+	return append(append(append(append(out, head...), report...), tail...), '\n'), nil
+}
+
+// writeAnswer sends v as encodeAnswer renders it, without joining the parts.
+func writeAnswer(c echo.Context, status int, v any) error {
+	head, report, tail, err := answerParts(v)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	w.WriteHeader(status)
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	// As a string to the writer underneath (net/http's takes strings), not
+	// a 7 KB copy to []byte for echo's Write, whose byte count is kept here.
+	n, err := io.WriteString(w.Writer, report)
+	w.Size += int64(n)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(tail, '\n'))
+	return err
+}
+
+// answerParts is v's JSON in three parts: the stored report of the project
+// it carries is the middle one, empty when there is nothing to splice.
+func answerParts(v any) (head []byte, report string, tail []byte, err error) {
 	switch a := v.(type) {
 	case *engine.Project:
-		if b, ok := spliceReport(a); ok {
-			return append(b, '\n'), nil
+		if head, tail, ok := aroundReport(a); ok {
+			return head, `,"report":` + a.ReportJSON, tail, nil
 		}
 	case *engine.ScoreOutcome:
-		if b, ok := spliceReport(a.Project); ok {
+		if head, tail, ok := aroundReport(a.Project); ok {
 			rest := *a
 			rest.Project = nil
 			r, err := json.Marshal(rest)
-			if err != nil {
-				return nil, err
-			}
 			// {"project":null,…} with the project's bytes for the null.
-			head := []byte(`{"project":null`)
-			if !bytes.HasPrefix(r, head) {
-				break
+			if prefix := []byte(`{"project":null`); err == nil && bytes.HasPrefix(r, prefix) {
+				head = append([]byte(`{"project":`), head...)
+				tail = append(tail, r[len(prefix):]...)
+				return head, `,"report":` + a.Project.ReportJSON, tail, nil
 			}
-			out := append([]byte(`{"project":`), b...)
-			return append(append(out, r[len(head):]...), '\n'), nil
 		}
 	}
 	b, err := json.Marshal(v)
-	return append(b, '\n'), err
+	return b, "", nil, err
 }
 
-// spliceReport encodes p with its stored report bytes in the report's
-// place, or says it cannot: no project, or no stored bytes to use.
-func spliceReport(p *engine.Project) ([]byte, bool) {
+// aroundReport encodes p without its report and cuts it where the report
+// goes, or says it cannot: no project, or no stored bytes to splice.
+func aroundReport(p *engine.Project) (head, tail []byte, ok bool) {
 	if p == nil || p.Report == nil || p.ReportJSON == "" {
-		return nil, false
+		return nil, nil, false
 	}
 	bare := *p
-	bare.Report = nil // omitempty: left out, and put back below
+	bare.Report = nil // omitempty: left out, and put back by the caller
 	b, err := json.Marshal(&bare)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	// The report comes just before "override" (the field order of
 	// engine.Project). The last such name is the project's own: a string
 	// cannot hold an unescaped quote, and no field after it holds an object.
 	at := bytes.LastIndex(b, []byte(`,"override":`))
 	if at < 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	out := make([]byte, 0, len(b)+len(p.ReportJSON)+12)
-	out = append(out, b[:at]...)
-	out = append(out, `,"report":`...)
-	out = append(out, p.ReportJSON...)
-	return append(out, b[at:]...), true
+	return b[:at], b[at:], true
 }

@@ -329,11 +329,7 @@ func answer(c echo.Context, status int, v any) error {
 	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
 		return c.JSON(status, v)
 	}
-	b, err := encodeAnswer(v)
-	if err != nil {
-		return err
-	}
-	return c.Blob(status, echo.MIMEApplicationJSON, b)
+	return writeAnswer(c, status, v)
 }
 
 // teeWriter copies the response body so it can be stored for a replay.
