@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"zonevet/rules"
 	"zonevet/rules/catalog"
 )
 
@@ -81,8 +82,8 @@ type MeetingPart struct {
 // MeetingStore reads meetings; every change is a Change with a MeetingPart.
 type MeetingStore interface {
 	Meeting(ctx context.Context, id int64) (*Meeting, error)
-	// MeetingItem is the meeting with only projectID's item on its agenda
-	// (ENOTFOUND when the project is not on it).
+	// MeetingItem is the meeting with only projectID's item on its agenda,
+	// an empty agenda when the project is not on it.
 	MeetingItem(ctx context.Context, id, projectID int64) (*Meeting, error)
 	// Meetings lists the meetings of parks, newest first, with their agendas.
 	Meetings(ctx context.Context, parks []string) ([]Meeting, error)
@@ -209,6 +210,24 @@ type MeetingView struct {
 	Tallies map[int64]Tally // by project
 }
 
+// MeetingItem returns the meeting with projectID's item alone on its
+// agenda, for a member of its park's committee: the vote's and the
+// decision's pages read this, not the whole meeting. Anyone else, or a
+// project not on the agenda, is "not found".
+func (s *Service) MeetingItem(ctx context.Context, u *User, id, projectID int64) (*Meeting, error) {
+	m, err := s.store.MeetingItem(ctx, id, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(u, m.Park, "meeting", "open"); err != nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
+	}
+	if m.item(projectID) == nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
+	}
+	return m, nil
+}
+
 // MeetingDetail returns a meeting of a park where u sits on the committee,
 // with its votes and each item's tally.
 func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*MeetingView, error) {
@@ -224,12 +243,16 @@ func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*Meetin
 		return nil, err
 	}
 	v := &MeetingView{Meeting: m, Votes: votes, Tallies: map[int64]Tally{}}
+	b, err := s.ballot(ctx, m)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range m.Agenda {
 		p, err := s.store.Project(ctx, it.ProjectID)
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.tally(ctx, m, p, votes)
+		t, err := s.tally(ctx, b, p, votes)
 		if err != nil {
 			return nil, err
 		}
@@ -255,6 +278,9 @@ func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID in
 		return nil, err
 	}
 	item := m.item(projectID)
+	if item == nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
+	}
 	p, err := s.store.Project(ctx, projectID)
 	if err != nil {
 		return nil, err
@@ -335,19 +361,16 @@ func (t Tally) Dissent() []Vote {
 	return out
 }
 
-// tally counts votes on p in m under the rule set's majority: the members
+// tally counts votes on p under the ballot's majority rule: the members
 // present who registered p or declared a conflict on it leave the vote.
-func (s *Service) tally(ctx context.Context, m *Meeting, p *Project, votes []Vote) (Tally, error) {
+func (s *Service) tally(ctx context.Context, b *ballot, p *Project, votes []Vote) (Tally, error) {
 	var t Tally
 	cs, err := s.store.Conflicts(ctx, p.ID)
 	if err != nil {
 		return t, err
 	}
-	for _, name := range m.Present {
-		u, err := s.store.UserByName(ctx, name)
-		if err != nil {
-			return t, err
-		}
+	for _, u := range b.present {
+		name := u.Username
 		conflicted := u.ID == p.CreatedBy || slices.ContainsFunc(cs, func(c Conflict) bool { return c.UserID == u.ID })
 		if conflicted {
 			t.Recused = append(t.Recused, name)
@@ -371,16 +394,37 @@ func (s *Service) tally(ctx context.Context, m *Meeting, p *Project, votes []Vot
 	}
 	t.Complete = len(t.Voters) > 0 && len(t.Votes) == len(t.Voters)
 	if t.Complete {
-		rs, err := s.ActiveRuleSet(ctx, m.Park)
-		if err != nil {
-			return t, err
-		}
 		t.Outcome = EventReject
-		if rs.Committee().Carried(t.Agree, len(t.Voters)) {
+		if b.rules.Carried(t.Agree, len(t.Voters)) {
 			t.Outcome = EventApprove
 		}
 	}
 	return t, nil
+}
+
+// ballot is what tallying a meeting's items needs of the meeting, read
+// once for all its items: the members present and the park's committee
+// rules in force.
+type ballot struct {
+	present []*User
+	rules   rules.CommitteeRules
+}
+
+func (s *Service) ballot(ctx context.Context, m *Meeting) (*ballot, error) {
+	b := &ballot{}
+	for _, name := range m.Present {
+		u, err := s.store.UserByName(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		b.present = append(b.present, u)
+	}
+	rs, err := s.ActiveRuleSet(ctx, m.Park)
+	if err != nil {
+		return nil, err
+	}
+	b.rules = rs.Committee()
+	return b, nil
 }
 
 //go:embed minutes/minutes.html
@@ -397,12 +441,9 @@ var minutesTemplate = template.Must(template.New("minutes").Funcs(template.FuncM
 // HTML document, the same bytes for the same meeting and votes, so the
 // SHA-256 in the decision's log entry can be checked against the file.
 func (s *Service) Minutes(ctx context.Context, u *User, meetingID, projectID int64) ([]byte, error) {
-	m, err := s.store.MeetingItem(ctx, meetingID, projectID)
+	m, err := s.MeetingItem(ctx, u, meetingID, projectID)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := s.authorize(u, m.Park, "meeting", "open"); err != nil {
-		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
 	}
 	p, err := s.store.Project(ctx, projectID)
 	if err != nil {
@@ -420,7 +461,11 @@ func (s *Service) minutes(ctx context.Context, m *Meeting, p *Project) ([]byte, 
 	if err != nil {
 		return nil, Tally{}, err
 	}
-	t, err := s.tally(ctx, m, p, votes)
+	b, err := s.ballot(ctx, m)
+	if err != nil {
+		return nil, Tally{}, err
+	}
+	t, err := s.tally(ctx, b, p, votes)
 	if err != nil {
 		return nil, t, err
 	}
@@ -466,7 +511,7 @@ func decideInMeeting(ctx context.Context, x *actEffect) error {
 	if err != nil {
 		return err
 	}
-	if m.Park != x.p.Park {
+	if m.Park != x.p.Park || m.item(x.p.ID) == nil {
 		return Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 	}
 	if m.item(x.p.ID).Outcome != "" {

@@ -78,17 +78,16 @@ func (db *DB) Meeting(ctx context.Context, id int64) (*engine.Meeting, error) {
 	return &ms[0], nil
 }
 
-// MeetingItem returns a meeting with one item alone on its agenda: a vote
-// or a decision reads what it is about, not an agenda of thousands.
+// MeetingItem returns a meeting with one item alone on its agenda, or none
+// when the project is not on it: a vote or a decision reads what it is
+// about, not an agenda of thousands.
 func (db *DB) MeetingItem(ctx context.Context, id, projectID int64) (*engine.Meeting, error) {
 	ms, err := db.meetings(ctx, projectID, `SELECT id, body FROM meetings WHERE id = ?`, id)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case len(ms) == 0:
+	}
+	if len(ms) == 0 {
 		return nil, engine.Fail(engine.ENOTFOUND, "err.meeting_not_found", nil)
-	case len(ms[0].Agenda) == 0:
-		return nil, engine.Fail(engine.ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 	}
 	return &ms[0], nil
 }
