@@ -23,8 +23,12 @@ func encodeAnswer(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(head)+len(report)+len(tail)+1)
-	return append(append(append(append(out, head...), report...), tail...), '\n'), nil
+	out := make([]byte, 0, len(head)+len(reportName)+len(report)+len(tail)+1)
+	out = append(out, head...)
+	if report != "" {
+		out = append(append(out, reportName...), report...)
+	}
+	return append(append(out, tail...), '\n'), nil
 }
 
 // writeAnswer sends v as encodeAnswer renders it, without joining the parts.
@@ -39,24 +43,32 @@ func writeAnswer(c echo.Context, status int, v any) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
-	// As a string to the writer underneath (net/http's takes strings), not
-	// a 7 KB copy to []byte for echo's Write, whose byte count is kept here.
-	n, err := io.WriteString(w.Writer, report)
-	w.Size += int64(n)
-	if err != nil {
-		return err
+	if report != "" {
+		// As a string to the writer underneath (net/http's takes strings),
+		// not a 7 KB copy to []byte for echo's Write; its count kept here.
+		for _, part := range []string{reportName, report} {
+			n, err := io.WriteString(w.Writer, part)
+			w.Size += int64(n)
+			if err != nil {
+				return err
+			}
+		}
 	}
 	_, err = w.Write(append(tail, '\n'))
 	return err
 }
 
+// reportName precedes the report spliced between an answer's head and tail.
+const reportName = `,"report":`
+
 // answerParts is v's JSON in three parts: the stored report of the project
-// it carries is the middle one, empty when there is nothing to splice.
+// it carries is the middle one (after reportName), empty when there is
+// nothing to splice.
 func answerParts(v any) (head []byte, report string, tail []byte, err error) {
 	switch a := v.(type) {
 	case *engine.Project:
 		if head, tail, ok := aroundReport(a); ok {
-			return head, `,"report":` + a.ReportJSON, tail, nil
+			return head, a.ReportJSON, tail, nil
 		}
 	case *engine.ScoreOutcome:
 		if head, tail, ok := aroundReport(a.Project); ok {
@@ -67,7 +79,7 @@ func answerParts(v any) (head []byte, report string, tail []byte, err error) {
 			if prefix := []byte(`{"project":null`); err == nil && bytes.HasPrefix(r, prefix) {
 				head = append([]byte(`{"project":`), head...)
 				tail = append(tail, r[len(prefix):]...)
-				return head, `,"report":` + a.Project.ReportJSON, tail, nil
+				return head, a.Project.ReportJSON, tail, nil
 			}
 		}
 	}
