@@ -203,13 +203,34 @@ const parallelClients = 16
 // entries, two of four moving a state). It reports the mean number of
 // decisions per commit.
 func BenchmarkApplyTransitionParallel(b *testing.B) {
-	benchTransitionsParallel(b, mustOpen(b))
+	benchTransitionsParallel(b, nil, mustOpen(b))
+}
+
+// BenchmarkApplyNotifiedParallel is BenchmarkApplyTransitionParallel with
+// the notices the engine writes for a move (engine/notify.go moveNotices):
+// "waiting" to the role the project now waits on (the reviewers), held by three users of
+// the park, and "decision" to the promoter. Each notified user's inbox
+// pages are rewritten by every commit, as in the product.
+func BenchmarkApplyNotifiedParallel(b *testing.B) {
+	db := mustOpen(b)
+	promoter := mustUser(b, db, "promoter1")
+	for i := range 3 {
+		u := &engine.User{Username: "reviewer" + strconv.Itoa(i)}
+		if err := db.Apply(context.Background(), &engine.Change{Account: &engine.AccountPart{NewUser: u,
+			Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: []engine.Role{engine.RoleReviewer}}}}, Entry: accountEntry(engine.EventUserCreate)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchTransitionsParallel(b, &engine.NotifyPart{Notices: []engine.Notice{
+		{Kind: engine.NoticeWaiting, Role: engine.RoleReviewer, Park: "qingyuan"},
+		{Kind: engine.NoticeDecision, UserID: promoter},
+	}}, db)
 }
 
 // benchTransitionsParallel runs BenchmarkApplyTransitionParallel's 16
 // callers spread over dbs, handles on one database (as from as many
-// processes).
-func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
+// processes), each change with the notices notify (nil: none).
+func benchTransitionsParallel(b *testing.B, notify *engine.NotifyPart, dbs ...*store.DB) {
 	ctx := context.Background()
 	report := reportPayload(b)
 	type step struct {
@@ -252,6 +273,10 @@ func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
 		return commits, commands
 	}
 	commits0, commands0 := stats()
+	var busy0 time.Duration
+	for _, db := range dbs {
+		busy0 += db.WriterBusy()
+	}
 	b.SetParallelism(max(1, parallelClients/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	cpu := cpuTime() // a server's own CPU is not counted
@@ -261,7 +286,7 @@ func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
 		for i := 0; pb.Next(); i++ {
 			st := me.steps[i%len(me.steps)]
 			c := transition(p, p.Version, st.event, st.to)
-			c.Entry.Payload = st.payload
+			c.Entry.Payload, c.Notify = st.payload, notify
 			if err := me.db.Apply(ctx, c); err != nil {
 				b.Error(err)
 				return
@@ -272,6 +297,11 @@ func benchTransitionsParallel(b *testing.B, dbs ...*store.DB) {
 	reportCPU(b, cpu)
 	commits, commands := stats()
 	b.ReportMetric(float64(commands-commands0)/float64(max(1, commits-commits0)), "cmds/commit")
+	var busy time.Duration
+	for _, db := range dbs {
+		busy += db.WriterBusy()
+	}
+	b.ReportMetric(float64((busy-busy0).Microseconds())/float64(max(1, commands-commands0)), "writer-µs/cmd")
 }
 
 // BenchmarkBaselineInsertParallel is BenchmarkBaselineInsert with the same
@@ -572,6 +602,6 @@ func BenchmarkDurablePostgres(b *testing.B) {
 	for range 3 {
 		dbs = append(dbs, mustOpenPath(b, url))
 	}
-	b.Run("Transitions3Processes", func(b *testing.B) { benchTransitionsParallel(b, dbs...) })
+	b.Run("Transitions3Processes", func(b *testing.B) { benchTransitionsParallel(b, nil, dbs...) })
 	b.Run("BaselineInsert3Processes", func(b *testing.B) { benchBaselineParallel(b, dbs...) })
 }

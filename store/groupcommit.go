@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"zonevet/engine"
 )
@@ -50,12 +51,20 @@ type commitQueue struct {
 	waiting []*applyCall // queued while busy, in arrival order
 
 	commits, commands atomic.Int64 // for CommitStats
+	busyTime          atomic.Int64 // nanoseconds spent running batches, for WriterBusy
 }
 
 // CommitStats returns how many write transactions Apply has committed and
 // how many commands they held; their ratio is the mean batch size.
 func (db *DB) CommitStats() (commits, commands int64) {
 	return db.queue.commits.Load(), db.queue.commands.Load()
+}
+
+// WriterBusy returns the time the writer has spent running batches, from
+// taking one to answering its callers: divided by the commands committed,
+// the serial section every decision waits for.
+func (db *DB) WriterBusy() time.Duration {
+	return time.Duration(db.queue.busyTime.Load())
 }
 
 type applyCall struct {
@@ -147,6 +156,8 @@ func (call *applyCall) wait(q *commitQueue) error {
 // gives up must not undo the others' commands, so each call's context is
 // checked only before its command starts.
 func (db *DB) runBatch(batch []*applyCall) {
+	start := time.Now()
+	defer func() { db.queue.busyTime.Add(int64(time.Since(start))) }()
 	answered := 0
 	defer func() { // after a panic, which goes on up: nobody waits forever
 		for _, call := range batch[answered:] {
