@@ -200,8 +200,15 @@ func (db *DB) runBatch(batch []*applyCall) {
 
 // runLocked runs *batch in a transaction that takes the write lock first,
 // each command in its own savepoint (none when it is alone), and returns
-// each command's result and write-back, and the transaction's error.
+// each command's result and write-back, and the transaction's error. On
+// SQLite a batch is first run without savepoints (runTogether); only if one
+// of its commands fails is it run again here, each in its savepoint.
 func (db *DB) runLocked(batchp *[]*applyCall) (results []error, writeBacks []func(), err error) {
+	if db.dialect == sqliteDialect && len(*batchp) > 1 && !slices.ContainsFunc(*batchp, claimed) {
+		if results, writeBacks, err = db.runTogether(*batchp); err != errUndoBatch {
+			return results, writeBacks, err
+		}
+	}
 	ctx := context.Background()
 	tries := 0
 	var claimed []claimedChange
@@ -253,6 +260,43 @@ func (db *DB) runLocked(batchp *[]*applyCall) (results []error, writeBacks []fun
 		}
 		return nil
 	})
+	return results, writeBacks, err
+}
+
+// errUndoBatch rolls back a batch run together: one of its commands failed.
+var errUndoBatch = errors.New("store: apply: a command of the batch failed")
+
+func claimed(call *applyCall) bool { return call.claim != nil }
+
+// runTogether runs a batch's commands one after the other in one
+// transaction with no savepoints, and returns errUndoBatch, with the
+// transaction rolled back, if one of them fails. Savepoints cost the writer
+// a statement before and after every command, and SQLite's statement
+// journal keeps a copy of every page the command changes that an earlier
+// one had already changed, which in a batch is nearly all of them (the
+// log's, the notices' and the lists' last pages): about a tenth of the
+// writer's time per decision (BENCHMARKS.md, issue 16). Commands rarely
+// fail once the engine has checked them (a stale version, a second score),
+// so the rare batch that has one pays for running twice. A claimed command
+// (an Idempotency-Key) writes back before the commit and is never run
+// twice: its batch takes the savepoints at once.
+func (db *DB) runTogether(batch []*applyCall) (results []error, writeBacks []func(), err error) {
+	ctx := context.Background()
+	err = db.update(ctx, func(tx *sql.Tx) error {
+		results, writeBacks = make([]error, len(batch)), make([]func(), len(batch))
+		for i, call := range batch {
+			if results[i] = call.ctx.Err(); results[i] != nil {
+				continue // nothing written: the others need not be undone
+			}
+			if writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j, nil); results[i] != nil {
+				return errUndoBatch
+			}
+		}
+		return nil
+	})
+	if err == errUndoBatch {
+		db.tree.forget() // it holds entries that were rolled back
+	}
 	return results, writeBacks, err
 }
 
