@@ -214,13 +214,7 @@ func BenchmarkApplyTransitionParallel(b *testing.B) {
 func BenchmarkApplyNotifiedParallel(b *testing.B) {
 	db := mustOpen(b)
 	promoter := mustUser(b, db, "promoter1")
-	for i := range 3 {
-		u := &engine.User{Username: "reviewer" + strconv.Itoa(i)}
-		if err := db.Apply(context.Background(), &engine.Change{Account: &engine.AccountPart{NewUser: u,
-			Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: []engine.Role{engine.RoleReviewer}}}}, Entry: accountEntry(engine.EventUserCreate)}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	mustReviewers(b, db, 3)
 	benchTransitionsParallel(b, &engine.NotifyPart{Notices: []engine.Notice{
 		{Kind: engine.NoticeWaiting, Role: engine.RoleReviewer, Park: "qingyuan"},
 		{Kind: engine.NoticeDecision, UserID: promoter},
