@@ -248,3 +248,26 @@ func (db *DB) ApplyQueue() (busy bool, waiting int) {
 
 // CopyTables and DerivedTables expose copy.go's lists to TestCopyCoversEveryTable.
 var CopyTables, DerivedTables = copyTables, derivedTables
+
+// ApplyBatch runs changes as one batch of the group commit, as a leader
+// runs the calls queued behind it (encoded first, as Apply does before it
+// queues), and returns each one's result. Nothing else may be applying.
+func (db *DB) ApplyBatch(ctx context.Context, cs []*engine.Change) []error {
+	batch := make([]*applyCall, len(cs))
+	for i, c := range cs {
+		call := &applyCall{ctx: ctx, c: c, done: make(chan error, 1)}
+		if c.Project != nil {
+			var err error
+			if call.j, err = encodeProject(c.Project, c.Report); err != nil {
+				panic(err)
+			}
+		}
+		batch[i] = call
+	}
+	db.runBatch(batch)
+	errs := make([]error, len(batch))
+	for i, call := range batch {
+		errs[i] = <-call.done
+	}
+	return errs
+}
