@@ -19,10 +19,11 @@ import (
 // touched (the project's row, its two list indexes, the log's page and its
 // project index), two system calls each, and the locks of BEGIN and COMMIT.
 // When several people decide at once, the commands queued behind the writer
-// run together, each inside its own SAVEPOINT so that one command's failure
-// (a stale version, a second score) undoes that command alone, and are
-// committed once: the log's pages and the fixed costs are paid per batch, not
-// per decision. Nobody is told "done" before the commit, and if the commit
+// run together, and one command's failure (a stale version, a second score)
+// undoes that command alone: on SQLite the batch is then run again with each
+// command inside its own SAVEPOINT (runTogether), on PostgreSQL it always is.
+// They are committed once: the log's pages and the fixed costs are paid per
+// batch, not per decision. Nobody is told "done" before the commit, and if the commit
 // fails, every command of the batch fails. An Apply that finds the writer
 // idle runs alone, with no savepoint and no hand-off.
 //
