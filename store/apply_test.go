@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -586,6 +587,25 @@ func mustReviewers(t testing.TB, db *store.DB, n int) []int64 {
 		ids = append(ids, u.ID)
 	}
 	return ids
+}
+
+// TestNoticeToARoleFindsItsHoldersByIndex: a notice to a role looks up
+// the role's holders in the park by index (migration 00456), not by a scan
+// of every assignment of every park, inside the writer's transaction.
+func TestNoticeToARoleFindsItsHoldersByIndex(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("SQLite's plan")
+	}
+	db := mustOpen(t)
+	mustReviewers(t, db, 3)
+	plan, err := db.NotifyRolePlan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(plan, "\n")
+	if !strings.Contains(joined, "role_assignments_holders") || strings.Contains(joined, "SCAN") {
+		t.Errorf("plan of a notice to a role:\n%s\nwant role_assignments_holders and no SCAN", joined)
+	}
 }
 
 // TestGroupCommitRunsTheBatchAgainWhenACommandFails: on SQLite a batch runs

@@ -97,22 +97,38 @@ func (db *DB) ProjectsPlanFrom(ctx context.Context, f engine.ProjectFilter, c *e
 	}
 	var plan []string
 	for _, s := range stmts {
-		rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.sql, s.args...)
+		lines, err := db.sqlitePlan(ctx, s.sql, s.args)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan = append(plan, lines...)
 	}
 	return plan, nil
+}
+
+// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of one statement, a line per step.
+func (db *DB) sqlitePlan(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
+
+// NotifyRolePlan is SQLite's plan for a notice to a role (sqlNotifyRole),
+// which runs on the single writer inside a decision's transaction.
+func (db *DB) NotifyRolePlan(ctx context.Context) ([]string, error) {
+	return db.sqlitePlan(ctx, sqlNotifyRole, []any{1, "qingyuan", 1, "pass", "waiting", "actor", "t", "qingyuan", "reviewer", "actor"})
 }
 
 // postgresPlan is PostgreSQL's EXPLAIN (FORMAT JSON) of one statement, as
