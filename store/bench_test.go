@@ -208,9 +208,9 @@ func BenchmarkApplyTransitionParallel(b *testing.B) {
 
 // BenchmarkApplyNotifiedParallel is BenchmarkApplyTransitionParallel with
 // the notices the engine writes for a move (engine/notify.go moveNotices):
-// "waiting" to the role the project now waits on (the reviewers), held by three users of
-// the park, and "decision" to the promoter. Each notified user's inbox
-// pages are rewritten by every commit, as in the product.
+// "waiting" to the role the project now waits on (the reviewers), held by
+// three users of the park, and "decision" to the promoter. Each notified
+// user's inbox pages are rewritten by every commit, as in the product.
 func BenchmarkApplyNotifiedParallel(b *testing.B) {
 	db := mustOpen(b)
 	promoter := mustUser(b, db, "promoter1")

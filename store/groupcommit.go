@@ -20,12 +20,13 @@ import (
 // project index), two system calls each, and the locks of BEGIN and COMMIT.
 // When several people decide at once, the commands queued behind the writer
 // run together, and one command's failure (a stale version, a second score)
-// undoes that command alone: on SQLite the batch is then run again with each
-// command inside its own SAVEPOINT (runTogether), on PostgreSQL it always is.
-// They are committed once: the log's pages and the fixed costs are paid per
-// batch, not per decision. Nobody is told "done" before the commit, and if the commit
-// fails, every command of the batch fails. An Apply that finds the writer
-// idle runs alone, with no savepoint and no hand-off.
+// undoes that command alone: on SQLite the batch is then run again with
+// each command inside its own SAVEPOINT (runTogether), on PostgreSQL it
+// always is. They are committed once: the log's pages and the fixed costs
+// are paid per batch, not per decision. Nobody is told "done" before the
+// commit, and if the commit fails, every command of the batch fails. An
+// Apply that finds the writer idle runs alone, with no savepoint and no
+// hand-off.
 //
 // Who runs a batch: the caller that finds the writer idle leads and runs its
 // own command; callers arriving meanwhile queue. When its batch is committed
@@ -275,8 +276,8 @@ func claimed(call *applyCall) bool { return call.claim != nil }
 // a statement before and after every command, and SQLite's statement
 // journal keeps a copy of every page the command changes that an earlier
 // one had already changed, which in a batch is nearly all of them (the
-// log's, the notices' and the lists' last pages): about a tenth of the
-// writer's time per decision (BENCHMARKS.md, issue 16). Commands rarely
+// log's, the notices' and the lists' last pages): 5–7 % of the writer's
+// time per decision (BENCHMARKS.md, issue 16). Commands rarely
 // fail once the engine has checked them (a stale version, a second score),
 // so the rare batch that has one pays for running twice. A claimed command
 // (an Idempotency-Key) writes back before the commit and is never run
