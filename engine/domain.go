@@ -89,9 +89,10 @@ type Project struct {
 	DueAt        *time.Time    `json:"due_at,omitempty"`
 	Report       *rules.Report `json:"report,omitempty"` // latest screening report
 	// ReportJSON is Report's JSON exactly as stored, set by the store when
-	// it reads the project and empty once Report is set in memory: a pass
-	// records the report it rests on in its log entry as these bytes rather
-	// than encoding ~7 KB again (BENCHMARKS.md, issue 16).
+	// it reads or writes the report, and empty whenever Report is set in
+	// memory otherwise: a pass records the report it rests on in its log
+	// entry as these bytes, and the API's answer carries them, rather than
+	// encoding ~7 KB again (BENCHMARKS.md, issue 16).
 	ReportJSON string    `json:"-"`
 	Override   bool      `json:"override"`   // committee overrode a hard failure in this round
 	CreatedBy  int64     `json:"created_by"` // the submitting promoter
@@ -199,6 +200,9 @@ type Change struct {
 // ReportPart is a project's new screening report; a nil Report removes it.
 type ReportPart struct {
 	Report *rules.Report
+	// JSON is Report already encoded by the caller (json.Marshal), stored
+	// as is; empty, the store encodes Report itself.
+	JSON string
 }
 
 // ErrStale is the optimistic-lock failure: the row changed since the

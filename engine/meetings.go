@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"zonevet/rules"
 	"zonevet/rules/catalog"
 )
 
@@ -81,9 +82,14 @@ type MeetingPart struct {
 // MeetingStore reads meetings; every change is a Change with a MeetingPart.
 type MeetingStore interface {
 	Meeting(ctx context.Context, id int64) (*Meeting, error)
+	// MeetingItem is the meeting with only projectID's item on its agenda,
+	// an empty agenda when the project is not on it.
+	MeetingItem(ctx context.Context, id, projectID int64) (*Meeting, error)
 	// Meetings lists the meetings of parks, newest first, with their agendas.
 	Meetings(ctx context.Context, parks []string) ([]Meeting, error)
 	Votes(ctx context.Context, meetingID int64) ([]Vote, error)
+	// ItemVotes lists the votes on one item, in the order they were cast.
+	ItemVotes(ctx context.Context, meetingID, projectID int64) ([]Vote, error)
 }
 
 // MeetingInput is the form that opens a meeting.
@@ -204,6 +210,24 @@ type MeetingView struct {
 	Tallies map[int64]Tally // by project
 }
 
+// MeetingItem returns the meeting with projectID's item alone on its
+// agenda, for a member of its park's committee: the vote's and the
+// decision's pages read this, not the whole meeting. Anyone else, or a
+// project not on the agenda, is "not found".
+func (s *Service) MeetingItem(ctx context.Context, u *User, id, projectID int64) (*Meeting, error) {
+	m, err := s.store.MeetingItem(ctx, id, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(u, m.Park, "meeting", "open"); err != nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
+	}
+	if m.item(projectID) == nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
+	}
+	return m, nil
+}
+
 // MeetingDetail returns a meeting of a park where u sits on the committee,
 // with its votes and each item's tally.
 func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*MeetingView, error) {
@@ -219,12 +243,16 @@ func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*Meetin
 		return nil, err
 	}
 	v := &MeetingView{Meeting: m, Votes: votes, Tallies: map[int64]Tally{}}
+	b, err := s.ballot(ctx, m)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range m.Agenda {
 		p, err := s.store.Project(ctx, it.ProjectID)
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.tally(ctx, m, p, votes)
+		t, err := s.tally(ctx, b, p, votes)
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +273,7 @@ type VoteInput struct {
 // against needs its reasons, the dissent the minutes record.
 func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID int64, in VoteInput) (*Vote, error) {
 	in.Opinion = strings.TrimSpace(in.Opinion)
-	m, err := s.store.Meeting(ctx, meetingID)
+	m, err := s.store.MeetingItem(ctx, meetingID, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -279,12 +307,12 @@ func (s *Service) CastVote(ctx context.Context, u *User, meetingID, projectID in
 	if err := checkTextLength("opinion", "textfield.opinion", in.Opinion); err != nil {
 		return nil, err
 	}
-	votes, err := s.store.Votes(ctx, meetingID)
+	votes, err := s.store.ItemVotes(ctx, meetingID, projectID)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range votes {
-		if v.ProjectID == projectID && v.Voter == u.Username {
+		if v.Voter == u.Username {
 			return nil, Fail(ECONFLICT, "err.vote_already_cast", nil)
 		}
 	}
@@ -333,19 +361,16 @@ func (t Tally) Dissent() []Vote {
 	return out
 }
 
-// tally counts votes on p in m under the rule set's majority: the members
+// tally counts votes on p under the ballot's majority rule: the members
 // present who registered p or declared a conflict on it leave the vote.
-func (s *Service) tally(ctx context.Context, m *Meeting, p *Project, votes []Vote) (Tally, error) {
+func (s *Service) tally(ctx context.Context, b *ballot, p *Project, votes []Vote) (Tally, error) {
 	var t Tally
 	cs, err := s.store.Conflicts(ctx, p.ID)
 	if err != nil {
 		return t, err
 	}
-	for _, name := range m.Present {
-		u, err := s.store.UserByName(ctx, name)
-		if err != nil {
-			return t, err
-		}
+	for _, u := range b.present {
+		name := u.Username
 		conflicted := u.ID == p.CreatedBy || slices.ContainsFunc(cs, func(c Conflict) bool { return c.UserID == u.ID })
 		if conflicted {
 			t.Recused = append(t.Recused, name)
@@ -369,16 +394,37 @@ func (s *Service) tally(ctx context.Context, m *Meeting, p *Project, votes []Vot
 	}
 	t.Complete = len(t.Voters) > 0 && len(t.Votes) == len(t.Voters)
 	if t.Complete {
-		rs, err := s.ActiveRuleSet(ctx, m.Park)
-		if err != nil {
-			return t, err
-		}
 		t.Outcome = EventReject
-		if rs.Committee().Carried(t.Agree, len(t.Voters)) {
+		if b.rules.Carried(t.Agree, len(t.Voters)) {
 			t.Outcome = EventApprove
 		}
 	}
 	return t, nil
+}
+
+// ballot is what tallying a meeting's items needs of the meeting, read
+// once for all its items: the members present and the park's committee
+// rules in force.
+type ballot struct {
+	present []*User
+	rules   rules.CommitteeRules
+}
+
+func (s *Service) ballot(ctx context.Context, m *Meeting) (*ballot, error) {
+	b := &ballot{}
+	for _, name := range m.Present {
+		u, err := s.store.UserByName(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		b.present = append(b.present, u)
+	}
+	rs, err := s.ActiveRuleSet(ctx, m.Park)
+	if err != nil {
+		return nil, err
+	}
+	b.rules = rs.Committee()
+	return b, nil
 }
 
 //go:embed minutes/minutes.html
@@ -395,12 +441,9 @@ var minutesTemplate = template.Must(template.New("minutes").Funcs(template.FuncM
 // HTML document, the same bytes for the same meeting and votes, so the
 // SHA-256 in the decision's log entry can be checked against the file.
 func (s *Service) Minutes(ctx context.Context, u *User, meetingID, projectID int64) ([]byte, error) {
-	m, err := s.store.Meeting(ctx, meetingID)
+	m, err := s.MeetingItem(ctx, u, meetingID, projectID)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := s.authorize(u, m.Park, "meeting", "open"); err != nil {
-		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
 	}
 	p, err := s.store.Project(ctx, projectID)
 	if err != nil {
@@ -414,11 +457,15 @@ func (s *Service) minutes(ctx context.Context, m *Meeting, p *Project) ([]byte, 
 	if m.item(p.ID) == nil {
 		return nil, Tally{}, Fail(ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 	}
-	votes, err := s.store.Votes(ctx, m.ID)
+	votes, err := s.store.ItemVotes(ctx, m.ID, p.ID)
 	if err != nil {
 		return nil, Tally{}, err
 	}
-	t, err := s.tally(ctx, m, p, votes)
+	b, err := s.ballot(ctx, m)
+	if err != nil {
+		return nil, Tally{}, err
+	}
+	t, err := s.tally(ctx, b, p, votes)
 	if err != nil {
 		return nil, t, err
 	}
@@ -433,7 +480,9 @@ func (s *Service) minutes(ctx context.Context, m *Meeting, p *Project) ([]byte, 
 }
 
 // meetingDecision is what an approve or reject decided in a meeting
-// records in its entry: the meeting, the votes and the minutes' hash.
+// records in its entry: the meeting, with this item alone on its agenda
+// (the whole agenda is the meeting's own entry), the votes and the
+// minutes' hash.
 type meetingDecision struct {
 	Meeting       *Meeting `json:"meeting"`
 	Tally         Tally    `json:"tally"`
@@ -458,7 +507,7 @@ func decideInMeeting(ctx context.Context, x *actEffect) error {
 	if x.act.Meeting == 0 {
 		return Fail(EFORBIDDEN, "err.decide_in_meeting", nil)
 	}
-	m, err := x.s.store.Meeting(ctx, x.act.Meeting)
+	m, err := x.s.store.MeetingItem(ctx, x.act.Meeting, x.p.ID)
 	if err != nil {
 		return err
 	}

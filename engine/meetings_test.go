@@ -271,3 +271,57 @@ func TestRecallBySomeoneElse(t *testing.T) {
 		t.Fatalf("state = %s, want screening", p.State)
 	}
 }
+
+// TestMeetingItemsAreVotedAndDecidedAlone: on an agenda of two, the votes
+// on one item never count for the other, a vote or minutes for a project not
+// on the agenda are "not found", and a decision's entry records the meeting
+// with its own item alone on the agenda (the whole agenda is the meeting's
+// entry), so the entry does not grow with the agenda.
+func TestMeetingItemsAreVotedAndDecidedAlone(t *testing.T) {
+	w := mustWorld(t)
+	p := w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)
+	q := w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)
+	outside := w.drive("qingyuan", goodFigures(), engine.StateExpertReview)
+	chair := w.users["committee-qingyuan"]
+	m, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01", Number: "清高管纪〔2026〕13号"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Agenda) != 2 {
+		t.Fatalf("agenda = %+v, want both projects", m.Agenda)
+	}
+	if _, err := w.svc.CastVote(w.ctx, chair, m.ID, outside.ID, engine.VoteInput{Choice: engine.VoteAgree}); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("vote on a project not on the agenda: err = %v, want not found", err)
+	}
+	if _, err := w.svc.Minutes(w.ctx, chair, m.ID, outside.ID); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("minutes of a project not on the agenda: err = %v, want not found", err)
+	}
+	if _, err := w.svc.CastVote(w.ctx, chair, m.ID, q.ID, engine.VoteInput{Choice: engine.VoteAgree}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.tryAnnounce(chair, m, p, engine.EventApprove); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("decision on an item nobody voted on: err = %v, want conflict (votes incomplete)", err)
+	}
+	if _, err := w.svc.CastVote(w.ctx, chair, m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); err != nil {
+		t.Fatal(err)
+	}
+	w.announce(chair, m, p, engine.EventApprove)
+	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventApprove}})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("approve entries: %v %v", es, err)
+	}
+	var rec struct {
+		Meeting engine.Meeting `json:"meeting"`
+		Tally   engine.Tally   `json:"tally"`
+	}
+	if err := json.Unmarshal([]byte(es[0].Payload), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Meeting.Agenda) != 1 || rec.Meeting.Agenda[0].ProjectID != p.ID || len(rec.Tally.Votes) != 1 || rec.Tally.Votes[0].ProjectID != p.ID {
+		t.Fatalf("decision records agenda %+v and votes %+v, want project %d's item and vote alone", rec.Meeting.Agenda, rec.Tally.Votes, p.ID)
+	}
+	full, err := w.db.Meeting(w.ctx, m.ID)
+	if err != nil || len(full.Agenda) != 2 || full.Agenda[0].Outcome+full.Agenda[1].Outcome != engine.EventApprove {
+		t.Fatalf("the meeting afterwards: %+v %v, want two items, one approved", full, err)
+	}
+}

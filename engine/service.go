@@ -607,8 +607,10 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 		if err != nil {
 			return nil, err
 		}
-		p.Report, p.ReportJSON, p.Round, p.Override = rep, "", p.Round+1, false
-		basis, report = submission{Figures: p.Figures, Report: rep}, &ReportPart{Report: rep}
+		// Encoded once, for the stored report, the entry and the answer.
+		rj := payload(rep)
+		p.Report, p.ReportJSON, p.Round, p.Override = rep, rj, p.Round+1, false
+		basisJSON, report = submissionJSON(p.Figures, rj), &ReportPart{Report: rep, JSON: rj}
 	case EventPass:
 		if p.Report != nil && !p.Report.Passed() {
 			return nil, Fail(EFORBIDDEN, "err.hard_rule_failed_screening_cannot_pass", Args{"HardFailures": p.Report.HardFailures})
@@ -640,6 +642,12 @@ func (s *Service) Act(ctx context.Context, u *User, id int64, act Action) (*Proj
 type submission struct {
 	Figures rules.Figures `json:"figures"`
 	Report  *rules.Report `json:"report"`
+}
+
+// submissionJSON is a submission's JSON, json.Marshal's bytes exactly,
+// around its report already encoded as reportJSON.
+func submissionJSON(f rules.Figures, reportJSON string) string {
+	return `{"figures":` + payload(f) + `,"report":` + reportJSON + `}`
 }
 
 // segregation refuses review events to the submitter and to anyone who declared a conflict.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -466,15 +468,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	waitQueue := func(busy bool, waiting int) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-			b, w := db.ApplyQueue()
-			if b == busy && w == waiting {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("queue = busy %v, %d waiting; want %v, %d", b, w, busy, waiting)
-			}
-		}
+		waitApplyQueue(t, db, busy, waiting)
 	}
 
 	hold, err := db.Writer().Conn(ctx) // the one write connection: the leader waits for it
@@ -563,6 +557,138 @@ func TestGroupCommit(t *testing.T) {
 func fp(v float64) *float64 { return &v }
 func ip(v int) *int         { return &v }
 func bp(v bool) *bool       { return &v }
+
+// waitApplyQueue waits until Apply's queue is busy or not with waiting
+// callers queued.
+func waitApplyQueue(t *testing.T, db *store.DB, busy bool, waiting int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		b, w := db.ApplyQueue()
+		if b == busy && w == waiting {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue = busy %v, %d waiting; want %v, %d", b, w, busy, waiting)
+		}
+	}
+}
+
+// mustReviewers creates n users holding the reviewer role in qingyuan.
+func mustReviewers(t testing.TB, db *store.DB, n int) []int64 {
+	t.Helper()
+	var ids []int64
+	for i := range n {
+		u := &engine.User{Username: "reviewer" + strconv.Itoa(i+1)}
+		err := db.Apply(context.Background(), &engine.Change{Account: &engine.AccountPart{NewUser: u,
+			Roles: []engine.ParkRoles{{Park: "qingyuan", Roles: []engine.Role{engine.RoleReviewer}}}}, Entry: accountEntry(engine.EventUserCreate)})
+		if err != nil {
+			t.Fatalf("create reviewer: %v", err)
+		}
+		ids = append(ids, u.ID)
+	}
+	return ids
+}
+
+// TestNoticeToARoleFindsItsHoldersByIndex: a notice to a role looks up
+// the role's holders in the park by index (migration 00456), not by a scan
+// of every assignment of every park, inside the writer's transaction.
+func TestNoticeToARoleFindsItsHoldersByIndex(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("SQLite's plan")
+	}
+	db := mustOpen(t)
+	mustReviewers(t, db, 3)
+	plan, err := db.NotifyRolePlan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(plan, "\n")
+	if !strings.Contains(joined, "role_assignments_holders") || strings.Contains(joined, "SCAN") {
+		t.Errorf("plan of a notice to a role:\n%s\nwant role_assignments_holders and no SCAN", joined)
+	}
+}
+
+// TestGroupCommitRunsTheBatchAgainWhenACommandFails: on SQLite a batch runs
+// without savepoints; when one of its commands fails after writing, the
+// whole transaction is undone and the batch runs again, each command in its
+// savepoint. What lands is what the savepoints alone would have landed:
+// each notice, entry and tree node once, the failed command's nothing.
+func TestGroupCommitRunsTheBatchAgainWhenACommandFails(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	reviewers := mustReviewers(t, db, 3)
+	var ps []*engine.Project
+	for i := range 3 {
+		ps = append(ps, mustCreate(t, db, sampleProject("qingyuan", "重跑项目"+strconv.Itoa(i))))
+	}
+	notify := &engine.NotifyPart{Notices: []engine.Notice{{Kind: engine.NoticeWaiting, Role: engine.RoleReviewer, Park: "qingyuan"}}}
+	submit := func(p *engine.Project) *engine.Change {
+		c := transition(p, 1, engine.EventSubmit, engine.StateScreening)
+		c.Notify = notify
+		return c
+	}
+	// Fails after its project update: the conflict names a user that does not exist.
+	failing := submit(ps[1])
+	failing.Conflict = &engine.Conflict{ProjectID: ps[1].ID, UserID: 999, Username: "nobody"}
+
+	hold, err := db.Writer().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commits0, commands0 := db.CommitStats()
+	leader := make(chan error, 1)
+	go func() {
+		leader <- db.Apply(ctx, &engine.Change{Entry: engine.AuditEntry{Actor: "leader", Event: "login"}})
+	}()
+	waitApplyQueue(t, db, true, 0)
+	changes := []*engine.Change{submit(ps[0]), failing, submit(ps[2])}
+	errs := make([]chan error, len(changes))
+	for i, c := range changes {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- db.Apply(ctx, c) }()
+		waitApplyQueue(t, db, true, i+1)
+	}
+	hold.Close()
+	if err := <-leader; err != nil {
+		t.Fatalf("leader: %v", err)
+	}
+	for i, want := range []string{"", engine.ENOTFOUND, ""} {
+		if err := <-errs[i]; engine.ErrorCode(err) != want {
+			t.Errorf("change %d: error %v, want code %q", i, err, want)
+		}
+	}
+	waitApplyQueue(t, db, false, 0)
+	if commits, commands := db.CommitStats(); commits-commits0 != leaderCommits() || commands-commands0 != 3 {
+		t.Errorf("commits, commands = %d, %d; want %d, 3", commits-commits0, commands-commands0, leaderCommits())
+	}
+
+	for i, want := range []struct {
+		state   engine.State
+		version int64
+	}{{engine.StateScreening, 2}, {engine.StateDraft, 1}, {engine.StateScreening, 2}} {
+		if got, err := db.Project(ctx, ps[i].ID); err != nil || got.State != want.state || got.Version != want.version {
+			t.Errorf("project %d = %+v, %v; want %s v%d", i, got, err, want.state, want.version)
+		}
+	}
+	wantSeqs := []int64{changes[2].Entry.Seq, changes[0].Entry.Seq} // newest first
+	for _, id := range reviewers {
+		ns, err := db.Notifications(ctx, id, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, n := range ns {
+			seqs = append(seqs, n.Seq)
+		}
+		if !slices.Equal(seqs, wantSeqs) {
+			t.Errorf("reviewer %d's notices = seqs %v, want %v", id, seqs, wantSeqs)
+		}
+	}
+	if v, err := engine.VerifyLog(ctx, db); err != nil || v.Bad != nil {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+	checkTree(t, db)
+}
 
 // leaderCommits is how many commits a leader held off the write connection
 // while others queue takes: alone then the batch on SQLite; one on

@@ -97,22 +97,38 @@ func (db *DB) ProjectsPlanFrom(ctx context.Context, f engine.ProjectFilter, c *e
 	}
 	var plan []string
 	for _, s := range stmts {
-		rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.sql, s.args...)
+		lines, err := db.sqlitePlan(ctx, s.sql, s.args)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan = append(plan, lines...)
 	}
 	return plan, nil
+}
+
+// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of one statement, a line per step.
+func (db *DB) sqlitePlan(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
+
+// NotifyRolePlan is SQLite's plan for a notice to a role (sqlNotifyRole),
+// which runs on the single writer inside a decision's transaction.
+func (db *DB) NotifyRolePlan(ctx context.Context) ([]string, error) {
+	return db.sqlitePlan(ctx, sqlNotifyRole, []any{1, "qingyuan", 1, "pass", "waiting", "actor", "t", "qingyuan", "reviewer", "actor"})
 }
 
 // postgresPlan is PostgreSQL's EXPLAIN (FORMAT JSON) of one statement, as
@@ -248,3 +264,26 @@ func (db *DB) ApplyQueue() (busy bool, waiting int) {
 
 // CopyTables and DerivedTables expose copy.go's lists to TestCopyCoversEveryTable.
 var CopyTables, DerivedTables = copyTables, derivedTables
+
+// ApplyBatch runs changes as one batch of the group commit, as a leader
+// runs the calls queued behind it (encoded first, as Apply does before it
+// queues), and returns each one's result. Nothing else may be applying.
+func (db *DB) ApplyBatch(ctx context.Context, cs []*engine.Change) []error {
+	batch := make([]*applyCall, len(cs))
+	for i, c := range cs {
+		call := &applyCall{ctx: ctx, c: c, done: make(chan error, 1)}
+		if c.Project != nil {
+			var err error
+			if call.j, err = encodeProject(c.Project, c.Report); err != nil {
+				panic(err)
+			}
+		}
+		batch[i] = call
+	}
+	db.runBatch(batch)
+	errs := make([]error, len(batch))
+	for i, call := range batch {
+		errs[i] = <-call.done
+	}
+	return errs
+}

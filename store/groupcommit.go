@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"zonevet/engine"
 )
@@ -18,12 +19,14 @@ import (
 // touched (the project's row, its two list indexes, the log's page and its
 // project index), two system calls each, and the locks of BEGIN and COMMIT.
 // When several people decide at once, the commands queued behind the writer
-// run together, each inside its own SAVEPOINT so that one command's failure
-// (a stale version, a second score) undoes that command alone, and are
-// committed once: the log's pages and the fixed costs are paid per batch, not
-// per decision. Nobody is told "done" before the commit, and if the commit
-// fails, every command of the batch fails. An Apply that finds the writer
-// idle runs alone, with no savepoint and no hand-off.
+// run together, and one command's failure (a stale version, a second score)
+// undoes that command alone: on SQLite the batch is then run again with
+// each command inside its own SAVEPOINT (runTogether), on PostgreSQL it
+// always is. They are committed once: the log's pages and the fixed costs
+// are paid per batch, not per decision. Nobody is told "done" before the
+// commit, and if the commit fails, every command of the batch fails. An
+// Apply that finds the writer idle runs alone, with no savepoint and no
+// hand-off.
 //
 // Who runs a batch: the caller that finds the writer idle leads and runs its
 // own command; callers arriving meanwhile queue. When its batch is committed
@@ -50,12 +53,20 @@ type commitQueue struct {
 	waiting []*applyCall // queued while busy, in arrival order
 
 	commits, commands atomic.Int64 // for CommitStats
+	busyTime          atomic.Int64 // nanoseconds spent running batches, for WriterBusy
 }
 
 // CommitStats returns how many write transactions Apply has committed and
 // how many commands they held; their ratio is the mean batch size.
 func (db *DB) CommitStats() (commits, commands int64) {
 	return db.queue.commits.Load(), db.queue.commands.Load()
+}
+
+// WriterBusy returns the time the writer has spent running batches, from
+// taking one to answering its callers: divided by the commands committed,
+// the serial section every decision waits for.
+func (db *DB) WriterBusy() time.Duration {
+	return time.Duration(db.queue.busyTime.Load())
 }
 
 type applyCall struct {
@@ -147,6 +158,8 @@ func (call *applyCall) wait(q *commitQueue) error {
 // gives up must not undo the others' commands, so each call's context is
 // checked only before its command starts.
 func (db *DB) runBatch(batch []*applyCall) {
+	start := time.Now()
+	defer func() { db.queue.busyTime.Add(int64(time.Since(start))) }()
 	answered := 0
 	defer func() { // after a panic, which goes on up: nobody waits forever
 		for _, call := range batch[answered:] {
@@ -189,8 +202,15 @@ func (db *DB) runBatch(batch []*applyCall) {
 
 // runLocked runs *batch in a transaction that takes the write lock first,
 // each command in its own savepoint (none when it is alone), and returns
-// each command's result and write-back, and the transaction's error.
+// each command's result and write-back, and the transaction's error. On
+// SQLite a batch is first run without savepoints (runTogether); only if one
+// of its commands fails is it run again here, each in its savepoint.
 func (db *DB) runLocked(batchp *[]*applyCall) (results []error, writeBacks []func(), err error) {
+	if db.dialect == sqliteDialect && len(*batchp) > 1 && !slices.ContainsFunc(*batchp, claimed) {
+		if results, writeBacks, err = db.runTogether(*batchp); err != errUndoBatch {
+			return results, writeBacks, err
+		}
+	}
 	ctx := context.Background()
 	tries := 0
 	var claimed []claimedChange
@@ -242,6 +262,43 @@ func (db *DB) runLocked(batchp *[]*applyCall) (results []error, writeBacks []fun
 		}
 		return nil
 	})
+	return results, writeBacks, err
+}
+
+// errUndoBatch rolls back a batch run together: one of its commands failed.
+var errUndoBatch = errors.New("store: apply: a command of the batch failed")
+
+func claimed(call *applyCall) bool { return call.claim != nil }
+
+// runTogether runs a batch's commands one after the other in one
+// transaction with no savepoints, and returns errUndoBatch, with the
+// transaction rolled back, if one of them fails. Savepoints cost the writer
+// a statement before and after every command, and SQLite's statement
+// journal keeps a copy of every page the command changes that an earlier
+// one had already changed, which in a batch is nearly all of them (the
+// log's, the notices' and the lists' last pages): 5–7 % of the writer's
+// time per decision (BENCHMARKS.md, issue 16). Commands rarely
+// fail once the engine has checked them (a stale version, a second score),
+// so the rare batch that has one pays for running twice. A claimed command
+// (an Idempotency-Key) writes back before the commit and is never run
+// twice: its batch takes the savepoints at once.
+func (db *DB) runTogether(batch []*applyCall) (results []error, writeBacks []func(), err error) {
+	ctx := context.Background()
+	err = db.update(ctx, func(tx *sql.Tx) error {
+		results, writeBacks = make([]error, len(batch)), make([]func(), len(batch))
+		for i, call := range batch {
+			if results[i] = call.ctx.Err(); results[i] != nil {
+				continue // nothing written: the others need not be undone
+			}
+			if writeBacks[i], results[i] = db.applyTx(ctx, tx, call.c, call.j, nil); results[i] != nil {
+				return errUndoBatch
+			}
+		}
+		return nil
+	})
+	if err == errUndoBatch {
+		db.tree.forget() // it holds entries that were rolled back
+	}
 	return results, writeBacks, err
 }
 

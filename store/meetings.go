@@ -68,7 +68,21 @@ func writeMeeting(ctx context.Context, tx *sql.Tx, c *engine.MeetingPart) (func(
 
 // Meeting returns a meeting with its agenda.
 func (db *DB) Meeting(ctx context.Context, id int64) (*engine.Meeting, error) {
-	ms, err := db.meetings(ctx, `SELECT id, body FROM meetings WHERE id = ?`, id)
+	ms, err := db.meetings(ctx, 0, `SELECT id, body FROM meetings WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, engine.Fail(engine.ENOTFOUND, "err.meeting_not_found", nil)
+	}
+	return &ms[0], nil
+}
+
+// MeetingItem returns a meeting with one item alone on its agenda, or none
+// when the project is not on it: a vote or a decision reads what it is
+// about, not an agenda of thousands.
+func (db *DB) MeetingItem(ctx context.Context, id, projectID int64) (*engine.Meeting, error) {
+	ms, err := db.meetings(ctx, projectID, `SELECT id, body FROM meetings WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +95,12 @@ func (db *DB) Meeting(ctx context.Context, id int64) (*engine.Meeting, error) {
 // Meetings lists the meetings of parks, newest first, with their agendas.
 func (db *DB) Meetings(ctx context.Context, parks []string) ([]engine.Meeting, error) {
 	b, _ := json.Marshal(parks)
-	return db.meetings(ctx, `SELECT id, body FROM meetings WHERE park IN (SELECT value FROM json_each(?)) ORDER BY id DESC`, string(b))
+	return db.meetings(ctx, 0, `SELECT id, body FROM meetings WHERE park IN (SELECT value FROM json_each(?)) ORDER BY id DESC`, string(b))
 }
 
-func (db *DB) meetings(ctx context.Context, q string, args ...any) ([]engine.Meeting, error) {
+// meetings reads the meetings q selects with their agendas, or with only
+// the item of project onlyItem when it is not 0.
+func (db *DB) meetings(ctx context.Context, onlyItem int64, q string, args ...any) ([]engine.Meeting, error) {
 	var out []engine.Meeting
 	err := db.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var m engine.Meeting
@@ -103,12 +119,17 @@ func (db *DB) meetings(ctx context.Context, q string, args ...any) ([]engine.Mee
 	if err != nil {
 		return nil, wrap("meetings", err)
 	}
-	for i := range out {
-		// The filed minutes are the project's minutes document of that SHA-256.
-		err := db.eachRow(ctx, `SELECT meeting_id, project_id, project_name, outcome, minutes_sha256,
+	items := `SELECT meeting_id, project_id, project_name, outcome, minutes_sha256,
 			COALESCE((SELECT min(d.id) FROM documents d WHERE d.project_id = a.project_id AND d.kind = 'minutes' AND a.minutes_sha256 <> ''
 				AND d.sha256 = a.minutes_sha256), 0)
-			FROM meeting_agenda a WHERE meeting_id = ? ORDER BY project_id`, []any{out[i].ID}, func(rows *sql.Rows) error {
+			FROM meeting_agenda a WHERE meeting_id = ?`
+	for i := range out {
+		q, args := items+` ORDER BY project_id`, []any{out[i].ID}
+		if onlyItem != 0 {
+			q, args = items+` AND project_id = ?`, append(args, onlyItem)
+		}
+		// The filed minutes are the project's minutes document of that SHA-256.
+		err := db.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 			var it engine.AgendaItem
 			if err := rows.Scan(&it.MeetingID, &it.ProjectID, &it.ProjectName, &it.Outcome, &it.MinutesSHA256, &it.DocumentID); err != nil {
 				return err
@@ -126,4 +147,9 @@ func (db *DB) meetings(ctx context.Context, q string, args ...any) ([]engine.Mee
 // Votes lists a meeting's votes in the order they were cast.
 func (db *DB) Votes(ctx context.Context, meetingID int64) ([]engine.Vote, error) {
 	return scanJSON[engine.Vote](ctx, db, "votes", `SELECT body FROM meeting_votes WHERE meeting_id = ? ORDER BY rowid`, meetingID)
+}
+
+// ItemVotes lists the votes on one agenda item in the order they were cast.
+func (db *DB) ItemVotes(ctx context.Context, meetingID, projectID int64) ([]engine.Vote, error) {
+	return scanJSON[engine.Vote](ctx, db, "votes", `SELECT body FROM meeting_votes WHERE meeting_id = ? AND project_id = ? ORDER BY rowid`, meetingID, projectID)
 }

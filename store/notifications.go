@@ -69,7 +69,9 @@ func outboxKind(n *engine.NotifyPart) string {
 	return n.Notices[0].Kind
 }
 
-// Notifications lists a user's notifications, newest first.
+// Notifications lists a user's notifications, newest first: by the log
+// entry that caused them, which is their order of insertion (a notice lands
+// with its entry), read from the UNIQUE (user_id, seq) index.
 func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]engine.Notification, error) {
 	if limit <= 0 {
 		limit = 100
@@ -77,7 +79,7 @@ func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]eng
 	var out []engine.Notification
 	err := db.eachRow(ctx, `SELECT n.id, n.seq, n.park, n.project_id, COALESCE(p.name, ''), n.event, n.kind, n.actor, n.created_at, n.read_at
 		FROM notifications n LEFT JOIN projects p ON p.id = n.project_id
-		WHERE n.user_id = ? ORDER BY n.id DESC LIMIT ?`, []any{userID, limit}, func(rows *sql.Rows) error {
+		WHERE n.user_id = ? ORDER BY n.seq DESC LIMIT ?`, []any{userID, limit}, func(rows *sql.Rows) error {
 		var x engine.Notification
 		var created string
 		var read sql.NullString

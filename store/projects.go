@@ -203,7 +203,7 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 			}
 			p.Version, p.UpdatedAt = version, e.Time
 			if c.Report != nil {
-				p.Report, p.ReportJSON = c.Report.Report, "" // the caller's project holds what is stored
+				p.Report, p.ReportJSON = c.Report.Report, j.report.String // the caller's project holds what is stored
 			}
 		}
 		if score != nil {
@@ -339,11 +339,11 @@ func (db *DB) writeParts(ctx context.Context, tx *sql.Tx, c *engine.Change, e *e
 }
 
 // projectJSON is a project's JSON as stored: the figures, and the report
-// with its SHA-256 (nil and NULL when there is none). keepReport: the
-// change has no report part, so an existing project's report is not written.
+// with its SHA-256 (both NULL when there is none). keepReport: the change
+// has no report part, so an existing project's report is not written.
 type projectJSON struct {
 	figures    string
-	report     []byte
+	report     sql.NullString
 	reportSHA  sql.NullString
 	keepReport bool
 }
@@ -365,13 +365,21 @@ func encodeProject(p *engine.Project, part *engine.ReportPart) (projectJSON, err
 		j.keepReport = true
 		return j, nil
 	}
-	if rep != nil {
-		if j.report, err = json.Marshal(rep); err != nil {
+	if rep == nil {
+		return j, nil
+	}
+	var b []byte
+	if part != nil && part.JSON != "" {
+		b = []byte(part.JSON)
+		j.report = sql.NullString{String: part.JSON, Valid: true}
+	} else {
+		if b, err = json.Marshal(rep); err != nil {
 			return j, fmt.Errorf("encode report: %w", err)
 		}
-		sum := sha256.Sum256(j.report)
-		j.reportSHA = sql.NullString{String: hex.EncodeToString(sum[:]), Valid: true}
+		j.report = sql.NullString{String: string(b), Valid: true}
 	}
+	sum := sha256.Sum256(b)
+	j.reportSHA = sql.NullString{String: hex.EncodeToString(sum[:]), Valid: true}
 	return j, nil
 }
 
@@ -386,10 +394,10 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *engine.Project, j project
 	if isForeignKey(err) {
 		return 0, notFound("what.park")
 	}
-	if err != nil || j.report == nil {
+	if err != nil || !j.report.Valid {
 		return id, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO project_reports (project_id, report) VALUES (?, ?)`, id, string(j.report))
+	_, err = tx.ExecContext(ctx, `INSERT INTO project_reports (project_id, report) VALUES (?, ?)`, id, j.report.String)
 	return id, err
 }
 
@@ -440,10 +448,10 @@ func (db *DB) updateProject(ctx context.Context, tx *sql.Tx, p *engine.Project, 
 		}
 	}
 	if !j.keepReport && reportSHA != j.reportSHA { // a stored '' differs from every digest
-		if j.report == nil {
+		if !j.report.Valid {
 			_, err = db.execWrite(ctx, tx, sqlReportDelete, p.ID)
 		} else {
-			_, err = db.execWrite(ctx, tx, sqlReportUpsert, p.ID, string(j.report))
+			_, err = db.execWrite(ctx, tx, sqlReportUpsert, p.ID, j.report.String)
 		}
 		if err != nil {
 			return "", err

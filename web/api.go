@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -315,12 +314,6 @@ func replayIdempotent(c echo.Context, r *engine.IdempotentResult, requestHash st
 	return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)
 }
 
-// encodeAnswer renders an answer as echo's c.JSON does (a trailing newline).
-func encodeAnswer(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	return append(b, '\n'), err
-}
-
 // answering tells the request's Idempotency-Key, if any, the status this
 // handler answers with on success; call it before acting.
 func answering(c echo.Context, status int) {
@@ -333,7 +326,10 @@ func answer(c echo.Context, status int, v any) error {
 	if r := engine.RecordedIdempotent(c.Request().Context()); r != nil {
 		return c.Blob(r.Status, echo.MIMEApplicationJSON, r.Body)
 	}
-	return c.JSON(status, v)
+	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
+		return c.JSON(status, v)
+	}
+	return writeAnswer(c, status, v)
 }
 
 // teeWriter copies the response body so it can be stored for a replay.

@@ -118,6 +118,23 @@ func (s *Server) apiMeeting(c echo.Context) (*engine.MeetingView, error) {
 	return v, nil
 }
 
+// apiMeetingItem is apiMeeting for a vote or a decision: the meeting with
+// the project's item alone, so that a vote does not read every item's tally.
+func (s *Server) apiMeetingItem(c echo.Context, projectID int64) (*engine.Meeting, error) {
+	mid, err := meetingID(c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.svc.MeetingItem(c.Request().Context(), currentUser(c), mid, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.tokenParkFilter(c, []string{m.Park}); err != nil {
+		return nil, engine.Fail(engine.ENOTFOUND, "err.meeting_not_found", nil)
+	}
+	return m, nil
+}
+
 func (s *Server) handleAPIMeeting(c echo.Context) error {
 	v, err := s.apiMeeting(c)
 	if err != nil {
@@ -142,16 +159,16 @@ type voteInput struct {
 }
 
 func (s *Server) handleAPIMeetingVote(c echo.Context) error {
-	v, err := s.apiMeeting(c)
-	if err != nil {
-		return err
-	}
 	var in voteInput
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err
 	}
+	m, err := s.apiMeetingItem(c, in.ProjectID)
+	if err != nil {
+		return err
+	}
 	answering(c, http.StatusCreated)
-	vote, err := s.svc.CastVote(c.Request().Context(), currentUser(c), v.Meeting.ID, in.ProjectID,
+	vote, err := s.svc.CastVote(c.Request().Context(), currentUser(c), m.ID, in.ProjectID,
 		engine.VoteInput{Choice: in.Choice, Opinion: in.Opinion})
 	if err != nil {
 		return err
@@ -169,12 +186,12 @@ type decisionInput struct {
 }
 
 func (s *Server) handleAPIMeetingDecide(c echo.Context) error {
-	v, err := s.apiMeeting(c)
-	if err != nil {
-		return err
-	}
 	var in decisionInput
 	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.apiMeetingItem(c, in.ProjectID)
+	if err != nil {
 		return err
 	}
 	if in.Event == "" {
@@ -184,7 +201,7 @@ func (s *Server) handleAPIMeetingDecide(c echo.Context) error {
 		return errVersionRequired
 	}
 	answering(c, http.StatusOK)
-	p, err := s.decideInMeeting(c.Request().Context(), currentUser(c), v.Meeting.ID, in.ProjectID, in.Event, in.Version)
+	p, err := s.decideInMeeting(c.Request().Context(), currentUser(c), m.ID, in.ProjectID, in.Event, in.Version)
 	if err != nil {
 		return err
 	}

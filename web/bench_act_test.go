@@ -83,3 +83,35 @@ func BenchmarkActFormPass(b *testing.B) {
 		return r, http.StatusSeeOther
 	})
 }
+
+// BenchmarkMeetingVote is a committee member's vote through the meeting
+// page's form on a meeting whose agenda holds 300 projects (a deadline
+// day's backlog): what a vote costs should not grow with the agenda.
+func BenchmarkMeetingVote(b *testing.B) {
+	w := mustWorld(b)
+	const items = 300
+	if b.N > items {
+		b.Fatalf("at most %d votes (one per item): -benchtime %dx", items, items)
+	}
+	var first *engine.Project
+	for range items {
+		p := w.project(engine.StateCommitteeReview)
+		if first == nil {
+			first = p
+		}
+	}
+	m := w.meeting(first)
+	if len(m.Agenda) < items {
+		b.Fatalf("agenda of %d, want %d", len(m.Agenda), items)
+	}
+	c := w.login("committee")
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(i int) (*http.Request, int) {
+		form := url.Values{"project": {fmt.Sprint(m.Agenda[i].ProjectID)}, "choice": {engine.VoteAgree}, "csrf": {c.csrf}}
+		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/meetings/%d/vote", ts.URL, m.ID), strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(c.cookie)
+		return r, http.StatusSeeOther
+	})
+}

@@ -169,15 +169,17 @@ func (s *Server) readableMeeting(c echo.Context) (int64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := s.svc.MeetingDetail(c.Request().Context(), currentUser(c), mid); err != nil {
-		return 0, 0, err
-	}
 	pid, err := strconv.ParseInt(c.FormValue("project"), 10, 64)
 	if err != nil || pid <= 0 {
 		pid, err = strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil || pid <= 0 {
 			return 0, 0, engine.Fail(engine.ENOTFOUND, "err.meeting_item_not_on_agenda", nil)
 		}
+	}
+	// The item alone: the whole meeting, every item's tally, would cost
+	// each vote on an agenda of thousands seconds (BENCHMARKS.md, issue 16).
+	if _, err := s.svc.MeetingItem(c.Request().Context(), currentUser(c), mid, pid); err != nil {
+		return 0, 0, err
 	}
 	return mid, pid, nil
 }
