@@ -53,6 +53,27 @@ func (w *world) tryAnnounce(u *engine.User, m *engine.Meeting, p *engine.Project
 		MinutesStored: "minutes-test", MinutesSHA256: hex.EncodeToString(sum[:])})
 }
 
+// meetingDecision is what a meeting's decision entry records.
+type meetingDecision struct {
+	Meeting       engine.Meeting `json:"meeting"`
+	Tally         engine.Tally   `json:"tally"`
+	MinutesSHA256 string         `json:"minutes_sha256"`
+}
+
+// approval reads the one approve entry of p.
+func (w *world) approval(p *engine.Project) meetingDecision {
+	w.t.Helper()
+	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventApprove}})
+	if err != nil || len(es) != 1 {
+		w.t.Fatalf("approve entries: %v %v", es, err)
+	}
+	var rec meetingDecision
+	if err := json.Unmarshal([]byte(es[0].Payload), &rec); err != nil {
+		w.t.Fatal(err)
+	}
+	return rec
+}
+
 // committeeOf3 gives qingyuan three committee members (committee-qingyuan,
 // committee2-qingyuan, committee3-qingyuan) and returns a project there in
 // committee review.
@@ -135,18 +156,7 @@ func TestMeetingDecidesByMajorityWithDissent(t *testing.T) {
 	}
 	sum := sha256.Sum256(minutes)
 	want := hex.EncodeToString(sum[:])
-	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventApprove}})
-	if err != nil || len(es) != 1 {
-		t.Fatalf("approve entries: %v %v", es, err)
-	}
-	var rec struct {
-		Meeting       engine.Meeting `json:"meeting"`
-		Tally         engine.Tally   `json:"tally"`
-		MinutesSHA256 string         `json:"minutes_sha256"`
-	}
-	if err := json.Unmarshal([]byte(es[0].Payload), &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := w.approval(p)
 	if rec.Meeting.ID != m.ID || len(rec.Tally.Votes) != 3 || rec.Tally.Agree != 2 || rec.Tally.Disagree != 1 || rec.MinutesSHA256 != want {
 		t.Fatalf("approve entry = %+v, want meeting %d, 3 votes (2 for, 1 against), minutes %s", rec, m.ID, want)
 	}
@@ -306,18 +316,7 @@ func TestMeetingItemsAreVotedAndDecidedAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.announce(chair, m, p, engine.EventApprove)
-	es, err := w.db.AuditEntries(w.ctx, engine.AuditFilter{ProjectID: p.ID, Events: []string{engine.EventApprove}})
-	if err != nil || len(es) != 1 {
-		t.Fatalf("approve entries: %v %v", es, err)
-	}
-	var rec struct {
-		Meeting engine.Meeting `json:"meeting"`
-		Tally   engine.Tally   `json:"tally"`
-	}
-	if err := json.Unmarshal([]byte(es[0].Payload), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Meeting.Agenda) != 1 || rec.Meeting.Agenda[0].ProjectID != p.ID || len(rec.Tally.Votes) != 1 || rec.Tally.Votes[0].ProjectID != p.ID {
+	if rec := w.approval(p); len(rec.Meeting.Agenda) != 1 || rec.Meeting.Agenda[0].ProjectID != p.ID || len(rec.Tally.Votes) != 1 || rec.Tally.Votes[0].ProjectID != p.ID {
 		t.Fatalf("decision records agenda %+v and votes %+v, want project %d's item and vote alone", rec.Meeting.Agenda, rec.Tally.Votes, p.ID)
 	}
 	full, err := w.db.Meeting(w.ctx, m.ID)
