@@ -34,6 +34,7 @@ func BenchmarkActPass(b *testing.B) {
 	}
 	ts := httptest.NewServer(w.srv)
 	defer ts.Close()
+	defer writerShare(b, w.db)()
 	hammer(b, 8, func(i int) (*http.Request, int) {
 		body := fmt.Sprintf(`{"event":"pass","version":%d}`, ps[i].Version)
 		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/projects/%d/actions", ts.URL, ps[i].ID), strings.NewReader(body))
@@ -55,6 +56,7 @@ func BenchmarkActScore(b *testing.B) {
 	body, _ := json.Marshal(engine.ScoreInput{Round: ps[0].Round, Items: w.fullMarks(ps[0], 0.8)})
 	ts := httptest.NewServer(w.srv)
 	defer ts.Close()
+	defer writerShare(b, w.db)()
 	hammer(b, 8, func(i int) (*http.Request, int) {
 		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/projects/%d/scores", ts.URL, ps[i].ID), bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
@@ -75,6 +77,7 @@ func BenchmarkActFormPass(b *testing.B) {
 	}
 	ts := httptest.NewServer(w.srv)
 	defer ts.Close()
+	defer writerShare(b, w.db)()
 	hammer(b, 8, func(i int) (*http.Request, int) {
 		form := url.Values{"event": {engine.EventPass}, "version": {fmt.Sprint(ps[i].Version)}, "csrf": {c.csrf}}
 		r, _ := http.NewRequest("POST", fmt.Sprintf("%s/projects/%d/act", ts.URL, ps[i].ID), strings.NewReader(form.Encode()))
