@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +89,18 @@ func hammer(b *testing.B, par int, do func(i int) (*http.Request, int)) {
 			b.Fatal(err)
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if file := os.Getenv("ZONEVET_BENCH_TRACE"); file != "" {
+		// An execution trace of the load alone (go tool trace FILE): the
+		// writer's batches are its "store.batch" regions.
+		f, err := os.Create(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { trace.Stop(); f.Close() }()
 	}
 	lat.start, lat.cpu = time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
