@@ -117,11 +117,36 @@ func BenchmarkMeetingVote(b *testing.B) {
 }
 
 // BenchmarkMeetingPage is a committee member opening the page of a meeting
-// whose agenda holds 300 projects (a deadline day's backlog), three members
-// present, a third of the items voted on by all three and a conflict
-// declared on one: what the page costs should be its rendering, not a
-// project and a conflicts read per item.
+// whose agenda holds 300 projects (benchAgenda): what the page costs should
+// be its rendering, not a project and a conflicts read per item.
 func BenchmarkMeetingPage(b *testing.B) {
+	w, m := benchAgenda(b)
+	c := w.login("committee")
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(int) (*http.Request, int) {
+		r, _ := http.NewRequest("GET", fmt.Sprintf("%s/meetings/%d", ts.URL, m.ID), nil)
+		r.AddCookie(c.cookie)
+		return r, http.StatusOK
+	})
+}
+
+// BenchmarkMeetingDetail is the meeting page's view alone (the engine's
+// reads and tallies, no HTTP, no rendering), one caller at a time.
+func BenchmarkMeetingDetail(b *testing.B) {
+	w, m := benchAgenda(b)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := w.svc.MeetingDetail(w.ctx, w.users["committee"], m.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchAgenda opens a meeting whose agenda holds 300 projects (a deadline
+// day's backlog), three committee members present, a third of the items
+// voted on by all three and a conflict declared on one.
+func benchAgenda(b *testing.B) (*world, *engine.Meeting) {
 	w := mustWorld(b)
 	const items = 300
 	for _, n := range []string{"committee2", "committee3"} {
@@ -146,12 +171,5 @@ func BenchmarkMeetingPage(b *testing.B) {
 	for i := 0; i < items; i += 3 {
 		w.vote(m, ps[i], engine.VoteAgree)
 	}
-	c := w.login("committee")
-	ts := httptest.NewServer(w.srv)
-	defer ts.Close()
-	hammer(b, 8, func(int) (*http.Request, int) {
-		r, _ := http.NewRequest("GET", fmt.Sprintf("%s/meetings/%d", ts.URL, m.ID), nil)
-		r.AddCookie(c.cookie)
-		return r, http.StatusOK
-	})
+	return w, m
 }
