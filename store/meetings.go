@@ -158,8 +158,11 @@ func (db *DB) AgendaProjects(ctx context.Context, meetingID int64) ([]*engine.Pr
 			WHERE a.meeting_id = ? ORDER BY p.id`, meetingID)
 		err = forEachRow(rows, err, func(rows *sql.Rows) error {
 			p, err := scanSummary(rows)
+			if err != nil {
+				return err
+			}
 			ps = append(ps, p)
-			return err
+			return nil
 		})
 		if err != nil {
 			return err
@@ -168,8 +171,11 @@ func (db *DB) AgendaProjects(ctx context.Context, meetingID int64) ([]*engine.Pr
 			WHERE a.meeting_id = ? ORDER BY c.project_id, c.rowid`, meetingID)
 		return forEachRow(rows, err, func(rows *sql.Rows) error {
 			c, err := scanConflict(rows)
+			if err != nil {
+				return err
+			}
 			cs = append(cs, c)
-			return err
+			return nil
 		})
 	})
 	if err != nil {

@@ -628,8 +628,11 @@ func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict
 	rows, err := db.readRows(ctx, `SELECT `+conflictColumns+` WHERE c.project_id = ? ORDER BY c.rowid`, projectID)
 	err = forEachRow(rows, err, func(rows *sql.Rows) error {
 		c, err := scanConflict(rows)
+		if err != nil {
+			return err
+		}
 		out = append(out, c)
-		return err
+		return nil
 	})
 	return out, wrap("conflicts", err)
 }
