@@ -90,6 +90,11 @@ type MeetingStore interface {
 	Votes(ctx context.Context, meetingID int64) ([]Vote, error)
 	// ItemVotes lists the votes on one item, in the order they were cast.
 	ItemVotes(ctx context.Context, meetingID, projectID int64) ([]Vote, error)
+	// AgendaProjects reads the projects on a meeting's agenda as a list
+	// row shows them (ProjectFilter.Summary), and the conflicts declared on
+	// them, in one snapshot: the meeting's page reads its whole agenda in
+	// a fixed number of statements, and decodes no report it does not show.
+	AgendaProjects(ctx context.Context, meetingID int64) ([]*Project, []Conflict, error)
 }
 
 // MeetingInput is the form that opens a meeting.
@@ -208,6 +213,9 @@ type MeetingView struct {
 	Meeting *Meeting
 	Votes   []Vote
 	Tallies map[int64]Tally // by project
+	// Projects are the agenda's projects as a list row shows them (no
+	// report, of the figures only the total investment), by id.
+	Projects map[int64]*Project
 }
 
 // MeetingItem returns the meeting with projectID's item alone on its
@@ -229,7 +237,10 @@ func (s *Service) MeetingItem(ctx context.Context, u *User, id, projectID int64)
 }
 
 // MeetingDetail returns a meeting of a park where u sits on the committee,
-// with its votes and each item's tally.
+// with its votes, its agenda's projects and each item's tally. The whole
+// agenda is read at once (AgendaProjects) and the votes grouped by item
+// once: an agenda of hundreds costs a handful of statements, not a project
+// read and a conflicts read per item (BENCHMARKS.md, issue 16).
 func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*MeetingView, error) {
 	m, err := s.store.Meeting(ctx, id)
 	if err != nil {
@@ -238,25 +249,42 @@ func (s *Service) MeetingDetail(ctx context.Context, u *User, id int64) (*Meetin
 	if _, err := s.authorize(u, m.Park, "meeting", "open"); err != nil {
 		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
 	}
+	// The page shows the agenda's projects: whoever sees it must be able
+	// to read them (every project on it is of the meeting's park).
+	if _, err := s.authorize(u, m.Park, "project", "read"); err != nil {
+		return nil, Fail(ENOTFOUND, "err.meeting_not_found", nil)
+	}
 	votes, err := s.store.Votes(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	v := &MeetingView{Meeting: m, Votes: votes, Tallies: map[int64]Tally{}}
+	ps, cs, err := s.store.AgendaProjects(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	b, err := s.ballot(ctx, m)
 	if err != nil {
 		return nil, err
 	}
+	v := &MeetingView{Meeting: m, Votes: votes, Tallies: make(map[int64]Tally, len(m.Agenda)),
+		Projects: make(map[int64]*Project, len(ps))}
+	for _, p := range ps {
+		v.Projects[p.ID] = p
+	}
+	conflicts := map[int64][]Conflict{}
+	for _, c := range cs {
+		conflicts[c.ProjectID] = append(conflicts[c.ProjectID], c)
+	}
+	itemVotes := map[int64][]Vote{}
+	for _, vt := range votes {
+		itemVotes[vt.ProjectID] = append(itemVotes[vt.ProjectID], vt)
+	}
 	for _, it := range m.Agenda {
-		p, err := s.store.Project(ctx, it.ProjectID)
-		if err != nil {
-			return nil, err
+		p := v.Projects[it.ProjectID]
+		if p == nil { // the agenda's rows reference their projects: cannot happen
+			return nil, fmt.Errorf("meeting %d: project %d of the agenda not read", id, it.ProjectID)
 		}
-		t, err := s.tally(ctx, b, p, votes)
-		if err != nil {
-			return nil, err
-		}
-		v.Tallies[it.ProjectID] = t
+		v.Tallies[it.ProjectID] = b.tally(p, conflicts[p.ID], itemVotes[p.ID])
 	}
 	return v, nil
 }
@@ -361,14 +389,21 @@ func (t Tally) Dissent() []Vote {
 	return out
 }
 
-// tally counts votes on p under the ballot's majority rule: the members
-// present who registered p or declared a conflict on it leave the vote.
+// tally counts votes on p under the ballot's majority rule, with the
+// conflicts declared on p read from the store.
 func (s *Service) tally(ctx context.Context, b *ballot, p *Project, votes []Vote) (Tally, error) {
-	var t Tally
 	cs, err := s.store.Conflicts(ctx, p.ID)
 	if err != nil {
-		return t, err
+		return Tally{}, err
 	}
+	return b.tally(p, cs, votes), nil
+}
+
+// tally counts the votes on p under the ballot's majority rule: the members
+// present who registered p or declared a conflict on it (cs, p's) leave the
+// vote. Votes on other items are not counted.
+func (b *ballot) tally(p *Project, cs []Conflict, votes []Vote) Tally {
+	var t Tally
 	for _, u := range b.present {
 		name := u.Username
 		conflicted := u.ID == p.CreatedBy || slices.ContainsFunc(cs, func(c Conflict) bool { return c.UserID == u.ID })
@@ -399,7 +434,7 @@ func (s *Service) tally(ctx context.Context, b *ballot, p *Project, votes []Vote
 			t.Outcome = EventApprove
 		}
 	}
-	return t, nil
+	return t
 }
 
 // ballot is what tallying a meeting's items needs of the meeting, read

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,12 +174,17 @@ func TestMeetingDecidesByMajorityWithDissent(t *testing.T) {
 // TestMeetingMemberWhoRegisteredProjectLeavesVote: a committee member who
 // also registered the project, or declared a conflict on it as a reviewer,
 // is present but may not vote on it, and is not counted among its voters.
+// The meeting's view, which reads its whole agenda at once, gives every
+// item the tally its own facts give (meetingTallyFromFacts): an item with
+// both recusals, one with a conflict alone, one fully voted, one part voted
+// and one not voted on.
 func TestMeetingMemberWhoRegisteredProjectLeavesVote(t *testing.T) {
 	w := mustWorld(t)
 	both := w.user("both-qingyuan", engine.RoleAssignment{Role: engine.RoleCommittee, Park: "qingyuan"},
 		engine.RoleAssignment{Role: engine.RolePromoter, Park: "qingyuan"})
 	conflicted := w.user("conflicted-qingyuan", engine.RoleAssignment{Role: engine.RoleCommittee, Park: "qingyuan"},
 		engine.RoleAssignment{Role: engine.RoleReviewer, Park: "qingyuan"})
+	chair := w.users["committee-qingyuan"]
 	p, err := w.svc.CreateProject(w.ctx, both, input("qingyuan", goodFigures()))
 	if err != nil {
 		t.Fatal(err)
@@ -188,20 +195,47 @@ func TestMeetingMemberWhoRegisteredProjectLeavesVote(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = w.scoreAll(p, 0.8, "reviewer-qingyuan", "reviewer2-qingyuan", "reviewer3-qingyuan")
-	m, err := w.svc.OpenMeeting(w.ctx, w.users["committee-qingyuan"], engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01",
+	q := w.drive("qingyuan", goodFigures(), engine.StateExpertReview)
+	if err := w.svc.DeclareConflict(w.ctx, conflicted, q.ID, "曾任投资方顾问"); err != nil {
+		t.Fatal(err)
+	}
+	q = w.scoreAll(q, 0.8, "reviewer-qingyuan", "reviewer2-qingyuan", "reviewer3-qingyuan")
+	voted := w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)
+	untouched := w.drive("qingyuan", goodFigures(), engine.StateCommitteeReview)
+	// A conflict off the agenda: the project is still in review when the meeting opens.
+	outside := w.drive("qingyuan", goodFigures(), engine.StateExpertReview)
+	if err := w.svc.DeclareConflict(w.ctx, conflicted, outside.ID, "亲属"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.svc.OpenMeeting(w.ctx, chair, engine.MeetingInput{Park: "qingyuan", HeldOn: "2026-12-01",
 		Number: "清高管纪〔2026〕13号", Present: []string{"both-qingyuan", "conflicted-qingyuan"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(m.Agenda) != 4 {
+		t.Fatalf("agenda = %+v, want 4 items", m.Agenda)
 	}
 	for _, u := range []*engine.User{both, conflicted} {
 		if _, err := w.svc.CastVote(w.ctx, u, m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); engine.ErrorCode(err) != engine.EFORBIDDEN {
 			t.Fatalf("vote by %s: err = %v, want forbidden", u.Username, err)
 		}
 	}
-	if _, err := w.svc.CastVote(w.ctx, w.users["committee-qingyuan"], m.ID, p.ID, engine.VoteInput{Choice: engine.VoteAgree}); err != nil {
-		t.Fatal(err)
+	for _, b := range []struct {
+		who  *engine.User
+		on   *engine.Project
+		vote engine.VoteInput
+	}{
+		{chair, p, engine.VoteInput{Choice: engine.VoteAgree}},
+		{both, voted, engine.VoteInput{Choice: engine.VoteDisagree, Opinion: "用地指标不足"}},
+		{chair, q, engine.VoteInput{Choice: engine.VoteAgree}},
+		{chair, voted, engine.VoteInput{Choice: engine.VoteAgree}},
+		{conflicted, voted, engine.VoteInput{Choice: engine.VoteAbstain}},
+	} {
+		if _, err := w.svc.CastVote(w.ctx, b.who, m.ID, b.on.ID, b.vote); err != nil {
+			t.Fatalf("vote by %s on %d: %v", b.who.Username, b.on.ID, err)
+		}
 	}
-	v, err := w.svc.MeetingDetail(w.ctx, w.users["committee-qingyuan"], m.ID)
+	v, err := w.svc.MeetingDetail(w.ctx, chair, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +243,101 @@ func TestMeetingMemberWhoRegisteredProjectLeavesVote(t *testing.T) {
 	if len(tl.Voters) != 1 || len(tl.Recused) != 2 || tl.Outcome != engine.EventApprove {
 		t.Fatalf("tally = %+v, want 1 voter, 2 recused, approve", tl)
 	}
+	for _, c := range []struct {
+		name           string
+		p              *engine.Project
+		voters, votes  int
+		recused        []string
+		complete       bool
+		agree, against int
+	}{
+		{"RegisteredAndConflicted", p, 1, 1, []string{"both-qingyuan", "conflicted-qingyuan"}, true, 1, 0},
+		{"Conflicted", q, 2, 1, []string{"conflicted-qingyuan"}, false, 1, 0},
+		{"AllVoted", voted, 3, 3, nil, true, 1, 1},
+		{"NoVotes", untouched, 3, 0, nil, false, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := v.Tallies[c.p.ID]
+			if len(got.Voters) != c.voters || len(got.Votes) != c.votes || !slices.Equal(got.Recused, c.recused) ||
+				got.Complete != c.complete || got.Agree != c.agree || got.Disagree != c.against {
+				t.Fatalf("tally = %+v, want %d voters, %d votes, recused %v, complete %v, %d for, %d against",
+					got, c.voters, c.votes, c.recused, c.complete, c.agree, c.against)
+			}
+			if want := w.meetingTallyFromFacts(m, c.p.ID); !reflect.DeepEqual(got, want) {
+				t.Fatalf("tally = %+v\nfrom the item's own facts %+v", got, want)
+			}
+			full, err := w.db.Project(w.ctx, c.p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lp := v.Projects[c.p.ID]
+			if lp == nil || lp.ID != full.ID || lp.Park != full.Park || lp.Name != full.Name || lp.InvestorName != full.InvestorName ||
+				lp.State != full.State || lp.Version != full.Version || lp.CreatedBy != full.CreatedBy || lp.Report != nil {
+				t.Fatalf("the view's project = %+v, want %+v as a list row shows it (no report)", lp, full)
+			}
+		})
+	}
+	if len(v.Tallies) != 4 || len(v.Projects) != 4 {
+		t.Fatalf("%d tallies, %d projects; want the agenda's 4", len(v.Tallies), len(v.Projects))
+	}
+}
+
+// meetingTallyFromFacts is an item's tally worked out from first
+// principles, one item at a time: the members present, the project's
+// creator and conflicts, the item's own votes and the park's committee rules.
+func (w *world) meetingTallyFromFacts(m *engine.Meeting, projectID int64) engine.Tally {
+	w.t.Helper()
+	p, err := w.db.Project(w.ctx, projectID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cs, err := w.db.Conflicts(w.ctx, projectID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	votes, err := w.db.ItemVotes(w.ctx, m.ID, projectID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	rs, err := w.svc.ActiveRuleSet(w.ctx, m.Park)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var t engine.Tally
+	for _, name := range m.Present {
+		u, err := w.db.UserByName(w.ctx, name)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		recused := u.ID == p.CreatedBy
+		for _, c := range cs {
+			recused = recused || c.UserID == u.ID
+		}
+		if recused {
+			t.Recused = append(t.Recused, name)
+		} else {
+			t.Voters = append(t.Voters, name)
+		}
+	}
+	t.Votes = votes
+	for _, v := range votes {
+		switch v.Choice {
+		case engine.VoteAgree:
+			t.Agree++
+		case engine.VoteDisagree:
+			t.Disagree++
+		case engine.VoteAbstain:
+			t.Abstain++
+		}
+	}
+	t.Complete = len(t.Voters) > 0 && len(votes) == len(t.Voters)
+	if t.Complete {
+		t.Outcome = engine.EventReject
+		if rs.Committee().Carried(t.Agree, len(t.Voters)) {
+			t.Outcome = engine.EventApprove
+		}
+	}
+	return t
 }
 
 // TestMeetingVoteByNonMember: a reviewer, a committee member of another

@@ -144,6 +144,46 @@ func (db *DB) meetings(ctx context.Context, onlyItem int64, q string, args ...an
 	return out, nil
 }
 
+// AgendaProjects reads, in one snapshot, the projects on a meeting's agenda
+// as a list row shows them (summaryColumns: no report, of the figures only
+// the total investment), by id, and the conflicts declared on them, by
+// project and in the order made: what the meeting's page shows of each item
+// and what its tallies need, in two statements however long the agenda.
+// An unknown meeting has neither.
+func (db *DB) AgendaProjects(ctx context.Context, meetingID int64) ([]*engine.Project, []engine.Conflict, error) {
+	var ps []*engine.Project
+	var cs []engine.Conflict
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+` JOIN meeting_agenda a ON a.project_id = p.id
+			WHERE a.meeting_id = ? ORDER BY p.id`, meetingID)
+		err = forEachRow(rows, err, func(rows *sql.Rows) error {
+			p, err := scanSummary(rows)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT `+conflictColumns+` JOIN meeting_agenda a ON a.project_id = c.project_id
+			WHERE a.meeting_id = ? ORDER BY c.project_id, c.rowid`, meetingID)
+		return forEachRow(rows, err, func(rows *sql.Rows) error {
+			c, err := scanConflict(rows)
+			if err != nil {
+				return err
+			}
+			cs = append(cs, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, nil, wrap("agenda projects", err)
+	}
+	return ps, cs, nil
+}
+
 // Votes lists a meeting's votes in the order they were cast.
 func (db *DB) Votes(ctx context.Context, meetingID int64) ([]engine.Vote, error) {
 	return scanJSON[engine.Vote](ctx, db, "votes", `SELECT body FROM meeting_votes WHERE meeting_id = ? ORDER BY rowid`, meetingID)

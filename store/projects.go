@@ -613,26 +613,27 @@ func (db *DB) Scores(ctx context.Context, projectID int64, round int) ([]engine.
 	return out, wrap("scores", err)
 }
 
+// conflictColumns and scanConflict read conflict declarations (c).
+const conflictColumns = `c.project_id, c.user_id, c.username, c.reason, c.created_at FROM conflicts c`
+
+func scanConflict(s interface{ Scan(...any) error }) (engine.Conflict, error) {
+	var c engine.Conflict
+	err := s.Scan(&c.ProjectID, &c.UserID, &c.Username, &c.Reason, timeCol{&c.CreatedAt})
+	return c, err
+}
+
 // Conflicts returns the conflict declarations on a project in the order made.
 func (db *DB) Conflicts(ctx context.Context, projectID int64) ([]engine.Conflict, error) {
 	var out []engine.Conflict
-	err := func() error {
-		rows, err := db.readRows(ctx, `
-			SELECT project_id, user_id, username, reason, created_at
-			FROM conflicts WHERE project_id = ? ORDER BY rowid`, projectID)
+	rows, err := db.readRows(ctx, `SELECT `+conflictColumns+` WHERE c.project_id = ? ORDER BY c.rowid`, projectID)
+	err = forEachRow(rows, err, func(rows *sql.Rows) error {
+		c, err := scanConflict(rows)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c engine.Conflict
-			if err := rows.Scan(&c.ProjectID, &c.UserID, &c.Username, &c.Reason, timeCol{&c.CreatedAt}); err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
-	}()
+		out = append(out, c)
+		return nil
+	})
 	return out, wrap("conflicts", err)
 }
 

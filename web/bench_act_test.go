@@ -118,3 +118,61 @@ func BenchmarkMeetingVote(b *testing.B) {
 		return r, http.StatusSeeOther
 	})
 }
+
+// BenchmarkMeetingPage is a committee member opening the page of a meeting
+// whose agenda holds 300 projects (benchAgenda): what the page costs should
+// be its rendering, not a project and a conflicts read per item.
+func BenchmarkMeetingPage(b *testing.B) {
+	w, m := benchAgenda(b)
+	c := w.login("committee")
+	ts := httptest.NewServer(w.srv)
+	defer ts.Close()
+	hammer(b, 8, func(int) (*http.Request, int) {
+		r, _ := http.NewRequest("GET", fmt.Sprintf("%s/meetings/%d", ts.URL, m.ID), nil)
+		r.AddCookie(c.cookie)
+		return r, http.StatusOK
+	})
+}
+
+// BenchmarkMeetingDetail is the meeting page's view alone (the engine's
+// reads and tallies, no HTTP, no rendering), one caller at a time.
+func BenchmarkMeetingDetail(b *testing.B) {
+	w, m := benchAgenda(b)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := w.svc.MeetingDetail(w.ctx, w.users["committee"], m.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchAgenda opens a meeting whose agenda holds 300 projects (a deadline
+// day's backlog), three committee members present, a third of the items
+// voted on by all three and a conflict declared on one.
+func benchAgenda(b *testing.B) (*world, *engine.Meeting) {
+	w := mustWorld(b)
+	const items = 300
+	for _, n := range []string{"committee2", "committee3"} {
+		w.user(n, engine.RoleAssignment{Role: engine.RoleCommittee, Park: ownPark}, engine.RoleAssignment{Role: engine.RoleReviewer, Park: ownPark})
+	}
+	ps := make([]*engine.Project, items)
+	for i := range ps {
+		if i != 1 {
+			ps[i] = w.project(engine.StateCommitteeReview)
+			continue
+		}
+		p := w.project(engine.StateExpertReview) // a conflict is declared during review
+		if err := w.svc.DeclareConflict(w.ctx, w.users["committee3"], p.ID, "亲属"); err != nil {
+			b.Fatal(err)
+		}
+		ps[i] = w.scoreAll(p, 0.9, "reviewer", "reviewer2", "reviewer3")
+	}
+	m := w.meeting(ps[0])
+	if len(m.Agenda) != items || len(m.Present) != 3 {
+		b.Fatalf("agenda of %d, %d present; want %d, 3", len(m.Agenda), len(m.Present), items)
+	}
+	for i := 0; i < items; i += 3 {
+		w.vote(m, ps[i], engine.VoteAgree)
+	}
+	return w, m
+}

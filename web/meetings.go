@@ -136,10 +136,7 @@ func (s *Server) meetingPage(c echo.Context, status int, errMsg string) error {
 		d.Present = d.Present || name == u.Username
 	}
 	for _, it := range v.Meeting.Agenda {
-		p, err := s.svc.Project(ctx, u, it.ProjectID)
-		if err != nil {
-			return err
-		}
+		p := v.Projects[it.ProjectID] // as a list row shows it: what an item shows, without its report
 		mi := meetingItem{Item: it, Project: p, Tally: v.Tallies[it.ProjectID]}
 		voter := false
 		for _, n := range mi.Tally.Voters {

@@ -103,10 +103,13 @@ func (w *world) meetingRoutes() []route {
 // meetings page, votes on the agenda item, announces the decision, and the
 // minutes are filed with the project: the download is the bytes whose
 // SHA-256 the page and the decision's entry show. The project page offers
-// the meeting instead of an approve button.
+// the meeting instead of an approve button. Each item of the meeting's
+// page shows its project (meetingItemShows): a ballot until the member has
+// voted, then the decision at the project's version.
 func TestMeetingPageAgendaToMinutes(t *testing.T) {
 	w := mustWorld(t)
 	p := w.project(engine.StateCommitteeReview)
+	q := w.project(engine.StateCommitteeReview)
 	c := w.login("committee")
 	page := c.do("GET", "/projects/"+strconv.FormatInt(p.ID, 10), nil)
 	doc := parseHTML(t, page.Body.String())
@@ -126,6 +129,9 @@ func TestMeetingPageAgendaToMinutes(t *testing.T) {
 	if rec = c.do("POST", at+"/vote", url.Values{"project": {strconv.FormatInt(p.ID, 10)}, "choice": {"agree"}, "opinion": {"符合主导产业方向"}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("vote: %d %.300s", rec.Code, rec.Body.String())
 	}
+	mp := parseHTML(t, c.do("GET", at, nil).Body.String())
+	meetingItemShows(t, mp, p, "decide")
+	meetingItemShows(t, mp, q, "vote")
 	if rec = c.do("POST", at+"/decide", url.Values{"project": {strconv.FormatInt(p.ID, 10)}, "version": {strconv.FormatInt(p.Version, 10)}, "event": {"approve"}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("decide: %d %.300s", rec.Code, rec.Body.String())
 	}
@@ -146,9 +152,36 @@ func TestMeetingPageAgendaToMinutes(t *testing.T) {
 	if err != nil || len(es) != 1 || !strings.Contains(es[0].Payload, docs[0].SHA256) {
 		t.Fatalf("approve entry %v %v: want the minutes' SHA-256 %s", es, err, docs[0].SHA256)
 	}
-	mp := parseHTML(t, c.do("GET", at, nil).Body.String())
+	mp = parseHTML(t, c.do("GET", at, nil).Body.String())
 	if items := findAll(mp, func(n *html.Node) bool { return attr(n, "data-outcome") == "approve" }); len(items) != 1 {
 		t.Fatalf("meeting page: want the item decided approve")
+	}
+}
+
+// meetingItemShows checks p's item on a meeting's page: the link to the
+// project with its name and investor, and the one form it offers: a ballot
+// ("vote") or the decision at p's version ("decide").
+func meetingItemShows(t *testing.T, page *html.Node, p *engine.Project, form string) {
+	t.Helper()
+	id := strconv.FormatInt(p.ID, 10)
+	items := findAll(page, func(n *html.Node) bool { return attr(n, "id") == "item-"+id })
+	if len(items) != 1 {
+		t.Fatalf("item of project %d: %d on the page, want 1", p.ID, len(items))
+	}
+	links := findAll(items[0], func(n *html.Node) bool { return n.Data == "a" && attr(n, "href") == "/projects/"+id })
+	if heading := findAll(items[0], func(n *html.Node) bool { return n.Data == "h2" }); len(links) != 1 || text(links[0]) != p.Name ||
+		len(heading) != 1 || !strings.Contains(text(heading[0]), p.InvestorName) {
+		t.Fatalf("item of project %d: want the link to it named %q and its investor %q", p.ID, p.Name, p.InvestorName)
+	}
+	ballots := findAll(items[0], func(n *html.Node) bool { return attr(n, "data-vote") == id })
+	decisions := findAll(items[0], func(n *html.Node) bool { return attr(n, "data-decide") == id })
+	versions := findAll(items[0], func(n *html.Node) bool {
+		return n.Data == "input" && attr(n, "name") == "version" && attr(n, "value") == strconv.FormatInt(p.Version, 10)
+	})
+	if got := map[string]bool{"vote": len(ballots) == 1 && len(decisions) == 0,
+		"decide": len(ballots) == 0 && len(decisions) == 1 && len(versions) == 1}; !got[form] {
+		t.Fatalf("item of project %d: %d ballots, %d decisions at version %d (%d); want the %s form alone",
+			p.ID, len(ballots), len(decisions), p.Version, len(versions), form)
 	}
 }
 
