@@ -94,8 +94,12 @@ func (db *DB) MeetingItem(ctx context.Context, id, projectID int64) (*engine.Mee
 
 // Meetings lists the meetings of parks, newest first, with their agendas.
 func (db *DB) Meetings(ctx context.Context, parks []string) ([]engine.Meeting, error) {
-	b, _ := json.Marshal(parks)
-	return db.meetings(ctx, 0, `SELECT id, body FROM meetings WHERE park IN (SELECT value FROM json_each(?)) ORDER BY id DESC`, string(b))
+	if len(parks) == 0 {
+		return nil, nil
+	}
+	// A placeholder per park, as every park filter: json_each is SQLite's alone.
+	in, args := inList(parks)
+	return db.meetings(ctx, 0, `SELECT id, body FROM meetings WHERE park IN (`+in+`) ORDER BY id DESC`, args...)
 }
 
 // meetings reads the meetings q selects with their agendas, or with only

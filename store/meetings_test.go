@@ -86,3 +86,46 @@ func TestAgendaProjects(t *testing.T) {
 		})
 	}
 }
+
+// TestMeetingsOfParks: the meetings list of a member's parks, newest first,
+// on either store: only those parks' meetings, and none for no park.
+func TestMeetingsOfParks(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	mustUser(t, db, "member1")
+	open := func(park string) int64 {
+		t.Helper()
+		p := mustCreate(t, db, sampleProject(park, "上会项目"))
+		m := &engine.Meeting{Park: park, HeldOn: "2026-12-01", Number: "管纪〔2026〕1号", Chair: "member1",
+			Members: []string{"member1"}, Present: []string{"member1"}, Agenda: []engine.AgendaItem{{ProjectID: p.ID, ProjectName: p.Name}}}
+		if err := db.Apply(ctx, &engine.Change{Meeting: &engine.MeetingPart{Meeting: m}, Entry: engine.AuditEntry{Event: engine.EventMeeting, Park: park}}); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	q1, y1, q2 := open("qingyuan"), open("yingde"), open("qingyuan")
+	for _, c := range []struct {
+		parks []string
+		want  []int64
+	}{
+		{[]string{"qingyuan"}, []int64{q2, q1}},
+		{[]string{"yingde"}, []int64{y1}},
+		{[]string{"qingyuan", "yingde"}, []int64{q2, y1, q1}},
+		{nil, nil},
+	} {
+		ms, err := db.Meetings(ctx, c.parks)
+		if err != nil {
+			t.Fatalf("meetings of %v: %v", c.parks, err)
+		}
+		var got []int64
+		for _, m := range ms {
+			got = append(got, m.ID)
+			if len(m.Agenda) != 1 {
+				t.Fatalf("meeting %d: agenda %+v, want its one item", m.ID, m.Agenda)
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Fatalf("meetings of %v = %v, want %v", c.parks, got, c.want)
+		}
+	}
+}

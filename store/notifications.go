@@ -110,10 +110,13 @@ func (db *DB) UnreadCount(ctx context.Context, userID int64) (int, error) {
 
 // MarkRead marks a user's notifications read: those of ids, or all when ids is empty.
 func (db *DB) MarkRead(ctx context.Context, userID int64, ids []int64, at time.Time) error {
-	b, _ := json.Marshal(ids)
+	q, args := `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, []any{fmtTime(at), userID}
+	if len(ids) > 0 {
+		b, _ := json.Marshal(ids)
+		q, args = q+` AND `+db.inJSON("id", false), append(args, db.idsArg(string(b)))
+	}
 	return wrap("mark read", db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL
-			AND (json_array_length(?) = 0 OR id IN (SELECT value FROM json_each(?)))`, fmtTime(at), userID, string(b), string(b))
+		_, err := tx.ExecContext(ctx, q, args...)
 		return err
 	}))
 }
