@@ -24,6 +24,7 @@ import (
 
 	"zonevet/engine"
 	"zonevet/store"
+	"zonevet/store/storetest"
 )
 
 // latencies collects request durations from many goroutines and reports the
@@ -320,7 +321,8 @@ func runProcessCleanups() {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	runProcessCleanups()
+	runProcessCleanups()     // drops the shared world's database first
+	storetest.StopPostgres() // the server storetest.Path starts on PostgreSQL
 	os.Exit(code)
 }
 

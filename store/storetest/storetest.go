@@ -50,8 +50,15 @@ var (
 // by a digest of the migration files, so test processes share it and a
 // changed or added migration makes a new one; store.Open would apply a
 // missing migration anyway.
+//
+// With ZONEVET_TEST_STORE=postgres it returns a new PostgreSQL database's URL
+// instead (PostgresURL), so the engine and web suites, which reach most store
+// reads and writes, run on PostgreSQL too; their TestMain stops the server.
 func Path(t testing.TB) string {
 	t.Helper()
+	if OnPostgres() {
+		return PostgresURL(t)
+	}
 	once.Do(func() { template, failure = migratedTemplate() })
 	if failure != nil {
 		t.Fatalf("storetest: %v", failure)
