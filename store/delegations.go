@@ -26,7 +26,9 @@ func writeDelegation(ctx context.Context, tx *sql.Tx, c *engine.DelegationPart, 
 	}
 	if c.Revoke != 0 {
 		stamp := at.UTC().Format(time.RFC3339Nano)
-		res, err := tx.ExecContext(ctx, `UPDATE delegations SET revoked_at = ?, body = json_set(body, '$.revoked_at', ?)
+		// The CAST types the parameter: PostgreSQL's json_set takes anyelement
+		// and cannot resolve an untyped one; SQLite stores the same text.
+		res, err := tx.ExecContext(ctx, `UPDATE delegations SET revoked_at = ?, body = json_set(body, '$.revoked_at', CAST(? AS TEXT))
 			WHERE id = ? AND revoked_at = ''`, stamp, stamp, c.Revoke)
 		if err != nil {
 			return nil, err
