@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"crypto/ed25519"
-	"database/sql"
 	"encoding/csv"
 	"mime"
 	"net/http"
@@ -204,12 +203,12 @@ func TestAuditVerifyNow(t *testing.T) {
 		t.Fatal("public key not shown")
 	}
 	// Tamper below the application: the next verification says where.
-	raw, err := sql.Open("sqlite", w.db.Path())
-	if err != nil {
-		t.Fatal(err)
+	raw, pg := w.rawDB()
+	drop := "DROP TRIGGER audit_log_no_update"
+	if pg {
+		drop += " ON audit_log"
 	}
-	defer raw.Close()
-	for _, q := range []string{"DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET reason = '同意' WHERE event = 'override'"} {
+	for _, q := range []string{drop, "UPDATE audit_log SET reason = '同意' WHERE event = 'override'"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}

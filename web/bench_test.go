@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
 	"html"
 	"net/http"
@@ -328,15 +329,36 @@ func TestMain(m *testing.M) {
 
 // TestKeepTBCleansUpAtProcessEnd guards the shared benchmark world against
 // leaking its database and temp folders: what keepTB defers must run, and
-// the folders must be gone, once the process's cleanups have run.
+// the folders (and a PostgreSQL database) must be gone, once the process's
+// cleanups have run.
 func TestKeepTBCleansUpAtProcessEnd(t *testing.T) {
 	w := mustWorld(&keepTB{TB: t})
 	path := w.db.Path()
-	if _, err := os.Stat(path); err != nil {
+	folders := []string{filepath.Dir(w.srv.cfg.DocsDir)}
+	exists := func() error { _, err := os.Stat(path); return err }
+	if store.IsPostgresURL(path) {
+		// No file: the database must be dropped.
+		exists = func() error {
+			raw, err := sql.Open("pgx", path)
+			if err != nil {
+				return err
+			}
+			defer raw.Close()
+			return raw.Ping()
+		}
+	} else {
+		folders = append(folders, filepath.Dir(path))
+	}
+	if err := exists(); err != nil {
 		t.Fatalf("world database: %v", err)
 	}
 	runProcessCleanups()
-	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
-		t.Fatalf("benchmark world's folder %s still there after the process cleanups (err %v)", filepath.Dir(path), err)
+	for _, f := range folders {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Fatalf("benchmark world's folder %s still there after the process cleanups (err %v)", f, err)
+		}
+	}
+	if exists() == nil {
+		t.Fatalf("benchmark world's database %s still there after the process cleanups", path)
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,14 +24,19 @@ func TestDocumentUploadOneTransaction(t *testing.T) {
 
 	// The log refuses upload entries, as a full disk or an I/O error would
 	// refuse the transaction's second write.
-	raw, err := sql.Open("sqlite", w.db.Path())
-	if err != nil {
-		t.Fatal(err)
+	raw, pg := w.rawDB()
+	refuse := []string{`CREATE TRIGGER refuse_upload BEFORE INSERT ON audit_log WHEN NEW.event = 'upload'
+		BEGIN SELECT RAISE(ABORT, 'disk full'); END`}
+	if pg {
+		refuse = []string{`CREATE FUNCTION refuse_upload() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'disk full'; END $$`,
+			`CREATE TRIGGER refuse_upload BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.event = 'upload')
+			EXECUTE FUNCTION refuse_upload()`}
 	}
-	defer raw.Close()
-	if _, err := raw.Exec(`CREATE TRIGGER refuse_upload BEFORE INSERT ON audit_log WHEN NEW.event = 'upload'
-		BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
-		t.Fatal(err)
+	for _, q := range refuse {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if rec := c.do("POST", target, w.multipart("feasibility", "可研.pdf", pdfBytes())); rec.Code < 500 {
 		t.Fatalf("upload with the log refusing: %d, want a server error", rec.Code)
@@ -44,7 +48,11 @@ func TestDocumentUploadOneTransaction(t *testing.T) {
 		t.Fatalf("files left after a failed upload: %v", files)
 	}
 
-	if _, err := raw.Exec(`DROP TRIGGER refuse_upload`); err != nil {
+	drop := `DROP TRIGGER refuse_upload`
+	if pg {
+		drop += ` ON audit_log`
+	}
+	if _, err := raw.Exec(drop); err != nil {
 		t.Fatal(err)
 	}
 	if rec := c.do("POST", target, w.multipart("feasibility", "可研.pdf", pdfBytes())); rec.Code != 303 {

@@ -401,27 +401,48 @@ func (w *world) overrideAction(p *engine.Project, waive ...string) engine.Action
 		MinutesDocument: doc.ID, MinutesNumber: "清高管纪〔2026〕9号", MinutesDate: w.svc.Now().In(w.svc.Location()).Format(time.DateOnly)}
 }
 
-// holdWriter takes the database's write lock on a connection of its own, as
-// another process writing would, until release: whatever needs the writer
-// meanwhile waits out the busy timeout and fails.
-func (w *world) holdWriter() (release func()) {
+// rawDB opens w's database behind the store's back, as another process or
+// someone tampering below the application would: the SQLite file, or the
+// PostgreSQL database (ZONEVET_TEST_STORE=postgres). pg says which, for the
+// SQL that differs.
+func (w *world) rawDB() (raw *sql.DB, pg bool) {
 	w.t.Helper()
-	other, err := sql.Open("sqlite", w.db.Path())
+	driver := "sqlite"
+	if pg = store.IsPostgresURL(w.db.Path()); pg {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, w.db.Path())
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { raw.Close() })
+	return raw, pg
+}
+
+// holdWriter takes what every write transaction needs, on a connection of
+// its own as another process writing would, until release: SQLite's write
+// lock (whatever needs the writer meanwhile waits out the busy timeout and
+// fails) or, on PostgreSQL, the chain head's row lock (it waits).
+func (w *world) holdWriter() (release func()) {
+	w.t.Helper()
+	other, pg := w.rawDB()
+	lock := []string{`BEGIN IMMEDIATE`}
+	if pg {
+		lock = []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
 	}
 	conn, err := other.Conn(w.ctx)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(w.ctx, `BEGIN IMMEDIATE`); err != nil {
-		w.t.Fatal(err)
+	for _, q := range lock {
+		if _, err := conn.ExecContext(w.ctx, q); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 	return func() {
 		if _, err := conn.ExecContext(w.ctx, `ROLLBACK`); err != nil {
 			w.t.Error(err)
 		}
 		conn.Close()
-		other.Close()
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,12 +22,12 @@ func TestProofPageSignerAlarm(t *testing.T) {
 	}
 	before, _ := w.db.Checkpoints(w.ctx)
 
-	raw, err := sql.Open("sqlite", w.db.Path())
-	if err != nil {
-		t.Fatal(err)
+	raw, pg := w.rawDB()
+	drop := "DROP TRIGGER audit_log_no_delete"
+	if pg {
+		drop += " ON audit_log"
 	}
-	defer raw.Close()
-	for _, q := range []string{"DROP TRIGGER audit_log_no_delete", "DELETE FROM audit_log WHERE seq > 3"} {
+	for _, q := range []string{drop, "DELETE FROM audit_log WHERE seq > 3"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
