@@ -17,7 +17,7 @@ import (
 // on from the copied ones, and a non-empty target is refused.
 func TestCopyRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	src := mustOpenPath(t, storetest.Path(t))
+	src := mustOpenPath(t, storetest.SQLitePath(t))
 	reviewer := mustUser(t, src, "reviewer1")
 	p := mustCreate(t, src, sampleProject("qingyuan", "高端电子信息制造项目"))
 	if err := src.Apply(ctx, transition(p, 1, engine.EventSubmit, engine.StateScreening)); err != nil {
@@ -40,11 +40,11 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := mustOpenPath(t, storetest.Path(t))
+	back := mustOpenPath(t, storetest.SQLitePath(t))
 	if _, err := pg.CopyTo(ctx, back); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("copy into a target with parks: %v, want refused", err) // mustOpenPath seeded them
 	}
-	back = openEmpty(t, storetest.Path(t))
+	back = openEmpty(t, storetest.SQLitePath(t))
 	again, err := pg.CopyTo(ctx, back)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func openEmpty(t *testing.T, path string) *store.DB {
 // TestCopyCoversEveryTable: a new table must be copied, or named as one the
 // target derives, or a migration would silently drop it.
 func TestCopyCoversEveryTable(t *testing.T) {
-	db := mustOpenPath(t, storetest.Path(t))
+	db := mustOpenPath(t, storetest.SQLitePath(t))
 	rows, err := db.Writer().Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'projects_fts%'`)
 	if err != nil {
 		t.Fatal(err)

@@ -26,10 +26,7 @@ func mustOpenPostgres(t testing.TB) *store.DB {
 // tables with the same columns, so one set of SQL serves both. A SQLite
 // migration without its PostgreSQL twin fails here.
 func TestPostgresSchemaMatchesSQLite(t *testing.T) {
-	lite := mustOpen(t)
-	if storetest.OnPostgres() {
-		lite = mustOpenPath(t, storetest.Path(t))
-	}
+	lite := mustOpenPath(t, storetest.SQLitePath(t))
 	pg := mustOpenPostgres(t)
 	got := schema(t, pg.Writer(), `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`)
 	want := schema(t, lite.Writer(), `SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table'`)

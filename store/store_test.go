@@ -25,12 +25,9 @@ var t0 = time.Date(2025, 3, 1, 9, 30, 0, 123456789, time.UTC)
 // are tested on new files.
 //
 // With ZONEVET_TEST_STORE=postgres it opens a fresh PostgreSQL database
-// instead (storetest.PostgresURL): the same tests, the other engine.
+// instead (storetest.Path): the same tests, the other engine.
 func mustOpen(t testing.TB) *store.DB {
 	t.Helper()
-	if storetest.OnPostgres() {
-		return mustOpenPath(t, storetest.PostgresURL(t))
-	}
 	return mustOpenPath(t, storetest.Path(t))
 }
 

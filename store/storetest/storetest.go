@@ -59,6 +59,13 @@ func Path(t testing.TB) string {
 	if OnPostgres() {
 		return PostgresURL(t)
 	}
+	return SQLitePath(t)
+}
+
+// SQLitePath is Path's SQLite file whatever ZONEVET_TEST_STORE says, for
+// tests of SQLite itself (its catalogue, a copy from or to a file).
+func SQLitePath(t testing.TB) string {
+	t.Helper()
 	once.Do(func() { template, failure = migratedTemplate() })
 	if failure != nil {
 		t.Fatalf("storetest: %v", failure)
