@@ -101,7 +101,7 @@ func TestLimitCountRefusalWritesNothing(t *testing.T) {
 	}
 	// Another process holds the writer (SQLite's write lock, PostgreSQL's
 	// chain head) throughout: refusals need neither, so they still answer.
-	release := holdWriter(t, db)
+	release := storetest.HoldWriter(t, db)
 	held := probe()
 	for range 3 {
 		if count(1) {
@@ -159,37 +159,5 @@ func writeProbe(t *testing.T, db *store.DB) func() string {
 			t.Fatal(err)
 		}
 		return v.String
-	}
-}
-
-// holdWriter takes, on a connection of its own as another process would,
-// what every write transaction of db needs: SQLite's write lock, or the
-// chain head's row lock on PostgreSQL. release gives it back.
-func holdWriter(t *testing.T, db *store.DB) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	driver, lock := "sqlite", []string{`BEGIN IMMEDIATE`}
-	if storetest.OnPostgres() {
-		driver, lock = "pgx", []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
-	}
-	other, err := sql.Open(driver, db.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range lock {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return func() {
-		if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
-			t.Error(err)
-		}
-		conn.Close()
-		other.Close()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"zonevet/engine"
+	"zonevet/store/storetest"
 )
 
 // bearerFor makes an API token for the named user with the given fields
@@ -233,7 +234,7 @@ func TestAPIAuditPullRefusalNeedsNoWriter(t *testing.T) {
 	if rec := a.do("GET", "/api/v1/audit/checkpoints", nil); rec.Code != 200 {
 		t.Fatalf("first pull: %d", rec.Code)
 	}
-	release := w.holdWriter()
+	release := storetest.HoldWriter(t, w.db)
 	defer release()
 	if rec := a.do("GET", "/api/v1/audit/checkpoints", nil); rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("over the rate with the writer held elsewhere: %d %s", rec.Code, rec.Body)

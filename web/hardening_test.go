@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"zonevet/engine"
+	"zonevet/store/storetest"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -521,7 +522,7 @@ func TestLoginRefusalNeedsNoWriter(t *testing.T) {
 			t.Fatalf("free attempt %d: %d", i+1, got)
 		}
 	}
-	release := w.holdWriter()
+	release := storetest.HoldWriter(t, w.db)
 	defer release()
 	for i := range 3 {
 		if rec := loginFrom(w, "reviewer", "wrong", addr, ""); rec.Code != http.StatusTooManyRequests {

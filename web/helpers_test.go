@@ -418,31 +418,3 @@ func (w *world) rawDB() (raw *sql.DB, pg bool) {
 	w.t.Cleanup(func() { raw.Close() })
 	return raw, pg
 }
-
-// holdWriter takes what every write transaction needs, on a connection of
-// its own as another process writing would, until release: SQLite's write
-// lock (whatever needs the writer meanwhile waits out the busy timeout and
-// fails) or, on PostgreSQL, the chain head's row lock (it waits).
-func (w *world) holdWriter() (release func()) {
-	w.t.Helper()
-	other, pg := w.rawDB()
-	lock := []string{`BEGIN IMMEDIATE`}
-	if pg {
-		lock = []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
-	}
-	conn, err := other.Conn(w.ctx)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	for _, q := range lock {
-		if _, err := conn.ExecContext(w.ctx, q); err != nil {
-			w.t.Fatal(err)
-		}
-	}
-	return func() {
-		if _, err := conn.ExecContext(w.ctx, `ROLLBACK`); err != nil {
-			w.t.Error(err)
-		}
-		conn.Close()
-	}
-}

@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -140,5 +141,38 @@ func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, ro
 	}
 	if err := db.Apply(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// HoldWriter takes, on a connection of its own as another process would,
+// what every write transaction of db needs until release: SQLite's write
+// lock (a writer meanwhile waits out the busy timeout and fails) or
+// PostgreSQL's chain-head row lock (a writer meanwhile waits).
+func HoldWriter(t testing.TB, db *store.DB) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	driver, lock := "sqlite", []string{`BEGIN IMMEDIATE`}
+	if store.IsPostgresURL(db.Path()) {
+		driver, lock = "pgx", []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
+	}
+	other, err := sql.Open(driver, db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range lock {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+		other.Close()
 	}
 }
