@@ -15,7 +15,8 @@ import (
 	"zonevet/store/storetest"
 )
 
-// world is a real service on a temp SQLite file with both default parks and
+// world is a real service on a temp SQLite file (a PostgreSQL database under
+// ZONEVET_TEST_STORE=postgres, storetest.Path) with both default parks and
 // one user per role and park.
 type world struct {
 	t     *testing.T

@@ -204,11 +204,7 @@ func TestAuditVerifyNow(t *testing.T) {
 	}
 	// Tamper below the application: the next verification says where.
 	raw, pg := w.rawDB()
-	drop := "DROP TRIGGER audit_log_no_update"
-	if pg {
-		drop += " ON audit_log"
-	}
-	for _, q := range []string{drop, "UPDATE audit_log SET reason = '同意' WHERE event = 'override'"} {
+	for _, q := range []string{dropTrigger(pg, "audit_log_no_update", "audit_log"), "UPDATE audit_log SET reason = '同意' WHERE event = 'override'"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}

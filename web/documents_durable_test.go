@@ -48,11 +48,7 @@ func TestDocumentUploadOneTransaction(t *testing.T) {
 		t.Fatalf("files left after a failed upload: %v", files)
 	}
 
-	drop := `DROP TRIGGER refuse_upload`
-	if pg {
-		drop += ` ON audit_log`
-	}
-	if _, err := raw.Exec(drop); err != nil {
+	if _, err := raw.Exec(dropTrigger(pg, "refuse_upload", "audit_log")); err != nil {
 		t.Fatal(err)
 	}
 	if rec := c.do("POST", target, w.multipart("feasibility", "可研.pdf", pdfBytes())); rec.Code != 303 {

@@ -44,7 +44,8 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// world is the real product on a temp SQLite file: both default parks, and
+// world is the real product on a temp SQLite file (a PostgreSQL database
+// under ZONEVET_TEST_STORE=postgres, storetest.Path): both default parks, and
 // for each role a user in qingyuan ("<role>") and one in yingde
 // ("<role>@other"), plus reviewer2 and reviewer3 in qingyuan for a quorum.
 type world struct {
@@ -417,4 +418,13 @@ func (w *world) rawDB() (raw *sql.DB, pg bool) {
 	}
 	w.t.Cleanup(func() { raw.Close() })
 	return raw, pg
+}
+
+// dropTrigger is the statement that drops table's trigger name: PostgreSQL
+// names the table, SQLite must not.
+func dropTrigger(pg bool, name, table string) string {
+	if pg {
+		return "DROP TRIGGER " + name + " ON " + table
+	}
+	return "DROP TRIGGER " + name
 }

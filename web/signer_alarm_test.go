@@ -23,11 +23,7 @@ func TestProofPageSignerAlarm(t *testing.T) {
 	before, _ := w.db.Checkpoints(w.ctx)
 
 	raw, pg := w.rawDB()
-	drop := "DROP TRIGGER audit_log_no_delete"
-	if pg {
-		drop += " ON audit_log"
-	}
-	for _, q := range []string{drop, "DELETE FROM audit_log WHERE seq > 3"} {
+	for _, q := range []string{dropTrigger(pg, "audit_log_no_delete", "audit_log"), "DELETE FROM audit_log WHERE seq > 3"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
