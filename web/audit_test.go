@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"zonevet/engine"
+	"zonevet/store/storetest"
 )
 
 var auditTestKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
@@ -203,7 +204,7 @@ func TestAuditVerifyNow(t *testing.T) {
 		t.Fatal("public key not shown")
 	}
 	// Tamper below the application: the next verification says where.
-	raw, pg := w.rawDB()
+	raw, pg := storetest.Raw(t, w.db.Path())
 	for _, q := range []string{dropTrigger(pg, "audit_log_no_update", "audit_log"), "UPDATE audit_log SET reason = '同意' WHERE event = 'override'"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)

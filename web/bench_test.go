@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"database/sql"
 	"fmt"
 	"html"
 	"net/http"
@@ -339,11 +338,7 @@ func TestKeepTBCleansUpAtProcessEnd(t *testing.T) {
 	if store.IsPostgresURL(path) {
 		// No file: the database must be dropped.
 		exists = func() error {
-			raw, err := sql.Open("pgx", path)
-			if err != nil {
-				return err
-			}
-			defer raw.Close()
+			raw, _ := storetest.Raw(t, path)
 			return raw.Ping()
 		}
 	} else {

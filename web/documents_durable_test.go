@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"zonevet/engine"
+	"zonevet/store/storetest"
 )
 
 // TestDocumentUploadOneTransaction: the document's row and its log entry are
@@ -24,7 +25,7 @@ func TestDocumentUploadOneTransaction(t *testing.T) {
 
 	// The log refuses upload entries, as a full disk or an I/O error would
 	// refuse the transaction's second write.
-	raw, pg := w.rawDB()
+	raw, pg := storetest.Raw(t, w.db.Path())
 	refuse := []string{`CREATE TRIGGER refuse_upload BEFORE INSERT ON audit_log WHEN NEW.event = 'upload'
 		BEGIN SELECT RAISE(ABORT, 'disk full'); END`}
 	if pg {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -400,24 +399,6 @@ func (w *world) overrideAction(p *engine.Project, waive ...string) engine.Action
 	return engine.Action{Event: engine.EventOverride, Version: p.Version, Waive: waive,
 		Reason:          "补链项目,经管委会研究同意“一事一议”进入专家评审,达产后复核亩均税收。",
 		MinutesDocument: doc.ID, MinutesNumber: "清高管纪〔2026〕9号", MinutesDate: w.svc.Now().In(w.svc.Location()).Format(time.DateOnly)}
-}
-
-// rawDB opens w's database behind the store's back, as another process or
-// someone tampering below the application would: the SQLite file, or the
-// PostgreSQL database (ZONEVET_TEST_STORE=postgres). pg says which, for the
-// SQL that differs.
-func (w *world) rawDB() (raw *sql.DB, pg bool) {
-	w.t.Helper()
-	driver := "sqlite"
-	if pg = store.IsPostgresURL(w.db.Path()); pg {
-		driver = "pgx"
-	}
-	raw, err := sql.Open(driver, w.db.Path())
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { raw.Close() })
-	return raw, pg
 }
 
 // dropTrigger is the statement that drops table's trigger name: PostgreSQL

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"zonevet/store/storetest"
 )
 
 // TestProofPageSignerAlarm: when the log is cut below its last checkpoint,
@@ -22,7 +24,7 @@ func TestProofPageSignerAlarm(t *testing.T) {
 	}
 	before, _ := w.db.Checkpoints(w.ctx)
 
-	raw, pg := w.rawDB()
+	raw, pg := storetest.Raw(t, w.db.Path())
 	for _, q := range []string{dropTrigger(pg, "audit_log_no_delete", "audit_log"), "DELETE FROM audit_log WHERE seq > 3"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)

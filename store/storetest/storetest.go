@@ -144,6 +144,24 @@ func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, ro
 	}
 }
 
+// Raw opens the database at path behind the store's back, as another
+// process or someone tampering below the application would: the SQLite file,
+// or the PostgreSQL database under ZONEVET_TEST_STORE=postgres. pg says
+// which, for the SQL that differs. It is closed when t ends.
+func Raw(t testing.TB, path string) (raw *sql.DB, pg bool) {
+	t.Helper()
+	driver := "sqlite"
+	if pg = store.IsPostgresURL(path); pg {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw, pg
+}
+
 // HoldWriter takes, on a connection of its own as another process would,
 // what every write transaction of db needs until release: SQLite's write
 // lock (a writer meanwhile waits out the busy timeout and fails) or
@@ -151,13 +169,10 @@ func Account(t testing.TB, ctx context.Context, db *store.DB, u *engine.User, ro
 func HoldWriter(t testing.TB, db *store.DB) (release func()) {
 	t.Helper()
 	ctx := context.Background()
-	driver, lock := "sqlite", []string{`BEGIN IMMEDIATE`}
-	if store.IsPostgresURL(db.Path()) {
-		driver, lock = "pgx", []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
-	}
-	other, err := sql.Open(driver, db.Path())
-	if err != nil {
-		t.Fatal(err)
+	other, pg := Raw(t, db.Path())
+	lock := []string{`BEGIN IMMEDIATE`}
+	if pg {
+		lock = []string{`BEGIN`, `SELECT id FROM chain_head WHERE id = 1 FOR UPDATE`}
 	}
 	conn, err := other.Conn(ctx)
 	if err != nil {
@@ -173,6 +188,5 @@ func HoldWriter(t testing.TB, db *store.DB) (release func()) {
 			t.Error(err)
 		}
 		conn.Close()
-		other.Close()
 	}
 }
