@@ -40,7 +40,7 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (map[string]int64, error) {
 // copyTables are the tables CopyTo copies, parents first.
 var copyTables = []string{
 	"parks", "rule_sets", "users", "role_assignments", "projects", "project_reports",
-	"scores", "conflicts", "documents", "audit_log", "audit_tree", "audit_checkpoints", "audit_cosignatures",
+	"scores", "conflicts", "documents", "audit_log", "screenings", "audit_tree", "audit_checkpoints", "audit_cosignatures",
 	"sessions", "api_tokens", "api_token_addrs", "idempotency",
 	"agreements", "milestones", "annual_figures", "rating_runs", "rating_results", "rectifications", "exits",
 	"rating_publicity", "rating_objections", "land_users", "land_user_figures", "calendars",
@@ -52,7 +52,7 @@ var copyTables = []string{
 // derivedTables are kept by triggers from the copied rows (or are an
 // engine's own, or expire on their own, as the sign-in throttle's
 // limit_counts), so CopyTo leaves them to the target.
-var derivedTables = []string{"project_counts", "project_grams", "screenings", "chain_head", "goose_db_version", "limit_counts", "role_generation"}
+var derivedTables = []string{"project_counts", "project_grams", "chain_head", "goose_db_version", "limit_counts", "role_generation"}
 
 // mustBeEmpty refuses a target that holds any row of a copied table: a
 // migration never merges into, or overwrites, a database in use.

@@ -72,6 +72,7 @@ func (e pipelineError) Unwrap() error { return e.err }
 type lateCommand struct {
 	i       int // its place in the batch
 	c       *engine.Change
+	j       projectJSON
 	e       engine.AuditEntry
 	extra   []engine.AuditEntry
 	project func() // writeProjectPart's write-back
@@ -114,7 +115,7 @@ func (db *DB) runLate(batchp *[]*applyCall) (results []error, writeBacks []func(
 				break
 			}
 			call := (*batchp)[i]
-			lc := &lateCommand{i: i, c: call.c, e: call.c.Entry}
+			lc := &lateCommand{i: i, c: call.c, j: call.j, e: call.c.Entry}
 			lc.e.Time = orNow(lc.e.Time, db.now())
 			w, txErr := run(i, func() (func(), error) { return db.writeProjectPart(ctx, tx, call.c, call.j, &lc.e) })
 			if txErr != nil {
@@ -225,6 +226,9 @@ func (db *DB) chainLate(ctx context.Context, conn *sql.Conn, tx *sql.Tx, cmds []
 			}
 			b.Queue(dollarPlaceholders(auditInsertSQL), db.auditValues(e)...)
 			last = seqHash{e.Seq, e.Hash}
+		}
+		if args, ok := screening(lc.c, lc.j, &lc.e); ok {
+			b.Queue(dollarPlaceholders(sqlScreening), args...)
 		}
 		if n := lc.c.Notify; n != nil {
 			for _, w := range noticeWrites(n, entries[len(entries)-1]) {

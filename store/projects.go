@@ -107,6 +107,9 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, c *engine.Change, j proje
 	if err != nil {
 		return nil, err
 	}
+	if err := db.writeScreening(ctx, tx, c, j, &e); err != nil {
+		return nil, err
+	}
 	parts, err := db.writeParts(ctx, tx, c, &e)
 	if err != nil {
 		return nil, err
@@ -219,6 +222,30 @@ func (db *DB) writeProjectPart(ctx context.Context, tx *sql.Tx, c *engine.Change
 			c.Conflict.CreatedAt = orNow(c.Conflict.CreatedAt, e.Time)
 		}
 	}, nil
+}
+
+// screening is the row of the screenings index (migration 00211; the
+// what-if replay's figures) that c's entry e writes: a submit or resubmit,
+// which records the figures j holds and comes with the report c's report
+// part stores (only Act's screening writes one, always with that part).
+// The store writes it beside the entry from the figures already encoded,
+// rather than a trigger on the log, which had SQLite parse the ~8 KB entry
+// again inside the one writer (migration 00465, BENCHMARKS.md).
+func screening(c *engine.Change, j projectJSON, e *engine.AuditEntry) (args []any, ok bool) {
+	if c.Project == nil || c.Report == nil || e.ProjectID <= 0 || e.Event != engine.EventSubmit && e.Event != engine.EventResubmit {
+		return nil, false
+	}
+	return []any{e.ProjectID, e.Seq, e.RuleSetVersion, j.figures}, true
+}
+
+// writeScreening writes c's screening, if it has one (screening).
+func (db *DB) writeScreening(ctx context.Context, tx *sql.Tx, c *engine.Change, j projectJSON, e *engine.AuditEntry) error {
+	args, ok := screening(c, j, e)
+	if !ok {
+		return nil
+	}
+	_, err := db.execWrite(ctx, tx, sqlScreening, args...)
+	return err
 }
 
 // appendEntries appends e, then the extra entries chained after it (their

@@ -214,7 +214,8 @@ func (db *DB) LatestWhatIf(ctx context.Context, park, version string) (engine.Wh
 // EachScreenedProject calls fn for every project of park ever screened,
 // with the figures of its latest screening (as JSON, for the caller to
 // decode on every core) and the version that screened them, from the
-// screenings index the log keeps (migration 00211).
+// screenings index the store keeps beside each submit entry (migration
+// 00211, writeScreening).
 func (db *DB) EachScreenedProject(ctx context.Context, park string, fn func(engine.ScreenedProject) error) error {
 	return wrap("screened projects", db.view(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `

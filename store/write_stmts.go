@@ -29,10 +29,12 @@ const (
 	sqlReportUpsert = `INSERT INTO project_reports (project_id, report) VALUES (?, ?) ON CONFLICT (project_id) DO UPDATE SET report = excluded.report`
 	sqlReportDigest = `UPDATE projects SET report_sha256 = ? WHERE id = ?`
 	sqlScoreInsert  = `INSERT INTO scores (project_id, round, reviewer_id, reviewer, items, total, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlScreening    = `INSERT INTO screenings (project_id, seq, rule_set_version, figures) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id) DO UPDATE SET seq = excluded.seq, rule_set_version = excluded.rule_set_version, figures = excluded.figures`
 )
 
 var hotWrites = []string{sqlNotifyUser, sqlNotifyRole, sqlOutboxInsert, sqlTreeInsert,
-	sqlProjectFacts, sqlReportDelete, sqlReportUpsert, sqlReportDigest, sqlScoreInsert}
+	sqlProjectFacts, sqlReportDelete, sqlReportUpsert, sqlReportDigest, sqlScoreInsert, sqlScreening}
 
 // prepareWrites prepares hotWrites on the writer.
 func (db *DB) prepareWrites(ctx context.Context) error {
