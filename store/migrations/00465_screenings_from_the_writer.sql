@@ -1,8 +1,8 @@
 -- The screenings index (migration 00211) is written by the store beside a
 -- submit's entry, from the figures it has already encoded (writeScreening in
 -- store/projects.go), instead of by a trigger that had SQLite parse the ~8 KB
--- entry's JSON again inside the one writer: a sixth of a submit's serial
--- section (BENCHMARKS.md, issue 16). The rows already there stay.
+-- entry's JSON again inside the one writer (about 4 % of a resubmit's
+-- writer time: BENCHMARKS.md, issue 16). The rows already there stay.
 
 -- +goose Up
 DROP TRIGGER screenings_from_log;
